@@ -9,7 +9,7 @@ import sys
 
 import typer
 
-from cogo_pipelines.commands import knowledge, quality, queue, server
+from cogo_pipelines.commands import graph, knowledge, quality, queue, server
 from cogo_pipelines.store.db import StoreError
 
 app = typer.Typer(
@@ -27,7 +27,7 @@ def _root() -> None:
     """Keeps ``cogo`` a command group even while an area registers a single command."""
 
 
-for area in (knowledge, queue, quality, server):
+for area in (knowledge, graph, queue, quality, server):
     area.register(app)
 
 
