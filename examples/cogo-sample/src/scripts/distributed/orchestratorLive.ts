@@ -7,6 +7,7 @@ import { planJobs, type Goal } from '@core/planner';
 import { selectExecutor } from '@core/router';
 import { buildGateFixReport, renderGateFixMarkdown } from '@core/gateFix';
 import { JobQueue } from '@queue/jobQueue';
+import { MetricsRegistry } from '@servers/metrics/registry';
 import { InMemoryJobStore } from '../../queue/memoryStore.js';
 import { createLogger, withRetry } from '@shared';
 import { loadConfig } from '../../core/config';
@@ -33,8 +34,11 @@ async function mainLive(): Promise<void> {
   const argv: string[] = (globalThis as any).process?.argv ?? [];
   await orchestrate(queue, argv[2] ?? 'nightly build and test');
   const reaped = await queue.reapExpired();
+  const metrics = new MetricsRegistry();
+  metrics.register('cogo_leases_reaped_total', 'Expired leases re-queued by the orchestrator', 'counter');
+  metrics.inc('cogo_leases_reaped_total', {}, reaped);
   const report = buildGateFixReport('nightly', { testsPassed: 41, testsTotal: 45, lintErrors: 3, typeErrors: 0, coverage: 0.58 });
-  log.info('orchestrator cycle done', { reaped, gate: renderGateFixMarkdown(report) });
+  log.info('orchestrator cycle done', { reaped, gate: renderGateFixMarkdown(report), metrics: metrics.render() });
 }
 
 void mainLive();
