@@ -1,0 +1,229 @@
+"""The Q1 gate: succeeded / (succeeded + failed) of quality-relevant jobs in a time window.
+
+The arithmetic and the verdict live here, once; where the job history comes from (SQL on the
+store, or Supabase's REST API) is a *source* (``db_source`` / ``supabase_source``) that only
+counts jobs and records the run. Only terminal ``succeeded`` / ``failed`` jobs count: ``dead``
+jobs are runners that vanished (lease expiry), which says nothing about the code under test.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any, Protocol
+
+import psycopg
+
+from cogo_pipelines.settings import get_settings
+
+SOURCES = ("db", "supabase")
+FAILING_JOBS_LIMIT = 20
+ERROR_TAIL_CHARS = 4000
+
+
+class GateError(ValueError):
+    """The gate could not be evaluated (bad input or unreachable source): exit code 2, not 1."""
+
+
+@dataclass(frozen=True)
+class GateQuery:
+    """Which jobs count: types, the [window_start, window_end] range of finished_at, a target."""
+
+    job_types: tuple[str, ...]
+    window_start: datetime
+    window_end: datetime
+    target: str | None = None
+    failing_limit: int = FAILING_JOBS_LIMIT
+
+    @classmethod
+    def build(cls, *, window_days: float, job_types: list[str] | tuple[str, ...], target: str | None = None,
+              now: datetime | None = None) -> GateQuery:
+        if not isinstance(window_days, (int, float)) or not math.isfinite(window_days) or window_days <= 0:
+            raise GateError(f"window must be a positive number of days, got {window_days!r}")
+        types = tuple(t.strip() for t in job_types if t and t.strip())
+        if not types:
+            raise GateError("no job types to evaluate (Q1_JOB_TYPES is empty)")
+        end = now or datetime.now(UTC)
+        return cls(job_types=types, window_start=end - timedelta(days=window_days), window_end=end, target=target)
+
+
+@dataclass
+class JobCounts:
+    succeeded: int
+    failed: int
+    failing_jobs: list[dict[str, Any]] = field(default_factory=list)
+
+
+class JobSource(Protocol):
+    name: str
+
+    def count_jobs(self, query: GateQuery) -> JobCounts: ...
+
+    def record_run(self, row: dict[str, Any]) -> int | None: ...
+
+
+@dataclass
+class GateResult:
+    score: float | None
+    threshold: float
+    passed: bool
+    succeeded: int
+    failed: int
+    message: str
+    run_id: int | None
+    source: str = "db"
+    window_start: datetime | None = None
+    window_end: datetime | None = None
+    job_types: list[str] = field(default_factory=list)
+    target: str | None = None
+    allow_empty: bool = False
+    failing_jobs: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def total(self) -> int:
+        return self.succeeded + self.failed
+
+    @property
+    def empty(self) -> bool:
+        return self.total == 0
+
+    def as_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        for key in ("window_start", "window_end"):
+            data[key] = data[key].isoformat() if data[key] else None
+        data["failing_jobs"] = [jsonable(job) for job in self.failing_jobs]
+        data["total"] = self.total
+        return data
+
+
+def jsonable(row: dict[str, Any]) -> dict[str, Any]:
+    return {k: v.isoformat() if isinstance(v, datetime) else v for k, v in row.items()}
+
+
+def validate_threshold(threshold: float) -> float:
+    try:
+        value = float(threshold)
+    except (TypeError, ValueError):
+        raise GateError(f"threshold must be a number between 0 and 1, got {threshold!r}") from None
+    if not math.isfinite(value) or not 0.0 <= value <= 1.0:
+        raise GateError(f"threshold must be between 0 and 1, got {threshold!r}")
+    return value
+
+
+def q1_score(succeeded: int, failed: int) -> float | None:
+    """None when nothing ran: an empty window has no rate, and 0 would read as "all failed"."""
+    total = succeeded + failed
+    return succeeded / total if total else None
+
+
+def judge(succeeded: int, failed: int, threshold: float, allow_empty: bool) -> tuple[float | None, bool, str]:
+    """Score, verdict and the one-line reason, shared by every source."""
+    score = q1_score(succeeded, failed)
+    if score is None:
+        if allow_empty:
+            return None, True, "no quality jobs finished in the window; passing because empty windows are allowed"
+        return None, False, ("no quality jobs finished in the window: nothing to measure "
+                             "(run builds/tests first, widen the window, or pass --allow-empty)")
+    verdict = "PASS" if score >= threshold else "FAIL"
+    relation = ">=" if score >= threshold else "<"
+    message = f"{verdict}: Q1 {score:.3f} {relation} threshold {threshold:.2f} ({succeeded} succeeded, {failed} failed)"
+    return score, score >= threshold, message
+
+
+def run_row(result: GateResult) -> dict[str, Any]:
+    """The quality_runs row of a result (both sources write the same columns)."""
+    return {
+        "gate": "q1",
+        "source": result.source,
+        "score": result.score,
+        "threshold": result.threshold,
+        "passed": result.passed,
+        "succeeded": result.succeeded,
+        "failed": result.failed,
+        "window_start": result.window_start.isoformat() if result.window_start else None,
+        "window_end": result.window_end.isoformat() if result.window_end else None,
+        "details": {
+            "job_types": list(result.job_types),
+            "target": result.target,
+            "allow_empty": result.allow_empty,
+            "empty": result.empty,
+            "message": result.message,
+            "failing_job_ids": [job.get("id") for job in result.failing_jobs],
+        },
+    }
+
+
+def open_source(source: str, conn: psycopg.Connection | None) -> JobSource:
+    if source == "db":
+        if conn is None:
+            raise GateError("the db source needs a database connection")
+        from cogo_pipelines.quality.db_source import DbJobSource
+
+        return DbJobSource(conn)
+    if source == "supabase":
+        from cogo_pipelines.quality.supabase_source import SupabaseJobSource
+
+        return SupabaseJobSource.from_settings()
+    raise GateError(f"unknown source {source!r}; expected one of {', '.join(SOURCES)}")
+
+
+def evaluate_q1(
+    conn: psycopg.Connection | None,
+    *,
+    threshold: float | None = None,
+    window_days: float | None = None,
+    job_types: list[str] | None = None,
+    allow_empty: bool = False,
+    source: str = "db",
+    target: str | None = None,
+    now: datetime | None = None,
+) -> GateResult:
+    """Evaluate Q1 and record it as a quality_runs row (in the store, or in Supabase for that source).
+
+    Unset arguments come from settings (Q1_THRESHOLD, Q1_WINDOW_DAYS, Q1_JOB_TYPES). With the db
+    source the row is written inside ``conn.transaction()``: committed when ``conn`` was idle.
+    """
+    settings = get_settings()
+    threshold = validate_threshold(settings.q1_threshold if threshold is None else threshold)
+    query = GateQuery.build(
+        window_days=settings.q1_window_days if window_days is None else window_days,
+        job_types=job_types if job_types is not None else settings.q1_job_types,
+        target=target,
+        now=now,
+    )
+    job_source = open_source(source, conn)
+    counts = job_source.count_jobs(query)
+    score, passed, message = judge(counts.succeeded, counts.failed, threshold, allow_empty)
+    if target:
+        message = f"[{target}] {message}"
+    result = GateResult(
+        score=score, threshold=threshold, passed=passed, succeeded=counts.succeeded, failed=counts.failed,
+        message=message, run_id=None, source=job_source.name, window_start=query.window_start,
+        window_end=query.window_end, job_types=list(query.job_types), target=target, allow_empty=allow_empty,
+        failing_jobs=counts.failing_jobs,
+    )
+    result.run_id = job_source.record_run(run_row(result))
+    return result
+
+
+def measure_q1(conn: psycopg.Connection, *, window_days: float | None = None, job_types: list[str] | None = None,
+               now: datetime | None = None) -> dict[str, Any]:
+    """Q1 over a window without recording a gate run (snapshots and trends are readings, not gates)."""
+    from cogo_pipelines.quality.db_source import DbJobSource
+
+    settings = get_settings()
+    query = GateQuery.build(
+        window_days=settings.q1_window_days if window_days is None else window_days,
+        job_types=job_types if job_types is not None else settings.q1_job_types,
+        now=now,
+    )
+    counts = DbJobSource(conn).count_jobs(query, with_failing=False)
+    return {
+        "score": q1_score(counts.succeeded, counts.failed),
+        "succeeded": counts.succeeded,
+        "failed": counts.failed,
+        "window_start": query.window_start.isoformat(),
+        "window_end": query.window_end.isoformat(),
+        "job_types": list(query.job_types),
+    }
