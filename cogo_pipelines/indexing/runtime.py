@@ -31,8 +31,12 @@ from pathlib import Path, PurePosixPath
 from urllib.parse import unquote, urlsplit
 
 TRACE_SUFFIXES = (".cpuprofile", ".json", ".jsonl", ".ndjson")
-_COMPILED_FROM = {".js": (".ts", ".tsx", ".js"), ".mjs": (".mts", ".mjs"), ".cjs": (".cts", ".cjs"),
-                  ".jsx": (".tsx", ".jsx")}
+_COMPILED_FROM = {
+    ".js": (".ts", ".tsx", ".js"),
+    ".mjs": (".mts", ".mjs"),
+    ".cjs": (".cts", ".cjs"),
+    ".jsx": (".tsx", ".jsx"),
+}
 # Below this share of named frames agreeing with the symbol they map to, a profile is taken
 # to be of another codebase that merely shares file names.
 MIN_NAME_AGREEMENT = 0.5
@@ -94,7 +98,7 @@ class SymbolIndex:
             return None
         for prefix, repo_prefix in sorted((prefix_map or {}).items(), key=lambda kv: -len(kv[0])):
             if path.startswith(prefix):
-                mapped = repo_prefix + path[len(prefix):]
+                mapped = repo_prefix + path[len(prefix) :]
                 for candidate in _source_candidates(mapped.lstrip("/")):
                     if candidate in self.paths:
                         return candidate
@@ -165,7 +169,11 @@ class RuntimeTrace:
 
 
 def parse_cpuprofile(
-    profile: Mapping, index: SymbolIndex, *, source: str = "profile", prefix_map: Mapping[str, str] | None = None
+    profile: Mapping,
+    index: SymbolIndex,
+    *,
+    source: str = "profile",
+    prefix_map: Mapping[str, str] | None = None,
 ) -> RuntimeTrace:
     """Edges and counts from one V8 CPU profile (see the module docstring for the rules)."""
     trace = RuntimeTrace()
@@ -338,4 +346,3 @@ def load_traces(
     for file in paths:
         total.merge(load_trace_file(file, index, prefix_map=prefix_map))
     return total
-

@@ -1,0 +1,124 @@
+"""Runtime edges and ranks in the store.
+
+Traces are a snapshot of observed behaviour, not an increment: each merge replaces the repo's
+``runtime`` relationships and symbol counts wholesale, so a trace removed from the trace dir
+stops counting. Ranks are recomputed for the whole repo (the normalisation depends on the
+hottest symbol) and copied onto the chunks that describe each symbol, which is what search
+orders by.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+import psycopg
+
+from cogo_pipelines.indexing import ranking
+from cogo_pipelines.indexing.runtime import RuntimeTrace, SymbolIndex, SymbolSpan
+
+RUNTIME_KIND = "runtime"
+OBSERVED = "observed"
+
+
+@dataclass
+class RuntimeWrite:
+    edges: int
+    symbols: int
+    static_calls_confirmed: int
+
+
+def symbol_index(conn: psycopg.Connection, repo: str) -> SymbolIndex:
+    rows = conn.execute(
+        "SELECT id, path, qualified_name, start_line, end_line, kind FROM ast_nodes WHERE repo = %s", (repo,)
+    ).fetchall()
+    return SymbolIndex(
+        SymbolSpan(r["id"], r["path"], r["qualified_name"], r["start_line"], r["end_line"], r["kind"])
+        for r in rows
+    )
+
+
+def runtime_edge_id(repo: str, src_id: str, dst_id: str) -> str:
+    return "rt:" + hashlib.sha1(f"{repo}\0{src_id}\0{dst_id}".encode()).hexdigest()[:24]
+
+
+def write_runtime(conn: psycopg.Connection, repo: str, trace: RuntimeTrace) -> RuntimeWrite:
+    """Replace the repo's runtime edges/counts with ``trace``; also mark matching static calls."""
+    paths = {
+        r["id"]: r["path"] for r in conn.execute("SELECT id, path FROM ast_nodes WHERE repo = %s", (repo,))
+    }
+    edges = [(src, dst, n) for (src, dst), n in trace.edges.items() if src in paths and dst in paths]
+    counts = [(sid, n) for sid, n in trace.counts.items() if sid in paths]
+    with conn.cursor() as cur:
+        cur.execute("DELETE FROM code_relationships WHERE repo = %s AND kind = %s", (repo, RUNTIME_KIND))
+        cur.execute(
+            "UPDATE code_relationships SET runtime_count = 0 WHERE repo = %s AND runtime_count <> 0", (repo,)
+        )
+        cur.execute("UPDATE ast_nodes SET runtime_count = 0 WHERE repo = %s AND runtime_count <> 0", (repo,))
+        cur.executemany(
+            "INSERT INTO code_relationships (id, repo, src_id, dst_id, kind, confidence, weight, runtime_count,"
+            " src_path, detail) VALUES (%s, %s, %s, %s, %s, %s, 1, %s, %s, %s)"
+            " ON CONFLICT (id) DO UPDATE SET runtime_count = EXCLUDED.runtime_count",
+            [
+                (runtime_edge_id(repo, s, d), repo, s, d, RUNTIME_KIND, OBSERVED, n, paths[s], "trace")
+                for s, d, n in edges
+            ],
+        )
+        cur.execute(
+            "UPDATE ast_nodes a SET runtime_count = c.n FROM unnest(%s::text[], %s::int[]) AS c(id, n)"
+            " WHERE a.id = c.id",
+            ([sid for sid, _ in counts], [n for _, n in counts]),
+        )
+        cur.execute(
+            "UPDATE code_relationships r SET runtime_count = e.n"
+            " FROM unnest(%s::text[], %s::text[], %s::int[]) AS e(src, dst, n)"
+            " WHERE r.repo = %s AND r.kind = 'calls' AND r.src_id = e.src AND r.dst_id = e.dst",
+            ([s for s, _, _ in edges], [d for _, d, _ in edges], [n for _, _, n in edges], repo),
+        )
+        confirmed = cur.rowcount
+    return RuntimeWrite(edges=len(edges), symbols=len(counts), static_calls_confirmed=max(confirmed, 0))
+
+
+def apply_ranks(conn: psycopg.Connection, repo: str) -> dict[str, float]:
+    """Recompute ``rank`` for every symbol of the repo (formula: ``indexing.ranking``)."""
+    rows = conn.execute(
+        "SELECT id, entry_weight, runtime_count FROM ast_nodes WHERE repo = %s", (repo,)
+    ).fetchall()
+    ranks = ranking.rank_all(
+        {
+            r["id"]: ranking.RankInput(float(r["entry_weight"] or 0), int(r["runtime_count"] or 0))
+            for r in rows
+        }
+    )
+    conn.execute(
+        "UPDATE ast_nodes a SET rank = r.rank FROM unnest(%s::text[], %s::real[]) AS r(id, rank)"
+        " WHERE a.id = r.id AND a.rank IS DISTINCT FROM r.rank",
+        (list(ranks), list(ranks.values())),
+    )
+    propagate_rank(conn, repo)
+    return ranks
+
+
+def propagate_rank(conn: psycopg.Connection, repo: str) -> int:
+    """Copy symbol ranks onto their chunks (by repo, path, symbol); returns chunks updated.
+
+    Chunks written after ranking (new or changed files) get theirs on the next call, so the
+    pipeline calls this again after the chunk upsert.
+    """
+    cur = conn.execute(
+        "UPDATE code_chunks c SET rank = a.rank"
+        " FROM (SELECT repo, path, qualified_name, max(rank) AS rank FROM ast_nodes WHERE repo = %s"
+        "       GROUP BY repo, path, qualified_name) a"
+        " WHERE c.repo = a.repo AND c.path = a.path AND c.symbol = a.qualified_name"
+        " AND c.rank IS DISTINCT FROM a.rank",
+        (repo,),
+    )
+    return max(cur.rowcount, 0)
+
+
+def top_symbols(conn: psycopg.Connection, repo: str, n: int = 20) -> list[dict]:
+    return conn.execute(
+        "SELECT path, qualified_name, kind, entry_weight, runtime_count, rank FROM ast_nodes"
+        " WHERE repo = %s ORDER BY rank DESC, path, qualified_name LIMIT %s",
+        (repo, n),
+    ).fetchall()

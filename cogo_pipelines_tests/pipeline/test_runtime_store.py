@@ -1,0 +1,105 @@
+"""Runtime edges and ranks written to the real store (symbols seeded from real tree-sitter output)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from cogo_pipelines.indexing import runtime, typescript
+from cogo_pipelines.store import runtime_store
+
+PROFILE = Path(__file__).parent / "fixtures" / "cogo-sample-smoke.cpuprofile"
+SAMPLE = Path(__file__).resolve().parents[2] / "examples" / "cogo-sample"
+PATHS = [
+    "src/scripts/smoke.ts",
+    "src/core/quality.ts",
+    "src/core/router.ts",
+    "src/core/lease.ts",
+    "src/shared/retry.ts",
+]
+REPO = "cogo-sample"
+
+
+def seed(conn) -> None:
+    rows = []
+    for path in PATHS:
+        for s in typescript.extract_file(path, (SAMPLE / path).read_bytes()).symbols:
+            weight = 0.5 if path != "src/scripts/smoke.ts" else 0.0
+            rows.append(
+                (
+                    f"{path}#{s.qualified_name}",
+                    REPO,
+                    path,
+                    s.kind,
+                    s.name,
+                    s.qualified_name,
+                    s.start_line,
+                    s.end_line,
+                    weight,
+                )
+            )
+    with conn.cursor() as cur:
+        cur.executemany(
+            "INSERT INTO ast_nodes (id, repo, path, kind, name, qualified_name, start_line, end_line, entry_weight)"
+            " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)",
+            rows,
+        )
+        cur.execute(
+            "INSERT INTO code_relationships (id, repo, src_id, dst_id, kind, src_path) VALUES"
+            " ('static-call', %s, 'src/scripts/smoke.ts#runSmoke', 'src/core/quality.ts#computeQ1', 'calls',"
+            "  'src/scripts/smoke.ts')",
+            (REPO,),
+        )
+        cur.execute(
+            "INSERT INTO code_chunks (id, repo, path, chunk_type, symbol, content, content_hash) VALUES"
+            " ('ch1', %s, 'src/core/lease.ts', 'code', 'computeLeaseExpiry', 'x', 'h'),"
+            " ('ch2', %s, 'src/core/lease.ts', 'code', 'renewLease', 'y', 'h2')",
+            (REPO, REPO),
+        )
+
+
+def test_runtime_edges_counts_and_rank_land_on_the_right_rows(conn):
+    seed(conn)
+    index = runtime_store.symbol_index(conn, REPO)
+    trace = runtime.load_traces([PROFILE], index)
+    written = runtime_store.write_runtime(conn, REPO, trace)
+    assert written.edges == len(trace.edges) >= 9
+    assert written.static_calls_confirmed == 1
+    edge = conn.execute(
+        "SELECT * FROM code_relationships WHERE kind = 'runtime' AND src_id = %s AND dst_id = %s",
+        ("src/scripts/smoke.ts#runSmoke", "src/core/lease.ts#computeLeaseExpiry"),
+    ).fetchone()
+    assert (
+        edge["confidence"] == "observed"
+        and edge["runtime_count"] > 0
+        and edge["src_path"] == "src/scripts/smoke.ts"
+    )
+    static = conn.execute("SELECT runtime_count FROM code_relationships WHERE id = 'static-call'").fetchone()
+    assert (
+        static["runtime_count"]
+        == trace.edges[("src/scripts/smoke.ts#runSmoke", "src/core/quality.ts#computeQ1")]
+    )
+
+    ranks = runtime_store.apply_ranks(conn, REPO)
+    lease = "src/core/lease.ts#computeLeaseExpiry"
+    assert ranks[lease] > ranks["src/core/lease.ts#renewLease"] == 0.3
+    assert ranks["src/scripts/smoke.ts#runSmoke"] == 0.4  # hottest, unreachable from the entries
+    chunks = {r["id"]: r["rank"] for r in conn.execute("SELECT id, rank FROM code_chunks")}
+    assert abs(chunks["ch1"] - ranks[lease]) < 1e-6 and abs(chunks["ch2"] - 0.3) < 1e-6
+    top = runtime_store.top_symbols(conn, REPO, 3)
+    assert top[0]["qualified_name"] == "selectExecutor"
+
+
+def test_rerun_replaces_instead_of_accumulating(conn):
+    seed(conn)
+    index = runtime_store.symbol_index(conn, REPO)
+    trace = runtime.load_traces([PROFILE], index)
+    runtime_store.write_runtime(conn, REPO, trace)
+    runtime_store.write_runtime(conn, REPO, trace)
+    n = conn.execute("SELECT count(*) AS n FROM code_relationships WHERE kind = 'runtime'").fetchone()["n"]
+    assert n == len(trace.edges)
+    runtime_store.write_runtime(conn, REPO, runtime.RuntimeTrace())  # traces removed -> counts gone
+    assert (
+        conn.execute("SELECT count(*) AS n FROM code_relationships WHERE kind = 'runtime'").fetchone()["n"]
+        == 0
+    )
+    assert conn.execute("SELECT max(runtime_count) AS m FROM ast_nodes").fetchone()["m"] == 0
