@@ -1,0 +1,215 @@
+"""The staged index pipeline behind ``cogo index`` and the Dagster index assets.
+
+Stages, each callable on its own and each committed before the next starts (a crash or a
+Ctrl-C keeps what is done, and the next run resumes from there):
+
+1. ``graph``: ``graph_store.index_static_graph`` — discover files, re-parse changed ones, write
+   ``ast_nodes``/``code_relationships`` (falls back to plain discovery while it is absent);
+2. ``chunk``: re-chunk only files whose hash differs from the one their chunks were made from
+   (``chunked_files``), drop chunks of vanished files;
+3. ``embed``: vectors for chunks without one — first from the content-hash cache, then the model
+   for the texts never seen (batched, saved per batch);
+4. ``upsert``: refresh what depends on the whole repo (keyword IDF table, graph rank on chunks).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import psycopg
+
+from cogo_pipelines.indexing import chunking, embedding, sources
+from cogo_pipelines.indexing.model import SourceFile
+from cogo_pipelines.store import files as files_store
+from cogo_pipelines.store import knowledge
+
+Progress = Callable[[str, int, int], None]
+EMBED_BATCH = 256
+STAGES = ("graph", "chunk", "embed", "upsert")
+
+
+@dataclass
+class ChunkResult:
+    rechunked: list[str] = field(default_factory=list)
+    unchanged: int = 0
+    removed: list[str] = field(default_factory=list)
+    chunks_written: int = 0
+    errors: list[tuple[str, str]] = field(default_factory=list)
+
+
+@dataclass
+class EmbedResult:
+    embedded: int = 0  # texts run through the model
+    from_cache: int = 0  # chunks given a vector seen before
+    missing: int = 0  # chunks left without a vector (--no-embed)
+
+
+@dataclass
+class IndexSummary:
+    repo: str
+    files: int = 0
+    parsed: int = 0
+    symbols: int = 0
+    edges: int = 0
+    chunks: int = 0
+    rechunked_files: int = 0
+    skipped_unchanged: int = 0
+    removed_files: int = 0
+    embedded: int = 0
+    embeddings_from_cache: int = 0
+    errors: list[tuple[str, str]] = field(default_factory=list)
+    seconds: dict[str, float] = field(default_factory=dict)
+
+    def as_dict(self) -> dict:
+        out = asdict(self)
+        out["errors"] = [{"path": p, "error": e} for p, e in self.errors]
+        out["seconds"] = {k: round(v, 3) for k, v in self.seconds.items()}
+        return out
+
+
+def _commit(conn: psycopg.Connection) -> None:
+    if not conn.autocommit:
+        conn.commit()
+
+
+def graph_stage(conn, root: Path, entries: list[str] | None = None, policy=None, progress: Progress | None = None):
+    """Stage 1. Returns the graph engineer's ``StaticGraphResult`` (or a discovery-only stand-in)."""
+    policy = policy or sources.Policy()
+    try:
+        from cogo_pipelines.store.graph_store import index_static_graph
+    except ImportError:
+        index_static_graph = None
+    if index_static_graph is not None:
+        result = index_static_graph(conn, root, repo=sources.repo_id(root), entries=entries, policy=policy, progress=progress)
+    else:
+        found = sources.discover(root, policy)
+        delta = files_store.sync_files(conn, sources.repo_id(root), found)
+        result = _DiscoveryOnly(sources.repo_id(root), found, delta)
+        if progress:
+            progress("graph", len(found), len(found))
+    _commit(conn)
+    return result
+
+
+@dataclass
+class _DiscoveryOnly:
+    repo: str
+    files: list[SourceFile]
+    delta: object
+    parsed: int = 0
+    symbols: int = 0
+    edges: int = 0
+    errors: list = field(default_factory=list)
+    seconds: dict = field(default_factory=dict)
+
+
+def chunk_stage(conn, root: Path, repo: str, found: list[SourceFile], progress: Progress | None = None) -> ChunkResult:
+    """Stage 2: chunk the files whose content changed since their chunks were made."""
+    from cogo_pipelines.indexing import typescript
+
+    previous = knowledge.chunked_hashes(conn, repo)
+    current = {f.path for f in found}
+    out = ChunkResult(removed=sorted(set(previous) - current))
+    knowledge.delete_files(conn, repo, out.removed)
+    dirty = [f for f in found if previous.get(f.path) != f.content_hash]
+    out.unchanged = len(found) - len(dirty)
+    for i, f in enumerate(dirty):
+        try:
+            data = (root / f.path).read_bytes()
+            extraction = tree = None
+            if f.language in ("typescript", "tsx") and len(data) <= chunking.MAX_FILE_BYTES:
+                extraction = typescript.extract_file(f.path, data)
+                if not extraction.error or extraction.symbols:
+                    tree = typescript.parse(data, typescript.is_tsx(f.path))
+            result = chunking.chunk_file(f, data, extraction, tree)
+        except Exception as exc:  # unreadable or vanished mid-run: record, keep going
+            result = chunking.FileChunks(f.path, [], f"{type(exc).__name__}: {exc}")
+        out.chunks_written += knowledge.replace_file_chunks(conn, repo, f.path, f.content_hash, result.chunks, result.error)
+        if result.error:
+            out.errors.append((f.path, result.error))
+            files_store.record_error(conn, repo, f.path, result.error)
+        out.rechunked.append(f.path)
+        if progress:
+            progress("chunk", i + 1, len(dirty))
+    if not dirty and progress:
+        progress("chunk", 0, 0)
+    _commit(conn)
+    return out
+
+
+def embed_stage(conn, repo: str, *, embed: bool = True, progress: Progress | None = None) -> EmbedResult:
+    """Stage 3: cached vectors first, then the model for new texts only."""
+    model = embedding.model_key()
+    out = EmbedResult(from_cache=knowledge.fill_from_cache(conn, repo, model))
+    _commit(conn)
+    pending = knowledge.texts_to_embed(conn, repo)
+    if not embed:
+        out.missing = len(pending)
+        if progress:
+            progress("embed", 0, 0)
+        return out
+    hashes = sorted(pending, key=lambda h: len(pending[h]))  # similar lengths batch with less padding
+    for start in range(0, len(hashes), EMBED_BATCH):
+        batch = hashes[start : start + EMBED_BATCH]
+        vectors = embedding.encode([pending[h] for h in batch])
+        knowledge.save_embeddings(conn, repo, model, batch, vectors)
+        _commit(conn)
+        out.embedded += len(batch)
+        if progress:
+            progress("embed", out.embedded, len(hashes))
+    if not hashes and progress:
+        progress("embed", 0, 0)
+    return out
+
+
+def upsert_stage(conn, repo: str, changed: bool, progress: Progress | None = None) -> None:
+    """Stage 4: repo-wide derived data (IDF table only when chunks changed; rank always)."""
+    if changed:
+        knowledge.refresh_terms(conn, repo)
+    knowledge.refresh_rank(conn, repo)
+    _commit(conn)
+    if progress:
+        progress("upsert", 1, 1)
+
+
+def run_index(
+    conn: psycopg.Connection,
+    root: Path,
+    entries: list[str] | None = None,
+    embed: bool = True,
+    progress: Progress | None = None,
+    policy: sources.Policy | None = None,
+) -> IndexSummary:
+    root = Path(root)
+    repo = sources.repo_id(root)
+    summary = IndexSummary(repo=repo)
+    t = time.perf_counter()
+    graph = graph_stage(conn, root, entries, policy, progress)
+    summary.seconds["graph"] = time.perf_counter() - t
+    t = time.perf_counter()
+    chunks = chunk_stage(conn, root, repo, list(graph.files), progress)
+    summary.seconds["chunk"] = time.perf_counter() - t
+    t = time.perf_counter()
+    vectors = embed_stage(conn, repo, embed=embed, progress=progress)
+    summary.seconds["embed"] = time.perf_counter() - t
+    t = time.perf_counter()
+    upsert_stage(conn, repo, changed=bool(chunks.rechunked or chunks.removed), progress=progress)
+    summary.seconds["upsert"] = time.perf_counter() - t
+
+    stats = knowledge.index_stats(conn, repo)
+    summary.files = len(graph.files)
+    summary.parsed = getattr(graph, "parsed", 0)
+    summary.symbols, summary.edges, summary.chunks = stats["symbols"], stats["edges"], stats["chunks"]
+    summary.rechunked_files = len(chunks.rechunked)
+    summary.skipped_unchanged = chunks.unchanged
+    summary.removed_files = len(chunks.removed)
+    summary.embedded, summary.embeddings_from_cache = vectors.embedded, vectors.from_cache
+    seen = set()
+    for path, message in list(getattr(graph, "errors", [])) + chunks.errors:
+        if (path, message) not in seen:
+            seen.add((path, message))
+            summary.errors.append((path, message))
+    return summary

@@ -1,0 +1,350 @@
+"""``code_chunks`` in Postgres: per-file replace, the embedding cache, and hybrid search.
+
+Search (``search``) fuses two ranked lists and then boosts by the symbol graph:
+
+1. vector: cosine distance on the pgvector HNSW index (query embedded by the same model);
+2. keyword: a weighted ``tsvector`` per chunk — A: path segments and symbol/object names,
+   B: header (signature, markdown header chain), C: body, D: the file outline — built from
+   text whose identifiers are split (``computeLeaseExpiry`` → ``compute lease expiry``,
+   ``claim_job`` → ``claim job``, ``src/core/router.ts`` → ``src core router ts``) on the way
+   in and on the query, so identifiers match in any spelling. Query terms are OR-ed and
+   weighted by IDF (document frequencies in ``chunk_terms``), a BM25-like scheme without
+   an extension: score = Σ_t idf(t) · ts_rank(tsv, t, length-normalised).
+3. fusion: reciprocal rank fusion, ``Σ w_list / (RRF_K + rank)``; then each chunk gets a share
+   of its file's best other evidence (``FILE_SHARE`` · the sum of the file's other fused
+   scores), so a file that matches in several chunks outranks one lucky chunk;
+4. graph boost: ``score · (1 + RANK_BOOST · rank)`` with ``rank`` ∈ [0, 1] from ``ast_nodes``
+   (entry proximity and runtime frequency, DESIGN §3): among equally relevant chunks, code
+   on the paths the system actually runs comes first; the boost is capped so it re-orders
+   near-ties but cannot lift an irrelevant chunk over a relevant one.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import psycopg
+
+from cogo_pipelines.indexing.chunking import Chunk
+from cogo_pipelines.indexing.embedding import text_hash
+from cogo_pipelines.store.db import StoreError
+
+RRF_K = 60
+CANDIDATES = 100  # per list, before fusion
+VECTOR_WEIGHT = 1.0
+KEYWORD_WEIGHT = 1.0
+FILE_SHARE = 0.3
+RANK_BOOST = 0.2
+TS_WEIGHTS = "{0.1, 0.3, 0.6, 1.0}"  # D, C, B, A (Postgres order)
+
+
+class EmptyIndexError(StoreError):
+    def __init__(self, repo: str | None = None) -> None:
+        where = f" for repo {repo!r}" if repo else ""
+        super().__init__(f"nothing is indexed{where} yet; run `cogo index REPO` first (e.g. `cogo index examples/cogo-sample`)")
+
+
+@dataclass
+class SearchHit:
+    path: str
+    symbol: str | None
+    chunk_type: str
+    start_line: int
+    end_line: int
+    score: float
+    content: str = ""
+    header: str = ""
+    repo: str = ""
+
+    def as_dict(self) -> dict:
+        return {
+            "path": self.path,
+            "symbol": self.symbol,
+            "chunk_type": self.chunk_type,
+            "start_line": self.start_line,
+            "end_line": self.end_line,
+            "score": round(self.score, 6),
+        }
+
+
+# ---- identifier splitting ---------------------------------------------------------------
+
+_WORD = re.compile(r"[A-Za-z0-9_$]+")
+_PARTS = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|[0-9]+")
+
+
+def split_identifiers(text: str) -> str:
+    """Text with every identifier followed by its parts, punctuation dropped.
+
+    ``JobQueue.reapExpired`` → ``jobqueue job queue reapexpired reap expired``; paths split
+    on ``/`` and ``.`` the same way. Both the indexed text and the query go through this.
+    """
+    out: list[str] = []
+    for word in _WORD.findall(text):
+        word = word.strip("_$")
+        if not word:
+            continue
+        parts = [p.lower() for p in _PARTS.findall(word)]
+        out.append(word.lower())
+        if len(parts) > 1:
+            out.extend(parts)
+    return " ".join(out)
+
+
+def keyword_fields(chunk: Chunk) -> tuple[str, str, str, str]:
+    """(A, B, C, D) texts of the weighted keyword document."""
+    names = " ".join(filter(None, [chunk.path, chunk.symbol, chunk.object_name]))
+    header = " ".join(filter(None, [chunk.signature, chunk.header_chain, chunk.kind]))
+    outline = " ".join(chunk.extra_terms)
+    return tuple(split_identifiers(t) for t in (names, header, chunk.content, outline))  # type: ignore[return-value]
+
+
+# ---- writes ----------------------------------------------------------------------------
+
+_INSERT = (
+    "INSERT INTO code_chunks (id, repo, path, chunk_type, symbol, kind, signature, header_chain, object_name,"
+    " start_line, end_line, content, content_hash, file_hash, part, search_tsv) VALUES"
+    " (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s,"
+    " setweight(to_tsvector('english', %s), 'A') || setweight(to_tsvector('english', %s), 'B')"
+    " || setweight(to_tsvector('english', %s), 'C') || setweight(to_tsvector('english', %s), 'D'))"
+)
+
+
+def chunk_id(repo: str, chunk: Chunk, ordinal: int) -> str:
+    return text_hash(f"{repo}\0{chunk.path}\0{ordinal}\0{chunk.chunk_type}\0{chunk.symbol}\0{chunk.start_line}")[:32]
+
+
+def chunked_hashes(conn: psycopg.Connection, repo: str) -> dict[str, str]:
+    rows = conn.execute("SELECT path, file_hash FROM chunked_files WHERE repo = %s", (repo,)).fetchall()
+    return {r["path"]: r["file_hash"] for r in rows}
+
+
+def replace_file_chunks(
+    conn: psycopg.Connection, repo: str, path: str, file_hash: str, chunks: Sequence[Chunk], error: str | None = None
+) -> int:
+    """Make ``path``'s chunks exactly ``chunks`` (idempotent: same input, same rows)."""
+    conn.execute("DELETE FROM code_chunks WHERE repo = %s AND path = %s", (repo, path))
+    rows = []
+    for i, c in enumerate(chunks):
+        a, b, body, d = keyword_fields(c)
+        rows.append((
+            chunk_id(repo, c, i), repo, c.path, c.chunk_type, c.symbol, c.kind, c.signature, c.header_chain,
+            c.object_name, c.start_line, c.end_line, c.content, text_hash(c.embed_text()), file_hash, c.part,
+            a, b, body, d,
+        ))  # fmt: skip
+    with conn.cursor() as cur:
+        cur.executemany(_INSERT, rows)
+    conn.execute(
+        "INSERT INTO chunked_files (repo, path, file_hash, chunks, error) VALUES (%s, %s, %s, %s, %s)"
+        " ON CONFLICT (repo, path) DO UPDATE SET file_hash = EXCLUDED.file_hash, chunks = EXCLUDED.chunks,"
+        " error = EXCLUDED.error, chunked_at = now()",
+        (repo, path, file_hash, len(rows), error),
+    )
+    return len(rows)
+
+
+def delete_files(conn: psycopg.Connection, repo: str, paths: Iterable[str]) -> int:
+    paths = list(paths)
+    if not paths:
+        return 0
+    cur = conn.execute("DELETE FROM code_chunks WHERE repo = %s AND path = ANY(%s)", (repo, paths))
+    conn.execute("DELETE FROM chunked_files WHERE repo = %s AND path = ANY(%s)", (repo, paths))
+    return cur.rowcount
+
+
+def refresh_terms(conn: psycopg.Connection, repo: str) -> None:
+    """Recount keyword document frequencies (IDF) after the repo's chunks changed."""
+    conn.execute("DELETE FROM chunk_terms WHERE repo = %s", (repo,))
+    conn.execute(
+        "INSERT INTO chunk_terms (repo, term, ndoc) SELECT %s, word, ndoc FROM"
+        " ts_stat(format('SELECT search_tsv FROM code_chunks WHERE repo = %%L', %s::text))",
+        (repo, repo),
+    )
+
+
+def refresh_rank(conn: psycopg.Connection, repo: str) -> None:
+    """Copy the graph ``rank`` onto chunks: the symbol's own, else the best of its file."""
+    conn.execute(
+        "UPDATE code_chunks c SET rank = coalesce(s.rank, f.rank, 0) FROM code_chunks c2"
+        " LEFT JOIN LATERAL (SELECT max(n.rank) AS rank FROM ast_nodes n WHERE n.repo = c2.repo AND n.path = c2.path"
+        "  AND n.qualified_name = c2.symbol) s ON true"
+        " LEFT JOIN LATERAL (SELECT max(n.rank) AS rank FROM ast_nodes n WHERE n.repo = c2.repo AND n.path = c2.path) f ON true"
+        " WHERE c.id = c2.id AND c2.repo = %s AND c.rank IS DISTINCT FROM coalesce(s.rank, f.rank, 0)",
+        (repo,),
+    )
+
+
+# ---- embeddings ------------------------------------------------------------------------
+
+
+def _vec(v: np.ndarray) -> str:
+    return "[" + ",".join(f"{x:.7g}" for x in v.tolist()) + "]"
+
+
+def fill_from_cache(conn: psycopg.Connection, repo: str, model: str) -> int:
+    """Give chunks whose text was embedded before (by this model) their cached vector."""
+    cur = conn.execute(
+        "UPDATE code_chunks c SET embedding = e.embedding FROM chunk_embeddings e"
+        " WHERE c.repo = %s AND c.embedding IS NULL AND e.content_hash = c.content_hash AND e.model = %s",
+        (repo, model),
+    )
+    return cur.rowcount
+
+
+def texts_to_embed(conn: psycopg.Connection, repo: str) -> dict[str, str]:
+    """hash -> embed text of the chunks still without a vector (one entry per distinct text)."""
+    rows = conn.execute(
+        "SELECT DISTINCT ON (content_hash) content_hash, path, chunk_type, symbol, kind, signature, header_chain,"
+        " object_name, content FROM code_chunks WHERE repo = %s AND embedding IS NULL",
+        (repo,),
+    ).fetchall()
+    out = {}
+    for r in rows:
+        chunk = Chunk(r["path"], r["chunk_type"], r["content"], 0, 0, symbol=r["symbol"], kind=r["kind"],
+                      signature=r["signature"], header_chain=r["header_chain"], object_name=r["object_name"])  # fmt: skip
+        out[r["content_hash"]] = chunk.embed_text()
+    return out
+
+
+def save_embeddings(conn: psycopg.Connection, repo: str, model: str, hashes: Sequence[str], vectors: np.ndarray) -> None:
+    with conn.cursor() as cur:
+        cur.executemany(
+            "INSERT INTO chunk_embeddings (content_hash, model, embedding) VALUES (%s, %s, %s::vector)"
+            " ON CONFLICT (content_hash, model) DO NOTHING",
+            [(h, model, _vec(v)) for h, v in zip(hashes, vectors, strict=True)],
+        )
+    fill_from_cache(conn, repo, model)
+
+
+# ---- reads -----------------------------------------------------------------------------
+
+
+def index_stats(conn: psycopg.Connection, repo: str | None = None) -> dict:
+    where, args = ("WHERE repo = %s", (repo,)) if repo else ("", ())
+
+    def count(sql: str) -> int:
+        return conn.execute(sql.format(where=where), args).fetchone()["n"]
+
+    return {
+        "files": count("SELECT count(*) AS n FROM files {where}"),
+        "symbols": count("SELECT count(*) AS n FROM ast_nodes {where}"),
+        "edges": count("SELECT count(*) AS n FROM code_relationships {where}"),
+        "chunks": count("SELECT count(*) AS n FROM code_chunks {where}"),
+        "embedded": count(
+            "SELECT count(*) AS n FROM code_chunks {where}" + (" AND" if repo else " WHERE") + " embedding IS NOT NULL"
+        ),
+    }
+
+
+def _query_terms(conn: psycopg.Connection, query: str, repo: str | None) -> list[tuple[str, float]]:
+    """Lexemes of the query with their IDF over the searched chunks."""
+    lexemes = conn.execute(
+        "SELECT array(SELECT lexeme FROM unnest(to_tsvector('english', %s))) AS l", (split_identifiers(query),)
+    ).fetchone()["l"]
+    if not lexemes:
+        return []
+    repo_sql = "AND repo = %s" if repo else ""
+    total = conn.execute(f"SELECT count(*) AS n FROM code_chunks WHERE true {repo_sql}", (repo,) if repo else ()).fetchone()["n"]
+    df = {
+        r["term"]: r["n"]
+        for r in conn.execute(
+            f"SELECT term, sum(ndoc) AS n FROM chunk_terms WHERE term = ANY(%s) {repo_sql} GROUP BY term",
+            (lexemes, repo) if repo else (lexemes,),
+        )
+    }
+    return [(t, math.log(1 + (total - df.get(t, 0) + 0.5) / (df.get(t, 0) + 0.5))) for t in lexemes]
+
+
+def keyword_ranking(conn: psycopg.Connection, query: str, repo: str | None, limit: int = CANDIDATES) -> list[str]:
+    terms = _query_terms(conn, query, repo)
+    if not terms:
+        return []
+    words, idfs = [t for t, _ in terms], [w for _, w in terms]
+    any_term = " | ".join(words)
+    repo_sql = "AND c.repo = %(repo)s" if repo else ""
+    rows = conn.execute(
+        "SELECT c.id, (SELECT sum(ts_rank(%(w)s::float4[], c.search_tsv, q.t::tsquery, 1) * q.idf)"
+        "  FROM unnest(%(terms)s::text[], %(idfs)s::float8[]) AS q(t, idf)) AS s"
+        f" FROM code_chunks c WHERE c.search_tsv @@ to_tsquery('simple', %(any)s) {repo_sql}"
+        " ORDER BY s DESC LIMIT %(limit)s",
+        {"w": TS_WEIGHTS, "terms": [f"'{t}'" for t in words], "idfs": idfs, "any": any_term, "repo": repo, "limit": limit},
+    ).fetchall()
+    return [r["id"] for r in rows]
+
+
+def vector_ranking(conn: psycopg.Connection, query_vector: np.ndarray, repo: str | None, limit: int = CANDIDATES) -> list[str]:
+    conn.execute("SET LOCAL hnsw.ef_search = 200")
+    conn.execute("SET LOCAL hnsw.iterative_scan = relaxed_order")
+    repo_sql = "AND repo = %(repo)s" if repo else ""
+    rows = conn.execute(
+        f"SELECT id FROM code_chunks WHERE embedding IS NOT NULL {repo_sql}"
+        " ORDER BY embedding <=> %(v)s::vector LIMIT %(limit)s",
+        {"v": _vec(query_vector), "repo": repo, "limit": limit},
+    ).fetchall()
+    return [r["id"] for r in rows]
+
+
+def fuse(rankings: Sequence[tuple[list[str], float]]) -> dict[str, float]:
+    scores: dict[str, float] = defaultdict(float)
+    for ids, weight in rankings:
+        for r, cid in enumerate(ids):
+            scores[cid] += weight / (RRF_K + r + 1)
+    return scores
+
+
+def search(
+    conn: psycopg.Connection,
+    query: str,
+    k: int = 10,
+    repo: str | None = None,
+    *,
+    mode: str = "hybrid",
+    query_vector: np.ndarray | None = None,
+) -> list[SearchHit]:
+    """Top-``k`` chunks for ``query`` (``mode``: hybrid | vector | keyword); see the module doc."""
+    has = conn.execute(
+        "SELECT count(*) AS n, count(embedding) AS e FROM code_chunks" + (" WHERE repo = %s" if repo else ""),
+        (repo,) if repo else (),
+    ).fetchone()
+    if not has["n"]:
+        raise EmptyIndexError(repo)
+    rankings: list[tuple[list[str], float]] = []
+    with conn.transaction():
+        if mode in ("hybrid", "keyword"):
+            rankings.append((keyword_ranking(conn, query, repo), KEYWORD_WEIGHT))
+        if mode in ("hybrid", "vector") and has["e"]:
+            if query_vector is None:
+                from cogo_pipelines.indexing.embedding import encode_query
+
+                query_vector = encode_query(query)
+            rankings.append((vector_ranking(conn, query_vector, repo), VECTOR_WEIGHT))
+    scores = fuse(rankings)
+    if not scores:
+        return []
+    rows = {
+        r["id"]: r
+        for r in conn.execute(
+            "SELECT id, repo, path, symbol, chunk_type, start_line, end_line, content, kind, signature, header_chain,"
+            " object_name, rank FROM code_chunks WHERE id = ANY(%s)",
+            (list(scores),),
+        )
+    }
+    per_file: dict[tuple[str, str], float] = defaultdict(float)
+    for cid, s in scores.items():
+        per_file[(rows[cid]["repo"], rows[cid]["path"])] += s
+    hits = []
+    for cid, s in scores.items():
+        r = rows[cid]
+        fused = s + FILE_SHARE * (per_file[(r["repo"], r["path"])] - s)
+        score = fused * (1 + RANK_BOOST * min(1.0, max(0.0, r["rank"] or 0.0)))
+        chunk = Chunk(r["path"], r["chunk_type"], r["content"], r["start_line"], r["end_line"], symbol=r["symbol"],
+                      kind=r["kind"], signature=r["signature"], header_chain=r["header_chain"], object_name=r["object_name"])  # fmt: skip
+        hits.append(SearchHit(r["path"], r["symbol"], r["chunk_type"], r["start_line"], r["end_line"], score,
+                              r["content"], chunk.header, r["repo"]))  # fmt: skip
+    hits.sort(key=lambda h: (-h.score, h.path, h.start_line))
+    return hits[:k]
