@@ -1,0 +1,1 @@
+"""Edge functions (router-select, key-vault): pure logic plus HTTP clients."""

@@ -1,0 +1,69 @@
+"""cogo-plan handlers: decide and enqueue work, never build.
+
+``plan.quality`` payload ``{"targets": [...], "command": "npm test", "timeout_s": N,
+"threshold": 0.7}``; a target is a path or ``{"cwd", "command"?, "timeout_s"?}``. It enqueues
+one ``code.build.test`` per target and a ``quality.q1`` job that depends on all of them, so
+the gate is evaluated only once the builds have finished.
+"""
+
+from __future__ import annotations
+
+from cogo_pipelines.queue import jobs
+from cogo_pipelines.queue.handlers import Handler, JobContext, JobFailed
+
+DEFAULT_COMMAND = "npm test"
+
+
+def _targets(ctx: JobContext) -> list[dict]:
+    raw = ctx.payload.get("targets", ctx.settings.quality_targets)
+    if isinstance(raw, str):
+        raw = [raw]
+    if not isinstance(raw, list) or not raw:
+        raise JobFailed(f"plan.quality needs payload.targets (a non-empty list), got {raw!r}")
+    out = []
+    for item in raw:
+        target = {"cwd": item} if isinstance(item, str) else item
+        if not isinstance(target, dict) or not isinstance(target.get("cwd"), str) or not target["cwd"]:
+            raise JobFailed(f"plan.quality target must be a path or an object with 'cwd', got {item!r}")
+        out.append(target)
+    return out
+
+
+def plan_quality(ctx: JobContext) -> dict:
+    payload = ctx.payload
+    builds = []
+    for i, target in enumerate(_targets(ctx)):
+        build_payload = {
+            "command": target.get("command", payload.get("command", DEFAULT_COMMAND)),
+            "cwd": target["cwd"],
+            "plan_job_id": ctx.job.id,
+        }
+        timeout = target.get("timeout_s", payload.get("timeout_s"))
+        if timeout is not None:
+            build_payload["timeout_s"] = timeout
+        builds.append(jobs.enqueue(ctx.conn, "code.build.test", build_payload, priority=ctx.job.priority,
+                                   dedupe_key=f"plan:{ctx.job.id}:build:{i}"))
+    gate_payload = {k: payload[k] for k in ("threshold", "window_days", "job_types", "allow_empty") if k in payload}
+    gate_payload.update(plan_job_id=ctx.job.id, build_job_ids=builds)
+    gate = jobs.enqueue(ctx.conn, "quality.q1", gate_payload, priority=ctx.job.priority,
+                        dedupe_key=f"plan:{ctx.job.id}:q1", depends_on=builds)
+    return {"build_job_ids": builds, "q1_job_id": gate}
+
+
+def quality_q1(ctx: JobContext) -> dict:
+    try:
+        from cogo_pipelines.quality import gate  # owned by the quality area
+    except ImportError as exc:
+        raise JobFailed(f"quality.q1 needs cogo_pipelines.quality.gate, which is not available ({exc})") from exc
+    options = {k: ctx.payload[k] for k in ("threshold", "window_days", "job_types", "allow_empty") if k in ctx.payload}
+    outcome = gate.evaluate_q1(ctx.conn, **options)
+    result = {name: getattr(outcome, name, None)
+              for name in ("score", "threshold", "passed", "succeeded", "failed", "message", "run_id")}
+    result["build_job_ids"] = ctx.payload.get("build_job_ids", [])
+    return result
+
+
+HANDLERS = {
+    "plan.quality": Handler(plan_quality, transactional=True),
+    "quality.q1": Handler(quality_q1),
+}
