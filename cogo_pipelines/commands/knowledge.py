@@ -1,43 +1,97 @@
-"""``cogo index``: discover a repository and record it in the store."""
+"""``cogo index`` and ``cogo search``: argument parsing, progress and tables only.
+
+The work is in ``store/index_run.py`` (staged pipeline) and ``store/knowledge.py`` (search).
+Progress and tables go to stderr so that ``--json`` output on stdout stays machine-readable.
+"""
 
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 import typer
 from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
 
-from cogo_pipelines.indexing import sources
-from cogo_pipelines.store import db, files
+from cogo_pipelines.store import db, index_run, knowledge
 
 console = Console(stderr=True)
 
 
+class _StageBars:
+    """One rich progress bar per stage, created when the stage first reports."""
+
+    def __init__(self, progress: Progress) -> None:
+        self.progress = progress
+        self.tasks: dict[str, int] = {}
+
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        if stage not in self.tasks:
+            self.tasks[stage] = self.progress.add_task(stage, total=max(total, 1))
+        task = self.tasks[stage]
+        self.progress.update(task, total=max(total, 1), completed=done if total else 1)
+
+
 def index(
     repo: Path = typer.Argument(..., exists=True, file_okay=False, help="Repository root"),
-    entry: list[str] = typer.Option(None, "--entry", help="Entry file (repeatable)"),
-    no_embed: bool = typer.Option(False, "--no-embed", help="Skip embeddings"),
-    as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON"),
+    entry: list[str] = typer.Option(None, "--entry", help="Entry file, relative to REPO (repeatable)"),
+    no_embed: bool = typer.Option(False, "--no-embed", help="Skip embeddings (keyword search still works)"),
+    as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON on stdout"),
 ) -> None:
-    """Index REPO into the store."""
-    repo_name = sources.repo_id(repo)
-    found = sources.discover(repo)
-    with db.session() as conn:
-        delta = files.sync_files(conn, repo_name, found)
-    summary = {
-        "repo": repo_name,
-        "files": len(found),
-        "added": len(delta.added),
-        "changed": len(delta.changed),
-        "removed": len(delta.removed),
-        "unchanged": len(delta.unchanged),
-    }
+    """Index REPO into the store: graph, chunks, embeddings (only what changed)."""
+    progress = Progress(
+        TextColumn("{task.description:<8}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+        console=console, transient=as_json, disable=not console.is_terminal and as_json,
+    )  # fmt: skip
+    with db.connect() as conn, progress:
+        summary = index_run.run_index(conn, repo, entries=list(entry) if entry else None, embed=not no_embed,
+                                      progress=_StageBars(progress))  # fmt: skip
+    data = summary.as_dict()
     if as_json:
-        print(json.dumps(summary))
-    else:
-        console.print(summary)
+        print(json.dumps(data))
+        return
+    table = Table(title=f"cogo index {summary.repo}", show_header=False)
+    for key in ("files", "parsed", "symbols", "edges", "chunks", "rechunked_files", "skipped_unchanged",
+                "removed_files", "embedded", "embeddings_from_cache"):  # fmt: skip
+        table.add_row(key.replace("_", " "), str(data[key]))
+    table.add_row("errors", str(len(summary.errors)))
+    table.add_row("seconds", ", ".join(f"{k} {v:.2f}" for k, v in data["seconds"].items()))
+    console.print(table)
+    for path, message in summary.errors[:20]:
+        console.print(f"[yellow]{path}[/]: {message}")
+    if len(summary.errors) > 20:
+        console.print(f"… and {len(summary.errors) - 20} more (files.error in the store)")
+
+
+def search(
+    query: str = typer.Argument(..., help="What to look for: words, identifiers, paths"),
+    k: int = typer.Option(10, "--k", min=1, max=200, help="Number of results"),
+    repo: str = typer.Option(None, "--repo", help="Only this indexed repo (folder name)"),
+    as_json: bool = typer.Option(False, "--json", help="JSON: [{path, symbol, chunk_type, start_line, end_line, score}]"),
+) -> None:
+    """Hybrid search (vector + keyword, boosted by graph rank) over the indexed chunks."""
+    try:
+        with db.connect() as conn:
+            hits = knowledge.search(conn, query, k=k, repo=repo)
+    except knowledge.EmptyIndexError as exc:
+        console.print(f"cogo search: {exc}")
+        raise typer.Exit(1) from None
+    if as_json:
+        print(json.dumps([h.as_dict() for h in hits]))
+        return
+    if not hits:
+        console.print("no matches")
+        return
+    out = Console()
+    for i, h in enumerate(hits, 1):
+        where = f"{h.path}:{h.start_line}-{h.end_line}"
+        out.print(f"[bold]{i:>2}. {where}[/]  {h.symbol or h.chunk_type}  [dim]{h.score:.4f}[/]")
+        snippet = "\n".join(h.content.splitlines()[:4])
+        out.print(f"[dim]{snippet}[/]", highlight=False, markup=False) if sys.stdout.isatty() else out.print(snippet, markup=False)
 
 
 def register(app: typer.Typer) -> None:
     app.command("index")(index)
+    app.command("search")(search)

@@ -1,0 +1,104 @@
+"""Retrieval quality of `cogo search`: hybrid vs vector-only vs keyword-only, side by side.
+
+    python bench/retrieval_eval.py REPO QUESTIONS.tsv [--k 10] [--no-index] [--show-misses]
+
+QUESTIONS.tsv: ``question<TAB>path[,path...]`` (paths relative to REPO). REPO is indexed first
+(incremental: an unchanged repo costs seconds). Relevance is per file: files are ranked by
+their best chunk; recall@1/@5, MRR and NDCG@10 (binary gain) are averaged over questions.
+Uses the store of ``DATABASE_URL`` (else the embedded one under ``COGO_HOME``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import sys
+import time
+from pathlib import Path
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+from cogo_pipelines.indexing import embedding, sources  # noqa: E402
+from cogo_pipelines.store import db, index_run, knowledge  # noqa: E402
+
+MODES = ("hybrid", "vector", "keyword")
+CHUNK_DEPTH = 200  # chunks fetched per query before ranking files
+
+
+def load_questions(path: Path) -> list[tuple[str, set[str]]]:
+    out = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if not line.strip() or line.startswith("#"):
+            continue
+        question, _, answers = line.partition("\t")
+        out.append((question.strip(), {a.strip() for a in answers.split(",") if a.strip()}))
+    return out
+
+
+def ranked_files(hits) -> list[str]:
+    files: list[str] = []
+    for h in hits:
+        if h.path not in files:
+            files.append(h.path)
+    return files
+
+
+def metrics(files: list[str], relevant: set[str], k: int) -> dict[str, float]:
+    first = next((i for i, f in enumerate(files) if f in relevant), None)
+    dcg = sum(1 / math.log2(i + 2) for i, f in enumerate(files[:10]) if f in relevant)
+    idcg = sum(1 / math.log2(i + 2) for i in range(min(10, len(relevant))))
+    return {
+        "recall@1": len(relevant & set(files[:1])) / len(relevant),
+        "recall@5": len(relevant & set(files[:5])) / len(relevant),
+        f"recall@{k}": len(relevant & set(files[:k])) / len(relevant),
+        "MRR": 1 / (first + 1) if first is not None else 0.0,
+        "NDCG@10": dcg / idcg if idcg else 0.0,
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("repo", type=Path)
+    parser.add_argument("questions", type=Path)
+    parser.add_argument("--k", type=int, default=10)
+    parser.add_argument("--no-index", action="store_true", help="evaluate the index as it is")
+    parser.add_argument("--show-misses", action="store_true", help="print questions hybrid ranks badly")
+    args = parser.parse_args()
+    questions = load_questions(args.questions)
+    repo = sources.repo_id(args.repo)
+    with db.connect() as conn:
+        if not args.no_index:
+            t = time.perf_counter()
+            summary = index_run.run_index(conn, args.repo)
+            print(f"indexed {repo}: {summary.files} files, {summary.chunks} chunks, {summary.embedded} embedded "
+                  f"({time.perf_counter() - t:.1f} s)", file=sys.stderr)  # fmt: skip
+        vectors = embedding.encode([q for q, _ in questions])
+        totals = {m: {} for m in MODES}
+        latency = {m: 0.0 for m in MODES}
+        misses = []
+        for (question, relevant), vector in zip(questions, vectors, strict=True):
+            for mode in MODES:
+                t = time.perf_counter()
+                hits = knowledge.search(conn, question, k=CHUNK_DEPTH, repo=repo, mode=mode, query_vector=vector)
+                latency[mode] += time.perf_counter() - t
+                files = ranked_files(hits)
+                for name, value in metrics(files, relevant, args.k).items():
+                    totals[mode][name] = totals[mode].get(name, 0.0) + value
+                if mode == "hybrid" and not set(files[:3]) & relevant:
+                    misses.append((question, sorted(relevant), files[:5]))
+    n = len(questions)
+    names = list(totals["hybrid"])
+    print(f"{repo}: {n} questions, file relevance")
+    print(f"{'method':<10}" + "".join(f"{name:>11}" for name in names) + f"{'ms/query':>11}")
+    for mode in MODES:
+        print(f"{mode:<10}" + "".join(f"{totals[mode][name] / n:>11.3f}" for name in names) + f"{1000 * latency[mode] / n:>11.1f}")
+    if args.show_misses:
+        for question, relevant, got in misses:
+            print(f"\nMISS {question}\n  want {relevant}\n  got  {got}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
