@@ -1,9 +1,79 @@
-"""CLI commands of this area (filled in by its issue)."""
+"""``cogo serve`` (the sidecar) and ``cogo vault`` (writing provider keys, server side only)."""
 
 from __future__ import annotations
 
+import getpass
+import socket
+import sys
+
 import typer
+
+from cogo_pipelines.settings import get_settings
+
+vault_app = typer.Typer(help="Provider API keys in the key-vault (server side; never over HTTP).",
+                        no_args_is_help=True)
+
+
+def serve(
+    port: int = typer.Option(None, "--port", help="Port (default METRICS_PORT, 3100)"),
+    host: str = typer.Option(None, "--host", help="Bind address (default 127.0.0.1; 0.0.0.0 exposes it)"),
+    access_log: bool = typer.Option(True, "--access-log/--no-access-log", help="Log one line per request"),
+) -> None:
+    """Serve /metrics, /api, /dashboard/local and the edge functions."""
+    import uvicorn
+
+    from cogo_pipelines.server import create_app
+
+    settings = get_settings()
+    port = port if port is not None else settings.metrics_port
+    host = host or settings.metrics_host
+    typer.echo(f"cogo sidecar on http://{host}:{port}/dashboard/local (metrics /metrics, API /api/openapi.json)",
+               err=True)
+    uvicorn.run(create_app(settings), host=host, port=port, access_log=access_log, log_level="info",
+                server_header=False, proxy_headers=False)
+
+
+def _read_key() -> str:
+    if sys.stdin.isatty():
+        return getpass.getpass("API key (not echoed): ")
+    return sys.stdin.readline()
+
+
+@vault_app.command("set")
+def vault_set(provider: str = typer.Argument(..., help="Provider name, e.g. openai")) -> None:
+    """Store PROVIDER's key (read from stdin, or prompted without echo), encrypted with VAULT_MASTER_KEY."""
+    from cogo_pipelines.edge import key_vault
+    from cogo_pipelines.store import db
+
+    try:
+        key_vault.validate_provider(provider)
+        fernet = key_vault.fernet_from_settings(get_settings())
+        key = _read_key().strip()
+        if not key:
+            raise key_vault.VaultError("no key given on stdin / at the prompt; nothing stored")
+        actor = f"cli:{getpass.getuser()}@{socket.gethostname()}"
+        with db.session() as conn:
+            key_vault.set_key(conn, fernet, provider, key, actor=actor)
+    except key_vault.VaultError as exc:
+        typer.echo(f"cogo: error: {exc}", err=True)
+        raise typer.Exit(2) from None
+    typer.echo(f"stored the key for {provider} (encrypted; fetch it with POST /functions/v1/key-vault)", err=True)
+
+
+@vault_app.command("list")
+def vault_list() -> None:
+    """Providers that have a key (never the keys)."""
+    from cogo_pipelines.edge import key_vault
+    from cogo_pipelines.store import db
+
+    with db.session() as conn:
+        for name in key_vault.providers(conn):
+            typer.echo(name)
 
 
 def register(app: typer.Typer) -> None:
-    return None
+    app.command("serve")(serve)
+    app.add_typer(vault_app, name="vault")
+
+
+

@@ -1,0 +1,74 @@
+"""The sidecar application: /healthz, /metrics, /api, /dashboard/local, /functions/v1.
+
+``create_app`` only assembles; the store opens lazily on the first request that needs it, so
+the server starts (and /metrics answers) even while the database is still coming up.
+"""
+
+from __future__ import annotations
+
+from contextlib import asynccontextmanager
+
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Route
+
+from cogo_pipelines.server import api, dashboard, functions
+from cogo_pipelines.server.metrics import HttpMetricsMiddleware, build_registry
+from cogo_pipelines.server.responses import EXCEPTION_HANDLERS, JSON, JsonErrorMiddleware, error
+from cogo_pipelines.server.store import SidecarStore, StoreUnavailable
+from cogo_pipelines.settings import Settings, get_settings
+
+
+def healthz(request: Request) -> Response:
+    try:
+        with request.app.state.store.connection() as conn:
+            conn.execute("SELECT 1")
+    except StoreUnavailable as exc:
+        response = error(503, f"the store is unavailable: {exc}")
+        return response
+    return JSON({"status": "ok", "store": True})
+
+
+async def metrics(request: Request) -> Response:
+    body = await run_in_threadpool(generate_latest, request.app.state.registry)
+    return Response(body, media_type=CONTENT_TYPE_LATEST)
+
+
+def root(request: Request) -> Response:
+    return RedirectResponse("/dashboard/local")
+
+
+def create_app(settings: Settings | None = None) -> Starlette:
+    settings = settings or get_settings()
+    store = SidecarStore(settings)
+    registry, http_metrics = build_registry(store)
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette):
+        try:
+            yield
+        finally:
+            await run_in_threadpool(store.close)
+
+    routes = [
+        Route("/", root, methods=["GET"]),
+        Route("/healthz", healthz, methods=["GET"]),
+        Route("/metrics", metrics, methods=["GET"]),
+        *api.routes,
+        *dashboard.routes,
+        *functions.routes,
+    ]
+    app = Starlette(
+        routes=routes,
+        exception_handlers=EXCEPTION_HANDLERS,
+        middleware=[Middleware(HttpMetricsMiddleware, metrics=http_metrics), Middleware(JsonErrorMiddleware)],
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.store = store
+    app.state.registry = registry
+    return app

@@ -1,0 +1,75 @@
+"""The local edge functions at Supabase's paths, so ROUTER_SELECT_URL / KEY_VAULT_URL can point
+here or at Supabase unchanged. Both check the two Supabase headers first (401 JSON otherwise).
+"""
+
+from __future__ import annotations
+
+import importlib
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from cogo_pipelines.edge import key_vault
+from cogo_pipelines.edge.auth import check_edge_auth
+from cogo_pipelines.server import params
+from cogo_pipelines.server.responses import JSON, ApiError, error
+
+
+async def _authorised_body(request: Request) -> dict:
+    failure = check_edge_auth(request.headers, request.app.state.settings)
+    if failure is not None:
+        raise ApiError(failure.status, failure.message)
+    return await params.json_object(request)
+
+
+async def router_select(request: Request) -> Response:
+    body = await _authorised_body(request)
+    task_type = body.get("task_type")
+    if not isinstance(task_type, str) or not task_type.strip():
+        raise ApiError(400, "task_type (a non-empty string) is required")
+    hints = body.get("hints")
+    if hints is not None and not isinstance(hints, dict):
+        raise ApiError(400, "hints must be a JSON object")
+    return await run_in_threadpool(_route, request, task_type, hints)
+
+
+def _route(request: Request, task_type: str, hints: dict | None) -> Response:
+    router = importlib.import_module("cogo_pipelines.edge.router")
+    rules = None
+    load_rules = getattr(router, "load_rules", None)
+    if load_rules is not None:  # a rules table, when the queue area provides one
+        with request.app.state.store.connection() as conn:
+            rules = load_rules(conn)
+    try:
+        decision = router.select_route(task_type, hints, rules)
+    except ValueError as exc:
+        raise ApiError(400, str(exc)) from None
+    return JSON({"executor_id": decision.executor_id, "provider": decision.provider, "model": decision.model,
+                 "reason": decision.reason})
+
+
+async def vault_get(request: Request) -> Response:
+    body = await _authorised_body(request)
+    return await run_in_threadpool(_vault_get, request, body.get("provider"))
+
+
+def _vault_get(request: Request, provider: object) -> Response:
+    settings = request.app.state.settings
+    actor = (request.headers.get("x-cogo-actor") or request.headers.get("x-client-info") or "anonymous")[:200]
+    client = request.client.host if request.client else None
+    try:
+        provider = key_vault.validate_provider(provider)
+        fernet = key_vault.fernet_from_settings(settings)
+        with request.app.state.store.connection() as conn:
+            key = key_vault.get_key(conn, fernet, provider, actor=actor, client=client)
+    except key_vault.VaultError as exc:
+        return error(exc.status, str(exc))
+    return JSON({"provider": provider, "key": key}, headers={"Cache-Control": "no-store"})
+
+
+routes = [
+    Route("/functions/v1/router-select", router_select, methods=["POST"]),
+    Route("/functions/v1/key-vault", vault_get, methods=["POST"]),
+]

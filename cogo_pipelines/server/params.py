@@ -1,0 +1,127 @@
+"""Request validation for the REST API: every bad input becomes a 400 with a clear message.
+
+The limits here are the ones the OpenAPI document states, so the schema and the behaviour
+cannot drift apart (openapi.py imports them).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from starlette.requests import Request
+
+from cogo_pipelines.server.queries import JOB_STATUSES
+from cogo_pipelines.server.responses import ApiError
+
+NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:*/-]*$"
+NAME_MAX = 200
+MAX_BODY_BYTES = 1_000_000
+MAX_ID = 2**63 - 1
+PRIORITY_RANGE = (-1000, 1000)
+ATTEMPTS_RANGE = (1, 100)
+LIMIT_RANGE = (1, 500)
+OFFSET_RANGE = (0, 1_000_000)
+K_RANGE = (1, 50)
+QUERY_MAX = 1000
+_NAME_RE = re.compile(NAME_PATTERN)
+
+
+def _int(raw: str, name: str, lo: int, hi: int) -> int:
+    try:
+        value = int(raw, 10)
+    except ValueError:
+        raise ApiError(400, f"{name} must be an integer") from None
+    if not lo <= value <= hi:
+        raise ApiError(400, f"{name} must be between {lo} and {hi}")
+    return value
+
+
+def query_int(request: Request, name: str, default: int, bounds: tuple[int, int]) -> int:
+    raw = request.query_params.get(name)
+    return default if raw is None else _int(raw.strip(), name, *bounds)
+
+
+def name(value: Any, field: str, *, required: bool = False) -> str | None:
+    if value is None:
+        if required:
+            raise ApiError(400, f"{field} is required")
+        return None
+    if not isinstance(value, str) or not value or len(value) > NAME_MAX or not _NAME_RE.match(value):
+        raise ApiError(400, f"{field} must be 1-{NAME_MAX} characters of letters, digits and . _ : * / -, "
+                            "starting with a letter or digit")
+    return value
+
+
+def query_name(request: Request, field: str) -> str | None:
+    return name(request.query_params.get(field), field)
+
+
+def status(request: Request) -> str | None:
+    value = request.query_params.get("status")
+    if value is not None and value not in JOB_STATUSES:
+        raise ApiError(400, f"status must be one of {', '.join(JOB_STATUSES)}")
+    return value
+
+
+def path_id(request: Request, field: str = "id") -> int:
+    raw = request.path_params[field]
+    if not raw.isascii() or not raw.isdigit():
+        raise ApiError(400, f"{field} must be a positive integer")
+    value = int(raw)
+    if not 1 <= value <= MAX_ID:
+        raise ApiError(404, f"no such {field} {raw}")
+    return value
+
+
+def text(request: Request, field: str, *, required: bool, max_len: int) -> str | None:
+    value = request.query_params.get(field)
+    if value is None or not value.strip():
+        if required:
+            raise ApiError(400, f"query parameter {field!r} is required")
+        return None
+    if len(value) > max_len:
+        raise ApiError(400, f"{field} is longer than {max_len} characters")
+    if "\x00" in value:
+        raise ApiError(400, f"{field} contains a NUL character")
+    return value
+
+
+async def json_object(request: Request) -> dict[str, Any]:
+    """The request body as a JSON object (415/413/400 otherwise)."""
+    ctype = request.headers.get("content-type", "")
+    if ctype and ctype.split(";")[0].strip().lower() != "application/json":
+        raise ApiError(415, "send the body as application/json")
+    body = await request.body()
+    if len(body) > MAX_BODY_BYTES:
+        raise ApiError(413, f"body larger than {MAX_BODY_BYTES} bytes")
+    try:
+        data = json.loads(body or b"null", parse_constant=_no_constant)
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        raise ApiError(400, "body is not valid JSON (NaN and Infinity are not JSON either)") from None
+    if not isinstance(data, dict):
+        raise ApiError(400, "body must be a JSON object")
+    try:
+        dumped = json.dumps(data, ensure_ascii=False)
+        dumped.encode("utf-8")
+    except (UnicodeEncodeError, RecursionError):
+        raise ApiError(400, "body contains text that is not valid Unicode") from None
+    if "\\u0000" in dumped or "\x00" in dumped:
+        raise ApiError(400, "body contains a NUL character, which the store cannot keep")
+    return data
+
+
+def _no_constant(token: str) -> Any:
+    raise ValueError(token)
+
+
+def body_int(data: dict[str, Any], field: str, default: int, bounds: tuple[int, int]) -> int:
+    value = data.get(field, default)
+    if value is None:
+        return default
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ApiError(400, f"{field} must be an integer")
+    if not bounds[0] <= value <= bounds[1]:
+        raise ApiError(400, f"{field} must be between {bounds[0]} and {bounds[1]}")
+    return value

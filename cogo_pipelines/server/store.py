@@ -1,0 +1,71 @@
+"""The sidecar's connections: one small pool, opened lazily, migrated once.
+
+A request borrows a connection for its duration (autocommit, dict rows). When the database
+is unreachable the sidecar keeps serving — /healthz and /metrics say so, the API answers 503 —
+instead of failing to start, so a restarted database is picked up without a restart.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import psycopg
+from psycopg.rows import dict_row
+from psycopg_pool import ConnectionPool, PoolTimeout
+
+from cogo_pipelines.settings import Settings
+from cogo_pipelines.store import db
+
+log = logging.getLogger(__name__)
+
+
+class StoreUnavailable(RuntimeError):
+    """The database cannot be reached right now (mapped to 503)."""
+
+
+class SidecarStore:
+    def __init__(self, settings: Settings, *, max_size: int = 8) -> None:
+        self._settings = settings
+        self._max_size = max_size
+        self._pool: ConnectionPool | None = None
+        self._lock = threading.Lock()
+
+    def _open(self) -> ConnectionPool:
+        with self._lock:
+            if self._pool is not None:
+                return self._pool
+            try:
+                url = db.database_url(self._settings)
+                db.connect(url).close()  # applies pending migrations once
+            except (db.StoreError, psycopg.Error) as exc:
+                raise StoreUnavailable(str(exc)) from None
+            self._pool = ConnectionPool(
+                url,
+                min_size=1,
+                max_size=self._max_size,
+                kwargs={"autocommit": True, "row_factory": dict_row, "connect_timeout": 5},
+                timeout=5,
+                open=True,
+                name="cogo-sidecar",
+            )
+            return self._pool
+
+    @contextmanager
+    def connection(self) -> Iterator[psycopg.Connection]:
+        pool = self._open()
+        try:
+            with pool.connection() as conn:
+                yield conn
+        except PoolTimeout:
+            raise StoreUnavailable("no database connection available within 5 s") from None
+        except psycopg.OperationalError as exc:
+            raise StoreUnavailable(f"database error: {str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__}") from None
+
+    def close(self) -> None:
+        with self._lock:
+            if self._pool is not None:
+                self._pool.close()
+                self._pool = None

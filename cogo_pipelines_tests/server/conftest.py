@@ -1,0 +1,82 @@
+"""A real uvicorn sidecar on a free loopback port, against the test's fresh database."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import httpx
+import pytest
+import uvicorn
+from cryptography.fernet import Fernet
+
+from cogo_pipelines import settings as settings_module
+from cogo_pipelines.server import create_app
+
+# Distinctive values: the secrets test greps every output for them.
+SECRETS = {
+    "SUPABASE_ANON_KEY": "anon-Zq7Kx1-SECRET-ANON-VALUE",
+    "SUPABASE_PUBLISHABLE_KEY": "pub-Wm3Jr9-SECRET-PUBLISHABLE-VALUE",
+    "SUPABASE_SERVICE_ROLE_KEY": "svc-Hb5Tn2-SECRET-SERVICE-ROLE-VALUE",
+    "VAULT_MASTER_KEY": Fernet.generate_key().decode(),
+    "NEO4J_PASSWORD": "neo-Pd8Lc4-SECRET-NEO4J-VALUE",
+}
+
+
+@dataclass
+class Sidecar:
+    url: str
+    settings: settings_module.Settings
+    server: uvicorn.Server
+
+    def client(self, **kwargs) -> httpx.Client:
+        return httpx.Client(base_url=self.url, timeout=30, **kwargs)
+
+
+def free_socket() -> socket.socket:
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    return sock
+
+
+def start_server(app, *, log_level: str = "warning") -> tuple[uvicorn.Server, threading.Thread, str]:
+    sock = free_socket()
+    port = sock.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(app, log_level=log_level, access_log=False, lifespan="on"))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise RuntimeError("uvicorn did not start")
+        time.sleep(0.02)
+    return server, thread, f"http://127.0.0.1:{port}"
+
+
+def stop_server(server: uvicorn.Server, thread: threading.Thread) -> None:
+    server.should_exit = True
+    thread.join(timeout=15)
+
+
+@pytest.fixture
+def secret_env(monkeypatch: pytest.MonkeyPatch, database_url: str) -> dict[str, str]:
+    for name, value in SECRETS.items():
+        monkeypatch.setenv(name, value)
+    settings_module.reload_settings()
+    yield dict(SECRETS)
+    settings_module.reload_settings()
+
+
+@pytest.fixture
+def sidecar(secret_env, database_url: str) -> Iterator[Sidecar]:
+    settings = settings_module.get_settings()
+    assert settings.database_url == database_url
+    server, thread, url = start_server(create_app(settings))
+    try:
+        yield Sidecar(url, settings, server)
+    finally:
+        stop_server(server, thread)
