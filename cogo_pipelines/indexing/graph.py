@@ -1,0 +1,348 @@
+"""Module graph and symbol graph of a repository, from per-file extractions.
+
+The module graph resolves every import record (``resolve.Resolver``); the symbol graph
+(networkx) links symbols through ``contains``/``imports``/``calls``/``references``/
+``extends``/``implements``. Names are resolved through import bindings and re-export chains
+to the defining symbol; what cannot be resolved is kept with ``confidence='maybe'`` and a
+placeholder target, never dropped. Entry weights come from the import distance to the
+entries over the condensed (cycle-free) module graph.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+from collections import Counter, deque
+from dataclasses import dataclass, field
+
+import networkx as nx
+
+from cogo_pipelines.indexing.model import FileExtraction, Symbol
+from cogo_pipelines.indexing.resolve import JS_TO_TS, Resolver, is_relative, package_name
+
+UNRESOLVED = "<unresolved>"
+_CONCAT_PREFIX = re.compile(r"""^\s*(['"])((?:(?!\1).)*)\1\s*\+""")
+_CONCAT_SUFFIX = re.compile(r"""\+\s*(['"])((?:(?!\1).)*)\1\s*$""")
+
+
+def node_id(repo: str, path: str, qualified_name: str, kind: str) -> str:
+    """Stable across runs: the same declaration keeps its id while it keeps its name."""
+    return hashlib.sha256(f"{repo}\0{path}\0{qualified_name}\0{kind}".encode()).hexdigest()[:32]
+
+
+def file_id(repo: str, path: str) -> str:
+    return node_id(repo, path, path, "file")
+
+
+@dataclass(frozen=True)
+class ModuleEdge:
+    src: str
+    dst: str  # repo-relative path, or UNRESOLVED for a non-literal import nothing matches
+    kind: str  # import | type | reexport | dynamic | require | reference | maybe
+    line: int
+    specifier: str | None = None
+
+    @property
+    def confidence(self) -> str:
+        return "maybe" if self.kind == "maybe" else "certain"
+
+
+@dataclass
+class StaticGraph:
+    repo: str
+    graph: nx.MultiDiGraph
+    module_edges: list[ModuleEdge] = field(default_factory=list)
+    unresolved: list[tuple[str, str, str]] = field(default_factory=list)  # (path, specifier, reason)
+    external: Counter = field(default_factory=Counter)  # package name -> import count
+    entries: list[str] = field(default_factory=list)
+
+    @property
+    def resolved_ratio(self) -> float:
+        """Share of relative/aliased imports that resolved to a file."""
+        resolved = sum(1 for e in self.module_edges if e.dst != UNRESOLVED)
+        total = resolved + len(self.unresolved)
+        return resolved / total if total else 1.0
+
+
+# --- module graph --------------------------------------------------------------------------
+
+def _template_parts(expression: str) -> tuple[str, str] | None:
+    """Literal prefix and suffix of a template literal or string concatenation."""
+    expr = expression.strip()
+    if expr.startswith("`") and expr.endswith("`") and "${" in expr:
+        body = expr[1:-1]
+        return body[: body.index("${")], body[body.rindex("}") + 1:]
+    prefix = _CONCAT_PREFIX.match(expr)
+    suffix = _CONCAT_SUFFIX.search(expr)
+    if prefix or suffix:
+        return (prefix.group(2) if prefix else "", suffix.group(2) if suffix else "")
+    return None
+
+
+def _maybe_targets(expression: str | None, from_path: str, files: list[str]) -> list[str]:
+    parts = _template_parts(expression or "")
+    if parts is None or not is_relative(parts[0]):
+        return []
+    prefix, suffix = parts
+    folder, _, start = prefix.rpartition("/")
+    base = os.path.normpath(os.path.join(os.path.dirname(from_path), folder)).replace(os.sep, "/")
+    lead = ("" if base == "." else base + "/") + start
+    stem, ext = os.path.splitext(suffix)
+    suffixes = {suffix} | {stem + t for t in JS_TO_TS.get(ext, ())}
+    return [f for f in files if f.startswith(lead) and f != from_path and any(f.endswith(s) for s in suffixes)]
+
+
+def module_edges(extractions: dict[str, FileExtraction], resolver: Resolver, graph: StaticGraph) -> None:
+    files = sorted(extractions)
+    seen: set[tuple[str, str, str]] = set()
+    for path in files:
+        for record in extractions[path].imports:
+            if record.specifier is None:
+                targets = _maybe_targets(record.expression, path, files) or [UNRESOLVED]
+                for dst in targets:
+                    if (path, dst, "maybe") not in seen:
+                        seen.add((path, dst, "maybe"))
+                        graph.module_edges.append(ModuleEdge(path, dst, "maybe", record.line, record.expression))
+                continue
+            spec = record.specifier
+            if record.kind == "reference" and not is_relative(spec):
+                spec = "./" + spec  # triple-slash paths are always file-relative
+            resolution = resolver.resolve(spec, path)
+            if resolution.internal:
+                key = (path, resolution.path, record.kind)
+                if key not in seen:
+                    seen.add(key)
+                    graph.module_edges.append(ModuleEdge(path, resolution.path, record.kind, record.line, spec))
+            elif resolution.status == "unresolved":
+                graph.unresolved.append((path, record.specifier, resolution.reason or "unresolved"))
+            else:
+                graph.external["node:" + package_name(spec.removeprefix("node:"))
+                               if resolution.status == "builtin" else package_name(spec)] += 1
+
+
+def entry_weights(files: list[str], edges: list[ModuleEdge], entries: list[str]) -> dict[str, float]:
+    """``1/(1+d)``, d = import distance from the nearest entry over the SCC-condensed graph."""
+    g = nx.DiGraph()
+    g.add_nodes_from(files)
+    g.add_edges_from((e.src, e.dst) for e in edges if e.dst != UNRESOLVED)
+    condensed = nx.condensation(g)
+    component = condensed.graph["mapping"]
+    distance: dict[int, int] = {}
+    queue = deque()
+    for entry in entries:
+        if entry in component and component[entry] not in distance:
+            distance[component[entry]] = 0
+            queue.append(component[entry])
+    while queue:
+        c = queue.popleft()
+        for nxt in condensed.successors(c):
+            if nxt not in distance:
+                distance[nxt] = distance[c] + 1
+                queue.append(nxt)
+    return {f: (1.0 / (1 + distance[component[f]]) if component[f] in distance else 0.0) for f in g.nodes}
+
+
+# --- symbol resolution ---------------------------------------------------------------------
+
+class _Names:
+    """Name lookup across files: local symbols, import bindings, exports and re-exports."""
+
+    def __init__(self, repo: str, extractions: dict[str, FileExtraction], resolver: Resolver) -> None:
+        self.repo = repo
+        self.ex = extractions
+        self.resolver = resolver
+        self.symbols = {p: {s.qualified_name: s for s in e.symbols} for p, e in extractions.items()}
+        self.bindings: dict[str, dict[str, tuple[str | None, str, str]]] = {}
+        self.reexports: dict[str, list[tuple[str | None, dict[str, str]]]] = {}
+        for path, e in extractions.items():
+            local: dict[str, tuple[str | None, str, str]] = {}
+            reexports = []
+            for rec in e.imports:
+                if rec.specifier is None or rec.kind == "reference":
+                    continue
+                target = resolver.resolve(rec.specifier, path)
+                target_path = target.path if target.internal else None
+                external = package_name(rec.specifier) if not target.internal else ""
+                if rec.kind == "reexport":
+                    reexports.append((target_path, rec.bindings))
+                else:
+                    for name, imported in rec.bindings.items():
+                        local[name] = (target_path, imported, external)
+            self.bindings[path] = local
+            self.reexports[path] = reexports
+        self._export_memo: dict[tuple[str, str], tuple | None] = {}
+
+    def export(self, path: str, name: str, depth: int = 0) -> tuple | None:
+        """What module ``path`` exports as ``name``: ("symbol", path, qname) or ("module", path)."""
+        if name == "*":
+            return ("module", path)
+        key = (path, name)
+        if key in self._export_memo:
+            return self._export_memo[key]
+        self._export_memo[key] = None  # cycle guard
+        found = None
+        if depth < 30 and path in self.ex:
+            exports = self.ex[path].exports
+            if name in exports:
+                found = self.local(path, exports[name], depth + 1)
+            if found is None:
+                for target, bindings in self.reexports.get(path, ()):
+                    if target is None:
+                        continue
+                    if name in bindings:
+                        found = self.export(target, bindings[name], depth + 1)
+                    elif "*" in bindings and name != "default":
+                        found = self.export(target, name, depth + 1)
+                    if found:
+                        break
+        self._export_memo[key] = found
+        return found
+
+    def local(self, path: str, name: str, depth: int = 0, scopes: tuple[str, ...] = ()) -> tuple | None:
+        """A name as seen at module level of ``path`` (or inside the given namespace scopes)."""
+        symbols = self.symbols.get(path, {})
+        for scope in scopes:
+            if f"{scope}.{name}" in symbols:
+                return ("symbol", path, f"{scope}.{name}")
+        if name in symbols:
+            return ("symbol", path, name)
+        binding = self.bindings.get(path, {}).get(name)
+        if binding:
+            target, imported, external = binding
+            if target is None:
+                return ("external", external, imported)
+            return self.export(target, imported, depth + 1)
+        return None
+
+    def dotted(self, path: str, text: str, scopes: tuple[str, ...] = ()) -> tuple | None:
+        """``a`` / ``ns.b`` / ``Class.method`` / ``ns.Class.method``."""
+        head, *rest = text.split(".")
+        found = self.local(path, head, scopes=scopes)
+        for part in rest:
+            if found is None:
+                return None
+            if found[0] == "module":
+                found = self.export(found[1], part)
+            elif found[0] == "symbol":
+                found = self.member(found[1], found[2], part)
+            else:
+                return None
+        return found
+
+    def member(self, path: str, qname: str, name: str, depth: int = 0) -> tuple | None:
+        """``name`` on a class / namespace / enum, following ``extends`` for classes."""
+        symbols = self.symbols.get(path, {})
+        if f"{qname}.{name}" in symbols:
+            return ("symbol", path, f"{qname}.{name}")
+        sym = symbols.get(qname)
+        if sym is None or sym.kind != "class" or depth > 8:
+            return None
+        for klass, relation, base in self.ex[path].heritage:
+            if klass == qname and relation == "extends":
+                parent = self.dotted(path, base.split("<")[0])
+                if parent and parent[0] == "symbol":
+                    found = self.member(parent[1], parent[2], name, depth + 1)
+                    if found:
+                        return found
+        return None
+
+
+def _scopes(symbols: dict[str, Symbol], caller: str) -> tuple[tuple[str, ...], str | None]:
+    """Enclosing namespaces (innermost first) and the enclosing class of ``caller``."""
+    namespaces, klass = [], None
+    current = symbols.get(caller)
+    while current is not None:
+        if current.kind == "namespace":
+            namespaces.append(current.qualified_name)
+        elif current.kind == "class" and klass is None:
+            klass = current.qualified_name
+        current = symbols.get(current.parent) if current.parent else None
+    return tuple(namespaces), klass
+
+
+def build(
+    repo: str,
+    extractions: dict[str, FileExtraction],
+    resolver: Resolver,
+    entries: list[str] | None = None,
+) -> StaticGraph:
+    """The whole static graph of a repo from its files' extractions."""
+    g = nx.MultiDiGraph()
+    graph = StaticGraph(repo=repo, graph=g, entries=[e for e in entries or [] if e in extractions])
+    module_edges(extractions, resolver, graph)
+    files = sorted(extractions)
+    weights = entry_weights(files, graph.module_edges, graph.entries)
+    sid = lambda path, sym: node_id(repo, path, sym.qualified_name, sym.kind)  # noqa: E731
+
+    for path in files:
+        w = weights.get(path, 0.0)
+        g.add_node(file_id(repo, path), repo=repo, path=path, kind="file", name=os.path.basename(path),
+                   qualified_name=path, signature=None, start_line=1, end_line=None, exported=False,
+                   entry_weight=w, rank=w)
+        by_name = {s.qualified_name: s for s in extractions[path].symbols}
+        for sym in extractions[path].symbols:
+            g.add_node(sid(path, sym), repo=repo, path=path, kind=sym.kind, name=sym.name,
+                       qualified_name=sym.qualified_name, signature=sym.signature, start_line=sym.start_line,
+                       end_line=sym.end_line, exported=sym.exported, entry_weight=w, rank=w)
+            parent = by_name.get(sym.parent) if sym.parent else None
+            src = sid(path, parent) if parent else file_id(repo, path)
+            g.add_edge(src, sid(path, sym), key=("contains", ""), kind="contains", confidence="certain", path=path)
+    for e in graph.module_edges:
+        dst = file_id(repo, e.dst) if e.dst != UNRESOLVED else f"unresolved:{e.specifier}"
+        if e.dst != UNRESOLVED and dst not in g:
+            g.add_node(dst, repo=repo, path=e.dst, kind="file", name=os.path.basename(e.dst), qualified_name=e.dst,
+                       signature=None, start_line=1, end_line=None, exported=False,
+                       entry_weight=weights.get(e.dst, 0.0), rank=weights.get(e.dst, 0.0))
+        g.add_edge(file_id(repo, e.src), dst, key=("imports", e.kind), kind="imports", confidence=e.confidence,
+                   detail=e.kind, path=e.src)
+    for path, spec, reason in graph.unresolved:
+        g.add_edge(file_id(repo, path), f"unresolved:{spec}", key=("imports", "unresolved"), kind="imports",
+                   confidence="maybe", detail=reason, path=path)
+
+    names = _Names(repo, extractions, resolver)
+
+    def target_id(found: tuple | None) -> str | None:
+        if found and found[0] == "symbol":
+            return node_id(repo, found[1], found[2], names.symbols[found[1]][found[2]].kind)
+        if found and found[0] == "module":
+            return file_id(repo, found[1])
+        return None
+
+    def link(src: str, found: tuple | None, kind: str, text: str, path: str, keep_unresolved: bool) -> None:
+        dst = target_id(found)
+        if dst is not None:
+            if dst != src:
+                g.add_edge(src, dst, key=(kind, ""), kind=kind, confidence="certain", path=path)
+        elif keep_unresolved:
+            placeholder = f"external:{found[1]}:{found[2]}" if found and found[0] == "external" else f"unresolved:{text}"
+            g.add_edge(src, placeholder, key=(kind, text), kind=kind, confidence="maybe", detail=text, path=path)
+
+    for path in files:
+        ex = extractions[path]
+        symbols = names.symbols[path]
+
+        def source_of(caller: str) -> str:
+            sym = symbols.get(caller)
+            return sid(path, sym) if sym else file_id(repo, path)
+
+        for call in ex.calls:
+            namespaces, klass = _scopes(symbols, call.caller)
+            callee = call.callee
+            if callee.startswith("new "):
+                found = names.dotted(path, callee[4:], namespaces)
+            elif callee.startswith("this.") and callee.count(".") == 1:
+                found = names.member(path, klass, callee[5:]) if klass else None
+            elif callee.startswith(("?.", "this.")):
+                found = None
+            else:
+                found = names.dotted(path, callee, namespaces)
+            link(source_of(call.caller), found, "calls", callee, path, keep_unresolved=True)
+        for owner, relation, base in ex.heritage:
+            namespaces, _ = _scopes(symbols, owner)
+            found = names.dotted(path, base.split("<")[0], namespaces)
+            link(source_of(owner), found, relation, base, path, keep_unresolved=True)
+        for owner, name, _line in ex.references:
+            namespaces, _ = _scopes(symbols, owner)
+            link(source_of(owner), names.dotted(path, name, namespaces), "references", name, path, keep_unresolved=False)
+    return graph

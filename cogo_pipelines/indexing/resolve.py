@@ -1,0 +1,276 @@
+"""Resolve import specifiers to repository files, like TypeScript's ``node``/``bundler``
+module resolution: relative paths, ``paths``/``baseUrl``, ``rootDirs``, extension probing
+(.ts, .tsx, .d.ts, then .js), ``.js``/``.mjs`` specifiers mapped to their TypeScript
+sources, folder ``index`` files and workspace packages (``exports``/``types``).
+
+Directory listings are cached, so probing costs set lookups rather than ``stat`` calls.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from cogo_pipelines.indexing.tsconfig import TsConfig
+
+PROBE_EXTENSIONS = (".ts", ".tsx", ".d.ts", ".js", ".jsx", ".mts", ".cts", ".d.mts", ".d.cts", ".mjs", ".cjs")
+INDEX_FILES = tuple("index" + e for e in (".ts", ".tsx", ".d.ts", ".js", ".jsx", ".mts", ".mjs", ".cjs"))
+# a JavaScript specifier names the file the TypeScript source compiles to
+JS_TO_TS = {
+    ".js": (".ts", ".tsx", ".d.ts"),
+    ".jsx": (".tsx", ".ts", ".d.ts"),
+    ".mjs": (".mts", ".d.mts"),
+    ".cjs": (".cts", ".d.cts"),
+}
+CONDITIONS = ("types", "typescript", "source", "import", "module", "node", "require", "default")
+NODE_BUILTINS = frozenset("""
+assert async_hooks buffer child_process cluster console constants crypto dgram diagnostics_channel dns
+domain events fs http http2 https inspector module net os path perf_hooks process punycode querystring
+readline repl stream string_decoder sys timers tls trace_events tty url util v8 vm wasi worker_threads zlib
+test sqlite sea
+""".split())
+SKIP_DIRS = frozenset({"node_modules", ".git", ".hg", ".svn"})
+
+
+@dataclass(frozen=True)
+class Resolution:
+    status: str  # internal | external | builtin | unresolved
+    path: str | None = None  # repo-relative POSIX path when internal
+    reason: str | None = None
+
+    @property
+    def internal(self) -> bool:
+        return self.status == "internal"
+
+
+def is_relative(spec: str) -> bool:
+    return spec.startswith(("./", "../")) or spec in (".", "..") or spec.startswith("/")
+
+
+def package_name(spec: str) -> str:
+    parts = spec.split("/")
+    return "/".join(parts[:2]) if spec.startswith("@") and len(parts) > 1 else parts[0]
+
+
+class Resolver:
+    def __init__(self, root: Path, config: TsConfig | None = None) -> None:
+        self.root = str(root.resolve())
+        self.config = config or TsConfig()
+        self._listings: dict[str, tuple[frozenset[str], frozenset[str]]] = {}
+        self._cache: dict[tuple[str, str], Resolution] = {}
+        self._patterns = self.config.path_patterns
+        self._workspace: dict[str, str] | None = None
+
+    # --- file system -------------------------------------------------------------------
+    def _listing(self, folder: str) -> tuple[frozenset[str], frozenset[str]]:
+        found = self._listings.get(folder)
+        if found is None:
+            files, dirs = set(), set()
+            try:
+                with os.scandir(folder) as it:
+                    for entry in it:
+                        (dirs if entry.is_dir() else files).add(entry.name)
+            except OSError:
+                pass
+            found = self._listings[folder] = (frozenset(files), frozenset(dirs))
+        return found
+
+    def _probe(self, base: str, depth: int = 0) -> str | None:
+        """The file ``base`` names, trying what tsc tries, or None."""
+        folder, name = os.path.split(base)
+        files, dirs = self._listing(folder)
+        stem, ext = os.path.splitext(name)
+        for ts_ext in JS_TO_TS.get(ext, ()):
+            if stem + ts_ext in files:
+                return os.path.join(folder, stem + ts_ext)
+        if name in files and ext:
+            return base
+        for probe_ext in PROBE_EXTENSIONS:
+            if name + probe_ext in files:
+                return base + probe_ext
+        if name in dirs and depth < 3:
+            inner_files, _ = self._listing(base)
+            if "package.json" in inner_files:
+                target = _manifest_entry(os.path.join(base, "package.json"))
+                if target:
+                    hit = self._probe(os.path.normpath(os.path.join(base, target)), depth + 1)
+                    if hit:
+                        return hit
+            for index in INDEX_FILES:
+                if index in inner_files:
+                    return os.path.join(base, index)
+        return None
+
+    def _relative(self, absolute: str) -> str | None:
+        rel = os.path.relpath(absolute, self.root)
+        if rel.startswith("..") or "node_modules" in rel.split(os.sep):
+            return None
+        return rel.replace(os.sep, "/")
+
+    def _found(self, absolute: str | None) -> Resolution | None:
+        if absolute is None:
+            return None
+        rel = self._relative(absolute)
+        return Resolution("internal", rel) if rel else Resolution("external", reason="outside the repository")
+
+    # --- specifiers --------------------------------------------------------------------
+    def resolve(self, spec: str, from_path: str) -> Resolution:
+        """Resolve ``spec`` imported by the repo-relative file ``from_path``."""
+        from_dir = os.path.dirname(from_path)
+        key = (from_dir if is_relative(spec) else "", spec)
+        hit = self._cache.get(key)
+        if hit is None:
+            hit = self._cache[key] = self._resolve(spec, from_dir)
+        return hit
+
+    def _resolve(self, spec: str, from_dir: str) -> Resolution:
+        if not spec:
+            return Resolution("unresolved", reason="empty specifier")
+        clean = spec.split("?", 1)[0].split("#", 1)[0] if not spec.startswith("#") else spec
+        if is_relative(clean):
+            base = os.path.normpath(os.path.join(self.root, from_dir, clean))
+            found = self._found(self._probe(base))
+            if found:
+                return found
+            for alt in self._root_dir_alternatives(base):
+                found = self._found(self._probe(alt))
+                if found:
+                    return found
+            return Resolution("unresolved", reason=f"no file for {spec!r}")
+        if clean.startswith("node:") or package_name(clean) in NODE_BUILTINS:
+            return Resolution("builtin")
+        found = self._via_paths(clean)
+        if found:
+            return found
+        if self.config.base_url is not None:
+            found = self._found(self._probe(os.path.normpath(os.path.join(str(self.config.base_url), clean))))
+            if found and found.internal:
+                return found
+        found = self._via_workspace(clean)
+        if found:
+            return found
+        return Resolution("external")
+
+    def _root_dir_alternatives(self, base: str) -> list[str]:
+        alts = []
+        for root_dir in map(str, self.config.root_dirs):
+            if base.startswith(root_dir + os.sep):
+                rest = base[len(root_dir) + 1:]
+                alts.extend(os.path.join(str(other), rest) for other in self.config.root_dirs if str(other) != root_dir)
+        return alts
+
+    def _via_paths(self, spec: str) -> Resolution | None:
+        base = str(self.config.paths_base or self.root)
+        for prefix, suffix, targets in self._patterns:
+            if suffix is None:
+                if spec != prefix:
+                    continue
+                star = ""
+            elif spec.startswith(prefix) and spec.endswith(suffix) and len(spec) >= len(prefix) + len(suffix):
+                star = spec[len(prefix): len(spec) - len(suffix)]
+            else:
+                continue
+            for target in targets:
+                found = self._found(self._probe(os.path.normpath(os.path.join(base, target.replace("*", star)))))
+                if found:
+                    return found
+            return None  # tsc only tries the best-matching pattern
+        return None
+
+    def _via_workspace(self, spec: str) -> Resolution | None:
+        if self._workspace is None:
+            self._workspace = self._scan_workspace()
+        name = package_name(spec)
+        folder = self._workspace.get(name)
+        if folder is None:
+            return None
+        subpath = "." + spec[len(name):]
+        manifest = _read_manifest(os.path.join(folder, "package.json"))
+        target = _export_target(manifest.get("exports"), subpath) if manifest else None
+        if target is None and subpath == ".":
+            target = _manifest_entry(os.path.join(folder, "package.json"))
+        candidates = [target] if target else []
+        if subpath != ".":
+            candidates.append(subpath)
+        for candidate in candidates:
+            found = self._found(self._probe(os.path.normpath(os.path.join(folder, candidate))))
+            if found:
+                return found
+        return Resolution("unresolved", reason=f"workspace package {name} has no file for {spec!r}")
+
+    def _scan_workspace(self) -> dict[str, str]:
+        """Package names declared by package.json files inside the repo (not node_modules).
+
+        The repo's own root package is left out: a self-import by package name goes to its
+        published build (or through ``paths``), as bundlers and dependency-cruiser see it.
+        """
+        packages: dict[str, str] = {}
+        for dirpath, dirnames, filenames in os.walk(self.root):
+            dirnames[:] = [d for d in dirnames if d not in SKIP_DIRS and not d.startswith(".")]
+            if "package.json" in filenames and dirpath != self.root:
+                name = _read_manifest(os.path.join(dirpath, "package.json")).get("name")
+                if isinstance(name, str) and name not in packages:
+                    packages[name] = dirpath
+        return packages
+
+
+def _read_manifest(path: str) -> dict:
+    try:
+        with open(path, encoding="utf-8") as fh:
+            data = json.load(fh)
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _manifest_entry(path: str) -> str | None:
+    data = _read_manifest(path)
+    for key in ("types", "typings", "main", "module"):
+        if isinstance(data.get(key), str):
+            return data[key]
+    target = _export_target(data.get("exports"), ".")
+    return target
+
+
+def _pick_condition(value: object, star: str | None = None) -> str | None:
+    if isinstance(value, str):
+        return value.replace("*", star) if star is not None else value
+    if isinstance(value, list):
+        for item in value:
+            picked = _pick_condition(item, star)
+            if picked:
+                return picked
+        return None
+    if isinstance(value, dict):
+        for condition, inner in value.items():
+            if condition in CONDITIONS:
+                picked = _pick_condition(inner, star)
+                if picked:
+                    return picked
+    return None
+
+
+def _export_target(exports: object, subpath: str) -> str | None:
+    """The file a package's ``exports`` map gives ``subpath`` (``"."`` or ``"./x"``)."""
+    if exports is None:
+        return None
+    if isinstance(exports, (str, list)) or (
+        isinstance(exports, dict) and exports and not next(iter(exports)).startswith(".")
+    ):
+        return _pick_condition(exports) if subpath == "." else None
+    if not isinstance(exports, dict):
+        return None
+    if subpath in exports:
+        return _pick_condition(exports[subpath])
+    best = None
+    for pattern, value in exports.items():
+        prefix, star, suffix = pattern.partition("*")
+        if star and subpath.startswith(prefix) and subpath.endswith(suffix):
+            if best is None or len(prefix) > len(best[0]):
+                best = (prefix, suffix, value)
+    if best:
+        prefix, suffix, value = best
+        return _pick_condition(value, subpath[len(prefix): len(subpath) - len(suffix) if suffix else None])
+    return None
