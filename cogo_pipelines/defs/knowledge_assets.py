@@ -1,0 +1,291 @@
+"""The knowledge pipeline of DESIGN §3 as software-defined assets, one per stage.
+
+The state lives in Postgres (and optionally Neo4j), not in Dagster's IO managers: each asset
+runs one stage of the core (``store/index_run``, ``store/runtime_store``,
+``store/neo4j_mirror``) against the store and reports what it did as metadata. So materialising
+any subset works, and a second run over an unchanged repo shows ``parsed: 0``, ``embedded: 0``.
+"""
+
+import time
+from collections import Counter
+
+import dagster as dg
+
+from cogo_pipelines.defs.knowledge_resources import CodeRepoResource, EmbeddingModelResource, Neo4jResource
+from cogo_pipelines.defs.resources import PostgresResource
+from cogo_pipelines.indexing import runtime, sources
+from cogo_pipelines.store import files as files_store
+from cogo_pipelines.store import index_run, knowledge, neo4j_mirror, runtime_store
+
+GROUP = "knowledge"
+PREVIEW_ROWS = 20
+
+
+def _table(headers: list[str], rows: list[list]) -> str:
+    lines = ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
+    lines += ["| " + " | ".join(str(c).replace("|", "\\|") for c in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def _errors_md(errors: list[tuple[str, str]]) -> dg.MarkdownMetadataValue:
+    rows = [[p, m[:200]] for p, m in errors[:PREVIEW_ROWS]]
+    more = f"\n\n… and {len(errors) - PREVIEW_ROWS} more" if len(errors) > PREVIEW_ROWS else ""
+    return dg.MetadataValue.md(_table(["path", "error"], rows) + more if rows else "no errors")
+
+
+@dg.asset(group_name=GROUP, kinds={"python"})
+def source_files(context: dg.AssetExecutionContext, code_repo: CodeRepoResource, postgres: PostgresResource):
+    """Files admitted by the include/exclude policy, with what changed since the store last saw them."""
+    started = time.perf_counter()
+    root = code_repo.root()
+    if not root.is_dir():
+        raise dg.Failure(f"repo path {root} is not a directory (set code_repo.repo_path or REPO_PATH)")
+    found = sources.discover(root)
+    with postgres.connect() as conn:
+        delta = files_store.diff(files_store.known_hashes(conn, code_repo.repo()), found)
+    languages = Counter(f.language for f in found)
+    return dg.MaterializeResult(
+        metadata={
+            "repo": code_repo.repo(),
+            "root": str(root),
+            "files": len(found),
+            "added": len(delta.added),
+            "changed": len(delta.changed),
+            "removed": len(delta.removed),
+            "unchanged": len(delta.unchanged),
+            "seconds": round(time.perf_counter() - started, 3),
+            "preview": dg.MetadataValue.md(
+                _table(["language", "files"], sorted(languages.items()))
+                + "\n\n"
+                + _table(["changed since last index"], [[p] for p in delta.dirty[:PREVIEW_ROWS]])
+            ),
+        }
+    )
+
+
+@dg.asset(group_name=GROUP, deps=[source_files], kinds={"postgres"})
+def static_graph(context: dg.AssetExecutionContext, code_repo: CodeRepoResource, postgres: PostgresResource):
+    """Module + symbol graph (ast_nodes, code_relationships, entry weights); re-parses changed files only."""
+    started = time.perf_counter()
+    root = code_repo.root()
+    wanted = code_repo.entry_paths()
+    entries = [e for e in wanted if (root / e).is_file()]
+    missing = [e for e in wanted if e not in entries]
+    for entry in missing:
+        context.log.warning(f"entry {entry} does not exist in {root}; indexed without it")
+    with postgres.connect() as conn:
+        result = index_run.graph_stage(conn, root, entries)
+        stats = knowledge.index_stats(conn, code_repo.repo())
+    errors = list(getattr(result, "errors", []))
+    delta = getattr(result, "delta", None)
+    return dg.MaterializeResult(
+        metadata={
+            "files": len(result.files),
+            "parsed": int(getattr(result, "parsed", 0)),
+            "removed": len(getattr(delta, "removed", []) or []),
+            "symbols": stats["symbols"],
+            "edges": stats["edges"],
+            "unresolved": int(getattr(result, "unresolved", 0)),
+            "resolved_ratio": float(getattr(result, "resolved_ratio", 1.0)),
+            "entries": dg.MetadataValue.json(entries),
+            "missing_entries": dg.MetadataValue.json(missing),
+            "errors": len(errors),
+            "error_preview": _errors_md(errors),
+            "stage_seconds": dg.MetadataValue.json(
+                {k: round(v, 3) for k, v in getattr(result, "seconds", {}).items()}
+            ),
+            "seconds": round(time.perf_counter() - started, 3),
+        }
+    )
+
+
+@dg.asset(group_name=GROUP, deps=[static_graph], kinds={"postgres"})
+def runtime_edges(context: dg.AssetExecutionContext, code_repo: CodeRepoResource, postgres: PostgresResource):
+    """Runtime traces (V8 .cpuprofile, JSONL) from the trace dir merged in as ``runtime`` edges/counts."""
+    started = time.perf_counter()
+    trace_dir = code_repo.traces()
+    files = runtime.trace_files(trace_dir)
+    repo = code_repo.repo()
+    with postgres.connect() as conn:
+        index = runtime_store.symbol_index(conn, repo)
+        trace = runtime.load_traces(files, index, prefix_map=code_repo.path_prefix_map)
+        written = runtime_store.write_runtime(conn, repo, trace)
+    if not files:
+        context.log.info(
+            f"no trace files in {trace_dir}: runtime counts cleared, ranks from entry weights only"
+        )
+    for warning in trace.warnings:
+        context.log.warning(warning)
+    unknown = trace.unknown.most_common(PREVIEW_ROWS)
+    hottest = trace.edges.most_common(PREVIEW_ROWS)
+    return dg.MaterializeResult(
+        metadata={
+            "trace_dir": str(trace_dir),
+            "trace_files": len(files),
+            "traces_used": dg.MetadataValue.json(trace.sources),
+            "runtime_edges": written.edges,
+            "symbols_observed": written.symbols,
+            "static_calls_confirmed": written.static_calls_confirmed,
+            "unknown_frames": trace.unknown_total,
+            "warnings": dg.MetadataValue.json(trace.warnings),
+            "unknown_preview": dg.MetadataValue.md(
+                _table(["unmapped frame / id", "count"], [list(u) for u in unknown])
+            ),
+            "edge_preview": dg.MetadataValue.md(
+                _table(["caller", "callee", "count"], [[s, d, n] for (s, d), n in hottest])
+            ),
+            "seconds": round(time.perf_counter() - started, 3),
+        }
+    )
+
+
+@dg.asset(group_name=GROUP, deps=[runtime_edges], kinds={"postgres"})
+def ranked_graph(context: dg.AssetExecutionContext, code_repo: CodeRepoResource, postgres: PostgresResource):
+    """``rank`` = 0.6 * entry_weight + 0.4 * normalised runtime frequency (see indexing/ranking.py)."""
+    started = time.perf_counter()
+    repo = code_repo.repo()
+    with postgres.connect() as conn:
+        ranks = runtime_store.apply_ranks(conn, repo)
+        top = runtime_store.top_symbols(conn, repo, PREVIEW_ROWS)
+    rows = [
+        [
+            t["path"],
+            t["qualified_name"],
+            t["kind"],
+            f"{t['entry_weight']:.3f}",
+            t["runtime_count"],
+            f"{t['rank']:.3f}",
+        ]
+        for t in top
+    ]
+    return dg.MaterializeResult(
+        metadata={
+            "symbols_ranked": len(ranks),
+            "with_runtime": sum(1 for t in top if t["runtime_count"]),
+            "top_symbols": dg.MetadataValue.md(
+                _table(["path", "symbol", "kind", "entry_weight", "runtime_count", "rank"], rows)
+            ),
+            "seconds": round(time.perf_counter() - started, 3),
+        }
+    )
+
+
+@dg.asset(group_name=GROUP, deps=[ranked_graph], kinds={"postgres"})
+def code_chunks(context: dg.AssetExecutionContext, code_repo: CodeRepoResource, postgres: PostgresResource):
+    """Code/markdown/SQL chunks; only files whose hash changed since they were chunked are re-chunked."""
+    started = time.perf_counter()
+    root, repo = code_repo.root(), code_repo.repo()
+    found = sources.discover(root)
+    with postgres.connect() as conn:
+        result = index_run.chunk_stage(conn, root, repo, found)
+        stats = knowledge.index_stats(conn, repo)
+    for path, message in result.errors:
+        context.log.warning(f"{path}: {message}")
+    return dg.MaterializeResult(
+        metadata={
+            "chunks": stats["chunks"],
+            "rechunked_files": len(result.rechunked),
+            "unchanged_files": result.unchanged,
+            "removed_files": len(result.removed),
+            "chunks_written": result.chunks_written,
+            "errors": len(result.errors),
+            "error_preview": _errors_md(result.errors),
+            "rechunked_preview": dg.MetadataValue.md(
+                _table(["re-chunked file"], [[p] for p in result.rechunked[:PREVIEW_ROWS]])
+            ),
+            "seconds": round(time.perf_counter() - started, 3),
+        }
+    )
+
+
+@dg.asset(group_name=GROUP, deps=[code_chunks], kinds={"pytorch"})
+def chunk_embeddings(
+    context: dg.AssetExecutionContext,
+    code_repo: CodeRepoResource,
+    postgres: PostgresResource,
+    embedding_model: EmbeddingModelResource,
+):
+    """Vectors for chunks without one: content-hash cache first, the model only for new texts."""
+    started = time.perf_counter()
+    repo = code_repo.repo()
+    with embedding_model.active() as model_key, postgres.connect() as conn:
+        result = index_run.embed_stage(conn, repo, embed=True)
+        stats = knowledge.index_stats(conn, repo)
+    return dg.MaterializeResult(
+        metadata={
+            "model": model_key,
+            "embedded": result.embedded,
+            "from_cache": result.from_cache,
+            "missing": stats["chunks"] - stats["embedded"],
+            "chunks_with_embedding": stats["embedded"],
+            "seconds": round(time.perf_counter() - started, 3),
+        }
+    )
+
+
+@dg.asset(group_name=GROUP, deps=[chunk_embeddings], kinds={"postgres"})
+def pgvector_index(
+    context: dg.AssetExecutionContext, code_repo: CodeRepoResource, postgres: PostgresResource
+):
+    """The searchable index: keyword statistics and chunk ranks refreshed over the HNSW vectors."""
+    started = time.perf_counter()
+    repo = code_repo.repo()
+    with postgres.connect() as conn:
+        index_run.upsert_stage(conn, repo, changed=True)
+        stats = knowledge.index_stats(conn, repo)
+        ranked = conn.execute(
+            "SELECT count(*) AS n FROM code_chunks WHERE repo = %s AND rank > 0", (repo,)
+        ).fetchone()["n"]
+    return dg.MaterializeResult(
+        metadata={
+            **{k: int(v) for k, v in stats.items()},
+            "chunks_ranked": int(ranked),
+            "seconds": round(time.perf_counter() - started, 3),
+        }
+    )
+
+
+@dg.asset(group_name=GROUP, deps=[pgvector_index], kinds={"neo4j"})
+def neo4j_links(
+    context: dg.AssetExecutionContext,
+    code_repo: CodeRepoResource,
+    postgres: PostgresResource,
+    neo4j: Neo4jResource,
+):
+    """Files, symbols, chunks and relationships mirrored to Neo4j with the Postgres ids."""
+    started = time.perf_counter()
+    connection = neo4j.connection()
+    with postgres.connect() as conn:
+        result = neo4j_mirror.mirror(conn, code_repo.repo(), **connection)
+    if result.skipped:
+        context.log.info(f"neo4j_links skipped: {result.reason}")
+        return dg.MaterializeResult(metadata={"skipped": True, "reason": result.reason})
+    return dg.MaterializeResult(
+        metadata={
+            "skipped": False,
+            **{k: int(v) for k, v in result.counts.items()},
+            "statements": result.statements,
+            "relationships_unmatched": result.relationships_unmatched,
+            "seconds": round(time.perf_counter() - started, 3),
+        }
+    )
+
+
+KNOWLEDGE_ASSETS = [
+    source_files,
+    static_graph,
+    runtime_edges,
+    ranked_graph,
+    code_chunks,
+    chunk_embeddings,
+    pgvector_index,
+    neo4j_links,
+]
+
+index_job = dg.define_asset_job(
+    "index_job",
+    selection=dg.AssetSelection.groups(GROUP),
+    description="Index a repo end to end: graph, runtime merge, ranks, chunks, embeddings, pgvector, Neo4j.",
+)
+
+defs = dg.Definitions(assets=KNOWLEDGE_ASSETS, jobs=[index_job])

@@ -1,0 +1,94 @@
+"""Data-quality checks on the knowledge assets: each a single question asked of the store.
+
+A failed ERROR check is red in the UI and in ``materialize()`` results; a WARN check (an entry
+that does not exist) flags configuration, not broken data.
+"""
+
+import dagster as dg
+
+from cogo_pipelines.defs.knowledge_assets import chunk_embeddings, runtime_edges, static_graph
+from cogo_pipelines.defs.knowledge_resources import CodeRepoResource
+from cogo_pipelines.defs.resources import PostgresResource
+
+
+def _latest_metadata(context: dg.AssetCheckExecutionContext, key: dg.AssetKey) -> dict:
+    event = context.instance.get_latest_materialization_event(key)
+    if event is None or event.asset_materialization is None:
+        return {}
+    return {k: v.value for k, v in event.asset_materialization.metadata.items()}
+
+
+@dg.asset_check(asset=static_graph, description="Share of import specifiers resolved to a file >= the bound.")
+def import_specifiers_resolved(context: dg.AssetCheckExecutionContext, code_repo: CodeRepoResource):
+    meta = _latest_metadata(context, static_graph.key)
+    ratio = float(meta.get("resolved_ratio", 0.0))
+    bound = code_repo.min_resolved_ratio
+    return dg.AssetCheckResult(
+        passed=bool(meta) and ratio >= bound,
+        metadata={"resolved_ratio": ratio, "bound": bound, "unresolved": int(meta.get("unresolved", 0))},
+        description=None if meta else "static_graph has no materialization to check",
+    )
+
+
+@dg.asset_check(asset=static_graph, description="Every configured entry is an indexed file of the graph.")
+def entries_present(
+    context: dg.AssetCheckExecutionContext, code_repo: CodeRepoResource, postgres: PostgresResource
+):
+    entries = code_repo.entry_paths()
+    with postgres.connect() as conn:
+        rows = conn.execute(
+            "SELECT f.path, max(n.entry_weight) AS weight FROM files f"
+            " LEFT JOIN ast_nodes n ON n.repo = f.repo AND n.path = f.path"
+            " WHERE f.repo = %s AND f.path = ANY(%s) GROUP BY f.path",
+            (code_repo.repo(), entries),
+        ).fetchall()
+    present = {r["path"]: r["weight"] for r in rows}
+    missing = [e for e in entries if e not in present]
+    return dg.AssetCheckResult(
+        passed=not missing and bool(entries),
+        severity=dg.AssetCheckSeverity.WARN,
+        metadata={
+            "entries": dg.MetadataValue.json(entries),
+            "missing": dg.MetadataValue.json(missing),
+            "entry_weights": dg.MetadataValue.json({p: w for p, w in present.items()}),
+        },
+    )
+
+
+@dg.asset_check(asset=runtime_edges, description="Every relationship's endpoints exist in ast_nodes.")
+def no_orphan_relationships(
+    context: dg.AssetCheckExecutionContext, code_repo: CodeRepoResource, postgres: PostgresResource
+):
+    with postgres.connect() as conn:
+        rows = conn.execute(
+            "SELECT r.kind, count(*) AS n FROM code_relationships r WHERE r.repo = %s AND"
+            " (NOT EXISTS (SELECT 1 FROM ast_nodes a WHERE a.id = r.src_id)"
+            "  OR NOT EXISTS (SELECT 1 FROM ast_nodes a WHERE a.id = r.dst_id)) GROUP BY r.kind",
+            (code_repo.repo(),),
+        ).fetchall()
+    orphans = {r["kind"]: r["n"] for r in rows}
+    return dg.AssetCheckResult(
+        passed=not orphans,
+        metadata={"orphans": sum(orphans.values()), "by_kind": dg.MetadataValue.json(orphans)},
+    )
+
+
+@dg.asset_check(asset=chunk_embeddings, description="Every chunk has an embedding.")
+def every_chunk_embedded(
+    context: dg.AssetCheckExecutionContext, code_repo: CodeRepoResource, postgres: PostgresResource
+):
+    with postgres.connect() as conn:
+        row = conn.execute(
+            "SELECT count(*) AS chunks, count(*) FILTER (WHERE embedding IS NULL) AS missing"
+            " FROM code_chunks WHERE repo = %s",
+            (code_repo.repo(),),
+        ).fetchone()
+    return dg.AssetCheckResult(
+        passed=row["chunks"] > 0 and row["missing"] == 0,
+        metadata={"chunks": row["chunks"], "without_embedding": row["missing"]},
+    )
+
+
+defs = dg.Definitions(
+    asset_checks=[import_specifiers_resolved, entries_present, no_orphan_relationships, every_chunk_embedded]
+)
