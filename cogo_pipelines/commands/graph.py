@@ -1,9 +1,101 @@
-"""CLI commands of this area (filled in by its issue)."""
+"""``cogo graph``: the static module / symbol graph of a repo.
+
+Contract: ``cogo graph REPO --modules --format tsv`` prints one ``from<TAB>to<TAB>kind`` line
+per module edge on stdout (paths relative to REPO, POSIX); problems go to stderr and the exit
+status is 0. The graph goes through the store, so a second run of an unchanged repo parses
+nothing; ``--no-store`` computes it in memory instead.
+"""
 
 from __future__ import annotations
 
+import json
+import sys
+from enum import Enum
+from pathlib import Path
+
 import typer
+
+from cogo_pipelines.indexing import sources
+from cogo_pipelines.indexing.graph import StaticGraph
+from cogo_pipelines.indexing.static_graph import analyze
+
+
+class Format(str, Enum):
+    tsv = "tsv"
+    json = "json"
+
+
+def _module_rows(edges) -> list[tuple[str, str, str]]:
+    return sorted({(e.src, e.dst, e.kind) for e in edges})
+
+
+def _symbol_rows(static: StaticGraph) -> list[tuple[str, str, str, str]]:
+    g = static.graph
+
+    def label(node: str) -> str:
+        d = g.nodes[node]
+        if "kind" not in d:
+            return node
+        return d["path"] if d["kind"] == "file" else f"{d['path']}#{d['qualified_name']}"
+
+    return sorted({(label(s), label(t), d["kind"], d["confidence"]) for s, t, d in g.edges(data=True)
+                   if d["kind"] != "imports"})
+
+
+def _stored(repo_path: Path, entries: list[str] | None):
+    from cogo_pipelines.store import db, graph_store
+
+    with db.connect() as conn:
+        result = graph_store.index_static_graph(conn, repo_path, entries=entries)
+        if result.graph is not None:
+            edges, unresolved = result.graph.module_edges, result.graph.unresolved
+        else:
+            edges = graph_store.module_edges(conn, result.repo)
+            unresolved = graph_store.unresolved_imports(conn, result.repo)
+    return result, edges, unresolved
+
+
+def graph(
+    repo: Path = typer.Argument(..., exists=True, file_okay=False, help="Repository root"),
+    modules: bool = typer.Option(False, "--modules", help="Module (file) edges: from, to, kind (the default)"),
+    symbols: bool = typer.Option(False, "--symbols", help="Symbol edges: calls, references, extends, ..."),
+    fmt: Format = typer.Option(Format.tsv, "--format", help="tsv (one edge per line) or json"),
+    entry: list[str] = typer.Option(None, "--entry", help="Entry file relative to REPO (repeatable)"),
+    no_store: bool = typer.Option(False, "--no-store", help="Compute in memory; do not read or write the store"),
+) -> None:
+    """Print the static graph of REPO; problems (unparseable files, unresolved imports) on stderr."""
+    entries = list(entry) if entry else None
+    errors: list[tuple[str, str]] = []
+    if no_store or symbols:
+        static, _ = analyze(repo, entries=entries)
+        edges, unresolved, errors = static.module_edges, static.unresolved, static.errors
+        if not no_store:
+            result, _, _ = _stored(repo, entries)
+            errors = result.errors
+    else:
+        result, edges, unresolved = _stored(repo, entries)
+        errors = result.errors
+        static = None
+    rows = _symbol_rows(static) if symbols and static is not None else _module_rows(edges)
+    if fmt is Format.json:
+        keys = ("from", "to", "kind", "confidence") if symbols else ("from", "to", "kind")
+        print(json.dumps({
+            "repo": sources.repo_id(repo),
+            "edges": [dict(zip(keys, row, strict=True)) for row in rows],
+            "unresolved": [{"path": p, "specifier": s, "reason": r} for p, s, r in unresolved],
+            "errors": [{"path": p, "error": e} for p, e in errors],
+        }))
+    else:
+        out = sys.stdout
+        for row in rows:
+            out.write("\t".join(row) + "\n")
+    for path, message in errors:
+        print(f"cogo graph: {path}: {message}", file=sys.stderr)
+    for path, spec, reason in unresolved:
+        print(f"cogo graph: {path}: unresolved import {spec!r}: {reason}", file=sys.stderr)
+    print(f"cogo graph: {len(rows)} edges, {len(errors)} file problems, {len(unresolved)} unresolved imports",
+          file=sys.stderr)
 
 
 def register(app: typer.Typer) -> None:
-    return None
+    app.command("graph")(graph)

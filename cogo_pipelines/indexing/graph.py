@@ -56,6 +56,7 @@ class StaticGraph:
     unresolved: list[tuple[str, str, str]] = field(default_factory=list)  # (path, specifier, reason)
     external: Counter = field(default_factory=Counter)  # package name -> import count
     entries: list[str] = field(default_factory=list)
+    errors: list[tuple[str, str]] = field(default_factory=list)  # (path, problem) of files read badly
 
     @property
     def resolved_ratio(self) -> float:
@@ -272,6 +273,10 @@ def build(
     graph = StaticGraph(repo=repo, graph=g, entries=[e for e in entries or [] if e in extractions])
     module_edges(extractions, resolver, graph)
     files = sorted(extractions)
+    graph.errors = [(p, extractions[p].error) for p in files if extractions[p].error]
+    if resolver.config.path is not None:
+        name = os.path.basename(resolver.config.path)
+        graph.errors += [(name, problem) for problem in resolver.config.errors]
     weights = entry_weights(files, graph.module_edges, graph.entries)
     sid = lambda path, sym: node_id(repo, path, sym.qualified_name, sym.kind)  # noqa: E731
 
