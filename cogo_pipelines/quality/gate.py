@@ -9,6 +9,7 @@ jobs are runners that vanished (lease expiry), which says nothing about the code
 from __future__ import annotations
 
 import math
+from contextlib import nullcontext
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
@@ -182,7 +183,8 @@ def evaluate_q1(
     """Evaluate Q1 and record it as a quality_runs row (in the store, or in Supabase for that source).
 
     Unset arguments come from settings (Q1_THRESHOLD, Q1_WINDOW_DAYS, Q1_JOB_TYPES). With the db
-    source the row is written inside ``conn.transaction()``: committed when ``conn`` was idle.
+    source the reads and the row share ``conn.transaction()``: committed when ``conn`` was idle,
+    a savepoint inside the caller's transaction otherwise.
     """
     settings = get_settings()
     threshold = validate_threshold(settings.q1_threshold if threshold is None else threshold)
@@ -193,6 +195,14 @@ def evaluate_q1(
         now=now,
     )
     job_source = open_source(source, conn)
+    with conn.transaction() if conn is not None else nullcontext():
+        result = _decide(job_source, query, threshold, allow_empty, target)
+        result.run_id = job_source.record_run(run_row(result))
+    return result
+
+
+def _decide(job_source: JobSource, query: GateQuery, threshold: float, allow_empty: bool,
+            target: str | None) -> GateResult:
     counts = job_source.count_jobs(query)
     score, passed, message = judge(counts.succeeded, counts.failed, threshold, allow_empty)
     if target:
@@ -203,7 +213,6 @@ def evaluate_q1(
         window_end=query.window_end, job_types=list(query.job_types), target=target, allow_empty=allow_empty,
         failing_jobs=counts.failing_jobs,
     )
-    result.run_id = job_source.record_run(run_row(result))
     return result
 
 

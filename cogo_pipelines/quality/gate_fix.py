@@ -181,10 +181,10 @@ def gate_fix_url(fix_id: int) -> str:
 
 def write_gate_fix(conn: psycopg.Connection, result: GateResult, *, k: int = 5) -> dict[str, Any]:
     """Write the artifact files and their gate_fixes row; returns the row as ``get_gate_fix`` does."""
-    content = build_content(result, conn, k=k)
     folder = gate_fix_dir()
     folder.mkdir(parents=True, exist_ok=True)
     with conn.transaction():
+        content = build_content(result, conn, k=k)
         row = conn.execute(
             "INSERT INTO gate_fixes (quality_run_id, content) VALUES (%s, '{}'::jsonb) RETURNING id, created_at",
             (content["quality_run_id"],),

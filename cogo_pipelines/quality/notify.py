@@ -57,18 +57,21 @@ def job_counts(conn: psycopg.Connection, *, now: datetime | None = None) -> list
 def weekly_report(conn: psycopg.Connection, *, now: datetime | None = None) -> dict[str, Any]:
     """The numbers behind the weekly summary (JSON-ready)."""
     now = now or datetime.now(UTC)
-    fix = latest_gate_fix(conn)
-    last_run = conn.execute(
-        "SELECT id, score, threshold, passed, created_at FROM quality_runs WHERE gate = 'q1' ORDER BY id DESC LIMIT 1"
-    ).fetchone()
+    with conn.transaction():
+        fix = latest_gate_fix(conn)
+        last_run = conn.execute(
+            "SELECT id, score, threshold, passed, created_at FROM quality_runs WHERE gate = 'q1'"
+            " ORDER BY id DESC LIMIT 1"
+        ).fetchone()
+        trend, jobs, index = q1_trend(conn, now=now), job_counts(conn, now=now), index_stats(conn)
     return {
         "generated_at": now.isoformat(),
         "week": _week_label(now),
-        "q1_trend": q1_trend(conn, now=now),
+        "q1_trend": trend,
         "threshold": get_settings().q1_threshold,
         "last_gate": {**last_run, "created_at": last_run["created_at"].isoformat()} if last_run else None,
-        "jobs": job_counts(conn, now=now),
-        "index": index_stats(conn),
+        "jobs": jobs,
+        "index": index,
         "latest_gate_fix": {"id": fix["id"], "url": fix["url"], "created_at": fix["created_at"],
                             "message": fix["content"].get("message")} if fix else None,
     }
@@ -179,14 +182,15 @@ def send_weekly_summary(conn: psycopg.Connection, **delivery: Any) -> dict[str, 
 
 def notify_gate_failure(conn: psycopg.Connection, quality_run_id: int, **delivery: Any) -> dict[str, Any]:
     """Alert about one failed gate run, linking the gate_fix written for it (if any)."""
-    run = conn.execute(
-        "SELECT id, score, threshold, passed, details FROM quality_runs WHERE id = %s", (quality_run_id,)
-    ).fetchone()
+    with conn.transaction():
+        run = conn.execute(
+            "SELECT id, score, threshold, passed, details FROM quality_runs WHERE id = %s", (quality_run_id,)
+        ).fetchone()
+        fix_row = conn.execute(
+            "SELECT id FROM gate_fixes WHERE quality_run_id = %s ORDER BY id DESC LIMIT 1", (quality_run_id,)
+        ).fetchone()
     if run is None:
         raise ValueError(f"quality run {quality_run_id} does not exist")
-    fix_row = conn.execute(
-        "SELECT id FROM gate_fixes WHERE quality_run_id = %s ORDER BY id DESC LIMIT 1", (quality_run_id,)
-    ).fetchone()
     fix = None
     if fix_row:
         from cogo_pipelines.quality.gate_fix import gate_fix_url

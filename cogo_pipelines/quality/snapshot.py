@@ -38,14 +38,14 @@ def index_stats(conn: psycopg.Connection) -> dict[str, int]:
 def take_snapshot(conn: psycopg.Connection, *, kind: str = "nightly", now: datetime | None = None) -> dict[str, Any]:
     """Measure and store a snapshot row; returns it with its content."""
     taken_at = now or datetime.now(UTC)
-    q1 = measure_q1(conn, now=taken_at)
-    content = {
-        "taken_at": taken_at.isoformat(),
-        "q1": q1,
-        "queue": queue_stats(conn),
-        "index": index_stats(conn),
-    }
     with conn.transaction():
+        q1 = measure_q1(conn, now=taken_at)
+        content = {
+            "taken_at": taken_at.isoformat(),
+            "q1": q1,
+            "queue": queue_stats(conn),
+            "index": index_stats(conn),
+        }
         row = conn.execute(
             "INSERT INTO snapshots (kind, q1, content) VALUES (%s, %s, %s) RETURNING id, created_at",
             (kind, q1["score"], json.dumps(content)),

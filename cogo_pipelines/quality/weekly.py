@@ -31,15 +31,15 @@ def enqueue_weekly(conn: psycopg.Connection, *, week: str | None = None,
     week = week or iso_week()
     targets = list(targets if targets is not None else get_settings().quality_targets)
     key = dedupe_key(week)
-    existing = conn.execute(
-        "SELECT id, status FROM jobs WHERE dedupe_key = %s ORDER BY id LIMIT 1", (key,)
-    ).fetchone()
-    if existing:
-        return {"job_id": existing["id"], "created": False, "status": existing["status"], "week": week,
-                "dedupe_key": key, "targets": targets}
     from cogo_pipelines.queue.jobs import enqueue
 
     with conn.transaction():
+        existing = conn.execute(
+            "SELECT id, status FROM jobs WHERE dedupe_key = %s ORDER BY id LIMIT 1", (key,)
+        ).fetchone()
+        if existing:
+            return {"job_id": existing["id"], "created": False, "status": existing["status"], "week": week,
+                    "dedupe_key": key, "targets": targets}
         job_id = enqueue(conn, WEEKLY_JOB_TYPE, {"targets": targets, "week": week, "reason": "weekly schedule"},
                          dedupe_key=key)
     return {"job_id": job_id, "created": True, "status": "queued", "week": week, "dedupe_key": key,

@@ -1,0 +1,201 @@
+"""Quality in Dagster: the Q1 gate job, nightly snapshot, weekly plan and summary, failure alerts.
+
+Thin wiring over ``cogo_pipelines.quality``. ``q1_gate_job`` raises ``dg.Failure`` on a failed
+gate so ``dagster job execute -m cogo_pipelines.definitions -j q1_gate_job`` exits non-zero in CI.
+Schedules and the sensor start RUNNING: a deployment that loads these definitions wants them.
+"""
+
+from contextlib import nullcontext
+from datetime import UTC, datetime
+
+import dagster as dg
+
+from cogo_pipelines.defs.resources import PostgresResource
+from cogo_pipelines.quality import gate, gate_fix, notify, snapshot, weekly
+from cogo_pipelines.settings import get_settings
+from cogo_pipelines.store.db import StoreError
+
+TIMEZONE = get_settings().schedule_timezone
+RUNNING = dg.DefaultScheduleStatus.RUNNING
+
+
+class Q1GateConfig(dg.Config):
+    threshold: float | None = None
+    allow_empty: bool = False
+    window_days: float | None = None
+    source: str = "db"
+    target: str | None = None
+
+
+@dg.op(description="Evaluate Q1; on failure write a gate_fix artifact and fail the run.")
+def q1_gate(context: dg.OpExecutionContext, config: Q1GateConfig, postgres: PostgresResource) -> dg.Output[dict]:
+    try:
+        conn = postgres.connect() if config.source == "db" or get_settings().database_url else None
+    except StoreError as exc:
+        raise dg.Failure(description=f"Q1 gate could not be evaluated: {exc}") from None
+    with conn if conn is not None else nullcontext():
+        try:
+            result = gate.evaluate_q1(conn, threshold=config.threshold, window_days=config.window_days,
+                                      allow_empty=config.allow_empty, source=config.source, target=config.target)
+        except gate.GateError as exc:
+            raise dg.Failure(description=f"Q1 gate could not be evaluated: {exc}") from None
+        context.log.info(result.message)
+        metadata = _gate_metadata(result)
+        if result.passed:
+            return dg.Output(result.as_dict(), metadata=metadata)
+        fix = gate_fix.write_gate_fix(conn, result) if conn is not None else None
+    if fix:
+        metadata.update(gate_fix_id=fix["id"], gate_fix=dg.MetadataValue.path(fix["markdown_path"]),
+                        gate_fix_url=dg.MetadataValue.url(fix["url"]))
+    raise dg.Failure(description=result.message, metadata=metadata)
+
+
+def _gate_metadata(result: gate.GateResult) -> dict:
+    return {
+        "score": dg.MetadataValue.float(result.score) if result.score is not None else dg.MetadataValue.null(),
+        "threshold": result.threshold,
+        "succeeded": result.succeeded,
+        "failed": result.failed,
+        "passed": result.passed,
+        "quality_run_id": result.run_id if result.run_id is not None else dg.MetadataValue.null(),
+        "source": result.source,
+        "message": result.message,
+    }
+
+
+@dg.job(description="The Q1 quality gate (fails when Q1 < threshold or no data).", tags={"cogo/area": "quality"})
+def q1_gate_job():
+    q1_gate()
+
+
+@dg.op(description="Store Q1, queue stats and index sizes as a snapshots row.")
+def nightly_snapshot(postgres: PostgresResource) -> dg.Output[dict]:
+    with postgres.connect() as conn:
+        snap = snapshot.take_snapshot(conn, kind="nightly")
+    index = snap["content"]["index"]
+    return dg.Output(snap, metadata={
+        "snapshot_id": snap["id"],
+        "q1": dg.MetadataValue.float(snap["q1"]) if snap["q1"] is not None else dg.MetadataValue.null(),
+        **{f"index_{key}": value for key, value in index.items()},
+        "queue": dg.MetadataValue.json(snap["content"]["queue"]),
+    })
+
+
+@dg.job(tags={"cogo/area": "quality"})
+def nightly_snapshot_job():
+    nightly_snapshot()
+
+
+class WeeklyQueueConfig(dg.Config):
+    week: str | None = None  # ISO week like 2025-W03; unset = the current week
+
+
+@dg.op(description="Queue the week's plan.quality job for QUALITY_TARGETS (once per ISO week).")
+def weekly_queue(context: dg.OpExecutionContext, config: WeeklyQueueConfig, postgres: PostgresResource) -> dg.Output[dict]:
+    with postgres.connect() as conn:
+        outcome = weekly.enqueue_weekly(conn, week=config.week)
+    context.log.info(f"{'queued' if outcome['created'] else 'already queued'} job {outcome['job_id']} "
+                     f"for {outcome['week']}")
+    return dg.Output(outcome, metadata={"job_id": outcome["job_id"], "created": outcome["created"],
+                                        "week": outcome["week"], "targets": ", ".join(outcome["targets"])})
+
+
+@dg.job(tags={"cogo/area": "quality"})
+def weekly_queue_job():
+    weekly_queue()
+
+
+class WeeklySummaryConfig(dg.Config):
+    dry_run: bool = False
+
+
+@dg.op(description="Build the weekly summary and post it to NOTIFY_WEBHOOK_URL.")
+def weekly_summary(context: dg.OpExecutionContext, config: WeeklySummaryConfig,
+                   postgres: PostgresResource) -> dg.Output[dict]:
+    with postgres.connect() as conn:
+        if config.dry_run:
+            payload = notify.weekly_summary(conn)
+            return dg.Output(payload, metadata={"text": payload["text"], "delivered": False})
+        row = notify.send_weekly_summary(conn)
+    if row["status"] == "failed":
+        raise dg.Failure(description=f"weekly summary not delivered: {row['error']}",
+                         metadata={"notification_id": row["id"], "attempts": row["attempts"]})
+    context.log.info(f"weekly summary {row['status']} (notification {row['id']})")
+    return dg.Output(row, metadata={"notification_id": row["id"], "status": row["status"], "attempts": row["attempts"]})
+
+
+@dg.job(tags={"cogo/area": "quality"})
+def weekly_summary_job():
+    weekly_summary()
+
+
+class GateFailureConfig(dg.Config):
+    quality_run_id: int
+
+
+@dg.op(description="Alert the webhook about one failed Q1 gate run.")
+def notify_gate_failure(config: GateFailureConfig, postgres: PostgresResource) -> dg.Output[dict]:
+    with postgres.connect() as conn:
+        row = notify.notify_gate_failure(conn, config.quality_run_id)
+    if row["status"] == "failed":
+        raise dg.Failure(description=f"gate failure alert not delivered: {row['error']}")
+    return dg.Output(row, metadata={"notification_id": row["id"], "status": row["status"]})
+
+
+@dg.job(tags={"cogo/area": "quality"})
+def gate_failure_notify_job():
+    notify_gate_failure()
+
+
+nightly_snapshot_schedule = dg.ScheduleDefinition(
+    name="nightly_snapshot_schedule", job=nightly_snapshot_job, cron_schedule="0 2 * * *",
+    execution_timezone=TIMEZONE, default_status=RUNNING,
+)
+
+weekly_summary_schedule = dg.ScheduleDefinition(
+    name="weekly_summary_schedule", job=weekly_summary_job, cron_schedule="0 8 * * 1",
+    execution_timezone=TIMEZONE, default_status=RUNNING,
+)
+
+
+@dg.schedule(job=weekly_queue_job, cron_schedule="0 6 * * 1", execution_timezone=TIMEZONE, default_status=RUNNING)
+def weekly_queue_schedule(context: dg.ScheduleEvaluationContext) -> dg.RunRequest:
+    """Pins the tick's ISO week in the run config, so a re-executed tick queues the same week."""
+    week = weekly.iso_week(context.scheduled_execution_time or datetime.now(UTC))
+    return dg.RunRequest(run_key=f"weekly-queue-{week}", tags={"cogo/week": week},
+                         run_config={"ops": {"weekly_queue": {"config": {"week": week}}}})
+
+
+@dg.sensor(job=gate_failure_notify_job, minimum_interval_seconds=60, default_status=dg.DefaultSensorStatus.RUNNING)
+def q1_gate_failure_sensor(context: dg.SensorEvaluationContext, postgres: PostgresResource):
+    """One alert per failed quality_runs row, from the CLI, CI or Dagster alike.
+
+    The cursor is the highest quality_runs id seen; without one (first tick) only the last
+    day's failures are alerted, so turning the sensor on does not replay history.
+    """
+    last_seen = int(context.cursor) if context.cursor else None
+    with postgres.connect() as conn:
+        if last_seen is None:
+            failures = conn.execute(
+                "SELECT id FROM quality_runs WHERE NOT passed AND created_at >= now() - interval '1 day' ORDER BY id"
+            ).fetchall()
+        else:
+            failures = conn.execute(
+                "SELECT id FROM quality_runs WHERE NOT passed AND id > %s ORDER BY id", (last_seen,)
+            ).fetchall()
+        newest = conn.execute("SELECT max(id) AS id FROM quality_runs").fetchone()["id"]
+    context.update_cursor(str(max(newest or 0, last_seen or 0)))
+    if not failures:
+        return dg.SkipReason("no new failed Q1 gate runs")
+    return [
+        dg.RunRequest(run_key=f"q1-gate-failure-{row['id']}", tags={"cogo/quality_run_id": str(row["id"])},
+                      run_config={"ops": {"notify_gate_failure": {"config": {"quality_run_id": row["id"]}}}})
+        for row in failures
+    ]
+
+
+defs = dg.Definitions(
+    jobs=[q1_gate_job, nightly_snapshot_job, weekly_queue_job, weekly_summary_job, gate_failure_notify_job],
+    schedules=[nightly_snapshot_schedule, weekly_queue_schedule, weekly_summary_schedule],
+    sensors=[q1_gate_failure_sensor],
+)

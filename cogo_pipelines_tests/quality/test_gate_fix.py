@@ -1,0 +1,92 @@
+import json
+from pathlib import Path
+
+from cogo_pipelines import settings
+from cogo_pipelines.quality.gate import evaluate_q1
+from cogo_pipelines.quality.gate_fix import error_excerpt, get_gate_fix, latest_gate_fix, search_text, write_gate_fix
+from cogo_pipelines_tests.quality.helpers import TS_ERROR, seed_jobs
+
+
+def _index_sample(conn, sample_repo):
+    from cogo_pipelines.store.index_run import run_index
+
+    run_index(conn, sample_repo, embed=False)
+    conn.commit()
+
+
+def test_empty_knowledge_store_is_reported_not_fatal(conn, database_url, tmp_path):
+    failed = seed_jobs(database_url, succeeded=1, failed=2)[1:]
+    result = evaluate_q1(conn)
+    fix = write_gate_fix(conn, result)
+    home = Path(settings.get_settings().cogo_home)
+    assert fix["json_path"] == str(home / "artifacts" / "gate_fix" / f"{fix['id']}.json")
+    content = json.loads(Path(fix["json_path"]).read_text())
+    assert content["knowledge"]["status"] == "empty"
+    assert "knowledge store is empty" in content["knowledge"]["note"]
+    assert [job["id"] for job in content["failing_jobs"]] == sorted(failed, reverse=True)
+    assert all(job["locations"] == [] for job in content["failing_jobs"])
+    markdown = Path(fix["markdown_path"]).read_text()
+    assert "knowledge store is empty" in markdown and "AssertionError: expected 2 to equal 1" in markdown
+    row = conn.execute("SELECT quality_run_id, content FROM gate_fixes WHERE id = %s", (fix["id"],)).fetchone()
+    assert row["quality_run_id"] == result.run_id and row["content"]["id"] == fix["id"]
+
+
+def test_failing_jobs_get_code_locations(conn, database_url, sample_repo):
+    _index_sample(conn, sample_repo)
+    seed_jobs(database_url, succeeded=1, failed=3)
+    result = evaluate_q1(conn)
+    fix = write_gate_fix(conn, result, k=5)
+    content = fix["content"]
+    assert content["knowledge"]["status"] == "ok"
+    assert len(content["failing_jobs"]) == 3
+    job = content["failing_jobs"][0]
+    assert "renewLease" in job["error_excerpt"] and job["command"] == "npm test"
+    assert 1 <= len(job["locations"]) <= 5
+    top = job["locations"][0]
+    assert top["path"] == "src/core/lease.ts" and top["symbol"] == "renewLease"
+    assert top["start_line"] <= top["end_line"] and top["score"] > 0
+    markdown = Path(fix["markdown_path"]).read_text()
+    assert "| 1 | `src/core/lease.ts` | renewLease |" in markdown
+
+
+def test_lookup_functions_and_url(conn, database_url, monkeypatch):
+    assert latest_gate_fix(conn) is None
+    seed_jobs(database_url, failed=1)
+    first = write_gate_fix(conn, evaluate_q1(conn))
+    second = write_gate_fix(conn, evaluate_q1(conn))
+    assert latest_gate_fix(conn)["id"] == second["id"]
+    fetched = get_gate_fix(conn, first["id"])
+    assert fetched["content"]["failing_jobs"][0]["error_excerpt"] == first["content"]["failing_jobs"][0]["error_excerpt"]
+    assert fetched["url"] == f"http://127.0.0.1:3100/api/gate-fix/{first['id']}"
+    assert get_gate_fix(conn, 999999) is None
+    monkeypatch.setenv("PUBLIC_BASE_URL", "https://ops.example.com/")
+    settings.reload_settings()
+    assert latest_gate_fix(conn)["url"] == f"https://ops.example.com/api/gate-fix/{second['id']}"
+
+
+def test_empty_window_failure_still_writes_an_artifact(conn):
+    result = evaluate_q1(conn)
+    fix = write_gate_fix(conn, result)
+    assert fix["content"]["failing_jobs"] == []
+    assert "No failing jobs to list: no quality jobs finished" in fix["markdown"]
+
+
+def test_secrets_never_reach_the_artifact(conn, database_url, monkeypatch):
+    secret = "sb-service-role-super-secret-1234567890"
+    monkeypatch.setenv("SUPABASE_SERVICE_ROLE_KEY", secret)
+    settings.reload_settings()
+    seed_jobs(database_url, failed=1,
+              error=f"connect postgres://cogo:hunter2pass@db:5432/x failed\nauth {secret} rejected\nError: boom")
+    fix = write_gate_fix(conn, evaluate_q1(conn))
+    for text in (Path(fix["json_path"]).read_text(), Path(fix["markdown_path"]).read_text()):
+        assert secret not in text and "hunter2pass" not in text
+        assert "postgres://cogo:***@db:5432/x" in text
+
+
+def test_excerpt_and_search_text():
+    long_error = "\n".join(f"line {i}" for i in range(100)) + "\n" + TS_ERROR
+    excerpt = error_excerpt(long_error)
+    assert excerpt.endswith("renewLease") and "line 0\n" not in excerpt
+    query = search_text(excerpt)
+    assert "AssertionError" in query and "line 80" not in query
+    assert error_excerpt(None) == ""

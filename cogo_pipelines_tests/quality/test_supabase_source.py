@@ -1,0 +1,157 @@
+"""The supabase source: its PostgREST requests (unit), its wiring against a local PostgREST
+stand-in (a real HTTP server), and a real Supabase when SUPABASE_URL is set."""
+
+import json
+import os
+import threading
+import uuid
+from datetime import UTC, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from supabase import create_client
+
+from cogo_pipelines import settings
+from cogo_pipelines.quality.gate import GateError, GateQuery, evaluate_q1
+from cogo_pipelines.quality.supabase_source import SupabaseJobSource, jobs_query
+
+FAKE_KEY = "eyJhbGciOiJIUzI1NiJ9.eyJyb2xlIjoic2VydmljZV9yb2xlIn0.c2lnbmF0dXJl"
+NOW = datetime(2025, 3, 10, 12, tzinfo=UTC)
+
+
+def _query(target=None):
+    return GateQuery.build(window_days=7, job_types=["code.build.test", "code.lint"], target=target, now=NOW)
+
+
+def test_count_query_is_a_head_request_with_exact_count():
+    client = create_client("https://project.supabase.co", FAKE_KEY)
+    request = jobs_query(client, _query(), "failed", head=True).request
+    assert request.http_method == "HEAD"
+    assert str(request.path).endswith("/rest/v1/jobs")
+    assert request.headers["prefer"] == "count=exact"
+    params = request.params.multi_items()
+    assert ("type", "in.(code.build.test,code.lint)") in params
+    assert ("status", "eq.failed") in params
+    assert ("finished_at", f"gte.{(NOW - timedelta(days=7)).isoformat()}") in params
+    assert ("finished_at", f"lte.{NOW.isoformat()}") in params
+
+
+def test_failing_rows_query_orders_limits_and_filters_target():
+    client = create_client("https://project.supabase.co", FAKE_KEY)
+    request = jobs_query(client, _query(target="examples/cogo-sample"), "failed", head=False).request
+    params = dict(request.params.multi_items())
+    assert request.http_method == "GET"
+    assert params["select"] == "id,type,executor_id,finished_at,attempts,payload,error"
+    assert params["payload->>target"] == "eq.examples/cogo-sample"
+    assert params["order"] == "finished_at.desc,id.desc"
+    assert params["limit"] == "20"
+
+
+def test_missing_configuration_is_an_error(monkeypatch):
+    monkeypatch.delenv("SUPABASE_URL", raising=False)
+    monkeypatch.delenv("SUPABASE_SERVICE_ROLE_KEY", raising=False)
+    settings.reload_settings()
+    try:
+        with pytest.raises(GateError, match="SUPABASE_URL"):
+            evaluate_q1(None, source="supabase")
+    finally:
+        settings.reload_settings()
+
+
+class PostgrestStandIn:
+    """Answers the three requests the source makes, like PostgREST would, and records them."""
+
+    def __init__(self, counts, failing_rows):
+        self.requests = []
+        owner = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def _reply(self, status, body=b"", headers=()):
+                self.send_response(status)
+                for key, value in headers:
+                    self.send_header(key, value)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                if self.command != "HEAD":
+                    self.wfile.write(body)
+
+            def do_HEAD(self):  # noqa: N802
+                query = parse_qs(urlsplit(self.path).query)
+                owner.requests.append(("HEAD", self.path, dict(self.headers)))
+                status = query["status"][0].removeprefix("eq.")
+                self._reply(200, headers=[("Content-Range", f"*/{counts[status]}")])
+
+            def do_GET(self):  # noqa: N802
+                owner.requests.append(("GET", self.path, dict(self.headers)))
+                self._reply(200, json.dumps(failing_rows).encode(), [("Content-Type", "application/json")])
+
+            def do_POST(self):  # noqa: N802
+                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                owner.requests.append(("POST", self.path, body))
+                self._reply(201, json.dumps([{"id": 4242, **body}]).encode(), [("Content-Type", "application/json")])
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+
+def test_source_counts_and_records_through_rest(monkeypatch):
+    rows = [{"id": 9, "type": "code.build.test", "executor_id": "cogo-work", "finished_at": NOW.isoformat(),
+             "attempts": 1, "payload": {"target": "t", "command": "npm test"}, "error": "TypeError: x is undefined"}]
+    stand_in = PostgrestStandIn({"succeeded": 3, "failed": 7}, rows)
+    monkeypatch.setenv("SUPABASE_URL", stand_in.url)
+    monkeypatch.setenv("SUPABASE_SERVICE_ROLE_KEY", FAKE_KEY)
+    settings.reload_settings()
+    try:
+        result = evaluate_q1(None, source="supabase", threshold=0.5)
+    finally:
+        stand_in.server.shutdown()
+        settings.reload_settings()
+    assert (result.succeeded, result.failed, result.passed, result.run_id) == (3, 7, False, 4242)
+    assert result.score == pytest.approx(0.3) and result.source == "supabase"
+    assert result.failing_jobs[0]["error"] == "TypeError: x is undefined"
+    assert result.failing_jobs[0]["target"] == "t"
+    methods = [r[0] for r in stand_in.requests]
+    assert methods == ["HEAD", "HEAD", "GET", "POST"]
+    head_headers = {k.lower(): v for k, v in stand_in.requests[0][2].items()}
+    assert head_headers["authorization"] == f"Bearer {FAKE_KEY}" and head_headers["apikey"] == FAKE_KEY
+    recorded = stand_in.requests[-1][2]
+    assert recorded["source"] == "supabase" and recorded["failed"] == 7 and recorded["passed"] is False
+
+
+def test_unreachable_supabase_is_an_error(monkeypatch):
+    monkeypatch.setenv("SUPABASE_URL", "http://127.0.0.1:9")
+    monkeypatch.setenv("SUPABASE_SERVICE_ROLE_KEY", FAKE_KEY)
+    settings.reload_settings()
+    try:
+        with pytest.raises(GateError, match="Supabase query failed"):
+            evaluate_q1(None, source="supabase")
+    finally:
+        settings.reload_settings()
+
+
+@pytest.mark.supabase
+@pytest.mark.skipif(not os.environ.get("SUPABASE_URL"), reason="needs SUPABASE_URL + SUPABASE_SERVICE_ROLE_KEY")
+def test_real_supabase_round_trip():
+    """Seeds jobs of a unique type in the real project, gates on them, then removes what it wrote."""
+    settings.reload_settings()
+    source = SupabaseJobSource.from_settings()
+    job_type = f"cogo.test.{uuid.uuid4().hex[:8]}"
+    finished = datetime.now(UTC) - timedelta(hours=1)
+    rows = [{"type": job_type, "executor_id": "cogo-work", "status": status, "finished_at": finished.isoformat(),
+             "error": "boom" if status == "failed" else None} for status in ["succeeded"] * 3 + ["failed"]]
+    source.client.table("jobs").insert(rows).execute()
+    run_id = None
+    try:
+        result = evaluate_q1(None, source="supabase", job_types=[job_type], threshold=0.7)
+        run_id = result.run_id
+        assert (result.succeeded, result.failed, result.passed) == (3, 1, True)
+        assert run_id is not None
+    finally:
+        source.client.table("jobs").delete().eq("type", job_type).execute()
+        if run_id is not None:
+            source.client.table("quality_runs").delete().eq("id", run_id).execute()
