@@ -213,11 +213,14 @@ def _split_bytes(node, start: int, end: int, src: _Source) -> list[tuple[int, in
     cur: list[int] | None = None
     for child in children:
         a, b = max(child.start_byte, start), min(child.end_byte, end)
-        if b - a > MAX_CHUNK_CHARS:
-            if cur:
+        if b - a > MAX_CHUNK_CHARS:  # recurse; small neighbours join its first/last piece
+            sub = _split_bytes(child, a, b, src) if child.child_count else _split_lines(a, b, src)
+            if cur and sub and sub[0][1] - cur[0] <= MAX_CHUNK_CHARS:
+                sub[0] = (cur[0], sub[0][1])
+            elif cur:
                 pieces.append((cur[0], cur[1]))
-                cur = None
-            pieces.extend(_split_bytes(child, a, b, src) if child.child_count else _split_lines(a, b, src))
+            cur = list(sub.pop()) if sub else None
+            pieces.extend(sub)
         elif cur and b - cur[0] > MAX_CHUNK_CHARS:
             pieces.append((cur[0], cur[1]))
             cur = [a, b]

@@ -48,7 +48,8 @@ def _load(name: str):
     from sentence_transformers import SentenceTransformer  # deferred: importing torch takes seconds
 
     model = SentenceTransformer(name, device="cpu")
-    dims = model.get_sentence_embedding_dimension()
+    dims = getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension
+    dims = dims()
     if dims != DIMENSIONS:
         raise ValueError(f"embedding model {name} gives {dims} dimensions; the store holds vector({DIMENSIONS})")
     return model

@@ -10,9 +10,9 @@ Search (``search``) fuses two ranked lists and then boosts by the symbol graph:
    in and on the query, so identifiers match in any spelling. Query terms are OR-ed and
    weighted by IDF (document frequencies in ``chunk_terms``), a BM25-like scheme without
    an extension: score = Σ_t idf(t) · ts_rank(tsv, t, length-normalised).
-3. fusion: reciprocal rank fusion, ``Σ w_list / (RRF_K + rank)``; then each chunk gets a share
-   of its file's best other evidence (``FILE_SHARE`` · the sum of the file's other fused
-   scores), so a file that matches in several chunks outranks one lucky chunk;
+3. fusion: reciprocal rank fusion, ``Σ w_list / (RRF_K + rank)``. (Adding a share of the other
+   chunks of the same file was tried and dropped: it favours long files and lowered NDCG on
+   every benchmark, see bench/README.md);
 4. graph boost: ``score · (1 + RANK_BOOST · rank)`` with ``rank`` ∈ [0, 1] from ``ast_nodes``
    (entry proximity and runtime frequency, DESIGN §3): among equally relevant chunks, code
    on the paths the system actually runs comes first; the boost is capped so it re-orders
@@ -38,9 +38,8 @@ RRF_K = 60
 CANDIDATES = 100  # per list, before fusion
 VECTOR_WEIGHT = 1.0
 KEYWORD_WEIGHT = 1.0
-FILE_SHARE = 0.3
 RANK_BOOST = 0.2
-TS_WEIGHTS = "{0.1, 0.3, 0.6, 1.0}"  # D, C, B, A (Postgres order)
+TS_WEIGHTS = "{0.05, 0.2, 0.4, 1.0}"  # D, C, B, A (Postgres order): names weigh most
 
 
 class EmptyIndexError(StoreError):
@@ -334,14 +333,10 @@ def search(
             (list(scores),),
         )
     }
-    per_file: dict[tuple[str, str], float] = defaultdict(float)
-    for cid, s in scores.items():
-        per_file[(rows[cid]["repo"], rows[cid]["path"])] += s
     hits = []
     for cid, s in scores.items():
         r = rows[cid]
-        fused = s + FILE_SHARE * (per_file[(r["repo"], r["path"])] - s)
-        score = fused * (1 + RANK_BOOST * min(1.0, max(0.0, r["rank"] or 0.0)))
+        score = s * (1 + RANK_BOOST * min(1.0, max(0.0, r["rank"] or 0.0)))
         chunk = Chunk(r["path"], r["chunk_type"], r["content"], r["start_line"], r["end_line"], symbol=r["symbol"],
                       kind=r["kind"], signature=r["signature"], header_chain=r["header_chain"], object_name=r["object_name"])  # fmt: skip
         hits.append(SearchHit(r["path"], r["symbol"], r["chunk_type"], r["start_line"], r["end_line"], score,
