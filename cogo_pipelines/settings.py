@@ -86,6 +86,13 @@ class Settings(BaseSettings):
     def _split_csv(cls, value: object) -> list[str]:
         return _csv(value)
 
+    # `LOG_FILE=` as copied from .env.example means unset, not Path("."): a runner would try to
+    # open the working directory as its log file, and the trace folder would become the cwd.
+    @field_validator("runner_work_dir", "log_file", "runtime_trace_dir", mode="before")
+    @classmethod
+    def _blank_path_is_unset(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
+
     @property
     def pg_dir(self) -> Path:
         return self.cogo_home / "pg"

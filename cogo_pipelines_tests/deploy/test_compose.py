@@ -90,7 +90,9 @@ def test_every_service_is_complete(path):
             mounts = [v.split(":")[1] for v in service.get("volumes", [])]
             assert "/app/logs" in mounts, f"{name}: logs folder not mounted"
             env = environment(service)
-            assert env.get("LOG_FILE") or env.get("LOG_TEE_FILE"), f"{name}: logs only on stdout"
+            assert env["LOG_TEE_FILE"] == f"/app/logs/{name}.log", f"{name}: logs only on stdout"
+            # `cogo runner --log-file` would take the runner's lines off stdout (docker logs).
+            assert env.get("LOG_FILE", "") == "", name
 
 
 def test_server_services_use_the_compose_postgres(server):
