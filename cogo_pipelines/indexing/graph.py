@@ -89,9 +89,16 @@ def _maybe_targets(expression: str | None, from_path: str, files: list[str]) -> 
     folder, _, start = prefix.rpartition("/")
     base = os.path.normpath(os.path.join(os.path.dirname(from_path), folder)).replace(os.sep, "/")
     lead = ("" if base == "." else base + "/") + start
-    stem, ext = os.path.splitext(suffix)
-    suffixes = {suffix} | {stem + t for t in JS_TO_TS.get(ext, ())}
-    return [f for f in files if f.startswith(lead) and f != from_path and any(f.endswith(s) for s in suffixes)]
+    dot = suffix.rfind(".")
+    stem, ext = (suffix[:dot], suffix[dot:]) if dot >= 0 and "/" not in suffix[dot:] else (suffix, "")
+    suffixes = tuple({suffix} | {stem + t for t in JS_TO_TS.get(ext, ())})
+    found = []
+    for f in files:
+        if f.startswith(lead) and f != from_path:
+            bare = f[: -len(".d.ts")] if f.endswith(".d.ts") else os.path.splitext(f)[0]
+            if f.endswith(suffixes) or bare.endswith(suffixes) or (bare.endswith("/index") and bare[:-6].endswith(suffixes)):
+                found.append(f)
+    return found
 
 
 def module_edges(extractions: dict[str, FileExtraction], resolver: Resolver, graph: StaticGraph) -> None:

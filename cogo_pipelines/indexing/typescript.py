@@ -138,7 +138,10 @@ def _signature(node: tree_sitter.Node, source: bytes) -> str:
     end = node.end_byte
     body = node.child_by_field_name("body")
     if node.type in ("lexical_declaration", "variable_declaration", "variable_declarator", "public_field_definition"):
-        value = node.child_by_field_name("value")
+        holder = node
+        if node.type in ("lexical_declaration", "variable_declaration") and node.named_child_count:
+            holder = node.named_children[0]
+        value = holder.child_by_field_name("value")
         if value is not None and value.type in _FUNCTION_VALUES:
             body = value.child_by_field_name("body")
     if body is not None and node.type != "type_alias_declaration":
@@ -351,12 +354,12 @@ class _Extractor:
             ))
             return
         declaration = node.child_by_field_name("declaration")
+        is_default = any(c.type == "default" for c in node.children if not c.is_named)
         if declaration is not None:
             for name in _declared_names(declaration):
-                self.out.exports[name] = name
+                self.out.exports["default" if is_default else name] = name
             return
         value = node.child_by_field_name("value")
-        is_default = any(c.type == "default" for c in node.children if not c.is_named)
         if value is not None:
             if value.type == "identifier":
                 self.out.exports["default"] = _text(value)
