@@ -37,6 +37,8 @@ _COMPILED_FROM = {
     ".cjs": (".cts", ".cjs"),
     ".jsx": (".tsx", ".jsx"),
 }
+# Rows standing for a whole file: they take frames of top-level module code.
+MODULE_KINDS = ("file", "module")
 # Below this share of named frames agreeing with the symbol they map to, a profile is taken
 # to be of another codebase that merely shares file names.
 MIN_NAME_AGREEMENT = 0.5
@@ -66,7 +68,7 @@ class SymbolIndex:
         self.modules: dict[str, SymbolSpan] = {}
         self.by_qualified: dict[tuple[str, str], SymbolSpan] = {}
         for span in spans:
-            if span.start_line is None or span.kind == "module":
+            if span.start_line is None or span.kind in MODULE_KINDS:
                 self.modules.setdefault(span.path, span)
             else:
                 self.by_path.setdefault(span.path, []).append(span)

@@ -7,6 +7,7 @@ import uuid
 
 import pytest
 
+from cogo_pipelines.indexing import graph
 from cogo_pipelines.store import neo4j_mirror
 
 REPO = "mirror-repo"
@@ -26,13 +27,21 @@ def seed(conn, repo: str = REPO, n_symbols: int = 7) -> None:
         cur.executemany(
             "INSERT INTO code_relationships (id, repo, src_id, dst_id, kind, confidence) VALUES (%s, %s, %s, %s, %s, %s)",
             [
-                (f"{repo}-r{i}", repo, f"{repo}#f{i}", f"{repo}#f{i + 1}", kind, conf)
+                (
+                    f"{repo}-r{i}",
+                    repo,
+                    f"{repo}#f{i}",
+                    f"{repo}#f{i + 1}" if i < 4 else "unresolved:./x",
+                    kind,
+                    conf,
+                )
                 for i, (kind, conf) in enumerate(
                     [
                         ("calls", "certain"),
                         ("runtime", "observed"),
                         ("imports", "maybe"),
                         ("x) DETACH DELETE n //", "certain"),
+                        ("imports", "maybe"),
                     ]
                 )
             ],
@@ -47,16 +56,19 @@ def seed(conn, repo: str = REPO, n_symbols: int = 7) -> None:
 def test_plan_batches_unwind_merge_with_postgres_ids(conn):
     seed(conn)
     rows = neo4j_mirror.load_rows(conn, REPO)
-    assert rows.counts() == {"files": 1, "symbols": 7, "chunks": 1, "relationships": 4}
+    assert rows.counts() == {"files": 1, "symbols": 7, "chunks": 1, "relationships": 5, "placeholders": 1}
     statements = neo4j_mirror.plan(rows, REPO, batch_size=3)
     constraints = [s for s in statements if s.cypher.startswith("CREATE CONSTRAINT")]
-    assert len(constraints) == 3 and all("REQUIRE n.id IS UNIQUE" in s.cypher for s in constraints)
-    symbol_batches = [s for s in statements if "MERGE (s:Symbol" in s.cypher]
+    assert len(constraints) == 1 and "(n:CodeNode) REQUIRE n.id IS UNIQUE" in constraints[0].cypher
+    symbol_batches = [s for s in statements if "SET n:Symbol" in s.cypher]
     assert [len(s.rows) for s in symbol_batches] == [3, 3, 1]
-    assert all(s.cypher.startswith("UNWIND $rows AS r MERGE") for s in symbol_batches)
+    assert all(s.cypher.startswith("UNWIND $rows AS r MERGE (n:CodeNode {id: r.id})") for s in symbol_batches)
     assert symbol_batches[0].rows[0]["id"] == f"{REPO}#f0"
-    assert symbol_batches[0].rows[0]["file_id"] == f"{REPO}:src/a.ts"
-    chunk = next(s for s in statements if "MERGE (c:Chunk" in s.cypher).rows[0]
+    file_row = next(s for s in statements if "SET n:File" in s.cypher).rows[0]
+    assert file_row["id"] == graph.file_id(REPO, "src/a.ts") and file_row["props"]["content_hash"] == "h"
+    placeholder = next(s for s in statements if "SET n:Placeholder" in s.cypher).rows[0]
+    assert placeholder["id"] == "unresolved:./x"
+    chunk = next(s for s in statements if "SET c:Chunk" in s.cypher).rows[0]
     assert (
         chunk["id"] == f"{REPO}-c1"
         and chunk["symbol_id"] == f"{REPO}#f1"
@@ -72,7 +84,7 @@ def test_plan_batches_unwind_merge_with_postgres_ids(conn):
     deletes = [s for s in statements if "DELETE" in s.cypher and "MERGE" not in s.cypher]
     assert {d.params["repo"] for d in deletes} == {REPO}
     rel_delete = next(d for d in deletes if "x.id" in d.cypher)
-    assert sorted(rel_delete.params["ids"]) == [f"{REPO}-r{i}" for i in range(4)]
+    assert sorted(rel_delete.params["ids"]) == [f"{REPO}-r{i}" for i in range(5)]
 
 
 def test_unset_uri_skips_with_a_reason(conn, caplog):
@@ -115,7 +127,7 @@ def test_mirror_round_trip_and_deletion(conn):
     ):
         symbols = s.run("MATCH (n:Symbol {repo: $repo}) RETURN count(n) AS n", repo=repo).single()["n"]
         rels = s.run(
-            "MATCH (:Symbol {repo: $repo})-[x]->(:Symbol) WHERE x.id IS NOT NULL RETURN collect(x.id) AS ids",
+            "MATCH (:CodeNode {repo: $repo})-[x]->(:CodeNode) WHERE x.id IS NOT NULL RETURN collect(x.id) AS ids",
             repo=repo,
         ).single()["ids"]
         chunk = s.run(
@@ -123,5 +135,5 @@ def test_mirror_round_trip_and_deletion(conn):
         ).single()
         s.run("MATCH (n {repo: $repo}) DETACH DELETE n", repo=repo).consume()
     assert symbols == 6
-    assert sorted(rels) == [f"{repo}-r{i}" for i in (1, 2, 3)]
+    assert sorted(rels) == [f"{repo}-r{i}" for i in (1, 2, 3, 4)]
     assert chunk["sid"] == f"{repo}#f1"
