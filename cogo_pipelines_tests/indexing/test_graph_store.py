@@ -1,0 +1,119 @@
+"""index_static_graph against the real embedded PostgreSQL: idempotent writes, vanished
+files, the content-hash cache (warm runs parse nothing), error rows, and the CLI contract."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from cogo_pipelines.store import graph_store
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    target = tmp_path / "calls"
+    shutil.copytree(FIXTURES / "calls", target)
+    return target
+
+
+def _snapshot(conn, repo_name: str):
+    nodes = conn.execute(
+        "SELECT id, path, kind, qualified_name, signature, start_line, end_line, exported, entry_weight"
+        " FROM ast_nodes WHERE repo = %s ORDER BY id", (repo_name,)).fetchall()
+    edges = conn.execute(
+        "SELECT id, src_id, dst_id, kind, confidence, detail FROM code_relationships WHERE repo = %s ORDER BY id",
+        (repo_name,)).fetchall()
+    return nodes, edges
+
+
+def test_cold_then_warm_run_is_idempotent_and_parses_nothing(conn, repo: Path):
+    first = graph_store.index_static_graph(conn, repo, entries=["src/index.ts"])
+    assert first.repo == "calls" and not first.skipped
+    assert first.parsed == 9 and first.errors == []
+    assert first.symbols > 15 and first.edges > 40
+    before = _snapshot(conn, "calls")
+    assert len(before[0]) == first.symbols + 9
+    kinds = {r["kind"] for r in before[1]}
+    assert {"contains", "imports", "calls", "references", "extends", "implements"} <= kinds
+
+    warm = graph_store.index_static_graph(conn, repo, entries=["src/index.ts"])
+    assert warm.skipped and warm.parsed == 0
+    assert (warm.symbols, warm.edges) == (first.symbols, first.edges)
+    assert _snapshot(conn, "calls") == before
+
+    # rebuilding from the extraction cache (a new fingerprint) parses nothing and writes the same rows
+    conn.execute("DELETE FROM graph_state")
+    rebuilt = graph_store.index_static_graph(conn, repo, entries=["src/index.ts"])
+    assert not rebuilt.skipped and rebuilt.parsed == 0
+    assert _snapshot(conn, "calls") == before
+
+
+def test_changed_and_vanished_files(conn, repo: Path):
+    graph_store.index_static_graph(conn, repo, entries=["src/index.ts"])
+    (repo / "src" / "orphan.ts").unlink()
+    (repo / "src" / "util.ts").write_text("export function util(): number {\n  return 2;\n}\n")
+    shutil.copy(repo / "src" / "types.ts", repo / "src" / "types-copy.ts")  # same bytes: cached
+    result = graph_store.index_static_graph(conn, repo, entries=["src/index.ts"])
+    assert result.delta.removed == ["src/orphan.ts"]
+    assert result.delta.changed == ["src/util.ts"] and result.delta.added == ["src/types-copy.ts"]
+    assert result.parsed == 1  # util.ts only
+    paths = {r["path"] for r in conn.execute("SELECT DISTINCT path FROM ast_nodes WHERE repo = 'calls'")}
+    assert "src/orphan.ts" not in paths and "src/types-copy.ts" in paths
+    assert not conn.execute("SELECT 1 FROM code_relationships WHERE src_path = 'src/orphan.ts'").fetchall()
+    names = {r["qualified_name"] for r in conn.execute("SELECT qualified_name FROM ast_nodes WHERE path = 'src/util.ts'")}
+    assert "defUtil" not in names and "util" in names
+    # the removed default export leaves main's call unresolved, kept as maybe
+    maybe = conn.execute("SELECT dst_id FROM code_relationships WHERE kind = 'calls' AND confidence = 'maybe'"
+                         " AND detail = 'defUtil'").fetchall()
+    assert [r["dst_id"] for r in maybe] == ["unresolved:defUtil"]
+
+
+def test_runtime_counts_survive_a_rewrite(conn, repo: Path):
+    graph_store.index_static_graph(conn, repo, entries=["src/index.ts"])
+    conn.execute("UPDATE ast_nodes SET runtime_count = 7, rank = 0.9 WHERE qualified_name = 'Service.run'")
+    conn.execute("DELETE FROM graph_state")
+    graph_store.index_static_graph(conn, repo, entries=["src/index.ts"])
+    row = conn.execute("SELECT runtime_count, rank FROM ast_nodes WHERE qualified_name = 'Service.run'").fetchone()
+    assert row["runtime_count"] == 7 and row["rank"] == pytest.approx(0.9)
+
+
+def test_bad_files_get_error_rows_and_the_run_goes_on(conn, repo: Path):
+    (repo / "src" / "binary.ts").write_bytes(b"\x00\x01\x02")
+    (repo / "src" / "latin1.ts").write_bytes("export const s = 'é';".encode("latin-1"))
+    (repo / "src" / "broken.ts").write_text("export function ok() {}\nfunction (((( {\n")
+    (repo / "tsconfig.json").write_text('{"extends": "./tsconfig.json"}')
+    result = graph_store.index_static_graph(conn, repo, entries=["src/index.ts"])
+    problems = dict(result.errors)
+    assert "binary" in problems["src/binary.ts"] and "UTF-8" in problems["src/latin1.ts"]
+    assert "syntax error" in problems["src/broken.ts"]
+    assert "circular extends" in problems["tsconfig.json"]
+    rows = {r["path"]: r["error"] for r in conn.execute("SELECT path, error FROM files WHERE error IS NOT NULL")}
+    assert set(rows) == {"src/binary.ts", "src/latin1.ts", "src/broken.ts"}
+    assert conn.execute("SELECT 1 FROM ast_nodes WHERE qualified_name = 'Service.run'").fetchone()
+    warm = graph_store.index_static_graph(conn, repo, entries=["src/index.ts"])
+    assert warm.skipped and set(dict(warm.errors)) == set(problems)
+
+
+def test_cogo_graph_contract(database_url: str, tmp_path: Path):
+    repo = tmp_path / "forms"
+    shutil.copytree(FIXTURES / "forms", repo)
+    env = {**os.environ, "DATABASE_URL": database_url, "COGO_HOME": str(tmp_path / "home")}
+    cmd = [sys.executable, "-m", "cogo_pipelines.cli", "graph", str(repo), "--modules", "--format", "tsv"]
+    runs = [subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=120) for _ in range(2)]
+    for done in runs:
+        assert done.returncode == 0, done.stderr
+    assert runs[0].stdout == runs[1].stdout  # the warm run reads the stored graph
+    lines = runs[0].stdout.splitlines()
+    rows = [line.split("\t") for line in lines]
+    assert all(len(r) == 3 for r in rows)
+    assert ["src/main.ts", "src/lib/types.ts", "type"] in rows
+    assert ["src/main.ts", "src/plugins/a.ts", "maybe"] in rows
+    assert {r[2] for r in rows} == {"import", "type", "reexport", "dynamic", "require", "reference", "maybe"}
+    assert "unresolved import './lib/does-not-exist'" in runs[0].stderr

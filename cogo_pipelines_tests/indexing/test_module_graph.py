@@ -1,0 +1,154 @@
+"""tsconfig reading, specifier resolution and module edges on the fixture repos (no store)."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from cogo_pipelines.indexing import tsconfig
+from cogo_pipelines.indexing.graph import UNRESOLVED, entry_weights
+from cogo_pipelines.indexing.resolve import Resolver
+from cogo_pipelines.indexing.static_graph import analyze
+
+FIXTURES = Path(__file__).parent / "fixtures"
+FORMS = FIXTURES / "forms"
+
+
+@pytest.fixture(scope="module")
+def forms_graph():
+    static, _ = analyze(FORMS)
+    return static
+
+
+def _edges(static) -> dict[str, set[str]]:
+    out: dict[str, set[str]] = {}
+    for e in static.module_edges:
+        if e.src == "src/main.ts":
+            out.setdefault(e.dst, set()).add(e.kind)
+    return out
+
+
+def test_tsconfig_jsonc_extends_chain_with_package_config():
+    config = tsconfig.load(FORMS / "tsconfig.json")
+    assert config.errors == []
+    assert [p.name for p in config.chain] == ["tsconfig.json", "tsconfig.base.json", "tsconfig.json"]
+    assert "node_modules" in str(config.chain[2])  # extends "@cfg/base/tsconfig.json"
+    assert config.base_url == (FORMS / "src").resolve()  # derived baseUrl overrides the package's "."
+    assert config.paths["@multi/*"] == ["missing/*", "lib/*"]
+    assert [d.name for d in config.root_dirs] == ["src", "generated"]
+
+
+@pytest.mark.parametrize(
+    ("target", "kind", "rule"),
+    [
+        ("src/lib/default.ts", "import", "default import"),
+        ("src/lib/named.ts", "import", "named import with alias"),
+        ("src/lib/ns.ts", "import", "namespace import"),
+        ("src/lib/side.ts", "import", "side-effect import"),
+        ("src/lib/types.ts", "type", "import type"),
+        ("src/lib/types2.ts", "type", "every specifier type-only"),
+        ("src/lib/mixed.ts", "import", "type and value specifiers"),
+        ("src/lib/reexp.ts", "reexport", "export {..} from"),
+        ("src/lib/star.ts", "reexport", "export * from"),
+        ("src/lib/starns.ts", "reexport", "export * as ns from"),
+        ("src/lib/cjs.ts", "require", "import x = require()"),
+        ("src/lib/req.ts", "require", "require()"),
+        ("src/lib/lazy.ts", "dynamic", "import() with a literal"),
+        ("src/lib/jsmapped.ts", "import", ".js specifier mapped to .ts"),
+        ("src/lib/esm.mts", "import", ".mjs specifier mapped to .mts"),
+        ("src/lib/tsext.ts", "import", ".ts extension in the specifier"),
+        ("src/lib/folder/index.ts", "import", "folder index"),
+        ("src/ui/comp.tsx", "import", ".tsx probing"),
+        ("src/lib/ambient.d.ts", "import", ".d.ts probing"),
+        ("src/lib/plainjs.js", "import", ".js probed last"),
+        ("src/app/thing.ts", "import", "paths wildcard"),
+        ("src/lib/fallback.ts", "import", "paths: second target when the first is missing"),
+        ("src/lib/exact.ts", "import", "paths exact pattern"),
+        ("src/lib/self.ts", "import", "self-import through paths"),
+        ("src/lib/baseurl.ts", "import", "baseUrl"),
+        ("generated/generated-view.ts", "import", "rootDirs"),
+        ("packages/ws-pkg/src/index.ts", "import", "workspace package exports (types condition)"),
+        ("packages/ws-pkg/src/sub.ts", "import", "workspace package exports subpath"),
+        ("src/types/globals.d.ts", "reference", "/// <reference path>"),
+        ("src/plugins/a.ts", "maybe", "template literal prefix/suffix"),
+        ("src/plugins/b.ts", "maybe", "template literal prefix/suffix"),
+        (UNRESOLVED, "maybe", "non-literal require(x)"),
+    ],
+)
+def test_import_forms_and_resolution_rules(forms_graph, target, kind, rule):
+    edges = _edges(forms_graph)
+    assert kind in edges.get(target, set()), f"{rule}: expected {target} ({kind}), got {edges.get(target)}"
+
+
+def test_comments_strings_and_bare_imports_make_no_internal_edges(forms_graph):
+    targets = set(_edges(forms_graph))
+    for never in ("src/lib/jsdoc-only.ts", "src/lib/comment-only.ts", "src/lib/string-only.ts"):
+        assert never not in targets
+    assert not any("node_modules" in t for t in targets)
+    assert forms_graph.external["lodash"] == 1
+    assert forms_graph.external["node:fs"] == 1 and forms_graph.external["node:path"] == 1
+
+
+def test_missing_file_is_an_unresolved_import_with_a_reason(forms_graph):
+    assert forms_graph.unresolved == [("src/main.ts", "./lib/does-not-exist", "no file for './lib/does-not-exist'")]
+    assert 0.9 < forms_graph.resolved_ratio < 1.0
+
+
+def test_circular_extends_and_non_json_config_are_recorded(tmp_path: Path):
+    (tmp_path / "tsconfig.json").write_text('{"extends": "./a.json", "compilerOptions": {"baseUrl": "."}}')
+    (tmp_path / "a.json").write_text('{"extends": "./tsconfig.json"}')
+    config = tsconfig.load(tmp_path / "tsconfig.json")
+    assert any("circular extends" in e for e in config.errors)
+    assert config.base_url == tmp_path.resolve()  # what could be read still applies
+
+    (tmp_path / "tsconfig.json").write_text("this is { not json")
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "a.ts").write_text("import { b } from './b';\n")
+    (tmp_path / "src" / "b.ts").write_text("export const b = 1;\n")
+    static, _ = analyze(tmp_path)
+    assert [(e.src, e.dst) for e in static.module_edges] == [("src/a.ts", "src/b.ts")]
+    assert static.errors and "not JSON" in static.errors[0][1]
+
+    (tmp_path / "tsconfig.json").write_text('{"extends": "@missing/pkg/tsconfig.json"}')
+    assert "not found" in tsconfig.load(tmp_path / "tsconfig.json").errors[0]
+
+
+def test_paths_without_baseurl_are_relative_to_their_config(tmp_path: Path):
+    (tmp_path / "cfg").mkdir()
+    (tmp_path / "cfg" / "base.json").write_text('{"compilerOptions": {"paths": {"~/*": ["../src/*"]}}}')
+    (tmp_path / "tsconfig.json").write_text('{"extends": "./cfg/base.json"}')
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "x.ts").write_text("export const x = 1;")
+    resolver = Resolver(tmp_path, tsconfig.find(tmp_path))
+    assert resolver.resolve("~/x", "src/y.ts").path == "src/x.ts"
+    assert resolver.resolve("~/nope", "src/y.ts").status == "external"
+
+
+def test_bad_files_are_errors_and_the_run_goes_on(tmp_path: Path):
+    shutil.copytree(FIXTURES / "calls", tmp_path / "repo")
+    src = tmp_path / "repo" / "src"
+    (src / "binary.ts").write_bytes(b"\x00\x01\x02\x03")
+    (src / "latin1.ts").write_bytes("export const s = 'é';".encode("latin-1"))
+    (src / "broken.ts").write_text("import { util } from './util';\nfunction (((( {\n")
+    static, _ = analyze(tmp_path / "repo")
+    problems = dict(static.errors)
+    assert "binary" in problems["src/binary.ts"]
+    assert "UTF-8" in problems["src/latin1.ts"]
+    assert "syntax error" in problems["src/broken.ts"]
+    assert ("src/broken.ts", "src/util.ts") in {(e.src, e.dst) for e in static.module_edges}
+    assert ("src/index.ts", "src/barrel.ts") in {(e.src, e.dst) for e in static.module_edges}
+
+
+def test_entry_weights_condense_cycles_and_zero_unreachable():
+    static, _ = analyze(FIXTURES / "calls", entries=["src/index.ts", "src/not-there.ts"])
+    weights = entry_weights(sorted({e.src for e in static.module_edges} | {"src/orphan.ts"}),
+                            static.module_edges, static.entries)
+    assert static.entries == ["src/index.ts"]
+    assert weights["src/index.ts"] == 1.0
+    assert weights["src/barrel.ts"] == 0.5 and weights["src/util.ts"] == 0.5
+    assert weights["src/cycle-a.ts"] == weights["src/cycle-b.ts"] == 0.5  # one SCC, one distance
+    assert weights["src/service.ts"] == pytest.approx(1 / 3)
+    assert weights["src/base.ts"] == 0.25
+    assert weights["src/orphan.ts"] == 0.0
