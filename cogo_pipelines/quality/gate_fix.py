@@ -46,6 +46,10 @@ MARKDOWN_TEMPLATE = MARKDOWN.from_string("""\
 Command: `{{ job.command }}`
 {% endif %}
 
+{% if job.same_error_as is not none %}
+Same error as job {{ job.same_error_as }} (excerpt and locations above).
+
+{% else %}
 ```text
 {{ job.error_excerpt or "(no error text recorded)" }}
 ```
@@ -58,6 +62,7 @@ Command: `{{ job.command }}`
 {% endfor %}
 {% else %}
 No code locations: {{ job.locations_note or fix.knowledge.note }}
+{% endif %}
 {% endif %}
 
 {% else %}
@@ -135,12 +140,16 @@ def _location(hit: Any) -> dict[str, Any]:
 def build_content(result: GateResult, conn: psycopg.Connection, *, k: int = 5) -> dict[str, Any]:
     locator = _Locator(conn, k)
     jobs = []
+    first_with: dict[str, Any] = {}
     for job in result.failing_jobs:
         excerpt = error_excerpt(job.get("error"))
         locations, note = locator.locate(search_text(excerpt))
         entry = {key: job.get(key) for key in ("id", "type", "executor_id", "finished_at", "attempts", "target")}
         entry["command"] = scrub(job["command"]) if job.get("command") else None
-        entry.update(error_excerpt=excerpt, locations=locations, locations_note=note)
+        entry.update(error_excerpt=excerpt, locations=locations, locations_note=note,
+                     same_error_as=first_with.setdefault(excerpt, job.get("id")) if excerpt else None)
+        if entry["same_error_as"] == entry["id"]:
+            entry["same_error_as"] = None
         jobs.append(jsonable(entry))
     return {
         "gate": "q1",

@@ -42,11 +42,13 @@ def test_failing_jobs_get_code_locations(conn, database_url, sample_repo):
     job = content["failing_jobs"][0]
     assert "renewLease" in job["error_excerpt"] and job["command"] == "npm test"
     assert 1 <= len(job["locations"]) <= 5
-    top = job["locations"][0]
-    assert top["path"] == "src/core/lease.ts" and top["symbol"] == "renewLease"
-    assert top["start_line"] <= top["end_line"] and top["score"] > 0
+    found = {(loc["path"], loc["symbol"]) for loc in job["locations"]}
+    assert ("src/core/lease.ts", "renewLease") in found  # the function the error names
+    assert all(loc["start_line"] <= loc["end_line"] and loc["score"] > 0 for loc in job["locations"])
+    assert [j["same_error_as"] for j in content["failing_jobs"]] == [None, job["id"], job["id"]]
     markdown = Path(fix["markdown_path"]).read_text()
-    assert "| 1 | `src/core/lease.ts` | renewLease |" in markdown
+    assert "| `src/core/lease.ts` | renewLease |" in markdown
+    assert markdown.count("| # | path |") == 1 and f"Same error as job {job['id']}" in markdown
 
 
 def test_lookup_functions_and_url(conn, database_url, monkeypatch):

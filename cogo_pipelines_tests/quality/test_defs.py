@@ -1,0 +1,180 @@
+"""Dagster wiring with Dagster's testing APIs: schedules, the failure sensor, the jobs in-process."""
+
+import importlib
+from datetime import UTC, datetime, timedelta
+
+import dagster as dg
+import pytest
+
+from cogo_pipelines import settings
+from cogo_pipelines.defs import quality as quality_defs
+from cogo_pipelines.defs.resources import PostgresResource
+from cogo_pipelines.quality.gate import evaluate_q1
+from cogo_pipelines_tests.quality.helpers import seed_jobs
+
+
+def _resources(url):
+    return {"postgres": PostgresResource(database_url=url)}
+
+
+def test_definitions_expose_quality_jobs_schedules_sensor():
+    from cogo_pipelines.definitions import defs
+
+    for job in ("q1_gate_job", "nightly_snapshot_job", "weekly_queue_job", "weekly_summary_job",
+                "gate_failure_notify_job"):
+        assert defs.resolve_job_def(job).name == job
+    assert defs.resolve_schedule_def("nightly_snapshot_schedule").cron_schedule == "0 2 * * *"
+    assert defs.resolve_schedule_def("weekly_queue_schedule").cron_schedule == "0 6 * * 1"
+    assert defs.resolve_schedule_def("weekly_summary_schedule").cron_schedule == "0 8 * * 1"
+    assert defs.resolve_sensor_def("q1_gate_failure_sensor").job_name == "gate_failure_notify_job"
+
+
+def test_run_configs_validate():
+    assert dg.validate_run_config(quality_defs.q1_gate_job, {})
+    config = {"ops": {"q1_gate": {"config": {"threshold": 0.8, "allow_empty": True, "window_days": 3}}}}
+    assert dg.validate_run_config(quality_defs.q1_gate_job, config)
+    with pytest.raises(dg.DagsterInvalidConfigError):
+        dg.validate_run_config(quality_defs.q1_gate_job, {"ops": {"q1_gate": {"config": {"threshold": "high"}}}})
+    assert dg.validate_run_config(quality_defs.nightly_snapshot_job, {})
+    with pytest.raises(dg.DagsterInvalidConfigError):
+        dg.validate_run_config(quality_defs.gate_failure_notify_job, {})
+
+
+def test_schedule_timezone_comes_from_settings(monkeypatch):
+    assert quality_defs.nightly_snapshot_schedule.execution_timezone == "UTC"
+    monkeypatch.setenv("SCHEDULE_TIMEZONE", "Asia/Seoul")
+    settings.reload_settings()
+    try:
+        reloaded = importlib.reload(quality_defs)
+        assert reloaded.nightly_snapshot_schedule.execution_timezone == "Asia/Seoul"
+        assert reloaded.weekly_queue_schedule.execution_timezone == "Asia/Seoul"
+    finally:
+        monkeypatch.delenv("SCHEDULE_TIMEZONE")
+        settings.reload_settings()
+        importlib.reload(quality_defs)
+
+
+def test_nightly_schedule_tick():
+    context = dg.build_schedule_context(scheduled_execution_time=datetime(2025, 3, 4, 2, tzinfo=UTC))
+    data = quality_defs.nightly_snapshot_schedule.evaluate_tick(context)
+    assert len(data.run_requests) == 1
+    assert dg.validate_run_config(quality_defs.nightly_snapshot_job, data.run_requests[0].run_config)
+
+
+def test_weekly_schedule_pins_the_iso_week():
+    monday = datetime(2025, 1, 6, 6, tzinfo=UTC)
+    request = quality_defs.weekly_queue_schedule(dg.build_schedule_context(scheduled_execution_time=monday))
+    assert request.run_key == "weekly-queue-2025-W02"
+    assert request.run_config == {"ops": {"weekly_queue": {"config": {"week": "2025-W02"}}}}
+    assert dg.validate_run_config(quality_defs.weekly_queue_job, request.run_config)
+
+
+def test_weekly_queue_job_dedupes_per_week(conn, database_url):
+    def run(week):
+        result = quality_defs.weekly_queue_job.execute_in_process(
+            run_config={"ops": {"weekly_queue": {"config": {"week": week}}}}, resources=_resources(database_url))
+        assert result.success
+        return result.output_for_node("weekly_queue")
+
+    first = run("2025-W02")
+    assert first["created"] and first["dedupe_key"] == "weekly:2025-W02"
+    job = conn.execute("SELECT type, executor_id, payload, dedupe_key FROM jobs WHERE id = %s",
+                       (first["job_id"],)).fetchone()
+    assert job["type"] == "plan.quality" and job["executor_id"] == "cogo-plan"
+    assert job["payload"]["targets"] == ["examples/cogo-sample"] and job["payload"]["week"] == "2025-W02"
+    again = run("2025-W02")
+    assert (again["created"], again["job_id"]) == (False, first["job_id"])
+    conn.execute("UPDATE jobs SET status = 'succeeded', finished_at = now() WHERE id = %s", (first["job_id"],))
+    conn.commit()
+    after_done = run("2025-W02")  # the week's job already ran: a re-run still queues nothing
+    assert (after_done["created"], after_done["status"]) == (False, "succeeded")
+    assert run("2025-W03")["created"]
+    assert conn.execute("SELECT count(*) AS n FROM jobs WHERE type = 'plan.quality'").fetchone()["n"] == 2
+
+
+def test_q1_gate_job_in_process(conn, database_url):
+    seed_jobs(database_url, succeeded=9, failed=1)
+    ok = quality_defs.q1_gate_job.execute_in_process(resources=_resources(database_url))
+    assert ok.success and ok.output_for_node("q1_gate")["score"] == pytest.approx(0.9)
+
+    failed = quality_defs.q1_gate_job.execute_in_process(
+        run_config={"ops": {"q1_gate": {"config": {"threshold": 0.95}}}}, resources=_resources(database_url),
+        raise_on_error=False)
+    assert not failed.success
+    failure = next(e for e in failed.all_events if e.event_type_value == "STEP_FAILURE")
+    info = failure.step_failure_data.user_failure_data
+    assert "FAIL: Q1 0.900 < threshold 0.95" in info.description
+    assert info.metadata["gate_fix_id"].value == 1 and info.metadata["passed"].value is False
+    assert conn.execute("SELECT count(*) AS n FROM gate_fixes").fetchone()["n"] == 1
+
+    bad = quality_defs.q1_gate_job.execute_in_process(
+        run_config={"ops": {"q1_gate": {"config": {"threshold": 1.7}}}}, resources=_resources(database_url),
+        raise_on_error=False)
+    assert not bad.success
+
+
+def test_nightly_snapshot_job_in_process(conn, database_url):
+    seed_jobs(database_url, succeeded=1, failed=1)
+    result = quality_defs.nightly_snapshot_job.execute_in_process(resources=_resources(database_url))
+    assert result.success
+    row = conn.execute("SELECT kind, q1, content FROM snapshots").fetchone()
+    assert row["kind"] == "nightly" and row["q1"] == pytest.approx(0.5) and "index" in row["content"]
+
+
+def _evaluate_sensor(database_url, cursor):
+    with dg.build_sensor_context(cursor=cursor, resources=_resources(database_url)) as context:
+        return quality_defs.q1_gate_failure_sensor.evaluate_tick(context)
+
+
+def test_failure_sensor_notifies_each_failure_once(conn, database_url):
+    seed_jobs(database_url, failed=1)
+    old = evaluate_q1(conn)
+    conn.execute("UPDATE quality_runs SET created_at = %s WHERE id = %s",
+                 (datetime.now(UTC) - timedelta(days=3), old.run_id))
+    conn.commit()
+    recent = evaluate_q1(conn)
+    evaluate_q1(conn, threshold=0.0)  # a passing run is not alerted
+
+    first = _evaluate_sensor(database_url, None)
+    assert [r.run_key for r in first.run_requests] == [f"q1-gate-failure-{recent.run_id}"]
+    request = first.run_requests[0]
+    assert dg.validate_run_config(quality_defs.gate_failure_notify_job, request.run_config)
+    assert first.cursor == str(recent.run_id + 1)
+
+    quiet = _evaluate_sensor(database_url, first.cursor)
+    assert not quiet.run_requests and "no new failed" in quiet.skip_message and quiet.cursor == first.cursor
+
+    newer = evaluate_q1(conn, threshold=1.0)
+    again = _evaluate_sensor(database_url, quiet.cursor)
+    assert [r.run_key for r in again.run_requests] == [f"q1-gate-failure-{newer.run_id}"]
+
+
+def test_gate_failure_notify_job_delivers(conn, database_url, receiver, monkeypatch):
+    monkeypatch.setenv("NOTIFY_WEBHOOK_URL", receiver.url)
+    settings.reload_settings()
+    seed_jobs(database_url, failed=1)
+    run_id = evaluate_q1(conn).run_id
+    result = quality_defs.gate_failure_notify_job.execute_in_process(
+        run_config={"ops": {"notify_gate_failure": {"config": {"quality_run_id": run_id}}}},
+        resources=_resources(database_url))
+    assert result.success and result.output_for_node("notify_gate_failure")["status"] == "sent"
+    assert f"run {run_id}" in receiver.requests[0]["json"]["text"]
+
+
+def test_weekly_summary_job(conn, database_url, receiver, monkeypatch):
+    dry = quality_defs.weekly_summary_job.execute_in_process(
+        run_config={"ops": {"weekly_summary": {"config": {"dry_run": True}}}}, resources=_resources(database_url))
+    assert dry.success and dry.output_for_node("weekly_summary")["text"].startswith("cogo weekly summary")
+    assert receiver.requests == []
+
+    monkeypatch.setenv("NOTIFY_WEBHOOK_URL", receiver.url)
+    settings.reload_settings()
+    sent = quality_defs.weekly_summary_job.execute_in_process(resources=_resources(database_url))
+    assert sent.success and len(receiver.requests) == 1
+
+    receiver.behaviours = [(500, 0)] * 3
+    failed = quality_defs.weekly_summary_job.execute_in_process(resources=_resources(database_url),
+                                                                raise_on_error=False)
+    assert not failed.success
+    statuses = [r["status"] for r in conn.execute("SELECT status FROM notifications ORDER BY id")]
+    assert statuses == ["sent", "failed"]
