@@ -327,7 +327,8 @@ def job_events(conn: psycopg.Connection, job_id: int) -> list[dict]:
 
 def require_schema(conn: psycopg.Connection) -> None:
     """A clear error instead of ``relation "jobs" does not exist`` deep in a runner loop."""
-    row = conn.execute("SELECT to_regclass('jobs') AS jobs, to_regclass('job_events') AS events").fetchone()
+    with conn.transaction():
+        row = conn.execute("SELECT to_regclass('jobs') AS jobs, to_regclass('job_events') AS events").fetchone()
     if not row["jobs"] or not row["events"]:
         raise StoreError(
             "this database has no cogo queue schema (table jobs/job_events missing); "

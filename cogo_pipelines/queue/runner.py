@@ -105,7 +105,9 @@ class Runner:
     def run(self) -> dict[str, int]:
         """Process jobs until stopped (or one job with ``once``); returns outcome counts."""
         url = self.config.database_url
-        self.conn = open_queue_connection(url)
+        # autocommit: a stray read can never leave an implicit transaction that would turn the
+        # next claim/complete into an uncommitted savepoint; multi-statement work uses transaction().
+        self.conn = open_queue_connection(url, autocommit=True)
         listen = db.connect(url, autocommit=True)
         listen.execute(f"LISTEN {CHANNEL}")
         beat = threading.Thread(target=self._heartbeat_loop, args=(url,), name="cogo-heartbeat", daemon=True)

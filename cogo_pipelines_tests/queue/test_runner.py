@@ -1,0 +1,189 @@
+"""``cogo runner`` as a real process: handlers, --once, include types, NOTIFY wake-up, SIGTERM,
+timeouts, structured logs and the bad-input paths."""
+
+import importlib.util
+import json
+import os
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from cogo_pipelines.queue import jobs
+
+from .conftest import cogo, start_runner, wait_for
+
+
+def _once(executor="cogo-work", *extra):
+    out = cogo("runner", "--executor-id", executor, "--once", *extra)
+    assert out.returncode == 0, out.stderr
+    return out
+
+
+def test_once_runs_one_noop_and_exits(aconn):
+    a = jobs.enqueue(aconn, "noop", {"sleep_s": 0.01})
+    b = jobs.enqueue(aconn, "noop")
+    _once()
+    assert jobs.get_job(aconn, a)["status"] == "succeeded"
+    assert jobs.get_job(aconn, b)["status"] == "queued"
+    _once()
+    _once()  # nothing left: exits 0 at once
+    assert jobs.get_job(aconn, b)["status"] == "succeeded"
+
+
+def test_unknown_type_is_failed_with_a_clear_error(aconn):
+    job_id = jobs.enqueue(aconn, "code.teleport")
+    _once()
+    row = jobs.get_job(aconn, job_id)
+    assert row["status"] == "failed"
+    assert "unknown job type 'code.teleport' for executor 'cogo-work'" in row["error"]
+
+
+def test_build_test_captures_exit_code_summary_and_log(aconn, tmp_path):
+    script = "echo building; echo 'Tests:       1 failed, 3 passed, 4 total'; exit 1"
+    red = jobs.enqueue(aconn, "code.build.test", {"command": script, "cwd": str(tmp_path), "timeout_s": 30})
+    green = jobs.enqueue(aconn, "code.build.test",
+                         {"command": "printf '# tests 2\\n# pass 2\\n# fail 0\\n'", "cwd": str(tmp_path)})
+    _once()
+    _once()
+    row = jobs.get_job(aconn, red)
+    assert row["status"] == "failed" and "exited with code 1 (1 failed, 3 passed)" in row["error"]
+    result = row["result"]
+    assert result["exit_code"] == 1 and result["duration_s"] >= 0 and not result["timed_out"]
+    assert result["summary"] == {"framework": "jest", "passed": 3, "failed": 1, "skipped": 0, "total": 4}
+    log = Path(result["log"])
+    assert log == Path(os.environ["COGO_HOME"]).resolve() / "artifacts" / "jobs" / f"{red}.log"
+    assert "building" in log.read_text()
+    ok = jobs.get_job(aconn, green)
+    assert ok["status"] == "succeeded" and ok["result"]["exit_code"] == 0
+    assert ok["result"]["summary"]["framework"] == "node" and ok["result"]["summary"]["passed"] == 2
+
+
+def test_command_past_its_timeout_is_killed_and_failed(aconn, tmp_path):
+    pid_file = tmp_path / "child.pid"
+    cmd = f"sleep 30 & echo $! > {pid_file}; echo started; wait"
+    job_id = jobs.enqueue(aconn, "code.debug", {"command": cmd, "cwd": str(tmp_path), "timeout_s": 1})
+    started = time.monotonic()
+    _once()
+    assert time.monotonic() - started < 15
+    row = jobs.get_job(aconn, job_id)
+    assert row["status"] == "failed" and "timed out after 1 s" in row["error"]
+    assert row["result"]["timed_out"] and row["result"]["exit_code"] is None
+    assert "started" in row["result"]["log_tail"]
+    assert not _alive(int(pid_file.read_text()))
+
+
+def _alive(pid: int) -> bool:
+    """Running, not a zombie waiting for a reaper that this container may not have."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (FileNotFoundError, ProcessLookupError):
+        return False
+    return state not in ("Z", "X")
+
+
+def test_missing_working_tree_fails_the_job_not_the_runner(aconn, tmp_path):
+    job_id = jobs.enqueue(aconn, "code.build.test", {"command": "true", "cwd": str(tmp_path / "nope")})
+    _once()
+    row = jobs.get_job(aconn, job_id)
+    assert row["status"] == "failed" and "does not exist on this runner" in row["error"]
+
+
+def test_include_types_restrict_what_a_runner_takes(aconn):
+    build = jobs.enqueue(aconn, "code.build.test", {"command": "true"}, priority=9)
+    debug = jobs.enqueue(aconn, "noop")
+    _once("cogo-work", "--include-types", "noop,code.debug")
+    assert jobs.get_job(aconn, debug)["status"] == "succeeded"
+    assert jobs.get_job(aconn, build)["status"] == "queued"
+    out = cogo("runner", "--executor-id", "cogo-work", "--once", env={"LIVE_INCLUDE_TYPES": "code.debug"})
+    assert out.returncode == 0 and jobs.get_job(aconn, build)["status"] == "queued"
+
+
+def test_plan_quality_enqueues_builds_then_a_gated_q1(aconn, tmp_path):
+    plan = jobs.enqueue(aconn, "plan.quality", {"targets": [str(tmp_path), {"cwd": str(tmp_path), "command": "false"}],
+                                                "command": "true", "threshold": 0.4})
+    _once("cogo-plan")
+    result = jobs.get_job(aconn, plan)["result"]
+    builds, q1 = result["build_job_ids"], result["q1_job_id"]
+    assert [jobs.get_job(aconn, b)["executor_id"] for b in builds] == ["cogo-work", "cogo-work"]
+    assert jobs.get_job(aconn, builds[1])["payload"]["command"] == "false"
+    gate = jobs.get_job(aconn, q1)
+    assert gate["executor_id"] == "cogo-plan" and gate["depends_on"] == builds
+    _once("cogo-plan")  # the gate waits for its builds; the planner never builds
+    assert jobs.get_job(aconn, q1)["status"] == "queued"
+    assert all(jobs.get_job(aconn, b)["status"] == "queued" for b in builds)
+    _once("cogo-work")
+    _once("cogo-work")
+    assert [jobs.get_job(aconn, b)["status"] for b in builds] == ["succeeded", "failed"]
+    _once("cogo-plan")
+    gate = jobs.get_job(aconn, q1)
+    if importlib.util.find_spec("cogo_pipelines.quality.gate") is None:
+        assert gate["status"] == "failed" and "needs cogo_pipelines.quality.gate" in gate["error"]
+    else:
+        assert gate["status"] == "succeeded", gate["error"]
+        assert gate["result"]["score"] == pytest.approx(0.5) and gate["result"]["passed"] is True
+
+
+def test_idle_runner_wakes_on_notify_not_on_poll(aconn, tmp_path):
+    log_file = tmp_path / "runner.log"
+    proc = start_runner("--executor-id", "cogo-work", "--poll-seconds", "60", "--log-file", str(log_file),
+                        "--log-format", "json")
+    try:
+        wait_for(lambda: log_file.exists() and "runner started" in log_file.read_text(), timeout=30)
+        time.sleep(0.3)  # let it reach its LISTEN wait
+        job_id = jobs.enqueue(aconn, "noop")
+        enqueued = time.monotonic()
+        wait_for(lambda: jobs.get_job(aconn, job_id)["status"] == "succeeded", timeout=10, every=0.02)
+        assert time.monotonic() - enqueued < 5  # far below the 60 s poll
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(20) == 0
+    lines = [json.loads(line) for line in log_file.read_text().splitlines()]
+    done = [entry for entry in lines if entry.get("status") == "succeeded"]
+    assert done and done[0]["job_id"] == job_id and done[0]["job_type"] == "noop"
+    assert done[0]["executor"] == "cogo-work" and "duration_s" in done[0]
+
+
+@pytest.mark.parametrize("payload", [{"sleep_s": 60}, {"command": "sleep 60", "timeout_s": 120}])
+def test_sigterm_releases_the_current_job(aconn, tmp_path, payload):
+    job_type = "noop" if "sleep_s" in payload else "code.build.test"
+    job_id = jobs.enqueue(aconn, job_type, {**payload, "cwd": str(tmp_path)} if job_type != "noop" else payload)
+    proc = start_runner("--executor-id", "cogo-work", stderr=subprocess.PIPE, text=True)
+    try:
+        wait_for(lambda: jobs.get_job(aconn, job_id)["status"] == "running", timeout=30)
+        time.sleep(0.2)
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(20) == 0, proc.stderr.read()
+    row = jobs.get_job(aconn, job_id)
+    assert row["status"] == "queued" and row["attempts"] == 0 and row["error"].startswith("released")
+    assert [e["event"] for e in jobs.job_events(aconn, job_id)] == ["claimed", "released"]
+
+
+def test_runner_rejects_unknown_executor(database_url):
+    out = cogo("runner", "--executor-id", "cogo-mars", "--once")
+    assert out.returncode == 2 and "unknown executor id 'cogo-mars'" in out.stderr
+    assert len(out.stderr.strip().splitlines()) == 1
+
+
+def test_runner_on_a_database_without_schema_gives_one_clear_line(pg_server, tmp_path):
+    admin = pg_server.get_uri()
+    with psycopg.connect(admin, autocommit=True) as c:
+        c.execute("DROP DATABASE IF EXISTS q_noschema WITH (FORCE)")
+        c.execute("DROP ROLE IF EXISTS q_reader")
+        c.execute("CREATE ROLE q_reader LOGIN")
+        c.execute("CREATE DATABASE q_noschema")
+    url = psycopg.conninfo.make_conninfo(pg_server.get_uri("q_noschema"), user="q_reader")
+    try:
+        out = cogo("runner", "--executor-id", "cogo-work", "--once",
+                   env={"DATABASE_URL": url, "COGO_HOME": str(tmp_path)})
+        assert out.returncode == 2, out.stderr
+        lines = out.stderr.strip().splitlines()
+        assert len(lines) == 1 and "no cogo schema" in lines[0] and "Traceback" not in out.stderr
+    finally:
+        with psycopg.connect(admin, autocommit=True) as c:
+            c.execute("DROP DATABASE IF EXISTS q_noschema WITH (FORCE)")
+            c.execute("DROP ROLE IF EXISTS q_reader")
