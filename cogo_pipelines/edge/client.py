@@ -25,12 +25,23 @@ class EdgeError(RuntimeError):
 class _EdgeClient:
     url_setting = ""
 
-    def __init__(self, url: str, anon_key: str, publishable_key: str, *, timeout: float = 10.0,
-                 actor: str | None = None, transport: httpx.BaseTransport | None = None) -> None:
+    def __init__(self, url: str | None = None, anon_key: str | None = None, publishable_key: str | None = None,
+                 *, timeout: float = 10.0, actor: str | None = None, settings: Settings | None = None,
+                 transport: httpx.BaseTransport | None = None) -> None:
+        """Arguments left out come from the settings (the URL setting and the two Supabase keys)."""
+        settings = settings or get_settings()
+        url = url or getattr(settings, self.url_setting)
+        if not url:
+            raise EdgeError(f"{self.url_setting.upper()} is not set")
+        if anon_key is None and settings.supabase_anon_key is not None:
+            anon_key = settings.supabase_anon_key.get_secret_value()
+        if publishable_key is None and settings.supabase_publishable_key is not None:
+            publishable_key = settings.supabase_publishable_key.get_secret_value()
         if not anon_key or not publishable_key:
             raise EdgeError("SUPABASE_ANON_KEY and SUPABASE_PUBLISHABLE_KEY are required to call edge functions")
         self.url = url
         headers = edge_headers(anon_key, publishable_key)
+        actor = actor or settings.executor_id
         if actor:
             headers["X-Cogo-Actor"] = actor
         self._http = httpx.Client(headers=headers, timeout=timeout, transport=transport)
@@ -39,12 +50,9 @@ class _EdgeClient:
     def from_settings(cls, settings: Settings | None = None, *, actor: str | None = None):
         """A client when the URL setting is set, else ``None`` (callers then use local logic)."""
         settings = settings or get_settings()
-        url = getattr(settings, cls.url_setting)
-        if not url:
+        if not getattr(settings, cls.url_setting):
             return None
-        anon = settings.supabase_anon_key.get_secret_value() if settings.supabase_anon_key else ""
-        pub = settings.supabase_publishable_key.get_secret_value() if settings.supabase_publishable_key else ""
-        return cls(url, anon, pub, actor=actor or settings.executor_id)
+        return cls(settings=settings, actor=actor)
 
     def _post(self, body: dict[str, Any]) -> dict[str, Any]:
         try:

@@ -18,6 +18,7 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
+from cogo_pipelines.edge.client import EdgeError
 from cogo_pipelines.server import params, queries
 from cogo_pipelines.server.openapi import openapi_document
 from cogo_pipelines.server.responses import JSON, ApiError
@@ -74,6 +75,8 @@ def _enqueue(request, job_type, payload, executor_id, priority, dedupe_key, max_
                                   dedupe_key=dedupe_key, max_attempts=max_attempts)
         except ValueError as exc:  # the queue's own validation (unknown executor, bad payload …)
             raise ApiError(400, str(exc)) from None
+        except EdgeError as exc:  # ROUTER_SELECT_URL set but the remote router did not answer
+            raise ApiError(503, f"router-select failed: {exc}") from None
         job = queries.get_job(conn, job_id)
     deduplicated = existing is not None and existing["id"] == job_id
     return JSON({"job": job, "deduplicated": deduplicated}, status_code=200 if deduplicated else 201)

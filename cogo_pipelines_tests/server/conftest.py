@@ -5,16 +5,19 @@ from __future__ import annotations
 import socket
 import threading
 import time
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 
 import httpx
+import psycopg
 import pytest
 import uvicorn
 from cryptography.fernet import Fernet
 
 from cogo_pipelines import settings as settings_module
 from cogo_pipelines.server import create_app
+from cogo_pipelines_tests.conftest import TEMPLATE_DB
 
 # Distinctive values: the secrets test greps every output for them.
 SECRETS = {
@@ -80,3 +83,27 @@ def sidecar(secret_env, database_url: str) -> Iterator[Sidecar]:
         yield Sidecar(url, settings, server)
     finally:
         stop_server(server, thread)
+
+
+@pytest.fixture(scope="module")
+def shared_sidecar(pg_server, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sidecar]:
+    """One server and database for a whole module, for tests that only read or only fail
+    (the error matrix, the fuzzer): saves a database and a server start per case."""
+    name = "s_" + uuid.uuid4().hex[:12]
+    with psycopg.connect(pg_server.get_uri(), autocommit=True) as admin:
+        admin.execute(f"CREATE DATABASE {name} TEMPLATE {TEMPLATE_DB}")
+    url = pg_server.get_uri(name)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("DATABASE_URL", url)
+        mp.setenv("COGO_HOME", str(tmp_path_factory.mktemp("cogo_home")))
+        for key, value in SECRETS.items():
+            mp.setenv(key, value)
+        settings = settings_module.reload_settings()
+        server, thread, base = start_server(create_app(settings))
+        try:
+            yield Sidecar(base, settings, server)
+        finally:
+            stop_server(server, thread)
+            settings_module.reload_settings()
+    with psycopg.connect(pg_server.get_uri(), autocommit=True) as admin:
+        admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")

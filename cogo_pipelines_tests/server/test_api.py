@@ -1,0 +1,119 @@
+"""The REST API over real HTTP: reads of a seeded store, enqueue, and JSON 4xx errors."""
+
+from __future__ import annotations
+
+import pytest
+
+from cogo_pipelines_tests.server.seed import seed
+
+
+@pytest.fixture
+def seeded(sidecar, conn):
+    return seed(conn)
+
+
+def test_jobs_list_filter_and_detail(sidecar, seeded):
+    with sidecar.client() as http:
+        everything = http.get("/api/jobs").json()
+        assert everything["total"] == 8 and len(everything["jobs"]) == 8
+        assert [j["id"] for j in everything["jobs"]] == sorted(seeded["job_ids"], reverse=True)
+        queued = http.get("/api/jobs", params={"status": "queued", "executor_id": "cogo-work"}).json()
+        assert queued["total"] == 2 and {j["status"] for j in queued["jobs"]} == {"queued"}
+        page = http.get("/api/jobs", params={"limit": 3, "offset": 3}).json()
+        assert len(page["jobs"]) == 3 and page["offset"] == 3
+        by_type = http.get("/api/jobs", params={"type": "plan.quality"}).json()
+        assert by_type["total"] == 1 and by_type["jobs"][0]["duration_seconds"] == pytest.approx(0.4, abs=0.01)
+        job = http.get(f"/api/jobs/{seeded['job_ids'][2]}").json()
+        assert job["status"] == "failed" and job["error"].startswith("TypeError") and job["payload"] == {"seq": 2}
+
+
+def test_enqueue_routes_and_dedupes(sidecar, conn):
+    with sidecar.client() as http:
+        created = http.post("/api/jobs", json={"type": "code.build.test", "payload": {"command": "true"},
+                                               "dedupe_key": "build-main"})
+        assert created.status_code == 201, created.text
+        job = created.json()["job"]
+        assert job["executor_id"] == "cogo-work"  # router-select decided
+        assert job["status"] == "queued" and job["payload"] == {"command": "true"}
+        again = http.post("/api/jobs", json={"type": "code.build.test", "dedupe_key": "build-main"})
+        assert again.status_code == 200 and again.json() == {"job": job, "deduplicated": True}
+        plan = http.post("/api/jobs", json={"type": "plan.quality", "priority": 5}).json()["job"]
+        assert plan["executor_id"] == "cogo-plan" and plan["priority"] == 5
+    rows = conn.execute("SELECT type, executor_id FROM jobs ORDER BY id").fetchall()
+    assert [(r["type"], r["executor_id"]) for r in rows] == [("code.build.test", "cogo-work"),
+                                                             ("plan.quality", "cogo-plan")]
+
+
+def test_gate_snapshots_summary_index(sidecar, seeded):
+    with sidecar.client() as http:
+        latest = http.get("/api/gate/latest").json()
+        assert latest["score"] == pytest.approx(0.66) and latest["passed"] is False
+        history = http.get("/api/gate/history", params={"limit": 3}).json()["runs"]
+        assert [round(r["score"], 2) for r in history] == [0.66, 0.8, 0.75]
+        assert http.get("/api/snapshots").json()["snapshots"][0]["q1"] == pytest.approx(0.66)
+        summary = http.get("/api/summary").json()
+        assert summary["jobs"] == {"queued": 2, "running": 1, "succeeded": 3, "failed": 1, "dead": 1}
+        assert summary["index"]["symbols"] == 7
+        assert summary["latest_gate_fix"]["url"].endswith(f"/api/gate-fix/{seeded['gate_fix_id']}")
+        stats = http.get("/api/index/stats", params={"repo": "cogo-sample"}).json()
+        assert (stats["files"], stats["symbols"], stats["edges"], stats["chunks"]) == (3, 7, 5, 4)
+        assert http.get("/api/index/stats", params={"repo": "other"}).json()["files"] == 0
+
+
+def test_gate_fix_artifact(sidecar, seeded):
+    with sidecar.client() as http:
+        fix = http.get(f"/api/gate-fix/{seeded['gate_fix_id']}").json()
+        assert fix["content"]["failing_jobs"][0]["id"] == seeded["job_ids"][2]
+        assert http.get("/api/gate-fix/latest").json()["id"] == seeded["gate_fix_id"]
+        md = http.get(f"/api/gate-fix/{seeded['gate_fix_id']}", params={"format": "markdown"})
+        assert md.headers["content-type"].startswith("text/markdown") and "TypeError: boom" in md.text
+
+
+def test_weekly_payload(sidecar, seeded):
+    with sidecar.client() as http:
+        response = http.get("/api/notify/weekly")
+    assert response.status_code == 200, response.text
+    assert "Q1" in response.json()["text"]
+
+
+def test_search_on_an_empty_index_is_a_clear_409(sidecar):
+    with sidecar.client() as http:
+        response = http.get("/api/search", params={"q": "lease renewal"})
+    assert response.status_code == 409
+    assert "cogo index" in response.json()["error"]
+
+
+@pytest.mark.parametrize(("method", "path", "kwargs", "status", "needle"), [
+    ("GET", "/api/jobs", {"params": {"status": "sleeping"}}, 400, "status must be one of"),
+    ("GET", "/api/jobs", {"params": {"limit": "ten"}}, 400, "limit must be an integer"),
+    ("GET", "/api/jobs", {"params": {"limit": 0}}, 400, "between"),
+    ("GET", "/api/jobs", {"params": {"executor_id": "bad id!"}}, 400, "executor_id must be"),
+    ("GET", "/api/jobs/abc", {}, 400, "positive integer"),
+    ("GET", "/api/jobs/99999999999999999999999", {}, 404, "no such id"),
+    ("GET", "/api/jobs/424242", {}, 404, "no job 424242"),
+    ("GET", "/api/gate/latest", {}, 404, "has not run yet"),
+    ("GET", "/api/gate-fix/77", {}, 404, "no gate_fix artifact 77"),
+    ("GET", "/api/gate-fix/1", {"params": {"format": "pdf"}}, 400, "format must be"),
+    ("GET", "/api/search", {}, 400, "'q' is required"),
+    ("GET", "/api/search", {"params": {"q": "x", "k": 1000}}, 400, "k must be between"),
+    ("GET", "/api/nowhere", {}, 404, "no route for /api/nowhere"),
+    ("DELETE", "/api/jobs", {}, 405, "not allowed"),
+    ("POST", "/api/jobs", {"content": b"{not json", "headers": {"content-type": "application/json"}}, 400,
+     "not valid JSON"),
+    ("POST", "/api/jobs", {"content": b"type=x", "headers": {"content-type": "text/plain"}}, 415, "application/json"),
+    ("POST", "/api/jobs", {"json": []}, 400, "JSON object"),
+    ("POST", "/api/jobs", {"json": {}}, 400, "type is required"),
+    ("POST", "/api/jobs", {"json": {"type": "code.build.test", "payload": [1]}}, 400, "payload must be"),
+    ("POST", "/api/jobs", {"json": {"type": "code.build.test", "priority": "high"}}, 400, "priority must be"),
+    ("POST", "/api/jobs", {"json": {"type": "code.build.test", "executor_id": "nobody"}}, 400, "unknown executor"),
+    ("POST", "/api/jobs", {"json": {"type": "code.build.test", "payload": {"x": "a\u0000b"}}}, 400, "NUL"),
+    ("POST", "/api/jobs", {"content": b'{"type": "x", "priority": NaN}',
+                           "headers": {"content-type": "application/json"}}, 400, "not valid JSON"),
+])
+def test_errors_are_json_4xx(shared_sidecar, method, path, kwargs, status, needle):
+    with shared_sidecar.client() as http:
+        response = http.request(method, path, **kwargs)
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"].startswith("application/json")
+    body = response.json()
+    assert body["status"] == status and needle in body["error"]
