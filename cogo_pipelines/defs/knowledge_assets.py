@@ -110,6 +110,7 @@ def runtime_edges(context: dg.AssetExecutionContext, code_repo: CodeRepoResource
         index = runtime_store.symbol_index(conn, repo)
         trace = runtime.load_traces(files, index, prefix_map=code_repo.path_prefix_map)
         written = runtime_store.write_runtime(conn, repo, trace)
+        hottest = runtime_store.hottest_edges(conn, repo, PREVIEW_ROWS)
     if not files:
         context.log.info(
             f"no trace files in {trace_dir}: runtime counts cleared, ranks from entry weights only"
@@ -117,7 +118,6 @@ def runtime_edges(context: dg.AssetExecutionContext, code_repo: CodeRepoResource
     for warning in trace.warnings:
         context.log.warning(warning)
     unknown = trace.unknown.most_common(PREVIEW_ROWS)
-    hottest = trace.edges.most_common(PREVIEW_ROWS)
     return dg.MaterializeResult(
         metadata={
             "trace_dir": str(trace_dir),
@@ -132,7 +132,10 @@ def runtime_edges(context: dg.AssetExecutionContext, code_repo: CodeRepoResource
                 _table(["unmapped frame / id", "count"], [list(u) for u in unknown])
             ),
             "edge_preview": dg.MetadataValue.md(
-                _table(["caller", "callee", "count"], [[s, d, n] for (s, d), n in hottest])
+                _table(
+                    ["caller", "callee", "count"],
+                    [[e["caller"], e["callee"], e["runtime_count"]] for e in hottest],
+                )
             ),
             "seconds": round(time.perf_counter() - started, 3),
         }

@@ -116,6 +116,17 @@ def propagate_rank(conn: psycopg.Connection, repo: str) -> int:
     return max(cur.rowcount, 0)
 
 
+def hottest_edges(conn: psycopg.Connection, repo: str, n: int = 20) -> list[dict]:
+    """Runtime edges with readable ends (``path:qualified_name``), hottest first."""
+    return conn.execute(
+        "SELECT s.path || ':' || s.qualified_name AS caller, d.path || ':' || d.qualified_name AS callee,"
+        " r.runtime_count FROM code_relationships r JOIN ast_nodes s ON s.id = r.src_id"
+        " JOIN ast_nodes d ON d.id = r.dst_id WHERE r.repo = %s AND r.kind = %s"
+        " ORDER BY r.runtime_count DESC, caller, callee LIMIT %s",
+        (repo, RUNTIME_KIND, n),
+    ).fetchall()
+
+
 def top_symbols(conn: psycopg.Connection, repo: str, n: int = 20) -> list[dict]:
     return conn.execute(
         "SELECT path, qualified_name, kind, entry_weight, runtime_count, rank FROM ast_nodes"

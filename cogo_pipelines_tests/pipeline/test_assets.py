@@ -1,0 +1,236 @@
+"""The knowledge assets materialised in-process against the real embedded Postgres on the sample.
+
+One database is indexed once for the module (the embedding model dominates the cost) and run
+twice: the second run, through ``index_job`` with run config, must parse and embed nothing.
+Bad input and a failing check get their own fresh databases and skip the embedding assets.
+"""
+
+from __future__ import annotations
+
+import shutil
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+import dagster as dg
+import psycopg
+import pytest
+from psycopg.rows import dict_row
+
+from cogo_pipelines import settings as settings_module
+from cogo_pipelines.defs import knowledge_assets, knowledge_checks, knowledge_resources, resources
+from cogo_pipelines.defs.knowledge_resources import CodeRepoResource, EmbeddingModelResource, Neo4jResource
+from cogo_pipelines.defs.resources import PostgresResource
+from cogo_pipelines.indexing import ranking
+from cogo_pipelines_tests.conftest import SAMPLE_REPO, TEMPLATE_DB
+
+PROFILE = Path(__file__).parent / "fixtures" / "cogo-sample-smoke.cpuprofile"
+ENTRIES = ["src/index.ts", "src/servers/metrics/index.ts", "src/scripts/distributed/orchestratorLive.ts"]
+CHECKS = [
+    knowledge_checks.import_specifiers_resolved,
+    knowledge_checks.entries_present,
+    knowledge_checks.no_orphan_relationships,
+    knowledge_checks.every_chunk_embedded,
+]
+GRAPH_ONLY = [
+    knowledge_assets.source_files,
+    knowledge_assets.static_graph,
+    knowledge_assets.runtime_edges,
+    knowledge_assets.ranked_graph,
+]
+DEFS = dg.Definitions.merge(
+    knowledge_assets.defs, knowledge_checks.defs, knowledge_resources.defs, resources.defs
+)
+
+
+def meta(result: dg.ExecuteInProcessResult, asset: str) -> dict:
+    for event in result.get_asset_materialization_events():
+        mat = event.event_specific_data.materialization
+        if mat.asset_key.to_user_string() == asset:
+            return {k: v.value for k, v in mat.metadata.items()}
+    raise AssertionError(f"{asset} was not materialised")
+
+
+def checks(result: dg.ExecuteInProcessResult) -> dict:
+    return {e.check_name: e for e in result.get_asset_check_evaluations()}
+
+
+def repo_resources(url: str, traces: Path, **repo) -> dict:
+    return {
+        "postgres": PostgresResource(database_url=url),
+        "code_repo": CodeRepoResource(repo_path=str(SAMPLE_REPO), trace_dir=str(traces), **repo),
+        "embedding_model": EmbeddingModelResource(),
+        "neo4j": Neo4jResource(),
+    }
+
+
+@dataclass
+class Indexed:
+    url: str
+    first: dg.ExecuteInProcessResult
+    second: dg.ExecuteInProcessResult
+
+    def rows(self, sql: str, *args) -> list[dict]:
+        with psycopg.connect(self.url, row_factory=dict_row) as conn:
+            return conn.execute(sql, args).fetchall()
+
+
+@pytest.fixture(scope="module")
+def indexed(pg_server, tmp_path_factory):
+    name = "pipe_" + uuid.uuid4().hex[:10]
+    with psycopg.connect(pg_server.get_uri(), autocommit=True) as conn:
+        conn.execute(f"CREATE DATABASE {name} TEMPLATE {TEMPLATE_DB}")
+    url = pg_server.get_uri(name)
+    home = tmp_path_factory.mktemp("pipeline_home")
+    traces = home / "traces"
+    traces.mkdir()
+    shutil.copy(PROFILE, traces)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("DATABASE_URL", url)
+        mp.setenv("COGO_HOME", str(home))
+        mp.delenv("NEO4J_URI", raising=False)
+        settings_module.reload_settings()
+        first = dg.materialize(
+            knowledge_assets.KNOWLEDGE_ASSETS + CHECKS, resources=repo_resources(url, traces)
+        )
+        # second run: the job as the CLI/UI runs it, repo and traces given as run config
+        second = DEFS.resolve_job_def("index_job").execute_in_process(
+            run_config={
+                "resources": {
+                    "postgres": {"config": {"database_url": url}},
+                    "code_repo": {"config": {"repo_path": str(SAMPLE_REPO), "trace_dir": str(traces)}},
+                }
+            }
+        )
+        yield Indexed(url, first, second)
+    settings_module.reload_settings()
+    with psycopg.connect(pg_server.get_uri(), autocommit=True) as conn:
+        conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+@pytest.mark.slow
+def test_chain_materialises_with_counts_in_metadata(indexed):
+    assert indexed.first.success and indexed.second.success
+    counts = indexed.rows(
+        "SELECT (SELECT count(*) FROM files) AS files, (SELECT count(*) FROM ast_nodes) AS nodes,"
+        " (SELECT count(*) FROM code_relationships) AS edges, (SELECT count(*) FROM code_chunks) AS chunks,"
+        " (SELECT count(*) FROM code_chunks WHERE embedding IS NOT NULL) AS embedded"
+    )[0]
+    assert counts["files"] == 35  # 29 .ts + 4 docs + 2 SQL under the default policy
+    assert counts["chunks"] == counts["embedded"] > 100
+    graph = meta(indexed.first, "static_graph")
+    assert graph["files"] == 35 and graph["parsed"] == 29 and graph["symbols"] > 100
+    assert meta(indexed.first, "code_chunks")["chunks"] == counts["chunks"]
+    assert meta(indexed.first, "chunk_embeddings")["embedded"] > 0
+    index = meta(indexed.first, "pgvector_index")
+    assert index["chunks"] == index["embedded"] == counts["chunks"] and index["edges"] == counts["edges"]
+    assert "rank" in meta(indexed.first, "ranked_graph")["top_symbols"]
+    neo4j = meta(indexed.first, "neo4j_links")
+    assert neo4j == {"skipped": True, "reason": "NEO4J_URI is not set"}
+    assert all(c.passed for c in checks(indexed.first).values()), {
+        k: (c.passed, {m: v.value for m, v in c.metadata.items()}) for k, c in checks(indexed.first).items()
+    }
+
+
+@pytest.mark.slow
+def test_second_run_parses_and_embeds_nothing(indexed):
+    assert meta(indexed.second, "static_graph")["parsed"] == 0
+    assert meta(indexed.second, "source_files")["unchanged"] == 35
+    assert meta(indexed.second, "code_chunks")["rechunked_files"] == 0
+    assert meta(indexed.second, "chunk_embeddings")["embedded"] == 0
+    assert (
+        meta(indexed.second, "runtime_edges")["runtime_edges"]
+        == meta(indexed.first, "runtime_edges")["runtime_edges"]
+    )
+    assert set(checks(indexed.second)) == {c.check_key.name for c in CHECKS}
+
+
+@pytest.mark.slow
+def test_known_rows(indexed):
+    claim = indexed.rows(
+        "SELECT r.confidence FROM code_relationships r JOIN ast_nodes s ON s.id = r.src_id"
+        " JOIN ast_nodes d ON d.id = r.dst_id WHERE r.kind = 'calls' AND s.path = 'src/queue/jobQueue.ts'"
+        " AND s.qualified_name = 'JobQueue.claim' AND d.path = 'src/core/lease.ts'"
+        " AND d.qualified_name = 'computeLeaseExpiry'"
+    )
+    assert [r["confidence"] for r in claim] == ["certain"]
+
+    maybe = indexed.rows(
+        "SELECT d.path FROM code_relationships r LEFT JOIN ast_nodes d ON d.id = r.dst_id"
+        " WHERE r.src_path = 'src/queue/handlerRegistry.ts' AND r.kind = 'imports' AND r.confidence = 'maybe'"
+    )
+    assert {r["path"] for r in maybe} >= {"src/queue/handlers/buildHandler.ts"}
+
+    weights = indexed.rows(
+        "SELECT path, entry_weight FROM ast_nodes WHERE kind = 'file' AND path = ANY(%s)", ENTRIES
+    )
+    assert {r["path"]: r["entry_weight"] for r in weights} == dict.fromkeys(ENTRIES, 1.0)
+
+
+@pytest.mark.slow
+def test_committed_profile_adds_runtime_edges_and_raises_rank(indexed):
+    edge = indexed.rows(
+        "SELECT r.runtime_count, r.confidence FROM code_relationships r JOIN ast_nodes s ON s.id = r.src_id"
+        " JOIN ast_nodes d ON d.id = r.dst_id WHERE r.kind = 'runtime'"
+        " AND s.path = 'src/scripts/smoke.ts' AND s.qualified_name = 'runSmoke'"
+        " AND d.path = 'src/core/lease.ts' AND d.qualified_name = 'computeLeaseExpiry'"
+    )
+    assert len(edge) == 1 and edge[0]["runtime_count"] > 0 and edge[0]["confidence"] == "observed"
+    lease = {
+        r["qualified_name"]: r
+        for r in indexed.rows(
+            "SELECT qualified_name, entry_weight, runtime_count, rank FROM ast_nodes WHERE path = 'src/core/lease.ts'"
+        )
+    }
+    hit, cold = lease["computeLeaseExpiry"], lease["renewLease"]  # same file, same entry weight
+    assert hit["entry_weight"] == cold["entry_weight"] and cold["runtime_count"] == 0
+    assert abs(cold["rank"] - ranking.ENTRY_SHARE * cold["entry_weight"]) < 1e-6
+    assert hit["rank"] > cold["rank"]
+    chunk = indexed.rows(
+        "SELECT rank FROM code_chunks WHERE path = 'src/core/lease.ts' AND symbol = 'computeLeaseExpiry'"
+    )
+    assert chunk and abs(chunk[0]["rank"] - hit["rank"]) < 1e-6
+    top = meta(indexed.first, "ranked_graph")["top_symbols"]
+    assert "selectExecutor" in top
+
+
+def test_bad_input_warns_and_the_run_succeeds(database_url, tmp_path):
+    traces = tmp_path / "traces"
+    traces.mkdir()
+    shutil.copy(PROFILE, traces)
+    (traces / "broken.cpuprofile").write_text("<html>not a profile</html>")
+    (traces / "other.cpuprofile").write_text(
+        '{"nodes": [{"id": 1, "callFrame": {"functionName": "(root)", "url": "", "lineNumber": -1},'
+        ' "children": [2]}, {"id": 2, "callFrame": {"functionName": "serve",'
+        ' "url": "file:///srv/other-app/server.js", "lineNumber": 4}, "hitCount": 9}], "samples": [2, 2]}'
+    )
+    result = dg.materialize(
+        GRAPH_ONLY + [knowledge_checks.entries_present],
+        resources=repo_resources(database_url, traces, entries=[*ENTRIES, "src/does/not/exist.ts"]),
+    )
+    assert result.success
+    assert meta(result, "static_graph")["missing_entries"] == ["src/does/not/exist.ts"]
+    runtime = meta(result, "runtime_edges")
+    assert runtime["traces_used"] == [PROFILE.name] and runtime["runtime_edges"] > 0
+    warnings = "\n".join(runtime["warnings"])
+    assert "broken.cpuprofile: not JSON" in warnings and "other.cpuprofile" in warnings
+    assert runtime["unknown_frames"] > 0
+    entry_check = checks(result)["entries_present"]
+    assert not entry_check.passed and entry_check.severity == dg.AssetCheckSeverity.WARN
+    assert entry_check.metadata["missing"].value == ["src/does/not/exist.ts"]
+
+
+def test_failing_check_fails_visibly(database_url, tmp_path):
+    instance = dg.DagsterInstance.ephemeral()
+    result = dg.materialize(
+        GRAPH_ONLY[:2] + [knowledge_checks.import_specifiers_resolved],
+        resources=repo_resources(database_url, tmp_path, min_resolved_ratio=1.01),
+        instance=instance,
+    )
+    evaluation = checks(result)["import_specifiers_resolved"]
+    assert not evaluation.passed and evaluation.severity == dg.AssetCheckSeverity.ERROR
+    assert evaluation.metadata["bound"].value == 1.01
+    record = instance.event_log_storage.get_latest_asset_check_execution_by_key(
+        [knowledge_checks.import_specifiers_resolved.check_key]
+    )[knowledge_checks.import_specifiers_resolved.check_key]
+    assert record.status.value == "FAILED"
