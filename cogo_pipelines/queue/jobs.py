@@ -248,6 +248,34 @@ def complete(conn: psycopg.Connection, job_id: int, owner: str, result: dict | N
     _finish(conn, job_id, owner, "succeeded", "succeeded", result or {}, None)
 
 
+def finish_many(conn: psycopg.Connection, owner: str, outcomes: Sequence[tuple[int, str, dict | None, str | None]]
+                ) -> set[int]:
+    """Record several ``(job_id, 'succeeded'|'failed', result, error)`` outcomes in one guarded
+    statement (a batch runner pays one commit per batch, not per job). Returns the ids whose
+    outcome was refused because ``owner`` no longer held them."""
+    if not outcomes:
+        return set()
+    rows = []
+    for job_id, status, result, error in outcomes:
+        if status not in ("succeeded", "failed"):
+            raise QueueError(f"finish_many records succeeded/failed outcomes, not {status!r}")
+        rows.append({"id": job_id, "status": status, "result": result if result is not None else
+                     ({} if status == "succeeded" else None), "error": _clip(error)})
+    query = (
+        "WITH input AS (SELECT * FROM jsonb_to_recordset(%(rows)s) AS x(id bigint, status text, result jsonb, error text)),"
+        " done AS (UPDATE jobs j SET status = i.status, result = coalesce(i.result, j.result), error = i.error,"
+        "   lease_expires_at = NULL, finished_at = clock_timestamp()"
+        "   FROM input i WHERE j.id = i.id AND j.status = 'running' AND j.lease_owner = %(owner)s"
+        "   RETURNING j.id, j.status, j.attempts, j.error),"
+        " ev AS (INSERT INTO job_events (job_id, event, owner, attempt, detail)"
+        "   SELECT id, status, %(owner)s, attempts, error FROM done)"
+        " SELECT id FROM done"
+    )
+    with conn.transaction():
+        done = conn.execute(query, {"rows": Jsonb(rows), "owner": owner}).fetchall()
+    return {r["id"] for r in rows} - {_scalar(r) for r in done}
+
+
 def fail(conn: psycopg.Connection, job_id: int, owner: str, error: str, *, result: dict | None = None,
          retry: bool = False) -> str:
     """Record a failed attempt. ``retry`` re-queues it while attempts remain (then ``dead``);

@@ -29,6 +29,7 @@ from cogo_pipelines.store.db import StoreError
 log = logging.getLogger(__name__)
 
 CHANNEL = "cogo_jobs"
+FLUSH_AFTER_S = 1.0  # batch mode: a finished job's outcome waits at most this long for its batch
 
 
 def runner_identity(executor_id: str) -> str:
@@ -90,6 +91,7 @@ class Runner:
         self.claimed_ids: list[int] = []
         self._held: set[int] = set()
         self._held_lock = threading.Lock()
+        self._pending: list[tuple[jobs.Job, str, dict | None, str | None, float]] = []
         self._done = threading.Event()
 
     # --- lifecycle ----------------------------------------------------------------------
@@ -140,10 +142,12 @@ class Runner:
                 continue
             for i, job in enumerate(batch):
                 if self.stopping.is_set():
+                    self._flush()
                     for rest in batch[i:]:
                         self._settle(rest, "released", lambda j=rest: jobs.release(self.conn, j.id, self.owner))
                     return
                 self._process(job)
+            self._flush()
             if cfg.once:
                 return
 
@@ -178,7 +182,7 @@ class Runner:
         if handler is None:
             known = ", ".join(sorted(self.handlers))
             error = f"unknown job type {job.type!r} for executor {self.config.executor_id!r} (it runs: {known})"
-            self._settle(job, "failed", lambda: jobs.fail(self.conn, job.id, self.owner, error), started, error)
+            self._outcome(job, "failed", None, error, started)
             return
         ctx = JobContext(job=job, conn=self.conn, settings=self.settings, stopping=self.stopping)
         try:
@@ -186,18 +190,17 @@ class Runner:
                 with self.conn.transaction():
                     result = handler.fn(ctx)
                     jobs.complete(self.conn, job.id, self.owner, result)
+                self._record(job, "succeeded", started)
             else:
                 result = handler.fn(ctx)
                 self._end_transaction(commit=True)
-                jobs.complete(self.conn, job.id, self.owner, result)
-            self._record(job, "succeeded", started)
+                self._outcome(job, "succeeded", result, None, started)
         except JobReleased as exc:
             self._end_transaction(commit=False)
             self._settle(job, "released", lambda: jobs.release(self.conn, job.id, self.owner, str(exc)), started)
         except JobFailed as exc:
             self._end_transaction(commit=False)
-            self._settle(job, "failed", lambda: jobs.fail(self.conn, job.id, self.owner, str(exc), result=exc.result),
-                         started, str(exc))
+            self._outcome(job, "failed", exc.result, str(exc), started)
         except jobs.LeaseLost as exc:
             self._end_transaction(commit=False)
             self._record(job, "lease_lost", started, str(exc))
@@ -207,10 +210,32 @@ class Runner:
             self._end_transaction(commit=False)
             error = f"{type(exc).__name__}: {exc}"
             log.exception("handler raised", extra=fields)
-            self._settle(job, "failed", lambda: jobs.fail(self.conn, job.id, self.owner, error), started, error)
-        finally:
-            with self._held_lock:
-                self._held.discard(job.id)
+            self._outcome(job, "failed", None, error, started)
+
+    def _outcome(self, job: jobs.Job, status: str, result: dict | None, error: str | None, started: float) -> None:
+        """Record a finished job now, or (batch mode) with the rest of its batch: one commit per
+        batch. A buffered job stays held, so its lease keeps being extended until then."""
+        if self.config.batch > 1:
+            self._pending.append((job, status, result, error, started))
+            if time.monotonic() - self._pending[0][4] > FLUSH_AFTER_S:
+                self._flush()
+            return
+        if status == "succeeded":
+            action = lambda: jobs.complete(self.conn, job.id, self.owner, result)  # noqa: E731
+        else:
+            action = lambda: jobs.fail(self.conn, job.id, self.owner, error or "failed", result=result)  # noqa: E731
+        self._settle(job, status, action, started, error)
+
+    def _flush(self) -> None:
+        pending, self._pending = self._pending, []
+        if not pending:
+            return
+        refused = jobs.finish_many(self.conn, self.owner, [(j.id, st, res, err) for j, st, res, err, _ in pending])
+        for job, status, _result, error, started in pending:
+            if job.id in refused:
+                self._record(job, "lease_lost", started, "lease lost before the batch's outcomes were recorded")
+            else:
+                self._record(job, status, started, error)
 
     def _end_transaction(self, *, commit: bool) -> None:
         """Close what a non-transactional handler left open on the shared connection."""
@@ -228,10 +253,10 @@ class Runner:
         except jobs.LeaseLost as exc:
             status, error = "lease_lost", str(exc)
         self._record(job, status, started, error)
-        with self._held_lock:
-            self._held.discard(job.id)
 
     def _record(self, job: jobs.Job, status: str, started: float | None, error: str | None = None) -> None:
+        with self._held_lock:
+            self._held.discard(job.id)
         self.outcomes[status] = self.outcomes.get(status, 0) + 1
         fields = {"job_id": job.id, "job_type": job.type, "executor": job.executor_id, "status": status,
                   "attempt": job.attempts,
