@@ -1,0 +1,208 @@
+"""The operations docs say only what is true: their runnable blocks run, their commands, options,
+make targets, Dagster jobs, compose services, endpoints and metric names exist."""
+
+from __future__ import annotations
+
+import os
+import re
+import shlex
+import socket
+import subprocess
+import time
+from pathlib import Path
+
+import httpx
+import psycopg
+import pytest
+import typer.main
+
+from cogo_pipelines.cli import app as cogo_app
+from cogo_pipelines_tests.deploy.helpers import REPO_ROOT, SERVER_COMPOSE, VENV_BIN, load_compose
+
+DOCS_DIR = REPO_ROOT / "docs"
+DOCS = ["README.md", "README_BETA_OPS.md", "OPERATIONS_RUNBOOK.md", "API_METRICS_AND_NOTIFY.md", "RAG.md"]
+FENCE = re.compile(r"^(?P<indent>[ \t]*)```(?P<lang>[\w-]*)\n(?P<body>.*?)^(?P=indent)```", re.S | re.M)
+RUNNABLE = re.compile(r"<!-- runnable -->\s*\n[ \t]*```bash\n(?P<body>.*?)^[ \t]*```", re.S | re.M)
+INLINE = re.compile(r"(?<!`)`([^`\n]+)`(?!`)")
+
+
+def _text(name: str) -> str:
+    return (DOCS_DIR / name).read_text()
+
+
+def _fenced(lang: str) -> list[tuple[str, str]]:
+    return [(name, m["body"]) for name in DOCS for m in FENCE.finditer(_text(name)) if m["lang"] == lang]
+
+
+def _runnable_blocks() -> list[tuple[str, str]]:
+    found = []
+    for name in DOCS:
+        text = _text(name)
+        for m in RUNNABLE.finditer(text):
+            line = text[: m.start()].count("\n") + 1
+            body = "\n".join(part.strip() for part in m["body"].splitlines())
+            found.append((f"{name}:{line}", body))
+    return found
+
+
+def _shell_lines() -> list[str]:
+    """Command lines of bash blocks and inline code spans, continuation lines joined."""
+    lines = []
+    for _, body in _fenced("bash"):
+        lines += re.sub(r"\\\n\s*", " ", body).splitlines()
+    for name in DOCS:
+        text = FENCE.sub("", _text(name))
+        lines += [span for span in INLINE.findall(text)]
+    return [line.strip() for line in lines if line.strip()]
+
+
+def _cogo_invocations() -> list[list[str]]:
+    """Every `cogo ...` written as a command: at the start, after a path, or after `exec <service>`."""
+    found = []
+    for line in _shell_lines():
+        for segment in re.split(r"\s*(?:\||&&|;|\$\()\s*", line):
+            match = re.match(r"^(?:[A-Z_]+=\S+\s+)*(?:\S*/)?cogo\s+(.*)$", segment) or re.search(
+                r"\bexec\s+(?:-it\s+)?[\w-]+\s+cogo\s+(.*)$", segment)
+            if match:
+                found.append(match.group(1))
+    invocations = []
+    for rest in found:
+        cleaned = re.sub(r"[\[\]]", " ", rest).replace("...", " ")
+        try:
+            invocations.append(shlex.split(cleaned))
+        except ValueError:
+            invocations.append(cleaned.split())
+    return invocations
+
+
+def test_docs_index_links_every_doc_and_links_resolve():
+    index = _text("README.md")
+    for name in DOCS[1:]:
+        assert f"]({name})" in index, name
+    for name in DOCS:
+        for target in re.findall(r"\]\(([^)#]+)(?:#[^)]*)?\)", _text(name)):
+            if not target.startswith("http"):
+                assert (DOCS_DIR / target).resolve().exists(), f"{name}: broken link {target}"
+
+
+def test_beta_ops_has_a_mermaid_diagram_of_the_compose_services():
+    mermaid = [body for name, body in _fenced("mermaid") if name == "README_BETA_OPS.md"]
+    assert mermaid and mermaid[0].lstrip().startswith("flowchart")
+    for service in load_compose(SERVER_COMPOSE)["services"]:
+        assert service in mermaid[0], f"the diagram lacks {service}"
+    assert "work-runner" in mermaid[0]
+
+
+def test_every_documented_cogo_command_and_option_exists():
+    root = typer.main.get_command(cogo_app)
+    invocations = _cogo_invocations()
+    assert len(invocations) >= 25, "the command extraction found too little to mean anything"
+    checked = set()
+    for args in invocations:
+        command, path = root, ["cogo"]
+        words = list(args)
+        # typer ships its own click fork: walk groups by their `commands` mapping, not by class.
+        while hasattr(command, "commands") and words and not words[0].startswith("-"):
+            sub = command.commands.get(words[0])
+            assert sub is not None, f"`{' '.join(path + words)}`: no command {words[0]!r} under `{' '.join(path)}`"
+            command, path = sub, path + [words.pop(0)]
+        if "--help" in words:
+            checked.add(" ".join(path))
+            continue
+        assert not hasattr(command, "commands"), f"`{' '.join(path)}` is a group, not a command ({args})"
+        known = {opt for param in command.params for opt in (*param.opts, *param.secondary_opts)}
+        for word in words:
+            if word.startswith("--"):
+                option = word.split("=", 1)[0]
+                assert option in known, f"`{' '.join(path)}` has no option {option} (documented: {args})"
+        checked.add(" ".join(path))
+    for expected in ("cogo index", "cogo graph", "cogo search", "cogo gate q1", "cogo jobs enqueue",
+                     "cogo jobs list", "cogo runner", "cogo serve", "cogo snapshot", "cogo notify weekly",
+                     "cogo vault set", "cogo vault list"):
+        assert expected in checked, f"the docs never show {expected}"
+
+
+def test_documented_make_targets_dagster_jobs_and_compose_services_exist():
+    makefile = (REPO_ROOT / "Makefile").read_text()
+    defs_source = "\n".join(p.read_text() for p in (REPO_ROOT / "cogo_pipelines" / "defs").glob("*.py"))
+    services = set(load_compose(SERVER_COMPOSE)["services"])
+    all_text = "\n".join(_text(name) for name in DOCS)
+    for target in set(re.findall(r"\bmake ([a-z][\w-]*)", all_text)):
+        assert re.search(rf"^{re.escape(target)}:", makefile, re.M), f"make {target}"
+    # Dagster names: the `*_job`/`*_schedule`/`*_sensor` words in code spans (not SQL or Python names).
+    spans = " ".join(INLINE.findall(all_text))
+    for name in set(re.findall(r"\b([a-z][a-z0-9_]*_(?:job|schedule|sensor))\b", spans)):
+        assert re.search(rf"\b{name}\b", defs_source), f"{name} is not defined in cogo_pipelines/defs"
+    for service in re.findall(r"dc-server (?:exec|logs|up -d)(?: -it| -f| --since \S+)* ([a-z][\w-]*)", all_text):
+        assert service in services, f"no compose service {service}"
+
+
+def test_documented_endpoints_are_exactly_the_sidecar_routes():
+    from cogo_pipelines.server.app import create_app
+
+    routes = {(method, route.path) for route in create_app().routes
+              for method in (route.methods or []) if method != "HEAD"}
+    table = _text("API_METRICS_AND_NOTIFY.md").split("## Metrics")[0]
+    documented = {(m, p) for m, p in re.findall(r"^\| `(GET|POST) (/[^\s`?]*)", table, re.M)}
+    assert documented == routes, (f"undocumented: {sorted(routes - documented)}; "
+                                  f"not served: {sorted(documented - routes)}")
+
+
+@pytest.mark.parametrize("where,body", _runnable_blocks(), ids=[w for w, _ in _runnable_blocks()])
+def test_runnable_block_runs(where, body, database_url, tmp_path):
+    env = {**os.environ, "DATABASE_URL": database_url, "COGO_HOME": str(tmp_path / "cogo_home"),
+           "PATH": f"{VENV_BIN}:{os.environ['PATH']}", "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
+    for secret in ("SUPABASE_SERVICE_ROLE_KEY", "VAULT_MASTER_KEY", "NOTIFY_WEBHOOK_URL", "ROUTER_SELECT_URL"):
+        env.pop(secret, None)
+    done = subprocess.run(["bash", "-e", "-c", body], cwd=REPO_ROOT, env=env, capture_output=True, text=True,
+                          timeout=300)
+    assert done.returncode == 0, f"{where} failed:\n{body}\n--- stdout\n{done.stdout[-2000:]}\n--- stderr\n{done.stderr[-2000:]}"
+    assert done.stdout.strip(), f"{where} printed nothing"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_documented_metrics_are_what_the_sidecar_exposes(database_url, tmp_path):
+    """A real `cogo serve` on a store with a gate run, a finished job and an index run."""
+    env = {**os.environ, "DATABASE_URL": database_url, "COGO_HOME": str(tmp_path / "home"),
+           "PATH": f"{VENV_BIN}:{os.environ['PATH']}"}
+    seed = ("cogo gate q1 --allow-empty >/dev/null; cogo jobs enqueue noop --executor-id cogo-work >/dev/null;"
+            " cogo runner --executor-id cogo-work --once 2>/dev/null;"
+            " cogo index examples/cogo-sample --no-embed --json >/dev/null")
+    subprocess.run(["bash", "-e", "-c", seed], cwd=REPO_ROOT, env=env, check=True, timeout=300)
+    port = _free_port()
+    server = subprocess.Popen([str(VENV_BIN / "cogo"), "serve", "--port", str(port), "--no-access-log"],
+                              cwd=REPO_ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=5)
+                break
+            except httpx.TransportError:
+                assert time.monotonic() < deadline and server.poll() is None, "cogo serve did not start"
+                time.sleep(0.3)
+        body = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=5).text
+    finally:
+        server.terminate()
+        server.wait(15)
+    exposed = set(re.findall(r"^# TYPE (\S+) ", body, re.M))
+    exposed |= {f"{name}_total" for name in exposed}
+    section = _text("API_METRICS_AND_NOTIFY.md").split("## Metrics")[1].split("## Notifications")[0]
+    documented = set(re.findall(r"^\| `(cogo_[a-z0-9_]+)`", section, re.M))
+    assert documented, "no metric rows found"
+    with psycopg.connect(database_url) as conn:
+        records_index_runs = conn.execute("SELECT to_regclass('index_runs') IS NOT NULL").fetchone()[0]
+    if not records_index_runs:  # the sidecar exposes it only once index runs are recorded
+        documented.discard("cogo_index_last_duration_seconds")
+    assert documented <= exposed, f"documented but not exposed: {sorted(documented - exposed)}"
+    # prometheus-client's own `<counter/histogram>_created` timestamps are mentioned, not tabled.
+    families = {f for f in re.findall(r"^# TYPE (cogo_\S+) ", body, re.M) if not f.endswith("_created")}
+    missing = {f for f in families if f not in documented and f"{f}_total" not in documented}
+    assert not missing, f"exposed but not documented: {sorted(missing)}"
+    for label in ("executor_id", "status", "outcome", "repo", "route"):
+        assert f'{label}="' in body, label
