@@ -182,3 +182,19 @@ def test_router_rules():
     assert router.select_route("code.x", rules=rules).provider == "local"
     with pytest.raises(router.RouteError):
         router.rules_from_dicts([{"pattern": "x"}])
+
+
+def test_finish_many_records_held_jobs_and_refuses_lost_ones(conn):
+    a, b, c = (jobs.enqueue(conn, "noop") for _ in range(3))
+    jobs.claim(conn, "cogo-work", "me", limit=3)
+    jobs.release(conn, c, "me")
+    refused = jobs.finish_many(conn, "me", [(a, "succeeded", {"n": 1}, None), (b, "failed", None, "red"),
+                                             (c, "succeeded", None, None)])
+    assert refused == {c}
+    assert (jobs.get_job(conn, a)["status"], jobs.get_job(conn, a)["result"]) == ("succeeded", {"n": 1})
+    assert (jobs.get_job(conn, b)["status"], jobs.get_job(conn, b)["error"]) == ("failed", "red")
+    assert jobs.get_job(conn, c)["status"] == "queued"
+    assert jobs.finish_many(conn, "me", [(a, "succeeded", None, None)]) == {a}  # never twice
+    assert _events(conn, a) == ["claimed", "succeeded"]
+    with pytest.raises(jobs.QueueError):
+        jobs.finish_many(conn, "me", [(b, "dead", None, None)])

@@ -187,3 +187,17 @@ def test_runner_on_a_database_without_schema_gives_one_clear_line(pg_server, tmp
         with psycopg.connect(admin, autocommit=True) as c:
             c.execute("DROP DATABASE IF EXISTS q_noschema WITH (FORCE)")
             c.execute("DROP ROLE IF EXISTS q_reader")
+
+
+def test_batch_runner_drains_the_queue_and_exits_when_idle(aconn):
+    with aconn.transaction():
+        ok = [jobs.enqueue(aconn, "noop") for _ in range(20)]
+        bad = jobs.enqueue(aconn, "noop", {"fail": "on purpose"})
+        alien = jobs.enqueue(aconn, "code.nothing")
+    out = cogo("runner", "--executor-id", "cogo-work", "--batch", "8", "--exit-when-idle")
+    assert out.returncode == 0, out.stderr
+    assert {jobs.get_job(aconn, j)["status"] for j in ok} == {"succeeded"}
+    assert jobs.get_job(aconn, bad)["error"] == "noop asked to fail: on purpose"
+    assert "unknown job type 'code.nothing'" in jobs.get_job(aconn, alien)["error"]
+    events = aconn.execute("SELECT event, count(*) AS n FROM job_events GROUP BY event ORDER BY event").fetchall()
+    assert {e["event"]: e["n"] for e in events} == {"claimed": 22, "failed": 2, "succeeded": 20}
