@@ -99,6 +99,7 @@ def ensure_blanker(tools_dir: Path) -> Path:
         subprocess.run(
             ["npm", "install", "--no-audit", "--no-fund", "--prefix", str(tools_dir), TS_BLANK_SPACE],
             check=True,
+            stdout=sys.stderr,  # stdout carries only the JSON summary
         )
     return module
 

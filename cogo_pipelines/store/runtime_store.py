@@ -16,6 +16,7 @@ import psycopg
 
 from cogo_pipelines.indexing import ranking
 from cogo_pipelines.indexing.runtime import RuntimeTrace, SymbolIndex, SymbolSpan
+from cogo_pipelines.store import knowledge
 
 RUNTIME_KIND = "runtime"
 OBSERVED = "observed"
@@ -99,21 +100,13 @@ def apply_ranks(conn: psycopg.Connection, repo: str) -> dict[str, float]:
     return ranks
 
 
-def propagate_rank(conn: psycopg.Connection, repo: str) -> int:
-    """Copy symbol ranks onto their chunks (by repo, path, symbol); returns chunks updated.
+def propagate_rank(conn: psycopg.Connection, repo: str) -> None:
+    """Copy symbol ranks onto their chunks, by the knowledge store's rule (one rule, one place).
 
-    Chunks written after ranking (new or changed files) get theirs on the next call, so the
-    pipeline calls this again after the chunk upsert.
+    Chunks written after ranking (new or changed files) get theirs when the pipeline's upsert
+    stage runs the same rule again.
     """
-    cur = conn.execute(
-        "UPDATE code_chunks c SET rank = a.rank"
-        " FROM (SELECT repo, path, qualified_name, max(rank) AS rank FROM ast_nodes WHERE repo = %s"
-        "       GROUP BY repo, path, qualified_name) a"
-        " WHERE c.repo = a.repo AND c.path = a.path AND c.symbol = a.qualified_name"
-        " AND c.rank IS DISTINCT FROM a.rank",
-        (repo,),
-    )
-    return max(cur.rowcount, 0)
+    knowledge.refresh_rank(conn, repo)
 
 
 def hottest_edges(conn: psycopg.Connection, repo: str, n: int = 20) -> list[dict]:
