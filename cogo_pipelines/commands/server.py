@@ -22,15 +22,30 @@ def serve(
     """Serve /metrics, /api, /dashboard/local and the edge functions."""
     import uvicorn
 
-    from cogo_pipelines.server import create_app
+    from cogo_pipelines.server import create_app, redact
 
     settings = get_settings()
     port = port if port is not None else settings.metrics_port
     host = host or settings.metrics_host
     typer.echo(f"cogo sidecar on http://{host}:{port}/dashboard/local (metrics /metrics, API /api/openapi.json)",
                err=True)
-    uvicorn.run(create_app(settings), host=host, port=port, access_log=access_log, log_level="info",
+    app = create_app(settings)
+    redact.install_log_filter()
+    uvicorn.run(app, host=host, port=port, access_log=access_log, log_level="info", log_config=_log_config(),
                 server_header=False, proxy_headers=False)
+
+
+def _log_config() -> dict:
+    """uvicorn's logging, with configured secrets scrubbed from every line."""
+    import copy
+
+    from uvicorn.config import LOGGING_CONFIG
+
+    config = copy.deepcopy(LOGGING_CONFIG)
+    config.setdefault("filters", {})["secrets"] = {"()": "cogo_pipelines.server.redact.SecretFilter"}
+    for handler in config["handlers"].values():
+        handler.setdefault("filters", []).append("secrets")
+    return config
 
 
 def _read_key() -> str:

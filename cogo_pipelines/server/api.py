@@ -19,7 +19,7 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
 from cogo_pipelines.edge.client import EdgeError
-from cogo_pipelines.server import params, queries
+from cogo_pipelines.server import params, queries, redact
 from cogo_pipelines.server.openapi import openapi_document
 from cogo_pipelines.server.responses import JSON, ApiError
 
@@ -182,7 +182,7 @@ def gate_fix_detail(request: Request) -> Response:
             if fix is None:
                 raise ApiError(404, f"no gate_fix artifact {fix_id}")
     if fmt == "markdown":
-        return PlainTextResponse(fix.get("markdown") or "", media_type="text/markdown; charset=utf-8")
+        return PlainTextResponse(redact.scrub(fix.get("markdown") or ""), media_type="text/markdown; charset=utf-8")
     return JSON(fix)
 
 

@@ -16,7 +16,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from cogo_pipelines.server import api, dashboard, functions
+from cogo_pipelines.server import api, dashboard, functions, redact
 from cogo_pipelines.server.metrics import HttpMetricsMiddleware, build_registry
 from cogo_pipelines.server.responses import EXCEPTION_HANDLERS, JSON, JsonErrorMiddleware, error
 from cogo_pipelines.server.store import SidecarStore, StoreUnavailable
@@ -35,7 +35,7 @@ def healthz(request: Request) -> Response:
 
 async def metrics(request: Request) -> Response:
     body = await run_in_threadpool(generate_latest, request.app.state.registry)
-    return Response(body, media_type=CONTENT_TYPE_LATEST)
+    return Response(redact.scrub_bytes(body), media_type=CONTENT_TYPE_LATEST)
 
 
 def root(request: Request) -> Response:
@@ -44,6 +44,7 @@ def root(request: Request) -> Response:
 
 def create_app(settings: Settings | None = None) -> Starlette:
     settings = settings or get_settings()
+    redact.register(settings.secret_values())
     store = SidecarStore(settings)
     registry, http_metrics = build_registry(store)
 

@@ -10,7 +10,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 
-from cogo_pipelines.server import charts, queries
+from cogo_pipelines.server import charts, queries, redact
 from cogo_pipelines.server.api import base_url, summary_data
 
 REFRESH_SECONDS = 15
@@ -41,7 +41,7 @@ def page(request: Request) -> Response:
         refresh=REFRESH_SECONDS,
         base=base,
     )
-    return HTMLResponse(html, headers={"Cache-Control": "no-store"})
+    return HTMLResponse(redact.scrub(html), headers={"Cache-Control": "no-store"})
 
 
 routes = [Route("/dashboard/local", page, methods=["GET"])]

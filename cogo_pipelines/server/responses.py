@@ -17,6 +17,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from cogo_pipelines.server import redact
 from cogo_pipelines.server.store import StoreUnavailable
 
 log = logging.getLogger(__name__)
@@ -44,8 +45,8 @@ def to_jsonable(value: Any) -> Any:
 
 class JSON(JSONResponse):
     def render(self, content: Any) -> bytes:
-        return json.dumps(content, default=_default, ensure_ascii=False, allow_nan=False,
-                          separators=(",", ":")).encode("utf-8")
+        return redact.scrub_bytes(json.dumps(content, default=_default, ensure_ascii=False, allow_nan=False,
+                                             separators=(",", ":")).encode("utf-8"))
 
 
 class ApiError(Exception):

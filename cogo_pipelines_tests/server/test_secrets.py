@@ -1,0 +1,111 @@
+"""Configured secrets never leave the server: not in its log (debug level), /metrics, the
+dashboard, REST responses, edge-function responses or the gate_fix artifacts — even when a
+job's error text or a request URL carries one."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+from cogo_pipelines.edge.auth import edge_headers
+from cogo_pipelines_tests.server.conftest import SECRETS, free_socket
+from cogo_pipelines_tests.server.seed import seed
+
+PROVIDER_KEY = "sk-live-Xy4Fg7-PROVIDER-KEY-VALUE"
+
+
+def _cogo(args: list[str], env: dict, stdin: str = "") -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "cogo_pipelines.cli", *args], input=stdin, capture_output=True,
+                          text=True, timeout=180, env=env)
+
+
+def test_no_secret_in_any_output(secret_env, database_url, conn, tmp_path):
+    env = {**os.environ, "LOG_LEVEL": "DEBUG", "PYTHONUNBUFFERED": "1"}
+    ids = seed(conn)
+    leaky = f"npm test\nSUPABASE_SERVICE_ROLE_KEY={SECRETS['SUPABASE_SERVICE_ROLE_KEY']}\n" \
+            f"vault={SECRETS['VAULT_MASTER_KEY']} Error: expected 1 to be 2 at src/queue/lease.ts:12"
+    conn.execute("UPDATE jobs SET error = %s WHERE id = %s", (leaky, ids["job_ids"][2]))
+    conn.commit()
+
+    outputs: dict[str, str] = {}
+    stored = _cogo(["vault", "set", "openai"], env, stdin=PROVIDER_KEY + "\n")
+    assert stored.returncode == 0, stored.stderr
+    outputs["vault set"] = stored.stdout + stored.stderr
+    gate = _cogo(["gate", "q1"], env)
+    assert gate.returncode == 1, gate.stdout + gate.stderr  # 2/3 < 0.70: fails and writes a gate_fix
+    outputs["gate q1"] = gate.stdout + gate.stderr
+
+    sock = free_socket()
+    port = sock.getsockname()[1]
+    sock.close()
+    log_path = tmp_path / "serve.log"
+    with open(log_path, "w") as log:
+        server = subprocess.Popen([sys.executable, "-m", "cogo_pipelines.cli", "serve", "--port", str(port)],
+                                  stdout=log, stderr=subprocess.STDOUT, env=env)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        _wait(base, server)
+        good = edge_headers(SECRETS["SUPABASE_ANON_KEY"], SECRETS["SUPABASE_PUBLISHABLE_KEY"])
+        with httpx.Client(base_url=base, timeout=30) as http:
+            for path in ["/healthz", "/api/summary", "/api/jobs", f"/api/jobs/{ids['job_ids'][2]}",
+                         "/api/gate/latest", "/api/gate/history", "/api/snapshots", "/api/index/stats",
+                         "/api/gate-fix/latest", "/api/gate-fix/latest?format=markdown", "/api/notify/weekly",
+                         f"/api/search?q={SECRETS['SUPABASE_ANON_KEY']}", f"/api/{SECRETS['VAULT_MASTER_KEY']}",
+                         f"/api/jobs?type={SECRETS['NEO4J_PASSWORD']}", "/api/openapi.json", "/dashboard/local"]:
+                outputs[f"GET {path}"] = _text(http.get(path))
+            outputs["router-select"] = _text(http.post("/functions/v1/router-select", headers=good,
+                                                       json={"task_type": "code.build.test"}))
+            vault = http.post("/functions/v1/key-vault", headers={**good, "X-Cogo-Actor": "dev-pc-1"},
+                              json={"provider": "openai"})
+            assert vault.json()["key"] == PROVIDER_KEY
+            for wrong in ({"Authorization": f"Bearer {SECRETS['SUPABASE_PUBLISHABLE_KEY']}",
+                           "apikey": SECRETS["SUPABASE_ANON_KEY"]},
+                          {"Authorization": f"Bearer {SECRETS['SUPABASE_SERVICE_ROLE_KEY']}", "apikey": "x"}):
+                outputs[f"401 {wrong}"] = _text(http.post("/functions/v1/key-vault", headers=wrong,
+                                                          json={"provider": "openai",
+                                                                "master_key": SECRETS["VAULT_MASTER_KEY"]}))
+            outputs["metrics"] = http.get("/metrics").text
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=30)
+    outputs["server log"] = log_path.read_text()
+    artifacts = Path(os.environ["COGO_HOME"]) / "artifacts"
+    files = [p for p in artifacts.rglob("*") if p.is_file()]
+    assert any(p.suffix == ".json" for p in files) and any(p.suffix == ".md" for p in files)
+    for path in files:
+        outputs[f"artifact {path.name}"] = path.read_text()
+    outputs["vault_audit"] = repr(conn.execute("SELECT * FROM vault_audit").fetchall())
+    outputs["gate_fixes"] = repr(conn.execute("SELECT * FROM gate_fixes").fetchall())
+
+    # The outputs are real: the log has access lines, the job's error survived (redacted).
+    assert "GET /api/summary" in outputs["server log"]
+    assert "[redacted]" in outputs[f"GET /api/jobs/{ids['job_ids'][2]}"]
+    assert "no route for /api/[redacted]" in outputs[f"GET /api/{SECRETS['VAULT_MASTER_KEY']}"]
+    assert "GET /api/[redacted]" in outputs["server log"]  # the access-log line, scrubbed
+    assert "<svg" in outputs["GET /dashboard/local"] and "cogo_queue_jobs" in outputs["metrics"]
+    leaks = [(where, name) for where, text in outputs.items() for name, value in
+             [*SECRETS.items(), ("provider key", PROVIDER_KEY)] if value in text]
+    assert leaks == [], f"secrets found in outputs: {leaks}"
+
+
+def _text(response: httpx.Response) -> str:
+    return f"{response.status_code} {response.headers} {response.text}"
+
+
+def _wait(base: str, server: subprocess.Popen) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        assert server.poll() is None, "cogo serve exited early"
+        try:
+            if httpx.get(base + "/healthz", timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    raise AssertionError("cogo serve did not become healthy in 60 s")
