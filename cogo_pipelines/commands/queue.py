@@ -89,7 +89,7 @@ def runner(
     executor_id: str = typer.Option(None, "--executor-id", help="cogo-plan | cogo-work (default EXECUTOR_ID)"),
     include_types: str = typer.Option(None, "--include-types", help="Comma-separated types/globs (default LIVE_INCLUDE_TYPES)"),
     once: bool = typer.Option(False, "--once", help="Process at most one job, then exit"),
-    log_file: Path = typer.Option(None, "--log-file", help="Append logs here (default LOG_FILE)"),
+    log_file: Path = typer.Option(None, "--log-file", help="Append logs here (default LOG_FILE)"),  # noqa: B008
     log_format: str = typer.Option(None, "--log-format", help="text | json (default LOG_FORMAT)"),
     lease_seconds: float = typer.Option(None, "--lease-seconds", help="Lease length (default LEASE_SECONDS)"),
     poll_seconds: float = typer.Option(None, "--poll-seconds", help="Slow-poll fallback (default min(5, lease/2))"),

@@ -80,17 +80,24 @@ def parse_payload(text: str | None) -> dict:
 
 
 def _route(task_type: str) -> router.RouteDecision:
-    """router-select: the remote edge function when ROUTER_SELECT_URL is set, else the local rules."""
+    """router-select: the remote edge function when ROUTER_SELECT_URL is set, else the local rules.
+
+    An unreachable or failing remote falls back to the local rules (logged): a job is never
+    refused just because the router is down.
+    """
     if get_settings().router_select_url:
         try:
             from cogo_pipelines.edge.client import RouterSelectClient  # owned by the sidecar area
         except ImportError:
             log.warning("ROUTER_SELECT_URL is set but no router-select client is installed; using local rules")
         else:
-            decision = RouterSelectClient().select(task_type)
-            return decision if isinstance(decision, router.RouteDecision) else router.RouteDecision(
-                executor_id=decision["executor_id"], provider=decision.get("provider"),
-                model=decision.get("model"), reason=decision.get("reason", "router-select"))
+            try:
+                client = RouterSelectClient.from_settings()
+                if client is not None:
+                    with client:
+                        return client.select(task_type)
+            except (RuntimeError, ValueError, OSError) as exc:  # EdgeError & co; messages never hold a key
+                log.warning("router-select failed (%s); using local rules for %s", exc, task_type)
     return router.select_route(task_type)
 
 

@@ -196,8 +196,9 @@ class Runner:
                 self._end_transaction(commit=True)
                 self._outcome(job, "succeeded", result, None, started)
         except JobReleased as exc:
+            reason = str(exc)
             self._end_transaction(commit=False)
-            self._settle(job, "released", lambda: jobs.release(self.conn, job.id, self.owner, str(exc)), started)
+            self._settle(job, "released", lambda: jobs.release(self.conn, job.id, self.owner, reason), started)
         except JobFailed as exc:
             self._end_transaction(commit=False)
             self._outcome(job, "failed", exc.result, str(exc), started)
@@ -221,9 +222,9 @@ class Runner:
                 self._flush()
             return
         if status == "succeeded":
-            action = lambda: jobs.complete(self.conn, job.id, self.owner, result)  # noqa: E731
+            action = lambda: jobs.complete(self.conn, job.id, self.owner, result)
         else:
-            action = lambda: jobs.fail(self.conn, job.id, self.owner, error or "failed", result=result)  # noqa: E731
+            action = lambda: jobs.fail(self.conn, job.id, self.owner, error or "failed", result=result)
         self._settle(job, status, action, started, error)
 
     def _flush(self) -> None:

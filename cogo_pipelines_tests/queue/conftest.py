@@ -13,7 +13,7 @@ COGO = [sys.executable, "-m", "cogo_pipelines.cli"]
 
 
 def cogo(*args: str, timeout: float = 60, env: dict | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([*COGO, *args], capture_output=True, text=True, timeout=timeout,
+    return subprocess.run([*COGO, *args], capture_output=True, text=True, timeout=timeout, check=False,
                           env={**os.environ, **(env or {})})
 
 

@@ -132,10 +132,9 @@ def test_parse_payload_errors():
 def test_concurrent_claims_never_hand_out_a_job_twice(database_url):
     from cogo_pipelines.store import db
 
-    with db.connect(database_url) as c:
-        with c.transaction():
-            for _ in range(200):
-                jobs.enqueue(c, "noop")
+    with db.connect(database_url) as c, c.transaction():
+        for _ in range(200):
+            jobs.enqueue(c, "noop")
     seen: list[int] = []
     lock = threading.Lock()
 

@@ -4,7 +4,6 @@ dead), none is lost, none is completed twice. Real Postgres, real ``cogo runner`
 import os
 import signal
 import subprocess
-import time
 
 import pytest
 

@@ -11,15 +11,15 @@ _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 _COUNT = r"(\d+)\s+(passed|failed|skipped|todo|pending|errors?|xfailed|xpassed|deselected)"
 
 # jest: "Tests:       1 failed, 2 skipped, 5 passed, 8 total"
-_JEST = re.compile(r"^\s*Tests:\s+(.*\d+\s+total)\s*$", re.M)
+_JEST = re.compile(r"^\s*Tests:\s+(.*\d+\s+total)\s*$", re.MULTILINE)
 # vitest: " Tests  1 failed | 4 passed (5)"
-_VITEST = re.compile(r"^\s*Tests\s+((?:\d+\s+\w+\s*\|?\s*)+)\((\d+)\)\s*$", re.M)
+_VITEST = re.compile(r"^\s*Tests\s+((?:\d+\s+\w+\s*\|?\s*)+)\((\d+)\)\s*$", re.MULTILINE)
 # node --test TAP footer: "# tests 6" / "# pass 5" / "# fail 1" (or "ℹ tests 6" in the spec reporter)
-_NODE = re.compile(r"^\s*(?:#|ℹ)\s+(tests|pass|fail|skipped|todo|cancelled)\s+(\d+)\s*$", re.M)
+_NODE = re.compile(r"^\s*(?:#|ℹ)\s+(tests|pass|fail|skipped|todo|cancelled)\s+(\d+)\s*$", re.MULTILINE)
 # mocha: "  5 passing (12ms)" / "  1 failing" / "  2 pending"
-_MOCHA = re.compile(r"^\s*(\d+)\s+(passing|failing|pending)\b", re.M)
+_MOCHA = re.compile(r"^\s*(\d+)\s+(passing|failing|pending)\b", re.MULTILINE)
 # pytest: "==== 1 failed, 5 passed, 2 skipped in 0.12s ====" or "5 passed in 0.01s"
-_PYTEST = re.compile(r"^=*\s*((?:\d+\s+\w+,?\s*)+)\s+in\s+[\d.]+s\b.*$", re.M)
+_PYTEST = re.compile(r"^=*\s*((?:\d+\s+\w+,?\s*)+)\s+in\s+[\d.]+s\b.*$", re.MULTILINE)
 
 
 def _counts(text: str) -> dict[str, int]:
@@ -46,7 +46,7 @@ def parse_test_summary(log_text: str) -> dict | None:
         found.append((m.start(), _shape("jest", counts, int(total.group(1)) if total else None)))
     for m in _VITEST.finditer(text):
         found.append((m.start(), _shape("vitest", _counts(m.group(1)), int(m.group(2)))))
-    node = dict((k, int(v)) for k, v in _NODE.findall(text))
+    node = {k: int(v) for k, v in _NODE.findall(text)}
     if "tests" in node:
         last = max(m.start() for m in _NODE.finditer(text))
         counts = {"passed": node.get("pass", 0), "failed": node.get("fail", 0) + node.get("cancelled", 0),
