@@ -46,6 +46,7 @@ test: setup  ## run the whole test suite
 
 bench: setup  ## run the benchmarks (see bench/README.md)
 	$(BIN)/python bench/retrieval_eval.py $(SAMPLE) bench/questions/cogo-sample.tsv
+	$(BIN)/python bench/queue_throughput.py
 
 serve: setup
 	$(BIN)/cogo serve --port $(PORT)
