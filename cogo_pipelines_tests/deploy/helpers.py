@@ -59,7 +59,7 @@ def documented_env_vars() -> set[str]:
 def compose_command() -> list[str] | None:
     """``docker compose`` (plugin) or ``docker-compose`` (Debian's v1), whichever works here."""
     if shutil.which("docker"):
-        probe = subprocess.run(["docker", "compose", "version"], capture_output=True, text=True)
+        probe = subprocess.run(["docker", "compose", "version"], check=False, capture_output=True, text=True)
         if probe.returncode == 0:
             return ["docker", "compose"]
     if shutil.which("docker-compose"):

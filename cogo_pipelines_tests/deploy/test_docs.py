@@ -9,7 +9,6 @@ import shlex
 import socket
 import subprocess
 import time
-from pathlib import Path
 
 import httpx
 import psycopg
@@ -21,8 +20,8 @@ from cogo_pipelines_tests.deploy.helpers import REPO_ROOT, SERVER_COMPOSE, VENV_
 
 DOCS_DIR = REPO_ROOT / "docs"
 DOCS = ["README.md", "README_BETA_OPS.md", "OPERATIONS_RUNBOOK.md", "API_METRICS_AND_NOTIFY.md", "RAG.md"]
-FENCE = re.compile(r"^(?P<indent>[ \t]*)```(?P<lang>[\w-]*)\n(?P<body>.*?)^(?P=indent)```", re.S | re.M)
-RUNNABLE = re.compile(r"<!-- runnable -->\s*\n[ \t]*```bash\n(?P<body>.*?)^[ \t]*```", re.S | re.M)
+FENCE = re.compile(r"^(?P<indent>[ \t]*)```(?P<lang>[\w-]*)\n(?P<body>.*?)^(?P=indent)```", re.DOTALL | re.MULTILINE)
+RUNNABLE = re.compile(r"<!-- runnable -->\s*\n[ \t]*```bash\n(?P<body>.*?)^[ \t]*```", re.DOTALL | re.MULTILINE)
 INLINE = re.compile(r"(?<!`)`([^`\n]+)`(?!`)")
 
 
@@ -128,7 +127,7 @@ def test_documented_make_targets_dagster_jobs_and_compose_services_exist():
     services = set(load_compose(SERVER_COMPOSE)["services"])
     all_text = "\n".join(_text(name) for name in DOCS)
     for target in set(re.findall(r"\bmake ([a-z][\w-]*)", all_text)):
-        assert re.search(rf"^{re.escape(target)}:", makefile, re.M), f"make {target}"
+        assert re.search(rf"^{re.escape(target)}:", makefile, re.MULTILINE), f"make {target}"
     # Dagster names: the `*_job`/`*_schedule`/`*_sensor` words in code spans (not SQL or Python names).
     spans = " ".join(INLINE.findall(all_text))
     for name in set(re.findall(r"\b([a-z][a-z0-9_]*_(?:job|schedule|sensor))\b", spans)):
@@ -143,7 +142,7 @@ def test_documented_endpoints_are_exactly_the_sidecar_routes():
     routes = {(method, route.path) for route in create_app().routes
               for method in (route.methods or []) if method != "HEAD"}
     table = _text("API_METRICS_AND_NOTIFY.md").split("## Metrics")[0]
-    documented = {(m, p) for m, p in re.findall(r"^\| `(GET|POST) (/[^\s`?]*)", table, re.M)}
+    documented = {(m, p) for m, p in re.findall(r"^\| `(GET|POST) (/[^\s`?]*)", table, re.MULTILINE)}
     assert documented == routes, (f"undocumented: {sorted(routes - documented)}; "
                                   f"not served: {sorted(documented - routes)}")
 
@@ -154,7 +153,7 @@ def test_runnable_block_runs(where, body, database_url, tmp_path):
            "PATH": f"{VENV_BIN}:{os.environ['PATH']}", "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
     for secret in ("SUPABASE_SERVICE_ROLE_KEY", "VAULT_MASTER_KEY", "NOTIFY_WEBHOOK_URL", "ROUTER_SELECT_URL"):
         env.pop(secret, None)
-    done = subprocess.run(["bash", "-e", "-c", body], cwd=REPO_ROOT, env=env, capture_output=True, text=True,
+    done = subprocess.run(["bash", "-e", "-c", body], cwd=REPO_ROOT, env=env, check=False, capture_output=True, text=True,
                           timeout=300)
     assert done.returncode == 0, f"{where} failed:\n{body}\n--- stdout\n{done.stdout[-2000:]}\n--- stderr\n{done.stderr[-2000:]}"
     assert done.stdout.strip(), f"{where} printed nothing"
@@ -190,10 +189,10 @@ def test_documented_metrics_are_what_the_sidecar_exposes(database_url, tmp_path)
     finally:
         server.terminate()
         server.wait(15)
-    exposed = set(re.findall(r"^# TYPE (\S+) ", body, re.M))
+    exposed = set(re.findall(r"^# TYPE (\S+) ", body, re.MULTILINE))
     exposed |= {f"{name}_total" for name in exposed}
     section = _text("API_METRICS_AND_NOTIFY.md").split("## Metrics")[1].split("## Notifications")[0]
-    documented = set(re.findall(r"^\| `(cogo_[a-z0-9_]+)`", section, re.M))
+    documented = set(re.findall(r"^\| `(cogo_[a-z0-9_]+)`", section, re.MULTILINE))
     assert documented, "no metric rows found"
     with psycopg.connect(database_url) as conn:
         records_index_runs = conn.execute("SELECT to_regclass('index_runs') IS NOT NULL").fetchone()[0]
@@ -201,7 +200,7 @@ def test_documented_metrics_are_what_the_sidecar_exposes(database_url, tmp_path)
         documented.discard("cogo_index_last_duration_seconds")
     assert documented <= exposed, f"documented but not exposed: {sorted(documented - exposed)}"
     # prometheus-client's own `<counter/histogram>_created` timestamps are mentioned, not tabled.
-    families = {f for f in re.findall(r"^# TYPE (cogo_\S+) ", body, re.M) if not f.endswith("_created")}
+    families = {f for f in re.findall(r"^# TYPE (cogo_\S+) ", body, re.MULTILINE) if not f.endswith("_created")}
     missing = {f for f in families if f not in documented and f"{f}_total" not in documented}
     assert not missing, f"exposed but not documented: {sorted(missing)}"
     for label in ("executor_id", "status", "outcome", "repo", "route"):
