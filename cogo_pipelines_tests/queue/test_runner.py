@@ -201,3 +201,15 @@ def test_batch_runner_drains_the_queue_and_exits_when_idle(aconn):
     assert "unknown job type 'code.nothing'" in jobs.get_job(aconn, alien)["error"]
     events = aconn.execute("SELECT event, count(*) AS n FROM job_events GROUP BY event ORDER BY event").fetchall()
     assert {e["event"]: e["n"] for e in events} == {"claimed": 22, "failed": 2, "succeeded": 20}
+
+
+def test_secrets_never_reach_a_job_log(aconn, tmp_path):
+    secret = "sk-service-role-0123456789"
+    cmd = f"echo role=$SUPABASE_SERVICE_ROLE_KEY db=$DATABASE_URL; echo literal {secret}"
+    job_id = jobs.enqueue(aconn, "code.debug", {"command": cmd, "cwd": str(tmp_path)})
+    out = cogo("runner", "--executor-id", "cogo-work", "--once", env={"SUPABASE_SERVICE_ROLE_KEY": secret})
+    assert out.returncode == 0, out.stderr
+    row = jobs.get_job(aconn, job_id)
+    text = Path(row["result"]["log"]).read_text()
+    assert secret not in text and secret not in row["result"]["log_tail"] and secret not in out.stderr
+    assert "role= db=" in text and "literal ***" in text
