@@ -38,7 +38,7 @@ class TrendChart:
     threshold: float | None
     threshold_y: float | None
     y_ticks: list[tuple[float, str]]
-    x_labels: list[tuple[float, str]]
+    x_labels: list[tuple[float, str, str]]  # x, text, text-anchor
 
     @property
     def empty(self) -> bool:
@@ -64,7 +64,8 @@ def q1_trend(runs: list[dict[str, Any]], *, width: int = 640, height: int = 240)
     path = " ".join(f"{'M' if i == 0 else 'L'}{p.x},{p.y}" for i, p in enumerate(points))
     threshold = float(runs[-1]["threshold"]) if runs else None
     labels_every = max(1, n // 6)
-    x_labels = [(p.x, p.label) for i, p in enumerate(points) if i % labels_every == 0 or i == n - 1]
+    x_labels = [(p.x, p.label, "start" if i == 0 and n > 1 else "end" if i == n - 1 and n > 1 else "middle")
+                for i, p in enumerate(points) if i % labels_every == 0 or i == n - 1]
     return TrendChart(width, height, left, top, plot_w, plot_h, points, path, threshold,
                       y_of(threshold) if threshold is not None else None,
                       [(y_of(v), f"{v:.2f}") for v in (0.0, 0.25, 0.5, 0.75, 1.0)], x_labels)
