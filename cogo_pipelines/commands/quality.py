@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import sys
-from typing import Any
+from typing import Annotated, Any
 
 import psycopg
 import typer
@@ -62,7 +62,7 @@ def gate_q1(
     source: str = typer.Option("db", help="db: SQL on the store; supabase: REST with SUPABASE_URL"),
     allow_empty: bool = typer.Option(False, "--allow-empty", help="Pass when no quality job finished"),
     window_days: float | None = typer.Option(None, "--window-days", help="Days of history; default Q1_WINDOW_DAYS"),
-    job_type: list[str] | None = typer.Option(None, "--job-type", help="Job types counted; default Q1_JOB_TYPES"),
+    job_type: Annotated[list[str] | None, typer.Option("--job-type", help="Job types counted; default Q1_JOB_TYPES")] = None,
     target: str | None = typer.Option(None, help="Only jobs whose payload target is this"),
     as_json: bool = typer.Option(False, "--json", help="Print the result as JSON"),
 ) -> None:

@@ -23,8 +23,8 @@ from cogo_pipelines.settings import get_settings
 EXCERPT_LINES = 30
 EXCERPT_CHARS = 1500
 QUERY_CHARS = 800
-_SIGNAL = re.compile(r"error|fail|exception|assert|expected|cannot|undefined|\.tsx?:\d+|\bat\s", re.I)
-_URL_CREDENTIALS = re.compile(r"(\b[a-z][a-z0-9+.-]*://[^:/\s@]+:)[^@\s]+@", re.I)
+_SIGNAL = re.compile(r"error|fail|exception|assert|expected|cannot|undefined|\.tsx?:\d+|\bat\s", re.IGNORECASE)
+_URL_CREDENTIALS = re.compile(r"(\b[a-z][a-z0-9+.-]*://[^:/\s@]+:)[^@\s]+@", re.IGNORECASE)
 
 MARKDOWN = jinja2.Environment(autoescape=False, trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
 MARKDOWN_TEMPLATE = MARKDOWN.from_string("""\
@@ -115,7 +115,7 @@ class _Locator:
         try:
             with self.conn.transaction():
                 hits = self.knowledge.search(self.conn, text, k=self.k)
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - a broken search degrades the artifact, never the gate
             if empty_error is not None and isinstance(exc, empty_error):
                 self.status, self.note = "empty", f"knowledge store is empty ({exc})"
                 return [], None

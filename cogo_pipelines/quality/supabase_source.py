@@ -64,14 +64,14 @@ class SupabaseJobSource:
 
         try:
             client = create_client(settings.supabase_url, key.get_secret_value())
-        except Exception as exc:  # supabase raises its own SupabaseException for malformed URL/key
+        except Exception as exc:  # noqa: BLE001 - supabase raises its own SupabaseException for malformed URL/key
             raise GateError(f"cannot create the Supabase client: {type(exc).__name__}: {exc}") from None
         return cls(client)
 
     def _execute(self, builder: Any) -> Any:
         try:
             return builder.execute()
-        except Exception as exc:  # APIError, httpx transport errors: the gate could not be evaluated
+        except Exception as exc:  # noqa: BLE001 - APIError, httpx transport errors: the gate could not be evaluated
             detail = getattr(exc, "message", None) or str(exc) or type(exc).__name__
             raise GateError(f"Supabase query failed: {detail}") from None
 

@@ -17,7 +17,7 @@ COGO = str(Path(sys.executable).with_name("cogo"))
 def cogo(*args, database_url, tmp_path, **env):
     full_env = {**os.environ, "DATABASE_URL": database_url, "COGO_HOME": str(tmp_path / "home"),
                 "HF_HUB_OFFLINE": "1", "COLUMNS": "160", **env}
-    return subprocess.run([COGO, *args], cwd=REPO_ROOT, env=full_env, capture_output=True, text=True, timeout=180)
+    return subprocess.run([COGO, *args], check=False, cwd=REPO_ROOT, env=full_env, capture_output=True, text=True, timeout=180)
 
 
 def test_gate_exit_codes_pass_fail(database_url, tmp_path):

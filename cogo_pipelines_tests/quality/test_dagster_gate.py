@@ -25,7 +25,7 @@ def _execute(database_url, tmp_path, job="q1_gate_job", config=None):
         path = tmp_path / "run_config.json"
         path.write_text(json.dumps(config))
         args += ["-c", str(path)]
-    return subprocess.run(args, cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=300)
+    return subprocess.run(args, check=False, cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=300)
 
 
 def _runs(database_url):

@@ -3,7 +3,13 @@ from pathlib import Path
 
 from cogo_pipelines import settings
 from cogo_pipelines.quality.gate import evaluate_q1
-from cogo_pipelines.quality.gate_fix import error_excerpt, get_gate_fix, latest_gate_fix, search_text, write_gate_fix
+from cogo_pipelines.quality.gate_fix import (
+    error_excerpt,
+    get_gate_fix,
+    latest_gate_fix,
+    search_text,
+    write_gate_fix,
+)
 from cogo_pipelines_tests.quality.helpers import TS_ERROR, seed_jobs
 
 

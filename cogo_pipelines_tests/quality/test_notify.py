@@ -7,7 +7,13 @@ import pytest
 
 from cogo_pipelines.quality.gate import evaluate_q1
 from cogo_pipelines.quality.gate_fix import write_gate_fix
-from cogo_pipelines.quality.notify import deliver, notify_gate_failure, q1_trend, weekly_report, weekly_summary
+from cogo_pipelines.quality.notify import (
+    deliver,
+    notify_gate_failure,
+    q1_trend,
+    weekly_report,
+    weekly_summary,
+)
 from cogo_pipelines.quality.snapshot import latest_snapshot, take_snapshot
 from cogo_pipelines_tests.quality.helpers import seed_jobs
 

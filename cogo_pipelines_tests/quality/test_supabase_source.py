@@ -76,17 +76,17 @@ class PostgrestStandIn:
                 if self.command != "HEAD":
                     self.wfile.write(body)
 
-            def do_HEAD(self):  # noqa: N802
+            def do_HEAD(self):
                 query = parse_qs(urlsplit(self.path).query)
                 owner.requests.append(("HEAD", self.path, dict(self.headers)))
                 status = query["status"][0].removeprefix("eq.")
                 self._reply(200, headers=[("Content-Range", f"*/{counts[status]}")])
 
-            def do_GET(self):  # noqa: N802
+            def do_GET(self):
                 owner.requests.append(("GET", self.path, dict(self.headers)))
                 self._reply(200, json.dumps(failing_rows).encode(), [("Content-Type", "application/json")])
 
-            def do_POST(self):  # noqa: N802
+            def do_POST(self):
                 body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
                 owner.requests.append(("POST", self.path, body))
                 self._reply(201, json.dumps([{"id": 4242, **body}]).encode(), [("Content-Type", "application/json")])
