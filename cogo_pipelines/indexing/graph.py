@@ -285,7 +285,14 @@ def build(
         name = os.path.basename(resolver.config.path)
         graph.errors += [(name, problem) for problem in resolver.config.errors]
     weights = entry_weights(files, graph.module_edges, graph.entries)
-    sid = lambda path, sym: node_id(repo, path, sym.qualified_name, sym.kind)  # noqa: E731
+    ids: dict[tuple[str, str, str], str] = {}
+
+    def sid(path: str, sym: Symbol) -> str:
+        key = (path, sym.qualified_name, sym.kind)
+        found = ids.get(key)
+        if found is None:
+            found = ids[key] = node_id(repo, path, sym.qualified_name, sym.kind)
+        return found
 
     for path in files:
         w = weights.get(path, 0.0)
@@ -300,13 +307,14 @@ def build(
             parent = by_name.get(sym.parent) if sym.parent else None
             src = sid(path, parent) if parent else file_id(repo, path)
             g.add_edge(src, sid(path, sym), key=("contains", ""), kind="contains", confidence="certain", path=path)
+    fids = {p: file_id(repo, p) for p in files}
     for e in graph.module_edges:
-        dst = file_id(repo, e.dst) if e.dst != UNRESOLVED else f"unresolved:{e.specifier}"
+        dst = fids.get(e.dst) or file_id(repo, e.dst) if e.dst != UNRESOLVED else f"unresolved:{e.specifier}"
         if e.dst != UNRESOLVED and dst not in g:
             g.add_node(dst, repo=repo, path=e.dst, kind="file", name=os.path.basename(e.dst), qualified_name=e.dst,
                        signature=None, start_line=1, end_line=None, exported=False,
                        entry_weight=weights.get(e.dst, 0.0), rank=weights.get(e.dst, 0.0))
-        g.add_edge(file_id(repo, e.src), dst, key=("imports", e.kind), kind="imports", confidence=e.confidence,
+        g.add_edge(fids[e.src], dst, key=("imports", e.kind), kind="imports", confidence=e.confidence,
                    detail=e.kind, path=e.src)
     for path, spec, reason in graph.unresolved:
         g.add_edge(file_id(repo, path), f"unresolved:{spec}", key=("imports", "unresolved"), kind="imports",
@@ -316,7 +324,7 @@ def build(
 
     def target_id(found: tuple | None) -> str | None:
         if found and found[0] == "symbol":
-            return node_id(repo, found[1], found[2], names.symbols[found[1]][found[2]].kind)
+            return sid(found[1], names.symbols[found[1]][found[2]])
         if found and found[0] == "module":
             return file_id(repo, found[1])
         return None
@@ -330,13 +338,13 @@ def build(
             placeholder = f"external:{found[1]}:{found[2]}" if found and found[0] == "external" else f"unresolved:{text}"
             g.add_edge(src, placeholder, key=(kind, text), kind=kind, confidence="maybe", detail=text, path=path)
 
+    def source_of(path: str, caller: str) -> str:
+        sym = names.symbols[path].get(caller)
+        return sid(path, sym) if sym else fids[path]
+
     for path in files:
         ex = extractions[path]
         symbols = names.symbols[path]
-
-        def source_of(caller: str) -> str:
-            sym = symbols.get(caller)
-            return sid(path, sym) if sym else file_id(repo, path)
 
         for call in ex.calls:
             namespaces, klass = _scopes(symbols, call.caller)
@@ -349,12 +357,12 @@ def build(
                 found = None
             else:
                 found = names.dotted(path, callee, namespaces)
-            link(source_of(call.caller), found, "calls", callee, path, keep_unresolved=True)
+            link(source_of(path, call.caller), found, "calls", callee, path, keep_unresolved=True)
         for owner, relation, base in ex.heritage:
             namespaces, _ = _scopes(symbols, owner)
             found = names.dotted(path, base.split("<")[0], namespaces)
-            link(source_of(owner), found, relation, base, path, keep_unresolved=True)
+            link(source_of(path, owner), found, relation, base, path, keep_unresolved=True)
         for owner, name, _line in ex.references:
             namespaces, _ = _scopes(symbols, owner)
-            link(source_of(owner), names.dotted(path, name, namespaces), "references", name, path, keep_unresolved=False)
+            link(source_of(path, owner), names.dotted(path, name, namespaces), "references", name, path, keep_unresolved=False)
     return graph

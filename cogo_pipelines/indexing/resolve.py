@@ -25,12 +25,7 @@ JS_TO_TS = {
     ".cjs": (".cts", ".d.cts"),
 }
 CONDITIONS = ("types", "typescript", "source", "import", "module", "node", "require", "default")
-NODE_BUILTINS = frozenset("""
-assert async_hooks buffer child_process cluster console constants crypto dgram diagnostics_channel dns
-domain events fs http http2 https inspector module net os path perf_hooks process punycode querystring
-readline repl stream string_decoder sys timers tls trace_events tty url util v8 vm wasi worker_threads zlib
-test sqlite sea
-""".split())
+NODE_BUILTINS = frozenset(["assert", "async_hooks", "buffer", "child_process", "cluster", "console", "constants", "crypto", "dgram", "diagnostics_channel", "dns", "domain", "events", "fs", "http", "http2", "https", "inspector", "module", "net", "os", "path", "perf_hooks", "process", "punycode", "querystring", "readline", "repl", "stream", "string_decoder", "sys", "timers", "tls", "trace_events", "tty", "url", "util", "v8", "vm", "wasi", "worker_threads", "zlib", "test", "sqlite", "sea"])
 SKIP_DIRS = frozenset({"node_modules", ".git", ".hg", ".svn"})
 
 
@@ -46,7 +41,7 @@ class Resolution:
 
 
 def is_relative(spec: str) -> bool:
-    return spec.startswith(("./", "../")) or spec in (".", "..") or spec.startswith("/")
+    return spec.startswith(("./", "../", "/")) or spec in (".", "..")
 
 
 def package_name(spec: str) -> str:
@@ -267,9 +262,9 @@ def _export_target(exports: object, subpath: str) -> str | None:
     best = None
     for pattern, value in exports.items():
         prefix, star, suffix = pattern.partition("*")
-        if star and subpath.startswith(prefix) and subpath.endswith(suffix):
-            if best is None or len(prefix) > len(best[0]):
-                best = (prefix, suffix, value)
+        matches = star and subpath.startswith(prefix) and subpath.endswith(suffix)
+        if matches and (best is None or len(prefix) > len(best[0])):
+            best = (prefix, suffix, value)
     if best:
         prefix, suffix, value = best
         return _pick_condition(value, subpath[len(prefix): len(subpath) - len(suffix) if suffix else None])

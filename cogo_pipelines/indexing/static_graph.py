@@ -72,13 +72,13 @@ def extract_many(root: Path, files: Iterable[SourceFile], progress: Progress = N
 def analyze(
     root: Path,
     entries: list[str] | None = None,
-    policy: sources.Policy = sources.Policy(),
+    policy: sources.Policy | None = None,
     repo: str | None = None,
 ) -> tuple[graph_module.StaticGraph, dict[str, float]]:
     """The full static graph of ``root`` with timings per stage (no store, no cache)."""
     seconds: dict[str, float] = {}
     t = time.perf_counter()
-    found = sources.discover(root, policy)
+    found = sources.discover(root, policy or sources.Policy())
     seconds["discover"] = time.perf_counter() - t
     t = time.perf_counter()
     extractions = extract_many(root, found)

@@ -26,15 +26,17 @@ _QUERY_TEXT = """
 (import_statement) @import
 (export_statement) @export
 (program (comment) @directive)
-(call_expression) @call
-(new_expression) @new
+(call_expression function: (identifier) @call.ident)
+(call_expression function: (member_expression) @call.member)
+(call_expression function: (import)) @call.import
+(new_expression constructor: (_) @new)
 (class_heritage) @heritage
 (extends_type_clause) @iface_extends
 (variable_declarator) @var
-(required_parameter) @param
-(optional_parameter) @param
+(required_parameter pattern: (identifier) type: (type_annotation [(type_identifier) (generic_type) (nested_type_identifier)])) @param
+(optional_parameter pattern: (identifier) type: (type_annotation [(type_identifier) (generic_type) (nested_type_identifier)])) @param
 (type_identifier) @typeref
-(nested_type_identifier) @typeref
+(nested_type_identifier) @typeref.nested
 (arguments (identifier) @valref)
 (pair value: (identifier) @valref)
 (export_statement value: [(class) (function_expression) (arrow_function)] @default_decl)
@@ -75,7 +77,6 @@ _BODY_FIELDS = ("body",)
 _REFERENCE_RE = re.compile(rb"^///\s*<reference\s+path\s*=\s*['\"]([^'\"]+)['\"]")
 _SIMPLE_CHAIN = re.compile(r"^[\w$#]+(\.[\w$#]+)*$")
 _WS = re.compile(r"\s+")
-_SIGNATURE_TAIL = re.compile(r"\s*(=>|\{)?\s*$")
 _SIGNATURE_MAX = 300
 
 _local = threading.local()
@@ -148,7 +149,10 @@ def _signature(node: tree_sitter.Node, source: bytes) -> str:
         end = body.start_byte
     end = min(end, node.start_byte + 4 * _SIGNATURE_MAX)
     text = _WS.sub(" ", source[node.start_byte:end].decode("utf-8", "replace")).strip()
-    text = _SIGNATURE_TAIL.sub("", text)
+    if text.endswith("{"):
+        text = text[:-1].rstrip()
+    if text.endswith("=>"):
+        text = text[:-2].rstrip()
     return text if len(text) <= _SIGNATURE_MAX else text[: _SIGNATURE_MAX - 1] + "…"
 
 
@@ -178,6 +182,7 @@ class _Extractor:
         self.parents: list[int] = []  # index of the enclosing symbol, -1 at module level
         self.instance_types: dict[tuple[str, str], str] = {}
         self.local_exports: set[str] = set()
+        self.seen_calls: set[tuple[str, str]] = set()
 
     # --- symbols ---------------------------------------------------------------------
     def _owner(self, node: tree_sitter.Node) -> tuple[bool, tree_sitter.Node | None, bool]:
@@ -407,35 +412,45 @@ class _Extractor:
             ))
 
     # --- calls, instances, heritage, references --------------------------------------
-    def call(self, node: tree_sitter.Node) -> None:
-        fn = node.child_by_field_name("function")
-        if fn is None:
-            return
-        if fn.type == "import":
-            self.module_call(node, "dynamic")
-            return
-        if fn.type == "identifier" and fn.text == b"require":
-            self.module_call(node, "require")
-            return
-        callee = _callee(fn)
-        if callee:
-            self._add_call(node, callee)
+    def calls(self, idents: list[tree_sitter.Node], members: list[tree_sitter.Node]) -> None:
+        """Call sites, one per (enclosing symbol, callee); the hot loop of extraction."""
+        symbols, seen, out = self.out.symbols, self.seen_calls, self.out.calls
+        for node in idents:
+            text = node.text
+            if text == b"require":
+                self.module_call(node.parent, "require")
+                continue
+            index = self.enclosing(node.start_byte)
+            if (index, text) in seen:
+                continue
+            seen.add((index, text))
+            caller = symbols[index].qualified_name if index >= 0 else ""
+            out.append(CallSite(caller=caller, callee=text.decode("utf-8", "replace"), line=node.start_point[0] + 1))
+        for node in members:
+            text = node.text
+            index = self.enclosing(node.start_byte)
+            if (index, text) in seen:
+                continue
+            seen.add((index, text))
+            callee = _callee(node)
+            if not callee:
+                continue
+            head, _, rest = callee.rpartition(".")
+            if head and head != "this" and not head.startswith("?"):
+                typed = self._instance_type(index, head)
+                if typed:
+                    callee = f"{typed}.{rest}"
+            caller = symbols[index].qualified_name if index >= 0 else ""
+            out.append(CallSite(caller=caller, callee=callee, line=node.start_point[0] + 1))
 
     def new(self, node: tree_sitter.Node) -> None:
-        ctor = node.child_by_field_name("constructor")
-        callee = _callee(ctor) if ctor is not None else None
+        callee = _callee(node)
         if callee and not callee.startswith("?"):
-            self.out.calls.append(CallSite(caller=self.caller(node), callee="new " + callee, line=node.start_point[0] + 1))
-
-    def _add_call(self, node: tree_sitter.Node, callee: str) -> None:
-        caller_index = self.enclosing(node.start_byte)
-        caller = self.out.symbols[caller_index].qualified_name if caller_index >= 0 else ""
-        head, _, rest = callee.rpartition(".")
-        if head and head != "this" and not head.startswith("?"):
-            typed = self._instance_type(caller_index, head)
-            if typed:
-                callee = f"{typed}.{rest}"
-        self.out.calls.append(CallSite(caller=caller, callee=callee, line=node.start_point[0] + 1))
+            index = self.enclosing(node.start_byte)
+            if (index, "new " + callee) not in self.seen_calls:
+                self.seen_calls.add((index, "new " + callee))
+                caller = self.out.symbols[index].qualified_name if index >= 0 else ""
+                self.out.calls.append(CallSite(caller=caller, callee="new " + callee, line=node.start_point[0] + 1))
 
     def _instance_type(self, index: int, head: str) -> str | None:
         scopes = []
@@ -516,24 +531,28 @@ class _Extractor:
                 if name:
                     self.out.heritage.append((iface, "extends", name))
 
-    def references(self, typerefs: list[tree_sitter.Node], valrefs: list[tree_sitter.Node]) -> None:
-        seen: set[tuple[str, str]] = set()
-        for node in typerefs:
-            parent = node.parent
-            if parent is not None and parent.type == "nested_type_identifier":
-                continue
-            if parent is not None and parent.child_by_field_name("name") == node and parent.type != "generic_type":
-                continue  # a declaration's own name
-            self._reference(node, seen)
-        for node in valrefs:
-            self._reference(node, seen)
-
-    def _reference(self, node: tree_sitter.Node, seen: set[tuple[str, str]]) -> None:
-        caller = self.caller(node)
-        name = _text(node)
-        if (caller, name) not in seen:
-            seen.add((caller, name))
-            self.out.references.append((caller, name, node.start_point[0] + 1))
+    def references(self, typerefs: list[tree_sitter.Node], nested: list[tree_sitter.Node],
+                   valrefs: list[tree_sitter.Node]) -> None:
+        """Names used by each symbol that this file binds. A declaration's own name refers to
+        itself and the graph drops self-references, so no parent checks are needed here."""
+        inner_ends = {n.end_byte for n in nested}
+        symbols, seen, out = self.out.symbols, set(), self.out.references
+        # only names bound in this file can resolve: imports and declarations
+        known = {s.name.encode() for s in symbols}
+        for record in self.out.imports:
+            known.update(name.encode() for name in record.bindings)
+        for group, skip in ((nested, set()), (typerefs, inner_ends), (valrefs, set())):
+            for node in group:
+                if node.end_byte in skip:
+                    continue  # the `C` of `B.C`
+                text = node.text
+                if text.partition(b".")[0] not in known:
+                    continue
+                index = self.enclosing(node.start_byte)
+                if (index, text) not in seen:
+                    seen.add((index, text))
+                    caller = symbols[index].qualified_name if index >= 0 else ""
+                    out.append((caller, text.decode("utf-8", "replace"), node.start_point[0] + 1))
 
 
 def _in_type(node: tree_sitter.Node) -> bool:
@@ -586,11 +605,11 @@ def extract_file(path: str, source: bytes) -> FileExtraction:
     tsx = is_tsx(path)
     try:
         tree = parse(source, tsx)
-    except Exception as exc:  # tree-sitter refuses (e.g. timeout); keep the run going
+    except Exception as exc:  # noqa: BLE001 -- tree-sitter refuses (e.g. timeout); keep the run going
         return FileExtraction(path=path, error=f"parse failed: {exc}")
     ex = _Extractor(path, source, tree)
     caps = tree_sitter.QueryCursor(_query(tsx)).captures(tree.root_node)
-    get = lambda name: caps.get(name, [])  # noqa: E731
+    get = lambda name: caps.get(name, [])
     ex.collect_symbols(get("decl"), get("default_decl"))
     for node in sorted(get("import") + get("export"), key=lambda n: n.start_byte):
         if node.type == "import_statement":
@@ -609,17 +628,16 @@ def extract_file(path: str, source: bytes) -> FileExtraction:
     for node in get("decl"):
         if node.type == "public_field_definition":
             ex.field(node)
-    events = sorted(get("call") + get("new"), key=lambda n: n.start_byte)
-    for node in events:
-        if node.type == "call_expression":
-            ex.call(node)
-        else:
-            ex.new(node)
+    for node in get("call.import"):
+        ex.module_call(node, "dynamic")
+    ex.calls(get("call.ident"), get("call.member"))
+    for node in get("new"):
+        ex.new(node)
     for node in get("heritage"):
         ex.heritage(node)
     for node in get("iface_extends"):
         ex.interface_extends(node)
-    ex.references(get("typeref"), get("valref"))
+    ex.references(get("typeref"), get("typeref.nested"), get("valref"))
     ex.out.imports.sort(key=lambda i: i.line)  # stable: same-line statements keep their order
     if tree.root_node.has_error:
         ex.out.error = _syntax_error(tree.root_node)

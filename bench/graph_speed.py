@@ -1,0 +1,77 @@
+"""Time the full static graph (module + symbol, written to the store) cold and warm, beside
+dependency-cruiser's module graph of the same repo, in one run.
+
+    .venv/bin/python bench/graph_speed.py REPO [--folder src] [--repeat 3]
+
+Cold: the repo's rows, graph state and cached extractions are deleted first, so every file is
+parsed (in parallel across the available cores) and every row written. Warm: the same call
+again on the unchanged repo (parses nothing). The store is ``DATABASE_URL`` or the embedded
+server, started before timing (it stays up between commands, as with ``cogo``). Best of
+``--repeat`` runs is shown for each.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from compare_depcruise import run_depcruise
+
+from cogo_pipelines.indexing import sources
+from cogo_pipelines.store import db, graph_store
+
+
+def forget(conn, repo: str, root: Path) -> None:
+    hashes = [f.content_hash for f in sources.discover(root)]
+    conn.execute("DELETE FROM graph_extractions WHERE content_hash = ANY(%s)", (hashes,))
+    conn.execute("DELETE FROM graph_state WHERE repo = %s", (repo,))
+    conn.execute("DELETE FROM ast_nodes WHERE repo = %s", (repo,))
+    conn.execute("DELETE FROM code_relationships WHERE repo = %s", (repo,))
+    conn.execute("DELETE FROM files WHERE repo = %s", (repo,))
+    conn.commit()
+
+
+def timed(conn, root: Path, repo: str):
+    t = time.perf_counter()
+    result = graph_store.index_static_graph(conn, root, repo=repo)
+    conn.commit()
+    return time.perf_counter() - t, result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("repo", type=Path)
+    parser.add_argument("--folder", action="append")
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args()
+    root = args.repo.resolve()
+    repo = "bench-" + sources.repo_id(root)
+    found = sources.discover(root)
+    size = sum(f.size for f in found if f.language in ("typescript", "tsx"))
+    print(f"repo {root}: {sum(f.language in ('typescript', 'tsx') for f in found)} TypeScript files, {size / 1e6:.1f} MB")
+    colds, warms, depcruises = [], [], []
+    with db.connect() as conn:
+        for _ in range(args.repeat):
+            forget(conn, repo, root)
+            seconds, cold = timed(conn, root, repo)
+            colds.append(seconds)
+            seconds, warm = timed(conn, root, repo)
+            assert warm.parsed == 0, "warm run parsed files"
+            warms.append(seconds)
+            depcruises.append(run_depcruise(root, args.folder or ["src"])[1])
+    stages = ", ".join(f"{k} {v:.2f}s" for k, v in cold.seconds.items())
+    print(f"cold  {min(colds):6.2f} s  (parsed {cold.parsed} files, {cold.symbols} symbols, {cold.edges} edges; "
+          f"last run: {stages}; {os.cpu_count()} cores)")
+    print(f"warm  {min(warms):6.2f} s  (parsed {warm.parsed})")
+    print(f"dependency-cruiser {min(depcruises):6.2f} s")
+    print(f"speed-up vs dependency-cruiser: cold {min(depcruises) / min(colds):.1f}x, warm {min(depcruises) / min(warms):.1f}x")
+
+
+if __name__ == "__main__":
+    main()
