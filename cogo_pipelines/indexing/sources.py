@@ -19,20 +19,24 @@ from cogo_pipelines.indexing.model import SourceFile
 DEFAULT_INCLUDE = (
     "src/**/*.ts",
     "src/**/*.tsx",
+    "src/**/*.mts",
+    "src/**/*.cts",
     "docs/specs/**/*.md",
     "docs/schemas/**/*.md",
     "docs/plans/**/*.md",
     "supabase/sql/**",
     "supabase/functions/**",
 )
+# The cogo folders are anchored at the repo root ("/logs/"): an unanchored "react/" would also
+# drop e.g. src/query/react/ of a library. node_modules and .git are excluded at any depth.
 DEFAULT_EXCLUDE = (
-    "backups/",
-    "backup/",
-    "logs/",
-    "reports/",
-    "artifacts-local/",
-    "react/",
-    "mcp-servers/",
+    "/backups/",
+    "/backup/",
+    "/logs/",
+    "/reports/",
+    "/artifacts-local/",
+    "/react/",
+    "/mcp-servers/",
     "node_modules/",
     ".git/",
 )
