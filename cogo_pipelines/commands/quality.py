@@ -47,13 +47,21 @@ def _score(value: float | None) -> str:
 
 
 def gate_table(result: GateResult) -> Table:
-    table = Table(title="Q1 gate", title_justify="left")
-    for column in ("source", "window", "job types", "succeeded", "failed", "Q1", "threshold", "result"):
-        table.add_column(column, justify="right" if column in {"succeeded", "failed", "Q1", "threshold"} else "left")
-    window = f"{result.window_start:%Y-%m-%d %H:%M} .. {result.window_end:%Y-%m-%d %H:%M}"
+    """One fact per row, so it stays readable in a narrow CI log."""
+    table = Table(title="Q1 gate", title_justify="left", show_header=False)
+    table.add_column("field", style="bold")
+    table.add_column("value")
     verdict = "[green]PASS[/]" if result.passed else "[red]FAIL[/]"
-    table.add_row(result.source, window, ",".join(result.job_types) + (f" @{result.target}" if result.target else ""),
-                  str(result.succeeded), str(result.failed), _score(result.score), f"{result.threshold:.2f}", verdict)
+    rows = [
+        ("result", verdict),
+        ("Q1", f"{_score(result.score)}  (threshold {result.threshold:.2f})"),
+        ("jobs", f"{result.succeeded} succeeded, {result.failed} failed"),
+        ("window", f"{result.window_start:%Y-%m-%d %H:%M} .. {result.window_end:%Y-%m-%d %H:%M} UTC"),
+        ("job types", ", ".join(result.job_types) + (f" (target {result.target})" if result.target else "")),
+        ("source", f"{result.source}, quality run {result.run_id}"),
+    ]
+    for field, value in rows:
+        table.add_row(field, value)
     return table
 
 

@@ -168,7 +168,8 @@ def build_content(result: GateResult, conn: psycopg.Connection, *, k: int = 5) -
         },
         "job_types": list(result.job_types),
         "target": result.target,
-        "knowledge": {"status": locator.status, "note": locator.note},
+        "knowledge": {"status": locator.status, "note": locator.note} if jobs
+        else {"status": "skipped", "note": "no failing jobs to search for"},
         "failing_total": result.failed,
         "failing_jobs": jobs,
     }

@@ -16,7 +16,7 @@ COGO = str(Path(sys.executable).with_name("cogo"))
 
 def cogo(*args, database_url, tmp_path, **env):
     full_env = {**os.environ, "DATABASE_URL": database_url, "COGO_HOME": str(tmp_path / "home"),
-                "HF_HUB_OFFLINE": "1", "COLUMNS": "160", **env}
+                "HF_HUB_OFFLINE": "1", "COLUMNS": "80", **env}
     return subprocess.run([COGO, *args], check=False, cwd=REPO_ROOT, env=full_env, capture_output=True, text=True, timeout=180)
 
 
@@ -24,7 +24,8 @@ def test_gate_exit_codes_pass_fail(database_url, tmp_path):
     seed_jobs(database_url, succeeded=8, failed=2)
     passed = cogo("gate", "q1", database_url=database_url, tmp_path=tmp_path)
     assert passed.returncode == 0, passed.stderr
-    assert "PASS" in passed.stdout and "0.800" in passed.stdout and "code.build.test" in passed.stdout
+    assert "PASS" in passed.stdout and "0.800  (threshold 0.70)" in passed.stdout
+    assert "8 succeeded, 2 failed" in passed.stdout and "code.build.test" in passed.stdout
 
     failed = cogo("gate", "q1", "--threshold", "0.9", database_url=database_url, tmp_path=tmp_path)
     assert failed.returncode == 1, failed.stderr

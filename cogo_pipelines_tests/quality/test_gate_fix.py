@@ -76,6 +76,7 @@ def test_empty_window_failure_still_writes_an_artifact(conn):
     result = evaluate_q1(conn)
     fix = write_gate_fix(conn, result)
     assert fix["content"]["failing_jobs"] == []
+    assert fix["content"]["knowledge"]["status"] == "skipped"
     assert "No failing jobs to list: no quality jobs finished" in fix["markdown"]
 
 
