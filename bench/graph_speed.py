@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import sys
 import time
 from pathlib import Path
@@ -37,11 +38,17 @@ def forget(conn, repo: str, root: Path) -> None:
     conn.commit()
 
 
+def cpu_seconds() -> float:
+    """CPU time of this process and its reaped children (pool workers, depcruise)."""
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
 def timed(conn, root: Path, repo: str):
-    t = time.perf_counter()
+    t, c = time.perf_counter(), cpu_seconds()
     result = graph_store.index_static_graph(conn, root, repo=repo)
     conn.commit()
-    return time.perf_counter() - t, result
+    return time.perf_counter() - t, cpu_seconds() - c, result
 
 
 def main() -> None:
@@ -55,21 +62,26 @@ def main() -> None:
     found = sources.discover(root)
     size = sum(f.size for f in found if f.language in ("typescript", "tsx"))
     print(f"repo {root}: {sum(f.language in ('typescript', 'tsx') for f in found)} TypeScript files, {size / 1e6:.1f} MB")
-    colds, warms, depcruises = [], [], []
+    colds, warms, depcruises, cold_cpu, dc_cpu = [], [], [], [], []
     with db.connect() as conn:
         for _ in range(args.repeat):
             forget(conn, repo, root)
-            seconds, cold = timed(conn, root, repo)
+            seconds, cpu, cold = timed(conn, root, repo)
             colds.append(seconds)
-            seconds, warm = timed(conn, root, repo)
+            cold_cpu.append(cpu)
+            seconds, _, warm = timed(conn, root, repo)
             assert warm.parsed == 0, "warm run parsed files"
             warms.append(seconds)
+            c = cpu_seconds()
             depcruises.append(run_depcruise(root, args.folder or ["src"])[1])
+            dc_cpu.append(cpu_seconds() - c)
     stages = ", ".join(f"{k} {v:.2f}s" for k, v in cold.seconds.items())
     print(f"cold  {min(colds):6.2f} s  (parsed {cold.parsed} files, {cold.symbols} symbols, {cold.edges} edges; "
           f"last run: {stages}; {os.cpu_count()} cores)")
     print(f"warm  {min(warms):6.2f} s  (parsed {warm.parsed})")
     print(f"dependency-cruiser {min(depcruises):6.2f} s")
+    print(f"CPU seconds (all processes): cogo cold {min(cold_cpu):.2f}, dependency-cruiser {min(dc_cpu):.2f}; "
+          f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     print(f"speed-up vs dependency-cruiser: cold {min(depcruises) / min(colds):.1f}x, warm {min(depcruises) / min(warms):.1f}x")
 
 

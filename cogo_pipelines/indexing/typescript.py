@@ -23,7 +23,7 @@ _LANGUAGES = {
 }
 
 _QUERY_TEXT = """
-(import_statement) @import
+(program (import_statement) @import)
 (export_statement) @export
 (program (comment) @directive)
 (call_expression function: (identifier) @call.ident)
@@ -619,8 +619,10 @@ def extract_file(path: str, source: bytes) -> FileExtraction:
     for sym in ex.out.symbols:
         if sym.name in ex.local_exports and sym.parent is None:
             sym.exported = True
+    first_statement = next((c.start_byte for c in tree.root_node.named_children if c.type != "comment"), len(source))
     for node in get("directive"):
-        ex.directive(node)
+        if node.start_byte < first_statement:  # tsc reads triple-slash directives only in the header
+            ex.directive(node)
     for node in get("param"):
         ex.parameter(node)
     for node in get("var"):

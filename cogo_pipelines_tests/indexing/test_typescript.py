@@ -125,3 +125,16 @@ def test_bad_inputs_are_errors_not_exceptions():
     # what tree-sitter recovered is kept
     assert [i.specifier for i in broken.imports] == ["./a"]
     assert any(s.name == "ok" for s in broken.symbols)
+
+
+def test_only_header_reference_directives_and_top_level_imports_count():
+    source = b"""// header comment
+/// <reference path="./header.d.ts" />
+import { a } from './a';
+/// <reference path="./late.d.ts" />
+declare module 'augmented' {
+  import { inner } from './inner';
+}
+"""
+    e = extract_file("h.ts", source)
+    assert [(i.specifier, i.kind) for i in e.imports] == [("./header.d.ts", "reference"), ("./a", "import")]
