@@ -103,8 +103,6 @@ def test_quality_runner_role_never_takes_other_work(conn, database_url, tmp_path
     assert _job(database_url, job_id)["status"] == "queued"
 
 
-@pytest.mark.xfail(strict=True, reason="cogo-work has no quality.q1 handler yet (queue/handlers handlers_for): "
-                   "the quality-runner of docker-compose.yml fails the quality jobs it claims")
 def test_quality_runner_role_aggregates_the_gate(conn, database_url, tmp_path):
     job_id = jobs.enqueue(conn, "quality.q1", {"allow_empty": True}, executor_id="cogo-work")
     conn.commit()

@@ -57,4 +57,7 @@ def handlers_for(executor_id: str) -> dict[str, Handler]:
         table.update(plan.HANDLERS)
     elif executor_id == WORK_EXECUTOR:
         table.update(work.HANDLERS)
+        # Gate aggregation is not a build: the optional quality-runner (cogo-work restricted to
+        # quality.* by LIVE_INCLUDE_TYPES) takes it off the server runner.
+        table.update({name: h for name, h in plan.HANDLERS.items() if name.startswith("quality.")})
     return table
