@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from contextlib import asynccontextmanager
 
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.middleware import Middleware
@@ -17,7 +17,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from cogo_pipelines.server import api, dashboard, functions, redact
-from cogo_pipelines.server.metrics import HttpMetricsMiddleware, build_registry
+from cogo_pipelines.server.metrics import HttpMetricsMiddleware, SidecarMetrics
 from cogo_pipelines.server.responses import EXCEPTION_HANDLERS, JSON, JsonErrorMiddleware, error
 from cogo_pipelines.server.store import SidecarStore, StoreUnavailable
 from cogo_pipelines.settings import Settings, get_settings
@@ -34,7 +34,7 @@ def healthz(request: Request) -> Response:
 
 
 async def metrics(request: Request) -> Response:
-    body = await run_in_threadpool(generate_latest, request.app.state.registry)
+    body = await run_in_threadpool(request.app.state.metrics.render)
     return Response(redact.scrub_bytes(body), media_type=CONTENT_TYPE_LATEST)
 
 
@@ -46,7 +46,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     settings = settings or get_settings()
     redact.register(settings.secret_values())
     store = SidecarStore(settings)
-    registry, http_metrics = build_registry(store)
+    sidecar_metrics = SidecarMetrics(store)
 
     @asynccontextmanager
     async def lifespan(app: Starlette):
@@ -66,10 +66,10 @@ def create_app(settings: Settings | None = None) -> Starlette:
     app = Starlette(
         routes=routes,
         exception_handlers=EXCEPTION_HANDLERS,
-        middleware=[Middleware(HttpMetricsMiddleware, metrics=http_metrics), Middleware(JsonErrorMiddleware)],
+        middleware=[Middleware(HttpMetricsMiddleware, metrics=sidecar_metrics.http), Middleware(JsonErrorMiddleware)],
         lifespan=lifespan,
     )
     app.state.settings = settings
     app.state.store = store
-    app.state.registry = registry
+    app.state.metrics = sidecar_metrics
     return app

@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.core import (
     CounterMetricFamily,
     GaugeMetricFamily,
@@ -46,6 +46,9 @@ def read_store_snapshot(store: SidecarStore) -> dict[str, Any]:
 
 
 class StoreCollector(Collector):
+    """Store values through a short cache. Once warm, a scrape never waits for the database:
+    an expired cache is served once more while one background thread refreshes it."""
+
     def __init__(self, store: SidecarStore, *, cache_seconds: float = CACHE_SECONDS,
                  clock: Callable[[], float] = time.monotonic) -> None:
         self._store = store
@@ -53,20 +56,49 @@ class StoreCollector(Collector):
         self._clock = clock
         self._lock = threading.Lock()
         self._cached: tuple[float, dict[str, Any] | None, float] | None = None
+        self._refreshing: threading.Thread | None = None
+
+    def _refresh(self) -> tuple[float, dict[str, Any] | None, float]:
+        started = time.perf_counter()
+        try:
+            data: dict[str, Any] | None = read_store_snapshot(self._store)
+        except StoreUnavailable as exc:
+            log.warning("metrics: store unavailable: %s", exc)
+            data = None
+        entry = (self._clock(), data, time.perf_counter() - started)
+        self._cached = entry
+        return entry
+
+    def _refresh_in_background(self) -> None:
+        try:
+            self._refresh()
+        finally:
+            self._refreshing = None
 
     def _snapshot(self) -> tuple[dict[str, Any] | None, float]:
+        entry = self.current()
+        return entry[1], entry[2]
+
+    def current(self) -> tuple[float, dict[str, Any] | None, float]:
+        """The cache entry to serve now (refreshing it as described in the class docstring)."""
+        cached = self._cached
+        if cached and self._clock() - cached[0] < self._cache_seconds:
+            return cached
         with self._lock:
-            now = self._clock()
-            if self._cached and now - self._cached[0] < self._cache_seconds:
-                return self._cached[1], self._cached[2]
-            started = time.perf_counter()
-            try:
-                data: dict[str, Any] | None = read_store_snapshot(self._store)
-            except StoreUnavailable as exc:
-                log.warning("metrics: store unavailable: %s", exc)
-                data = None
-            self._cached = (now, data, time.perf_counter() - started)
-            return data, self._cached[2]
+            cached = self._cached
+            if cached is None:
+                cached = self._refresh()  # first scrape: nothing to serve yet
+            elif self._clock() - cached[0] >= self._cache_seconds and self._refreshing is None:
+                self._refreshing = threading.Thread(target=self._refresh_in_background, daemon=True,
+                                                    name="cogo-metrics-refresh")
+                self._refreshing.start()
+        return cached
+
+    def wait_for_refresh(self, timeout: float = 10.0) -> None:
+        """Tests: block until a background refresh (if any) has finished."""
+        thread = self._refreshing
+        if thread is not None:
+            thread.join(timeout)
 
     def collect(self) -> Iterable[Metric]:
         data, read_seconds = self._snapshot()
@@ -198,7 +230,25 @@ class HttpMetricsMiddleware:
             self.metrics.observe(method, template, status["code"], time.perf_counter() - started)
 
 
-def build_registry(store: SidecarStore) -> tuple[CollectorRegistry, HttpMetrics]:
-    registry = CollectorRegistry(auto_describe=False)
-    registry.register(StoreCollector(store))
-    return registry, HttpMetrics(registry)
+class SidecarMetrics:
+    """Two prometheus-client registries: store values (their exposition text is rendered once
+    per cache refresh, since it only changes then) and the live HTTP metrics (rendered per scrape)."""
+
+    def __init__(self, store: SidecarStore) -> None:
+        self.store_registry = CollectorRegistry(auto_describe=False)
+        self.collector = StoreCollector(store)
+        self.store_registry.register(self.collector)
+        self.http_registry = CollectorRegistry()
+        self.http = HttpMetrics(self.http_registry)
+        self._store_text = b""
+        self._rendered_for: object = None
+        self._render_lock = threading.Lock()
+
+    def render(self) -> bytes:
+        entry = self.collector.current()
+        if entry is not self._rendered_for:
+            with self._render_lock:
+                if entry is not self._rendered_for:
+                    self._store_text = generate_latest(self.store_registry)
+                    self._rendered_for = entry
+        return self._store_text + generate_latest(self.http_registry)
