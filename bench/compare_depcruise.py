@@ -22,6 +22,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from cogo_pipelines.commands.graph import ANYWHERE, policy_for
 from cogo_pipelines.indexing import sources
 from cogo_pipelines.indexing.graph import UNRESOLVED
 from cogo_pipelines.indexing.static_graph import analyze
@@ -80,8 +81,9 @@ def main() -> None:
     folders = args.folder or ["src"]
     result, dc_seconds = run_depcruise(repo, folders)
     theirs_all = depcruise_pairs(result, repo)
-    policy = sources.Policy()
-    static, seconds = analyze(repo)
+    policy = policy_for(repo, None) if folders == ["src"] else sources.Policy.from_patterns(
+        include=[f"{f.rstrip('/')}/{glob}" for f in folders for glob in ANYWHERE])
+    static, seconds = analyze(repo, policy=policy)
     ours = {(e.src, e.dst) for e in static.module_edges
             if e.kind != "maybe" and e.dst != UNRESOLVED and any(e.src.startswith(f.rstrip("/") + "/") for f in folders)}
     theirs = {p for p in theirs_all if policy.admits(p[0])}

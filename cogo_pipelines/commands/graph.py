@@ -42,11 +42,24 @@ def _symbol_rows(static: StaticGraph) -> list[tuple[str, str, str, str]]:
                    if d["kind"] != "imports"})
 
 
-def _stored(repo_path: Path, entries: list[str] | None):
+ANYWHERE = ("**/*.ts", "**/*.tsx", "**/*.mts", "**/*.cts")
+
+
+def policy_for(repo: Path, include: list[str] | None) -> sources.Policy:
+    """DESIGN's policy; ``--include`` replaces its includes, and a repo without ``src/``
+    (a library laid out differently) has its TypeScript taken from anywhere."""
+    if include:
+        return sources.Policy.from_patterns(include=include)
+    if not (repo / "src").is_dir():
+        return sources.Policy.from_patterns(include=ANYWHERE)
+    return sources.Policy()
+
+
+def _stored(repo_path: Path, entries: list[str] | None, policy: sources.Policy):
     from cogo_pipelines.store import db, graph_store
 
     with db.connect() as conn:
-        result = graph_store.index_static_graph(conn, repo_path, entries=entries)
+        result = graph_store.index_static_graph(conn, repo_path, entries=entries, policy=policy)
         if result.graph is not None:
             edges, unresolved = result.graph.module_edges, result.graph.unresolved
         else:
@@ -62,18 +75,20 @@ def graph(
     fmt: Format = typer.Option(Format.tsv, "--format", help="tsv (one edge per line) or json"),
     entry: list[str] = typer.Option(None, "--entry", help="Entry file relative to REPO (repeatable)"),
     no_store: bool = typer.Option(False, "--no-store", help="Compute in memory; do not read or write the store"),
+    include: list[str] = typer.Option(None, "--include", help="Include glob replacing the default policy (repeatable)"),
 ) -> None:
     """Print the static graph of REPO; problems (unparseable files, unresolved imports) on stderr."""
     entries = list(entry) if entry else None
+    policy = policy_for(repo, list(include) if include else None)
     errors: list[tuple[str, str]] = []
     if no_store or symbols:
-        static, _ = analyze(repo, entries=entries)
+        static, _ = analyze(repo, entries=entries, policy=policy)
         edges, unresolved, errors = static.module_edges, static.unresolved, static.errors
         if not no_store:
-            result, _, _ = _stored(repo, entries)
+            result, _, _ = _stored(repo, entries, policy)
             errors = result.errors
     else:
-        result, edges, unresolved = _stored(repo, entries)
+        result, edges, unresolved = _stored(repo, entries, policy)
         errors = result.errors
         static = None
     rows = _symbol_rows(static) if symbols and static is not None else _module_rows(edges)

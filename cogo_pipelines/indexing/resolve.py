@@ -136,6 +136,8 @@ class Resolver:
             return Resolution("unresolved", reason=f"no file for {spec!r}")
         if clean.startswith("node:") or package_name(clean) in NODE_BUILTINS:
             return Resolution("builtin")
+        if clean.startswith("#"):
+            return self._via_imports_field(clean, from_dir)
         found = self._via_paths(clean)
         if found:
             return found
@@ -173,6 +175,19 @@ class Resolver:
                     return found
             return None  # tsc only tries the best-matching pattern
         return None
+
+    def _via_imports_field(self, spec: str, from_dir: str) -> Resolution:
+        """``#internal/x`` through the ``imports`` map of the nearest package.json."""
+        folder = os.path.join(self.root, from_dir)
+        while True:
+            manifest = os.path.join(folder, "package.json")
+            if os.path.isfile(manifest):
+                target = _export_target(_read_manifest(manifest).get("imports") or None, spec)
+                found = self._found(self._probe(os.path.normpath(os.path.join(folder, target)))) if target else None
+                return found or Resolution("unresolved", reason=f"package.json imports has no file for {spec!r}")
+            if os.path.normpath(folder) == self.root or os.path.dirname(folder) == folder:
+                return Resolution("unresolved", reason=f"no package.json with imports for {spec!r}")
+            folder = os.path.dirname(folder)
 
     def _via_workspace(self, spec: str) -> Resolution | None:
         if self._workspace is None:
@@ -252,7 +267,7 @@ def _export_target(exports: object, subpath: str) -> str | None:
     if exports is None:
         return None
     if isinstance(exports, (str, list)) or (
-        isinstance(exports, dict) and exports and not next(iter(exports)).startswith(".")
+        isinstance(exports, dict) and exports and not next(iter(exports)).startswith((".", "#"))
     ):
         return _pick_condition(exports) if subpath == "." else None
     if not isinstance(exports, dict):

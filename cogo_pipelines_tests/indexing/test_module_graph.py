@@ -72,6 +72,7 @@ def test_tsconfig_jsonc_extends_chain_with_package_config():
         ("packages/ws-pkg/src/index.ts", "import", "workspace package exports (types condition)"),
         ("packages/ws-pkg/src/sub.ts", "import", "workspace package exports subpath"),
         ("src/types/globals.d.ts", "reference", "/// <reference path>"),
+        ("src/internal/hashed.ts", "import", "package.json imports (#subpath)"),
         ("src/plugins/a.ts", "maybe", "template literal prefix/suffix"),
         ("src/plugins/b.ts", "maybe", "template literal prefix/suffix"),
         (UNRESOLVED, "maybe", "non-literal require(x)"),
@@ -152,3 +153,17 @@ def test_entry_weights_condense_cycles_and_zero_unreachable():
     assert weights["src/service.ts"] == pytest.approx(1 / 3)
     assert weights["src/base.ts"] == 0.25
     assert weights["src/orphan.ts"] == 0.0
+
+
+def test_repo_without_src_takes_typescript_from_anywhere(tmp_path: Path):
+    from cogo_pipelines.commands.graph import policy_for
+
+    (tmp_path / "lib").mkdir()
+    (tmp_path / "lib" / "a.ts").write_text("export * from './b.js';\n")
+    (tmp_path / "lib" / "b.ts").write_text("export const b = 1;\n")
+    (tmp_path / "node_modules" / "x").mkdir(parents=True)
+    (tmp_path / "node_modules" / "x" / "index.ts").write_text("import './y';\n")
+    static, _ = analyze(tmp_path, policy=policy_for(tmp_path, None))
+    assert [(e.src, e.dst, e.kind) for e in static.module_edges] == [("lib/a.ts", "lib/b.ts", "reexport")]
+    only_lib = policy_for(tmp_path, ["lib/b.ts"])
+    assert only_lib.admits("lib/b.ts") and not only_lib.admits("lib/a.ts")
