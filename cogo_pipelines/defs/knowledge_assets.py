@@ -107,9 +107,7 @@ def runtime_edges(context: dg.AssetExecutionContext, code_repo: CodeRepoResource
     files = runtime.trace_files(trace_dir)
     repo = code_repo.repo()
     with postgres.connect() as conn:
-        index = runtime_store.symbol_index(conn, repo)
-        trace = runtime.load_traces(files, index, prefix_map=code_repo.path_prefix_map)
-        written = runtime_store.write_runtime(conn, repo, trace)
+        trace, written = runtime_store.merge_runtime(conn, repo, files, code_repo.path_prefix_map)
         hottest = runtime_store.hottest_edges(conn, repo, PREVIEW_ROWS)
     if not files:
         context.log.info(
@@ -164,7 +162,7 @@ def ranked_graph(context: dg.AssetExecutionContext, code_repo: CodeRepoResource,
     return dg.MaterializeResult(
         metadata={
             "symbols_ranked": len(ranks),
-            "with_runtime": sum(1 for t in top if t["runtime_count"]),
+            "top_with_runtime": sum(1 for t in top if t["runtime_count"]),
             "top_symbols": dg.MetadataValue.md(
                 _table(["path", "symbol", "kind", "entry_weight", "runtime_count", "rank"], rows)
             ),

@@ -10,12 +10,14 @@ orders by.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 
 import psycopg
 
 from cogo_pipelines.indexing import ranking
-from cogo_pipelines.indexing.runtime import RuntimeTrace, SymbolIndex, SymbolSpan
+from cogo_pipelines.indexing.runtime import RuntimeTrace, SymbolIndex, SymbolSpan, load_traces
 from cogo_pipelines.store import knowledge
 
 RUNTIME_KIND = "runtime"
@@ -78,6 +80,17 @@ def write_runtime(conn: psycopg.Connection, repo: str, trace: RuntimeTrace) -> R
         )
         confirmed = cur.rowcount
     return RuntimeWrite(edges=len(edges), symbols=len(counts), static_calls_confirmed=max(confirmed, 0))
+
+
+def merge_runtime(
+    conn: psycopg.Connection,
+    repo: str,
+    trace_paths: Iterable[Path],
+    prefix_map: Mapping[str, str] | None = None,
+) -> tuple[RuntimeTrace, RuntimeWrite]:
+    """The runtime stage: read every trace against the repo's symbols, replace the runtime rows."""
+    trace = load_traces(trace_paths, symbol_index(conn, repo), prefix_map=prefix_map)
+    return trace, write_runtime(conn, repo, trace)
 
 
 def apply_ranks(conn: psycopg.Connection, repo: str) -> dict[str, float]:
