@@ -274,3 +274,24 @@ def test_dagster_cli_materializes_everything(indexed, tmp_path):
         assert graph.asset_materialization.metadata["parsed"].value == 0
     finally:
         instance.dispose()
+
+
+def test_resources_fall_back_to_settings_and_switch_the_model(monkeypatch, tmp_path):
+    from cogo_pipelines.indexing import embedding
+
+    monkeypatch.delenv("EMBEDDING_MODEL", raising=False)
+    monkeypatch.delenv("NEO4J_URI", raising=False)
+    monkeypatch.setenv("ENTRIES", "src/a.ts,src/b.ts")
+    monkeypatch.setenv("RUNTIME_TRACE_DIR", str(tmp_path))
+    settings_module.reload_settings()
+    try:
+        repo = CodeRepoResource(repo_path="examples/cogo-sample")
+        assert repo.root() == SAMPLE_REPO.resolve() and repo.repo() == "cogo-sample"
+        assert repo.entry_paths() == ["src/a.ts", "src/b.ts"] and repo.traces() == tmp_path
+        before = embedding.model_key()
+        with EmbeddingModelResource(model="other-model").active() as key:
+            assert key == "other-model" == embedding.model_key()
+        assert embedding.model_key() == before
+        assert Neo4jResource().connection()["uri"] is None
+    finally:
+        settings_module.reload_settings()
