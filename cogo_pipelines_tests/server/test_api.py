@@ -66,7 +66,7 @@ def test_gate_fix_artifact(sidecar, seeded):
         assert fix["content"]["failing_jobs"][0]["id"] == seeded["job_ids"][2]
         assert http.get("/api/gate-fix/latest").json()["id"] == seeded["gate_fix_id"]
         md = http.get(f"/api/gate-fix/{seeded['gate_fix_id']}", params={"format": "markdown"})
-        assert md.headers["content-type"].startswith("text/markdown") and "TypeError: boom" in md.text
+        assert md.headers["content-type"].startswith("text/markdown") and "Q1 0.660" in md.text and "npm test" in md.text
 
 
 def test_weekly_payload(sidecar, seeded):
