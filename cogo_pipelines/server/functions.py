@@ -1,17 +1,16 @@
 """The local edge functions at Supabase's paths, so ROUTER_SELECT_URL / KEY_VAULT_URL can point
 here or at Supabase unchanged. Both check the two Supabase headers first (401 JSON otherwise).
+router-select decides from the ``route_rules`` table (the built-in rules while it is empty).
 """
 
 from __future__ import annotations
-
-import importlib
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from cogo_pipelines.edge import key_vault
+from cogo_pipelines.edge import key_vault, router
 from cogo_pipelines.edge.auth import check_edge_auth
 from cogo_pipelines.server import params
 from cogo_pipelines.server.responses import JSON, ApiError, error
@@ -36,13 +35,12 @@ async def router_select(request: Request) -> Response:
 
 
 def _route(request: Request, task_type: str, hints: dict | None) -> Response:
-    router = importlib.import_module("cogo_pipelines.edge.router")
-    rules = None
-    load_rules = getattr(router, "load_rules", None)
-    if load_rules is not None:  # a rules table, when the queue area provides one
-        with request.app.state.store.connection() as conn:
-            rules = load_rules(conn)
+    with request.app.state.store.connection() as conn:
+        rows = conn.execute(
+            "SELECT pattern, executor_id, provider, model, priority FROM route_rules ORDER BY id").fetchall()
     try:
+        # Table order is kept for ties; an empty table means the built-in rules.
+        rules = router.rules_from_dicts(rows) if rows else None
         decision = router.select_route(task_type, hints, rules)
     except ValueError as exc:
         raise ApiError(400, str(exc)) from None

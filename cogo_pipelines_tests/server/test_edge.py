@@ -22,7 +22,7 @@ PROVIDER_KEY = "sk-test-Qv9Rt3-PROVIDER-KEY-VALUE"
 
 
 def cogo(*args: str, stdin: str = "") -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "cogo_pipelines.cli", *args], input=stdin, capture_output=True,
+    return subprocess.run([sys.executable, "-m", "cogo_pipelines.cli", *args], check=False, input=stdin, capture_output=True,
                           text=True, timeout=120, env=dict(os.environ))
 
 
@@ -71,6 +71,20 @@ def test_router_select(shared_sidecar):
         for body, needle in (({}, "task_type"), ({"task_type": "x", "hints": [1]}, "hints")):
             bad = http.post(ROUTER, json=body)
             assert bad.status_code == 400 and needle in bad.json()["error"]
+
+
+def test_router_select_reads_the_rules_table(sidecar, conn):
+    conn.execute("INSERT INTO route_rules (pattern, executor_id, provider, model, priority) VALUES"
+                 " ('code.*', 'cogo-work', NULL, NULL, 0),"
+                 " ('code.review*', 'cogo-plan', 'openai', 'gpt-x', 10)")
+    conn.commit()
+    with sidecar.client(headers=GOOD) as http:
+        review = http.post(ROUTER, json={"task_type": "code.review.pr"}).json()
+        build = http.post(ROUTER, json={"task_type": "code.build.test"}).json()
+        other = http.post(ROUTER, json={"task_type": "plan.quality"}).json()
+    assert (review["executor_id"], review["provider"], review["model"]) == ("cogo-plan", "openai", "gpt-x")
+    assert build["executor_id"] == "cogo-work"
+    assert other["executor_id"] == "cogo-work" and "no rule matches" in other["reason"]  # table replaces defaults
 
 
 def test_router_select_client_and_the_queue_use_the_function(shared_sidecar, conn, monkeypatch):

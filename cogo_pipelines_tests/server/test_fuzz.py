@@ -7,14 +7,13 @@ import hypothesis
 import psycopg
 import pytest
 import schemathesis
+from psycopg.rows import dict_row
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
     response_schema_conformance,
     status_code_conformance,
 )
-
-from psycopg.rows import dict_row
 
 from cogo_pipelines.server.openapi import openapi_document
 from cogo_pipelines_tests.server.seed import seed

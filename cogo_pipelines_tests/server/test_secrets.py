@@ -21,7 +21,7 @@ PROVIDER_KEY = "sk-live-Xy4Fg7-PROVIDER-KEY-VALUE"
 
 
 def _cogo(args: list[str], env: dict, stdin: str = "") -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "cogo_pipelines.cli", *args], input=stdin, capture_output=True,
+    return subprocess.run([sys.executable, "-m", "cogo_pipelines.cli", *args], check=False, input=stdin, capture_output=True,
                           text=True, timeout=180, env=env)
 
 
