@@ -102,6 +102,7 @@ def test_search_on_an_empty_index_is_a_clear_409(sidecar):
      "not valid JSON"),
     ("POST", "/api/jobs", {"content": b"type=x", "headers": {"content-type": "text/plain"}}, 415, "application/json"),
     ("POST", "/api/jobs", {"json": []}, 400, "JSON object"),
+    ("POST", "/api/jobs", {"json": {"type": "code.build.test", "payload": {"x": "a" * 1_100_000}}}, 413, "larger"),
     ("POST", "/api/jobs", {"json": {}}, 400, "type is required"),
     ("POST", "/api/jobs", {"json": {"type": "code.build.test", "payload": [1]}}, 400, "payload must be"),
     ("POST", "/api/jobs", {"json": {"type": "code.build.test", "priority": "high"}}, 400, "priority must be"),

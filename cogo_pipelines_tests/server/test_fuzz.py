@@ -43,7 +43,7 @@ def test_live_document_is_the_fuzzed_one(live):
 
 
 @schema.parametrize()
-@hypothesis.settings(max_examples=10, deadline=None, derandomize=True,
+@hypothesis.settings(max_examples=10, deadline=None, derandomize=True, database=None,
                      suppress_health_check=list(hypothesis.HealthCheck))
 def test_api_matches_its_openapi_document(case, live):
     case.call_and_validate(base_url=live.url, checks=CHECKS)
