@@ -136,6 +136,7 @@ def chunk_stage(conn, root: Path, repo: str, found: list[SourceFile], progress: 
             progress("chunk", i + 1, len(dirty))
     if not dirty and progress:
         progress("chunk", 0, 0)
+    knowledge.write_postings(conn, repo, out.rechunked)
     _commit(conn)
     return out
 

@@ -3,16 +3,20 @@
 Search (``search``) fuses two ranked lists and then boosts by the symbol graph:
 
 1. vector: cosine distance on the pgvector HNSW index (query embedded by the same model);
-2. keyword: a weighted ``tsvector`` per chunk — A: path segments and symbol/object names,
-   B: header (signature, markdown header chain), C: body, D: the file outline — built from
-   text whose identifiers are split (``computeLeaseExpiry`` → ``compute lease expiry``,
+2. keyword: BM25F over a weighted ``tsvector`` per chunk — A: path segments and symbol/object
+   names, B: header (signature, markdown header chain), C: body, D: the file outline — built
+   from text whose identifiers are split (``computeLeaseExpiry`` → ``compute lease expiry``,
    ``claim_job`` → ``claim job``, ``src/core/router.ts`` → ``src core router ts``) on the way
-   in and on the query, so identifiers match in any spelling. Query terms are OR-ed and
-   weighted by IDF (document frequencies in ``chunk_terms``), a BM25-like scheme without
-   an extension: score = Σ_t idf(t) · ts_rank(tsv, t, length-normalised).
+   in and on the query, so identifiers match in any spelling. Each (chunk, lexeme) posting
+   stores its BM25 term impact ``tf·(k1+1) / (tf + k1·(1-b+b·dl/avgdl))`` with tf the
+   field-weighted count (``FIELD_WEIGHTS``); a query reads the ``POSTINGS_PER_TERM``
+   highest-impact postings of each of its terms from an index and sums ``idf · impact``
+   (IDF from ``chunk_terms``), so latency does not grow with the number of matching chunks.
 3. fusion: reciprocal rank fusion, ``Σ w_list / (RRF_K + rank)``. (Adding a share of the other
    chunks of the same file was tried and dropped: it favours long files and lowered NDCG on
-   every benchmark, see bench/README.md);
+   tRPC and the sample); chunks of test files (``*.test.ts``, ``tests/``…) are scaled by
+   ``TEST_FACTOR``: tests repeat the names of the code they test, and a question about how
+   something works wants the implementation;
 4. graph boost: ``score · (1 + RANK_BOOST · rank)`` with ``rank`` ∈ [0, 1] from ``ast_nodes``
    (entry proximity and runtime frequency, DESIGN §3): among equally relevant chunks, code
    on the paths the system actually runs comes first; the boost is capped so it re-orders
@@ -36,10 +40,14 @@ from cogo_pipelines.store.db import StoreError
 
 RRF_K = 60
 CANDIDATES = 100  # per list, before fusion
-VECTOR_WEIGHT = 1.0
+VECTOR_WEIGHT = 0.6  # keyword evidence is the sharper of the two on code (tRPC, Zod, sample)
 KEYWORD_WEIGHT = 1.0
-RANK_BOOST = 0.2
-TS_WEIGHTS = "{0.05, 0.2, 0.4, 1.0}"  # D, C, B, A (Postgres order): names weigh most
+RANK_BOOST = 0.05
+TEST_FACTOR = 0.5
+_TEST_PATH = re.compile(r"(^|/)(__tests__|__mocks__|tests?|spec|fixtures?)/|[._-](test|spec)\.[a-z]+$")
+FIELD_WEIGHTS = {"A": 5.0, "B": 1.5, "C": 1.0, "D": 0.3}  # names weigh most, the outline least
+BM25_K1, BM25_B = 1.2, 0.75
+POSTINGS_PER_TERM = 1000
 
 
 class EmptyIndexError(StoreError):
@@ -128,6 +136,7 @@ def replace_file_chunks(
 ) -> int:
     """Make ``path``'s chunks exactly ``chunks`` (idempotent: same input, same rows)."""
     conn.execute("DELETE FROM code_chunks WHERE repo = %s AND path = %s", (repo, path))
+    conn.execute("DELETE FROM chunk_postings WHERE repo = %s AND path = %s", (repo, path))
     rows = []
     for i, c in enumerate(chunks):
         a, b, body, d = keyword_fields(c)
@@ -153,6 +162,7 @@ def delete_files(conn: psycopg.Connection, repo: str, paths: Iterable[str]) -> i
         return 0
     cur = conn.execute("DELETE FROM code_chunks WHERE repo = %s AND path = ANY(%s)", (repo, paths))
     conn.execute("DELETE FROM chunked_files WHERE repo = %s AND path = ANY(%s)", (repo, paths))
+    conn.execute("DELETE FROM chunk_postings WHERE repo = %s AND path = ANY(%s)", (repo, paths))
     return cur.rowcount
 
 
@@ -161,8 +171,26 @@ def refresh_terms(conn: psycopg.Connection, repo: str) -> None:
     conn.execute("DELETE FROM chunk_terms WHERE repo = %s", (repo,))
     conn.execute(
         "INSERT INTO chunk_terms (repo, term, ndoc) SELECT %s, word, ndoc FROM"
-        " ts_stat(format('SELECT search_tsv FROM code_chunks WHERE repo = %%L', %s::text))",
-        (repo, repo),
+        " ts_stat(format('SELECT search_tsv FROM code_chunks WHERE repo = %%L', %s::text))"
+        " UNION ALL SELECT %s, '', count(*) FROM code_chunks WHERE repo = %s",  # '' = the number of chunks
+        (repo, repo, repo, repo),
+    )
+
+
+def write_postings(conn: psycopg.Connection, repo: str, paths: Sequence[str]) -> None:
+    """BM25 postings of the chunks of ``paths`` (their old postings are gone with their chunks)."""
+    if not paths:
+        return
+    case = " ".join(f"WHEN '{k}' THEN {v}" for k, v in FIELD_WEIGHTS.items())
+    conn.execute(
+        "WITH stats AS (SELECT greatest(avg(length(search_tsv)), 1) AS avgdl FROM code_chunks WHERE repo = %(repo)s)"
+        " INSERT INTO chunk_postings (repo, term, chunk_id, path, impact)"
+        " SELECT c.repo, u.lexeme, c.id, c.path,"
+        "  t.tf * (%(k1)s + 1) / (t.tf + %(k1)s * (1 - %(b)s + %(b)s * length(c.search_tsv) / stats.avgdl))"
+        " FROM code_chunks c CROSS JOIN stats CROSS JOIN LATERAL unnest(c.search_tsv) u"
+        f" CROSS JOIN LATERAL (SELECT sum(CASE w {case} ELSE 0 END) AS tf FROM unnest(u.weights) w) t"
+        " WHERE c.repo = %(repo)s AND c.path = ANY(%(paths)s)",
+        {"repo": repo, "paths": list(paths), "k1": BM25_K1, "b": BM25_B},
     )
 
 
@@ -241,57 +269,53 @@ def index_stats(conn: psycopg.Connection, repo: str | None = None) -> dict:
 
 
 def _query_terms(conn: psycopg.Connection, query: str, repo: str | None) -> list[tuple[str, float]]:
-    """Lexemes of the query with their IDF over the searched chunks."""
-    lexemes = conn.execute(
-        "SELECT array(SELECT lexeme FROM unnest(to_tsvector('english', %s))) AS l", (split_identifiers(query),)
-    ).fetchone()["l"]
-    if not lexemes:
-        return []
-    repo_sql = "AND repo = %s" if repo else ""
-    total = conn.execute(f"SELECT count(*) AS n FROM code_chunks WHERE true {repo_sql}", (repo,) if repo else ()).fetchone()["n"]
-    df = {
-        r["term"]: r["n"]
-        for r in conn.execute(
-            f"SELECT term, sum(ndoc) AS n FROM chunk_terms WHERE term = ANY(%s) {repo_sql} GROUP BY term",
-            (lexemes, repo) if repo else (lexemes,),
-        )
-    }
-    return [(t, math.log(1 + (total - df.get(t, 0) + 0.5) / (df.get(t, 0) + 0.5))) for t in lexemes]
+    """Lexemes of the query with their IDF over the searched chunks (one round trip)."""
+    repo_sql = "AND t.repo = %(repo)s" if repo else ""
+    rows = conn.execute(
+        "WITH q AS (SELECT DISTINCT lexeme FROM unnest(to_tsvector('english', %(q)s)))"
+        " SELECT q.lexeme AS term, coalesce(sum(t.ndoc), 0) AS df,"
+        f" (SELECT coalesce(sum(t.ndoc), 0) FROM chunk_terms t WHERE t.term = '' {repo_sql}) AS total"
+        f" FROM q LEFT JOIN chunk_terms t ON t.term = q.lexeme {repo_sql} GROUP BY q.lexeme ORDER BY q.lexeme",
+        {"q": split_identifiers(query), "repo": repo},
+    ).fetchall()
+    total = rows[0]["total"] if rows else 0
+    if rows and not total:  # IDF table from before the chunk count was kept: count now
+        where = "WHERE repo = %(repo)s" if repo else ""
+        total = conn.execute(f"SELECT count(*) AS n FROM code_chunks {where}", {"repo": repo}).fetchone()["n"]
+    return [(r["term"], math.log(1 + max(0.0, total - r["df"] + 0.5) / (r["df"] + 0.5))) for r in rows]
 
 
-def keyword_ranking(conn: psycopg.Connection, query: str, repo: str | None, limit: int = CANDIDATES) -> list[str]:
+def keyword_ranking(conn: psycopg.Connection, query: str, repo: str | None, limit: int = CANDIDATES) -> list[tuple[str, float]]:
     terms = _query_terms(conn, query, repo)
     if not terms:
         return []
-    words, idfs = [t for t, _ in terms], [w for _, w in terms]
-    any_term = " | ".join(words)
-    repo_sql = "AND c.repo = %(repo)s" if repo else ""
-    rows = conn.execute(
-        "SELECT c.id, (SELECT sum(ts_rank(%(w)s::float4[], c.search_tsv, q.t::tsquery, 1) * q.idf)"
-        "  FROM unnest(%(terms)s::text[], %(idfs)s::float8[]) AS q(t, idf)) AS s"
-        f" FROM code_chunks c WHERE c.search_tsv @@ to_tsquery('simple', %(any)s) {repo_sql}"
-        " ORDER BY s DESC LIMIT %(limit)s",
-        {"w": TS_WEIGHTS, "terms": [f"'{t}'" for t in words], "idfs": idfs, "any": any_term, "repo": repo, "limit": limit},
-    ).fetchall()
-    return [r["id"] for r in rows]
-
-
-def vector_ranking(conn: psycopg.Connection, query_vector: np.ndarray, repo: str | None, limit: int = CANDIDATES) -> list[str]:
-    conn.execute("SET LOCAL hnsw.ef_search = 200")
-    conn.execute("SET LOCAL hnsw.iterative_scan = relaxed_order")
     repo_sql = "AND repo = %(repo)s" if repo else ""
     rows = conn.execute(
-        f"SELECT id FROM code_chunks WHERE embedding IS NOT NULL {repo_sql}"
+        "SELECT p.chunk_id, sum(p.impact * q.idf) AS s FROM unnest(%(terms)s::text[], %(idfs)s::float8[]) AS q(t, idf)"
+        " CROSS JOIN LATERAL (SELECT chunk_id, impact FROM chunk_postings"
+        f"  WHERE term = q.t {repo_sql} ORDER BY impact DESC LIMIT %(per_term)s) p"
+        " GROUP BY p.chunk_id ORDER BY s DESC, p.chunk_id LIMIT %(limit)s",
+        {"terms": [t for t, _ in terms], "idfs": [w for _, w in terms], "repo": repo,
+         "per_term": POSTINGS_PER_TERM, "limit": limit},
+    ).fetchall()  # fmt: skip
+    return [(r["chunk_id"], float(r["s"])) for r in rows]
+
+
+def vector_ranking(conn: psycopg.Connection, query_vector: np.ndarray, repo: str | None, limit: int = CANDIDATES) -> list[tuple[str, float]]:
+    conn.execute("SET LOCAL hnsw.ef_search = 100; SET LOCAL hnsw.iterative_scan = relaxed_order")
+    repo_sql = "AND repo = %(repo)s" if repo else ""
+    rows = conn.execute(
+        f"SELECT id, 1 - (embedding <=> %(v)s::vector) AS s FROM code_chunks WHERE embedding IS NOT NULL {repo_sql}"
         " ORDER BY embedding <=> %(v)s::vector LIMIT %(limit)s",
         {"v": _vec(query_vector), "repo": repo, "limit": limit},
     ).fetchall()
-    return [r["id"] for r in rows]
+    return [(r["id"], float(r["s"])) for r in rows]
 
 
-def fuse(rankings: Sequence[tuple[list[str], float]]) -> dict[str, float]:
+def fuse(rankings: Sequence[tuple[list[tuple[str, float]], float]]) -> dict[str, float]:
     scores: dict[str, float] = defaultdict(float)
-    for ids, weight in rankings:
-        for r, cid in enumerate(ids):
+    for ranked, weight in rankings:
+        for r, (cid, _) in enumerate(ranked):
             scores[cid] += weight / (RRF_K + r + 1)
     return scores
 
@@ -306,13 +330,15 @@ def search(
     query_vector: np.ndarray | None = None,
 ) -> list[SearchHit]:
     """Top-``k`` chunks for ``query`` (``mode``: hybrid | vector | keyword); see the module doc."""
+    where = "WHERE repo = %(repo)s" if repo else "WHERE true"
     has = conn.execute(
-        "SELECT count(*) AS n, count(embedding) AS e FROM code_chunks" + (" WHERE repo = %s" if repo else ""),
-        (repo,) if repo else (),
+        f"SELECT EXISTS (SELECT 1 FROM code_chunks {where}) AS n,"
+        f" EXISTS (SELECT 1 FROM code_chunks {where} AND embedding IS NOT NULL) AS e",
+        {"repo": repo},
     ).fetchone()
     if not has["n"]:
         raise EmptyIndexError(repo)
-    rankings: list[tuple[list[str], float]] = []
+    rankings: list[tuple[list[tuple[str, float]], float]] = []
     with conn.transaction():
         if mode in ("hybrid", "keyword"):
             rankings.append((keyword_ranking(conn, query, repo), KEYWORD_WEIGHT))
@@ -325,21 +351,20 @@ def search(
     scores = fuse(rankings)
     if not scores:
         return []
-    rows = {
-        r["id"]: r
-        for r in conn.execute(
-            "SELECT id, repo, path, symbol, chunk_type, start_line, end_line, content, kind, signature, header_chain,"
-            " object_name, rank FROM code_chunks WHERE id = ANY(%s)",
-            (list(scores),),
-        )
-    }
+    light = conn.execute("SELECT id, path, rank FROM code_chunks WHERE id = ANY(%s)", (list(scores),)).fetchall()
+    for r in light:
+        factor = TEST_FACTOR if _TEST_PATH.search(r["path"]) else 1.0
+        scores[r["id"]] *= factor * (1 + RANK_BOOST * min(1.0, max(0.0, r["rank"] or 0.0)))
+    top = sorted((r["id"] for r in light), key=lambda cid: -scores[cid])[:k]
     hits = []
-    for cid, s in scores.items():
-        r = rows[cid]
-        score = s * (1 + RANK_BOOST * min(1.0, max(0.0, r["rank"] or 0.0)))
+    for r in conn.execute(
+        "SELECT id, repo, path, symbol, chunk_type, start_line, end_line, content, kind, signature, header_chain,"
+        " object_name FROM code_chunks WHERE id = ANY(%s)",
+        (top,),
+    ):
         chunk = Chunk(r["path"], r["chunk_type"], r["content"], r["start_line"], r["end_line"], symbol=r["symbol"],
                       kind=r["kind"], signature=r["signature"], header_chain=r["header_chain"], object_name=r["object_name"])  # fmt: skip
-        hits.append(SearchHit(r["path"], r["symbol"], r["chunk_type"], r["start_line"], r["end_line"], score,
+        hits.append(SearchHit(r["path"], r["symbol"], r["chunk_type"], r["start_line"], r["end_line"], scores[r["id"]],
                               r["content"], chunk.header, r["repo"]))  # fmt: skip
     hits.sort(key=lambda h: (-h.score, h.path, h.start_line))
     return hits[:k]

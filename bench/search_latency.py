@@ -1,0 +1,136 @@
+"""Top-10 latency of `cogo search` over a large index.
+
+    python bench/search_latency.py [--chunks 100000] [--queries 200] [--keep]
+
+Loads N synthetic chunks (identifier-rich text, random unit vectors) into a scratch database
+of the store (``DATABASE_URL`` or the embedded server), builds the same indexes as production
+(HNSW, BM25 postings, IDF table), then times ``knowledge.search`` for hybrid, keyword-only and
+vector-only queries and prints p50/p95/max in ms. The query vector is given (as the CLI would
+have it after encoding); the model's encode time for one query is printed beside it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import statistics
+import sys
+import time
+import uuid
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+import numpy as np  # noqa: E402
+import psycopg  # noqa: E402
+from psycopg.rows import dict_row  # noqa: E402
+
+from cogo_pipelines.indexing.chunking import Chunk  # noqa: E402
+from cogo_pipelines.store import db, knowledge  # noqa: E402
+
+PARTS = (
+    "job queue lease claim runner heartbeat retry backoff router executor task plan quality gate score metric "
+    "registry handler build debug test lint coverage config env secret vault key encrypt embed chunk search "
+    "index graph node edge module import export parse schema object array string number union record map "
+    "error issue format check refine transform pipe default catch enum literal tuple optional nullable "
+    "procedure middleware context adapter request response stream subscription observable socket server client"
+).split()
+
+
+def synthetic_chunk(rng: random.Random, i: int) -> Chunk:
+    words = [rng.choice(PARTS) for _ in range(3)]
+    name = words[0] + "".join(w.title() for w in words[1:]) + str(i % 997)
+    folder = "/".join(rng.choice(PARTS) for _ in range(2))
+    body = " ".join(
+        rng.choice(PARTS) + (rng.choice(PARTS).title() if rng.random() < 0.4 else "") for _ in range(rng.randint(40, 160))
+    )
+    return Chunk(f"src/{folder}/{words[1]}{i % 500}.ts", "code", f"export function {name}() {{ {body} }}", 1, 20,
+                 symbol=name, kind="function", signature=f"function {name}()")  # fmt: skip
+
+
+def load(conn: psycopg.Connection, n: int, rng: random.Random) -> None:
+    t = time.perf_counter()
+    conn.execute("DROP INDEX IF EXISTS code_chunks_embedding_hnsw")
+    by_path: dict[str, list[Chunk]] = {}
+    for i in range(n):
+        c = synthetic_chunk(rng, i)
+        by_path.setdefault(c.path, []).append(c)
+    for path, chunks in by_path.items():
+        knowledge.replace_file_chunks(conn, "synthetic", path, "h", chunks)
+    vectors = np.random.default_rng(7).standard_normal((n, 384)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    ids = [r["id"] for r in conn.execute("SELECT id FROM code_chunks ORDER BY id")]
+    conn.execute("CREATE TEMP TABLE tmp_vec (id text, embedding vector(384))")
+    with conn.cursor().copy("COPY tmp_vec (id, embedding) FROM STDIN") as copy:
+        for cid, v in zip(ids, vectors, strict=False):
+            copy.write_row((cid, knowledge._vec(v)))
+    conn.execute("UPDATE code_chunks c SET embedding = t.embedding FROM tmp_vec t WHERE c.id = t.id")
+    print(f"loaded {n} chunks in {len(by_path)} files: {time.perf_counter() - t:.1f} s", file=sys.stderr)
+    t = time.perf_counter()
+    knowledge.write_postings(conn, "synthetic", list(by_path))
+    knowledge.refresh_terms(conn, "synthetic")
+    print(f"postings + IDF: {time.perf_counter() - t:.1f} s", file=sys.stderr)
+    t = time.perf_counter()
+    conn.execute("SET maintenance_work_mem = '1GB'")
+    conn.execute("CREATE INDEX code_chunks_embedding_hnsw ON code_chunks USING hnsw (embedding vector_cosine_ops)")
+    conn.execute("ANALYZE code_chunks")
+    conn.execute("ANALYZE chunk_postings")
+    print(f"HNSW index: {time.perf_counter() - t:.1f} s", file=sys.stderr)
+
+
+def percentile(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--chunks", type=int, default=100_000)
+    parser.add_argument("--queries", type=int, default=200)
+    parser.add_argument("--keep", action="store_true", help="keep the scratch database")
+    args = parser.parse_args()
+    base = db.database_url()
+    name = "bench_latency_" + uuid.uuid4().hex[:8]
+    with psycopg.connect(base, autocommit=True) as admin:
+        admin.execute(f"CREATE DATABASE {name}")
+    url = psycopg.conninfo.make_conninfo(base, dbname=name)
+    try:
+        with psycopg.connect(url, row_factory=dict_row) as conn:
+            db.migrate(conn)
+            load(conn, args.chunks, random.Random(1))
+            conn.commit()
+            rng = random.Random(2)
+            qrng = np.random.default_rng(3)
+            queries = []
+            for _ in range(args.queries):
+                words = [rng.choice(PARTS) for _ in range(rng.randint(2, 7))]
+                text = " ".join(words) if rng.random() < 0.7 else words[0] + "".join(w.title() for w in words[1:3])
+                vec = qrng.standard_normal(384).astype(np.float32)
+                queries.append((text, vec / np.linalg.norm(vec)))
+            for text, vec in queries[:10]:  # warm caches
+                knowledge.search(conn, text, k=10, repo="synthetic", query_vector=vec)
+            print(f"{args.chunks} chunks, {args.queries} queries, top-10, ms")
+            print(f"{'mode':<9}{'p50':>8}{'p95':>8}{'max':>8}")
+            for mode in ("hybrid", "keyword", "vector"):
+                times = []
+                for text, vec in queries:
+                    t = time.perf_counter()
+                    knowledge.search(conn, text, k=10, repo="synthetic", mode=mode, query_vector=vec)
+                    times.append(1000 * (time.perf_counter() - t))
+                print(f"{mode:<9}{statistics.median(times):>8.1f}{percentile(times, 95):>8.1f}{max(times):>8.1f}")
+        from cogo_pipelines.indexing import embedding
+
+        embedding.encode(["warm up"])
+        t = time.perf_counter()
+        for text, _ in queries[:50]:
+            embedding.encode_query(text)
+        print(f"query encode (model, CPU): {1000 * (time.perf_counter() - t) / 50:.1f} ms per query")
+    finally:
+        if not args.keep:
+            with psycopg.connect(base, autocommit=True) as admin:
+                admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

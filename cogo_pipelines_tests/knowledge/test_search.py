@@ -1,0 +1,51 @@
+"""Hybrid search on the indexed sample (vectors seeded from the session cache)."""
+
+from __future__ import annotations
+
+import pytest
+
+from cogo_pipelines.store import index_run, knowledge
+
+
+@pytest.fixture
+def indexed(seeded_conn, sample_repo_path):
+    index_run.run_index(seeded_conn, sample_repo_path)
+    return seeded_conn
+
+
+def test_search_before_index_is_a_clear_error(conn):
+    with pytest.raises(knowledge.EmptyIndexError, match="cogo index"):
+        knowledge.search(conn, "anything")
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("computeLeaseExpiry", "src/core/lease.ts"),
+        ("compute_lease_expiry", "src/core/lease.ts"),  # snake_case spelling of a camelCase name
+        ("claim_job", "supabase/sql/001_jobs.sql"),
+        ("exponential backoff with jitter for retries", "src/shared/retry.ts"),
+        ("which executor does a task type go to", "src/core/router.ts"),
+        ("Q1 formula weights of tests lint typecheck coverage", "src/core/quality.ts"),
+    ],
+)
+def test_hybrid_search_finds_the_right_file(indexed, query, expected):
+    hits = knowledge.search(indexed, query, k=5, repo="cogo-sample")
+    assert expected in [h.path for h in hits[:3]]
+    top = hits[0].as_dict()
+    assert set(top) == {"path", "symbol", "chunk_type", "start_line", "end_line", "score"}
+    assert hits == sorted(hits, key=lambda h: -h.score)
+
+
+def test_identifier_match_on_keyword_side(indexed):
+    hits = knowledge.search(indexed, "LeaseExpiredError", k=3, repo="cogo-sample", mode="keyword")
+    assert hits[0].path == "src/core/errors.ts" and hits[0].symbol == "LeaseExpiredError"
+    by_path = knowledge.search(indexed, "handlers debugHandler", k=3, repo="cogo-sample", mode="keyword")
+    assert by_path[0].path == "src/queue/handlers/debugHandler.ts"
+
+
+def test_graph_rank_reaches_chunks_and_stats(indexed):
+    ranked = indexed.execute("SELECT max(rank) AS r FROM code_chunks WHERE path = 'src/index.ts'").fetchone()["r"]
+    assert ranked > 0
+    stats = knowledge.index_stats(indexed, "cogo-sample")
+    assert stats["chunks"] == stats["embedded"] > 100 and stats["symbols"] > 0 and stats["files"] == 35
