@@ -227,9 +227,11 @@ class _Names:
         """``a`` / ``ns.b`` / ``Class.method`` / ``ns.Class.method``."""
         head, *rest = text.split(".")
         found = self.local(path, head, scopes=scopes)
-        for part in rest:
+        for i, part in enumerate(rest):
             if found is None:
                 return None
+            if found[0] == "external":  # a package's member: named, never resolved further
+                return ("external", found[1], ".".join([found[2], *rest[i:]]))
             if found[0] == "module":
                 found = self.export(found[1], part)
             elif found[0] == "symbol":

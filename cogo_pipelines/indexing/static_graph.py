@@ -6,7 +6,9 @@ between; benches and tests use ``analyze`` directly.
 
 from __future__ import annotations
 
+import multiprocessing
 import os
+import threading
 import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor
@@ -54,12 +56,15 @@ def extract_many(root: Path, files: Iterable[SourceFile], progress: Progress = N
     files = [f for f in files if f.language in TYPESCRIPT]
     total = len(files)
     n = workers()
-    if n < 2 or sum(f.size for f in files) < PARALLEL_MIN_BYTES:
+    if n < 2 or sum(f.size for f in files) < PARALLEL_MIN_BYTES or len(files) < 2:
         results = _extract_batch(str(root), [f.path for f in files])
     else:
-        chunks = [b for group in _batches(files, n * 4) for b in [group]]
+        chunks = _batches(files, n * 4)
         results = []
-        with ProcessPoolExecutor(max_workers=n) as pool:
+        # fork is cheapest, but forking a process that runs other threads (Dagster, servers) can
+        # deadlock on a lock held at fork time; then start clean workers instead
+        context = multiprocessing.get_context("fork" if threading.active_count() == 1 else "forkserver")
+        with ProcessPoolExecutor(max_workers=n, mp_context=context) as pool:
             for batch in pool.map(_extract_batch, [str(root)] * len(chunks), chunks):
                 results.extend(batch)
                 if progress:

@@ -9,6 +9,7 @@ can be cached by content hash and shipped between processes.
 from __future__ import annotations
 
 import bisect
+import operator
 import re
 import threading
 
@@ -609,7 +610,13 @@ def extract_file(path: str, source: bytes) -> FileExtraction:
         return FileExtraction(path=path, error=f"parse failed: {exc}")
     ex = _Extractor(path, source, tree)
     caps = tree_sitter.QueryCursor(_query(tsx)).captures(tree.root_node)
-    get = lambda name: caps.get(name, [])
+    by_start = operator.attrgetter("start_byte")
+
+    def get(name: str) -> list[tree_sitter.Node]:
+        # captures are not in document order (it varies with the query's history): sort, so
+        # the same bytes always give the same extraction
+        return sorted(caps.get(name, ()), key=by_start)
+
     ex.collect_symbols(get("decl"), get("default_decl"))
     for node in sorted(get("import") + get("export"), key=lambda n: n.start_byte):
         if node.type == "import_statement":

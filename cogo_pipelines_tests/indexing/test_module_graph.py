@@ -167,3 +167,29 @@ def test_repo_without_src_takes_typescript_from_anywhere(tmp_path: Path):
     assert [(e.src, e.dst, e.kind) for e in static.module_edges] == [("lib/a.ts", "lib/b.ts", "reexport")]
     only_lib = policy_for(tmp_path, ["lib/b.ts"])
     assert only_lib.admits("lib/b.ts") and not only_lib.admits("lib/a.ts")
+
+
+@pytest.mark.parametrize("threads", [False, True])
+def test_parallel_extraction_matches_sequential(monkeypatch, threads):
+    import threading
+
+    from cogo_pipelines.indexing import sources, static_graph
+
+    found = sources.discover(FIXTURES / "calls")
+    sequential = static_graph.extract_many(FIXTURES / "calls", found)
+    monkeypatch.setattr(static_graph, "PARALLEL_MIN_BYTES", 0)
+    monkeypatch.setenv("COGO_GRAPH_WORKERS", "2")
+    if static_graph.workers() < 2:
+        pytest.skip("one core")
+    stop = threading.Event()
+    helper = threading.Thread(target=stop.wait) if threads else None  # forces the forkserver path
+    if helper:
+        helper.start()
+    try:
+        seen = []
+        parallel = static_graph.extract_many(FIXTURES / "calls", found, progress=lambda *a: seen.append(a))
+    finally:
+        stop.set()
+    assert parallel.keys() == sequential.keys()
+    assert all(parallel[p].to_json() == sequential[p].to_json() for p in parallel)
+    assert seen[-1] == ("parse", len(parallel), len(parallel))
