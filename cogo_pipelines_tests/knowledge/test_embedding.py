@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from cogo_pipelines.indexing import embedding
 
 
+@pytest.mark.slow  # loads the model and embeds the sample once for the session (~15-30 s)
 def test_vectors_are_normalised_384_dims_and_the_model_loads_once(sample_vectors):
     vectors = embedding.encode(["claim the next job", "lease heartbeat", ""])
     assert vectors.shape == (3, embedding.DIMENSIONS) and vectors.dtype == np.float32

@@ -1,0 +1,38 @@
+"""`cogo index` / `cogo search` as a user runs them (subprocess, real store, no embeddings)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+COGO = [sys.executable, "-c", "from cogo_pipelines.cli import main; main()"]
+
+
+def cogo(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([*COGO, *args], capture_output=True, text=True, timeout=120, env=os.environ.copy())
+
+
+def test_search_before_index_then_index_and_search_json(database_url, sample_repo_path: Path):
+    before = cogo("search", "lease")
+    assert before.returncode == 1 and "cogo index" in before.stderr and "Traceback" not in before.stderr
+
+    indexed = cogo("index", str(sample_repo_path), "--no-embed", "--json")
+    assert indexed.returncode == 0, indexed.stderr
+    summary = json.loads(indexed.stdout)
+    assert summary["files"] == 35 and summary["chunks"] > 100 and summary["symbols"] > 0 and summary["edges"] > 0
+    assert summary["embedded"] == 0 and summary["errors"] == [] and set(summary["seconds"]) == {"graph", "chunk", "embed", "upsert"}
+
+    again = json.loads(cogo("index", str(sample_repo_path), "--no-embed", "--json").stdout)
+    assert again["rechunked_files"] == 0 and again["skipped_unchanged"] == 35
+
+    found = cogo("search", "computeLeaseExpiry", "--k", "3", "--json")
+    assert found.returncode == 0, found.stderr
+    hits = json.loads(found.stdout)
+    assert len(hits) == 3 and hits[0]["path"] == "src/core/lease.ts"
+    assert all(set(h) == {"path", "symbol", "chunk_type", "start_line", "end_line", "score"} for h in hits)
+
+    table = cogo("index", str(sample_repo_path), "--no-embed")
+    assert table.returncode == 0 and "skipped unchanged" in table.stderr
