@@ -15,6 +15,7 @@ import os
 import re
 from collections import Counter, deque
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import networkx as nx
 
@@ -50,13 +51,24 @@ class ModuleEdge:
 
 @dataclass
 class StaticGraph:
+    """Nodes and relationships as plain dicts (what the store writes), with ``graph`` the
+    networkx view of them, built on first use."""
+
     repo: str
-    graph: nx.MultiDiGraph
+    nodes: dict[str, dict] = field(default_factory=dict)  # id -> ast_nodes columns
+    edges: dict[tuple[str, str, tuple[str, str]], dict] = field(default_factory=dict)  # (src, dst, key) -> attrs
     module_edges: list[ModuleEdge] = field(default_factory=list)
     unresolved: list[tuple[str, str, str]] = field(default_factory=list)  # (path, specifier, reason)
     external: Counter = field(default_factory=Counter)  # package name -> import count
     entries: list[str] = field(default_factory=list)
     errors: list[tuple[str, str]] = field(default_factory=list)  # (path, problem) of files read badly
+
+    @cached_property
+    def graph(self) -> nx.MultiDiGraph:
+        g = nx.MultiDiGraph()
+        g.add_nodes_from(self.nodes.items())
+        g.add_edges_from((src, dst, key, data) for (src, dst, key), data in self.edges.items())
+        return g
 
     @property
     def resolved_ratio(self) -> float:
@@ -278,8 +290,8 @@ def build(
     entries: list[str] | None = None,
 ) -> StaticGraph:
     """The whole static graph of a repo from its files' extractions."""
-    g = nx.MultiDiGraph()
-    graph = StaticGraph(repo=repo, graph=g, entries=[e for e in entries or [] if e in extractions])
+    graph = StaticGraph(repo=repo, entries=[e for e in entries or [] if e in extractions])
+    nodes, edges = graph.nodes, graph.edges
     module_edges(extractions, resolver, graph)
     files = sorted(extractions)
     graph.errors = [(p, extractions[p].error) for p in files if extractions[p].error]
@@ -296,31 +308,37 @@ def build(
             found = ids[key] = node_id(repo, path, sym.qualified_name, sym.kind)
         return found
 
+    def file_node(path: str) -> dict:
+        w = weights.get(path, 0.0)
+        return {"repo": repo, "path": path, "kind": "file", "name": os.path.basename(path), "qualified_name": path,
+                "signature": None, "start_line": 1, "end_line": None, "exported": False, "entry_weight": w, "rank": w}
+
+    fids = {p: file_id(repo, p) for p in files}
     for path in files:
         w = weights.get(path, 0.0)
-        g.add_node(file_id(repo, path), repo=repo, path=path, kind="file", name=os.path.basename(path),
-                   qualified_name=path, signature=None, start_line=1, end_line=None, exported=False,
-                   entry_weight=w, rank=w)
+        nodes[fids[path]] = file_node(path)
         by_name = {s.qualified_name: s for s in extractions[path].symbols}
         for sym in extractions[path].symbols:
-            g.add_node(sid(path, sym), repo=repo, path=path, kind=sym.kind, name=sym.name,
-                       qualified_name=sym.qualified_name, signature=sym.signature, start_line=sym.start_line,
-                       end_line=sym.end_line, exported=sym.exported, entry_weight=w, rank=w)
+            nodes[sid(path, sym)] = {
+                "repo": repo, "path": path, "kind": sym.kind, "name": sym.name, "qualified_name": sym.qualified_name,
+                "signature": sym.signature, "start_line": sym.start_line, "end_line": sym.end_line,
+                "exported": sym.exported, "entry_weight": w, "rank": w,
+            }
             parent = by_name.get(sym.parent) if sym.parent else None
-            src = sid(path, parent) if parent else file_id(repo, path)
-            g.add_edge(src, sid(path, sym), key=("contains", ""), kind="contains", confidence="certain", path=path)
-    fids = {p: file_id(repo, p) for p in files}
+            src = sid(path, parent) if parent else fids[path]
+            edges[(src, sid(path, sym), ("contains", ""))] = {"kind": "contains", "confidence": "certain", "path": path}
     for e in graph.module_edges:
-        dst = fids.get(e.dst) or file_id(repo, e.dst) if e.dst != UNRESOLVED else f"unresolved:{e.specifier}"
-        if e.dst != UNRESOLVED and dst not in g:
-            g.add_node(dst, repo=repo, path=e.dst, kind="file", name=os.path.basename(e.dst), qualified_name=e.dst,
-                       signature=None, start_line=1, end_line=None, exported=False,
-                       entry_weight=weights.get(e.dst, 0.0), rank=weights.get(e.dst, 0.0))
-        g.add_edge(fids[e.src], dst, key=("imports", e.kind), kind="imports", confidence=e.confidence,
-                   detail=e.kind, path=e.src)
+        if e.dst == UNRESOLVED:
+            dst = f"unresolved:{e.specifier}"
+        else:
+            dst = fids.get(e.dst) or file_id(repo, e.dst)
+            if dst not in nodes:  # a target outside the policy (.js, .json, another folder)
+                nodes[dst] = file_node(e.dst)
+        edges[(fids[e.src], dst, ("imports", e.kind))] = {
+            "kind": "imports", "confidence": e.confidence, "detail": e.kind, "path": e.src}
     for path, spec, reason in graph.unresolved:
-        g.add_edge(file_id(repo, path), f"unresolved:{spec}", key=("imports", "unresolved"), kind="imports",
-                   confidence="maybe", detail=reason, path=path)
+        edges[(fids[path], f"unresolved:{spec}", ("imports", "unresolved"))] = {
+            "kind": "imports", "confidence": "maybe", "detail": reason, "path": path}
 
     names = _Names(repo, extractions, resolver)
 
@@ -335,10 +353,10 @@ def build(
         dst = target_id(found)
         if dst is not None:
             if dst != src:
-                g.add_edge(src, dst, key=(kind, ""), kind=kind, confidence="certain", path=path)
+                edges[(src, dst, (kind, ""))] = {"kind": kind, "confidence": "certain", "path": path}
         elif keep_unresolved:
             placeholder = f"external:{found[1]}:{found[2]}" if found and found[0] == "external" else f"unresolved:{text}"
-            g.add_edge(src, placeholder, key=(kind, text), kind=kind, confidence="maybe", detail=text, path=path)
+            edges[(src, placeholder, (kind, text))] = {"kind": kind, "confidence": "maybe", "detail": text, "path": path}
 
     def source_of(path: str, caller: str) -> str:
         sym = names.symbols[path].get(caller)

@@ -147,14 +147,14 @@ def _copy(cur: psycopg.Cursor, table: str, columns: tuple[str, ...], rows) -> No
 
 def write_graph(conn: psycopg.Connection, static: StaticGraph) -> tuple[int, int]:
     """Make the repo's static rows equal to ``static``; returns (nodes, relationships)."""
-    repo, g = static.repo, static.graph
+    repo = static.repo
     nodes = [
         (nid, repo, d["path"], d["kind"], d["name"], d["qualified_name"], d["signature"], d["start_line"],
          d["end_line"], d["exported"], d["entry_weight"], d["rank"])
-        for nid, d in g.nodes(data=True) if "kind" in d
+        for nid, d in static.nodes.items()
     ]
     edges = {}
-    for src, dst, key, d in g.edges(keys=True, data=True):
+    for (src, dst, key), d in static.edges.items():
         eid = hashlib.sha256(f"{repo}\0{src}\0{dst}\0{key[0]}\0{key[1]}".encode()).hexdigest()[:32]
         edges[eid] = (eid, repo, src, dst, d["kind"], d["confidence"], 1.0, d.get("path"), d.get("detail"))
     with conn.cursor() as cur:
@@ -253,7 +253,7 @@ def index_static_graph(
         if extraction.error and path in dirty:
             files_store.record_error(conn, repo, path, extraction.error)
     result.errors = list(static.errors)
-    result.symbols = sum(1 for _, kind in static.graph.nodes(data="kind") if kind and kind != "file")
+    result.symbols = sum(1 for d in static.nodes.values() if d["kind"] != "file")
     result.edges = edges
     result.unresolved = len(static.unresolved) + sum(1 for e in static.module_edges if e.dst == UNRESOLVED)
     result.resolved_ratio = static.resolved_ratio
