@@ -223,11 +223,11 @@ def fill_from_cache(conn: psycopg.Connection, repo: str, model: str) -> int:
     return cur.rowcount
 
 
-def texts_to_embed(conn: psycopg.Connection, repo: str) -> dict[str, str]:
+def texts_to_embed(conn: psycopg.Connection, repo: str, *, only_missing: bool = True) -> dict[str, str]:
     """hash -> embed text of the chunks still without a vector (one entry per distinct text)."""
     rows = conn.execute(
         "SELECT DISTINCT ON (content_hash) content_hash, path, chunk_type, symbol, kind, signature, header_chain,"
-        " object_name, content FROM code_chunks WHERE repo = %s AND embedding IS NULL",
+        " object_name, content FROM code_chunks WHERE repo = %s" + (" AND embedding IS NULL" if only_missing else ""),
         (repo,),
     ).fetchall()
     out = {}
