@@ -25,12 +25,12 @@ from pathlib import Path
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-import numpy as np  # noqa: E402
-import psycopg  # noqa: E402
-from psycopg.rows import dict_row  # noqa: E402
+import numpy as np
+import psycopg
+from psycopg.rows import dict_row
 
-from cogo_pipelines.indexing import embedding  # noqa: E402
-from cogo_pipelines.store import db, index_run, knowledge  # noqa: E402
+from cogo_pipelines.indexing import embedding
+from cogo_pipelines.store import db, index_run, knowledge
 
 
 @contextmanager
@@ -76,9 +76,13 @@ def cold(repo: Path) -> None:
     t = time.perf_counter()
     embedding.get_model().encode(texts, batch_size=embedding.BATCH_SIZE, normalize_embeddings=True)
     raw = time.perf_counter() - t
-    print(f"cold index of {summary.repo}: {summary.files} files, {summary.chunks} chunks, {summary.embedded} embedded")
+    print(
+        f"cold index of {summary.repo}: {summary.files} files, {summary.chunks} chunks, {summary.embedded} embedded"
+    )
     print("  " + "  ".join(f"{k} {v:.2f} s" for k, v in summary.seconds.items()) + f"  total {total:.2f} s")
-    print(f"  raw model.encode of the same {len(texts)} texts: {raw:.2f} s; pipeline overhead {100 * (total - raw) / raw:+.1f} %")
+    print(
+        f"  raw model.encode of the same {len(texts)} texts: {raw:.2f} s; pipeline overhead {100 * (total - raw) / raw:+.1f} %"
+    )
     print(f"  model load (once per process): {load:.2f} s")
 
 
@@ -89,22 +93,34 @@ def incremental(n: int) -> None:
         t = time.perf_counter()
         first = index_run.run_index(conn, root, embed=False)
         no_embed = time.perf_counter() - t
-        rows = conn.execute("SELECT DISTINCT content_hash FROM code_chunks WHERE embedding IS NULL").fetchall()
-        vectors = np.random.default_rng(0).standard_normal((len(rows), embedding.DIMENSIONS)).astype(np.float32)
+        rows = conn.execute(
+            "SELECT DISTINCT content_hash FROM code_chunks WHERE embedding IS NULL"
+        ).fetchall()
+        vectors = (
+            np.random.default_rng(0).standard_normal((len(rows), embedding.DIMENSIONS)).astype(np.float32)
+        )
         vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
-        knowledge.save_embeddings(conn, first.repo, embedding.model_key(), [r["content_hash"] for r in rows], vectors)
+        knowledge.save_embeddings(
+            conn, first.repo, embedding.model_key(), [r["content_hash"] for r in rows], vectors
+        )
         knowledge.refresh_terms(conn, first.repo)
         conn.commit()
         t = time.perf_counter()
         same = index_run.run_index(conn, root)
         unchanged = time.perf_counter() - t
         target = root / "src/area3/module3.ts"
-        target.write_text(target.read_text() + "\n/** Added by the benchmark. */\nexport const EXTRA_3 = 3;\n")
+        target.write_text(
+            target.read_text() + "\n/** Added by the benchmark. */\nexport const EXTRA_3 = 3;\n"
+        )
         t = time.perf_counter()
         edit = index_run.run_index(conn, root)
         edited = time.perf_counter() - t
-    print(f"generated repo: {first.files} files, {first.chunks} chunks ({no_embed:.1f} s cold without embeddings)")
-    print(f"  re-index, nothing changed: {unchanged:.2f} s (re-chunked {same.rechunked_files}, embedded {same.embedded})")
+    print(
+        f"generated repo: {first.files} files, {first.chunks} chunks ({no_embed:.1f} s cold without embeddings)"
+    )
+    print(
+        f"  re-index, nothing changed: {unchanged:.2f} s (re-chunked {same.rechunked_files}, embedded {same.embedded})"
+    )
     print(f"  re-index after a one-file edit: {edited:.2f} s (re-chunked {edit.rechunked_files}, embedded {edit.embedded}; "
           + "  ".join(f"{k} {v:.2f}" for k, v in edit.seconds.items()) + ")")  # fmt: skip
 
@@ -112,7 +128,9 @@ def incremental(n: int) -> None:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("repo", type=Path)
-    parser.add_argument("--files", type=int, default=1000, help="size of the generated repo for the incremental run")
+    parser.add_argument(
+        "--files", type=int, default=1000, help="size of the generated repo for the incremental run"
+    )
     args = parser.parse_args()
     cold(args.repo)
     incremental(args.files)

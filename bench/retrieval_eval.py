@@ -20,8 +20,8 @@ from pathlib import Path
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
-from cogo_pipelines.indexing import embedding, sources  # noqa: E402
-from cogo_pipelines.store import db, index_run, knowledge  # noqa: E402
+from cogo_pipelines.indexing import embedding, sources
+from cogo_pipelines.store import db, index_run, knowledge
 
 MODES = ("hybrid", "vector", "keyword")
 CHUNK_DEPTH = 200  # chunks fetched per query before ranking files
@@ -81,7 +81,9 @@ def main() -> int:
         for (question, relevant), vector in zip(questions, vectors, strict=True):
             for mode in MODES:
                 t = time.perf_counter()
-                hits = knowledge.search(conn, question, k=CHUNK_DEPTH, repo=repo, mode=mode, query_vector=vector)
+                hits = knowledge.search(
+                    conn, question, k=CHUNK_DEPTH, repo=repo, mode=mode, query_vector=vector
+                )
                 latency[mode] += time.perf_counter() - t
                 files = ranked_files(hits)
                 for name, value in metrics(files, relevant, args.k).items():
@@ -93,7 +95,11 @@ def main() -> int:
     print(f"{repo}: {n} questions, file relevance")
     print(f"{'method':<10}" + "".join(f"{name:>11}" for name in names) + f"{'ms/query':>11}")
     for mode in MODES:
-        print(f"{mode:<10}" + "".join(f"{totals[mode][name] / n:>11.3f}" for name in names) + f"{1000 * latency[mode] / n:>11.1f}")
+        print(
+            f"{mode:<10}"
+            + "".join(f"{totals[mode][name] / n:>11.3f}" for name in names)
+            + f"{1000 * latency[mode] / n:>11.1f}"
+        )
     if args.show_misses:
         for question, relevant, got in misses:
             print(f"\nMISS {question}\n  want {relevant}\n  got  {got}")

@@ -21,20 +21,89 @@ import uuid
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-import numpy as np  # noqa: E402
-import psycopg  # noqa: E402
-from psycopg.rows import dict_row  # noqa: E402
+import numpy as np
+import psycopg
+from psycopg.rows import dict_row
 
-from cogo_pipelines.indexing.chunking import Chunk  # noqa: E402
-from cogo_pipelines.store import db, knowledge  # noqa: E402
+from cogo_pipelines.indexing.chunking import Chunk
+from cogo_pipelines.store import db, knowledge
 
-PARTS = (
-    "job queue lease claim runner heartbeat retry backoff router executor task plan quality gate score metric "
-    "registry handler build debug test lint coverage config env secret vault key encrypt embed chunk search "
-    "index graph node edge module import export parse schema object array string number union record map "
-    "error issue format check refine transform pipe default catch enum literal tuple optional nullable "
-    "procedure middleware context adapter request response stream subscription observable socket server client"
-).split()
+PARTS = [
+    "job",
+    "queue",
+    "lease",
+    "claim",
+    "runner",
+    "heartbeat",
+    "retry",
+    "backoff",
+    "router",
+    "executor",
+    "task",
+    "plan",
+    "quality",
+    "gate",
+    "score",
+    "metric",
+    "registry",
+    "handler",
+    "build",
+    "debug",
+    "test",
+    "lint",
+    "coverage",
+    "config",
+    "env",
+    "secret",
+    "vault",
+    "key",
+    "encrypt",
+    "embed",
+    "chunk",
+    "search",
+    "index",
+    "graph",
+    "node",
+    "edge",
+    "module",
+    "import",
+    "export",
+    "parse",
+    "schema",
+    "object",
+    "array",
+    "string",
+    "number",
+    "union",
+    "record",
+    "map",
+    "error",
+    "issue",
+    "format",
+    "check",
+    "refine",
+    "transform",
+    "pipe",
+    "default",
+    "catch",
+    "enum",
+    "literal",
+    "tuple",
+    "optional",
+    "nullable",
+    "procedure",
+    "middleware",
+    "context",
+    "adapter",
+    "request",
+    "response",
+    "stream",
+    "subscription",
+    "observable",
+    "socket",
+    "server",
+    "client",
+]
 
 
 def synthetic_chunk(rng: random.Random, i: int) -> Chunk:
@@ -42,7 +111,8 @@ def synthetic_chunk(rng: random.Random, i: int) -> Chunk:
     name = words[0] + "".join(w.title() for w in words[1:]) + str(i % 997)
     folder = "/".join(rng.choice(PARTS) for _ in range(2))
     body = " ".join(
-        rng.choice(PARTS) + (rng.choice(PARTS).title() if rng.random() < 0.4 else "") for _ in range(rng.randint(40, 160))
+        rng.choice(PARTS) + (rng.choice(PARTS).title() if rng.random() < 0.4 else "")
+        for _ in range(rng.randint(40, 160))
     )
     return Chunk(f"src/{folder}/{words[1]}{i % 500}.ts", "code", f"export function {name}() {{ {body} }}", 1, 20,
                  symbol=name, kind="function", signature=f"function {name}()")  # fmt: skip
@@ -72,7 +142,9 @@ def load(conn: psycopg.Connection, n: int, rng: random.Random) -> None:
     print(f"postings + IDF: {time.perf_counter() - t:.1f} s", file=sys.stderr)
     t = time.perf_counter()
     conn.execute("SET maintenance_work_mem = '1GB'")
-    conn.execute("CREATE INDEX code_chunks_embedding_hnsw ON code_chunks USING hnsw (embedding vector_cosine_ops)")
+    conn.execute(
+        "CREATE INDEX code_chunks_embedding_hnsw ON code_chunks USING hnsw (embedding vector_cosine_ops)"
+    )
     conn.execute("ANALYZE code_chunks")
     conn.execute("ANALYZE chunk_postings")
     print(f"HNSW index: {time.perf_counter() - t:.1f} s", file=sys.stderr)
@@ -80,7 +152,7 @@ def load(conn: psycopg.Connection, n: int, rng: random.Random) -> None:
 
 def percentile(values: list[float], p: float) -> float:
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
+    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
 
 
 def main() -> int:
@@ -104,7 +176,11 @@ def main() -> int:
             queries = []
             for _ in range(args.queries):
                 words = [rng.choice(PARTS) for _ in range(rng.randint(2, 7))]
-                text = " ".join(words) if rng.random() < 0.7 else words[0] + "".join(w.title() for w in words[1:3])
+                text = (
+                    " ".join(words)
+                    if rng.random() < 0.7
+                    else words[0] + "".join(w.title() for w in words[1:3])
+                )
                 vec = qrng.standard_normal(384).astype(np.float32)
                 queries.append((text, vec / np.linalg.norm(vec)))
             for text, vec in queries[:10]:  # warm caches
@@ -117,7 +193,9 @@ def main() -> int:
                     t = time.perf_counter()
                     knowledge.search(conn, text, k=10, repo="synthetic", mode=mode, query_vector=vec)
                     times.append(1000 * (time.perf_counter() - t))
-                print(f"{mode:<9}{statistics.median(times):>8.1f}{percentile(times, 95):>8.1f}{max(times):>8.1f}")
+                print(
+                    f"{mode:<9}{statistics.median(times):>8.1f}{percentile(times, 95):>8.1f}{max(times):>8.1f}"
+                )
         from cogo_pipelines.indexing import embedding
 
         embedding.encode(["warm up"])

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -35,10 +36,14 @@ class _StageBars:
 
 
 def index(
-    repo: Path = typer.Argument(..., exists=True, file_okay=False, help="Repository root"),
-    entry: list[str] = typer.Option(None, "--entry", help="Entry file, relative to REPO (repeatable)"),
-    no_embed: bool = typer.Option(False, "--no-embed", help="Skip embeddings (keyword search still works)"),
-    as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON on stdout"),
+    repo: Annotated[Path, typer.Argument(exists=True, file_okay=False, help="Repository root")],
+    entry: Annotated[
+        list[str] | None, typer.Option("--entry", help="Entry file, relative to REPO (repeatable)")
+    ] = None,
+    no_embed: Annotated[
+        bool, typer.Option("--no-embed", help="Skip embeddings (keyword search still works)")
+    ] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON on stdout")] = False,
 ) -> None:
     """Index REPO into the store: graph, chunks, embeddings (only what changed)."""
     progress = Progress(
@@ -66,10 +71,12 @@ def index(
 
 
 def search(
-    query: str = typer.Argument(..., help="What to look for: words, identifiers, paths"),
-    k: int = typer.Option(10, "--k", min=1, max=200, help="Number of results"),
-    repo: str = typer.Option(None, "--repo", help="Only this indexed repo (folder name)"),
-    as_json: bool = typer.Option(False, "--json", help="JSON: [{path, symbol, chunk_type, start_line, end_line, score}]"),
+    query: Annotated[str, typer.Argument(help="What to look for: words, identifiers, paths")],
+    k: Annotated[int, typer.Option("--k", min=1, max=200, help="Number of results")] = 10,
+    repo: Annotated[str | None, typer.Option("--repo", help="Only this indexed repo (folder name)")] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="JSON: [{path, symbol, chunk_type, start_line, end_line, score}]")
+    ] = False,
 ) -> None:
     """Hybrid search (vector + keyword, boosted by graph rank) over the indexed chunks."""
     try:
@@ -89,7 +96,9 @@ def search(
         where = f"{h.path}:{h.start_line}-{h.end_line}"
         out.print(f"[bold]{i:>2}. {where}[/]  {h.symbol or h.chunk_type}  [dim]{h.score:.4f}[/]")
         snippet = "\n".join(h.content.splitlines()[:4])
-        out.print(f"[dim]{snippet}[/]", highlight=False, markup=False) if sys.stdout.isatty() else out.print(snippet, markup=False)
+        out.print(f"[dim]{snippet}[/]", highlight=False, markup=False) if sys.stdout.isatty() else out.print(
+            snippet, markup=False
+        )
 
 
 def register(app: typer.Typer) -> None:

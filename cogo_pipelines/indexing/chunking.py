@@ -76,21 +76,29 @@ def decode(data: bytes) -> tuple[str, str | None]:
     try:
         text, note = data.decode("utf-8"), None
     except UnicodeDecodeError as exc:
-        text, note = data.decode("utf-8", errors="replace"), f"not valid UTF-8 ({exc.reason} at byte {exc.start}); undecodable bytes replaced"
-    if text.startswith("\ufeff"):
-        text = text[1:]
+        text, note = (
+            data.decode("utf-8", errors="replace"),
+            f"not valid UTF-8 ({exc.reason} at byte {exc.start}); undecodable bytes replaced",
+        )
+    text = text.removeprefix("\ufeff")
     if "\x00" in text:  # Postgres text cannot hold NUL; a NUL means binary content anyway
         text, note = text.replace("\x00", ""), "contains NUL bytes (binary?); NULs dropped"
     return text, note
 
 
-def chunk_file(file: SourceFile, data: bytes, extraction: FileExtraction | None = None, tree=None) -> FileChunks:
+def chunk_file(
+    file: SourceFile, data: bytes, extraction: FileExtraction | None = None, tree=None
+) -> FileChunks:
     """All chunks of one file; ``extraction``/``tree`` come from indexing/typescript for code."""
     text, note = decode(data)
     if len(data) > MAX_FILE_BYTES:
         head = text[:MAX_CHUNK_CHARS]
         chunk = Chunk(file.path, "text", head, 1, head.count("\n") + 1)
-        return FileChunks(file.path, [chunk], f"file too large ({len(data)} bytes > {MAX_FILE_BYTES}); indexed its head only")
+        return FileChunks(
+            file.path,
+            [chunk],
+            f"file too large ({len(data)} bytes > {MAX_FILE_BYTES}); indexed its head only",
+        )
     try:
         if file.language in ("typescript", "tsx"):
             chunks = chunk_code(file.path, data, extraction.symbols if extraction else [], tree)
@@ -103,7 +111,7 @@ def chunk_file(file: SourceFile, data: bytes, extraction: FileExtraction | None 
             note = note or sql_note
         else:
             chunks = chunk_text(file.path, text)
-    except Exception as exc:  # one odd file must not stop the run: keep it whole, say why
+    except Exception as exc:  # noqa: BLE001 — one odd file must not stop the run: keep it whole, say why
         chunks = chunk_text(file.path, text)
         note = f"chunking failed ({type(exc).__name__}: {exc}); indexed as plain text"
     if not chunks:
@@ -130,7 +138,10 @@ class _Source:
 
 def chunk_code(path: str, data: bytes, symbols: list[Symbol], tree=None) -> list[Chunk]:
     src = _Source(data)
-    symbols = [replace(s, start_byte=(lead := _leading_start(src, s.start_byte)), start_line=src.line(lead)) for s in symbols]
+    symbols = [
+        replace(s, start_byte=(lead := _leading_start(src, s.start_byte)), start_line=src.line(lead))
+        for s in symbols
+    ]
     by_parent: dict[str | None, list[Symbol]] = {}
     names = {s.qualified_name for s in symbols}
     for s in sorted(symbols, key=lambda s: (s.start_byte, -s.end_byte)):
@@ -144,7 +155,9 @@ def chunk_code(path: str, data: bytes, symbols: list[Symbol], tree=None) -> list
 
 
 _COMMENT_LINE = re.compile(rb"^\s*(//|/\*|\*|@)")
-_PREFIX = re.compile(rb"^\s*((export|default|declare|abstract|async|public|private|protected|static|readonly)\s+)*$")
+_PREFIX = re.compile(
+    rb"^\s*((export|default|declare|abstract|async|public|private|protected|static|readonly)\s+)*$"
+)
 
 
 def _leading_start(src: _Source, start: int) -> int:
@@ -172,9 +185,11 @@ def _outermost(symbols: list[Symbol]) -> list[Symbol]:
 
 def _symbol_chunks(path: str, src: _Source, sym: Symbol, by_parent, tree) -> list[Chunk]:
     size = sym.end_byte - sym.start_byte
-    base = dict(symbol=sym.qualified_name, kind=sym.kind, signature=sym.signature)
+    base = {"symbol": sym.qualified_name, "kind": sym.kind, "signature": sym.signature}
     if size <= MAX_CHUNK_CHARS:
-        return [Chunk(path, "code", src.text(sym.start_byte, sym.end_byte), sym.start_line, sym.end_line, **base)]
+        return [
+            Chunk(path, "code", src.text(sym.start_byte, sym.end_byte), sym.start_line, sym.end_line, **base)
+        ]
     members = _outermost(by_parent.get(sym.qualified_name, []))
     if members and sym.kind in CONTAINER_KINDS:
         outline, cursor = [], sym.start_byte
@@ -206,7 +221,9 @@ def _node_at(tree, start: int, end: int):
 
 def _split_bytes(node, start: int, end: int, src: _Source) -> list[tuple[int, int]]:
     """Cut [start, end) into pieces within the budget at AST child boundaries; lines as a last resort."""
-    children = [c for c in (node.children if node is not None else []) if c.end_byte > start and c.start_byte < end]
+    children = [
+        c for c in (node.children if node is not None else []) if c.end_byte > start and c.start_byte < end
+    ]
     if not children:
         return _split_lines(start, end, src)
     pieces: list[tuple[int, int]] = []
@@ -230,7 +247,7 @@ def _split_bytes(node, start: int, end: int, src: _Source) -> list[tuple[int, in
             cur = [a, b]
     if cur:
         pieces.append((cur[0], cur[1]))
-    return [p for p in pieces if src.data[p[0]:p[1]].strip()]
+    return [p for p in pieces if src.data[p[0] : p[1]].strip()]
 
 
 def _split_lines(start: int, end: int, src: _Source) -> list[tuple[int, int]]:
@@ -253,7 +270,9 @@ def _module_chunks(path: str, src: _Source, top: list[Symbol], tree, outline: li
         return not any(a < e and s < b for s, e in covered)
 
     if tree is not None:
-        spans = [(c.start_byte, c.end_byte) for c in tree.root_node.children if outside(c.start_byte, c.end_byte)]
+        spans = [
+            (c.start_byte, c.end_byte) for c in tree.root_node.children if outside(c.start_byte, c.end_byte)
+        ]
     else:  # no parser: the gaps between symbols
         spans, cursor = [], 0
         for s, e in covered:
@@ -270,7 +289,15 @@ def _module_chunks(path: str, src: _Source, top: list[Symbol], tree, outline: li
         else:
             pieces.append((a, b))
     chunks = [
-        Chunk(path, "module", src.text(a, b).strip("\n"), src.line(a), src.line(max(a, b - 1)), part=i, extra_terms=outline)
+        Chunk(
+            path,
+            "module",
+            src.text(a, b).strip("\n"),
+            src.line(a),
+            src.line(max(a, b - 1)),
+            part=i,
+            extra_terms=outline,
+        )
         for i, (a, b) in enumerate(pieces)
     ]
     if not chunks and not top:  # empty file: still findable by its path
@@ -304,7 +331,9 @@ def chunk_markdown(path: str, text: str) -> list[Chunk]:
         body = "".join(lines[start:end]).strip()
         if not body:
             return
-        chunk = Chunk(path, "markdown", body, start + 1, end, symbol=symbol, header_chain=chain, part=len(chunks))
+        chunk = Chunk(
+            path, "markdown", body, start + 1, end, symbol=symbol, header_chain=chain, part=len(chunks)
+        )
         chunks.extend(_split_text(chunk) if len(body) > MAX_CHUNK_CHARS else [chunk])
 
     first = headings[0][0]
@@ -314,7 +343,7 @@ def chunk_markdown(path: str, text: str) -> list[Chunk]:
         bounds.insert(0, 0)
     for n, hi in enumerate(bounds):
         end_line = headings[bounds[n + 1]][0] if n + 1 < len(bounds) else len(lines)
-        start_line, level, title = headings[hi]
+        start_line = headings[hi][0]
         section = [h for h in headings if start_line <= h[0] < end_line]
         size = sum(len(x) for x in lines[start_line:end_line])
         cuts = [h for h in section if h is section[0] or (size > MAX_CHUNK_CHARS and h[1] == 3)]
@@ -347,7 +376,15 @@ def _split_text(chunk: Chunk) -> list[Chunk]:
 
 
 def _replace(chunk: Chunk, content: str, start: int, end: int, part: int) -> Chunk:
-    return Chunk(**{**chunk.__dict__, "content": content, "start_line": start, "end_line": max(start, end), "part": part})
+    return Chunk(
+        **{
+            **chunk.__dict__,
+            "content": content,
+            "start_line": start,
+            "end_line": max(start, end),
+            "part": part,
+        }
+    )
 
 
 def chunk_text(path: str, text: str) -> list[Chunk]:
@@ -364,13 +401,30 @@ _OBJECT_TYPES = {
     "TABLE", "FUNCTION", "PROCEDURE", "INDEX", "VIEW", "TRIGGER", "POLICY", "TYPE", "EXTENSION",
     "SCHEMA", "SEQUENCE", "ROLE", "DOMAIN", "MATERIALIZED",
 }  # fmt: skip
-_SKIP = {"OR", "REPLACE", "TEMP", "TEMPORARY", "UNIQUE", "IF", "NOT", "EXISTS", "CONCURRENTLY", "UNLOGGED", "VIEW", "ONLY"}
+_SKIP = {
+    "OR",
+    "REPLACE",
+    "TEMP",
+    "TEMPORARY",
+    "UNIQUE",
+    "IF",
+    "NOT",
+    "EXISTS",
+    "CONCURRENTLY",
+    "UNLOGGED",
+    "VIEW",
+    "ONLY",
+}
 
 
 def sql_object(statement) -> tuple[str | None, str | None]:
     """(kind, name) of a DDL statement, e.g. ("create function", "claim_job")."""
     words = [t for t in statement.flatten() if not t.is_whitespace and t.ttype not in T.Comment]
-    if not words or words[0].ttype not in T.Keyword.DDL and words[0].normalized not in ("ALTER", "COMMENT", "GRANT"):
+    if (
+        not words
+        or words[0].ttype not in T.Keyword.DDL
+        and words[0].normalized not in ("ALTER", "COMMENT", "GRANT")
+    ):
         return (statement.get_type().lower() if statement.get_type() != "UNKNOWN" else None), None
     verb, kind, name = words[0].normalized.split()[0].lower(), None, []
     for tok in words[1:]:
@@ -382,7 +436,11 @@ def sql_object(statement) -> tuple[str | None, str | None]:
             continue
         if skip and not name:
             continue
-        if tok.ttype in T.Name or tok.ttype in T.Literal.String.Symbol or (tok.ttype in T.Keyword and not name):
+        if (
+            tok.ttype in T.Name
+            or tok.ttype in T.Literal.String.Symbol
+            or (tok.ttype in T.Keyword and not name)
+        ):
             name.append(tok.value.strip('"'))
         elif tok.value == "." and name:
             continue
@@ -395,7 +453,9 @@ def chunk_sql(path: str, text: str) -> tuple[list[Chunk], str | None]:
     statements = sqlparse.parse(text)
     if any(tok.ttype in T.Error for st in statements for tok in st.flatten()):
         bad = next(tok for st in statements for tok in st.flatten() if tok.ttype in T.Error)
-        return chunk_text(path, text), f"SQL did not parse (unexpected {bad.value!r}, e.g. an unterminated quote); indexed as plain text"
+        return chunk_text(
+            path, text
+        ), f"SQL did not parse (unexpected {bad.value!r}, e.g. an unterminated quote); indexed as plain text"
     chunks: list[Chunk] = []
     offset = 0
     for st in statements:
@@ -416,5 +476,9 @@ def chunk_sql(path: str, text: str) -> tuple[list[Chunk], str | None]:
             prev.content += "\n" + body
             prev.end_line = end
             continue
-        chunks.append(Chunk(path, "sql", body, start, end, symbol=name, kind=kind, object_name=name, part=len(chunks)))
-    return [c for big in chunks for c in (_split_text(big) if len(big.content) > MAX_CHUNK_CHARS else [big])], None
+        chunks.append(
+            Chunk(path, "sql", body, start, end, symbol=name, kind=kind, object_name=name, part=len(chunks))
+        )
+    return [
+        c for big in chunks for c in (_split_text(big) if len(big.content) > MAX_CHUNK_CHARS else [big])
+    ], None

@@ -51,7 +51,9 @@ def _load(name: str):
     dims = getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension
     dims = dims()
     if dims != DIMENSIONS:
-        raise ValueError(f"embedding model {name} gives {dims} dimensions; the store holds vector({DIMENSIONS})")
+        raise ValueError(
+            f"embedding model {name} gives {dims} dimensions; the store holds vector({DIMENSIONS})"
+        )
     return model
 
 

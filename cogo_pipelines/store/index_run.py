@@ -75,7 +75,9 @@ def _commit(conn: psycopg.Connection) -> None:
         conn.commit()
 
 
-def graph_stage(conn, root: Path, entries: list[str] | None = None, policy=None, progress: Progress | None = None):
+def graph_stage(
+    conn, root: Path, entries: list[str] | None = None, policy=None, progress: Progress | None = None
+):
     """Stage 1. Returns the graph engineer's ``StaticGraphResult`` (or a discovery-only stand-in)."""
     policy = policy or sources.Policy()
     try:
@@ -83,7 +85,9 @@ def graph_stage(conn, root: Path, entries: list[str] | None = None, policy=None,
     except ImportError:
         index_static_graph = None
     if index_static_graph is not None:
-        result = index_static_graph(conn, root, repo=sources.repo_id(root), entries=entries, policy=policy, progress=progress)
+        result = index_static_graph(
+            conn, root, repo=sources.repo_id(root), entries=entries, policy=policy, progress=progress
+        )
     else:
         found = sources.discover(root, policy)
         delta = files_store.sync_files(conn, sources.repo_id(root), found)
@@ -106,7 +110,9 @@ class _DiscoveryOnly:
     seconds: dict = field(default_factory=dict)
 
 
-def chunk_stage(conn, root: Path, repo: str, found: list[SourceFile], progress: Progress | None = None) -> ChunkResult:
+def chunk_stage(
+    conn, root: Path, repo: str, found: list[SourceFile], progress: Progress | None = None
+) -> ChunkResult:
     """Stage 2: chunk the files whose content changed since their chunks were made."""
     from cogo_pipelines.indexing import typescript
 
@@ -125,9 +131,11 @@ def chunk_stage(conn, root: Path, repo: str, found: list[SourceFile], progress: 
                 if not extraction.error or extraction.symbols:
                     tree = typescript.parse(data, typescript.is_tsx(f.path))
             result = chunking.chunk_file(f, data, extraction, tree)
-        except Exception as exc:  # unreadable or vanished mid-run: record, keep going
+        except Exception as exc:  # noqa: BLE001 — unreadable or vanished mid-run: record, keep going
             result = chunking.FileChunks(f.path, [], f"{type(exc).__name__}: {exc}")
-        out.chunks_written += knowledge.replace_file_chunks(conn, repo, f.path, f.content_hash, result.chunks, result.error)
+        out.chunks_written += knowledge.replace_file_chunks(
+            conn, repo, f.path, f.content_hash, result.chunks, result.error
+        )
         if result.error:
             out.errors.append((f.path, result.error))
             files_store.record_error(conn, repo, f.path, result.error)

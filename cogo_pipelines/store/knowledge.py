@@ -53,7 +53,9 @@ POSTINGS_PER_TERM = 1000
 class EmptyIndexError(StoreError):
     def __init__(self, repo: str | None = None) -> None:
         where = f" for repo {repo!r}" if repo else ""
-        super().__init__(f"nothing is indexed{where} yet; run `cogo index REPO` first (e.g. `cogo index examples/cogo-sample`)")
+        super().__init__(
+            f"nothing is indexed{where} yet; run `cogo index REPO` first (e.g. `cogo index examples/cogo-sample`)"
+        )
 
 
 @dataclass
@@ -123,7 +125,9 @@ _INSERT = (
 
 
 def chunk_id(repo: str, chunk: Chunk, ordinal: int) -> str:
-    return text_hash(f"{repo}\0{chunk.path}\0{ordinal}\0{chunk.chunk_type}\0{chunk.symbol}\0{chunk.start_line}")[:32]
+    return text_hash(
+        f"{repo}\0{chunk.path}\0{ordinal}\0{chunk.chunk_type}\0{chunk.symbol}\0{chunk.start_line}"
+    )[:32]
 
 
 def chunked_hashes(conn: psycopg.Connection, repo: str) -> dict[str, str]:
@@ -132,7 +136,12 @@ def chunked_hashes(conn: psycopg.Connection, repo: str) -> dict[str, str]:
 
 
 def replace_file_chunks(
-    conn: psycopg.Connection, repo: str, path: str, file_hash: str, chunks: Sequence[Chunk], error: str | None = None
+    conn: psycopg.Connection,
+    repo: str,
+    path: str,
+    file_hash: str,
+    chunks: Sequence[Chunk],
+    error: str | None = None,
 ) -> int:
     """Make ``path``'s chunks exactly ``chunks`` (idempotent: same input, same rows)."""
     conn.execute("DELETE FROM code_chunks WHERE repo = %s AND path = %s", (repo, path))
@@ -227,7 +236,8 @@ def texts_to_embed(conn: psycopg.Connection, repo: str, *, only_missing: bool = 
     """hash -> embed text of the chunks still without a vector (one entry per distinct text)."""
     rows = conn.execute(
         "SELECT DISTINCT ON (content_hash) content_hash, path, chunk_type, symbol, kind, signature, header_chain,"
-        " object_name, content FROM code_chunks WHERE repo = %s" + (" AND embedding IS NULL" if only_missing else ""),
+        " object_name, content FROM code_chunks WHERE repo = %s"
+        + (" AND embedding IS NULL" if only_missing else ""),
         (repo,),
     ).fetchall()
     out = {}
@@ -238,7 +248,9 @@ def texts_to_embed(conn: psycopg.Connection, repo: str, *, only_missing: bool = 
     return out
 
 
-def save_embeddings(conn: psycopg.Connection, repo: str, model: str, hashes: Sequence[str], vectors: np.ndarray) -> None:
+def save_embeddings(
+    conn: psycopg.Connection, repo: str, model: str, hashes: Sequence[str], vectors: np.ndarray
+) -> None:
     with conn.cursor() as cur:
         cur.executemany(
             "INSERT INTO chunk_embeddings (content_hash, model, embedding) VALUES (%s, %s, %s::vector)"
@@ -263,7 +275,9 @@ def index_stats(conn: psycopg.Connection, repo: str | None = None) -> dict:
         "edges": count("SELECT count(*) AS n FROM code_relationships {where}"),
         "chunks": count("SELECT count(*) AS n FROM code_chunks {where}"),
         "embedded": count(
-            "SELECT count(*) AS n FROM code_chunks {where}" + (" AND" if repo else " WHERE") + " embedding IS NOT NULL"
+            "SELECT count(*) AS n FROM code_chunks {where}"
+            + (" AND" if repo else " WHERE")
+            + " embedding IS NOT NULL"
         ),
     }
 
@@ -285,7 +299,9 @@ def _query_terms(conn: psycopg.Connection, query: str, repo: str | None) -> list
     return [(r["term"], math.log(1 + max(0.0, total - r["df"] + 0.5) / (r["df"] + 0.5))) for r in rows]
 
 
-def keyword_ranking(conn: psycopg.Connection, query: str, repo: str | None, limit: int = CANDIDATES) -> list[tuple[str, float]]:
+def keyword_ranking(
+    conn: psycopg.Connection, query: str, repo: str | None, limit: int = CANDIDATES
+) -> list[tuple[str, float]]:
     terms = _query_terms(conn, query, repo)
     if not terms:
         return []
@@ -301,7 +317,9 @@ def keyword_ranking(conn: psycopg.Connection, query: str, repo: str | None, limi
     return [(r["chunk_id"], float(r["s"])) for r in rows]
 
 
-def vector_ranking(conn: psycopg.Connection, query_vector: np.ndarray, repo: str | None, limit: int = CANDIDATES) -> list[tuple[str, float]]:
+def vector_ranking(
+    conn: psycopg.Connection, query_vector: np.ndarray, repo: str | None, limit: int = CANDIDATES
+) -> list[tuple[str, float]]:
     conn.execute("SET LOCAL hnsw.ef_search = 100; SET LOCAL hnsw.iterative_scan = relaxed_order")
     repo_sql = "AND repo = %(repo)s" if repo else ""
     rows = conn.execute(
@@ -351,7 +369,9 @@ def search(
     scores = fuse(rankings)
     if not scores:
         return []
-    light = conn.execute("SELECT id, path, rank FROM code_chunks WHERE id = ANY(%s)", (list(scores),)).fetchall()
+    light = conn.execute(
+        "SELECT id, path, rank FROM code_chunks WHERE id = ANY(%s)", (list(scores),)
+    ).fetchall()
     for r in light:
         factor = TEST_FACTOR if _TEST_PATH.search(r["path"]) else 1.0
         scores[r["id"]] *= factor * (1 + RANK_BOOST * min(1.0, max(0.0, r["rank"] or 0.0)))

@@ -34,9 +34,14 @@ def test_code_chunk_per_symbol_with_header_and_doc_comment(sample_repo_path):
 
 
 def test_large_class_split_per_method_and_huge_function_on_ast_boundaries():
-    methods = "\n".join(f"  method{i}(x: number): number {{\n    return x + {i} * {i};\n  }}\n" + "  // pad\n" * 60 for i in range(12))
-    body = "\n".join(f"  const value{i} = compute(\"item-{i}\", {i});" for i in range(400))
-    source = f"export class Big {{\n  field = 1;\n{methods}}}\n\nexport function huge() {{\n{body}\n}}\n".encode()
+    methods = "\n".join(
+        f"  method{i}(x: number): number {{\n    return x + {i} * {i};\n  }}\n" + "  // pad\n" * 60
+        for i in range(12)
+    )
+    body = "\n".join(f'  const value{i} = compute("item-{i}", {i});' for i in range(400))
+    source = (
+        f"export class Big {{\n  field = 1;\n{methods}}}\n\nexport function huge() {{\n{body}\n}}\n".encode()
+    )
     result = chunks_of("src/big.ts", source)
     big = [c for c in result.chunks if c.symbol == "Big"]
     outline = "".join(c.content for c in big)  # the class as an outline: members elided
@@ -95,7 +100,11 @@ def test_bad_input_files_give_a_chunk_or_an_error():
     assert comments.chunks[0].chunk_type == "module" and "only a comment" in comments.chunks[0].content
     latin1 = chunks_of("src/latin1.ts", "export const café = 'naïve';\n".encode("latin-1"))
     assert latin1.chunks and "UTF-8" in latin1.error
-    generated = b"export const DATA = [\n" + b"  'xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx',\n" * 110_000 + b"];\n"
+    generated = (
+        b"export const DATA = [\n"
+        + b"  'xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx',\n" * 110_000
+        + b"];\n"
+    )
     assert len(generated) > 5_000_000
     big = chunks_of("src/generated.ts", generated)
     assert len(big.chunks) == 1 and "too large" in big.error
@@ -107,5 +116,7 @@ def test_identifier_splitting():
     from cogo_pipelines.store.knowledge import split_identifiers
 
     assert split_identifiers("JobQueue.reapExpired") == "jobqueue job queue reapexpired reap expired"
-    assert "claim job" in split_identifiers("claim_job") and "http response" in split_identifiers("parseHTTPResponse")
+    assert "claim job" in split_identifiers("claim_job") and "http response" in split_identifiers(
+        "parseHTTPResponse"
+    )
     assert split_identifiers("src/core/router.ts") == "src core router ts"

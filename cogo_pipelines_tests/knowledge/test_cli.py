@@ -12,7 +12,9 @@ COGO = [sys.executable, "-c", "from cogo_pipelines.cli import main; main()"]
 
 
 def cogo(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([*COGO, *args], capture_output=True, text=True, timeout=120, env=os.environ.copy())
+    return subprocess.run(
+        [*COGO, *args], check=False, capture_output=True, text=True, timeout=120, env=os.environ.copy()
+    )
 
 
 def test_search_before_index_then_index_and_search_json(database_url, sample_repo_path: Path):
@@ -22,8 +24,14 @@ def test_search_before_index_then_index_and_search_json(database_url, sample_rep
     indexed = cogo("index", str(sample_repo_path), "--no-embed", "--json")
     assert indexed.returncode == 0, indexed.stderr
     summary = json.loads(indexed.stdout)
-    assert summary["files"] == 35 and summary["chunks"] > 100 and summary["symbols"] > 0 and summary["edges"] > 0
-    assert summary["embedded"] == 0 and summary["errors"] == [] and set(summary["seconds"]) == {"graph", "chunk", "embed", "upsert"}
+    assert (
+        summary["files"] == 35 and summary["chunks"] > 100 and summary["symbols"] > 0 and summary["edges"] > 0
+    )
+    assert (
+        summary["embedded"] == 0
+        and summary["errors"] == []
+        and set(summary["seconds"]) == {"graph", "chunk", "embed", "upsert"}
+    )
 
     again = json.loads(cogo("index", str(sample_repo_path), "--no-embed", "--json").stdout)
     assert again["rechunked_files"] == 0 and again["skipped_unchanged"] == 35

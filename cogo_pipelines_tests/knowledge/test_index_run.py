@@ -14,7 +14,9 @@ def chunk_rows(conn, repo: str) -> list[tuple]:
     ]
 
 
-def test_unchanged_repo_parses_and_embeds_nothing_and_one_edit_recomputes_one_file(seeded_conn, sample_copy: Path):
+def test_unchanged_repo_parses_and_embeds_nothing_and_one_edit_recomputes_one_file(
+    seeded_conn, sample_copy: Path
+):
     conn = seeded_conn
     first = index_run.run_index(conn, sample_copy)
     assert first.files == 35 and first.rechunked_files == 35 and first.chunks > 100
@@ -23,18 +25,28 @@ def test_unchanged_repo_parses_and_embeds_nothing_and_one_edit_recomputes_one_fi
     before = chunk_rows(conn, "cogo-sample")
 
     second = index_run.run_index(conn, sample_copy)
-    assert (second.parsed, second.rechunked_files, second.embedded, second.embeddings_from_cache) == (0, 0, 0, 0)
+    assert (second.parsed, second.rechunked_files, second.embedded, second.embeddings_from_cache) == (
+        0,
+        0,
+        0,
+        0,
+    )
     assert second.skipped_unchanged == 35
     assert chunk_rows(conn, "cogo-sample") == before  # idempotent: same rows, no duplicates
 
     target = sample_copy / "src/core/lease.ts"
-    target.write_text(target.read_text() + "\n/** Half of the lease, for tests. */\nexport function halfLease(s: number): number {\n  return s / 2;\n}\n")
+    target.write_text(
+        target.read_text()
+        + "\n/** Half of the lease, for tests. */\nexport function halfLease(s: number): number {\n  return s / 2;\n}\n"
+    )
     lease_chunks = sum(1 for r in before if r[0] == "src/core/lease.ts")
     third = index_run.run_index(conn, sample_copy)
     assert third.rechunked_files == 1 and third.parsed == 1
     assert 1 <= third.embedded <= 2  # the new function (and the module chunk whose outline changed)
     after = chunk_rows(conn, "cogo-sample")
-    assert [r for r in after if r[0] != "src/core/lease.ts"] == [r for r in before if r[0] != "src/core/lease.ts"]
+    assert [r for r in after if r[0] != "src/core/lease.ts"] == [
+        r for r in before if r[0] != "src/core/lease.ts"
+    ]
     assert sum(1 for r in after if r[0] == "src/core/lease.ts") == lease_chunks + 1
     assert any(r[2] == "halfLease" for r in after)
     assert knowledge.index_stats(conn, "cogo-sample")["embedded"] == len(after)
@@ -52,7 +64,9 @@ def test_bad_files_never_abort_the_run(conn, tmp_path: Path):
     (root / "supabase/sql").mkdir(parents=True)
     (root / "src/empty.ts").write_bytes(b"")
     (root / "src/comments.ts").write_text("// nothing but a comment\n/* and another */\n")
-    (root / "src/generated.ts").write_bytes(b"export const ROWS = [\n" + b"  [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12],\n" * 130_000 + b"];\n")
+    (root / "src/generated.ts").write_bytes(
+        b"export const ROWS = [\n" + b"  [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12],\n" * 130_000 + b"];\n"
+    )
     (root / "src/latin1.ts").write_bytes("export const greeting = 'olá café';\n".encode("latin-1"))
     (root / "src/broken.ts").write_text("export function broken( {\n  return ;;\n")
     (root / "docs/specs/plain.md").write_text("no headers here, just a paragraph about leases\n")
@@ -65,13 +79,17 @@ def test_bad_files_never_abort_the_run(conn, tmp_path: Path):
     assert "too large" in errors["src/generated.ts"]
     assert "UTF-8" in errors["src/latin1.ts"]
     assert "did not parse" in errors["supabase/sql/bad.sql"]
-    per_file = {r["path"]: r["n"] for r in conn.execute("SELECT path, count(*) AS n FROM code_chunks GROUP BY path")}
+    per_file = {
+        r["path"]: r["n"] for r in conn.execute("SELECT path, count(*) AS n FROM code_chunks GROUP BY path")
+    }
     assert set(per_file) == {
         "src/empty.ts", "src/comments.ts", "src/generated.ts", "src/latin1.ts", "src/broken.ts",
         "docs/specs/plain.md", "supabase/sql/bad.sql", "supabase/sql/good.sql",
     }  # fmt: skip
     assert per_file["src/generated.ts"] == 1 and per_file["docs/specs/plain.md"] == 1
-    recorded = {r["path"]: r["error"] for r in conn.execute("SELECT path, error FROM files WHERE error IS NOT NULL")}
+    recorded = {
+        r["path"]: r["error"] for r in conn.execute("SELECT path, error FROM files WHERE error IS NOT NULL")
+    }
     assert "supabase/sql/bad.sql" in recorded
     hits = knowledge.search(conn, "paragraph about leases", k=3, repo="badrepo", mode="keyword")
     assert "docs/specs/plain.md" in [h.path for h in hits]  # a header-less document is searchable

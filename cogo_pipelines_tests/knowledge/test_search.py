@@ -45,7 +45,9 @@ def test_identifier_match_on_keyword_side(indexed):
 
 
 def test_graph_rank_reaches_chunks_and_stats(indexed):
-    ranked = indexed.execute("SELECT max(rank) AS r FROM code_chunks WHERE path = 'src/index.ts'").fetchone()["r"]
+    ranked = indexed.execute("SELECT max(rank) AS r FROM code_chunks WHERE path = 'src/index.ts'").fetchone()[
+        "r"
+    ]
     assert ranked > 0
     stats = knowledge.index_stats(indexed, "cogo-sample")
     assert stats["chunks"] == stats["embedded"] > 100 and stats["symbols"] > 0 and stats["files"] == 35
