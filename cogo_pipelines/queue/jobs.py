@@ -22,6 +22,7 @@ from psycopg.types.json import Jsonb
 
 from cogo_pipelines.edge import router
 from cogo_pipelines.settings import get_settings
+from cogo_pipelines.store import route_rules
 from cogo_pipelines.store.db import StoreError
 
 log = logging.getLogger(__name__)
@@ -79,7 +80,7 @@ def parse_payload(text: str | None) -> dict:
     return value
 
 
-def _route(task_type: str) -> router.RouteDecision:
+def _route(conn: psycopg.Connection, task_type: str) -> router.RouteDecision:
     """router-select: the remote edge function when ROUTER_SELECT_URL is set, else the local rules.
 
     An unreachable or failing remote falls back to the local rules (logged): a job is never
@@ -98,11 +99,12 @@ def _route(task_type: str) -> router.RouteDecision:
                         return client.select(task_type)
             except (RuntimeError, ValueError, OSError) as exc:  # EdgeError & co; messages never hold a key
                 log.warning("router-select failed (%s); using local rules for %s", exc, task_type)
-    return router.select_route(task_type)
+    return router.select_route(task_type, rules=route_rules.load_rules(conn))
 
 
-def validate_executor(executor_id: str) -> str:
-    known = router.known_executors()
+def validate_executor(executor_id: str, conn: psycopg.Connection | None = None) -> str:
+    """Known = named by the built-in rules, or by the configured ``route_rules`` when ``conn`` is given."""
+    known = router.known_executors(route_rules.load_rules(conn) if conn is not None else None)
     if executor_id not in known:
         raise QueueError(f"unknown executor id {executor_id!r} (known: {', '.join(sorted(known))})")
     return executor_id
@@ -132,7 +134,7 @@ def enqueue(
         raise QueueError(f"max_attempts must be a positive integer, got {max_attempts!r}")
     if dedupe_key is not None and not str(dedupe_key).strip():
         raise QueueError("dedupe key must not be empty")
-    executor_id = validate_executor(executor_id) if executor_id else _route(type).executor_id
+    executor_id = validate_executor(executor_id, conn) if executor_id else _route(conn, type).executor_id
     try:
         body = Jsonb(payload)
         json.dumps(payload)

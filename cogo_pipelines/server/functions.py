@@ -14,6 +14,7 @@ from cogo_pipelines.edge import key_vault, router
 from cogo_pipelines.edge.auth import check_edge_auth
 from cogo_pipelines.server import params
 from cogo_pipelines.server.responses import JSON, ApiError, error
+from cogo_pipelines.store import route_rules
 
 
 async def _authorised_body(request: Request) -> dict:
@@ -35,12 +36,9 @@ async def router_select(request: Request) -> Response:
 
 
 def _route(request: Request, task_type: str, hints: dict | None) -> Response:
-    with request.app.state.store.connection() as conn:
-        rows = conn.execute(
-            "SELECT pattern, executor_id, provider, model, priority FROM route_rules ORDER BY id").fetchall()
     try:
-        # Table order is kept for ties; an empty table means the built-in rules.
-        rules = router.rules_from_dicts(rows) if rows else None
+        with request.app.state.store.connection() as conn:
+            rules = route_rules.load_rules(conn)
         decision = router.select_route(task_type, hints, rules)
     except ValueError as exc:
         raise ApiError(400, str(exc)) from None

@@ -197,3 +197,14 @@ def test_finish_many_records_held_jobs_and_refuses_lost_ones(conn):
     assert _events(conn, a) == ["claimed", "succeeded"]
     with pytest.raises(jobs.QueueError):
         jobs.finish_many(conn, "me", [(b, "dead", None, None)])
+
+
+def test_enqueue_routes_by_the_configured_rules_table(conn):
+    """Local routing reads route_rules like the sidecar's router-select, so both decide alike."""
+    conn.execute("INSERT INTO route_rules (pattern, executor_id, priority) VALUES ('code.gpu.*', 'cogo-gpu', 10)")
+    gpu = jobs.enqueue(conn, "code.gpu.train", {})
+    plain = jobs.enqueue(conn, "code.build.test", {"command": "true"})
+    rows = {r["id"]: r["executor_id"] for r in conn.execute("SELECT id, executor_id FROM jobs")}
+    assert rows[gpu] == "cogo-gpu"
+    assert rows[plain] == "cogo-work", "a type no configured rule matches goes to the default executor"
+    assert jobs.enqueue(conn, "code.debug", {}, executor_id="cogo-gpu")  # now a known executor
