@@ -65,3 +65,18 @@ def test_ids_are_stable_and_weights_follow_entries(symbol_edges):
     assert static.graph.nodes[sid]["rank"] == static.graph.nodes[sid]["entry_weight"]
     orphan = node_id("calls", "src/orphan.ts", "orphan", "const")
     assert static.graph.nodes[orphan]["entry_weight"] == 0.0
+
+
+def test_cogo_graph_symbols_json():
+    import json
+
+    from typer.testing import CliRunner
+
+    from cogo_pipelines.cli import app
+
+    done = CliRunner().invoke(app, ["graph", str(CALLS), "--symbols", "--format", "json", "--no-store"])
+    assert done.exit_code == 0, done.output
+    data = json.loads(done.stdout)
+    assert data["repo"] == "calls" and data["errors"] == []
+    assert {"from": "src/service.ts#Service.run", "to": "src/base.ts#Base.greet", "kind": "calls",
+            "confidence": "certain"} in data["edges"]
