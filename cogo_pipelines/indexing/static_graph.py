@@ -22,7 +22,7 @@ from cogo_pipelines.indexing.typescript import extract_file
 
 TYPESCRIPT = ("typescript", "tsx")
 # below this many bytes a process pool costs more than it saves
-PARALLEL_MIN_BYTES = 1_500_000
+PARALLEL_MIN_BYTES = 500_000
 Progress = Callable[[str, int, int], None] | None
 
 

@@ -77,7 +77,6 @@ _FUNCTION_VALUES = {"arrow_function", "function_expression", "generator_function
 _BODY_FIELDS = ("body",)
 _REFERENCE_RE = re.compile(rb"^///\s*<reference\s+path\s*=\s*['\"]([^'\"]+)['\"]")
 _SIMPLE_CHAIN = re.compile(r"^[\w$#]+(\.[\w$#]+)*$")
-_WS = re.compile(r"\s+")
 _SIGNATURE_MAX = 300
 
 _local = threading.local()
@@ -148,8 +147,8 @@ def _signature(node: tree_sitter.Node, source: bytes) -> str:
             body = value.child_by_field_name("body")
     if body is not None and node.type != "type_alias_declaration":
         end = body.start_byte
-    end = min(end, node.start_byte + 4 * _SIGNATURE_MAX)
-    text = _WS.sub(" ", source[node.start_byte:end].decode("utf-8", "replace")).strip()
+    end = min(end, node.start_byte + 2 * _SIGNATURE_MAX)
+    text = " ".join(source[node.start_byte:end].decode("utf-8", "replace").split())
     if text.endswith("{"):
         text = text[:-1].rstrip()
     if text.endswith("=>"):
