@@ -20,7 +20,7 @@ INDEX_FILES = tuple("index" + e for e in (".ts", ".tsx", ".d.ts", ".js", ".jsx",
 # a JavaScript specifier names the file the TypeScript source compiles to
 JS_TO_TS = {
     ".js": (".ts", ".tsx", ".d.ts"),
-    ".jsx": (".tsx", ".ts", ".d.ts"),
+    ".jsx": (".ts", ".tsx", ".d.ts"),
     ".mjs": (".mts", ".d.mts"),
     ".cjs": (".cts", ".d.cts"),
 }
