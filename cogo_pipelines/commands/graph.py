@@ -13,11 +13,13 @@ import sys
 from enum import Enum
 from pathlib import Path
 
+import psycopg
 import typer
 
 from cogo_pipelines.indexing import sources
 from cogo_pipelines.indexing.graph import StaticGraph
 from cogo_pipelines.indexing.static_graph import analyze
+from cogo_pipelines.store.db import StoreError
 
 
 class Format(str, Enum):
@@ -80,17 +82,22 @@ def graph(
     """Print the static graph of REPO; problems (unparseable files, unresolved imports) on stderr."""
     entries = list(entry) if entry else None
     policy = policy_for(repo, list(include) if include else None)
-    errors: list[tuple[str, str]] = []
-    if no_store or symbols:
+    static = None
+    if not (no_store or symbols):
+        try:
+            result, edges, unresolved = _stored(repo, entries, policy)
+            errors = result.errors
+        except (StoreError, psycopg.Error) as exc:  # the graph does not need the store: say so, compute it
+            print(f"cogo graph: store unavailable, computing in memory ({exc})", file=sys.stderr)
+            no_store = True
+    if static is None and (no_store or symbols):
         static, _ = analyze(repo, entries=entries, policy=policy)
         edges, unresolved, errors = static.module_edges, static.unresolved, static.errors
         if not no_store:
-            result, _, _ = _stored(repo, entries, policy)
-            errors = result.errors
-    else:
-        result, edges, unresolved = _stored(repo, entries, policy)
-        errors = result.errors
-        static = None
+            try:
+                errors = _stored(repo, entries, policy)[0].errors
+            except (StoreError, psycopg.Error) as exc:
+                print(f"cogo graph: store unavailable, nothing recorded ({exc})", file=sys.stderr)
     rows = _symbol_rows(static) if symbols and static is not None else _module_rows(edges)
     if fmt is Format.json:
         keys = ("from", "to", "kind", "confidence") if symbols else ("from", "to", "kind")

@@ -80,3 +80,21 @@ def test_cogo_graph_symbols_json():
     assert data["repo"] == "calls" and data["errors"] == []
     assert {"from": "src/service.ts#Service.run", "to": "src/base.ts#Base.greet", "kind": "calls",
             "confidence": "certain"} in data["edges"]
+
+
+def test_cogo_graph_without_a_store_still_prints_the_graph(monkeypatch):
+    from typer.testing import CliRunner
+
+    from cogo_pipelines import settings
+    from cogo_pipelines.cli import app
+
+    monkeypatch.setenv("DATABASE_URL", "postgresql://nobody@127.0.0.1:1/none")
+    settings.reload_settings()
+    try:
+        done = CliRunner().invoke(app, ["graph", str(CALLS), "--modules", "--format", "tsv"])
+    finally:
+        monkeypatch.delenv("DATABASE_URL")
+        settings.reload_settings()
+    assert done.exit_code == 0
+    assert "src/index.ts\tsrc/barrel.ts\timport" in done.stdout.splitlines()
+    assert "store unavailable" in done.stderr
