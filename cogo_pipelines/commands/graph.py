@@ -83,16 +83,18 @@ def graph(
     entries = list(entry) if entry else None
     policy = policy_for(repo, list(include) if include else None)
     static = None
+    external: dict[str, int] = {}
     if not (no_store or symbols):
         try:
             result, edges, unresolved = _stored(repo, entries, policy)
-            errors = result.errors
+            errors, external = result.errors, result.external
         except (StoreError, psycopg.Error) as exc:  # the graph does not need the store: say so, compute it
             print(f"cogo graph: store unavailable, computing in memory ({exc})", file=sys.stderr)
             no_store = True
     if static is None and (no_store or symbols):
         static, _ = analyze(repo, entries=entries, policy=policy)
         edges, unresolved, errors = static.module_edges, static.unresolved, static.errors
+        external = dict(static.external.most_common())
         if not no_store:
             try:
                 errors = _stored(repo, entries, policy)[0].errors
@@ -106,6 +108,7 @@ def graph(
             "edges": [dict(zip(keys, row, strict=True)) for row in rows],
             "unresolved": [{"path": p, "specifier": s, "reason": r} for p, s, r in unresolved],
             "errors": [{"path": p, "error": e} for p, e in errors],
+            "external": external,
         }))
     else:
         out = sys.stdout
@@ -115,8 +118,8 @@ def graph(
         print(f"cogo graph: {path}: {message}", file=sys.stderr)
     for path, spec, reason in unresolved:
         print(f"cogo graph: {path}: unresolved import {spec!r}: {reason}", file=sys.stderr)
-    print(f"cogo graph: {len(rows)} edges, {len(errors)} file problems, {len(unresolved)} unresolved imports",
-          file=sys.stderr)
+    print(f"cogo graph: {len(rows)} edges, {len(errors)} file problems, {len(unresolved)} unresolved imports, "
+          f"{sum(external.values())} external imports ({len(external)} packages and built-ins)", file=sys.stderr)
 
 
 def register(app: typer.Typer) -> None:

@@ -45,6 +45,12 @@ def is_relative(spec: str) -> bool:
 
 
 def package_name(spec: str) -> str:
+    """``@scope/pkg`` / ``pkg`` of a bare specifier (Deno's ``npm:pkg@1/x`` included)."""
+    if spec.startswith(("npm:", "jsr:")):
+        spec = spec[4:]
+        parts = spec.split("/")
+        name = "/".join(parts[:2]) if spec.startswith("@") else parts[0]
+        return name[0] + name[1:].split("@")[0]  # without the version, keeping a scope's "@"
     parts = spec.split("/")
     return "/".join(parts[:2]) if spec.startswith("@") and len(parts) > 1 else parts[0]
 

@@ -60,6 +60,7 @@ class StaticGraphResult:
     seconds: dict[str, float] = field(default_factory=dict)
     unresolved: int = 0
     resolved_ratio: float = 1.0
+    external: dict[str, int] = field(default_factory=dict)  # package / node: builtin -> import count
     skipped: bool = False  # nothing changed since the last run: the stored graph stands
     graph: StaticGraph | None = None  # in-memory graph when it was rebuilt
 
@@ -224,6 +225,7 @@ def index_static_graph(
         result.skipped = True
         result.symbols, result.edges = stats.get("symbols", 0), stats.get("edges", 0)
         result.unresolved, result.resolved_ratio = stats.get("unresolved", 0), stats.get("resolved_ratio", 1.0)
+        result.external = stats.get("external", {})
         result.errors = stored_errors(conn, repo) + [("tsconfig.json", e) for e in config.errors]
         if progress:
             progress("parse", 0, 0)
@@ -257,9 +259,10 @@ def index_static_graph(
     result.edges = edges
     result.unresolved = len(static.unresolved) + sum(1 for e in static.module_edges if e.dst == UNRESOLVED)
     result.resolved_ratio = static.resolved_ratio
+    result.external = dict(static.external.most_common())
     result.graph = static
     stats = {"symbols": result.symbols, "edges": edges, "unresolved": result.unresolved,
-             "resolved_ratio": result.resolved_ratio, "files": len(found)}
+             "resolved_ratio": result.resolved_ratio, "files": len(found), "external": result.external}
     conn.execute(
         "INSERT INTO graph_state (repo, fingerprint, stats) VALUES (%s, %s, %s::jsonb) ON CONFLICT (repo) DO UPDATE "
         "SET fingerprint = EXCLUDED.fingerprint, stats = EXCLUDED.stats, updated_at = now()",
