@@ -44,7 +44,7 @@ def _code_version(*modules: str) -> str:
     return digest.hexdigest()[:16]
 
 
-EXTRACTOR_VERSION = _code_version("typescript", "model")
+EXTRACTOR_VERSION = _code_version("typescript", "ts_declarations", "ts_usage", "ts_nodes", "model")
 GRAPH_VERSION = _code_version("graph", "resolve", "tsconfig")
 
 

@@ -1,0 +1,278 @@
+"""Declarations of a TypeScript file: symbols (qualified names, ranges, signatures) and the
+module interface (imports, exports, re-exports, ``import()``/``require()``, triple-slash
+references). A mixin of ``typescript._Extractor``, which holds the state."""
+
+from __future__ import annotations
+
+import bisect
+import re
+
+import tree_sitter
+
+from cogo_pipelines.indexing.model import ImportRecord, Symbol
+from cogo_pipelines.indexing.ts_nodes import (
+    CLASS_TYPES,
+    CONTAINERS,
+    FUNCTION_VALUES,
+    KINDS,
+    node_text,
+    signature_of,
+    string_value,
+)
+
+_REFERENCE_RE = re.compile(rb"^///\s*<reference\s+path\s*=\s*['\"]([^'\"]+)['\"]")
+
+
+class Declarations:
+    # --- symbols ---------------------------------------------------------------------
+    def _owner(self, node: tree_sitter.Node) -> tuple[bool, tree_sitter.Node | None, bool]:
+        """(is a top-level/class/namespace member, the enclosing symbol node, exported directly)."""
+        parent = node.parent
+        exported = parent is not None and parent.type == "export_statement"
+        while parent is not None:
+            if parent.type not in CONTAINERS:
+                if parent.type == "statement_block" and parent.parent is not None and parent.parent.type in (
+                    "internal_module", "module",
+                ):
+                    parent = parent.parent
+                    return True, parent, exported
+                return False, None, exported
+            if parent.type in CLASS_TYPES or parent.type in ("internal_module", "module"):
+                return True, parent, exported
+            if parent.type == "program":
+                return True, None, exported
+            parent = parent.parent
+        return True, None, exported
+
+    def collect_symbols(self, decls: list[tree_sitter.Node], defaults: list[tree_sitter.Node]) -> None:
+        found: list[tuple[tree_sitter.Node, tree_sitter.Node, str, str, bool, tree_sitter.Node | None]] = []
+        for node in decls:
+            ok, owner, exported = self._owner(node)
+            if not ok:
+                continue
+            outer = node.parent if exported or (node.parent and node.parent.type == "ambient_declaration") else node
+            if node.type in ("lexical_declaration", "variable_declaration"):
+                for declarator in node.named_children:
+                    if declarator.type != "variable_declarator":
+                        continue
+                    name_node = declarator.child_by_field_name("name")
+                    if name_node is None or name_node.type != "identifier":
+                        continue
+                    value = declarator.child_by_field_name("value")
+                    is_function = value is not None and value.type in FUNCTION_VALUES
+                    if owner is not None and owner.type in CLASS_TYPES:
+                        continue
+                    if not (is_function or exported):
+                        continue
+                    single = len(node.named_children) == 1
+                    kind = "function" if is_function else "const"
+                    found.append((
+                        outer if single else declarator, node if single else declarator,
+                        kind, node_text(name_node), exported, owner,
+                    ))
+                continue
+            if node.type == "public_field_definition":
+                value = node.child_by_field_name("value")
+                if value is None or value.type not in FUNCTION_VALUES:
+                    continue
+            name_node = node.child_by_field_name("name")
+            if name_node is None:
+                continue
+            name = node_text(name_node)
+            if name_node.type == "string":
+                name = name[1:-1]
+            found.append((outer, node, KINDS[node.type], name, exported, owner))
+        for node in defaults:
+            kind = "class" if node.type == "class" else "function"
+            found.append((node.parent, node, kind, "default", True, None))
+            self.out.exports["default"] = "default"
+        found.sort(key=lambda f: (f[0].start_byte, -f[0].end_byte))
+        by_node: dict[int, int] = {}
+        seen: dict[tuple[str, str], int] = {}
+        for outer, node, kind, name, exported, owner in found:
+            parent_index = by_node.get(owner.id, -1) if owner is not None else -1
+            if owner is not None and parent_index < 0:
+                continue  # member of a class expression or a local class
+            parent_q = self.out.symbols[parent_index].qualified_name if parent_index >= 0 else None
+            qualified = f"{parent_q}.{name}" if parent_q else name
+            key = (qualified, kind)
+            if key in seen:
+                first = self.out.symbols[seen[key]]
+                if kind in ("function", "method") and outer.start_byte >= first.end_byte:
+                    # overloads and get/set pairs: one symbol spanning all declarations
+                    first.end_byte = outer.end_byte
+                    first.end_line = outer.end_point[0] + 1
+                    by_node[node.id] = seen[key]
+                    self.symbol_nodes[seen[key]] = (first.start_byte, first.end_byte, seen[key])
+                    continue
+                n = 2
+                while (f"{qualified}#{n}", kind) in seen:
+                    n += 1
+                qualified = f"{qualified}#{n}"
+                key = (qualified, kind)
+            index = len(self.out.symbols)
+            seen[key] = index
+            by_node[node.id] = index
+            self.out.symbols.append(Symbol(
+                kind=kind, name=name, qualified_name=qualified, signature=signature_of(node, self.source),
+                start_line=outer.start_point[0] + 1, end_line=outer.end_point[0] + 1,
+                start_byte=outer.start_byte, end_byte=outer.end_byte, exported=exported, parent=parent_q,
+            ))
+            self.symbol_nodes.append((outer.start_byte, outer.end_byte, index))
+            self.parents.append(parent_index)
+        self.starts = [s for s, _, _ in self.symbol_nodes]
+
+    def enclosing(self, byte: int) -> int:
+        """Index of the innermost symbol containing ``byte``, -1 for module level."""
+        i = bisect.bisect_right(self.starts, byte) - 1
+        while i >= 0:
+            start, end, _ = self.symbol_nodes[i]
+            if start <= byte < end:
+                return i
+            i = self.parents[i]
+        return -1
+
+    def caller(self, node: tree_sitter.Node) -> str:
+        i = self.enclosing(node.start_byte)
+        return self.out.symbols[i].qualified_name if i >= 0 else ""
+
+    # --- imports and exports ---------------------------------------------------------
+    def import_statement(self, node: tree_sitter.Node) -> None:
+        source = node.child_by_field_name("source")
+        type_only = any(c.type == "type" for c in node.children if not c.is_named)
+        bindings: dict[str, str] = {}
+        all_specifiers_typed = None
+        kind = "import"
+        for clause in node.named_children:
+            if clause.type == "import_require_clause":
+                kind = "require"
+                source = clause.child_by_field_name("source")
+                for c in clause.named_children:
+                    if c.type == "identifier":
+                        bindings[node_text(c)] = "*"
+                        break
+            elif clause.type == "import_clause":
+                for part in clause.named_children:
+                    if part.type == "identifier":
+                        bindings[node_text(part)] = "default"
+                        all_specifiers_typed = False
+                    elif part.type == "namespace_import":
+                        ident = part.named_children[0] if part.named_child_count else None
+                        bindings[node_text(ident)] = "*"
+                        all_specifiers_typed = False
+                    elif part.type == "named_imports":
+                        for spec in part.named_children:
+                            if spec.type != "import_specifier":
+                                continue
+                            name = node_text(spec.child_by_field_name("name"))
+                            alias = spec.child_by_field_name("alias")
+                            bindings[node_text(alias) if alias is not None else name] = name
+                            typed = any(c.type == "type" for c in spec.children if not c.is_named)
+                            all_specifiers_typed = typed if all_specifiers_typed is None else (all_specifiers_typed and typed)
+        if source is None:
+            return
+        if kind == "import" and (type_only or all_specifiers_typed):
+            kind = "type"
+        self.out.imports.append(ImportRecord(
+            specifier=string_value(source) or "", kind=kind, line=node.start_point[0] + 1, bindings=bindings,
+        ))
+
+    def export_statement(self, node: tree_sitter.Node) -> None:
+        source = node.child_by_field_name("source")
+        if source is not None:
+            bindings: dict[str, str] = {}
+            for part in node.named_children:
+                if part.type == "namespace_export":
+                    ident = part.named_children[0] if part.named_child_count else None
+                    name = node_text(ident)
+                    bindings[name[1:-1] if ident is not None and ident.type == "string" else name] = "*"
+                elif part.type == "export_clause":
+                    for spec in part.named_children:
+                        if spec.type == "export_specifier":
+                            name = node_text(spec.child_by_field_name("name"))
+                            alias = spec.child_by_field_name("alias")
+                            bindings[node_text(alias) if alias is not None else name] = name
+            if not bindings:
+                bindings = {"*": "*"}
+            self.out.imports.append(ImportRecord(
+                specifier=string_value(source) or "", kind="reexport", line=node.start_point[0] + 1, bindings=bindings,
+            ))
+            return
+        declaration = node.child_by_field_name("declaration")
+        is_default = any(c.type == "default" for c in node.children if not c.is_named)
+        if declaration is not None:
+            for name in _declared_names(declaration):
+                self.out.exports["default" if is_default else name] = name
+            return
+        value = node.child_by_field_name("value")
+        if value is not None:
+            if value.type == "identifier":
+                self.out.exports["default"] = node_text(value)
+            elif value.type in ("function_declaration", "class_declaration", "generator_function_declaration"):
+                name = value.child_by_field_name("name")
+                if name is not None:
+                    self.out.exports["default"] = node_text(name)
+            return
+        for part in node.named_children:
+            if part.type == "export_clause":
+                for spec in part.named_children:
+                    if spec.type == "export_specifier":
+                        name = node_text(spec.child_by_field_name("name"))
+                        alias = spec.child_by_field_name("alias")
+                        self.out.exports[node_text(alias) if alias is not None else name] = name
+                        self.local_exports.add(name)
+            elif part.type in ("function_declaration", "class_declaration", "abstract_class_declaration"):
+                name = part.child_by_field_name("name")
+                if name is not None:
+                    self.out.exports["default" if is_default else node_text(name)] = node_text(name)
+            elif part.type == "identifier" and not is_default:
+                self.out.exports["export="] = node_text(part)  # export = x
+
+    def directive(self, node: tree_sitter.Node) -> None:
+        match = _REFERENCE_RE.match(node.text)
+        if match:
+            self.out.imports.append(ImportRecord(
+                specifier=match.group(1).decode("utf-8", "replace"), kind="reference", line=node.start_point[0] + 1,
+            ))
+
+    def module_call(self, node: tree_sitter.Node, kind: str) -> None:
+        """``import(x)`` / ``require(x)``: a literal is an edge; anything else a ``maybe``."""
+        args = node.child_by_field_name("arguments")
+        first = args.named_children[0] if args is not None and args.named_child_count else None
+        if first is None:
+            return
+        value = string_value(first)
+        if kind == "dynamic" and _in_type(node):
+            kind = "type"
+        if value is not None:
+            self.out.imports.append(ImportRecord(specifier=value, kind=kind, line=node.start_point[0] + 1))
+        else:
+            self.out.imports.append(ImportRecord(
+                specifier=None, kind="maybe", line=node.start_point[0] + 1, expression=node_text(first)[:500],
+            ))
+
+
+def _in_type(node: tree_sitter.Node) -> bool:
+    parent = node.parent
+    while parent is not None:
+        if parent.type in ("type_query", "type_annotation", "type_alias_declaration", "generic_type", "lookup_type"):
+            return True
+        if parent.type in ("statement_block", "program", "arrow_function"):
+            return False
+        parent = parent.parent
+    return False
+
+
+def _declared_names(node: tree_sitter.Node) -> list[str]:
+    if node.type in ("lexical_declaration", "variable_declaration"):
+        names = []
+        for d in node.named_children:
+            if d.type == "variable_declarator":
+                name = d.child_by_field_name("name")
+                if name is not None and name.type == "identifier":
+                    names.append(node_text(name))
+        return names
+    if node.type == "ambient_declaration":
+        return [n for c in node.named_children for n in _declared_names(c)]
+    name = node.child_by_field_name("name")
+    return [node_text(name)] if name is not None and name.type != "string" else []

@@ -1,0 +1,99 @@
+"""Small readers of tree-sitter TypeScript nodes shared by the extraction modules."""
+
+from __future__ import annotations
+
+import re
+
+import tree_sitter
+
+KINDS = {
+    "function_declaration": "function",
+    "generator_function_declaration": "function",
+    "function_signature": "function",
+    "class_declaration": "class",
+    "abstract_class_declaration": "class",
+    "class": "class",
+    "interface_declaration": "interface",
+    "type_alias_declaration": "type",
+    "enum_declaration": "enum",
+    "internal_module": "namespace",
+    "module": "namespace",
+    "method_definition": "method",
+    "method_signature": "method",
+    "abstract_method_signature": "method",
+    "public_field_definition": "method",
+}
+CLASS_TYPES = {"class_declaration", "abstract_class_declaration", "class"}
+# Node types a symbol may sit inside; anything else (a function body) makes it local.
+CONTAINERS = {
+    "program", "export_statement", "ambient_declaration", "class_body", "expression_statement",
+    "class_declaration", "abstract_class_declaration", "class", "internal_module", "module",
+}
+FUNCTION_VALUES = {"arrow_function", "function_expression", "generator_function"}
+SIMPLE_CHAIN = re.compile(r"^[\w$#]+(\.[\w$#]+)*$")
+SIGNATURE_MAX = 300
+
+
+def node_text(node: tree_sitter.Node | None) -> str:
+    return node.text.decode("utf-8", "replace") if node is not None else ""
+
+
+def string_value(node: tree_sitter.Node) -> str | None:
+    """The value of a string literal or of a template without substitutions."""
+    if node.type == "string":
+        return node_text(node)[1:-1]
+    if node.type == "template_string" and not any(c.type == "template_substitution" for c in node.named_children):
+        return node_text(node)[1:-1]
+    return None
+
+
+def signature_of(node: tree_sitter.Node, source: bytes) -> str:
+    """Declaration text up to its body, whitespace-collapsed."""
+    end = node.end_byte
+    body = node.child_by_field_name("body")
+    if node.type in ("lexical_declaration", "variable_declaration", "variable_declarator", "public_field_definition"):
+        holder = node
+        if node.type in ("lexical_declaration", "variable_declaration") and node.named_child_count:
+            holder = node.named_children[0]
+        value = holder.child_by_field_name("value")
+        if value is not None and value.type in FUNCTION_VALUES:
+            body = value.child_by_field_name("body")
+    if body is not None and node.type != "type_alias_declaration":
+        end = body.start_byte
+    end = min(end, node.start_byte + 2 * SIGNATURE_MAX)
+    text = " ".join(source[node.start_byte:end].decode("utf-8", "replace").split())
+    if text.endswith("{"):
+        text = text[:-1].rstrip()
+    if text.endswith("=>"):
+        text = text[:-2].rstrip()
+    return text if len(text) <= SIGNATURE_MAX else text[: SIGNATURE_MAX - 1] + "…"
+
+
+def type_name(node: tree_sitter.Node | None) -> str | None:
+    """The class-like name of a type annotation / constructor expression (``Foo<T>`` → ``Foo``)."""
+    if node is None:
+        return None
+    if node.type == "type_annotation":
+        node = node.named_children[0] if node.named_child_count else None
+        if node is None:
+            return None
+    if node.type == "generic_type":
+        node = node.child_by_field_name("name")
+    if node is not None and node.type in ("type_identifier", "identifier", "nested_type_identifier", "member_expression"):
+        return node_text(node)
+    return None
+
+
+def callee_text(fn: tree_sitter.Node) -> str | None:
+    """``foo`` / ``this.bar`` / ``a.b.c``; ``?.name`` when the object is not a plain chain."""
+    if fn.type == "identifier":
+        return node_text(fn)
+    if fn.type == "member_expression":
+        prop = fn.child_by_field_name("property")
+        text = node_text(fn).replace("?.", ".")
+        if SIMPLE_CHAIN.match(text) or (text.startswith("this.") and SIMPLE_CHAIN.match(text[5:])):
+            return text
+        return "?." + node_text(prop) if prop is not None else None
+    if fn.type == "non_null_expression" and fn.named_child_count:
+        return callee_text(fn.named_children[0])
+    return None

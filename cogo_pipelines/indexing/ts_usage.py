@@ -1,0 +1,155 @@
+"""Uses inside a TypeScript file: call sites per enclosing symbol (with instance types for
+``obj.method()``), heritage clauses and references to names the file binds. A mixin of
+``typescript._Extractor``, which holds the state."""
+
+from __future__ import annotations
+
+import tree_sitter
+
+from cogo_pipelines.indexing.model import CallSite
+from cogo_pipelines.indexing.ts_nodes import callee_text, node_text, type_name
+
+
+class Usage:
+    # --- calls, instances, heritage, references --------------------------------------
+    def calls(self, idents: list[tree_sitter.Node], members: list[tree_sitter.Node]) -> None:
+        """Call sites, one per (enclosing symbol, callee); the hot loop of extraction."""
+        symbols, seen, out = self.out.symbols, self.seen_calls, self.out.calls
+        for node in idents:
+            text = node.text
+            if text == b"require":
+                self.module_call(node.parent, "require")
+                continue
+            index = self.enclosing(node.start_byte)
+            if (index, text) in seen:
+                continue
+            seen.add((index, text))
+            caller = symbols[index].qualified_name if index >= 0 else ""
+            out.append(CallSite(caller=caller, callee=text.decode("utf-8", "replace"), line=node.start_point[0] + 1))
+        for node in members:
+            text = node.text
+            index = self.enclosing(node.start_byte)
+            if (index, text) in seen:
+                continue
+            seen.add((index, text))
+            callee = callee_text(node)
+            if not callee:
+                continue
+            head, _, rest = callee.rpartition(".")
+            if head and head != "this" and not head.startswith("?"):
+                typed = self._instance_type(index, head)
+                if typed:
+                    callee = f"{typed}.{rest}"
+            caller = symbols[index].qualified_name if index >= 0 else ""
+            out.append(CallSite(caller=caller, callee=callee, line=node.start_point[0] + 1))
+
+    def new(self, node: tree_sitter.Node) -> None:
+        callee = callee_text(node)
+        if callee and not callee.startswith("?"):
+            index = self.enclosing(node.start_byte)
+            if (index, "new " + callee) not in self.seen_calls:
+                self.seen_calls.add((index, "new " + callee))
+                caller = self.out.symbols[index].qualified_name if index >= 0 else ""
+                self.out.calls.append(CallSite(caller=caller, callee="new " + callee, line=node.start_point[0] + 1))
+
+    def _instance_type(self, index: int, head: str) -> str | None:
+        scopes = []
+        while index >= 0:
+            scopes.append(self.out.symbols[index])
+            index = self.parents[index]
+        if head.startswith("this."):
+            for sym in scopes:
+                if sym.kind == "class":
+                    return self.instance_types.get((sym.qualified_name, head))
+            return None
+        for sym in scopes:
+            typed = self.instance_types.get((sym.qualified_name, head))
+            if typed:
+                return typed
+        return self.instance_types.get(("", head))
+
+    def variable(self, node: tree_sitter.Node) -> None:
+        name = node.child_by_field_name("name")
+        if name is None or name.type != "identifier":
+            return
+        value = node.child_by_field_name("value")
+        typed = None
+        if value is not None and value.type == "new_expression":
+            typed = type_name(value.child_by_field_name("constructor"))
+        if typed is None:
+            typed = type_name(node.child_by_field_name("type"))
+        if typed:
+            self.instance_types[(self.caller(node), node_text(name))] = typed
+
+    def parameter(self, node: tree_sitter.Node) -> None:
+        pattern = node.child_by_field_name("pattern")
+        typed = type_name(node.child_by_field_name("type"))
+        if pattern is None or pattern.type != "identifier" or not typed:
+            return
+        i = self.enclosing(node.start_byte)
+        scope = self.out.symbols[i].qualified_name if i >= 0 else ""
+        self.instance_types[(scope, node_text(pattern))] = typed
+        if any(c.type == "accessibility_modifier" for c in node.named_children) and i >= 0:
+            klass = self.out.symbols[i].parent
+            if klass:
+                self.instance_types[(klass, "this." + node_text(pattern))] = typed
+
+    def field(self, node: tree_sitter.Node) -> None:
+        """Class fields give ``this.x`` a type for ``this.x.method()`` calls."""
+        name = node.child_by_field_name("name")
+        if name is None:
+            return
+        value = node.child_by_field_name("value")
+        typed = type_name(node.child_by_field_name("type"))
+        if typed is None and value is not None and value.type == "new_expression":
+            typed = type_name(value.child_by_field_name("constructor"))
+        if typed:
+            klass = self.caller(node)
+            if klass:
+                self.instance_types[(klass, "this." + node_text(name))] = typed
+
+    def heritage(self, node: tree_sitter.Node) -> None:
+        klass = self.caller(node)
+        if not klass:
+            return
+        for clause in node.named_children:
+            if clause.type == "extends_clause":
+                value = clause.child_by_field_name("value")
+                if value is not None:
+                    self.out.heritage.append((klass, "extends", node_text(value)))
+            elif clause.type == "implements_clause":
+                for t in clause.named_children:
+                    name = type_name(t)
+                    if name:
+                        self.out.heritage.append((klass, "implements", name))
+
+    def interface_extends(self, node: tree_sitter.Node) -> None:
+        iface = self.caller(node)
+        if iface:
+            for t in node.named_children:
+                name = type_name(t)
+                if name:
+                    self.out.heritage.append((iface, "extends", name))
+
+    def references(self, typerefs: list[tree_sitter.Node], nested: list[tree_sitter.Node],
+                   valrefs: list[tree_sitter.Node]) -> None:
+        """Names used by each symbol that this file binds. A declaration's own name refers to
+        itself and the graph drops self-references, so no parent checks are needed here."""
+        inner_ends = {n.end_byte for n in nested}
+        symbols, seen, out = self.out.symbols, set(), self.out.references
+        # only names bound in this file can resolve: imports and declarations
+        known = {s.name.encode() for s in symbols}
+        for record in self.out.imports:
+            known.update(name.encode() for name in record.bindings)
+        for group, skip in ((nested, set()), (typerefs, inner_ends), (valrefs, set())):
+            for node in group:
+                if node.end_byte in skip:
+                    continue  # the `C` of `B.C`
+                text = node.text
+                if text.partition(b".")[0] not in known:
+                    continue
+                index = self.enclosing(node.start_byte)
+                if (index, text) not in seen:
+                    seen.add((index, text))
+                    caller = symbols[index].qualified_name if index >= 0 else ""
+                    out.append((caller, text.decode("utf-8", "replace"), node.start_point[0] + 1))
