@@ -247,7 +247,10 @@ class _Names:
             if found[0] == "module":
                 found = self.export(found[1], part)
             elif found[0] == "symbol":
+                owner = found
                 found = self.member(found[1], found[2], part)
+                if found is None and self.symbols[owner[1]][owner[2]].kind in ("interface", "type", "class"):
+                    return ("member_of", owner[1], owner[2])  # a member we have no node for
             else:
                 return None
         return found
@@ -350,6 +353,11 @@ def build(
         return None
 
     def link(src: str, found: tuple | None, kind: str, text: str, path: str, keep_unresolved: bool) -> None:
+        if found and found[0] == "member_of":  # e.g. a method of an interface: its owner, maybe
+            if keep_unresolved:
+                owner = sid(found[1], names.symbols[found[1]][found[2]])
+                edges[(src, owner, (kind, text))] = {"kind": kind, "confidence": "maybe", "detail": text, "path": path}
+            return
         dst = target_id(found)
         if dst is not None:
             if dst != src:

@@ -245,11 +245,37 @@ class Declarations:
         if kind == "dynamic" and _in_type(node):
             kind = "type"
         if value is not None:
-            self.out.imports.append(ImportRecord(specifier=value, kind=kind, line=node.start_point[0] + 1))
+            self.out.imports.append(ImportRecord(
+                specifier=value, kind=kind, line=node.start_point[0] + 1, bindings=_assigned_bindings(node),
+            ))
         else:
             self.out.imports.append(ImportRecord(
                 specifier=None, kind="maybe", line=node.start_point[0] + 1, expression=node_text(first)[:500],
             ))
+
+
+def _assigned_bindings(call: tree_sitter.Node) -> dict[str, str]:
+    """What ``const x = require('m')`` / ``const {a, b: c} = await import('m')`` binds."""
+    parent = call.parent
+    if parent is not None and parent.type == "await_expression":
+        parent = parent.parent
+    if parent is None or parent.type != "variable_declarator":
+        return {}
+    name = parent.child_by_field_name("name")
+    if name is None:
+        return {}
+    if name.type == "identifier":
+        return {node_text(name): "*"}
+    bindings = {}
+    if name.type == "object_pattern":
+        for part in name.named_children:
+            if part.type == "shorthand_property_identifier_pattern":
+                bindings[node_text(part)] = node_text(part)
+            elif part.type == "pair_pattern":
+                key, value = part.child_by_field_name("key"), part.child_by_field_name("value")
+                if key is not None and value is not None and value.type == "identifier":
+                    bindings[node_text(value)] = node_text(key)
+    return bindings
 
 
 def _in_type(node: tree_sitter.Node) -> bool:

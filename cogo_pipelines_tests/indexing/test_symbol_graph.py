@@ -44,6 +44,7 @@ def symbol_edges():
         ("src/service.ts", "src/service.ts#Service", "contains", "file contains class"),
         ("src/service.ts#Service", "src/service.ts#Service.run", "contains", "class contains method"),
         ("src/index.ts", "src/barrel.ts", "imports", "module edge"),
+        ("src/index.ts#late", "src/util.ts#util", "calls", "destructured binding of `await import()`"),
     ],
 )
 def test_resolved_relationships(symbol_edges, src, dst, kind, rule):
@@ -54,6 +55,8 @@ def test_resolved_relationships(symbol_edges, src, dst, kind, rule):
 def test_unresolved_calls_are_kept_as_maybe(symbol_edges):
     _, edges = symbol_edges
     assert ("src/index.ts#main", "unresolved:unknownFn", "calls", "maybe") in edges
+    # a method of an interface has no node: the call points at the interface, as a maybe
+    assert ("src/index.ts#viaInterface", "src/service.ts#Runner", "calls", "maybe") in edges
 
 
 def test_ids_are_stable_and_weights_follow_entries(symbol_edges):
