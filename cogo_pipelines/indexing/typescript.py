@@ -24,9 +24,8 @@ _LANGUAGES = {
 }
 
 _QUERY_TEXT = """
-(program (import_statement) @import)
+(import_statement) @import
 (export_statement) @export
-(program (comment) @directive)
 (call_expression function: (identifier) @call.ident)
 (call_expression function: (member_expression) @call.member)
 (call_expression function: (import)) @call.import
@@ -131,18 +130,24 @@ def extract_file(path: str, source: bytes) -> FileExtraction:
         return sorted(caps.get(name, ()), key=by_start)
 
     ex.collect_symbols(get("decl"), get("default_decl"))
-    for node in sorted(get("import") + get("export"), key=lambda n: n.start_byte):
+    # only the module's own statements: not those inside `declare module` or namespaces (as tsc
+    # and dependency-cruiser). Checked here: a `(program (x))` query pattern misses top-level
+    # nodes of a file that has a syntax error anywhere, and the root is then ERROR, not program.
+    root = tree.root_node
+    for node in sorted(get("import") + get("export"), key=by_start):
+        if node.parent is None or node.parent != root:
+            continue
         if node.type == "import_statement":
             ex.import_statement(node)
-        elif node.parent is not None and node.parent.type == "program":
-            ex.export_statement(node)  # exports inside namespaces are not the module's
+        else:
+            ex.export_statement(node)
     for sym in ex.out.symbols:
         if sym.name in ex.local_exports and sym.parent is None:
             sym.exported = True
-    first_statement = next((c.start_byte for c in tree.root_node.named_children if c.type != "comment"), len(source))
-    for node in get("directive"):
-        if node.start_byte < first_statement:  # tsc reads triple-slash directives only in the header
-            ex.directive(node)
+    for node in tree.root_node.named_children:  # tsc reads triple-slash directives only in the header
+        if node.type != "comment":
+            break
+        ex.directive(node)
     for node in get("param"):
         ex.parameter(node)
     for node in get("var"):

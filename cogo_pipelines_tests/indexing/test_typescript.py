@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from cogo_pipelines.indexing.typescript import extract_file, parse
 
 SOURCE = b"""/// <reference path="./r.d.ts" />
@@ -138,3 +140,27 @@ declare module 'augmented' {
 """
     e = extract_file("h.ts", source)
     assert [(i.specifier, i.kind) for i in e.imports] == [("./header.d.ts", "reference"), ("./a", "import")]
+
+
+def test_imports_of_a_file_with_a_syntax_error_elsewhere_are_kept():
+    # `in`/`out` variance annotations are not in this grammar: the file has an error far below
+    source = b"""/// <reference path="./r.d.ts" />
+import type * as Cause from "./Cause.js"
+import * as core from "./internal/core.js"
+export * from "./all.js"
+
+export interface Box<in out T> { value: T }
+"""
+    e = extract_file("d.ts", source)
+    assert e.error is not None
+    assert [(i.specifier, i.kind) for i in e.imports] == [
+        ("./r.d.ts", "reference"), ("./Cause.js", "type"), ("./internal/core.js", "import"), ("./all.js", "reexport"),
+    ]
+
+
+def test_imports_survive_a_file_whose_root_is_an_error():
+    source = (Path(__file__).parent / "fixtures" / "broken_root.ts").read_bytes()
+    assert parse(source, False).root_node.type == "ERROR"
+    e = extract_file("broken_root.ts", source)
+    assert e.error is not None
+    assert [(i.specifier, i.kind) for i in e.imports] == [("./Cause.js", "type"), ("./internal/core.js", "import")]
