@@ -47,7 +47,7 @@ TEST_FACTOR = 0.5
 _TEST_PATH = re.compile(r"(^|/)(__tests__|__mocks__|tests?|spec|fixtures?)/|[._-](test|spec)\.[a-z]+$")
 FIELD_WEIGHTS = {"A": 5.0, "B": 1.5, "C": 1.0, "D": 0.3}  # names weigh most, the outline least
 BM25_K1, BM25_B = 1.2, 0.75
-POSTINGS_PER_TERM = 1000
+POSTINGS_PER_TERM = 500
 
 
 class EmptyIndexError(StoreError):
