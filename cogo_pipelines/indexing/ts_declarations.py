@@ -30,6 +30,8 @@ class Declarations:
         parent = node.parent
         exported = parent is not None and parent.type == "export_statement"
         while parent is not None:
+            if parent.parent is None:  # the root: program, or ERROR when the file did not parse
+                return True, None, exported
             if parent.type not in CONTAINERS:
                 if parent.type == "statement_block" and parent.parent is not None and parent.parent.type in (
                     "internal_module", "module",

@@ -164,3 +164,4 @@ def test_imports_survive_a_file_whose_root_is_an_error():
     e = extract_file("broken_root.ts", source)
     assert e.error is not None
     assert [(i.specifier, i.kind) for i in e.imports] == [("./Cause.js", "type"), ("./internal/core.js", "import")]
+    assert "Fields" in {s.qualified_name for s in e.symbols}  # what tree-sitter recovered
