@@ -12,7 +12,6 @@ from __future__ import annotations
 import hashlib
 import json
 import time
-import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib import resources
@@ -23,9 +22,9 @@ import psycopg
 from cogo_pipelines.indexing import graph as graph_module
 from cogo_pipelines.indexing import sources, tsconfig
 from cogo_pipelines.indexing.graph import UNRESOLVED, ModuleEdge, StaticGraph
-from cogo_pipelines.indexing.model import CallSite, FileExtraction, ImportRecord, SourceFile, Symbol
+from cogo_pipelines.indexing.model import FileExtraction, SourceFile
 from cogo_pipelines.indexing.resolve import Resolver
-from cogo_pipelines.indexing.static_graph import TYPESCRIPT, extract_many
+from cogo_pipelines.indexing.static_graph import TYPESCRIPT, extract_packed, unpack
 from cogo_pipelines.settings import get_settings
 from cogo_pipelines.store import files as files_store
 
@@ -44,7 +43,7 @@ def _code_version(*modules: str) -> str:
     return digest.hexdigest()[:16]
 
 
-EXTRACTOR_VERSION = _code_version("typescript", "ts_declarations", "ts_usage", "ts_nodes", "model")
+EXTRACTOR_VERSION = _code_version("typescript", "ts_declarations", "ts_usage", "ts_nodes", "model", "static_graph")
 GRAPH_VERSION = _code_version("graph", "resolve", "tsconfig")
 
 
@@ -82,33 +81,6 @@ def _fingerprint(repo: str, found: list[SourceFile], config: tsconfig.TsConfig, 
     return digest.hexdigest()
 
 
-def encode(e: FileExtraction) -> dict:
-    """Compact, positional JSON of an extraction (``dataclasses.asdict`` is ~10x slower)."""
-    return {
-        "s": [[s.kind, s.name, s.qualified_name, s.signature, s.start_line, s.end_line, s.start_byte, s.end_byte,
-               s.exported, s.parent] for s in e.symbols],
-        "i": [[i.specifier, i.kind, i.line, i.bindings, i.expression] for i in e.imports],
-        "x": e.exports,
-        "c": [[c.caller, c.callee, c.line] for c in e.calls],
-        "h": e.heritage,
-        "r": e.references,
-        "e": e.error,
-    }
-
-
-def decode(path: str, d: dict) -> FileExtraction:
-    return FileExtraction(
-        path=path,
-        symbols=[Symbol(*s) for s in d["s"]],
-        imports=[ImportRecord(*i) for i in d["i"]],
-        exports=d["x"],
-        calls=[CallSite(*c) for c in d["c"]],
-        heritage=[tuple(h) for h in d["h"]],
-        references=[tuple(r) for r in d["r"]],
-        error=d["e"],
-    )
-
-
 def _cached_extractions(conn: psycopg.Connection, files: list[SourceFile]) -> dict[str, FileExtraction]:
     if not files:
         return {}
@@ -122,16 +94,16 @@ def _cached_extractions(conn: psycopg.Connection, files: list[SourceFile]) -> di
     for f in files:
         payload = by_key.get((f.content_hash, f.language))
         if payload is not None:
-            extraction = decode(f.path, json.loads(zlib.decompress(payload)))
+            extraction = unpack(f.path, payload)
             out[f.path] = extraction
     return out
 
 
-def _cache_extractions(conn: psycopg.Connection, files: dict[str, SourceFile], parsed: dict[str, FileExtraction]) -> None:
+def _cache_extractions(conn: psycopg.Connection, files: dict[str, SourceFile], payloads: dict[str, bytes]) -> None:
     rows = {}
-    for path, extraction in parsed.items():
+    for path, payload in payloads.items():
         f = files[path]
-        rows[(f.content_hash, f.language)] = zlib.compress(json.dumps(encode(extraction), separators=(",", ":")).encode(), 1)
+        rows[(f.content_hash, f.language)] = payload
     with conn.cursor() as cur:
         cur.executemany(
             "INSERT INTO graph_extractions (content_hash, grammar, extractor_version, payload)"
@@ -236,8 +208,8 @@ def index_static_graph(
     typescript_files = [f for f in found if f.language in TYPESCRIPT]
     extractions = _cached_extractions(conn, typescript_files)
     missing = [f for f in typescript_files if f.path not in extractions]
-    parsed = extract_many(root, missing, progress)
-    _cache_extractions(conn, {f.path: f for f in missing}, parsed)
+    parsed, payloads = extract_packed(root, missing, progress)
+    _cache_extractions(conn, {f.path: f for f in missing}, payloads)
     extractions.update(parsed)
     result.parsed = len(parsed)
     seconds["parse"] = time.perf_counter() - t
