@@ -12,6 +12,10 @@ Search (``search``) fuses two ranked lists and then boosts by the symbol graph:
    field-weighted count (``FIELD_WEIGHTS``); a query reads the ``POSTINGS_PER_TERM``
    highest-impact postings of each of its terms from an index and sums ``idf · impact``
    (IDF from ``chunk_terms``), so latency does not grow with the number of matching chunks.
+   A query that is one bare identifier (``ZodError``, ``JobQueue.claim``) is a lookup: hybrid
+   answers it from the keyword side alone (a sentence-embedding model knows nothing of a
+   name beyond its sub-words, and its guesses only dilute an exact match; this also skips
+   the query encode);
 3. fusion: reciprocal rank fusion, ``Σ w_list / (RRF_K + rank)``. (Adding a share of the other
    chunks of the same file was tried and dropped: it favours long files and lowered NDCG on
    tRPC and the sample); chunks of test files (``*.test.ts``, ``tests/``…) are scaled by
@@ -40,6 +44,8 @@ from cogo_pipelines.store.db import StoreError
 
 RRF_K = 60
 CANDIDATES = 100  # per list, before fusion
+VECTOR_CANDIDATES = 100
+_IDENTIFIER = re.compile(r"[A-Za-z_$][\w$]*(\.[A-Za-z_$][\w$]*)*")
 VECTOR_WEIGHT = 0.6  # keyword evidence is the sharper of the two on code (tRPC, Zod, sample)
 KEYWORD_WEIGHT = 1.0
 RANK_BOOST = 0.05
@@ -360,12 +366,13 @@ def search(
     with conn.transaction():
         if mode in ("hybrid", "keyword"):
             rankings.append((keyword_ranking(conn, query, repo), KEYWORD_WEIGHT))
-        if mode in ("hybrid", "vector") and has["e"]:
+        lookup = mode == "hybrid" and _IDENTIFIER.fullmatch(query.strip()) is not None
+        if mode in ("hybrid", "vector") and has["e"] and not lookup:
             if query_vector is None:
                 from cogo_pipelines.indexing.embedding import encode_query
 
                 query_vector = encode_query(query)
-            rankings.append((vector_ranking(conn, query_vector, repo), VECTOR_WEIGHT))
+            rankings.append((vector_ranking(conn, query_vector, repo, VECTOR_CANDIDATES), VECTOR_WEIGHT))
     scores = fuse(rankings)
     if not scores:
         return []
