@@ -13,3 +13,22 @@ def test_dagster_definitions_validate(tmp_path):
                                "COGO_HOME": str(tmp_path / "home"), "HF_HUB_OFFLINE": "1"})
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert "Validation successful" in proc.stderr + proc.stdout
+
+
+def _dg_launch(tmp_path, database_url, *extra):
+    dg_bin = Path(sys.executable).with_name("dg")
+    env = {"PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin", "DAGSTER_HOME": str(tmp_path),
+           "DATABASE_URL": database_url, "COGO_HOME": str(tmp_path / "home"), "HF_HUB_OFFLINE": "1"}
+    return subprocess.run([str(dg_bin), "launch", "--job", "q1_gate_job", *extra], cwd=REPO_ROOT,
+                          capture_output=True, text=True, timeout=300, env=env)
+
+
+def test_dg_launch_runs_the_gate_like_dagster_job_execute(tmp_path, database_url):
+    """`dg launch --job` (Dagster 1.13's successor of `dagster job execute`) finds the project via
+    [tool.dg] and fails its run when the gate fails (no job history, empty not allowed)."""
+    failed = _dg_launch(tmp_path, database_url)
+    assert failed.returncode != 0
+    assert "q1_gate" in failed.stderr + failed.stdout
+    allowed = _dg_launch(tmp_path, database_url, "--config-json",
+                         '{"ops": {"q1_gate": {"config": {"allow_empty": true}}}}')
+    assert allowed.returncode == 0, allowed.stderr[-2000:]
