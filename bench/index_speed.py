@@ -73,15 +73,22 @@ def cold(repo: Path) -> None:
         summary = index_run.run_index(conn, repo)
         total = time.perf_counter() - t
         texts = list(knowledge.texts_to_embed(conn, summary.repo, only_missing=False).values())
-    t = time.perf_counter()
-    embedding.get_model().encode(texts, batch_size=embedding.BATCH_SIZE, normalize_embeddings=True)
-    raw = time.perf_counter() - t
+    raws = []
+    for _ in range(2):  # best of two: the CPU is shared, the pipeline had one go
+        t = time.perf_counter()
+        embedding.get_model().encode(texts, batch_size=embedding.BATCH_SIZE, normalize_embeddings=True)
+        raws.append(time.perf_counter() - t)
+    raw = min(raws)
     print(
         f"cold index of {summary.repo}: {summary.files} files, {summary.chunks} chunks, {summary.embedded} embedded"
     )
     print("  " + "  ".join(f"{k} {v:.2f} s" for k, v in summary.seconds.items()) + f"  total {total:.2f} s")
+    other = total - summary.seconds.get("embed", 0.0)
     print(
-        f"  raw model.encode of the same {len(texts)} texts: {raw:.2f} s; pipeline overhead {100 * (total - raw) / raw:+.1f} %"
+        f"  raw model.encode of the same {len(texts)} texts: {raw:.2f} s (best of "
+        + ", ".join(f"{r:.2f}" for r in raws)
+        + f"); pipeline overhead {100 * (total - raw) / raw:+.1f} %"
+        + f" (stages other than embed: {other:.2f} s = {100 * other / raw:.1f} % of raw encode)"
     )
     print(f"  model load (once per process): {load:.2f} s")
 
