@@ -43,27 +43,35 @@ def index(
     no_embed: Annotated[
         bool, typer.Option("--no-embed", help="Skip embeddings (keyword search still works)")
     ] = False,
+    traces: Annotated[
+        Path | None,
+        typer.Option("--traces", file_okay=False, help="Trace folder (default RUNTIME_TRACE_DIR or $COGO_HOME/traces)"),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON on stdout")] = False,
 ) -> None:
-    """Index REPO into the store: graph, chunks, embeddings (only what changed)."""
+    """Index REPO into the store: graph, runtime traces + ranks, chunks, embeddings (only what changed)."""
     progress = Progress(
         TextColumn("{task.description:<8}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
         console=console, transient=as_json, disable=not console.is_terminal and as_json,
     )  # fmt: skip
     with db.connect() as conn, progress:
         summary = index_run.run_index(conn, repo, entries=list(entry) if entry else None, embed=not no_embed,
-                                      progress=_StageBars(progress))  # fmt: skip
+                                      progress=_StageBars(progress), trace_dir=traces)  # fmt: skip
     data = summary.as_dict()
     if as_json:
         print(json.dumps(data))
         return
     table = Table(title=f"cogo index {summary.repo}", show_header=False)
     for key in ("files", "parsed", "symbols", "edges", "chunks", "rechunked_files", "skipped_unchanged",
-                "removed_files", "embedded", "embeddings_from_cache"):  # fmt: skip
+                "removed_files", "embedded", "embeddings_from_cache", "trace_files", "runtime_edges",
+                "runtime_symbols", "unknown_frames"):  # fmt: skip
         table.add_row(key.replace("_", " "), str(data[key]))
+    table.add_row("trace warnings", str(len(summary.trace_warnings)))
     table.add_row("errors", str(len(summary.errors)))
     table.add_row("seconds", ", ".join(f"{k} {v:.2f}" for k, v in data["seconds"].items()))
     console.print(table)
+    for warning in summary.trace_warnings[:20]:
+        console.print(f"[yellow]trace[/]: {warning}")
     for path, message in summary.errors[:20]:
         console.print(f"[yellow]{path}[/]: {message}")
     if len(summary.errors) > 20:

@@ -8,12 +8,13 @@ any subset works, and a second run over an unchanged repo shows ``parsed: 0``, `
 
 import time
 from collections import Counter
+from datetime import UTC, datetime, timedelta
 
 import dagster as dg
 
 from cogo_pipelines.defs.knowledge_resources import CodeRepoResource, EmbeddingModelResource, Neo4jResource
 from cogo_pipelines.defs.resources import PostgresResource
-from cogo_pipelines.indexing import runtime, sources
+from cogo_pipelines.indexing import sources
 from cogo_pipelines.store import files as files_store
 from cogo_pipelines.store import index_run, knowledge, neo4j_mirror, runtime_store
 
@@ -104,11 +105,11 @@ def runtime_edges(context: dg.AssetExecutionContext, code_repo: CodeRepoResource
     """Runtime traces (V8 .cpuprofile, JSONL) from the trace dir merged in as ``runtime`` edges/counts."""
     started = time.perf_counter()
     trace_dir = code_repo.traces()
-    files = runtime.trace_files(trace_dir)
     repo = code_repo.repo()
     with postgres.connect() as conn:
-        trace, written = runtime_store.merge_runtime(conn, repo, files, code_repo.path_prefix_map)
+        merged = index_run.runtime_stage(conn, repo, trace_dir, code_repo.path_prefix_map)
         hottest = runtime_store.hottest_edges(conn, repo, PREVIEW_ROWS)
+    files, trace, written = merged.files, merged.trace, merged.written
     if not files:
         context.log.info(
             f"no trace files in {trace_dir}: runtime counts cleared, ranks from entry weights only"
@@ -146,7 +147,7 @@ def ranked_graph(context: dg.AssetExecutionContext, code_repo: CodeRepoResource,
     started = time.perf_counter()
     repo = code_repo.repo()
     with postgres.connect() as conn:
-        ranks = runtime_store.apply_ranks(conn, repo)
+        ranks = index_run.rank_stage(conn, repo)
         top = runtime_store.top_symbols(conn, repo, PREVIEW_ROWS)
     rows = [
         [
@@ -228,15 +229,26 @@ def chunk_embeddings(
 def pgvector_index(
     context: dg.AssetExecutionContext, code_repo: CodeRepoResource, postgres: PostgresResource
 ):
-    """The searchable index: keyword statistics and chunk ranks refreshed over the HNSW vectors."""
+    """The searchable index: keyword statistics and chunk ranks refreshed over the HNSW vectors.
+
+    The last stage of the chain, so it records the run in ``index_runs`` as ``cogo index`` does,
+    timed from the start of the Dagster run (or of this step, when the run's start is unknown).
+    """
     started = time.perf_counter()
     repo = code_repo.repo()
+    run_started = _run_started_at(context)
     with postgres.connect() as conn:
         index_run.upsert_stage(conn, repo, changed=True)
         stats = knowledge.index_stats(conn, repo)
         ranked = conn.execute(
             "SELECT count(*) AS n FROM code_chunks WHERE repo = %s AND rank > 0", (repo,)
         ).fetchone()["n"]
+        run_started = run_started or datetime.now(UTC) - timedelta(seconds=time.perf_counter() - started)
+        seconds = (datetime.now(UTC) - run_started).total_seconds()
+        index_run.record_run(
+            conn, repo, run_started, seconds,
+            {"repo": repo, **stats, "chunks_ranked": int(ranked), "dagster_run_id": context.run_id},
+        )  # fmt: skip
     return dg.MaterializeResult(
         metadata={
             **{k: int(v) for k, v in stats.items()},
@@ -244,6 +256,12 @@ def pgvector_index(
             "seconds": round(time.perf_counter() - started, 3),
         }
     )
+
+
+def _run_started_at(context: dg.AssetExecutionContext) -> datetime | None:
+    record = context.instance.get_run_record_by_id(context.run_id)
+    start = record.start_time if record else None
+    return datetime.fromtimestamp(start, UTC) if start else None
 
 
 @dg.asset(group_name=GROUP, deps=[pgvector_index], kinds={"neo4j"})

@@ -45,8 +45,12 @@ def model_key() -> str:
 def _load(name: str):
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    # No "Loading weights: 100%|…" bar on stderr at every index run (set before the import).
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
     from sentence_transformers import SentenceTransformer  # deferred: importing torch takes seconds
+    from transformers.utils import logging as transformers_logging
 
+    transformers_logging.disable_progress_bar()
     model = SentenceTransformer(name, device="cpu")
     dims = getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension
     dims = dims()

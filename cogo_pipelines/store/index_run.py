@@ -5,30 +5,50 @@ Ctrl-C keeps what is done, and the next run resumes from there):
 
 1. ``graph``: ``graph_store.index_static_graph`` — discover files, re-parse changed ones, write
    ``ast_nodes``/``code_relationships`` (falls back to plain discovery while it is absent);
-2. ``chunk``: re-chunk only files whose hash differs from the one their chunks were made from
+2. ``runtime``: ``runtime_store.merge_runtime`` — the traces of the trace folder (V8 profiles,
+   JSONL; ``RUNTIME_TRACE_DIR``, default ``$COGO_HOME/traces``) replace the repo's ``runtime``
+   edges and counts, then ``runtime_store.apply_ranks`` sets ``rank`` = 0.6 * entry_weight +
+   0.4 * runtime frequency (``indexing/ranking.py``). No trace folder = no runtime data, not an
+   error;
+3. ``chunk``: re-chunk only files whose hash differs from the one their chunks were made from
    (``chunked_files``), drop chunks of vanished files;
-3. ``embed``: vectors for chunks without one — first from the content-hash cache, then the model
-   for the texts never seen (batched, saved per batch);
-4. ``upsert``: refresh what depends on the whole repo (keyword IDF table, graph rank on chunks).
+4. ``embed``: vectors for chunks without one — first from the content-hash cache, then the model
+   for the texts never seen (batched, saved per batch; the model, and torch with it, is loaded
+   only when there is such a text);
+5. ``upsert``: refresh what depends on the whole repo (keyword IDF table, graph rank on chunks).
+
+Dagster's ``index_job`` calls the same stage functions, one asset each, in the same order, and
+both record the finished run in ``index_runs`` (``record_run``).
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
 import psycopg
+from psycopg.types.json import Jsonb
 
-from cogo_pipelines.indexing import chunking, embedding, sources
+from cogo_pipelines.indexing import chunking, embedding, runtime, sources
 from cogo_pipelines.indexing.model import SourceFile
+from cogo_pipelines.settings import get_settings
 from cogo_pipelines.store import files as files_store
-from cogo_pipelines.store import knowledge
+from cogo_pipelines.store import knowledge, runtime_store
 
 Progress = Callable[[str, int, int], None]
 EMBED_BATCH = 256
-STAGES = ("graph", "chunk", "embed", "upsert")
+STAGES = ("graph", "runtime", "chunk", "embed", "upsert")
+
+
+@dataclass
+class RuntimeResult:
+    trace_dir: Path
+    files: list[Path]
+    trace: runtime.RuntimeTrace
+    written: runtime_store.RuntimeWrite
 
 
 @dataclass
@@ -60,6 +80,11 @@ class IndexSummary:
     removed_files: int = 0
     embedded: int = 0
     embeddings_from_cache: int = 0
+    trace_files: int = 0
+    runtime_edges: int = 0
+    runtime_symbols: int = 0
+    unknown_frames: int = 0
+    trace_warnings: list[str] = field(default_factory=list)
     errors: list[tuple[str, str]] = field(default_factory=list)
     seconds: dict[str, float] = field(default_factory=dict)
 
@@ -108,6 +133,33 @@ class _DiscoveryOnly:
     edges: int = 0
     errors: list = field(default_factory=list)
     seconds: dict = field(default_factory=dict)
+
+
+def runtime_stage(
+    conn,
+    repo: str,
+    trace_dir: Path | None = None,
+    prefix_map: Mapping[str, str] | None = None,
+    progress: Progress | None = None,
+) -> RuntimeResult:
+    """Stage 2a: merge the trace folder's traces as ``runtime`` edges/counts (a snapshot: a trace
+    removed from the folder stops counting; a missing folder clears the runtime data quietly)."""
+    trace_dir = Path(trace_dir) if trace_dir is not None else get_settings().traces_dir
+    found = runtime.trace_files(trace_dir)
+    trace, written = runtime_store.merge_runtime(conn, repo, found, prefix_map)
+    _commit(conn)
+    if progress:
+        progress("runtime", 1, 2)
+    return RuntimeResult(trace_dir, found, trace, written)
+
+
+def rank_stage(conn, repo: str, progress: Progress | None = None) -> dict[str, float]:
+    """Stage 2b: ``rank`` of every symbol from entry weight and runtime frequency, onto chunks."""
+    ranks = runtime_store.apply_ranks(conn, repo)
+    _commit(conn)
+    if progress:
+        progress("runtime", 2, 2)
+    return ranks
 
 
 def chunk_stage(
@@ -184,6 +236,19 @@ def upsert_stage(conn, repo: str, changed: bool, progress: Progress | None = Non
         progress("upsert", 1, 1)
 
 
+def record_run(
+    conn: psycopg.Connection, repo: str, started_at: datetime, seconds: float, summary: Mapping
+) -> int:
+    """Record one finished index run in ``index_runs`` (read by the sidecar's duration metric)."""
+    row = conn.execute(
+        "INSERT INTO index_runs (repo, started_at, finished_at, seconds, summary)"
+        " VALUES (%s, %s, now(), %s, %s) RETURNING id",
+        (repo, started_at, seconds, Jsonb(dict(summary))),
+    ).fetchone()
+    _commit(conn)
+    return row["id"] if isinstance(row, Mapping) else row[0]
+
+
 def run_index(
     conn: psycopg.Connection,
     root: Path,
@@ -191,13 +256,21 @@ def run_index(
     embed: bool = True,
     progress: Progress | None = None,
     policy: sources.Policy | None = None,
+    trace_dir: Path | None = None,
+    prefix_map: Mapping[str, str] | None = None,
 ) -> IndexSummary:
+    """Every stage in order (the Dagster chain's order); ``trace_dir`` defaults to settings."""
     root = Path(root)
     repo = sources.repo_id(root)
     summary = IndexSummary(repo=repo)
-    t = time.perf_counter()
+    started_at, started = datetime.now(UTC), time.perf_counter()
+    t = started
     graph = graph_stage(conn, root, entries, policy, progress)
     summary.seconds["graph"] = time.perf_counter() - t
+    t = time.perf_counter()
+    traces = runtime_stage(conn, repo, trace_dir, prefix_map, progress)
+    rank_stage(conn, repo, progress)
+    summary.seconds["runtime"] = time.perf_counter() - t
     t = time.perf_counter()
     chunks = chunk_stage(conn, root, repo, list(graph.files), progress)
     summary.seconds["chunk"] = time.perf_counter() - t
@@ -216,9 +289,13 @@ def run_index(
     summary.skipped_unchanged = chunks.unchanged
     summary.removed_files = len(chunks.removed)
     summary.embedded, summary.embeddings_from_cache = vectors.embedded, vectors.from_cache
+    summary.trace_files, summary.runtime_edges = len(traces.files), traces.written.edges
+    summary.runtime_symbols, summary.unknown_frames = traces.written.symbols, traces.trace.unknown_total
+    summary.trace_warnings = list(traces.trace.warnings)
     seen = set()
     for path, message in list(getattr(graph, "errors", [])) + chunks.errors:
         if (path, message) not in seen:
             seen.add((path, message))
             summary.errors.append((path, message))
+    record_run(conn, repo, started_at, time.perf_counter() - started, summary.as_dict())
     return summary
