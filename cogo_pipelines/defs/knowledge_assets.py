@@ -247,7 +247,7 @@ def pgvector_index(
         seconds = (datetime.now(UTC) - run_started).total_seconds()
         index_run.record_run(
             conn, repo, run_started, seconds,
-            {"repo": repo, **stats, "chunks_ranked": int(ranked), "dagster_run_id": context.run_id},
+            {"repo": repo, **stats, "chunks_ranked": int(ranked), "dagster_run_id": context.run.run_id},
         )  # fmt: skip
     return dg.MaterializeResult(
         metadata={
@@ -259,7 +259,7 @@ def pgvector_index(
 
 
 def _run_started_at(context: dg.AssetExecutionContext) -> datetime | None:
-    record = context.instance.get_run_record_by_id(context.run_id)
+    record = context.instance.get_run_record_by_id(context.run.run_id)
     start = record.start_time if record else None
     return datetime.fromtimestamp(start, UTC) if start else None
 

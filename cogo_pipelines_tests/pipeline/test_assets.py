@@ -143,6 +143,9 @@ def test_second_run_parses_and_embeds_nothing(indexed):
         == meta(indexed.first, "runtime_edges")["runtime_edges"]
     )
     assert set(checks(indexed.second)) == {c.check_key.name for c in CHECKS}
+    runs = indexed.rows("SELECT repo, started_at, finished_at, seconds, summary FROM index_runs ORDER BY id")
+    assert [r["summary"]["dagster_run_id"] for r in runs] == [indexed.first.run_id, indexed.second.run_id]
+    assert all(r["repo"] == "cogo-sample" and r["finished_at"] > r["started_at"] and r["seconds"] > 0 for r in runs)
 
 
 @pytest.mark.slow
