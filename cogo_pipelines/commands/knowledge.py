@@ -45,7 +45,9 @@ def index(
     ] = False,
     traces: Annotated[
         Path | None,
-        typer.Option("--traces", file_okay=False, help="Trace folder (default RUNTIME_TRACE_DIR or $COGO_HOME/traces)"),
+        typer.Option(
+            "--traces", file_okay=False, help="Trace folder (default RUNTIME_TRACE_DIR or $COGO_HOME/traces)"
+        ),
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON on stdout")] = False,
 ) -> None:

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 COGO = [sys.executable, "-c", "from cogo_pipelines.cli import main; main()"]
+PROFILE = Path(__file__).parents[1] / "pipeline" / "fixtures" / "cogo-sample-smoke.cpuprofile"
 
 
 def cogo(*args: str) -> subprocess.CompletedProcess:
@@ -17,7 +20,7 @@ def cogo(*args: str) -> subprocess.CompletedProcess:
     )
 
 
-def test_search_before_index_then_index_and_search_json(database_url, sample_repo_path: Path):
+def test_search_before_index_then_index_and_search_json(database_url, sample_repo_path: Path, tmp_path: Path):
     before = cogo("search", "lease")
     assert before.returncode == 1 and "cogo index" in before.stderr and "Traceback" not in before.stderr
 
@@ -30,8 +33,10 @@ def test_search_before_index_then_index_and_search_json(database_url, sample_rep
     assert (
         summary["embedded"] == 0
         and summary["errors"] == []
-        and set(summary["seconds"]) == {"graph", "chunk", "embed", "upsert"}
+        and set(summary["seconds"]) == {"graph", "runtime", "chunk", "embed", "upsert"}
     )
+    # no trace folder under COGO_HOME: no runtime data, and nothing to warn about
+    assert (summary["trace_files"], summary["runtime_edges"], summary["trace_warnings"]) == (0, 0, [])
 
     again = json.loads(cogo("index", str(sample_repo_path), "--no-embed", "--json").stdout)
     assert again["rechunked_files"] == 0 and again["skipped_unchanged"] == 35
@@ -42,5 +47,9 @@ def test_search_before_index_then_index_and_search_json(database_url, sample_rep
     assert len(hits) == 3 and hits[0]["path"] == "src/core/lease.ts"
     assert all(set(h) == {"path", "symbol", "chunk_type", "start_line", "end_line", "score"} for h in hits)
 
-    table = cogo("index", str(sample_repo_path), "--no-embed")
+    traces = tmp_path / "traces"
+    traces.mkdir()
+    shutil.copy(PROFILE, traces)
+    table = cogo("index", str(sample_repo_path), "--no-embed", "--traces", str(traces))
     assert table.returncode == 0 and "skipped unchanged" in table.stderr
+    assert re.search(r"runtime edges\s*│\s*[1-9]", table.stderr), table.stderr
