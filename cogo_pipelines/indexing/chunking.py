@@ -26,9 +26,11 @@ from sqlparse import tokens as T
 
 from cogo_pipelines.indexing.model import FileExtraction, SourceFile, Symbol
 
+CHUNK_FORMAT = 1  # bump when the chunk or embed text changes: stored chunks of older formats are redone
 MAX_CHUNK_CHARS = 4000  # a chunk larger than this is split (about 100 lines of code)
 MAX_FILE_BYTES = 1_000_000  # larger files (generated bundles, dumps) get one head chunk
 CONTAINER_KINDS = {"class", "interface", "enum", "namespace", "module"}
+_PARTS = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|[0-9]+")  # identifier -> words
 
 
 @dataclass
@@ -61,7 +63,20 @@ class Chunk:
         return f"{self.path} | {label}"
 
     def embed_text(self) -> str:
-        return f"{self.header}\n{self.content}"
+        """Header, the names in plain words, then the body.
+
+        The model reads only the first 256 word pieces and knows nothing of ``ZodObject`` or
+        ``resolveResponse.ts`` beyond their sub-words, so where and what a chunk is come first,
+        also spelled as words (``zod object``, ``resolve response``).
+        """
+        return f"{self.header}\n{self.words()}\n{self.content}"
+
+    def words(self) -> str:
+        """The chunk's name and where it lives (folder and file name, no extension) as lower-case words."""
+        stem = self.path.rsplit(".", 1)[0] if "/" not in self.path.rsplit(".", 1)[-1] else self.path
+        stem = "/".join(stem.split("/")[-2:])  # the deepest folder and the file name say the most
+        name = self.symbol or self.object_name or self.header_chain or ""
+        return " ".join(_PARTS.findall(f"{name} {self.kind or ''} in {stem}")).lower()
 
 
 @dataclass

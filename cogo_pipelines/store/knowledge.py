@@ -16,9 +16,12 @@ Search (``search``) fuses two ranked lists and then boosts by the symbol graph:
    answers it from the keyword side alone (a sentence-embedding model knows nothing of a
    name beyond its sub-words, and its guesses only dilute an exact match; this also skips
    the query encode);
-3. fusion: reciprocal rank fusion, ``Σ w_list / (RRF_K + rank)``. (Adding a share of the other
-   chunks of the same file was tried and dropped: it favours long files and lowered NDCG on
-   tRPC and the sample); chunks of test files (``*.test.ts``, ``tests/``…) are scaled by
+3. fusion: each list's scores divided by its best score, combined ``0.75 · keyword + 0.25 ·
+   vector``. Unlike rank fusion this keeps how sure each side is: a chunk far ahead on BM25 stays
+   ahead, and the vector side mostly re-orders near-ties (flat RRF let the weaker vector side's
+   guesses outvote a clear keyword winner on Zod: hybrid fell below keyword-only). (Adding a
+   share of the other chunks of the same file was tried and dropped: it favours long files and
+   lowered NDCG on tRPC and the sample); chunks of test files (``*.test.ts``, ``tests/``…) are scaled by
    ``TEST_FACTOR``: tests repeat the names of the code they test, and a question about how
    something works wants the implementation;
 4. graph boost: ``score · (1 + RANK_BOOST · rank)`` with ``rank`` ∈ [0, 1] from ``ast_nodes``
@@ -38,16 +41,15 @@ from dataclasses import dataclass
 import numpy as np
 import psycopg
 
-from cogo_pipelines.indexing.chunking import Chunk
+from cogo_pipelines.indexing.chunking import CHUNK_FORMAT, Chunk
 from cogo_pipelines.indexing.embedding import text_hash
 from cogo_pipelines.store.db import StoreError
 
-RRF_K = 60
 CANDIDATES = 100  # per list, before fusion
 VECTOR_CANDIDATES = 100
 _IDENTIFIER = re.compile(r"[A-Za-z_$][\w$]*(\.[A-Za-z_$][\w$]*)*")
-VECTOR_WEIGHT = 0.6  # keyword evidence is the sharper of the two on code (tRPC, Zod, sample)
-KEYWORD_WEIGHT = 1.0
+KEYWORD_WEIGHT = 0.75  # keyword evidence is the sharper of the two on code (tRPC, Zod, sample)
+VECTOR_WEIGHT = 0.25
 RANK_BOOST = 0.05
 TEST_FACTOR = 0.5
 _TEST_PATH = re.compile(r"(^|/)(__tests__|__mocks__|tests?|spec|fixtures?)/|[._-](test|spec)\.[a-z]+$")
@@ -137,7 +139,12 @@ def chunk_id(repo: str, chunk: Chunk, ordinal: int) -> str:
 
 
 def chunked_hashes(conn: psycopg.Connection, repo: str) -> dict[str, str]:
-    rows = conn.execute("SELECT path, file_hash FROM chunked_files WHERE repo = %s", (repo,)).fetchall()
+    """path -> hash of the file its chunks were made from ('' when made by an older chunk format)."""
+    rows = conn.execute(
+        "SELECT path, CASE WHEN chunk_format = %s THEN file_hash ELSE '' END AS file_hash FROM chunked_files"
+        " WHERE repo = %s",
+        (CHUNK_FORMAT, repo),
+    ).fetchall()
     return {r["path"]: r["file_hash"] for r in rows}
 
 
@@ -163,10 +170,10 @@ def replace_file_chunks(
     with conn.cursor() as cur:
         cur.executemany(_INSERT, rows)
     conn.execute(
-        "INSERT INTO chunked_files (repo, path, file_hash, chunks, error) VALUES (%s, %s, %s, %s, %s)"
+        "INSERT INTO chunked_files (repo, path, file_hash, chunks, error, chunk_format) VALUES (%s, %s, %s, %s, %s, %s)"
         " ON CONFLICT (repo, path) DO UPDATE SET file_hash = EXCLUDED.file_hash, chunks = EXCLUDED.chunks,"
-        " error = EXCLUDED.error, chunked_at = now()",
-        (repo, path, file_hash, len(rows), error),
+        " error = EXCLUDED.error, chunk_format = EXCLUDED.chunk_format, chunked_at = now()",
+        (repo, path, file_hash, len(rows), error, CHUNK_FORMAT),
     )
     return len(rows)
 
@@ -337,10 +344,14 @@ def vector_ranking(
 
 
 def fuse(rankings: Sequence[tuple[list[tuple[str, float]], float]]) -> dict[str, float]:
+    """``Σ w_list · score / best score of the list`` (a chunk missing from a list gets 0 there)."""
     scores: dict[str, float] = defaultdict(float)
     for ranked, weight in rankings:
-        for r, (cid, _) in enumerate(ranked):
-            scores[cid] += weight / (RRF_K + r + 1)
+        best = max((s for _, s in ranked), default=0.0)
+        if best <= 0:
+            continue
+        for cid, s in ranked:
+            scores[cid] += weight * max(0.0, s) / best
     return scores
 
 
