@@ -13,14 +13,7 @@ from typing import Any
 import psycopg
 
 from cogo_pipelines.quality.gate import measure_q1
-
-
-def queue_stats(conn: psycopg.Connection) -> list[dict[str, Any]]:
-    rows = conn.execute(
-        "SELECT executor_id, status, count(*) AS count FROM jobs GROUP BY executor_id, status"
-        " ORDER BY executor_id, status"
-    )
-    return [dict(r) for r in rows]
+from cogo_pipelines.queue.stats import queue_depth
 
 
 def index_stats(conn: psycopg.Connection) -> dict[str, int]:
@@ -43,7 +36,7 @@ def take_snapshot(conn: psycopg.Connection, *, kind: str = "nightly", now: datet
         content = {
             "taken_at": taken_at.isoformat(),
             "q1": q1,
-            "queue": queue_stats(conn),
+            "queue": queue_depth(conn),
             "index": index_stats(conn),
         }
         row = conn.execute(

@@ -19,6 +19,7 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
 from cogo_pipelines.edge.client import EdgeError
+from cogo_pipelines.queue import stats as queue_stats
 from cogo_pipelines.server import params, queries, redact
 from cogo_pipelines.server.openapi import openapi_document
 from cogo_pipelines.server.responses import JSON, ApiError
@@ -122,7 +123,7 @@ def summary_data(conn, base_url: str) -> dict[str, Any]:
     return {
         "generated_at": datetime.now(UTC),
         "jobs": queries.job_counts(conn),
-        "queue": queries.queue_depth(conn),
+        "queue": queue_stats.queue_depth(conn),
         "gate": queries.latest_gate(conn),
         "index": queries.index_stats(conn),
         "latest_gate_fix": fix,

@@ -23,6 +23,7 @@ from prometheus_client.core import (
 )
 from prometheus_client.registry import Collector
 
+from cogo_pipelines.queue import stats as queue_stats
 from cogo_pipelines.server import queries
 from cogo_pipelines.server.store import SidecarStore, StoreUnavailable
 
@@ -36,7 +37,7 @@ def read_store_snapshot(store: SidecarStore) -> dict[str, Any]:
     """Everything /metrics needs, in one borrowed connection (a handful of cheap aggregates)."""
     with store.connection() as conn:
         return {
-            "depth": queries.queue_depth(conn),
+            "depth": queue_stats.queue_depth(conn),
             "durations": queries.duration_histogram(conn),
             "claims": queries.claims(conn),
             "gate": queries.latest_gate(conn),

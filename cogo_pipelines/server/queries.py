@@ -37,14 +37,6 @@ def get_job(conn: psycopg.Connection, job_id: int) -> dict | None:
     return dict(row) if row else None
 
 
-def queue_depth(conn: psycopg.Connection) -> list[dict]:
-    rows = conn.execute(
-        "SELECT executor_id, status, count(*)::int AS count FROM jobs GROUP BY executor_id, status "
-        "ORDER BY executor_id, status"
-    ).fetchall()
-    return [dict(r) for r in rows]
-
-
 def job_counts(conn: psycopg.Connection) -> dict[str, int]:
     counts = {s: 0 for s in JOB_STATUSES}
     for r in conn.execute("SELECT status, count(*)::int AS n FROM jobs GROUP BY status"):
