@@ -192,6 +192,17 @@ class _Names:
             self.bindings[path] = local
             self.reexports[path] = reexports
         self._export_memo: dict[tuple[str, str], tuple | None] = {}
+        self._dotted_memo: dict[tuple[str, str, tuple[str, ...]], tuple | None] = {}
+
+    def dotted_memo(self, path: str, text: str, scopes: tuple[str, ...] = ()) -> tuple | None:
+        """``dotted`` for the top-level lookups of ``build``, where the same callee or type
+        name recurs in many symbols of a file (the answer only depends on the arguments)."""
+        key = (path, text, scopes)
+        memo = self._dotted_memo
+        if key in memo:
+            return memo[key]
+        found = memo[key] = self.dotted(path, text, scopes)
+        return found
 
     def export(self, path: str, name: str, depth: int = 0) -> tuple | None:
         """What module ``path`` exports as ``name``: ("symbol", path, qname) or ("module", path)."""
@@ -378,19 +389,19 @@ def build(
             namespaces, klass = _scopes(symbols, call.caller)
             callee = call.callee
             if callee.startswith("new "):
-                found = names.dotted(path, callee[4:], namespaces)
+                found = names.dotted_memo(path, callee[4:], namespaces)
             elif callee.startswith("this.") and callee.count(".") == 1:
                 found = names.member(path, klass, callee[5:]) if klass else None
             elif callee.startswith(("?.", "this.")):
                 found = None
             else:
-                found = names.dotted(path, callee, namespaces)
+                found = names.dotted_memo(path, callee, namespaces)
             link(source_of(path, call.caller), found, "calls", callee, path, keep_unresolved=True)
         for owner, relation, base in ex.heritage:
             namespaces, _ = _scopes(symbols, owner)
-            found = names.dotted(path, base.split("<")[0], namespaces)
+            found = names.dotted_memo(path, base.split("<")[0], namespaces)
             link(source_of(path, owner), found, relation, base, path, keep_unresolved=True)
         for owner, name, _line in ex.references:
             namespaces, _ = _scopes(symbols, owner)
-            link(source_of(path, owner), names.dotted(path, name, namespaces), "references", name, path, keep_unresolved=False)
+            link(source_of(path, owner), names.dotted_memo(path, name, namespaces), "references", name, path, keep_unresolved=False)
     return graph

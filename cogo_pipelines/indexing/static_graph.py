@@ -75,6 +75,12 @@ def _extract_batch(root: str, paths: list[str], packed: bool = False) -> list[tu
     return out
 
 
+def _extract_packed_batch(root: str, paths: list[str]) -> list[tuple[str, bytes]]:
+    """Only the cache payloads go back to the parent, which unpacks them: pickling the
+    extraction objects as well cost the workers more than the parent's unpacking."""
+    return [(e.path, p) for e, p in _extract_batch(root, paths, packed=True)]
+
+
 def _batches(files: list[SourceFile], count: int) -> list[list[str]]:
     """Size-balanced batches: largest files first, each to the lightest batch."""
     buckets: list[tuple[int, list[str]]] = [(0, []) for _ in range(count)]
@@ -109,7 +115,14 @@ def extract_packed(
         # deadlock on a lock held at fork time; then start clean workers instead
         context = multiprocessing.get_context("fork" if threading.active_count() == 1 else "forkserver")
         with ProcessPoolExecutor(max_workers=n, mp_context=context) as pool:
-            for batch in pool.map(_extract_batch, [str(root)] * len(chunks), chunks, [packed] * len(chunks)):
+            if packed:
+                batches = (
+                    [(unpack(path, payload), payload) for path, payload in batch]
+                    for batch in pool.map(_extract_packed_batch, [str(root)] * len(chunks), chunks)
+                )
+            else:
+                batches = pool.map(_extract_batch, [str(root)] * len(chunks), chunks, [packed] * len(chunks))
+            for batch in batches:
                 results.extend(batch)
                 if progress:
                     progress("parse", len(results), total)

@@ -88,11 +88,11 @@ class Usage:
             return
         i = self.enclosing(node.start_byte)
         scope = self.out.symbols[i].qualified_name if i >= 0 else ""
-        self.instance_types[(scope, node_text(pattern))] = typed
-        if any(c.type == "accessibility_modifier" for c in node.named_children) and i >= 0:
-            klass = self.out.symbols[i].parent
-            if klass:
-                self.instance_types[(klass, "this." + node_text(pattern))] = typed
+        name = node_text(pattern)
+        self.instance_types[(scope, name)] = typed
+        klass = self.out.symbols[i].parent if i >= 0 else None
+        if klass and any(c.type == "accessibility_modifier" for c in node.named_children):
+            self.instance_types[(klass, "this." + name)] = typed
 
     def field(self, node: tree_sitter.Node) -> None:
         """Class fields give ``this.x`` a type for ``this.x.method()`` calls."""
@@ -137,18 +137,21 @@ class Usage:
         itself and the graph drops self-references, so no parent checks are needed here."""
         inner_ends = {n.end_byte for n in nested}
         symbols, seen, out = self.out.symbols, set(), self.out.references
+        enclosing = self.enclosing
         # only names bound in this file can resolve: imports and declarations
         known = {s.name.encode() for s in symbols}
         for record in self.out.imports:
             known.update(name.encode() for name in record.bindings)
-        for group, skip in ((nested, set()), (typerefs, inner_ends), (valrefs, set())):
+        for group, skip, dotted in ((nested, (), True), (typerefs, inner_ends, False), (valrefs, (), False)):
             for node in group:
-                if node.end_byte in skip:
-                    continue  # the `C` of `B.C`
                 text = node.text
-                if text.partition(b".")[0] not in known:
+                # a type_identifier / identifier has no dot: its whole text is the head
+                if (text.partition(b".")[0] if dotted else text) not in known:
                     continue
-                index = self.enclosing(node.start_byte)
+                if skip and node.end_byte in skip:
+                    continue  # the `C` of `B.C`
+                start = node.start_byte
+                index = enclosing(start)
                 if (index, text) not in seen:
                     seen.add((index, text))
                     caller = symbols[index].qualified_name if index >= 0 else ""

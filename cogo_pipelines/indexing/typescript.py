@@ -124,10 +124,15 @@ def extract_file(path: str, source: bytes) -> FileExtraction:
     caps = tree_sitter.QueryCursor(_query(tsx)).captures(tree.root_node)
     by_start = operator.attrgetter("start_byte")
 
+    ordered: dict[str, list[tree_sitter.Node]] = {}
+
     def get(name: str) -> list[tree_sitter.Node]:
         # captures are not in document order (it varies with the query's history): sort, so
-        # the same bytes always give the same extraction
-        return sorted(caps.get(name, ()), key=by_start)
+        # the same bytes always give the same extraction; once per name
+        found = ordered.get(name)
+        if found is None:
+            found = ordered[name] = sorted(caps.get(name, ()), key=by_start)
+        return found
 
     ex.collect_symbols(get("decl"), get("default_decl"))
     # only the module's own statements: not those inside `declare module` or namespaces (as tsc
