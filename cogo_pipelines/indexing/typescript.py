@@ -122,7 +122,7 @@ def extract_file(path: str, source: bytes) -> FileExtraction:
         return FileExtraction(path=path, error=f"parse failed: {exc}")
     ex = _Extractor(path, source, tree)
     caps = tree_sitter.QueryCursor(_query(tsx)).captures(tree.root_node)
-    by_start = operator.attrgetter("start_byte")
+    by_start = operator.attrgetter("start_byte", "end_byte")  # nested captures share a start
 
     ordered: dict[str, list[tree_sitter.Node]] = {}
 
