@@ -26,9 +26,12 @@ QUERY_CHARS = 800
 _SIGNAL = re.compile(r"error|fail|exception|assert|expected|cannot|undefined|\.tsx?:\d+|\bat\s", re.IGNORECASE)
 _URL_CREDENTIALS = re.compile(r"(\b[a-z][a-z0-9+.-]*://[^:/\s@]+:)[^@\s]+@", re.IGNORECASE)
 
-MARKDOWN = jinja2.Environment(autoescape=False, trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
+# ChainableUndefined: a stored artifact missing a field (an older or hand-made row) renders
+# that field empty instead of failing, so the sidecar can always serve what is stored.
+MARKDOWN = jinja2.Environment(autoescape=False, trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
+                              undefined=jinja2.ChainableUndefined)
 MARKDOWN_TEMPLATE = MARKDOWN.from_string("""\
-# gate_fix {{ fix.id }}: Q1 {{ "%.3f"|format(fix.score) if fix.score is not none else "n/a" }} (threshold {{ "%.2f"|format(fix.threshold) }})
+# gate_fix {{ fix.id }}: Q1 {{ "%.3f"|format(fix.score) if fix.score is number else "n/a" }} (threshold {{ "%.2f"|format(fix.threshold) if fix.threshold is number else "n/a" }})
 
 {{ fix.message }}
 
@@ -46,7 +49,7 @@ MARKDOWN_TEMPLATE = MARKDOWN.from_string("""\
 Command: `{{ job.command }}`
 {% endif %}
 
-{% if job.same_error_as is not none %}
+{% if job.same_error_as %}
 Same error as job {{ job.same_error_as }} (excerpt and locations above).
 
 {% else %}

@@ -19,6 +19,7 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
 from cogo_pipelines.edge.client import EdgeError
+from cogo_pipelines.quality import gate_fix
 from cogo_pipelines.queue import stats as queue_stats
 from cogo_pipelines.server import params, queries, redact
 from cogo_pipelines.server.openapi import openapi_document
@@ -188,15 +189,7 @@ def gate_fix_detail(request: Request) -> Response:
 
 
 def _gate_fix(conn, fix_id: int | None) -> dict | None:
-    try:
-        gate_fix = importlib.import_module("cogo_pipelines.quality.gate_fix")
-        return gate_fix.get_gate_fix(conn, fix_id) if fix_id else gate_fix.latest_gate_fix(conn)
-    except Exception as exc:  # noqa: BLE001 - the artifact row alone still answers the question
-        log.warning("gate_fix rendering unavailable (%s); serving the stored row", type(exc).__name__)
-    if fix_id is None:
-        latest = queries.latest_gate_fix_row(conn)
-        fix_id = latest["id"] if latest else None
-    return queries.gate_fix_row(conn, fix_id) if fix_id else None
+    return gate_fix.get_gate_fix(conn, fix_id) if fix_id else gate_fix.latest_gate_fix(conn)
 
 
 def index_stats(request: Request) -> Response:

@@ -117,14 +117,6 @@ def latest_gate_fix_row(conn: psycopg.Connection) -> dict | None:
     return dict(row) if row else None
 
 
-def gate_fix_row(conn: psycopg.Connection, fix_id: int) -> dict | None:
-    row = conn.execute(
-        "SELECT id, quality_run_id, json_path, markdown_path, content, created_at FROM gate_fixes WHERE id = %s",
-        (fix_id,),
-    ).fetchone()
-    return dict(row) if row else None
-
-
 def last_index_duration(conn: psycopg.Connection) -> dict | None:
     """``{repo, seconds}`` of the last recorded index run, when the knowledge area records runs."""
     if conn.execute("SELECT to_regclass('index_runs') IS NOT NULL AS present").fetchone()["present"] is False:

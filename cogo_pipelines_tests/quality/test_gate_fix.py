@@ -99,3 +99,15 @@ def test_excerpt_and_search_text():
     query = search_text(excerpt)
     assert "AssertionError" in query and "line 80" not in query
     assert error_excerpt(None) == ""
+
+
+def test_a_stored_artifact_missing_fields_still_renders(conn):
+    """Rows written by older versions or by hand lack fields; reading them must not fail."""
+    fix_id = conn.execute(
+        "INSERT INTO gate_fixes (content) VALUES (%s) RETURNING id",
+        ('{"message": "partial", "failing_jobs": [{"id": 7, "error_excerpt": "boom"}]}',),
+    ).fetchone()["id"]
+    fix = get_gate_fix(conn, fix_id)
+    assert fix["markdown"].startswith("# gate_fix : Q1 n/a (threshold n/a)")
+    assert "partial" in fix["markdown"] and "boom" in fix["markdown"]
+    assert "Same error as job" not in fix["markdown"]
