@@ -7,10 +7,8 @@ the sidecar serves what exists even when an area is not installed yet (503 for t
 
 from __future__ import annotations
 
-import importlib
 import logging
 from datetime import UTC, datetime
-from types import ModuleType
 from typing import Any
 
 from starlette.concurrency import run_in_threadpool
@@ -19,20 +17,15 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
 from cogo_pipelines.edge.client import EdgeError
-from cogo_pipelines.quality import gate_fix
+from cogo_pipelines.quality import gate_fix, notify
+from cogo_pipelines.queue import jobs
 from cogo_pipelines.queue import stats as queue_stats
 from cogo_pipelines.server import params, queries, redact
 from cogo_pipelines.server.openapi import openapi_document
 from cogo_pipelines.server.responses import JSON, ApiError
+from cogo_pipelines.store import knowledge
 
 log = logging.getLogger(__name__)
-
-
-def _area(module: str, purpose: str) -> ModuleType:
-    try:
-        return importlib.import_module(module)
-    except ImportError:
-        raise ApiError(503, f"{purpose} is not available: {module} is not installed") from None
 
 
 def _store(request: Request):
@@ -66,7 +59,6 @@ async def jobs_enqueue(request: Request) -> Response:
 
 
 def _enqueue(request, job_type, payload, executor_id, priority, dedupe_key, max_attempts) -> Response:
-    jobs = _area("cogo_pipelines.queue.jobs", "enqueueing")
     with _store(request).connection() as conn:
         existing = None
         if dedupe_key:
@@ -142,7 +134,6 @@ def summary(request: Request) -> Response:
 
 
 def notify_weekly(request: Request) -> Response:
-    notify = _area("cogo_pipelines.quality.notify", "the weekly summary")
     with _store(request).connection() as conn:
         return JSON(notify.weekly_summary(conn))
 
@@ -151,7 +142,6 @@ def search(request: Request) -> Response:
     query = params.text(request, "q", required=True, max_len=params.QUERY_MAX)
     k = params.query_int(request, "k", 10, params.K_RANGE)
     repo = params.query_name(request, "repo")
-    knowledge = _area("cogo_pipelines.store.knowledge", "search")
     with _store(request).connection() as conn:
         try:
             hits = knowledge.search(conn, query, k=k, repo=repo)
