@@ -19,6 +19,7 @@ import psycopg
 
 from cogo_pipelines.quality.gate import GateResult, jsonable
 from cogo_pipelines.settings import get_settings
+from cogo_pipelines.store import knowledge
 
 EXCERPT_LINES = 30
 EXCERPT_CHARS = 1500
@@ -95,33 +96,25 @@ def search_text(excerpt: str) -> str:
 
 
 class _Locator:
-    """Knowledge search for error texts, imported lazily and asked once per distinct error."""
+    """Knowledge search for error texts, asked once per distinct error."""
 
     def __init__(self, conn: psycopg.Connection, k: int):
         self.conn, self.k = conn, k
         self.status, self.note = "ok", "code locations from knowledge search"
         self._cache: dict[str, list[dict[str, Any]]] = {}
-        try:
-            from cogo_pipelines.store import knowledge
-        except ImportError as exc:
-            self.knowledge = None
-            self.status, self.note = "unavailable", f"knowledge search is not available ({exc})"
-        else:
-            self.knowledge = knowledge
 
     def locate(self, text: str) -> tuple[list[dict[str, Any]], str | None]:
-        if self.knowledge is None or self.status == "empty" or not text.strip():
+        if self.status == "empty" or not text.strip():
             return [], None if text.strip() else "no error text to search for"
         if text in self._cache:
             return self._cache[text], None
-        empty_error = getattr(self.knowledge, "EmptyIndexError", None)
         try:
             with self.conn.transaction():
-                hits = self.knowledge.search(self.conn, text, k=self.k)
+                hits = knowledge.search(self.conn, text, k=self.k)
+        except knowledge.EmptyIndexError as exc:
+            self.status, self.note = "empty", f"knowledge store is empty ({exc})"
+            return [], None
         except Exception as exc:  # noqa: BLE001 - a broken search degrades the artifact, never the gate
-            if empty_error is not None and isinstance(exc, empty_error):
-                self.status, self.note = "empty", f"knowledge store is empty ({exc})"
-                return [], None
             return [], f"knowledge search failed: {type(exc).__name__}: {exc}"
         found = [_location(hit) for hit in hits]
         self._cache[text] = found

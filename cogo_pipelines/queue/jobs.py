@@ -21,6 +21,7 @@ from psycopg import sql
 from psycopg.types.json import Jsonb
 
 from cogo_pipelines.edge import router
+from cogo_pipelines.edge.client import RouterSelectClient
 from cogo_pipelines.settings import get_settings
 from cogo_pipelines.store import route_rules
 from cogo_pipelines.store.db import StoreError
@@ -88,17 +89,12 @@ def _route(conn: psycopg.Connection, task_type: str) -> router.RouteDecision:
     """
     if get_settings().router_select_url:
         try:
-            from cogo_pipelines.edge.client import RouterSelectClient  # owned by the sidecar area
-        except ImportError:
-            log.warning("ROUTER_SELECT_URL is set but no router-select client is installed; using local rules")
-        else:
-            try:
-                client = RouterSelectClient.from_settings()
-                if client is not None:
-                    with client:
-                        return client.select(task_type)
-            except (RuntimeError, ValueError, OSError) as exc:  # EdgeError & co; messages never hold a key
-                log.warning("router-select failed (%s); using local rules for %s", exc, task_type)
+            client = RouterSelectClient.from_settings()
+            if client is not None:
+                with client:
+                    return client.select(task_type)
+        except (RuntimeError, ValueError, OSError) as exc:  # EdgeError & co; messages never hold a key
+            log.warning("router-select failed (%s); using local rules for %s", exc, task_type)
     return router.select_route(task_type, rules=route_rules.load_rules(conn))
 
 

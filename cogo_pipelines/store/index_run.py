@@ -37,6 +37,7 @@ from cogo_pipelines.indexing.model import SourceFile
 from cogo_pipelines.settings import get_settings
 from cogo_pipelines.store import files as files_store
 from cogo_pipelines.store import knowledge, runtime_store
+from cogo_pipelines.store.graph_store import index_static_graph
 
 Progress = Callable[[str, int, int], None]
 EMBED_BATCH = 256
@@ -103,36 +104,12 @@ def _commit(conn: psycopg.Connection) -> None:
 def graph_stage(
     conn, root: Path, entries: list[str] | None = None, policy=None, progress: Progress | None = None
 ):
-    """Stage 1. Returns the graph engineer's ``StaticGraphResult`` (or a discovery-only stand-in)."""
-    policy = policy or sources.Policy()
-    try:
-        from cogo_pipelines.store.graph_store import index_static_graph
-    except ImportError:
-        index_static_graph = None
-    if index_static_graph is not None:
-        result = index_static_graph(
-            conn, root, repo=sources.repo_id(root), entries=entries, policy=policy, progress=progress
-        )
-    else:
-        found = sources.discover(root, policy)
-        delta = files_store.sync_files(conn, sources.repo_id(root), found)
-        result = _DiscoveryOnly(sources.repo_id(root), found, delta)
-        if progress:
-            progress("graph", len(found), len(found))
+    """Stage 1: discovery, incremental parse and the module/symbol graph (``StaticGraphResult``)."""
+    result = index_static_graph(
+        conn, root, repo=sources.repo_id(root), entries=entries, policy=policy or sources.Policy(), progress=progress
+    )
     _commit(conn)
     return result
-
-
-@dataclass
-class _DiscoveryOnly:
-    repo: str
-    files: list[SourceFile]
-    delta: object
-    parsed: int = 0
-    symbols: int = 0
-    edges: int = 0
-    errors: list = field(default_factory=list)
-    seconds: dict = field(default_factory=dict)
 
 
 def runtime_stage(

@@ -8,6 +8,7 @@ the gate is evaluated only once the builds have finished.
 
 from __future__ import annotations
 
+from cogo_pipelines.quality import gate
 from cogo_pipelines.queue import jobs
 from cogo_pipelines.queue.handlers import Handler, JobContext, JobFailed
 
@@ -51,10 +52,6 @@ def plan_quality(ctx: JobContext) -> dict:
 
 
 def quality_q1(ctx: JobContext) -> dict:
-    try:
-        from cogo_pipelines.quality import gate  # owned by the quality area
-    except ImportError as exc:
-        raise JobFailed(f"quality.q1 needs cogo_pipelines.quality.gate, which is not available ({exc})") from exc
     options = {k: ctx.payload[k] for k in ("threshold", "window_days", "job_types", "allow_empty") if k in ctx.payload}
     outcome = gate.evaluate_q1(ctx.conn, **options)
     result = {name: getattr(outcome, name, None)
