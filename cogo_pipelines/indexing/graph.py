@@ -16,6 +16,7 @@ import re
 from collections import Counter, deque
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import Protocol
 
 import networkx as nx
 
@@ -76,6 +77,15 @@ class StaticGraph:
         resolved = sum(1 for e in self.module_edges if e.dst != UNRESOLVED)
         total = resolved + len(self.unresolved)
         return resolved / total if total else 1.0
+
+
+class GraphSink(Protocol):
+    """Receives the graph while ``build`` makes it: every node once, then edges in batches
+    that never share a key (a store writer streams them while the rest is resolved)."""
+
+    def nodes(self, nodes: dict[str, dict]) -> None: ...
+
+    def edges(self, edges: dict[tuple[str, str, tuple[str, str]], dict]) -> None: ...
 
 
 # --- module graph --------------------------------------------------------------------------
@@ -302,8 +312,10 @@ def build(
     extractions: dict[str, FileExtraction],
     resolver: Resolver,
     entries: list[str] | None = None,
+    sink: GraphSink | None = None,
 ) -> StaticGraph:
-    """The whole static graph of a repo from its files' extractions."""
+    """The whole static graph of a repo from its files' extractions. With a ``sink``, the
+    nodes go out as soon as they are all known and the edges file by file."""
     graph = StaticGraph(repo=repo, entries=[e for e in entries or [] if e in extractions])
     nodes, edges = graph.nodes, graph.edges
     module_edges(extractions, resolver, graph)
@@ -353,6 +365,9 @@ def build(
     for path, spec, reason in graph.unresolved:
         edges[(fids[path], f"unresolved:{spec}", ("imports", "unresolved"))] = {
             "kind": "imports", "confidence": "maybe", "detail": reason, "path": path}
+    if sink is not None:
+        sink.nodes(nodes)  # complete: symbol edges below only point at these or at placeholders
+        sink.edges(dict(edges))  # a copy: ``edges`` keeps growing while the sink reads
 
     names = _Names(repo, extractions, resolver)
 
@@ -363,19 +378,19 @@ def build(
             return file_id(repo, found[1])
         return None
 
-    def link(src: str, found: tuple | None, kind: str, text: str, path: str, keep_unresolved: bool) -> None:
+    def link(out: dict, src: str, found: tuple | None, kind: str, text: str, path: str, keep_unresolved: bool) -> None:
         if found and found[0] == "member_of":  # e.g. a method of an interface: its owner, maybe
             if keep_unresolved:
                 owner = sid(found[1], names.symbols[found[1]][found[2]])
-                edges[(src, owner, (kind, text))] = {"kind": kind, "confidence": "maybe", "detail": text, "path": path}
+                out[(src, owner, (kind, text))] = {"kind": kind, "confidence": "maybe", "detail": text, "path": path}
             return
         dst = target_id(found)
         if dst is not None:
             if dst != src:
-                edges[(src, dst, (kind, ""))] = {"kind": kind, "confidence": "certain", "path": path}
+                out[(src, dst, (kind, ""))] = {"kind": kind, "confidence": "certain", "path": path}
         elif keep_unresolved:
             placeholder = f"external:{found[1]}:{found[2]}" if found and found[0] == "external" else f"unresolved:{text}"
-            edges[(src, placeholder, (kind, text))] = {"kind": kind, "confidence": "maybe", "detail": text, "path": path}
+            out[(src, placeholder, (kind, text))] = {"kind": kind, "confidence": "maybe", "detail": text, "path": path}
 
     def source_of(path: str, caller: str) -> str:
         sym = names.symbols[path].get(caller)
@@ -384,6 +399,7 @@ def build(
     for path in files:
         ex = extractions[path]
         symbols = names.symbols[path]
+        batch: dict = {}  # this file's uses: their sources lie in this file, so no batch repeats a key
 
         for call in ex.calls:
             namespaces, klass = _scopes(symbols, call.caller)
@@ -396,12 +412,16 @@ def build(
                 found = None
             else:
                 found = names.dotted_memo(path, callee, namespaces)
-            link(source_of(path, call.caller), found, "calls", callee, path, keep_unresolved=True)
+            link(batch, source_of(path, call.caller), found, "calls", callee, path, keep_unresolved=True)
         for owner, relation, base in ex.heritage:
             namespaces, _ = _scopes(symbols, owner)
             found = names.dotted_memo(path, base.split("<")[0], namespaces)
-            link(source_of(path, owner), found, relation, base, path, keep_unresolved=True)
+            link(batch, source_of(path, owner), found, relation, base, path, keep_unresolved=True)
         for owner, name, _line in ex.references:
             namespaces, _ = _scopes(symbols, owner)
-            link(source_of(path, owner), names.dotted_memo(path, name, namespaces), "references", name, path, keep_unresolved=False)
+            link(batch, source_of(path, owner), names.dotted_memo(path, name, namespaces), "references", name, path,
+                 keep_unresolved=False)
+        edges.update(batch)
+        if sink is not None:
+            sink.edges(batch)
     return graph

@@ -4,10 +4,14 @@
 
 from __future__ import annotations
 
+from operator import itemgetter
+
 import tree_sitter
 
 from cogo_pipelines.indexing.model import CallSite
 from cogo_pipelines.indexing.ts_nodes import callee_text, node_text, type_name
+
+_DOCUMENT_ORDER = itemgetter(0, 1)  # (start byte, end byte): the outer of two nodes that start together last
 
 
 class Usage:
@@ -134,7 +138,11 @@ class Usage:
     def references(self, typerefs: list[tree_sitter.Node], nested: list[tree_sitter.Node],
                    valrefs: list[tree_sitter.Node]) -> None:
         """Names used by each symbol that this file binds. A declaration's own name refers to
-        itself and the graph drops self-references, so no parent checks are needed here."""
+        itself and the graph drops self-references, so no parent checks are needed here.
+
+        The groups come unordered (the biggest captures of a file: every type name), so the
+        few that name something bound here are picked first and only those put in document
+        order; the first use per symbol gives the line."""
         inner_ends = {n.end_byte for n in nested}
         symbols, seen, out = self.out.symbols, set(), self.out.references
         enclosing = self.enclosing
@@ -143,14 +151,18 @@ class Usage:
         for record in self.out.imports:
             known.update(name.encode() for name in record.bindings)
         for group, skip, dotted in ((nested, (), True), (typerefs, inner_ends, False), (valrefs, (), False)):
+            hits = []
             for node in group:
                 text = node.text
                 # a type_identifier / identifier has no dot: its whole text is the head
                 if (text.partition(b".")[0] if dotted else text) not in known:
                     continue
-                if skip and node.end_byte in skip:
+                end = node.end_byte
+                if skip and end in skip:
                     continue  # the `C` of `B.C`
-                start = node.start_byte
+                hits.append((node.start_byte, end, text, node))
+            hits.sort(key=_DOCUMENT_ORDER)
+            for start, _, text, node in hits:
                 index = enclosing(start)
                 if (index, text) not in seen:
                     seen.add((index, text))

@@ -169,7 +169,7 @@ def extract_file(path: str, source: bytes) -> FileExtraction:
         ex.heritage(node)
     for node in get("iface_extends"):
         ex.interface_extends(node)
-    ex.references(get("typeref"), get("typeref.nested"), get("valref"))
+    ex.references(caps.get("typeref", []), caps.get("typeref.nested", []), caps.get("valref", []))  # orders them itself
     ex.out.imports.sort(key=lambda i: i.line)  # stable: same-line statements keep their order
     if tree.root_node.has_error:
         ex.out.error = _syntax_error(tree.root_node)

@@ -11,11 +11,14 @@ from __future__ import annotations
 
 import hashlib
 import json
+import queue
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
+from typing import Self
 
 import psycopg
 
@@ -112,36 +115,108 @@ def _cache_extractions(conn: psycopg.Connection, files: dict[str, SourceFile], p
         )
 
 
-def _copy(cur: psycopg.Cursor, table: str, columns: tuple[str, ...], rows) -> None:
-    with cur.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
-        for row in rows:
-            copy.write_row(row)
+class GraphWriter:
+    """Makes the repo's static rows equal to a graph, streamed while ``graph.build`` runs
+    (a ``GraphSink``). A writer thread turns the batches into COPY rows, so the server
+    ingests them on its own core while this process resolves the rest of the graph; before,
+    the two waited for each other.
 
+    The first write of a repo copies straight into the tables; later ones copy into temp
+    tables and merge, so ids that stay keep their row (and the runtime stage's counts) and
+    rows that went are deleted. Use as a context manager around the build: the connection
+    belongs to the writer thread until the block ends; an exception on either side aborts
+    the COPY and the caller's transaction rolls everything back.
+    """
 
-def write_graph(conn: psycopg.Connection, static: StaticGraph) -> tuple[int, int]:
-    """Make the repo's static rows equal to ``static``; returns (nodes, relationships)."""
-    repo = static.repo
-    nodes = [
-        (nid, repo, d["path"], d["kind"], d["name"], d["qualified_name"], d["signature"], d["start_line"],
-         d["end_line"], d["exported"], d["entry_weight"], d["rank"])
-        for nid, d in static.nodes.items()
-    ]
-    edges = {}
-    for (src, dst, key), d in static.edges.items():
-        eid = hashlib.sha256(f"{repo}\0{src}\0{dst}\0{key[0]}\0{key[1]}".encode()).hexdigest()[:32]
-        edges[eid] = (eid, repo, src, dst, d["kind"], d["confidence"], 1.0, d.get("path"), d.get("detail"))
-    with conn.cursor() as cur:
-        if not cur.execute("SELECT 1 FROM ast_nodes WHERE repo = %s LIMIT 1", (repo,)).fetchone() and not cur.execute(
-            "SELECT 1 FROM code_relationships WHERE repo = %s AND kind = ANY(%s) LIMIT 1", (repo, list(STATIC_KINDS))
-        ).fetchone():
-            _copy(cur, "ast_nodes", NODE_COLUMNS, nodes)  # first run: nothing to merge with
-            _copy(cur, "code_relationships", EDGE_COLUMNS, edges.values())
-            return len(nodes), len(edges)
-        cur.execute("DROP TABLE IF EXISTS _cogo_nodes; DROP TABLE IF EXISTS _cogo_edges")
-        cur.execute("CREATE TEMP TABLE _cogo_nodes (LIKE ast_nodes INCLUDING DEFAULTS)")
-        cur.execute("CREATE TEMP TABLE _cogo_edges (LIKE code_relationships INCLUDING DEFAULTS)")
-        _copy(cur, "_cogo_nodes", NODE_COLUMNS, nodes)
-        _copy(cur, "_cogo_edges", EDGE_COLUMNS, edges.values())
+    _END, _ABORT = object(), object()  # the build finished / failed
+
+    def __init__(self, conn: psycopg.Connection, repo: str) -> None:
+        self.conn, self.repo = conn, repo
+        self.node_count = self.edge_count = 0
+        self._merge = False
+        self._queue: queue.SimpleQueue = queue.SimpleQueue()
+        self._thread = threading.Thread(target=self._write, name="cogo-graph-writer", daemon=True)
+        self._failure: BaseException | None = None
+
+    def __enter__(self) -> Self:
+        repo = self.repo
+        with self.conn.cursor() as cur:
+            self._merge = bool(
+                cur.execute("SELECT 1 FROM ast_nodes WHERE repo = %s LIMIT 1", (repo,)).fetchone()
+                or cur.execute("SELECT 1 FROM code_relationships WHERE repo = %s AND kind = ANY(%s) LIMIT 1",
+                               (repo, list(STATIC_KINDS))).fetchone()
+            )
+            if self._merge:
+                cur.execute("DROP TABLE IF EXISTS _cogo_nodes; DROP TABLE IF EXISTS _cogo_edges")
+                cur.execute("CREATE TEMP TABLE _cogo_nodes (LIKE ast_nodes INCLUDING DEFAULTS)")
+                cur.execute("CREATE TEMP TABLE _cogo_edges (LIKE code_relationships INCLUDING DEFAULTS)")
+        self._thread.start()
+        return self
+
+    # --- GraphSink: called by the build, only queue the work --------------------------
+    def nodes(self, nodes: dict[str, dict]) -> None:
+        self._queue.put(nodes)
+
+    def edges(self, edges: dict[tuple[str, str, tuple[str, str]], dict]) -> None:
+        if edges:
+            self._queue.put(edges)
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        self._queue.put(self._END if exc_type is None else self._ABORT)
+        self._thread.join()
+        if exc_type is None and self._failure is not None:
+            raise self._failure
+        if exc_type is None and self._merge:
+            with self.conn.cursor() as cur:
+                self._merge_rows(cur)
+
+    # --- the writer thread ---------------------------------------------------------------
+    def _write(self) -> None:
+        done = False  # the build's last word (the end, or its exception) has been taken
+        try:
+            with self.conn.cursor() as cur:
+                nodes = self._queue.get()
+                if nodes is self._ABORT:
+                    done = True
+                    return
+                with cur.copy(self._copy_sql("ast_nodes", NODE_COLUMNS)) as copy:
+                    self._write_nodes(copy, nodes)
+                with cur.copy(self._copy_sql("code_relationships", EDGE_COLUMNS)) as copy:
+                    seen: set[str] = set()
+                    while (batch := self._queue.get()) is not self._END:
+                        if batch is self._ABORT:
+                            done = True
+                            raise RuntimeError("the graph build failed")  # aborts the COPY
+                        self._write_edges(copy, batch, seen)
+                    done = True
+                    self.edge_count = len(seen)
+        except BaseException as failure:  # noqa: BLE001 -- handed to the owning thread in __exit__
+            self._failure = failure
+            while not done:  # let the build finish putting its batches
+                item = self._queue.get()
+                done = item is self._END or item is self._ABORT
+
+    def _copy_sql(self, table: str, columns: tuple[str, ...]) -> str:
+        target = {"ast_nodes": "_cogo_nodes", "code_relationships": "_cogo_edges"}[table] if self._merge else table
+        return f"COPY {target} ({', '.join(columns)}) FROM STDIN"
+
+    def _write_nodes(self, copy: psycopg.Copy, nodes: dict[str, dict]) -> None:
+        repo, write = self.repo, copy.write_row
+        for nid, d in nodes.items():
+            write((nid, repo, d["path"], d["kind"], d["name"], d["qualified_name"], d["signature"],
+                   d["start_line"], d["end_line"], d["exported"], d["entry_weight"], d["rank"]))
+        self.node_count = len(nodes)
+
+    def _write_edges(self, copy: psycopg.Copy, edges: dict, seen: set[str]) -> None:
+        repo, write = self.repo, copy.write_row
+        for (src, dst, key), d in edges.items():
+            eid = hashlib.sha256(f"{repo}\0{src}\0{dst}\0{key[0]}\0{key[1]}".encode()).hexdigest()[:32]
+            if eid not in seen:
+                seen.add(eid)
+                write((eid, repo, src, dst, d["kind"], d["confidence"], 1.0, d.get("path"), d.get("detail")))
+
+    def _merge_rows(self, cur: psycopg.Cursor) -> None:
+        repo = self.repo
         cur.execute("DELETE FROM ast_nodes a WHERE a.repo = %s AND NOT EXISTS "
                     "(SELECT 1 FROM _cogo_nodes n WHERE n.id = a.id)", (repo,))
         cur.execute("DELETE FROM code_relationships r WHERE r.repo = %s AND r.kind = ANY(%s) AND NOT EXISTS "
@@ -164,7 +239,14 @@ def write_graph(conn: psycopg.Connection, static: StaticGraph) -> tuple[int, int
             f"(EXCLUDED.confidence, EXCLUDED.detail)"
         )
         cur.execute("DROP TABLE _cogo_nodes; DROP TABLE _cogo_edges")
-    return len(nodes), len(edges)
+
+
+def write_graph(conn: psycopg.Connection, static: StaticGraph) -> tuple[int, int]:
+    """Make the repo's static rows equal to an already built graph; (nodes, relationships)."""
+    with GraphWriter(conn, static.repo) as writer:
+        writer.nodes(static.nodes)
+        writer.edges(static.edges)
+    return writer.node_count, writer.edge_count
 
 
 def index_static_graph(
@@ -215,13 +297,13 @@ def index_static_graph(
     seconds["parse"] = time.perf_counter() - t
 
     t = time.perf_counter()
-    static = graph_module.build(repo, extractions, Resolver(root, config), entries)
-    seconds["graph"] = time.perf_counter() - t
-    if progress:
-        progress("graph", 1, 1)
-
-    t = time.perf_counter()
-    _, edges = write_graph(conn, static)
+    with GraphWriter(conn, repo) as writer:  # the rows stream out while the graph is resolved
+        static = graph_module.build(repo, extractions, Resolver(root, config), entries, sink=writer)
+        seconds["graph"] = time.perf_counter() - t
+        if progress:
+            progress("graph", 1, 1)
+        t = time.perf_counter()
+    edges = writer.edge_count
     dirty = set(delta.dirty)
     for path, extraction in sorted(extractions.items()):
         if extraction.error and path in dirty:

@@ -9,6 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import psycopg
 import pytest
 
 from cogo_pipelines.store import graph_store
@@ -82,6 +83,37 @@ def test_runtime_counts_survive_a_rewrite(conn, repo: Path):
     graph_store.index_static_graph(conn, repo, entries=["src/index.ts"])
     row = conn.execute("SELECT runtime_count, rank FROM ast_nodes WHERE qualified_name = 'Service.run'").fetchone()
     assert row["runtime_count"] == 7 and row["rank"] == pytest.approx(0.9)
+
+
+def test_streamed_write_equals_the_write_of_the_finished_graph(conn, repo: Path):
+    """The rows streamed while the graph is built are exactly those of the built graph."""
+    streamed = graph_store.index_static_graph(conn, repo, entries=["src/index.ts"])
+    rows = _snapshot(conn, "calls")
+    conn.execute("DELETE FROM ast_nodes; DELETE FROM code_relationships")
+    assert graph_store.write_graph(conn, streamed.graph) == (len(rows[0]), len(rows[1]))
+    assert _snapshot(conn, "calls") == rows
+
+
+def test_a_failed_build_or_write_leaves_the_stored_graph_as_it_was(conn, repo: Path):
+    good = graph_store.index_static_graph(conn, repo, entries=["src/index.ts"])
+    conn.commit()
+    before = _snapshot(conn, "calls")
+    # the build fails half-way, after the writer has started copying: nothing of it lands
+    with pytest.raises(RuntimeError, match="resolver broke"), graph_store.GraphWriter(conn, "calls") as writer:
+        writer.nodes({nid: dict(d, signature="changed") for nid, d in good.graph.nodes.items()})
+        writer.edges({})
+        raise RuntimeError("resolver broke")
+    conn.rollback()
+    assert _snapshot(conn, "calls") == before
+    # the server refuses a row (a NULL name): the writer thread's error reaches the caller
+    bad = dict(good.graph.nodes)
+    bad["broken"] = dict(next(iter(bad.values())), name=None)
+    with pytest.raises(psycopg.errors.NotNullViolation), graph_store.GraphWriter(conn, "calls") as writer:
+        writer.nodes(bad)
+        for _ in range(3):
+            writer.edges(dict(good.graph.edges))  # the build goes on; the writer drains it
+    conn.rollback()
+    assert _snapshot(conn, "calls") == before
 
 
 def test_bad_files_get_error_rows_and_the_run_goes_on(conn, repo: Path):
