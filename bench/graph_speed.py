@@ -13,11 +13,13 @@ server, started before timing (it stays up between commands, as with ``cogo``). 
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import resource
 import sys
 import time
 from pathlib import Path
+from statistics import median
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -51,6 +53,7 @@ def cpu_seconds() -> float:
 
 
 def timed(conn, root: Path, repo: str):
+    gc.collect()  # each run starts as in a fresh process, not behind the last run's garbage
     t, c = time.perf_counter(), cpu_seconds()
     result = graph_store.index_static_graph(conn, root, repo=repo)
     conn.commit()
@@ -88,7 +91,9 @@ def main() -> None:
     print(f"dependency-cruiser {min(depcruises):6.2f} s")
     print(f"CPU seconds (all processes): cogo cold {min(cold_cpu):.2f}, dependency-cruiser {min(dc_cpu):.2f}; "
           f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
-    print(f"speed-up vs dependency-cruiser: cold {min(depcruises) / min(colds):.1f}x, warm {min(depcruises) / min(warms):.1f}x")
+    print(f"speed-up vs dependency-cruiser: cold {min(depcruises) / min(colds):.2f}x, warm {min(depcruises) / min(warms):.1f}x"
+          f" (best of {args.repeat}; medians: cold {median(colds):.2f} s, dependency-cruiser {median(depcruises):.2f} s"
+          f" = {median(depcruises) / median(colds):.2f}x)")
 
 
 if __name__ == "__main__":

@@ -9,12 +9,14 @@ tables and one merge, so a re-run is idempotent, rows of vanished files disappea
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import hashlib
 import json
 import queue
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -249,6 +251,20 @@ def write_graph(conn: psycopg.Connection, static: StaticGraph) -> tuple[int, int
     return writer.node_count, writer.edge_count
 
 
+@contextlib.contextmanager
+def _cyclic_gc_paused() -> Iterator[None]:
+    """The graph allocates about a million objects that all live to the end of the run; the
+    cyclic collector would walk them again and again finding nothing (0.1 s on a 360-file
+    repo, inside the critical path). Reference counting still frees everything."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def index_static_graph(
     conn: psycopg.Connection,
     root: Path,
@@ -259,6 +275,12 @@ def index_static_graph(
     progress: Progress = None,
 ) -> StaticGraphResult:
     """Discover, parse what changed, build the module + symbol graph, write it."""
+    with _cyclic_gc_paused():
+        return _index_static_graph(conn, root, repo, entries, policy, progress)
+
+
+def _index_static_graph(conn: psycopg.Connection, root: Path, repo: str | None, entries: list[str] | None,
+                        policy: sources.Policy | None, progress: Progress) -> StaticGraphResult:
     root = Path(root).resolve()
     policy = policy or sources.Policy()
     repo = repo or sources.repo_id(root)
