@@ -392,17 +392,22 @@ def build(
             placeholder = f"external:{found[1]}:{found[2]}" if found and found[0] == "external" else f"unresolved:{text}"
             out[(src, placeholder, (kind, text))] = {"kind": kind, "confidence": "maybe", "detail": text, "path": path}
 
-    def source_of(path: str, caller: str) -> str:
-        sym = names.symbols[path].get(caller)
-        return sid(path, sym) if sym else fids[path]
+    scope_memo: dict[tuple[str, str], tuple[tuple[str, ...], str | None, str]] = {}
+
+    def scope(path: str, caller: str) -> tuple[tuple[str, ...], str | None, str]:
+        """(namespaces, class, node id) of a caller: the same few recur for all its uses."""
+        found = scope_memo.get((path, caller))
+        if found is None:
+            symbols = names.symbols[path]
+            sym = symbols.get(caller)
+            found = scope_memo[(path, caller)] = (*_scopes(symbols, caller), sid(path, sym) if sym else fids[path])
+        return found
 
     for path in files:
         ex = extractions[path]
-        symbols = names.symbols[path]
         batch: dict = {}  # this file's uses: their sources lie in this file, so no batch repeats a key
-
         for call in ex.calls:
-            namespaces, klass = _scopes(symbols, call.caller)
+            namespaces, klass, src = scope(path, call.caller)
             callee = call.callee
             if callee.startswith("new "):
                 found = names.dotted_memo(path, callee[4:], namespaces)
@@ -412,15 +417,14 @@ def build(
                 found = None
             else:
                 found = names.dotted_memo(path, callee, namespaces)
-            link(batch, source_of(path, call.caller), found, "calls", callee, path, keep_unresolved=True)
+            link(batch, src, found, "calls", callee, path, keep_unresolved=True)
         for owner, relation, base in ex.heritage:
-            namespaces, _ = _scopes(symbols, owner)
+            namespaces, _, src = scope(path, owner)
             found = names.dotted_memo(path, base.split("<")[0], namespaces)
-            link(batch, source_of(path, owner), found, relation, base, path, keep_unresolved=True)
+            link(batch, src, found, relation, base, path, keep_unresolved=True)
         for owner, name, _line in ex.references:
-            namespaces, _ = _scopes(symbols, owner)
-            link(batch, source_of(path, owner), names.dotted_memo(path, name, namespaces), "references", name, path,
-                 keep_unresolved=False)
+            namespaces, _, src = scope(path, owner)
+            link(batch, src, names.dotted_memo(path, name, namespaces), "references", name, path, keep_unresolved=False)
         edges.update(batch)
         if sink is not None:
             sink.edges(batch)
