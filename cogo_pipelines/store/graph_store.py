@@ -26,7 +26,7 @@ import psycopg
 
 from cogo_pipelines.indexing import graph as graph_module
 from cogo_pipelines.indexing import sources, tsconfig
-from cogo_pipelines.indexing.graph import UNRESOLVED, ModuleEdge, StaticGraph
+from cogo_pipelines.indexing.graph import FILE_PREFIX, UNRESOLVED, ModuleEdge, StaticGraph
 from cogo_pipelines.indexing.model import FileExtraction, SourceFile
 from cogo_pipelines.indexing.resolve import Resolver
 from cogo_pipelines.indexing.static_graph import TYPESCRIPT, extract_packed, unpack
@@ -212,7 +212,9 @@ class GraphWriter:
     def _write_edges(self, copy: psycopg.Copy, edges: dict, seen: set[str]) -> None:
         repo, write = self.repo, copy.write_row
         for (src, dst, key), d in edges.items():
-            eid = hashlib.sha256(f"{repo}\0{src}\0{dst}\0{key[0]}\0{key[1]}".encode()).hexdigest()[:32]
+            # led by the source node's file, like the node ids: one file's edges are written together
+            eid = src[:FILE_PREFIX] + hashlib.sha256(
+                f"{repo}\0{src}\0{dst}\0{key[0]}\0{key[1]}".encode()).hexdigest()[: 32 - FILE_PREFIX]
             if eid not in seen:
                 seen.add(eid)
                 write((eid, repo, src, dst, d["kind"], d["confidence"], 1.0, d.get("path"), d.get("detail")))
