@@ -14,6 +14,7 @@ import threading
 import tree_sitter
 import tree_sitter_typescript
 
+from cogo_pipelines.indexing import ts_gaps
 from cogo_pipelines.indexing.model import FileExtraction
 from cogo_pipelines.indexing.ts_declarations import Declarations
 from cogo_pipelines.indexing.ts_usage import Usage
@@ -72,13 +73,15 @@ def is_tsx(path: str) -> bool:
 
 
 def parse(source: bytes, tsx: bool) -> tree_sitter.Tree:
-    """Parse with a per-thread parser (parsers are not thread-safe, languages are)."""
+    """Parse with a per-thread parser (parsers are not thread-safe, languages are), the
+    grammar's gaps bridged first (``ts_gaps``): node offsets are those of ``source``, but
+    read text from ``source`` itself, not from ``Node.text``, where a gap was bridged."""
     parsers = getattr(_local, "parsers", None)
     if parsers is None:
         parsers = _local.parsers = {}
     if tsx not in parsers:
         parsers[tsx] = tree_sitter.Parser(_LANGUAGES[tsx])
-    return parsers[tsx].parse(source)
+    return parsers[tsx].parse(ts_gaps.bridge(source, tsx))
 
 
 def check_source(source: bytes) -> str | None:

@@ -143,13 +143,14 @@ declare module 'augmented' {
 
 
 def test_imports_of_a_file_with_a_syntax_error_elsewhere_are_kept():
-    # `in`/`out` variance annotations are not in this grammar: the file has an error far below
+    # a syntax error far below the imports
     source = b"""/// <reference path="./r.d.ts" />
 import type * as Cause from "./Cause.js"
 import * as core from "./internal/core.js"
 export * from "./all.js"
 
-export interface Box<in out T> { value: T }
+export interface Box<T> { value: T }
+export function broken(a: T { return a ]
 """
     e = extract_file("d.ts", source)
     assert e.error is not None

@@ -1,0 +1,136 @@
+"""Syntax that ``tsc`` accepts and tree-sitter-typescript 0.23 does not, bridged before parsing.
+
+Two gaps hit modern libraries hard (effect 4: a third of its files, with most of its parse
+time spent in error recovery, and the symbols inside the broken regions lost):
+
+- variance annotations on type parameters, ``interface Cache<in out K, out A>`` (TS 4.7;
+  tree-sitter-typescript issue #370): the ``in`` / ``out`` keywords become spaces;
+- a generic call signature on its own line in a type literal, after a member with no ``;``
+  (``{ <A>(a: A): B \\n <A, C>(a: A, c: C): B }``, effect's ``dual`` overloads): the grammar's
+  automatic-semicolon scanner never ends a line before ``<``, so a ``;`` takes the place of
+  the indentation character in front of the ``<``.
+
+Every substitution keeps the length, so byte offsets and line numbers of the tree are those of
+the real file; callers slice the original bytes for any text they keep. Only ``.ts`` gets the
+second rule: in ``.tsx`` a line starting with ``<`` is JSX.
+"""
+
+from __future__ import annotations
+
+import re
+
+# `in`/`out` right after `<` or `,`, then a type parameter name that a `,`, `>`, `=` or
+# `extends` follows: nothing else in TypeScript has that shape
+_VARIANCE = re.compile(
+    rb"[<,](\s*(?:const\s+)?)(in\s+out|in|out)\s+(?=[A-Za-z_$][\w$]*\s*(?:[,>=]|extends\b))"
+)
+# where to try it: literal prefixes let the regex engine skip ahead (a scan for `[<,]` costs
+# as much as parsing a tenth of the file)
+_KEYWORDS = (re.compile(rb"in\s"), re.compile(rb"out\s"))
+_SPACE = b" \t\r\n"
+# a line that starts with `<`: perhaps a call signature's type parameter list
+_ANGLE_LINE = re.compile(rb"\n[ \t]+<")
+_PARAMETER_START = re.compile(rb"\s*\n|(?:const\s+)?[A-Za-z_$]")
+# what a type member can end with: a name, a closing bracket, a literal, `>` of `Foo<A>`
+_MEMBER_END = re.compile(rb"[\w$)\]}'\"`>]\Z")
+_SCAN_LIMIT = 4000  # bytes: how far a type parameter list may reach before its `>(`
+
+
+def _list_separator(source: bytes, keyword: int) -> int:
+    """Where the `<` or `,` before a keyword is (over blanks and one `const`), or -1."""
+    i = keyword - 1
+    if i >= 0 and (source[i:i + 1].isalnum() or source[i] in b"_$"):
+        return -1  # the end of a longer word (`join`, `layout`)
+    while i >= 0 and source[i] in _SPACE:
+        i -= 1
+    if i >= 4 and source[i - 4:i + 1] == b"const":
+        i -= 5
+        while i >= 0 and source[i] in _SPACE:
+            i -= 1
+    return i if i >= 0 and source[i] in b"<," else -1
+
+
+def _in_comment_line(source: bytes, at: int) -> bool:
+    """``at`` is on a line of a doc comment or after ``//`` (prose like "the time, in ms, …")."""
+    line = source[source.rfind(b"\n", 0, at) + 1:at]
+    return line.lstrip().startswith((b"*", b"/*")) or b"//" in line
+
+
+def _blank_variance(source: bytes) -> bytes:
+    out = None
+    for keyword in _KEYWORDS:
+        for hit in keyword.finditer(source):
+            separator = _list_separator(source, hit.start())
+            match = _VARIANCE.match(source, separator) if separator >= 0 else None
+            if match is None or match.start(2) != hit.start() or _in_comment_line(source, separator):
+                continue
+            if out is None:
+                out = bytearray(source)
+            out[match.start(2):match.end(2)] = b" " * (match.end(2) - match.start(2))
+    return bytes(out) if out is not None else source
+
+
+def _previous_code(source: bytes, at: int) -> bytes:
+    """The last code line before ``at``, skipping blank lines, ``//`` lines and ``/* */`` blocks."""
+    end = at
+    while end > 0:
+        start = source.rfind(b"\n", 0, end) + 1
+        line = source[start:end].strip()
+        if line.endswith(b"*/"):
+            opening = source.rfind(b"/*", 0, start + source[start:end].rfind(b"*/"))
+            if opening < 0:
+                return b""
+            end = opening
+            continue
+        if line and not line.startswith(b"//"):
+            return line
+        end = start - 1
+    return b""
+
+
+def _opens_signature(source: bytes, lt: int) -> bool:
+    """``<…>`` at ``lt`` closes (angle brackets balanced, ``=>`` ignored, object types inside
+    skipped) and ``(`` follows."""
+    angles = braces = 0
+    for i in range(lt, min(len(source), lt + _SCAN_LIMIT)):
+        c = source[i]
+        if c == 123:  # {
+            braces += 1
+        elif c == 125:  # }
+            braces -= 1
+            if braces < 0:
+                return False
+        elif braces:
+            continue
+        elif c == 60:  # <
+            angles += 1
+        elif c == 62 and source[i - 1] != 61:  # > that is not the end of =>
+            angles -= 1
+            if angles == 0:
+                return source[i + 1:i + 200].lstrip().startswith(b"(")
+        elif c == 59:  # ;: not a type parameter list
+            return False
+    return False
+
+
+def _separate_signatures(source: bytes) -> bytes:
+    out = None
+    for match in _ANGLE_LINE.finditer(source):
+        lt = match.end() - 1
+        if not _PARAMETER_START.match(source, lt + 1):
+            continue
+        previous = _previous_code(source, match.start())
+        if not _MEMBER_END.search(previous) or previous.endswith(b"=>") or not _opens_signature(source, lt):
+            continue
+        if out is None:
+            out = bytearray(source)
+        out[lt - 1] = 59  # the indentation character before `<` becomes `;`
+    return bytes(out) if out is not None else source
+
+
+def bridge(source: bytes, tsx: bool) -> bytes:
+    """``source`` with the gaps above bridged; the same length, the same lines."""
+    source = _blank_variance(source)
+    if not tsx and b"\n" in source:
+        source = _separate_signatures(source)
+    return source

@@ -1,0 +1,103 @@
+"""Syntax tsc accepts and tree-sitter-typescript 0.23 does not: bridged, offsets kept, nothing
+else touched."""
+
+from __future__ import annotations
+
+import pytest
+
+from cogo_pipelines.indexing import ts_gaps
+from cogo_pipelines.indexing.typescript import _LANGUAGES, extract_file, parse
+
+import tree_sitter
+
+# effect's style: variance annotations and `dual` overloads in a type literal, doc comments
+# between the overloads, a multi-line type parameter list with an object type inside
+EFFECT_STYLE = b"""import { dual } from "./Function"
+
+export interface Cache<in out Key, in out A, out E = never, out R = never> extends Pipeable {
+  readonly lookup: (key: Key) => A
+}
+
+export class Ref<in out A> {
+  get(): A { return this.value }
+}
+
+export type Fn<out T> = () => T
+
+/**
+ * Invalidates a key.
+ */
+export const invalidate: {
+  /**
+   * Data-last.
+   */
+  <Key, A>(key: Key): <E, R>(self: Cache<Key, A, E, R>) => Effect<void>
+  /**
+   * Data-first.
+   */
+  <Key, A, E, R>(self: Cache<Key, A, E, R>, key: Key): Effect<void>
+  <
+    const I,
+    P extends { readonly [K in keyof I]: never }
+  >(fields: P): (input: I) => Effect<I>
+} = dual(2, (self, key) => helper(self, key))
+
+function helper(self: unknown, key: unknown) { return [self, key] }
+"""
+
+
+def _raw_has_error(source: bytes, tsx: bool = False) -> bool:
+    return tree_sitter.Parser(_LANGUAGES[tsx]).parse(source).root_node.has_error
+
+
+def test_the_grammar_really_has_these_gaps():
+    # if a newer grammar closes them, this fails and ts_gaps can go
+    assert _raw_has_error(b"interface I<out T> { v: T }\n")
+    assert _raw_has_error(b"const f: {\n  <A>(a: A): A\n  <A, B>(a: A, b: B): A\n} = g\n")
+
+
+def test_bridged_source_parses_cleanly_with_the_same_offsets():
+    bridged = ts_gaps.bridge(EFFECT_STYLE, tsx=False)
+    assert len(bridged) == len(EFFECT_STYLE)
+    assert bridged.count(b"\n") == EFFECT_STYLE.count(b"\n")
+    assert _raw_has_error(EFFECT_STYLE)
+    assert not parse(EFFECT_STYLE, tsx=False).root_node.has_error
+    # the variance keywords became spaces, one `;` took an indentation space before each `<`
+    assert b"Cache<       Key,        A,     E = never,     R = never>" in bridged
+    assert bridged.count(b";<") == 2
+    # 3 `in out` (5 letters each), 3 `out`, 2 `;`
+    assert sum(a != b for a, b in zip(EFFECT_STYLE, bridged, strict=True)) == 3 * 5 + 3 * 3 + 2
+
+
+def test_extraction_sees_what_the_gaps_hid():
+    e = extract_file("src/Cache.ts", EFFECT_STYLE)
+    assert e.error is None
+    names = {(s.qualified_name, s.kind) for s in e.symbols}
+    assert {("Cache", "interface"), ("Ref", "class"), ("Ref.get", "method"), ("Fn", "type"),
+            ("invalidate", "const"), ("helper", "function")} <= names
+    cache = next(s for s in e.symbols if s.name == "Cache")
+    # signatures are read from the real bytes, variance kept
+    assert cache.signature.startswith("interface Cache<in out Key, in out A, out E = never")
+    assert ("invalidate", "dual") in {(c.caller, c.callee) for c in e.calls}
+
+
+@pytest.mark.parametrize("source", [
+    # a type parameter, or a property, named like the keywords
+    b"function f<in>(x: in) {}\nconst o = { out: 1, in: 2 }\n",
+    b"for (const k in obj) { use(k) }\nif ('a' in obj) {}\n",
+    # prose in comments: "the time, in milliseconds, ..."
+    b"/**\n * @param t The time, in milliseconds, after which data is stale\n */\nexport const t = 1\n",
+    b"// shape, in turn, matters\nexport const u = 1\n",
+    # a generic arrow function on its own line after `=` or `=>`
+    b"export const f =\n  <A>(a: A) => a\nexport const g = () =>\n  <B>(b: B) => b\n",
+    # a comparison continued on the next line (space after `<`)
+    b"const ok = left\n  < right\n",
+])
+def test_valid_code_that_only_looks_similar_is_left_alone(source):
+    assert ts_gaps.bridge(source, tsx=False) == source
+
+
+def test_tsx_lines_starting_with_a_tag_are_left_alone():
+    source = b"export function V() {\n  return <div>\n    {x}\n    <Foo>(text)</Foo>\n  </div>\n}\n"
+    assert ts_gaps.bridge(source, tsx=True) == source
+    assert not parse(source, tsx=True).root_node.has_error
