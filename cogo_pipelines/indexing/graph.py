@@ -10,43 +10,22 @@ entries over the condensed (cycle-free) module graph.
 
 from __future__ import annotations
 
-import functools
-import hashlib
 import os
 import re
 from collections import Counter, deque
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Protocol
 
 import networkx as nx
 
-from cogo_pipelines.indexing.model import FileExtraction, Symbol
+from cogo_pipelines.indexing.ids import file_id, node_id
+from cogo_pipelines.indexing.linking import Linker
+from cogo_pipelines.indexing.model import FileExtraction
 from cogo_pipelines.indexing.resolve import JS_TO_TS, Resolver, is_relative, package_name
 
 UNRESOLVED = "<unresolved>"
-FILE_PREFIX = 12  # hex digits of a node id shared by every node of one file
 _CONCAT_PREFIX = re.compile(r"""^\s*(['"])((?:(?!\1).)*)\1\s*\+""")
 _CONCAT_SUFFIX = re.compile(r"""\+\s*(['"])((?:(?!\1).)*)\1\s*$""")
-
-
-@functools.lru_cache(maxsize=8192)
-def file_prefix(repo: str, path: str) -> str:
-    return hashlib.sha256(f"{repo}\0{path}".encode()).hexdigest()[:FILE_PREFIX]
-
-
-def node_id(repo: str, path: str, qualified_name: str, kind: str) -> str:
-    """Stable across runs: the same declaration keeps its id while it keeps its name.
-
-    32 hex digits, the first ``FILE_PREFIX`` naming the file: a file's nodes, and the edges out
-    of them (``store.graph_store``), sit together in the b-tree indexes, which makes writing a
-    graph about a quarter cheaper for the server than fully random ids."""
-    digest = hashlib.sha256(f"{repo}\0{path}\0{qualified_name}\0{kind}".encode()).hexdigest()
-    return file_prefix(repo, path) + digest[: 32 - FILE_PREFIX]
-
-
-def file_id(repo: str, path: str) -> str:
-    return node_id(repo, path, path, "file")
 
 
 @dataclass(frozen=True)
@@ -75,6 +54,7 @@ class StaticGraph:
     external: Counter = field(default_factory=Counter)  # package name -> import count
     entries: list[str] = field(default_factory=list)
     errors: list[tuple[str, str]] = field(default_factory=list)  # (path, problem) of files read badly
+    symbol_ids: dict[tuple[str, str, str], str] = field(default_factory=dict)  # (path, qname, kind) -> id
 
     @cached_property
     def graph(self) -> nx.MultiDiGraph:
@@ -89,15 +69,6 @@ class StaticGraph:
         resolved = sum(1 for e in self.module_edges if e.dst != UNRESOLVED)
         total = resolved + len(self.unresolved)
         return resolved / total if total else 1.0
-
-
-class GraphSink(Protocol):
-    """Receives the graph while ``build`` makes it: every node once, then edges in batches
-    that never share a key (a store writer streams them while the rest is resolved)."""
-
-    def nodes(self, nodes: dict[str, dict]) -> None: ...
-
-    def edges(self, edges: dict[tuple[str, str, tuple[str, str]], dict]) -> None: ...
 
 
 # --- module graph --------------------------------------------------------------------------
@@ -185,151 +156,17 @@ def entry_weights(files: list[str], edges: list[ModuleEdge], entries: list[str])
     return {f: (1.0 / (1 + distance[component[f]]) if component[f] in distance else 0.0) for f in g.nodes}
 
 
-# --- symbol resolution ---------------------------------------------------------------------
-
-class _Names:
-    """Name lookup across files: local symbols, import bindings, exports and re-exports."""
-
-    def __init__(self, repo: str, extractions: dict[str, FileExtraction], resolver: Resolver) -> None:
-        self.repo = repo
-        self.ex = extractions
-        self.resolver = resolver
-        self.symbols = {p: {s.qualified_name: s for s in e.symbols} for p, e in extractions.items()}
-        self.bindings: dict[str, dict[str, tuple[str | None, str, str]]] = {}
-        self.reexports: dict[str, list[tuple[str | None, dict[str, str]]]] = {}
-        for path, e in extractions.items():
-            local: dict[str, tuple[str | None, str, str]] = {}
-            reexports = []
-            for rec in e.imports:
-                if rec.specifier is None or rec.kind == "reference":
-                    continue
-                target = resolver.resolve(rec.specifier, path)
-                target_path = target.path if target.internal else None
-                external = package_name(rec.specifier) if not target.internal else ""
-                if rec.kind == "reexport":
-                    reexports.append((target_path, rec.bindings))
-                else:
-                    for name, imported in rec.bindings.items():
-                        local[name] = (target_path, imported, external)
-            self.bindings[path] = local
-            self.reexports[path] = reexports
-        self._export_memo: dict[tuple[str, str], tuple | None] = {}
-        self._dotted_memo: dict[tuple[str, str, tuple[str, ...]], tuple | None] = {}
-
-    def dotted_memo(self, path: str, text: str, scopes: tuple[str, ...] = ()) -> tuple | None:
-        """``dotted`` for the top-level lookups of ``build``, where the same callee or type
-        name recurs in many symbols of a file (the answer only depends on the arguments)."""
-        key = (path, text, scopes)
-        memo = self._dotted_memo
-        if key in memo:
-            return memo[key]
-        found = memo[key] = self.dotted(path, text, scopes)
-        return found
-
-    def export(self, path: str, name: str, depth: int = 0) -> tuple | None:
-        """What module ``path`` exports as ``name``: ("symbol", path, qname) or ("module", path)."""
-        if name == "*":
-            return ("module", path)
-        key = (path, name)
-        if key in self._export_memo:
-            return self._export_memo[key]
-        self._export_memo[key] = None  # cycle guard
-        found = None
-        if depth < 30 and path in self.ex:
-            exports = self.ex[path].exports
-            if name in exports:
-                found = self.local(path, exports[name], depth + 1)
-            if found is None:
-                for target, bindings in self.reexports.get(path, ()):
-                    if target is None:
-                        continue
-                    if name in bindings:
-                        found = self.export(target, bindings[name], depth + 1)
-                    elif "*" in bindings and name != "default":
-                        found = self.export(target, name, depth + 1)
-                    if found:
-                        break
-        self._export_memo[key] = found
-        return found
-
-    def local(self, path: str, name: str, depth: int = 0, scopes: tuple[str, ...] = ()) -> tuple | None:
-        """A name as seen at module level of ``path`` (or inside the given namespace scopes)."""
-        symbols = self.symbols.get(path, {})
-        for scope in scopes:
-            if f"{scope}.{name}" in symbols:
-                return ("symbol", path, f"{scope}.{name}")
-        if name in symbols:
-            return ("symbol", path, name)
-        binding = self.bindings.get(path, {}).get(name)
-        if binding:
-            target, imported, external = binding
-            if target is None:
-                return ("external", external, imported)
-            return self.export(target, imported, depth + 1)
-        return None
-
-    def dotted(self, path: str, text: str, scopes: tuple[str, ...] = ()) -> tuple | None:
-        """``a`` / ``ns.b`` / ``Class.method`` / ``ns.Class.method``."""
-        head, *rest = text.split(".")
-        found = self.local(path, head, scopes=scopes)
-        for i, part in enumerate(rest):
-            if found is None:
-                return None
-            if found[0] == "external":  # a package's member: named, never resolved further
-                return ("external", found[1], ".".join([found[2], *rest[i:]]))
-            if found[0] == "module":
-                found = self.export(found[1], part)
-            elif found[0] == "symbol":
-                owner = found
-                found = self.member(found[1], found[2], part)
-                if found is None and self.symbols[owner[1]][owner[2]].kind in ("interface", "type", "class"):
-                    return ("member_of", owner[1], owner[2])  # a member we have no node for
-            else:
-                return None
-        return found
-
-    def member(self, path: str, qname: str, name: str, depth: int = 0) -> tuple | None:
-        """``name`` on a class / namespace / enum, following ``extends`` for classes."""
-        symbols = self.symbols.get(path, {})
-        if f"{qname}.{name}" in symbols:
-            return ("symbol", path, f"{qname}.{name}")
-        sym = symbols.get(qname)
-        if sym is None or sym.kind != "class" or depth > 8:
-            return None
-        for klass, relation, base in self.ex[path].heritage:
-            if klass == qname and relation == "extends":
-                parent = self.dotted(path, base.split("<")[0])
-                if parent and parent[0] == "symbol":
-                    found = self.member(parent[1], parent[2], name, depth + 1)
-                    if found:
-                        return found
-        return None
-
-
-def _scopes(symbols: dict[str, Symbol], caller: str) -> tuple[tuple[str, ...], str | None]:
-    """Enclosing namespaces (innermost first) and the enclosing class of ``caller``."""
-    namespaces, klass = [], None
-    current = symbols.get(caller)
-    while current is not None:
-        if current.kind == "namespace":
-            namespaces.append(current.qualified_name)
-        elif current.kind == "class" and klass is None:
-            klass = current.qualified_name
-        current = symbols.get(current.parent) if current.parent else None
-    return tuple(namespaces), klass
-
-
-def build(
+def build_modules(
     repo: str,
     extractions: dict[str, FileExtraction],
     resolver: Resolver,
     entries: list[str] | None = None,
-    sink: GraphSink | None = None,
 ) -> StaticGraph:
-    """The whole static graph of a repo from its files' extractions. With a ``sink``, the
-    nodes go out as soon as they are all known and the edges file by file."""
+    """Everything but the symbol edges: module edges, weights, every node, ``contains`` and
+    ``imports`` edges. The symbol edges (``linking.Linker``) only point at these nodes or at
+    placeholders, so the nodes can be written before any symbol is linked."""
     graph = StaticGraph(repo=repo, entries=[e for e in entries or [] if e in extractions])
-    nodes, edges = graph.nodes, graph.edges
+    nodes, edges, ids = graph.nodes, graph.edges, graph.symbol_ids
     module_edges(extractions, resolver, graph)
     files = sorted(extractions)
     graph.errors = [(p, extractions[p].error) for p in files if extractions[p].error]
@@ -337,14 +174,6 @@ def build(
         name = os.path.basename(resolver.config.path)
         graph.errors += [(name, problem) for problem in resolver.config.errors]
     weights = entry_weights(files, graph.module_edges, graph.entries)
-    ids: dict[tuple[str, str, str], str] = {}
-
-    def sid(path: str, sym: Symbol) -> str:
-        key = (path, sym.qualified_name, sym.kind)
-        found = ids.get(key)
-        if found is None:
-            found = ids[key] = node_id(repo, path, sym.qualified_name, sym.kind)
-        return found
 
     def file_node(path: str) -> dict:
         w = weights.get(path, 0.0)
@@ -355,16 +184,20 @@ def build(
     for path in files:
         w = weights.get(path, 0.0)
         nodes[fids[path]] = file_node(path)
-        by_name = {s.qualified_name: s for s in extractions[path].symbols}
-        for sym in extractions[path].symbols:
-            nodes[sid(path, sym)] = {
+        symbols = extractions[path].symbols
+        for sym in symbols:
+            ids[(path, sym.qualified_name, sym.kind)] = sid = node_id(repo, path, sym.qualified_name, sym.kind)
+            nodes[sid] = {
                 "repo": repo, "path": path, "kind": sym.kind, "name": sym.name, "qualified_name": sym.qualified_name,
                 "signature": sym.signature, "start_line": sym.start_line, "end_line": sym.end_line,
                 "exported": sym.exported, "entry_weight": w, "rank": w,
             }
+        by_name = {s.qualified_name: s for s in symbols}
+        for sym in symbols:
             parent = by_name.get(sym.parent) if sym.parent else None
-            src = sid(path, parent) if parent else fids[path]
-            edges[(src, sid(path, sym), ("contains", ""))] = {"kind": "contains", "confidence": "certain", "path": path}
+            src = ids[(path, parent.qualified_name, parent.kind)] if parent else fids[path]
+            edges[(src, ids[(path, sym.qualified_name, sym.kind)], ("contains", ""))] = {
+                "kind": "contains", "confidence": "certain", "path": path}
     for e in graph.module_edges:
         if e.dst == UNRESOLVED:
             dst = f"unresolved:{e.specifier}"
@@ -377,67 +210,18 @@ def build(
     for path, spec, reason in graph.unresolved:
         edges[(fids[path], f"unresolved:{spec}", ("imports", "unresolved"))] = {
             "kind": "imports", "confidence": "maybe", "detail": reason, "path": path}
-    if sink is not None:
-        sink.nodes(nodes)  # complete: symbol edges below only point at these or at placeholders
-        sink.edges(dict(edges))  # a copy: ``edges`` keeps growing while the sink reads
+    return graph
 
-    names = _Names(repo, extractions, resolver)
 
-    def target_id(found: tuple | None) -> str | None:
-        if found and found[0] == "symbol":
-            return sid(found[1], names.symbols[found[1]][found[2]])
-        if found and found[0] == "module":
-            return file_id(repo, found[1])
-        return None
-
-    def link(out: dict, src: str, found: tuple | None, kind: str, text: str, path: str, keep_unresolved: bool) -> None:
-        if found and found[0] == "member_of":  # e.g. a method of an interface: its owner, maybe
-            if keep_unresolved:
-                owner = sid(found[1], names.symbols[found[1]][found[2]])
-                out[(src, owner, (kind, text))] = {"kind": kind, "confidence": "maybe", "detail": text, "path": path}
-            return
-        dst = target_id(found)
-        if dst is not None:
-            if dst != src:
-                out[(src, dst, (kind, ""))] = {"kind": kind, "confidence": "certain", "path": path}
-        elif keep_unresolved:
-            placeholder = f"external:{found[1]}:{found[2]}" if found and found[0] == "external" else f"unresolved:{text}"
-            out[(src, placeholder, (kind, text))] = {"kind": kind, "confidence": "maybe", "detail": text, "path": path}
-
-    scope_memo: dict[tuple[str, str], tuple[tuple[str, ...], str | None, str]] = {}
-
-    def scope(path: str, caller: str) -> tuple[tuple[str, ...], str | None, str]:
-        """(namespaces, class, node id) of a caller: the same few recur for all its uses."""
-        found = scope_memo.get((path, caller))
-        if found is None:
-            symbols = names.symbols[path]
-            sym = symbols.get(caller)
-            found = scope_memo[(path, caller)] = (*_scopes(symbols, caller), sid(path, sym) if sym else fids[path])
-        return found
-
-    for path in files:
-        ex = extractions[path]
-        batch: dict = {}  # this file's uses: their sources lie in this file, so no batch repeats a key
-        for call in ex.calls:
-            namespaces, klass, src = scope(path, call.caller)
-            callee = call.callee
-            if callee.startswith("new "):
-                found = names.dotted_memo(path, callee[4:], namespaces)
-            elif callee.startswith("this.") and callee.count(".") == 1:
-                found = names.member(path, klass, callee[5:]) if klass else None
-            elif callee.startswith(("?.", "this.")):
-                found = None
-            else:
-                found = names.dotted_memo(path, callee, namespaces)
-            link(batch, src, found, "calls", callee, path, keep_unresolved=True)
-        for owner, relation, base in ex.heritage:
-            namespaces, _, src = scope(path, owner)
-            found = names.dotted_memo(path, base.split("<")[0], namespaces)
-            link(batch, src, found, relation, base, path, keep_unresolved=True)
-        for owner, name, _line in ex.references:
-            namespaces, _, src = scope(path, owner)
-            link(batch, src, names.dotted_memo(path, name, namespaces), "references", name, path, keep_unresolved=False)
-        edges.update(batch)
-        if sink is not None:
-            sink.edges(batch)
+def build(
+    repo: str,
+    extractions: dict[str, FileExtraction],
+    resolver: Resolver,
+    entries: list[str] | None = None,
+) -> StaticGraph:
+    """The whole static graph of a repo from its files' extractions, in this process."""
+    graph = build_modules(repo, extractions, resolver, entries)
+    linker = Linker(repo, extractions, resolver, graph.symbol_ids)
+    for path in sorted(extractions):
+        graph.edges.update(linker.file_edges(path))
     return graph

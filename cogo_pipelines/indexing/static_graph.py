@@ -1,23 +1,27 @@
-"""The static graph pipeline without a store: discover → extract (in parallel) → build.
+"""The static graph pipeline without a store: discover → extract (in parallel) → build, and
+the parallel linking of symbol edges.
 
 ``graph_store.index_static_graph`` runs the same steps with the extraction cache in
-between; benches and tests use ``analyze`` directly.
+between and links in parallel (``link_files``); benches and tests use ``analyze`` directly.
 """
 
 from __future__ import annotations
 
-import json
 import multiprocessing
 import os
 import threading
 import time
 import zlib
-from collections.abc import Callable, Iterable
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
+from typing import Any
+
+import orjson
 
 from cogo_pipelines.indexing import graph as graph_module
 from cogo_pipelines.indexing import sources, tsconfig
+from cogo_pipelines.indexing.linking import Linker
 from cogo_pipelines.indexing.model import CallSite, FileExtraction, ImportRecord, SourceFile, Symbol
 from cogo_pipelines.indexing.resolve import Resolver
 from cogo_pipelines.indexing.typescript import extract_file
@@ -25,6 +29,8 @@ from cogo_pipelines.indexing.typescript import extract_file
 TYPESCRIPT = ("typescript", "tsx")
 # below this many bytes a process pool costs more than it saves
 PARALLEL_MIN_BYTES = 500_000
+# below this many uses (calls, references, heritage) linking is not worth a fork
+PARALLEL_MIN_USES = 20_000
 Progress = Callable[[str, int, int], None] | None
 
 
@@ -56,12 +62,13 @@ def _decode(path: str, d: dict) -> FileExtraction:
 
 
 def pack(e: FileExtraction) -> bytes:
-    """An extraction as the store caches it: compressed compact JSON."""
-    return zlib.compress(json.dumps(_encode(e), separators=(",", ":")).encode(), 1)
+    """An extraction as the store caches it: compressed compact JSON (orjson: it
+    writes ~6x and reads ~1.3x faster than ``json``, on the critical path of a cold run)."""
+    return zlib.compress(orjson.dumps(_encode(e)), 1)
 
 
 def unpack(path: str, payload: bytes) -> FileExtraction:
-    return _decode(path, json.loads(zlib.decompress(payload)))
+    return _decode(path, orjson.loads(zlib.decompress(payload)))
 
 
 def _extract_batch(root: str, paths: list[str], packed: bool = False) -> list[tuple[FileExtraction, bytes | None]]:
@@ -81,13 +88,15 @@ def _extract_packed_batch(root: str, paths: list[str]) -> list[tuple[str, bytes]
     return [(e.path, p) for e, p in _extract_batch(root, paths, packed=True)]
 
 
-def _batches(files: list[SourceFile], count: int) -> list[list[str]]:
-    """Size-balanced batches: largest files first, each to the lightest batch."""
-    buckets: list[tuple[int, list[str]]] = [(0, []) for _ in range(count)]
-    for f in sorted(files, key=lambda f: -f.size):
-        i = min(range(count), key=lambda k: buckets[k][0])
-        buckets[i] = (buckets[i][0] + f.size, buckets[i][1] + [f.path])
-    return [b for _, b in buckets if b]
+def _balance(weighed: list[tuple[str, int]], count: int) -> list[list[str]]:
+    """``count`` groups of about equal weight: heaviest first, each to the lightest group;
+    the heaviest group first."""
+    groups: list[tuple[int, list[str]]] = [(0, []) for _ in range(count)]
+    for name, weight in sorted(weighed, key=lambda w: -w[1]):
+        i = min(range(count), key=lambda k: groups[k][0])
+        groups[i][1].append(name)
+        groups[i] = (groups[i][0] + weight, groups[i][1])
+    return [names for _, names in sorted(groups, key=lambda g: -g[0]) if names]
 
 
 def workers() -> int:
@@ -112,7 +121,7 @@ def extract_packed(
         # many small batches: bytes predict parse time badly (effect 4's Effect.ts: 0.9 MB, 0.5 s;
         # a 3.2 MB file of one string: 0.2 s), so the last batch must be short for the cores to
         # finish together
-        chunks = _batches(files, n * 16)
+        chunks = _balance([(f.path, f.size) for f in files], n * 16)
         results = []
         # fork is cheapest, but forking a process that runs other threads (Dagster, servers) can
         # deadlock on a lock held at fork time; then start clean workers instead
@@ -134,6 +143,51 @@ def extract_packed(
     extractions = {e.path: e for e, _ in results}
     payloads = {e.path: p for e, p in results if p is not None}
     return extractions, payloads
+
+
+_linking: tuple[Linker, Callable[[dict], Any]] | None = None  # what forked linking processes inherit
+
+
+def _link_chunk(paths: list[str]) -> Any:
+    linker, emit = _linking
+    batch: dict = {}
+    for path in paths:
+        batch.update(linker.file_edges(path))  # files never share an edge key
+    return emit(batch)
+
+
+def _uses(e: FileExtraction) -> int:
+    return len(e.calls) + len(e.references) + len(e.heritage) + 1
+
+
+def link_files(linker: Linker, emit: Callable[[dict], Any]) -> Iterator[Any]:
+    """``emit`` of the symbol edges of every file, chunk by chunk, as chunks finish.
+
+    With enough work, forked processes link (and ``emit``) the chunks: they inherit the
+    linker, so nothing but ``emit``'s result crosses a pipe, and the symbol lookups run on
+    every core. The processes are forked before this returns: forking needs this process to
+    run no other thread (a lock held at fork time would never be released in the child), so
+    call it before starting one; with other threads running, and for small repos, the
+    returned iterator links here, file by file."""
+    global _linking
+    extractions = linker.extractions
+    n = workers()
+    if n < 2 or threading.active_count() > 1 or sum(_uses(e) for e in extractions.values()) < PARALLEL_MIN_USES:
+        return (emit(linker.file_edges(path)) for path in sorted(extractions))
+    _linking = (linker, emit)
+    try:
+        pool = ProcessPoolExecutor(max_workers=n, mp_context=multiprocessing.get_context("fork"))
+        chunks = _balance([(path, _uses(e)) for path, e in extractions.items()], n * 8)
+        futures = [pool.submit(_link_chunk, paths) for paths in chunks]  # the first submit forks them all
+    finally:
+        _linking = None
+    return _finished(pool, futures)
+
+
+def _finished(pool: ProcessPoolExecutor, futures: list) -> Iterator[Any]:
+    with pool:
+        for future in as_completed(futures):
+            yield future.result()
 
 
 def analyze(

@@ -25,34 +25,21 @@ _REFERENCE_RE = re.compile(rb"^///\s*<reference\s+path\s*=\s*['\"]([^'\"]+)['\"]
 
 class Declarations:
     # --- symbols ---------------------------------------------------------------------
-    def _owner(self, node: tree_sitter.Node) -> tuple[bool, tree_sitter.Node | None, bool]:
-        """(is a top-level/class/namespace member, the enclosing symbol node, exported directly)."""
-        parent = node.parent
-        exported = parent is not None and parent.type == "export_statement"
-        while parent is not None:
-            if parent.parent is None:  # the root: program, or ERROR when the file did not parse
-                return True, None, exported
-            if parent.type not in CONTAINERS:
-                if parent.type == "statement_block" and parent.parent is not None and parent.parent.type in (
-                    "internal_module", "module",
-                ):
-                    parent = parent.parent
-                    return True, parent, exported
-                return False, None, exported
-            if parent.type in CLASS_TYPES or parent.type in ("internal_module", "module"):
-                return True, parent, exported
-            if parent.type == "program":
-                return True, None, exported
-            parent = parent.parent
-        return True, None, exported
+    def _owner(self, node: tree_sitter.Node) -> tuple[bool, tree_sitter.Node | None, tree_sitter.Node | None]:
+        """(a top-level/class/namespace member, the enclosing symbol node, the parent node)."""
+        found = self.scopes.get(node.id)
+        if found is None:
+            return False, None, None  # inside a function body: a local
+        return True, found[0], found[1]
 
     def collect_symbols(self, decls: list[tree_sitter.Node], defaults: list[tree_sitter.Node]) -> None:
         found: list[tuple[tree_sitter.Node, tree_sitter.Node, str, str, bool, tree_sitter.Node | None]] = []
         for node in decls:
-            ok, owner, exported = self._owner(node)
+            ok, owner, parent = self._owner(node)
             if not ok:
                 continue
-            outer = node.parent if exported or (node.parent and node.parent.type == "ambient_declaration") else node
+            exported = parent.type == "export_statement"
+            outer = parent if exported or parent.type == "ambient_declaration" else node
             if node.type in ("lexical_declaration", "variable_declaration"):
                 for declarator in node.named_children:
                     if declarator.type != "variable_declarator":
@@ -254,6 +241,31 @@ class Declarations:
             self.out.imports.append(ImportRecord(
                 specifier=None, kind="maybe", line=node.start_point[0] + 1, expression=node_text(first)[:500],
             ))
+
+
+def declaration_scopes(root: tree_sitter.Node) -> dict[int, tuple[tree_sitter.Node | None, tree_sitter.Node]]:
+    """Node id -> (enclosing class / namespace node or None, parent node) for every node that
+    sits at module level or in a class or namespace body, found from the root down.
+
+    What is not here sits in a function body (a local). Going up with ``Node.parent`` instead
+    costs tree-sitter a scan of the root's children per call: quadratic in the size of files
+    with thousands of top-level statements (effect's Effect.ts)."""
+    scopes: dict[int, tuple[tree_sitter.Node | None, tree_sitter.Node]] = {}
+    stack: list[tuple[tree_sitter.Node, tree_sitter.Node | None]] = [(root, None)]
+    while stack:
+        node, owner = stack.pop()
+        for child in node.named_children:
+            scopes[child.id] = (owner, node)
+            kind = child.type
+            if kind in CLASS_TYPES:
+                stack.append((child, child))
+            elif kind in ("internal_module", "module"):
+                body = child.child_by_field_name("body")
+                if body is not None:
+                    stack.append((body, child))
+            elif kind in CONTAINERS:
+                stack.append((child, owner))
+    return scopes
 
 
 def _assigned_bindings(call: tree_sitter.Node) -> dict[str, str]:

@@ -16,7 +16,7 @@ import tree_sitter_typescript
 
 from cogo_pipelines.indexing import ts_gaps
 from cogo_pipelines.indexing.model import FileExtraction
-from cogo_pipelines.indexing.ts_declarations import Declarations
+from cogo_pipelines.indexing.ts_declarations import Declarations, declaration_scopes
 from cogo_pipelines.indexing.ts_usage import Usage
 
 _LANGUAGES = {
@@ -25,8 +25,6 @@ _LANGUAGES = {
 }
 
 _QUERY_TEXT = """
-(import_statement) @import
-(export_statement) @export
 (call_expression function: (identifier) @call.ident)
 (call_expression function: (member_expression) @call.member)
 (call_expression function: (import)) @call.import
@@ -109,6 +107,7 @@ class _Extractor(Declarations, Usage):
         self.instance_types: dict[tuple[str, str], str] = {}
         self.local_exports: set[str] = set()
         self.seen_calls: set[tuple[str, str]] = set()
+        self.scopes = declaration_scopes(tree.root_node)
 
 
 
@@ -139,20 +138,19 @@ def extract_file(path: str, source: bytes) -> FileExtraction:
 
     ex.collect_symbols(get("decl"), get("default_decl"))
     # only the module's own statements: not those inside `declare module` or namespaces (as tsc
-    # and dependency-cruiser). Checked here: a `(program (x))` query pattern misses top-level
-    # nodes of a file that has a syntax error anywhere, and the root is then ERROR, not program.
-    root = tree.root_node
-    for node in sorted(get("import") + get("export"), key=by_start):
-        if node.parent is None or node.parent != root:
-            continue
-        if node.type == "import_statement":
+    # and dependency-cruiser). Read from the root's children: a `(program (x))` query pattern
+    # misses top-level nodes of a file that has a syntax error anywhere (the root is ERROR then).
+    top_level = tree.root_node.named_children
+    for node in top_level:
+        kind = node.type
+        if kind == "import_statement":
             ex.import_statement(node)
-        else:
+        elif kind == "export_statement":
             ex.export_statement(node)
     for sym in ex.out.symbols:
         if sym.name in ex.local_exports and sym.parent is None:
             sym.exported = True
-    for node in tree.root_node.named_children:  # tsc reads triple-slash directives only in the header
+    for node in top_level:  # tsc reads triple-slash directives only in the header
         if node.type != "comment":
             break
         ex.directive(node)

@@ -12,7 +12,8 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from cogo_pipelines.store import graph_store
+from cogo_pipelines.indexing import static_graph
+from cogo_pipelines.store import graph_store, graph_writer
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -85,12 +86,30 @@ def test_runtime_counts_survive_a_rewrite(conn, repo: Path):
     assert row["runtime_count"] == 7 and row["rank"] == pytest.approx(0.9)
 
 
-def test_streamed_write_equals_the_write_of_the_finished_graph(conn, repo: Path):
-    """The rows streamed while the graph is built are exactly those of the built graph."""
+@pytest.mark.parametrize("forked", [False, True], ids=["linked-here", "linked-in-forked-processes"])
+def test_streamed_write_equals_the_write_of_the_graph_built_in_memory(conn, repo: Path, monkeypatch, forked):
+    """The rows streamed while the symbol edges are linked (here, or in forked processes that
+    hand over COPY text) are exactly those of the graph built in memory."""
+    (repo / "src" / "tab\tname.ts").write_text('import {run} from "./index"\nexport function t() { run(); }\n')
+    if forked:
+        monkeypatch.setattr(static_graph, "PARALLEL_MIN_USES", 0)
+        monkeypatch.setattr(static_graph, "workers", lambda: 2)
+        forks = []
+        monkeypatch.setattr(static_graph, "_finished", lambda pool, futures: forks.append(pool) or iter(
+            [f.result() for f in futures]))
     streamed = graph_store.index_static_graph(conn, repo, entries=["src/index.ts"])
+    if forked:
+        assert len(forks) == 1  # the linking really went to the forked processes
+        forks[0].shutdown()
     rows = _snapshot(conn, "calls")
+    assert any(r["kind"] == "calls" and r["confidence"] == "maybe" for r in rows[1])  # placeholders travel too
+    # COPY text escapes: a tab in a path reaches the row as a tab
+    assert conn.execute("SELECT count(*) AS n FROM code_relationships WHERE src_path = %s AND kind = 'calls'",
+                        ("src/tab\tname.ts",)).fetchone()["n"] == 1
     conn.execute("DELETE FROM ast_nodes; DELETE FROM code_relationships")
-    assert graph_store.write_graph(conn, streamed.graph) == (len(rows[0]), len(rows[1]))
+    built, _ = static_graph.analyze(repo, entries=["src/index.ts"])
+    assert graph_writer.write_graph(conn, built) == (len(rows[0]), len(rows[1])) == (
+        len(streamed.graph.nodes), streamed.edges)
     assert _snapshot(conn, "calls") == rows
 
 
@@ -99,7 +118,7 @@ def test_a_failed_build_or_write_leaves_the_stored_graph_as_it_was(conn, repo: P
     conn.commit()
     before = _snapshot(conn, "calls")
     # the build fails half-way, after the writer has started copying: nothing of it lands
-    with pytest.raises(RuntimeError, match="resolver broke"), graph_store.GraphWriter(conn, "calls") as writer:
+    with pytest.raises(RuntimeError, match="resolver broke"), graph_writer.GraphWriter(conn, "calls") as writer:
         writer.nodes({nid: dict(d, signature="changed") for nid, d in good.graph.nodes.items()})
         writer.edges({})
         raise RuntimeError("resolver broke")
@@ -108,7 +127,7 @@ def test_a_failed_build_or_write_leaves_the_stored_graph_as_it_was(conn, repo: P
     # the server refuses a row (a NULL name): the writer thread's error reaches the caller
     bad = dict(good.graph.nodes)
     bad["broken"] = dict(next(iter(bad.values())), name=None)
-    with pytest.raises(psycopg.errors.NotNullViolation), graph_store.GraphWriter(conn, "calls") as writer:
+    with pytest.raises(psycopg.errors.NotNullViolation), graph_writer.GraphWriter(conn, "calls") as writer:
         writer.nodes(bad)
         for _ in range(3):
             writer.edges(dict(good.graph.edges))  # the build goes on; the writer drains it

@@ -4,11 +4,10 @@ else touched."""
 from __future__ import annotations
 
 import pytest
+import tree_sitter
 
 from cogo_pipelines.indexing import ts_gaps
 from cogo_pipelines.indexing.typescript import _LANGUAGES, extract_file, parse
-
-import tree_sitter
 
 # effect's style: variance annotations and `dual` overloads in a type literal, doc comments
 # between the overloads, a multi-line type parameter list with an object type inside

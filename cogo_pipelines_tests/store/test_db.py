@@ -68,3 +68,22 @@ def test_corrupted_embedded_store_says_how_to_reset(tmp_path, monkeypatch):
     with pytest.raises(db.StoreError, match="reset"):
         db.embedded_uri(pg)
     assert (pg / "garbage").exists(), "nothing is deleted automatically"
+
+
+def test_a_new_embedded_store_starts_with_its_write_settings(tmp_path):
+    pg = tmp_path / "pg"
+    uri = db.embedded_uri(pg)
+    try:
+        with psycopg.connect(uri) as conn:
+            assert {k: conn.execute(f"SHOW {k}").fetchone()[0] for k in db.EMBEDDED_SETTINGS} == db.EMBEDDED_SETTINGS
+        # a second process finds it running, tuned, and leaves it alone
+        script = "import sys, pathlib; from cogo_pipelines.store import db; print(db.embedded_uri(pathlib.Path(sys.argv[1])))"
+        out = subprocess.run([sys.executable, "-c", script, str(pg)], capture_output=True, text=True, timeout=60,
+                             check=False)
+        assert out.returncode == 0 and out.stdout.strip() == uri
+    finally:
+        import pgserver
+        from pgserver._commands import pg_ctl
+
+        server = pgserver.get_server(pg, cleanup_mode=None)  # this process's handle on it
+        pg_ctl(["-w", "stop"], pgdata=server.pgdata, user=server.system_user)

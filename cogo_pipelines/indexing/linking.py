@@ -1,0 +1,225 @@
+"""Symbol edges of one file: its calls, heritage clauses and references resolved across files.
+
+``Names`` looks a name up through local symbols, import bindings, exports and re-export
+chains to the defining symbol; ``Linker`` turns one file's uses into ``calls`` /
+``references`` / ``extends`` / ``implements`` edges, keeping what cannot be resolved with
+``confidence='maybe'`` and a placeholder target. A file's edges depend on every file's
+declarations but on no other file's uses, so files can be linked in any order, in any process.
+"""
+
+from __future__ import annotations
+
+from cogo_pipelines.indexing.ids import file_id, node_id
+from cogo_pipelines.indexing.model import FileExtraction, Symbol
+from cogo_pipelines.indexing.resolve import Resolver, package_name
+
+EdgeKey = tuple[str, str, tuple[str, str]]  # (source id, target id, (kind, detail))
+
+
+class Names:
+    """Name lookup across files: local symbols, import bindings, exports and re-exports."""
+
+    def __init__(self, repo: str, extractions: dict[str, FileExtraction], resolver: Resolver) -> None:
+        self.repo = repo
+        self.ex = extractions
+        self.resolver = resolver
+        self.symbols = {p: {s.qualified_name: s for s in e.symbols} for p, e in extractions.items()}
+        self.bindings: dict[str, dict[str, tuple[str | None, str, str]]] = {}
+        self.reexports: dict[str, list[tuple[str | None, dict[str, str]]]] = {}
+        for path, e in extractions.items():
+            local: dict[str, tuple[str | None, str, str]] = {}
+            reexports = []
+            for rec in e.imports:
+                if rec.specifier is None or rec.kind == "reference":
+                    continue
+                target = resolver.resolve(rec.specifier, path)
+                target_path = target.path if target.internal else None
+                external = package_name(rec.specifier) if not target.internal else ""
+                if rec.kind == "reexport":
+                    reexports.append((target_path, rec.bindings))
+                else:
+                    for name, imported in rec.bindings.items():
+                        local[name] = (target_path, imported, external)
+            self.bindings[path] = local
+            self.reexports[path] = reexports
+        self._export_memo: dict[tuple[str, str], tuple | None] = {}
+        self._dotted_memo: dict[tuple[str, str, tuple[str, ...]], tuple | None] = {}
+
+    def dotted_memo(self, path: str, text: str, scopes: tuple[str, ...] = ()) -> tuple | None:
+        """``dotted`` for the top-level lookups of ``build``, where the same callee or type
+        name recurs in many symbols of a file (the answer only depends on the arguments)."""
+        key = (path, text, scopes)
+        memo = self._dotted_memo
+        if key in memo:
+            return memo[key]
+        found = memo[key] = self.dotted(path, text, scopes)
+        return found
+
+    def export(self, path: str, name: str, depth: int = 0) -> tuple | None:
+        """What module ``path`` exports as ``name``: ("symbol", path, qname) or ("module", path)."""
+        if name == "*":
+            return ("module", path)
+        key = (path, name)
+        if key in self._export_memo:
+            return self._export_memo[key]
+        self._export_memo[key] = None  # cycle guard
+        found = None
+        if depth < 30 and path in self.ex:
+            exports = self.ex[path].exports
+            if name in exports:
+                found = self.local(path, exports[name], depth + 1)
+            if found is None:
+                for target, bindings in self.reexports.get(path, ()):
+                    if target is None:
+                        continue
+                    if name in bindings:
+                        found = self.export(target, bindings[name], depth + 1)
+                    elif "*" in bindings and name != "default":
+                        found = self.export(target, name, depth + 1)
+                    if found:
+                        break
+        self._export_memo[key] = found
+        return found
+
+    def local(self, path: str, name: str, depth: int = 0, scopes: tuple[str, ...] = ()) -> tuple | None:
+        """A name as seen at module level of ``path`` (or inside the given namespace scopes)."""
+        symbols = self.symbols.get(path, {})
+        for scope in scopes:
+            if f"{scope}.{name}" in symbols:
+                return ("symbol", path, f"{scope}.{name}")
+        if name in symbols:
+            return ("symbol", path, name)
+        binding = self.bindings.get(path, {}).get(name)
+        if binding:
+            target, imported, external = binding
+            if target is None:
+                return ("external", external, imported)
+            return self.export(target, imported, depth + 1)
+        return None
+
+    def dotted(self, path: str, text: str, scopes: tuple[str, ...] = ()) -> tuple | None:
+        """``a`` / ``ns.b`` / ``Class.method`` / ``ns.Class.method``."""
+        head, *rest = text.split(".")
+        found = self.local(path, head, scopes=scopes)
+        for i, part in enumerate(rest):
+            if found is None:
+                return None
+            if found[0] == "external":  # a package's member: named, never resolved further
+                return ("external", found[1], ".".join([found[2], *rest[i:]]))
+            if found[0] == "module":
+                found = self.export(found[1], part)
+            elif found[0] == "symbol":
+                owner = found
+                found = self.member(found[1], found[2], part)
+                if found is None and self.symbols[owner[1]][owner[2]].kind in ("interface", "type", "class"):
+                    return ("member_of", owner[1], owner[2])  # a member we have no node for
+            else:
+                return None
+        return found
+
+    def member(self, path: str, qname: str, name: str, depth: int = 0) -> tuple | None:
+        """``name`` on a class / namespace / enum, following ``extends`` for classes."""
+        symbols = self.symbols.get(path, {})
+        if f"{qname}.{name}" in symbols:
+            return ("symbol", path, f"{qname}.{name}")
+        sym = symbols.get(qname)
+        if sym is None or sym.kind != "class" or depth > 8:
+            return None
+        for klass, relation, base in self.ex[path].heritage:
+            if klass == qname and relation == "extends":
+                parent = self.dotted(path, base.split("<")[0])
+                if parent and parent[0] == "symbol":
+                    found = self.member(parent[1], parent[2], name, depth + 1)
+                    if found:
+                        return found
+        return None
+
+
+def _scopes(symbols: dict[str, Symbol], caller: str) -> tuple[tuple[str, ...], str | None]:
+    """Enclosing namespaces (innermost first) and the enclosing class of ``caller``."""
+    namespaces, klass = [], None
+    current = symbols.get(caller)
+    while current is not None:
+        if current.kind == "namespace":
+            namespaces.append(current.qualified_name)
+        elif current.kind == "class" and klass is None:
+            klass = current.qualified_name
+        current = symbols.get(current.parent) if current.parent else None
+    return tuple(namespaces), klass
+
+
+class Linker:
+    """Resolves the uses of one file at a time; memos (ids, scopes, lookups) carry over."""
+
+    def __init__(self, repo: str, extractions: dict[str, FileExtraction], resolver: Resolver,
+                 ids: dict[tuple[str, str, str], str] | None = None) -> None:
+        self.repo = repo
+        self.extractions = extractions
+        self.names = Names(repo, extractions, resolver)
+        self._ids = ids if ids is not None else {}  # (path, qualified name, kind) -> node id
+        self._scopes: dict[tuple[str, str], tuple[tuple[str, ...], str | None, str]] = {}
+
+    def sid(self, path: str, sym: Symbol) -> str:
+        key = (path, sym.qualified_name, sym.kind)
+        found = self._ids.get(key)
+        if found is None:
+            found = self._ids[key] = node_id(self.repo, path, sym.qualified_name, sym.kind)
+        return found
+
+    def _target(self, found: tuple | None) -> str | None:
+        if found and found[0] == "symbol":
+            return self.sid(found[1], self.names.symbols[found[1]][found[2]])
+        if found and found[0] == "module":
+            return file_id(self.repo, found[1])
+        return None
+
+    def _link(self, out: dict, src: str, found: tuple | None, kind: str, text: str, path: str,
+              keep_unresolved: bool) -> None:
+        if found and found[0] == "member_of":  # e.g. a method of an interface: its owner, maybe
+            if keep_unresolved:
+                owner = self.sid(found[1], self.names.symbols[found[1]][found[2]])
+                out[(src, owner, (kind, text))] = {"kind": kind, "confidence": "maybe", "detail": text, "path": path}
+            return
+        dst = self._target(found)
+        if dst is not None:
+            if dst != src:
+                out[(src, dst, (kind, ""))] = {"kind": kind, "confidence": "certain", "path": path}
+        elif keep_unresolved:
+            placeholder = f"external:{found[1]}:{found[2]}" if found and found[0] == "external" else f"unresolved:{text}"
+            out[(src, placeholder, (kind, text))] = {"kind": kind, "confidence": "maybe", "detail": text, "path": path}
+
+    def _scope(self, path: str, caller: str) -> tuple[tuple[str, ...], str | None, str]:
+        """(namespaces, class, node id) of a caller: the same few recur for all its uses."""
+        found = self._scopes.get((path, caller))
+        if found is None:
+            symbols = self.names.symbols[path]
+            sym = symbols.get(caller)
+            src = self.sid(path, sym) if sym else file_id(self.repo, path)
+            found = self._scopes[(path, caller)] = (*_scopes(symbols, caller), src)
+        return found
+
+    def file_edges(self, path: str) -> dict[EdgeKey, dict]:
+        """The symbol edges out of ``path``: their sources lie in this file, so the edges of
+        two files never share a key."""
+        ex, names, link, scope = self.extractions[path], self.names, self._link, self._scope
+        batch: dict[EdgeKey, dict] = {}
+        for call in ex.calls:
+            namespaces, klass, src = scope(path, call.caller)
+            callee = call.callee
+            if callee.startswith("new "):
+                found = names.dotted_memo(path, callee[4:], namespaces)
+            elif callee.startswith("this.") and callee.count(".") == 1:
+                found = names.member(path, klass, callee[5:]) if klass else None
+            elif callee.startswith(("?.", "this.")):
+                found = None
+            else:
+                found = names.dotted_memo(path, callee, namespaces)
+            link(batch, src, found, "calls", callee, path, keep_unresolved=True)
+        for owner, relation, base in ex.heritage:
+            namespaces, _, src = scope(path, owner)
+            found = names.dotted_memo(path, base.split("<")[0], namespaces)
+            link(batch, src, found, relation, base, path, keep_unresolved=True)
+        for owner, name, _line in ex.references:
+            namespaces, _, src = scope(path, owner)
+            link(batch, src, names.dotted_memo(path, name, namespaces), "references", name, path, keep_unresolved=False)
+        return batch
