@@ -106,34 +106,6 @@ def _maybe_targets(expression: str | None, from_path: str, files: list[str]) -> 
     return found
 
 
-def module_edges(extractions: dict[str, FileExtraction], resolver: Resolver, graph: StaticGraph) -> None:
-    files = sorted(extractions)
-    seen: set[tuple[str, str, str]] = set()
-    for path in files:
-        for record in extractions[path].imports:
-            if record.specifier is None:
-                targets = _maybe_targets(record.expression, path, files) or [UNRESOLVED]
-                for dst in targets:
-                    if (path, dst, "maybe") not in seen:
-                        seen.add((path, dst, "maybe"))
-                        graph.module_edges.append(ModuleEdge(path, dst, "maybe", record.line, record.expression))
-                continue
-            spec = record.specifier
-            if record.kind == "reference" and not is_relative(spec):
-                spec = "./" + spec  # triple-slash paths are always file-relative
-            resolution = resolver.resolve(spec, path)
-            if resolution.internal:
-                key = (path, resolution.path, record.kind)
-                if key not in seen:
-                    seen.add(key)
-                    graph.module_edges.append(ModuleEdge(path, resolution.path, record.kind, record.line, spec))
-            elif resolution.status == "unresolved":
-                graph.unresolved.append((path, record.specifier, resolution.reason or "unresolved"))
-            else:
-                graph.external["node:" + package_name(spec.removeprefix("node:"))
-                               if resolution.status == "builtin" else package_name(spec)] += 1
-
-
 def entry_weights(files: list[str], edges: list[ModuleEdge], entries: list[str]) -> dict[str, float]:
     """``1/(1+d)``, d = import distance from the nearest entry over the SCC-condensed graph."""
     g = nx.DiGraph()
@@ -156,61 +128,116 @@ def entry_weights(files: list[str], edges: list[ModuleEdge], entries: list[str])
     return {f: (1.0 / (1 + distance[component[f]]) if component[f] in distance else 0.0) for f in g.nodes}
 
 
+class GraphBuilder:
+    """Everything but the symbol edges, file by file: ``add`` each file's extraction as it
+    comes (while other files are still being parsed), then ``finish``. Module edges, nodes and
+    ``contains`` edges of a file need only that file and the list of all files; entry weights,
+    the one global part, are filled in at the end. The symbol edges (``linking.Linker``) only
+    point at these nodes or at placeholders, so the nodes can be written before any is linked."""
+
+    def __init__(self, repo: str, files: list[str], resolver: Resolver, entries: list[str] | None = None) -> None:
+        self.repo, self.resolver = repo, resolver
+        self.files = sorted(files)
+        self.graph = StaticGraph(repo=repo, entries=[e for e in entries or [] if e in set(self.files)])
+        self._module_edges: dict[str, list[ModuleEdge]] = {}
+        self._unresolved: dict[str, list[tuple[str, str, str]]] = {}
+        self._errors: dict[str, str] = {}
+
+    def add(self, e: FileExtraction) -> None:
+        repo, path, graph = self.repo, e.path, self.graph
+        nodes, edges, ids = graph.nodes, graph.edges, graph.symbol_ids
+        if e.error:
+            self._errors[path] = e.error
+        fid = file_id(repo, path)
+        nodes[fid] = self._file_node(path)
+        for sym in e.symbols:
+            ids[(path, sym.qualified_name, sym.kind)] = sid = node_id(repo, path, sym.qualified_name, sym.kind)
+            nodes[sid] = {
+                "repo": repo, "path": path, "kind": sym.kind, "name": sym.name, "qualified_name": sym.qualified_name,
+                "signature": sym.signature, "start_line": sym.start_line, "end_line": sym.end_line,
+                "exported": sym.exported, "entry_weight": 0.0, "rank": 0.0,
+            }
+        by_name = {s.qualified_name: s for s in e.symbols}
+        for sym in e.symbols:
+            parent = by_name.get(sym.parent) if sym.parent else None
+            src = ids[(path, parent.qualified_name, parent.kind)] if parent else fid
+            edges[(src, ids[(path, sym.qualified_name, sym.kind)], ("contains", ""))] = {
+                "kind": "contains", "confidence": "certain", "path": path}
+        self._resolve_imports(e)
+
+    def _file_node(self, path: str) -> dict:
+        return {"repo": self.repo, "path": path, "kind": "file", "name": os.path.basename(path), "qualified_name": path,
+                "signature": None, "start_line": 1, "end_line": None, "exported": False, "entry_weight": 0.0,
+                "rank": 0.0}
+
+    def _resolve_imports(self, e: FileExtraction) -> None:
+        path, resolver, graph = e.path, self.resolver, self.graph
+        out: list[ModuleEdge] = []
+        unresolved: list[tuple[str, str, str]] = []
+        seen: set[tuple[str, str]] = set()
+        for record in e.imports:
+            if record.specifier is None:
+                for dst in _maybe_targets(record.expression, path, self.files) or [UNRESOLVED]:
+                    if (dst, "maybe") not in seen:
+                        seen.add((dst, "maybe"))
+                        out.append(ModuleEdge(path, dst, "maybe", record.line, record.expression))
+                continue
+            spec = record.specifier
+            if record.kind == "reference" and not is_relative(spec):
+                spec = "./" + spec  # triple-slash paths are always file-relative
+            resolution = resolver.resolve(spec, path)
+            if resolution.internal:
+                if (resolution.path, record.kind) not in seen:
+                    seen.add((resolution.path, record.kind))
+                    out.append(ModuleEdge(path, resolution.path, record.kind, record.line, spec))
+            elif resolution.status == "unresolved":
+                unresolved.append((path, record.specifier, resolution.reason or "unresolved"))
+            else:
+                graph.external["node:" + package_name(spec.removeprefix("node:"))
+                               if resolution.status == "builtin" else package_name(spec)] += 1
+        self._module_edges[path] = out
+        self._unresolved[path] = unresolved
+
+    def finish(self) -> StaticGraph:
+        """Entry weights over the whole module graph, the ``imports`` edges, file order."""
+        repo, graph, resolver = self.repo, self.graph, self.resolver
+        nodes, edges = graph.nodes, graph.edges
+        added = sorted(self._module_edges)  # the files that were added, in path order
+        graph.module_edges = [m for path in added for m in self._module_edges[path]]
+        graph.unresolved = [u for path in added for u in self._unresolved[path]]
+        graph.errors = [(path, self._errors[path]) for path in added if path in self._errors]
+        if resolver.config.path is not None:
+            name = os.path.basename(resolver.config.path)
+            graph.errors += [(name, problem) for problem in resolver.config.errors]
+        weights = entry_weights(added, graph.module_edges, graph.entries)
+        for d in nodes.values():
+            d["entry_weight"] = d["rank"] = weights.get(d["path"], 0.0)
+        for e in graph.module_edges:
+            if e.dst == UNRESOLVED:
+                dst = f"unresolved:{e.specifier}"
+            else:
+                dst = file_id(repo, e.dst)
+                if dst not in nodes:  # a target outside the policy (.js, .json, another folder)
+                    nodes[dst] = self._file_node(e.dst)
+            edges[(file_id(repo, e.src), dst, ("imports", e.kind))] = {
+                "kind": "imports", "confidence": e.confidence, "detail": e.kind, "path": e.src}
+        for path, spec, reason in graph.unresolved:
+            edges[(file_id(repo, path), f"unresolved:{spec}", ("imports", "unresolved"))] = {
+                "kind": "imports", "confidence": "maybe", "detail": reason, "path": path}
+        return graph
+
+
 def build_modules(
     repo: str,
     extractions: dict[str, FileExtraction],
     resolver: Resolver,
     entries: list[str] | None = None,
 ) -> StaticGraph:
-    """Everything but the symbol edges: module edges, weights, every node, ``contains`` and
-    ``imports`` edges. The symbol edges (``linking.Linker``) only point at these nodes or at
-    placeholders, so the nodes can be written before any symbol is linked."""
-    graph = StaticGraph(repo=repo, entries=[e for e in entries or [] if e in extractions])
-    nodes, edges, ids = graph.nodes, graph.edges, graph.symbol_ids
-    module_edges(extractions, resolver, graph)
-    files = sorted(extractions)
-    graph.errors = [(p, extractions[p].error) for p in files if extractions[p].error]
-    if resolver.config.path is not None:
-        name = os.path.basename(resolver.config.path)
-        graph.errors += [(name, problem) for problem in resolver.config.errors]
-    weights = entry_weights(files, graph.module_edges, graph.entries)
-
-    def file_node(path: str) -> dict:
-        w = weights.get(path, 0.0)
-        return {"repo": repo, "path": path, "kind": "file", "name": os.path.basename(path), "qualified_name": path,
-                "signature": None, "start_line": 1, "end_line": None, "exported": False, "entry_weight": w, "rank": w}
-
-    fids = {p: file_id(repo, p) for p in files}
-    for path in files:
-        w = weights.get(path, 0.0)
-        nodes[fids[path]] = file_node(path)
-        symbols = extractions[path].symbols
-        for sym in symbols:
-            ids[(path, sym.qualified_name, sym.kind)] = sid = node_id(repo, path, sym.qualified_name, sym.kind)
-            nodes[sid] = {
-                "repo": repo, "path": path, "kind": sym.kind, "name": sym.name, "qualified_name": sym.qualified_name,
-                "signature": sym.signature, "start_line": sym.start_line, "end_line": sym.end_line,
-                "exported": sym.exported, "entry_weight": w, "rank": w,
-            }
-        by_name = {s.qualified_name: s for s in symbols}
-        for sym in symbols:
-            parent = by_name.get(sym.parent) if sym.parent else None
-            src = ids[(path, parent.qualified_name, parent.kind)] if parent else fids[path]
-            edges[(src, ids[(path, sym.qualified_name, sym.kind)], ("contains", ""))] = {
-                "kind": "contains", "confidence": "certain", "path": path}
-    for e in graph.module_edges:
-        if e.dst == UNRESOLVED:
-            dst = f"unresolved:{e.specifier}"
-        else:
-            dst = fids.get(e.dst) or file_id(repo, e.dst)
-            if dst not in nodes:  # a target outside the policy (.js, .json, another folder)
-                nodes[dst] = file_node(e.dst)
-        edges[(fids[e.src], dst, ("imports", e.kind))] = {
-            "kind": "imports", "confidence": e.confidence, "detail": e.kind, "path": e.src}
-    for path, spec, reason in graph.unresolved:
-        edges[(fids[path], f"unresolved:{spec}", ("imports", "unresolved"))] = {
-            "kind": "imports", "confidence": "maybe", "detail": reason, "path": path}
-    return graph
+    """``GraphBuilder`` over extractions that are all at hand."""
+    builder = GraphBuilder(repo, list(extractions), resolver, entries)
+    for path in sorted(extractions):
+        builder.add(extractions[path])
+    return builder.finish()
 
 
 def build(

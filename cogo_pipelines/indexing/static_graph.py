@@ -110,36 +110,45 @@ def extract_many(root: Path, files: Iterable[SourceFile], progress: Progress = N
 
 def extract_packed(
     root: Path, files: Iterable[SourceFile], progress: Progress = None, packed: bool = True,
+    on_extraction: Callable[[FileExtraction], None] | None = None,
 ) -> tuple[dict[str, FileExtraction], dict[str, bytes]]:
-    """Extractions and (when ``packed``) their cache payloads, made in the worker processes."""
+    """Extractions and (when ``packed``) their cache payloads, made in the worker processes.
+    ``on_extraction`` sees each one as it arrives, while the workers go on parsing."""
     files = [f for f in files if f.language in TYPESCRIPT]
     total = len(files)
     n = workers()
+    results: list[tuple[FileExtraction, bytes | None]] = []
+
+    def take(batch: list[tuple[FileExtraction, bytes | None]]) -> None:
+        results.extend(batch)
+        if on_extraction:
+            for extraction, _ in batch:
+                on_extraction(extraction)
+        if progress:
+            progress("parse", len(results), total)
+
     if n < 2 or sum(f.size for f in files) < PARALLEL_MIN_BYTES or len(files) < 2:
-        results = _extract_batch(str(root), [f.path for f in files], packed)
+        for f in files:
+            take(_extract_batch(str(root), [f.path], packed))
     else:
-        # many small batches: bytes predict parse time badly (effect 4's Effect.ts: 0.9 MB, 0.5 s;
-        # a 3.2 MB file of one string: 0.2 s), so the last batch must be short for the cores to
-        # finish together
+        # many small batches: bytes predict parse time badly (a 3.2 MB file of one string parses
+        # in 0.1 s; a file tree-sitter has to recover from syntax errors in takes many times its
+        # share), so the last batch must be short for the cores to finish together
         chunks = _balance([(f.path, f.size) for f in files], n * 16)
-        results = []
         # fork is cheapest, but forking a process that runs other threads (Dagster, servers) can
         # deadlock on a lock held at fork time; then start clean workers instead
         context = multiprocessing.get_context("fork" if threading.active_count() == 1 else "forkserver")
         with ProcessPoolExecutor(max_workers=n, mp_context=context) as pool:
             if packed:
-                batches = (
-                    [(unpack(path, payload), payload) for path, payload in batch]
-                    for batch in pool.map(_extract_packed_batch, [str(root)] * len(chunks), chunks)
-                )
+                futures = [pool.submit(_extract_packed_batch, str(root), chunk) for chunk in chunks]
             else:
-                batches = pool.map(_extract_batch, [str(root)] * len(chunks), chunks, [packed] * len(chunks))
-            for batch in batches:
-                results.extend(batch)
-                if progress:
-                    progress("parse", len(results), total)
+                futures = [pool.submit(_extract_batch, str(root), chunk, packed) for chunk in chunks]
+            for future in as_completed(futures):
+                batch = future.result()
+                take([(unpack(path, payload), payload) for path, payload in batch] if packed else batch)
     if progress:
         progress("parse", total, total)
+    results.sort(key=lambda r: r[0].path)  # the same order whichever batch finished first
     extractions = {e.path: e for e, _ in results}
     payloads = {e.path: p for e, p in results if p is not None}
     return extractions, payloads
@@ -160,7 +169,7 @@ def _uses(e: FileExtraction) -> int:
     return len(e.calls) + len(e.references) + len(e.heritage) + 1
 
 
-def link_files(linker: Linker, emit: Callable[[dict], Any]) -> Iterator[Any]:
+def link_files(linker: Linker, emit: Callable[[dict], Any]) -> Iterable[Any]:
     """``emit`` of the symbol edges of every file, chunk by chunk, as chunks finish.
 
     With enough work, forked processes link (and ``emit``) the chunks: they inherit the
@@ -168,7 +177,7 @@ def link_files(linker: Linker, emit: Callable[[dict], Any]) -> Iterator[Any]:
     every core. The processes are forked before this returns: forking needs this process to
     run no other thread (a lock held at fork time would never be released in the child), so
     call it before starting one; with other threads running, and for small repos, the
-    returned iterator links here, file by file."""
+    returned iterator links here, file by file. Either way, ``close()`` it when done."""
     global _linking
     extractions = linker.extractions
     n = workers()
@@ -181,13 +190,25 @@ def link_files(linker: Linker, emit: Callable[[dict], Any]) -> Iterator[Any]:
         futures = [pool.submit(_link_chunk, paths) for paths in chunks]  # the first submit forks them all
     finally:
         _linking = None
-    return _finished(pool, futures)
+    return _Linking(pool, futures)
 
 
-def _finished(pool: ProcessPoolExecutor, futures: list) -> Iterator[Any]:
-    with pool:
-        for future in as_completed(futures):
-            yield future.result()
+class _Linking:
+    """The chunks' results as they finish; ``close`` (also after a failure elsewhere, before any
+    result was taken) stops the linking processes."""
+
+    def __init__(self, pool: ProcessPoolExecutor, futures: list) -> None:
+        self.pool, self.futures = pool, futures
+
+    def __iter__(self) -> Iterator[Any]:
+        try:
+            for future in as_completed(self.futures):
+                yield future.result()
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        self.pool.shutdown(wait=True, cancel_futures=True)
 
 
 def analyze(

@@ -174,28 +174,37 @@ def _index_static_graph(conn: psycopg.Connection, root: Path, repo: str | None, 
 
     t = time.perf_counter()
     typescript_files = [f for f in found if f.language in TYPESCRIPT]
+    resolver = Resolver(root, config)
+    # nodes and module edges are made file by file as the extractions come in (this process
+    # would otherwise wait for the parsing workers), so the store can be written right after
+    builder = graph_module.GraphBuilder(repo, [f.path for f in typescript_files], resolver, entries)
     extractions = _cached_extractions(conn, typescript_files)
+    for extraction in extractions.values():
+        builder.add(extraction)
     missing = [f for f in typescript_files if f.path not in extractions]
-    parsed, payloads = extract_packed(root, missing, progress)
-    _cache_extractions(conn, {f.path: f for f in missing}, payloads)
+    parsed, payloads = extract_packed(root, missing, progress, on_extraction=builder.add)
     extractions.update(parsed)
     result.parsed = len(parsed)
     seconds["parse"] = time.perf_counter() - t
 
     t = time.perf_counter()
-    resolver = Resolver(root, config)
-    static = graph_module.build_modules(repo, extractions, resolver, entries)
-    # linking processes are forked here, before the writer thread exists
+    _cache_extractions(conn, {f.path: f for f in missing}, payloads)
+    static = builder.finish()
+    writer = GraphWriter(conn, repo)
+    writer.copy_nodes(static.nodes)
+    # the linking processes are forked now, before the writer thread exists
     linked = link_files(Linker(repo, extractions, resolver, static.symbol_ids), functools.partial(edge_rows, repo))
-    with GraphWriter(conn, repo) as writer:  # the rows stream out while the rest is linked
-        writer.nodes(static.nodes)  # complete: symbol edges only point at these or at placeholders
-        writer.edges(static.edges)
-        for rows in linked:
-            writer.rows(rows)
-        seconds["graph"] = time.perf_counter() - t
-        if progress:
-            progress("graph", 1, 1)
-        t = time.perf_counter()
+    try:
+        with writer:  # the edges stream out while the rest is linked
+            writer.edges(static.edges)
+            for rows in linked:
+                writer.rows(rows)
+            seconds["graph"] = time.perf_counter() - t
+            if progress:
+                progress("graph", 1, 1)
+            t = time.perf_counter()
+    finally:
+        linked.close()
     edges = writer.edge_count
     dirty = set(delta.dirty)
     for path, extraction in sorted(extractions.items()):

@@ -11,6 +11,7 @@ counts) and rows that went are deleted.
 from __future__ import annotations
 
 import queue
+import re
 import threading
 from typing import Self
 
@@ -26,11 +27,32 @@ EDGE_COLUMNS = ("id", "repo", "src_id", "dst_id", "kind", "confidence", "weight"
 EdgeBatch = dict[tuple[str, str, tuple[str, str]], dict]  # (src id, dst id, (kind, detail)) -> attributes
 
 _COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r", "\0": "\ufffd"})
+_NEEDS_ESCAPE = re.compile("[\\\\\t\n\r\0]")
 
 
 def _field(value: str | None) -> str:
-    """A value in PostgreSQL's COPY text format."""
-    return "\\N" if value is None else value.translate(_COPY_ESCAPES)
+    """A value in PostgreSQL's COPY text format (``translate`` looks each character up in a
+    dict: only for the rare value that needs it)."""
+    if value is None:
+        return "\\N"
+    return value.translate(_COPY_ESCAPES) if _NEEDS_ESCAPE.search(value) else value
+
+
+def node_rows(repo: str, nodes: dict[str, dict]) -> bytes:
+    """``nodes`` as COPY text rows of ``NODE_COLUMNS`` (a third of the time ``write_row``
+    takes, and the server waits for the nodes before it can take any edge)."""
+    lines = []
+    add = lines.append
+    repo_field = _field(repo)
+    paths: dict[str, str] = {}
+    for nid, d in nodes.items():
+        path = d["path"]
+        path_field = paths.get(path) or paths.setdefault(path, _field(path))
+        end = "\\N" if d["end_line"] is None else d["end_line"]
+        add(f"{nid}\t{repo_field}\t{path_field}\t{d['kind']}\t{_field(d['name'])}\t{_field(d['qualified_name'])}"
+            f"\t{_field(d['signature'])}\t{d['start_line']}\t{end}\t{'t' if d['exported'] else 'f'}"
+            f"\t{d['entry_weight']!r}\t{d['rank']!r}\n")
+    return "".join(lines).encode()
 
 
 def edge_rows(repo: str, edges: EdgeBatch) -> tuple[bytes, int]:
@@ -51,12 +73,16 @@ def edge_rows(repo: str, edges: EdgeBatch) -> tuple[bytes, int]:
 
 
 class GraphWriter:
-    """Makes the repo's static rows equal to a graph handed over in parts: every node once
-    (``nodes``), then edges in batches that never share a key (``edges`` / ``rows``).
+    """Makes the repo's static rows equal to a graph: every node at once (``copy_nodes``,
+    before the block), then, inside the block, edges in batches that never share a key
+    (``edges`` / ``rows``), which a writer thread streams to the server.
 
-    Use as a context manager around the build: the connection belongs to the writer thread
-    until the block ends; an exception on either side aborts the COPY and the caller's
-    transaction rolls everything back.
+    The nodes are copied right away, in this thread, so the server starts on them while the
+    edges are still being linked: the server's one backend is the slowest stage of a cold
+    write, and every moment it waits adds to the run. No thread runs before the block, so the
+    caller can still fork (``static_graph.link_files``) between the two. Inside the block the
+    connection belongs to the writer thread; an exception on either side aborts the COPY and
+    the caller's transaction rolls everything back.
     """
 
     _END, _ABORT = object(), object()  # the build finished / failed
@@ -64,12 +90,13 @@ class GraphWriter:
     def __init__(self, conn: psycopg.Connection, repo: str) -> None:
         self.conn, self.repo = conn, repo
         self.node_count = self.edge_count = 0
-        self._merge = False
+        self._merge: bool | None = None  # unknown until the nodes are copied
         self._queue: queue.SimpleQueue = queue.SimpleQueue()
         self._thread = threading.Thread(target=self._write, name="cogo-graph-writer", daemon=True)
         self._failure: BaseException | None = None
 
-    def __enter__(self) -> Self:
+    def copy_nodes(self, nodes: dict[str, dict]) -> None:
+        """All the nodes: symbol edges only point at these or at placeholders."""
         repo = self.repo
         with self.conn.cursor() as cur:
             self._merge = bool(
@@ -81,13 +108,17 @@ class GraphWriter:
                 cur.execute("DROP TABLE IF EXISTS _cogo_nodes; DROP TABLE IF EXISTS _cogo_edges")
                 cur.execute("CREATE TEMP TABLE _cogo_nodes (LIKE ast_nodes INCLUDING DEFAULTS)")
                 cur.execute("CREATE TEMP TABLE _cogo_edges (LIKE code_relationships INCLUDING DEFAULTS)")
+            with cur.copy(self._copy_sql("ast_nodes", NODE_COLUMNS)) as copy:
+                copy.write(node_rows(repo, nodes))
+        self.node_count = len(nodes)
+
+    def __enter__(self) -> Self:
+        if self._merge is None:
+            raise RuntimeError("GraphWriter: copy_nodes() comes before the edges")
         self._thread.start()
         return self
 
     # --- called by the build: only queue the work ----------------------------------------
-    def nodes(self, nodes: dict[str, dict]) -> None:
-        self._queue.put(nodes)
-
     def edges(self, edges: EdgeBatch) -> None:
         if edges:
             self._queue.put(edges)
@@ -110,22 +141,15 @@ class GraphWriter:
     def _write(self) -> None:
         done = False  # the build's last word (the end, or its exception) has been taken
         try:
-            with self.conn.cursor() as cur:
-                nodes = self._queue.get()
-                if nodes is self._ABORT:
-                    done = True
-                    return
-                with cur.copy(self._copy_sql("ast_nodes", NODE_COLUMNS)) as copy:
-                    self._write_nodes(copy, nodes)
-                with cur.copy(self._copy_sql("code_relationships", EDGE_COLUMNS)) as copy:
-                    while (batch := self._queue.get()) is not self._END:
-                        if batch is self._ABORT:
-                            done = True
-                            raise RuntimeError("the graph build failed")  # aborts the COPY
-                        text, count = batch if isinstance(batch, tuple) else edge_rows(self.repo, batch)
-                        copy.write(text)
-                        self.edge_count += count
-                    done = True
+            with self.conn.cursor() as cur, cur.copy(self._copy_sql("code_relationships", EDGE_COLUMNS)) as copy:
+                while (batch := self._queue.get()) is not self._END:
+                    if batch is self._ABORT:
+                        done = True
+                        raise RuntimeError("the graph build failed")  # aborts the COPY
+                    text, count = batch if isinstance(batch, tuple) else edge_rows(self.repo, batch)
+                    copy.write(text)
+                    self.edge_count += count
+                done = True
         except BaseException as failure:  # noqa: BLE001 -- handed to the owning thread in __exit__
             self._failure = failure
             while not done:  # let the build finish putting its batches
@@ -135,13 +159,6 @@ class GraphWriter:
     def _copy_sql(self, table: str, columns: tuple[str, ...]) -> str:
         target = {"ast_nodes": "_cogo_nodes", "code_relationships": "_cogo_edges"}[table] if self._merge else table
         return f"COPY {target} ({', '.join(columns)}) FROM STDIN"
-
-    def _write_nodes(self, copy: psycopg.Copy, nodes: dict[str, dict]) -> None:
-        repo, write = self.repo, copy.write_row
-        for nid, d in nodes.items():
-            write((nid, repo, d["path"], d["kind"], d["name"], d["qualified_name"], d["signature"],
-                   d["start_line"], d["end_line"], d["exported"], d["entry_weight"], d["rank"]))
-        self.node_count = len(nodes)
 
     def _merge_rows(self, cur: psycopg.Cursor) -> None:
         repo = self.repo
@@ -171,7 +188,8 @@ class GraphWriter:
 
 def write_graph(conn: psycopg.Connection, static: StaticGraph) -> tuple[int, int]:
     """Make the repo's static rows equal to an already built graph; (nodes, relationships)."""
-    with GraphWriter(conn, static.repo) as writer:
-        writer.nodes(static.nodes)
+    writer = GraphWriter(conn, static.repo)
+    writer.copy_nodes(static.nodes)
+    with writer:
         writer.edges(static.edges)
     return writer.node_count, writer.edge_count

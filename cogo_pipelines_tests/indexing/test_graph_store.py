@@ -95,12 +95,16 @@ def test_streamed_write_equals_the_write_of_the_graph_built_in_memory(conn, repo
         monkeypatch.setattr(static_graph, "PARALLEL_MIN_USES", 0)
         monkeypatch.setattr(static_graph, "workers", lambda: 2)
         forks = []
-        monkeypatch.setattr(static_graph, "_finished", lambda pool, futures: forks.append(pool) or iter(
-            [f.result() for f in futures]))
+
+        class Recorded(static_graph._Linking):
+            def __init__(self, pool, futures):
+                forks.append(pool)
+                super().__init__(pool, futures)
+
+        monkeypatch.setattr(static_graph, "_Linking", Recorded)
     streamed = graph_store.index_static_graph(conn, repo, entries=["src/index.ts"])
     if forked:
         assert len(forks) == 1  # the linking really went to the forked processes
-        forks[0].shutdown()
     rows = _snapshot(conn, "calls")
     assert any(r["kind"] == "calls" and r["confidence"] == "maybe" for r in rows[1])  # placeholders travel too
     # COPY text escapes: a tab in a path reaches the row as a tab
@@ -118,8 +122,9 @@ def test_a_failed_build_or_write_leaves_the_stored_graph_as_it_was(conn, repo: P
     conn.commit()
     before = _snapshot(conn, "calls")
     # the build fails half-way, after the writer has started copying: nothing of it lands
-    with pytest.raises(RuntimeError, match="resolver broke"), graph_writer.GraphWriter(conn, "calls") as writer:
-        writer.nodes({nid: dict(d, signature="changed") for nid, d in good.graph.nodes.items()})
+    writer = graph_writer.GraphWriter(conn, "calls")
+    writer.copy_nodes({nid: dict(d, signature="changed") for nid, d in good.graph.nodes.items()})
+    with pytest.raises(RuntimeError, match="resolver broke"), writer:
         writer.edges({})
         raise RuntimeError("resolver broke")
     conn.rollback()
@@ -127,8 +132,16 @@ def test_a_failed_build_or_write_leaves_the_stored_graph_as_it_was(conn, repo: P
     # the server refuses a row (a NULL name): the writer thread's error reaches the caller
     bad = dict(good.graph.nodes)
     bad["broken"] = dict(next(iter(bad.values())), name=None)
-    with pytest.raises(psycopg.errors.NotNullViolation), graph_writer.GraphWriter(conn, "calls") as writer:
-        writer.nodes(bad)
+    with pytest.raises(psycopg.errors.NotNullViolation):
+        graph_writer.GraphWriter(conn, "calls").copy_nodes(bad)
+    conn.rollback()
+    assert _snapshot(conn, "calls") == before
+    # the server refuses an edge mid-stream (a NULL kind): the writer thread's error reaches the
+    # caller once the build is done, and the build is not left blocked on a full queue
+    writer = graph_writer.GraphWriter(conn, "calls")
+    writer.copy_nodes(good.graph.nodes)
+    with pytest.raises(psycopg.errors.NotNullViolation), writer:
+        writer.rows((b"e1\tcalls\tsrc\tdst\t\\N\tcertain\t1\tsrc/index.ts\t\\N\n", 1))
         for _ in range(3):
             writer.edges(dict(good.graph.edges))  # the build goes on; the writer drains it
     conn.rollback()
