@@ -173,20 +173,33 @@ class Linker:
             return file_id(self.repo, found[1])
         return None
 
-    def _link(self, out: dict, src: str, found: tuple | None, kind: str, text: str, path: str,
-              keep_unresolved: bool) -> None:
+    def _outcome(self, found: tuple | None, kind: str, text: str, path: str,
+                 keep_unresolved: bool) -> tuple[str, tuple[str, str], dict, bool] | None:
+        """What a use makes: (target id, key detail, attributes, drop when it is the source
+        itself), or None. The same for every use of the same name in the same scope, so it
+        is worked out once per file; the attribute dicts are shared, never changed."""
         if found and found[0] == "member_of":  # e.g. a method of an interface: its owner, maybe
-            if keep_unresolved:
-                owner = self.sid(found[1], self.names.symbols[found[1]][found[2]])
-                out[(src, owner, (kind, text))] = {"kind": kind, "confidence": "maybe", "detail": text, "path": path}
-            return
+            if not keep_unresolved:
+                return None
+            owner = self.sid(found[1], self.names.symbols[found[1]][found[2]])
+            return owner, (kind, text), {"kind": kind, "confidence": "maybe", "detail": text, "path": path}, False
         dst = self._target(found)
         if dst is not None:
-            if dst != src:
-                out[(src, dst, (kind, ""))] = {"kind": kind, "confidence": "certain", "path": path}
-        elif keep_unresolved:
-            placeholder = f"external:{found[1]}:{found[2]}" if found and found[0] == "external" else f"unresolved:{text}"
-            out[(src, placeholder, (kind, text))] = {"kind": kind, "confidence": "maybe", "detail": text, "path": path}
+            return dst, (kind, ""), {"kind": kind, "confidence": "certain", "path": path}, True
+        if not keep_unresolved:
+            return None
+        placeholder = f"external:{found[1]}:{found[2]}" if found and found[0] == "external" else f"unresolved:{text}"
+        return placeholder, (kind, text), {"kind": kind, "confidence": "maybe", "detail": text, "path": path}, False
+
+    def _call(self, path: str, callee: str, namespaces: tuple[str, ...], klass: str | None) -> tuple | None:
+        names = self.names
+        if callee.startswith("new "):
+            return names.dotted_memo(path, callee[4:], namespaces)
+        if callee.startswith("this.") and callee.count(".") == 1:
+            return names.member(path, klass, callee[5:]) if klass else None
+        if callee.startswith(("?.", "this.")):
+            return None
+        return names.dotted_memo(path, callee, namespaces)
 
     def _scope(self, path: str, caller: str) -> tuple[tuple[str, ...], str | None, str]:
         """(namespaces, class, node id) of a caller: the same few recur for all its uses."""
@@ -201,25 +214,31 @@ class Linker:
     def file_edges(self, path: str) -> dict[EdgeKey, dict]:
         """The symbol edges out of ``path``: their sources lie in this file, so the edges of
         two files never share a key."""
-        ex, names, link, scope = self.extractions[path], self.names, self._link, self._scope
+        ex, names, scope, outcome = self.extractions[path], self.names, self._scope, self._outcome
         batch: dict[EdgeKey, dict] = {}
+        done: dict[tuple, tuple | None] = {}  # (kind, text, namespaces, class) -> outcome, in this file
+
+        def add(src: str, made: tuple | None) -> None:
+            if made is not None and not (made[3] and made[0] == src):
+                batch[(src, made[0], made[1])] = made[2]
+
         for call in ex.calls:
             namespaces, klass, src = scope(path, call.caller)
             callee = call.callee
-            if callee.startswith("new "):
-                found = names.dotted_memo(path, callee[4:], namespaces)
-            elif callee.startswith("this.") and callee.count(".") == 1:
-                found = names.member(path, klass, callee[5:]) if klass else None
-            elif callee.startswith(("?.", "this.")):
-                found = None
-            else:
-                found = names.dotted_memo(path, callee, namespaces)
-            link(batch, src, found, "calls", callee, path, keep_unresolved=True)
+            key = ("calls", callee, namespaces, klass if callee.startswith("this.") else None)
+            if key not in done:
+                done[key] = outcome(self._call(path, callee, namespaces, klass), "calls", callee, path, True)
+            add(src, done[key])
         for owner, relation, base in ex.heritage:
             namespaces, _, src = scope(path, owner)
-            found = names.dotted_memo(path, base.split("<")[0], namespaces)
-            link(batch, src, found, relation, base, path, keep_unresolved=True)
+            key = (relation, base, namespaces, None)
+            if key not in done:
+                done[key] = outcome(names.dotted_memo(path, base.split("<")[0], namespaces), relation, base, path, True)
+            add(src, done[key])
         for owner, name, _line in ex.references:
             namespaces, _, src = scope(path, owner)
-            link(batch, src, names.dotted_memo(path, name, namespaces), "references", name, path, keep_unresolved=False)
+            key = ("references", name, namespaces, None)
+            if key not in done:
+                done[key] = outcome(names.dotted_memo(path, name, namespaces), "references", name, path, False)
+            add(src, done[key])
         return batch

@@ -31,6 +31,9 @@ TYPESCRIPT = ("typescript", "tsx")
 PARALLEL_MIN_BYTES = 500_000
 # below this many uses (calls, references, heritage) linking is not worth a fork
 PARALLEL_MIN_USES = 20_000
+# linking processes yield to the database server: its one backend ingesting the rows is the
+# slowest stage of a cold write, and the linking only has to stay ahead of it
+LINKING_NICENESS = 10
 Progress = Callable[[str, int, int], None] | None
 
 
@@ -185,7 +188,8 @@ def link_files(linker: Linker, emit: Callable[[dict], Any]) -> Iterable[Any]:
         return (emit(linker.file_edges(path)) for path in sorted(extractions))
     _linking = (linker, emit)
     try:
-        pool = ProcessPoolExecutor(max_workers=n, mp_context=multiprocessing.get_context("fork"))
+        pool = ProcessPoolExecutor(max_workers=n, mp_context=multiprocessing.get_context("fork"),
+                                   initializer=os.nice, initargs=(LINKING_NICENESS,))
         chunks = _balance([(path, _uses(e)) for path, e in extractions.items()], n * 8)
         futures = [pool.submit(_link_chunk, paths) for paths in chunks]  # the first submit forks them all
     finally:
