@@ -24,6 +24,7 @@ def node_id(repo: str, path: str, qualified_name: str, kind: str) -> str:
     return file_prefix(repo, path) + digest[: 32 - FILE_PREFIX]
 
 
+@functools.lru_cache(maxsize=65536)
 def file_id(repo: str, path: str) -> str:
     return node_id(repo, path, path, "file")
 

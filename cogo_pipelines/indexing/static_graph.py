@@ -74,21 +74,26 @@ def unpack(path: str, payload: bytes) -> FileExtraction:
     return _decode(path, orjson.loads(zlib.decompress(payload)))
 
 
+def _extract_one(root: str, rel: str) -> FileExtraction:
+    try:
+        return extract_file(rel, Path(root, rel).read_bytes())
+    except OSError as exc:
+        return FileExtraction(path=rel, error=f"cannot read: {exc}")
+
+
 def _extract_batch(root: str, paths: list[str], packed: bool = False) -> list[tuple[FileExtraction, bytes | None]]:
+    return [(e, pack(e) if packed else None) for e in (_extract_one(root, rel) for rel in paths)]
+
+
+def _extract_packed_batch(root: str, paths: list[str]) -> list[tuple[str, bytes, bytes]]:
+    """The cache payloads and their JSON go back to the parent: pickling the extraction
+    objects cost the workers more than the parent's decoding, and the parent need not
+    decompress what the worker has just compressed."""
     out = []
     for rel in paths:
-        try:
-            extraction = extract_file(rel, Path(root, rel).read_bytes())
-        except OSError as exc:
-            extraction = FileExtraction(path=rel, error=f"cannot read: {exc}")
-        out.append((extraction, pack(extraction) if packed else None))  # packed where the work is parallel
+        text = orjson.dumps(_encode(_extract_one(root, rel)))
+        out.append((rel, zlib.compress(text, 1), text))
     return out
-
-
-def _extract_packed_batch(root: str, paths: list[str]) -> list[tuple[str, bytes]]:
-    """Only the cache payloads go back to the parent, which unpacks them: pickling the
-    extraction objects as well cost the workers more than the parent's unpacking."""
-    return [(e.path, p) for e, p in _extract_batch(root, paths, packed=True)]
 
 
 def _balance(weighed: list[tuple[str, int]], count: int) -> list[list[str]]:
@@ -148,7 +153,8 @@ def extract_packed(
                 futures = [pool.submit(_extract_batch, str(root), chunk, packed) for chunk in chunks]
             for future in as_completed(futures):
                 batch = future.result()
-                take([(unpack(path, payload), payload) for path, payload in batch] if packed else batch)
+                take([(_decode(path, orjson.loads(text)), payload) for path, payload, text in batch]
+                     if packed else batch)
     if progress:
         progress("parse", total, total)
     results.sort(key=lambda r: r[0].path)  # the same order whichever batch finished first

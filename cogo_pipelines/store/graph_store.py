@@ -188,13 +188,15 @@ def _index_static_graph(conn: psycopg.Connection, root: Path, repo: str | None, 
     seconds["parse"] = time.perf_counter() - t
 
     t = time.perf_counter()
-    _cache_extractions(conn, {f.path: f for f in missing}, payloads)
-    static = builder.finish()
-    writer = GraphWriter(conn, repo)
-    writer.copy_nodes(static.nodes)
-    # the linking processes are forked now, before the writer thread exists
-    linked = link_files(Linker(repo, extractions, resolver, static.symbol_ids), functools.partial(edge_rows, repo))
+    # the linking processes are forked first (no thread may run yet: see link_files); at a lower
+    # priority, they link while the cache rows, the weights and the nodes are written
+    linked = link_files(Linker(repo, extractions, resolver, builder.graph.symbol_ids),
+                        functools.partial(edge_rows, repo))
     try:
+        _cache_extractions(conn, {f.path: f for f in missing}, payloads)
+        static = builder.finish()
+        writer = GraphWriter(conn, repo)
+        writer.copy_nodes(static.nodes)
         with writer:  # the edges stream out while the rest is linked
             writer.edges(static.edges)
             for rows in linked:
