@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import sys
+import time
 from pathlib import Path
 from typing import Annotated
 
@@ -22,17 +23,24 @@ console = Console(stderr=True)
 
 
 class _StageBars:
-    """One rich progress bar per stage, created when the stage first reports."""
+    """One rich progress bar per stage, created when the stage first reports. Redrawn here, at
+    most ten times a second, not by rich's refresh thread: with a second thread running, the
+    graph stage may not fork its parsing and linking processes (see ``static_graph``) and
+    runs slower."""
 
     def __init__(self, progress: Progress) -> None:
         self.progress = progress
         self.tasks: dict[str, int] = {}
+        self.drawn = 0.0
 
     def __call__(self, stage: str, done: int, total: int) -> None:
         if stage not in self.tasks:
             self.tasks[stage] = self.progress.add_task(stage, total=max(total, 1))
         task = self.tasks[stage]
         self.progress.update(task, total=max(total, 1), completed=done if total else 1)
+        if done >= total or time.monotonic() - self.drawn >= 0.1:
+            self.progress.refresh()
+            self.drawn = time.monotonic()
 
 
 def index(
@@ -54,7 +62,7 @@ def index(
     """Index REPO into the store: graph, runtime traces + ranks, chunks, embeddings (only what changed)."""
     progress = Progress(
         TextColumn("{task.description:<8}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-        console=console, transient=as_json, disable=not console.is_terminal and as_json,
+        console=console, transient=as_json, disable=not console.is_terminal and as_json, auto_refresh=False,
     )  # fmt: skip
     with db.connect() as conn, progress:
         summary = index_run.run_index(conn, repo, entries=list(entry) if entry else None, embed=not no_embed,

@@ -2,9 +2,10 @@
 
 The module graph resolves every import record (``resolve.Resolver``); the symbol graph
 (networkx) links symbols through ``contains``/``imports``/``calls``/``references``/
-``extends``/``implements``. Names are resolved through import bindings and re-export chains
-to the defining symbol; what cannot be resolved is kept with ``confidence='maybe'`` and a
-placeholder target, never dropped. Entry weights come from the import distance to the
+``extends``/``implements``. ``GraphBuilder`` makes the nodes, ``contains`` and ``imports``
+edges file by file; ``linking.Linker`` resolves names through import bindings and re-export
+chains to the defining symbol, keeping what cannot be resolved with ``confidence='maybe'``
+and a placeholder target, never dropped. Entry weights come from the import distance to the
 entries over the condensed (cycle-free) module graph.
 """
 
@@ -227,19 +228,6 @@ class GraphBuilder:
         return graph
 
 
-def build_modules(
-    repo: str,
-    extractions: dict[str, FileExtraction],
-    resolver: Resolver,
-    entries: list[str] | None = None,
-) -> StaticGraph:
-    """``GraphBuilder`` over extractions that are all at hand."""
-    builder = GraphBuilder(repo, list(extractions), resolver, entries)
-    for path in sorted(extractions):
-        builder.add(extractions[path])
-    return builder.finish()
-
-
 def build(
     repo: str,
     extractions: dict[str, FileExtraction],
@@ -247,7 +235,10 @@ def build(
     entries: list[str] | None = None,
 ) -> StaticGraph:
     """The whole static graph of a repo from its files' extractions, in this process."""
-    graph = build_modules(repo, extractions, resolver, entries)
+    builder = GraphBuilder(repo, list(extractions), resolver, entries)
+    for path in sorted(extractions):
+        builder.add(extractions[path])
+    graph = builder.finish()
     linker = Linker(repo, extractions, resolver, graph.symbol_ids)
     for path in sorted(extractions):
         graph.edges.update(linker.file_edges(path))
