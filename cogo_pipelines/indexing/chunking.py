@@ -17,6 +17,7 @@ caller records as the file's error.
 from __future__ import annotations
 
 import bisect
+import itertools
 import re
 from dataclasses import dataclass, field, replace
 
@@ -137,12 +138,15 @@ def chunk_file(
 # ---- code -------------------------------------------------------------------------------
 
 
+_NEWLINE = re.compile(b"\n")
+
+
 class _Source:
     """Bytes of a file with byte -> line lookups."""
 
     def __init__(self, data: bytes) -> None:
         self.data = data
-        self.newlines = [i for i, b in enumerate(data) if b == 0x0A]
+        self.newlines = [m.start() for m in _NEWLINE.finditer(data)]
 
     def line(self, byte: int) -> int:
         return bisect.bisect_left(self.newlines, byte) + 1
@@ -279,10 +283,13 @@ def _split_lines(start: int, end: int, src: _Source) -> list[tuple[int, int]]:
 
 def _module_chunks(path: str, src: _Source, top: list[Symbol], tree, outline: list[str]) -> list[Chunk]:
     """Code outside every symbol (imports, top-level statements, file comments)."""
-    covered = [(s.start_byte, s.end_byte) for s in top]
+    starts = [s.start_byte for s in top]  # in order
+    reach = list(itertools.accumulate((s.end_byte for s in top), max))  # furthest end so far
 
     def outside(a: int, b: int) -> bool:
-        return not any(a < e and s < b for s, e in covered)
+        """No symbol overlaps a..b: none of those starting before b ends after a."""
+        i = bisect.bisect_left(starts, b)
+        return i == 0 or reach[i - 1] <= a
 
     if tree is not None:
         spans = [
@@ -290,7 +297,7 @@ def _module_chunks(path: str, src: _Source, top: list[Symbol], tree, outline: li
         ]
     else:  # no parser: the gaps between symbols
         spans, cursor = [], 0
-        for s, e in covered:
+        for s, e in ((s.start_byte, s.end_byte) for s in top):
             spans.append((cursor, s))
             cursor = max(cursor, e)
         spans.append((cursor, len(src.data)))

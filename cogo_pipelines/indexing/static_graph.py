@@ -107,6 +107,12 @@ def _balance(weighed: list[tuple[str, int]], count: int) -> list[list[str]]:
     return [names for _, names in sorted(groups, key=lambda g: -g[0]) if names]
 
 
+def _fork_is_safe() -> bool:
+    """Forking copies only the calling thread: a lock another thread holds at that moment
+    (Dagster's, a server's) stays locked for good in the child. So fork only when alone."""
+    return threading.active_count() == 1
+
+
 def workers() -> int:
     return max(1, min(2, os.cpu_count() or 1, int(os.environ.get("COGO_GRAPH_WORKERS", "2"))))
 
@@ -145,7 +151,7 @@ def extract_packed(
         chunks = _balance([(f.path, f.size) for f in files], n * 16)
         # fork is cheapest, but forking a process that runs other threads (Dagster, servers) can
         # deadlock on a lock held at fork time; then start clean workers instead
-        context = multiprocessing.get_context("fork" if threading.active_count() == 1 else "forkserver")
+        context = multiprocessing.get_context("fork" if _fork_is_safe() else "forkserver")
         with ProcessPoolExecutor(max_workers=n, mp_context=context) as pool:
             if packed:
                 futures = [pool.submit(_extract_packed_batch, str(root), chunk) for chunk in chunks]
@@ -190,7 +196,7 @@ def link_files(linker: Linker, emit: Callable[[dict], Any]) -> Iterable[Any]:
     global _linking
     extractions = linker.extractions
     n = workers()
-    if n < 2 or threading.active_count() > 1 or sum(_uses(e) for e in extractions.values()) < PARALLEL_MIN_USES:
+    if n < 2 or not _fork_is_safe() or sum(_uses(e) for e in extractions.values()) < PARALLEL_MIN_USES:
         return (emit(linker.file_edges(path)) for path in sorted(extractions))
     _linking = (linker, emit)
     try:

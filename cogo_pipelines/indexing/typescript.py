@@ -114,14 +114,24 @@ class _Extractor(Declarations, Usage):
 def extract_file(path: str, source: bytes) -> FileExtraction:
     """Everything the graph needs from one file. Unreadable files come back with ``error``
     set and nothing else; a file with syntax errors keeps what tree-sitter recovered."""
+    return extract_tree(path, source)[0]
+
+
+def extract_tree(path: str, source: bytes) -> tuple[FileExtraction, tree_sitter.Tree | None]:
+    """``extract_file`` and the tree it read (None when the file could not be parsed), for
+    callers that need both: one parse instead of two."""
     problem = check_source(source)
     if problem:
-        return FileExtraction(path=path, error=problem)
+        return FileExtraction(path=path, error=problem), None
     tsx = is_tsx(path)
     try:
         tree = parse(source, tsx)
     except Exception as exc:  # noqa: BLE001 -- tree-sitter refuses (e.g. timeout); keep the run going
-        return FileExtraction(path=path, error=f"parse failed: {exc}")
+        return FileExtraction(path=path, error=f"parse failed: {exc}"), None
+    return _extract(path, source, tree, tsx), tree
+
+
+def _extract(path: str, source: bytes, tree: tree_sitter.Tree, tsx: bool) -> FileExtraction:
     ex = _Extractor(path, source, tree)
     caps = tree_sitter.QueryCursor(_query(tsx)).captures(tree.root_node)
     by_start = operator.attrgetter("start_byte", "end_byte")  # nested captures share a start

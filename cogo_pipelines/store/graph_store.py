@@ -84,7 +84,8 @@ def _fingerprint(repo: str, found: list[SourceFile], config: tsconfig.TsConfig, 
     return digest.hexdigest()
 
 
-def _cached_extractions(conn: psycopg.Connection, files: list[SourceFile]) -> dict[str, FileExtraction]:
+def cached_extractions(conn: psycopg.Connection, files: list[SourceFile]) -> dict[str, FileExtraction]:
+    """The stored extractions of ``files`` (by content hash), for those the store has."""
     if not files:
         return {}
     rows = conn.execute(
@@ -178,7 +179,7 @@ def _index_static_graph(conn: psycopg.Connection, root: Path, repo: str | None, 
     # nodes and module edges are made file by file as the extractions come in (this process
     # would otherwise wait for the parsing workers), so the store can be written right after
     builder = graph_module.GraphBuilder(repo, [f.path for f in typescript_files], resolver, entries)
-    extractions = _cached_extractions(conn, typescript_files)
+    extractions = cached_extractions(conn, typescript_files)
     for extraction in extractions.values():
         builder.add(extraction)
     missing = [f for f in typescript_files if f.path not in extractions]

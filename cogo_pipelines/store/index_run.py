@@ -37,7 +37,7 @@ from cogo_pipelines.indexing.model import SourceFile
 from cogo_pipelines.settings import get_settings
 from cogo_pipelines.store import files as files_store
 from cogo_pipelines.store import knowledge, runtime_store
-from cogo_pipelines.store.graph_store import index_static_graph
+from cogo_pipelines.store.graph_store import cached_extractions, index_static_graph
 
 Progress = Callable[[str, int, int], None]
 EMBED_BATCH = 256
@@ -151,14 +151,21 @@ def chunk_stage(
     knowledge.delete_files(conn, repo, out.removed)
     dirty = [f for f in found if previous.get(f.path) != f.content_hash]
     out.unchanged = len(found) - len(dirty)
+    # the graph stage has just cached the extraction of every TypeScript file: only the tree
+    # (module-level spans, splits on AST boundaries) is read again
+    extracted = cached_extractions(conn, [f for f in dirty if f.language in ("typescript", "tsx")])
     for i, f in enumerate(dirty):
         try:
             data = (root / f.path).read_bytes()
             extraction = tree = None
             if f.language in ("typescript", "tsx") and len(data) <= chunking.MAX_FILE_BYTES:
-                extraction = typescript.extract_file(f.path, data)
-                if not extraction.error or extraction.symbols:
+                extraction = extracted.get(f.path)
+                if extraction is None:
+                    extraction, tree = typescript.extract_tree(f.path, data)
+                elif not extraction.error or extraction.symbols:
                     tree = typescript.parse(data, typescript.is_tsx(f.path))
+                if extraction.error and not extraction.symbols:
+                    tree = None
             result = chunking.chunk_file(f, data, extraction, tree)
         except Exception as exc:  # noqa: BLE001 — unreadable or vanished mid-run: record, keep going
             result = chunking.FileChunks(f.path, [], f"{type(exc).__name__}: {exc}")

@@ -32,6 +32,7 @@ Search (``search``) fuses two ranked lists and then boosts by the symbol graph:
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections import defaultdict
@@ -101,16 +102,17 @@ def split_identifiers(text: str) -> str:
     ``JobQueue.reapExpired`` → ``jobqueue job queue reapexpired reap expired``; paths split
     on ``/`` and ``.`` the same way. Both the indexed text and the query go through this.
     """
-    out: list[str] = []
-    for word in _WORD.findall(text):
-        word = word.strip("_$")
-        if not word:
-            continue
-        parts = [p.lower() for p in _PARTS.findall(word)]
-        out.append(word.lower())
-        if len(parts) > 1:
-            out.extend(parts)
-    return " ".join(out)
+    return " ".join(filter(None, map(_split_word, _WORD.findall(text))))
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _split_word(word: str) -> str:
+    """One identifier and its parts (code repeats its identifiers: each is split once)."""
+    word = word.strip("_$")
+    if not word:
+        return ""
+    parts = [p.lower() for p in _PARTS.findall(word)]
+    return " ".join([word.lower(), *parts]) if len(parts) > 1 else word.lower()
 
 
 def keyword_fields(chunk: Chunk) -> tuple[str, str, str, str]:
@@ -211,7 +213,10 @@ def write_postings(conn: psycopg.Connection, repo: str, paths: Sequence[str]) ->
         "  t.tf * (%(k1)s + 1) / (t.tf + %(k1)s * (1 - %(b)s + %(b)s * length(c.search_tsv) / stats.avgdl))"
         " FROM code_chunks c CROSS JOIN stats CROSS JOIN LATERAL unnest(c.search_tsv) u"
         f" CROSS JOIN LATERAL (SELECT sum(CASE w {case} ELSE 0 END) AS tf FROM unnest(u.weights) w) t"
-        " WHERE c.repo = %(repo)s AND c.path = ANY(%(paths)s)",
+        " WHERE c.repo = %(repo)s AND c.path = ANY(%(paths)s)"
+        # in the order of the (repo, term, impact) index: its pages fill in turn instead of at
+        # random (a cold write of effect's 973k postings: 11.0 -> 8.5 s)
+        " ORDER BY 2, 5 DESC",
         {"repo": repo, "paths": list(paths), "k1": BM25_K1, "b": BM25_B},
     )
 

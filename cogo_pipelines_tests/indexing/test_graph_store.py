@@ -94,6 +94,8 @@ def test_streamed_write_equals_the_write_of_the_graph_built_in_memory(conn, repo
     if forked:
         monkeypatch.setattr(static_graph, "PARALLEL_MIN_USES", 0)
         monkeypatch.setattr(static_graph, "workers", lambda: 2)
+        # other tests may leave an idle thread behind (tqdm's monitor): forking is safe here
+        monkeypatch.setattr(static_graph, "_fork_is_safe", lambda: True)
         forks = []
 
         class Recorded(static_graph._Linking):
