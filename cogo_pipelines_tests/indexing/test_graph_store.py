@@ -183,3 +183,25 @@ def test_cogo_graph_contract(database_url: str, tmp_path: Path):
     assert ["src/main.ts", "src/plugins/a.ts", "maybe"] in rows
     assert {r[2] for r in rows} == {"import", "type", "reexport", "dynamic", "require", "reference", "maybe"}
     assert "unresolved import './lib/does-not-exist'" in runs[0].stderr
+
+
+def test_a_linking_process_that_fails_leaves_the_stored_graph_as_it_was(conn, repo: Path, monkeypatch):
+    graph_store.index_static_graph(conn, repo, entries=["src/index.ts"])
+    conn.commit()
+    before = _snapshot(conn, "calls")
+    (repo / "src" / "extra.ts").write_text('import {run} from "./index"\nexport function x() { run(); }\n')
+    monkeypatch.setattr(static_graph, "PARALLEL_MIN_USES", 0)
+    monkeypatch.setattr(static_graph, "workers", lambda: 2)
+    monkeypatch.setattr(static_graph, "_fork_is_safe", lambda: True)
+    real = static_graph.Linker.file_edges
+
+    def broken(self, path):
+        if path == "src/extra.ts":
+            raise RuntimeError("linker broke")
+        return real(self, path)
+
+    monkeypatch.setattr(static_graph.Linker, "file_edges", broken)  # inherited by the forked processes
+    with pytest.raises(RuntimeError, match="linker broke"):
+        graph_store.index_static_graph(conn, repo, entries=["src/index.ts"])
+    conn.rollback()
+    assert _snapshot(conn, "calls") == before
