@@ -46,8 +46,8 @@ class Names:
         self._dotted_memo: dict[tuple[str, str, tuple[str, ...]], tuple | None] = {}
 
     def dotted_memo(self, path: str, text: str, scopes: tuple[str, ...] = ()) -> tuple | None:
-        """``dotted`` for the top-level lookups of ``build``, where the same callee or type
-        name recurs in many symbols of a file (the answer only depends on the arguments)."""
+        """``dotted`` for the lookups of ``Linker``, where the same callee or type name recurs
+        in many symbols of a file (the answer only depends on the arguments)."""
         key = (path, text, scopes)
         memo = self._dotted_memo
         if key in memo:

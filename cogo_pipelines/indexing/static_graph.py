@@ -64,14 +64,23 @@ def _decode(path: str, d: dict) -> FileExtraction:
     )
 
 
+def _to_json(e: FileExtraction) -> bytes:
+    """orjson: it writes ~6x and reads ~1.3x faster than ``json``, on the critical path of a
+    cold run."""
+    return orjson.dumps(_encode(e))
+
+
+def _from_json(path: str, text: bytes) -> FileExtraction:
+    return _decode(path, orjson.loads(text))
+
+
 def pack(e: FileExtraction) -> bytes:
-    """An extraction as the store caches it: compressed compact JSON (orjson: it
-    writes ~6x and reads ~1.3x faster than ``json``, on the critical path of a cold run)."""
-    return zlib.compress(orjson.dumps(_encode(e)), 1)
+    """An extraction as the store caches it: compressed compact JSON."""
+    return zlib.compress(_to_json(e), 1)
 
 
 def unpack(path: str, payload: bytes) -> FileExtraction:
-    return _decode(path, orjson.loads(zlib.decompress(payload)))
+    return _from_json(path, zlib.decompress(payload))
 
 
 def _extract_one(root: str, rel: str) -> FileExtraction:
@@ -91,8 +100,8 @@ def _extract_packed_batch(root: str, paths: list[str]) -> list[tuple[str, bytes,
     decompress what the worker has just compressed."""
     out = []
     for rel in paths:
-        text = orjson.dumps(_encode(_extract_one(root, rel)))
-        out.append((rel, zlib.compress(text, 1), text))
+        text = _to_json(_extract_one(root, rel))
+        out.append((rel, zlib.compress(text, 1), text))  # the payload as ``pack`` makes it
     return out
 
 
@@ -159,8 +168,7 @@ def extract_packed(
                 futures = [pool.submit(_extract_batch, str(root), chunk, packed) for chunk in chunks]
             for future in as_completed(futures):
                 batch = future.result()
-                take([(_decode(path, orjson.loads(text)), payload) for path, payload, text in batch]
-                     if packed else batch)
+                take([(_from_json(path, text), payload) for path, payload, text in batch] if packed else batch)
     if progress:
         progress("parse", total, total)
     results.sort(key=lambda r: r[0].path)  # the same order whichever batch finished first

@@ -25,19 +25,13 @@ _REFERENCE_RE = re.compile(rb"^///\s*<reference\s+path\s*=\s*['\"]([^'\"]+)['\"]
 
 class Declarations:
     # --- symbols ---------------------------------------------------------------------
-    def _owner(self, node: tree_sitter.Node) -> tuple[bool, tree_sitter.Node | None, tree_sitter.Node | None]:
-        """(a top-level/class/namespace member, the enclosing symbol node, the parent node)."""
-        found = self.scopes.get(node.id)
-        if found is None:
-            return False, None, None  # inside a function body: a local
-        return True, found[0], found[1]
-
     def collect_symbols(self, decls: list[tree_sitter.Node], defaults: list[tree_sitter.Node]) -> None:
         found: list[tuple[tree_sitter.Node, tree_sitter.Node, str, str, bool, tree_sitter.Node | None]] = []
         for node in decls:
-            ok, owner, parent = self._owner(node)
-            if not ok:
-                continue
+            scope = self.scopes.get(node.id)  # (enclosing class / namespace, parent node)
+            if scope is None:
+                continue  # inside a function body: a local
+            owner, parent = scope
             exported = parent.type == "export_statement"
             outer = parent if exported or parent.type == "ambient_declaration" else node
             if node.type in ("lexical_declaration", "variable_declaration"):

@@ -1,9 +1,9 @@
 """Writing a static graph into ``ast_nodes`` / ``code_relationships`` with COPY, streamed.
 
-A writer thread owns the connection and COPYs the nodes, then the edges as they are handed
-over: as dict batches from this process, or as COPY text already made by the processes that
-linked them (``edge_rows``), so the server ingests on one core while the graph is still being
-resolved on the others. The first write of a repo copies straight into the tables; later ones
+The nodes are copied first, all at once; then a writer thread owns the connection and COPYs
+the edges as they are handed over: as dict batches from this process, or as COPY text already
+made by the processes that linked them (``edge_rows``), so the server ingests on one core while
+the graph is still being resolved on the others. The first write of a repo copies straight into the tables; later ones
 copy into temp tables and merge, so ids that stay keep their row (and the runtime stage's
 counts) and rows that went are deleted.
 """

@@ -34,6 +34,7 @@ from psycopg.types.json import Jsonb
 
 from cogo_pipelines.indexing import chunking, embedding, runtime, sources
 from cogo_pipelines.indexing.model import SourceFile
+from cogo_pipelines.indexing.static_graph import TYPESCRIPT
 from cogo_pipelines.settings import get_settings
 from cogo_pipelines.store import files as files_store
 from cogo_pipelines.store import knowledge, runtime_store
@@ -153,19 +154,19 @@ def chunk_stage(
     out.unchanged = len(found) - len(dirty)
     # the graph stage has just cached the extraction of every TypeScript file: only the tree
     # (module-level spans, splits on AST boundaries) is read again
-    extracted = cached_extractions(conn, [f for f in dirty if f.language in ("typescript", "tsx")])
+    extracted = cached_extractions(conn, [f for f in dirty if f.language in TYPESCRIPT])
     for i, f in enumerate(dirty):
         try:
             data = (root / f.path).read_bytes()
             extraction = tree = None
-            if f.language in ("typescript", "tsx") and len(data) <= chunking.MAX_FILE_BYTES:
+            if f.language in TYPESCRIPT and len(data) <= chunking.MAX_FILE_BYTES:
                 extraction = extracted.get(f.path)
                 if extraction is None:
                     extraction, tree = typescript.extract_tree(f.path, data)
-                elif not extraction.error or extraction.symbols:
-                    tree = typescript.parse(data, typescript.is_tsx(f.path))
                 if extraction.error and not extraction.symbols:
-                    tree = None
+                    tree = None  # nothing of the file was read: it is chunked as text
+                elif tree is None:
+                    tree = typescript.parse(data, typescript.is_tsx(f.path))
             result = chunking.chunk_file(f, data, extraction, tree)
         except Exception as exc:  # noqa: BLE001 — unreadable or vanished mid-run: record, keep going
             result = chunking.FileChunks(f.path, [], f"{type(exc).__name__}: {exc}")
