@@ -144,13 +144,15 @@ class GraphBuilder:
         self._unresolved: dict[str, list[tuple[str, str, str]]] = {}
         self._errors: dict[str, str] = {}
 
-    def add(self, e: FileExtraction) -> None:
+    def add(self, e: FileExtraction) -> tuple[dict[str, dict], dict[tuple[str, str, tuple[str, str]], dict]]:
+        """Takes in one file; returns its nodes and ``contains`` edges, which are final now
+        but for the entry weights (``finish``)."""
         repo, path, graph = self.repo, e.path, self.graph
-        nodes, edges, ids = graph.nodes, graph.edges, graph.symbol_ids
+        ids = graph.symbol_ids
         if e.error:
             self._errors[path] = e.error
         fid = file_id(repo, path)
-        nodes[fid] = self._file_node(path)
+        nodes = {fid: self._file_node(path)}
         for sym in e.symbols:
             ids[(path, sym.qualified_name, sym.kind)] = sid = node_id(repo, path, sym.qualified_name, sym.kind)
             nodes[sid] = {
@@ -159,12 +161,16 @@ class GraphBuilder:
                 "exported": sym.exported, "entry_weight": 0.0, "rank": 0.0,
             }
         by_name = {s.qualified_name: s for s in e.symbols}
+        edges = {}
         for sym in e.symbols:
             parent = by_name.get(sym.parent) if sym.parent else None
             src = ids[(path, parent.qualified_name, parent.kind)] if parent else fid
             edges[(src, ids[(path, sym.qualified_name, sym.kind)], ("contains", ""))] = {
                 "kind": "contains", "confidence": "certain", "path": path}
+        graph.nodes.update(nodes)
+        graph.edges.update(edges)
         self._resolve_imports(e)
+        return nodes, edges
 
     def _file_node(self, path: str) -> dict:
         return {"repo": self.repo, "path": path, "kind": "file", "name": os.path.basename(path), "qualified_name": path,

@@ -133,10 +133,11 @@ def extract_many(root: Path, files: Iterable[SourceFile], progress: Progress = N
 
 def extract_packed(
     root: Path, files: Iterable[SourceFile], progress: Progress = None, packed: bool = True,
-    on_extraction: Callable[[FileExtraction], None] | None = None,
+    on_extraction: Callable[[FileExtraction, bytes | None], None] | None = None,
 ) -> tuple[dict[str, FileExtraction], dict[str, bytes]]:
     """Extractions and (when ``packed``) their cache payloads, made in the worker processes.
-    ``on_extraction`` sees each one as it arrives, while the workers go on parsing."""
+    ``on_extraction`` sees each one (and its payload) as it arrives, while the workers go on
+    parsing."""
     files = [f for f in files if f.language in TYPESCRIPT]
     total = len(files)
     n = workers()
@@ -145,8 +146,8 @@ def extract_packed(
     def take(batch: list[tuple[FileExtraction, bytes | None]]) -> None:
         results.extend(batch)
         if on_extraction:
-            for extraction, _ in batch:
-                on_extraction(extraction)
+            for extraction, payload in batch:
+                on_extraction(extraction, payload)
         if progress:
             progress("parse", len(results), total)
 

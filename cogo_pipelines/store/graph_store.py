@@ -32,9 +32,10 @@ from cogo_pipelines.indexing.resolve import Resolver
 from cogo_pipelines.indexing.static_graph import TYPESCRIPT, extract_packed, link_files, unpack
 from cogo_pipelines.settings import get_settings
 from cogo_pipelines.store import files as files_store
-from cogo_pipelines.store.graph_writer import GraphWriter, edge_rows
+from cogo_pipelines.store.graph_writer import GraphWriter, RowsAhead, edge_rows
 
 Progress = Callable[[str, int, int], None] | None
+CACHE_BATCH = 64  # extractions stored per statement while the workers parse
 MODULE_KINDS = ("import", "type", "reexport", "dynamic", "require", "reference", "maybe")
 
 
@@ -173,33 +174,50 @@ def _index_static_graph(conn: psycopg.Connection, root: Path, repo: str | None, 
             progress("write", 0, 0)
         return result
 
+    if not conn.autocommit:
+        # the graph is derived data: a crash right after the commit may lose this write (never
+        # corrupt it), and the next run, finding no matching graph_state, writes it again; in
+        # exchange the commit does not wait for its WAL to reach the disk
+        conn.execute("SET LOCAL synchronous_commit = off")
     t = time.perf_counter()
     typescript_files = [f for f in found if f.language in TYPESCRIPT]
     resolver = Resolver(root, config)
     # nodes and module edges are made file by file as the extractions come in (this process
     # would otherwise wait for the parsing workers), so the store can be written right after
     builder = graph_module.GraphBuilder(repo, [f.path for f in typescript_files], resolver, entries)
+    ahead = RowsAhead(repo)  # and their COPY text, so the writer has rows the moment parsing ends
+    by_path = {f.path: f for f in typescript_files}
+    fresh: dict[str, bytes] = {}  # cache payloads not stored yet
+
+    def take(extraction: FileExtraction, payload: bytes | None = None) -> None:
+        ahead.add(extraction.path, *builder.add(extraction))
+        if payload is not None:
+            fresh[extraction.path] = payload
+            if len(fresh) >= CACHE_BATCH:  # stored while the workers parse: the connection idles then
+                _cache_extractions(conn, by_path, fresh)
+                fresh.clear()
+
     extractions = cached_extractions(conn, typescript_files)
     for extraction in extractions.values():
-        builder.add(extraction)
+        take(extraction)
     missing = [f for f in typescript_files if f.path not in extractions]
-    parsed, payloads = extract_packed(root, missing, progress, on_extraction=builder.add)
+    parsed, _ = extract_packed(root, missing, progress, on_extraction=take)
     extractions.update(parsed)
     result.parsed = len(parsed)
     seconds["parse"] = time.perf_counter() - t
 
     t = time.perf_counter()
     # the linking processes are forked first (no thread may run yet: see link_files); at a lower
-    # priority, they link while the cache rows, the weights and the nodes are written
+    # priority, they link while the writer thread keeps the server busy with the rows made so far
     linked = link_files(Linker(repo, extractions, resolver, builder.graph.symbol_ids),
                         functools.partial(edge_rows, repo))
     try:
-        _cache_extractions(conn, {f.path: f for f in missing}, payloads)
-        static = builder.finish()
-        writer = GraphWriter(conn, repo)
-        writer.copy_nodes(static.nodes)
-        with writer:  # the edges stream out while the rest is linked
-            writer.edges(static.edges)
+        with GraphWriter(conn, repo) as writer:  # the edges stream out while the rest is linked
+            writer.call(functools.partial(_cache_extractions, files=by_path, payloads=dict(fresh)))
+            writer.rows(ahead.contains())
+            static = builder.finish()
+            writer.edges({key: d for key, d in static.edges.items() if d["kind"] != "contains"})  # imports
+            writer.nodes(ahead.nodes(static.nodes))
             for rows in linked:
                 writer.rows(rows)
             seconds["graph"] = time.perf_counter() - t

@@ -1,18 +1,20 @@
 """Writing a static graph into ``ast_nodes`` / ``code_relationships`` with COPY, streamed.
 
-The nodes are copied first, all at once; then a writer thread owns the connection and COPYs
-the edges as they are handed over: as dict batches from this process, or as COPY text already
-made by the processes that linked them (``edge_rows``), so the server ingests on one core while
-the graph is still being resolved on the others. The first write of a repo copies straight into the tables; later ones
-copy into temp tables and merge, so ids that stay keep their row (and the runtime stage's
-counts) and rows that went are deleted.
+A writer thread owns the connection and COPYs nodes and edges as they are handed over: edges
+as dict batches from this process, or as COPY text already made by the processes that linked
+them (``edge_rows``), so the server ingests on one core while the graph is still being resolved
+on the others. The first write of a repo copies straight into the tables; later ones copy into
+temp tables and merge, so ids that stay keep their row (and the runtime stage's counts) and
+rows that went are deleted.
 """
 
 from __future__ import annotations
 
 import queue
 import re
+import sys
 import threading
+from collections.abc import Callable
 from typing import Self
 
 import psycopg
@@ -26,6 +28,7 @@ NODE_COLUMNS = ("id", "repo", "path", "kind", "name", "qualified_name", "signatu
 EDGE_COLUMNS = ("id", "repo", "src_id", "dst_id", "kind", "confidence", "weight", "src_path", "detail")
 EdgeBatch = dict[tuple[str, str, tuple[str, str]], dict]  # (src id, dst id, (kind, detail)) -> attributes
 
+SWITCH_INTERVAL = 0.0005  # seconds: see GraphWriter.__enter__
 _COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r", "\0": "\ufffd"})
 _NEEDS_ESCAPE = re.compile("[\\\\\t\n\r\0]")
 
@@ -38,11 +41,10 @@ def _field(value: str | None) -> str:
     return value.translate(_COPY_ESCAPES) if _NEEDS_ESCAPE.search(value) else value
 
 
-def node_rows(repo: str, nodes: dict[str, dict]) -> bytes:
-    """``nodes`` as COPY text rows of ``NODE_COLUMNS`` (a third of the time ``write_row``
-    takes, and the server waits for the nodes before it can take any edge)."""
-    lines = []
-    add = lines.append
+def _node_heads(repo: str, nodes: dict[str, dict]) -> list[str]:
+    """The COPY text rows of ``nodes`` up to their last two columns, entry weight and rank."""
+    heads = []
+    add = heads.append
     repo_field = _field(repo)
     paths: dict[str, str] = {}
     for nid, d in nodes.items():
@@ -50,9 +52,51 @@ def node_rows(repo: str, nodes: dict[str, dict]) -> bytes:
         path_field = paths.get(path) or paths.setdefault(path, _field(path))
         end = "\\N" if d["end_line"] is None else d["end_line"]
         add(f"{nid}\t{repo_field}\t{path_field}\t{d['kind']}\t{_field(d['name'])}\t{_field(d['qualified_name'])}"
-            f"\t{_field(d['signature'])}\t{d['start_line']}\t{end}\t{'t' if d['exported'] else 'f'}"
-            f"\t{d['entry_weight']!r}\t{d['rank']!r}\n")
-    return "".join(lines).encode()
+            f"\t{_field(d['signature'])}\t{d['start_line']}\t{end}\t{'t' if d['exported'] else 'f'}\t")
+    return heads
+
+
+def node_rows(repo: str, nodes: dict[str, dict]) -> bytes:
+    """``nodes`` as COPY text rows of ``NODE_COLUMNS`` (a third of the time ``write_row``
+    takes)."""
+    return "".join(f"{head}{d['entry_weight']!r}\t{d['rank']!r}\n"
+                   for head, d in zip(_node_heads(repo, nodes), nodes.values(), strict=True)).encode()
+
+
+class RowsAhead:
+    """COPY text made file by file while other files are still being parsed, so that the
+    writer has rows for the server the moment parsing ends: the ``contains`` edges whole, the
+    nodes up to their entry weight, the one value that needs every file (``nodes`` adds it)."""
+
+    def __init__(self, repo: str) -> None:
+        self.repo = repo
+        self._heads: dict[str, tuple[list[str], str]] = {}  # path -> (its node heads, one of its node ids)
+        self._made: set[str] = set()
+        self._contains: list[bytes] = []
+        self._contains_count = 0
+
+    def add(self, path: str, nodes: dict[str, dict], contains: EdgeBatch) -> None:
+        """One file's nodes (the file's own among them) and ``contains`` edges."""
+        if nodes:
+            self._heads[path] = (_node_heads(self.repo, nodes), next(iter(nodes)))
+            self._made.update(nodes)
+        text, count = edge_rows(self.repo, contains)
+        self._contains.append(text)
+        self._contains_count += count
+
+    def contains(self) -> tuple[bytes, int]:
+        return b"".join(self._contains), self._contains_count
+
+    def nodes(self, nodes: dict[str, dict]) -> tuple[bytes, int]:
+        """Every node of the finished graph: those made ahead with their file's weights, the
+        rest (files outside the policy that something imports) whole."""
+        parts = []
+        for heads, some_id in self._heads.values():
+            d = nodes[some_id]  # a file's nodes all share its weights
+            tail = f"{d['entry_weight']!r}\t{d['rank']!r}\n"
+            parts.append(tail.join(heads) + tail)
+        rest = {nid: d for nid, d in nodes.items() if nid not in self._made}
+        return ("".join(parts).encode() + node_rows(self.repo, rest)), len(self._made) + len(rest)
 
 
 def edge_rows(repo: str, edges: EdgeBatch) -> tuple[bytes, int]:
@@ -72,17 +116,28 @@ def edge_rows(repo: str, edges: EdgeBatch) -> tuple[bytes, int]:
     return "".join(lines).encode(), len(lines)
 
 
-class GraphWriter:
-    """Makes the repo's static rows equal to a graph: every node at once (``copy_nodes``,
-    before the block), then, inside the block, edges in batches that never share a key
-    (``edges`` / ``rows``), which a writer thread streams to the server.
+class _Nodes:
+    """Node rows in COPY text, queued like an edge batch."""
 
-    The nodes are copied right away, in this thread, so the server starts on them while the
-    edges are still being linked: the server's one backend is the slowest stage of a cold
-    write, and every moment it waits adds to the run. No thread runs before the block, so the
-    caller can still fork (``static_graph.link_files``) between the two. Inside the block the
-    connection belongs to the writer thread; an exception on either side aborts the COPY and
-    the caller's transaction rolls everything back.
+    def __init__(self, text: bytes, count: int) -> None:
+        self.text, self.count = text, count
+
+
+def _table(item: _Nodes | EdgeBatch | tuple[bytes, int]) -> str:
+    return "ast_nodes" if isinstance(item, _Nodes) else "code_relationships"
+
+
+class GraphWriter:
+    """Makes the repo's static rows equal to a graph. Inside the block a writer thread owns the
+    connection and does what it is handed, in order: the caller's own statements (``call``),
+    nodes (``nodes``) and edges in batches that never share a key (``edges`` / ``rows``), each
+    run of nodes or of edges streamed through one COPY.
+
+    The thread starts on the server at once: the server's one backend ingesting the rows is the
+    slowest stage of a cold write, and every moment it waits (for the entry weights, for node
+    rows to be formatted, for the first linked edges) adds to the run. Enter the block after any
+    fork (``static_graph.link_files``): no thread may run then. Inside it, an exception on either
+    side aborts the COPY and the caller's transaction rolls everything back.
     """
 
     _END, _ABORT = object(), object()  # the build finished / failed
@@ -90,35 +145,32 @@ class GraphWriter:
     def __init__(self, conn: psycopg.Connection, repo: str) -> None:
         self.conn, self.repo = conn, repo
         self.node_count = self.edge_count = 0
-        self._merge: bool | None = None  # unknown until the nodes are copied
+        self._merge = False  # decided by the thread, before any row
         self._queue: queue.SimpleQueue = queue.SimpleQueue()
         self._thread = threading.Thread(target=self._write, name="cogo-graph-writer", daemon=True)
         self._failure: BaseException | None = None
-
-    def copy_nodes(self, nodes: dict[str, dict]) -> None:
-        """All the nodes: symbol edges only point at these or at placeholders."""
-        repo = self.repo
-        with self.conn.cursor() as cur:
-            self._merge = bool(
-                cur.execute("SELECT 1 FROM ast_nodes WHERE repo = %s LIMIT 1", (repo,)).fetchone()
-                or cur.execute("SELECT 1 FROM code_relationships WHERE repo = %s AND kind = ANY(%s) LIMIT 1",
-                               (repo, list(STATIC_KINDS))).fetchone()
-            )
-            if self._merge:
-                cur.execute("DROP TABLE IF EXISTS _cogo_nodes; DROP TABLE IF EXISTS _cogo_edges")
-                cur.execute("CREATE TEMP TABLE _cogo_nodes (LIKE ast_nodes INCLUDING DEFAULTS)")
-                cur.execute("CREATE TEMP TABLE _cogo_edges (LIKE code_relationships INCLUDING DEFAULTS)")
-            with cur.copy(self._copy_sql("ast_nodes", NODE_COLUMNS)) as copy:
-                copy.write(node_rows(repo, nodes))
-        self.node_count = len(nodes)
+        self._last_word = False  # the thread has taken the build's end (or its failure)
 
     def __enter__(self) -> Self:
-        if self._merge is None:
-            raise RuntimeError("GraphWriter: copy_nodes() comes before the edges")
+        # the thread hands the server 128 KiB at a time and waits for the socket in between;
+        # each time it wants the interpreter back, a busy caller would keep it for the default
+        # 5 ms slice: the server would starve while the caller works
+        self._switch_interval = sys.getswitchinterval()
+        sys.setswitchinterval(SWITCH_INTERVAL)
         self._thread.start()
         return self
 
     # --- called by the build: only queue the work ----------------------------------------
+    def call(self, statements: Callable[[psycopg.Connection], object]) -> None:
+        """``statements(conn)``, run in turn with the rows: the connection is the thread's now."""
+        self._queue.put(statements)
+
+    def nodes(self, nodes: dict[str, dict] | tuple[bytes, int]) -> None:
+        """Nodes, or their COPY text and count (``RowsAhead.nodes``)."""
+        text, count = nodes if isinstance(nodes, tuple) else (node_rows(self.repo, nodes), len(nodes))
+        if count:
+            self._queue.put(_Nodes(text, count))
+
     def edges(self, edges: EdgeBatch) -> None:
         if edges:
             self._queue.put(edges)
@@ -131,6 +183,7 @@ class GraphWriter:
     def __exit__(self, exc_type, exc, tb) -> None:
         self._queue.put(self._END if exc_type is None else self._ABORT)
         self._thread.join()
+        sys.setswitchinterval(self._switch_interval)
         if exc_type is None and self._failure is not None:
             raise self._failure
         if exc_type is None and self._merge:
@@ -138,25 +191,56 @@ class GraphWriter:
                 self._merge_rows(cur)
 
     # --- the writer thread ---------------------------------------------------------------
+    def _next(self) -> object:
+        item = self._queue.get()
+        self._last_word = item is self._END or item is self._ABORT
+        if item is self._ABORT:
+            raise RuntimeError("the graph build failed")  # aborts the COPY
+        return item
+
     def _write(self) -> None:
-        done = False  # the build's last word (the end, or its exception) has been taken
         try:
-            with self.conn.cursor() as cur, cur.copy(self._copy_sql("code_relationships", EDGE_COLUMNS)) as copy:
-                while (batch := self._queue.get()) is not self._END:
-                    if batch is self._ABORT:
-                        done = True
-                        raise RuntimeError("the graph build failed")  # aborts the COPY
-                    text, count = batch if isinstance(batch, tuple) else edge_rows(self.repo, batch)
-                    copy.write(text)
-                    self.edge_count += count
-                done = True
+            with self.conn.cursor() as cur:
+                self._prepare(cur)
+                item = self._next()
+                while item is not self._END:
+                    if callable(item):
+                        item(self.conn)
+                        item = self._next()
+                        continue
+                    table = _table(item)
+                    with cur.copy(self._copy_sql(table)) as copy:
+                        while item is not self._END and not callable(item) and _table(item) == table:
+                            if isinstance(item, _Nodes):
+                                copy.write(item.text)
+                                self.node_count += item.count
+                            else:
+                                text, count = item if isinstance(item, tuple) else edge_rows(self.repo, item)
+                                copy.write(text)
+                                self.edge_count += count
+                            item = self._next()
         except BaseException as failure:  # noqa: BLE001 -- handed to the owning thread in __exit__
             self._failure = failure
-            while not done:  # let the build finish putting its batches
+            while not self._last_word:  # let the build finish putting its batches
                 item = self._queue.get()
-                done = item is self._END or item is self._ABORT
+                self._last_word = item is self._END or item is self._ABORT
 
-    def _copy_sql(self, table: str, columns: tuple[str, ...]) -> str:
+    def _prepare(self, cur: psycopg.Cursor) -> None:
+        """A repo that has rows already is merged through temp tables, so ids that stay keep
+        their row (and the runtime stage's counts); a new one is copied straight in."""
+        repo = self.repo
+        self._merge = bool(
+            cur.execute("SELECT 1 FROM ast_nodes WHERE repo = %s LIMIT 1", (repo,)).fetchone()
+            or cur.execute("SELECT 1 FROM code_relationships WHERE repo = %s AND kind = ANY(%s) LIMIT 1",
+                           (repo, list(STATIC_KINDS))).fetchone()
+        )
+        if self._merge:
+            cur.execute("DROP TABLE IF EXISTS _cogo_nodes; DROP TABLE IF EXISTS _cogo_edges")
+            cur.execute("CREATE TEMP TABLE _cogo_nodes (LIKE ast_nodes INCLUDING DEFAULTS)")
+            cur.execute("CREATE TEMP TABLE _cogo_edges (LIKE code_relationships INCLUDING DEFAULTS)")
+
+    def _copy_sql(self, table: str) -> str:
+        columns = NODE_COLUMNS if table == "ast_nodes" else EDGE_COLUMNS
         target = {"ast_nodes": "_cogo_nodes", "code_relationships": "_cogo_edges"}[table] if self._merge else table
         return f"COPY {target} ({', '.join(columns)}) FROM STDIN"
 
@@ -188,8 +272,7 @@ class GraphWriter:
 
 def write_graph(conn: psycopg.Connection, static: StaticGraph) -> tuple[int, int]:
     """Make the repo's static rows equal to an already built graph; (nodes, relationships)."""
-    writer = GraphWriter(conn, static.repo)
-    writer.copy_nodes(static.nodes)
-    with writer:
+    with GraphWriter(conn, static.repo) as writer:
+        writer.nodes(static.nodes)
         writer.edges(static.edges)
     return writer.node_count, writer.edge_count

@@ -124,25 +124,29 @@ def test_a_failed_build_or_write_leaves_the_stored_graph_as_it_was(conn, repo: P
     conn.commit()
     before = _snapshot(conn, "calls")
     # the build fails half-way, after the writer has started copying: nothing of it lands
-    writer = graph_writer.GraphWriter(conn, "calls")
-    writer.copy_nodes({nid: dict(d, signature="changed") for nid, d in good.graph.nodes.items()})
-    with pytest.raises(RuntimeError, match="resolver broke"), writer:
-        writer.edges({})
+    with pytest.raises(RuntimeError, match="resolver broke"), graph_writer.GraphWriter(conn, "calls") as writer:
+        writer.nodes({nid: dict(d, signature="changed") for nid, d in good.graph.nodes.items()})
+        writer.edges(dict(good.graph.edges))
         raise RuntimeError("resolver broke")
     conn.rollback()
     assert _snapshot(conn, "calls") == before
     # the server refuses a row (a NULL name): the writer thread's error reaches the caller
     bad = dict(good.graph.nodes)
     bad["broken"] = dict(next(iter(bad.values())), name=None)
-    with pytest.raises(psycopg.errors.NotNullViolation):
-        graph_writer.GraphWriter(conn, "calls").copy_nodes(bad)
+    with pytest.raises(psycopg.errors.NotNullViolation), graph_writer.GraphWriter(conn, "calls") as writer:
+        writer.nodes(bad)
+    conn.rollback()
+    assert _snapshot(conn, "calls") == before
+    # a statement handed to the writer fails: its error reaches the caller, nothing lands
+    with pytest.raises(psycopg.errors.DivisionByZero), graph_writer.GraphWriter(conn, "calls") as writer:
+        writer.call(lambda c: c.execute("SELECT 1 / 0"))
+        writer.nodes(good.graph.nodes)
     conn.rollback()
     assert _snapshot(conn, "calls") == before
     # the server refuses an edge mid-stream (a NULL kind): the writer thread's error reaches the
     # caller once the build is done, and the build is not left blocked on a full queue
-    writer = graph_writer.GraphWriter(conn, "calls")
-    writer.copy_nodes(good.graph.nodes)
-    with pytest.raises(psycopg.errors.NotNullViolation), writer:
+    with pytest.raises(psycopg.errors.NotNullViolation), graph_writer.GraphWriter(conn, "calls") as writer:
+        writer.nodes(good.graph.nodes)
         writer.rows((b"e1\tcalls\tsrc\tdst\t\\N\tcertain\t1\tsrc/index.ts\t\\N\n", 1))
         for _ in range(3):
             writer.edges(dict(good.graph.edges))  # the build goes on; the writer drains it
