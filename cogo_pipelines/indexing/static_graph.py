@@ -29,6 +29,8 @@ from cogo_pipelines.indexing.typescript import extract_file
 TYPESCRIPT = ("typescript", "tsx")
 # below this many bytes a process pool costs more than it saves
 PARALLEL_MIN_BYTES = 500_000
+# parse chunks shrink to about this many bytes (a few milliseconds of parsing)
+SMALLEST_CHUNK_BYTES = 40_000
 # below this many uses (calls, references, heritage) linking is not worth a fork
 PARALLEL_MIN_USES = 20_000
 # linking processes yield to the database server: its one backend ingesting the rows is the
@@ -116,6 +118,26 @@ def _balance(weighed: list[tuple[str, int]], count: int) -> list[list[str]]:
     return [names for _, names in sorted(groups, key=lambda g: -g[0]) if names]
 
 
+def _shrinking(weighed: list[tuple[str, int]], workers: int, smallest: int) -> list[list[str]]:
+    """Chunks to hand out in order, heaviest files first, each about ``1/(4 * workers)`` of
+    the weight still left and never under ``smallest``: the chunks shrink as the work runs
+    out, so whichever worker takes the last one is done soon after the others (weight only
+    guesses time, and equal chunks left a core idle at the end for a whole chunk)."""
+    left = sum(weight for _, weight in weighed)
+    chunks: list[list[str]] = []
+    chunk, size = [], 0
+    for name, weight in sorted(weighed, key=lambda w: -w[1]):
+        chunk.append(name)
+        size += weight
+        if size >= max(left / (4 * workers), smallest):
+            chunks.append(chunk)
+            left -= size
+            chunk, size = [], 0
+    if chunk:
+        chunks.append(chunk)
+    return chunks
+
+
 def _fork_is_safe() -> bool:
     """Forking copies only the calling thread: a lock another thread holds at that moment
     (Dagster's, a server's) stays locked for good in the child. So fork only when alone."""
@@ -155,10 +177,10 @@ def extract_packed(
         for f in files:
             take(_extract_batch(str(root), [f.path], packed))
     else:
-        # many small batches: bytes predict parse time badly (a 3.2 MB file of one string parses
-        # in 0.1 s; a file tree-sitter has to recover from syntax errors in takes many times its
-        # share), so the last batch must be short for the cores to finish together
-        chunks = _balance([(f.path, f.size) for f in files], n * 16)
+        # bytes predict parse time badly (a 3.2 MB file of one string parses in 0.1 s; a file
+        # tree-sitter has to recover from syntax errors in takes many times its share), so the
+        # last chunks must be short for the cores to finish together
+        chunks = _shrinking([(f.path, f.size) for f in files], n, SMALLEST_CHUNK_BYTES)
         # fork is cheapest, but forking a process that runs other threads (Dagster, servers) can
         # deadlock on a lock held at fork time; then start clean workers instead
         context = multiprocessing.get_context("fork" if _fork_is_safe() else "forkserver")
