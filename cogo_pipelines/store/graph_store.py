@@ -224,13 +224,19 @@ def _index_static_graph(conn: psycopg.Connection, root: Path, repo: str | None, 
             if progress:
                 progress("graph", 1, 1)
             t = time.perf_counter()
+            failed = sorted((path, e.error) for path, e in extractions.items() if e.error)
+            # the server is still taking the last rows: the extractions (a million small objects)
+            # are freed and the young objects swept now, in that wait, rather than after the run
+            extractions.clear()
+            parsed.clear()
+            gc.collect(1)
     finally:
         linked.close()
     edges = writer.edge_count
     dirty = set(delta.dirty)
-    for path, extraction in sorted(extractions.items()):
-        if extraction.error and path in dirty:
-            files_store.record_error(conn, repo, path, extraction.error)
+    for path, problem in failed:
+        if path in dirty:
+            files_store.record_error(conn, repo, path, problem)
     result.errors = list(static.errors)
     result.symbols = sum(1 for d in static.nodes.values() if d["kind"] != "file")
     result.edges = edges
