@@ -21,29 +21,36 @@ class Names:
 
     def __init__(self, repo: str, extractions: dict[str, FileExtraction], resolver: Resolver) -> None:
         self.repo = repo
-        self.ex = extractions
         self.resolver = resolver
-        self.symbols = {p: {s.qualified_name: s for s in e.symbols} for p, e in extractions.items()}
+        self.ex: dict[str, FileExtraction] = {}
+        self.symbols: dict[str, dict[str, Symbol]] = {}
         self.bindings: dict[str, dict[str, tuple[str | None, str, str]]] = {}
         self.reexports: dict[str, list[tuple[str | None, dict[str, str]]]] = {}
-        for path, e in extractions.items():
-            local: dict[str, tuple[str | None, str, str]] = {}
-            reexports = []
-            for rec in e.imports:
-                if rec.specifier is None or rec.kind == "reference":
-                    continue
-                target = resolver.resolve(rec.specifier, path)
-                target_path = target.path if target.internal else None
-                external = package_name(rec.specifier) if not target.internal else ""
-                if rec.kind == "reexport":
-                    reexports.append((target_path, rec.bindings))
-                else:
-                    for name, imported in rec.bindings.items():
-                        local[name] = (target_path, imported, external)
-            self.bindings[path] = local
-            self.reexports[path] = reexports
+        for e in extractions.values():
+            self.add(e)
         self._export_memo: dict[tuple[str, str], tuple | None] = {}
         self._dotted_memo: dict[tuple[str, str, tuple[str, ...]], tuple | None] = {}
+
+    def add(self, e: FileExtraction) -> None:
+        """One more file (``static_graph`` adds them as they are parsed); before any lookup."""
+        path, resolver = e.path, self.resolver
+        self.ex[path] = e
+        self.symbols[path] = {s.qualified_name: s for s in e.symbols}
+        local: dict[str, tuple[str | None, str, str]] = {}
+        reexports = []
+        for rec in e.imports:
+            if rec.specifier is None or rec.kind == "reference":
+                continue
+            target = resolver.resolve(rec.specifier, path)
+            target_path = target.path if target.internal else None
+            external = package_name(rec.specifier) if not target.internal else ""
+            if rec.kind == "reexport":
+                reexports.append((target_path, rec.bindings))
+            else:
+                for name, imported in rec.bindings.items():
+                    local[name] = (target_path, imported, external)
+        self.bindings[path] = local
+        self.reexports[path] = reexports
 
     def dotted_memo(self, path: str, text: str, scopes: tuple[str, ...] = ()) -> tuple | None:
         """``dotted`` for the lookups of ``Linker``, where the same callee or type name recurs
@@ -152,10 +159,10 @@ class Linker:
     """Resolves the uses of one file at a time; memos (ids, scopes, lookups) carry over."""
 
     def __init__(self, repo: str, extractions: dict[str, FileExtraction], resolver: Resolver,
-                 ids: dict[tuple[str, str, str], str] | None = None) -> None:
+                 ids: dict[tuple[str, str, str], str] | None = None, names: Names | None = None) -> None:
         self.repo = repo
         self.extractions = extractions
-        self.names = Names(repo, extractions, resolver)
+        self.names = names if names is not None else Names(repo, extractions, resolver)
         self._ids = ids if ids is not None else {}  # (path, qualified name, kind) -> node id
         self._scopes: dict[tuple[str, str], tuple[tuple[str, ...], str | None, str]] = {}
 

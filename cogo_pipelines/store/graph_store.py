@@ -26,7 +26,7 @@ import psycopg
 from cogo_pipelines.indexing import graph as graph_module
 from cogo_pipelines.indexing import sources, tsconfig
 from cogo_pipelines.indexing.graph import UNRESOLVED, ModuleEdge, StaticGraph
-from cogo_pipelines.indexing.linking import Linker
+from cogo_pipelines.indexing.linking import Linker, Names
 from cogo_pipelines.indexing.model import FileExtraction, SourceFile
 from cogo_pipelines.indexing.resolve import Resolver
 from cogo_pipelines.indexing.static_graph import TYPESCRIPT, extract_packed, link_files, unpack
@@ -189,8 +189,11 @@ def _index_static_graph(conn: psycopg.Connection, root: Path, repo: str | None, 
     by_path = {f.path: f for f in typescript_files}
     fresh: dict[str, bytes] = {}  # cache payloads not stored yet
 
+    names = Names(repo, {}, resolver)  # the symbol linking's lookup tables, also file by file
+
     def take(extraction: FileExtraction, payload: bytes | None = None) -> None:
         ahead.add(extraction.path, *builder.add(extraction))
+        names.add(extraction)
         if payload is not None:
             fresh[extraction.path] = payload
             if len(fresh) >= CACHE_BATCH:  # stored while the workers parse: the connection idles then
@@ -209,8 +212,8 @@ def _index_static_graph(conn: psycopg.Connection, root: Path, repo: str | None, 
     t = time.perf_counter()
     # the linking processes are forked first (no thread may run yet: see link_files); at a lower
     # priority, they link while the writer thread keeps the server busy with the rows made so far
-    linked = link_files(Linker(repo, extractions, resolver, builder.graph.symbol_ids),
-                        functools.partial(edge_rows, repo))
+    linker = Linker(repo, extractions, resolver, builder.graph.symbol_ids, names)
+    linked = link_files(linker, functools.partial(edge_rows, repo))
     try:
         with GraphWriter(conn, repo) as writer:  # the edges stream out while the rest is linked
             writer.call(functools.partial(_cache_extractions, files=by_path, payloads=dict(fresh)))
@@ -229,6 +232,7 @@ def _index_static_graph(conn: psycopg.Connection, root: Path, repo: str | None, 
             # are freed and the young objects swept now, in that wait, rather than after the run
             extractions.clear()
             parsed.clear()
+            del linker, names
             gc.collect(1)
     finally:
         linked.close()
