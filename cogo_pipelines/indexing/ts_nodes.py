@@ -89,11 +89,16 @@ def callee_text(fn: tree_sitter.Node) -> str | None:
     if fn.type == "identifier":
         return node_text(fn)
     if fn.type == "member_expression":
-        prop = fn.child_by_field_name("property")
-        text = node_text(fn).replace("?.", ".")
-        if SIMPLE_CHAIN.match(text) or (text.startswith("this.") and SIMPLE_CHAIN.match(text[5:])):
-            return text
-        return "?." + node_text(prop) if prop is not None else None
+        return member_callee(fn, fn.text)
     if fn.type == "non_null_expression" and fn.named_child_count:
         return callee_text(fn.named_children[0])
     return None
+
+
+def member_callee(fn: tree_sitter.Node, text: bytes) -> str | None:
+    """``callee_text`` of a member expression whose text the caller has read already."""
+    chain = text.decode("utf-8", "replace").replace("?.", ".")
+    if SIMPLE_CHAIN.match(chain) or (chain.startswith("this.") and SIMPLE_CHAIN.match(chain[5:])):
+        return chain
+    prop = fn.child_by_field_name("property")
+    return "?." + node_text(prop) if prop is not None else None

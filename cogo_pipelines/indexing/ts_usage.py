@@ -9,7 +9,7 @@ from operator import itemgetter
 import tree_sitter
 
 from cogo_pipelines.indexing.model import CallSite
-from cogo_pipelines.indexing.ts_nodes import callee_text, node_text, type_name
+from cogo_pipelines.indexing.ts_nodes import callee_text, member_callee, node_text, type_name
 
 _DOCUMENT_ORDER = itemgetter(0, 1)  # (start byte, end byte): the outer of two nodes that start together last
 
@@ -18,13 +18,13 @@ class Usage:
     # --- calls, instances, heritage, references --------------------------------------
     def calls(self, idents: list[tree_sitter.Node], members: list[tree_sitter.Node]) -> None:
         """Call sites, one per (enclosing symbol, callee); the hot loop of extraction."""
-        symbols, seen, out = self.out.symbols, self.seen_calls, self.out.calls
+        symbols, seen, out, enclosing = self.out.symbols, self.seen_calls, self.out.calls, self.enclosing
         for node in idents:
             text = node.text
             if text == b"require":
                 self.module_call(node.parent, "require")
                 continue
-            index = self.enclosing(node.start_byte)
+            index = enclosing(node.start_byte)
             if (index, text) in seen:
                 continue
             seen.add((index, text))
@@ -32,11 +32,11 @@ class Usage:
             out.append(CallSite(caller=caller, callee=text.decode("utf-8", "replace"), line=node.start_point[0] + 1))
         for node in members:
             text = node.text
-            index = self.enclosing(node.start_byte)
+            index = enclosing(node.start_byte)
             if (index, text) in seen:
                 continue
             seen.add((index, text))
-            callee = callee_text(node)
+            callee = member_callee(node, text)
             if not callee:
                 continue
             head, _, rest = callee.rpartition(".")
