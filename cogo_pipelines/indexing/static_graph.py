@@ -27,6 +27,8 @@ from cogo_pipelines.indexing.resolve import Resolver
 from cogo_pipelines.indexing.typescript import extract_file
 
 TYPESCRIPT = ("typescript", "tsx")
+# beyond this many processes the parent's share of the work (decoding, building) bounds the run
+MAX_WORKERS = 8
 # below this many bytes a process pool costs more than it saves
 PARALLEL_MIN_BYTES = 500_000
 # parse chunks shrink to about this many bytes (a few milliseconds of parsing)
@@ -145,7 +147,11 @@ def _fork_is_safe() -> bool:
 
 
 def workers() -> int:
-    return max(1, min(2, os.cpu_count() or 1, int(os.environ.get("COGO_GRAPH_WORKERS", "2"))))
+    """Parsing (and linking) processes: one per core this process may run on, at most
+    ``MAX_WORKERS``; ``COGO_GRAPH_WORKERS`` asks for fewer."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    wanted = os.environ.get("COGO_GRAPH_WORKERS")
+    return max(1, min(cores, int(wanted) if wanted else MAX_WORKERS))
 
 
 def extract_many(root: Path, files: Iterable[SourceFile], progress: Progress = None) -> dict[str, FileExtraction]:
