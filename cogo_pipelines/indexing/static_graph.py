@@ -156,28 +156,27 @@ def workers() -> int:
 
 def extract_many(root: Path, files: Iterable[SourceFile], progress: Progress = None) -> dict[str, FileExtraction]:
     """Extract TypeScript files, across processes when there is enough work."""
-    return extract_packed(root, files, progress, packed=False)[0]
+    return extract_packed(root, files, progress, packed=False)
 
 
 def extract_packed(
     root: Path, files: Iterable[SourceFile], progress: Progress = None, packed: bool = True,
     on_extraction: Callable[[FileExtraction, bytes | None], None] | None = None,
-) -> tuple[dict[str, FileExtraction], dict[str, bytes]]:
-    """Extractions and (when ``packed``) their cache payloads, made in the worker processes.
-    ``on_extraction`` sees each one (and its payload) as it arrives, while the workers go on
-    parsing."""
+) -> dict[str, FileExtraction]:
+    """Extractions, made in the worker processes. ``on_extraction`` sees each one as it
+    arrives, while the workers go on parsing, with (when ``packed``) its cache payload."""
     files = [f for f in files if f.language in TYPESCRIPT]
     total = len(files)
     n = workers()
-    results: list[tuple[FileExtraction, bytes | None]] = []
+    extractions: dict[str, FileExtraction] = {}
 
     def take(batch: list[tuple[FileExtraction, bytes | None]]) -> None:
-        results.extend(batch)
-        if on_extraction:
-            for extraction, payload in batch:
+        for extraction, payload in batch:
+            extractions[extraction.path] = extraction
+            if on_extraction:
                 on_extraction(extraction, payload)
         if progress:
-            progress("parse", len(results), total)
+            progress("parse", len(extractions), total)
 
     if n < 2 or sum(f.size for f in files) < PARALLEL_MIN_BYTES or len(files) < 2:
         for f in files:
@@ -200,10 +199,7 @@ def extract_packed(
                 take([(_from_json(path, text), payload) for path, payload, text in batch] if packed else batch)
     if progress:
         progress("parse", total, total)
-    results.sort(key=lambda r: r[0].path)  # the same order whichever batch finished first
-    extractions = {e.path: e for e, _ in results}
-    payloads = {e.path: p for e, p in results if p is not None}
-    return extractions, payloads
+    return dict(sorted(extractions.items()))  # the same order whichever batch finished first
 
 
 _linking: tuple[Linker, Callable[[dict], Any]] | None = None  # what forked linking processes inherit

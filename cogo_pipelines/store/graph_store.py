@@ -109,12 +109,43 @@ def _cache_extractions(conn: psycopg.Connection, files: dict[str, SourceFile], p
     for path, payload in payloads.items():
         f = files[path]
         rows[(f.content_hash, f.language)] = payload
+    if not rows:
+        return
     with conn.cursor() as cur:
         cur.executemany(
             "INSERT INTO graph_extractions (content_hash, grammar, extractor_version, payload)"
             " VALUES (%s, %s, %s, %s) ON CONFLICT DO NOTHING",
             [(h, g, EXTRACTOR_VERSION, data) for (h, g), data in rows.items()],
         )
+
+
+class _Intake:
+    """Where each extraction goes as it arrives, while the workers parse on: the graph builder
+    (nodes, ``contains`` and module edges), the linking's name tables, the COPY text of its rows
+    (so the writer has rows for the server the moment parsing ends) and the extraction cache,
+    stored in batches (the connection idles then)."""
+
+    def __init__(self, conn: psycopg.Connection, repo: str, files: list[SourceFile], resolver: Resolver,
+                 entries: list[str]) -> None:
+        self.conn = conn
+        self.files = {f.path: f for f in files}
+        self.builder = graph_module.GraphBuilder(repo, list(self.files), resolver, entries)
+        self.names = Names(repo, {}, resolver)
+        self.ahead = RowsAhead(repo)
+        self._unstored: dict[str, bytes] = {}
+
+    def __call__(self, extraction: FileExtraction, payload: bytes | None = None) -> None:
+        self.ahead.add(extraction.path, *self.builder.add(extraction))
+        self.names.add(extraction)
+        if payload is not None:
+            self._unstored[extraction.path] = payload
+            if len(self._unstored) >= CACHE_BATCH:
+                self.store_cache(self.conn)
+
+    def store_cache(self, conn: psycopg.Connection) -> None:
+        """The payloads not stored yet (the rest is the writer's: ``conn`` is its connection)."""
+        _cache_extractions(conn, self.files, self._unstored)
+        self._unstored = {}
 
 
 @contextlib.contextmanager
@@ -182,29 +213,12 @@ def _index_static_graph(conn: psycopg.Connection, root: Path, repo: str | None, 
     t = time.perf_counter()
     typescript_files = [f for f in found if f.language in TYPESCRIPT]
     resolver = Resolver(root, config)
-    # nodes and module edges are made file by file as the extractions come in (this process
-    # would otherwise wait for the parsing workers), so the store can be written right after
-    builder = graph_module.GraphBuilder(repo, [f.path for f in typescript_files], resolver, entries)
-    ahead = RowsAhead(repo)  # and their COPY text, so the writer has rows the moment parsing ends
-    by_path = {f.path: f for f in typescript_files}
-    fresh: dict[str, bytes] = {}  # cache payloads not stored yet
-
-    names = Names(repo, {}, resolver)  # the symbol linking's lookup tables, also file by file
-
-    def take(extraction: FileExtraction, payload: bytes | None = None) -> None:
-        ahead.add(extraction.path, *builder.add(extraction))
-        names.add(extraction)
-        if payload is not None:
-            fresh[extraction.path] = payload
-            if len(fresh) >= CACHE_BATCH:  # stored while the workers parse: the connection idles then
-                _cache_extractions(conn, by_path, fresh)
-                fresh.clear()
-
+    intake = _Intake(conn, repo, typescript_files, resolver, entries)
     extractions = cached_extractions(conn, typescript_files)
     for extraction in extractions.values():
-        take(extraction)
+        intake(extraction)
     missing = [f for f in typescript_files if f.path not in extractions]
-    parsed, _ = extract_packed(root, missing, progress, on_extraction=take)
+    parsed = extract_packed(root, missing, progress, on_extraction=intake)
     extractions.update(parsed)
     result.parsed = len(parsed)
     seconds["parse"] = time.perf_counter() - t
@@ -212,15 +226,15 @@ def _index_static_graph(conn: psycopg.Connection, root: Path, repo: str | None, 
     t = time.perf_counter()
     # the linking processes are forked first (no thread may run yet: see link_files); at a lower
     # priority, they link while the writer thread keeps the server busy with the rows made so far
-    linker = Linker(repo, extractions, resolver, builder.graph.symbol_ids, names)
+    linker = Linker(repo, extractions, resolver, intake.builder.graph.symbol_ids, intake.names)
     linked = link_files(linker, functools.partial(edge_rows, repo))
     try:
         with GraphWriter(conn, repo) as writer:  # the edges stream out while the rest is linked
-            writer.call(functools.partial(_cache_extractions, files=by_path, payloads=dict(fresh)))
-            writer.rows(ahead.contains())
-            static = builder.finish()
+            writer.call(intake.store_cache)
+            writer.rows(intake.ahead.contains())
+            static = intake.builder.finish()
             writer.edges({key: d for key, d in static.edges.items() if d["kind"] != "contains"})  # imports
-            writer.nodes(ahead.nodes(static.nodes))
+            writer.nodes(intake.ahead.nodes(static.nodes))
             for rows in linked:
                 writer.rows(rows)
             seconds["graph"] = time.perf_counter() - t
@@ -232,7 +246,7 @@ def _index_static_graph(conn: psycopg.Connection, root: Path, repo: str | None, 
             # are freed and the young objects swept now, in that wait, rather than after the run
             extractions.clear()
             parsed.clear()
-            del linker, names
+            del linker, intake
             gc.collect(1)
     finally:
         linked.close()
