@@ -14,7 +14,7 @@ import threading
 import tree_sitter
 import tree_sitter_typescript
 
-from cogo_pipelines.indexing import ts_gaps
+from cogo_pipelines.indexing import ts_gaps, ts_long_strings
 from cogo_pipelines.indexing.model import FileExtraction
 from cogo_pipelines.indexing.ts_declarations import Declarations, declaration_scopes
 from cogo_pipelines.indexing.ts_usage import Usage
@@ -72,14 +72,20 @@ def is_tsx(path: str) -> bool:
 
 def parse(source: bytes, tsx: bool) -> tree_sitter.Tree:
     """Parse with a per-thread parser (parsers are not thread-safe, languages are), the
-    grammar's gaps bridged first (``ts_gaps``): node offsets are those of ``source``, but
-    read text from ``source`` itself, not from ``Node.text``, where a gap was bridged."""
+    grammar's gaps bridged first (``ts_gaps``) and the insides of long string literals left out
+    (``ts_long_strings``): node offsets are those of ``source``, but read text from ``source``
+    itself, not from ``Node.text``, where a gap was bridged."""
     parsers = getattr(_local, "parsers", None)
     if parsers is None:
         parsers = _local.parsers = {}
-    if tsx not in parsers:
-        parsers[tsx] = tree_sitter.Parser(_LANGUAGES[tsx])
-    return parsers[tsx].parse(ts_gaps.bridge(source, tsx))
+    ranges = ts_long_strings.included_ranges(source)
+    key = (tsx, ranges is not None)  # a parser given ranges keeps them: one for each case
+    if key not in parsers:
+        parsers[key] = tree_sitter.Parser(_LANGUAGES[tsx])
+    parser = parsers[key]
+    if ranges is not None:
+        parser.included_ranges = ranges
+    return parser.parse(ts_gaps.bridge(source, tsx))
 
 
 def check_source(source: bytes) -> str | None:

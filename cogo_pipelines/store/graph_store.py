@@ -46,7 +46,7 @@ def _code_version(*modules: str) -> str:
     return digest.hexdigest()[:16]
 
 
-EXTRACTOR_VERSION = _code_version("typescript", "ts_gaps", "ts_declarations", "ts_usage", "ts_nodes", "model",
+EXTRACTOR_VERSION = _code_version("typescript", "ts_gaps", "ts_long_strings", "ts_declarations", "ts_usage", "ts_nodes", "model",
                                   "static_graph")
 GRAPH_VERSION = _code_version("graph", "linking", "ids", "resolve", "tsconfig")
 
