@@ -117,7 +117,7 @@ def edge_rows(repo: str, edges: EdgeBatch) -> tuple[bytes, int]:
 
 
 class _Nodes:
-    """Node rows in COPY text, queued like an edge batch."""
+    """Node rows in COPY text, queued like an edge batch (not a tuple: tuples are edge rows)."""
 
     def __init__(self, text: bytes, count: int) -> None:
         self.text, self.count = text, count
@@ -150,13 +150,14 @@ class GraphWriter:
         self._thread = threading.Thread(target=self._write, name="cogo-graph-writer", daemon=True)
         self._failure: BaseException | None = None
         self._last_word = False  # the thread has taken the build's end (or its failure)
+        self._switch_interval = sys.getswitchinterval()  # the caller's, given back on exit
 
     def __enter__(self) -> Self:
         # the thread hands the server 128 KiB at a time and waits for the socket in between;
         # each time it wants the interpreter back, a busy caller would keep it for the default
         # 5 ms slice: the server would starve while the caller works
         self._switch_interval = sys.getswitchinterval()
-        sys.setswitchinterval(SWITCH_INTERVAL)
+        sys.setswitchinterval(min(SWITCH_INTERVAL, self._switch_interval))
         self._thread.start()
         return self
 
