@@ -5,7 +5,10 @@ Libraries embed bundles and stylesheets as one string literal on a line of its o
 sequence in it, so two such files cost effect ~6 % of its whole extraction, for one symbol.
 The inside of such a literal holds nothing the graph reads (no import, call, reference or
 declaration), so the parser is given ranges that leave it out: the literal still parses as a
-string, and every node keeps the offsets and lines of the real file.
+string, and every node keeps the offsets and lines of the real file. A line only looks like a
+literal from the text alone; inside a template literal, a comment or JSX text it is not one (and
+a template's ``${…}`` holds code), so the tree is checked afterwards (``skipped_only_strings``)
+and the file parsed whole when a gap fell anywhere but inside a string.
 """
 
 from __future__ import annotations
@@ -55,3 +58,14 @@ def included_ranges(source: bytes) -> list[tree_sitter.Range] | None:
         return None
     ranges.append(tree_sitter.Range(start_point, (_END, _END), start_byte, _END))
     return ranges
+
+
+def skipped_only_strings(tree: tree_sitter.Tree, ranges: list[tree_sitter.Range]) -> bool:
+    """Every gap between ``ranges`` is the inside of a string node of ``tree``."""
+    root = tree.root_node
+    for before, after in zip(ranges, ranges[1:]):
+        node = root.descendant_for_byte_range(before.end_byte, after.start_byte)
+        if node is None or node.type != "string" or (node.start_byte, node.end_byte) != (
+                before.end_byte - 1, after.start_byte + 1):
+            return False
+    return True

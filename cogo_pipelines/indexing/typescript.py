@@ -78,14 +78,18 @@ def parse(source: bytes, tsx: bool) -> tree_sitter.Tree:
     parsers = getattr(_local, "parsers", None)
     if parsers is None:
         parsers = _local.parsers = {}
+    for key in ((tsx, False), (tsx, True)):  # a parser given ranges keeps them: one for each case
+        if key not in parsers:
+            parsers[key] = tree_sitter.Parser(_LANGUAGES[tsx])
+    bridged = ts_gaps.bridge(source, tsx)
     ranges = ts_long_strings.included_ranges(source)
-    key = (tsx, ranges is not None)  # a parser given ranges keeps them: one for each case
-    if key not in parsers:
-        parsers[key] = tree_sitter.Parser(_LANGUAGES[tsx])
-    parser = parsers[key]
     if ranges is not None:
+        parser = parsers[(tsx, True)]
         parser.included_ranges = ranges
-    return parser.parse(ts_gaps.bridge(source, tsx))
+        tree = parser.parse(bridged)
+        if ts_long_strings.skipped_only_strings(tree, ranges):
+            return tree
+    return parsers[(tsx, False)].parse(bridged)
 
 
 def check_source(source: bytes) -> str | None:

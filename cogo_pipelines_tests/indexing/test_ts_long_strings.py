@@ -70,3 +70,23 @@ def test_lines_that_are_not_one_literal_are_parsed_whole():
     assert ts_long_strings.included_ranges(b'const s = "short";\n') is None
     many_lines = _source(f'  "{BUNDLE}";') + b"// a line\n" * 100_000
     assert ts_long_strings.included_ranges(many_lines) is None
+
+
+def test_a_line_that_only_looks_like_a_literal_is_parsed_whole():
+    # inside a template literal the line is template text, and its ${...} is code
+    inside_template = (
+        "export function page(): string {\n"
+        "  return `\n"
+        f'  "{BUNDLE[:70_000]} ${{render()}} {BUNDLE[:1000]}"\n'
+        "  `;\n"
+        "}\n"
+    ).encode()
+    assert ts_long_strings.included_ranges(inside_template) is not None  # the text alone cannot tell
+    tree = parse(inside_template, False)
+    assert tree.root_node.descendant_count == _plain_parse(inside_template).root_node.descendant_count
+    e = extract_file("src/page.ts", inside_template)
+    assert ("page", "render") in [(c.caller, c.callee) for c in e.calls]
+    # inside a block comment: nothing to find, but nothing is skipped either
+    in_comment = f'/*\n  "{BUNDLE}"\n*/\nexport const after = 1;\n'.encode()
+    assert parse(in_comment, False).root_node.descendant_count == _plain_parse(in_comment).root_node.descendant_count
+    assert [s.name for s in extract_file("src/c.ts", in_comment).symbols] == ["after"]
