@@ -13,6 +13,8 @@ and the file parsed whole when a gap fell anywhere but inside a string.
 
 from __future__ import annotations
 
+import itertools
+
 import tree_sitter
 
 LONG_STRING = 64 * 1024  # bytes on one line: only generated code has string literals this long
@@ -63,7 +65,7 @@ def included_ranges(source: bytes) -> list[tree_sitter.Range] | None:
 def skipped_only_strings(tree: tree_sitter.Tree, ranges: list[tree_sitter.Range]) -> bool:
     """Every gap between ``ranges`` is the inside of a string node of ``tree``."""
     root = tree.root_node
-    for before, after in zip(ranges, ranges[1:]):
+    for before, after in itertools.pairwise(ranges):
         node = root.descendant_for_byte_range(before.end_byte, after.start_byte)
         if node is None or node.type != "string" or (node.start_byte, node.end_byte) != (
                 before.end_byte - 1, after.start_byte + 1):
