@@ -22,10 +22,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from cogo_pipelines.commands.graph import ANYWHERE, policy_for
 from cogo_pipelines.indexing import sources
 from cogo_pipelines.indexing.graph import UNRESOLVED
 from cogo_pipelines.indexing.static_graph import analyze
+from cogo_pipelines.pipeline.policy import ANYWHERE, policy_for
 
 CACHE = Path(__file__).resolve().parent / ".cache" / "depcruise"
 EXTERNAL_TYPES = {"core", "npm", "npm-dev", "npm-optional", "npm-peer", "npm-bundled", "npm-no-pkg", "npm-unknown",

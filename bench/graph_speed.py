@@ -27,7 +27,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from compare_depcruise import run_depcruise
 
 from cogo_pipelines.indexing import sources
-from cogo_pipelines.store import db, graph_store
+from cogo_pipelines.pipeline import graph_index
+from cogo_pipelines.store import db
 
 
 def forget(conn, repo: str, root: Path) -> None:
@@ -55,7 +56,7 @@ def cpu_seconds() -> float:
 def timed(conn, root: Path, repo: str):
     gc.collect()  # each run starts as in a fresh process, not behind the last run's garbage
     t, c = time.perf_counter(), cpu_seconds()
-    result = graph_store.index_static_graph(conn, root, repo=repo)
+    result = graph_index.index_static_graph(conn, root, repo=repo)
     conn.commit()
     return time.perf_counter() - t, cpu_seconds() - c, result
 

@@ -30,7 +30,8 @@ import psycopg
 from psycopg.rows import dict_row
 
 from cogo_pipelines.indexing import embedding
-from cogo_pipelines.store import db, index_run, knowledge
+from cogo_pipelines.pipeline import index_run
+from cogo_pipelines.store import db, knowledge
 
 
 @contextmanager

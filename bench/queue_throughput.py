@@ -29,10 +29,11 @@ sys.path.insert(0, str(ROOT))
 
 
 def _runner_process(url: str, batch: int, ready, go, results) -> None:
+    from cogo_pipelines.pipeline.handlers import handlers_for
     from cogo_pipelines.queue.runner import Runner, RunnerConfig
 
     runner = Runner(RunnerConfig(executor_id="cogo-work", lease_seconds=60, batch=batch, exit_when_idle=True,
-                                 database_url=url))
+                                 database_url=url), handlers=handlers_for("cogo-work"))
     ready.wait()
     go.wait()
     runner.run()

@@ -21,7 +21,8 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 from cogo_pipelines.indexing import embedding, sources
-from cogo_pipelines.store import db, index_run, knowledge
+from cogo_pipelines.pipeline import index_run
+from cogo_pipelines.store import db, knowledge
 
 MODES = ("hybrid", "vector", "keyword")
 CHUNK_DEPTH = 200  # chunks fetched per query before ranking files

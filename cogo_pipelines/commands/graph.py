@@ -19,6 +19,7 @@ import typer
 from cogo_pipelines.indexing import sources
 from cogo_pipelines.indexing.graph import StaticGraph
 from cogo_pipelines.indexing.static_graph import analyze
+from cogo_pipelines.pipeline.policy import policy_for
 from cogo_pipelines.store.db import StoreError
 
 
@@ -44,30 +45,12 @@ def _symbol_rows(static: StaticGraph) -> list[tuple[str, str, str, str]]:
                    if d["kind"] != "imports"})
 
 
-ANYWHERE = ("**/*.ts", "**/*.tsx", "**/*.mts", "**/*.cts")
-
-
-def policy_for(repo: Path, include: list[str] | None) -> sources.Policy:
-    """DESIGN's policy; ``--include`` replaces its includes, and a repo without ``src/``
-    (a library laid out differently) has its TypeScript taken from anywhere."""
-    if include:
-        return sources.Policy.from_patterns(include=include)
-    if not (repo / "src").is_dir():
-        return sources.Policy.from_patterns(include=ANYWHERE)
-    return sources.Policy()
-
-
 def _stored(repo_path: Path, entries: list[str] | None, policy: sources.Policy):
-    from cogo_pipelines.store import db, graph_store
+    from cogo_pipelines.pipeline.graph_index import stored_module_graph
+    from cogo_pipelines.store import db
 
     with db.connect() as conn:
-        result = graph_store.index_static_graph(conn, repo_path, entries=entries, policy=policy)
-        if result.graph is not None:
-            edges, unresolved = result.graph.module_edges, result.graph.unresolved
-        else:
-            edges = graph_store.module_edges(conn, result.repo)
-            unresolved = graph_store.unresolved_imports(conn, result.repo)
-    return result, edges, unresolved
+        return stored_module_graph(conn, repo_path, entries=entries, policy=policy)
 
 
 def graph(

@@ -1,6 +1,6 @@
 """``cogo index`` and ``cogo search``: argument parsing, progress and tables only.
 
-The work is in ``store/index_run.py`` (staged pipeline) and ``store/knowledge.py`` (search).
+The work is in ``pipeline/index_run.py`` (staged pipeline) and ``store/knowledge.py`` (search).
 Progress and tables go to stderr so that ``--json`` output on stdout stays machine-readable.
 """
 
@@ -17,7 +17,8 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from cogo_pipelines.store import db, index_run, knowledge
+from cogo_pipelines.pipeline import index_run
+from cogo_pipelines.store import db, knowledge
 
 console = Console(stderr=True)
 

@@ -75,7 +75,7 @@ def gate_q1(
     as_json: bool = typer.Option(False, "--json", help="Print the result as JSON"),
 ) -> None:
     """Evaluate the Q1 gate: exit 0 pass, 1 fail, 2 error; a failure writes a gate_fix artifact."""
-    from cogo_pipelines.quality.gate import evaluate_q1
+    from cogo_pipelines.pipeline.gate import run_q1_gate
 
     if source not in SOURCES:
         _fail(f"--source must be one of {', '.join(SOURCES)}, got {source!r}")
@@ -83,13 +83,15 @@ def gate_q1(
         if threshold is not None:
             validate_threshold(threshold)
         conn = _connect(required=source == "db")
-        result = evaluate_q1(conn, threshold=threshold, window_days=window_days, job_types=job_type or None,
-                             allow_empty=allow_empty, source=source, target=target)
+        outcome = run_q1_gate(conn, threshold=threshold, window_days=window_days, job_types=job_type or None,
+                              allow_empty=allow_empty, source=source, target=target)
     except (GateError, StoreError) as exc:
         _fail(str(exc))
     except psycopg.Error as exc:
         _fail(f"database error while evaluating the gate: {type(exc).__name__}: {exc}")
-    fix = _write_fix(conn, result) if not result.passed else None
+    result, fix = outcome.result, outcome.fix
+    if outcome.fix_error:  # the verdict stands even when its artifact cannot be written
+        errors.print(f"cogo: warning: gate_fix artifact not written: {outcome.fix_error}", markup=False)
     if as_json:
         out: dict[str, Any] = result.as_dict()
         out["gate_fix"] = {k: fix[k] for k in ("id", "json_path", "markdown_path", "url")} if fix else None
@@ -102,18 +104,6 @@ def gate_q1(
     if conn is not None:
         conn.close()
     raise typer.Exit(0 if result.passed else 1)
-
-
-def _write_fix(conn: psycopg.Connection | None, result: GateResult) -> dict[str, Any] | None:
-    if conn is None:
-        return None
-    from cogo_pipelines.quality.gate_fix import write_gate_fix
-
-    try:
-        return write_gate_fix(conn, result)
-    except (OSError, psycopg.Error) as exc:  # the verdict stands even when its artifact cannot be written
-        errors.print(f"cogo: warning: gate_fix artifact not written: {exc}", markup=False)
-        return None
 
 
 def snapshot(as_json: bool = typer.Option(False, "--json", help="Print the snapshot as JSON")) -> None:

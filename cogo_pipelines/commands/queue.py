@@ -97,6 +97,7 @@ def runner(
     exit_when_idle: bool = typer.Option(False, "--exit-when-idle", help="Exit when no job is claimable"),
 ) -> None:
     """Run jobs for one executor until SIGTERM (or one job with --once)."""
+    from cogo_pipelines.pipeline.handlers import handlers_for
     from cogo_pipelines.queue import logs
     from cogo_pipelines.queue.runner import Runner, RunnerConfig
 
@@ -110,7 +111,7 @@ def runner(
         config = RunnerConfig(executor_id=executor, include_types=types,
                               lease_seconds=lease_seconds or settings.lease_seconds, poll_seconds=poll_seconds,
                               batch=batch, once=once, exit_when_idle=exit_when_idle)
-        worker = Runner(config, settings=settings)
+        worker = Runner(config, settings=settings, handlers=handlers_for(executor))
     except (jobs.QueueError, ValueError, OSError) as exc:
         _die(str(exc))
     worker.install_signal_handlers()

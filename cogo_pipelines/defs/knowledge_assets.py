@@ -1,7 +1,7 @@
 """The knowledge pipeline of DESIGN §3 as software-defined assets, one per stage.
 
 The state lives in Postgres (and optionally Neo4j), not in Dagster's IO managers: each asset
-runs one stage of the core (``store/index_run``, ``store/runtime_store``,
+runs one stage of the pipeline (``pipeline/index_run``, ``store/runtime_store``,
 ``store/neo4j_mirror``) against the store and reports what it did as metadata. So materialising
 any subset works, and a second run over an unchanged repo shows ``parsed: 0``, ``embedded: 0``.
 """
@@ -15,8 +15,9 @@ import dagster as dg
 from cogo_pipelines.defs.knowledge_resources import CodeRepoResource, EmbeddingModelResource, Neo4jResource
 from cogo_pipelines.defs.resources import PostgresResource
 from cogo_pipelines.indexing import sources
+from cogo_pipelines.pipeline import index_run
 from cogo_pipelines.store import files as files_store
-from cogo_pipelines.store import index_run, knowledge, neo4j_mirror, runtime_store
+from cogo_pipelines.store import index_health, index_runs, knowledge, neo4j_mirror, runtime_store
 
 GROUP = "knowledge"
 PREVIEW_ROWS = 20
@@ -240,12 +241,10 @@ def pgvector_index(
     with postgres.connect() as conn:
         index_run.upsert_stage(conn, repo, changed=True)
         stats = knowledge.index_stats(conn, repo)
-        ranked = conn.execute(
-            "SELECT count(*) AS n FROM code_chunks WHERE repo = %s AND rank > 0", (repo,)
-        ).fetchone()["n"]
+        ranked = index_health.ranked_chunks(conn, repo)
         run_started = run_started or datetime.now(UTC) - timedelta(seconds=time.perf_counter() - started)
         seconds = (datetime.now(UTC) - run_started).total_seconds()
-        index_run.record_run(
+        index_runs.record_run(
             conn, repo, run_started, seconds,
             {"repo": repo, **stats, "chunks_ranked": int(ranked), "dagster_run_id": context.run.run_id},
         )  # fmt: skip

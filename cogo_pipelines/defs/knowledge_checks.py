@@ -9,9 +9,7 @@ import dagster as dg
 from cogo_pipelines.defs.knowledge_assets import chunk_embeddings, runtime_edges, static_graph
 from cogo_pipelines.defs.knowledge_resources import CodeRepoResource
 from cogo_pipelines.defs.resources import PostgresResource
-
-# Targets the static graph keeps as text on purpose (graph.py: unresolved names, npm packages).
-PLACEHOLDER_PREFIXES = ("unresolved:", "external:")
+from cogo_pipelines.store import index_health
 
 
 def _latest_metadata(context: dg.AssetCheckExecutionContext, key: dg.AssetKey) -> dict:
@@ -39,13 +37,7 @@ def entries_present(
 ):
     entries = code_repo.entry_paths()
     with postgres.connect() as conn:
-        rows = conn.execute(
-            "SELECT f.path, max(n.entry_weight) AS weight FROM files f"
-            " LEFT JOIN ast_nodes n ON n.repo = f.repo AND n.path = f.path"
-            " WHERE f.repo = %s AND f.path = ANY(%s) GROUP BY f.path",
-            (code_repo.repo(), entries),
-        ).fetchall()
-    present = {r["path"]: r["weight"] for r in rows}
+        present = index_health.entry_weights(conn, code_repo.repo(), entries)
     missing = [e for e in entries if e not in present]
     return dg.AssetCheckResult(
         passed=not missing and bool(entries),
@@ -65,20 +57,8 @@ def entries_present(
 def no_orphan_relationships(
     context: dg.AssetCheckExecutionContext, code_repo: CodeRepoResource, postgres: PostgresResource
 ):
-    placeholders = [f"{p}%" for p in PLACEHOLDER_PREFIXES]
     with postgres.connect() as conn:
-        rows = conn.execute(
-            "SELECT r.kind, count(*) AS n FROM code_relationships r WHERE r.repo = %s AND"
-            " (NOT EXISTS (SELECT 1 FROM ast_nodes a WHERE a.id = r.src_id)"
-            "  OR (NOT EXISTS (SELECT 1 FROM ast_nodes a WHERE a.id = r.dst_id) AND NOT r.dst_id LIKE ANY(%s)))"
-            " GROUP BY r.kind",
-            (code_repo.repo(), placeholders),
-        ).fetchall()
-        kept = conn.execute(
-            "SELECT count(*) AS n FROM code_relationships WHERE repo = %s AND dst_id LIKE ANY(%s)",
-            (code_repo.repo(), placeholders),
-        ).fetchone()["n"]
-    orphans = {r["kind"]: r["n"] for r in rows}
+        orphans, kept = index_health.orphan_relationships(conn, code_repo.repo())
     return dg.AssetCheckResult(
         passed=not orphans,
         metadata={
@@ -94,14 +74,10 @@ def every_chunk_embedded(
     context: dg.AssetCheckExecutionContext, code_repo: CodeRepoResource, postgres: PostgresResource
 ):
     with postgres.connect() as conn:
-        row = conn.execute(
-            "SELECT count(*) AS chunks, count(*) FILTER (WHERE embedding IS NULL) AS missing"
-            " FROM code_chunks WHERE repo = %s",
-            (code_repo.repo(),),
-        ).fetchone()
+        chunks, missing = index_health.embedding_coverage(conn, code_repo.repo())
     return dg.AssetCheckResult(
-        passed=row["chunks"] > 0 and row["missing"] == 0,
-        metadata={"chunks": row["chunks"], "without_embedding": row["missing"]},
+        passed=chunks > 0 and missing == 0,
+        metadata={"chunks": chunks, "without_embedding": missing},
     )
 
 

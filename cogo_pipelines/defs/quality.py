@@ -11,7 +11,8 @@ from datetime import UTC, datetime
 import dagster as dg
 
 from cogo_pipelines.defs.resources import PostgresResource
-from cogo_pipelines.quality import gate, gate_fix, notify, snapshot, weekly
+from cogo_pipelines.pipeline.gate import run_q1_gate
+from cogo_pipelines.quality import gate, gate_runs, notify, snapshot, weekly
 from cogo_pipelines.settings import get_settings
 from cogo_pipelines.store.db import StoreError
 
@@ -35,15 +36,17 @@ def q1_gate(context: dg.OpExecutionContext, config: Q1GateConfig, postgres: Post
         raise dg.Failure(description=f"Q1 gate could not be evaluated: {exc}") from None
     with conn if conn is not None else nullcontext():
         try:
-            result = gate.evaluate_q1(conn, threshold=config.threshold, window_days=config.window_days,
-                                      allow_empty=config.allow_empty, source=config.source, target=config.target)
+            outcome = run_q1_gate(conn, threshold=config.threshold, window_days=config.window_days,
+                                  allow_empty=config.allow_empty, source=config.source, target=config.target)
         except gate.GateError as exc:
             raise dg.Failure(description=f"Q1 gate could not be evaluated: {exc}") from None
-        context.log.info(result.message)
-        metadata = _gate_metadata(result)
-        if result.passed:
-            return dg.Output(result.as_dict(), metadata=metadata)
-        fix = gate_fix.write_gate_fix(conn, result) if conn is not None else None
+    result, fix = outcome.result, outcome.fix
+    context.log.info(result.message)
+    metadata = _gate_metadata(result)
+    if result.passed:
+        return dg.Output(result.as_dict(), metadata=metadata)
+    if outcome.fix_error:
+        context.log.warning(f"gate_fix artifact not written: {outcome.fix_error}")
     if fix:
         metadata.update(gate_fix_id=fix["id"], gate_fix=dg.MetadataValue.path(fix["markdown_path"]),
                         gate_fix_url=dg.MetadataValue.url(fix["url"]))
@@ -175,22 +178,14 @@ def q1_gate_failure_sensor(context: dg.SensorEvaluationContext, postgres: Postgr
     """
     last_seen = int(context.cursor) if context.cursor else None
     with postgres.connect() as conn:
-        if last_seen is None:
-            failures = conn.execute(
-                "SELECT id FROM quality_runs WHERE NOT passed AND created_at >= now() - interval '1 day' ORDER BY id"
-            ).fetchall()
-        else:
-            failures = conn.execute(
-                "SELECT id FROM quality_runs WHERE NOT passed AND id > %s ORDER BY id", (last_seen,)
-            ).fetchall()
-        newest = conn.execute("SELECT max(id) AS id FROM quality_runs").fetchone()["id"]
+        failures, newest = gate_runs.failed_runs_after(conn, last_seen)
     context.update_cursor(str(max(newest or 0, last_seen or 0)))
     if not failures:
         return dg.SkipReason("no new failed Q1 gate runs")
     return [
-        dg.RunRequest(run_key=f"q1-gate-failure-{row['id']}", tags={"cogo/quality_run_id": str(row["id"])},
-                      run_config={"ops": {"notify_gate_failure": {"config": {"quality_run_id": row["id"]}}}})
-        for row in failures
+        dg.RunRequest(run_key=f"q1-gate-failure-{run_id}", tags={"cogo/quality_run_id": str(run_id)},
+                      run_config={"ops": {"notify_gate_failure": {"config": {"quality_run_id": run_id}}}})
+        for run_id in failures
     ]
 
 

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 import psycopg
 
 from cogo_pipelines.queue import jobs
-from cogo_pipelines.queue.handlers import Handler, JobContext, JobFailed, JobReleased, handlers_for
+from cogo_pipelines.queue.handlers import Handler, JobContext, JobFailed, JobReleased
 from cogo_pipelines.settings import Settings, get_settings
 from cogo_pipelines.store import db
 from cogo_pipelines.store.db import StoreError
@@ -74,8 +74,7 @@ class RunnerConfig:
 
 
 class Runner:
-    def __init__(self, config: RunnerConfig, *, settings: Settings | None = None,
-                 handlers: dict[str, Handler] | None = None):
+    def __init__(self, config: RunnerConfig, *, handlers: dict[str, Handler], settings: Settings | None = None):
         jobs.validate_executor(config.executor_id)
         if config.lease_seconds <= 0:
             raise jobs.QueueError("lease seconds must be positive")
@@ -83,7 +82,7 @@ class Runner:
             raise jobs.QueueError("batch must be at least 1")
         self.config = config
         self.settings = settings or get_settings()
-        self.handlers = handlers if handlers is not None else handlers_for(config.executor_id)
+        self.handlers = handlers  # by job type: pipeline.handlers.handlers_for(executor_id)
         self.owner = runner_identity(config.executor_id)
         self.stopping = threading.Event()
         self.outcomes: dict[str, int] = {}

@@ -20,10 +20,10 @@ from cogo_pipelines.edge.client import EdgeError
 from cogo_pipelines.quality import gate_fix, notify
 from cogo_pipelines.queue import jobs
 from cogo_pipelines.queue import stats as queue_stats
-from cogo_pipelines.server import params, queries, redact
+from cogo_pipelines.server import params, redact
 from cogo_pipelines.server.openapi import openapi_document
 from cogo_pipelines.server.responses import JSON, ApiError
-from cogo_pipelines.store import knowledge
+from cogo_pipelines.store import knowledge, queries
 
 log = logging.getLogger(__name__)
 
@@ -62,8 +62,7 @@ def _enqueue(request, job_type, payload, executor_id, priority, dedupe_key, max_
     with _store(request).connection() as conn:
         existing = None
         if dedupe_key:
-            existing = conn.execute("SELECT id FROM jobs WHERE dedupe_key = %s AND status IN ('queued', 'running')",
-                                    (dedupe_key,)).fetchone()
+            existing = queries.open_job_with_key(conn, dedupe_key)
         try:
             job_id = jobs.enqueue(conn, job_type, payload, executor_id=executor_id, priority=priority,
                                   dedupe_key=dedupe_key, max_attempts=max_attempts)

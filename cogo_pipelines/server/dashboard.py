@@ -10,8 +10,9 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 
-from cogo_pipelines.server import charts, queries, redact
+from cogo_pipelines.server import charts, redact
 from cogo_pipelines.server.api import base_url, summary_data
+from cogo_pipelines.store import queries
 
 REFRESH_SECONDS = 15
 RECENT_JOBS = 15

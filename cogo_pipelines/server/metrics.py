@@ -24,8 +24,8 @@ from prometheus_client.core import (
 from prometheus_client.registry import Collector
 
 from cogo_pipelines.queue import stats as queue_stats
-from cogo_pipelines.server import queries
 from cogo_pipelines.server.store import SidecarStore, StoreUnavailable
+from cogo_pipelines.store import queries
 
 log = logging.getLogger(__name__)
 

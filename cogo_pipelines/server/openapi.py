@@ -10,7 +10,7 @@ from functools import lru_cache
 from typing import Any
 
 from cogo_pipelines.server import params
-from cogo_pipelines.server.queries import JOB_STATUSES
+from cogo_pipelines.store.queries import JOB_STATUSES
 
 
 def _ref(name: str) -> dict[str, str]:

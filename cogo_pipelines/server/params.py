@@ -12,8 +12,8 @@ from typing import Any
 
 from starlette.requests import Request
 
-from cogo_pipelines.server.queries import JOB_STATUSES
 from cogo_pipelines.server.responses import ApiError
+from cogo_pipelines.store.queries import JOB_STATUSES
 
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:*/-]*$"
 NAME_MAX = 200

@@ -13,7 +13,8 @@ import psycopg
 import pytest
 
 from cogo_pipelines.indexing import static_graph
-from cogo_pipelines.store import graph_store, graph_writer
+from cogo_pipelines.pipeline import graph_index
+from cogo_pipelines.store import graph_writer
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -36,7 +37,7 @@ def _snapshot(conn, repo_name: str):
 
 
 def test_cold_then_warm_run_is_idempotent_and_parses_nothing(conn, repo: Path):
-    first = graph_store.index_static_graph(conn, repo, entries=["src/index.ts"])
+    first = graph_index.index_static_graph(conn, repo, entries=["src/index.ts"])
     assert first.repo == "calls" and not first.skipped
     assert first.parsed == 9 and first.errors == []
     assert first.symbols > 15 and first.edges > 40
@@ -45,24 +46,24 @@ def test_cold_then_warm_run_is_idempotent_and_parses_nothing(conn, repo: Path):
     kinds = {r["kind"] for r in before[1]}
     assert {"contains", "imports", "calls", "references", "extends", "implements"} <= kinds
 
-    warm = graph_store.index_static_graph(conn, repo, entries=["src/index.ts"])
+    warm = graph_index.index_static_graph(conn, repo, entries=["src/index.ts"])
     assert warm.skipped and warm.parsed == 0
     assert (warm.symbols, warm.edges) == (first.symbols, first.edges)
     assert _snapshot(conn, "calls") == before
 
     # rebuilding from the extraction cache (a new fingerprint) parses nothing and writes the same rows
     conn.execute("DELETE FROM graph_state")
-    rebuilt = graph_store.index_static_graph(conn, repo, entries=["src/index.ts"])
+    rebuilt = graph_index.index_static_graph(conn, repo, entries=["src/index.ts"])
     assert not rebuilt.skipped and rebuilt.parsed == 0
     assert _snapshot(conn, "calls") == before
 
 
 def test_changed_and_vanished_files(conn, repo: Path):
-    graph_store.index_static_graph(conn, repo, entries=["src/index.ts"])
+    graph_index.index_static_graph(conn, repo, entries=["src/index.ts"])
     (repo / "src" / "orphan.ts").unlink()
     (repo / "src" / "util.ts").write_text("export function util(): number {\n  return 2;\n}\n")
     shutil.copy(repo / "src" / "types.ts", repo / "src" / "types-copy.ts")  # same bytes: cached
-    result = graph_store.index_static_graph(conn, repo, entries=["src/index.ts"])
+    result = graph_index.index_static_graph(conn, repo, entries=["src/index.ts"])
     assert result.delta.removed == ["src/orphan.ts"]
     assert result.delta.changed == ["src/util.ts"] and result.delta.added == ["src/types-copy.ts"]
     assert result.parsed == 1  # util.ts only
@@ -78,10 +79,10 @@ def test_changed_and_vanished_files(conn, repo: Path):
 
 
 def test_runtime_counts_survive_a_rewrite(conn, repo: Path):
-    graph_store.index_static_graph(conn, repo, entries=["src/index.ts"])
+    graph_index.index_static_graph(conn, repo, entries=["src/index.ts"])
     conn.execute("UPDATE ast_nodes SET runtime_count = 7, rank = 0.9 WHERE qualified_name = 'Service.run'")
     conn.execute("DELETE FROM graph_state")
-    graph_store.index_static_graph(conn, repo, entries=["src/index.ts"])
+    graph_index.index_static_graph(conn, repo, entries=["src/index.ts"])
     row = conn.execute("SELECT runtime_count, rank FROM ast_nodes WHERE qualified_name = 'Service.run'").fetchone()
     assert row["runtime_count"] == 7 and row["rank"] == pytest.approx(0.9)
 
@@ -104,7 +105,7 @@ def test_streamed_write_equals_the_write_of_the_graph_built_in_memory(conn, repo
                 super().__init__(pool, futures)
 
         monkeypatch.setattr(static_graph, "_Linking", Recorded)
-    streamed = graph_store.index_static_graph(conn, repo, entries=["src/index.ts"])
+    streamed = graph_index.index_static_graph(conn, repo, entries=["src/index.ts"])
     if forked:
         assert len(forks) == 1  # the linking really went to the forked processes
     rows = _snapshot(conn, "calls")
@@ -120,7 +121,7 @@ def test_streamed_write_equals_the_write_of_the_graph_built_in_memory(conn, repo
 
 
 def test_a_failed_build_or_write_leaves_the_stored_graph_as_it_was(conn, repo: Path):
-    good = graph_store.index_static_graph(conn, repo, entries=["src/index.ts"])
+    good = graph_index.index_static_graph(conn, repo, entries=["src/index.ts"])
     conn.commit()
     before = _snapshot(conn, "calls")
     # the build fails half-way, after the writer has started copying: nothing of it lands
@@ -159,7 +160,7 @@ def test_bad_files_get_error_rows_and_the_run_goes_on(conn, repo: Path):
     (repo / "src" / "latin1.ts").write_bytes("export const s = 'é';".encode("latin-1"))
     (repo / "src" / "broken.ts").write_text("export function ok() {}\nfunction (((( {\n")
     (repo / "tsconfig.json").write_text('{"extends": "./tsconfig.json"}')
-    result = graph_store.index_static_graph(conn, repo, entries=["src/index.ts"])
+    result = graph_index.index_static_graph(conn, repo, entries=["src/index.ts"])
     problems = dict(result.errors)
     assert "binary" in problems["src/binary.ts"] and "UTF-8" in problems["src/latin1.ts"]
     assert "syntax error" in problems["src/broken.ts"]
@@ -167,7 +168,7 @@ def test_bad_files_get_error_rows_and_the_run_goes_on(conn, repo: Path):
     rows = {r["path"]: r["error"] for r in conn.execute("SELECT path, error FROM files WHERE error IS NOT NULL")}
     assert set(rows) == {"src/binary.ts", "src/latin1.ts", "src/broken.ts"}
     assert conn.execute("SELECT 1 FROM ast_nodes WHERE qualified_name = 'Service.run'").fetchone()
-    warm = graph_store.index_static_graph(conn, repo, entries=["src/index.ts"])
+    warm = graph_index.index_static_graph(conn, repo, entries=["src/index.ts"])
     assert warm.skipped and set(dict(warm.errors)) == set(problems)
 
 
@@ -190,7 +191,7 @@ def test_cogo_graph_contract(database_url: str, tmp_path: Path):
 
 
 def test_a_linking_process_that_fails_leaves_the_stored_graph_as_it_was(conn, repo: Path, monkeypatch):
-    graph_store.index_static_graph(conn, repo, entries=["src/index.ts"])
+    graph_index.index_static_graph(conn, repo, entries=["src/index.ts"])
     conn.commit()
     before = _snapshot(conn, "calls")
     (repo / "src" / "extra.ts").write_text('import {run} from "./index"\nexport function x() { run(); }\n')
@@ -206,6 +207,6 @@ def test_a_linking_process_that_fails_leaves_the_stored_graph_as_it_was(conn, re
 
     monkeypatch.setattr(static_graph.Linker, "file_edges", broken)  # inherited by the forked processes
     with pytest.raises(RuntimeError, match="linker broke"):
-        graph_store.index_static_graph(conn, repo, entries=["src/index.ts"])
+        graph_index.index_static_graph(conn, repo, entries=["src/index.ts"])
     conn.rollback()
     assert _snapshot(conn, "calls") == before

@@ -156,7 +156,7 @@ def test_entry_weights_condense_cycles_and_zero_unreachable():
 
 
 def test_repo_without_src_takes_typescript_from_anywhere(tmp_path: Path):
-    from cogo_pipelines.commands.graph import policy_for
+    from cogo_pipelines.pipeline.policy import policy_for
 
     (tmp_path / "lib").mkdir()
     (tmp_path / "lib" / "a.ts").write_text("export * from './b.js';\n")

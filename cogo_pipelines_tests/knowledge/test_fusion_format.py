@@ -5,7 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from cogo_pipelines.indexing.chunking import CHUNK_FORMAT, Chunk
-from cogo_pipelines.store import index_run, knowledge
+from cogo_pipelines.pipeline import index_run
+from cogo_pipelines.store import knowledge
 
 
 def test_fusion_keeps_a_clear_keyword_winner_over_a_vector_near_tie():

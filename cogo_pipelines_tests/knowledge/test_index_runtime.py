@@ -19,8 +19,8 @@ import pytest
 from psycopg.rows import dict_row
 
 from cogo_pipelines.indexing import ranking
-from cogo_pipelines.server import queries
-from cogo_pipelines.store import index_run
+from cogo_pipelines.pipeline import index_run
+from cogo_pipelines.store import queries
 from cogo_pipelines_tests.conftest import SAMPLE_REPO, TEMPLATE_DB
 
 PROFILE = Path(__file__).parents[1] / "pipeline" / "fixtures" / "cogo-sample-smoke.cpuprofile"

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from cogo_pipelines.store import index_run, knowledge
+from cogo_pipelines.pipeline import index_run
+from cogo_pipelines.store import knowledge
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ from cogo_pipelines_tests.quality.helpers import TS_ERROR, seed_jobs
 
 
 def _index_sample(conn, sample_repo):
-    from cogo_pipelines.store.index_run import run_index
+    from cogo_pipelines.pipeline.index_run import run_index
 
     run_index(conn, sample_repo, embed=False)
     conn.commit()

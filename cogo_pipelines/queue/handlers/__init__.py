@@ -1,4 +1,4 @@
-"""Job handlers and the registry a runner picks them from, by executor.
+"""Job handlers: what a runner calls for a job (the table by executor is ``pipeline/handlers``).
 
 A handler gets a ``JobContext`` and returns the job's result dict; it raises ``JobFailed`` for
 an outcome that is a failure (a red build), ``JobReleased`` to hand the job back untouched
@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 
 import psycopg
 
-from cogo_pipelines.edge.router import PLAN_EXECUTOR, WORK_EXECUTOR
 from cogo_pipelines.queue.jobs import Job
 from cogo_pipelines.settings import Settings
 
@@ -46,18 +45,3 @@ class Handler:
     # True: runs in the same transaction as the job's completion, so what it enqueues is
     # committed exactly when the job is (a lost lease rolls it back). Only for quick handlers.
     transactional: bool = False
-
-
-def handlers_for(executor_id: str) -> dict[str, Handler]:
-    """The job types ``executor_id`` runs. cogo-plan plans and never builds; cogo-work builds."""
-    from cogo_pipelines.queue.handlers import common, plan, work
-
-    table = dict(common.HANDLERS)
-    if executor_id == PLAN_EXECUTOR:
-        table.update(plan.HANDLERS)
-    elif executor_id == WORK_EXECUTOR:
-        table.update(work.HANDLERS)
-        # Gate aggregation is not a build: the optional quality-runner (cogo-work restricted to
-        # quality.* by LIVE_INCLUDE_TYPES) takes it off the server runner.
-        table.update({name: h for name, h in plan.HANDLERS.items() if name.startswith("quality.")})
-    return table

@@ -1,4 +1,5 @@
-"""Plain-SQL reads of the core tables, shared by the API, the dashboard and /metrics.
+"""Plain-SQL reads of the core tables, shared by the API, the dashboard and /metrics (the
+sidecar's faces hold no SQL).
 
 Only the 001_core columns are used, so the sidecar works whatever else the other areas add.
 """
@@ -35,6 +36,12 @@ def list_jobs(conn: psycopg.Connection, *, status: str | None = None, executor_i
 def get_job(conn: psycopg.Connection, job_id: int) -> dict | None:
     row = conn.execute(f"SELECT {JOB_COLUMNS} FROM jobs WHERE id = %s", (job_id,)).fetchone()
     return dict(row) if row else None
+
+
+def open_job_with_key(conn: psycopg.Connection, dedupe_key: str) -> dict | None:
+    """The queued or running job holding ``dedupe_key`` (the queue lets only one be open)."""
+    return conn.execute("SELECT id FROM jobs WHERE dedupe_key = %s AND status IN ('queued', 'running')",
+                        (dedupe_key,)).fetchone()
 
 
 def job_counts(conn: psycopg.Connection) -> dict[str, int]:

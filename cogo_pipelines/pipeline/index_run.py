@@ -3,7 +3,7 @@
 Stages, each callable on its own and each committed before the next starts (a crash or a
 Ctrl-C keeps what is done, and the next run resumes from there):
 
-1. ``graph``: ``graph_store.index_static_graph`` — discover files, re-parse changed ones, write
+1. ``graph``: ``graph_index.index_static_graph`` — discover files, re-parse changed ones, write
    ``ast_nodes``/``code_relationships`` (falls back to plain discovery while it is absent);
 2. ``runtime``: ``runtime_store.merge_runtime`` — the traces of the trace folder (V8 profiles,
    JSONL; ``RUNTIME_TRACE_DIR``, default ``$COGO_HOME/traces``) replace the repo's ``runtime``
@@ -18,7 +18,7 @@ Ctrl-C keeps what is done, and the next run resumes from there):
 5. ``upsert``: refresh what depends on the whole repo (keyword IDF table, graph rank on chunks).
 
 Dagster's ``index_job`` calls the same stage functions, one asset each, in the same order, and
-both record the finished run in ``index_runs`` (``record_run``).
+both record the finished run in ``index_runs`` (``store/index_runs.record_run``).
 """
 
 from __future__ import annotations
@@ -30,19 +30,19 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import psycopg
-from psycopg.types.json import Jsonb
 
 from cogo_pipelines.indexing import chunking, embedding, runtime, sources
 from cogo_pipelines.indexing.model import SourceFile
 from cogo_pipelines.indexing.static_graph import TYPESCRIPT
+from cogo_pipelines.pipeline.graph_index import index_static_graph
 from cogo_pipelines.settings import get_settings
 from cogo_pipelines.store import files as files_store
 from cogo_pipelines.store import knowledge, runtime_store
-from cogo_pipelines.store.graph_store import cached_extractions, index_static_graph
+from cogo_pipelines.store.graph_store import cached_extractions
+from cogo_pipelines.store.index_runs import record_run
 
 Progress = Callable[[str, int, int], None]
 EMBED_BATCH = 256
-STAGES = ("graph", "runtime", "chunk", "embed", "upsert")
 
 
 @dataclass
@@ -219,19 +219,6 @@ def upsert_stage(conn, repo: str, changed: bool, progress: Progress | None = Non
     _commit(conn)
     if progress:
         progress("upsert", 1, 1)
-
-
-def record_run(
-    conn: psycopg.Connection, repo: str, started_at: datetime, seconds: float, summary: Mapping
-) -> int:
-    """Record one finished index run in ``index_runs`` (read by the sidecar's duration metric)."""
-    row = conn.execute(
-        "INSERT INTO index_runs (repo, started_at, finished_at, seconds, summary)"
-        " VALUES (%s, %s, now(), %s, %s) RETURNING id",
-        (repo, started_at, seconds, Jsonb(dict(summary))),
-    ).fetchone()
-    _commit(conn)
-    return row["id"] if isinstance(row, Mapping) else row[0]
 
 
 def run_index(

@@ -1,0 +1,34 @@
+"""The Q1 gate as every face runs it: evaluate, and when it fails, write the gate_fix artifact.
+
+One rule for ``cogo gate q1`` and Dagster's ``q1_gate_job``. The verdict stands even when its
+artifact cannot be written (a full disk, a store gone mid-run): the outcome then carries the
+reason instead of the artifact, and each face says so in its own way.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import psycopg
+
+from cogo_pipelines.quality.gate import GateResult, evaluate_q1
+from cogo_pipelines.quality.gate_fix import write_gate_fix
+
+
+@dataclass
+class GateOutcome:
+    result: GateResult
+    fix: dict[str, Any] | None = None  # the gate_fix row (id, json_path, markdown_path, url)
+    fix_error: str | None = None  # why a failed gate has no artifact
+
+
+def run_q1_gate(conn: psycopg.Connection | None, **options: Any) -> GateOutcome:
+    """``evaluate_q1(conn, **options)``, then the artifact of a failure (only with a store)."""
+    result = evaluate_q1(conn, **options)
+    if result.passed or conn is None:
+        return GateOutcome(result)
+    try:
+        return GateOutcome(result, fix=write_gate_fix(conn, result))
+    except (OSError, psycopg.Error) as exc:
+        return GateOutcome(result, fix_error=f"{type(exc).__name__}: {exc}" if not str(exc) else str(exc))

@@ -1,0 +1,24 @@
+"""``index_runs``: one row per finished index run, whichever face ran it (``cogo index`` or
+Dagster); the sidecar's index-duration metric reads the latest."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+
+import psycopg
+from psycopg.types.json import Jsonb
+
+
+def record_run(
+    conn: psycopg.Connection, repo: str, started_at: datetime, seconds: float, summary: Mapping
+) -> int:
+    """Record one finished index run in ``index_runs`` (read by the sidecar's duration metric)."""
+    row = conn.execute(
+        "INSERT INTO index_runs (repo, started_at, finished_at, seconds, summary)"
+        " VALUES (%s, %s, now(), %s, %s) RETURNING id",
+        (repo, started_at, seconds, Jsonb(dict(summary))),
+    ).fetchone()
+    if not conn.autocommit:
+        conn.commit()
+    return row["id"] if isinstance(row, Mapping) else row[0]
