@@ -1,25 +1,12 @@
-"""Dagster entry point.
+"""Dagster entry point (``workspace.yaml``, ``[tool.dg]``, ``dagster job execute -m``).
 
-Each module under ``cogo_pipelines.defs`` owns one concern and exposes ``defs``, a
-``dg.Definitions``; they are merged here so that adding a concern never edits this file.
+Everything under ``cogo_pipelines/defs/`` is loaded by Dagster's own folder loader, one
+subfolder per concern (``knowledge/``, ``quality/``, ``shared/``), so adding a concern never
+edits this file.
 """
 
-import importlib
-import pkgutil
+from pathlib import Path
 
 import dagster as dg
 
-from cogo_pipelines import defs as defs_package
-
-
-def _collect() -> list[dg.Definitions]:
-    found = []
-    for info in sorted(pkgutil.iter_modules(defs_package.__path__), key=lambda i: i.name):
-        module = importlib.import_module(f"{defs_package.__name__}.{info.name}")
-        module_defs = getattr(module, "defs", None)
-        if isinstance(module_defs, dg.Definitions):
-            found.append(module_defs)
-    return found
-
-
-defs = dg.Definitions.merge(*_collect())
+defs = dg.load_from_defs_folder(path_within_project=Path(__file__).parent)

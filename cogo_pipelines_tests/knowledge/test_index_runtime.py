@@ -56,9 +56,9 @@ def dagster_graph(pg_server, traces: Path):
     """The Dagster chain's graph assets materialised on a database of their own."""
     import dagster as dg
 
-    from cogo_pipelines.defs import knowledge_assets
-    from cogo_pipelines.defs.knowledge_resources import CodeRepoResource
-    from cogo_pipelines.defs.resources import PostgresResource
+    from cogo_pipelines.defs.knowledge import assets as knowledge_assets
+    from cogo_pipelines.defs.knowledge.resources import CodeRepoResource
+    from cogo_pipelines.defs.shared.resources import PostgresResource
 
     name = "dg_" + uuid.uuid4().hex[:10]
     with psycopg.connect(pg_server.get_uri(), autocommit=True) as admin:

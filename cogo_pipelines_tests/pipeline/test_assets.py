@@ -18,9 +18,12 @@ import pytest
 from psycopg.rows import dict_row
 
 from cogo_pipelines import settings as settings_module
-from cogo_pipelines.defs import knowledge_assets, knowledge_checks, knowledge_resources, resources
-from cogo_pipelines.defs.knowledge_resources import CodeRepoResource, EmbeddingModelResource, Neo4jResource
-from cogo_pipelines.defs.resources import PostgresResource
+from cogo_pipelines.defs.knowledge import assets as knowledge_assets
+from cogo_pipelines.defs.knowledge import checks as knowledge_checks
+from cogo_pipelines.defs.knowledge import resources as knowledge_resources
+from cogo_pipelines.defs.knowledge.resources import CodeRepoResource, EmbeddingModelResource, Neo4jResource
+from cogo_pipelines.defs.shared import resources
+from cogo_pipelines.defs.shared.resources import PostgresResource
 from cogo_pipelines.indexing import ranking
 from cogo_pipelines_tests.conftest import SAMPLE_REPO, TEMPLATE_DB
 

@@ -7,8 +7,10 @@ import dagster as dg
 import pytest
 
 from cogo_pipelines import settings
-from cogo_pipelines.defs import quality as quality_defs
-from cogo_pipelines.defs.resources import PostgresResource
+from cogo_pipelines.defs.quality import jobs as quality_jobs
+from cogo_pipelines.defs.quality import schedules as quality_schedules
+from cogo_pipelines.defs.quality import sensors as quality_sensors
+from cogo_pipelines.defs.shared.resources import PostgresResource
 from cogo_pipelines.quality.gate import evaluate_q1
 from cogo_pipelines_tests.quality.helpers import seed_jobs
 
@@ -30,48 +32,48 @@ def test_definitions_expose_quality_jobs_schedules_sensor():
 
 
 def test_run_configs_validate():
-    assert dg.validate_run_config(quality_defs.q1_gate_job, {})
+    assert dg.validate_run_config(quality_jobs.q1_gate_job, {})
     config = {"ops": {"q1_gate": {"config": {"threshold": 0.8, "allow_empty": True, "window_days": 3}}}}
-    assert dg.validate_run_config(quality_defs.q1_gate_job, config)
+    assert dg.validate_run_config(quality_jobs.q1_gate_job, config)
     with pytest.raises(dg.DagsterInvalidConfigError):
-        dg.validate_run_config(quality_defs.q1_gate_job, {"ops": {"q1_gate": {"config": {"threshold": "high"}}}})
-    assert dg.validate_run_config(quality_defs.nightly_snapshot_job, {})
+        dg.validate_run_config(quality_jobs.q1_gate_job, {"ops": {"q1_gate": {"config": {"threshold": "high"}}}})
+    assert dg.validate_run_config(quality_jobs.nightly_snapshot_job, {})
     with pytest.raises(dg.DagsterInvalidConfigError):
-        dg.validate_run_config(quality_defs.gate_failure_notify_job, {})
+        dg.validate_run_config(quality_jobs.gate_failure_notify_job, {})
 
 
 def test_schedule_timezone_comes_from_settings(monkeypatch):
-    assert quality_defs.nightly_snapshot_schedule.execution_timezone == "UTC"
+    assert quality_schedules.nightly_snapshot_schedule.execution_timezone == "UTC"
     monkeypatch.setenv("SCHEDULE_TIMEZONE", "Asia/Seoul")
     settings.reload_settings()
     try:
-        reloaded = importlib.reload(quality_defs)
+        reloaded = importlib.reload(quality_schedules)
         assert reloaded.nightly_snapshot_schedule.execution_timezone == "Asia/Seoul"
         assert reloaded.weekly_queue_schedule.execution_timezone == "Asia/Seoul"
     finally:
         monkeypatch.delenv("SCHEDULE_TIMEZONE")
         settings.reload_settings()
-        importlib.reload(quality_defs)
+        importlib.reload(quality_schedules)
 
 
 def test_nightly_schedule_tick():
     context = dg.build_schedule_context(scheduled_execution_time=datetime(2025, 3, 4, 2, tzinfo=UTC))
-    data = quality_defs.nightly_snapshot_schedule.evaluate_tick(context)
+    data = quality_schedules.nightly_snapshot_schedule.evaluate_tick(context)
     assert len(data.run_requests) == 1
-    assert dg.validate_run_config(quality_defs.nightly_snapshot_job, data.run_requests[0].run_config)
+    assert dg.validate_run_config(quality_jobs.nightly_snapshot_job, data.run_requests[0].run_config)
 
 
 def test_weekly_schedule_pins_the_iso_week():
     monday = datetime(2025, 1, 6, 6, tzinfo=UTC)
-    request = quality_defs.weekly_queue_schedule(dg.build_schedule_context(scheduled_execution_time=monday))
+    request = quality_schedules.weekly_queue_schedule(dg.build_schedule_context(scheduled_execution_time=monday))
     assert request.run_key == "weekly-queue-2025-W02"
     assert request.run_config == {"ops": {"weekly_queue": {"config": {"week": "2025-W02"}}}}
-    assert dg.validate_run_config(quality_defs.weekly_queue_job, request.run_config)
+    assert dg.validate_run_config(quality_jobs.weekly_queue_job, request.run_config)
 
 
 def test_weekly_queue_job_dedupes_per_week(conn, database_url):
     def run(week):
-        result = quality_defs.weekly_queue_job.execute_in_process(
+        result = quality_jobs.weekly_queue_job.execute_in_process(
             run_config={"ops": {"weekly_queue": {"config": {"week": week}}}}, resources=_resources(database_url))
         assert result.success
         return result.output_for_node("weekly_queue")
@@ -94,10 +96,10 @@ def test_weekly_queue_job_dedupes_per_week(conn, database_url):
 
 def test_q1_gate_job_in_process(conn, database_url):
     seed_jobs(database_url, succeeded=9, failed=1)
-    ok = quality_defs.q1_gate_job.execute_in_process(resources=_resources(database_url))
+    ok = quality_jobs.q1_gate_job.execute_in_process(resources=_resources(database_url))
     assert ok.success and ok.output_for_node("q1_gate")["score"] == pytest.approx(0.9)
 
-    failed = quality_defs.q1_gate_job.execute_in_process(
+    failed = quality_jobs.q1_gate_job.execute_in_process(
         run_config={"ops": {"q1_gate": {"config": {"threshold": 0.95}}}}, resources=_resources(database_url),
         raise_on_error=False)
     assert not failed.success
@@ -107,7 +109,7 @@ def test_q1_gate_job_in_process(conn, database_url):
     assert info.metadata["gate_fix_id"].value == 1 and info.metadata["passed"].value is False
     assert conn.execute("SELECT count(*) AS n FROM gate_fixes").fetchone()["n"] == 1
 
-    bad = quality_defs.q1_gate_job.execute_in_process(
+    bad = quality_jobs.q1_gate_job.execute_in_process(
         run_config={"ops": {"q1_gate": {"config": {"threshold": 1.7}}}}, resources=_resources(database_url),
         raise_on_error=False)
     assert not bad.success
@@ -115,7 +117,7 @@ def test_q1_gate_job_in_process(conn, database_url):
 
 def test_nightly_snapshot_job_in_process(conn, database_url):
     seed_jobs(database_url, succeeded=1, failed=1)
-    result = quality_defs.nightly_snapshot_job.execute_in_process(resources=_resources(database_url))
+    result = quality_jobs.nightly_snapshot_job.execute_in_process(resources=_resources(database_url))
     assert result.success
     row = conn.execute("SELECT kind, q1, content FROM snapshots").fetchone()
     assert row["kind"] == "nightly" and row["q1"] == pytest.approx(0.5) and "index" in row["content"]
@@ -123,7 +125,7 @@ def test_nightly_snapshot_job_in_process(conn, database_url):
 
 def _evaluate_sensor(database_url, cursor):
     with dg.build_sensor_context(cursor=cursor, resources=_resources(database_url)) as context:
-        return quality_defs.q1_gate_failure_sensor.evaluate_tick(context)
+        return quality_sensors.q1_gate_failure_sensor.evaluate_tick(context)
 
 
 def test_failure_sensor_notifies_each_failure_once(conn, database_url):
@@ -138,7 +140,7 @@ def test_failure_sensor_notifies_each_failure_once(conn, database_url):
     first = _evaluate_sensor(database_url, None)
     assert [r.run_key for r in first.run_requests] == [f"q1-gate-failure-{recent.run_id}"]
     request = first.run_requests[0]
-    assert dg.validate_run_config(quality_defs.gate_failure_notify_job, request.run_config)
+    assert dg.validate_run_config(quality_jobs.gate_failure_notify_job, request.run_config)
     assert first.cursor == str(recent.run_id + 1)
 
     quiet = _evaluate_sensor(database_url, first.cursor)
@@ -154,7 +156,7 @@ def test_gate_failure_notify_job_delivers(conn, database_url, receiver, monkeypa
     settings.reload_settings()
     seed_jobs(database_url, failed=1)
     run_id = evaluate_q1(conn).run_id
-    result = quality_defs.gate_failure_notify_job.execute_in_process(
+    result = quality_jobs.gate_failure_notify_job.execute_in_process(
         run_config={"ops": {"notify_gate_failure": {"config": {"quality_run_id": run_id}}}},
         resources=_resources(database_url))
     assert result.success and result.output_for_node("notify_gate_failure")["status"] == "sent"
@@ -162,18 +164,18 @@ def test_gate_failure_notify_job_delivers(conn, database_url, receiver, monkeypa
 
 
 def test_weekly_summary_job(conn, database_url, receiver, monkeypatch):
-    dry = quality_defs.weekly_summary_job.execute_in_process(
+    dry = quality_jobs.weekly_summary_job.execute_in_process(
         run_config={"ops": {"weekly_summary": {"config": {"dry_run": True}}}}, resources=_resources(database_url))
     assert dry.success and dry.output_for_node("weekly_summary")["text"].startswith("cogo weekly summary")
     assert receiver.requests == []
 
     monkeypatch.setenv("NOTIFY_WEBHOOK_URL", receiver.url)
     settings.reload_settings()
-    sent = quality_defs.weekly_summary_job.execute_in_process(resources=_resources(database_url))
+    sent = quality_jobs.weekly_summary_job.execute_in_process(resources=_resources(database_url))
     assert sent.success and len(receiver.requests) == 1
 
     receiver.behaviours = [(500, 0)] * 3
-    failed = quality_defs.weekly_summary_job.execute_in_process(resources=_resources(database_url),
+    failed = quality_jobs.weekly_summary_job.execute_in_process(resources=_resources(database_url),
                                                                 raise_on_error=False)
     assert not failed.success
     statuses = [r["status"] for r in conn.execute("SELECT status FROM notifications ORDER BY id")]

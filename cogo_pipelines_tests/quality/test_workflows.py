@@ -46,7 +46,7 @@ def test_ci_runs_tests_and_the_gate():
     assert run.index("make test") < run.index("-j q1_gate_job")
     import dagster as dg
 
-    from cogo_pipelines.defs.quality import q1_gate_job
+    from cogo_pipelines.defs.quality.jobs import q1_gate_job
 
     config = json.loads(re.search(r"echo '(\{.*\})' > \"\$RUNNER_TEMP/q1_gate.json\"", run).group(1))
     assert dg.validate_run_config(q1_gate_job, config)["ops"]["q1_gate"]["config"]["allow_empty"] is True

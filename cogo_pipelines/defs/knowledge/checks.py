@@ -6,9 +6,9 @@ that does not exist) flags configuration, not broken data.
 
 import dagster as dg
 
-from cogo_pipelines.defs.knowledge_assets import chunk_embeddings, runtime_edges, static_graph
-from cogo_pipelines.defs.knowledge_resources import CodeRepoResource
-from cogo_pipelines.defs.resources import PostgresResource
+from cogo_pipelines.defs.knowledge.assets import chunk_embeddings, runtime_edges, static_graph
+from cogo_pipelines.defs.knowledge.resources import CodeRepoResource
+from cogo_pipelines.defs.shared.resources import PostgresResource
 from cogo_pipelines.store import index_health
 
 

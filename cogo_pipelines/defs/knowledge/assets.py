@@ -12,8 +12,8 @@ from datetime import UTC, datetime, timedelta
 
 import dagster as dg
 
-from cogo_pipelines.defs.knowledge_resources import CodeRepoResource, EmbeddingModelResource, Neo4jResource
-from cogo_pipelines.defs.resources import PostgresResource
+from cogo_pipelines.defs.knowledge.resources import CodeRepoResource, EmbeddingModelResource, Neo4jResource
+from cogo_pipelines.defs.shared.resources import PostgresResource
 from cogo_pipelines.indexing import sources
 from cogo_pipelines.pipeline import index_run
 from cogo_pipelines.store import files as files_store

@@ -1,23 +1,20 @@
 """Quality in Dagster: the Q1 gate job, nightly snapshot, weekly plan and summary, failure alerts.
 
-Thin wiring over ``cogo_pipelines.quality``. ``q1_gate_job`` raises ``dg.Failure`` on a failed
-gate so ``dagster job execute -m cogo_pipelines.definitions -j q1_gate_job`` exits non-zero in CI.
-Schedules and the sensor start RUNNING: a deployment that loads these definitions wants them.
+Thin wiring over ``cogo_pipelines.pipeline.gate`` and ``cogo_pipelines.quality``. ``q1_gate_job``
+raises ``dg.Failure`` on a failed gate so ``dagster job execute -m cogo_pipelines.definitions -j
+q1_gate_job`` exits non-zero in CI. Their schedules and sensor are in ``schedules.py`` and
+``sensors.py`` next to this module.
 """
 
 from contextlib import nullcontext
-from datetime import UTC, datetime
 
 import dagster as dg
 
-from cogo_pipelines.defs.resources import PostgresResource
+from cogo_pipelines.defs.shared.resources import PostgresResource
 from cogo_pipelines.pipeline.gate import run_q1_gate
-from cogo_pipelines.quality import gate, gate_runs, notify, snapshot, weekly
+from cogo_pipelines.quality import gate, notify, snapshot, weekly
 from cogo_pipelines.settings import get_settings
 from cogo_pipelines.store.db import StoreError
-
-TIMEZONE = get_settings().schedule_timezone
-RUNNING = dg.DefaultScheduleStatus.RUNNING
 
 
 class Q1GateConfig(dg.Config):
@@ -150,47 +147,6 @@ def gate_failure_notify_job():
     notify_gate_failure()
 
 
-nightly_snapshot_schedule = dg.ScheduleDefinition(
-    name="nightly_snapshot_schedule", job=nightly_snapshot_job, cron_schedule="0 2 * * *",
-    execution_timezone=TIMEZONE, default_status=RUNNING,
-)
-
-weekly_summary_schedule = dg.ScheduleDefinition(
-    name="weekly_summary_schedule", job=weekly_summary_job, cron_schedule="0 8 * * 1",
-    execution_timezone=TIMEZONE, default_status=RUNNING,
-)
-
-
-@dg.schedule(job=weekly_queue_job, cron_schedule="0 6 * * 1", execution_timezone=TIMEZONE, default_status=RUNNING)
-def weekly_queue_schedule(context: dg.ScheduleEvaluationContext) -> dg.RunRequest:
-    """Pins the tick's ISO week in the run config, so a re-executed tick queues the same week."""
-    week = weekly.iso_week(context.scheduled_execution_time or datetime.now(UTC))
-    return dg.RunRequest(run_key=f"weekly-queue-{week}", tags={"cogo/week": week},
-                         run_config={"ops": {"weekly_queue": {"config": {"week": week}}}})
-
-
-@dg.sensor(job=gate_failure_notify_job, minimum_interval_seconds=60, default_status=dg.DefaultSensorStatus.RUNNING)
-def q1_gate_failure_sensor(context: dg.SensorEvaluationContext, postgres: PostgresResource):
-    """One alert per failed quality_runs row, from the CLI, CI or Dagster alike.
-
-    The cursor is the highest quality_runs id seen; without one (first tick) only the last
-    day's failures are alerted, so turning the sensor on does not replay history.
-    """
-    last_seen = int(context.cursor) if context.cursor else None
-    with postgres.connect() as conn:
-        failures, newest = gate_runs.failed_runs_after(conn, last_seen)
-    context.update_cursor(str(max(newest or 0, last_seen or 0)))
-    if not failures:
-        return dg.SkipReason("no new failed Q1 gate runs")
-    return [
-        dg.RunRequest(run_key=f"q1-gate-failure-{run_id}", tags={"cogo/quality_run_id": str(run_id)},
-                      run_config={"ops": {"notify_gate_failure": {"config": {"quality_run_id": run_id}}}})
-        for run_id in failures
-    ]
-
-
 defs = dg.Definitions(
     jobs=[q1_gate_job, nightly_snapshot_job, weekly_queue_job, weekly_summary_job, gate_failure_notify_job],
-    schedules=[nightly_snapshot_schedule, weekly_queue_schedule, weekly_summary_schedule],
-    sensors=[q1_gate_failure_sensor],
 )

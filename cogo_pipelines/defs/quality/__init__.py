@@ -1,0 +1,1 @@
+"""Quality (DESIGN §5): the gate and report jobs, their schedules, the failure sensor."""

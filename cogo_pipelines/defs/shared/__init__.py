@@ -1,0 +1,1 @@
+"""Resources every concern uses (the Postgres store)."""
