@@ -23,6 +23,8 @@ from cogo_pipelines.store import db
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SAMPLE_REPO = REPO_ROOT / "examples" / "cogo-sample"
 TEMPLATE_DB = "cogo_template"
+# fixtures of areas whose tests sit in several folders (the folders mirror the package)
+pytest_plugins = ("cogo_pipelines_tests.plugins.knowledge", "cogo_pipelines_tests.plugins.quality")
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")

@@ -7,7 +7,7 @@ from pathlib import Path
 from cogo_pipelines.indexing import runtime, typescript
 from cogo_pipelines.store import runtime_store
 
-PROFILE = Path(__file__).parent / "fixtures" / "cogo-sample-smoke.cpuprofile"
+PROFILE = Path(__file__).parents[1] / "indexing" / "fixtures" / "cogo-sample-smoke.cpuprofile"
 SAMPLE = Path(__file__).resolve().parents[2] / "examples" / "cogo-sample"
 PATHS = [
     "src/scripts/smoke.ts",

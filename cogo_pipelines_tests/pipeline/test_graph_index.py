@@ -16,7 +16,7 @@ from cogo_pipelines.indexing import static_graph
 from cogo_pipelines.pipeline import graph_index
 from cogo_pipelines.store import graph_writer
 
-FIXTURES = Path(__file__).parent / "fixtures"
+FIXTURES = Path(__file__).parents[1] / "indexing" / "fixtures"
 
 
 @pytest.fixture

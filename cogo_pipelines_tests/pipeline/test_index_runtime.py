@@ -23,7 +23,7 @@ from cogo_pipelines.pipeline import index_run
 from cogo_pipelines.store import queries
 from cogo_pipelines_tests.conftest import SAMPLE_REPO, TEMPLATE_DB
 
-PROFILE = Path(__file__).parents[1] / "pipeline" / "fixtures" / "cogo-sample-smoke.cpuprofile"
+PROFILE = Path(__file__).parents[1] / "indexing" / "fixtures" / "cogo-sample-smoke.cpuprofile"
 HEAVY = ("torch", "sentence_transformers", "transformers", "dagster")
 GRAPH_SQL = (
     "SELECT path, qualified_name, kind, entry_weight, runtime_count, rank FROM ast_nodes"

@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 COGO = [sys.executable, "-c", "from cogo_pipelines.cli import main; main()"]
-PROFILE = Path(__file__).parents[1] / "pipeline" / "fixtures" / "cogo-sample-smoke.cpuprofile"
+PROFILE = Path(__file__).parents[1] / "indexing" / "fixtures" / "cogo-sample-smoke.cpuprofile"
 
 
 def cogo(*args: str) -> subprocess.CompletedProcess:

@@ -12,7 +12,7 @@ import pytest
 
 from cogo_pipelines_tests.quality.helpers import seed_jobs
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
+REPO_ROOT = Path(__file__).resolve().parents[3]
 DAGSTER = str(Path(sys.executable).with_name("dagster"))
 
 

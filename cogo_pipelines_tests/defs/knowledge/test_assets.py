@@ -27,7 +27,7 @@ from cogo_pipelines.defs.shared.resources import PostgresResource
 from cogo_pipelines.indexing import ranking
 from cogo_pipelines_tests.conftest import SAMPLE_REPO, TEMPLATE_DB
 
-PROFILE = Path(__file__).parent / "fixtures" / "cogo-sample-smoke.cpuprofile"
+PROFILE = Path(__file__).parents[2] / "indexing" / "fixtures" / "cogo-sample-smoke.cpuprofile"
 ENTRIES = ["src/index.ts", "src/servers/metrics/index.ts", "src/scripts/distributed/orchestratorLive.ts"]
 CHECKS = [
     knowledge_checks.import_specifiers_resolved,
