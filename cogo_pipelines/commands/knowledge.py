@@ -44,6 +44,18 @@ class _StageBars:
             self.drawn = time.monotonic()
 
 
+def _report_to_dagster(summary, repo: Path, *, embedded: bool) -> None:
+    """The run as materialisations of the repo's partition, when DAGSTER_HOME is set; the index
+    stands even when the Dagster instance cannot be written."""
+    from cogo_pipelines.pipeline import dagster_events
+
+    try:
+        dagster_events.report_index_run(summary, repo, embedded=embedded)
+    except Exception as exc:  # noqa: BLE001 — any storage failure of Dagster's: say it, keep the index
+        console.print(f"cogo index: warning: not reported to Dagster ({type(exc).__name__}: {exc})",
+                      markup=False, highlight=False)
+
+
 def index(
     repo: Annotated[Path, typer.Argument(exists=True, file_okay=False, help="Repository root")],
     entry: Annotated[
@@ -68,6 +80,7 @@ def index(
     with db.connect() as conn, progress:
         summary = index_run.run_index(conn, repo, entries=list(entry) if entry else None, embed=not no_embed,
                                       progress=_StageBars(progress), trace_dir=traces)  # fmt: skip
+    _report_to_dagster(summary, repo, embedded=not no_embed)
     data = summary.as_dict()
     if as_json:
         print(json.dumps(data))

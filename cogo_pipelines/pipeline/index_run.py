@@ -86,6 +86,8 @@ class IndexSummary:
     runtime_edges: int = 0
     runtime_symbols: int = 0
     unknown_frames: int = 0
+    unresolved: int = 0  # imports that name no file (the graph stage's count)
+    resolved_ratio: float = 1.0
     trace_warnings: list[str] = field(default_factory=list)
     errors: list[tuple[str, str]] = field(default_factory=list)
     seconds: dict[str, float] = field(default_factory=dict)
@@ -186,9 +188,11 @@ def chunk_stage(
     return out
 
 
-def embed_stage(conn, repo: str, *, embed: bool = True, progress: Progress | None = None) -> EmbedResult:
-    """Stage 3: cached vectors first, then the model for new texts only."""
-    model = embedding.model_key()
+def embed_stage(conn, repo: str, *, embed: bool = True, progress: Progress | None = None,
+                model_name: str | None = None) -> EmbedResult:
+    """Stage 3: cached vectors first, then the model for new texts only (``model_name`` unset:
+    ``EMBEDDING_MODEL`` or the bundled one)."""
+    model = embedding.model_key(model_name)
     out = EmbedResult(from_cache=knowledge.fill_from_cache(conn, repo, model))
     _commit(conn)
     pending = knowledge.texts_to_embed(conn, repo)
@@ -200,7 +204,7 @@ def embed_stage(conn, repo: str, *, embed: bool = True, progress: Progress | Non
     hashes = sorted(pending, key=lambda h: len(pending[h]))  # similar lengths batch with less padding
     for start in range(0, len(hashes), EMBED_BATCH):
         batch = hashes[start : start + EMBED_BATCH]
-        vectors = embedding.encode([pending[h] for h in batch])
+        vectors = embedding.encode([pending[h] for h in batch], model=model_name)
         knowledge.save_embeddings(conn, repo, model, batch, vectors)
         _commit(conn)
         out.embedded += len(batch)
@@ -256,6 +260,7 @@ def run_index(
     stats = knowledge.index_stats(conn, repo)
     summary.files = len(graph.files)
     summary.parsed = getattr(graph, "parsed", 0)
+    summary.unresolved, summary.resolved_ratio = graph.unresolved, graph.resolved_ratio
     summary.symbols, summary.edges, summary.chunks = stats["symbols"], stats["edges"], stats["chunks"]
     summary.rechunked_files = len(chunks.rechunked)
     summary.skipped_unchanged = chunks.unchanged

@@ -218,17 +218,25 @@ def mirror(
 ) -> MirrorResult:
     """Mirror one repo; with no ``uri`` nothing happens and the result says why."""
     if not uri:
-        log.info("neo4j mirror skipped: NEO4J_URI is not set")
-        return MirrorResult(skipped=True, reason="NEO4J_URI is not set")
+        return mirror_with(conn, repo, None)
     from neo4j import GraphDatabase
 
+    auth = (user, password) if password else None
+    with GraphDatabase.driver(uri, auth=auth) as driver:
+        return mirror_with(conn, repo, driver, database=database, batch_size=batch_size)
+
+
+def mirror_with(conn: psycopg.Connection, repo: str, driver, *, database: str | None = None,
+                batch_size: int = BATCH_SIZE) -> MirrorResult:
+    """Mirror one repo through an open ``neo4j.Driver`` (the caller owns it); None = skipped."""
+    if driver is None:
+        log.info("neo4j mirror skipped: NEO4J_URI is not set")
+        return MirrorResult(skipped=True, reason="NEO4J_URI is not set")
     started = time.perf_counter()
     rows = load_rows(conn, repo)
     statements = plan(rows, repo, batch_size)
-    auth = (user, password) if password else None
-    with GraphDatabase.driver(uri, auth=auth) as driver:
-        driver.verify_connectivity()
-        unmatched = apply(driver, statements, database)
+    driver.verify_connectivity()
+    unmatched = apply(driver, statements, database)
     return MirrorResult(
         skipped=False,
         counts=rows.counts(),

@@ -12,10 +12,13 @@ from datetime import UTC, datetime, timedelta
 
 import dagster as dg
 
+from cogo_pipelines.defs.knowledge.partitions import repo_partitions, repo_target
 from cogo_pipelines.defs.knowledge.resources import CodeRepoResource, EmbeddingModelResource, Neo4jResource
 from cogo_pipelines.defs.shared.resources import PostgresResource
 from cogo_pipelines.indexing import sources
 from cogo_pipelines.pipeline import index_run
+from cogo_pipelines.pipeline.dagster_events import ROOT_KEY, STATE_KEY
+from cogo_pipelines.pipeline.repo_state import repo_state
 from cogo_pipelines.store import files as files_store
 from cogo_pipelines.store import index_health, index_runs, knowledge, neo4j_mirror, runtime_store
 
@@ -35,21 +38,23 @@ def _errors_md(errors: list[tuple[str, str]]) -> dg.MarkdownMetadataValue:
     return dg.MetadataValue.md(_table(["path", "error"], rows) + more if rows else "no errors")
 
 
-@dg.asset(group_name=GROUP, kinds={"python"})
+@dg.asset(group_name=GROUP, partitions_def=repo_partitions, kinds={"python"})
 def source_files(context: dg.AssetExecutionContext, code_repo: CodeRepoResource, postgres: PostgresResource):
     """Files admitted by the include/exclude policy, with what changed since the store last saw them."""
+    target = repo_target(context, code_repo)
     started = time.perf_counter()
-    root = code_repo.root()
+    root = target.root
     if not root.is_dir():
         raise dg.Failure(f"repo path {root} is not a directory (set code_repo.repo_path or REPO_PATH)")
     found = sources.discover(root)
     with postgres.connect() as conn:
-        delta = files_store.diff(files_store.known_hashes(conn, code_repo.repo()), found)
+        delta = files_store.diff(files_store.known_hashes(conn, target.name), found)
     languages = Counter(f.language for f in found)
     return dg.MaterializeResult(
         metadata={
-            "repo": code_repo.repo(),
-            "root": str(root),
+            "repo": target.name,
+            ROOT_KEY: str(root),
+            STATE_KEY: repo_state(root) or "",
             "files": len(found),
             "added": len(delta.added),
             "changed": len(delta.changed),
@@ -65,11 +70,12 @@ def source_files(context: dg.AssetExecutionContext, code_repo: CodeRepoResource,
     )
 
 
-@dg.asset(group_name=GROUP, deps=[source_files], kinds={"postgres"})
+@dg.asset(group_name=GROUP, partitions_def=repo_partitions, deps=[source_files], kinds={"postgres"})
 def static_graph(context: dg.AssetExecutionContext, code_repo: CodeRepoResource, postgres: PostgresResource):
     """Module + symbol graph (ast_nodes, code_relationships, entry weights); re-parses changed files only."""
+    target = repo_target(context, code_repo)
     started = time.perf_counter()
-    root = code_repo.root()
+    root = target.root
     wanted = code_repo.entry_paths()
     entries = [e for e in wanted if (root / e).is_file()]
     missing = [e for e in wanted if e not in entries]
@@ -77,7 +83,7 @@ def static_graph(context: dg.AssetExecutionContext, code_repo: CodeRepoResource,
         context.log.warning(f"entry {entry} does not exist in {root}; indexed without it")
     with postgres.connect() as conn:
         result = index_run.graph_stage(conn, root, entries)
-        stats = knowledge.index_stats(conn, code_repo.repo())
+        stats = knowledge.index_stats(conn, target.name)
     errors = list(getattr(result, "errors", []))
     delta = getattr(result, "delta", None)
     return dg.MaterializeResult(
@@ -101,12 +107,13 @@ def static_graph(context: dg.AssetExecutionContext, code_repo: CodeRepoResource,
     )
 
 
-@dg.asset(group_name=GROUP, deps=[static_graph], kinds={"postgres"})
+@dg.asset(group_name=GROUP, partitions_def=repo_partitions, deps=[static_graph], kinds={"postgres"})
 def runtime_edges(context: dg.AssetExecutionContext, code_repo: CodeRepoResource, postgres: PostgresResource):
     """Runtime traces (V8 .cpuprofile, JSONL) from the trace dir merged in as ``runtime`` edges/counts."""
+    target = repo_target(context, code_repo)
     started = time.perf_counter()
     trace_dir = code_repo.traces()
-    repo = code_repo.repo()
+    repo = target.name
     with postgres.connect() as conn:
         merged = index_run.runtime_stage(conn, repo, trace_dir, code_repo.path_prefix_map)
         hottest = runtime_store.hottest_edges(conn, repo, PREVIEW_ROWS)
@@ -142,11 +149,12 @@ def runtime_edges(context: dg.AssetExecutionContext, code_repo: CodeRepoResource
     )
 
 
-@dg.asset(group_name=GROUP, deps=[runtime_edges], kinds={"postgres"})
+@dg.asset(group_name=GROUP, partitions_def=repo_partitions, deps=[runtime_edges], kinds={"postgres"})
 def ranked_graph(context: dg.AssetExecutionContext, code_repo: CodeRepoResource, postgres: PostgresResource):
     """``rank`` = 0.6 * entry_weight + 0.4 * normalised runtime frequency (see indexing/ranking.py)."""
+    target = repo_target(context, code_repo)
     started = time.perf_counter()
-    repo = code_repo.repo()
+    repo = target.name
     with postgres.connect() as conn:
         ranks = index_run.rank_stage(conn, repo)
         top = runtime_store.top_symbols(conn, repo, PREVIEW_ROWS)
@@ -173,11 +181,12 @@ def ranked_graph(context: dg.AssetExecutionContext, code_repo: CodeRepoResource,
     )
 
 
-@dg.asset(group_name=GROUP, deps=[ranked_graph], kinds={"postgres"})
+@dg.asset(group_name=GROUP, partitions_def=repo_partitions, deps=[ranked_graph], kinds={"postgres"})
 def code_chunks(context: dg.AssetExecutionContext, code_repo: CodeRepoResource, postgres: PostgresResource):
     """Code/markdown/SQL chunks; only files whose hash changed since they were chunked are re-chunked."""
+    target = repo_target(context, code_repo)
     started = time.perf_counter()
-    root, repo = code_repo.root(), code_repo.repo()
+    root, repo = target.root, target.name
     found = sources.discover(root)
     with postgres.connect() as conn:
         result = index_run.chunk_stage(conn, root, repo, found)
@@ -201,7 +210,7 @@ def code_chunks(context: dg.AssetExecutionContext, code_repo: CodeRepoResource, 
     )
 
 
-@dg.asset(group_name=GROUP, deps=[code_chunks], kinds={"pytorch"})
+@dg.asset(group_name=GROUP, partitions_def=repo_partitions, deps=[code_chunks], kinds={"pytorch"})
 def chunk_embeddings(
     context: dg.AssetExecutionContext,
     code_repo: CodeRepoResource,
@@ -209,10 +218,12 @@ def chunk_embeddings(
     embedding_model: EmbeddingModelResource,
 ):
     """Vectors for chunks without one: content-hash cache first, the model only for new texts."""
+    target = repo_target(context, code_repo)
     started = time.perf_counter()
-    repo = code_repo.repo()
-    with embedding_model.active() as model_key, postgres.connect() as conn:
-        result = index_run.embed_stage(conn, repo, embed=True)
+    repo = target.name
+    model_key = embedding_model.key()
+    with postgres.connect() as conn:
+        result = index_run.embed_stage(conn, repo, embed=True, model_name=embedding_model.model_name())
         stats = knowledge.index_stats(conn, repo)
     return dg.MaterializeResult(
         metadata={
@@ -226,7 +237,7 @@ def chunk_embeddings(
     )
 
 
-@dg.asset(group_name=GROUP, deps=[chunk_embeddings], kinds={"postgres"})
+@dg.asset(group_name=GROUP, partitions_def=repo_partitions, deps=[chunk_embeddings], kinds={"postgres"})
 def pgvector_index(
     context: dg.AssetExecutionContext, code_repo: CodeRepoResource, postgres: PostgresResource
 ):
@@ -235,8 +246,9 @@ def pgvector_index(
     The last stage of the chain, so it records the run in ``index_runs`` as ``cogo index`` does,
     timed from the start of the Dagster run (or of this step, when the run's start is unknown).
     """
+    target = repo_target(context, code_repo)
     started = time.perf_counter()
-    repo = code_repo.repo()
+    repo = target.name
     run_started = _run_started_at(context)
     with postgres.connect() as conn:
         index_run.upsert_stage(conn, repo, changed=True)
@@ -263,7 +275,7 @@ def _run_started_at(context: dg.AssetExecutionContext) -> datetime | None:
     return datetime.fromtimestamp(start, UTC) if start else None
 
 
-@dg.asset(group_name=GROUP, deps=[pgvector_index], kinds={"neo4j"})
+@dg.asset(group_name=GROUP, partitions_def=repo_partitions, deps=[pgvector_index], kinds={"neo4j"})
 def neo4j_links(
     context: dg.AssetExecutionContext,
     code_repo: CodeRepoResource,
@@ -271,10 +283,10 @@ def neo4j_links(
     neo4j: Neo4jResource,
 ):
     """Files, symbols, chunks and relationships mirrored to Neo4j with the Postgres ids."""
+    target = repo_target(context, code_repo)
     started = time.perf_counter()
-    connection = neo4j.connection()
     with postgres.connect() as conn:
-        result = neo4j_mirror.mirror(conn, code_repo.repo(), **connection)
+        result = neo4j_mirror.mirror_with(conn, target.name, neo4j.driver, database=neo4j.connection()["database"])
     if result.skipped:
         context.log.info(f"neo4j_links skipped: {result.reason}")
         return dg.MaterializeResult(metadata={"skipped": True, "reason": result.reason})

@@ -1,25 +1,25 @@
 """Data-quality checks on the knowledge assets: each a single question asked of the store.
 
 A failed ERROR check is red in the UI and in ``materialize()`` results; a WARN check (an entry
-that does not exist) flags configuration, not broken data.
+that does not exist) flags configuration, not broken data. Partitioned like the assets: each check
+answers for the repo of its partition, from that partition's latest materialisation.
 """
 
 import dagster as dg
 
 from cogo_pipelines.defs.knowledge.assets import chunk_embeddings, runtime_edges, static_graph
+from cogo_pipelines.defs.knowledge.partitions import latest_metadata, repo_partitions, repo_target
 from cogo_pipelines.defs.knowledge.resources import CodeRepoResource
 from cogo_pipelines.defs.shared.resources import PostgresResource
 from cogo_pipelines.store import index_health
 
 
 def _latest_metadata(context: dg.AssetCheckExecutionContext, key: dg.AssetKey) -> dict:
-    event = context.instance.get_latest_materialization_event(key)
-    if event is None or event.asset_materialization is None:
-        return {}
-    return {k: v.value for k, v in event.asset_materialization.metadata.items()}
+    partition = context.partition_key if context.has_partition_key else None
+    return latest_metadata(context.instance, key, partition)
 
 
-@dg.asset_check(asset=static_graph, description="Share of import specifiers resolved to a file >= the bound.")
+@dg.asset_check(asset=static_graph, partitions_def=repo_partitions, description="Share of import specifiers resolved to a file >= the bound.")
 def import_specifiers_resolved(context: dg.AssetCheckExecutionContext, code_repo: CodeRepoResource):
     meta = _latest_metadata(context, static_graph.key)
     ratio = float(meta.get("resolved_ratio", 0.0))
@@ -31,13 +31,13 @@ def import_specifiers_resolved(context: dg.AssetCheckExecutionContext, code_repo
     )
 
 
-@dg.asset_check(asset=static_graph, description="Every configured entry is an indexed file of the graph.")
+@dg.asset_check(asset=static_graph, partitions_def=repo_partitions, description="Every configured entry is an indexed file of the graph.")
 def entries_present(
     context: dg.AssetCheckExecutionContext, code_repo: CodeRepoResource, postgres: PostgresResource
 ):
     entries = code_repo.entry_paths()
     with postgres.connect() as conn:
-        present = index_health.entry_weights(conn, code_repo.repo(), entries)
+        present = index_health.entry_weights(conn, repo_target(context, code_repo).name, entries)
     missing = [e for e in entries if e not in present]
     return dg.AssetCheckResult(
         passed=not missing and bool(entries),
@@ -52,13 +52,14 @@ def entries_present(
 
 @dg.asset_check(
     asset=runtime_edges,
+    partitions_def=repo_partitions,
     description="Every relationship's endpoints exist in ast_nodes (deliberate unresolved:/external: targets aside).",
 )
 def no_orphan_relationships(
     context: dg.AssetCheckExecutionContext, code_repo: CodeRepoResource, postgres: PostgresResource
 ):
     with postgres.connect() as conn:
-        orphans, kept = index_health.orphan_relationships(conn, code_repo.repo())
+        orphans, kept = index_health.orphan_relationships(conn, repo_target(context, code_repo).name)
     return dg.AssetCheckResult(
         passed=not orphans,
         metadata={
@@ -69,12 +70,12 @@ def no_orphan_relationships(
     )
 
 
-@dg.asset_check(asset=chunk_embeddings, description="Every chunk has an embedding.")
+@dg.asset_check(asset=chunk_embeddings, partitions_def=repo_partitions, description="Every chunk has an embedding.")
 def every_chunk_embedded(
     context: dg.AssetCheckExecutionContext, code_repo: CodeRepoResource, postgres: PostgresResource
 ):
     with postgres.connect() as conn:
-        chunks, missing = index_health.embedding_coverage(conn, code_repo.repo())
+        chunks, missing = index_health.embedding_coverage(conn, repo_target(context, code_repo).name)
     return dg.AssetCheckResult(
         passed=chunks > 0 and missing == 0,
         metadata={"chunks": chunks, "without_embedding": missing},

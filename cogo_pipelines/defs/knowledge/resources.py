@@ -9,16 +9,14 @@ fails to load". Any field can be overridden per run in the launchpad / run confi
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import dagster as dg
-from pydantic import Field
+from pydantic import Field, PrivateAttr
 
 from cogo_pipelines.indexing import embedding, sources
-from cogo_pipelines.settings import get_settings, reload_settings
+from cogo_pipelines.settings import get_settings
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
@@ -50,39 +48,43 @@ class CodeRepoResource(dg.ConfigurableResource):
 
 
 class EmbeddingModelResource(dg.ConfigurableResource):
-    """The sentence-transformers model; unset = ``EMBEDDING_MODEL`` or the bundled MiniLM."""
+    """The sentence-transformers model; unset = ``EMBEDDING_MODEL`` or the bundled MiniLM.
+
+    The resource owns its model: the name is fixed when a step starts and every vector of the
+    step comes from it, without touching the process environment or the settings (another step
+    of the same process may use another model). The weights load on the first text that needs
+    them (a cache-only run never loads torch), once per process and model.
+    """
 
     model: str | None = None
+    _name: str | None = PrivateAttr(default=None)
 
-    @contextmanager
-    def active(self) -> Iterator[str]:
-        """Make the embedding core use this model for the duration of a step."""
-        if not self.model or self.model == get_settings().embedding_model:
-            yield embedding.model_key()
-            return
-        previous = os.environ.get("EMBEDDING_MODEL")
-        os.environ["EMBEDDING_MODEL"] = self.model
-        reload_settings()
-        try:
-            yield embedding.model_key()
-        finally:
-            if previous is None:
-                os.environ.pop("EMBEDDING_MODEL", None)
-            else:
-                os.environ["EMBEDDING_MODEL"] = previous
-            reload_settings()
+    def setup_for_execution(self, context: dg.InitResourceContext) -> None:
+        self._name = self.model or embedding.model_name()
+
+    def model_name(self) -> str:
+        return self._name or self.model or embedding.model_name()
+
+    def key(self) -> str:
+        """The cache key of the vectors this model makes."""
+        return embedding.model_key(self.model_name())
+
+    def encode(self, texts: list[str]):
+        return embedding.encode(texts, model=self.model_name())
 
 
 class Neo4jResource(dg.ConfigurableResource):
-    """Connection settings of the optional mirror; no URI = mirror skipped.
+    """The optional mirror's driver; no URI = mirror skipped.
 
     The password is deliberately not a config field (run config is shown in the UI): it comes
-    only from ``NEO4J_PASSWORD``.
+    only from ``NEO4J_PASSWORD``. The driver is made when a step starts (it connects on first
+    use) and closed when it ends.
     """
 
     uri: str | None = None
     user: str | None = None
     database: str | None = None
+    _driver: Any = PrivateAttr(default=None)
 
     def connection(self) -> dict:
         s = get_settings()
@@ -93,6 +95,24 @@ class Neo4jResource(dg.ConfigurableResource):
             "password": password,
             "database": self.database or s.neo4j_database,
         }
+
+    def setup_for_execution(self, context: dg.InitResourceContext) -> None:
+        settings = self.connection()
+        if settings["uri"]:
+            from neo4j import GraphDatabase
+
+            auth = (settings["user"], settings["password"]) if settings["password"] else None
+            self._driver = GraphDatabase.driver(settings["uri"], auth=auth)
+
+    def teardown_after_execution(self, context: dg.InitResourceContext) -> None:
+        if self._driver is not None:
+            self._driver.close()
+            self._driver = None
+
+    @property
+    def driver(self):
+        """The ``neo4j.Driver``, or None when no URI is configured."""
+        return self._driver
 
 
 defs = dg.Definitions(
