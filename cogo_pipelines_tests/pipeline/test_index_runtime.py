@@ -64,11 +64,14 @@ def dagster_graph(pg_server, traces: Path):
     with psycopg.connect(pg_server.get_uri(), autocommit=True) as admin:
         admin.execute(f"CREATE DATABASE {name} TEMPLATE {TEMPLATE_DB}")
     url = pg_server.get_uri(name)
+    instance = dg.DagsterInstance.ephemeral()
+    instance.add_dynamic_partitions("repos", ["cogo-sample"])
     result = dg.materialize(
         [knowledge_assets.source_files, knowledge_assets.static_graph, knowledge_assets.runtime_edges,
          knowledge_assets.ranked_graph],
         resources={"postgres": PostgresResource(database_url=url),
                    "code_repo": CodeRepoResource(repo_path=str(SAMPLE_REPO), trace_dir=str(traces))},
+        partition_key="cogo-sample", instance=instance,
     )  # fmt: skip
     assert result.success
     runtime_meta = next(

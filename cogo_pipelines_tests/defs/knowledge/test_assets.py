@@ -46,6 +46,16 @@ DEFS = dg.Definitions.merge(
 )
 
 
+REPO = "cogo-sample"  # the sample's partition
+
+
+def partitioned_instance() -> dg.DagsterInstance:
+    """An ephemeral instance holding the sample's repo partition (as ``cogo index`` adds it)."""
+    instance = dg.DagsterInstance.ephemeral()
+    instance.add_dynamic_partitions("repos", [REPO])
+    return instance
+
+
 def meta(result: dg.ExecuteInProcessResult, asset: str) -> dict:
     for event in result.get_asset_materialization_events():
         mat = event.event_specific_data.materialization
@@ -93,11 +103,14 @@ def indexed(pg_server, tmp_path_factory):
         mp.setenv("COGO_HOME", str(home))
         mp.delenv("NEO4J_URI", raising=False)
         settings_module.reload_settings()
+        instance = partitioned_instance()
         first = dg.materialize(
-            knowledge_assets.KNOWLEDGE_ASSETS + CHECKS, resources=repo_resources(url, traces)
+            knowledge_assets.KNOWLEDGE_ASSETS + CHECKS, resources=repo_resources(url, traces),
+            partition_key=REPO, instance=instance,
         )
         # second run: the job as the CLI/UI runs it, repo and traces given as run config
         second = DEFS.resolve_job_def("index_job").execute_in_process(
+            partition_key=REPO, instance=instance,
             run_config={
                 "resources": {
                     "postgres": {"config": {"database_url": url}},
@@ -213,6 +226,7 @@ def test_bad_input_warns_and_the_run_succeeds(database_url, tmp_path):
     result = dg.materialize(
         GRAPH_ONLY + [knowledge_checks.entries_present],
         resources=repo_resources(database_url, traces, entries=[*ENTRIES, "src/does/not/exist.ts"]),
+        partition_key=REPO, instance=partitioned_instance(),
     )
     assert result.success
     assert meta(result, "static_graph")["missing_entries"] == ["src/does/not/exist.ts"]
@@ -227,11 +241,11 @@ def test_bad_input_warns_and_the_run_succeeds(database_url, tmp_path):
 
 
 def test_failing_check_fails_visibly(database_url, tmp_path):
-    instance = dg.DagsterInstance.ephemeral()
+    instance = partitioned_instance()
     result = dg.materialize(
         GRAPH_ONLY[:2] + [knowledge_checks.import_specifiers_resolved],
         resources=repo_resources(database_url, tmp_path, min_resolved_ratio=1.01),
-        instance=instance,
+        instance=instance, partition_key=REPO,
     )
     evaluation = checks(result)["import_specifiers_resolved"]
     assert not evaluation.passed and evaluation.severity == dg.AssetCheckSeverity.ERROR
@@ -263,9 +277,12 @@ def test_dagster_cli_materializes_everything(indexed, tmp_path):
         "HF_HUB_OFFLINE": "1",
     }
     env.pop("NEO4J_URI", None)
+    instance = dg.DagsterInstance.from_config(str(dagster_home))
+    instance.add_dynamic_partitions("repos", [REPO])
+    instance.dispose()
     proc = subprocess.run(
         [str(Path(sys.executable).parent / "dagster"), "asset", "materialize", "--select", "*",
-         "-m", "cogo_pipelines.definitions"],
+         "--partition", REPO, "-m", "cogo_pipelines.definitions"],
         cwd=SAMPLE_REPO.parents[1], env=env, capture_output=True, text=True, timeout=300, check=False,
     )  # fmt: skip
     assert proc.returncode == 0, proc.stderr[-3000:]
@@ -295,8 +312,10 @@ def test_resources_fall_back_to_settings_and_switch_the_model(monkeypatch, tmp_p
         assert repo.root() == SAMPLE_REPO.resolve() and repo.repo() == "cogo-sample"
         assert repo.entry_paths() == ["src/a.ts", "src/b.ts"] and repo.traces() == tmp_path
         before = embedding.model_key()
-        with EmbeddingModelResource(model="other-model").active() as key:
-            assert key == "other-model" == embedding.model_key()
+        with dg.build_resources({"model": EmbeddingModelResource(model="other-model")}) as built:
+            # the resource uses its own model; the process-wide default is left alone
+            assert built.model.key() == "other-model" == embedding.model_key("other-model")
+            assert embedding.model_key() == before
         assert embedding.model_key() == before
         assert Neo4jResource().connection()["uri"] is None
     finally:

@@ -1,0 +1,70 @@
+"""``cogo index`` keeps Dagster true: its run shows as materialisations of the repo's partition
+(real subprocess, real store, a real Dagster instance under a temporary DAGSTER_HOME), and the
+repo change sensor asks for a re-index exactly when the repo changed since."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import dagster as dg
+
+from cogo_pipelines.defs.knowledge.resources import CodeRepoResource
+from cogo_pipelines.defs.knowledge.sensors import repo_change_sensor
+from cogo_pipelines.pipeline import dagster_events
+from cogo_pipelines.pipeline.index_run import IndexSummary
+
+COGO = [sys.executable, "-c", "from cogo_pipelines.cli import main; main()"]
+
+
+def test_cogo_index_registers_its_partition_and_materialisations(database_url, sample_copy: Path, tmp_path: Path):
+    home = tmp_path / "dagster_home"
+    home.mkdir()
+    env = {**os.environ, "DAGSTER_HOME": str(home)}
+    done = subprocess.run([*COGO, "index", str(sample_copy), "--no-embed", "--json"], capture_output=True,
+                          text=True, timeout=300, env=env, check=False)
+    assert done.returncode == 0, done.stderr[-2000:]
+    summary = json.loads(done.stdout)
+    instance = dg.DagsterInstance.from_config(str(home))
+    try:
+        assert instance.get_dynamic_partitions("repos") == [summary["repo"]]
+        graph = instance.fetch_materializations(
+            dg.AssetRecordsFilter(asset_key=dg.AssetKey("static_graph"), asset_partitions=[summary["repo"]]),
+            limit=1).records[0].asset_materialization
+        assert graph.partition == summary["repo"]
+        assert graph.metadata["symbols"].value == summary["symbols"] > 0
+        assert graph.metadata["source"].value == "cogo index"
+        files = instance.get_latest_materialization_event(dg.AssetKey("source_files")).asset_materialization
+        assert files.metadata["root"].value == str(sample_copy.resolve())
+        assert files.metadata["repo_state"].value.startswith(("git:", "files:"))
+        # --no-embed: no vectors were made, so chunk_embeddings is not claimed up to date
+        assert instance.get_latest_materialization_event(dg.AssetKey("chunk_embeddings")) is None
+    finally:
+        instance.dispose()
+
+
+def test_without_dagster_home_nothing_is_reported(monkeypatch, tmp_path: Path):
+    monkeypatch.delenv("DAGSTER_HOME", raising=False)
+    assert dagster_events.report_index_run(IndexSummary(repo="x"), tmp_path) == []
+
+
+def test_repo_change_sensor_requests_a_run_only_after_a_change(sample_copy: Path):
+    instance = dg.DagsterInstance.ephemeral()
+    name = sample_copy.resolve().name
+    reported = dagster_events.report_index_run(IndexSummary(repo=name), sample_copy, instance=instance)
+    assert "source_files" in reported and instance.get_dynamic_partitions("repos") == [name]
+
+    def tick():
+        context = dg.build_sensor_context(instance=instance,
+                                          resources={"code_repo": CodeRepoResource(repo_path="/nonexistent")})
+        return repo_change_sensor(context)
+
+    assert isinstance(tick(), dg.SkipReason)  # indexed as it is now
+    (sample_copy / "src" / "core" / "lease.ts").write_text("export const changed = 1;\n")
+    requests = tick()
+    assert [r.partition_key for r in requests] == [name] and requests[0].run_key.startswith(f"repo-change-{name}-")
+    assert isinstance(tick(), list)  # still changed: asked again, under the same run key (Dagster dedupes)
+    assert repo_change_sensor.default_status == dg.DefaultSensorStatus.STOPPED
