@@ -117,12 +117,3 @@ def get_key(conn: psycopg.Connection, fernet: Fernet, provider: str, *, actor: s
 
 def providers(conn: psycopg.Connection) -> list[str]:
     return [r["provider"] if isinstance(r, dict) else r[0] for r in conn.execute("SELECT provider FROM vault_keys ORDER BY provider")]
-
-
-def audit_rows(conn: psycopg.Connection, provider: str | None = None, limit: int = 100) -> list[dict]:
-    rows = conn.execute(
-        "SELECT id, provider, action, actor, client_addr, outcome, created_at FROM vault_audit "
-        "WHERE %(p)s::text IS NULL OR provider = %(p)s ORDER BY id DESC LIMIT %(n)s",
-        {"p": provider, "n": limit},
-    ).fetchall()
-    return [dict(r) for r in rows]

@@ -72,16 +72,3 @@ class FileExtraction:
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
-
-    @classmethod
-    def from_json(cls, data: dict[str, Any]) -> FileExtraction:
-        return cls(
-            path=data["path"],
-            symbols=[Symbol(**s) for s in data.get("symbols", [])],
-            imports=[ImportRecord(**i) for i in data.get("imports", [])],
-            exports=dict(data.get("exports", {})),
-            calls=[CallSite(**c) for c in data.get("calls", [])],
-            heritage=[tuple(h) for h in data.get("heritage", [])],
-            references=[tuple(r) for r in data.get("references", [])],
-            error=data.get("error"),
-        )

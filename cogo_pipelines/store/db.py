@@ -173,9 +173,3 @@ def migrate(conn: psycopg.Connection) -> list[str]:
     finally:
         conn.autocommit = prev_autocommit
     return applied_now
-
-
-def forget_migrations() -> None:
-    """Make the next ``connect`` check migrations again (tests that create databases)."""
-    with _migrate_guard:
-        _migrated.clear()

@@ -159,10 +159,6 @@ def test_stats_queue_depth_and_durations(conn):
     jobs.complete(conn, a, "r")
     depth = {(r["executor_id"], r["status"]): r["count"] for r in stats.queue_depth(conn)}
     assert depth == {("cogo-work", "succeeded"): 1, ("cogo-plan", "queued"): 1}
-    durations = stats.job_durations(conn)
-    assert [(d["type"], d["status"]) for d in durations] == [("noop", "succeeded")] and durations[0]["seconds"] >= 0
-    assert len(stats.claim_latency_seconds(conn)) == 1
-    assert stats.histogram([0.01, 2.0])["buckets"][0.05] == 1
 
 
 def test_router_rules():
