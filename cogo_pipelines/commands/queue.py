@@ -97,7 +97,9 @@ def runner(
     exit_when_idle: bool = typer.Option(False, "--exit-when-idle", help="Exit when no job is claimable"),
 ) -> None:
     """Run jobs for one executor until SIGTERM (or one job with --once)."""
-    from cogo_pipelines.queue import logs
+    from cogo_pipelines.queue import command_env, logs
+
+    command_env.reexec_without_secrets()  # a command can read /proc/$PPID/environ: hold no secret there
     from cogo_pipelines.queue.runner import Runner, RunnerConfig
 
     settings = get_settings()

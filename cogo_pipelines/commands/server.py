@@ -27,12 +27,45 @@ def serve(
     settings = get_settings()
     port = port if port is not None else settings.metrics_port
     host = host or settings.metrics_host
+    refusal = bind_refusal(host, settings.api_token)
+    if refusal:
+        typer.echo(f"cogo: error: {refusal}", err=True)
+        raise typer.Exit(2)
     typer.echo(f"cogo sidecar on http://{host}:{port}/dashboard/local (metrics /metrics, API /api/openapi.json)",
                err=True)
     app = create_app(settings)
     redact.install_log_filter()
     uvicorn.run(app, host=host, port=port, access_log=access_log, log_level="info", log_config=_log_config(),
                 server_header=False, proxy_headers=False)
+
+
+MIN_TOKEN_LENGTH = 16
+
+
+def bind_refusal(host: str, token: str | None) -> str | None:
+    """Why the sidecar must not start on ``host`` (None when it may): without COGO_API_TOKEN,
+    only a loopback address, since /api can start commands on the runners."""
+    if token is not None:
+        if len(token) < MIN_TOKEN_LENGTH:
+            return (f"COGO_API_TOKEN is shorter than {MIN_TOKEN_LENGTH} characters; generate one with "
+                    "`python -c 'import secrets; print(secrets.token_urlsafe(32))'`")
+        return None
+    if _is_loopback(host):
+        return None
+    return (f"refusing to serve on {host} without COGO_API_TOKEN (anyone who reaches the port could run "
+            "commands on the runners): set COGO_API_TOKEN, or bind 127.0.0.1")
+
+
+def _is_loopback(host: str) -> bool:
+    import ipaddress
+
+    name = host.strip().strip("[]").lower()
+    if name == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(name).is_loopback
+    except ValueError:
+        return False
 
 
 def _log_config() -> dict:

@@ -101,7 +101,8 @@ def _json(schema_name: str, description: str) -> dict[str, Any]:
 
 
 def _errors(*codes: int) -> dict[str, Any]:
-    text = {400: "Invalid input", 404: "Not found", 409: "Conflict (e.g. empty index)", 413: "Body too large",
+    text = {400: "Invalid input", 401: "Missing or wrong API token (COGO_API_TOKEN)",
+            403: "Cross-origin state change, or a non-loopback Host on a server without a token", 404: "Not found", 409: "Conflict (e.g. empty index)", 413: "Body too large",
             415: "Body is not JSON", 503: "Store or area unavailable"}
     return {str(c): _json("Error", text[c]) for c in codes}
 
@@ -178,16 +179,31 @@ PATHS: dict[str, Any] = {
 }
 
 
+def _secured(paths: dict[str, Any]) -> dict[str, Any]:
+    """Every /api operation needs the token: 401 and 403 documented on each; /healthz is open."""
+    out: dict[str, Any] = {}
+    for path, ops in paths.items():
+        if not path.startswith("/api"):
+            out[path] = {m: {**op, "security": []} for m, op in ops.items()}
+            continue
+        out[path] = {m: {**op, "responses": {**op["responses"], **_errors(401, 403)}} for m, op in ops.items()}
+    return out
+
+
 @lru_cache(maxsize=8)
 def _document(server_url: str) -> dict[str, Any]:
     return {
         "openapi": "3.1.0",
         "info": {"title": "cogo sidecar API", "version": "1.0.0",
                  "description": "Jobs, the Q1 gate, snapshots, search and gate_fix artifacts of cogo_pipelines. "
-                                "Errors are JSON {error, status}."},
+                                "Errors are JSON {error, status}. With COGO_API_TOKEN set on the server, every "
+                                "/api route needs Authorization: Bearer <token>."},
         "servers": [{"url": server_url}],
-        "paths": PATHS,
-        "components": {"schemas": SCHEMAS},
+        "paths": _secured(PATHS),
+        "security": [{"apiToken": []}],
+        "components": {"schemas": SCHEMAS,
+                       "securitySchemes": {"apiToken": {"type": "http", "scheme": "bearer",
+                                                        "description": "COGO_API_TOKEN of the server"}}},
     }
 
 

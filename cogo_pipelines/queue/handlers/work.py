@@ -14,15 +14,13 @@ import subprocess
 import time
 from pathlib import Path
 
+from cogo_pipelines.queue.command_env import command_env
 from cogo_pipelines.queue.handlers import Handler, JobContext, JobFailed, JobReleased
 from cogo_pipelines.queue.handlers.summaries import parse_test_summary
 
 DEFAULT_TIMEOUT_S = 1800.0
 KILL_GRACE_S = 3.0
 TAIL_LINES = 60
-# Never handed to a job's command: they would end up in its log.
-WITHHELD_ENV = ("DATABASE_URL", "SUPABASE_SERVICE_ROLE_KEY", "SUPABASE_ANON_KEY", "SUPABASE_PUBLISHABLE_KEY",
-                "VAULT_MASTER_KEY", "NEO4J_PASSWORD")
 
 
 def artifact_path(ctx: JobContext) -> Path:
@@ -61,12 +59,11 @@ def _timeout(ctx: JobContext) -> float:
 
 
 def _child_env(ctx: JobContext) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k not in WITHHELD_ENV}
+    """An allow-list of the runner's environment (command_env), never its secrets."""
     extra = ctx.payload.get("env") or {}
     if not isinstance(extra, dict):
         raise JobFailed("env must be an object of strings")
-    env.update({str(k): str(v) for k, v in extra.items()})
-    return env
+    return command_env(os.environ, ctx.settings.runner_pass_env, {str(k): str(v) for k, v in extra.items()})
 
 
 def _kill_group(proc: subprocess.Popen) -> None:
