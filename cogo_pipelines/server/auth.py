@@ -6,7 +6,7 @@ token: ``Authorization: Bearer <token>`` (programs) or the session cookie the ``
 sets (browsers; ``HttpOnly; SameSite=Strict``, 12 h). The cookie holds an expiry and an HMAC of
 it keyed by the token, never the token itself, so a copied cookie dies with its expiry and
 every cookie dies when the token is rotated. Comparisons are constant-time; a failure is a 401
-JSON (a browser asking for a dashboard page is sent to the login form instead) and never says
+JSON (a browser navigating to a page is sent to the login form instead) and never says
 what was wrong with what was sent.
 
 Without a token the server only ever binds loopback (``cogo serve`` refuses anything else), and
@@ -169,8 +169,9 @@ class AuthMiddleware:
 
     @staticmethod
     def _unauthenticated(scope, headers: Headers, path: str) -> Response:
-        wants_page = (path.startswith("/dashboard") and scope.get("method") in ("GET", "HEAD")
-                      and "text/html" in headers.get("accept", ""))
+        # A browser navigating (the dashboard, or a notification's link to /api/gate-fix/N) signs in
+        # first; programs (no text/html in Accept) get the 401 JSON.
+        wants_page = scope.get("method") in ("GET", "HEAD") and "text/html" in headers.get("accept", "")
         if wants_page:
             query = scope.get("query_string", b"").decode("latin-1")
             target = path + ("?" + query if query else "")

@@ -62,6 +62,9 @@ def test_browser_is_sent_to_login_and_the_session_cookie_works(shared_sidecar):
     with shared_sidecar.anonymous(follow_redirects=False) as http:
         page = http.get("/dashboard/local?x=1", headers={"Accept": "text/html"})
         assert page.status_code == 303 and page.headers["location"] == "/login?next=%2Fdashboard%2Flocal%3Fx%3D1"
+        link = http.get("/api/gate-fix/latest", headers={"Accept": "text/html,application/xhtml+xml"})
+        assert link.status_code == 303 and link.headers["location"] == "/login?next=%2Fapi%2Fgate-fix%2Flatest"
+        assert http.get("/api/gate-fix/latest", headers={"Accept": "*/*"}).status_code == 401
         wrong = http.post("/login", data={"token": "nope", "next": "/dashboard/local"})
         assert wrong.status_code == 401 and "cogo_session" not in wrong.cookies and "nope" not in wrong.text
         # An open redirect is not possible: next must be a local path.
