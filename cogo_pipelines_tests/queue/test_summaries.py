@@ -1,8 +1,15 @@
 """Test-summary lines of the runners cogo's packages use, as they print them."""
 
+import subprocess
+import time
+
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from cogo_pipelines.queue.handlers.summaries import parse_test_summary
+
+from .adversarial import ADVERSARIAL, assert_linear
 
 CASES = [
     ("jest", "PASS src/a.test.ts\nTests:       1 failed, 2 skipped, 5 passed, 8 total\nTime: 1.2 s\n",
@@ -30,13 +37,6 @@ def test_last_summary_wins_and_none_when_absent():
 
 
 # --- hostile logs: linear time ----------------------------------------------------------------
-import subprocess  # noqa: E402
-import time  # noqa: E402
-
-from hypothesis import HealthCheck, given, settings  # noqa: E402
-from hypothesis import strategies as st  # noqa: E402
-
-from .adversarial import ADVERSARIAL, assert_linear  # noqa: E402
 
 
 def test_adversarial_100kb_logs_parse_in_well_under_a_second():
