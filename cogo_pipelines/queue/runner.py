@@ -268,6 +268,7 @@ class Runner:
             tries += 1
             try:
                 self.conn = open_queue_connection(self.config.database_url, autocommit=True)
+                self._revalidate()
                 break
             except (StoreError, *LOST) as again:
                 if tries == 1 or tries % 10 == 0:
@@ -278,7 +279,6 @@ class Runner:
         self.reconnects += 1
         log.warning("reconnected to the database after %.1f s (%d tries)", time.monotonic() - started, tries,
                     extra={"owner": self.owner})
-        self._revalidate()
 
     def _revalidate(self) -> None:
         """After a reconnect: which leases survived? A held job whose lease is gone is stopped;

@@ -160,7 +160,11 @@ def test_dagster_sensor_waits_out_a_short_outage(own_pg):
     from cogo_pipelines.defs.resources import PostgresResource
 
     own_pg.kill()
-    threading.Timer(1.5, own_pg.start).start()
-    with dg.build_sensor_context(resources={"postgres": PostgresResource(database_url=own_pg.url)}) as context:
-        result = q1_gate_failure_sensor(context)
+    restart = threading.Timer(1.5, own_pg.start)
+    restart.start()
+    try:
+        with dg.build_sensor_context(resources={"postgres": PostgresResource(database_url=own_pg.url)}) as context:
+            result = q1_gate_failure_sensor(context)
+    finally:
+        restart.join()
     assert isinstance(result, dg.SkipReason)

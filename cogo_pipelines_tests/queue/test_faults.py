@@ -60,6 +60,14 @@ def test_a_50_mb_log_stores_a_64_kb_tail_in_bounded_memory(aconn, tmp_path):
     # Streamed: the runner's peak memory barely moves (it held ~50 MB several times over before).
     assert big_kb - baseline_kb < 40 * 1024, (baseline_kb, big_kb)
 
+    # The case: one 50 MB line (stored whole before: 50 MB in result, 50 MB per GET /api/jobs).
+    one_line = jobs.enqueue(aconn, "code.debug", {"command": f"head -c {FIFTY_MB} /dev/zero | tr '\\0' x",
+                                                   "cwd": str(tmp_path)})
+    assert cogo("runner", "--executor-id", "cogo-work", "--once", timeout=300).returncode == 0
+    line_result = jobs.get_job(aconn, one_line)["result"]
+    assert line_result["log_bytes"] == FIFTY_MB and line_result["log_tail_truncated"] is True
+    assert line_result["log_tail"] == "x" * capture.TAIL_BYTES
+
     server, thread, url = start_server(create_app(settings_module.get_settings()))
     try:
         import httpx
