@@ -93,7 +93,7 @@ def runner(
     log_format: str = typer.Option(None, "--log-format", help="text | json (default LOG_FORMAT)"),
     lease_seconds: float = typer.Option(None, "--lease-seconds", help="Lease length (default LEASE_SECONDS)"),
     poll_seconds: float = typer.Option(None, "--poll-seconds", help="Slow-poll fallback (default min(5, lease/2))"),
-    batch: int = typer.Option(1, "--batch", help="Jobs claimed per round trip"),
+    batch: int = typer.Option(16, "--batch", help="Most jobs claimed per round trip (grows from 1 while jobs are quick; see the runbook)"),
     exit_when_idle: bool = typer.Option(False, "--exit-when-idle", help="Exit when no job is claimable"),
 ) -> None:
     """Run jobs for one executor until SIGTERM (or one job with --once)."""

@@ -22,6 +22,7 @@ from psycopg.types.json import Jsonb
 
 from cogo_pipelines.edge import router
 from cogo_pipelines.edge.client import RouterSelectClient
+from cogo_pipelines.queue.textsafe import clean_text, for_postgres
 from cogo_pipelines.settings import get_settings
 from cogo_pipelines.store import route_rules
 from cogo_pipelines.store.db import StoreError
@@ -64,7 +65,7 @@ class Job:
 def _clip(text: str | None) -> str | None:
     if text is None:
         return None
-    text = str(text)
+    text = clean_text(str(text))
     return text if len(text) <= MAX_ERROR_CHARS else text[: MAX_ERROR_CHARS - 15] + " … (truncated)"
 
 
@@ -233,7 +234,7 @@ def _finish(conn: psycopg.Connection, job_id: int, owner: str, status: str, even
         "   SELECT id, %(event)s, %(owner)s, attempts, %(error)s FROM done)"
         " SELECT * FROM done"
     )
-    params = {"status": status, "result": Jsonb(result) if result is not None else None, "error": _clip(error),
+    params = {"status": status, "result": Jsonb(for_postgres(result)) if result is not None else None, "error": _clip(error),
               "id": job_id, "owner": owner, "event": event, "release": event == "released"}
     with conn.transaction():
         row = conn.execute(query, params).fetchone()
@@ -264,7 +265,7 @@ def finish_many(conn: psycopg.Connection, owner: str, outcomes: Sequence[tuple[i
     for job_id, status, result, error in outcomes:
         if status not in ("succeeded", "failed"):
             raise QueueError(f"finish_many records succeeded/failed outcomes, not {status!r}")
-        rows.append({"id": job_id, "status": status, "result": result if result is not None else
+        rows.append({"id": job_id, "status": status, "result": for_postgres(result) if result is not None else
                      ({} if status == "succeeded" else None), "error": _clip(error)})
     query = (
         "WITH input AS (SELECT * FROM jsonb_to_recordset(%(rows)s) AS x(id bigint, status text, result jsonb, error text)),"
@@ -296,6 +297,18 @@ def fail(conn: psycopg.Connection, job_id: int, owner: str, error: str, *, resul
     attempts = row["max_attempts"] if row else "?"
     _finish(conn, job_id, owner, "dead", "dead", result, f"dead after {attempts} attempts; last error: {error}")
     return "dead"
+
+
+def recorded_outcome(conn: psycopg.Connection, job_id: int, owner: str) -> str | None:
+    """The outcome ``owner`` recorded for the job's current attempt (``succeeded``, ``failed`` or
+    ``released``), or None. A runner whose commit reply was lost with its connection asks this
+    before calling a refused retry a lost lease: the job's newest event is then its own."""
+    with conn.transaction():
+        row = conn.execute(
+            "SELECT event, owner FROM job_events WHERE job_id = %s ORDER BY id DESC LIMIT 1", (job_id,)).fetchone()
+    if row is None or row["owner"] != owner or row["event"] not in ("succeeded", "failed", "released"):
+        return None
+    return row["event"]
 
 
 def release(conn: psycopg.Connection, job_id: int, owner: str, reason: str = "runner stopping") -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import threading
+import time
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -109,6 +110,30 @@ def connect(url: str | None = None, *, autocommit: bool = False, migrate_schema:
     if migrate_schema:
         ensure_migrated(conn, url)
     return conn
+
+
+def connect_retrying(url: str | None = None, *, within_s: float = 30.0, autocommit: bool = False,
+                     first_delay_s: float = 0.1, cap_s: float = 5.0) -> psycopg.Connection:
+    """``connect``, retried with capped exponential backoff for up to ``within_s`` seconds: a
+    periodic caller (the Dagster sensor) rides out a database restart instead of failing its
+    tick. The last StoreError is raised when the database stays away."""
+    deadline = time.monotonic() + within_s
+    delay, tries = first_delay_s, 0
+    while True:
+        tries += 1
+        try:
+            conn = connect(url, autocommit=autocommit)
+        except StoreError as exc:
+            if time.monotonic() + delay > deadline:
+                raise
+            if tries == 1:
+                log.warning("database unreachable (%s); retrying for up to %g s", exc, within_s)
+            time.sleep(delay)
+            delay = min(delay * 2, cap_s)
+            continue
+        if tries > 1:
+            log.warning("database reachable again after %d tries", tries)
+        return conn
 
 
 @contextmanager
