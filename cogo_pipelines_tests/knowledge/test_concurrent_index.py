@@ -36,7 +36,7 @@ def _contents(url: str) -> dict[str, list[str]]:
                 " AND data_type NOT LIKE 'timestamp%%' ORDER BY ordinal_position", (table,))]
             select = ", ".join(f'"{c}"' for c in columns)
             out[table] = [r[0] for r in conn.execute(
-                f"SELECT row_to_json(t)::text FROM (SELECT {select} FROM {table}) t ORDER BY 1")]  # noqa: S608
+                f"SELECT row_to_json(t)::text FROM (SELECT {select} FROM {table}) t ORDER BY 1")]
     return out
 
 

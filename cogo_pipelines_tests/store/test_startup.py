@@ -41,9 +41,8 @@ def _all_at_once(home: Path, cwd: Path) -> list[subprocess.CompletedProcess]:
 
 
 def _stop(pg_dir: Path) -> None:
-    from pgserver._commands import pg_ctl
-
     import pgserver
+    from pgserver._commands import pg_ctl
 
     server = pgserver.get_server(pg_dir, cleanup_mode=None)
     pg_ctl(["-w", "stop"], pgdata=server.pgdata, user=server.system_user)
@@ -68,7 +67,7 @@ def test_concurrent_commands_on_a_fresh_then_a_stopped_store_all_succeed(home: P
         with psycopg.connect(uri) as conn:
             settings = {k: conn.execute(f"SHOW {k}").fetchone()[0] for k in db.EMBEDDED_SETTINGS}
         assert settings == db.EMBEDDED_SETTINGS, phase
-        db._embedded_uris.clear()  # noqa: SLF001 — this process must look again after the stop
+        db._embedded_uris.clear()
         _stop(home / "pg")
     assert (home / "pg.lock").exists()
 
@@ -80,10 +79,10 @@ def test_settings_are_applied_once(tmp_path: Path):
     try:
         with psycopg.connect(uri) as conn:
             started = conn.execute("SELECT pg_postmaster_start_time()").fetchone()[0]
-        db._embedded_uris.clear()  # noqa: SLF001
+        db._embedded_uris.clear()
         assert db.embedded_uri(pg) == uri
         with psycopg.connect(uri) as conn:
             assert conn.execute("SELECT pg_postmaster_start_time()").fetchone()[0] == started
     finally:
-        db._embedded_uris.clear()  # noqa: SLF001
+        db._embedded_uris.clear()
         _stop(pg)
