@@ -15,12 +15,14 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from cogo_pipelines.commands import options
 from cogo_pipelines.quality.gate import SOURCES, GateError, GateResult, validate_threshold
 from cogo_pipelines.settings import get_settings
 from cogo_pipelines.store.db import StoreError
 
 console = Console()
 errors = Console(stderr=True, soft_wrap=True)
+MAX_WINDOW_DAYS = 36500  # a century: further back than any job, and inside what a date can hold
 
 
 def _fail(message: str, code: int = 2) -> None:
@@ -69,8 +71,10 @@ def gate_q1(
     threshold: float | None = typer.Option(None, help="Pass when Q1 >= this (0..1); default Q1_THRESHOLD"),
     source: str = typer.Option("db", help="db: SQL on the store; supabase: REST with SUPABASE_URL"),
     allow_empty: bool = typer.Option(False, "--allow-empty", help="Pass when no quality job finished"),
-    window_days: float | None = typer.Option(None, "--window-days", help="Days of history; default Q1_WINDOW_DAYS"),
-    job_type: Annotated[list[str] | None, typer.Option("--job-type", help="Job types counted; default Q1_JOB_TYPES")] = None,
+    window_days: float | None = typer.Option(None, "--window-days", help="Days of history, at most 36500; default Q1_WINDOW_DAYS",
+                                             callback=options.finite("window days", 0, MAX_WINDOW_DAYS, above=True)),
+    job_type: Annotated[list[str] | None, typer.Option("--job-type", help="Job types counted; default Q1_JOB_TYPES",
+                                                       callback=options.names("job type"))] = None,
     target: str | None = typer.Option(None, help="Only jobs whose payload target is this"),
     as_json: bool = typer.Option(False, "--json", help="Print the result as JSON"),
 ) -> None:

@@ -23,6 +23,8 @@ from psycopg.types.json import Jsonb
 from cogo_pipelines.edge import router
 from cogo_pipelines.edge.client import RouterSelectClient
 from cogo_pipelines.queue.textsafe import clean_text, for_postgres
+from cogo_pipelines.queue import validation
+from cogo_pipelines.queue.validation import QueueError
 from cogo_pipelines.settings import get_settings
 from cogo_pipelines.store import route_rules
 from cogo_pipelines.store.db import StoreError
@@ -33,10 +35,6 @@ OPEN_STATUSES = ("queued", "running")
 TERMINAL_STATUSES = ("succeeded", "failed", "dead")
 STATUSES = OPEN_STATUSES + TERMINAL_STATUSES
 MAX_ERROR_CHARS = 4000
-
-
-class QueueError(ValueError):
-    """Bad input to the queue (the CLI prints it as one line and exits 2)."""
 
 
 class LeaseLost(RuntimeError):
@@ -69,17 +67,7 @@ def _clip(text: str | None) -> str | None:
     return text if len(text) <= MAX_ERROR_CHARS else text[: MAX_ERROR_CHARS - 15] + " … (truncated)"
 
 
-def parse_payload(text: str | None) -> dict:
-    """A payload given as JSON text (CLI, REST): must be a JSON object."""
-    if text is None or not text.strip():
-        return {}
-    try:
-        value = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise QueueError(f"payload is not valid JSON ({exc.msg} at line {exc.lineno} column {exc.colno})") from exc
-    if not isinstance(value, dict):
-        raise QueueError(f"payload must be a JSON object, got {type(value).__name__}")
-    return value
+parse_payload = validation.parse_payload  # a payload given as JSON text (CLI, REST)
 
 
 def _route(conn: psycopg.Connection, task_type: str) -> router.RouteDecision:
@@ -119,18 +107,11 @@ def enqueue(
     depends_on: Sequence[int] | None = None,
 ) -> int:
     """Queue a job and return its id, or the id of the open job that already has ``dedupe_key``."""
-    if not isinstance(type, str) or not type.strip():
-        raise QueueError("job type must be a non-empty string")
-    if payload is None:
-        payload = {}
-    if not isinstance(payload, dict):
-        raise QueueError(f"payload must be a JSON object, got {payload.__class__.__name__}")
-    if isinstance(priority, bool) or not isinstance(priority, int) or priority < 0:
-        raise QueueError(f"priority must be a non-negative integer, got {priority!r}")
-    if isinstance(max_attempts, bool) or not isinstance(max_attempts, int) or max_attempts < 1:
-        raise QueueError(f"max_attempts must be a positive integer, got {max_attempts!r}")
-    if dedupe_key is not None and not str(dedupe_key).strip():
-        raise QueueError("dedupe key must not be empty")
+    validation.name(type, "job type", required=True)
+    payload = validation.payload({} if payload is None else payload)
+    validation.bounded_int(priority, "priority", validation.PRIORITY_RANGE)
+    validation.bounded_int(max_attempts, "max_attempts", validation.ATTEMPTS_RANGE)
+    validation.name(dedupe_key, "dedupe key")
     executor_id = validate_executor(executor_id, conn) if executor_id else _route(conn, type).executor_id
     try:
         body = Jsonb(payload)
@@ -355,8 +336,7 @@ def list_jobs(conn: psycopg.Connection, *, status: str | None = None, executor_i
     """Newest last, as ``cogo jobs list`` prints them."""
     if status is not None and status not in STATUSES:
         raise QueueError(f"unknown status {status!r} (one of {', '.join(STATUSES)})")
-    if limit < 1:
-        raise QueueError("limit must be positive")
+    validation.bounded_int(limit, "limit", (1, validation.INT32_MAX))
     conditions, params = [], []
     for column, value in (("status", status), ("executor_id", executor_id), ("type", type)):
         if value is not None:
