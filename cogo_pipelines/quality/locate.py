@@ -183,13 +183,21 @@ class GraphLocator:
         if frame is None or not root.is_dir():
             return []
         raw = frame.path[len("file://"):] if frame.path.startswith("file://") else frame.path
-        candidate = Path(raw) if Path(raw).is_absolute() else root / raw
+        parts = [p for p in raw.replace("\\", "/").split("/") if p and p != "."]
+        # the log may come from another checkout of the same tree (CI, docker): match the path's tail
+        candidates = ([Path(raw)] if Path(raw).is_absolute() else []) + [
+            root.joinpath(*parts[i:]) for i in range(len(parts))]
+        text = None
         try:
-            resolved, base = candidate.resolve(), root.resolve()
-            if base not in resolved.parents or not resolved.is_file() or resolved.stat().st_size > TEST_FILE_BYTES:
-                return []
-            text = resolved.read_text(encoding="utf-8", errors="replace").splitlines()
+            base = root.resolve()
+            for candidate in candidates:
+                resolved = candidate.resolve()
+                if base in resolved.parents and resolved.is_file() and resolved.stat().st_size <= TEST_FILE_BYTES:
+                    text = resolved.read_text(encoding="utf-8", errors="replace").splitlines()
+                    break
         except OSError:
+            return []
+        if text is None:
             return []
         if not 1 <= frame.line <= len(text):
             return []
