@@ -74,6 +74,9 @@ class Settings(BaseSettings):
     quality_targets: CsvList = Field(default_factory=lambda: ["examples/cogo-sample"])
     schedule_timezone: str = "UTC"
     notify_webhook_url: str | None = None
+    schedules_running: bool = Field(False, description="COGO_SCHEDULES_RUNNING=1: schedules and sensors start "
+                                    "RUNNING; unset = Dagster's STOPPED (turned on per deployment)",
+                                    validation_alias="COGO_SCHEDULES_RUNNING")
 
     # --- knowledge ---------------------------------------------------------------------
     repo_path: Path = Path("examples/cogo-sample")

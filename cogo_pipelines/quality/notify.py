@@ -120,10 +120,31 @@ def gate_failure_payload(run: dict[str, Any], fix: dict[str, Any] | None) -> dic
     message = details.get("message") or f"Q1 gate failed (score {_score(run.get('score'))})"
     link = f"<{fix['url']}|gate_fix {fix['id']}>" if fix else "no gate_fix artifact"
     text = f"cogo Q1 gate failed (run {run['id']}): {message}"
-    return {"text": text, "blocks": [
+    blocks = [
         {"type": "section", "text": {"type": "mrkdwn", "text": f":red_circle: *Q1 gate failed* (run {run['id']})\n{message}"}},
-        {"type": "context", "elements": [{"type": "mrkdwn", "text": f"What to fix: {link}"}]},
-    ]}
+    ]
+    what = _what_failed((fix or {}).get("content") or {})
+    if what:
+        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": what}})
+    blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": f"What to fix: {link}"}]})
+    return {"text": text, "blocks": blocks}
+
+
+def _what_failed(content: dict[str, Any], limit: int = 5) -> str:
+    """The first failing tests/errors and where they point, for the alert itself."""
+    lines = []
+    for job in content.get("failing_jobs") or []:
+        if job.get("same_error_as"):
+            continue
+        names = [f["name"] for f in job.get("failures") or []][:3]
+        top = (job.get("locations") or [None])[0]
+        where = f" → `{top['path']}` {top.get('symbol') or ''}".rstrip() if top else ""
+        excerpt = (job.get("error_excerpt") or "").splitlines()
+        label = ", ".join(names) or (excerpt[-1][:120] if excerpt else "failed")
+        lines.append(f"• job {job.get('id')}{' (' + job['target'] + ')' if job.get('target') else ''}: {label}{where}")
+        if len(lines) >= limit:
+            break
+    return "*What failed:*\n" + "\n".join(lines) if lines else ""
 
 
 def _retryable(status: int) -> bool:
@@ -139,6 +160,8 @@ def deliver(
     attempts: int = 3,
     timeout: float = 5.0,
     backoff: float = 0.5,
+    dedupe_key: str | None = None,
+    quality_run_id: int | None = None,
 ) -> dict[str, Any]:
     """POST ``payload`` to the webhook (NOTIFY_WEBHOOK_URL by default); records and returns the row.
 
@@ -168,9 +191,9 @@ def deliver(
                     time.sleep(backoff * 2 ** (tries - 1))
     with conn.transaction():
         row = conn.execute(
-            "INSERT INTO notifications (kind, channel, status, attempts, error, payload)"
-            " VALUES (%s, 'webhook', %s, %s, %s, %s) RETURNING id, created_at",
-            (kind, status, tries, error, json.dumps(payload)),
+            "INSERT INTO notifications (kind, channel, status, attempts, error, payload, dedupe_key, quality_run_id)"
+            " VALUES (%s, 'webhook', %s, %s, %s, %s, %s, %s) RETURNING id, created_at",
+            (kind, status, tries, error, json.dumps(payload), dedupe_key, quality_run_id),
         ).fetchone()
     return {"id": row["id"], "kind": kind, "status": status, "attempts": tries, "error": error,
             "created_at": row["created_at"].isoformat()}
@@ -180,14 +203,38 @@ def send_weekly_summary(conn: psycopg.Connection, **delivery: Any) -> dict[str, 
     return deliver(conn, weekly_summary(conn), kind="weekly_summary", **delivery)
 
 
+def alert_key(run: dict[str, Any], fix_content: dict[str, Any] | None) -> str:
+    """What an alert is about: the gate_fix's failure signature (failing tests/errors + target);
+    a run without a gate_fix is keyed on its target and message."""
+    details = run.get("details") or {}
+    if fix_content and fix_content.get("signature"):
+        return f"q1:{fix_content['signature']}"
+    return f"q1:{details.get('target') or ''}:{details.get('message') or 'failed'}"
+
+
+def already_alerted(conn: psycopg.Connection, key: str, run_id: int) -> dict[str, Any] | None:
+    """The alert already sent for this failure since the gate last passed (a new breakage after a
+    green run alerts again, the same breakage seen by later runs does not)."""
+    return conn.execute(
+        "SELECT n.id, n.quality_run_id FROM notifications n"
+        " WHERE n.kind = 'gate_failure' AND n.dedupe_key = %s AND n.status IN ('sent', 'skipped')"
+        "   AND n.created_at > coalesce((SELECT max(created_at) FROM quality_runs"
+        "                                 WHERE gate = 'q1' AND passed AND id < %s), '-infinity')"
+        " ORDER BY n.id DESC LIMIT 1",
+        (key, run_id),
+    ).fetchone()
+
+
 def notify_gate_failure(conn: psycopg.Connection, quality_run_id: int, **delivery: Any) -> dict[str, Any]:
-    """Alert about one failed gate run, linking the gate_fix written for it (if any)."""
+    """Alert about one failed gate run, linking the gate_fix written for it (if any) — once per
+    failure: a run whose failure signature was already alerted records a ``duplicate`` row and
+    sends nothing."""
     with conn.transaction():
         run = conn.execute(
             "SELECT id, score, threshold, passed, details FROM quality_runs WHERE id = %s", (quality_run_id,)
         ).fetchone()
         fix_row = conn.execute(
-            "SELECT id FROM gate_fixes WHERE quality_run_id = %s ORDER BY id DESC LIMIT 1", (quality_run_id,)
+            "SELECT id, content FROM gate_fixes WHERE quality_run_id = %s ORDER BY id DESC LIMIT 1", (quality_run_id,)
         ).fetchone()
     if run is None:
         raise ValueError(f"quality run {quality_run_id} does not exist")
@@ -195,5 +242,20 @@ def notify_gate_failure(conn: psycopg.Connection, quality_run_id: int, **deliver
     if fix_row:
         from cogo_pipelines.quality.gate_fix import gate_fix_url
 
-        fix = {"id": fix_row["id"], "url": gate_fix_url(fix_row["id"])}
-    return deliver(conn, gate_failure_payload(dict(run), fix), kind="gate_failure", **delivery)
+        fix = {"id": fix_row["id"], "url": gate_fix_url(fix_row["id"]), "content": fix_row["content"]}
+    key = alert_key(dict(run), fix["content"] if fix else None)
+    with conn.transaction():  # held through delivery: two notifiers of one failure send once
+        conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (key,))
+        previous = already_alerted(conn, key, quality_run_id)
+        if previous is None:
+            return deliver(conn, gate_failure_payload(dict(run), fix), kind="gate_failure", dedupe_key=key,
+                           quality_run_id=quality_run_id, **delivery)
+        row = conn.execute(
+            "INSERT INTO notifications (kind, channel, status, attempts, error, payload, dedupe_key, quality_run_id)"
+            " VALUES ('gate_failure', 'webhook', 'duplicate', 0, %s, '{}'::jsonb, %s, %s)"
+            " RETURNING id, created_at",
+            (f"same failure as notification {previous['id']} (quality run {previous['quality_run_id']})",
+             key, quality_run_id),
+        ).fetchone()
+    return {"id": row["id"], "kind": "gate_failure", "status": "duplicate", "attempts": 0,
+            "error": None, "duplicate_of": previous["id"], "created_at": row["created_at"].isoformat()}

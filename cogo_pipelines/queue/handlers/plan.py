@@ -8,6 +8,8 @@ the gate is evaluated only once the builds have finished.
 
 from __future__ import annotations
 
+import psycopg
+
 from cogo_pipelines.quality import gate
 from cogo_pipelines.queue import jobs
 from cogo_pipelines.queue.handlers import Handler, JobContext, JobFailed
@@ -37,8 +39,12 @@ def plan_quality(ctx: JobContext) -> dict:
         build_payload = {
             "command": target.get("command", payload.get("command", DEFAULT_COMMAND)),
             "cwd": target["cwd"],
+            "target": target.get("target", target["cwd"]),
             "plan_job_id": ctx.job.id,
         }
+        commit = target.get("commit", payload.get("commit"))
+        if commit is not None:
+            build_payload["commit"] = commit
         timeout = target.get("timeout_s", payload.get("timeout_s"))
         if timeout is not None:
             build_payload["timeout_s"] = timeout
@@ -52,12 +58,22 @@ def plan_quality(ctx: JobContext) -> dict:
 
 
 def quality_q1(ctx: JobContext) -> dict:
-    options = {k: ctx.payload[k] for k in ("threshold", "window_days", "job_types", "allow_empty") if k in ctx.payload}
-    outcome = gate.evaluate_q1(ctx.conn, **options)
+    """The gate as a job: a failed gate fails the job and writes the same gate_fix as ``cogo gate q1``."""
+    from cogo_pipelines.quality.gate_fix import write_gate_fix
+
+    options = {k: ctx.payload[k] for k in ("threshold", "window_days", "job_types", "allow_empty", "target")
+               if k in ctx.payload}
+    outcome = gate.evaluate_q1(ctx.conn, **options, notify=ctx.payload.get("notify", True) is not False)
     result = {name: getattr(outcome, name, None)
-              for name in ("score", "threshold", "passed", "succeeded", "failed", "message", "run_id")}
+              for name in ("score", "threshold", "passed", "succeeded", "failed", "infra_failed", "message", "run_id")}
     result["build_job_ids"] = ctx.payload.get("build_job_ids", [])
-    return result
+    if outcome.passed:
+        return result
+    fix = write_gate_fix(ctx.conn, outcome)
+    result.update(gate_fix_id=fix["id"], gate_fix_url=fix["url"])
+    if ctx.conn.info.transaction_status == psycopg.pq.TransactionStatus.INTRANS:
+        ctx.conn.commit()  # the run and its gate_fix stand; only the job's status says "failed"
+    raise JobFailed(f"{outcome.message} (gate_fix {fix['id']}: {fix['url']})", result)
 
 
 HANDLERS = {
