@@ -294,6 +294,14 @@ def get_gate_fix(conn: psycopg.Connection, fix_id: int) -> dict[str, Any] | None
     return _as_dict(row) if row else None
 
 
+def gate_fix_for_run(conn: psycopg.Connection, quality_run_id: int | None) -> dict[str, Any] | None:
+    """The gate_fix written for one gate run: what a report of that run links, never another run's."""
+    if quality_run_id is None:
+        return None
+    row = conn.execute(f"{_SELECT} WHERE quality_run_id = %s ORDER BY id DESC LIMIT 1", (quality_run_id,)).fetchone()
+    return _as_dict(row) if row else None
+
+
 def latest_gate_fix(conn: psycopg.Connection) -> dict[str, Any] | None:
     row = conn.execute(f"{_SELECT} ORDER BY id DESC LIMIT 1").fetchone()
     return _as_dict(row) if row else None

@@ -17,7 +17,7 @@ import httpx
 import psycopg
 
 from cogo_pipelines.quality.gate import measure_q1
-from cogo_pipelines.quality.gate_fix import latest_gate_fix
+from cogo_pipelines.quality.gate_fix import gate_fix_for_run
 from cogo_pipelines.quality.snapshot import index_stats
 from cogo_pipelines.settings import get_settings
 
@@ -58,11 +58,11 @@ def weekly_report(conn: psycopg.Connection, *, now: datetime | None = None) -> d
     """The numbers behind the weekly summary (JSON-ready)."""
     now = now or datetime.now(UTC)
     with conn.transaction():
-        fix = latest_gate_fix(conn)
         last_run = conn.execute(
             "SELECT id, score, threshold, passed, created_at FROM quality_runs WHERE gate = 'q1'"
             " ORDER BY id DESC LIMIT 1"
         ).fetchone()
+        fix = gate_fix_for_run(conn, last_run["id"]) if last_run and not last_run["passed"] else None
         trend, jobs, index = q1_trend(conn, now=now), job_counts(conn, now=now), index_stats(conn)
     return {
         "generated_at": now.isoformat(),
@@ -72,7 +72,9 @@ def weekly_report(conn: psycopg.Connection, *, now: datetime | None = None) -> d
         "last_gate": {**last_run, "created_at": last_run["created_at"].isoformat()} if last_run else None,
         "jobs": jobs,
         "index": index,
-        "latest_gate_fix": {"id": fix["id"], "url": fix["url"], "created_at": fix["created_at"],
+        # the gate_fix of the run reported above (none when that run passed), never an older run's
+        "latest_gate_fix": {"id": fix["id"], "url": fix["url"], "html_url": f"{fix['url']}?format=html",
+                            "quality_run_id": fix["quality_run_id"], "created_at": fix["created_at"],
                             "message": fix["content"].get("message")} if fix else None,
     }
 
@@ -95,9 +97,13 @@ def summary_payload(report: dict[str, Any]) -> dict[str, Any]:
     index_line = (f"{index['files']} files, {index['symbols']} symbols, {index['edges']} edges, "
                   f"{index['chunks']} chunks")
     fix = report["latest_gate_fix"]
-    fix_line = f"<{fix['url']}|gate_fix {fix['id']}> ({fix['created_at'][:10]})" if fix else "none"
+    last = report.get("last_gate")
+    fix_line = (f"<{fix['html_url']}|gate_fix {fix['id']}> of gate run {fix['quality_run_id']} "
+                f"({fix['created_at'][:10]})" if fix
+                else f"none (gate run {last['id']} passed)" if last and last.get("passed") else "none")
     text = (f"cogo weekly summary {report['week']}: Q1 {_score(current['score'])} "
-            f"(threshold {report['threshold']:.2f}); latest gate_fix: {fix['url'] if fix else 'none'}")
+            f"(threshold {report['threshold']:.2f}); gate_fix of the last gate run: "
+            f"{fix['html_url'] if fix else 'none'}")
     blocks = [
         {"type": "header", "text": {"type": "plain_text", "text": f"cogo weekly summary {report['week']}"}},
         {"type": "section", "text": {"type": "mrkdwn", "text": (
@@ -105,7 +111,7 @@ def summary_payload(report: dict[str, Any]) -> dict[str, Any]:
             f"*Trend:* `{_sparkline([t['score'] for t in trend])}`  {trend_line}")}},
         {"type": "section", "text": {"type": "mrkdwn", "text": f"*Jobs by executor/status (7 days + open):*\n{jobs_line}"}},
         {"type": "section", "text": {"type": "mrkdwn", "text": f"*Index:* {index_line}"}},
-        {"type": "section", "text": {"type": "mrkdwn", "text": f"*Latest gate_fix:* {fix_line}"}},
+        {"type": "section", "text": {"type": "mrkdwn", "text": f"*Last gate run's gate_fix:* {fix_line}"}},
     ]
     return {"text": text, "blocks": blocks}
 
@@ -118,7 +124,7 @@ def weekly_summary(conn: psycopg.Connection, *, now: datetime | None = None) -> 
 def gate_failure_payload(run: dict[str, Any], fix: dict[str, Any] | None) -> dict[str, Any]:
     details = run.get("details") or {}
     message = details.get("message") or f"Q1 gate failed (score {_score(run.get('score'))})"
-    link = f"<{fix['url']}|gate_fix {fix['id']}>" if fix else "no gate_fix artifact"
+    link = f"<{fix['url']}?format=html|gate_fix {fix['id']}>" if fix else "no gate_fix artifact"
     text = f"cogo Q1 gate failed (run {run['id']}): {message}"
     blocks = [
         {"type": "section", "text": {"type": "mrkdwn", "text": f":red_circle: *Q1 gate failed* (run {run['id']})\n{message}"}},
