@@ -265,8 +265,8 @@ def _tap_block(lines: list[str], start: int, failure: Failure) -> dict[str, str]
     for j in range(start + 1, min(len(lines), start + 400)):
         raw = lines[j]
         text, indent = raw.strip(), len(raw) - len(raw.lstrip())
-        if text == "...":
-            break
+        if text == "..." or text.startswith(("not ok ", "ok ", "# Subtest")):
+            break  # the block ended (or was cut off): never read into the next test's lines
         if key is not None and (indent > key_indent or not text):
             if key == "stack":
                 failure.add_frame(parse_frame(text, bare=True))
