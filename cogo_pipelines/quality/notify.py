@@ -234,7 +234,8 @@ def already_alerted(conn: psycopg.Connection, key: str, run_id: int) -> dict[str
 def notify_gate_failure(conn: psycopg.Connection, quality_run_id: int, **delivery: Any) -> dict[str, Any]:
     """Alert about one failed gate run, linking the gate_fix written for it (if any) — once per
     failure: a run whose failure signature was already alerted records a ``duplicate`` row and
-    sends nothing."""
+    sends nothing. Call it on an idle connection: the per-signature lock lasts until the
+    surrounding transaction ends."""
     with conn.transaction():
         run = conn.execute(
             "SELECT id, score, threshold, passed, details FROM quality_runs WHERE id = %s", (quality_run_id,)
