@@ -35,7 +35,8 @@ def _targets(ctx: JobContext) -> list[dict]:
 def plan_quality(ctx: JobContext) -> dict:
     payload = ctx.payload
     builds = []
-    for i, target in enumerate(_targets(ctx)):
+    targets, skipped, impact_report = _impact(ctx, _targets(ctx))
+    for i, target in enumerate(targets):
         build_payload = {
             "command": target.get("command", payload.get("command", DEFAULT_COMMAND)),
             "cwd": target["cwd"],
@@ -54,7 +55,36 @@ def plan_quality(ctx: JobContext) -> dict:
     gate_payload.update(plan_job_id=ctx.job.id, build_job_ids=builds)
     gate = jobs.enqueue(ctx.conn, "quality.q1", gate_payload, priority=ctx.job.priority,
                         dedupe_key=f"plan:{ctx.job.id}:q1", depends_on=builds)
-    return {"build_job_ids": builds, "q1_job_id": gate}
+    outcome = {"build_job_ids": builds, "q1_job_id": gate}
+    if impact_report is not None:
+        outcome.update(skipped_targets=len(skipped), skipped=[t["cwd"] for t in skipped], impact=impact_report)
+    return outcome
+
+
+def _impact(ctx: JobContext, targets: list[dict]) -> tuple[list[dict], list[dict], dict | None]:
+    """With ``payload.change`` (``{"diff": "..."}`` or ``{"files": [...]}``) and no ``full``: only the
+    targets whose tests reach the changed symbols (``quality/impact.py``); otherwise all of them."""
+    change = ctx.payload.get("change")
+    if not change or ctx.payload.get("full"):
+        return targets, [], None
+    from pathlib import Path
+
+    from cogo_pipelines.indexing.sources import repo_id
+    from cogo_pipelines.quality import impact
+
+    if isinstance(change, dict) and isinstance(change.get("diff"), str):
+        parsed = impact.Change.from_diff(change["diff"])
+    elif isinstance(change, dict) and isinstance(change.get("files"), list):
+        parsed = impact.Change.from_files([str(f) for f in change["files"]])
+    else:
+        raise JobFailed("plan.quality change must be {\"diff\": \"...\"} or {\"files\": [...]}")
+    indexed = {r["repo"] for r in ctx.conn.execute("SELECT DISTINCT repo FROM ast_nodes")}
+
+    def repo_of(target: dict) -> str | None:
+        name = target.get("repo") or repo_id(Path(target["cwd"]))
+        return name if name in indexed else None
+
+    return impact.select_targets(ctx.conn, targets, parsed, repo_of)
 
 
 def quality_q1(ctx: JobContext) -> dict:
