@@ -29,7 +29,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from gate_fix_workspace import CASES_DIR, command, load_cases, make_workspace  # noqa: E402
+from gate_fix_workspace import CASES_DIR, command, load_cases, make_workspace
 
 
 def _store(tmp: Path) -> str:

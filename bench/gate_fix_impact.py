@@ -24,8 +24,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from gate_fix_eval import _store  # noqa: E402
-from gate_fix_workspace import RUNNERS, SAMPLE, load_cases, make_workspace  # noqa: E402
+from gate_fix_eval import _store
+from gate_fix_workspace import RUNNERS, SAMPLE, load_cases, make_workspace
 
 TESTS = {"vitest": ["tests/quality.vitest.test.ts"], "jest": ["tests/lease.jest.test.ts"],
          "node": ["tests/gate.node.test.ts"], "tsc": ["no-tests/*"]}
@@ -64,7 +64,7 @@ def main() -> int:
                                                 lambda t: t["repo"])
         verdicts = []
         for target in skipped:  # would it have failed? run it for real on the bugged tree
-            done = subprocess.run(["/bin/sh", "-c", RUNNERS[target["runner"]]], cwd=work, capture_output=True,
+            done = subprocess.run(["/bin/sh", "-c", RUNNERS[target["runner"]]], cwd=work, capture_output=True, check=False,
                                   timeout=300)
             verdicts.append(done.returncode == 0)
         missed = case["runner"] not in {t["runner"] for t in run}

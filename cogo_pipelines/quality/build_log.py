@@ -106,8 +106,7 @@ def clean_lines(text: str) -> tuple[list[str], bool]:
 def parse_location(token: str) -> tuple[str, int, int | None] | None:
     """``path:line[:col]`` (or a ``file://`` URL) -> (path, line, col); None when it is not one."""
     token = token.strip().strip("()[]'\",;")
-    if token.startswith("file://"):
-        token = token[len("file://"):]
+    token = token.removeprefix("file://")
     head, sep, last = token.rpartition(":")
     if not sep or not last.isdigit():
         return None
@@ -134,8 +133,7 @@ def parse_frame(line: str, *, bare: bool = False) -> Frame | None:
         return Frame(found[0], found[1], found[2], function or None) if found else None
     elif not bare:
         return None
-    if text.startswith("async "):
-        text = text[6:]
+    text = text.removeprefix("async ")
     function = None
     if text.endswith(")") and " (" in text:
         function, _, loc = text[:-1].rpartition(" (")

@@ -25,7 +25,6 @@ from cogo_pipelines.quality.gate import LOG_TAIL_CHARS, GateResult, jsonable
 from cogo_pipelines.quality.locate import GraphLocator
 from cogo_pipelines.quality.outcomes import infra_reason
 from cogo_pipelines.settings import get_settings
-from cogo_pipelines.store import knowledge
 
 EXCERPT_LINES = 30
 EXCERPT_CHARS = 1500

@@ -39,13 +39,13 @@ class Change:
         for raw in diff[:MAX_DIFF_CHARS].splitlines():
             if raw.startswith("+++ "):
                 target = raw[4:].split("\t")[0].strip()
-                path = None if target == "/dev/null" else target[2:] if target.startswith("b/") else target
+                path = None if target == "/dev/null" else target.removeprefix("b/")
                 if path is not None:
                     change.lines.setdefault(path, set())
             elif raw.startswith("--- "):
                 source = raw[4:].split("\t")[0].strip()
                 if source != "/dev/null":
-                    old = source[2:] if source.startswith("a/") else source
+                    old = source.removeprefix("a/")
                     change.lines.setdefault(old, set())
             elif (hunk := _HUNK.match(raw)) and path is not None:
                 line = int(hunk.group(1))

@@ -85,8 +85,7 @@ class GraphLocator:
         """A frame's path (absolute, relative, file://, Windows) -> the indexed path it ends with."""
         known = self.paths(repo)
         path = raw.replace("\\", "/")
-        if path.startswith("file://"):
-            path = path[len("file://"):]
+        path = path.removeprefix("file://")
         path = path.lstrip("./") if path.startswith("./") else path
         if path in known:
             return path
@@ -182,7 +181,7 @@ class GraphLocator:
         frame = next((f for f in failure.frames if not f.internal and not self.map_path(repo, f.path)), None)
         if frame is None or not root.is_dir():
             return []
-        raw = frame.path[len("file://"):] if frame.path.startswith("file://") else frame.path
+        raw = frame.path.removeprefix("file://")
         parts = [p for p in raw.replace("\\", "/").split("/") if p and p != "."]
         # the log may come from another checkout of the same tree (CI, docker): match the path's tail
         candidates = ([Path(raw)] if Path(raw).is_absolute() else []) + [

@@ -11,7 +11,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cogo_pipelines.quality.build_log import MAX_FAILURES, MAX_FRAMES, parse_build_log, parse_frame, parse_location
+from cogo_pipelines.quality.build_log import (
+    MAX_FAILURES,
+    MAX_FRAMES,
+    parse_build_log,
+    parse_frame,
+    parse_location,
+)
 
 FIXTURES = Path(__file__).parent / "fixtures" / "build_logs"
 CASES = Path(__file__).resolve().parents[2] / "bench" / "gate_fix_cases"

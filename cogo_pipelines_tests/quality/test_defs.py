@@ -1,7 +1,7 @@
 """Dagster wiring with Dagster's testing APIs: schedules, the failure sensor, the jobs in-process."""
 
 import importlib
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import dagster as dg
 import pytest

@@ -12,10 +12,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-
 from cogo_pipelines import settings
-from cogo_pipelines.queue import jobs
 from cogo_pipelines.quality.notify import notify_gate_failure
+from cogo_pipelines.queue import jobs
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 CASES = REPO_ROOT / "bench" / "gate_fix_cases"
