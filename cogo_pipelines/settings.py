@@ -96,6 +96,11 @@ class Settings(BaseSettings):
     def _blank_path_is_unset(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value
 
+    @field_validator("schedules_running", mode="before")
+    @classmethod
+    def _blank_flag_is_off(cls, value: object) -> object:
+        return False if isinstance(value, str) and not value.strip() else value
+
     @property
     def pg_dir(self) -> Path:
         return self.cogo_home / "pg"
