@@ -77,6 +77,9 @@ class Settings(BaseSettings):
     quality_targets: CsvList = Field(default_factory=lambda: ["examples/cogo-sample"])
     schedule_timezone: str = "UTC"
     notify_webhook_url: str | None = None
+    schedules_running: bool = Field(False, description="COGO_SCHEDULES_RUNNING=1: schedules and sensors start "
+                                    "RUNNING; unset = Dagster's STOPPED (turned on per deployment)",
+                                    validation_alias="COGO_SCHEDULES_RUNNING")
 
     # --- knowledge ---------------------------------------------------------------------
     repo_path: Path = Path("examples/cogo-sample")
@@ -95,6 +98,11 @@ class Settings(BaseSettings):
     @classmethod
     def _blank_path_is_unset(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("schedules_running", mode="before")
+    @classmethod
+    def _blank_flag_is_off(cls, value: object) -> object:
+        return False if isinstance(value, str) and not value.strip() else value
 
     @property
     def pg_dir(self) -> Path:

@@ -77,6 +77,8 @@ def gate_q1(
                                                        callback=options.names("job type"))] = None,
     target: str | None = typer.Option(None, help="Only jobs whose payload target is this"),
     as_json: bool = typer.Option(False, "--json", help="Print the result as JSON"),
+    notify: bool = typer.Option(False, "--notify", help="Alert NOTIFY_WEBHOOK_URL on failure (once per failure); "
+                                "without it the run is a reproduction the alert sensor skips"),
 ) -> None:
     """Evaluate the Q1 gate: exit 0 pass, 1 fail, 2 error; a failure writes a gate_fix artifact."""
     from cogo_pipelines.quality.gate import evaluate_q1
@@ -88,21 +90,25 @@ def gate_q1(
             validate_threshold(threshold)
         conn = _connect(required=source == "db")
         result = evaluate_q1(conn, threshold=threshold, window_days=window_days, job_types=job_type or None,
-                             allow_empty=allow_empty, source=source, target=target)
+                             allow_empty=allow_empty, source=source, target=target, notify=notify)
     except (GateError, StoreError) as exc:
         _fail(str(exc))
     except psycopg.Error as exc:
         _fail(f"database error while evaluating the gate: {type(exc).__name__}: {exc}")
     fix = _write_fix(conn, result) if not result.passed else None
+    alert = _alert(conn, result) if notify and not result.passed else None
     if as_json:
         out: dict[str, Any] = result.as_dict()
         out["gate_fix"] = {k: fix[k] for k in ("id", "json_path", "markdown_path", "url")} if fix else None
+        out["notification"] = alert
         print(json.dumps(out, indent=2))
     else:
         console.print(gate_table(result))
         console.print(result.message, markup=False, highlight=False)
         if fix:
             console.print(f"gate_fix {fix['id']}: {fix['markdown_path']}", markup=False, highlight=False)
+        if alert:
+            console.print(f"alert: {alert['status']} (notification {alert['id']})", markup=False, highlight=False)
     if conn is not None:
         conn.close()
     raise typer.Exit(0 if result.passed else 1)
@@ -117,6 +123,18 @@ def _write_fix(conn: psycopg.Connection | None, result: GateResult) -> dict[str,
         return write_gate_fix(conn, result)
     except (OSError, psycopg.Error) as exc:  # the verdict stands even when its artifact cannot be written
         errors.print(f"cogo: warning: gate_fix artifact not written: {exc}", markup=False)
+        return None
+
+
+def _alert(conn: psycopg.Connection | None, result: GateResult) -> dict[str, Any] | None:
+    if conn is None or result.run_id is None or result.source != "db":
+        return None
+    from cogo_pipelines.quality.notify import notify_gate_failure
+
+    try:
+        return notify_gate_failure(conn, result.run_id)
+    except psycopg.Error as exc:  # the verdict stands even when the alert cannot be recorded
+        errors.print(f"cogo: warning: alert not sent: {exc}", markup=False)
         return None
 
 

@@ -2,7 +2,8 @@
 
 Thin wiring over ``cogo_pipelines.quality``. ``q1_gate_job`` raises ``dg.Failure`` on a failed
 gate so ``dagster job execute -m cogo_pipelines.definitions -j q1_gate_job`` exits non-zero in CI.
-Schedules and the sensor start RUNNING: a deployment that loads these definitions wants them.
+Schedules and the sensor start STOPPED (Dagster's default) unless ``COGO_SCHEDULES_RUNNING=1``:
+loading the definitions on a laptop must not start posting alerts or queueing builds.
 """
 
 from contextlib import nullcontext
@@ -16,7 +17,9 @@ from cogo_pipelines.settings import get_settings
 from cogo_pipelines.store.db import StoreError
 
 TIMEZONE = get_settings().schedule_timezone
-RUNNING = dg.DefaultScheduleStatus.RUNNING
+RUNNING = dg.DefaultScheduleStatus.RUNNING if get_settings().schedules_running else dg.DefaultScheduleStatus.STOPPED
+SENSOR_STATUS = (dg.DefaultSensorStatus.RUNNING if get_settings().schedules_running
+                 else dg.DefaultSensorStatus.STOPPED)
 
 
 class Q1GateConfig(dg.Config):
@@ -166,25 +169,24 @@ def weekly_queue_schedule(context: dg.ScheduleEvaluationContext) -> dg.RunReques
                          run_config={"ops": {"weekly_queue": {"config": {"week": week}}}})
 
 
-@dg.sensor(job=gate_failure_notify_job, minimum_interval_seconds=60, default_status=dg.DefaultSensorStatus.RUNNING)
+@dg.sensor(job=gate_failure_notify_job, minimum_interval_seconds=60, default_status=SENSOR_STATUS)
 def q1_gate_failure_sensor(context: dg.SensorEvaluationContext, postgres: PostgresResource):
-    """One alert per failed quality_runs row, from the CLI, CI or Dagster alike.
+    """Alerts for failed quality_runs rows newer than the cursor (CLI with --notify, CI, queue, Dagster).
 
-    The cursor is the highest quality_runs id seen; without one (first tick) only the last
-    day's failures are alerted, so turning the sensor on does not replay history.
+    First tick (no cursor): the cursor is set to the newest run and nothing is sent, so turning
+    the sensor on never replays history. Runs recorded with ``notify: false`` (``cogo gate q1``
+    reproductions) are skipped; the alert itself is deduplicated on the failure's signature.
     """
     last_seen = int(context.cursor) if context.cursor else None
     with postgres.connect() as conn:
-        if last_seen is None:
-            failures = conn.execute(
-                "SELECT id FROM quality_runs WHERE NOT passed AND created_at >= now() - interval '1 day' ORDER BY id"
-            ).fetchall()
-        else:
-            failures = conn.execute(
-                "SELECT id FROM quality_runs WHERE NOT passed AND id > %s ORDER BY id", (last_seen,)
-            ).fetchall()
         newest = conn.execute("SELECT max(id) AS id FROM quality_runs").fetchone()["id"]
+        failures = [] if last_seen is None else conn.execute(
+            "SELECT id FROM quality_runs WHERE NOT passed AND id > %s"
+            " AND coalesce(details->>'notify', 'true') <> 'false' ORDER BY id", (last_seen,)
+        ).fetchall()
     context.update_cursor(str(max(newest or 0, last_seen or 0)))
+    if last_seen is None:
+        return dg.SkipReason(f"first tick: starting after quality run {newest or 0}, no replay of older runs")
     if not failures:
         return dg.SkipReason("no new failed Q1 gate runs")
     return [

@@ -142,6 +142,12 @@ PATHS: dict[str, Any] = {
     },
     "/api/jobs/{id}": _get("getJob", "One job", _json("Job", "The job"), errors=(400, 404, 503), parameters=[
         {"name": "id", "in": "path", "required": True, "schema": {"type": "integer", "minimum": 1}}]),
+    "/api/jobs/{id}/log": {"get": {
+        "operationId": "getJobLog", "summary": "A job's build log (last 8 MiB, secrets scrubbed), when it is on this server",
+        "parameters": [{"name": "id", "in": "path", "required": True, "schema": {"type": "integer", "minimum": 1}}],
+        "responses": {"200": {"description": "The log", "content": {"text/plain": {"schema": STR}}},
+                      **_errors(400, 404, 503)},
+    }},
     "/api/gate/latest": _get("latestGate", "The last Q1 gate run", _json("QualityRun", "Last run"),
                              errors=(404, 503)),
     "/api/gate/history": _get("gateHistory", "Q1 gate runs, newest first", _json("GateHistory", "Runs"),
@@ -161,14 +167,17 @@ PATHS: dict[str, Any] = {
         _query("repo", NAME, "Only this repository"),
     ]),
     "/api/gate-fix/{id}": {"get": {
-        "operationId": "getGateFix", "summary": "A gate_fix artifact (id or 'latest'); JSON or Markdown",
+        "operationId": "getGateFix",
+        "summary": "A gate_fix artifact (id or 'latest'); JSON for programs, HTML for browsers (Accept), or Markdown",
         "parameters": [
             {"name": "id", "in": "path", "required": True,
              "schema": {"anyOf": [{"type": "integer", "minimum": 1}, {"type": "string", "enum": ["latest"]}]}},
-            _query("format", {"type": "string", "enum": ["json", "markdown"], "default": "json"}, "Representation"),
+            _query("format", {"type": "string", "enum": ["json", "markdown", "html"]},
+                   "Representation; unset = HTML when Accept starts with text/html, else JSON"),
         ],
         "responses": {"200": {"description": "The artifact", "content": {
-            "application/json": {"schema": _ref("GateFix")}, "text/markdown": {"schema": STR}}},
+            "application/json": {"schema": _ref("GateFix")}, "text/markdown": {"schema": STR},
+            "text/html": {"schema": STR}}},
             **_errors(400, 404, 503)},
     }},
     "/api/index/stats": _get("indexStats", "Index sizes overall and per repository", _json("IndexStats", "Sizes"),
