@@ -79,12 +79,12 @@ def index(
         prepared = index_policy.prepare(repo, index_policy.Layer.of("flags", name, include, exclude, entry),
                                         index_policy.env_layer(get_settings()))
     except index_policy.PolicyError as exc:
-        console.print(f"cogo index: {exc}", markup=False, highlight=False)
+        console.print(f"cogo index: {exc}", markup=False, highlight=False, soft_wrap=True)
         raise typer.Exit(2) from None
     for message in prepared.messages:
-        console.print(f"cogo index: {message}", markup=False, highlight=False)
+        console.print(f"cogo index: {message}", markup=False, highlight=False, soft_wrap=True)
     if prepared.empty:
-        console.print(f"cogo index: {prepared.no_files_error()}", markup=False, highlight=False)
+        console.print(f"cogo index: {prepared.no_files_error()}", markup=False, highlight=False, soft_wrap=True)
         raise typer.Exit(2)
     progress = Progress(
         TextColumn("{task.description:<8}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
@@ -97,7 +97,7 @@ def index(
                                           policy=prepared.policy.sources_policy(), repo=prepared.policy.name,
                                           discovery=prepared.discovery)  # fmt: skip
     except RepoNameTaken as exc:
-        console.print(f"cogo index: {exc}", markup=False, highlight=False)
+        console.print(f"cogo index: {exc}", markup=False, highlight=False, soft_wrap=True)
         raise typer.Exit(2) from None
     data = summary.as_dict()
     data["skipped"] = dict(prepared.discovery.skipped)

@@ -183,7 +183,7 @@ def scan(root: Path, policy: Policy = Policy(), gitignore: bool = True) -> Disco
                 if suffix in INDEXABLE_SUFFIXES:
                     out.skipped["outside the include policy"] += 1
                     out.indexable_left_out[_hint_glob(rel, suffix)] += 1
-                elif name != ".gitignore":
+                elif name not in (".gitignore", "cogo.toml"):
                     out.skipped["unsupported kind"] += 1
                 continue
             try:
