@@ -32,6 +32,8 @@ from cogo_pipelines.indexing import sources, tsconfig
 from cogo_pipelines.settings import DEFAULT_ENTRIES
 
 CONFIG_FILE = "cogo.toml"
+# build output: its files are counted as skipped, never suggested for the include list
+BUILD_DIRS = frozenset({"dist", "build", "out", "coverage", ".next", ".nuxt", ".turbo", ".cache", ".output"})
 ANYWHERE_TS = ("**/*.ts", "**/*.tsx", "**/*.mts", "**/*.cts")
 JS_SUFFIXES = (".js", ".jsx", ".mjs", ".cjs")
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@/-]{0,199}")
@@ -245,9 +247,12 @@ def skipped_summary(discovery: sources.Discovery) -> list[str]:
         if discovery.pruned_dirs:
             parts.append(f"{discovery.pruned_dirs} folders not entered (excluded or gitignored)")
         lines.append("skipped: " + ", ".join(parts))
-    for glob, n in sorted(discovery.indexable_left_out.items(), key=lambda kv: (-kv[1], kv[0]))[:8]:
-        lines.append(f"warning: {n} indexable file(s) outside the include policy; adding '{glob}' to the "
-                     f"include list (--include, [index] include in {CONFIG_FILE}, INDEX_INCLUDE) would take them")
+    hints = sorted(((g, n) for g, n in discovery.indexable_left_out.items() if g.split("/", 1)[0] not in BUILD_DIRS),
+                   key=lambda kv: (-kv[1], kv[0]))
+    if hints:
+        shown = ", ".join(f"'{glob}' ({n})" for glob, n in hints[:8]) + (", …" if len(hints) > 8 else "")
+        lines.append(f"warning: indexable files outside the include policy: {shown}; add the globs wanted to the "
+                     f"include list (--include, [index] include in {CONFIG_FILE}, INDEX_INCLUDE)")
     return lines
 
 

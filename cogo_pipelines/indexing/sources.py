@@ -156,6 +156,7 @@ def scan(root: Path, policy: Policy = Policy(), gitignore: bool = True) -> Disco
     root = Path(root).resolve()
     out = Discovery()
     ignored = _GitIgnore()
+    include, exclude = policy._specs
     for dirpath, dirnames, filenames in os.walk(root):
         rel_dir = Path(dirpath).relative_to(root).as_posix()
         rel_dir = "" if rel_dir == "." else rel_dir + "/"
@@ -170,28 +171,32 @@ def scan(root: Path, policy: Policy = Policy(), gitignore: bool = True) -> Disco
         dirnames[:] = kept
         for name in sorted(filenames):
             rel = rel_dir + name
-            include, exclude = policy._specs
-            if exclude.match_file(rel):
-                out.skipped["excluded"] += 1
-                continue
-            if gitignore and ignored.specs and ignored.ignores(rel):
-                out.skipped["gitignored"] += 1
-                continue
-            language = language_of(rel)
-            if not include.match_file(rel):
+            if include.match_file(rel):
+                if exclude.match_file(rel):
+                    out.skipped["excluded"] += 1
+                    continue
+                if gitignore and ignored.specs and ignored.ignores(rel):
+                    out.skipped["gitignored"] += 1
+                    continue
+            else:  # the common case in a big repo: one pattern match, as before there was a summary
                 suffix = os.path.splitext(rel)[1].lower()
-                if suffix in INDEXABLE_SUFFIXES:
+                if suffix not in INDEXABLE_SUFFIXES:
+                    if name not in (".gitignore", "cogo.toml"):
+                        out.skipped["unsupported kind"] += 1
+                elif exclude.match_file(rel):
+                    out.skipped["excluded"] += 1
+                elif gitignore and ignored.specs and ignored.ignores(rel):
+                    out.skipped["gitignored"] += 1
+                else:
                     out.skipped["outside the include policy"] += 1
                     out.indexable_left_out[_hint_glob(rel, suffix)] += 1
-                elif name not in (".gitignore", "cogo.toml"):
-                    out.skipped["unsupported kind"] += 1
                 continue
             try:
                 data = (root / rel).read_bytes()
             except OSError as exc:  # a dangling symlink, a symlink loop, a file gone mid-walk
                 out.errors.append((rel, f"cannot read: {exc.strerror or exc}"))
                 continue
-            out.files.append(SourceFile(path=rel, language=language, content_hash=content_hash(data), size=len(data)))
+            out.files.append(SourceFile(path=rel, language=language_of(rel), content_hash=content_hash(data), size=len(data)))
     return out
 
 

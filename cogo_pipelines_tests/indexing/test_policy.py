@@ -83,7 +83,7 @@ def test_without_allow_js_the_js_files_are_left_out_with_a_hint(tmp_path: Path):
     prepared = policy.prepare(tmp_path / "app")
     assert "src/legacy/old.js" not in {f.path for f in prepared.discovery.files}
     assert prepared.discovery.indexable_left_out["src/**/*.js"] == 1
-    assert any("'src/**/*.js'" in m for m in prepared.messages)
+    assert any("'src/**/*.js' (1)" in m for m in prepared.messages)
 
 
 # --- policy layers ----------------------------------------------------------------------------
@@ -155,15 +155,16 @@ def test_gitignore_and_the_skipped_summary(tmp_path: Path):
         "docs/guide/intro.md": "# hi\n",
         "db/001.sql": "select 1;\n",
         "logo.png": "png",
+        "out/bundle.js": "var a = 1;\n",
     })
     found = sources.scan(root, policy.resolve(root).sources_policy())
     assert sorted(f.path for f in found.files) == ["src/a.ts", "src/sub/kept.ts"]
-    assert found.skipped == {"gitignored": 2, "outside the include policy": 2, "unsupported kind": 1}
+    assert found.skipped == {"gitignored": 2, "outside the include policy": 3, "unsupported kind": 1}
     assert found.pruned_dirs == 2  # dist/ (gitignored) and node_modules/ (excluded) are never entered
-    assert dict(found.indexable_left_out) == {"docs/**/*.md": 1, "db/**/*.sql": 1}
-    lines = policy.skipped_summary(found)
-    assert lines[0].startswith("skipped: ") and "2 gitignored" in lines[0] and "2 folders not entered" in lines[0]
-    assert any("'docs/**/*.md'" in line for line in lines) and any("'db/**/*.sql'" in line for line in lines)
+    assert dict(found.indexable_left_out) == {"docs/**/*.md": 1, "db/**/*.sql": 1, "out/**/*.js": 1}
+    skipped, hint = policy.skipped_summary(found)
+    assert skipped.startswith("skipped: ") and "2 gitignored" in skipped and "2 folders not entered" in skipped
+    assert "'db/**/*.sql' (1), 'docs/**/*.md' (1);" in hint and "out/" not in hint  # build output: no hint
 
 
 def test_no_file_is_an_error_with_the_glob_that_would_take_them(tmp_path: Path):
