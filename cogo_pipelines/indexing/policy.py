@@ -14,7 +14,7 @@ field wins:
 
 The repo's name (its key in the store) falls back to the git remote's name, then to the folder's.
 Pure: reads files, never the database or the process environment (the caller passes the
-environment's layer, see ``settings.Settings.index_layer``).
+environment's layer: ``env_layer(get_settings())``).
 """
 
 from __future__ import annotations
@@ -75,7 +75,6 @@ class IndexPolicy:
     exclude: tuple[str, ...]
     entries: tuple[str, ...]  # paths or globs, relative to the root
     origins: dict[str, str] = field(default_factory=dict)
-    notes: tuple[str, ...] = ()  # problems met reading cogo.toml / tsconfig (never fatal)
 
     def sources_policy(self) -> sources.Policy:
         return sources.Policy.from_patterns(self.include, self.exclude)
@@ -180,7 +179,6 @@ def resolve(root: Path, flags: Layer = Layer(origin="flags"), env: Layer = Layer
     root = Path(root).resolve()
     layers = (flags, read_config_file(root), env)
     origins: dict[str, str] = {}
-    notes: list[str] = []
 
     def pick(key: str):
         for layer in layers:
@@ -212,7 +210,7 @@ def resolve(root: Path, flags: Layer = Layer(origin="flags"), env: Layer = Layer
     entries = pick("entries")
     if entries is None:
         entries = DEFAULT_ENTRIES
-    return IndexPolicy(root, name, tuple(include), tuple(exclude), tuple(entries), origins, tuple(notes))
+    return IndexPolicy(root, name, tuple(include), tuple(exclude), tuple(entries), origins)
 
 
 def _is_glob(pattern: str) -> bool:
