@@ -34,6 +34,7 @@ from cogo_pipelines.settings import DEFAULT_ENTRIES
 CONFIG_FILE = "cogo.toml"
 # build output: its files are counted as skipped, never suggested for the include list
 BUILD_DIRS = frozenset({"dist", "build", "out", "coverage", ".next", ".nuxt", ".turbo", ".cache", ".output"})
+ALWAYS_EXCLUDE = ("node_modules/", ".git/")
 ANYWHERE_TS = ("**/*.ts", "**/*.tsx", "**/*.mts", "**/*.cts")
 JS_SUFFIXES = (".js", ".jsx", ".mjs", ".cjs")
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@/-]{0,199}")
@@ -207,6 +208,8 @@ def resolve(root: Path, flags: Layer = Layer(origin="flags"), env: Layer = Layer
     exclude = pick("exclude")
     if exclude is None:
         exclude = sources.DEFAULT_EXCLUDE
+    else:  # a list of one's own still never walks into dependencies or git's objects
+        exclude = tuple(dict.fromkeys((*exclude, *ALWAYS_EXCLUDE)))
     entries = pick("entries")
     if entries is None:
         entries = DEFAULT_ENTRIES
@@ -221,6 +224,7 @@ def match_entries(patterns: Iterable[str], paths: Sequence[str]) -> tuple[list[s
     """Entries named by ``patterns`` among ``paths`` (globs gitignore-style), in pattern order."""
     known = set(paths)
     entries: list[str] = []
+    seen: set[str] = set()
     unmatched: list[str] = []
     for raw in patterns:
         pattern = raw.strip().removeprefix("./")
@@ -231,7 +235,8 @@ def match_entries(patterns: Iterable[str], paths: Sequence[str]) -> tuple[list[s
             hits = [p for p in paths if spec.match_file(p)]
         if not hits:
             unmatched.append(raw)
-        entries.extend(h for h in hits if h not in entries)
+        entries.extend(h for h in hits if h not in seen)
+        seen.update(hits)
     return entries, unmatched
 
 

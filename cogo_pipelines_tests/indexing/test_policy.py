@@ -98,7 +98,8 @@ def test_flags_over_cogo_toml_over_env_over_defaults(tmp_path: Path):
     (root / "cogo.toml").write_text('[index]\nname = "from-file"\ninclude = ["src/**/*.ts", "docs/**/*.md"]\n')
     chosen = policy.resolve(root, env=env)
     assert (chosen.name, chosen.include) == ("from-file", ("src/**/*.ts", "docs/**/*.md"))
-    assert chosen.exclude == ("lib/skip/",) and chosen.entries == ("lib/b.ts",)  # the file says nothing of these
+    # the file says nothing of these; an exclude list of one's own keeps node_modules/ and .git/ out
+    assert chosen.exclude == ("lib/skip/", "node_modules/", ".git/") and chosen.entries == ("lib/b.ts",)
     assert chosen.origins == {"name": "cogo.toml", "include": "cogo.toml", "exclude": "env", "entries": "env"}
 
     flags = policy.Layer.of("flags", "from-flag", ["**/*.ts"], None, ["src/*.ts"])
