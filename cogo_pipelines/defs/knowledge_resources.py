@@ -17,17 +17,25 @@ from pathlib import Path
 import dagster as dg
 from pydantic import Field
 
-from cogo_pipelines.indexing import embedding, sources
+from cogo_pipelines.indexing import embedding
+from cogo_pipelines.indexing import policy as index_policy
 from cogo_pipelines.settings import get_settings, reload_settings
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 
 class CodeRepoResource(dg.ConfigurableResource):
-    """The repository to index and how: root, entries, trace folder, quality bound."""
+    """The repository to index and how: root, entries, trace folder, quality bound.
+
+    ``name``, ``include``, ``exclude`` and ``entries`` are the flags layer of the index policy
+    (``indexing/policy.py``): over the repo's ``cogo.toml``, over ``REPO_NAME``/``INDEX_*``/``ENTRIES``.
+    """
 
     repo_path: str | None = None
     entries: list[str] | None = None
+    include: list[str] | None = None
+    exclude: list[str] | None = None
+    name: str | None = None
     trace_dir: str | None = None
     path_prefix_map: dict[str, str] = Field(default_factory=dict)
     min_resolved_ratio: float = 0.8
@@ -39,11 +47,23 @@ class CodeRepoResource(dg.ConfigurableResource):
             path = PROJECT_ROOT / path
         return path.resolve()
 
+    def policy(self) -> index_policy.IndexPolicy:
+        """The index policy in force (the same one ``cogo index`` would use on this root)."""
+        flags = index_policy.Layer.of("run config", self.name, self.include, self.exclude, self.entries)
+        return index_policy.resolve(self.root(), flags, index_policy.env_layer(get_settings()))
+
+    def prepare(self) -> index_policy.Prepared:
+        """The policy applied: files, entries (globs matched) and what was left out."""
+        flags = index_policy.Layer.of("run config", self.name, self.include, self.exclude, self.entries)
+        return index_policy.prepare(self.root(), flags, index_policy.env_layer(get_settings()))
+
     def repo(self) -> str:
-        return sources.repo_id(self.root())
+        return self.policy().name
 
     def entry_paths(self) -> list[str]:
-        return list(self.entries) if self.entries is not None else list(get_settings().entries)
+        """The indexed files the entries name (globs matched), then the entries that name none."""
+        prepared = self.prepare()
+        return prepared.entries + prepared.unmatched_entries
 
     def traces(self) -> Path:
         return Path(self.trace_dir) if self.trace_dir else get_settings().traces_dir

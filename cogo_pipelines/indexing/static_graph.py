@@ -26,7 +26,7 @@ from cogo_pipelines.indexing.model import CallSite, FileExtraction, ImportRecord
 from cogo_pipelines.indexing.resolve import Resolver
 from cogo_pipelines.indexing.typescript import extract_file
 
-TYPESCRIPT = ("typescript", "tsx")
+TYPESCRIPT = ("typescript", "tsx", "javascript")  # the languages tree-sitter extracts
 # beyond this many processes the parent's share of the work (decoding, building) bounds the run
 MAX_WORKERS = 8
 # below this many bytes a process pool costs more than it saves
@@ -265,11 +265,14 @@ def analyze(
     entries: list[str] | None = None,
     policy: sources.Policy | None = None,
     repo: str | None = None,
+    discovery: sources.Discovery | None = None,
 ) -> tuple[graph_module.StaticGraph, dict[str, float]]:
-    """The full static graph of ``root`` with timings per stage (no store, no cache)."""
+    """The full static graph of ``root`` with timings per stage (no store, no cache); files
+    that could not be read are in ``errors``."""
     seconds: dict[str, float] = {}
     t = time.perf_counter()
-    found = sources.discover(root, policy or sources.Policy())
+    discovery = discovery if discovery is not None else sources.scan(root, policy or sources.Policy())
+    found = discovery.files
     seconds["discover"] = time.perf_counter() - t
     t = time.perf_counter()
     extractions = extract_many(root, found)
@@ -277,5 +280,6 @@ def analyze(
     t = time.perf_counter()
     config = tsconfig.find(root)
     static = graph_module.build(repo or sources.repo_id(root), extractions, Resolver(root, config), entries)
+    static.errors = list(static.errors) + list(discovery.errors)
     seconds["graph"] = time.perf_counter() - t
     return static, seconds

@@ -67,7 +67,9 @@ def _query(tsx: bool) -> tree_sitter.Query:
 
 
 def is_tsx(path: str) -> bool:
-    return path.lower().endswith(".tsx")
+    """The TSX grammar for ``.tsx`` and the JavaScript family (JSX is common in ``.js``; JS has
+    no ``<T>x`` casts for the TSX grammar to misread)."""
+    return path.lower().endswith((".tsx", ".js", ".jsx", ".mjs", ".cjs"))
 
 
 def parse(source: bytes, tsx: bool) -> tree_sitter.Tree:

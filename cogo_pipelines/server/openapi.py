@@ -86,7 +86,7 @@ SCHEMAS: dict[str, Any] = {
         "markdown_path": _nullable(STR), "content": {"type": "object"},
     }, required=["id", "created_at", "content"]),
     "SearchHit": _obj({"path": STR, "symbol": _nullable(STR), "chunk_type": STR, "start_line": _nullable(INT),
-                       "end_line": _nullable(INT), "score": NUM},
+                       "end_line": _nullable(INT), "score": NUM, "repo": STR},
                       required=["path", "chunk_type", "score"]),
     "SearchResponse": _obj({"query": STR, "k": INT, "hits": {"type": "array", "items": _ref("SearchHit")}}),
     "WeeklySummary": {"type": "object", "description": "Slack-compatible webhook payload (text, blocks)",

@@ -170,21 +170,25 @@ def index_static_graph(
     entries: list[str] | None = None,
     policy: sources.Policy | None = None,
     progress: Progress = None,
+    discovery: sources.Discovery | None = None,
 ) -> StaticGraphResult:
-    """Discover, parse what changed, build the module + symbol graph, write it."""
+    """Discover (unless ``discovery`` is the walk already made under ``policy``), parse what
+    changed, build the module + symbol graph, write it."""
     with _cyclic_gc_paused():
-        return _index_static_graph(conn, root, repo, entries, policy, progress)
+        return _index_static_graph(conn, root, repo, entries, policy, progress, discovery)
 
 
 def _index_static_graph(conn: psycopg.Connection, root: Path, repo: str | None, entries: list[str] | None,
-                        policy: sources.Policy | None, progress: Progress) -> StaticGraphResult:
+                        policy: sources.Policy | None, progress: Progress,
+                        discovery: sources.Discovery | None = None) -> StaticGraphResult:
     root = Path(root).resolve()
     policy = policy or sources.Policy()
     repo = repo or sources.repo_id(root)
     entries = list(entries if entries is not None else get_settings().entries)
     seconds: dict[str, float] = {}
     t = time.perf_counter()
-    found = sources.discover(root, policy)
+    discovery = discovery if discovery is not None else sources.scan(root, policy)
+    found = discovery.files
     config = tsconfig.find(root)
     delta = files_store.sync_files(conn, repo, found)
     fingerprint = _fingerprint(repo, found, config, entries, policy)
@@ -199,7 +203,8 @@ def _index_static_graph(conn: psycopg.Connection, root: Path, repo: str | None, 
         result.symbols, result.edges = stats.get("symbols", 0), stats.get("edges", 0)
         result.unresolved, result.resolved_ratio = stats.get("unresolved", 0), stats.get("resolved_ratio", 1.0)
         result.external = stats.get("external", {})
-        result.errors = stored_errors(conn, repo) + [("tsconfig.json", e) for e in config.errors]
+        result.errors = (stored_errors(conn, repo) + [("tsconfig.json", e) for e in config.errors]
+                         + list(discovery.errors))
         if progress:
             progress("parse", 0, 0)
             progress("write", 0, 0)
@@ -255,7 +260,7 @@ def _index_static_graph(conn: psycopg.Connection, root: Path, repo: str | None, 
     for path, problem in failed:
         if path in dirty:
             files_store.record_error(conn, repo, path, problem)
-    result.errors = list(static.errors)
+    result.errors = list(static.errors) + list(discovery.errors)
     result.symbols = sum(1 for d in static.nodes.values() if d["kind"] != "file")
     result.edges = edges
     result.unresolved = len(static.unresolved) + sum(1 for e in static.module_edges if e.dst == UNRESOLVED)

@@ -90,6 +90,7 @@ class SearchHit:
             "start_line": self.start_line,
             "end_line": self.end_line,
             "score": round(self.score, 6),
+            "repo": self.repo,
         }
 
 
@@ -302,6 +303,11 @@ def save_embeddings(
 
 
 # ---- reads -----------------------------------------------------------------------------
+
+
+def indexed_repos(conn: psycopg.Connection) -> list[str]:
+    """The repos with searchable chunks (one ``chunk_terms`` count row each)."""
+    return [r["repo"] for r in conn.execute("SELECT repo FROM chunk_terms WHERE term = '' ORDER BY repo")]
 
 
 def index_stats(conn: psycopg.Connection, repo: str | None = None) -> dict:
