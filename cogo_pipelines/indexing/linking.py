@@ -9,11 +9,17 @@ declarations but on no other file's uses, so files can be linked in any order, i
 
 from __future__ import annotations
 
+import re
+
 from cogo_pipelines.indexing.ids import file_id, node_id
 from cogo_pipelines.indexing.model import FileExtraction, Symbol
 from cogo_pipelines.indexing.resolve import Resolver, package_name
 
 EdgeKey = tuple[str, str, tuple[str, str]]  # (source id, target id, (kind, detail))
+_PARENS = re.compile(r"(?:\(\d*\))+$")  # the "()" / "(0)(1)" that ends a type reference
+
+
+_CLASS_BOUND = ("this.", "super", "<")  # callees whose meaning depends on the enclosing class
 
 
 class Names:
@@ -198,15 +204,60 @@ class Linker:
         placeholder = f"external:{found[1]}:{found[2]}" if found and found[0] == "external" else f"unresolved:{text}"
         return placeholder, (kind, text), {"kind": kind, "confidence": "maybe", "detail": text, "path": path}, False
 
-    def _call(self, path: str, callee: str, namespaces: tuple[str, ...], klass: str | None) -> tuple | None:
+    def _call(self, path: str, callee: str, namespaces: tuple[str, ...], klass: str | None,
+              depth: int = 0) -> tuple | None:
         names = self.names
         if callee.startswith("new "):
             return names.dotted_memo(path, callee[4:], namespaces)
         if callee.startswith("this.") and callee.count(".") == 1:
             return names.member(path, klass, callee[5:]) if klass else None
+        if callee.startswith("super"):
+            return self._super(path, callee, namespaces, klass)
+        if callee.startswith("<"):
+            return self._typed_member(path, callee, namespaces, klass, depth)
         if callee.startswith(("?.", "this.")):
             return None
         return names.dotted_memo(path, callee, namespaces)
+
+    def _super(self, path: str, callee: str, namespaces: tuple[str, ...], klass: str | None) -> tuple | None:
+        """``super(...)`` calls the class's ``extends`` target, ``super.m()`` its member ``m``."""
+        if not klass:
+            return None
+        for owner, relation, base in self.names.ex[path].heritage:
+            if owner == klass and relation == "extends":
+                found = self.names.dotted_memo(path, base.split("<")[0], namespaces)
+                if callee == "super" or not found or found[0] != "symbol":
+                    return found
+                return self._member_of_type(found, callee[6:])
+        return None
+
+    def _typed_member(self, path: str, callee: str, namespaces: tuple[str, ...], klass: str | None,
+                      depth: int) -> tuple | None:
+        """``<F(i)(j)>.m``: ``m`` on the type ``F``'s signature declares (``ts_types``)."""
+        end = callee.rfind(">.")
+        parens = _PARENS.search(callee[:end]) if end > 0 else None
+        if parens is None or depth > 8:
+            return None
+        fn = callee[1:parens.start()]
+        target = self._call(path, fn, namespaces, klass, depth + 1)
+        if not target or target[0] != "symbol":
+            return None
+        tpath, qname = target[1], target[2]
+        if fn.startswith("new "):
+            qname += ".constructor"
+        declared = self.names.ex[tpath].types.get(qname + parens.group(0))
+        if not declared:
+            return None
+        typed = self.names.dotted_memo(tpath, declared)
+        if not typed or typed[0] != "symbol":
+            return typed if typed and typed[0] == "external" else None
+        return self._member_of_type(typed, callee[end + 2:])
+
+    def _member_of_type(self, typed: tuple, name: str) -> tuple | None:
+        found = self.names.member(typed[1], typed[2], name)
+        if found is None and self.names.symbols[typed[1]][typed[2]].kind in ("interface", "type", "class"):
+            return ("member_of", typed[1], typed[2])
+        return found
 
     def _scope(self, path: str, caller: str) -> tuple[tuple[str, ...], str | None, str]:
         """(namespaces, class, node id) of a caller: the same few recur for all its uses."""
@@ -232,7 +283,7 @@ class Linker:
         for call in ex.calls:
             namespaces, klass, src = scope(path, call.caller)
             callee = call.callee
-            key = ("calls", callee, namespaces, klass if callee.startswith("this.") else None)
+            key = ("calls", callee, namespaces, klass if callee.startswith(_CLASS_BOUND) else None)
             if key not in done:
                 done[key] = outcome(self._call(path, callee, namespaces, klass), "calls", callee, path, True)
             add(src, done[key])
@@ -241,6 +292,12 @@ class Linker:
             key = (relation, base, namespaces, None)
             if key not in done:
                 done[key] = outcome(names.dotted_memo(path, base.split("<")[0], namespaces), relation, base, path, True)
+            add(src, done[key])
+        for owner, name, _line in ex.renders:  # <Component/>: resolved like a call, kept when unresolved
+            namespaces, _, src = scope(path, owner)
+            key = ("renders", name, namespaces, None)
+            if key not in done:
+                done[key] = outcome(names.dotted_memo(path, name, namespaces), "renders", name, path, True)
             add(src, done[key])
         for owner, name, _line in ex.references:
             namespaces, _, src = scope(path, owner)
