@@ -19,7 +19,8 @@ EdgeKey = tuple[str, str, tuple[str, str]]  # (source id, target id, (kind, deta
 _PARENS = re.compile(r"(?:\(\d*\))+$")  # the "()" / "(0)(1)" that ends a type reference
 
 
-_CLASS_BOUND = ("this.", "super", "<")  # callees whose meaning depends on the enclosing class
+_CLASS_BOUND = ("this.", "super", "<")
+_TYPES_ONLY = ("type", "interface")  # callees whose meaning depends on the enclosing class
 
 
 class Names:
@@ -215,9 +216,15 @@ class Linker:
             return self._super(path, callee, namespaces, klass)
         if callee.startswith("<"):
             return self._typed_member(path, callee, namespaces, klass, depth)
+        if callee.startswith("this.") and callee.count(".") == 2 and klass:
+            _, field, name = callee.split(".")
+            return self._field(path, klass, field, name, depth)
         if callee.startswith(("?.", "this.")):
             return None
-        return names.dotted_memo(path, callee, namespaces)
+        found = names.dotted_memo(path, callee, namespaces)
+        if found and found[0] == "symbol" and names.symbols[found[1]][found[2]].kind in _TYPES_ONLY:
+            return None  # a type of the same name as the value called (a global, a merged declaration)
+        return found
 
     def _super(self, path: str, callee: str, namespaces: tuple[str, ...], klass: str | None) -> tuple | None:
         """``super(...)`` calls the class's ``extends`` target, ``super.m()`` its member ``m``."""
@@ -235,10 +242,20 @@ class Linker:
                       depth: int) -> tuple | None:
         """``<F(i)(j)>.m``: ``m`` on the type ``F``'s signature declares (``ts_types``)."""
         end = callee.rfind(">.")
-        parens = _PARENS.search(callee[:end]) if end > 0 else None
+        typed = self._type_of(path, callee[:end + 1], namespaces, klass, depth) if end > 0 else None
+        if not typed or typed[0] != "symbol":
+            return typed if typed and typed[0] == "external" else None
+        return self._member_of_type(typed, callee[end + 2:])
+
+    def _type_of(self, path: str, ref: str, namespaces: tuple[str, ...], klass: str | None,
+                 depth: int) -> tuple | None:
+        """The type symbol a reference ``<F(i)(j)>`` names, or a plain type name's symbol."""
+        if not ref.startswith("<"):
+            return self.names.dotted_memo(path, ref.split("<")[0], namespaces)
+        parens = _PARENS.search(ref[:-1])
         if parens is None or depth > 8:
             return None
-        fn = callee[1:parens.start()]
+        fn = ref[1:parens.start()]
         target = self._call(path, fn, namespaces, klass, depth + 1)
         if not target or target[0] != "symbol":
             return None
@@ -246,12 +263,21 @@ class Linker:
         if fn.startswith("new "):
             qname += ".constructor"
         declared = self.names.ex[tpath].types.get(qname + parens.group(0))
-        if not declared:
-            return None
-        typed = self.names.dotted_memo(tpath, declared)
-        if not typed or typed[0] != "symbol":
-            return typed if typed and typed[0] == "external" else None
-        return self._member_of_type(typed, callee[end + 2:])
+        return self.names.dotted_memo(tpath, declared) if declared else None
+
+    def _field(self, path: str, klass: str, field: str, name: str, depth: int) -> tuple | None:
+        """``this.field.m()`` with the field declared here or in a base class of another file."""
+        for _ in range(8):
+            declared = self.names.ex[path].types.get(f"{klass}.{field}")
+            if declared:
+                typed = self._type_of(path, declared, (), klass, depth + 1)
+                return self._member_of_type(typed, name) if typed and typed[0] == "symbol" else None
+            base = next((b for k, r, b in self.names.ex[path].heritage if k == klass and r == "extends"), None)
+            found = self.names.dotted_memo(path, base.split("<")[0]) if base else None
+            if not found or found[0] != "symbol" or self.names.symbols[found[1]][found[2]].kind != "class":
+                return None
+            path, klass = found[1], found[2]
+        return None
 
     def _member_of_type(self, typed: tuple, name: str) -> tuple | None:
         found = self.names.member(typed[1], typed[2], name)

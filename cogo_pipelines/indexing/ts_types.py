@@ -159,6 +159,9 @@ class TypeInference:
             obj = fn.child_by_field_name("object")
             while obj is not None and obj.type in ("non_null_expression", "parenthesized_expression") and obj.named_child_count:
                 obj = obj.named_children[0]
+            if obj is not None and obj.type == "as_expression" and obj.named_child_count == 2:
+                typed = type_name(obj.named_children[1])  # (x as Foo).m()
+                return f"{typed}.{callee[2:]}" if typed else callee
             if obj is not None and obj.type == "call_expression" and depth < MAX_DEPTH:
                 inner = self.callee_of(obj.child_by_field_name("function"), index, depth + 1)
                 if inner and not inner.startswith("?"):
@@ -198,7 +201,9 @@ def _parameters(fn: tree_sitter.Node | None) -> list[tree_sitter.Node]:
         if single is not None and single.type == "identifier":
             return [_Bare(single)]
         return []
-    return [p for p in params.named_children if p.type in _PARAMETERS]
+    # a `this: T` parameter types `this`, it takes no argument
+    return [p for p in params.named_children if p.type in _PARAMETERS
+            and (p.named_child_count == 0 or p.named_children[0].type != "this")]
 
 
 class _Bare:

@@ -106,6 +106,7 @@ class Usage:
         klass = self.out.symbols[i].parent if i >= 0 else None
         if klass and any(c.type == "accessibility_modifier" for c in node.named_children):
             self.instance_types[(klass, "this." + name)] = typed
+            self.out.types[f"{klass}.{name}"] = typed
 
     def field(self, node: tree_sitter.Node) -> None:
         """Class fields give ``this.x`` a type for ``this.x.method()`` calls."""
@@ -116,10 +117,13 @@ class Usage:
         typed = type_name(node.child_by_field_name("type"))
         if typed is None and value is not None and value.type == "new_expression":
             typed = type_name(value.child_by_field_name("constructor"))
+        if typed is None and value is not None and value.type == "call_expression":  # = createLogger()
+            typed = self.returned(value, self.enclosing(node.start_byte))
         if typed:
             klass = self.caller(node)
             if klass:
                 self.instance_types[(klass, "this." + node_text(name))] = typed
+                self.out.types[f"{klass}.{node_text(name)}"] = typed  # for subclasses in other files
 
     def heritage(self, node: tree_sitter.Node) -> None:
         klass = self.caller(node)
