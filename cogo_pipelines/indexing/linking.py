@@ -224,6 +224,13 @@ class Linker:
         found = names.dotted_memo(path, callee, namespaces)
         if found and found[0] == "symbol" and names.symbols[found[1]][found[2]].kind in _TYPES_ONLY:
             return None  # a type of the same name as the value called (a global, a merged declaration)
+        if found is None and "." in callee:  # `db.query()` on a const of a declared type
+            head, _, name = callee.rpartition(".")
+            owner = names.dotted_memo(path, head, namespaces)
+            if owner and owner[0] == "symbol" and names.symbols[owner[1]][owner[2]].kind == "const":
+                declared = names.ex[owner[1]].types.get(owner[2])
+                typed = self._type_of(owner[1], declared, (), None, depth + 1) if declared else None
+                return self._member_of_type(typed, name) if typed and typed[0] == "symbol" else None
         return found
 
     def _super(self, path: str, callee: str, namespaces: tuple[str, ...], klass: str | None) -> tuple | None:

@@ -40,6 +40,23 @@ class TypeInference:
                     value = declarator.child_by_field_name("value") if declarator.type == "variable_declarator" else None
                     if value is not None and value.type in FUNCTION_VALUES:
                         self._signature(declarator, value)
+                    elif declarator.type == "variable_declarator":
+                        self._constant(declarator, value)
+
+    def _constant(self, declarator: tree_sitter.Node, value: tree_sitter.Node | None) -> None:
+        """An exported const's type, for ``import { db } from './db'; db.query()`` elsewhere."""
+        i = self.enclosing(declarator.start_byte)
+        name = declarator.child_by_field_name("name")
+        if i < 0 or name is None or self.out.symbols[i].kind != "const" or node_text(name) != self.out.symbols[i].name:
+            return
+        typed = type_name(declarator.child_by_field_name("type"))
+        if typed is None and value is not None:
+            if value.type == "new_expression":
+                typed = type_name(value.child_by_field_name("constructor"))
+            else:
+                typed = self.returned(value, i)
+        if typed:
+            self.out.types[self.out.symbols[i].qualified_name] = typed
 
     def _signature(self, named: tree_sitter.Node, fn: tree_sitter.Node) -> None:
         i = self.enclosing(named.start_byte)

@@ -187,6 +187,10 @@ def _extract(path: str, source: bytes, tree: tree_sitter.Tree, tsx: bool) -> Fil
     # the types of parameters, variables and fields only serve `x.method()` calls: only the
     # names some member call starts with are worth a look (a tenth of them in effect)
     heads = {node.text.replace(b"?.", b".").rpartition(b".")[0] for node in get("call.member")}
+    for pattern in get("var.pattern"):  # `const { m } = obj; m()` calls obj.m: obj's type matters too
+        value = pattern.parent.child_by_field_name("value")
+        if value is not None and value.type == "identifier":
+            heads.add(value.text)
     for name in get("param.name"):
         text = name.text
         if text in heads or b"this." + text in heads:
