@@ -72,8 +72,9 @@ class FileExtraction:
     # JSX elements naming a component: (symbol, tag name, line), linked as ``renders``
     renders: list[tuple[str, str, int]] = field(default_factory=list)
     # declared types of this file's functions, for receivers typed by another file's signatures:
-    # "f()" -> return type, "f(0)" -> first parameter, "f(0)(1)" -> second parameter of the
-    # function-typed first parameter, "C.x" -> field x of class C (type names, generics dropped)
+    # "f()" -> return type, "f(0)(1)" -> second parameter of the function-typed first parameter,
+    # "C.x" -> field x of class C, "c" -> an exported const (type names, generics dropped, or a
+    # type reference of ``ts_types``)
     types: dict[str, str] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:

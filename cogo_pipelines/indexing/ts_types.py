@@ -5,6 +5,7 @@ A receiver whose type is not written where it is used gets a *type reference* th
 resolves across files from the declared types of the callee's signature (``FileExtraction.types``):
 
 - ``<F()>``: the declared return type of ``F`` (``const x = f(); x.m()``, ``f().m()``);
+  ``types["F()"]`` in ``F``'s file;
 - ``<F(i)(j)>``: parameter ``j`` of the function-typed parameter ``i`` of ``F``, the type a
   callback's untyped parameter takes from its context (``operate((source, sub) => source.m())``);
 - ``<new C(i)(j)>``: the same through ``C``'s constructor.
@@ -32,15 +33,20 @@ class TypeInference:
     # --- the file's declared signature types ------------------------------------------------
     def declared_types(self, decls: list[tree_sitter.Node]) -> None:
         """``types`` entries for every function, method and function-valued const of the file."""
+        scopes = self.scopes
         for node in decls:
+            scope = scopes.get(node.id)
+            if scope is None:
+                continue  # inside a function body: a local, no node of its own
             if node.type in SIGNATURES:
                 self._signature(node, node)
             elif node.type in ("lexical_declaration", "variable_declaration"):
+                exported = scope[1].type == "export_statement"
                 for declarator in node.named_children:
                     value = declarator.child_by_field_name("value") if declarator.type == "variable_declarator" else None
                     if value is not None and value.type in FUNCTION_VALUES:
                         self._signature(declarator, value)
-                    elif declarator.type == "variable_declarator":
+                    elif exported and declarator.type == "variable_declarator":
                         self._constant(declarator, value)
 
     def _constant(self, declarator: tree_sitter.Node, value: tree_sitter.Node | None) -> None:
@@ -59,20 +65,25 @@ class TypeInference:
             self.out.types[self.out.symbols[i].qualified_name] = typed
 
     def _signature(self, named: tree_sitter.Node, fn: tree_sitter.Node) -> None:
+        returns = fn.child_by_field_name("return_type")
+        callbacks = []
+        for index, param in enumerate(_parameters(fn)):
+            annotation = param.child_by_field_name("type")
+            inner = annotation.named_children[0] if annotation is not None and annotation.named_child_count else None
+            if inner is not None and inner.type == "function_type":
+                callbacks.append((index, inner))
+        if returns is None and not callbacks:
+            return
         i = self.enclosing(named.start_byte)
         name = named.child_by_field_name("name")
         if i < 0 or name is None or node_text(name).strip("'\"") != self.out.symbols[i].name:
             return  # a local function: no node of its own
         q = self.out.symbols[i].qualified_name
         generics = _type_parameters(fn) | _type_parameters(self._class_node(fn))
-        self._declare(f"{q}()", fn.child_by_field_name("return_type"), generics)
-        for index, param in enumerate(_parameters(fn)):
-            annotation = param.child_by_field_name("type")
-            self._declare(f"{q}({index})", annotation, generics)
-            inner = annotation.named_children[0] if annotation is not None and annotation.named_child_count else None
-            if inner is not None and inner.type == "function_type":
-                for j, p in enumerate(_parameters(inner)):
-                    self._declare(f"{q}({index})({j})", p.child_by_field_name("type"), generics | _type_parameters(inner))
+        self._declare(f"{q}()", returns, generics)
+        for index, inner in callbacks:
+            for j, p in enumerate(_parameters(inner)):
+                self._declare(f"{q}({index})({j})", p.child_by_field_name("type"), generics | _type_parameters(inner))
 
     @staticmethod
     def _class_node(fn: tree_sitter.Node) -> tree_sitter.Node | None:
