@@ -11,8 +11,10 @@ resolves across files from the declared types of the callee's signature (``FileE
 - ``<new C(i)(j)>``: the same through ``C``'s constructor.
 
 ``F`` is itself a callee text (``f``, ``ns.f``, ``Type.m``, ``this.m`` or another reference).
-A name bound twice with different types in one symbol gets none (``""``): the edge stays
-``maybe`` rather than risk a wrong ``certain`` one.
+A callback's parameter is typed inside that function only (the innermost function around a use
+that binds the name wins: a typed or untyped parameter of a function nested in it hides it); a
+variable typed by a call is typed in its symbol, and one bound twice with different types there
+gets none (``""``): the edge stays ``maybe`` rather than risk a wrong ``certain`` one.
 """
 
 from __future__ import annotations
@@ -107,7 +109,7 @@ class TypeInference:
 
     def callbacks(self, nodes: list[tree_sitter.Node], heads: set[bytes]) -> None:
         """Untyped parameters of a function passed as argument ``i`` of a call take the type of
-        the callee's parameter ``i``'s parameters."""
+        the callee's parameter ``i``'s parameters, inside that function only (``ranged``)."""
         for fn in nodes:
             args, params = fn.parent, _parameters(fn)
             call = args.parent if args is not None else None
@@ -123,11 +125,34 @@ class TypeInference:
             if not callee or callee.startswith("?"):
                 continue
             position = [a.id for a in args.named_children if a.type != "comment"].index(fn.id)
-            scope = self.out.symbols[index].qualified_name if index >= 0 else ""
             for j, param in enumerate(params):
                 pattern = param.child_by_field_name("pattern")
-                if pattern is not None and pattern.type == "identifier" and param.child_by_field_name("type") is None:
-                    self.bind_type(scope, node_text(pattern), f"<{callee}({position})({j})>")
+                if pattern is not None and pattern.type == "identifier" and pattern.text in heads \
+                        and param.child_by_field_name("type") is None:
+                    self.within(fn, pattern.text, f"<{callee}({position})({j})>")
+
+    def within(self, fn: tree_sitter.Node, name: bytes, typed: str) -> None:
+        """``name`` has type ``typed`` inside ``fn`` (``""``: unknown there, a shadowing
+        parameter); the innermost such function around a use wins over the symbol's bindings."""
+        spans = self.ranged.setdefault(name, [])
+        if not any(start == fn.start_byte and end == fn.end_byte for start, end, _ in spans):
+            spans.append((fn.start_byte, fn.end_byte, typed))
+
+    def shadowed(self, params: list[tree_sitter.Node]) -> None:
+        """Untyped parameters of other functions hide a callback's binding of the same name."""
+        ranged = self.ranged
+        for pattern in params:
+            if pattern.text in ranged:
+                fn = pattern.parent.parent.parent if pattern.parent.parent is not None else None
+                if fn is not None:
+                    self.within(fn, pattern.text, "")
+
+    def in_range(self, name: bytes, at: int) -> str | None:
+        best = None
+        for start, end, typed in self.ranged.get(name, ()):
+            if start <= at < end and (best is None or start > best[0]):
+                best = (start, typed)
+        return best[1] if best is not None else None
 
     def returned(self, value: tree_sitter.Node, index: int) -> str | None:
         """The type reference of a call's result (``<f()>``), or None."""
@@ -197,7 +222,9 @@ class TypeInference:
             return callee
         head, _, rest = callee.rpartition(".")
         if head and head not in ("this", "super"):
-            typed = self._instance_type(index, head)
+            typed = self.in_range(head.encode(), fn.start_byte) if self.ranged else None
+            if typed is None:
+                typed = self._instance_type(index, head)
             if typed:
                 return f"{typed}.{rest}"
         return callee

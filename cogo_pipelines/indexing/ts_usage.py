@@ -103,6 +103,9 @@ class Usage:
         scope = self.out.symbols[i].qualified_name if i >= 0 else ""
         name = node_text(pattern)
         self.instance_types[(scope, name)] = typed
+        fn = node.parent.parent if node.parent is not None else None
+        if fn is not None:  # a function inside a callback has its own `name`
+            self.within(fn, pattern.text, typed)
         klass = self.out.symbols[i].parent if i >= 0 else None
         if klass and any(c.type == "accessibility_modifier" for c in node.named_children):
             self.instance_types[(klass, "this." + name)] = typed

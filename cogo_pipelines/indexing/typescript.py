@@ -32,6 +32,7 @@ _QUERY_TEXT = """
 (call_expression function: (super) @call.super)
 (arguments [(arrow_function) (function_expression)] @callback)
 (variable_declarator name: (object_pattern) @var.pattern)
+(required_parameter pattern: (identifier) @param.untyped !type)
 (new_expression constructor: (_) @new)
 (class_heritage) @heritage
 (extends_type_clause) @iface_extends
@@ -125,6 +126,7 @@ class _Extractor(Declarations, Usage, TypeInference):
         self.parents: list[int] = []  # index of the enclosing symbol, -1 at module level
         self.instance_types: dict[tuple[str, str], str] = {}
         self.aliases: dict[tuple[str, str], str] = {}  # (scope, name) -> "obj.key" of a destructured binding
+        self.ranged: dict[bytes, list[tuple[int, int, str]]] = {}  # name -> (start, end, type) of functions
         self.local_exports: set[str] = set()
         self.seen_calls: set[tuple[str, str]] = set()
         self.scopes = declaration_scopes(tree.root_node)
@@ -202,7 +204,8 @@ def _extract(path: str, source: bytes, tree: tree_sitter.Tree, tsx: bool) -> Fil
         if node.type == "public_field_definition":
             ex.field(node)
     ex.declared_types(get("decl"))
-    ex.callbacks(get("callback"), heads)
+    ex.callbacks(get("callback"), heads)  # after the types of names a callee may start with
+    ex.shadowed(caps.get("param.untyped", []))
     called = {node.text for node in get("call.ident")}
     for pattern in get("var.pattern"):
         value = pattern.parent.child_by_field_name("value")

@@ -46,6 +46,10 @@ def edges():
         ("src/ops.ts#destructured", "src/stream.ts#Db.pagedQuery", "calls",
          "const { pagedQuery } = prisma; pagedQuery() with prisma's declared type"),
         ("src/ops.ts#Service.run", "src/stream.ts#Logger.info", "calls", "this.field.m(), field set by a call"),
+        ("src/ops.ts#conflicting", "src/stream.ts#Logger.info", "calls", "a typed parameter outside the callback"),
+        ("src/ops.ts#conflicting", "src/stream.ts#Observable.subscribe", "calls", "the callback's own `source`"),
+        ("src/ops.ts#twoCallbacks", "src/stream.ts#Observable.subscribe", "calls", "one name, two callbacks: the first"),
+        ("src/ops.ts#twoCallbacks", "src/stream.ts#Logger.info", "calls", "one name, two callbacks: the typed second"),
         ("src/child.ts#Child.go", "src/stream.ts#Logger.info", "calls", "this.field.m(), field of a base class in another file"),
         ("src/stream.ts#Subscriber.constructor", "src/stream.ts#Subscription", "calls", "super(...) calls the extends target"),
         ("src/child.ts#Loud.constructor", "src/stream.ts#Subscriber", "calls", "super(...) across files"),
@@ -66,10 +70,9 @@ def test_what_cannot_be_inferred_stays_maybe(edges):
     assert ("src/ops.ts#untyped", "unresolved:other.unsubscribe", "calls", "maybe") in edges
     # an external component is kept, as a maybe to its package's placeholder
     assert ("src/App.tsx#LoadingPanel", "external:some-ui-kit:Tooltip", "renders", "maybe") in edges
-    # a name bound to two types in one symbol is not guessed: neither call is certain
-    certain = {(s, d) for s, d, k, c in edges if c == "certain" and k == "calls"}
-    assert ("src/ops.ts#conflicting", "src/stream.ts#Observable.subscribe") not in certain
-    assert ("src/ops.ts#conflicting", "src/stream.ts#Logger.info") not in certain
+    # a callback's binding holds inside the callback only: an untyped parameter of the same name
+    # in another function nested in the same symbol is not given its type
+    assert ("src/ops.ts#twoCallbacks", "unresolved:source.unsubscribe", "calls", "maybe") in edges
     # host elements are not components
     assert not any(k == "renders" and "section" in d for _, d, k, _ in edges)
 
