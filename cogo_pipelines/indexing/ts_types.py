@@ -19,6 +19,8 @@ gets none (``""``): the edge stays ``maybe`` rather than risk a wrong ``certain`
 
 from __future__ import annotations
 
+import bisect
+
 import tree_sitter
 
 from cogo_pipelines.indexing.ts_nodes import FUNCTION_VALUES, SIMPLE_CHAIN, callee_text, member_callee, node_text, type_name
@@ -134,9 +136,10 @@ class TypeInference:
     def within(self, fn: tree_sitter.Node, name: bytes, typed: str) -> None:
         """``name`` has type ``typed`` inside ``fn`` (``""``: unknown there, a shadowing
         parameter); the innermost such function around a use wins over the symbol's bindings."""
-        spans = self.ranged.setdefault(name, [])
-        if not any(start == fn.start_byte and end == fn.end_byte for start, end, _ in spans):
-            spans.append((fn.start_byte, fn.end_byte, typed))
+        spans = self.ranged.get(name)
+        if spans is None:
+            spans = self.ranged[name] = _Spans()
+        spans.add(fn.start_byte, fn.end_byte, typed)
 
     def shadowed(self, params: list[tree_sitter.Node]) -> None:
         """Untyped parameters of other functions hide a callback's binding of the same name."""
@@ -148,11 +151,8 @@ class TypeInference:
                     self.within(fn, pattern.text, "")
 
     def in_range(self, name: bytes, at: int) -> str | None:
-        best = None
-        for start, end, typed in self.ranged.get(name, ()):
-            if start <= at < end and (best is None or start > best[0]):
-                best = (start, typed)
-        return best[1] if best is not None else None
+        spans = self.ranged.get(name)
+        return spans.innermost(at) if spans is not None else None
 
     def returned(self, value: tree_sitter.Node, index: int) -> str | None:
         """The type reference of a call's result (``<f()>``), or None."""
@@ -245,6 +245,40 @@ class TypeInference:
                 seen.add((index, text))
                 caller = symbols[index].qualified_name if index >= 0 else ""
                 out.append((caller, text.decode("utf-8", "replace"), node.start_point[0] + 1))
+
+
+class _Spans:
+    """Functions binding one name: nested or disjoint byte ranges, the innermost one around an
+    offset found by bisection and a walk up the nesting (as ``Declarations.enclosing``)."""
+
+    def __init__(self) -> None:
+        self.typed: dict[tuple[int, int], str] = {}
+        self.starts: list[int] | None = None  # None: to be (re)built from ``typed``
+        self.spans: list[tuple[int, int]] = []
+        self.parents: list[int] = []
+
+    def add(self, start: int, end: int, typed: str) -> None:
+        if (start, end) not in self.typed:
+            self.typed[(start, end)] = typed
+            self.starts = None
+
+    def innermost(self, at: int) -> str | None:
+        if self.starts is None:
+            self.spans = sorted(self.typed, key=lambda s: (s[0], -s[1]))
+            self.starts = [start for start, _ in self.spans]
+            self.parents, stack = [], []
+            for i, (start, end) in enumerate(self.spans):
+                while stack and self.spans[stack[-1]][1] <= start:
+                    stack.pop()
+                self.parents.append(stack[-1] if stack else -1)
+                stack.append(i)
+        i = bisect.bisect_right(self.starts, at) - 1
+        while i >= 0:
+            start, end = self.spans[i]
+            if start <= at < end:
+                return self.typed[(start, end)]
+            i = self.parents[i]
+        return None
 
 
 def _parameters(fn: tree_sitter.Node | None) -> list[tree_sitter.Node]:

@@ -126,7 +126,7 @@ class _Extractor(Declarations, Usage, TypeInference):
         self.parents: list[int] = []  # index of the enclosing symbol, -1 at module level
         self.instance_types: dict[tuple[str, str], str] = {}
         self.aliases: dict[tuple[str, str], str] = {}  # (scope, name) -> "obj.key" of a destructured binding
-        self.ranged: dict[bytes, list[tuple[int, int, str]]] = {}  # name -> (start, end, type) of functions
+        self.ranged: dict = {}  # name -> ts_types._Spans: the functions that bind it, with its type there
         self.local_exports: set[str] = set()
         self.seen_calls: set[tuple[str, str]] = set()
         self.scopes = declaration_scopes(tree.root_node)
