@@ -1,9 +1,11 @@
 """Symbol edges of one file: its calls, heritage clauses and references resolved across files.
 
 ``Names`` looks a name up through local symbols, import bindings, exports and re-export
-chains to the defining symbol; ``Linker`` turns one file's uses into ``calls`` /
+chains to the defining symbol; ``Linker`` turns one file's uses into ``calls`` / ``renders`` /
 ``references`` / ``extends`` / ``implements`` edges, keeping what cannot be resolved with
-``confidence='maybe'`` and a placeholder target. A file's edges depend on every file's
+``confidence='maybe'`` and a placeholder target. A receiver typed by another file's signature
+(``<F()>.m``, ``<F(0)(1)>.m``, see ``ts_types``) is resolved here, from the declared types of
+the file that defines ``F``; ``super`` through the class's ``extends`` target. A file's edges depend on every file's
 declarations but on no other file's uses, so files can be linked in any order, in any process.
 """
 
@@ -19,8 +21,8 @@ EdgeKey = tuple[str, str, tuple[str, str]]  # (source id, target id, (kind, deta
 _PARENS = re.compile(r"(?:\(\d*\))+$")  # the "()" / "(0)(1)" that ends a type reference
 
 
-_CLASS_BOUND = ("this.", "super", "<")
-_TYPES_ONLY = ("type", "interface")  # callees whose meaning depends on the enclosing class
+_CLASS_BOUND = ("this.", "super", "<")  # callees whose meaning depends on the enclosing class
+_TYPES_ONLY = ("type", "interface")  # symbols a call can never reach
 
 
 class Names:
