@@ -43,13 +43,13 @@ class TypeInference:
             if scope is None:
                 continue  # inside a function body: a local, no node of its own
             if node.type in SIGNATURES:
-                self._signature(node, node)
+                self._signature(node, node, scope[0])
             elif node.type in ("lexical_declaration", "variable_declaration"):
                 exported = scope[1].type == "export_statement"
                 for declarator in node.named_children:
                     value = declarator.child_by_field_name("value") if declarator.type == "variable_declarator" else None
                     if value is not None and value.type in FUNCTION_VALUES:
-                        self._signature(declarator, value)
+                        self._signature(declarator, value, None)
                     elif exported and declarator.type == "variable_declarator":
                         self._constant(declarator, value)
 
@@ -68,7 +68,7 @@ class TypeInference:
         if typed:
             self.out.types[self.out.symbols[i].qualified_name] = typed
 
-    def _signature(self, named: tree_sitter.Node, fn: tree_sitter.Node) -> None:
+    def _signature(self, named: tree_sitter.Node, fn: tree_sitter.Node, owner: tree_sitter.Node | None) -> None:
         returns = fn.child_by_field_name("return_type")
         callbacks = []
         for index, param in enumerate(_parameters(fn)):
@@ -83,18 +83,11 @@ class TypeInference:
         if i < 0 or name is None or node_text(name).strip("'\"") != self.out.symbols[i].name:
             return  # a local function: no node of its own
         q = self.out.symbols[i].qualified_name
-        generics = _type_parameters(fn) | _type_parameters(self._class_node(fn))
+        generics = _type_parameters(fn) | _type_parameters(owner)  # a method's and its class's
         self._declare(f"{q}()", returns, generics)
         for index, inner in callbacks:
             for j, p in enumerate(_parameters(inner)):
                 self._declare(f"{q}({index})({j})", p.child_by_field_name("type"), generics | _type_parameters(inner))
-
-    @staticmethod
-    def _class_node(fn: tree_sitter.Node) -> tree_sitter.Node | None:
-        parent = fn.parent
-        if parent is not None and parent.type in ("class_body", "interface_body", "object_type"):
-            return parent.parent
-        return None
 
     def _declare(self, key: str, annotation: tree_sitter.Node | None, generics: set[str]) -> None:
         name = type_name(annotation)
@@ -112,7 +105,11 @@ class TypeInference:
     def callbacks(self, nodes: list[tree_sitter.Node], heads: set[bytes]) -> None:
         """Untyped parameters of a function passed as argument ``i`` of a call take the type of
         the callee's parameter ``i``'s parameters, inside that function only (``ranged``)."""
+        done = set()  # a function with two untyped parameters is captured twice
         for fn in nodes:
+            if fn.id in done:
+                continue
+            done.add(fn.id)
             args, params = fn.parent, _parameters(fn)
             call = args.parent if args is not None else None
             if call is None or not any(p.child_by_field_name("pattern").text in heads for p in params
@@ -144,6 +141,8 @@ class TypeInference:
     def shadowed(self, params: list[tree_sitter.Node]) -> None:
         """Untyped parameters of other functions hide a callback's binding of the same name."""
         ranged = self.ranged
+        if not ranged:
+            return
         for pattern in params:
             if pattern.text in ranged:
                 fn = pattern.parent.parent.parent if pattern.parent.parent is not None else None

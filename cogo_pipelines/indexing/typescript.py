@@ -30,7 +30,11 @@ _QUERY_TEXT = """
 (call_expression function: (member_expression) @call.member)
 (call_expression function: (import)) @call.import
 (call_expression function: (super) @call.super)
-(arguments [(arrow_function) (function_expression)] @callback)
+(arguments (arrow_function parameter: (identifier)) @callback)
+(arguments [
+  (arrow_function parameters: (formal_parameters (required_parameter pattern: (identifier) !type)))
+  (function_expression parameters: (formal_parameters (required_parameter pattern: (identifier) !type)))
+] @callback)
 (variable_declarator name: (object_pattern) @var.pattern)
 (required_parameter pattern: (identifier) @param.untyped !type)
 (new_expression constructor: (_) @new)
