@@ -23,7 +23,14 @@ import bisect
 
 import tree_sitter
 
-from cogo_pipelines.indexing.ts_nodes import FUNCTION_VALUES, SIMPLE_CHAIN, callee_text, member_callee, node_text, type_name
+from cogo_pipelines.indexing.ts_nodes import (
+    FUNCTION_VALUES,
+    SIMPLE_CHAIN,
+    callee_text,
+    member_callee,
+    node_text,
+    type_name,
+)
 
 SIGNATURES = {
     "function_declaration", "generator_function_declaration", "function_signature", "method_definition",
