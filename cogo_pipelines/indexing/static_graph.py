@@ -52,6 +52,8 @@ def _encode(e: FileExtraction) -> dict:
         "h": e.heritage,
         "r": e.references,
         "e": e.error,
+        "j": e.renders,
+        "t": e.types,
     }
 
 
@@ -65,6 +67,8 @@ def _decode(path: str, d: dict) -> FileExtraction:
         heritage=[tuple(h) for h in d["h"]],
         references=[tuple(r) for r in d["r"]],
         error=d["e"],
+        renders=[tuple(r) for r in d.get("j", ())],
+        types=d.get("t", {}),
     )
 
 
@@ -214,7 +218,7 @@ def _link_chunk(paths: list[str]) -> Any:
 
 
 def _uses(e: FileExtraction) -> int:
-    return len(e.calls) + len(e.references) + len(e.heritage) + 1
+    return len(e.calls) + len(e.references) + len(e.heritage) + len(e.renders) + 1
 
 
 def link_files(linker: Linker, emit: Callable[[dict], Any]) -> Iterable[Any]:
