@@ -17,7 +17,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from cogo_pipelines.store import db, index_run, knowledge
+from cogo_pipelines.store import db, knowledge
 
 console = Console(stderr=True)
 
@@ -64,6 +64,8 @@ def index(
         TextColumn("{task.description:<8}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
         console=console, transient=as_json, disable=not console.is_terminal and as_json, auto_refresh=False,
     )  # fmt: skip
+    from cogo_pipelines.store import index_run  # deferred: `cogo search` need not import the graph stack
+
     with db.connect() as conn, progress:
         summary = index_run.run_index(conn, repo, entries=list(entry) if entry else None, embed=not no_embed,
                                       progress=_StageBars(progress), trace_dir=traces)  # fmt: skip

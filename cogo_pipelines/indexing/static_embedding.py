@@ -148,5 +148,6 @@ def encode(path: str, texts: Sequence[str]) -> np.ndarray:
     # an empty text has no tokens, hence a zero vector, whose cosine distance is NaN in
     # pgvector: it gets the same fixed unit vector instead (similar to nothing in particular)
     empty = np.linalg.norm(vectors, axis=1) < 1e-6
-    vectors[empty] = 1 / np.sqrt(DIMENSIONS)
-    return vectors
+    vectors[empty] = 1.0
+    # the weights are float16: normalise again in float32 so cosine = dot product exactly
+    return vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
