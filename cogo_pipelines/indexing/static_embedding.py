@@ -14,8 +14,8 @@ token frequency, so frequent sub-words weigh less. model2vec's ``distill`` extra
 ``transformers`` and needs ``skeletoken`` (its package refuses to import without them), so those
 three steps are written out here (``_token_vectors``, ``_pca``, ``_sif_weights``); the result
 is saved and loaded as a plain ``model2vec.StaticModel``. Distilling takes about a
-minute on 2 cores and happens once: at ``make setup`` (``cogo embed-model``), else at the
-first index that needs it; the result (about 23 MB, float16) lives under
+minute on 2 cores and happens once, at the first encode that needs it (``embedding.get_model``);
+the result (about 23 MB, float16) lives under
 ``$COGO_HOME/models/``. Nothing is downloaded.
 """
 
