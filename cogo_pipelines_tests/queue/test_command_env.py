@@ -29,7 +29,9 @@ MARKED = {
     "MY_SERVICE_PASSWORD": "pw-Mk3-PASSWORD-MARKER",
     "DAGSTER_POSTGRES_URL": "postgresql://u:pw-Mk3-URL-MARKER@db/x",  # a password in a URL value
 }
-DUMP = "id; echo; env | base64 -w0; echo; echo ===; tr '\\0' '\\n' < /proc/$PPID/environ | base64 -w0; echo"
+# The command's parent is the runner's process-group guard; its grandparent the runner: both dumped.
+DUMP = ("id; echo; env | base64 -w0; echo; echo ===; { tr '\\0' '\\n' < /proc/$PPID/environ;"
+        " tr '\\0' '\\n' < /proc/$(cut -d' ' -f4 /proc/$PPID/stat)/environ; } | base64 -w0; echo")
 
 
 def _decode(log: str) -> tuple[str, str]:

@@ -131,7 +131,7 @@ def test_lease_loss_kills_the_command(aconn, tmp_path):
     marker = tmp_path / "still-running"
     cmd = f"sleep 3; touch {marker}"
     job_id = jobs.enqueue(aconn, "code.build.test", {"command": cmd, "cwd": str(tmp_path)})
-    proc = start_runner("--executor-id", "cogo-work", "--lease-seconds", "0.9", stderr=subprocess.PIPE, text=True)
+    proc = start_runner("--executor-id", "cogo-work", "--lease-seconds", "1", stderr=subprocess.PIPE, text=True)
     try:
         wait_for(lambda: jobs.get_job(aconn, job_id)["status"] == "running", timeout=30)
         # Another party takes the job over (as a reaper would after an outage).
