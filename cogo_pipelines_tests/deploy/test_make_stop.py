@@ -2,23 +2,14 @@
 
 from __future__ import annotations
 
-import os
-import signal
 import subprocess
 import time
 from pathlib import Path
 
+from cogo_pipelines_tests.processes import alive
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    # a zombie still answers kill(0); it is gone for our purposes
-    stat = Path(f"/proc/{pid}/stat")
-    return stat.exists() and stat.read_text().split(") ", 1)[1][0] != "Z"
 
 
 def test_make_stop_kills_the_whole_group_when_sigterm_is_ignored(tmp_path):
@@ -28,7 +19,7 @@ def test_make_stop_kills_the_whole_group_when_sigterm_is_ignored(tmp_path):
     # as they do when the shell that started them inherited SIG_IGN
     leader = subprocess.Popen(
         ["setsid", "bash", "-c", "trap '' TERM; sleep 300 & sleep 300 & echo $! > child.pid; wait"],
-        cwd=tmp_path, preexec_fn=lambda: signal.signal(signal.SIGTERM, signal.SIG_IGN),
+        cwd=tmp_path,
     )
     deadline = time.monotonic() + 10
     while not (tmp_path / "child.pid").exists():
@@ -37,10 +28,10 @@ def test_make_stop_kills_the_whole_group_when_sigterm_is_ignored(tmp_path):
     child = int((tmp_path / "child.pid").read_text())
     (home / "run" / "service.pid").write_text(str(leader.pid))
     started = time.monotonic()
-    done = subprocess.run(["make", "--no-print-directory", "stop", f"COGO_HOME={home}"], cwd=REPO_ROOT,
+    done = subprocess.run(["make", "--no-print-directory", "stop", f"COGO_HOME={home}"], cwd=REPO_ROOT, check=False,
                           capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     leader.wait(timeout=5)
-    assert not _alive(child), "a child of the service outlived make stop"
+    assert not alive(child), "a child of the service outlived make stop"
     assert not (home / "run" / "service.pid").exists()
     assert time.monotonic() - started < 20

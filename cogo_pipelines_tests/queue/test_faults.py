@@ -14,19 +14,12 @@ from pathlib import Path
 from cogo_pipelines import settings as settings_module
 from cogo_pipelines.queue import capture, jobs
 from cogo_pipelines.server import create_app
+from cogo_pipelines_tests.processes import alive
 from cogo_pipelines_tests.server.conftest import start_server, stop_server
 
 from .conftest import COGO, cogo, start_runner, wait_for
 
 FIFTY_MB = 50 * 1024 * 1024
-
-
-def _alive(pid: int) -> bool:
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except (FileNotFoundError, ProcessLookupError):
-        return False
-    return state not in ("Z", "X")
 
 
 def _runner_once_max_rss_kb(extra_env: dict | None = None) -> int:
@@ -115,11 +108,11 @@ def test_kill_9_of_the_runner_takes_its_command_down(aconn, tmp_path):
     try:
         wait_for(lambda: pid_file.exists() and len(pid_file.read_text().split()) == 2, timeout=30)
         pids = [int(p) for p in pid_file.read_text().split()]
-        assert all(_alive(p) for p in pids)
+        assert all(alive(p) for p in pids)
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait(10)
         killed = time.monotonic()
-        wait_for(lambda: not any(_alive(p) for p in pids), timeout=10)
+        wait_for(lambda: not any(alive(p) for p in pids), timeout=10)
         assert time.monotonic() - killed < 6  # SIGTERM at once, SIGKILL after the 3 s grace at most
     finally:
         if proc.poll() is None:
