@@ -45,6 +45,7 @@ class OwnPostgres:
         backends still hold the shared memory."""
         deadline = time.monotonic() + 60
         while True:
+            self._drop_stale_pid_file()
             try:
                 with self.server._lock:
                     self.server.ensure_postgres_running()
@@ -53,6 +54,21 @@ class OwnPostgres:
                 if time.monotonic() > deadline:
                     raise
                 time.sleep(0.3)
+
+
+    def _drop_stale_pid_file(self) -> None:
+        """A killed postmaster stays a zombie until its parent reaps it; where PID 1 reaps
+        lazily (some CI containers), pgserver and postgres both take the zombie's pid for a
+        live server and skip starting or refuse to. Lock files (``postmaster.pid`` and the
+        socket's ``.s.PGSQL.*.lock``) naming a dead or zombie process are stale: remove them,
+        as an operator would."""
+        for lock in [self.pgdata / "postmaster.pid", *self.pgdata.glob(".s.PGSQL.*.lock")]:
+            try:
+                pid = int(lock.read_text().split()[0])
+            except (OSError, ValueError, IndexError):
+                continue
+            if not Path(f"/proc/{pid}").exists() or _zombie(pid):
+                lock.unlink(missing_ok=True)
 
 
 def _zombie(pid: int) -> bool:
