@@ -13,7 +13,7 @@ export COGO_HOME
 
 STAMP := $(VENV)/.installed
 
-.PHONY: setup run stop test bench serve dagster reset-store validate lint clean
+.PHONY: setup run sample-loop stop test bench serve dagster reset-store validate lint clean
 
 $(STAMP): pyproject.toml Makefile
 	$(PYTHON) -m venv $(VENV)
@@ -24,22 +24,38 @@ $(STAMP): pyproject.toml Makefile
 
 setup: $(STAMP)  ## create .venv and install everything
 
-run: setup  ## index the sample, run the gate, start the sidecar and dagster dev
-	$(BIN)/cogo index $(SAMPLE)
-	-$(BIN)/cogo gate q1 --allow-empty
+run: setup  ## index the sample, run its quality plan and gate, start the sidecar and dagster dev
 	@mkdir -p $(COGO_HOME)/logs $(COGO_HOME)/run $(COGO_HOME)/dagster
+	@# the project's Dagster instance settings (no first-run modal, no telemetry) for the local UI
+	@cp dagster.yaml $(COGO_HOME)/dagster/dagster.yaml
+	$(BIN)/cogo index $(SAMPLE)
+	@$(MAKE) --no-print-directory sample-loop
 	@$(MAKE) --no-print-directory stop >/dev/null 2>&1 || true
-	@nohup $(BIN)/cogo serve --port $(PORT) >$(COGO_HOME)/logs/serve.log 2>&1 & echo $$! >$(COGO_HOME)/run/serve.pid
-	@DAGSTER_HOME=$(abspath $(COGO_HOME))/dagster nohup $(BIN)/dagster dev -w workspace.yaml -p $(DAGSTER_PORT) \
-		>$(COGO_HOME)/logs/dagster.log 2>&1 & echo $$! >$(COGO_HOME)/run/dagster.pid
+	@# each service in its own session (setsid), so `make stop` can stop the whole process group
+	@setsid nohup $(BIN)/cogo serve --port $(PORT) >$(COGO_HOME)/logs/serve.log 2>&1 </dev/null & echo $$! >$(COGO_HOME)/run/serve.pid
+	@DAGSTER_HOME=$(abspath $(COGO_HOME))/dagster setsid nohup $(BIN)/dagster dev -w workspace.yaml -p $(DAGSTER_PORT) \
+		>$(COGO_HOME)/logs/dagster.log 2>&1 </dev/null & echo $$! >$(COGO_HOME)/run/dagster.pid
 	@for i in $$(seq 1 60); do curl -fsS http://127.0.0.1:$(PORT)/healthz >/dev/null 2>&1 && break; sleep 0.5; done
 	@echo ""
 	@echo "  sidecar    http://127.0.0.1:$(PORT)/dashboard/local   (metrics: /metrics, API: /api/openapi.json)"
 	@echo "  dagster    http://127.0.0.1:$(DAGSTER_PORT)            (logs: $(COGO_HOME)/logs/dagster.log)"
 	@echo "  stop both  make stop"
 
-stop:  ## stop what make run started
-	@for f in $(COGO_HOME)/run/*.pid; do [ -f $$f ] && { kill $$(cat $$f) 2>/dev/null || true; rm -f $$f; }; done; true
+sample-loop: setup  ## the main loop on the sample: plan its quality jobs, a local cogo-work runner builds them, the gate scores them
+	@# examples/sample-quality-plan.json: three real Node 20 commands, one failing on purpose (a real bug
+	@# in backoffDelay's jitter), so the gate fails and gate_fix has something to explain.
+	$(BIN)/cogo jobs enqueue plan.quality --executor-id cogo-plan --payload "$$(cat examples/sample-quality-plan.json)"
+	$(BIN)/cogo runner --executor-id cogo-plan --include-types plan.quality --exit-when-idle --batch 4
+	$(BIN)/cogo runner --executor-id cogo-work --exit-when-idle --batch 4
+	$(BIN)/cogo runner --executor-id cogo-plan --include-types quality.q1 --exit-when-idle --batch 4
+	@$(BIN)/cogo jobs list --limit 6
+	-$(BIN)/cogo gate q1
+
+stop:  ## stop what make run started (the process group of each; SIGKILL after 10 s)
+	@for f in $(COGO_HOME)/run/*.pid; do [ -f $$f ] || continue; pid=$$(cat $$f); \
+		kill -TERM -- -$$pid 2>/dev/null || kill -TERM $$pid 2>/dev/null; \
+		for i in $$(seq 1 20); do kill -0 -- -$$pid 2>/dev/null || break; sleep 0.5; done; \
+		kill -KILL -- -$$pid 2>/dev/null; rm -f $$f; done; true
 
 test: setup  ## run the whole test suite
 	$(BIN)/python -m pytest -q
@@ -52,6 +68,7 @@ serve: setup
 	$(BIN)/cogo serve --port $(PORT)
 
 dagster: setup
+	@mkdir -p $(COGO_HOME)/dagster && cp dagster.yaml $(COGO_HOME)/dagster/dagster.yaml
 	DAGSTER_HOME=$(abspath $(COGO_HOME))/dagster $(BIN)/dagster dev -w workspace.yaml -p $(DAGSTER_PORT)
 
 validate: setup

@@ -1,6 +1,7 @@
 """Queue throughput: N runner processes draining no-op jobs from the embedded Postgres.
 
-    .venv/bin/python bench/queue_throughput.py [--runners 1,2,4,8] [--jobs 4000] [--batch 16]
+    .venv/bin/python bench/queue_throughput.py [--runners 1,2,4,8] [--jobs 4000] [--batch 1,16]
+        [--peer-python /tmp/pgq/bin/python]
 
 Each runner is the real ``queue.runner.Runner`` (claim with SKIP LOCKED, heartbeat thread,
 guarded completion + job_events row per job) in its own process, started behind a barrier so
@@ -8,13 +9,21 @@ start-up is not timed. Prints, per N: jobs claimed and completed per second, p50
 one claim round trip, and double claims (a job id handed out twice; must be 0), cross-checked
 against the job_events table. The store is a throw-away embedded server in a temp folder
 (``--pg-dir`` to choose), so your ``.cogo`` data is untouched.
+
+``--batch`` is the runner's ``--batch`` (the most jobs per claim; a runner starts at 1 and
+doubles while its jobs are quick). With ``--peer-python`` (a venv with pgqueuer, see
+``bench/queue_pgqueuer.py``) the same workload runs on pgqueuer, against the same server, after
+each batch size's rounds, with pgqueuer's ``batch_size`` equal to ours; the table shows both and
+our throughput as a ratio of pgqueuer's.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import multiprocessing as mp
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -86,11 +95,24 @@ def run_round(url: str, runners: int, jobs: int, batch: int) -> dict:
     }
 
 
+def _peer_rounds(python: str, url: str, runners: str, jobs: int, batch: int) -> dict[int, dict]:
+    """``queue_pgqueuer.py`` in the peer's venv against ``url``: {runners: round}."""
+    out = subprocess.run([python, str(ROOT / "bench" / "queue_pgqueuer.py"), "--url", url, "--runners", runners,
+                          "--jobs", str(jobs), "--batch", str(batch), "--json"],
+                         capture_output=True, text=True, timeout=3600, check=False)
+    if out.returncode not in (0, 1):
+        print(f"pgqueuer rounds failed: {out.stderr.strip().splitlines()[-1:]}", file=sys.stderr)
+    rounds = [json.loads(line) for line in out.stdout.splitlines() if line.startswith("{")]
+    return {r["runners"]: r for r in rounds}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runners", default="1,2,4,8", help="comma-separated runner counts")
     parser.add_argument("--jobs", type=int, default=4000, help="no-op jobs per round")
-    parser.add_argument("--batch", type=int, default=16, help="jobs claimed per round trip")
+    parser.add_argument("--batch", default="16", help="comma-separated batch sizes (most jobs per claim)")
+    parser.add_argument("--peer-python", default=None,
+                        help="a python with pgqueuer installed: run the same rounds on pgqueuer too")
     parser.add_argument("--pg-dir", type=Path, default=None, help="embedded server folder (default: a temp dir)")
     args = parser.parse_args(argv)
 
@@ -107,17 +129,31 @@ def main(argv: list[str] | None = None) -> int:
         url = server.get_uri("cogo_bench")
         with psycopg.connect(url, row_factory=dict_row) as conn:
             db.migrate(conn)
-        print(f"queue throughput: {args.jobs} no-op jobs per round, batch {args.batch}, embedded Postgres")
-        print(f"{'runners':>7} {'jobs/s':>9} {'claim p50 ms':>13} {'claim p95 ms':>13} {'claim calls':>12}"
-              f" {'double claims':>14} {'store check':>12}")
+        print(f"queue throughput: {args.jobs} no-op jobs per round, embedded Postgres"
+              + (", beside pgqueuer on the same server" if args.peer_python else ""))
+        print(f"{'batch':>5} {'runners':>7} {'jobs/s':>9} {'claim p50 ms':>13} {'claim p95 ms':>13} {'claim calls':>12}"
+              f" {'double claims':>14} {'store check':>12}"
+              + (f" {'pgqueuer jobs/s':>16} {'cogo/pgq':>9}" if args.peer_python else ""))
         failed = False
-        for n in (int(x) for x in args.runners.split(",")):
-            r = run_round(url, n, args.jobs, args.batch)
-            s = r["store"]
-            ok = s["succeeded"] == s["expected"] and s["not_succeeded"] == 0 and s["duplicate_events"] == 0
-            failed |= not ok or r["double_claims"] > 0 or r["jobs"] != args.jobs
-            print(f"{n:>7} {r['per_s']:>9.0f} {r['p50_ms']:>13.2f} {r['p95_ms']:>13.2f} {r['claim_calls']:>12}"
-                  f" {r['double_claims']:>14} {'ok' if ok else 'MISMATCH':>12}")
+        runner_counts = [int(x) for x in args.runners.split(",")]
+        for batch in (int(x) for x in args.batch.split(",")):
+            rows = []
+            for n in runner_counts:
+                r = run_round(url, n, args.jobs, batch)
+                s = r["store"]
+                ok = s["succeeded"] == s["expected"] and s["not_succeeded"] == 0 and s["duplicate_events"] == 0
+                failed |= not ok or r["double_claims"] > 0 or r["jobs"] != args.jobs
+                rows.append((n, r, ok))
+            peer = _peer_rounds(args.peer_python, url, args.runners, args.jobs, batch) if args.peer_python else {}
+            for n, r, ok in rows:
+                line = (f"{batch:>5} {n:>7} {r['per_s']:>9.0f} {r['p50_ms']:>13.2f} {r['p95_ms']:>13.2f}"
+                        f" {r['claim_calls']:>12} {r['double_claims']:>14} {'ok' if ok else 'MISMATCH':>12}")
+                if args.peer_python:
+                    p = peer.get(n)
+                    failed |= p is None or not p["ok"]
+                    line += (f" {p['per_s']:>16.0f} {r['per_s'] / p['per_s']:>9.2f}" if p and p["ok"]
+                             else f" {'failed':>16} {'-':>9}")
+                print(line, flush=True)
         server.cleanup()
     return 1 if failed else 0
 

@@ -1,12 +1,16 @@
 """The ``cogo`` command. Each area registers its sub-commands from ``cogo_pipelines.commands``;
-this module only assembles them and turns store errors into one clear line."""
+this module only assembles them and turns bad arguments and store errors into one clear line
+on stderr with exit status 2 (never a usage box or a traceback, which CI would read as a failed
+gate: exit 1)."""
 
 from __future__ import annotations
 
 import logging
 import os
+import re
 import sys
 
+import pydantic
 import typer
 
 from cogo_pipelines.commands import graph, knowledge, quality, queue, server
@@ -31,15 +35,44 @@ for area in (knowledge, graph, queue, quality, server):
     area.register(app)
 
 
+# Control characters (a newline too) and the surrogates that stand for undecodable bytes: shown
+# escaped, so an error stays one line and cannot drive the terminal.
+_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
+
+
+def _one_line(text: str) -> str:
+    return _UNPRINTABLE.sub(lambda m: m.group().encode("unicode_escape", "backslashreplace").decode("ascii"), text)
+
+
+def _error(message: str, code: int = 2) -> None:
+    print(f"cogo: error: {_one_line(message)}", file=sys.stderr)
+    sys.exit(code)
+
+
 def main() -> None:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
     logging.basicConfig(level=os.environ.get("LOG_LEVEL", "WARNING"), format="%(levelname)s %(name)s: %(message)s")
+    for arg in sys.argv[1:]:  # bytes that are not UTF-8 reach Python as lone surrogates
+        if any("\ud800" <= ch <= "\udfff" for ch in arg):
+            _error(f"argument {os.fsencode(arg)!r} is not valid UTF-8 text")
     try:
-        app()
+        code = app(standalone_mode=False)
+    except typer.TyperException as exc:  # typer's click errors: a bad option or value, named
+        if type(exc).__name__ == "NoArgsIsHelpError":  # the help is printed already (typer's own test)
+            sys.exit(exc.exit_code)
+        ctx = getattr(exc, "ctx", None)
+        hint = f" (see '{ctx.command_path} --help')" if ctx is not None and exc.exit_code == 2 else ""
+        _error(exc.format_message().replace(": Value error, ", ": ") + hint, exc.exit_code)
+    except typer.Abort:
+        _error("aborted", 130)
     except StoreError as exc:
-        print(f"cogo: error: {exc}", file=sys.stderr)
-        sys.exit(2)
+        _error(str(exc))
+    except pydantic.ValidationError as exc:  # a setting from the environment or .env
+        first = exc.errors()[0]
+        where = ".".join(str(part) for part in first["loc"]).upper() or exc.title
+        _error(f"setting {where} is invalid: {first['msg']}")  # the value is not echoed: it may be a secret
+    sys.exit(code if isinstance(code, int) else 0)
 
 
 if __name__ == "__main__":

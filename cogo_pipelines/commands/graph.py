@@ -12,15 +12,17 @@ import json
 import sys
 from enum import Enum
 from pathlib import Path
+from typing import Annotated
 
 import psycopg
 import typer
 
-from cogo_pipelines.indexing import sources
+from cogo_pipelines.indexing import policy as index_policy
 from cogo_pipelines.indexing.graph import StaticGraph
 from cogo_pipelines.indexing.static_graph import analyze
-from cogo_pipelines.pipeline.policy import policy_for
+from cogo_pipelines.settings import get_settings
 from cogo_pipelines.store.db import StoreError
+from cogo_pipelines.store.repo_roots import RepoNameTaken
 
 
 class Format(str, Enum):
@@ -45,12 +47,14 @@ def _symbol_rows(static: StaticGraph) -> list[tuple[str, str, str, str]]:
                    if d["kind"] != "imports"})
 
 
-def _stored(repo_path: Path, entries: list[str] | None, policy: sources.Policy):
+def _stored(repo_path: Path, entries: list[str] | None, prepared: index_policy.Prepared):
     from cogo_pipelines.pipeline.graph_index import stored_module_graph
     from cogo_pipelines.store import db
 
+    policy = prepared.policy
     with db.connect() as conn:
-        return stored_module_graph(conn, repo_path, entries=entries, policy=policy)
+        return stored_module_graph(conn, repo_path, repo=policy.name, entries=entries,
+                                   policy=policy.sources_policy(), discovery=prepared.discovery)
 
 
 def graph(
@@ -58,36 +62,56 @@ def graph(
     modules: bool = typer.Option(False, "--modules", help="Module (file) edges: from, to, kind (the default)"),
     symbols: bool = typer.Option(False, "--symbols", help="Symbol edges: calls, references, extends, ..."),
     fmt: Format = typer.Option(Format.tsv, "--format", help="tsv (one edge per line) or json"),
-    entry: list[str] = typer.Option(None, "--entry", help="Entry file relative to REPO (repeatable)"),
+    entry: list[str] = typer.Option(None, "--entry", help="Entry file or glob relative to REPO (repeatable)"),
     no_store: bool = typer.Option(False, "--no-store", help="Compute in memory; do not read or write the store"),
     include: list[str] = typer.Option(None, "--include", help="Include glob replacing the default policy (repeatable)"),
+    exclude: Annotated[list[str] | None, typer.Option(
+        "--exclude", help="Exclude glob replacing the default policy (repeatable)")] = None,
+    name: Annotated[str | None, typer.Option(
+        "--name", help="The repo's name in the store (default: cogo.toml, REPO_NAME, git remote, folder)")] = None,
 ) -> None:
     """Print the static graph of REPO; problems (unparseable files, unresolved imports) on stderr."""
-    entries = list(entry) if entry else None
-    policy = policy_for(repo, list(include) if include else None)
+    try:  # one policy for every face: flags > REPO/cogo.toml > env > defaults (indexing/policy.py)
+        prepared = index_policy.prepare(repo, index_policy.Layer.of("flags", name, include, exclude, entry),
+                                        index_policy.env_layer(get_settings()))
+    except index_policy.PolicyError as exc:
+        print(f"cogo graph: {exc}", file=sys.stderr)
+        raise typer.Exit(2) from None
+    for message in prepared.messages:
+        print(f"cogo graph: {message}", file=sys.stderr)
+    if prepared.empty:
+        print(f"cogo graph: {prepared.no_files_error()}", file=sys.stderr)
+        raise typer.Exit(2)
+    policy, entries, repo_name = prepared.policy.sources_policy(), prepared.entries, prepared.policy.name
     static = None
     external: dict[str, int] = {}
     if not (no_store or symbols):
         try:
-            result, edges, unresolved = _stored(repo, entries, policy)
+            result, edges, unresolved = _stored(repo, entries, prepared)
             errors, external = result.errors, result.external
+        except RepoNameTaken as exc:
+            print(f"cogo graph: {exc}", file=sys.stderr)
+            raise typer.Exit(2) from None
         except (StoreError, psycopg.Error) as exc:  # the graph does not need the store: say so, compute it
             print(f"cogo graph: store unavailable, computing in memory ({exc})", file=sys.stderr)
             no_store = True
     if static is None and (no_store or symbols):
-        static, _ = analyze(repo, entries=entries, policy=policy)
+        static, _ = analyze(repo, entries=entries, policy=policy, repo=repo_name, discovery=prepared.discovery)
         edges, unresolved, errors = static.module_edges, static.unresolved, static.errors
         external = dict(static.external.most_common())
         if not no_store:
             try:
-                errors = _stored(repo, entries, policy)[0].errors
+                errors = _stored(repo, entries, prepared)[0].errors
+            except RepoNameTaken as exc:
+                print(f"cogo graph: {exc}", file=sys.stderr)
+                raise typer.Exit(2) from None
             except (StoreError, psycopg.Error) as exc:
                 print(f"cogo graph: store unavailable, nothing recorded ({exc})", file=sys.stderr)
     rows = _symbol_rows(static) if symbols and static is not None else _module_rows(edges)
     if fmt is Format.json:
         keys = ("from", "to", "kind", "confidence") if symbols else ("from", "to", "kind")
         print(json.dumps({
-            "repo": sources.repo_id(repo),
+            "repo": repo_name,
             "edges": [dict(zip(keys, row, strict=True)) for row in rows],
             "unresolved": [{"path": p, "specifier": s, "reason": r} for p, s, r in unresolved],
             "errors": [{"path": p, "error": e} for p, e in errors],

@@ -17,8 +17,11 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from cogo_pipelines.indexing import policy as index_policy
 from cogo_pipelines.pipeline import index_run
+from cogo_pipelines.settings import get_settings
 from cogo_pipelines.store import db, knowledge
+from cogo_pipelines.store.repo_roots import RepoNameTaken
 
 console = Console(stderr=True)
 
@@ -59,7 +62,7 @@ def _report_to_dagster(summary, repo: Path, *, embedded: bool) -> None:
 def index(
     repo: Annotated[Path, typer.Argument(exists=True, file_okay=False, help="Repository root")],
     entry: Annotated[
-        list[str] | None, typer.Option("--entry", help="Entry file, relative to REPO (repeatable)")
+        list[str] | None, typer.Option("--entry", help="Entry file or glob, relative to REPO (repeatable)")
     ] = None,
     no_embed: Annotated[
         bool, typer.Option("--no-embed", help="Skip embeddings (keyword search still works)")
@@ -71,17 +74,49 @@ def index(
         ),
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON on stdout")] = False,
+    include: Annotated[
+        list[str] | None, typer.Option("--include", help="Include glob, replacing the default policy (repeatable)")
+    ] = None,
+    exclude: Annotated[
+        list[str] | None, typer.Option("--exclude", help="Exclude glob, replacing the default policy (repeatable)")
+    ] = None,
+    name: Annotated[
+        str | None, typer.Option("--name", help="The repo's name in the store (default: git remote, else folder)")
+    ] = None,
 ) -> None:
-    """Index REPO into the store: graph, runtime traces + ranks, chunks, embeddings (only what changed)."""
+    """Index REPO into the store: graph, runtime traces + ranks, chunks, embeddings (only what changed).
+
+    What to index: flags over REPO/cogo.toml [index] over INDEX_INCLUDE/INDEX_EXCLUDE/ENTRIES/REPO_NAME
+    over the defaults (docs/INDEX_YOUR_REPO.md)."""
+    try:
+        prepared = index_policy.prepare(repo, index_policy.Layer.of("flags", name, include, exclude, entry),
+                                        index_policy.env_layer(get_settings()))
+    except index_policy.PolicyError as exc:
+        console.print(f"cogo index: {exc}", markup=False, highlight=False, soft_wrap=True)
+        raise typer.Exit(2) from None
+    for message in prepared.messages:
+        console.print(f"cogo index: {message}", markup=False, highlight=False, soft_wrap=True)
+    if prepared.empty:
+        console.print(f"cogo index: {prepared.no_files_error()}", markup=False, highlight=False, soft_wrap=True)
+        raise typer.Exit(2)
     progress = Progress(
         TextColumn("{task.description:<8}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
         console=console, transient=as_json, disable=not console.is_terminal and as_json, auto_refresh=False,
     )  # fmt: skip
-    with db.connect() as conn, progress:
-        summary = index_run.run_index(conn, repo, entries=list(entry) if entry else None, embed=not no_embed,
-                                      progress=_StageBars(progress), trace_dir=traces)  # fmt: skip
+    try:
+        with db.connect() as conn, progress:
+            summary = index_run.run_index(conn, repo, entries=prepared.entries, embed=not no_embed,
+                                          progress=_StageBars(progress), trace_dir=traces,
+                                          policy=prepared.policy.sources_policy(), repo=prepared.policy.name,
+                                          discovery=prepared.discovery)  # fmt: skip
+    except RepoNameTaken as exc:
+        console.print(f"cogo index: {exc}", markup=False, highlight=False, soft_wrap=True)
+        raise typer.Exit(2) from None
     _report_to_dagster(summary, repo, embedded=not no_embed)
     data = summary.as_dict()
+    data["skipped"] = dict(prepared.discovery.skipped)
+    data["entries"] = prepared.entries
+    data["missing_entries"] = prepared.unmatched_entries
     if as_json:
         print(json.dumps(data))
         return
@@ -105,15 +140,16 @@ def index(
 def search(
     query: Annotated[str, typer.Argument(help="What to look for: words, identifiers, paths")],
     k: Annotated[int, typer.Option("--k", min=1, max=200, help="Number of results")] = 10,
-    repo: Annotated[str | None, typer.Option("--repo", help="Only this indexed repo (folder name)")] = None,
+    repo: Annotated[str | None, typer.Option("--repo", help="Only this indexed repo (its name: see `cogo index --name`)")] = None,
     as_json: Annotated[
-        bool, typer.Option("--json", help="JSON: [{path, symbol, chunk_type, start_line, end_line, score}]")
+        bool, typer.Option("--json", help="JSON: [{path, symbol, chunk_type, start_line, end_line, score, repo}]")
     ] = False,
 ) -> None:
     """Hybrid search (vector + keyword, boosted by graph rank) over the indexed chunks."""
     try:
         with db.connect() as conn:
             hits = knowledge.search(conn, query, k=k, repo=repo)
+            several = repo is None and len(knowledge.indexed_repos(conn)) > 1
     except knowledge.EmptyIndexError as exc:
         console.print(f"cogo search: {exc}")
         raise typer.Exit(1) from None
@@ -125,7 +161,7 @@ def search(
         return
     out = Console()
     for i, h in enumerate(hits, 1):
-        where = f"{h.path}:{h.start_line}-{h.end_line}"
+        where = f"{h.repo + ':' if several else ''}{h.path}:{h.start_line}-{h.end_line}"
         out.print(f"[bold]{i:>2}. {where}[/]  {h.symbol or h.chunk_type}  [dim]{h.score:.4f}[/]")
         snippet = "\n".join(h.content.splitlines()[:4])
         out.print(f"[dim]{snippet}[/]", highlight=False, markup=False) if sys.stdout.isatty() else out.print(

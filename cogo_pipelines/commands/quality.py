@@ -15,12 +15,14 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from cogo_pipelines.commands import options
 from cogo_pipelines.quality.gate import SOURCES, GateError, GateResult, validate_threshold
 from cogo_pipelines.settings import get_settings
 from cogo_pipelines.store.db import StoreError
 
 console = Console()
 errors = Console(stderr=True, soft_wrap=True)
+MAX_WINDOW_DAYS = 36500  # a century: further back than any job, and inside what a date can hold
 
 
 def _fail(message: str, code: int = 2) -> None:
@@ -69,10 +71,14 @@ def gate_q1(
     threshold: float | None = typer.Option(None, help="Pass when Q1 >= this (0..1); default Q1_THRESHOLD"),
     source: str = typer.Option("db", help="db: SQL on the store; supabase: REST with SUPABASE_URL"),
     allow_empty: bool = typer.Option(False, "--allow-empty", help="Pass when no quality job finished"),
-    window_days: float | None = typer.Option(None, "--window-days", help="Days of history; default Q1_WINDOW_DAYS"),
-    job_type: Annotated[list[str] | None, typer.Option("--job-type", help="Job types counted; default Q1_JOB_TYPES")] = None,
+    window_days: float | None = typer.Option(None, "--window-days", help="Days of history, at most 36500; default Q1_WINDOW_DAYS",
+                                             callback=options.finite("window days", 0, MAX_WINDOW_DAYS, above=True)),
+    job_type: Annotated[list[str] | None, typer.Option("--job-type", help="Job types counted; default Q1_JOB_TYPES",
+                                                       callback=options.names("job type"))] = None,
     target: str | None = typer.Option(None, help="Only jobs whose payload target is this"),
     as_json: bool = typer.Option(False, "--json", help="Print the result as JSON"),
+    notify: bool = typer.Option(False, "--notify", help="Alert NOTIFY_WEBHOOK_URL on failure (once per failure); "
+                                "without it the run is a reproduction the alert sensor skips"),
 ) -> None:
     """Evaluate the Q1 gate: exit 0 pass, 1 fail, 2 error; a failure writes a gate_fix artifact."""
     from cogo_pipelines.pipeline.gate import run_q1_gate
@@ -84,7 +90,7 @@ def gate_q1(
             validate_threshold(threshold)
         conn = _connect(required=source == "db")
         outcome = run_q1_gate(conn, threshold=threshold, window_days=window_days, job_types=job_type or None,
-                              allow_empty=allow_empty, source=source, target=target)
+                              allow_empty=allow_empty, source=source, target=target, notify=notify)
     except (GateError, StoreError) as exc:
         _fail(str(exc))
     except psycopg.Error as exc:
@@ -92,18 +98,34 @@ def gate_q1(
     result, fix = outcome.result, outcome.fix
     if outcome.fix_error:  # the verdict stands even when its artifact cannot be written
         errors.print(f"cogo: warning: gate_fix artifact not written: {outcome.fix_error}", markup=False)
+    alert = _alert(conn, result) if notify and not result.passed else None
     if as_json:
         out: dict[str, Any] = result.as_dict()
         out["gate_fix"] = {k: fix[k] for k in ("id", "json_path", "markdown_path", "url")} if fix else None
+        out["notification"] = alert
         print(json.dumps(out, indent=2))
     else:
         console.print(gate_table(result))
         console.print(result.message, markup=False, highlight=False)
         if fix:
             console.print(f"gate_fix {fix['id']}: {fix['markdown_path']}", markup=False, highlight=False)
+        if alert:
+            console.print(f"alert: {alert['status']} (notification {alert['id']})", markup=False, highlight=False)
     if conn is not None:
         conn.close()
     raise typer.Exit(0 if result.passed else 1)
+
+
+def _alert(conn: psycopg.Connection | None, result: GateResult) -> dict[str, Any] | None:
+    if conn is None or result.run_id is None or result.source != "db":
+        return None
+    from cogo_pipelines.quality.notify import notify_gate_failure
+
+    try:
+        return notify_gate_failure(conn, result.run_id)
+    except psycopg.Error as exc:  # the verdict stands even when the alert cannot be recorded
+        errors.print(f"cogo: warning: alert not sent: {exc}", markup=False)
+        return None
 
 
 def snapshot(as_json: bool = typer.Option(False, "--json", help="Print the snapshot as JSON")) -> None:

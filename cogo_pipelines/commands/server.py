@@ -8,14 +8,18 @@ import sys
 
 import typer
 
+from cogo_pipelines.commands import options
 from cogo_pipelines.settings import get_settings
+
+PORT_RANGE = (0, 65535)  # 0: a free port chosen by the system
 
 vault_app = typer.Typer(help="Provider API keys in the key-vault (server side; never over HTTP).",
                         no_args_is_help=True)
 
 
 def serve(
-    port: int = typer.Option(None, "--port", help="Port (default METRICS_PORT, 3100)"),
+    port: int = typer.Option(None, "--port", help="Port, 0-65535 (default METRICS_PORT, 3100)",
+                             callback=options.int_range("port", PORT_RANGE)),
     host: str = typer.Option(None, "--host", help="Bind address (default 127.0.0.1; 0.0.0.0 exposes it)"),
     access_log: bool = typer.Option(True, "--access-log/--no-access-log", help="Log one line per request"),
 ) -> None:
@@ -27,12 +31,60 @@ def serve(
     settings = get_settings()
     port = port if port is not None else settings.metrics_port
     host = host or settings.metrics_host
+    _check_address(host, port)
+    refusal = bind_refusal(host, settings.api_token)
+    if refusal:
+        typer.echo(f"cogo: error: {refusal}", err=True)
+        raise typer.Exit(2)
     typer.echo(f"cogo sidecar on http://{host}:{port}/dashboard/local (metrics /metrics, API /api/openapi.json)",
                err=True)
     app = create_app(settings)
     redact.install_log_filter()
     uvicorn.run(app, host=host, port=port, access_log=access_log, log_level="info", log_config=_log_config(),
                 server_header=False, proxy_headers=False)
+
+
+def _check_address(host: str, port: int) -> None:
+    """A port out of range or a host that does not resolve is a bad argument (one line, exit 2),
+    not a uvicorn start-up failure (a port past 65535 would even be bound modulo 65536)."""
+    problem = None
+    if not PORT_RANGE[0] <= port <= PORT_RANGE[1]:
+        problem = f"port must be from {PORT_RANGE[0]} to {PORT_RANGE[1]} (--port / METRICS_PORT), got {port}"
+    else:
+        try:
+            socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        except (OSError, UnicodeError) as exc:
+            problem = f"cannot serve on host {host!r} (--host / METRICS_HOST): {exc}"
+    if problem:
+        typer.echo(f"cogo: error: {problem}", err=True)
+        raise typer.Exit(2)
+MIN_TOKEN_LENGTH = 16
+
+
+def bind_refusal(host: str, token: str | None) -> str | None:
+    """Why the sidecar must not start on ``host`` (None when it may): without COGO_API_TOKEN,
+    only a loopback address, since /api can start commands on the runners."""
+    if token is not None:
+        if len(token) < MIN_TOKEN_LENGTH:
+            return (f"COGO_API_TOKEN is shorter than {MIN_TOKEN_LENGTH} characters; generate one with "
+                    "`python -c 'import secrets; print(secrets.token_urlsafe(32))'`")
+        return None
+    if _is_loopback(host):
+        return None
+    return (f"refusing to serve on {host} without COGO_API_TOKEN (anyone who reaches the port could run "
+            "commands on the runners): set COGO_API_TOKEN, or bind 127.0.0.1")
+
+
+def _is_loopback(host: str) -> bool:
+    import ipaddress
+
+    name = host.strip().strip("[]").lower()
+    if name == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(name).is_loopback
+    except ValueError:
+        return False
 
 
 def _log_config() -> dict:

@@ -3,7 +3,9 @@
 Keys are Fernet-encrypted with ``VAULT_MASTER_KEY``, which only the server environment
 provides (never a request), so a copy of the database alone reveals nothing. Each read or
 write leaves a ``vault_audit`` row with who, when, which provider and the outcome — never
-the key. Writing is a server-side CLI action (``cogo vault set``), not an HTTP endpoint.
+the key. ``actor`` is who authenticated (the edge keys, the OS user of ``cogo vault set``);
+what a caller says about itself (``X-Cogo-Actor``) goes to ``claimed_actor``, unverified.
+Writing is a server-side CLI action (``cogo vault set``), not an HTTP endpoint.
 """
 
 from __future__ import annotations
@@ -61,10 +63,12 @@ def validate_provider(provider: object) -> str:
     return provider
 
 
-def _audit(conn: psycopg.Connection, provider: str, action: str, actor: str, client: str | None, outcome: str) -> None:
+def _audit(conn: psycopg.Connection, provider: str, action: str, actor: str, client: str | None, outcome: str,
+           claimed_actor: str | None = None) -> None:
     conn.execute(
-        "INSERT INTO vault_audit (provider, action, actor, client_addr, outcome) VALUES (%s, %s, %s, %s, %s)",
-        (provider, action, actor[:200], client, outcome),
+        "INSERT INTO vault_audit (provider, action, actor, client_addr, outcome, claimed_actor) "
+        "VALUES (%s, %s, %s, %s, %s, %s)",
+        (provider, action, actor[:200], client, outcome, claimed_actor[:200] if claimed_actor else None),
     )
 
 
@@ -87,13 +91,14 @@ def set_key(conn: psycopg.Connection, fernet: Fernet, provider: str, key: str, *
         _audit(conn, provider, "set", actor, None, "ok")
 
 
-def get_key(conn: psycopg.Connection, fernet: Fernet, provider: str, *, actor: str, client: str | None = None) -> str:
+def get_key(conn: psycopg.Connection, fernet: Fernet, provider: str, *, actor: str, client: str | None = None,
+            claimed_actor: str | None = None) -> str:
     """Decrypt a provider's key; the access is audited whether or not it succeeds."""
     provider = validate_provider(provider)
     with conn.transaction():
         row = conn.execute("SELECT ciphertext FROM vault_keys WHERE provider = %s", (provider,)).fetchone()
         if row is None:
-            _audit(conn, provider, "get", actor, client, "unknown_provider")
+            _audit(conn, provider, "get", actor, client, "unknown_provider", claimed_actor)
             outcome: str | None = "unknown_provider"
             plain = None
         else:
@@ -104,7 +109,7 @@ def get_key(conn: psycopg.Connection, fernet: Fernet, provider: str, *, actor: s
             except InvalidToken:
                 plain = None
                 outcome = "error"
-            _audit(conn, provider, "get", actor, client, outcome or "ok")
+            _audit(conn, provider, "get", actor, client, outcome or "ok", claimed_actor)
     if outcome == "unknown_provider":
         raise UnknownProvider(f"no key stored for provider {provider!r}")
     if plain is None:
@@ -117,3 +122,4 @@ def get_key(conn: psycopg.Connection, fernet: Fernet, provider: str, *, actor: s
 
 def providers(conn: psycopg.Connection) -> list[str]:
     return [r["provider"] if isinstance(r, dict) else r[0] for r in conn.execute("SELECT provider FROM vault_keys ORDER BY provider")]
+

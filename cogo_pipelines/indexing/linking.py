@@ -1,19 +1,28 @@
 """Symbol edges of one file: its calls, heritage clauses and references resolved across files.
 
 ``Names`` looks a name up through local symbols, import bindings, exports and re-export
-chains to the defining symbol; ``Linker`` turns one file's uses into ``calls`` /
+chains to the defining symbol; ``Linker`` turns one file's uses into ``calls`` / ``renders`` /
 ``references`` / ``extends`` / ``implements`` edges, keeping what cannot be resolved with
-``confidence='maybe'`` and a placeholder target. A file's edges depend on every file's
+``confidence='maybe'`` and a placeholder target. A receiver typed by another file's signature
+(``<F()>.m``, ``<F(0)(1)>.m``, see ``ts_types``) is resolved here, from the declared types of
+the file that defines ``F``; ``super`` through the class's ``extends`` target. A file's edges depend on every file's
 declarations but on no other file's uses, so files can be linked in any order, in any process.
 """
 
 from __future__ import annotations
+
+import re
 
 from cogo_pipelines.indexing.ids import file_id, node_id
 from cogo_pipelines.indexing.model import FileExtraction, Symbol
 from cogo_pipelines.indexing.resolve import Resolver, package_name
 
 EdgeKey = tuple[str, str, tuple[str, str]]  # (source id, target id, (kind, detail))
+_PARENS = re.compile(r"(?:\(\d*\))+$")  # the "()" / "(0)(1)" that ends a type reference
+
+
+_CLASS_BOUND = ("this.", "super", "<")  # callees whose meaning depends on the enclosing class
+_TYPES_ONLY = ("type", "interface")  # symbols a call can never reach
 
 
 class Names:
@@ -198,15 +207,92 @@ class Linker:
         placeholder = f"external:{found[1]}:{found[2]}" if found and found[0] == "external" else f"unresolved:{text}"
         return placeholder, (kind, text), {"kind": kind, "confidence": "maybe", "detail": text, "path": path}, False
 
-    def _call(self, path: str, callee: str, namespaces: tuple[str, ...], klass: str | None) -> tuple | None:
+    def _call(self, path: str, callee: str, namespaces: tuple[str, ...], klass: str | None,
+              depth: int = 0) -> tuple | None:
         names = self.names
         if callee.startswith("new "):
             return names.dotted_memo(path, callee[4:], namespaces)
         if callee.startswith("this.") and callee.count(".") == 1:
             return names.member(path, klass, callee[5:]) if klass else None
+        if callee.startswith("super"):
+            return self._super(path, callee, namespaces, klass)
+        if callee.startswith("<"):
+            return self._typed_member(path, callee, namespaces, klass, depth)
+        if callee.startswith("this.") and callee.count(".") == 2 and klass:
+            _, field, name = callee.split(".")
+            return self._field(path, klass, field, name, depth)
         if callee.startswith(("?.", "this.")):
             return None
-        return names.dotted_memo(path, callee, namespaces)
+        found = names.dotted_memo(path, callee, namespaces)
+        if found and found[0] == "symbol" and names.symbols[found[1]][found[2]].kind in _TYPES_ONLY:
+            return None  # a type of the same name as the value called (a global, a merged declaration)
+        if found is None and "." in callee:  # `db.query()` on a const of a declared type
+            head, _, name = callee.rpartition(".")
+            owner = names.dotted_memo(path, head, namespaces)
+            if owner and owner[0] == "symbol" and names.symbols[owner[1]][owner[2]].kind == "const":
+                declared = names.ex[owner[1]].types.get(owner[2])
+                typed = self._type_of(owner[1], declared, (), None, depth + 1) if declared else None
+                return self._member_of_type(typed, name) if typed and typed[0] == "symbol" else None
+        return found
+
+    def _super(self, path: str, callee: str, namespaces: tuple[str, ...], klass: str | None) -> tuple | None:
+        """``super(...)`` calls the class's ``extends`` target, ``super.m()`` its member ``m``."""
+        if not klass:
+            return None
+        for owner, relation, base in self.names.ex[path].heritage:
+            if owner == klass and relation == "extends":
+                found = self.names.dotted_memo(path, base.split("<")[0], namespaces)
+                if callee == "super" or not found or found[0] != "symbol":
+                    return found
+                return self._member_of_type(found, callee[6:])
+        return None
+
+    def _typed_member(self, path: str, callee: str, namespaces: tuple[str, ...], klass: str | None,
+                      depth: int) -> tuple | None:
+        """``<F(i)(j)>.m``: ``m`` on the type ``F``'s signature declares (``ts_types``)."""
+        end = callee.rfind(">.")
+        typed = self._type_of(path, callee[:end + 1], namespaces, klass, depth) if end > 0 else None
+        if not typed or typed[0] != "symbol":
+            return typed if typed and typed[0] == "external" else None
+        return self._member_of_type(typed, callee[end + 2:])
+
+    def _type_of(self, path: str, ref: str, namespaces: tuple[str, ...], klass: str | None,
+                 depth: int) -> tuple | None:
+        """The type symbol a reference ``<F(i)(j)>`` names, or a plain type name's symbol."""
+        if not ref.startswith("<"):
+            return self.names.dotted_memo(path, ref.split("<")[0], namespaces)
+        parens = _PARENS.search(ref[:-1])
+        if parens is None or depth > 8:
+            return None
+        fn = ref[1:parens.start()]
+        target = self._call(path, fn, namespaces, klass, depth + 1)
+        if not target or target[0] != "symbol":
+            return None
+        tpath, qname = target[1], target[2]
+        if fn.startswith("new "):
+            qname += ".constructor"
+        declared = self.names.ex[tpath].types.get(qname + parens.group(0))
+        return self.names.dotted_memo(tpath, declared) if declared else None
+
+    def _field(self, path: str, klass: str, field: str, name: str, depth: int) -> tuple | None:
+        """``this.field.m()`` with the field declared here or in a base class of another file."""
+        for _ in range(8):
+            declared = self.names.ex[path].types.get(f"{klass}.{field}")
+            if declared:
+                typed = self._type_of(path, declared, (), klass, depth + 1)
+                return self._member_of_type(typed, name) if typed and typed[0] == "symbol" else None
+            base = next((b for k, r, b in self.names.ex[path].heritage if k == klass and r == "extends"), None)
+            found = self.names.dotted_memo(path, base.split("<")[0]) if base else None
+            if not found or found[0] != "symbol" or self.names.symbols[found[1]][found[2]].kind != "class":
+                return None
+            path, klass = found[1], found[2]
+        return None
+
+    def _member_of_type(self, typed: tuple, name: str) -> tuple | None:
+        found = self.names.member(typed[1], typed[2], name)
+        if found is None and self.names.symbols[typed[1]][typed[2]].kind in ("interface", "type", "class"):
+            return ("member_of", typed[1], typed[2])
+        return found
 
     def _scope(self, path: str, caller: str) -> tuple[tuple[str, ...], str | None, str]:
         """(namespaces, class, node id) of a caller: the same few recur for all its uses."""
@@ -232,7 +318,7 @@ class Linker:
         for call in ex.calls:
             namespaces, klass, src = scope(path, call.caller)
             callee = call.callee
-            key = ("calls", callee, namespaces, klass if callee.startswith("this.") else None)
+            key = ("calls", callee, namespaces, klass if callee.startswith(_CLASS_BOUND) else None)
             if key not in done:
                 done[key] = outcome(self._call(path, callee, namespaces, klass), "calls", callee, path, True)
             add(src, done[key])
@@ -241,6 +327,12 @@ class Linker:
             key = (relation, base, namespaces, None)
             if key not in done:
                 done[key] = outcome(names.dotted_memo(path, base.split("<")[0], namespaces), relation, base, path, True)
+            add(src, done[key])
+        for owner, name, _line in ex.renders:  # <Component/>: resolved like a call, kept when unresolved
+            namespaces, _, src = scope(path, owner)
+            key = ("renders", name, namespaces, None)
+            if key not in done:
+                done[key] = outcome(names.dotted_memo(path, name, namespaces), "renders", name, path, True)
             add(src, done[key])
         for owner, name, _line in ex.references:
             namespaces, _, src = scope(path, owner)

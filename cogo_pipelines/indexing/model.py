@@ -69,6 +69,13 @@ class FileExtraction:
     heritage: list[tuple[str, str, str]] = field(default_factory=list)  # (class, "extends"|"implements", name)
     references: list[tuple[str, str, int]] = field(default_factory=list)  # (symbol, type name, line)
     error: str | None = None
+    # JSX elements naming a component: (symbol, tag name, line), linked as ``renders``
+    renders: list[tuple[str, str, int]] = field(default_factory=list)
+    # declared types of this file's functions, for receivers typed by another file's signatures:
+    # "f()" -> return type, "f(0)(1)" -> second parameter of the function-typed first parameter,
+    # "C.x" -> field x of class C, "c" -> an exported const (type names, generics dropped, or a
+    # type reference of ``ts_types``)
+    types: dict[str, str] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -140,21 +141,26 @@ class Resolver:
                 if found:
                     return found
             return Resolution("unresolved", reason=f"no file for {spec!r}")
-        if clean.startswith("node:") or package_name(clean) in NODE_BUILTINS:
+        if clean.startswith("node:"):
             return Resolution("builtin")
         if clean.startswith("#"):
             return self._via_imports_field(clean, from_dir)
+        # ``paths`` and ``baseUrl`` come before the built-ins, as in tsc: with baseUrl "src",
+        # ``constants/eventType`` is src/constants/eventType.ts, not node's ``constants``
         found = self._via_paths(clean)
-        if found:
+        if found and found.status != "unresolved":
             return found
+        missed = found  # a ``paths`` alias (``@/*``) that named no file
         if self.config.base_url is not None:
-            found = self._found(self._probe(os.path.normpath(os.path.join(str(self.config.base_url), clean))))
-            if found and found.internal:
-                return found
-        found = self._via_workspace(clean)
-        if found:
-            return found
-        return Resolution("external")
+            via_base = self._found(self._probe(os.path.normpath(os.path.join(str(self.config.base_url), clean))))
+            if via_base and via_base.internal:
+                return via_base
+        if package_name(clean) in NODE_BUILTINS:
+            return Resolution("builtin")
+        via_workspace = self._via_workspace(clean)
+        if via_workspace:
+            return via_workspace
+        return missed or Resolution("external")
 
     def _root_dir_alternatives(self, base: str) -> list[str]:
         alts = []
@@ -179,7 +185,13 @@ class Resolver:
                 found = self._found(self._probe(os.path.normpath(os.path.join(base, target.replace("*", star)))))
                 if found:
                     return found
-            return None  # tsc only tries the best-matching pattern
+            # tsc only tries the best-matching pattern. An alias with a prefix of its own
+            # (``@/*``, ``~/*``) that names no file is a broken import of the repo, not a package;
+            # a catch-all ``*`` falls through to packages
+            if prefix and not _could_be_package(spec):
+                return Resolution("unresolved", reason=f"paths {prefix}{'*' if suffix is not None else ''}"
+                                  f"{suffix or ''} names no file for {spec!r}")
+            return None
         return None
 
     def _via_imports_field(self, spec: str, from_dir: str) -> Resolution:
@@ -230,6 +242,14 @@ class Resolver:
                 if isinstance(name, str) and name not in packages:
                     packages[name] = dirpath
         return packages
+
+
+_PACKAGE_NAME = re.compile(r"(?:@[a-z0-9][a-z0-9._~-]*/)?[a-z0-9][a-z0-9._~-]*")
+
+
+def _could_be_package(spec: str) -> bool:
+    """Whether ``spec`` starts with a valid npm package name (``@/x`` and ``~/x`` do not)."""
+    return _PACKAGE_NAME.fullmatch(package_name(spec)) is not None
 
 
 def _read_manifest(path: str) -> dict:

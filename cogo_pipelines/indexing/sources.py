@@ -1,13 +1,16 @@
 """Walk a repository under the include/exclude policy of DESIGN.md §3.
 
 Policy patterns are gitignore-style globs (``pathspec``); excluded folders are pruned
-during the walk so that ``node_modules`` is never even listed.
+during the walk so that ``node_modules`` is never even listed. ``scan`` also honours the
+repo's ``.gitignore`` files, counts what it left out and why, and turns a file it cannot read
+(a dangling symlink, a symlink loop) into a per-file error instead of stopping the walk.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
+from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -48,7 +51,14 @@ _LANGUAGES = {
     ".tsx": "tsx",
     ".md": "markdown",
     ".sql": "sql",
+    ".js": "javascript",
+    ".jsx": "javascript",
+    ".mjs": "javascript",
+    ".cjs": "javascript",
 }
+# kinds worth a hint when the include policy leaves them out
+INDEXABLE_SUFFIXES = (".ts", ".tsx", ".mts", ".cts", ".js", ".jsx", ".mjs", ".cjs", ".md", ".sql")
+SKIP_REASONS = ("excluded", "gitignored", "outside the include policy", "unsupported kind")
 
 
 @dataclass(frozen=True)
@@ -103,12 +113,91 @@ def iter_paths(root: Path, policy: Policy = Policy()) -> Iterator[str]:
 
 
 def discover(root: Path, policy: Policy = Policy()) -> list[SourceFile]:
-    """Every admitted file with its content hash."""
-    found = []
-    for rel in iter_paths(root, policy):
-        data = (root / rel).read_bytes()
-        found.append(SourceFile(path=rel, language=language_of(rel), content_hash=content_hash(data), size=len(data)))
-    return found
+    """Every admitted file with its content hash (unreadable files left out: see ``scan``)."""
+    return scan(root, policy).files
+
+
+@dataclass
+class Discovery:
+    """What a walk found, what it left out (counted by reason) and what it could not read."""
+
+    files: list[SourceFile] = field(default_factory=list)
+    skipped: Counter = field(default_factory=Counter)  # reason -> files
+    pruned_dirs: int = 0  # folders not entered (excluded or gitignored)
+    indexable_left_out: Counter = field(default_factory=Counter)  # hint glob -> files of an indexable kind
+    errors: list[tuple[str, str]] = field(default_factory=list)  # (path, problem): unreadable files
+
+
+class _GitIgnore:
+    """The ``.gitignore`` files met on the way down, each applying below its own folder."""
+
+    def __init__(self) -> None:
+        self.specs: list[tuple[str, pathspec.GitIgnoreSpec]] = []
+
+    def enter(self, root: Path, rel_dir: str, filenames: list[str]) -> None:
+        if ".gitignore" in filenames:
+            try:
+                lines = (root / rel_dir / ".gitignore").read_text(encoding="utf-8", errors="replace").splitlines()
+                self.specs.append((rel_dir, pathspec.GitIgnoreSpec.from_lines(lines)))
+            except (OSError, ValueError):
+                pass
+
+    def ignores(self, rel: str) -> bool:
+        return any(rel.startswith(base) and spec.match_file(rel[len(base):]) for base, spec in self.specs)
+
+
+def _hint_glob(rel: str, suffix: str) -> str:
+    top, sep, _ = rel.partition("/")
+    return f"{top}/**/*{suffix}" if sep else f"*{suffix}"
+
+
+def scan(root: Path, policy: Policy = Policy(), gitignore: bool = True) -> Discovery:
+    """Every admitted file with its content hash, and a count of the rest by reason."""
+    root = Path(root).resolve()
+    out = Discovery()
+    ignored = _GitIgnore()
+    include, exclude = policy._specs
+    for dirpath, dirnames, filenames in os.walk(root):
+        rel_dir = Path(dirpath).relative_to(root).as_posix()
+        rel_dir = "" if rel_dir == "." else rel_dir + "/"
+        if gitignore:
+            ignored.enter(root, rel_dir, filenames)
+        kept = []
+        for d in sorted(dirnames):
+            if policy.excludes_dir(rel_dir + d) or (gitignore and ignored.specs and ignored.ignores(rel_dir + d + "/")):
+                out.pruned_dirs += 1
+            else:
+                kept.append(d)
+        dirnames[:] = kept
+        for name in sorted(filenames):
+            rel = rel_dir + name
+            if include.match_file(rel):
+                if exclude.match_file(rel):
+                    out.skipped["excluded"] += 1
+                    continue
+                if gitignore and ignored.specs and ignored.ignores(rel):
+                    out.skipped["gitignored"] += 1
+                    continue
+            else:  # the common case in a big repo: one pattern match, as before there was a summary
+                suffix = os.path.splitext(rel)[1].lower()
+                if suffix not in INDEXABLE_SUFFIXES:
+                    if name not in (".gitignore", "cogo.toml"):
+                        out.skipped["unsupported kind"] += 1
+                elif exclude.match_file(rel):
+                    out.skipped["excluded"] += 1
+                elif gitignore and ignored.specs and ignored.ignores(rel):
+                    out.skipped["gitignored"] += 1
+                else:
+                    out.skipped["outside the include policy"] += 1
+                    out.indexable_left_out[_hint_glob(rel, suffix)] += 1
+                continue
+            try:
+                data = (root / rel).read_bytes()
+            except OSError as exc:  # a dangling symlink, a symlink loop, a file gone mid-walk
+                out.errors.append((rel, f"cannot read: {exc.strerror or exc}"))
+                continue
+            out.files.append(SourceFile(path=rel, language=language_of(rel), content_hash=content_hash(data), size=len(data)))
+    return out
 
 
 def repo_id(root: Path) -> str:

@@ -1,7 +1,7 @@
 """The static graph pipeline without a store: discover → extract (in parallel) → build, and
 the parallel linking of symbol edges.
 
-``graph_store.index_static_graph`` runs the same steps with the extraction cache in
+``pipeline/graph_index.index_static_graph`` runs the same steps with the extraction cache in
 between and links in parallel (``link_files``); benches and tests use ``analyze`` directly.
 """
 
@@ -26,7 +26,7 @@ from cogo_pipelines.indexing.model import CallSite, FileExtraction, ImportRecord
 from cogo_pipelines.indexing.resolve import Resolver
 from cogo_pipelines.indexing.typescript import extract_file
 
-TYPESCRIPT = ("typescript", "tsx")
+TYPESCRIPT = ("typescript", "tsx", "javascript")  # the languages tree-sitter extracts
 # beyond this many processes the parent's share of the work (decoding, building) bounds the run
 MAX_WORKERS = 8
 # below this many bytes a process pool costs more than it saves
@@ -52,6 +52,8 @@ def _encode(e: FileExtraction) -> dict:
         "h": e.heritage,
         "r": e.references,
         "e": e.error,
+        "j": e.renders,
+        "t": e.types,
     }
 
 
@@ -65,6 +67,8 @@ def _decode(path: str, d: dict) -> FileExtraction:
         heritage=[tuple(h) for h in d["h"]],
         references=[tuple(r) for r in d["r"]],
         error=d["e"],
+        renders=[tuple(r) for r in d.get("j", ())],
+        types=d.get("t", {}),
     )
 
 
@@ -214,7 +218,7 @@ def _link_chunk(paths: list[str]) -> Any:
 
 
 def _uses(e: FileExtraction) -> int:
-    return len(e.calls) + len(e.references) + len(e.heritage) + 1
+    return len(e.calls) + len(e.references) + len(e.heritage) + len(e.renders) + 1
 
 
 def link_files(linker: Linker, emit: Callable[[dict], Any]) -> Iterable[Any]:
@@ -265,11 +269,14 @@ def analyze(
     entries: list[str] | None = None,
     policy: sources.Policy | None = None,
     repo: str | None = None,
+    discovery: sources.Discovery | None = None,
 ) -> tuple[graph_module.StaticGraph, dict[str, float]]:
-    """The full static graph of ``root`` with timings per stage (no store, no cache)."""
+    """The full static graph of ``root`` with timings per stage (no store, no cache); files
+    that could not be read are in ``errors``."""
     seconds: dict[str, float] = {}
     t = time.perf_counter()
-    found = sources.discover(root, policy or sources.Policy())
+    discovery = discovery if discovery is not None else sources.scan(root, policy or sources.Policy())
+    found = discovery.files
     seconds["discover"] = time.perf_counter() - t
     t = time.perf_counter()
     extractions = extract_many(root, found)
@@ -277,5 +284,6 @@ def analyze(
     t = time.perf_counter()
     config = tsconfig.find(root)
     static = graph_module.build(repo or sources.repo_id(root), extractions, Resolver(root, config), entries)
+    static.errors = list(static.errors) + list(discovery.errors)
     seconds["graph"] = time.perf_counter() - t
     return static, seconds

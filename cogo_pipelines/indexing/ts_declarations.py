@@ -221,7 +221,8 @@ class Declarations:
     def module_call(self, node: tree_sitter.Node, kind: str) -> None:
         """``import(x)`` / ``require(x)``: a literal is an edge; anything else a ``maybe``."""
         args = node.child_by_field_name("arguments")
-        first = args.named_children[0] if args is not None and args.named_child_count else None
+        # comments (``/* webpackChunkName: "x" */``) are named nodes too: the argument is the first other one
+        first = next((c for c in args.named_children if c.type != "comment"), None) if args is not None else None
         if first is None:
             return
         value = string_value(first)

@@ -77,11 +77,28 @@ def type_name(node: tree_sitter.Node | None) -> str | None:
         node = node.named_children[0] if node.named_child_count else None
         if node is None:
             return None
+    if node.type == "union_type":  # `Subscriber<T> | null`: the one type left without null / undefined
+        kept = [t for t in _union_members(node) if not (t.type == "literal_type" or t.text in _NULLISH)]
+        return type_name(kept[0]) if len(kept) == 1 else None
     if node.type == "generic_type":
         node = node.child_by_field_name("name")
     if node is not None and node.type in ("type_identifier", "identifier", "nested_type_identifier", "member_expression"):
         return node_text(node)
     return None
+
+
+_NULLISH = {b"null", b"undefined", b"void"}
+
+
+def _union_members(node: tree_sitter.Node) -> list[tree_sitter.Node]:
+    members, stack = [], [node]
+    while stack and len(members) < 16:
+        n = stack.pop()
+        if n.type == "union_type":
+            stack.extend(n.named_children)
+        else:
+            members.append(n)
+    return members
 
 
 def callee_text(fn: tree_sitter.Node) -> str | None:

@@ -9,16 +9,18 @@ from operator import itemgetter
 import tree_sitter
 
 from cogo_pipelines.indexing.model import CallSite
-from cogo_pipelines.indexing.ts_nodes import callee_text, member_callee, node_text, type_name
+from cogo_pipelines.indexing.ts_nodes import callee_text, node_text, type_name
 
 _DOCUMENT_ORDER = itemgetter(0, 1)  # (start byte, end byte): the outer of two nodes that start together last
 
 
 class Usage:
     # --- calls, instances, heritage, references --------------------------------------
-    def calls(self, idents: list[tree_sitter.Node], members: list[tree_sitter.Node]) -> None:
+    def calls(self, idents: list[tree_sitter.Node], members: list[tree_sitter.Node],
+              supers: list[tree_sitter.Node] = ()) -> None:
         """Call sites, one per (enclosing symbol, callee); the hot loop of extraction."""
         symbols, seen, out, enclosing = self.out.symbols, self.seen_calls, self.out.calls, self.enclosing
+        aliases = self.aliases
         for node in idents:
             text = node.text
             if text == b"require":
@@ -29,23 +31,25 @@ class Usage:
                 continue
             seen.add((index, text))
             caller = symbols[index].qualified_name if index >= 0 else ""
-            out.append(CallSite(caller=caller, callee=text.decode("utf-8", "replace"), line=node.start_point[0] + 1))
+            callee = self.callee_of(node, index) if aliases else text.decode("utf-8", "replace")
+            out.append(CallSite(caller=caller, callee=callee, line=node.start_point[0] + 1))
         for node in members:
             text = node.text
             index = enclosing(node.start_byte)
             if (index, text) in seen:
                 continue
             seen.add((index, text))
-            callee = member_callee(node, text)
+            callee = self.callee_of(node, index)
             if not callee:
                 continue
-            head, _, rest = callee.rpartition(".")
-            if head and head != "this" and not head.startswith("?"):
-                typed = self._instance_type(index, head)
-                if typed:
-                    callee = f"{typed}.{rest}"
             caller = symbols[index].qualified_name if index >= 0 else ""
             out.append(CallSite(caller=caller, callee=callee, line=node.start_point[0] + 1))
+        for node in supers:  # super(...): the constructor of the class's `extends` target
+            index = enclosing(node.start_byte)
+            if (index, b"super") not in seen:
+                seen.add((index, b"super"))
+                caller = symbols[index].qualified_name if index >= 0 else ""
+                out.append(CallSite(caller=caller, callee="super", line=node.start_point[0] + 1))
 
     def new(self, node: tree_sitter.Node) -> None:
         callee = callee_text(node)
@@ -84,6 +88,11 @@ class Usage:
             typed = type_name(node.child_by_field_name("type"))
         if typed:
             self.instance_types[(self.caller(node), node_text(name))] = typed
+        elif value is not None and value.type == "call_expression":  # typed by the callee's return type
+            index = self.enclosing(node.start_byte)
+            returned = self.returned(value, index)
+            if returned:
+                self.bind_type(self.out.symbols[index].qualified_name if index >= 0 else "", node_text(name), returned)
 
     def parameter(self, node: tree_sitter.Node) -> None:
         pattern = node.child_by_field_name("pattern")
@@ -94,9 +103,13 @@ class Usage:
         scope = self.out.symbols[i].qualified_name if i >= 0 else ""
         name = node_text(pattern)
         self.instance_types[(scope, name)] = typed
+        fn = node.parent.parent if node.parent is not None else None
+        if fn is not None:  # a function inside a callback has its own `name`
+            self.within(fn, pattern.text, typed)
         klass = self.out.symbols[i].parent if i >= 0 else None
         if klass and any(c.type == "accessibility_modifier" for c in node.named_children):
             self.instance_types[(klass, "this." + name)] = typed
+            self.out.types[f"{klass}.{name}"] = typed
 
     def field(self, node: tree_sitter.Node) -> None:
         """Class fields give ``this.x`` a type for ``this.x.method()`` calls."""
@@ -107,10 +120,13 @@ class Usage:
         typed = type_name(node.child_by_field_name("type"))
         if typed is None and value is not None and value.type == "new_expression":
             typed = type_name(value.child_by_field_name("constructor"))
+        if typed is None and value is not None and value.type == "call_expression":  # = createLogger()
+            typed = self.returned(value, self.enclosing(node.start_byte))
         if typed:
             klass = self.caller(node)
             if klass:
                 self.instance_types[(klass, "this." + node_text(name))] = typed
+                self.out.types[f"{klass}.{node_text(name)}"] = typed  # for subclasses in other files
 
     def heritage(self, node: tree_sitter.Node) -> None:
         klass = self.caller(node)

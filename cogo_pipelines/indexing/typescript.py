@@ -17,6 +17,7 @@ import tree_sitter_typescript
 from cogo_pipelines.indexing import ts_gaps, ts_long_strings
 from cogo_pipelines.indexing.model import FileExtraction
 from cogo_pipelines.indexing.ts_declarations import Declarations, declaration_scopes
+from cogo_pipelines.indexing.ts_types import TypeInference
 from cogo_pipelines.indexing.ts_usage import Usage
 
 _LANGUAGES = {
@@ -28,12 +29,20 @@ _QUERY_TEXT = """
 (call_expression function: (identifier) @call.ident)
 (call_expression function: (member_expression) @call.member)
 (call_expression function: (import)) @call.import
+(call_expression function: (super) @call.super)
+(arguments (arrow_function parameter: (identifier)) @callback)
+(arguments [
+  (arrow_function parameters: (formal_parameters (required_parameter pattern: (identifier) !type)))
+  (function_expression parameters: (formal_parameters (required_parameter pattern: (identifier) !type)))
+] @callback)
+(variable_declarator name: (object_pattern) @var.pattern)
+(required_parameter pattern: (identifier) @param.untyped !type)
 (new_expression constructor: (_) @new)
 (class_heritage) @heritage
 (extends_type_clause) @iface_extends
 (variable_declarator name: (identifier) @var.name)
-(required_parameter pattern: (identifier) @param.name type: (type_annotation [(type_identifier) (generic_type) (nested_type_identifier)]))
-(optional_parameter pattern: (identifier) @param.name type: (type_annotation [(type_identifier) (generic_type) (nested_type_identifier)]))
+(required_parameter pattern: (identifier) @param.name type: (type_annotation [(type_identifier) (generic_type) (nested_type_identifier) (union_type)]))
+(optional_parameter pattern: (identifier) @param.name type: (type_annotation [(type_identifier) (generic_type) (nested_type_identifier) (union_type)]))
 (type_identifier) @typeref
 (nested_type_identifier) @typeref.nested
 (arguments (identifier) @valref)
@@ -47,6 +56,11 @@ _QUERY_TEXT = """
   (public_field_definition) (lexical_declaration) (variable_declaration)
 ] @decl
 """
+# JSX exists in the TSX grammar only
+_JSX_QUERY_TEXT = """
+(jsx_opening_element name: (_) @jsx)
+(jsx_self_closing_element name: (_) @jsx)
+"""
 
 
 _local = threading.local()
@@ -54,7 +68,7 @@ _local = threading.local()
 
 class _Query:
     def __init__(self, tsx: bool) -> None:
-        self.query = tree_sitter.Query(_LANGUAGES[tsx], _QUERY_TEXT)
+        self.query = tree_sitter.Query(_LANGUAGES[tsx], _QUERY_TEXT + (_JSX_QUERY_TEXT if tsx else ""))
 
 
 _queries: dict[bool, _Query] = {}
@@ -67,7 +81,9 @@ def _query(tsx: bool) -> tree_sitter.Query:
 
 
 def is_tsx(path: str) -> bool:
-    return path.lower().endswith(".tsx")
+    """The TSX grammar for ``.tsx`` and the JavaScript family (JSX is common in ``.js``; JS has
+    no ``<T>x`` casts for the TSX grammar to misread)."""
+    return path.lower().endswith((".tsx", ".js", ".jsx", ".mjs", ".cjs"))
 
 
 def parse(source: bytes, tsx: bool) -> tree_sitter.Tree:
@@ -103,7 +119,7 @@ def check_source(source: bytes) -> str | None:
     return None
 
 
-class _Extractor(Declarations, Usage):
+class _Extractor(Declarations, Usage, TypeInference):
     """Per-file state shared by the declaration and usage passes."""
 
     def __init__(self, path: str, source: bytes, tree: tree_sitter.Tree) -> None:
@@ -115,6 +131,8 @@ class _Extractor(Declarations, Usage):
         self.starts: list[int] = []
         self.parents: list[int] = []  # index of the enclosing symbol, -1 at module level
         self.instance_types: dict[tuple[str, str], str] = {}
+        self.aliases: dict[tuple[str, str], str] = {}  # (scope, name) -> "obj.key" of a destructured binding
+        self.ranged: dict = {}  # name -> ts_types._Spans: the functions that bind it, with its type there
         self.local_exports: set[str] = set()
         self.seen_calls: set[tuple[str, str]] = set()
         self.scopes = declaration_scopes(tree.root_node)
@@ -177,6 +195,10 @@ def _extract(path: str, source: bytes, tree: tree_sitter.Tree, tsx: bool) -> Fil
     # the types of parameters, variables and fields only serve `x.method()` calls: only the
     # names some member call starts with are worth a look (a tenth of them in effect)
     heads = {node.text.replace(b"?.", b".").rpartition(b".")[0] for node in get("call.member")}
+    for pattern in get("var.pattern"):  # `const { m } = obj; m()` calls obj.m: obj's type matters too
+        value = pattern.parent.child_by_field_name("value")
+        if value is not None and value.type == "identifier":
+            heads.add(value.text)
     for name in get("param.name"):
         text = name.text
         if text in heads or b"this." + text in heads:
@@ -187,9 +209,19 @@ def _extract(path: str, source: bytes, tree: tree_sitter.Tree, tsx: bool) -> Fil
     for node in get("decl"):
         if node.type == "public_field_definition":
             ex.field(node)
+    ex.declared_types(get("decl"))
+    ex.callbacks(get("callback"), heads)  # after the types of names a callee may start with
+    ex.shadowed(caps.get("param.untyped", []))
+    called = {node.text for node in get("call.ident")}
+    for pattern in get("var.pattern"):
+        value = pattern.parent.child_by_field_name("value")
+        if value is not None:
+            ex.destructured(pattern, value, called)
     for node in get("call.import"):
         ex.module_call(node, "dynamic")
-    ex.calls(get("call.ident"), get("call.member"))
+    ex.calls(get("call.ident"), get("call.member"), get("call.super"))
+    if tsx:
+        ex.jsx(get("jsx"))
     for node in get("new"):
         ex.new(node)
     for node in get("heritage"):

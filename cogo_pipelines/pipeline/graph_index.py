@@ -32,7 +32,7 @@ from cogo_pipelines.indexing.resolve import Resolver
 from cogo_pipelines.indexing.static_graph import TYPESCRIPT, extract_packed, link_files
 from cogo_pipelines.settings import get_settings
 from cogo_pipelines.store import files as files_store
-from cogo_pipelines.store import graph_store
+from cogo_pipelines.store import graph_store, repo_roots
 from cogo_pipelines.store.graph_store import (
     EXTRACTOR_VERSION,
     GRAPH_VERSION,
@@ -134,21 +134,25 @@ def index_static_graph(
     entries: list[str] | None = None,
     policy: sources.Policy | None = None,
     progress: Progress = None,
+    discovery: sources.Discovery | None = None,
 ) -> StaticGraphResult:
-    """Discover, parse what changed, build the module + symbol graph, write it."""
+    """Discover (unless ``discovery`` is the walk already made under ``policy``), parse what
+    changed, build the module + symbol graph, write it."""
     with _cyclic_gc_paused():
-        return _index_static_graph(conn, root, repo, entries, policy, progress)
+        return _index_static_graph(conn, root, repo, entries, policy, progress, discovery)
 
 
 def _index_static_graph(conn: psycopg.Connection, root: Path, repo: str | None, entries: list[str] | None,
-                        policy: sources.Policy | None, progress: Progress) -> StaticGraphResult:
+                        policy: sources.Policy | None, progress: Progress,
+                        discovery: sources.Discovery | None = None) -> StaticGraphResult:
     root = Path(root).resolve()
     policy = policy or sources.Policy()
     repo = repo or sources.repo_id(root)
     entries = list(entries if entries is not None else get_settings().entries)
     seconds: dict[str, float] = {}
     t = time.perf_counter()
-    found = sources.discover(root, policy)
+    discovery = discovery if discovery is not None else sources.scan(root, policy)
+    found = discovery.files
     config = tsconfig.find(root)
     delta = files_store.sync_files(conn, repo, found)
     fingerprint = _fingerprint(repo, found, config, entries, policy)
@@ -163,7 +167,8 @@ def _index_static_graph(conn: psycopg.Connection, root: Path, repo: str | None, 
         result.symbols, result.edges = stats.get("symbols", 0), stats.get("edges", 0)
         result.unresolved, result.resolved_ratio = stats.get("unresolved", 0), stats.get("resolved_ratio", 1.0)
         result.external = stats.get("external", {})
-        result.errors = stored_errors(conn, repo) + [("tsconfig.json", e) for e in config.errors]
+        result.errors = (stored_errors(conn, repo) + [("tsconfig.json", e) for e in config.errors]
+                         + list(discovery.errors))
         if progress:
             progress("parse", 0, 0)
             progress("write", 0, 0)
@@ -219,7 +224,7 @@ def _index_static_graph(conn: psycopg.Connection, root: Path, repo: str | None, 
     for path, problem in failed:
         if path in dirty:
             files_store.record_error(conn, repo, path, problem)
-    result.errors = list(static.errors)
+    result.errors = list(static.errors) + list(discovery.errors)
     result.symbols = sum(1 for d in static.nodes.values() if d["kind"] != "file")
     result.edges = edges
     result.unresolved = len(static.unresolved) + sum(1 for e in static.module_edges if e.dst == UNRESOLVED)
@@ -236,11 +241,15 @@ def _index_static_graph(conn: psycopg.Connection, root: Path, repo: str | None, 
 
 
 def stored_module_graph(
-    conn: psycopg.Connection, root: Path, *, entries: list[str] | None = None, policy: sources.Policy | None = None
+    conn: psycopg.Connection, root: Path, *, repo: str | None = None, entries: list[str] | None = None,
+    policy: sources.Policy | None = None, discovery: sources.Discovery | None = None,
 ) -> tuple[StaticGraphResult, list[ModuleEdge], list[tuple[str, str, str]]]:
     """Index the graph (a no-op when nothing changed) and return its module edges and unresolved
-    imports: from the graph just built, else from the store."""
-    result = index_static_graph(conn, root, entries=entries, policy=policy)
+    imports: from the graph just built, else from the store. ``repo`` (the policy's name) is
+    claimed for ``root`` first (``repo_roots.RepoNameTaken`` when another root holds it)."""
+    repo = repo or sources.repo_id(Path(root))
+    repo_roots.claim(conn, repo, Path(root))
+    result = index_static_graph(conn, root, repo=repo, entries=entries, policy=policy, discovery=discovery)
     if result.graph is not None:
         return result, result.graph.module_edges, result.graph.unresolved
     return result, graph_store.module_edges(conn, result.repo), graph_store.unresolved_imports(conn, result.repo)

@@ -37,7 +37,7 @@ from cogo_pipelines.indexing.static_graph import TYPESCRIPT
 from cogo_pipelines.pipeline.graph_index import index_static_graph
 from cogo_pipelines.settings import get_settings
 from cogo_pipelines.store import files as files_store
-from cogo_pipelines.store import knowledge, runtime_store
+from cogo_pipelines.store import knowledge, repo_roots, runtime_store
 from cogo_pipelines.store.graph_store import cached_extractions
 from cogo_pipelines.store.index_runs import record_run
 
@@ -105,11 +105,18 @@ def _commit(conn: psycopg.Connection) -> None:
 
 
 def graph_stage(
-    conn, root: Path, entries: list[str] | None = None, policy=None, progress: Progress | None = None
+    conn, root: Path, entries: list[str] | None = None, policy=None, progress: Progress | None = None,
+    repo: str | None = None, discovery: sources.Discovery | None = None,
 ):
-    """Stage 1: discovery, incremental parse and the module/symbol graph (``StaticGraphResult``)."""
+    """Stage 1: discovery, incremental parse and the module/symbol graph (``StaticGraphResult``).
+
+    ``repo`` is the name the policy chose (``indexing/policy.py``); it is claimed for ``root``
+    first, so a second root under a held name stops here (``repo_roots.RepoNameTaken``)."""
+    repo = repo or sources.repo_id(root)
+    repo_roots.claim(conn, repo, root)
     result = index_static_graph(
-        conn, root, repo=sources.repo_id(root), entries=entries, policy=policy or sources.Policy(), progress=progress
+        conn, root, repo=repo, entries=entries, policy=policy or sources.Policy(), progress=progress,
+        discovery=discovery,
     )
     _commit(conn)
     return result
@@ -234,14 +241,17 @@ def run_index(
     policy: sources.Policy | None = None,
     trace_dir: Path | None = None,
     prefix_map: Mapping[str, str] | None = None,
+    repo: str | None = None,
+    discovery: sources.Discovery | None = None,
 ) -> IndexSummary:
-    """Every stage in order (the Dagster chain's order); ``trace_dir`` defaults to settings."""
+    """Every stage in order (the Dagster chain's order); ``trace_dir`` defaults to settings;
+    ``repo`` and ``discovery`` come from the index policy (default: folder name, fresh walk)."""
     root = Path(root)
-    repo = sources.repo_id(root)
+    repo = repo or sources.repo_id(root)
     summary = IndexSummary(repo=repo)
     started_at, started = datetime.now(UTC), time.perf_counter()
     t = started
-    graph = graph_stage(conn, root, entries, policy, progress)
+    graph = graph_stage(conn, root, entries, policy, progress, repo=repo, discovery=discovery)
     summary.seconds["graph"] = time.perf_counter() - t
     t = time.perf_counter()
     traces = runtime_stage(conn, repo, trace_dir, prefix_map, progress)

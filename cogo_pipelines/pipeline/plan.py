@@ -8,7 +8,9 @@ the gate is evaluated only once the builds have finished.
 
 from __future__ import annotations
 
-from cogo_pipelines.quality import gate
+import psycopg
+
+from cogo_pipelines.pipeline.gate import run_q1_gate
 from cogo_pipelines.queue import jobs
 from cogo_pipelines.queue.handlers import Handler, JobContext, JobFailed
 
@@ -33,12 +35,17 @@ def _targets(ctx: JobContext) -> list[dict]:
 def plan_quality(ctx: JobContext) -> dict:
     payload = ctx.payload
     builds = []
-    for i, target in enumerate(_targets(ctx)):
+    targets, skipped, impact_report = _impact(ctx, _targets(ctx))
+    for i, target in enumerate(targets):
         build_payload = {
             "command": target.get("command", payload.get("command", DEFAULT_COMMAND)),
             "cwd": target["cwd"],
+            "target": target.get("target", target["cwd"]),
             "plan_job_id": ctx.job.id,
         }
+        commit = target.get("commit", payload.get("commit"))
+        if commit is not None:
+            build_payload["commit"] = commit
         timeout = target.get("timeout_s", payload.get("timeout_s"))
         if timeout is not None:
             build_payload["timeout_s"] = timeout
@@ -48,16 +55,57 @@ def plan_quality(ctx: JobContext) -> dict:
     gate_payload.update(plan_job_id=ctx.job.id, build_job_ids=builds)
     gate = jobs.enqueue(ctx.conn, "quality.q1", gate_payload, priority=ctx.job.priority,
                         dedupe_key=f"plan:{ctx.job.id}:q1", depends_on=builds)
-    return {"build_job_ids": builds, "q1_job_id": gate}
+    outcome = {"build_job_ids": builds, "q1_job_id": gate}
+    if impact_report is not None:
+        outcome.update(skipped_targets=len(skipped), skipped=[t["cwd"] for t in skipped], impact=impact_report)
+    return outcome
+
+
+def _impact(ctx: JobContext, targets: list[dict]) -> tuple[list[dict], list[dict], dict | None]:
+    """With ``payload.change`` (``{"diff": "..."}`` or ``{"files": [...]}``) and no ``full``: only the
+    targets whose tests reach the changed symbols (``quality/impact.py``); otherwise all of them."""
+    change = ctx.payload.get("change")
+    if not change or ctx.payload.get("full"):
+        return targets, [], None
+    from pathlib import Path
+
+    from cogo_pipelines.indexing.sources import repo_id
+    from cogo_pipelines.quality import impact
+    from cogo_pipelines.store import graph_store
+
+    if isinstance(change, dict) and isinstance(change.get("diff"), str):
+        parsed = impact.Change.from_diff(change["diff"])
+    elif isinstance(change, dict) and isinstance(change.get("files"), list):
+        parsed = impact.Change.from_files([str(f) for f in change["files"]])
+    else:
+        raise JobFailed("plan.quality change must be {\"diff\": \"...\"} or {\"files\": [...]}")
+    indexed = graph_store.graphed_repos(ctx.conn)
+
+    def repo_of(target: dict) -> str | None:
+        name = target.get("repo") or repo_id(Path(target["cwd"]))
+        return name if name in indexed else None
+
+    return impact.select_targets(ctx.conn, targets, parsed, repo_of)
 
 
 def quality_q1(ctx: JobContext) -> dict:
-    options = {k: ctx.payload[k] for k in ("threshold", "window_days", "job_types", "allow_empty") if k in ctx.payload}
-    outcome = gate.evaluate_q1(ctx.conn, **options)
-    result = {name: getattr(outcome, name, None)
-              for name in ("score", "threshold", "passed", "succeeded", "failed", "message", "run_id")}
+    """The gate as a job: a failed gate fails the job and writes the same gate_fix as ``cogo gate q1``
+    (``pipeline/gate.run_q1_gate``, the one rule of every face)."""
+    options = {k: ctx.payload[k] for k in ("threshold", "window_days", "job_types", "allow_empty", "target")
+               if k in ctx.payload}
+    outcome = run_q1_gate(ctx.conn, **options, notify=ctx.payload.get("notify", True) is not False)
+    verdict, fix = outcome.result, outcome.fix
+    result = {name: getattr(verdict, name, None)
+              for name in ("score", "threshold", "passed", "succeeded", "failed", "infra_failed", "message", "run_id")}
     result["build_job_ids"] = ctx.payload.get("build_job_ids", [])
-    return result
+    if verdict.passed:
+        return result
+    if ctx.conn.info.transaction_status == psycopg.pq.TransactionStatus.INTRANS:
+        ctx.conn.commit()  # the run and its gate_fix stand; only the job's status says "failed"
+    if fix is None:
+        raise JobFailed(f"{verdict.message} (gate_fix not written: {outcome.fix_error})", result)
+    result.update(gate_fix_id=fix["id"], gate_fix_url=fix["url"])
+    raise JobFailed(f"{verdict.message} (gate_fix {fix['id']}: {fix['url']})", result)
 
 
 HANDLERS = {

@@ -1,20 +1,18 @@
 """Which files of a repo the graph reads, in one place for every face (``cogo graph`` and the
-benchmarks today; the repo policy of ``cogo.toml`` / env joins it here)."""
+benchmarks): the index policy of ``indexing/policy.py`` (flags > ``cogo.toml`` > env > defaults)
+reduced to its file patterns."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+from cogo_pipelines.indexing import policy as index_policy
 from cogo_pipelines.indexing import sources
 
-ANYWHERE = ("**/*.ts", "**/*.tsx", "**/*.mts", "**/*.cts")
+ANYWHERE = index_policy.ANYWHERE_TS
 
 
 def policy_for(repo: Path, include: list[str] | None) -> sources.Policy:
-    """DESIGN's policy; ``--include`` replaces its includes, and a repo without ``src/``
-    (a library laid out differently) has its TypeScript taken from anywhere."""
-    if include:
-        return sources.Policy.from_patterns(include=include)
-    if not (repo / "src").is_dir():
-        return sources.Policy.from_patterns(include=ANYWHERE)
-    return sources.Policy()
+    """The index policy's file patterns for ``repo``, ``include`` as if given as ``--include``
+    (no environment layer: benches and tests get the same answer everywhere)."""
+    return index_policy.resolve(repo, index_policy.Layer.of("flags", include=include)).sources_policy()

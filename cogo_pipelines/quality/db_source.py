@@ -7,7 +7,8 @@ from typing import Any
 
 import psycopg
 
-from cogo_pipelines.quality.gate import ERROR_TAIL_CHARS, GateQuery, JobCounts
+from cogo_pipelines.quality.gate import ERROR_TAIL_CHARS, LOG_TAIL_CHARS, GateQuery, JobCounts
+from cogo_pipelines.quality.outcomes import infra_sql
 
 
 def _where(query: GateQuery) -> tuple[str, list[Any]]:
@@ -27,26 +28,32 @@ class DbJobSource:
 
     def count_jobs(self, query: GateQuery, *, with_failing: bool = True) -> JobCounts:
         where, params = _where(query)
+        infra = infra_sql()
         row = self.conn.execute(
             "SELECT count(*) FILTER (WHERE status = 'succeeded') AS succeeded,"
-            "       count(*) FILTER (WHERE status = 'failed') AS failed"
+            f"      count(*) FILTER (WHERE status = 'failed' AND NOT {infra}) AS failed,"
+            f"      count(*) FILTER (WHERE status = 'failed' AND {infra}) AS infra_failed"
             f" FROM jobs WHERE status IN ('succeeded', 'failed') AND {where}",
             params,
         ).fetchone()
         failing: list[dict[str, Any]] = []
-        if with_failing and row["failed"]:
-            failing = [
-                dict(r)
-                for r in self.conn.execute(
-                    "SELECT id, type, executor_id, finished_at, attempts,"
-                    "       payload->>'target' AS target, payload->>'command' AS command,"
-                    f"      right(coalesce(error, ''), {ERROR_TAIL_CHARS}) AS error"
-                    f" FROM jobs WHERE status = 'failed' AND {where}"
-                    " ORDER BY finished_at DESC, id DESC LIMIT %s",
-                    [*params, query.failing_limit],
-                )
-            ]
-        return JobCounts(succeeded=row["succeeded"], failed=row["failed"], failing_jobs=failing)
+        infra_jobs: list[dict[str, Any]] = []
+        if with_failing and (row["failed"] or row["infra_failed"]):
+            for r in self.conn.execute(
+                "SELECT id, type, executor_id, finished_at, attempts,"
+                "       payload->>'target' AS target, payload->>'command' AS command,"
+                "       payload->>'commit' AS commit, coalesce(result->>'cwd', payload->>'cwd') AS cwd,"
+                "       result->>'log' AS log_path,"
+                f"      right(result->>'log_tail', {LOG_TAIL_CHARS}) AS log_tail,"
+                f"      right(coalesce(error, ''), {ERROR_TAIL_CHARS}) AS error, {infra} AS infra"
+                f" FROM jobs WHERE status = 'failed' AND {where}"
+                " ORDER BY finished_at DESC, id DESC LIMIT %s",
+                [*params, 2 * query.failing_limit],
+            ):
+                job = dict(r)
+                (infra_jobs if job.pop("infra") else failing).append(job)
+        return JobCounts(succeeded=row["succeeded"], failed=row["failed"], failing_jobs=failing[:query.failing_limit],
+                         infra_failed=row["infra_failed"], infra_jobs=infra_jobs[:query.failing_limit])
 
     def record_run(self, row: dict[str, Any]) -> int:
         with self.conn.transaction():

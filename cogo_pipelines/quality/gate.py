@@ -3,7 +3,9 @@
 The arithmetic and the verdict live here, once; where the job history comes from (SQL on the
 store, or Supabase's REST API) is a *source* (``db_source`` / ``supabase_source``) that only
 counts jobs and records the run. Only terminal ``succeeded`` / ``failed`` jobs count: ``dead``
-jobs are runners that vanished (lease expiry), which says nothing about the code under test.
+jobs are runners that vanished (lease expiry), which says nothing about the code under test;
+for the same reason failed jobs that are infrastructure outcomes (``quality/outcomes.py``:
+timeout, missing working tree, runner lost) are counted apart, listed, and kept out of Q1.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from cogo_pipelines.settings import get_settings
 SOURCES = ("db", "supabase")
 FAILING_JOBS_LIMIT = 20
 ERROR_TAIL_CHARS = 4000
+LOG_TAIL_CHARS = 64 * 1024
 
 
 class GateError(ValueError):
@@ -54,6 +57,8 @@ class JobCounts:
     succeeded: int
     failed: int
     failing_jobs: list[dict[str, Any]] = field(default_factory=list)
+    infra_failed: int = 0  # failed for the machine, not the code: kept out of Q1 (quality/outcomes.py)
+    infra_jobs: list[dict[str, Any]] = field(default_factory=list)
 
 
 class JobSource(Protocol):
@@ -80,6 +85,9 @@ class GateResult:
     target: str | None = None
     allow_empty: bool = False
     failing_jobs: list[dict[str, Any]] = field(default_factory=list)
+    infra_failed: int = 0
+    infra_jobs: list[dict[str, Any]] = field(default_factory=list)
+    notify: bool = True  # False: a reproduction (``cogo gate q1`` without --notify); alerts skip the run
 
     @property
     def total(self) -> int:
@@ -94,6 +102,7 @@ class GateResult:
         for key in ("window_start", "window_end"):
             data[key] = data[key].isoformat() if data[key] else None
         data["failing_jobs"] = [jsonable(job) for job in self.failing_jobs]
+        data["infra_jobs"] = [jsonable(job) for job in self.infra_jobs]
         data["total"] = self.total
         return data
 
@@ -151,6 +160,9 @@ def run_row(result: GateResult) -> dict[str, Any]:
             "empty": result.empty,
             "message": result.message,
             "failing_job_ids": [job.get("id") for job in result.failing_jobs],
+            "infra_failed": result.infra_failed,
+            "infra_job_ids": [job.get("id") for job in result.infra_jobs],
+            "notify": result.notify,
         },
     }
 
@@ -179,6 +191,7 @@ def evaluate_q1(
     source: str = "db",
     target: str | None = None,
     now: datetime | None = None,
+    notify: bool = True,
 ) -> GateResult:
     """Evaluate Q1 and record it as a quality_runs row (in the store, or in Supabase for that source).
 
@@ -197,6 +210,7 @@ def evaluate_q1(
     job_source = open_source(source, conn)
     with conn.transaction() if conn is not None else nullcontext():
         result = _decide(job_source, query, threshold, allow_empty, target)
+        result.notify = notify
         result.run_id = job_source.record_run(run_row(result))
     return result
 
@@ -205,13 +219,16 @@ def _decide(job_source: JobSource, query: GateQuery, threshold: float, allow_emp
             target: str | None) -> GateResult:
     counts = job_source.count_jobs(query)
     score, passed, message = judge(counts.succeeded, counts.failed, threshold, allow_empty)
+    if counts.infra_failed:
+        message = (f"{message}; {counts.infra_failed} infrastructure failure(s) (timeout, missing working tree, "
+                   "runner lost) not counted")
     if target:
         message = f"[{target}] {message}"
     result = GateResult(
         score=score, threshold=threshold, passed=passed, succeeded=counts.succeeded, failed=counts.failed,
         message=message, run_id=None, source=job_source.name, window_start=query.window_start,
         window_end=query.window_end, job_types=list(query.job_types), target=target, allow_empty=allow_empty,
-        failing_jobs=counts.failing_jobs,
+        failing_jobs=counts.failing_jobs, infra_failed=counts.infra_failed, infra_jobs=counts.infra_jobs,
     )
     return result
 

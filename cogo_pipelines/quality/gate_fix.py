@@ -1,7 +1,10 @@
 """gate_fix artifacts: what to look at when the Q1 gate fails.
 
-For each failing job: an excerpt of its error and the code locations knowledge search ranks
-highest for that error. Written as JSON (for tools and the sidecar) and Markdown (for people)
+For each failing job: the failing tests / compiler errors read from its build log
+(``build_log``), an excerpt, and code locations ranked by ``locate.GraphLocator`` (stack frames in
+the repo's code, then the graph, then knowledge search), each with the reason it was chosen;
+the job's target, commit, and a link to its log. A ``signature`` over what failed (and the
+target) lets alerts fire once per new failure rather than once per gate run. Written as JSON (for tools and the sidecar) and Markdown (for people)
 under ``$COGO_HOME/artifacts/gate_fix/<id>.{json,md}``, indexed by a ``gate_fixes`` row. A
 missing or empty knowledge store degrades the artifact (it says so) instead of failing it.
 """
@@ -17,9 +20,11 @@ from typing import Any
 import jinja2
 import psycopg
 
-from cogo_pipelines.quality.gate import GateResult, jsonable
+from cogo_pipelines.quality.build_log import parse_build_log
+from cogo_pipelines.quality.gate import LOG_TAIL_CHARS, GateResult, jsonable
+from cogo_pipelines.quality.locate import GraphLocator
+from cogo_pipelines.quality.outcomes import infra_reason
 from cogo_pipelines.settings import get_settings
-from cogo_pipelines.store import knowledge
 
 EXCERPT_LINES = 30
 EXCERPT_CHARS = 1500
@@ -41,28 +46,48 @@ MARKDOWN_TEMPLATE = MARKDOWN.from_string("""\
 - job types: {{ fix.job_types|join(", ") }}{% if fix.target %}, target: {{ fix.target }}{% endif %}
 
 - failing jobs: {{ fix.failing_total }} ({{ fix.failing_jobs|length }} listed)
+{% if fix.infra_failed %}
+- infrastructure failures (not in Q1): {{ fix.infra_failed }}
+{% endif %}
 - knowledge: {{ fix.knowledge.note }}
+{% if fix.signature %}
+- failure signature: `{{ fix.signature }}`
+{% endif %}
 
 {% for job in fix.failing_jobs %}
 ## Job {{ job.id }} ({{ job.type }} on {{ job.executor_id }}, finished {{ job.finished_at }})
-{% if job.command %}
 
-Command: `{{ job.command }}`
+{% if job.target %}- target: `{{ job.target }}`
+{% endif %}
+{% if job.commit %}- commit: `{{ job.commit }}`
+{% endif %}
+{% if job.log_url %}- log: {{ job.log_url }}
+{% endif %}
+{% if job.command %}- command: `{{ job.command }}`
 {% endif %}
 
 {% if job.same_error_as %}
-Same error as job {{ job.same_error_as }} (excerpt and locations above).
+Same error as job {{ job.same_error_as }} (failures and locations above).
 
 {% else %}
+{% if job.failures %}
+Failing ({{ job.failures|length }}{% if job.parsers %}, read by {{ job.parsers|join(", ") }}{% endif %}):
+
+{% for f in job.failures %}
+- **{{ f.name }}**{% if f.file %} (`{{ f.file }}{% if f.line %}:{{ f.line }}{% endif %}`){% endif %}{% if f.message %}: {{ f.message.splitlines()[0] }}{% endif %}
+
+{% endfor %}
+
+{% endif %}
 ```text
 {{ job.error_excerpt or "(no error text recorded)" }}
 ```
 
 {% if job.locations %}
-| # | path | symbol | lines | score |
-|---|------|--------|-------|-------|
+| # | path | symbol | lines | why |
+|---|------|--------|-------|-----|
 {% for loc in job.locations %}
-| {{ loop.index }} | `{{ loc.path }}` | {{ loc.symbol or "-" }} | {{ loc.start_line }}-{{ loc.end_line }} | {{ "%.3f"|format(loc.score) }} |
+| {{ loop.index }} | `{{ loc.path }}` | {{ loc.symbol or "-" }} | {{ loc.start_line }}-{{ loc.end_line }} | {{ loc.why }} |
 {% endfor %}
 {% else %}
 No code locations: {{ job.locations_note or fix.knowledge.note }}
@@ -72,6 +97,13 @@ No code locations: {{ job.locations_note or fix.knowledge.note }}
 {% else %}
 No failing jobs to list: {{ fix.message }}
 {% endfor %}
+{% if fix.infra_jobs %}
+## Infrastructure failures (not counted in Q1)
+
+{% for job in fix.infra_jobs %}
+- job {{ job.id }} ({{ job.type }} on {{ job.executor_id }}): {{ job.reason }}: {{ job.error }}
+{% endfor %}
+{% endif %}
 """)
 
 
@@ -95,58 +127,86 @@ def search_text(excerpt: str) -> str:
     return "\n".join(signal or lines)[:QUERY_CHARS]
 
 
-class _Locator:
-    """Knowledge search for error texts, asked once per distinct error."""
-
-    def __init__(self, conn: psycopg.Connection, k: int):
-        self.conn, self.k = conn, k
-        self.status, self.note = "ok", "code locations from knowledge search"
-        self._cache: dict[str, list[dict[str, Any]]] = {}
-
-    def locate(self, text: str) -> tuple[list[dict[str, Any]], str | None]:
-        if self.status == "empty" or not text.strip():
-            return [], None if text.strip() else "no error text to search for"
-        if text in self._cache:
-            return self._cache[text], None
+def job_log_text(job: dict[str, Any]) -> str:
+    """What the build printed: the result's bounded ``log_tail`` (runners keep one), else the tail
+    of the log file when this machine can read it, else the job's error text."""
+    if job.get("log_tail"):
+        return job["log_tail"][-LOG_TAIL_CHARS:]
+    path = job.get("log_path")
+    if path:
         try:
-            with self.conn.transaction():
-                hits = knowledge.search(self.conn, text, k=self.k)
-        except knowledge.EmptyIndexError as exc:
-            self.status, self.note = "empty", f"knowledge store is empty ({exc})"
-            return [], None
-        except Exception as exc:  # noqa: BLE001 - a broken search degrades the artifact, never the gate
-            return [], f"knowledge search failed: {type(exc).__name__}: {exc}"
-        found = [_location(hit) for hit in hits]
-        self._cache[text] = found
-        return found, None
+            with open(path, "rb") as handle:
+                handle.seek(0, 2)
+                size = handle.tell()
+                handle.seek(max(0, size - LOG_TAIL_CHARS))
+                return handle.read().decode("utf-8", errors="replace")
+        except OSError:
+            pass
+    return job.get("error") or ""
 
 
-def _location(hit: Any) -> dict[str, Any]:
-    get = hit.get if isinstance(hit, dict) else lambda name: getattr(hit, name, None)
-    return {
-        "path": get("path"),
-        "symbol": get("symbol"),
-        "chunk_type": get("chunk_type"),
-        "start_line": get("start_line"),
-        "end_line": get("end_line"),
-        "score": round(float(get("score") or 0.0), 4),
-    }
+def job_log_url(job_id: Any) -> str:
+    settings = get_settings()
+    base = settings.public_base_url or f"http://127.0.0.1:{settings.metrics_port}"
+    return f"{base.rstrip('/')}/api/jobs/{job_id}/log"
+
+
+def _failure_entry(failure: Any) -> dict[str, Any]:
+    first = next((f for f in failure.frames if not f.internal), None)
+    return {"kind": failure.kind, "name": scrub(failure.name), "message": scrub(failure.message)[:600],
+            "file": failure.file, "line": first.line if first and first.path == failure.file else None,
+            "frames": [f"{f.function + ' ' if f.function else ''}{f.path}:{f.line}" + (f":{f.column}" if f.column else "")
+                       for f in failure.frames if not f.internal][:5]}
+
+
+def failure_signature(jobs: list[dict[str, Any]], target: str | None, *, empty: bool = False) -> str:
+    """What failed, not when: failing tests/errors per target, so a rerun over the same breakage
+    has the same signature and a new breakage a new one."""
+    import hashlib
+
+    keys = {"empty-window"} if empty else set()
+    for job in jobs:
+        where = job.get("target") or job.get("cwd") or target or ""
+        names = [f"{f['kind']}:{f.get('file') or ''}:{f['name']}" for f in job.get("failures") or []]
+        keys.update(f"{where}|{name}" for name in names)
+        if not names:
+            keys.add(f"{where}|error:{(job.get('error_excerpt') or '').splitlines()[-1:]}")
+    return hashlib.sha256("\n".join([target or "", *sorted(keys)]).encode("utf-8")).hexdigest()[:16]
 
 
 def build_content(result: GateResult, conn: psycopg.Connection, *, k: int = 5) -> dict[str, Any]:
-    locator = _Locator(conn, k)
+    locator = GraphLocator(conn, k=k)
     jobs = []
     first_with: dict[str, Any] = {}
     for job in result.failing_jobs:
-        excerpt = error_excerpt(job.get("error"))
-        locations, note = locator.locate(search_text(excerpt))
-        entry = {key: job.get(key) for key in ("id", "type", "executor_id", "finished_at", "attempts", "target")}
+        text = scrub(job_log_text(job))
+        build = parse_build_log(text)
+        excerpt = error_excerpt(text if build.failures or not job.get("error") else job.get("error"))
+        failures = [_failure_entry(f) for f in build.failures]
+        key = "|".join(f["name"] for f in failures) or excerpt
+        same = first_with.setdefault(key, job.get("id")) if key else None
+        entry = {name: job.get(name) for name in ("id", "type", "executor_id", "finished_at", "attempts", "target",
+                                                  "commit")}
+        entry["target"] = entry["target"] or job.get("cwd")
         entry["command"] = scrub(job["command"]) if job.get("command") else None
-        entry.update(error_excerpt=excerpt, locations=locations, locations_note=note,
-                     same_error_as=first_with.setdefault(excerpt, job.get("id")) if excerpt else None)
-        if entry["same_error_as"] == entry["id"]:
-            entry["same_error_as"] = None
+        entry.update(log_url=job_log_url(job.get("id")), log_path=job.get("log_path"), parsers=build.parsers,
+                     failures=failures, failing_tests=[f["name"] for f in failures if f["kind"] == "test"],
+                     error_excerpt=excerpt, locations=[], locations_note=None,
+                     same_error_as=same if same != job.get("id") else None)
+        if entry["same_error_as"] is None:
+            try:
+                entry["locations"] = locator.locate(build, hints=[job.get("target"), job.get("cwd"), result.target],
+                                                    cwd=job.get("cwd"), fallback_text=search_text(excerpt))
+            except psycopg.Error as exc:
+                entry["locations_note"] = f"code lookup failed: {type(exc).__name__}: {exc}"
+            if not entry["locations"] and not entry["locations_note"]:
+                entry["locations_note"] = locator.search_note
         jobs.append(jsonable(entry))
+    infra = [jsonable({"id": j.get("id"), "type": j.get("type"), "executor_id": j.get("executor_id"),
+                       "finished_at": j.get("finished_at"), "target": j.get("target") or j.get("cwd"),
+                       "reason": infra_reason(j.get("error")) or "infrastructure",
+                       "error": scrub((j.get("error") or "").splitlines()[0] if j.get("error") else "")[:300]})
+             for j in result.infra_jobs]
     return {
         "gate": "q1",
         "source": result.source,
@@ -164,10 +224,13 @@ def build_content(result: GateResult, conn: psycopg.Connection, *, k: int = 5) -
         },
         "job_types": list(result.job_types),
         "target": result.target,
-        "knowledge": {"status": locator.status, "note": locator.note} if jobs
+        "signature": failure_signature(jobs, result.target, empty=result.empty),
+        "knowledge": {"status": locator.search_status, "note": locator.search_note} if jobs
         else {"status": "skipped", "note": "no failing jobs to search for"},
         "failing_total": result.failed,
         "failing_jobs": jobs,
+        "infra_failed": result.infra_failed,
+        "infra_jobs": infra,
     }
 
 
@@ -227,6 +290,14 @@ _SELECT = "SELECT id, quality_run_id, created_at, json_path, markdown_path, cont
 
 def get_gate_fix(conn: psycopg.Connection, fix_id: int) -> dict[str, Any] | None:
     row = conn.execute(f"{_SELECT} WHERE id = %s", (fix_id,)).fetchone()
+    return _as_dict(row) if row else None
+
+
+def gate_fix_for_run(conn: psycopg.Connection, quality_run_id: int | None) -> dict[str, Any] | None:
+    """The gate_fix written for one gate run: what a report of that run links, never another run's."""
+    if quality_run_id is None:
+        return None
+    row = conn.execute(f"{_SELECT} WHERE quality_run_id = %s ORDER BY id DESC LIMIT 1", (quality_run_id,)).fetchone()
     return _as_dict(row) if row else None
 
 

@@ -9,15 +9,12 @@ import psycopg
 
 
 def failed_runs_after(conn: psycopg.Connection, last_seen: int | None) -> tuple[list[int], int | None]:
-    """Ids of failed runs newer than ``last_seen`` (without one: the last day's failures, so a
-    first look does not replay history), and the newest id of any run."""
-    if last_seen is None:
-        failures = conn.execute(
-            "SELECT id FROM quality_runs WHERE NOT passed AND created_at >= now() - interval '1 day' ORDER BY id"
-        ).fetchall()
-    else:
-        failures = conn.execute(
-            "SELECT id FROM quality_runs WHERE NOT passed AND id > %s ORDER BY id", (last_seen,)
-        ).fetchall()
+    """Ids of failed runs to alert on newer than ``last_seen`` (none without one: a first look
+    never replays history), and the newest id of any run. Runs recorded with ``notify: false``
+    (``cogo gate q1`` reproductions) are left out."""
     newest = conn.execute("SELECT max(id) AS id FROM quality_runs").fetchone()["id"]
+    failures = [] if last_seen is None else conn.execute(
+        "SELECT id FROM quality_runs WHERE NOT passed AND id > %s"
+        " AND coalesce(details->>'notify', 'true') <> 'false' ORDER BY id", (last_seen,)
+    ).fetchall()
     return [row["id"] for row in failures], newest

@@ -17,7 +17,7 @@ import httpx
 import psycopg
 
 from cogo_pipelines.quality.gate import measure_q1
-from cogo_pipelines.quality.gate_fix import latest_gate_fix
+from cogo_pipelines.quality.gate_fix import gate_fix_for_run
 from cogo_pipelines.quality.snapshot import index_stats
 from cogo_pipelines.settings import get_settings
 
@@ -58,11 +58,11 @@ def weekly_report(conn: psycopg.Connection, *, now: datetime | None = None) -> d
     """The numbers behind the weekly summary (JSON-ready)."""
     now = now or datetime.now(UTC)
     with conn.transaction():
-        fix = latest_gate_fix(conn)
         last_run = conn.execute(
             "SELECT id, score, threshold, passed, created_at FROM quality_runs WHERE gate = 'q1'"
             " ORDER BY id DESC LIMIT 1"
         ).fetchone()
+        fix = gate_fix_for_run(conn, last_run["id"]) if last_run and not last_run["passed"] else None
         trend, jobs, index = q1_trend(conn, now=now), job_counts(conn, now=now), index_stats(conn)
     return {
         "generated_at": now.isoformat(),
@@ -72,7 +72,9 @@ def weekly_report(conn: psycopg.Connection, *, now: datetime | None = None) -> d
         "last_gate": {**last_run, "created_at": last_run["created_at"].isoformat()} if last_run else None,
         "jobs": jobs,
         "index": index,
-        "latest_gate_fix": {"id": fix["id"], "url": fix["url"], "created_at": fix["created_at"],
+        # the gate_fix of the run reported above (none when that run passed), never an older run's
+        "latest_gate_fix": {"id": fix["id"], "url": fix["url"], "html_url": f"{fix['url']}?format=html",
+                            "quality_run_id": fix["quality_run_id"], "created_at": fix["created_at"],
                             "message": fix["content"].get("message")} if fix else None,
     }
 
@@ -95,9 +97,13 @@ def summary_payload(report: dict[str, Any]) -> dict[str, Any]:
     index_line = (f"{index['files']} files, {index['symbols']} symbols, {index['edges']} edges, "
                   f"{index['chunks']} chunks")
     fix = report["latest_gate_fix"]
-    fix_line = f"<{fix['url']}|gate_fix {fix['id']}> ({fix['created_at'][:10]})" if fix else "none"
+    last = report.get("last_gate")
+    fix_line = (f"<{fix['html_url']}|gate_fix {fix['id']}> of gate run {fix['quality_run_id']} "
+                f"({fix['created_at'][:10]})" if fix
+                else f"none (gate run {last['id']} passed)" if last and last.get("passed") else "none")
     text = (f"cogo weekly summary {report['week']}: Q1 {_score(current['score'])} "
-            f"(threshold {report['threshold']:.2f}); latest gate_fix: {fix['url'] if fix else 'none'}")
+            f"(threshold {report['threshold']:.2f}); gate_fix of the last gate run: "
+            f"{fix['html_url'] if fix else 'none'}")
     blocks = [
         {"type": "header", "text": {"type": "plain_text", "text": f"cogo weekly summary {report['week']}"}},
         {"type": "section", "text": {"type": "mrkdwn", "text": (
@@ -105,7 +111,7 @@ def summary_payload(report: dict[str, Any]) -> dict[str, Any]:
             f"*Trend:* `{_sparkline([t['score'] for t in trend])}`  {trend_line}")}},
         {"type": "section", "text": {"type": "mrkdwn", "text": f"*Jobs by executor/status (7 days + open):*\n{jobs_line}"}},
         {"type": "section", "text": {"type": "mrkdwn", "text": f"*Index:* {index_line}"}},
-        {"type": "section", "text": {"type": "mrkdwn", "text": f"*Latest gate_fix:* {fix_line}"}},
+        {"type": "section", "text": {"type": "mrkdwn", "text": f"*Last gate run's gate_fix:* {fix_line}"}},
     ]
     return {"text": text, "blocks": blocks}
 
@@ -118,12 +124,33 @@ def weekly_summary(conn: psycopg.Connection, *, now: datetime | None = None) -> 
 def gate_failure_payload(run: dict[str, Any], fix: dict[str, Any] | None) -> dict[str, Any]:
     details = run.get("details") or {}
     message = details.get("message") or f"Q1 gate failed (score {_score(run.get('score'))})"
-    link = f"<{fix['url']}|gate_fix {fix['id']}>" if fix else "no gate_fix artifact"
+    link = f"<{fix['url']}?format=html|gate_fix {fix['id']}>" if fix else "no gate_fix artifact"
     text = f"cogo Q1 gate failed (run {run['id']}): {message}"
-    return {"text": text, "blocks": [
+    blocks = [
         {"type": "section", "text": {"type": "mrkdwn", "text": f":red_circle: *Q1 gate failed* (run {run['id']})\n{message}"}},
-        {"type": "context", "elements": [{"type": "mrkdwn", "text": f"What to fix: {link}"}]},
-    ]}
+    ]
+    what = _what_failed((fix or {}).get("content") or {})
+    if what:
+        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": what}})
+    blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": f"What to fix: {link}"}]})
+    return {"text": text, "blocks": blocks}
+
+
+def _what_failed(content: dict[str, Any], limit: int = 5) -> str:
+    """The first failing tests/errors and where they point, for the alert itself."""
+    lines = []
+    for job in content.get("failing_jobs") or []:
+        if job.get("same_error_as"):
+            continue
+        names = [f["name"] for f in job.get("failures") or []][:3]
+        top = (job.get("locations") or [None])[0]
+        where = f" → `{top['path']}` {top.get('symbol') or ''}".rstrip() if top else ""
+        excerpt = (job.get("error_excerpt") or "").splitlines()
+        label = ", ".join(names) or (excerpt[-1][:120] if excerpt else "failed")
+        lines.append(f"• job {job.get('id')}{' (' + job['target'] + ')' if job.get('target') else ''}: {label}{where}")
+        if len(lines) >= limit:
+            break
+    return "*What failed:*\n" + "\n".join(lines) if lines else ""
 
 
 def _retryable(status: int) -> bool:
@@ -139,6 +166,8 @@ def deliver(
     attempts: int = 3,
     timeout: float = 5.0,
     backoff: float = 0.5,
+    dedupe_key: str | None = None,
+    quality_run_id: int | None = None,
 ) -> dict[str, Any]:
     """POST ``payload`` to the webhook (NOTIFY_WEBHOOK_URL by default); records and returns the row.
 
@@ -168,9 +197,9 @@ def deliver(
                     time.sleep(backoff * 2 ** (tries - 1))
     with conn.transaction():
         row = conn.execute(
-            "INSERT INTO notifications (kind, channel, status, attempts, error, payload)"
-            " VALUES (%s, 'webhook', %s, %s, %s, %s) RETURNING id, created_at",
-            (kind, status, tries, error, json.dumps(payload)),
+            "INSERT INTO notifications (kind, channel, status, attempts, error, payload, dedupe_key, quality_run_id)"
+            " VALUES (%s, 'webhook', %s, %s, %s, %s, %s, %s) RETURNING id, created_at",
+            (kind, status, tries, error, json.dumps(payload), dedupe_key, quality_run_id),
         ).fetchone()
     return {"id": row["id"], "kind": kind, "status": status, "attempts": tries, "error": error,
             "created_at": row["created_at"].isoformat()}
@@ -180,14 +209,39 @@ def send_weekly_summary(conn: psycopg.Connection, **delivery: Any) -> dict[str, 
     return deliver(conn, weekly_summary(conn), kind="weekly_summary", **delivery)
 
 
+def alert_key(run: dict[str, Any], fix_content: dict[str, Any] | None) -> str:
+    """What an alert is about: the gate_fix's failure signature (failing tests/errors + target);
+    a run without a gate_fix is keyed on its target and message."""
+    details = run.get("details") or {}
+    if fix_content and fix_content.get("signature"):
+        return f"q1:{fix_content['signature']}"
+    return f"q1:{details.get('target') or ''}:{details.get('message') or 'failed'}"
+
+
+def already_alerted(conn: psycopg.Connection, key: str, run_id: int) -> dict[str, Any] | None:
+    """The alert already sent for this failure since the gate last passed (a new breakage after a
+    green run alerts again, the same breakage seen by later runs does not)."""
+    return conn.execute(
+        "SELECT n.id, n.quality_run_id FROM notifications n"
+        " WHERE n.kind = 'gate_failure' AND n.dedupe_key = %s AND n.status IN ('sent', 'skipped')"
+        "   AND n.created_at > coalesce((SELECT max(created_at) FROM quality_runs"
+        "                                 WHERE gate = 'q1' AND passed AND id < %s), '-infinity')"
+        " ORDER BY n.id DESC LIMIT 1",
+        (key, run_id),
+    ).fetchone()
+
+
 def notify_gate_failure(conn: psycopg.Connection, quality_run_id: int, **delivery: Any) -> dict[str, Any]:
-    """Alert about one failed gate run, linking the gate_fix written for it (if any)."""
+    """Alert about one failed gate run, linking the gate_fix written for it (if any) — once per
+    failure: a run whose failure signature was already alerted records a ``duplicate`` row and
+    sends nothing. Call it on an idle connection: the per-signature lock lasts until the
+    surrounding transaction ends."""
     with conn.transaction():
         run = conn.execute(
             "SELECT id, score, threshold, passed, details FROM quality_runs WHERE id = %s", (quality_run_id,)
         ).fetchone()
         fix_row = conn.execute(
-            "SELECT id FROM gate_fixes WHERE quality_run_id = %s ORDER BY id DESC LIMIT 1", (quality_run_id,)
+            "SELECT id, content FROM gate_fixes WHERE quality_run_id = %s ORDER BY id DESC LIMIT 1", (quality_run_id,)
         ).fetchone()
     if run is None:
         raise ValueError(f"quality run {quality_run_id} does not exist")
@@ -195,5 +249,20 @@ def notify_gate_failure(conn: psycopg.Connection, quality_run_id: int, **deliver
     if fix_row:
         from cogo_pipelines.quality.gate_fix import gate_fix_url
 
-        fix = {"id": fix_row["id"], "url": gate_fix_url(fix_row["id"])}
-    return deliver(conn, gate_failure_payload(dict(run), fix), kind="gate_failure", **delivery)
+        fix = {"id": fix_row["id"], "url": gate_fix_url(fix_row["id"]), "content": fix_row["content"]}
+    key = alert_key(dict(run), fix["content"] if fix else None)
+    with conn.transaction():  # held through delivery: two notifiers of one failure send once
+        conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (key,))
+        previous = already_alerted(conn, key, quality_run_id)
+        if previous is None:
+            return deliver(conn, gate_failure_payload(dict(run), fix), kind="gate_failure", dedupe_key=key,
+                           quality_run_id=quality_run_id, **delivery)
+        row = conn.execute(
+            "INSERT INTO notifications (kind, channel, status, attempts, error, payload, dedupe_key, quality_run_id)"
+            " VALUES ('gate_failure', 'webhook', 'duplicate', 0, %s, '{}'::jsonb, %s, %s)"
+            " RETURNING id, created_at",
+            (f"same failure as notification {previous['id']} (quality run {previous['quality_run_id']})",
+             key, quality_run_id),
+        ).fetchone()
+    return {"id": row["id"], "kind": "gate_failure", "status": "duplicate", "attempts": 0,
+            "error": None, "duplicate_of": previous["id"], "created_at": row["created_at"].isoformat()}

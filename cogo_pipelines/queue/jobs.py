@@ -22,6 +22,9 @@ from psycopg.types.json import Jsonb
 
 from cogo_pipelines.edge import router
 from cogo_pipelines.edge.client import RouterSelectClient
+from cogo_pipelines.queue.textsafe import clean_text, for_postgres
+from cogo_pipelines.queue import validation
+from cogo_pipelines.queue.validation import QueueError
 from cogo_pipelines.settings import get_settings
 from cogo_pipelines.store import route_rules
 from cogo_pipelines.store.db import StoreError
@@ -32,10 +35,6 @@ OPEN_STATUSES = ("queued", "running")
 TERMINAL_STATUSES = ("succeeded", "failed", "dead")
 STATUSES = OPEN_STATUSES + TERMINAL_STATUSES
 MAX_ERROR_CHARS = 4000
-
-
-class QueueError(ValueError):
-    """Bad input to the queue (the CLI prints it as one line and exits 2)."""
 
 
 class LeaseLost(RuntimeError):
@@ -64,21 +63,11 @@ class Job:
 def _clip(text: str | None) -> str | None:
     if text is None:
         return None
-    text = str(text)
+    text = clean_text(str(text))
     return text if len(text) <= MAX_ERROR_CHARS else text[: MAX_ERROR_CHARS - 15] + " … (truncated)"
 
 
-def parse_payload(text: str | None) -> dict:
-    """A payload given as JSON text (CLI, REST): must be a JSON object."""
-    if text is None or not text.strip():
-        return {}
-    try:
-        value = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise QueueError(f"payload is not valid JSON ({exc.msg} at line {exc.lineno} column {exc.colno})") from exc
-    if not isinstance(value, dict):
-        raise QueueError(f"payload must be a JSON object, got {type(value).__name__}")
-    return value
+parse_payload = validation.parse_payload  # a payload given as JSON text (CLI, REST)
 
 
 def _route(conn: psycopg.Connection, task_type: str) -> router.RouteDecision:
@@ -118,18 +107,11 @@ def enqueue(
     depends_on: Sequence[int] | None = None,
 ) -> int:
     """Queue a job and return its id, or the id of the open job that already has ``dedupe_key``."""
-    if not isinstance(type, str) or not type.strip():
-        raise QueueError("job type must be a non-empty string")
-    if payload is None:
-        payload = {}
-    if not isinstance(payload, dict):
-        raise QueueError(f"payload must be a JSON object, got {payload.__class__.__name__}")
-    if isinstance(priority, bool) or not isinstance(priority, int) or priority < 0:
-        raise QueueError(f"priority must be a non-negative integer, got {priority!r}")
-    if isinstance(max_attempts, bool) or not isinstance(max_attempts, int) or max_attempts < 1:
-        raise QueueError(f"max_attempts must be a positive integer, got {max_attempts!r}")
-    if dedupe_key is not None and not str(dedupe_key).strip():
-        raise QueueError("dedupe key must not be empty")
+    validation.name(type, "job type", required=True)
+    payload = validation.payload({} if payload is None else payload)
+    validation.bounded_int(priority, "priority", validation.PRIORITY_RANGE)
+    validation.bounded_int(max_attempts, "max_attempts", validation.ATTEMPTS_RANGE)
+    validation.name(dedupe_key, "dedupe key")
     executor_id = validate_executor(executor_id, conn) if executor_id else _route(conn, type).executor_id
     try:
         body = Jsonb(payload)
@@ -233,7 +215,7 @@ def _finish(conn: psycopg.Connection, job_id: int, owner: str, status: str, even
         "   SELECT id, %(event)s, %(owner)s, attempts, %(error)s FROM done)"
         " SELECT * FROM done"
     )
-    params = {"status": status, "result": Jsonb(result) if result is not None else None, "error": _clip(error),
+    params = {"status": status, "result": Jsonb(for_postgres(result)) if result is not None else None, "error": _clip(error),
               "id": job_id, "owner": owner, "event": event, "release": event == "released"}
     with conn.transaction():
         row = conn.execute(query, params).fetchone()
@@ -264,7 +246,7 @@ def finish_many(conn: psycopg.Connection, owner: str, outcomes: Sequence[tuple[i
     for job_id, status, result, error in outcomes:
         if status not in ("succeeded", "failed"):
             raise QueueError(f"finish_many records succeeded/failed outcomes, not {status!r}")
-        rows.append({"id": job_id, "status": status, "result": result if result is not None else
+        rows.append({"id": job_id, "status": status, "result": for_postgres(result) if result is not None else
                      ({} if status == "succeeded" else None), "error": _clip(error)})
     query = (
         "WITH input AS (SELECT * FROM jsonb_to_recordset(%(rows)s) AS x(id bigint, status text, result jsonb, error text)),"
@@ -296,6 +278,18 @@ def fail(conn: psycopg.Connection, job_id: int, owner: str, error: str, *, resul
     attempts = row["max_attempts"] if row else "?"
     _finish(conn, job_id, owner, "dead", "dead", result, f"dead after {attempts} attempts; last error: {error}")
     return "dead"
+
+
+def recorded_outcome(conn: psycopg.Connection, job_id: int, owner: str) -> str | None:
+    """The outcome ``owner`` recorded for the job's current attempt (``succeeded``, ``failed`` or
+    ``released``), or None. A runner whose commit reply was lost with its connection asks this
+    before calling a refused retry a lost lease: the job's newest event is then its own."""
+    with conn.transaction():
+        row = conn.execute(
+            "SELECT event, owner FROM job_events WHERE job_id = %s ORDER BY id DESC LIMIT 1", (job_id,)).fetchone()
+    if row is None or row["owner"] != owner or row["event"] not in ("succeeded", "failed", "released"):
+        return None
+    return row["event"]
 
 
 def release(conn: psycopg.Connection, job_id: int, owner: str, reason: str = "runner stopping") -> None:
@@ -342,8 +336,7 @@ def list_jobs(conn: psycopg.Connection, *, status: str | None = None, executor_i
     """Newest last, as ``cogo jobs list`` prints them."""
     if status is not None and status not in STATUSES:
         raise QueueError(f"unknown status {status!r} (one of {', '.join(STATUSES)})")
-    if limit < 1:
-        raise QueueError("limit must be positive")
+    validation.bounded_int(limit, "limit", (1, validation.INT32_MAX))
     conditions, params = [], []
     for column, value in (("status", status), ("executor_id", executor_id), ("type", type)):
         if value is not None:

@@ -5,12 +5,21 @@ Idle runners sleep on ``LISTEN cogo_jobs`` (the jobs trigger notifies on every q
 a new job starts at once; the slow poll (``poll_seconds``) is only the fallback for a missed
 notification, a dependency that became claimable, and the reaper's cadence. SIGTERM/SIGINT stop
 the loop: a handler that can stop early hands its job back (``release``); the rest finish.
+
+A database restart is ridden out, not fatal: a lost connection is reopened with capped,
+jittered backoff (``_reconnect``), the statement that failed is run again, and the runner then
+re-validates its leases against the table (``_revalidate``): a job it holds keeps running, a
+lease that expired meanwhile stops its job (``JobContext.lease_lost``; a command's process
+group is killed), and a claim whose commit was lost with the connection is handed back. An
+outcome whose commit acknowledgement was lost is recognised by its ``job_events`` row, so every
+job still ends exactly once.
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import random
 import secrets
 import signal
 import socket
@@ -30,6 +39,12 @@ log = logging.getLogger(__name__)
 
 CHANNEL = "cogo_jobs"
 FLUSH_AFTER_S = 1.0  # batch mode: a finished job's outcome waits at most this long for its batch
+DEFAULT_BATCH = 16  # see docs/OPERATIONS_RUNBOOK.md (runner section): why 16, and when to use 1
+SLOW_JOB_S = 1.0  # a job longer than this hands its batch's unstarted jobs back to the queue
+TICK_S = 0.25  # the lease thread's cadence for the hand-back check (heartbeats: lease/3)
+RECONNECT_FIRST_S = 0.1  # backoff after a lost connection: doubles per failed try, up to the cap
+RECONNECT_CAP_S = 5.0
+LOST = (psycopg.OperationalError, psycopg.InterfaceError)  # the connection (or its server) went away
 
 
 def runner_identity(executor_id: str) -> str:
@@ -63,7 +78,7 @@ class RunnerConfig:
     include_types: list[str] = field(default_factory=list)
     lease_seconds: float = 60.0
     poll_seconds: float | None = None  # None: min(5, lease/2)
-    batch: int = 1
+    batch: int = DEFAULT_BATCH
     once: bool = False
     exit_when_idle: bool = False
     database_url: str | None = None
@@ -91,7 +106,14 @@ class Runner:
         self._held: set[int] = set()
         self._held_lock = threading.Lock()
         self._pending: list[tuple[jobs.Job, str, dict | None, str | None, float]] = []
+        self._lease_lost: dict[int, threading.Event] = {}  # per held job, set by the heartbeat
         self._done = threading.Event()
+        self.reconnects = 0
+        self._listen: psycopg.Connection | None = None
+        self._claim_size = 1
+        self._unstarted: list[jobs.Job] = []  # claimed in this batch, not started yet
+        self._job_started: float | None = None  # when the batch's current job started
+        self.handed_back = 0
 
     # --- lifecycle ----------------------------------------------------------------------
     def request_stop(self, *_args: object) -> None:
@@ -109,68 +131,177 @@ class Runner:
         # autocommit: a stray read can never leave an implicit transaction that would turn the
         # next claim/complete into an uncommitted savepoint; multi-statement work uses transaction().
         self.conn = open_queue_connection(url, autocommit=True)
-        listen = db.connect(url, autocommit=True)
-        listen.execute(f"LISTEN {CHANNEL}")
+        self._listen = self._open_listen()
         beat = threading.Thread(target=self._heartbeat_loop, args=(url,), name="cogo-heartbeat", daemon=True)
         beat.start()
         log.info("runner started (include types: %s)", ",".join(self.config.include_types) or "all",
                  extra={"executor": self.config.executor_id, "owner": self.owner})
         try:
-            self._loop(listen)
+            self._loop()
         finally:
             self._done.set()
             beat.join(timeout=5)
-            listen.close()
-            self.conn.close()
+            for c in (self._listen, self.conn):
+                if c is not None:
+                    c.close()
             log.info("runner stopped: %s", self.outcomes, extra={"owner": self.owner})
         return dict(self.outcomes)
 
-    def _loop(self, listen: psycopg.Connection) -> None:
+    def _loop(self) -> None:
         cfg = self.config
         reap_every = max(0.5, min(cfg.lease_seconds / 2, 30.0))
         next_reap = 0.0
         while not self.stopping.is_set():
             if time.monotonic() >= next_reap:
-                jobs.reap(self.conn)
+                self._db("reap", lambda: jobs.reap(self.conn))
                 next_reap = time.monotonic() + reap_every
-            batch = self._claim(1 if cfg.once else cfg.batch)
+            batch = self._claim(1 if cfg.once else self._claim_size)
             if not batch:
                 if cfg.once or cfg.exit_when_idle:
                     return
-                self._wait(listen, cfg.poll)
+                self._wait(cfg.poll)
                 continue
-            for i, job in enumerate(batch):
+            slow = False
+            with self._held_lock:
+                self._unstarted = list(batch)
+            while True:
+                with self._held_lock:
+                    if not self._unstarted:
+                        break
+                    job = self._unstarted.pop(0)
+                    self._job_started = time.monotonic()
                 if self.stopping.is_set():
+                    with self._held_lock:
+                        rest, self._unstarted = [job, *self._unstarted], []
                     self._flush()
-                    for rest in batch[i:]:
-                        self._settle(rest, "released", lambda j=rest: jobs.release(self.conn, j.id, self.owner))
+                    for j in rest:
+                        self._settle(j, "released", lambda j=j: jobs.release(self.conn, j.id, self.owner))
                     return
                 self._process(job)
+                slow |= time.monotonic() - self._job_started > SLOW_JOB_S
+            with self._held_lock:
+                self._job_started = None
             self._flush()
+            # Slow start: a batch of quick jobs doubles the next claim (up to --batch); one slow
+            # job brings it back to 1, so a runner busy with long jobs does not sit on queued ones.
+            self._claim_size = 1 if slow else min(self._claim_size * 2, cfg.batch)
             if cfg.once:
                 return
 
     def _claim(self, limit: int) -> list[jobs.Job]:
         started = time.perf_counter()
-        batch = jobs.claim(self.conn, self.config.executor_id, self.owner,
-                           include_types=self.config.include_types, limit=limit,
-                           lease_seconds=self.config.lease_seconds)
+        batch = self._db("claim", lambda: jobs.claim(
+            self.conn, self.config.executor_id, self.owner, include_types=self.config.include_types, limit=limit,
+            lease_seconds=self.config.lease_seconds))
         self.claim_log.append((started, time.perf_counter() - started, len(batch)))
         if batch:
             with self._held_lock:
                 self._held.update(j.id for j in batch)
+                for j in batch:
+                    self._lease_lost[j.id] = threading.Event()
             self.claimed_ids.extend(j.id for j in batch)
         return batch
 
-    def _wait(self, listen: psycopg.Connection, timeout: float) -> None:
-        """Sleep until a notification, a stop request or ``timeout``."""
+    def _open_listen(self) -> psycopg.Connection:
+        listen = db.connect(self.config.database_url, autocommit=True)
+        listen.execute(f"LISTEN {CHANNEL}")
+        return listen
+
+    def _wait(self, timeout: float) -> None:
+        """Sleep until a notification, a stop request or ``timeout``. A lost LISTEN connection
+        is reopened at the next wait; until then this is a plain sleep (the slow poll)."""
         deadline = time.monotonic() + timeout
         while not self.stopping.is_set():
             left = deadline - time.monotonic()
             if left <= 0:
                 return
-            for _ in listen.notifies(timeout=min(left, 0.5), stop_after=1):
-                return
+            if self._listen is None:
+                try:
+                    self._listen = self._open_listen()
+                except (StoreError, *LOST):
+                    self.stopping.wait(left)
+                    return
+            try:
+                for _ in self._listen.notifies(timeout=min(left, 0.5), stop_after=1):
+                    return
+            except LOST:
+                self._listen.close()
+                self._listen = None
+
+    # --- a lost database connection -----------------------------------------------------
+    def _db(self, what: str, fn):
+        """``fn()`` (which uses ``self.conn``); on a lost connection reconnect and run it again.
+
+        Every queue statement is one guarded transaction, so running it again is safe: a claim
+        whose commit was lost leaves rows ``_revalidate`` hands back, and an outcome recorded
+        twice is refused by the guard (``_settle`` then finds our own ``job_events`` row)."""
+        while True:
+            try:
+                return fn()
+            except LOST as exc:
+                if self.conn.closed or self.conn.broken or isinstance(exc, psycopg.InterfaceError):
+                    self._reconnect(what, exc)
+                else:  # a live connection with a transient error (e.g. a cancelled statement)
+                    log.warning("%s failed (%s); retrying", what, _first_line(exc), extra={"owner": self.owner})
+                    self.stopping.wait(RECONNECT_FIRST_S)
+                if self.stopping.is_set() and what in ("claim", "reap"):
+                    return [] if what == "claim" else None
+
+    def _reconnect(self, what: str, exc: BaseException) -> None:
+        """Reopen ``self.conn`` with capped, jittered backoff, then re-validate the leases. Only a
+        stop request while the database is away gives up (held jobs return when their lease
+        expires)."""
+        started = time.monotonic()
+        log.warning("lost the database connection during %s (%s); reconnecting", what, _first_line(exc),
+                    extra={"owner": self.owner})
+        try:
+            self.conn.close()
+        except psycopg.Error:
+            pass
+        delay, tries = RECONNECT_FIRST_S, 0
+        while True:
+            if self.stopping.is_set():
+                log.warning("stop requested while the database is away; held jobs return when their lease expires",
+                            extra={"owner": self.owner})
+                raise exc
+            tries += 1
+            try:
+                self.conn = open_queue_connection(self.config.database_url, autocommit=True)
+                self._revalidate()
+                break
+            except (StoreError, *LOST) as again:
+                if tries == 1 or tries % 10 == 0:
+                    log.warning("database still unreachable after %.1f s (%d tries): %s",
+                                time.monotonic() - started, tries, _first_line(again), extra={"owner": self.owner})
+                self.stopping.wait(delay * random.uniform(0.5, 1.0))
+                delay = min(delay * 2, RECONNECT_CAP_S)
+        self.reconnects += 1
+        log.warning("reconnected to the database after %.1f s (%d tries)", time.monotonic() - started, tries,
+                    extra={"owner": self.owner})
+
+    def _revalidate(self) -> None:
+        """After a reconnect: which leases survived? A held job whose lease is gone is stopped;
+        a job leased to us that we do not know (its claim's commit reply was lost) goes back."""
+        rows = self.conn.execute("SELECT id FROM jobs WHERE status = 'running' AND lease_owner = %s",
+                                 (self.owner,)).fetchall()
+        ours = {r["id"] for r in rows}
+        with self._held_lock:
+            held = set(self._held)
+            for job_id in held - ours:
+                self._lease_lost.get(job_id, threading.Event()).set()
+        pending = {j.id for j, *_ in self._pending}
+        for job_id in sorted(held - ours - pending):
+            log.warning("lease lost while the database was away; stopping the job",
+                        extra={"job_id": job_id, "owner": self.owner})
+        for job_id in sorted(ours - held):
+            try:
+                jobs.release(self.conn, job_id, self.owner, "claimed as the database connection dropped; handed back")
+                log.warning("handed back a job claimed as the connection dropped",
+                            extra={"job_id": job_id, "owner": self.owner})
+            except jobs.LeaseLost:
+                pass
+        if held & ours:
+            jobs.heartbeat(self.conn, held & ours, self.owner, self.config.lease_seconds)
 
     # --- one job ------------------------------------------------------------------------
     def _process(self, job: jobs.Job) -> None:
@@ -183,7 +314,10 @@ class Runner:
             error = f"unknown job type {job.type!r} for executor {self.config.executor_id!r} (it runs: {known})"
             self._outcome(job, "failed", None, error, started)
             return
-        ctx = JobContext(job=job, conn=self.conn, settings=self.settings, stopping=self.stopping)
+        with self._held_lock:
+            lease_lost = self._lease_lost.setdefault(job.id, threading.Event())
+        ctx = JobContext(job=job, conn=self.conn, settings=self.settings, stopping=self.stopping,
+                         lease_lost=lease_lost)
         try:
             if handler.transactional:
                 with self.conn.transaction():
@@ -204,8 +338,12 @@ class Runner:
         except jobs.LeaseLost as exc:
             self._end_transaction(commit=False)
             self._record(job, "lease_lost", started, str(exc))
-        except (psycopg.OperationalError, psycopg.InterfaceError):
-            raise  # the store went away: exit; the lease expires and another runner takes the job
+        except LOST as exc:  # the store went away under a handler that used it: its work rolled back
+            if not (self.conn.closed or self.conn.broken):
+                self._end_transaction(commit=False)
+            self._reconnect(f"job {job.id}", exc)
+            self._settle(job, "released", lambda: jobs.release(
+                self.conn, job.id, self.owner, "the database connection was lost while the job ran"), started)
         except Exception as exc:  # a handler bug fails its job, never the runner
             self._end_transaction(commit=False)
             error = f"{type(exc).__name__}: {exc}"
@@ -230,9 +368,11 @@ class Runner:
         pending, self._pending = self._pending, []
         if not pending:
             return
-        refused = jobs.finish_many(self.conn, self.owner, [(j.id, st, res, err) for j, st, res, err, _ in pending])
+        outcomes = [(j.id, st, res, err) for j, st, res, err, _ in pending]
+        refused = self._db("record outcomes", lambda: jobs.finish_many(self.conn, self.owner, outcomes))
         for job, status, _result, error, started in pending:
-            if job.id in refused:
+            if job.id in refused and self._db("check outcome", lambda j=job: jobs.recorded_outcome(
+                    self.conn, j.id, self.owner)) != status:
                 self._record(job, "lease_lost", started, "lease lost before the batch's outcomes were recorded")
             else:
                 self._record(job, status, started, error)
@@ -249,15 +389,21 @@ class Runner:
     def _settle(self, job: jobs.Job, status: str, action, started: float | None = None,
                 error: str | None = None) -> None:
         try:
-            action()
+            self._db(f"record job {job.id}", action)
         except jobs.LeaseLost as exc:
-            status, error = "lease_lost", str(exc)
+            # Refused. Ours already, when an earlier try committed but its reply was lost?
+            recorded = self._db("check outcome", lambda: jobs.recorded_outcome(self.conn, job.id, self.owner))
+            if recorded is None:
+                status, error = "lease_lost", str(exc)
+            else:
+                status = recorded
         self._record(job, status, started, error)
 
     def _record(self, job: jobs.Job, status: str, started: float | None, error: str | None = None) -> None:
         with self._held_lock:
             self._held.discard(job.id)
-        self.outcomes[status] = self.outcomes.get(status, 0) + 1
+            self._lease_lost.pop(job.id, None)
+            self.outcomes[status] = self.outcomes.get(status, 0) + 1
         fields = {"job_id": job.id, "job_type": job.type, "executor": job.executor_id, "status": status,
                   "attempt": job.attempts,
                   "duration_s": round(time.monotonic() - started, 3) if started is not None else None}
@@ -265,10 +411,54 @@ class Runner:
         log.log(level, "job %s%s", status, f": {error}" if error else "", extra=fields)
 
     # --- leases -------------------------------------------------------------------------
+    def _take_unstarted_if_slow(self) -> list[jobs.Job]:
+        """The batch's unstarted jobs once its current job has run past SLOW_JOB_S (fairness:
+        other runners take them instead of waiting behind a long job)."""
+        with self._held_lock:
+            if not self._unstarted or self._job_started is None:
+                return []
+            if time.monotonic() - self._job_started <= SLOW_JOB_S:
+                return []
+            rest, self._unstarted = self._unstarted, []
+            return rest
+
+    def _hand_back(self, conn: psycopg.Connection, rest: list[jobs.Job]) -> None:
+        for i, job in enumerate(rest):
+            try:
+                jobs.release(conn, job.id, self.owner, "handed back: the job before it in its batch runs long")
+                self._record(job, "released", None, "handed back behind a long job")
+                self.handed_back += 1
+            except jobs.LeaseLost as exc:
+                self._record(job, "lease_lost", None, str(exc))
+            except (StoreError, psycopg.Error):  # keep the rest: the main loop runs them in turn
+                with self._held_lock:
+                    self._unstarted = rest[i:] + self._unstarted
+                raise
+
     def _heartbeat_loop(self, url: str | None) -> None:
+        """Extends the held leases every lease/3 s, and hands back a batch's unstarted jobs when
+        the job ahead of them runs long."""
         every = max(0.2, self.config.lease_seconds / 3)
         conn: psycopg.Connection | None = None
-        while not self._done.wait(every):
+        failing_since: float | None = None
+        next_beat = time.monotonic() + every
+        while not self._done.wait(min(TICK_S, every)):
+            rest = self._take_unstarted_if_slow()
+            if rest:
+                try:
+                    conn = conn or db.connect(url, autocommit=True)
+                except (StoreError, psycopg.Error):
+                    with self._held_lock:
+                        self._unstarted = rest + self._unstarted
+                    continue
+                try:
+                    self._hand_back(conn, rest)
+                except (StoreError, psycopg.Error):
+                    conn.close()
+                    conn = None
+            if time.monotonic() < next_beat:
+                continue
+            next_beat = time.monotonic() + (every if failing_since is None else min(every, 1.0))
             with self._held_lock:
                 held = set(self._held)
             if not held:
@@ -276,14 +466,31 @@ class Runner:
             try:
                 conn = conn or db.connect(url, autocommit=True)
                 still = jobs.heartbeat(conn, held, self.owner, self.config.lease_seconds)
-            except psycopg.Error as exc:
-                log.warning("heartbeat failed (%s); retrying", exc, extra={"owner": self.owner})
+            except (StoreError, psycopg.Error) as exc:  # the database is away: keep trying
+                if failing_since is None:
+                    failing_since = time.monotonic()
+                    log.warning("heartbeat failed (%s); retrying", _first_line(exc), extra={"owner": self.owner})
+                if conn is not None:
+                    conn.close()
                 conn = None
                 continue
+            if failing_since is not None:
+                log.warning("heartbeat resumed after %.1f s", time.monotonic() - failing_since,
+                            extra={"owner": self.owner})
+                failing_since = None
             for lost in held - still:
                 with self._held_lock:
                     if lost not in self._held:
                         continue  # finished meanwhile
-                log.warning("lease lost; the job's outcome will be refused", extra={"job_id": lost, "owner": self.owner})
+                    event = self._lease_lost.get(lost)
+                    if event is not None:
+                        event.set()
+                log.warning("lease lost; stopping the job (its outcome would be refused)",
+                            extra={"job_id": lost, "owner": self.owner})
         if conn is not None:
             conn.close()
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__

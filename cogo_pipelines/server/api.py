@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import logging
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import PlainTextResponse, Response
+from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 
 from cogo_pipelines.edge.client import EdgeError
@@ -75,6 +76,32 @@ def _enqueue(request, job_type, payload, executor_id, priority, dedupe_key, max_
     return JSON({"job": job, "deduplicated": deduplicated}, status_code=200 if deduplicated else 201)
 
 
+LOG_SERVED_BYTES = 8 * 1024 * 1024
+
+
+def job_log(request: Request) -> Response:
+    """A job's full build log (the file its runner wrote under COGO_HOME/artifacts/jobs), the last
+    8 MiB of it, secrets scrubbed; only files in that folder are ever read."""
+    job_id = params.path_id(request)
+    with _store(request).connection() as conn:
+        job = queries.get_job(conn, job_id)
+    if job is None:
+        raise ApiError(404, f"no job {job_id}")
+    folder = (request.app.state.settings.artifacts_dir / "jobs").resolve()
+    raw = (job.get("result") or {}).get("log") if isinstance(job.get("result"), dict) else None
+    path = Path(raw) if raw else folder / f"{job_id}.log"
+    try:
+        path = path.resolve()
+        if path.parent != folder or not path.is_file():
+            raise ApiError(404, f"no log for job {job_id} on this server (it stays on the runner that ran it)")
+        with path.open("rb") as handle:
+            handle.seek(max(0, path.stat().st_size - LOG_SERVED_BYTES))
+            text = handle.read().decode("utf-8", errors="replace")
+    except OSError:
+        raise ApiError(404, f"no log for job {job_id} on this server") from None
+    return Response(redact.scrub(text), media_type="text/plain; charset=utf-8")
+
+
 def job_detail(request: Request) -> Response:
     job_id = params.path_id(request)
     with _store(request).connection() as conn:
@@ -108,15 +135,18 @@ def snapshots(request: Request) -> Response:
 
 def summary_data(conn, base_url: str) -> dict[str, Any]:
     """One read of everything a glance needs; shared with the dashboard."""
-    fix = queries.latest_gate_fix_row(conn)
+    gate = queries.latest_gate(conn)
+    # the gate_fix of the run shown beside it (none when that run passed), never an older run's
+    fix = gate_fix.gate_fix_for_run(conn, gate["id"]) if gate and not gate.get("passed") else None
     if fix is not None:
-        fix = {"id": fix["id"], "quality_run_id": fix["quality_run_id"], "created_at": fix["created_at"],
+        fix = {"id": fix["id"], "quality_run_id": fix["quality_run_id"],
+               "created_at": datetime.fromisoformat(fix["created_at"]),
                "url": f"{base_url}/api/gate-fix/{fix['id']}"}
     return {
         "generated_at": datetime.now(UTC),
         "jobs": queries.job_counts(conn),
         "queue": queue_stats.queue_depth(conn),
-        "gate": queries.latest_gate(conn),
+        "gate": gate,
         "index": queries.index_stats(conn),
         "latest_gate_fix": fix,
     }
@@ -158,9 +188,9 @@ def _hit(hit: Any) -> dict[str, Any]:
 
 
 def gate_fix_detail(request: Request) -> Response:
-    fmt = request.query_params.get("format", "json")
-    if fmt not in ("json", "markdown"):
-        raise ApiError(400, "format must be json or markdown")
+    fmt = request.query_params.get("format") or _preferred_format(request)
+    if fmt not in ("json", "markdown", "html"):
+        raise ApiError(400, "format must be json, markdown or html")
     raw = request.path_params["id"]
     with _store(request).connection() as conn:
         if raw == "latest":
@@ -173,8 +203,19 @@ def gate_fix_detail(request: Request) -> Response:
             if fix is None:
                 raise ApiError(404, f"no gate_fix artifact {fix_id}")
     if fmt == "markdown":
-        return PlainTextResponse(redact.scrub(fix.get("markdown") or ""), media_type="text/markdown; charset=utf-8")
+        return Response(redact.scrub(fix.get("markdown") or ""), media_type="text/markdown; charset=utf-8")
+    if fmt == "html":
+        from cogo_pipelines.quality.gate_fix_html import render_html
+
+        page = render_html({**(fix.get("content") or {}), "id": fix["id"]}, self_url=f"{base_url(request)}/api/gate-fix/{fix['id']}")
+        return HTMLResponse(redact.scrub(page))
     return JSON(fix)
+
+
+def _preferred_format(request: Request) -> str:
+    """Browsers (Accept: text/html first) get the page, programs JSON."""
+    first = request.headers.get("accept", "").split(",")[0].strip().lower()
+    return "html" if first.startswith("text/html") else "json"
 
 
 def _gate_fix(conn, fix_id: int | None) -> dict | None:
@@ -197,6 +238,7 @@ routes = [
     Route("/api/jobs", jobs_list, methods=["GET"]),
     Route("/api/jobs", jobs_enqueue, methods=["POST"]),
     Route("/api/jobs/{id}", job_detail, methods=["GET"]),
+    Route("/api/jobs/{id}/log", job_log, methods=["GET"]),
     Route("/api/gate/latest", gate_latest, methods=["GET"]),
     Route("/api/gate/history", gate_history, methods=["GET"]),
     Route("/api/snapshots", snapshots, methods=["GET"]),

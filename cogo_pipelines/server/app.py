@@ -1,4 +1,6 @@
-"""The sidecar application: /healthz, /metrics, /api, /dashboard/local, /functions/v1.
+"""The sidecar application: /healthz, /metrics, /api, /dashboard/local, /functions/v1, /login.
+
+/api, /dashboard and /mcp are behind ``COGO_API_TOKEN`` (``auth``); every body is bounded (``limits``).
 
 ``create_app`` only assembles; the store opens lazily on the first request that needs it, so
 the server starts (and /metrics answers) even while the database is still coming up.
@@ -16,7 +18,8 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from cogo_pipelines.server import api, dashboard, functions, redact
+from cogo_pipelines.server import api, auth, dashboard, functions, redact
+from cogo_pipelines.server.limits import BodyLimitMiddleware
 from cogo_pipelines.server.metrics import HttpMetricsMiddleware, SidecarMetrics
 from cogo_pipelines.server.responses import EXCEPTION_HANDLERS, JSON, JsonErrorMiddleware, error
 from cogo_pipelines.server.store import SidecarStore, StoreUnavailable
@@ -62,11 +65,13 @@ def create_app(settings: Settings | None = None) -> Starlette:
         *api.routes,
         *dashboard.routes,
         *functions.routes,
+        *auth.routes,
     ]
     app = Starlette(
         routes=routes,
         exception_handlers=EXCEPTION_HANDLERS,
-        middleware=[Middleware(HttpMetricsMiddleware, metrics=sidecar_metrics.http), Middleware(JsonErrorMiddleware)],
+        middleware=[Middleware(HttpMetricsMiddleware, metrics=sidecar_metrics.http), Middleware(JsonErrorMiddleware),
+                    Middleware(auth.AuthMiddleware, settings=settings), Middleware(BodyLimitMiddleware)],
         lifespan=lifespan,
     )
     app.state.settings = settings

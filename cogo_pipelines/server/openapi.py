@@ -86,7 +86,7 @@ SCHEMAS: dict[str, Any] = {
         "markdown_path": _nullable(STR), "content": {"type": "object"},
     }, required=["id", "created_at", "content"]),
     "SearchHit": _obj({"path": STR, "symbol": _nullable(STR), "chunk_type": STR, "start_line": _nullable(INT),
-                       "end_line": _nullable(INT), "score": NUM},
+                       "end_line": _nullable(INT), "score": NUM, "repo": STR},
                       required=["path", "chunk_type", "score"]),
     "SearchResponse": _obj({"query": STR, "k": INT, "hits": {"type": "array", "items": _ref("SearchHit")}}),
     "WeeklySummary": {"type": "object", "description": "Slack-compatible webhook payload (text, blocks)",
@@ -101,7 +101,8 @@ def _json(schema_name: str, description: str) -> dict[str, Any]:
 
 
 def _errors(*codes: int) -> dict[str, Any]:
-    text = {400: "Invalid input", 404: "Not found", 409: "Conflict (e.g. empty index)", 413: "Body too large",
+    text = {400: "Invalid input", 401: "Missing or wrong API token (COGO_API_TOKEN)",
+            403: "Cross-origin state change, or a non-loopback Host on a server without a token", 404: "Not found", 409: "Conflict (e.g. empty index)", 413: "Body too large",
             415: "Body is not JSON", 503: "Store or area unavailable"}
     return {str(c): _json("Error", text[c]) for c in codes}
 
@@ -141,6 +142,12 @@ PATHS: dict[str, Any] = {
     },
     "/api/jobs/{id}": _get("getJob", "One job", _json("Job", "The job"), errors=(400, 404, 503), parameters=[
         {"name": "id", "in": "path", "required": True, "schema": {"type": "integer", "minimum": 1}}]),
+    "/api/jobs/{id}/log": {"get": {
+        "operationId": "getJobLog", "summary": "A job's build log (last 8 MiB, secrets scrubbed), when it is on this server",
+        "parameters": [{"name": "id", "in": "path", "required": True, "schema": {"type": "integer", "minimum": 1}}],
+        "responses": {"200": {"description": "The log", "content": {"text/plain": {"schema": STR}}},
+                      **_errors(400, 404, 503)},
+    }},
     "/api/gate/latest": _get("latestGate", "The last Q1 gate run", _json("QualityRun", "Last run"),
                              errors=(404, 503)),
     "/api/gate/history": _get("gateHistory", "Q1 gate runs, newest first", _json("GateHistory", "Runs"),
@@ -160,14 +167,17 @@ PATHS: dict[str, Any] = {
         _query("repo", NAME, "Only this repository"),
     ]),
     "/api/gate-fix/{id}": {"get": {
-        "operationId": "getGateFix", "summary": "A gate_fix artifact (id or 'latest'); JSON or Markdown",
+        "operationId": "getGateFix",
+        "summary": "A gate_fix artifact (id or 'latest'); JSON for programs, HTML for browsers (Accept), or Markdown",
         "parameters": [
             {"name": "id", "in": "path", "required": True,
              "schema": {"anyOf": [{"type": "integer", "minimum": 1}, {"type": "string", "enum": ["latest"]}]}},
-            _query("format", {"type": "string", "enum": ["json", "markdown"], "default": "json"}, "Representation"),
+            _query("format", {"type": "string", "enum": ["json", "markdown", "html"]},
+                   "Representation; unset = HTML when Accept starts with text/html, else JSON"),
         ],
         "responses": {"200": {"description": "The artifact", "content": {
-            "application/json": {"schema": _ref("GateFix")}, "text/markdown": {"schema": STR}}},
+            "application/json": {"schema": _ref("GateFix")}, "text/markdown": {"schema": STR},
+            "text/html": {"schema": STR}}},
             **_errors(400, 404, 503)},
     }},
     "/api/index/stats": _get("indexStats", "Index sizes overall and per repository", _json("IndexStats", "Sizes"),
@@ -178,16 +188,31 @@ PATHS: dict[str, Any] = {
 }
 
 
+def _secured(paths: dict[str, Any]) -> dict[str, Any]:
+    """Every /api operation needs the token: 401 and 403 documented on each; /healthz is open."""
+    out: dict[str, Any] = {}
+    for path, ops in paths.items():
+        if not path.startswith("/api"):
+            out[path] = {m: {**op, "security": []} for m, op in ops.items()}
+            continue
+        out[path] = {m: {**op, "responses": {**op["responses"], **_errors(401, 403)}} for m, op in ops.items()}
+    return out
+
+
 @lru_cache(maxsize=8)
 def _document(server_url: str) -> dict[str, Any]:
     return {
         "openapi": "3.1.0",
         "info": {"title": "cogo sidecar API", "version": "1.0.0",
                  "description": "Jobs, the Q1 gate, snapshots, search and gate_fix artifacts of cogo_pipelines. "
-                                "Errors are JSON {error, status}."},
+                                "Errors are JSON {error, status}. With COGO_API_TOKEN set on the server, every "
+                                "/api route needs Authorization: Bearer <token>."},
         "servers": [{"url": server_url}],
-        "paths": PATHS,
-        "components": {"schemas": SCHEMAS},
+        "paths": _secured(PATHS),
+        "security": [{"apiToken": []}],
+        "components": {"schemas": SCHEMAS,
+                       "securitySchemes": {"apiToken": {"type": "http", "scheme": "bearer",
+                                                        "description": "COGO_API_TOKEN of the server"}}},
     }
 
 

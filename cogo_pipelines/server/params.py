@@ -7,25 +7,21 @@ cannot drift apart (openapi.py imports them).
 from __future__ import annotations
 
 import json
-import re
 from typing import Any
 
 from starlette.requests import Request
 
+from cogo_pipelines.queue import validation
+from cogo_pipelines.queue.validation import ATTEMPTS_RANGE, NAME_MAX, NAME_PATTERN, PRIORITY_RANGE  # noqa: F401
 from cogo_pipelines.server.responses import ApiError
 from cogo_pipelines.store.queries import JOB_STATUSES
 
-NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:*/-]*$"
-NAME_MAX = 200
 MAX_BODY_BYTES = 1_000_000
 MAX_ID = 2**63 - 1
-PRIORITY_RANGE = (0, 1000)
-ATTEMPTS_RANGE = (1, 100)
 LIMIT_RANGE = (1, 500)
 OFFSET_RANGE = (0, 1_000_000)
 K_RANGE = (1, 50)
 QUERY_MAX = 1000
-_NAME_RE = re.compile(NAME_PATTERN)
 
 
 def _int(raw: str, name: str, lo: int, hi: int) -> int:
@@ -44,14 +40,11 @@ def query_int(request: Request, name: str, default: int, bounds: tuple[int, int]
 
 
 def name(value: Any, field: str, *, required: bool = False) -> str | None:
-    if value is None:
-        if required:
-            raise ApiError(400, f"{field} is required")
-        return None
-    if not isinstance(value, str) or not value or len(value) > NAME_MAX or not _NAME_RE.match(value):
-        raise ApiError(400, f"{field} must be 1-{NAME_MAX} characters of letters, digits and . _ : * / -, "
-                            "starting with a letter or digit")
-    return value
+    """A job type, executor id or dedupe key, by the queue's own rule (the CLI's too)."""
+    try:
+        return validation.name(value, field, required=required)
+    except validation.QueueError as exc:
+        raise ApiError(400, str(exc)) from None
 
 
 def query_name(request: Request, field: str) -> str | None:

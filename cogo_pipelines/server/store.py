@@ -3,6 +3,12 @@
 A request borrows a connection for its duration (autocommit, dict rows). When the database
 is unreachable the sidecar keeps serving — /healthz and /metrics say so, the API answers 503 —
 instead of failing to start, so a restarted database is picked up without a restart.
+
+A database restart leaves every pooled connection dead, and the pool's own reconnect backs off
+for up to minutes (each request meanwhile waiting 5 s for a 503). So a checkout validates its
+connection (``check``), and a request that meets a dead server drops the whole pool: the next
+request probes the database at once (a refused connection fails in microseconds) and builds a
+fresh pool as soon as it answers.
 """
 
 from __future__ import annotations
@@ -50,8 +56,17 @@ class SidecarStore:
                 timeout=5,
                 open=True,
                 name="cogo-sidecar",
+                check=ConnectionPool.check_connection,
             )
             return self._pool
+
+    def _discard(self, pool: ConnectionPool, why: str) -> None:
+        with self._lock:
+            if self._pool is not pool:
+                return
+            self._pool = None
+        log.warning("database unreachable (%s); the next request reconnects", why)
+        pool.close(timeout=1.0)
 
     @contextmanager
     def connection(self) -> Iterator[psycopg.Connection]:
@@ -60,9 +75,12 @@ class SidecarStore:
             with pool.connection() as conn:
                 yield conn
         except PoolTimeout:
+            self._discard(pool, "no connection within 5 s")
             raise StoreUnavailable("no database connection available within 5 s") from None
         except psycopg.OperationalError as exc:
-            raise StoreUnavailable(f"database error: {str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__}") from None
+            detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            self._discard(pool, detail)
+            raise StoreUnavailable(f"database error: {detail}") from None
 
     def close(self) -> None:
         with self._lock:

@@ -8,9 +8,12 @@ two processes starting together neither corrupt nor double-apply anything.
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import logging
+import os
 import threading
+import time
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -30,6 +33,8 @@ MIGRATION_LOCK_KEY = 0x636F676F  # "cogo"
 # backend: with the default 4 MB of WAL buffers that backend keeps stopping to write them out
 # (a cold 99k-edge COPY: ~0.42 s -> ~0.37 s with 32 MB). Read at server start only.
 EMBEDDED_SETTINGS = {"wal_buffers": "32MB"}
+# How long a cogo process waits for another one to create or start the embedded store.
+STARTUP_LOCK_SECONDS = 180.0
 
 _migrated: set[str] = set()
 _migrate_guard = threading.Lock()
@@ -45,40 +50,78 @@ def _redact(url: str) -> str:
 
 
 def embedded_uri(pg_dir: Path) -> str:
-    """Start (or reuse) the embedded server in ``pg_dir`` and return its URI."""
+    """Start (or reuse) the embedded server in ``pg_dir`` and return its URI.
+
+    Start-up holds ``STARTUP_LOCK`` (beside ``pg_dir``) from the first look at the folder to
+    the settings restart: any number of ``cogo`` processes may start at once on a fresh or a
+    stopped store; the first creates or starts it, the others wait and then find it running."""
     pg_dir = pg_dir.resolve()
     if pg_dir in _embedded_uris:
         return _embedded_uris[pg_dir]
-    if pg_dir.exists() and any(pg_dir.iterdir()) and not (pg_dir / "PG_VERSION").exists():
-        raise StoreError(
-            f"{pg_dir} exists but is not a PostgreSQL data directory. "
-            f"Move it away or delete it to reset the embedded store (`make reset-store`), then retry."
-        )
     # pgserver asks platformdirs for a runtime dir, which warns when XDG_RUNTIME_DIR is unset.
     warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
-    import pgserver  # deferred: costs ~0.2 s and is not needed with DATABASE_URL
+    with _startup_lock(pg_dir.parent / f"{pg_dir.name}.lock"):
+        if pg_dir.exists() and any(pg_dir.iterdir()) and not (pg_dir / "PG_VERSION").exists():
+            raise StoreError(
+                f"{pg_dir} exists but is not a PostgreSQL data directory. "
+                f"Move it away or delete it to reset the embedded store (`make reset-store`), then retry."
+            )
+        import pgserver  # deferred: costs ~0.2 s and is not needed with DATABASE_URL
+        from pgserver.utils import PostmasterInfo
 
-    pg_dir.mkdir(parents=True, exist_ok=True)
-    fresh = not (pg_dir / "PG_VERSION").exists()
-    try:
-        server = pgserver.get_server(pg_dir, cleanup_mode=None)
-        uri = server.get_uri()
-        _apply_settings(server, uri, restart=fresh)
-    except Exception as exc:  # pgserver raises plain exceptions with the postgres log inside
-        raise StoreError(
-            f"the embedded PostgreSQL in {pg_dir} did not start ({type(exc).__name__}: "
-            f"{str(exc).strip().splitlines()[-1] if str(exc).strip() else 'no detail'}). "
-            f"If the folder is corrupted, stop cogo processes and delete it to reset the store "
-            f"(`make reset-store`); nothing was deleted automatically."
-        ) from exc
+        pg_dir.mkdir(parents=True, exist_ok=True)
+        running = PostmasterInfo.read_from_pgdata(pg_dir)
+        started_here = running is None or not running.is_running()
+        try:
+            server = pgserver.get_server(pg_dir, cleanup_mode=None)
+            uri = server.get_uri()
+            _apply_settings(server, uri, restart=started_here)
+        except Exception as exc:  # pgserver raises plain exceptions with the postgres log inside
+            raise StoreError(
+                f"the embedded PostgreSQL in {pg_dir} did not start ({type(exc).__name__}: "
+                f"{str(exc).strip().splitlines()[-1] if str(exc).strip() else 'no detail'}). "
+                f"If the folder is corrupted, stop cogo processes and delete it to reset the store "
+                f"(`make reset-store`); nothing was deleted automatically."
+            ) from exc
     _embedded_uris[pg_dir] = uri
     return uri
 
 
+@contextmanager
+def _startup_lock(path: Path, timeout: float = STARTUP_LOCK_SECONDS) -> Iterator[None]:
+    """An exclusive ``flock`` on ``path``: released by the kernel when its holder exits, even by
+    ``kill -9``, so a crashed start-up never leaves the store locked. Waits at most ``timeout``."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a+") as handle:
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    handle.seek(0)
+                    holder = handle.read().strip() or "?"
+                    raise StoreError(
+                        f"another cogo process (pid {holder}) has been starting the embedded store for "
+                        f"{timeout:.0f} s (lock {path}); stop it or wait, then retry"
+                    ) from None
+                time.sleep(0.05)
+        try:
+            handle.seek(0)
+            handle.truncate()
+            handle.write(f"{os.getpid()}\n")
+            handle.flush()
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
 def _apply_settings(server, uri: str, *, restart: bool) -> None:
-    """``EMBEDDED_SETTINGS`` via ALTER SYSTEM. A store made just now is restarted to read them
-    (nobody else can be connected yet); a running older one reads them at its next start,
-    rather than have its clients cut off."""
+    """``EMBEDDED_SETTINGS`` via ALTER SYSTEM, only those not yet in effect (a second call, or a
+    second process, changes nothing). A server this process has just created or started is
+    restarted to read them (under the start-up lock nobody else can be connected yet); a
+    running one reads them at its next start, rather than have its clients cut off."""
     with psycopg.connect(uri, autocommit=True) as conn:
         missing = {k: v for k, v in EMBEDDED_SETTINGS.items() if conn.execute(f"SHOW {k}").fetchone()[0] != v}
         for name, value in missing.items():
@@ -86,7 +129,7 @@ def _apply_settings(server, uri: str, *, restart: bool) -> None:
     if missing and restart:
         from pgserver._commands import pg_ctl  # the pg_ctl of the bundled server, as its owner
 
-        pg_ctl(["-w", "restart"], pgdata=server.pgdata, user=server.system_user, timeout=30)
+        pg_ctl(["-w", "restart"], pgdata=server.pgdata, user=server.system_user, timeout=60)
 
 
 def database_url(settings: Settings | None = None) -> str:
@@ -109,6 +152,30 @@ def connect(url: str | None = None, *, autocommit: bool = False, migrate_schema:
     if migrate_schema:
         ensure_migrated(conn, url)
     return conn
+
+
+def connect_retrying(url: str | None = None, *, within_s: float = 30.0, autocommit: bool = False,
+                     first_delay_s: float = 0.1, cap_s: float = 5.0) -> psycopg.Connection:
+    """``connect``, retried with capped exponential backoff for up to ``within_s`` seconds: a
+    periodic caller (the Dagster sensor) rides out a database restart instead of failing its
+    tick. The last StoreError is raised when the database stays away."""
+    deadline = time.monotonic() + within_s
+    delay, tries = first_delay_s, 0
+    while True:
+        tries += 1
+        try:
+            conn = connect(url, autocommit=autocommit)
+        except StoreError as exc:
+            if time.monotonic() + delay > deadline:
+                raise
+            if tries == 1:
+                log.warning("database unreachable (%s); retrying for up to %g s", exc, within_s)
+            time.sleep(delay)
+            delay = min(delay * 2, cap_s)
+            continue
+        if tries > 1:
+            log.warning("database reachable again after %d tries", tries)
+        return conn
 
 
 @contextmanager

@@ -29,7 +29,7 @@ def _code_version(*modules: str) -> str:
 
 
 EXTRACTOR_VERSION = _code_version("typescript", "ts_gaps", "ts_long_strings", "ts_declarations", "ts_usage", "ts_nodes", "model",
-                                  "static_graph")
+                                  "static_graph", "ts_types")
 GRAPH_VERSION = _code_version("graph", "linking", "ids", "resolve", "tsconfig")
 
 
@@ -117,3 +117,8 @@ def unresolved_imports(conn: psycopg.Connection, repo: str) -> list[tuple[str, s
         (repo, list(MODULE_KINDS)),
     ).fetchall()
     return [(r["src_path"], r["dst_id"].removeprefix("unresolved:"), r["detail"]) for r in rows]
+
+
+def graphed_repos(conn: psycopg.Connection) -> set[str]:
+    """The repos with a static graph in the store (``ast_nodes`` rows)."""
+    return {r["repo"] for r in conn.execute("SELECT DISTINCT repo FROM ast_nodes")}

@@ -22,7 +22,7 @@ import psycopg
 from cogo_pipelines.indexing.graph import StaticGraph
 from cogo_pipelines.indexing.ids import edge_id
 
-STATIC_KINDS = ("contains", "imports", "calls", "references", "extends", "implements")
+STATIC_KINDS = ("contains", "imports", "calls", "renders", "references", "extends", "implements")
 NODE_COLUMNS = ("id", "repo", "path", "kind", "name", "qualified_name", "signature", "start_line", "end_line",
                 "exported", "entry_weight", "rank")
 EDGE_COLUMNS = ("id", "repo", "src_id", "dst_id", "kind", "confidence", "weight", "src_path", "detail")

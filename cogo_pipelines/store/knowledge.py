@@ -57,6 +57,9 @@ _TEST_PATH = re.compile(r"(^|/)(__tests__|__mocks__|tests?|spec|fixtures?)/|[._-
 FIELD_WEIGHTS = {"A": 5.0, "B": 1.5, "C": 1.0, "D": 0.3}  # names weigh most, the outline least
 BM25_K1, BM25_B = 1.2, 0.75
 POSTINGS_PER_TERM = 500
+# Namespace of the per-repo index write lock, in the two-int advisory lock space (the migration
+# lock of db.py lives in the one-bigint space, so the two cannot meet).
+REPO_LOCK_CLASS = 0x636B6E77
 
 
 class EmptyIndexError(StoreError):
@@ -87,6 +90,7 @@ class SearchHit:
             "start_line": self.start_line,
             "end_line": self.end_line,
             "score": round(self.score, 6),
+            "repo": self.repo,
         }
 
 
@@ -140,8 +144,23 @@ def chunk_id(repo: str, chunk: Chunk, ordinal: int) -> str:
     )[:32]
 
 
+def lock_repo(conn: psycopg.Connection, repo: str) -> None:
+    """Wait for ``repo``'s index write lock and hold it to the end of this transaction.
+
+    Two index runs of one repo at once (two ``cogo index``, or one beside Dagster) then take
+    turns per write pass instead of inserting the same chunk ids together (UniqueViolation on
+    ``code_chunks_pkey``), and the later pass reads what the earlier one committed, so the
+    result is that of running them one after the other. Outside a transaction (autocommit) the
+    lock would end with the statement: callers write chunks inside one."""
+    conn.execute("SELECT pg_advisory_xact_lock(%s, hashtext(%s))", (REPO_LOCK_CLASS, repo))
+
+
 def chunked_hashes(conn: psycopg.Connection, repo: str) -> dict[str, str]:
-    """path -> hash of the file its chunks were made from ('' when made by an older chunk format)."""
+    """path -> hash of the file its chunks were made from ('' when made by an older chunk format).
+
+    This read opens a chunk pass: it takes the repo's write lock first (``lock_repo``), so the
+    pass decides what changed from the last committed pass and writes alone until it commits."""
+    lock_repo(conn, repo)
     rows = conn.execute(
         "SELECT path, CASE WHEN chunk_format = %s THEN file_hash ELSE '' END AS file_hash FROM chunked_files"
         " WHERE repo = %s",
@@ -191,7 +210,9 @@ def delete_files(conn: psycopg.Connection, repo: str, paths: Iterable[str]) -> i
 
 
 def refresh_terms(conn: psycopg.Connection, repo: str) -> None:
-    """Recount keyword document frequencies (IDF) after the repo's chunks changed."""
+    """Recount keyword document frequencies (IDF) after the repo's chunks changed (under the
+    repo's write lock: two recounts at once would insert the same terms)."""
+    lock_repo(conn, repo)
     conn.execute("DELETE FROM chunk_terms WHERE repo = %s", (repo,))
     conn.execute(
         "INSERT INTO chunk_terms (repo, term, ndoc) SELECT %s, word, ndoc FROM"
@@ -241,7 +262,9 @@ def _vec(v: np.ndarray) -> str:
 
 
 def fill_from_cache(conn: psycopg.Connection, repo: str, model: str) -> int:
-    """Give chunks whose text was embedded before (by this model) their cached vector."""
+    """Give chunks whose text was embedded before (by this model) their cached vector (under the
+    repo's write lock, like every write to the repo's chunks: no two runs lock rows in turn)."""
+    lock_repo(conn, repo)
     cur = conn.execute(
         "UPDATE code_chunks c SET embedding = e.embedding FROM chunk_embeddings e"
         " WHERE c.repo = %s AND c.embedding IS NULL AND e.content_hash = c.content_hash AND e.model = %s",
@@ -269,6 +292,7 @@ def texts_to_embed(conn: psycopg.Connection, repo: str, *, only_missing: bool = 
 def save_embeddings(
     conn: psycopg.Connection, repo: str, model: str, hashes: Sequence[str], vectors: np.ndarray
 ) -> None:
+    lock_repo(conn, repo)
     with conn.cursor() as cur:
         cur.executemany(
             "INSERT INTO chunk_embeddings (content_hash, model, embedding) VALUES (%s, %s, %s::vector)"
@@ -279,6 +303,11 @@ def save_embeddings(
 
 
 # ---- reads -----------------------------------------------------------------------------
+
+
+def indexed_repos(conn: psycopg.Connection) -> list[str]:
+    """The repos with searchable chunks (one ``chunk_terms`` count row each)."""
+    return [r["repo"] for r in conn.execute("SELECT repo FROM chunk_terms WHERE term = '' ORDER BY repo")]
 
 
 def index_stats(conn: psycopg.Connection, repo: str | None = None) -> dict:

@@ -75,7 +75,7 @@ def write_runtime(conn: psycopg.Connection, repo: str, trace: RuntimeTrace) -> R
         cur.execute(
             "UPDATE code_relationships r SET runtime_count = e.n"
             " FROM unnest(%s::text[], %s::text[], %s::int[]) AS e(src, dst, n)"
-            " WHERE r.repo = %s AND r.kind = 'calls' AND r.src_id = e.src AND r.dst_id = e.dst",
+            " WHERE r.repo = %s AND r.kind IN ('calls', 'renders') AND r.src_id = e.src AND r.dst_id = e.dst",
             ([s for s, _, _ in edges], [d for _, d, _ in edges], [n for _, _, n in edges], repo),
         )
         confirmed = cur.rowcount

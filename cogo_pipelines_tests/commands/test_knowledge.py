@@ -45,7 +45,7 @@ def test_search_before_index_then_index_and_search_json(database_url, sample_rep
     assert found.returncode == 0, found.stderr
     hits = json.loads(found.stdout)
     assert len(hits) == 3 and hits[0]["path"] == "src/core/lease.ts"
-    assert all(set(h) == {"path", "symbol", "chunk_type", "start_line", "end_line", "score"} for h in hits)
+    assert all(set(h) == {"path", "symbol", "chunk_type", "start_line", "end_line", "score", "repo"} for h in hits)
 
     traces = tmp_path / "traces"
     traces.mkdir()

@@ -19,12 +19,17 @@ VENV_BIN = REPO_ROOT / ".venv" / "bin"
 
 SERVICE_ROLE_KEY = "SUPABASE_SERVICE_ROLE_KEY"
 VAULT_MASTER_KEY = "VAULT_MASTER_KEY"
-SERVER_SECRETS = (SERVICE_ROLE_KEY, VAULT_MASTER_KEY)
+API_TOKEN = "COGO_API_TOKEN"
+SERVER_SECRETS = (SERVICE_ROLE_KEY, VAULT_MASTER_KEY, API_TOKEN)
 # Which server services hold which server secret (docs/README_BETA_OPS.md, "Which key lives where").
 GRANTED = {
     SERVICE_ROLE_KEY: {"dagster-code", "quality-runner"},
     VAULT_MASTER_KEY: {"metrics"},
+    API_TOKEN: {"metrics"},
 }
+# Granted secrets compose must refuse to start without (the rest default to empty).
+REQUIRED = {API_TOKEN}
+RUNNER_SERVICES = ("plan-runner", "quality-runner")
 
 # ${VAR}, ${VAR:-x}, ${VAR:?msg}, but not $${VAR} (a variable of the container's own shell).
 COMPOSE_VAR = re.compile(r"(?<!\$)\$\{([A-Za-z_][A-Za-z0-9_]*)")

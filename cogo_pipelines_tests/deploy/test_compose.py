@@ -15,11 +15,14 @@ import pytest
 import yaml
 
 from cogo_pipelines_tests.deploy.helpers import (
+    API_TOKEN,
     COMPOSE_VAR,
     DEVPC_COMPOSE,
     DOCKER_DIR,
     GRANTED,
     REPO_ROOT,
+    REQUIRED,
+    RUNNER_SERVICES,
     SERVER_COMPOSE,
     SERVER_SECRETS,
     SERVICE_ROLE_KEY,
@@ -125,10 +128,26 @@ def test_server_secrets_are_set_explicitly_and_only_where_granted(server):
             continue
         for secret in SERVER_SECRETS:
             assert secret in env, f"{name} must set {secret} explicitly (empty when not granted)"
-            if name in GRANTED[secret]:
+            if name in GRANTED[secret] and secret in REQUIRED:
+                assert env[secret].startswith(f"${{{secret}:?set {secret} in .env"), name
+            elif name in GRANTED[secret]:
                 assert env[secret] == f"${{{secret}:-}}", name
             else:
                 assert env[secret] == "", f"{name} must not receive {secret}"
+
+
+def test_runners_run_as_an_unprivileged_user(server, devpc):
+    """A job's command runs with its runner's rights: never root."""
+    runners = [server["services"][n] for n in RUNNER_SERVICES] + [devpc["services"]["work-runner"]]
+    for service in runners:
+        user = str(service.get("user", ""))
+        assert user and user.split(":")[0] not in ("0", "root"), service["command"]
+
+
+def test_the_sidecar_needs_the_api_token(server):
+    metrics = server["services"]["metrics"]
+    assert "--host" in metrics["command"] and metrics["command"][metrics["command"].index("--host") + 1] == "0.0.0.0"
+    assert environment(metrics)[API_TOKEN].startswith("${COGO_API_TOKEN:?")
 
 
 def test_devpc_never_names_a_server_secret(devpc):
@@ -179,7 +198,8 @@ def test_dagster_yaml_gives_a_postgres_instance_with_daemon_schedules(pg_server,
 
 # --- rendered by the real compose binary -------------------------------------------------------
 
-SENTINELS = {SERVICE_ROLE_KEY: "srk-sentinel-7f3a", VAULT_MASTER_KEY: "vmk-sentinel-91c2"}
+SENTINELS = {SERVICE_ROLE_KEY: "srk-sentinel-7f3a", VAULT_MASTER_KEY: "vmk-sentinel-91c2",
+             API_TOKEN: "api-token-sentinel-5d0e-0123456789"}
 
 
 def _render(tmp_path: Path, compose_file: Path, *profiles: str, env: dict[str, str]) -> dict:
@@ -215,19 +235,21 @@ def test_compose_config_renders_secrets_only_into_granted_services(tmp_path):
             assert env["DATABASE_URL"] == "postgresql://cogo:pw-test@postgres:5432/cogo"
 
 
-def test_compose_config_refuses_a_server_without_postgres_password(tmp_path):
+@pytest.mark.parametrize(("env", "missing"), [("", "POSTGRES_PASSWORD"),
+                                              ("POSTGRES_PASSWORD=pw\n", "COGO_API_TOKEN")])
+def test_compose_config_refuses_a_server_without_postgres_password(tmp_path, env, missing):
     command = compose_command()
     if command is None:
         pytest.skip("no `docker compose` or `docker-compose` binary here (CI: apt-get install docker-compose)")
     shutil.copytree(DOCKER_DIR, tmp_path / "docker")
-    (tmp_path / ".env").write_text("")
+    (tmp_path / ".env").write_text(env)
     done = subprocess.run(
         [*command, "--env-file", str(tmp_path / ".env"), "-f", str(tmp_path / "docker" / SERVER_COMPOSE.name),
          "config"],
         check=False, capture_output=True, text=True, cwd=tmp_path, timeout=60,
     )
     assert done.returncode != 0
-    assert "set POSTGRES_PASSWORD in .env" in done.stderr
+    assert f"set {missing} in .env" in done.stderr
 
 
 def test_devpc_config_keeps_a_mistaken_service_role_key_out(tmp_path):

@@ -124,7 +124,7 @@ def test_paths_without_baseurl_are_relative_to_their_config(tmp_path: Path):
     (tmp_path / "src" / "x.ts").write_text("export const x = 1;")
     resolver = Resolver(tmp_path, tsconfig.find(tmp_path))
     assert resolver.resolve("~/x", "src/y.ts").path == "src/x.ts"
-    assert resolver.resolve("~/nope", "src/y.ts").status == "external"
+    assert resolver.resolve("~/nope", "src/y.ts").status == "unresolved"  # an alias naming no file (issue 19), not a package
 
 
 def test_bad_files_are_errors_and_the_run_goes_on(tmp_path: Path):

@@ -58,7 +58,21 @@ def test_weekly_summary_payload(conn, database_url):
     assert f"/api/gate-fix/{fix['id']}" in payload["text"]
     blob = str(payload["blocks"])
     assert "Q1 this week:* 0.25" in blob and "cogo-work failed: 3" in blob and "0 chunks" in blob
-    assert f"http://127.0.0.1:3100/api/gate-fix/{fix['id']}|gate_fix {fix['id']}" in blob
+    assert f"http://127.0.0.1:3100/api/gate-fix/{fix['id']}?format=html|gate_fix {fix['id']}" in blob
+
+
+def test_weekly_summary_links_the_gate_fix_of_the_run_it_reports(conn, database_url):
+    seed_jobs(database_url, succeeded=1, failed=3)
+    old = write_gate_fix(conn, evaluate_q1(conn))
+    newer_run = evaluate_q1(conn)  # a later failed run without an artifact yet
+    report = weekly_report(conn)
+    assert report["last_gate"]["id"] == newer_run.run_id and report["latest_gate_fix"] is None
+    newer = write_gate_fix(conn, newer_run)
+    assert weekly_report(conn)["latest_gate_fix"]["id"] == newer["id"] != old["id"]
+    passing = evaluate_q1(conn, threshold=0.1)
+    report = weekly_report(conn)
+    assert report["last_gate"]["id"] == passing.run_id and report["latest_gate_fix"] is None
+    assert f"none (gate run {passing.run_id} passed)" in str(weekly_summary(conn)["blocks"])
 
 
 def test_delivery_success(conn, receiver):

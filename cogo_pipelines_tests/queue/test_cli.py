@@ -39,7 +39,7 @@ def test_dedupe_key_on_the_cli(aconn):
     (["noop", "--payload", "{not json"], "payload is not valid JSON"),
     (["noop", "--payload", "[1, 2]"], "payload must be a JSON object"),
     (["noop", "--executor-id", "cogo-nowhere"], "unknown executor id 'cogo-nowhere'"),
-    (["noop", "--priority", "-1"], "priority must be a non-negative integer"),
+    (["noop", "--priority", "-1"], "priority must be a non-negative integer from 0 to 1000"),
 ])
 def test_bad_enqueue_exits_2_with_one_line(aconn, args, message):
     out = cogo("jobs", "enqueue", *args)

@@ -13,6 +13,7 @@ import psycopg
 import pytest
 
 from cogo_pipelines.queue import jobs
+from cogo_pipelines_tests.processes import alive
 
 from .conftest import cogo, start_runner, wait_for
 
@@ -73,16 +74,7 @@ def test_command_past_its_timeout_is_killed_and_failed(aconn, tmp_path):
     assert row["status"] == "failed" and "timed out after 1 s" in row["error"]
     assert row["result"]["timed_out"] and row["result"]["exit_code"] is None
     assert "started" in row["result"]["log_tail"]
-    assert not _alive(int(pid_file.read_text()))
-
-
-def _alive(pid: int) -> bool:
-    """Running, not a zombie waiting for a reaper that this container may not have."""
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except (FileNotFoundError, ProcessLookupError):
-        return False
-    return state not in ("Z", "X")
+    assert not alive(int(pid_file.read_text()))
 
 
 def test_missing_working_tree_fails_the_job_not_the_runner(aconn, tmp_path):

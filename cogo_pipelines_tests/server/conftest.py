@@ -26,7 +26,13 @@ SECRETS = {
     "SUPABASE_SERVICE_ROLE_KEY": "svc-Hb5Tn2-SECRET-SERVICE-ROLE-VALUE",
     "VAULT_MASTER_KEY": Fernet.generate_key().decode(),
     "NEO4J_PASSWORD": "neo-Pd8Lc4-SECRET-NEO4J-VALUE",
+    "COGO_API_TOKEN": "api-Tk6Vb3-SECRET-API-TOKEN-VALUE",
 }
+API_TOKEN = SECRETS["COGO_API_TOKEN"]
+
+
+def auth_headers(token: str = API_TOKEN) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
 
 
 @dataclass
@@ -36,6 +42,11 @@ class Sidecar:
     server: uvicorn.Server
 
     def client(self, **kwargs) -> httpx.Client:
+        """An authenticated client (the API token as Bearer); ``headers=`` replace it per name."""
+        headers = {**auth_headers(), **kwargs.pop("headers", {})}
+        return httpx.Client(base_url=self.url, timeout=30, headers=headers, **kwargs)
+
+    def anonymous(self, **kwargs) -> httpx.Client:
         return httpx.Client(base_url=self.url, timeout=30, **kwargs)
 
 

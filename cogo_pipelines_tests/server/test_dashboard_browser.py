@@ -1,5 +1,6 @@
-"""/dashboard/local in a real headless Chromium against a seeded store: the charts are drawn,
-the numbers are right, nothing is fetched from outside the sidecar. Saves a screenshot."""
+"""/dashboard/local in a real headless Chromium against a seeded store: the browser signs in
+with the API token (the login form), the charts are drawn, the numbers are right, nothing is
+fetched from outside the sidecar. Saves a screenshot."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import shutil
 
 import pytest
 
+from cogo_pipelines_tests.server.conftest import API_TOKEN
 from cogo_pipelines_tests.server.seed import seed
 
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -34,8 +36,24 @@ def test_dashboard_in_headless_chromium(sidecar, conn, tmp_path):
         try:
             page = browser.new_page(viewport={"width": 1400, "height": 900})
             page.on("request", lambda request: requested.append(request.url))
+            # Not signed in: the dashboard sends the browser to the login form.
             response = page.goto(f"{sidecar.url}/dashboard/local", wait_until="load")
             assert response is not None and response.status == 200
+            assert page.url.startswith(f"{sidecar.url}/login?next=")
+            assert page.locator("svg#q1-trend").count() == 0
+            # A wrong token: 401, the form again, no cookie.
+            page.fill("#token", "not-the-token")
+            with page.expect_navigation():
+                page.click("#sign-in")
+            assert page.locator("#login-error").is_visible() and page.context.cookies() == []
+            # The right one: an HttpOnly, SameSite=Strict session cookie, back to the dashboard.
+            page.fill("#token", API_TOKEN)
+            with page.expect_navigation():
+                page.click("#sign-in")
+            assert page.url == f"{sidecar.url}/dashboard/local"
+            cookies = page.context.cookies()
+            assert [(c["name"], c["httpOnly"], c["sameSite"]) for c in cookies] == [("cogo_session", True, "Strict")]
+            assert API_TOKEN not in cookies[0]["value"] and API_TOKEN not in page.content()
 
             # Q1 trend: one point per scored run, the threshold drawn as its own line.
             trend = page.locator("svg#q1-trend")
@@ -69,7 +87,7 @@ def test_dashboard_in_headless_chromium(sidecar, conn, tmp_path):
             assert link.get_attribute("href").endswith(f"/api/gate-fix/{ids['gate_fix_id']}")
             link.click()
             page.wait_for_load_state("load")
-            assert f'"id":{ids["gate_fix_id"]}' in page.content().replace(" ", "")
+            assert page.locator("#gate-fix-title").inner_text().startswith(f"gate_fix {ids['gate_fix_id']}")
         finally:
             browser.close()
     outside = [url for url in requested if not url.startswith(sidecar.url)]

@@ -137,12 +137,15 @@ def test_key_vault_roundtrip_and_audit(sidecar, conn):
         response = http.post(VAULT, json={"provider": "openai"})
         assert response.headers["cache-control"] == "no-store"
 
-    audit = conn.execute("SELECT provider, action, actor, client_addr, outcome FROM vault_audit ORDER BY id").fetchall()
+    audit = conn.execute("SELECT provider, action, actor, claimed_actor, client_addr, outcome FROM vault_audit "
+                         "ORDER BY id").fetchall()
     assert [(a["provider"], a["action"], a["outcome"]) for a in audit] == [
         ("openai", "set", "ok"), ("openai", "get", "ok"), ("anthropic", "get", "unknown_provider"),
         ("openai", "get", "ok")]
     assert audit[0]["actor"].startswith("cli:")
-    assert audit[1]["actor"] == "dev-pc-7" and audit[1]["client_addr"] == "127.0.0.1"
+    # Who authenticated (the edge keys), not what the caller claims; the claim is kept apart.
+    assert audit[1]["actor"] == "edge-keys (anon + publishable)" and audit[1]["client_addr"] == "127.0.0.1"
+    assert audit[1]["claimed_actor"] == "dev-pc-7"
     dumped = repr(conn.execute("SELECT * FROM vault_audit").fetchall())
     assert PROVIDER_KEY not in dumped
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import httpx
 
 from cogo_pipelines.edge.auth import edge_headers
-from cogo_pipelines_tests.server.conftest import SECRETS, free_socket
+from cogo_pipelines_tests.server.conftest import SECRETS, auth_headers, free_socket
 from cogo_pipelines_tests.server.seed import seed
 
 PROVIDER_KEY = "sk-live-Xy4Fg7-PROVIDER-KEY-VALUE"
@@ -52,13 +52,34 @@ def test_no_secret_in_any_output(secret_env, database_url, conn, tmp_path):
     try:
         _wait(base, server)
         good = edge_headers(SECRETS["SUPABASE_ANON_KEY"], SECRETS["SUPABASE_PUBLISHABLE_KEY"])
-        with httpx.Client(base_url=base, timeout=30) as http:
+        with httpx.Client(base_url=base, timeout=30) as anonymous:
+            # Without the token (none, empty, wrong, the token in a query string): 401, the token nowhere.
+            for name, headers in {"none": {}, "empty": {"Authorization": ""}, "bearer only": {"Authorization": "Bearer"},
+                                  "wrong": {"Authorization": "Bearer " + SECRETS["COGO_API_TOKEN"][:-1]},
+                                  "basic": {"Authorization": "Basic " + SECRETS["COGO_API_TOKEN"]}}.items():
+                reply = anonymous.get("/api/jobs", headers=headers)
+                assert reply.status_code == 401, (name, reply.text)
+                outputs[f"401 {name}"] = _text(reply)
+            reply = anonymous.get(f"/api/summary?token={SECRETS['COGO_API_TOKEN']}")
+            assert reply.status_code == 401
+            outputs["401 token in query"] = _text(reply)
+            login = anonymous.post("/login", data={"token": SECRETS["COGO_API_TOKEN"], "next": "/dashboard/local"})
+            assert login.status_code == 303 and "cogo_session" in login.cookies
+            outputs["login"] = _text(login)
+            outputs["login form"] = _text(anonymous.get("/login"))
+            outputs["dashboard via cookie"] = _text(anonymous.get("/dashboard/local"))
+            assert "<svg" in outputs["dashboard via cookie"]
+        with httpx.Client(base_url=base, timeout=30, headers=auth_headers()) as http:
             for path in ["/healthz", "/api/summary", "/api/jobs", f"/api/jobs/{ids['job_ids'][2]}",
                          "/api/gate/latest", "/api/gate/history", "/api/snapshots", "/api/index/stats",
                          "/api/gate-fix/latest", "/api/gate-fix/latest?format=markdown", "/api/notify/weekly",
                          f"/api/search?q={SECRETS['SUPABASE_ANON_KEY']}", f"/api/{SECRETS['VAULT_MASTER_KEY']}",
                          f"/api/jobs?type={SECRETS['NEO4J_PASSWORD']}", "/api/openapi.json", "/dashboard/local"]:
                 outputs[f"GET {path}"] = _text(http.get(path))
+            enqueued = http.post("/api/jobs", json={"type": "code.debug", "executor_id": "cogo-work",
+                                                    "payload": {"command": "true"}})
+            assert enqueued.status_code == 201, enqueued.text
+            outputs["enqueue"] = _text(enqueued)
             outputs["router-select"] = _text(http.post("/functions/v1/router-select", headers=good,
                                                        json={"task_type": "code.build.test"}))
             vault = http.post("/functions/v1/key-vault", headers={**good, "X-Cogo-Actor": "dev-pc-1"},

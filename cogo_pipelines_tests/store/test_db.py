@@ -53,6 +53,7 @@ def test_concurrent_migrations_apply_once(pg_server):
 def test_unreachable_database_url_is_one_clear_line(tmp_path):
     env = {"DATABASE_URL": "postgresql://cogo@127.0.0.1:1/nowhere", "PATH": "/usr/bin:/bin", "COGO_HOME": str(tmp_path)}
     (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "a.ts").write_text("export const a = 1;\n")  # a repo with no file is its own error now
     proc = subprocess.run([sys.executable, "-m", "cogo_pipelines.cli", "index", str(tmp_path)],
                           capture_output=True, text=True, env=env, timeout=60)
     assert proc.returncode == 2

@@ -34,7 +34,7 @@ def test_hybrid_search_finds_the_right_file(indexed, query, expected):
     hits = knowledge.search(indexed, query, k=5, repo="cogo-sample")
     assert expected in [h.path for h in hits[:3]]
     top = hits[0].as_dict()
-    assert set(top) == {"path", "symbol", "chunk_type", "start_line", "end_line", "score"}
+    assert set(top) == {"path", "symbol", "chunk_type", "start_line", "end_line", "score", "repo"}
     assert hits == sorted(hits, key=lambda h: -h.score)
 
 

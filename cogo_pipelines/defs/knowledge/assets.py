@@ -15,7 +15,6 @@ import dagster as dg
 from cogo_pipelines.defs.knowledge.partitions import repo_partitions, repo_target
 from cogo_pipelines.defs.knowledge.resources import CodeRepoResource, EmbeddingModelResource, Neo4jResource
 from cogo_pipelines.defs.shared.resources import PostgresResource
-from cogo_pipelines.indexing import sources
 from cogo_pipelines.pipeline import index_run
 from cogo_pipelines.pipeline.dagster_events import ROOT_KEY, STATE_KEY
 from cogo_pipelines.pipeline.repo_state import repo_state
@@ -46,16 +45,25 @@ def source_files(context: dg.AssetExecutionContext, code_repo: CodeRepoResource,
     root = target.root
     if not root.is_dir():
         raise dg.Failure(f"repo path {root} is not a directory (set code_repo.repo_path or REPO_PATH)")
-    found = sources.discover(root)
+    prepared = code_repo.prepare(root, target.name)
+    for message in prepared.messages:
+        context.log.warning(message)
+    if prepared.empty:
+        raise dg.Failure(prepared.no_files_error())
+    found, repo = prepared.discovery.files, prepared.policy.name
     with postgres.connect() as conn:
-        delta = files_store.diff(files_store.known_hashes(conn, target.name), found)
+        delta = files_store.diff(files_store.known_hashes(conn, repo), found)
     languages = Counter(f.language for f in found)
     return dg.MaterializeResult(
         metadata={
-            "repo": target.name,
+            "repo": repo,
             ROOT_KEY: str(root),
             STATE_KEY: repo_state(root) or "",
             "files": len(found),
+            "skipped": dg.MetadataValue.json(dict(prepared.discovery.skipped)),
+            "policy": dg.MetadataValue.json({"include": list(prepared.policy.include),
+                                             "exclude": list(prepared.policy.exclude),
+                                             "origins": prepared.policy.origins}),
             "added": len(delta.added),
             "changed": len(delta.changed),
             "removed": len(delta.removed),
@@ -76,14 +84,16 @@ def static_graph(context: dg.AssetExecutionContext, code_repo: CodeRepoResource,
     target = repo_target(context, code_repo)
     started = time.perf_counter()
     root = target.root
-    wanted = code_repo.entry_paths()
-    entries = [e for e in wanted if (root / e).is_file()]
-    missing = [e for e in wanted if e not in entries]
+    prepared = code_repo.prepare(root, target.name)
+    if prepared.empty:
+        raise dg.Failure(prepared.no_files_error())
+    entries, missing, repo = prepared.entries, prepared.unmatched_entries, prepared.policy.name
     for entry in missing:
-        context.log.warning(f"entry {entry} does not exist in {root}; indexed without it")
+        context.log.warning(f"entry {entry} matches no indexed file of {root}; indexed without it")
     with postgres.connect() as conn:
-        result = index_run.graph_stage(conn, root, entries)
-        stats = knowledge.index_stats(conn, target.name)
+        result = index_run.graph_stage(conn, root, entries, prepared.policy.sources_policy(), repo=repo,
+                                       discovery=prepared.discovery)
+        stats = knowledge.index_stats(conn, repo)
     errors = list(getattr(result, "errors", []))
     delta = getattr(result, "delta", None)
     return dg.MaterializeResult(
@@ -186,8 +196,9 @@ def code_chunks(context: dg.AssetExecutionContext, code_repo: CodeRepoResource, 
     """Code/markdown/SQL chunks; only files whose hash changed since they were chunked are re-chunked."""
     target = repo_target(context, code_repo)
     started = time.perf_counter()
-    root, repo = target.root, target.name
-    found = sources.discover(root)
+    root = target.root
+    prepared = code_repo.prepare(root, target.name)
+    found, repo = prepared.discovery.files, prepared.policy.name
     with postgres.connect() as conn:
         result = index_run.chunk_stage(conn, root, repo, found)
         stats = knowledge.index_stats(conn, repo)

@@ -35,9 +35,10 @@ def import_specifiers_resolved(context: dg.AssetCheckExecutionContext, code_repo
 def entries_present(
     context: dg.AssetCheckExecutionContext, code_repo: CodeRepoResource, postgres: PostgresResource
 ):
-    entries = code_repo.entry_paths()
+    target = repo_target(context, code_repo)
+    entries = code_repo.entry_paths(target.root, target.name)
     with postgres.connect() as conn:
-        present = index_health.entry_weights(conn, repo_target(context, code_repo).name, entries)
+        present = index_health.entry_weights(conn, target.name, entries)
     missing = [e for e in entries if e not in present]
     return dg.AssetCheckResult(
         passed=not missing and bool(entries),

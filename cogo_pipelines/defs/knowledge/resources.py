@@ -15,17 +15,25 @@ from typing import Any
 import dagster as dg
 from pydantic import Field, PrivateAttr
 
-from cogo_pipelines.indexing import embedding, sources
+from cogo_pipelines.indexing import embedding
+from cogo_pipelines.indexing import policy as index_policy
 from cogo_pipelines.settings import get_settings
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 
 class CodeRepoResource(dg.ConfigurableResource):
-    """The repository to index and how: root, entries, trace folder, quality bound."""
+    """The repository to index and how: root, entries, trace folder, quality bound.
+
+    ``name``, ``include``, ``exclude`` and ``entries`` are the flags layer of the index policy
+    (``indexing/policy.py``): over the repo's ``cogo.toml``, over ``REPO_NAME``/``INDEX_*``/``ENTRIES``.
+    """
 
     repo_path: str | None = None
     entries: list[str] | None = None
+    include: list[str] | None = None
+    exclude: list[str] | None = None
+    name: str | None = None
     trace_dir: str | None = None
     path_prefix_map: dict[str, str] = Field(default_factory=dict)
     min_resolved_ratio: float = 0.8
@@ -37,11 +45,26 @@ class CodeRepoResource(dg.ConfigurableResource):
             path = PROJECT_ROOT / path
         return path.resolve()
 
-    def repo(self) -> str:
-        return sources.repo_id(self.root())
+    def _flags(self, name: str | None = None) -> index_policy.Layer:
+        return index_policy.Layer.of("run config", name or self.name, self.include, self.exclude, self.entries)
 
-    def entry_paths(self) -> list[str]:
-        return list(self.entries) if self.entries is not None else list(get_settings().entries)
+    def policy(self) -> index_policy.IndexPolicy:
+        """The index policy in force (the same one ``cogo index`` would use on this root)."""
+        return index_policy.resolve(self.root(), self._flags(), index_policy.env_layer(get_settings()))
+
+    def prepare(self, root: Path | None = None, name: str | None = None) -> index_policy.Prepared:
+        """The policy applied: files, entries (globs matched) and what was left out. ``root`` and
+        ``name`` are a repo partition's (default: the configured repo): the partition's name is
+        the repo's name in the store, whatever its ``cogo.toml`` or ``REPO_NAME`` says."""
+        return index_policy.prepare(root or self.root(), self._flags(name), index_policy.env_layer(get_settings()))
+
+    def repo(self) -> str:
+        return self.policy().name
+
+    def entry_paths(self, root: Path | None = None, name: str | None = None) -> list[str]:
+        """The indexed files the entries name (globs matched), then the entries that name none."""
+        prepared = self.prepare(root, name)
+        return prepared.entries + prepared.unmatched_entries
 
     def traces(self) -> Path:
         return Path(self.trace_dir) if self.trace_dir else get_settings().traces_dir

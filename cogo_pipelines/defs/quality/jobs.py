@@ -3,7 +3,9 @@
 Thin wiring over ``cogo_pipelines.pipeline.gate`` and ``cogo_pipelines.quality``. ``q1_gate_job``
 raises ``dg.Failure`` on a failed gate so ``dagster job execute -m cogo_pipelines.definitions -j
 q1_gate_job`` exits non-zero in CI. Their schedules and sensor are in ``schedules.py`` and
-``sensors.py`` next to this module.
+``sensors.py`` next to this module; they start STOPPED (Dagster's default) unless
+``COGO_SCHEDULES_RUNNING=1``: loading the definitions on a laptop must not start posting alerts
+or queueing builds.
 """
 
 from contextlib import nullcontext

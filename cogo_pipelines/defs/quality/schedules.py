@@ -1,7 +1,8 @@
 """When the quality jobs run: the nightly snapshot, the weekly plan and the weekly summary.
 
-They start RUNNING: a deployment that loads these definitions wants them. The time zone is
-``SCHEDULE_TIMEZONE`` (settings), read when the module loads.
+They start STOPPED (Dagster's default) unless ``COGO_SCHEDULES_RUNNING=1``: loading the
+definitions on a laptop must not start queueing builds. The time zone is ``SCHEDULE_TIMEZONE``
+(settings), read when the module loads.
 """
 
 from datetime import UTC, datetime
@@ -13,7 +14,7 @@ from cogo_pipelines.quality import weekly
 from cogo_pipelines.settings import get_settings
 
 TIMEZONE = get_settings().schedule_timezone
-RUNNING = dg.DefaultScheduleStatus.RUNNING
+RUNNING = dg.DefaultScheduleStatus.RUNNING if get_settings().schedules_running else dg.DefaultScheduleStatus.STOPPED
 
 
 nightly_snapshot_schedule = dg.ScheduleDefinition(

@@ -5,19 +5,27 @@ import dagster as dg
 from cogo_pipelines.defs.quality.jobs import gate_failure_notify_job
 from cogo_pipelines.defs.shared.resources import PostgresResource
 from cogo_pipelines.quality import gate_runs
+from cogo_pipelines.settings import get_settings
+
+SENSOR_STATUS = (dg.DefaultSensorStatus.RUNNING if get_settings().schedules_running
+                 else dg.DefaultSensorStatus.STOPPED)
 
 
-@dg.sensor(job=gate_failure_notify_job, minimum_interval_seconds=60, default_status=dg.DefaultSensorStatus.RUNNING)
+@dg.sensor(job=gate_failure_notify_job, minimum_interval_seconds=60, default_status=SENSOR_STATUS)
 def q1_gate_failure_sensor(context: dg.SensorEvaluationContext, postgres: PostgresResource):
-    """One alert per failed quality_runs row, from the CLI, CI or Dagster alike.
+    """Alerts for failed quality_runs rows newer than the cursor (CLI with --notify, CI, queue, Dagster).
 
-    The cursor is the highest quality_runs id seen; without one (first tick) only the last
-    day's failures are alerted, so turning the sensor on does not replay history.
+    First tick (no cursor): the cursor is set to the newest run and nothing is sent, so turning
+    the sensor on never replays history. Runs recorded with ``notify: false`` (``cogo gate q1``
+    reproductions) are skipped; the alert itself is deduplicated on the failure's signature.
+    Starts STOPPED unless ``COGO_SCHEDULES_RUNNING=1``.
     """
     last_seen = int(context.cursor) if context.cursor else None
     with postgres.connect() as conn:
         failures, newest = gate_runs.failed_runs_after(conn, last_seen)
     context.update_cursor(str(max(newest or 0, last_seen or 0)))
+    if last_seen is None:
+        return dg.SkipReason(f"first tick: starting after quality run {newest or 0}, no replay of older runs")
     if not failures:
         return dg.SkipReason("no new failed Q1 gate runs")
     return [

@@ -17,7 +17,8 @@ class PostgresResource(dg.ConfigurableResource):
         return self.database_url or db.database_url()
 
     def connect(self) -> psycopg.Connection:
-        return db.connect(self.url())
+        # A restart of the database delays a tick instead of failing it.
+        return db.connect_retrying(self.url())
 
 
 defs = dg.Definitions(resources={"postgres": PostgresResource()})

@@ -33,6 +33,9 @@ class JobContext:
     conn: psycopg.Connection
     settings: Settings
     stopping: threading.Event = field(default_factory=threading.Event)
+    # Set by the runner's heartbeat when this job's lease is gone: a long handler stops its work
+    # (a command's process group is killed) rather than run on beside the job's next holder.
+    lease_lost: threading.Event = field(default_factory=threading.Event)
 
     @property
     def payload(self) -> dict:

@@ -9,20 +9,22 @@ killed and the job fails with that reason (the log so far is kept).
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
+import sys
 import time
 from pathlib import Path
 
+from cogo_pipelines.queue import capture, group_guard
+from cogo_pipelines.queue.command_env import command_env
 from cogo_pipelines.queue.handlers import Handler, JobContext, JobFailed, JobReleased
-from cogo_pipelines.queue.handlers.summaries import parse_test_summary
+from cogo_pipelines.queue.jobs import LeaseLost
 
 DEFAULT_TIMEOUT_S = 1800.0
 KILL_GRACE_S = 3.0
-TAIL_LINES = 60
-# Never handed to a job's command: they would end up in its log.
-WITHHELD_ENV = ("DATABASE_URL", "SUPABASE_SERVICE_ROLE_KEY", "SUPABASE_ANON_KEY", "SUPABASE_PUBLISHABLE_KEY",
-                "VAULT_MASTER_KEY", "NEO4J_PASSWORD")
+TAIL_LINES = capture.TAIL_LINES
+GUARD = Path(group_guard.__file__).resolve()
 
 
 def artifact_path(ctx: JobContext) -> Path:
@@ -61,12 +63,11 @@ def _timeout(ctx: JobContext) -> float:
 
 
 def _child_env(ctx: JobContext) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k not in WITHHELD_ENV}
+    """An allow-list of the runner's environment (command_env), never its secrets."""
     extra = ctx.payload.get("env") or {}
     if not isinstance(extra, dict):
         raise JobFailed("env must be an object of strings")
-    env.update({str(k): str(v) for k, v in extra.items()})
-    return env
+    return command_env(os.environ, ctx.settings.runner_pass_env, {str(k): str(v) for k, v in extra.items()})
 
 
 def _kill_group(proc: subprocess.Popen) -> None:
@@ -82,24 +83,30 @@ def _kill_group(proc: subprocess.Popen) -> None:
             continue
 
 
-def _scrub(path: Path, secrets: list[str]) -> str:
-    text = path.read_text(encoding="utf-8", errors="replace")
-    if any(s and s in text for s in secrets):
-        for s in secrets:
-            text = text.replace(s, "***") if s else text
-        path.write_text(text, encoding="utf-8")
-    return text
+def _guarded(argv: list[str], cwd: Path, env: dict[str, str]) -> list[str]:
+    """``argv`` behind the process-group guard (see ``group_guard``): it dies with the runner."""
+    program = argv[0]
+    if os.sep not in program and shutil.which(program, path=env.get("PATH")) is None:
+        raise JobFailed(f"could not start {program!r}: not found on PATH")
+    if os.sep in program and not os.access(cwd / program, os.X_OK):
+        raise JobFailed(f"could not start {program!r}: not an executable file")
+    return [sys.executable, "-S", str(GUARD), str(os.getpid()), f"{KILL_GRACE_S:g}", "--", *argv]
 
 
-def run_command(ctx: JobContext) -> tuple[dict, str]:
-    """Run the payload's command; returns (result, log text). Raises JobFailed / JobReleased."""
+def run_command(ctx: JobContext, *, tail: bool = False) -> dict:
+    """Run the payload's command; returns its result. Raises JobFailed / JobReleased / LeaseLost.
+
+    Output streams to the log file; the result holds the exit status, the log's size, the test
+    summary and (``tail``) at most ``capture.TAIL_BYTES`` of the log's end. The job's outcome is
+    the exit status: what the command printed (NUL bytes, invalid UTF-8) never changes it."""
     argv, cwd, timeout, env = _command(ctx), _working_tree(ctx), _timeout(ctx), _child_env(ctx)
     log_path = artifact_path(ctx)
+    guarded = _guarded(argv, cwd, env)
     started = time.monotonic()
-    timed_out = stopped = False
+    timed_out = stopped = lost = False
     with log_path.open("wb") as out:
         try:
-            proc = subprocess.Popen(argv, cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT,
+            proc = subprocess.Popen(guarded, cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT,
                                     stdin=subprocess.DEVNULL, start_new_session=True)
         except OSError as exc:
             raise JobFailed(f"could not start {argv[0]!r}: {exc.strerror or exc}") from exc
@@ -107,9 +114,11 @@ def run_command(ctx: JobContext) -> tuple[dict, str]:
         while proc.poll() is None:
             if ctx.stopping.is_set():
                 stopped = True
+            elif ctx.lease_lost.is_set():
+                lost = True
             elif time.monotonic() >= deadline:
                 timed_out = True
-            if stopped or timed_out:
+            if stopped or timed_out or lost:
                 _kill_group(proc)
                 break
             try:
@@ -119,7 +128,9 @@ def run_command(ctx: JobContext) -> tuple[dict, str]:
     duration = round(time.monotonic() - started, 3)
     if stopped:
         raise JobReleased("runner stopping; command interrupted")
-    text = _scrub(log_path, ctx.settings.secret_values())
+    if lost:
+        raise LeaseLost(f"job {ctx.job.id}: lease lost while its command ran; the command's process group was killed")
+    digest = capture.digest_log(log_path, ctx.settings.secret_values())
     result = {
         "command": ctx.payload.get("command"),
         "cwd": str(cwd),
@@ -127,37 +138,27 @@ def run_command(ctx: JobContext) -> tuple[dict, str]:
         "duration_s": duration,
         "timed_out": timed_out,
         "log": str(log_path),
-        "summary": parse_test_summary(text),
+        "log_bytes": digest.log_bytes,
+        "summary": digest.summary,
     }
+    if tail:
+        result["log_tail"] = digest.tail
+        result["log_tail_truncated"] = digest.tail_truncated
     if timed_out:
         raise JobFailed(f"command timed out after {timeout:g} s; its process group was killed (log: {log_path})", result)
     if proc.returncode != 0:
         summary = result["summary"]
         counts = f" ({summary['failed']} failed, {summary['passed']} passed)" if summary else ""
         raise JobFailed(f"command exited with code {proc.returncode}{counts} (log: {log_path})", result)
-    return result, text
-
-
-def build_test(ctx: JobContext) -> dict:
-    return run_command(ctx)[0]
-
-
-def debug(ctx: JobContext) -> dict:
-    try:
-        result, text = run_command(ctx)
-    except JobFailed as exc:
-        if exc.result is not None:
-            exc.result["log_tail"] = _tail(Path(exc.result["log"]))
-        raise
-    result["log_tail"] = "\n".join(text.splitlines()[-TAIL_LINES:])
     return result
 
 
-def _tail(path: Path) -> str:
-    try:
-        return "\n".join(path.read_text(encoding="utf-8", errors="replace").splitlines()[-TAIL_LINES:])
-    except OSError:
-        return ""
+def build_test(ctx: JobContext) -> dict:
+    return run_command(ctx)
+
+
+def debug(ctx: JobContext) -> dict:
+    return run_command(ctx, tail=True)
 
 
 HANDLERS = {"code.build.test": Handler(build_test), "code.debug": Handler(debug)}

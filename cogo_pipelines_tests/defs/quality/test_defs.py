@@ -1,7 +1,7 @@
 """Dagster wiring with Dagster's testing APIs: schedules, the failure sensor, the jobs in-process."""
 
 import importlib
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import dagster as dg
 import pytest
@@ -128,27 +128,46 @@ def _evaluate_sensor(database_url, cursor):
         return quality_sensors.q1_gate_failure_sensor.evaluate_tick(context)
 
 
-def test_failure_sensor_notifies_each_failure_once(conn, database_url):
+def test_failure_sensor_starts_after_history_and_skips_reproductions(conn, database_url):
     seed_jobs(database_url, failed=1)
     old = evaluate_q1(conn)
-    conn.execute("UPDATE quality_runs SET created_at = %s WHERE id = %s",
-                 (datetime.now(UTC) - timedelta(days=3), old.run_id))
-    conn.commit()
-    recent = evaluate_q1(conn)
-    evaluate_q1(conn, threshold=0.0)  # a passing run is not alerted
+    evaluate_q1(conn)
 
-    first = _evaluate_sensor(database_url, None)
-    assert [r.run_key for r in first.run_requests] == [f"q1-gate-failure-{recent.run_id}"]
-    request = first.run_requests[0]
-    assert dg.validate_run_config(quality_jobs.gate_failure_notify_job, request.run_config)
-    assert first.cursor == str(recent.run_id + 1)
+    first = _evaluate_sensor(database_url, None)  # turning the sensor on replays nothing
+    assert not first.run_requests and "no replay" in first.skip_message
+    assert first.cursor == str(old.run_id + 1)
 
     quiet = _evaluate_sensor(database_url, first.cursor)
     assert not quiet.run_requests and "no new failed" in quiet.skip_message and quiet.cursor == first.cursor
 
+    evaluate_q1(conn, threshold=0.0)  # a passing run is not alerted
+    evaluate_q1(conn, threshold=1.0, notify=False)  # a `cogo gate q1` reproduction is not alerted
     newer = evaluate_q1(conn, threshold=1.0)
     again = _evaluate_sensor(database_url, quiet.cursor)
     assert [r.run_key for r in again.run_requests] == [f"q1-gate-failure-{newer.run_id}"]
+    assert dg.validate_run_config(quality_jobs.gate_failure_notify_job, again.run_requests[0].run_config)
+    assert again.cursor == str(newer.run_id)
+
+
+def test_schedules_and_sensor_default_to_stopped_unless_turned_on(monkeypatch):
+    def statuses():
+        schedules, sensors = importlib.reload(quality_schedules), importlib.reload(quality_sensors)
+        return ({s.default_status for s in (schedules.nightly_snapshot_schedule, schedules.weekly_summary_schedule,
+                                             schedules.weekly_queue_schedule)},
+                sensors.q1_gate_failure_sensor.default_status)
+
+    try:
+        monkeypatch.delenv("COGO_SCHEDULES_RUNNING", raising=False)
+        settings.reload_settings()
+        assert statuses() == ({dg.DefaultScheduleStatus.STOPPED}, dg.DefaultSensorStatus.STOPPED)
+        monkeypatch.setenv("COGO_SCHEDULES_RUNNING", "1")
+        settings.reload_settings()
+        assert statuses() == ({dg.DefaultScheduleStatus.RUNNING}, dg.DefaultSensorStatus.RUNNING)
+    finally:
+        monkeypatch.delenv("COGO_SCHEDULES_RUNNING", raising=False)
+        settings.reload_settings()
+        importlib.reload(quality_schedules)
+        importlib.reload(quality_sensors)
 
 
 def test_gate_failure_notify_job_delivers(conn, database_url, receiver, monkeypatch):

@@ -1,0 +1,136 @@
+// The TypeScript checker's call graph of a project, for bench/callgraph_vs_checker.py.
+//
+//   node bench/callgraph_vs_checker.mjs ROOT FILES.json > sites.jsonl
+//
+// FILES.json lists the repo-relative source files to read (the ones cogo indexes). For every
+// call expression, `new` expression and JSX element in them, the callee is resolved with
+// `checker.getSymbolAtLocation` (aliases followed with `getAliasedSymbol`; a destructured
+// binding followed to the property it reads) to its declaration. One JSON line per site:
+// {file, line, col, kind, text, target: {file, name, line} | null, why}. `col` counts UTF-16
+// units, as TypeScript does; `target.file` is repo-relative, or null outside the repo.
+import fs from "node:fs";
+import path from "node:path";
+import { createRequire } from "node:module";
+
+const require = createRequire(import.meta.url);
+const ts = require("typescript");
+
+const [root, filesJson] = process.argv.slice(2);
+const files = JSON.parse(fs.readFileSync(filesJson, "utf8")).map((f) => path.resolve(root, f));
+
+function options() {
+  const configPath = ts.findConfigFile(root, ts.sys.fileExists, "tsconfig.json");
+  let opts = {};
+  if (configPath && path.dirname(configPath) === path.resolve(root)) {
+    const read = ts.readConfigFile(configPath, ts.sys.readFile);
+    if (!read.error) {
+      opts = ts.parseJsonConfigFileContent(read.config, ts.sys, path.dirname(configPath)).options;
+    }
+  }
+  return {
+    ...opts, noEmit: true, skipLibCheck: true, allowJs: true, incremental: false, composite: false,
+    jsx: opts.jsx ?? ts.JsxEmit.Preserve, target: opts.target ?? ts.ScriptTarget.ESNext,
+    moduleResolution: opts.moduleResolution ?? ts.ModuleResolutionKind.Bundler,
+    module: opts.module ?? ts.ModuleKind.ESNext,
+  };
+}
+
+const program = ts.createProgram(files, options());
+const checker = program.getTypeChecker();
+const rootAbs = path.resolve(root) + path.sep;
+
+function rel(fileName) {
+  const abs = path.resolve(fileName);
+  return abs.startsWith(rootAbs) && !abs.includes(`${path.sep}node_modules${path.sep}`) ? abs.slice(rootAbs.length).split(path.sep).join("/") : null;
+}
+
+function follow(symbol) {
+  let seen = 0;
+  while (symbol && symbol.flags & ts.SymbolFlags.Alias && seen++ < 20) {
+    const next = checker.getAliasedSymbol(symbol);
+    if (!next || next === symbol || next.flags & ts.SymbolFlags.Unknown) break;
+    symbol = next;
+  }
+  // `const { a } = obj; a()`: the binding element stands for the property it reads
+  const decl = symbol?.declarations?.[0];
+  if (decl && ts.isBindingElement(decl) && ts.isObjectBindingPattern(decl.parent)) {
+    const name = decl.propertyName ?? decl.name;
+    if (ts.isIdentifier(name) || ts.isStringLiteral(name)) {
+      const type = checker.getTypeAtLocation(decl.parent);
+      const prop = type && checker.getPropertyOfType(type, name.text);
+      if (prop) return { symbol: follow(prop).symbol, destructured: true };
+    }
+  }
+  return { symbol, destructured: false };
+}
+
+function declarationOf(symbol) {
+  const decls = symbol?.declarations ?? [];
+  // a value with a body first (a class over its merged interface, an implementation over overloads)
+  const pick = symbol.valueDeclaration ?? decls.find((d) => ts.isClassLike(d) || d.body) ?? decls[0];
+  if (!pick) return null;
+  const sf = pick.getSourceFile();
+  const nameNode = ts.getNameOfDeclaration(pick) ?? pick;
+  const { line } = sf.getLineAndCharacterOfPosition(nameNode.getStart(sf));
+  return { file: rel(sf.fileName), name: symbol.name, line: line + 1, declKind: ts.SyntaxKind[pick.kind] };
+}
+
+function siteKind(node) {
+  if (ts.isNewExpression(node)) return "new";
+  if (ts.isJsxSelfClosingElement(node) || ts.isJsxOpeningElement(node)) return "jsx";
+  const callee = node.expression;
+  if (callee.kind === ts.SyntaxKind.SuperKeyword) return "super()";
+  if (ts.isIdentifier(callee)) return "ident";
+  if (ts.isPropertyAccessExpression(callee)) {
+    const obj = callee.expression;
+    if (obj.kind === ts.SyntaxKind.SuperKeyword) return "super.m";
+    if (obj.kind === ts.SyntaxKind.ThisKeyword) return "this.m";
+    if (ts.isPropertyAccessExpression(obj) && obj.expression.kind === ts.SyntaxKind.ThisKeyword) return "this.f.m";
+    if (ts.isIdentifier(obj)) return "x.m";
+    if (ts.isCallExpression(obj) || ts.isNewExpression(obj)) return "f().m";
+    return "expr.m";
+  }
+  if (callee.kind === ts.SyntaxKind.ImportKeyword) return "import";
+  return "other";
+}
+
+function calleeNode(node, kind) {
+  if (kind === "jsx") return node.tagName;
+  const callee = node.expression;
+  if (!callee) return null;
+  if (ts.isPropertyAccessExpression(callee)) return callee.name;
+  if (ts.isParenthesizedExpression(callee) || ts.isNonNullExpression(callee)) return callee.expression;
+  return callee;
+}
+
+const out = [];
+for (const sf of program.getSourceFiles()) {
+  const file = rel(sf.fileName);
+  if (!file || sf.isDeclarationFile && !files.includes(path.resolve(sf.fileName))) continue;
+  if (!files.includes(path.resolve(sf.fileName))) continue;
+  const visit = (node) => {
+    if (ts.isCallExpression(node) || ts.isNewExpression(node) || ts.isJsxSelfClosingElement(node) || ts.isJsxOpeningElement(node)) {
+      const kind = siteKind(node);
+      const at = calleeNode(node, kind);
+      if (kind !== "import" && at) {
+        const pos = node.getStart(sf);
+        const { line, character } = sf.getLineAndCharacterOfPosition(pos);
+        let symbol = null, why = null, destructured = false;
+        if (kind === "jsx" && ts.isIdentifier(at) && /^[a-z]/.test(at.text)) why = "intrinsic";
+        else {
+          symbol = checker.getSymbolAtLocation(at);
+          if (kind === "super()" && symbol) {
+            // the super call's symbol is the base class (its constructor)
+          }
+          ({ symbol, destructured } = follow(symbol));
+          if (!symbol) why = "no symbol";
+        }
+        const target = symbol ? declarationOf(symbol) : null;
+        out.push(JSON.stringify({ file, line: line + 1, col: character, kind, text: at.getText(sf).slice(0, 80), target, why, destructured }));
+      }
+    }
+    ts.forEachChild(node, visit);
+  };
+  visit(sf);
+}
+process.stdout.write(out.join("\n") + "\n");

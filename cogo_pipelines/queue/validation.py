@@ -1,0 +1,123 @@
+"""What the queue accepts, checked in one place for every face (CLI, REST, Dagster, handlers).
+
+Bad input is a ``QueueError`` with one line that names the field and the rule; values are
+quoted with ``repr`` so a control character or an undecodable byte shows as an escape, never
+raw on a terminal. The limits are the ones the REST API documents (``server/openapi.py``
+reads them through ``server/params.py``) and the CLI enforces, so the three cannot drift:
+
+- names (job types, executor ids, dedupe keys, type filters): ``NAME_PATTERN``, at most
+  ``NAME_MAX`` characters — no spaces, no control characters;
+- ``priority`` in ``PRIORITY_RANGE``, ``max_attempts`` in ``ATTEMPTS_RANGE`` (both int32
+  columns, far inside their range);
+- payloads: a JSON object of at most ``MAX_PAYLOAD_BYTES`` (UTF-8), nested at most
+  ``MAX_PAYLOAD_DEPTH`` deep, without NaN/Infinity (not JSON), NUL characters (Postgres text
+  cannot hold them) or lone surrogates (not Unicode). Checked in one linear pass without
+  recursion, so a hostile payload costs its length and cannot exhaust the stack.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from typing import Any
+
+NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:*/-]*$"
+NAME_MAX = 200
+PRIORITY_RANGE = (0, 1000)
+ATTEMPTS_RANGE = (1, 100)
+INT32_MAX = 2**31 - 1
+MAX_PAYLOAD_BYTES = 1_000_000
+MAX_PAYLOAD_DEPTH = 100
+_NAME_RE = re.compile(NAME_PATTERN)
+_NOT_TEXT = re.compile("[\x00\ud800-\udfff]")
+
+
+class QueueError(ValueError):
+    """Bad input to the queue (the CLI prints it as one line and exits 2; REST answers 400)."""
+
+
+def name(value: Any, field: str, *, required: bool = False) -> str | None:
+    """A job type, executor id or dedupe key: ``NAME_PATTERN``, 1..``NAME_MAX`` characters."""
+    if value is None:
+        if required:
+            raise QueueError(f"{field} is required")
+        return None
+    if not isinstance(value, str) or not value or len(value) > NAME_MAX or not _NAME_RE.fullmatch(value):
+        shown = repr(value) if not isinstance(value, str) or len(value) <= 80 else repr(value[:80]) + "…"
+        raise QueueError(f"{field} must be 1-{NAME_MAX} characters of letters, digits and . _ : * / -, "
+                         f"starting with a letter or digit, got {shown}")
+    return value
+
+
+def bounded_int(value: Any, field: str, bounds: tuple[int, int]) -> int:
+    lo, hi = bounds
+    if isinstance(value, bool) or not isinstance(value, int) or not lo <= value <= hi:
+        rule = "a non-negative integer" if lo == 0 else "an integer"
+        raise QueueError(f"{field} must be {rule} from {lo} to {hi}, got {value!r}")
+    return value
+
+
+def payload(value: Any) -> dict:
+    """``value`` itself when it is a JSON object the store can keep (see the module docstring)."""
+    if not isinstance(value, dict):
+        raise QueueError(f"payload must be a JSON object, got {type(value).__name__}")
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict | list):
+            if depth > MAX_PAYLOAD_DEPTH:
+                raise QueueError(f"payload is nested more than {MAX_PAYLOAD_DEPTH} levels deep")
+            if isinstance(item, dict):
+                for key in item:
+                    if not isinstance(key, str):
+                        raise QueueError(f"payload keys must be strings, got {key!r}")
+                    _text(key)
+                stack.extend((v, depth + 1) for v in item.values())
+            else:
+                stack.extend((v, depth + 1) for v in item)
+        elif isinstance(item, str):
+            _text(item)
+        elif isinstance(item, float):
+            if not math.isfinite(item):
+                raise QueueError(f"payload holds {item!r}, which JSON cannot express")
+        elif not (item is None or isinstance(item, bool | int)):
+            raise QueueError(f"payload holds a {type(item).__name__}, which is not a JSON value")
+    size = len(json.dumps(value, ensure_ascii=False).encode("utf-8"))
+    if size > MAX_PAYLOAD_BYTES:
+        raise QueueError(f"payload is {size} bytes as JSON; at most {MAX_PAYLOAD_BYTES} are kept")
+    return value
+
+
+def _text(text: str) -> None:
+    bad = _NOT_TEXT.search(text)
+    if bad is None:
+        return
+    if bad.group() == "\x00":
+        raise QueueError("payload contains a NUL character (\\u0000), which the store cannot keep")
+    raise QueueError(f"payload contains a lone surrogate ({bad.group()!r}), which is not valid Unicode")
+
+
+def parse_payload(text: str | None) -> dict:
+    """A payload given as JSON text (CLI, REST); empty = ``{}``."""
+    if text is None or not text.strip():
+        return {}
+    if len(text) > MAX_PAYLOAD_BYTES:  # characters <= UTF-8 bytes: cheap first bound
+        raise QueueError(f"payload is longer than {MAX_PAYLOAD_BYTES} bytes")
+    try:
+        value = json.loads(text, parse_constant=_no_constant)
+    except json.JSONDecodeError as exc:
+        raise QueueError(f"payload is not valid JSON ({exc.msg} at line {exc.lineno} column {exc.colno})") from None
+    except _NotJson as exc:
+        raise QueueError(f"payload is not valid JSON ({exc} is not JSON; use a string or null)") from None
+    except RecursionError:
+        raise QueueError(f"payload is nested more than {MAX_PAYLOAD_DEPTH} levels deep") from None
+    return payload(value)
+
+
+class _NotJson(ValueError):
+    pass
+
+
+def _no_constant(token: str) -> Any:
+    raise _NotJson(token)

@@ -1,0 +1,109 @@
+"""Calls whose receiver's type is not written at the call (contextual callback parameters,
+declared return and field types, unions with null, ``super``, destructured bindings) and JSX
+``renders`` edges, on the ``inferred`` fixture. Each expected edge is one the TypeScript
+checker gives for the same site (``bench/callgraph_vs_checker.py`` on this fixture: precision
+and recall 1.0)."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from cogo_pipelines.indexing.static_graph import analyze
+from cogo_pipelines.indexing.typescript import extract_file
+from cogo_pipelines.pipeline import graph_index
+
+INFERRED = Path(__file__).parent / "fixtures" / "inferred"
+
+
+@pytest.fixture(scope="module")
+def edges():
+    static, _ = analyze(INFERRED, repo="inferred")
+    g = static.graph
+
+    def label(n):
+        d = g.nodes[n]
+        if "kind" not in d:
+            return n
+        return d["path"] if d["kind"] == "file" else f"{d['path']}#{d['qualified_name']}"
+
+    return {(label(s), label(t), d["kind"], d["confidence"]) for s, t, d in g.edges(data=True)}
+
+
+@pytest.mark.parametrize(
+    ("src", "dst", "kind", "rule"),
+    [
+        ("src/ops.ts#map", "src/stream.ts#Observable.subscribe", "calls",
+         "callback parameter typed by the callee's parameter: operate((source, ...) => source.subscribe())"),
+        ("src/ops.ts#map", "src/stream.ts#Subscriber.next", "calls", "second parameter of the same callback"),
+        ("src/ops.ts#interval", "src/stream.ts#Subscriber.next", "calls",
+         "callback of a constructor, past a `this:` parameter"),
+        ("src/ops.ts#viaReturnTypes", "src/stream.ts#Subscriber.next", "calls",
+         "variable typed by a call's declared return type `Subscriber<T> | null`"),
+        ("src/ops.ts#viaReturnTypes", "src/stream.ts#Subscriber.unsubscribe", "calls", "f()?.m() through the return type"),
+        ("src/ops.ts#destructured", "src/stream.ts#Db.pagedQuery", "calls",
+         "const { pagedQuery } = prisma; pagedQuery() with prisma's declared type"),
+        ("src/ops.ts#Service.run", "src/stream.ts#Logger.info", "calls", "this.field.m(), field set by a call"),
+        ("src/ops.ts#conflicting", "src/stream.ts#Logger.info", "calls", "a typed parameter outside the callback"),
+        ("src/ops.ts#conflicting", "src/stream.ts#Observable.subscribe", "calls", "the callback's own `source`"),
+        ("src/ops.ts#twoCallbacks", "src/stream.ts#Observable.subscribe", "calls", "one name, two callbacks: the first"),
+        ("src/ops.ts#twoCallbacks", "src/stream.ts#Logger.info", "calls", "one name, two callbacks: the typed second"),
+        ("src/child.ts#Child.go", "src/stream.ts#Logger.info", "calls", "this.field.m(), field of a base class in another file"),
+        ("src/stream.ts#Subscriber.constructor", "src/stream.ts#Subscription", "calls", "super(...) calls the extends target"),
+        ("src/child.ts#Loud.constructor", "src/stream.ts#Subscriber", "calls", "super(...) across files"),
+        ("src/stream.ts#Subscriber.unsubscribe", "src/stream.ts#Subscription.unsubscribe", "calls", "super.m()"),
+        ("src/child.ts#Loud.next", "src/stream.ts#Subscriber.next", "calls", "super.m() across files"),
+        ("src/App.tsx#LoadingPanel", "src/App.tsx#Header", "renders", "<Header/> of the same file"),
+        ("src/App.tsx#LoadingPanel", "src/Panel.tsx#Panel", "renders", "<Panel>...</Panel> imported"),
+        ("src/App.tsx#LoadingPanel", "src/Panel.tsx#Empty", "renders", "an arrow-function component"),
+        ("src/App.tsx#LoadingPanel", "src/parts.tsx#Spinner", "renders", "<Parts.Spinner/> through a namespace import"),
+    ],
+)
+def test_inferred_edges_are_certain(edges, src, dst, kind, rule):
+    assert (src, dst, kind, "certain") in edges, rule
+
+
+def test_what_cannot_be_inferred_stays_maybe(edges):
+    assert ("src/ops.ts#untyped", "unresolved:thing.next", "calls", "maybe") in edges
+    assert ("src/ops.ts#untyped", "unresolved:other.unsubscribe", "calls", "maybe") in edges
+    # an external component is kept, as a maybe to its package's placeholder
+    assert ("src/App.tsx#LoadingPanel", "external:some-ui-kit:Tooltip", "renders", "maybe") in edges
+    # a callback's binding holds inside the callback only: an untyped parameter of the same name
+    # in another function nested in the same symbol is not given its type
+    assert ("src/ops.ts#twoCallbacks", "unresolved:source.unsubscribe", "calls", "maybe") in edges
+    # host elements are not components
+    assert not any(k == "renders" and "section" in d for _, d, k, _ in edges)
+
+
+def test_jsx_is_read_in_tsx_only_and_lower_case_tags_are_hosts():
+    source = b"export function A() { return <div><B /><x.y /><C.D></C.D></div>; }\n"
+    assert sorted(r[1] for r in extract_file("a.tsx", source).renders) == ["B", "C.D", "x.y"]
+    assert extract_file("a.ts", b"export const f = (a: number) => <number>a;\n").renders == []
+
+
+def test_super_and_typed_callbacks_in_the_extraction():
+    source = (b"class A extends B { constructor() { super(1); } m() { super.m(); } }\n"
+              b"export function f() { g((x, y) => { x.run(); y.stop(); }); }\n")
+    calls = {(c.caller, c.callee) for c in extract_file("a.ts", source).calls}
+    assert ("A.constructor", "super") in calls and ("A.m", "super.m") in calls
+    assert ("f", "<g(0)(0)>.run") in calls and ("f", "<g(0)(1)>.stop") in calls
+
+
+def test_renders_edges_are_stored_and_replaced(conn, tmp_path: Path):
+    repo = tmp_path / "inferred"
+    shutil.copytree(INFERRED, repo)
+    graph_index.index_static_graph(conn, repo, repo="inferred-store")
+
+    def renders() -> set[str]:
+        rows = conn.execute(
+            "SELECT n.qualified_name FROM code_relationships r JOIN ast_nodes n ON n.id = r.dst_id"
+            " WHERE r.repo = %s AND r.kind = 'renders' AND r.confidence = 'certain'", ("inferred-store",)).fetchall()
+        return {r["qualified_name"] for r in rows}
+
+    assert renders() == {"Header", "Panel", "Empty", "Spinner"}
+    app = repo / "src" / "App.tsx"
+    app.write_text(app.read_text().replace("<Empty />", "null"))
+    graph_index.index_static_graph(conn, repo, repo="inferred-store")
+    assert renders() == {"Header", "Panel", "Spinner"}

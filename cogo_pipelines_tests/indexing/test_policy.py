@@ -1,0 +1,229 @@
+"""The index policy (issue 19) and faulty files (issue 18 item 8), on small repos written here:
+which files are indexed, from which layer, what was left out and why; built-in-named folders
+under ``baseUrl``, ``@/`` aliases naming no file, ``import()`` with a webpack comment, ``.js``
+files under ``allowJs``; symlink loops, dangling symlinks and a tsconfig with a syntax error."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from cogo_pipelines.indexing import policy, sources, tsconfig
+from cogo_pipelines.indexing.graph import UNRESOLVED
+from cogo_pipelines.indexing.resolve import Resolver
+from cogo_pipelines.indexing.static_graph import analyze
+
+WEBAPP = Path(__file__).parent / "fixtures" / "webapp"
+COGO = [sys.executable, "-c", "from cogo_pipelines.cli import main; main()"]
+
+
+def cogo(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
+    environment = {**os.environ, **(env or {})}
+    return subprocess.run([*COGO, *args], check=False, capture_output=True, text=True, timeout=120, env=environment)
+
+
+def write(root: Path, files: dict[str, str]) -> Path:
+    for rel, text in files.items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(text)
+    return root
+
+
+# --- module graph: tsc's order, aliases, comments -----------------------------------------------
+
+@pytest.fixture(scope="module")
+def webapp_resolver() -> Resolver:
+    return Resolver(WEBAPP, tsconfig.find(WEBAPP))
+
+
+def test_builtin_named_folder_under_baseurl_is_the_repo_file(webapp_resolver: Resolver):
+    hit = webapp_resolver.resolve("constants/eventType", "src/index.tsx")
+    assert (hit.status, hit.path) == ("internal", "src/constants/eventType.ts")
+    # a real built-in still is one when baseUrl has no such file
+    assert webapp_resolver.resolve("fs", "src/index.tsx").status == "builtin"
+    assert webapp_resolver.resolve("constants", "src/index.tsx").status == "builtin"
+    assert webapp_resolver.resolve("node:constants", "src/index.tsx").status == "builtin"
+
+
+def test_alias_naming_no_file_is_unresolved_not_a_package(webapp_resolver: Resolver):
+    assert webapp_resolver.resolve("@/lib/util", "src/index.tsx").path == "src/lib/util.ts"
+    missing = webapp_resolver.resolve("@/nothere", "src/index.tsx")
+    assert missing.status == "unresolved" and "@/*" in missing.reason
+    assert webapp_resolver.resolve("react", "src/index.tsx").status == "external"
+
+
+def test_webapp_graph_comments_in_import_calls_and_allow_js():
+    chosen = policy.resolve(WEBAPP)
+    assert "src/**/*.js" in chosen.include and chosen.origins["include"] == "default + allowJs"
+    static, _ = analyze(WEBAPP, policy=chosen.sources_policy())
+    edges = {(e.src, e.dst, e.kind) for e in static.module_edges}
+    assert ("src/index.tsx", "src/constants/eventType.ts", "import") in edges
+    # import(/* webpackChunkName */ `./locales/${l}`): the candidates, not <unresolved>
+    assert {("src/index.tsx", f"src/locales/{x}.ts", "maybe") for x in ("en", "fr")} <= edges
+    assert not any(e.dst == UNRESOLVED for e in static.module_edges)
+    # a literal after the comment is a plain dynamic edge
+    assert ("src/index.tsx", "src/lib/chart.ts", "dynamic") in edges
+    # the .js file (with JSX) is read and linked both ways
+    assert ("src/index.tsx", "src/legacy/old.js", "import") in edges
+    assert ("src/legacy/old.js", "src/lib/util.ts", "import") in edges
+    assert [spec for _, spec, _ in static.unresolved] == ["@/nothere"]
+    assert set(static.external) == {"node:fs"}  # "@/nothere" is not counted as a package
+
+
+def test_without_allow_js_the_js_files_are_left_out_with_a_hint(tmp_path: Path):
+    shutil.copytree(WEBAPP, tmp_path / "app")
+    config = tmp_path / "app" / "tsconfig.json"
+    config.write_text(config.read_text().replace('"allowJs": true,', ""))
+    prepared = policy.prepare(tmp_path / "app")
+    assert "src/legacy/old.js" not in {f.path for f in prepared.discovery.files}
+    assert prepared.discovery.indexable_left_out["src/**/*.js"] == 1
+    assert any("'src/**/*.js' (1)" in m for m in prepared.messages)
+
+
+# --- policy layers ----------------------------------------------------------------------------
+
+def test_flags_over_cogo_toml_over_env_over_defaults(tmp_path: Path):
+    root = write(tmp_path / "repo", {"src/a.ts": "export const a = 1;\n", "lib/b.ts": "export const b = 1;\n",
+                                     "docs/x.md": "# x\n"})
+    env = policy.Layer.of("env", "from-env", ["lib/**/*.ts"], ["lib/skip/"], ["lib/b.ts"])
+    assert policy.resolve(root, env=env).include == ("lib/**/*.ts",)
+    assert policy.resolve(root).include == sources.DEFAULT_INCLUDE  # a src/ folder: the seed's layout
+
+    (root / "cogo.toml").write_text('[index]\nname = "from-file"\ninclude = ["src/**/*.ts", "docs/**/*.md"]\n')
+    chosen = policy.resolve(root, env=env)
+    assert (chosen.name, chosen.include) == ("from-file", ("src/**/*.ts", "docs/**/*.md"))
+    # the file says nothing of these; an exclude list of one's own keeps node_modules/ and .git/ out
+    assert chosen.exclude == ("lib/skip/", "node_modules/", ".git/") and chosen.entries == ("lib/b.ts",)
+    assert chosen.origins == {"name": "cogo.toml", "include": "cogo.toml", "exclude": "env", "entries": "env"}
+
+    flags = policy.Layer.of("flags", "from-flag", ["**/*.ts"], None, ["src/*.ts"])
+    chosen = policy.resolve(root, flags, env)
+    assert (chosen.name, chosen.include, chosen.entries) == ("from-flag", ("**/*.ts",), ("src/*.ts",))
+    assert {f.path for f in chosen.scan().files} == {"src/a.ts", "lib/b.ts"}
+
+
+def test_bad_cogo_toml_is_one_clear_error(tmp_path: Path):
+    root = write(tmp_path / "repo", {"src/a.ts": "export const a = 1;\n", "cogo.toml": "[index]\ninclude = 3\n"})
+    with pytest.raises(policy.PolicyError, match="include must be a string or a list"):
+        policy.resolve(root)
+    (root / "cogo.toml").write_text("[index\n")
+    with pytest.raises(policy.PolicyError, match="cogo.toml"):
+        policy.resolve(root)
+    done = cogo("graph", str(root), "--no-store")
+    assert done.returncode == 2 and "cogo.toml" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_name_from_git_remote_else_folder(tmp_path: Path):
+    root = write(tmp_path / "package", {"index.ts": "export {};\n"})
+    assert policy.resolve(root).name == "package"
+    write(root, {".git/config": '[core]\n\tbare = false\n[remote "origin"]\n\turl = git@github.com:ReactiveX/rxjs.git\n'})
+    assert policy.resolve(root).name == "rxjs"
+    (root / ".git" / "config").write_text('[remote "origin"]\n\turl = https://github.com/trpc/trpc/\n')
+    assert policy.resolve(root).name == "trpc"
+    assert policy.resolve(root, policy.Layer.of("flags", "mine")).name == "mine"
+    with pytest.raises(policy.PolicyError, match="repo name"):
+        policy.resolve(root, policy.Layer.of("flags", "bad name; rm -rf"))
+
+
+def test_entries_take_globs_and_unmatched_ones_are_warned(tmp_path: Path):
+    root = write(tmp_path / "app", {"src/app/page.tsx": "export default 1;\n", "src/app/blog/page.tsx": "export default 2;\n",
+                                    "src/app/util.ts": "export {};\n"})
+    flags = policy.Layer.of("flags", entries=["src/app/**/page.tsx", "src/missing.ts"])
+    prepared = policy.prepare(root, flags)
+    assert sorted(prepared.entries) == ["src/app/blog/page.tsx", "src/app/page.tsx"]
+    assert prepared.unmatched_entries == ["src/missing.ts"]
+    assert any("'src/missing.ts'" in m and "matches no indexed file" in m for m in prepared.messages)
+    # the seed's entries are taken where they exist: no warning for those
+    assert policy.prepare(root).unmatched_entries == []
+
+
+def test_gitignore_and_the_skipped_summary(tmp_path: Path):
+    root = write(tmp_path / "repo", {
+        ".gitignore": "dist/\n*.gen.ts\n",
+        "src/a.ts": "export const a = 1;\n",
+        "src/a.gen.ts": "export const gen = 1;\n",
+        "src/sub/.gitignore": "local.ts\n",
+        "src/sub/local.ts": "export {};\n",
+        "src/sub/kept.ts": "export {};\n",
+        "dist/a.js": "exports.a = 1;\n",
+        "node_modules/x/index.ts": "export {};\n",
+        "docs/guide/intro.md": "# hi\n",
+        "db/001.sql": "select 1;\n",
+        "logo.png": "png",
+        "out/bundle.js": "var a = 1;\n",
+    })
+    found = sources.scan(root, policy.resolve(root).sources_policy())
+    assert sorted(f.path for f in found.files) == ["src/a.ts", "src/sub/kept.ts"]
+    assert found.skipped == {"gitignored": 2, "outside the include policy": 3, "unsupported kind": 1}
+    assert found.pruned_dirs == 2  # dist/ (gitignored) and node_modules/ (excluded) are never entered
+    assert dict(found.indexable_left_out) == {"docs/**/*.md": 1, "db/**/*.sql": 1, "out/**/*.js": 1}
+    skipped, hint = policy.skipped_summary(found)
+    assert skipped.startswith("skipped: ") and "2 gitignored" in skipped and "2 folders not entered" in skipped
+    assert "'db/**/*.sql' (1), 'docs/**/*.md' (1);" in hint and "out/" not in hint  # build output: no hint
+
+
+def test_no_file_is_an_error_with_the_glob_that_would_take_them(tmp_path: Path):
+    root = write(tmp_path / "docs-only", {"src/README.md": "# x\n", "src/notes/a.md": "# a\n"})
+    done = cogo("graph", str(root), "--no-store")
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert "no file of" in done.stderr and "--include 'src/**/*.md'" in done.stderr
+    taken = cogo("graph", str(root), "--no-store", "--include", "src/**/*.ts", "--include", "src/**/*.md")
+    assert taken.returncode == 0, taken.stderr
+
+
+# --- faulty files (issue 18 item 8) -------------------------------------------------------------
+
+def test_symlink_loop_and_dangling_symlink_are_per_file_errors(tmp_path: Path):
+    root = write(tmp_path / "repo", {"src/a.ts": "import { b } from './b';\n", "src/b.ts": "export const b = 1;\n"})
+    os.symlink("loop.ts", root / "src" / "loop.ts")
+    os.symlink("gone.ts", root / "src" / "dangling.ts")
+    os.symlink("../src", root / "src" / "self")  # a folder link back up: not followed
+    found = sources.scan(root)
+    assert [f.path for f in found.files] == ["src/a.ts", "src/b.ts"]
+    assert sorted(p for p, _ in found.errors) == ["src/dangling.ts", "src/loop.ts"]
+    assert all(problem.startswith("cannot read") for _, problem in found.errors)
+
+    done = cogo("graph", str(root), "--no-store", "--format", "json")
+    assert done.returncode == 0 and "Traceback" not in done.stderr
+    out = json.loads(done.stdout)
+    assert [(e["from"], e["to"]) for e in out["edges"]] == [("src/a.ts", "src/b.ts")]
+    assert sorted(e["path"] for e in out["errors"]) == ["src/dangling.ts", "src/loop.ts"]
+    assert "src/loop.ts: cannot read" in done.stderr
+
+
+def test_tsconfig_with_a_syntax_error_keeps_what_parses(tmp_path: Path):
+    root = write(tmp_path / "repo", {
+        # a missing comma after baseUrl and a stray token: tsc still reads baseUrl and paths
+        "tsconfig.json": '{\n "compilerOptions": {\n  "baseUrl": "."\n  "paths": {"~/*": ["src/*"]}, @@,\n'
+                         '  "strict": true\n }\n}\n',
+        "src/a.ts": "import { b } from '~/b';\n",
+        "src/b.ts": "export const b = 1;\n",
+    })
+    config = tsconfig.find(root)
+    assert config.paths == {"~/*": ["src/*"]} and config.base_url == root.resolve()
+    assert config.errors and all("line" in e for e in config.errors)
+    static, _ = analyze(root)
+    assert [(e.src, e.dst) for e in static.module_edges] == [("src/a.ts", "src/b.ts")]
+    assert any(path == "tsconfig.json" and "',' expected at line 4" in problem for path, problem in static.errors)
+
+
+@pytest.mark.parametrize("text", [
+    "{" * 100_000,
+    '{"a": ' + '"x", ' * 50_000,
+    "/*" + "x" * 200_000,
+    '{"a": "' + "\\" * 100_000,
+])
+def test_lenient_reader_is_linear_on_hostile_configs(tmp_path: Path, text: str):
+    import time
+
+    (tmp_path / "tsconfig.json").write_text(text)
+    started = time.perf_counter()
+    config = tsconfig.find(tmp_path)
+    assert time.perf_counter() - started < 2.0
+    assert config.errors and len(config.errors) <= 6

@@ -1,0 +1,73 @@
+"""The static model distilled from the shipped MiniLM: real distillation, real store, no torch
+on the query path."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from cogo_pipelines.indexing import static_embedding
+
+
+@pytest.fixture(scope="module")
+def static_dir(tmp_path_factory):
+    """Distilled once for the module from the packaged MiniLM (~30 s on 2 cores)."""
+    return static_embedding.distill(tmp_path_factory.mktemp("models") / static_embedding.STATIC_NAME)
+
+
+@pytest.mark.slow
+def test_distilled_model_gives_normalised_384_dim_vectors_that_keep_meaning(static_dir):
+    assert static_embedding.is_distilled(static_dir)
+    v = static_embedding.encode(str(static_dir), ["renew the lease of a job", "the lease of a job is renewed",
+                                                   "draw the chart legend", ""])  # fmt: skip
+    assert v.shape == (4, static_embedding.DIMENSIONS) and v.dtype == np.float32
+    assert np.allclose(np.linalg.norm(v, axis=1), 1.0, atol=1e-3)
+    assert float(v[0] @ v[1]) > float(v[0] @ v[2]) + 0.2
+    assert static_embedding.encode(str(static_dir), []).shape == (0, static_embedding.DIMENSIONS)
+
+
+@pytest.mark.slow
+def test_query_encoding_never_imports_torch(static_dir):
+    code = (
+        "import sys; from cogo_pipelines.indexing import static_embedding as s;"
+        f"v = s.encode({str(static_dir)!r}, ['where are jobs claimed']);"
+        "assert v.shape == (1, 384); print('torch' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True)
+    assert out.stdout.strip() == "False"
+
+
+@pytest.mark.slow
+def test_index_and_search_with_the_static_model(static_dir, conn, monkeypatch, tmp_path):
+    """The default model end to end: chunks get static vectors in the store, vector search finds them."""
+    from pathlib import Path
+
+    from cogo_pipelines import settings
+    from cogo_pipelines.indexing import embedding
+    from cogo_pipelines.pipeline import index_run
+    from cogo_pipelines.store import knowledge
+
+    monkeypatch.setenv("EMBEDDING_MODEL", str(static_dir))
+    settings.reload_settings()
+    try:
+        assert embedding.is_static()
+        repo = tmp_path / "mini"
+        (repo / "src").mkdir(parents=True)
+        (repo / "src" / "lease.ts").write_text(
+            "/** Extends the lease of a claimed job so no other runner takes it. */\n"
+            "export function renewLease(jobId: string, seconds: number) { return { jobId, seconds }; }\n"
+        )
+        (repo / "src" / "chart.ts").write_text(
+            "/** Draws the colour legend under a chart. */\nexport function drawLegend(colors: string[]) { return colors; }\n"
+        )
+        summary = index_run.run_index(conn, Path(repo), trace_dir=tmp_path / "no-traces")
+        assert summary.embedded >= 2
+        assert knowledge.index_stats(conn, "mini")["embedded"] == summary.chunks
+        hits = knowledge.search(conn, "keep a job reserved for longer", k=2, repo="mini", mode="vector")
+        assert hits[0].path == "src/lease.ts"
+    finally:
+        monkeypatch.delenv("EMBEDDING_MODEL")
+        settings.reload_settings()
