@@ -124,7 +124,7 @@ def test_every_documented_cogo_command_and_option_exists():
 
 def test_documented_make_targets_dagster_jobs_and_compose_services_exist():
     makefile = (REPO_ROOT / "Makefile").read_text()
-    defs_source = "\n".join(p.read_text() for p in (REPO_ROOT / "cogo_pipelines" / "defs").glob("*.py"))
+    defs_source = "\n".join(p.read_text() for p in (REPO_ROOT / "cogo_pipelines" / "defs").rglob("*.py"))
     services = set(load_compose(SERVER_COMPOSE)["services"])
     all_text = "\n".join(_text(name) for name in DOCS)
     for target in set(re.findall(r"\bmake ([a-z][\w-]*)", all_text)):
