@@ -128,7 +128,8 @@ def search_text(excerpt: str) -> str:
 
 
 def job_log_text(job: dict[str, Any]) -> str:
-    """What the build printed: the result's bounded ``log_tail`` (runners keep one), else the tail
+    """What the build printed: the result's bounded ``log_tail`` (every build job keeps one, so a
+    gate on the server reads a dev PC's build), else the tail
     of the log file when this machine can read it, else the job's error text."""
     if job.get("log_tail"):
         return job["log_tail"][-LOG_TAIL_CHARS:]

@@ -20,7 +20,7 @@ from cogo_pipelines.queue.textsafe import clean_text
 
 CHUNK_BYTES = 1 << 20
 TAIL_BYTES = 64 * 1024
-TAIL_LINES = 60
+TAIL_LINES = 2000  # the byte cap governs; enough lines for a test runner's whole failure report
 MASK = b"***"
 
 

@@ -108,3 +108,27 @@ def test_queue_gate_fails_writes_gate_fix_and_alerts_once(conn, database_url, tm
     new = _cogo("gate", "q1", "--notify", "--json")
     assert json.loads(new.stdout)["notification"]["status"] == "sent"
     assert len(receiver.requests) == 2 and "TS2322" in json.dumps(receiver.requests[1]["json"])
+
+
+def test_gate_on_the_server_explains_a_build_whose_log_stayed_on_the_dev_pc(conn, tmp_path):
+    """The build ran on a dev PC: its log file is not on the machine that runs the gate. The
+    gate_fix names the failing test from the log tail the runner kept in the job's result."""
+    from cogo_pipelines.store.index_run import run_index
+
+    run_index(conn, REPO_ROOT / "examples" / "cogo-sample", embed=False)
+    targets = [{"cwd": str(_tree(tmp_path, "02-vitest-glob-star")), "target": "glob",
+                "command": "cat build.log; exit 1"}]
+    plan = jobs.enqueue(conn, "plan.quality", {"targets": targets, "commit": "def5678"})
+    conn.commit()
+    _drain("cogo-plan")
+    _drain("cogo-work")
+    logs = list((Path(os.environ["COGO_HOME"]) / "artifacts" / "jobs").glob("*.log"))
+    assert logs, "the work runner wrote no log"
+    for log in logs:  # what a server that is not the dev PC sees
+        log.unlink()
+    _drain("cogo-plan")
+    result = jobs.get_job(conn, jobs.get_job(conn, plan)["result"]["q1_job_id"])["result"]
+    content = conn.execute("SELECT content FROM gate_fixes WHERE id = %s", (result["gate_fix_id"],)).fetchone()["content"]
+    (job,) = content["failing_jobs"]
+    assert job["failing_tests"] == ["router › a single star matches one segment only"]
+    assert "expected true to be false" in job["failures"][0]["message"]

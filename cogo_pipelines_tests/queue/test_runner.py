@@ -58,6 +58,9 @@ def test_build_test_captures_exit_code_summary_and_log(aconn, tmp_path):
     log = Path(result["log"])
     assert log == Path(os.environ["COGO_HOME"]).resolve() / "artifacts" / "jobs" / f"{red}.log"
     assert "building" in log.read_text()
+    # the server's gate reads a dev PC's failing build from the result, not from the PC's disk
+    assert result["log_tail"].startswith("building\n") and "1 failed, 3 passed" in result["log_tail"]
+    assert result["log_tail_truncated"] is False
     ok = jobs.get_job(aconn, green)
     assert ok["status"] == "succeeded" and ok["result"]["exit_code"] == 0
     assert ok["result"]["summary"]["framework"] == "node" and ok["result"]["summary"]["passed"] == 2

@@ -1,7 +1,8 @@
 """cogo-work handlers: run a configured command in a configured working tree.
 
 ``code.build.test`` payload ``{"command": "npm test", "cwd": "...", "timeout_s": N, "env": {...}}``;
-``code.debug`` takes the same and also returns the log's tail. The whole output goes to
+``code.debug`` takes the same. Both return the log's bounded tail (at most 64 KB) in the result, so
+a gate on the server can read a dev PC's failing build without its disk. The whole output goes to
 ``$COGO_HOME/artifacts/jobs/<id>.log``; a command past its timeout has its process group
 killed and the job fails with that reason (the log so far is kept).
 """
@@ -93,11 +94,11 @@ def _guarded(argv: list[str], cwd: Path, env: dict[str, str]) -> list[str]:
     return [sys.executable, "-S", str(GUARD), str(os.getpid()), f"{KILL_GRACE_S:g}", "--", *argv]
 
 
-def run_command(ctx: JobContext, *, tail: bool = False) -> dict:
+def run_command(ctx: JobContext) -> dict:
     """Run the payload's command; returns its result. Raises JobFailed / JobReleased / LeaseLost.
 
     Output streams to the log file; the result holds the exit status, the log's size, the test
-    summary and (``tail``) at most ``capture.TAIL_BYTES`` of the log's end. The job's outcome is
+    summary and at most ``capture.TAIL_BYTES`` of the log's end. The job's outcome is
     the exit status: what the command printed (NUL bytes, invalid UTF-8) never changes it."""
     argv, cwd, timeout, env = _command(ctx), _working_tree(ctx), _timeout(ctx), _child_env(ctx)
     log_path = artifact_path(ctx)
@@ -140,10 +141,9 @@ def run_command(ctx: JobContext, *, tail: bool = False) -> dict:
         "log": str(log_path),
         "log_bytes": digest.log_bytes,
         "summary": digest.summary,
+        "log_tail": digest.tail,
+        "log_tail_truncated": digest.tail_truncated,
     }
-    if tail:
-        result["log_tail"] = digest.tail
-        result["log_tail_truncated"] = digest.tail_truncated
     if timed_out:
         raise JobFailed(f"command timed out after {timeout:g} s; its process group was killed (log: {log_path})", result)
     if proc.returncode != 0:
@@ -158,7 +158,7 @@ def build_test(ctx: JobContext) -> dict:
 
 
 def debug(ctx: JobContext) -> dict:
-    return run_command(ctx, tail=True)
+    return run_command(ctx)
 
 
 HANDLERS = {"code.build.test": Handler(build_test), "code.debug": Handler(debug)}
