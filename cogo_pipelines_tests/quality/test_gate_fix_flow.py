@@ -113,7 +113,7 @@ def test_queue_gate_fails_writes_gate_fix_and_alerts_once(conn, database_url, tm
 def test_gate_on_the_server_explains_a_build_whose_log_stayed_on_the_dev_pc(conn, tmp_path):
     """The build ran on a dev PC: its log file is not on the machine that runs the gate. The
     gate_fix names the failing test from the log tail the runner kept in the job's result."""
-    from cogo_pipelines.store.index_run import run_index
+    from cogo_pipelines.pipeline.index_run import run_index
 
     run_index(conn, REPO_ROOT / "examples" / "cogo-sample", embed=False)
     targets = [{"cwd": str(_tree(tmp_path, "02-vitest-glob-star")), "target": "glob",
