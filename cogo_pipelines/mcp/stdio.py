@@ -18,6 +18,7 @@ from contextlib import asynccontextmanager, contextmanager
 import psycopg
 
 from cogo_pipelines.mcp.tools import build_server
+from cogo_pipelines.pipeline import knowledge_tools
 from cogo_pipelines.store import db
 
 log = logging.getLogger(__name__)
@@ -57,10 +58,11 @@ def _warm_up(connections: WarmConnection) -> None:
     """Open the store and load the query model before the first question needs them."""
     try:
         with connections() as conn:
-            conn.execute("SELECT 1")
-        from cogo_pipelines.indexing.embedding import encode_query
+            vectors = knowledge_tools.needs_query_model(conn)
+        if vectors:
+            from cogo_pipelines.indexing.embedding import encode_query
 
-        encode_query("warm up")
+            encode_query("warm up")
     except Exception as exc:  # the first tool call reports it properly  # noqa: BLE001
         log.warning("warm-up failed: %s", exc)
 

@@ -299,6 +299,11 @@ def repos(conn: psycopg.Connection) -> list[dict[str, Any]]:
     return [{**r, "indexed_at": _iso(r["indexed_at"])} for r in code_graph.repos(conn)]
 
 
+def needs_query_model(conn: psycopg.Connection) -> bool:
+    """Whether a search will embed its query (some chunk has a vector): worth loading the model early."""
+    return code_graph.has_vectors(conn)
+
+
 def index_stats(conn: psycopg.Connection, repo: str | None = None) -> dict[str, Any]:
     repo = check_repo(conn, repo)
     return {"repo": repo, **knowledge.index_stats(conn, repo), "repos": len(code_graph.repos(conn))}

@@ -39,6 +39,11 @@ def repos(conn: psycopg.Connection) -> list[dict[str, Any]]:
     return [dict(r) for r in rows]
 
 
+def has_vectors(conn: psycopg.Connection) -> bool:
+    """Whether any chunk is embedded (else search never encodes a query: no model to load)."""
+    return conn.execute("SELECT EXISTS (SELECT 1 FROM code_chunks WHERE embedding IS NOT NULL) AS e").fetchone()["e"]
+
+
 def nodes(conn: psycopg.Connection, ids: Iterable[str]) -> dict[str, dict[str, Any]]:
     ids = list(dict.fromkeys(ids))
     if not ids:
