@@ -22,7 +22,6 @@ from cogo_pipelines.pipeline.knowledge_tools import (
     check_k,
     check_repo,
     check_text,
-    lines_text,
     node_ref,
     resolve,
     several_repos,

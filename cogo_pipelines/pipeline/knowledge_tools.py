@@ -29,8 +29,7 @@ LINE_CHARS = 160
 CHUNK_TYPES = ("code", "markdown", "sql")
 SYMBOL_KINDS = ("function", "method", "class", "interface", "type", "enum", "const", "module")
 _NODE_ID = re.compile(r"[0-9a-f]{32}")
-_STOP = frozenset("the a an and or of to in on for is are be how what when where why which does do with by it "
-                  "that this from as at not no".split())
+_STOP = frozenset(["the", "a", "an", "and", "or", "of", "to", "in", "on", "for", "is", "are", "be", "how", "what", "when", "where", "why", "which", "does", "do", "with", "by", "it", "that", "this", "from", "as", "at", "not", "no"])
 
 
 class ToolInputError(ValueError):
