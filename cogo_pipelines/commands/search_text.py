@@ -5,7 +5,7 @@ through markup, ``[userId]`` vanished), and every field has its own line, so a n
 never wraps the score into the snippet. In a terminal the lines are styled and cut at its width
 (``…``); in a pipe they are plain and whole.
 
-    1. src/core/lease.ts:13-17  (repo, when several: ``cogo-sample · src/…``)
+    1. src/core/lease.ts:13-17  (with several repos: ``cogo-sample:src/…``)
        computeLeaseExpiry · function
        score 1.020
        │ export function computeLeaseExpiry(nowMs: number, leaseSeconds: number = …
@@ -25,7 +25,7 @@ SNIPPET_LINES = 4
 def hit_lines(number: int, hit: SearchHit, query: str, *, several: bool) -> list[tuple[str, str]]:
     """(text, style) lines of one hit."""
     where = f"{hit.path}:{lines_text(hit.start_line, hit.end_line)}"
-    head = f"{number:>2}. " + (f"{hit.repo} · {where}" if several else where)
+    head = f"{number:>2}. " + (f"{hit.repo}:{where}" if several else where)
     what = " · ".join(part for part in (hit.symbol, hit.kind or hit.chunk_type) if part)
     out = [(head, "bold"), (f"    {what}", "cyan"), (f"    score {hit.score:.3f}", "dim")]
     out += [(f"    │ {line}", "") for line in snippet(hit.content, query, SNIPPET_LINES).splitlines()]

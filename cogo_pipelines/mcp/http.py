@@ -5,7 +5,9 @@ session lives in the process between calls and any sidecar replica can answer. W
 the sidecar's business, settled before this app runs: ``server.auth`` guards ``/mcp`` with
 ``COGO_API_TOKEN`` (or, without a token, a loopback Host), and refuses cross-site browser
 requests. The SDK's own Host/Origin check is therefore off: it would refuse the sidecar's
-public name when it is served behind a token.
+public name when it is served behind a token. Only POST is served: without sessions there is no
+server-to-client stream for a GET to open (the SDK would hold it open for nothing), so any other
+method is a 405.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from mcp.server.transport_security import TransportSecuritySettings
+from starlette.responses import JSONResponse
 
 from cogo_pipelines.mcp.tools import Connections, build_server
 
@@ -40,6 +43,19 @@ def endpoint(connections: Connections) -> McpEndpoint:
         streamable_http_path=PATH, stateless_http=True, json_response=True,
         transport_security=TransportSecuritySettings(enable_dns_rebinding_protection=False),
     )
-    from mcp.server.streamable_http_manager import StreamableHTTPASGIApp
+    return McpEndpoint(_PostOnly(server.session_manager), server)
 
-    return McpEndpoint(StreamableHTTPASGIApp(server.session_manager), server)
+
+class _PostOnly:
+    """The SDK's request handler for POST; a JSON 405 for every other method."""
+
+    def __init__(self, session_manager: Any) -> None:
+        self.session_manager = session_manager
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope.get("method") != "POST":
+            response = JSONResponse({"error": "the MCP endpoint takes JSON-RPC over POST (stateless streamable "
+                                              "HTTP)", "status": 405}, status_code=405, headers={"Allow": "POST"})
+            await response(scope, receive, send)
+            return
+        await self.session_manager.handle_request(scope, receive, send)

@@ -19,7 +19,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from cogo_pipelines.mcp import http as mcp_http
-from cogo_pipelines.server import api, auth, dashboard, functions, redact
+from cogo_pipelines.server import api, auth, dashboard, functions, redact, search_page
 from cogo_pipelines.server.limits import BodyLimitMiddleware
 from cogo_pipelines.server.metrics import HttpMetricsMiddleware, SidecarMetrics
 from cogo_pipelines.server.responses import EXCEPTION_HANDLERS, JSON, JsonErrorMiddleware, error
@@ -67,6 +67,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         Route("/metrics", metrics, methods=["GET"]),
         *api.routes,
         *dashboard.routes,
+        *search_page.routes,
         *functions.routes,
         *auth.routes,
         Route(mcp_http.PATH, mcp_endpoint.app),

@@ -58,6 +58,6 @@ def test_search_text_in_a_narrow_terminal_cuts_lines_and_keeps_markup_out():
     print_hits([hit], "GET user", several=True, console=Console(file=out, force_terminal=True, width=48,
                                                                   color_system=None))
     lines = out.getvalue().splitlines()
-    assert lines[0].startswith(" 1. web · src/app/api/users/[userId]/route")
+    assert lines[0].startswith(" 1. web:src/app/api/users/[userId]/route")
     assert lines[1:3] == ["    GET · function", "    score 0.812"]
     assert all(len(line) <= 48 for line in lines) and lines[3].endswith("…")
