@@ -70,7 +70,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         *search_page.routes,
         *functions.routes,
         *auth.routes,
-        Route(mcp_http.PATH, mcp_endpoint.app),
+        Route(mcp_http.PATH, mcp_endpoint.app, methods=["POST"]),
     ]
     app = Starlette(
         routes=routes,

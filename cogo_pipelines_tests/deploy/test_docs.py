@@ -20,7 +20,7 @@ from cogo_pipelines_tests.deploy.helpers import REPO_ROOT, SERVER_COMPOSE, VENV_
 
 DOCS_DIR = REPO_ROOT / "docs"
 DOCS = ["README.md", "README_BETA_OPS.md", "OPERATIONS_RUNBOOK.md", "API_METRICS_AND_NOTIFY.md", "RAG.md",
-        "INDEX_YOUR_REPO.md", "ARCHITECTURE.md"]
+        "INDEX_YOUR_REPO.md", "ARCHITECTURE.md", "MCP.md"]
 FENCE = re.compile(r"^(?P<indent>[ \t]*)```(?P<lang>[\w-]*)\n(?P<body>.*?)^(?P=indent)```", re.DOTALL | re.MULTILINE)
 RUNNABLE = re.compile(r"<!-- runnable -->\s*\n[ \t]*```bash\n(?P<body>.*?)^[ \t]*```", re.DOTALL | re.MULTILINE)
 INLINE = re.compile(r"(?<!`)`([^`\n]+)`(?!`)")
