@@ -36,6 +36,7 @@ MAX_LIMIT = 200
 MAX_DEPTH = 10
 MAX_VISITED = 20_000
 MAX_TARGETS = 50
+_NAMED = re.compile(r"[:#]|\.[A-Za-z]+$")  # path:Name, or a file name with an extension
 _TEST_PATH = re.compile(r"(^|/)(__tests__|tests?|spec)/|[._-](test|spec)\.[a-z]+$")
 
 
@@ -175,8 +176,10 @@ def call_path(conn: psycopg.Connection, source: str, target: str, repo: str | No
 
 def _seeds(conn: psycopg.Connection, target: str, repo: str | None) -> tuple[list[dict[str, Any]], str]:
     """The nodes a changed path or symbol stands for: a file is its file node and every symbol
-    in it; a class also its members."""
+    in it, a folder every file below it; a class also its members."""
     files = code_graph.file_node(conn, target, repo)
+    if not files and "/" in target and not _NAMED.search(target):
+        files = code_graph.files_under(conn, target, repo)  # a folder: every file below it
     if files:
         out = []
         for f in files:

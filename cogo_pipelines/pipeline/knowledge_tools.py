@@ -69,7 +69,7 @@ def check_repo(conn: psycopg.Connection, repo: str | None) -> str | None:
     if repo is None or (isinstance(repo, str) and not repo.strip()):
         return None
     repo = check_text(repo, "repo", MAX_NAME_CHARS)
-    known = [r["repo"] for r in code_graph.repos(conn)]
+    known = code_graph.repo_names(conn)
     if repo in known:
         return repo
     if not known:
@@ -78,7 +78,7 @@ def check_repo(conn: psycopg.Connection, repo: str | None) -> str | None:
 
 
 def several_repos(conn: psycopg.Connection) -> bool:
-    return len(code_graph.repos(conn)) > 1
+    return len(code_graph.repo_names(conn)) > 1
 
 
 # ---- text trimming ---------------------------------------------------------------------
@@ -220,9 +220,15 @@ def symbol(conn: psycopg.Connection, name_or_id: str, repo: str | None = None,
            *, source_lines: int = SOURCE_LINES) -> dict[str, Any]:
     """Definition, signature, doc comment and source lines of one symbol (members of a class)."""
     repo = check_repo(conn, repo)
-    resolved = resolve(conn, name_or_id, repo)
-    node = resolved.node
     show_repo = repo is None and several_repos(conn)
+    try:
+        resolved = resolve(conn, name_or_id, repo)
+    except ToolInputError:
+        named = _named_chunk(conn, name_or_id, repo, show_repo, source_lines)
+        if named is None:
+            raise
+        return named
+    node = resolved.node
     out: dict[str, Any] = {"id": node["id"]}
     if show_repo:
         out["repo"] = node["repo"]
@@ -249,6 +255,25 @@ def symbol(conn: psycopg.Connection, name_or_id: str, repo: str | None = None,
                               for m in members[:60]]
     if resolved.others:
         out["also_named"] = _others(resolved, show_repo)
+    return out
+
+
+def _named_chunk(conn: psycopg.Connection, text: str, repo: str | None, show_repo: bool,
+                 source_lines: int) -> dict[str, Any] | None:
+    """A SQL object (``claim_job``) or a markdown section is named in the chunks, not the graph."""
+    path, name = _split_qualified(text.strip())
+    rows = code_graph.named_chunks(conn, name, repo, path)
+    if not rows:
+        return None
+    row = rows[0]
+    lines = row["content"].splitlines()
+    out: dict[str, Any] = {"repo": row["repo"]} if show_repo else {}
+    out.update(path=row["path"], lines=lines_text(row["start_line"], row["end_line"]),
+               kind=row["kind"] or row["chunk_type"], name=row["symbol"])
+    more = len(lines) - source_lines
+    out["source"] = "\n".join(_clip(line) for line in lines[:source_lines]) + (f"\n… {more} more lines" if more > 0 else "")
+    if len(rows) > 1:
+        out["also_named"] = [{"path": r["path"], "lines": lines_text(r["start_line"], r["end_line"])} for r in rows[1:]]
     return out
 
 

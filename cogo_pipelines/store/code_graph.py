@@ -39,6 +39,15 @@ def repos(conn: psycopg.Connection) -> list[dict[str, Any]]:
     return [dict(r) for r in rows]
 
 
+def repo_names(conn: psycopg.Connection) -> list[str]:
+    """The names of the indexed repos, from the small per-repo tables (no count over big ones)."""
+    rows = conn.execute(
+        "SELECT repo FROM repo_roots UNION SELECT repo FROM graph_state"
+        " UNION SELECT repo FROM chunk_terms WHERE term = '' ORDER BY repo"
+    ).fetchall()
+    return [r["repo"] for r in rows]
+
+
 def has_vectors(conn: psycopg.Connection) -> bool:
     """Whether any chunk is embedded (else search never encodes a query: no model to load)."""
     return conn.execute("SELECT EXISTS (SELECT 1 FROM code_chunks WHERE embedding IS NOT NULL) AS e").fetchone()["e"]
@@ -72,6 +81,30 @@ def file_node(conn: psycopg.Connection, path: str, repo: str | None) -> list[dic
         f"SELECT {NODE_COLUMNS} FROM ast_nodes WHERE kind = 'file' AND path = %s"
         " AND (%s::text IS NULL OR repo = %s) ORDER BY repo",
         (path, repo, repo),
+    ).fetchall()
+    return [dict(r) for r in rows]
+
+
+def files_under(conn: psycopg.Connection, folder: str, repo: str | None, limit: int = 500) -> list[dict[str, Any]]:
+    """The file nodes below a folder (``src/core`` → ``src/core/…``)."""
+    prefix = folder.rstrip("/") + "/"
+    rows = conn.execute(
+        f"SELECT {NODE_COLUMNS} FROM ast_nodes WHERE kind = 'file' AND (%s::text IS NULL OR repo = %s)"
+        " AND left(path, length(%s)) = %s ORDER BY repo, path LIMIT %s",
+        (repo, repo, prefix, prefix, limit),
+    ).fetchall()
+    return [dict(r) for r in rows]
+
+
+def named_chunks(conn: psycopg.Connection, name: str, repo: str | None, path: str | None = None,
+                 limit: int = 5) -> list[dict[str, Any]]:
+    """Chunks that carry a name but are no graph node: SQL objects, markdown sections."""
+    rows = conn.execute(
+        "SELECT repo, path, chunk_type, kind, symbol, start_line, end_line, content FROM code_chunks"
+        " WHERE (symbol = %(n)s OR object_name = %(n)s) AND chunk_type <> 'code'"
+        " AND (%(repo)s::text IS NULL OR repo = %(repo)s) AND (%(path)s::text IS NULL OR path = %(path)s)"
+        " ORDER BY repo, path, start_line LIMIT %(limit)s",
+        {"n": name, "repo": repo, "path": path, "limit": limit},
     ).fetchall()
     return [dict(r) for r in rows]
 

@@ -87,6 +87,9 @@ async def check_every_tool(session) -> None:
     assert cls["kind"] == "class" and any(m.startswith("claimNext (method)") for m in cls["members"])
     by_id = answer(await session.call_tool("symbol", {"name_or_id": sym["id"]}))
     assert by_id["name"] == "computeLeaseExpiry"
+    sql = answer(await session.call_tool("symbol", {"name_or_id": "claim_job"}))  # a SQL object: chunks only
+    assert (sql["path"], sql["kind"]) == ("supabase/sql/001_jobs.sql", "create function")
+    assert "for update skip locked" in sql["source"]
 
     callers = answer(await session.call_tool("callers", {"symbol": "computeLeaseExpiry"}))
     assert {(c["symbol"], c["path"], c["confidence"]) for c in callers["callers"]} == {
@@ -113,6 +116,9 @@ async def check_every_tool(session) -> None:
     affected = {f["path"]: f for f in impact["affected_files"]}
     assert affected["src/queue/jobQueue.ts"]["depth"] == 1 and "JobQueue.claim" in affected["src/queue/jobQueue.ts"]["symbols"]
     assert "src/index.ts" in impact["entries_reached"] and "src/core/lease.ts" not in affected
+    folder = answer(await session.call_tool("impact", {"paths_or_symbols": ["src/core"], "max_depth": 1}))
+    assert {"src/core/lease.ts", "src/core/router.ts"} <= set(folder["changed"])
+    assert "src/index.ts" in {f["path"] for f in folder["affected_files"]}
 
     modules = answer(await session.call_tool("module_graph", {"path": "src/queue/jobQueue.ts"}))
     assert {"path": "src/core/lease.ts", "kind": "import"} in modules["imports"]
