@@ -49,7 +49,11 @@ from cogo_pipelines.indexing import sources
 
 ROOT = Path(__file__).resolve().parents[1]
 COGO = [sys.executable, "-c", "from cogo_pipelines.cli import main; main()"]
-STOP = frozenset(["the", "a", "an", "and", "or", "of", "to", "in", "on", "for", "is", "are", "be", "how", "what", "when", "where", "why", "which", "does", "do", "with", "by", "it", "that", "this", "from", "as", "at", "not", "no", "its", "into", "than", "then", "there", "their", "them", "they", "who", "whom", "can", "could", "should", "would", "will", "has", "have", "had", "was", "were", "been", "being"])
+STOP = frozenset({"the", "a", "an", "and", "or", "of", "to", "in", "on", "for", "is", "are", "be",
+                  "how", "what", "when", "where", "why", "which", "does", "do", "with", "by", "it",
+                  "that", "this", "from", "as", "at", "not", "no", "its", "into", "than", "then",
+                  "there", "their", "them", "they", "who", "whom", "can", "could", "should", "would",
+                  "will", "has", "have", "had", "was", "were", "been", "being"})
 
 
 def wordpiece():

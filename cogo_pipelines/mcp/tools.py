@@ -54,7 +54,12 @@ def _text(data: Any) -> CallToolResult:
 def build_server(connections: Connections, *, name: str = "cogo",
                  lifespan: Callable[[MCPServer], AbstractAsyncContextManager[Any]] | None = None) -> MCPServer:
     """The MCP server answering from the store that ``connections`` opens."""
+    # the SDK configures the root logger when a server is made (basicConfig with a rich handler);
+    # the process's logging stays what its own entry point set up
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
     server = MCPServer(name, instructions=INSTRUCTIONS, version=_version(), log_level="WARNING", lifespan=lifespan)
+    root.handlers[:], root.level = handlers, level
 
     def answer(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> CallToolResult:
         try:

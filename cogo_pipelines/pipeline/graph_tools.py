@@ -61,7 +61,8 @@ def _listing(conn: psycopg.Connection, found: dict[str, dict[str, Any]], limit: 
              show_repo: bool) -> tuple[list[dict[str, Any]], int]:
     nodes = code_graph.nodes(conn, found)
     order = {"certain": 0, "observed": 1, "maybe": 2}
-    rows = sorted(((nodes[i], f) for i, f in found.items() if i in nodes), key=lambda p: (order.get(p[1]["confidence"], 3), p[0]["path"], p[0]["start_line"] or 0))
+    rows = sorted(((nodes[i], f) for i, f in found.items() if i in nodes),
+                  key=lambda p: (order.get(p[1]["confidence"], 3), p[0]["path"], p[0]["start_line"] or 0))
     return [{**node_ref(n, repo=show_repo), **f} for n, f in rows[:limit]], len(rows)
 
 

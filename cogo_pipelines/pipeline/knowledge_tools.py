@@ -29,7 +29,9 @@ LINE_CHARS = 160
 CHUNK_TYPES = ("code", "markdown", "sql")
 SYMBOL_KINDS = ("function", "method", "class", "interface", "type", "enum", "const", "module")
 _NODE_ID = re.compile(r"[0-9a-f]{32}")
-_STOP = frozenset(["the", "a", "an", "and", "or", "of", "to", "in", "on", "for", "is", "are", "be", "how", "what", "when", "where", "why", "which", "does", "do", "with", "by", "it", "that", "this", "from", "as", "at", "not", "no"])
+_STOP = frozenset({"the", "a", "an", "and", "or", "of", "to", "in", "on", "for", "is", "are", "be", "how",
+                   "what", "when", "where", "why", "which", "does", "do", "with", "by", "it", "that", "this",
+                   "from", "as", "at", "not", "no"})
 
 
 class ToolInputError(ValueError):
@@ -271,9 +273,11 @@ def _named_chunk(conn: psycopg.Connection, text: str, repo: str | None, show_rep
     out.update(path=row["path"], lines=lines_text(row["start_line"], row["end_line"]),
                kind=row["kind"] or row["chunk_type"], name=row["symbol"])
     more = len(lines) - source_lines
-    out["source"] = "\n".join(_clip(line) for line in lines[:source_lines]) + (f"\n… {more} more lines" if more > 0 else "")
+    out["source"] = "\n".join(_clip(line) for line in lines[:source_lines]) + (
+        f"\n… {more} more lines" if more > 0 else "")
     if len(rows) > 1:
-        out["also_named"] = [{"path": r["path"], "lines": lines_text(r["start_line"], r["end_line"])} for r in rows[1:]]
+        out["also_named"] = [{"path": r["path"], "lines": lines_text(r["start_line"], r["end_line"])}
+                             for r in rows[1:]]
     return out
 
 

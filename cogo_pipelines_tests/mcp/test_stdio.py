@@ -20,3 +20,18 @@ def test_cogo_mcp_over_stdio_answers_every_tool(indexed_store):
                 await check_every_tool(client)
 
     anyio.run(session)
+
+
+def test_making_the_server_leaves_the_process_logging_alone(monkeypatch):
+    """The SDK calls logging.basicConfig with a rich handler when a server is made; a sidecar
+    started by uvicorn alone (no handler yet) would log in its format from then on."""
+    import logging
+    from contextlib import nullcontext
+
+    from cogo_pipelines.mcp.tools import build_server
+
+    root = logging.getLogger()
+    monkeypatch.setattr(root, "handlers", [])
+    monkeypatch.setattr(root, "level", logging.ERROR)
+    build_server(lambda: nullcontext(None))
+    assert root.handlers == [] and root.level == logging.ERROR
