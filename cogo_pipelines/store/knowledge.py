@@ -81,7 +81,7 @@ class SearchHit:
     content: str = ""
     header: str = ""
     repo: str = ""
-    kind: str | None = None  # the symbol's kind (function, class, ...), None for markdown and SQL
+    kind: str | None = None  # the chunk's kind: a symbol's (function, class, ...), a SQL statement's; None for markdown
 
     def as_dict(self) -> dict:
         return {
