@@ -13,7 +13,7 @@ import sys
 import pydantic
 import typer
 
-from cogo_pipelines.commands import graph, knowledge, quality, queue, server
+from cogo_pipelines.commands import graph, knowledge, mcp, quality, queue, server
 from cogo_pipelines.store.db import StoreError
 
 app = typer.Typer(
@@ -31,7 +31,7 @@ def _root() -> None:
     """Keeps ``cogo`` a command group even while an area registers a single command."""
 
 
-for area in (knowledge, graph, queue, quality, server):
+for area in (knowledge, graph, queue, quality, server, mcp):
     area.register(app)
 
 

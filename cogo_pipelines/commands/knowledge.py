@@ -7,7 +7,6 @@ Progress and tables go to stderr so that ``--json`` output on stdout stays machi
 from __future__ import annotations
 
 import json
-import sys
 import time
 from pathlib import Path
 from typing import Annotated
@@ -17,6 +16,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from cogo_pipelines.commands import search_text
 from cogo_pipelines.indexing import policy as index_policy
 from cogo_pipelines.pipeline import index_run
 from cogo_pipelines.settings import get_settings
@@ -159,14 +159,7 @@ def search(
     if not hits:
         console.print("no matches")
         return
-    out = Console()
-    for i, h in enumerate(hits, 1):
-        where = f"{h.repo + ':' if several else ''}{h.path}:{h.start_line}-{h.end_line}"
-        out.print(f"[bold]{i:>2}. {where}[/]  {h.symbol or h.chunk_type}  [dim]{h.score:.4f}[/]")
-        snippet = "\n".join(h.content.splitlines()[:4])
-        out.print(f"[dim]{snippet}[/]", highlight=False, markup=False) if sys.stdout.isatty() else out.print(
-            snippet, markup=False
-        )
+    search_text.print_hits(hits, query, several=several, console=Console())
 
 
 def register(app: typer.Typer) -> None:

@@ -1,4 +1,4 @@
-"""The sidecar application: /healthz, /metrics, /api, /dashboard/local, /functions/v1, /login.
+"""The sidecar application: /healthz, /metrics, /api, /dashboard/local, /functions/v1, /login, /mcp.
 
 /api, /dashboard and /mcp are behind ``COGO_API_TOKEN`` (``auth``); every body is bounded (``limits``).
 
@@ -18,7 +18,8 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from cogo_pipelines.server import api, auth, dashboard, functions, redact
+from cogo_pipelines.mcp import http as mcp_http
+from cogo_pipelines.server import api, auth, dashboard, functions, redact, search_page
 from cogo_pipelines.server.limits import BodyLimitMiddleware
 from cogo_pipelines.server.metrics import HttpMetricsMiddleware, SidecarMetrics
 from cogo_pipelines.server.responses import EXCEPTION_HANDLERS, JSON, JsonErrorMiddleware, error
@@ -50,11 +51,13 @@ def create_app(settings: Settings | None = None) -> Starlette:
     redact.register(settings.secret_values())
     store = SidecarStore(settings)
     sidecar_metrics = SidecarMetrics(store)
+    mcp_endpoint = mcp_http.endpoint(store.connection)
 
     @asynccontextmanager
     async def lifespan(app: Starlette):
         try:
-            yield
+            async with mcp_endpoint.running():
+                yield
         finally:
             await run_in_threadpool(store.close)
 
@@ -64,8 +67,10 @@ def create_app(settings: Settings | None = None) -> Starlette:
         Route("/metrics", metrics, methods=["GET"]),
         *api.routes,
         *dashboard.routes,
+        *search_page.routes,
         *functions.routes,
         *auth.routes,
+        Route(mcp_http.PATH, mcp_endpoint.app, methods=["POST"]),
     ]
     app = Starlette(
         routes=routes,

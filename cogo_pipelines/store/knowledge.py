@@ -81,6 +81,7 @@ class SearchHit:
     content: str = ""
     header: str = ""
     repo: str = ""
+    kind: str | None = None  # the chunk's kind: a symbol's (function, class, ...), a SQL statement's; None for markdown
 
     def as_dict(self) -> dict:
         return {
@@ -437,6 +438,6 @@ def search(
         chunk = Chunk(r["path"], r["chunk_type"], r["content"], r["start_line"], r["end_line"], symbol=r["symbol"],
                       kind=r["kind"], signature=r["signature"], header_chain=r["header_chain"], object_name=r["object_name"])  # fmt: skip
         hits.append(SearchHit(r["path"], r["symbol"], r["chunk_type"], r["start_line"], r["end_line"], scores[r["id"]],
-                              r["content"], chunk.header, r["repo"]))  # fmt: skip
+                              r["content"], chunk.header, r["repo"], r["kind"]))  # fmt: skip
     hits.sort(key=lambda h: (-h.score, h.path, h.start_line))
     return hits[:k]

@@ -20,7 +20,7 @@ from cogo_pipelines_tests.deploy.helpers import REPO_ROOT, SERVER_COMPOSE, VENV_
 
 DOCS_DIR = REPO_ROOT / "docs"
 DOCS = ["README.md", "README_BETA_OPS.md", "OPERATIONS_RUNBOOK.md", "API_METRICS_AND_NOTIFY.md", "RAG.md",
-        "INDEX_YOUR_REPO.md", "ARCHITECTURE.md", "DEVELOPMENT_EXECUTION_PLAN_VNEXT.md"]
+        "INDEX_YOUR_REPO.md", "ARCHITECTURE.md", "DEVELOPMENT_EXECUTION_PLAN_VNEXT.md", "MCP.md"]
 # Every markdown page a user reads, relative to the repository root (the docs above, the README,
 # the benchmarks' README): no link outside the repository, make targets and bench commands exist.
 ALL_PAGES = ["README.md", "bench/README.md", *(f"docs/{name}" for name in DOCS)]

@@ -39,7 +39,7 @@ def test_protected_routes_need_the_token(shared_sidecar):
     with shared_sidecar.client() as http:
         assert http.get("/api/jobs").status_code == 200
         assert http.get("/dashboard/local").status_code == 200
-        assert http.get("/mcp").status_code == 404  # authenticated; the MCP endpoint is not mounted here
+        assert http.get("/mcp").status_code == 405  # authenticated; the MCP endpoint takes POST only
 
 
 @pytest.mark.parametrize("authorization", [

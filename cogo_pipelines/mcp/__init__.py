@@ -1,0 +1,1 @@
+"""The MCP face: the knowledge tools over stdio (``cogo mcp``) and streamable HTTP (``/mcp``)."""

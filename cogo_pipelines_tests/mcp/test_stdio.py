@@ -1,0 +1,68 @@
+"""`cogo mcp` as an agent runs it: a subprocess spoken to over stdin/stdout by the SDK's client."""
+
+from __future__ import annotations
+
+import anyio
+from mcp import ClientSession
+from mcp.client.stdio import StdioServerParameters, stdio_client
+
+from cogo_pipelines_tests.mcp.conftest import COGO, check_every_tool
+
+
+def test_cogo_mcp_over_stdio_answers_every_tool(indexed_store):
+    params = StdioServerParameters(command=COGO[0], args=[*COGO[1:], "mcp"], env=indexed_store.env())
+
+    async def session() -> None:
+        with anyio.fail_after(120):
+            async with stdio_client(params) as (read, write), ClientSession(read, write) as client:
+                info = await client.initialize()
+                assert info.server_info.name == "cogo" and "search(query)" in info.instructions
+                await check_every_tool(client)
+
+    anyio.run(session)
+
+
+def test_making_the_server_leaves_the_process_logging_alone(monkeypatch):
+    """The SDK calls logging.basicConfig with a rich handler when a server is made; a sidecar
+    started by uvicorn alone (no handler yet) would log in its format from then on."""
+    import logging
+    from contextlib import nullcontext
+
+    from cogo_pipelines.mcp.tools import build_server
+
+    root = logging.getLogger()
+    monkeypatch.setattr(root, "handlers", [])
+    monkeypatch.setattr(root, "level", logging.ERROR)
+    build_server(lambda: nullcontext(None))
+    assert root.handlers == [] and root.level == logging.ERROR
+
+
+def test_cogo_mcp_on_an_empty_or_unreachable_store_answers_with_errors(database_url, tmp_path):
+    """Nothing indexed: each tool says so in one line. No database at all: the tools say the
+    store is unavailable, and the server stays up to answer the next question."""
+    import os
+    import socket
+
+    from cogo_pipelines_tests.mcp.conftest import error_text
+
+    with socket.socket() as s:  # a port nothing listens on
+        s.bind(("127.0.0.1", 0))
+        closed = s.getsockname()[1]
+    stores = {"empty": database_url, "down": f"postgresql://cogo@127.0.0.1:{closed}/cogo?connect_timeout=2"}
+
+    async def ask(url: str) -> list[str]:
+        env = {**os.environ, "DATABASE_URL": url, "COGO_HOME": str(tmp_path / "home")}
+        params = StdioServerParameters(command=COGO[0], args=[*COGO[1:], "mcp"], env=env)
+        with anyio.fail_after(120):
+            async with stdio_client(params) as (read, write), ClientSession(read, write) as client:
+                await client.initialize()
+                texts = [error_text(await client.call_tool("search", {"query": "lease"})),
+                         error_text(await client.call_tool("callers", {"symbol": "computeLeaseExpiry"}))]
+                assert len((await client.list_tools()).tools) == 8  # still serving
+                return texts
+
+    empty = anyio.run(ask, stores["empty"])
+    assert "nothing is indexed yet; run `cogo index REPO` first" in empty[0]
+    assert "no symbol 'computeLeaseExpiry'" in empty[1]
+    down = anyio.run(ask, stores["down"])
+    assert all("the store is unavailable" in text for text in down), down
