@@ -100,7 +100,9 @@ def main() -> int:
     parser.add_argument("questions", type=Path)
     parser.add_argument("--k", type=int, default=10)
     parser.add_argument("--name", help="the repo's name in the store (default: the folder's name)")
-    parser.add_argument("--include", action="append", help="include glob (repeat; default: cogo.toml, else the defaults)")
+    parser.add_argument(
+        "--include", action="append", help="include glob (repeat; default: cogo.toml, else the defaults)"
+    )
     parser.add_argument("--no-index", action="store_true", help="evaluate the index as it is")
     parser.add_argument("--show-misses", action="store_true", help="print questions hybrid ranks badly")
     args = parser.parse_args()
@@ -114,7 +116,11 @@ def main() -> int:
     print(f"{repo}: {len(questions)} questions, file relevance")
     print(f"{'method':<10}" + "".join(f"{name:>11}" for name in names) + f"{'ms/query':>11}")
     for mode in MODES:
-        print(f"{mode:<10}" + "".join(f"{means[mode][name]:>11.3f}" for name in names) + f"{latency[mode]:>11.1f}")
+        print(
+            f"{mode:<10}"
+            + "".join(f"{means[mode][name]:>11.3f}" for name in names)
+            + f"{latency[mode]:>11.1f}"
+        )
     if args.show_misses:
         for question, relevant, got in misses:
             print(f"\nMISS {question}\n  want {relevant}\n  got  {got}")

@@ -29,11 +29,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import retrieval_eval  # noqa: E402
+import retrieval_eval
 
-from cogo_pipelines.indexing import static_embedding  # noqa: E402
-from cogo_pipelines.settings import get_settings  # noqa: E402
-from cogo_pipelines.store import db  # noqa: E402
+from cogo_pipelines.indexing import static_embedding
+from cogo_pipelines.settings import get_settings
+from cogo_pipelines.store import db
 
 ROOT = Path(__file__).resolve().parent.parent
 REPOS = Path(os.environ.get("COGO_BENCH_REPOS", "/tmp/cogo-bench"))
@@ -53,10 +53,16 @@ DATA = _bench_data()
 SETS = {
     "trpc": (REPOS / "trpc" / "package", DATA / "semble-ts" / "trpc.tsv", None),
     "zod": (REPOS / "zod" / "package", DATA / "semble-ts" / "zod.tsv", None),
-    "umami": (REPOS / "umami", ROOT / "bench/questions/umami.tsv",
-              ["src/**/*.ts", "src/**/*.tsx", "**/*.md", "prisma/migrations/**/*.sql", "db/**/*.sql"]),
-    "storage": (REPOS / "storage", ROOT / "bench/questions/storage.tsv",
-                ["src/**/*.ts", "**/*.md", "migrations/**/*.sql"]),
+    "umami": (
+        REPOS / "umami",
+        ROOT / "bench/questions/umami.tsv",
+        ["src/**/*.ts", "src/**/*.tsx", "**/*.md", "prisma/migrations/**/*.sql", "db/**/*.sql"],
+    ),
+    "storage": (
+        REPOS / "storage",
+        ROOT / "bench/questions/storage.tsv",
+        ["src/**/*.ts", "**/*.md", "migrations/**/*.sql"],
+    ),
     "cogo-sample": (ROOT / "examples/cogo-sample", ROOT / "bench/questions/cogo-sample.tsv", None),
 }
 SHOWN = ("NDCG@10", "recall@5", "MRR")
@@ -97,7 +103,11 @@ def main() -> int:
             if a.show_misses:
                 for question, relevant, got in misses:
                     print(f"MISS [{name}] {question}\n  want {relevant}\n  got  {got}", file=sys.stderr)
-    methods = [m for m in ("cogo-hybrid", "cogo-keyword", "cogo-vector", "semble-bm25") if any(m in r for r in rows.values())]
+    methods = [
+        m
+        for m in ("cogo-hybrid", "cogo-keyword", "cogo-vector", "semble-bm25")
+        if any(m in r for r in rows.values())
+    ]
     print("NDCG@10 / recall@5 / MRR, file relevance")
     print(f"| set (questions) | {' | '.join(methods)} |")
     print("|---" * (len(methods) + 1) + "|")

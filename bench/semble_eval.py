@@ -55,11 +55,21 @@ def main() -> int:
     if a.json:
         import json
 
-        print(json.dumps({"index_s": index_s, "ms_per_query": ms, "n": len(qs),
-                          **{k: v / len(qs) for k, v in tot.items()}}))
+        print(
+            json.dumps(
+                {
+                    "index_s": index_s,
+                    "ms_per_query": ms,
+                    "n": len(qs),
+                    **{k: v / len(qs) for k, v in tot.items()},
+                }
+            )
+        )
         return 0
-    print(f"semble-{mode} {a.repo.name}: {len(qs)} q, index {index_s:.2f} s, {ms:.1f} ms/query, "
-          + " ".join(f"{k} {v / len(qs):.3f}" for k, v in tot.items()))
+    print(
+        f"semble-{mode} {a.repo.name}: {len(qs)} q, index {index_s:.2f} s, {ms:.1f} ms/query, "
+        + " ".join(f"{k} {v / len(qs):.3f}" for k, v in tot.items())
+    )
     return 0
 
 
