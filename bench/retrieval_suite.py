@@ -120,6 +120,14 @@ def main() -> int:
             have = [r[m] for r in rows.values() if m in r]
             cells.append(" / ".join(f"{sum(h[s] for h in have) / len(have):.3f}".lstrip("0") for s in SHOWN))
         print(f"| mean | {' | '.join(cells)} |")
+        print(
+            "\nindex seconds (cogo: this run's `cogo index` stages in-process, incremental unless the store was"
+            " fresh; semble: SembleIndex.from_path, always from scratch)"
+        )
+        for name, r in rows.items():
+            cogo_s = "–" if r["_index_s"] is None else f"{r['_index_s']:.1f}"
+            semble_s = f"{r['semble-bm25']['index_s']:.1f}" if "semble-bm25" in r else "–"
+            print(f"  {name:<12} cogo {cogo_s:>6}   semble {semble_s:>6}")
     return 0
 
 

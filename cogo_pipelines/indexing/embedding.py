@@ -116,9 +116,13 @@ def encode(texts: Sequence[str], *, batch_size: int = BATCH_SIZE) -> np.ndarray:
     """Normalised float32 vectors, one row per text (cosine similarity = dot product)."""
     if not texts:
         return np.zeros((0, DIMENSIONS), dtype=np.float32)
-    static = _static_path(model_name())
+    name = model_name()
+    static = _static_path(name)
     if static is not None:
-        get_model()
+        if name == static_embedding.STATIC_NAME and not static_embedding.is_distilled(Path(static)):
+            with _load_guard:  # distilled once, at the first encode that needs it
+                if not static_embedding.is_distilled(Path(static)):
+                    static_embedding.distill(Path(static))
         return static_embedding.encode(static, texts)
     vectors = get_model().encode(
         list(texts),

@@ -130,7 +130,7 @@ def ensure(home: Path) -> Path:
 
 @lru_cache(maxsize=2)
 def load(path: str):
-    """The static model (``model2vec.StaticModel``: numpy + tokenizers; torch is never imported)."""
+    """The static model as ``model2vec.StaticModel`` (for tools; encoding uses ``_tables``)."""
     from model2vec import StaticModel
 
     model = StaticModel.from_pretrained(path)
@@ -139,15 +139,54 @@ def load(path: str):
     return model
 
 
+@lru_cache(maxsize=2)
+def _tables(path: str):
+    """(tokenizer, token vectors, unknown token id, characters kept per text) of a model2vec folder.
+
+    Read here with ``tokenizers`` and ``safetensors`` alone: importing ``model2vec`` pulls in
+    ``huggingface_hub`` (~0.4 s), more than the rest of a ``cogo search`` call."""
+    from safetensors.numpy import load_file
+    from tokenizers import Tokenizer
+
+    folder = Path(path)
+    vectors = load_file(str(folder / "model.safetensors"))["embeddings"]
+    if vectors.shape[1] != DIMENSIONS:
+        raise ValueError(f"static model {path} gives {vectors.shape[1]} dimensions; the store holds vector({DIMENSIONS})")
+    try:
+        max_tokens = int(json.loads((folder / "config.json").read_text()).get("max_length") or MAX_TOKENS)
+    except (OSError, ValueError):
+        max_tokens = MAX_TOKENS
+    tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
+    tokenizer.no_padding()
+    tokenizer.enable_truncation(max_tokens)
+    unk_name = getattr(tokenizer.model, "unk_token", None)
+    unk = tokenizer.token_to_id(unk_name) if unk_name else None
+    median = int(np.median([len(t) for t in tokenizer.get_vocab()]))
+    return tokenizer, vectors, unk, max_tokens * median
+
+
 def encode(path: str, texts: Sequence[str]) -> np.ndarray:
-    """Normalised float32 vectors, one per text (one process: no worker pool for a CLI call)."""
+    """Normalised float32 vectors, one per text: the mean of the text's token vectors
+    (``model2vec.StaticModel.encode``'s arithmetic, in numpy; the tests hold the two equal)."""
     if not texts:
         return np.zeros((0, DIMENSIONS), dtype=np.float32)
-    vectors = load(path).encode(list(texts), normalize=True, use_multiprocessing=False, max_length=MAX_TOKENS)
-    vectors = np.nan_to_num(np.asarray(vectors, dtype=np.float32))
+    tokenizer, table, unk, max_chars = _tables(path)
+    encodings = tokenizer.encode_batch_fast([t[:max_chars] for t in texts], add_special_tokens=False)
+    vectors = np.zeros((len(texts), DIMENSIONS), dtype=np.float32)
+    for i, enc in enumerate(encodings):
+        ids = [t for t in enc.ids if t != unk] if unk is not None else enc.ids
+        if ids:
+            vectors[i] = table[np.asarray(ids, dtype=np.int64)].astype(np.float32).mean(axis=0)
+    vectors = np.nan_to_num(vectors)
     # an empty text has no tokens, hence a zero vector, whose cosine distance is NaN in
     # pgvector: it gets the same fixed unit vector instead (similar to nothing in particular)
     empty = np.linalg.norm(vectors, axis=1) < 1e-6
     vectors[empty] = 1.0
-    # the weights are float16: normalise again in float32 so cosine = dot product exactly
+    # the weights are float16: normalise in float32 so cosine = dot product exactly
     return vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+
+
+if __name__ == "__main__":  # `make setup`: distil the default model into $COGO_HOME/models, offline
+    from cogo_pipelines.settings import get_settings
+
+    print(ensure(get_settings().cogo_home.resolve()))
