@@ -7,7 +7,8 @@ Each set is indexed (incrementally: an unchanged repo costs seconds) and its que
 through ``cogo search`` in hybrid, keyword-only and vector-only mode (file relevance, as in
 ``retrieval_eval.py``); with ``--semble-python`` (a venv holding ``semble==0.7.0``) semble's
 BM25 mode (``alpha=0``: its model cannot download here, so it is given cogo's distilled static
-model, which that mode does not use for ranking) answers the same questions in the same run.
+model, which that mode does not use for ranking) answers the same questions in the same run,
+over a copy of exactly the files cogo indexed for the set (``same_files``).
 Prints NDCG@10 / recall@5 / MRR per set and method, and the macro average.
 
 Where the code bases are (none is committed): ``COGO_BENCH_REPOS`` (default
@@ -68,6 +69,24 @@ SETS = {
 SHOWN = ("NDCG@10", "recall@5", "MRR")
 
 
+def same_files(repo: Path, name: str, include: list[str] | None) -> Path:
+    """A copy of just the files cogo indexes for this set (its include policy), so semble ranks
+    the same files: given the whole npm package it also indexes ``dist/`` (a second copy of
+    every module), and on the app repos tests and scripts cogo leaves out."""
+    import shutil
+    import tempfile
+
+    from cogo_pipelines.indexing import policy as index_policy
+
+    view = Path(tempfile.gettempdir()) / "cogo-bench-semble-view" / name
+    shutil.rmtree(view, ignore_errors=True)
+    for f in index_policy.prepare(repo, index_policy.Layer.of("flags", name, include)).discovery.files:
+        target = view / f.path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(repo / f.path, target)
+    return view
+
+
 def semble(python: str, repo: Path, questions: Path) -> dict:
     model = static_embedding.ensure(get_settings().cogo_home.resolve())
     out = subprocess.run(
@@ -99,7 +118,9 @@ def main() -> int:
             rows[name]["_n"] = len(questions)
             rows[name]["_index_s"] = seconds
             if a.semble_python:
-                rows[name]["semble-bm25"] = semble(a.semble_python, repo, questions_file)
+                rows[name]["semble-bm25"] = semble(
+                    a.semble_python, same_files(repo, name, include), questions_file
+                )
             if a.show_misses:
                 for question, relevant, got in misses:
                     print(f"MISS [{name}] {question}\n  want {relevant}\n  got  {got}", file=sys.stderr)

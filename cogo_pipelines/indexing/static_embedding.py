@@ -85,8 +85,12 @@ def distill(target: Path, source: Path | None = None) -> Path:
 
 def _token_vectors(source: Path, vocab: dict[str, int], batch: int = 512) -> np.ndarray:
     """Each token id's mean-pooled output of the transformer over ``[CLS] token [SEP]``."""
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
     import torch  # deferred: only distilling needs torch
     from transformers import AutoModel
+    from transformers.utils import logging as transformers_logging
+
+    transformers_logging.disable_progress_bar()  # no "Loading weights" bar in `make setup`
 
     torch.set_num_threads(max(1, os.cpu_count() or 1))
     model = AutoModel.from_pretrained(str(source)).eval()
