@@ -32,9 +32,12 @@ SEMBLE_ONE = (
 
 
 def timed(cmd: list[str], env: dict) -> tuple[float, float]:
-    """(wall seconds, max RSS in MiB) of one child process."""
+    """(wall seconds, max RSS in MiB) of one child process, run in its checkout (``python -m``
+    imports from the working folder first)."""
     t = time.perf_counter()
-    child = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    child = subprocess.Popen(
+        cmd, env=env, cwd=env["PYTHONPATH"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
     _, status, usage = os.wait4(child.pid, 0)
     wall = time.perf_counter() - t
     child.returncode = os.waitstatus_to_exitcode(status)
@@ -56,6 +59,9 @@ def main() -> int:
     p.add_argument("--name", required=True, help="the repo's name in the cogo store")
     p.add_argument("--runs", type=int, default=10)
     p.add_argument("--semble-python")
+    p.add_argument(
+        "--baseline-root", type=Path, help="another cogo checkout (e.g. `git archive` of main) timed too"
+    )
     a = p.parse_args()
     questions = [
         line.split("\t", 1)[0]
@@ -71,19 +77,26 @@ def main() -> int:
         model = static_embedding.ensure(get_settings().cogo_home.resolve())
     cogo_cmd = [sys.executable, "-m", "cogo_pipelines.cli", "search"]
     timed(cogo_cmd + [questions[0], "--repo", a.name, "--json"], env)  # warm the page cache
-    cogo, semble = [], []
-    cogo_rss = semble_rss = 0.0
+    cogo, semble, base = [], [], []
+    cogo_rss = semble_rss = base_rss = 0.0
+    base_env = {**env, "PYTHONPATH": str(a.baseline_root)} if a.baseline_root else None
     for i in range(a.runs):
         q = questions[i % len(questions)]
         wall, rss = timed(cogo_cmd + [q, "--repo", a.name, "--json"], env)
         cogo.append(wall)
         cogo_rss = max(cogo_rss, rss)
+        if base_env:
+            wall, rss = timed(cogo_cmd + [q, "--repo", a.name, "--json"], base_env)
+            base.append(wall)
+            base_rss = max(base_rss, rss)
         if a.semble_python:
             wall, rss = timed([a.semble_python, "-c", SEMBLE_ONE, str(a.repo), str(model), q], env)
             semble.append(wall)
             semble_rss = max(semble_rss, rss)
     print(f"{a.name}: whole process, {a.runs} questions")
     print(summary("cogo", cogo, cogo_rss))
+    if base:
+        print(summary("baseline", base, base_rss))
     if semble:
         print(summary("semble", semble, semble_rss))
         print(f"cogo / semble p50: {statistics.median(cogo) / statistics.median(semble):.2f}")

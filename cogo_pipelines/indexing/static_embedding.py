@@ -143,19 +143,18 @@ def load(path: str):
     return model
 
 
-@lru_cache(maxsize=2)
-def _tables(path: str):
-    """(tokenizer, token vectors, unknown token id, characters kept per text) of a model2vec folder.
+FEW_TEXTS = 16  # up to this many texts (a query), only their tokens' rows are read from disk
 
-    Read here with ``tokenizers`` and ``safetensors`` alone: importing ``model2vec`` pulls in
+
+@lru_cache(maxsize=2)
+def _tokenizer(path: str):
+    """(tokenizer, unknown token id, tokens kept per text) of a model2vec folder.
+
+    Read with ``tokenizers`` and ``safetensors`` alone: importing ``model2vec`` pulls in
     ``huggingface_hub`` (~0.4 s), more than the rest of a ``cogo search`` call."""
-    from safetensors.numpy import load_file
     from tokenizers import Tokenizer
 
     folder = Path(path)
-    vectors = load_file(str(folder / "model.safetensors"))["embeddings"]
-    if vectors.shape[1] != DIMENSIONS:
-        raise ValueError(f"static model {path} gives {vectors.shape[1]} dimensions; the store holds vector({DIMENSIONS})")
     try:
         max_tokens = int(json.loads((folder / "config.json").read_text()).get("max_length") or MAX_TOKENS)
     except (OSError, ValueError):
@@ -164,9 +163,38 @@ def _tables(path: str):
     tokenizer.no_padding()
     tokenizer.enable_truncation(max_tokens)
     unk_name = getattr(tokenizer.model, "unk_token", None)
-    unk = tokenizer.token_to_id(unk_name) if unk_name else None
-    median = int(np.median([len(t) for t in tokenizer.get_vocab()]))
-    return tokenizer, vectors, unk, max_tokens * median
+    return tokenizer, (tokenizer.token_to_id(unk_name) if unk_name else None), max_tokens
+
+
+@lru_cache(maxsize=2)
+def _max_chars(path: str) -> int:
+    """model2vec cuts a text at ``max_length × median token length`` characters before tokenising."""
+    tokenizer, _, max_tokens = _tokenizer(path)
+    return max_tokens * int(np.median([len(t) for t in tokenizer.get_vocab()]))
+
+
+@lru_cache(maxsize=2)
+def _table(path: str) -> np.ndarray:
+    from safetensors.numpy import load_file
+
+    vectors = load_file(str(Path(path) / "model.safetensors"))["embeddings"]
+    _check_dims(path, vectors.shape[1])
+    return vectors
+
+
+def _check_dims(path: str, dims: int) -> None:
+    if dims != DIMENSIONS:
+        raise ValueError(f"static model {path} gives {dims} dimensions; the store holds vector({DIMENSIONS})")
+
+
+def _rows(path: str, ids: set[int]) -> dict[int, np.ndarray]:
+    """Just these token vectors, read from the file (a query needs a dozen of 30k rows)."""
+    from safetensors import safe_open
+
+    with safe_open(str(Path(path) / "model.safetensors"), framework="numpy") as f:
+        table = f.get_slice("embeddings")
+        _check_dims(path, table.get_shape()[1])
+        return {i: table[i : i + 1][0] for i in ids}
 
 
 def encode(path: str, texts: Sequence[str]) -> np.ndarray:
@@ -174,13 +202,21 @@ def encode(path: str, texts: Sequence[str]) -> np.ndarray:
     (``model2vec.StaticModel.encode``'s arithmetic, in numpy; the tests hold the two equal)."""
     if not texts:
         return np.zeros((0, DIMENSIONS), dtype=np.float32)
-    tokenizer, table, unk, max_chars = _tables(path)
-    encodings = tokenizer.encode_batch_fast([t[:max_chars] for t in texts], add_special_tokens=False)
+    tokenizer, unk, max_tokens = _tokenizer(path)
+    if any(len(t) > max_tokens for t in texts):  # at least one character per token: else no cut
+        texts = [t[: _max_chars(path)] for t in texts]
+    encodings = tokenizer.encode_batch_fast(list(texts), add_special_tokens=False)
+    id_lists = [[t for t in enc.ids if t != unk] if unk is not None else enc.ids for enc in encodings]
+    if len(texts) <= FEW_TEXTS:
+        rows = _rows(path, {t for ids in id_lists for t in ids})
+        lookup = lambda ids: np.stack([rows[t] for t in ids])
+    else:
+        table = _table(path)
+        lookup = lambda ids: table[np.asarray(ids, dtype=np.int64)]
     vectors = np.zeros((len(texts), DIMENSIONS), dtype=np.float32)
-    for i, enc in enumerate(encodings):
-        ids = [t for t in enc.ids if t != unk] if unk is not None else enc.ids
+    for i, ids in enumerate(id_lists):
         if ids:
-            vectors[i] = table[np.asarray(ids, dtype=np.int64)].astype(np.float32).mean(axis=0)
+            vectors[i] = lookup(ids).astype(np.float32).mean(axis=0)
     vectors = np.nan_to_num(vectors)
     # an empty text has no tokens, hence a zero vector, whose cosine distance is NaN in
     # pgvector: it gets the same fixed unit vector instead (similar to nothing in particular)

@@ -49,6 +49,9 @@ def test_numpy_encoding_matches_model2vec(static_dir):
     theirs = static_embedding.load(str(static_dir)).encode(texts, normalize=True, use_multiprocessing=False)
     theirs = theirs / np.linalg.norm(theirs, axis=1, keepdims=True)
     assert np.allclose(ours, theirs, atol=2e-3)
+    # a batch (index) reads the whole table, a few texts (a query) only their rows: same vectors
+    batch = static_embedding.encode(str(static_dir), texts * (static_embedding.FEW_TEXTS // len(texts) + 1))
+    assert np.allclose(batch[: len(texts)], theirs, atol=2e-3)
 
 
 @pytest.mark.slow
