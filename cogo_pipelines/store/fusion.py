@@ -28,6 +28,7 @@ Measured on five question sets (tRPC, Zod, two held-out application repos, the s
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections import defaultdict
@@ -54,6 +55,7 @@ _PARTS = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|[0-9]+")
 Ranking = Sequence[tuple[str, float]]  # (chunk id, score), best first
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def name_words(path: str) -> frozenset[str]:
     """Lower-case words of a file's name (``signature-v4-stream.ts`` → signature, stream), with the
     folder's words when the name is generic (``websites/[id]/reset/route.ts`` → reset), plurals
