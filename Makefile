@@ -22,7 +22,14 @@ $(STAMP): pyproject.toml Makefile
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-setup: $(STAMP)  ## create .venv and install everything
+# The default embedding model: distilled once, offline, from the packaged MiniLM (~1 min on 2
+# cores) into $(COGO_HOME)/models, so no index or search ever waits for it (docs/RAG.md).
+STATIC_MODEL := $(COGO_HOME)/models/minilm-static/cogo.json
+
+$(STATIC_MODEL): $(STAMP)
+	$(BIN)/python -m cogo_pipelines.indexing.static_embedding
+
+setup: $(STAMP) $(STATIC_MODEL)  ## create .venv, install everything, distil the static embedding model
 
 run: setup  ## index the sample, run its quality plan and gate, start the sidecar and dagster dev
 	@mkdir -p $(COGO_HOME)/logs $(COGO_HOME)/run $(COGO_HOME)/dagster

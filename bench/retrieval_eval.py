@@ -1,6 +1,7 @@
 """Retrieval quality of `cogo search`: hybrid vs vector-only vs keyword-only, side by side.
 
-    python bench/retrieval_eval.py REPO QUESTIONS.tsv [--k 10] [--no-index] [--show-misses]
+    python bench/retrieval_eval.py REPO QUESTIONS.tsv [--k 10] [--name NAME] [--include GLOB ...]
+                                   [--no-index] [--show-misses]
 
 QUESTIONS.tsv: ``question<TAB>path[,path...]`` (paths relative to REPO). REPO is indexed first
 (incremental: an unchanged repo costs seconds). Relevance is per file: files are ranked by
@@ -21,6 +22,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 from cogo_pipelines.indexing import embedding, sources
+from cogo_pipelines.indexing import policy as index_policy
 from cogo_pipelines.pipeline import index_run
 from cogo_pipelines.store import db, knowledge
 
@@ -59,47 +61,66 @@ def metrics(files: list[str], relevant: set[str], k: int) -> dict[str, float]:
     }
 
 
+def index_repo(conn, root: Path, name: str, include: list[str] | None = None) -> float:
+    """Index ``root`` as repo ``name`` under the index policy (``include`` globs as the flags
+    layer, else ``cogo.toml`` / the defaults), like ``cogo index``; returns the seconds taken."""
+    prepared = index_policy.prepare(root, index_policy.Layer.of("flags", name, include))
+    t = time.perf_counter()
+    summary = index_run.run_index(conn, root, prepared.entries, policy=prepared.policy.sources_policy(),
+                                  repo=name, discovery=prepared.discovery)  # fmt: skip
+    seconds = time.perf_counter() - t
+    print(f"indexed {name}: {summary.files} files, {summary.chunks} chunks, {summary.embedded} embedded "
+          f"({seconds:.1f} s)", file=sys.stderr)  # fmt: skip
+    return seconds
+
+
+def evaluate(conn, repo: str, questions, k: int = 10, modes=MODES):
+    """``({mode: {metric: mean}}, {mode: ms/query}, misses)`` over ``questions``."""
+    vectors = embedding.encode([q for q, _ in questions])
+    totals = {m: {} for m in modes}
+    latency = {m: 0.0 for m in modes}
+    misses = []
+    for (question, relevant), vector in zip(questions, vectors, strict=True):
+        for mode in modes:
+            t = time.perf_counter()
+            hits = knowledge.search(conn, question, k=CHUNK_DEPTH, repo=repo, mode=mode, query_vector=vector)
+            latency[mode] += time.perf_counter() - t
+            files = ranked_files(hits)
+            for name, value in metrics(files, relevant, k).items():
+                totals[mode][name] = totals[mode].get(name, 0.0) + value
+            if mode == "hybrid" and not set(files[:3]) & relevant:
+                misses.append((question, sorted(relevant), files[:5]))
+    n = len(questions)
+    means = {m: {name: v / n for name, v in totals[m].items()} for m in modes}
+    return means, {m: 1000 * latency[m] / n for m in modes}, misses
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("repo", type=Path)
     parser.add_argument("questions", type=Path)
     parser.add_argument("--k", type=int, default=10)
+    parser.add_argument("--name", help="the repo's name in the store (default: the folder's name)")
+    parser.add_argument(
+        "--include", action="append", help="include glob (repeat; default: cogo.toml, else the defaults)"
+    )
     parser.add_argument("--no-index", action="store_true", help="evaluate the index as it is")
     parser.add_argument("--show-misses", action="store_true", help="print questions hybrid ranks badly")
     args = parser.parse_args()
     questions = load_questions(args.questions)
-    repo = sources.repo_id(args.repo)
+    repo = args.name or sources.repo_id(args.repo)
     with db.connect() as conn:
         if not args.no_index:
-            t = time.perf_counter()
-            summary = index_run.run_index(conn, args.repo)
-            print(f"indexed {repo}: {summary.files} files, {summary.chunks} chunks, {summary.embedded} embedded "
-                  f"({time.perf_counter() - t:.1f} s)", file=sys.stderr)  # fmt: skip
-        vectors = embedding.encode([q for q, _ in questions])
-        totals = {m: {} for m in MODES}
-        latency = {m: 0.0 for m in MODES}
-        misses = []
-        for (question, relevant), vector in zip(questions, vectors, strict=True):
-            for mode in MODES:
-                t = time.perf_counter()
-                hits = knowledge.search(
-                    conn, question, k=CHUNK_DEPTH, repo=repo, mode=mode, query_vector=vector
-                )
-                latency[mode] += time.perf_counter() - t
-                files = ranked_files(hits)
-                for name, value in metrics(files, relevant, args.k).items():
-                    totals[mode][name] = totals[mode].get(name, 0.0) + value
-                if mode == "hybrid" and not set(files[:3]) & relevant:
-                    misses.append((question, sorted(relevant), files[:5]))
-    n = len(questions)
-    names = list(totals["hybrid"])
-    print(f"{repo}: {n} questions, file relevance")
+            index_repo(conn, args.repo, repo, args.include)
+        means, latency, misses = evaluate(conn, repo, questions, args.k)
+    names = list(means["hybrid"])
+    print(f"{repo}: {len(questions)} questions, file relevance")
     print(f"{'method':<10}" + "".join(f"{name:>11}" for name in names) + f"{'ms/query':>11}")
     for mode in MODES:
         print(
             f"{mode:<10}"
-            + "".join(f"{totals[mode][name] / n:>11.3f}" for name in names)
-            + f"{1000 * latency[mode] / n:>11.1f}"
+            + "".join(f"{means[mode][name]:>11.3f}" for name in names)
+            + f"{latency[mode]:>11.1f}"
         )
     if args.show_misses:
         for question, relevant, got in misses:

@@ -26,6 +26,7 @@ def main() -> int:
     p.add_argument("questions", type=Path)
     p.add_argument("--model", required=True)
     p.add_argument("--alpha", type=float, default=None)
+    p.add_argument("--json", action="store_true", help="one JSON object instead of the line")
     a = p.parse_args()
     qs = []
     for line in a.questions.read_text().splitlines():
@@ -51,8 +52,24 @@ def main() -> int:
         tot["NDCG@10"] += dcg / idcg
     ms = 1000 * (time.perf_counter() - t) / len(qs)
     mode = "bm25" if a.alpha == 0 else "hybrid"
-    print(f"semble-{mode} {a.repo.name}: {len(qs)} q, index {index_s:.2f} s, {ms:.1f} ms/query, "
-          + " ".join(f"{k} {v / len(qs):.3f}" for k, v in tot.items()))
+    if a.json:
+        import json
+
+        print(
+            json.dumps(
+                {
+                    "index_s": index_s,
+                    "ms_per_query": ms,
+                    "n": len(qs),
+                    **{k: v / len(qs) for k, v in tot.items()},
+                }
+            )
+        )
+        return 0
+    print(
+        f"semble-{mode} {a.repo.name}: {len(qs)} q, index {index_s:.2f} s, {ms:.1f} ms/query, "
+        + " ".join(f"{k} {v / len(qs):.3f}" for k, v in tot.items())
+    )
     return 0
 
 

@@ -13,26 +13,51 @@ import sys
 import pydantic
 import typer
 
-from cogo_pipelines.commands import graph, knowledge, mcp, quality, queue, server
 from cogo_pipelines.store.db import StoreError
 
-app = typer.Typer(
-    name="cogo",
-    help="cogo pipelines: code-knowledge index, job queue, Q1 gate, sidecar.",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-)
+AREAS = ("knowledge", "graph", "queue", "quality", "server", "mcp")  # modules of cogo_pipelines.commands
+# The area of each top-level command: `cogo search` imports only commands/knowledge.py, not the
+# graph, queue, quality and server areas (their imports cost ~0.4 s of every call). A command
+# missing here (or --help) loads every area, so a new command works before it is listed.
+COMMAND_AREAS = {
+    "index": "knowledge", "search": "knowledge", "graph": "graph", "jobs": "queue", "runner": "queue",
+    "gate": "quality", "snapshot": "quality", "notify": "quality", "serve": "server", "vault": "server",
+    "mcp": "mcp",
+}  # fmt: skip
 
 
+def build_app(areas: tuple[str, ...] = AREAS) -> typer.Typer:
+    """The ``cogo`` Typer app with the commands of ``areas`` registered."""
+    import importlib
 
-@app.callback()
-def _root() -> None:
-    """Keeps ``cogo`` a command group even while an area registers a single command."""
+    app = typer.Typer(
+        name="cogo",
+        help="cogo pipelines: code-knowledge index, job queue, Q1 gate, sidecar.",
+        no_args_is_help=True,
+        add_completion=False,
+        pretty_exceptions_enable=False,
+    )
+
+    @app.callback()
+    def _root() -> None:
+        """Keeps ``cogo`` a command group even while an area registers a single command."""
+
+    for area in areas:
+        importlib.import_module(f"cogo_pipelines.commands.{area}").register(app)
+    return app
 
 
-for area in (knowledge, graph, queue, quality, server, mcp):
-    area.register(app)
+def _areas_for(argv: list[str]) -> tuple[str, ...]:
+    command = next((a for a in argv if not a.startswith("-")), None)
+    return (COMMAND_AREAS[command],) if command in COMMAND_AREAS else AREAS
+
+
+def __getattr__(name: str) -> typer.Typer:
+    """``cogo_pipelines.cli.app``: the app with every command (for tests and docs tools)."""
+    if name == "app":
+        globals()["app"] = build_app()
+        return globals()["app"]
+    raise AttributeError(name)
 
 
 # Control characters (a newline too) and the surrogates that stand for undecodable bytes: shown
@@ -57,7 +82,7 @@ def main() -> None:
         if any("\ud800" <= ch <= "\udfff" for ch in arg):
             _error(f"argument {os.fsencode(arg)!r} is not valid UTF-8 text")
     try:
-        code = app(standalone_mode=False)
+        code = build_app(_areas_for(sys.argv[1:]))(standalone_mode=False)
     except typer.TyperException as exc:  # typer's click errors: a bad option or value, named
         if type(exc).__name__ == "NoArgsIsHelpError":  # the help is printed already (typer's own test)
             sys.exit(exc.exit_code)

@@ -9,19 +9,17 @@ from __future__ import annotations
 import json
 import time
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from cogo_pipelines.commands import search_text
-from cogo_pipelines.indexing import policy as index_policy
-from cogo_pipelines.pipeline import index_run
-from cogo_pipelines.settings import get_settings
 from cogo_pipelines.store import db, knowledge
-from cogo_pipelines.store.repo_roots import RepoNameTaken
+
+if TYPE_CHECKING:
+    from rich.progress import Progress
 
 console = Console(stderr=True)
 
@@ -88,6 +86,15 @@ def index(
 
     What to index: flags over REPO/cogo.toml [index] over INDEX_INCLUDE/INDEX_EXCLUDE/ENTRIES/REPO_NAME
     over the defaults (docs/INDEX_YOUR_REPO.md)."""
+    # deferred: the index pipeline (parsers, graph, networkx) costs ~0.4 s to import, which
+    # `cogo search` must not pay
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from cogo_pipelines.indexing import policy as index_policy
+    from cogo_pipelines.settings import get_settings
+    from cogo_pipelines.pipeline import index_run
+    from cogo_pipelines.store.repo_roots import RepoNameTaken
+
     try:
         prepared = index_policy.prepare(repo, index_policy.Layer.of("flags", name, include, exclude, entry),
                                         index_policy.env_layer(get_settings()))

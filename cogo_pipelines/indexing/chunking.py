@@ -21,10 +21,6 @@ import itertools
 import re
 from dataclasses import dataclass, field, replace
 
-import sqlparse
-from markdown_it import MarkdownIt
-from sqlparse import tokens as T
-
 from cogo_pipelines.indexing.model import FileExtraction, SourceFile, Symbol
 
 CHUNK_FORMAT = 1  # bump when the chunk or embed text changes: stored chunks of older formats are redone
@@ -331,6 +327,8 @@ def _module_chunks(path: str, src: _Source, top: list[Symbol], tree, outline: li
 
 
 def chunk_markdown(path: str, text: str) -> list[Chunk]:
+    from markdown_it import MarkdownIt
+
     lines = text.splitlines(keepends=True)
     tokens = MarkdownIt().parse(text)
     headings = [
@@ -441,6 +439,7 @@ _SKIP = {
 
 def sql_object(statement) -> tuple[str | None, str | None]:
     """(kind, name) of a DDL statement, e.g. ("create function", "claim_job")."""
+    from sqlparse import tokens as T  # deferred, as in chunk_sql
     words = [t for t in statement.flatten() if not t.is_whitespace and t.ttype not in T.Comment]
     if (
         not words
@@ -472,6 +471,11 @@ def sql_object(statement) -> tuple[str | None, str | None]:
 
 
 def chunk_sql(path: str, text: str) -> tuple[list[Chunk], str | None]:
+    # deferred (with markdown_it in chunk_markdown): `cogo search` imports this module for
+    # ``Chunk`` and should not pay for the parsers
+    import sqlparse
+    from sqlparse import tokens as T
+
     statements = sqlparse.parse(text)
     if any(tok.ttype in T.Error for st in statements for tok in st.flatten()):
         bad = next(tok for st in statements for tok in st.flatten() if tok.ttype in T.Error)

@@ -121,7 +121,10 @@ def encode(texts: Sequence[str], *, batch_size: int = BATCH_SIZE, model: str | N
     name = model_name(model)
     static = _static_path(name)
     if static is not None:
-        get_model(name)
+        if name == static_embedding.STATIC_NAME and not static_embedding.is_distilled(Path(static)):
+            with _load_guard:  # distilled once, at the first encode that needs it
+                if not static_embedding.is_distilled(Path(static)):
+                    static_embedding.distill(Path(static))
         return static_embedding.encode(static, texts)
     vectors = get_model(name).encode(
         list(texts),

@@ -85,8 +85,12 @@ def distill(target: Path, source: Path | None = None) -> Path:
 
 def _token_vectors(source: Path, vocab: dict[str, int], batch: int = 512) -> np.ndarray:
     """Each token id's mean-pooled output of the transformer over ``[CLS] token [SEP]``."""
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
     import torch  # deferred: only distilling needs torch
     from transformers import AutoModel
+    from transformers.utils import logging as transformers_logging
+
+    transformers_logging.disable_progress_bar()  # no "Loading weights" bar in `make setup`
 
     torch.set_num_threads(max(1, os.cpu_count() or 1))
     model = AutoModel.from_pretrained(str(source)).eval()
@@ -130,7 +134,7 @@ def ensure(home: Path) -> Path:
 
 @lru_cache(maxsize=2)
 def load(path: str):
-    """The static model (``model2vec.StaticModel``: numpy + tokenizers; torch is never imported)."""
+    """The static model as ``model2vec.StaticModel`` (for tools; encoding uses ``_tables``)."""
     from model2vec import StaticModel
 
     model = StaticModel.from_pretrained(path)
@@ -139,15 +143,90 @@ def load(path: str):
     return model
 
 
+FEW_TEXTS = 16  # up to this many texts (a query), only their tokens' rows are read from disk
+
+
+@lru_cache(maxsize=2)
+def _tokenizer(path: str):
+    """(tokenizer, unknown token id, tokens kept per text) of a model2vec folder.
+
+    Read with ``tokenizers`` and ``safetensors`` alone: importing ``model2vec`` pulls in
+    ``huggingface_hub`` (~0.4 s), more than the rest of a ``cogo search`` call."""
+    from tokenizers import Tokenizer
+
+    folder = Path(path)
+    try:
+        max_tokens = int(json.loads((folder / "config.json").read_text()).get("max_length") or MAX_TOKENS)
+    except (OSError, ValueError):
+        max_tokens = MAX_TOKENS
+    tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
+    tokenizer.no_padding()
+    tokenizer.enable_truncation(max_tokens)
+    unk_name = getattr(tokenizer.model, "unk_token", None)
+    return tokenizer, (tokenizer.token_to_id(unk_name) if unk_name else None), max_tokens
+
+
+@lru_cache(maxsize=2)
+def _max_chars(path: str) -> int:
+    """model2vec cuts a text at ``max_length × median token length`` characters before tokenising."""
+    tokenizer, _, max_tokens = _tokenizer(path)
+    return max_tokens * int(np.median([len(t) for t in tokenizer.get_vocab()]))
+
+
+@lru_cache(maxsize=2)
+def _table(path: str) -> np.ndarray:
+    from safetensors.numpy import load_file
+
+    vectors = load_file(str(Path(path) / "model.safetensors"))["embeddings"]
+    _check_dims(path, vectors.shape[1])
+    return vectors
+
+
+def _check_dims(path: str, dims: int) -> None:
+    if dims != DIMENSIONS:
+        raise ValueError(f"static model {path} gives {dims} dimensions; the store holds vector({DIMENSIONS})")
+
+
+def _rows(path: str, ids: set[int]) -> dict[int, np.ndarray]:
+    """Just these token vectors, read from the file (a query needs a dozen of 30k rows)."""
+    from safetensors import safe_open
+
+    with safe_open(str(Path(path) / "model.safetensors"), framework="numpy") as f:
+        table = f.get_slice("embeddings")
+        _check_dims(path, table.get_shape()[1])
+        return {i: table[i : i + 1][0] for i in ids}
+
+
 def encode(path: str, texts: Sequence[str]) -> np.ndarray:
-    """Normalised float32 vectors, one per text (one process: no worker pool for a CLI call)."""
+    """Normalised float32 vectors, one per text: the mean of the text's token vectors
+    (``model2vec.StaticModel.encode``'s arithmetic, in numpy; the tests hold the two equal)."""
     if not texts:
         return np.zeros((0, DIMENSIONS), dtype=np.float32)
-    vectors = load(path).encode(list(texts), normalize=True, use_multiprocessing=False, max_length=MAX_TOKENS)
-    vectors = np.nan_to_num(np.asarray(vectors, dtype=np.float32))
+    tokenizer, unk, max_tokens = _tokenizer(path)
+    if any(len(t) > max_tokens for t in texts):  # at least one character per token: else no cut
+        texts = [t[: _max_chars(path)] for t in texts]
+    encodings = tokenizer.encode_batch_fast(list(texts), add_special_tokens=False)
+    id_lists = [[t for t in enc.ids if t != unk] if unk is not None else enc.ids for enc in encodings]
+    if len(texts) <= FEW_TEXTS:
+        rows = _rows(path, {t for ids in id_lists for t in ids})
+        lookup = lambda ids: np.stack([rows[t] for t in ids])
+    else:
+        table = _table(path)
+        lookup = lambda ids: table[np.asarray(ids, dtype=np.int64)]
+    vectors = np.zeros((len(texts), DIMENSIONS), dtype=np.float32)
+    for i, ids in enumerate(id_lists):
+        if ids:
+            vectors[i] = lookup(ids).astype(np.float32).mean(axis=0)
+    vectors = np.nan_to_num(vectors)
     # an empty text has no tokens, hence a zero vector, whose cosine distance is NaN in
     # pgvector: it gets the same fixed unit vector instead (similar to nothing in particular)
     empty = np.linalg.norm(vectors, axis=1) < 1e-6
     vectors[empty] = 1.0
-    # the weights are float16: normalise again in float32 so cosine = dot product exactly
+    # the weights are float16: normalise in float32 so cosine = dot product exactly
     return vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+
+
+if __name__ == "__main__":  # `make setup`: distil the default model into $COGO_HOME/models, offline
+    from cogo_pipelines.settings import get_settings
+
+    print(ensure(get_settings().cogo_home.resolve()))

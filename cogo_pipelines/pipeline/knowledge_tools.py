@@ -16,7 +16,6 @@ from typing import Any
 
 import psycopg
 
-from cogo_pipelines.quality import gate_fix
 from cogo_pipelines.store import code_graph, knowledge
 
 DEFAULT_K = 8
@@ -296,6 +295,8 @@ def gate_status(conn: psycopg.Connection, *, jobs: int = 10) -> dict[str, Any]:
     out: dict[str, Any] = {"q1": q1}
     if run["passed"]:
         return out
+    from cogo_pipelines.quality import gate_fix  # only here: `cogo search` does not pay for it
+
     fix = gate_fix.gate_fix_for_run(conn, run["id"])
     if fix is None:
         out["gate_fix"] = None

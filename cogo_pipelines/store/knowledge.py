@@ -16,18 +16,13 @@ Search (``search``) fuses two ranked lists and then boosts by the symbol graph:
    answers it from the keyword side alone (a sentence-embedding model knows nothing of a
    name beyond its sub-words, and its guesses only dilute an exact match; this also skips
    the query encode);
-3. fusion: each list's scores divided by its best score, combined ``0.75 · keyword + 0.25 ·
-   vector``. Unlike rank fusion this keeps how sure each side is: a chunk far ahead on BM25 stays
-   ahead, and the vector side mostly re-orders near-ties (flat RRF let the weaker vector side's
-   guesses outvote a clear keyword winner on Zod: hybrid fell below keyword-only). (Adding a
-   share of the other chunks of the same file was tried and dropped: it favours long files and
-   lowered NDCG on tRPC and the sample); chunks of test files (``*.test.ts``, ``tests/``…) are scaled by
-   ``TEST_FACTOR``: tests repeat the names of the code they test, and a question about how
-   something works wants the implementation;
-4. graph boost: ``score · (1 + RANK_BOOST · rank)`` with ``rank`` ∈ [0, 1] from ``ast_nodes``
-   (entry proximity and runtime frequency, DESIGN §3): among equally relevant chunks, code
-   on the paths the system actually runs comes first; the boost is capped so it re-orders
-   near-ties but cannot lift an irrelevant chunk over a relevant one.
+3. fusion and graph boost (``store/fusion.py``): each list is aggregated to files (best chunk
+   plus a decaying share of the file's other chunks; test files halved; ``1 + 0.1 · rank`` from
+   the symbol graph), the two file lists are summed (keyword 1, vector 0.5) with a bonus for
+   files whose name spells words of the question, and each chunk takes its file's score scaled
+   by its share of the file's best chunk. Flat rank fusion of chunks let the weaker vector side
+   outvote a clear keyword winner; fusing files keeps it from doing so and lets the two sides
+   agree on the file even where they pick different chunks of it.
 """
 
 from __future__ import annotations
@@ -35,7 +30,6 @@ from __future__ import annotations
 import functools
 import math
 import re
-from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -44,16 +38,13 @@ import psycopg
 
 from cogo_pipelines.indexing.chunking import CHUNK_FORMAT, Chunk
 from cogo_pipelines.indexing.embedding import text_hash
+from cogo_pipelines.store import fusion
 from cogo_pipelines.store.db import StoreError
 
 CANDIDATES = 100  # per list, before fusion
 VECTOR_CANDIDATES = 100
 _IDENTIFIER = re.compile(r"[A-Za-z_$][\w$]*(\.[A-Za-z_$][\w$]*)*")
-KEYWORD_WEIGHT = 0.75  # keyword evidence is the sharper of the two on code (tRPC, Zod, sample)
-VECTOR_WEIGHT = 0.25
-RANK_BOOST = 0.1
-TEST_FACTOR = 0.5
-_TEST_PATH = re.compile(r"(^|/)(__tests__|__mocks__|tests?|spec|fixtures?)/|[._-](test|spec)\.[a-z]+$")
+KEYWORD_WEIGHT, VECTOR_WEIGHT = fusion.KEYWORD_WEIGHT, fusion.VECTOR_WEIGHT
 FIELD_WEIGHTS = {"A": 5.0, "B": 1.5, "C": 1.0, "D": 0.3}  # names weigh most, the outline least
 BM25_K1, BM25_B = 1.2, 0.75
 POSTINGS_PER_TERM = 500
@@ -378,18 +369,6 @@ def vector_ranking(
     return [(r["id"], float(r["s"])) for r in rows]
 
 
-def fuse(rankings: Sequence[tuple[list[tuple[str, float]], float]]) -> dict[str, float]:
-    """``Σ w_list · score / best score of the list`` (a chunk missing from a list gets 0 there)."""
-    scores: dict[str, float] = defaultdict(float)
-    for ranked, weight in rankings:
-        best = max((s for _, s in ranked), default=0.0)
-        if best <= 0:
-            continue
-        for cid, s in ranked:
-            scores[cid] += weight * max(0.0, s) / best
-    return scores
-
-
 def search(
     conn: psycopg.Connection,
     query: str,
@@ -419,16 +398,16 @@ def search(
 
                 query_vector = encode_query(query)
             rankings.append((vector_ranking(conn, query_vector, repo, VECTOR_CANDIDATES), VECTOR_WEIGHT))
-    scores = fuse(rankings)
+    ids = list({cid for ranked, _ in rankings for cid, _ in ranked})
+    if not ids:
+        return []
+    light = conn.execute("SELECT id, path, rank FROM code_chunks WHERE id = ANY(%s)", (ids,)).fetchall()
+    paths = {r["id"]: r["path"] for r in light}  # a chunk deleted meanwhile drops out here
+    rankings = [([(cid, s) for cid, s in ranked if cid in paths], w) for ranked, w in rankings]
+    scores = fusion.fuse(rankings, paths, {r["id"]: r["rank"] or 0.0 for r in light}, query)
     if not scores:
         return []
-    light = conn.execute(
-        "SELECT id, path, rank FROM code_chunks WHERE id = ANY(%s)", (list(scores),)
-    ).fetchall()
-    for r in light:
-        factor = TEST_FACTOR if _TEST_PATH.search(r["path"]) else 1.0
-        scores[r["id"]] *= factor * (1 + RANK_BOOST * min(1.0, max(0.0, r["rank"] or 0.0)))
-    top = sorted((r["id"] for r in light), key=lambda cid: -scores[cid])[:k]
+    top = sorted(scores, key=lambda cid: (-scores[cid], cid))[:k]
     hits = []
     for r in conn.execute(
         "SELECT id, repo, path, symbol, chunk_type, start_line, end_line, content, kind, signature, header_chain,"

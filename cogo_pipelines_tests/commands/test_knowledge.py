@@ -53,3 +53,22 @@ def test_search_before_index_then_index_and_search_json(database_url, sample_rep
     table = cogo("index", str(sample_repo_path), "--no-embed", "--traces", str(traces))
     assert table.returncode == 0 and "skipped unchanged" in table.stderr
     assert re.search(r"runtime edges\s*│\s*[1-9]", table.stderr), table.stderr
+
+
+def test_search_loads_only_its_own_command_area_and_help_lists_every_command():
+    """`cogo search` must stay cheap: it imports neither the other command areas nor the index
+    pipeline, torch or model2vec (checked after the command has run, in the same process)."""
+    code = (
+        "import sys; sys.argv = ['cogo', 'search', '--help']\n"
+        "from cogo_pipelines import cli\n"
+        "try:\n    cli.main()\nexcept SystemExit:\n    pass\n"
+        "heavy = ['cogo_pipelines.commands.graph', 'cogo_pipelines.commands.queue', 'cogo_pipelines.commands.server',"
+        " 'cogo_pipelines.commands.quality', 'cogo_pipelines.commands.mcp', 'cogo_pipelines.pipeline.index_run', 'networkx', 'torch', 'model2vec']\n"
+        "print(sorted(m for m in heavy if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True)
+    assert "Usage:" in out.stdout and out.stdout.strip().splitlines()[-1] == "[]", out.stdout + out.stderr
+    listed = cogo("--help").stdout
+    for command in ("index", "search", "graph", "jobs", "runner", "gate", "snapshot", "notify", "serve", "vault", "mcp"):
+        assert re.search(rf"│ {command}\b", listed), command
+    assert cogo("no-such-command").returncode == 2

@@ -30,14 +30,28 @@ def test_distilled_model_gives_normalised_384_dim_vectors_that_keep_meaning(stat
 
 
 @pytest.mark.slow
-def test_query_encoding_never_imports_torch(static_dir):
+def test_query_encoding_never_imports_torch_nor_model2vec(static_dir):
     code = (
         "import sys; from cogo_pipelines.indexing import static_embedding as s;"
         f"v = s.encode({str(static_dir)!r}, ['where are jobs claimed']);"
-        "assert v.shape == (1, 384); print('torch' in sys.modules)"
+        "assert v.shape == (1, 384); print('torch' in sys.modules, 'model2vec' in sys.modules)"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True)
-    assert out.stdout.strip() == "False"
+    assert out.stdout.strip() == "False False"
+
+
+@pytest.mark.slow
+def test_numpy_encoding_matches_model2vec(static_dir):
+    """Our table look-up gives model2vec's own vectors (so a folder made by model2vec, or a
+    vector cached before, means the same), including truncation and unknown tokens."""
+    texts = ["how are uploads limited", "computeLeaseExpiry(job) ⟶ 日本語 ☃", "x " * 5000, "lease " * 3]
+    ours = static_embedding.encode(str(static_dir), texts)
+    theirs = static_embedding.load(str(static_dir)).encode(texts, normalize=True, use_multiprocessing=False)
+    theirs = theirs / np.linalg.norm(theirs, axis=1, keepdims=True)
+    assert np.allclose(ours, theirs, atol=2e-3)
+    # a batch (index) reads the whole table, a few texts (a query) only their rows: same vectors
+    batch = static_embedding.encode(str(static_dir), texts * (static_embedding.FEW_TEXTS // len(texts) + 1))
+    assert np.allclose(batch[: len(texts)], theirs, atol=2e-3)
 
 
 @pytest.mark.slow

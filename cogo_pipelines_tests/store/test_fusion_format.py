@@ -1,4 +1,4 @@
-"""Score fusion keeps a clear keyword winner ahead; a chunk-format change re-chunks a stored repo."""
+"""File-level score fusion keeps a clear keyword winner ahead; a chunk-format change re-chunks a stored repo."""
 
 from __future__ import annotations
 
@@ -6,15 +6,45 @@ from pathlib import Path
 
 from cogo_pipelines.indexing.chunking import CHUNK_FORMAT, Chunk
 from cogo_pipelines.pipeline import index_run
-from cogo_pipelines.store import knowledge
+from cogo_pipelines.store import fusion, knowledge
 
 
 def test_fusion_keeps_a_clear_keyword_winner_over_a_vector_near_tie():
     keyword = [("a", 12.0), ("b", 3.0), ("c", 2.9)]
     vector = [("c", 0.52), ("b", 0.51), ("a", 0.50)]  # the sentence model barely prefers c
-    scores = knowledge.fuse([(keyword, knowledge.KEYWORD_WEIGHT), (vector, knowledge.VECTOR_WEIGHT)])
+    paths = {"a": "src/a.ts", "b": "src/b.ts", "c": "src/c.ts"}
+    scores = fusion.fuse([(keyword, fusion.KEYWORD_WEIGHT), (vector, fusion.VECTOR_WEIGHT)], paths)
     assert max(scores, key=scores.get) == "a"
-    assert knowledge.fuse([([("x", -0.1)], 1.0)]) == {}  # nothing positive: no evidence
+    assert fusion.fuse([([("x", -0.1)], 1.0)], {"x": "src/x.ts"}) == {}  # nothing positive: no evidence
+
+
+def test_a_file_the_two_sides_agree_on_beats_one_lucky_chunk():
+    # keyword: a lone chunk of other.ts narrowly first; vector: a different chunk of big.ts first.
+    # Per chunk the sides disagree; per file both put big.ts near the top.
+    paths = {"o1": "src/other.ts", "b1": "src/big.ts", "b2": "src/big.ts", "v1": "src/vec.ts"}
+    keyword = [("o1", 10.0), ("b1", 9.0)]
+    vector = [("b2", 0.6), ("v1", 0.59), ("o1", 0.2)]
+    scores = fusion.fuse([(keyword, 1.0), (vector, 0.5)], paths)
+    best = max(scores, key=scores.get)
+    assert paths[best] == "src/big.ts"
+    # every chunk of a file follows the file's best chunk, and keeps a score below it
+    assert scores["b1"] != scores["b2"] and max(scores["b1"], scores["b2"]) == scores[best]
+
+
+def test_a_file_named_by_the_question_moves_up_and_tests_move_down():
+    paths = {"h": "src/http/plugins/header-validator.ts", "w": "src/storage/events/webhook.ts",
+             "t": "src/storage/events/webhook.test.ts"}  # fmt: skip
+    keyword = [("h", 10.0), ("t", 9.8), ("w", 9.5)]
+    scores = fusion.fuse([(keyword, 1.0)], paths, query="send object events to a webhook")
+    assert sorted(scores, key=scores.get, reverse=True) == ["w", "h", "t"]
+
+
+def test_name_words_take_the_folder_of_a_generic_file_name():
+    assert {"reset"} <= fusion.name_words("src/app/api/websites/[websiteId]/reset/route.ts")
+    assert {"signature", "stream"} <= fusion.name_words("src/protocols/s3/signature-v4-stream.ts")
+    assert "route" not in fusion.name_words("src/app/api/send/route.ts")
+    assert "prefix" in fusion.name_words("migrations/tenant/0026-objects-prefixes.sql")
+    assert fusion.query_words("How does the runner claim a job?") == {"runner", "claim", "job"}
 
 
 def test_embed_text_spells_the_name_and_file_as_words():

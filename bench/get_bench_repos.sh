@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Code bases of bench/retrieval_suite.py under $COGO_BENCH_REPOS (default /tmp/cogo-bench):
+# trpc/package and zod/package from npm; umami and storage are git checkouts of the public
+# repositories named in their question files (bench/questions/{umami,storage}.tsv) at the
+# commit named there: give the clone source as UMAMI_GIT / STORAGE_GIT (a URL or a local
+# mirror), else the script says what to put where. Idempotent; nothing is committed.
+set -euo pipefail
+dest="${COGO_BENCH_REPOS:-/tmp/cogo-bench}"
+mkdir -p "$dest"
+pack() {  # name npm-spec
+  [ -d "$dest/$1/package" ] && return
+  mkdir -p "$dest/$1" && (cd "$dest/$1" && npm pack --silent "$2" >/dev/null && tar xzf ./*.tgz)
+}
+clone() {  # name source questions-file
+  [ -d "$dest/$1" ] && return
+  commit="$(grep -o 'commit [0-9a-f]\{40\}' "$3" | head -1 | cut -d' ' -f2)"
+  if [ -z "$2" ]; then
+    echo "missing $dest/$1: check out $(grep -o 'root of [^ ]*' "$3" | head -1 | cut -d' ' -f3) at $commit there" >&2
+    return
+  fi
+  git clone --quiet "$2" "$dest/$1" && git -C "$dest/$1" checkout --quiet "$commit"
+}
+here="$(cd "$(dirname "$0")" && pwd)"
+pack trpc @trpc/server@11.25.2
+pack zod zod@4.6.7
+clone umami "${UMAMI_GIT:-}" "$here/questions/umami.tsv"
+clone storage "${STORAGE_GIT:-}" "$here/questions/storage.tsv"
+echo "$dest"

@@ -1,0 +1,132 @@
+"""One ranking out of the keyword list and the vector list of chunks: files first, then chunks.
+
+Why files: a question asks where something lives, and the answer is a file (every benchmark
+counts the first chunk of each file). A file whose several chunks match is a better answer than
+one lucky chunk elsewhere, and the two sides agree far more often on the file than on the chunk
+(Zod's 900-chunk ``schemas.ts``: each side picks another of its chunks). So:
+
+1. per list, each chunk's score is divided by nothing yet but scaled: test files by
+   ``TEST_FACTOR`` (tests repeat the names of the code they test, and a question about how
+   something works wants the implementation) and by ``1 + RANK_BOOST · rank`` (the graph rank:
+   entry proximity and runtime frequency, DESIGN §3; it re-orders near-ties only);
+2. per list, a file scores its best chunk plus ``FILE_SHARE`` of its other chunks, each worth
+   ``FILE_DECAY`` times less than the one before (a long file does not win by length alone),
+   then the list's file scores are divided by its best one, so how sure each side is survives
+   (a file far ahead on BM25 stays ahead);
+3. the two file lists are summed, ``KEYWORD_WEIGHT`` and ``VECTOR_WEIGHT``; a query that is one
+   bare identifier has no vector list (the caller skips it: a sentence model knows nothing of a
+   name beyond its sub-words);
+4. a file whose name (its folder's, for ``index.ts``, ``route.ts``…) spells words of the
+   question gets ``NAME_BOOST`` of the best score per matched word (scaled by the square root of
+   the number of question words): ``webhook.ts`` for a question on webhooks;
+5. each chunk then takes its file's score times ``0.5 + 0.5 · its share of the file's best
+   chunk``, so the best chunk of each file carries the file's rank and the others follow.
+
+Measured on five question sets (tRPC, Zod, two held-out application repos, the sample) with
+``bench/retrieval_suite.py``; the figures are in docs/RAG.md. Pure: no database.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+import re
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+
+KEYWORD_WEIGHT = 1.0
+VECTOR_WEIGHT = 0.5  # static vectors are the weaker side; at file level they still add (Zod +.06)
+FILE_SHARE = 0.1
+FILE_DECAY = 0.8
+NAME_BOOST = 0.2
+RANK_BOOST = 0.1
+TEST_FACTOR = 0.5
+TEST_PATH = re.compile(r"(^|/)(__tests__|__mocks__|tests?|spec|fixtures?)/|[._-](test|spec)\.[a-z]+$")
+# file names that say nothing of their content: the folder names the file instead
+GENERIC_NAMES = frozenset(
+    "index route page layout types type utils util helpers constants main mod migration readme".split()  # noqa: SIM905
+)
+_STOPWORDS = (
+    "a an and are as at be by can do does for from has have how if in into is it its not of on one or"
+)
+STOPWORDS = frozenset(f"{_STOPWORDS} that the this to was what when where which who why with".split())
+_PARTS = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|[0-9]+")
+
+Ranking = Sequence[tuple[str, float]]  # (chunk id, score), best first
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def name_words(path: str) -> frozenset[str]:
+    """Lower-case words of a file's name (``signature-v4-stream.ts`` → signature, stream), with the
+    folder's words when the name is generic (``websites/[id]/reset/route.ts`` → reset), plurals
+    also in the singular."""
+    segments = path.split("/")
+    stem = segments[-1].split(".", 1)[0]
+    words = {w.lower() for w in _PARTS.findall(stem)}
+    if len(segments) > 1 and (stem.lower() in GENERIC_NAMES or not words - GENERIC_NAMES):
+        words |= {w.lower() for w in _PARTS.findall(segments[-2])}
+    words = {w for w in words if len(w) > 2 and not w.isdigit()} - GENERIC_NAMES
+    return frozenset(words | {_singular(w) for w in words})
+
+
+def _singular(word: str) -> str:
+    """``prefixes`` → ``prefix``, ``objects`` → ``object`` (enough to match a question's word)."""
+    if word.endswith(("xes", "ses", "ches", "shes")):
+        return word[:-2]
+    return word[:-1] if word.endswith("s") and not word.endswith("ss") else word
+
+
+def query_words(query: str) -> frozenset[str]:
+    words = {w.lower() for w in _PARTS.findall(query)}
+    return frozenset(w for w in words if len(w) > 2 and w not in STOPWORDS and not w.isdigit())
+
+
+def _chunk_factor(path: str, rank: float) -> float:
+    factor = TEST_FACTOR if TEST_PATH.search(path) else 1.0
+    return factor * (1 + RANK_BOOST * min(1.0, max(0.0, rank)))
+
+
+def fuse(
+    rankings: Sequence[tuple[Ranking, float]],
+    paths: Mapping[str, str],
+    ranks: Mapping[str, float] | None = None,
+    query: str = "",
+) -> dict[str, float]:
+    """chunk id -> score (higher is better) over the chunks of ``rankings`` (each a list and its
+    weight); ``paths`` maps every chunk id to its file, ``ranks`` to its graph rank."""
+    ranks = ranks or {}
+    file_scores: dict[str, float] = defaultdict(float)
+    chunk_scores: dict[str, float] = defaultdict(float)
+    for ranked, weight in rankings:
+        scaled = [(cid, max(0.0, s) * _chunk_factor(paths[cid], ranks.get(cid, 0.0))) for cid, s in ranked]
+        best_chunk = max((s for _, s in scaled), default=0.0)
+        if weight <= 0 or best_chunk <= 0:
+            continue
+        per_file: dict[str, list[float]] = defaultdict(list)
+        for cid, s in scaled:
+            per_file[paths[cid]].append(s)
+            chunk_scores[cid] += weight * s / best_chunk
+        totals = {}
+        for path, scores in per_file.items():
+            scores.sort(reverse=True)
+            totals[path] = scores[0] + FILE_SHARE * sum(s * FILE_DECAY**i for i, s in enumerate(scores[1:]))
+        best_file = max(totals.values())
+        for path, total in totals.items():
+            file_scores[path] += weight * total / best_file
+    if not file_scores:
+        return {}
+    wanted = query_words(query)
+    if wanted and NAME_BOOST:
+        unit = NAME_BOOST * max(file_scores.values()) / math.sqrt(len(wanted))
+        for path in file_scores:
+            names = name_words(path)
+            matched = sum(1 for w in wanted if w in names or _singular(w) in names)
+            file_scores[path] += unit * matched
+    best_in_file: dict[str, float] = defaultdict(float)
+    for cid, s in chunk_scores.items():
+        best_in_file[paths[cid]] = max(best_in_file[paths[cid]], s)
+    return {
+        cid: file_scores[paths[cid]]
+        * (0.5 + 0.5 * s / best_in_file[paths[cid]] if best_in_file[paths[cid]] else 0.5)
+        for cid, s in chunk_scores.items()
+    }
