@@ -28,12 +28,10 @@ from cogo_pipelines.queue.validation import QueueError
 from cogo_pipelines.settings import get_settings
 from cogo_pipelines.store import route_rules
 from cogo_pipelines.store.db import StoreError
+from cogo_pipelines.store.queries import JOB_STATUSES
 
 log = logging.getLogger(__name__)
 
-OPEN_STATUSES = ("queued", "running")
-TERMINAL_STATUSES = ("succeeded", "failed", "dead")
-STATUSES = OPEN_STATUSES + TERMINAL_STATUSES
 MAX_ERROR_CHARS = 4000
 
 
@@ -334,8 +332,8 @@ def get_job(conn: psycopg.Connection, job_id: int) -> dict | None:
 def list_jobs(conn: psycopg.Connection, *, status: str | None = None, executor_id: str | None = None,
               type: str | None = None, limit: int = 200) -> list[dict]:
     """Newest last, as ``cogo jobs list`` prints them."""
-    if status is not None and status not in STATUSES:
-        raise QueueError(f"unknown status {status!r} (one of {', '.join(STATUSES)})")
+    if status is not None and status not in JOB_STATUSES:
+        raise QueueError(f"unknown status {status!r} (one of {', '.join(JOB_STATUSES)})")
     validation.bounded_int(limit, "limit", (1, validation.INT32_MAX))
     conditions, params = [], []
     for column, value in (("status", status), ("executor_id", executor_id), ("type", type)):

@@ -2,8 +2,9 @@
 
 Bad input is a ``QueueError`` with one line that names the field and the rule; values are
 quoted with ``repr`` so a control character or an undecodable byte shows as an escape, never
-raw on a terminal. The limits are the ones the REST API documents (``server/openapi.py``
-reads them through ``server/params.py``) and the CLI enforces, so the three cannot drift:
+raw on a terminal. The limits are the ones the REST API validates and documents (its models,
+``server/models.py``, use them through ``server/params.py``) and the CLI enforces, so the three
+cannot drift:
 
 - names (job types, executor ids, dedupe keys, type filters): ``NAME_PATTERN``, at most
   ``NAME_MAX`` characters — no spaces, no control characters;

@@ -1,8 +1,9 @@
 """REST API under /api: jobs, gate, snapshots, summary, weekly payload, search, gate_fix, index.
 
 Handlers are sync (Starlette runs them in its thread pool) and only translate HTTP to the
-core: plain SQL reads from ``queries`` and the other areas' functions, imported lazily so
-the sidecar serves what exists even when an area is not installed yet (503 for the rest).
+core: plain SQL reads from ``queries`` and the other areas' functions. Each is declared once in
+``ENDPOINTS`` with its pydantic models (``models``): the endpoint parses the request into them
+before the handler runs, and ``openapi.py`` documents the operation from the same declaration.
 """
 
 from __future__ import annotations
@@ -15,14 +16,14 @@ from typing import Any
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
-from starlette.routing import Route
 
 from cogo_pipelines.edge.client import EdgeError
 from cogo_pipelines.quality import gate_fix, notify
 from cogo_pipelines.queue import jobs
 from cogo_pipelines.queue import stats as queue_stats
-from cogo_pipelines.server import params, redact
-from cogo_pipelines.server.openapi import openapi_document
+from cogo_pipelines.server import models as m
+from cogo_pipelines.server import redact
+from cogo_pipelines.server.endpoint import Endpoint
 from cogo_pipelines.server.responses import JSON, ApiError
 from cogo_pipelines.store import knowledge, queries
 
@@ -33,40 +34,32 @@ def _store(request: Request):
     return request.app.state.store
 
 
-def jobs_list(request: Request) -> Response:
-    status = params.status(request)
-    executor_id = params.query_name(request, "executor_id")
-    job_type = params.query_name(request, "type")
-    limit = params.query_int(request, "limit", 50, params.LIMIT_RANGE)
-    offset = params.query_int(request, "offset", 0, params.OFFSET_RANGE)
+def healthz(request: Request) -> Response:
+    with _store(request).connection() as conn:  # StoreUnavailable: the handler answers 503 JSON
+        queries.ping(conn)
+    return JSON({"status": "ok", "store": True})
+
+
+def jobs_list(request: Request, query: m.JobsQuery) -> Response:
     with _store(request).connection() as conn:
-        rows, total = queries.list_jobs(conn, status=status, executor_id=executor_id, type=job_type,
-                                        limit=limit, offset=offset)
-    return JSON({"jobs": rows, "total": total, "limit": limit, "offset": offset})
+        rows, total = queries.list_jobs(conn, status=query.status, executor_id=query.executor_id, type=query.type,
+                                        limit=query.limit, offset=query.offset)
+    return JSON({"jobs": rows, "total": total, "limit": query.limit, "offset": query.offset})
 
 
-async def jobs_enqueue(request: Request) -> Response:
-    data = await params.json_object(request)
-    job_type = params.name(data.get("type"), "type", required=True)
-    executor_id = params.name(data.get("executor_id"), "executor_id")
-    dedupe_key = params.name(data.get("dedupe_key"), "dedupe_key")
-    payload = data.get("payload") or {}
-    if not isinstance(payload, dict):
-        raise ApiError(400, "payload must be a JSON object")
-    priority = params.body_int(data, "priority", 0, params.PRIORITY_RANGE)
-    max_attempts = params.body_int(data, "max_attempts", 3, params.ATTEMPTS_RANGE)
-    return await run_in_threadpool(_enqueue, request, job_type, payload, executor_id, priority, dedupe_key,
-                                   max_attempts)
+async def jobs_enqueue(request: Request, body: m.EnqueueRequest) -> Response:
+    return await run_in_threadpool(_enqueue, request, body)
 
 
-def _enqueue(request, job_type, payload, executor_id, priority, dedupe_key, max_attempts) -> Response:
+def _enqueue(request: Request, body: m.EnqueueRequest) -> Response:
     with _store(request).connection() as conn:
         existing = None
-        if dedupe_key:
-            existing = queries.open_job_with_key(conn, dedupe_key)
+        if body.dedupe_key:
+            existing = queries.open_job_with_key(conn, body.dedupe_key)
         try:
-            job_id = jobs.enqueue(conn, job_type, payload, executor_id=executor_id, priority=priority,
-                                  dedupe_key=dedupe_key, max_attempts=max_attempts)
+            job_id = jobs.enqueue(conn, body.type, body.payload, executor_id=body.executor_id,
+                                  priority=body.priority, dedupe_key=body.dedupe_key,
+                                  max_attempts=body.max_attempts)
         except ValueError as exc:  # the queue's own validation (unknown executor, bad payload …)
             raise ApiError(400, str(exc)) from None
         except EdgeError as exc:  # ROUTER_SELECT_URL set but the remote router did not answer
@@ -79,35 +72,34 @@ def _enqueue(request, job_type, payload, executor_id, priority, dedupe_key, max_
 LOG_SERVED_BYTES = 8 * 1024 * 1024
 
 
-def job_log(request: Request) -> Response:
+def job_log(request: Request, path: m.JobPath) -> Response:
     """A job's full build log (the file its runner wrote under COGO_HOME/artifacts/jobs), the last
     8 MiB of it, secrets scrubbed; only files in that folder are ever read."""
-    job_id = params.path_id(request)
+    job_id = path.id
     with _store(request).connection() as conn:
         job = queries.get_job(conn, job_id)
     if job is None:
         raise ApiError(404, f"no job {job_id}")
     folder = (request.app.state.settings.artifacts_dir / "jobs").resolve()
     raw = (job.get("result") or {}).get("log") if isinstance(job.get("result"), dict) else None
-    path = Path(raw) if raw else folder / f"{job_id}.log"
+    log_path = Path(raw) if raw else folder / f"{job_id}.log"
     try:
-        path = path.resolve()
-        if path.parent != folder or not path.is_file():
+        log_path = log_path.resolve()
+        if log_path.parent != folder or not log_path.is_file():
             raise ApiError(404, f"no log for job {job_id} on this server (it stays on the runner that ran it)")
-        with path.open("rb") as handle:
-            handle.seek(max(0, path.stat().st_size - LOG_SERVED_BYTES))
+        with log_path.open("rb") as handle:
+            handle.seek(max(0, log_path.stat().st_size - LOG_SERVED_BYTES))
             text = handle.read().decode("utf-8", errors="replace")
     except OSError:
         raise ApiError(404, f"no log for job {job_id} on this server") from None
     return Response(redact.scrub(text), media_type="text/plain; charset=utf-8")
 
 
-def job_detail(request: Request) -> Response:
-    job_id = params.path_id(request)
+def job_detail(request: Request, path: m.JobPath) -> Response:
     with _store(request).connection() as conn:
-        job = queries.get_job(conn, job_id)
+        job = queries.get_job(conn, path.id)
     if job is None:
-        raise ApiError(404, f"no job {job_id}")
+        raise ApiError(404, f"no job {path.id}")
     return JSON(job)
 
 
@@ -119,17 +111,15 @@ def gate_latest(request: Request) -> Response:
     return JSON(run)
 
 
-def gate_history(request: Request) -> Response:
-    limit = params.query_int(request, "limit", 30, params.LIMIT_RANGE)
+def gate_history(request: Request, query: m.HistoryQuery) -> Response:
     with _store(request).connection() as conn:
-        runs = queries.gate_history(conn, limit=limit)
+        runs = queries.gate_history(conn, limit=query.limit)
     return JSON({"runs": runs})
 
 
-def snapshots(request: Request) -> Response:
-    limit = params.query_int(request, "limit", 30, params.LIMIT_RANGE)
+def snapshots(request: Request, query: m.HistoryQuery) -> Response:
     with _store(request).connection() as conn:
-        rows = queries.snapshots(conn, limit=limit)
+        rows = queries.snapshots(conn, limit=query.limit)
     return JSON({"snapshots": rows})
 
 
@@ -167,16 +157,13 @@ def notify_weekly(request: Request) -> Response:
         return JSON(notify.weekly_summary(conn))
 
 
-def search(request: Request) -> Response:
-    query = params.text(request, "q", required=True, max_len=params.QUERY_MAX)
-    k = params.query_int(request, "k", 10, params.K_RANGE)
-    repo = params.query_name(request, "repo")
+def search(request: Request, query: m.SearchQuery) -> Response:
     with _store(request).connection() as conn:
         try:
-            hits = knowledge.search(conn, query, k=k, repo=repo)
+            hits = knowledge.search(conn, query.q, k=query.k, repo=query.repo)
         except knowledge.EmptyIndexError as exc:
             raise ApiError(409, str(exc)) from None
-    return JSON({"query": query, "k": k, "hits": [_hit(h) for h in hits]})
+    return JSON({"query": query.q, "k": query.k, "hits": [_hit(h) for h in hits]})
 
 
 def _hit(hit: Any) -> dict[str, Any]:
@@ -187,21 +174,17 @@ def _hit(hit: Any) -> dict[str, Any]:
     return data
 
 
-def gate_fix_detail(request: Request) -> Response:
-    fmt = request.query_params.get("format") or _preferred_format(request)
-    if fmt not in ("json", "markdown", "html"):
-        raise ApiError(400, "format must be json, markdown or html")
-    raw = request.path_params["id"]
+def gate_fix_detail(request: Request, path: m.GateFixPath, query: m.GateFixQuery) -> Response:
+    fmt = query.format or _preferred_format(request)
     with _store(request).connection() as conn:
-        if raw == "latest":
+        if path.id == "latest":
             fix = _gate_fix(conn, None)
             if fix is None:
                 raise ApiError(404, "no gate_fix artifact yet (one is written when the Q1 gate fails)")
         else:
-            fix_id = params.path_id(request)
-            fix = _gate_fix(conn, fix_id)
+            fix = _gate_fix(conn, path.id)
             if fix is None:
-                raise ApiError(404, f"no gate_fix artifact {fix_id}")
+                raise ApiError(404, f"no gate_fix artifact {path.id}")
     if fmt == "markdown":
         return Response(redact.scrub(fix.get("markdown") or ""), media_type="text/markdown; charset=utf-8")
     if fmt == "html":
@@ -222,30 +205,49 @@ def _gate_fix(conn, fix_id: int | None) -> dict | None:
     return gate_fix.get_gate_fix(conn, fix_id) if fix_id else gate_fix.latest_gate_fix(conn)
 
 
-def index_stats(request: Request) -> Response:
-    repo = params.query_name(request, "repo")
+def index_stats(request: Request, query: m.RepoQuery) -> Response:
     with _store(request).connection() as conn:
-        stats = queries.index_stats(conn, repo)
+        stats = queries.index_stats(conn, query.repo)
         stats["last_index"] = queries.last_index_duration(conn)
     return JSON(stats)
 
 
-def openapi(request: Request) -> Response:
-    return JSON(openapi_document(base_url(request)))
+def _json(description: str, model: type) -> dict[int, tuple[str, type]]:
+    return {200: (description, model)}
 
 
-routes = [
-    Route("/api/jobs", jobs_list, methods=["GET"]),
-    Route("/api/jobs", jobs_enqueue, methods=["POST"]),
-    Route("/api/jobs/{id}", job_detail, methods=["GET"]),
-    Route("/api/jobs/{id}/log", job_log, methods=["GET"]),
-    Route("/api/gate/latest", gate_latest, methods=["GET"]),
-    Route("/api/gate/history", gate_history, methods=["GET"]),
-    Route("/api/snapshots", snapshots, methods=["GET"]),
-    Route("/api/summary", summary, methods=["GET"]),
-    Route("/api/notify/weekly", notify_weekly, methods=["GET"]),
-    Route("/api/search", search, methods=["GET"]),
-    Route("/api/gate-fix/{id}", gate_fix_detail, methods=["GET"]),
-    Route("/api/index/stats", index_stats, methods=["GET"]),
-    Route("/api/openapi.json", openapi, methods=["GET"]),
-]
+ENDPOINTS = (
+    Endpoint("/healthz", healthz, "health", "Liveness and store reachability", _json("Store reachable", m.Health),
+             errors=(503,), public=True),
+    Endpoint("/api/jobs", jobs_list, "listJobs", "Jobs, newest first, optionally filtered",
+             _json("A page of jobs", m.JobList), query=m.JobsQuery),
+    Endpoint("/api/jobs", jobs_enqueue, "enqueueJob", "Enqueue a job (router-select picks the executor if omitted)",
+             {201: ("Enqueued", m.EnqueueResponse),
+              200: ("An open job with the same dedupe_key exists", m.EnqueueResponse)},
+             method="POST", body=m.EnqueueRequest, errors=(400, 413, 415, 503)),
+    Endpoint("/api/jobs/{id}", job_detail, "getJob", "One job", _json("The job", m.Job), path_params=m.JobPath,
+             errors=(400, 404, 503)),
+    Endpoint("/api/jobs/{id}/log", job_log, "getJobLog",
+             "A job's build log (last 8 MiB, secrets scrubbed), when it is on this server",
+             {200: ("The log", {"text/plain": str})}, path_params=m.JobPath, errors=(400, 404, 503)),
+    Endpoint("/api/gate/latest", gate_latest, "latestGate", "The last Q1 gate run", _json("Last run", m.QualityRun),
+             errors=(404, 503)),
+    Endpoint("/api/gate/history", gate_history, "gateHistory", "Q1 gate runs, newest first",
+             _json("Runs", m.GateHistory), query=m.HistoryQuery),
+    Endpoint("/api/snapshots", snapshots, "listSnapshots", "Nightly snapshots, newest first",
+             _json("Snapshots", m.SnapshotList), query=m.HistoryQuery),
+    Endpoint("/api/summary", summary, "summary", "Queue, gate, index and latest gate_fix at a glance",
+             _json("Summary", m.Summary), errors=(503,)),
+    Endpoint("/api/notify/weekly", notify_weekly, "weeklySummary",
+             "The weekly notification payload (as sent to the webhook)", _json("Payload", m.WeeklySummary),
+             errors=(503,)),
+    Endpoint("/api/search", search, "search", "Semantic code search over the index", _json("Hits", m.SearchResponse),
+             query=m.SearchQuery, errors=(400, 409, 503)),
+    Endpoint("/api/gate-fix/{id}", gate_fix_detail, "getGateFix",
+             "A gate_fix artifact (id or 'latest'); JSON for programs, HTML for browsers (Accept), or Markdown",
+             {200: ("The artifact", {"application/json": m.GateFix, "text/markdown": str, "text/html": str})},
+             path_params=m.GateFixPath, query=m.GateFixQuery, errors=(400, 404, 503)),
+    Endpoint("/api/index/stats", index_stats, "indexStats", "Index sizes overall and per repository",
+             _json("Sizes", m.IndexStats), query=m.RepoQuery),
+)
+routes = [ep.route() for ep in ENDPOINTS]

@@ -19,22 +19,12 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from cogo_pipelines.mcp import http as mcp_http
-from cogo_pipelines.server import api, auth, dashboard, functions, redact, search_page
+from cogo_pipelines.server import api, auth, dashboard, functions, openapi, redact, search_page
 from cogo_pipelines.server.limits import BodyLimitMiddleware
 from cogo_pipelines.server.metrics import HttpMetricsMiddleware, SidecarMetrics
-from cogo_pipelines.server.responses import EXCEPTION_HANDLERS, JSON, JsonErrorMiddleware, error
-from cogo_pipelines.server.store import SidecarStore, StoreUnavailable
+from cogo_pipelines.server.responses import EXCEPTION_HANDLERS, JsonErrorMiddleware
+from cogo_pipelines.server.store import SidecarStore
 from cogo_pipelines.settings import Settings, get_settings
-
-
-def healthz(request: Request) -> Response:
-    try:
-        with request.app.state.store.connection() as conn:
-            conn.execute("SELECT 1")
-    except StoreUnavailable as exc:
-        response = error(503, f"the store is unavailable: {exc}")
-        return response
-    return JSON({"status": "ok", "store": True})
 
 
 async def metrics(request: Request) -> Response:
@@ -63,9 +53,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
 
     routes = [
         Route("/", root, methods=["GET"]),
-        Route("/healthz", healthz, methods=["GET"]),
         Route("/metrics", metrics, methods=["GET"]),
-        *api.routes,
+        *api.routes,  # /healthz and /api
+        openapi.ENDPOINT.route(),
         *dashboard.routes,
         *search_page.routes,
         *functions.routes,

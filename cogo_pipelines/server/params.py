@@ -1,20 +1,24 @@
-"""Request validation for the REST API: every bad input becomes a 400 with a clear message.
+"""Request fields for the REST models: pydantic types whose validators give the one-line 4xx.
 
-The limits here are the ones the OpenAPI document states, so the schema and the behaviour
-cannot drift apart (openapi.py imports them).
+Each type carries two things: the constraints pydantic writes into the OpenAPI document
+(``Field``) and a ``BeforeValidator`` that refuses bad input with the message a caller reads.
+``parse`` turns the first refusal into an ``ApiError``, so every bad input is a 400 (404 for an
+id out of range) with the field named, never a 500. Names, priorities and attempts use the
+queue's own rule (``queue/validation.py``), the one the CLI enforces too.
 """
 
 from __future__ import annotations
 
 import json
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import Annotated, Any, Literal
 
-from starlette.requests import Request
+from pydantic import BaseModel, BeforeValidator, Field, ValidationError, ValidationInfo
+from pydantic_core import PydanticCustomError
 
 from cogo_pipelines.queue import validation
 from cogo_pipelines.queue.validation import ATTEMPTS_RANGE, NAME_MAX, NAME_PATTERN, PRIORITY_RANGE  # noqa: F401
 from cogo_pipelines.server.responses import ApiError
-from cogo_pipelines.store.queries import JOB_STATUSES
 
 MAX_BODY_BYTES = 1_000_000
 MAX_ID = 2**63 - 1
@@ -24,64 +28,131 @@ K_RANGE = (1, 50)
 QUERY_MAX = 1000
 
 
-def _int(raw: str, name: str, lo: int, hi: int) -> int:
-    try:
-        value = int(raw, 10)
-    except ValueError:
-        raise ApiError(400, f"{name} must be an integer") from None
-    if not lo <= value <= hi:
-        raise ApiError(400, f"{name} must be between {lo} and {hi}")
-    return value
+def refuse(message: str, status: int = 400) -> PydanticCustomError:
+    """A validation failure that ``parse`` answers with ``status`` and exactly ``message``."""
+    return PydanticCustomError(f"refused_{status}", message)
 
 
-def query_int(request: Request, name: str, default: int, bounds: tuple[int, int]) -> int:
-    raw = request.query_params.get(name)
-    return default if raw is None else _int(raw.strip(), name, *bounds)
+def _checked(check: Callable[[Any, str], Any]) -> BeforeValidator:
+    def run(value: Any, info: ValidationInfo) -> Any:
+        try:
+            return check(value, info.field_name or "value")
+        except validation.QueueError as exc:
+            raise refuse(str(exc)) from None
+
+    return BeforeValidator(run)
 
 
-def name(value: Any, field: str, *, required: bool = False) -> str | None:
-    """A job type, executor id or dedupe key, by the queue's own rule (the CLI's too)."""
-    try:
-        return validation.name(value, field, required=required)
-    except validation.QueueError as exc:
-        raise ApiError(400, str(exc)) from None
+_NAME_SCHEMA = Field(min_length=1, max_length=NAME_MAX, pattern=NAME_PATTERN)
+Name = Annotated[str, _NAME_SCHEMA, _checked(lambda v, f: validation.name(v, f, required=True))]
+"""A job type, executor id, dedupe key or repo: required."""
+OptionalName = Annotated[Annotated[str, _NAME_SCHEMA] | None, _checked(lambda v, f: validation.name(v, f))]
 
 
-def query_name(request: Request, field: str) -> str | None:
-    return name(request.query_params.get(field), field)
+def QueryInt(bounds: tuple[int, int]) -> Any:  # a type factory, used in annotations (so are the next ones)
+    """An integer query parameter, decimal, within ``bounds``."""
+    lo, hi = bounds
+
+    def check(raw: Any, field: str) -> int:
+        try:
+            value = int(str(raw).strip(), 10)
+        except ValueError:
+            raise refuse(f"{field} must be an integer") from None
+        if not lo <= value <= hi:
+            raise refuse(f"{field} must be between {lo} and {hi}")
+        return value
+
+    return Annotated[int, Field(ge=lo, le=hi), _checked(check)]
 
 
-def status(request: Request) -> str | None:
-    value = request.query_params.get("status")
-    if value is not None and value not in JOB_STATUSES:
-        raise ApiError(400, f"status must be one of {', '.join(JOB_STATUSES)}")
-    return value
+def BodyInt(bounds: tuple[int, int], default: int) -> Any:
+    """An integer in a JSON body (a JSON integer, not a string or a bool); null means ``default``."""
+    lo, hi = bounds
+
+    def check(value: Any, field: str) -> int:
+        if value is None:
+            return default
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise refuse(f"{field} must be an integer")
+        if not lo <= value <= hi:
+            raise refuse(f"{field} must be between {lo} and {hi}")
+        return value
+
+    return Annotated[Annotated[int, Field(ge=lo, le=hi)] | None, _checked(check)]
 
 
-def path_id(request: Request, field: str = "id") -> int:
-    raw = request.path_params[field]
-    if not raw.isascii() or not raw.isdigit():
-        raise ApiError(400, f"{field} must be a positive integer")
-    value = int(raw)
+def OneOf(options: tuple[str, ...], *, empty_is_unset: bool = False) -> Any:
+    """One of ``options`` (optional); with ``empty_is_unset`` an empty value counts as absent."""
+
+    def check(value: Any, field: str) -> str | None:
+        if value is None or (empty_is_unset and value == ""):
+            return None
+        if value not in options:
+            raise refuse(f"{field} must be one of {', '.join(options)}")
+        return value
+
+    return Annotated[Literal[options] | None, _checked(check)]
+
+
+def Text(max_len: int) -> Any:
+    """Required free text (a search query): not blank, at most ``max_len`` characters, no NUL."""
+
+    def check(value: Any, field: str) -> str:
+        if not isinstance(value, str) or not value.strip():
+            raise refuse(f"query parameter {field!r} is required")
+        if len(value) > max_len:
+            raise refuse(f"{field} is longer than {max_len} characters")
+        if "\x00" in value:
+            raise refuse(f"{field} contains a NUL character")
+        return value
+
+    return Annotated[str, Field(min_length=1, max_length=max_len, pattern=r"\S"), _checked(check)]
+
+
+def _path_id(raw: Any, field: str) -> int:
+    text = str(raw)
+    if not text.isascii() or not text.isdigit():
+        raise refuse(f"{field} must be a positive integer")
+    value = int(text)
     if not 1 <= value <= MAX_ID:
-        raise ApiError(404, f"no such {field} {raw}")
+        raise refuse(f"no such {field} {text}", 404)
     return value
 
 
-def text(request: Request, field: str, *, required: bool, max_len: int) -> str | None:
-    value = request.query_params.get(field)
-    if value is None or not value.strip():
-        if required:
-            raise ApiError(400, f"query parameter {field!r} is required")
-        return None
-    if len(value) > max_len:
-        raise ApiError(400, f"{field} is longer than {max_len} characters")
-    if "\x00" in value:
-        raise ApiError(400, f"{field} contains a NUL character")
-    return value
+PathId = Annotated[int, Field(ge=1), _checked(_path_id)]
+"""A row id in the path: digits only (400 otherwise), 1..2^63-1 (404 otherwise)."""
+IdOrLatest = Annotated[Annotated[int, Field(ge=1)] | Literal["latest"],
+                       _checked(lambda v, f: v if v == "latest" else _path_id(v, f))]
 
 
-async def json_object(request: Request) -> dict[str, Any]:
+def JsonObject(description: str) -> Any:
+    """A JSON object in a body; absent, null or empty means ``{}``."""
+
+    def check(value: Any, field: str) -> dict[str, Any]:
+        value = value or {}
+        if not isinstance(value, dict):
+            raise refuse(f"{field} must be a JSON object")
+        return value
+
+    return Annotated[dict[str, Any], Field(description=description), _checked(check)]
+
+
+def parse(model: type[BaseModel], data: Mapping[str, Any], *, where: str) -> BaseModel:
+    """``data`` (query or path parameters, or a JSON body) as ``model``; the first problem as an ApiError."""
+    try:
+        return model.model_validate(dict(data))
+    except ValidationError as exc:
+        problem = exc.errors(include_url=False, include_input=False, include_context=False)[0]
+    field = ".".join(str(part) for part in problem["loc"]) or "body"
+    kind = problem["type"]
+    if kind.startswith("refused_"):
+        raise ApiError(int(kind.removeprefix("refused_")), problem["msg"])
+    if kind == "missing":
+        raise ApiError(400, f"query parameter {field!r} is required" if where == "query" else f"{field} is required")
+    raise ApiError(400, f"{field}: {problem['msg']}")
+
+
+async def json_object(request) -> dict[str, Any]:
     """The request body as a JSON object (415/413/400 otherwise)."""
     ctype = request.headers.get("content-type", "")
     if ctype and ctype.split(";")[0].strip().lower() != "application/json":
@@ -114,14 +185,3 @@ async def json_object(request: Request) -> dict[str, Any]:
 
 def _no_constant(token: str) -> Any:
     raise ValueError(token)
-
-
-def body_int(data: dict[str, Any], field: str, default: int, bounds: tuple[int, int]) -> int:
-    value = data.get(field, default)
-    if value is None:
-        return default
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise ApiError(400, f"{field} must be an integer")
-    if not bounds[0] <= value <= bounds[1]:
-        raise ApiError(400, f"{field} must be between {bounds[0]} and {bounds[1]}")
-    return value

@@ -10,6 +10,7 @@ from typing import Any
 
 import psycopg
 
+# The values of jobs.status (its CHECK in 001_core.sql); the queue, the API and /metrics read them here.
 JOB_STATUSES = ("queued", "running", "succeeded", "failed", "dead")
 JOB_COLUMNS = (
     "id, type, executor_id, status, priority, attempts, max_attempts, payload, result, error, "
@@ -17,6 +18,11 @@ JOB_COLUMNS = (
     "EXTRACT(EPOCH FROM (finished_at - started_at))::float8 AS duration_seconds"
 )
 DURATION_BUCKETS = (0.1, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0, 600.0, 1800.0, 3600.0)
+
+
+def ping(conn: psycopg.Connection) -> None:
+    """Raises when the database does not answer (the sidecar's /healthz)."""
+    conn.execute("SELECT 1")
 
 
 def list_jobs(conn: psycopg.Connection, *, status: str | None = None, executor_id: str | None = None,
