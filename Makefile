@@ -7,13 +7,17 @@ COGO_HOME ?= .cogo
 SAMPLE ?= examples/cogo-sample
 PORT ?= 3100
 DAGSTER_PORT ?= 3000
+# The project's Dagster instance (dagster dev, the gate run, and `cogo index`'s reports to it).
+# Given only to the commands that use it, so `make test` never writes into it.
+DAGSTER_HOME := $(abspath $(COGO_HOME))/dagster
+unexport DAGSTER_HOME
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export COGO_HOME
 
 STAMP := $(VENV)/.installed
 
-.PHONY: setup run sample-loop stop test bench serve dagster reset-store validate lint clean
+.PHONY: setup run sample-loop stop stop-services test bench serve dagster reset-store validate lint clean
 
 $(STAMP): pyproject.toml Makefile
 	$(PYTHON) -m venv $(VENV)
@@ -31,16 +35,23 @@ $(STATIC_MODEL): $(STAMP)
 
 setup: $(STAMP) $(STATIC_MODEL)  ## create .venv, install everything, distil the static embedding model
 
-run: setup  ## index the sample, run its quality plan and gate, start the sidecar and dagster dev
-	@mkdir -p $(COGO_HOME)/logs $(COGO_HOME)/run $(COGO_HOME)/dagster
-	@# the project's Dagster instance settings (no first-run modal, no telemetry) for the local UI
-	@cp dagster.yaml $(COGO_HOME)/dagster/dagster.yaml
-	$(BIN)/cogo index $(SAMPLE)
-	@$(MAKE) --no-print-directory sample-loop
-	@$(MAKE) --no-print-directory stop >/dev/null 2>&1 || true
+# the project's Dagster instance settings (no first-run modal, no telemetry)
+$(DAGSTER_HOME)/dagster.yaml: dagster.yaml
+	@mkdir -p $(@D) && cp dagster.yaml $@
+
+# gate_fix links name the sidecar `make run` starts
+run sample-loop: export METRICS_PORT = $(PORT)
+
+run: setup $(DAGSTER_HOME)/dagster.yaml  ## index the sample, run its quality plan and gate, start the sidecar and dagster dev
+	@mkdir -p $(COGO_HOME)/logs $(COGO_HOME)/run
+	@# with DAGSTER_HOME, the index run shows in Dagster as the sample's partition, materialised
+	DAGSTER_HOME=$(DAGSTER_HOME) $(BIN)/cogo index $(SAMPLE)
+	@# -o setup: done above (MAKEFLAGS does not carry -o, so a `make -o setup run` would redo it here)
+	@$(MAKE) --no-print-directory -o setup sample-loop
+	@$(MAKE) --no-print-directory stop-services >/dev/null 2>&1 || true
 	@# each service in its own session (setsid), so `make stop` can stop the whole process group
 	@setsid nohup $(BIN)/cogo serve --port $(PORT) >$(COGO_HOME)/logs/serve.log 2>&1 </dev/null & echo $$! >$(COGO_HOME)/run/serve.pid
-	@DAGSTER_HOME=$(abspath $(COGO_HOME))/dagster setsid nohup $(BIN)/dagster dev -w workspace.yaml -p $(DAGSTER_PORT) \
+	@DAGSTER_HOME=$(DAGSTER_HOME) setsid nohup $(BIN)/dagster dev -w workspace.yaml -p $(DAGSTER_PORT) \
 		>$(COGO_HOME)/logs/dagster.log 2>&1 </dev/null & echo $$! >$(COGO_HOME)/run/dagster.pid
 	@for i in $$(seq 1 60); do curl -fsS http://127.0.0.1:$(PORT)/healthz >/dev/null 2>&1 && break; sleep 0.5; done
 	@echo ""
@@ -48,7 +59,7 @@ run: setup  ## index the sample, run its quality plan and gate, start the sideca
 	@echo "  dagster    http://127.0.0.1:$(DAGSTER_PORT)            (logs: $(COGO_HOME)/logs/dagster.log)"
 	@echo "  stop both  make stop"
 
-sample-loop: setup  ## the main loop on the sample: plan its quality jobs, a local cogo-work runner builds them, the gate scores them
+sample-loop: setup $(DAGSTER_HOME)/dagster.yaml  ## the main loop on the sample: plan its quality jobs, a local cogo-work runner builds them, the gate scores them
 	@# examples/sample-quality-plan.json: three real Node 20 commands, one failing on purpose (a real bug
 	@# in backoffDelay's jitter), so the gate fails and gate_fix has something to explain.
 	$(BIN)/cogo jobs enqueue plan.quality --executor-id cogo-plan --payload "$$(cat examples/sample-quality-plan.json)"
@@ -56,9 +67,21 @@ sample-loop: setup  ## the main loop on the sample: plan its quality jobs, a loc
 	$(BIN)/cogo runner --executor-id cogo-work --exit-when-idle --batch 4
 	$(BIN)/cogo runner --executor-id cogo-plan --include-types quality.q1 --exit-when-idle --batch 4
 	@$(BIN)/cogo jobs list --limit 6
-	-$(BIN)/cogo gate q1
+	@# the gate once more as CI and Dagster run it (q1_gate_job): a run in the Dagster UI, its log in logs/
+	@mkdir -p $(COGO_HOME)/logs
+	-@echo "Q1 gate as a Dagster run (q1_gate_job, log: $(COGO_HOME)/logs/q1_gate_job.log):"; \
+		DAGSTER_HOME=$(DAGSTER_HOME) $(BIN)/dagster job execute -m cogo_pipelines.definitions -j q1_gate_job \
+		>$(COGO_HOME)/logs/q1_gate_job.log 2>&1; rc=$$?; \
+		verdict=$$(sed -n 's/.* - q1_gate - \([A-Z][A-Z ]*: .*\)/  \1/p' $(COGO_HOME)/logs/q1_gate_job.log | head -n 1); \
+		if [ -n "$$verdict" ]; then echo "$$verdict"; else tail -n 5 $(COGO_HOME)/logs/q1_gate_job.log; fi; exit $$rc
 
-stop:  ## stop what make run started (the process group of each; SIGKILL after 10 s)
+stop: stop-services  ## stop what make run started: its services, then the embedded store
+	@# the embedded PostgreSQL (started by the first cogo command, in a session of its own): fast shutdown
+	@pid=$$(head -n 1 $(COGO_HOME)/pg/postmaster.pid 2>/dev/null); \
+		if [ -n "$$pid" ] && ps -o command= -p $$pid 2>/dev/null | grep -q postgres; then kill -INT $$pid; \
+		for i in $$(seq 1 40); do kill -0 $$pid 2>/dev/null || break; sleep 0.5; done; fi; true
+
+stop-services:  ## stop the sidecar and dagster dev (the process group of each; SIGKILL after 10 s)
 	@for f in $(COGO_HOME)/run/*.pid; do [ -f $$f ] || continue; pid=$$(cat $$f); \
 		kill -TERM -- -$$pid 2>/dev/null || kill -TERM $$pid 2>/dev/null; \
 		for i in $$(seq 1 20); do kill -0 -- -$$pid 2>/dev/null || break; sleep 0.5; done; \
@@ -74,9 +97,8 @@ bench: setup  ## run the benchmarks (see bench/README.md)
 serve: setup
 	$(BIN)/cogo serve --port $(PORT)
 
-dagster: setup
-	@mkdir -p $(COGO_HOME)/dagster && cp dagster.yaml $(COGO_HOME)/dagster/dagster.yaml
-	DAGSTER_HOME=$(abspath $(COGO_HOME))/dagster $(BIN)/dagster dev -w workspace.yaml -p $(DAGSTER_PORT)
+dagster: setup $(DAGSTER_HOME)/dagster.yaml
+	DAGSTER_HOME=$(DAGSTER_HOME) $(BIN)/dagster dev -w workspace.yaml -p $(DAGSTER_PORT)
 
 validate: setup
 	$(BIN)/dagster definitions validate -w workspace.yaml

@@ -4,29 +4,13 @@ fetched from outside the sidecar. Saves a screenshot."""
 
 from __future__ import annotations
 
-import os
-import shutil
-
-import pytest
-
+from cogo_pipelines_tests.chromium import CHROMIUM_ARGS, chromium_path
 from cogo_pipelines_tests.server.conftest import API_TOKEN
 from cogo_pipelines_tests.server.seed import seed
 
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-dev-shm-usage", "--no-first-run", "--disable-extensions"]
-
-
-def _chromium() -> str:
-    path = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or shutil.which("chromium-browser")
-    if path is None:
-        if os.environ.get("CI") == "true":
-            pytest.fail("chromium is required in CI (Debian package `chromium`, installed by .ci/run)")
-        pytest.skip("chromium not installed (apt-get install chromium); CI=true makes this a failure")
-    return path
-
 
 def test_dashboard_in_headless_chromium(sidecar, conn, tmp_path):
-    executable = _chromium()
+    executable = chromium_path()
     from playwright.sync_api import sync_playwright
 
     ids = seed(conn)
