@@ -91,8 +91,8 @@ def index(
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from cogo_pipelines.indexing import policy as index_policy
-    from cogo_pipelines.settings import get_settings
     from cogo_pipelines.pipeline import index_run
+    from cogo_pipelines.settings import get_settings
     from cogo_pipelines.store.repo_roots import RepoNameTaken
 
     try:

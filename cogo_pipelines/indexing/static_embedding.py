@@ -110,7 +110,7 @@ def _token_vectors(source: Path, vocab: dict[str, int], batch: int = 512) -> np.
 def _pca(x: np.ndarray, dims: int) -> np.ndarray:
     """Centre and rotate onto the principal axes (model2vec's eigendecomposition, sign-fixed)."""
     centred = x - x.mean(axis=0)
-    eigvals, eigvecs = np.linalg.eigh(centred.T @ centred / (len(x) - 1))
+    _, eigvecs = np.linalg.eigh(centred.T @ centred / (len(x) - 1))
     components = eigvecs[:, ::-1][:, :dims]
     scores = centred @ components
     signs = np.sign(scores[np.argmax(np.abs(scores), axis=0), range(scores.shape[1])])

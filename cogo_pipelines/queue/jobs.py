@@ -22,8 +22,8 @@ from psycopg.types.json import Jsonb
 
 from cogo_pipelines.edge import router
 from cogo_pipelines.edge.client import RouterSelectClient
-from cogo_pipelines.queue.textsafe import clean_text, for_postgres
 from cogo_pipelines.queue import validation
+from cogo_pipelines.queue.textsafe import clean_text, for_postgres
 from cogo_pipelines.queue.validation import QueueError
 from cogo_pipelines.settings import get_settings
 from cogo_pipelines.store import route_rules

@@ -14,7 +14,7 @@ import pytest
 from cogo_pipelines import settings as settings_module
 from cogo_pipelines.commands.server import bind_refusal
 from cogo_pipelines.server import auth, create_app
-from cogo_pipelines_tests.server.conftest import API_TOKEN, SECRETS, auth_headers, start_server, stop_server
+from cogo_pipelines_tests.server.conftest import API_TOKEN, SECRETS, start_server, stop_server
 
 PROTECTED = ["/api/jobs", "/api/summary", "/api/search?q=x", "/api/openapi.json", "/dashboard/local", "/mcp",
              "/mcp/anything", "/api/no-such-route"]
@@ -167,7 +167,7 @@ def test_cogo_serve_refuses_a_public_bind_without_a_token(tmp_path, token):
     if token is not None:
         env["COGO_API_TOKEN"] = token
     started = subprocess.run([sys.executable, "-m", "cogo_pipelines.cli", "serve", "--host", "0.0.0.0", "--port", "1"],
-                             capture_output=True, text=True, timeout=120, env=env, cwd=tmp_path)
+                             capture_output=True, text=True, timeout=120, env=env, cwd=tmp_path, check=False)
     assert started.returncode == 2
     lines = started.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("cogo: error: "), started.stderr

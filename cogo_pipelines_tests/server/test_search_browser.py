@@ -11,10 +11,10 @@ import sys
 from urllib.parse import quote
 
 from cogo_pipelines.pipeline import knowledge_tools
-from cogo_pipelines_tests.conftest import SAMPLE_REPO
+from cogo_pipelines_tests.chromium import CHROMIUM_ARGS, chromium_path
 from cogo_pipelines_tests.commands.test_search_text import ROUTE, ROUTE_SOURCE
+from cogo_pipelines_tests.conftest import SAMPLE_REPO
 from cogo_pipelines_tests.server.conftest import API_TOKEN
-from cogo_pipelines_tests.server.test_dashboard_browser import CHROMIUM_ARGS, _chromium
 
 COGO = [sys.executable, "-c", "from cogo_pipelines.cli import main; main()"]
 
@@ -26,7 +26,7 @@ def _index(path, *args) -> None:
 
 
 def test_search_page_in_headless_chromium(sidecar, conn, tmp_path):
-    executable = _chromium()
+    executable = chromium_path()
     from playwright.sync_api import sync_playwright
 
     _index(SAMPLE_REPO)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from cogo_pipelines.indexing.chunking import CHUNK_FORMAT, Chunk
 from cogo_pipelines.pipeline import index_run
-from cogo_pipelines.store import fusion, knowledge
+from cogo_pipelines.store import fusion
 
 
 def test_fusion_keeps_a_clear_keyword_winner_over_a_vector_near_tie():
