@@ -80,6 +80,12 @@ def _query(tsx: bool) -> tree_sitter.Query:
     return _queries[tsx].query
 
 
+def prepare() -> None:
+    """Compile both grammars' queries now (in a parent process about to fork its workers)."""
+    for tsx in (False, True):
+        _query(tsx)
+
+
 def is_tsx(path: str) -> bool:
     """The TSX grammar for ``.tsx`` and the JavaScript family (JSX is common in ``.js``; JS has
     no ``<T>x`` casts for the TSX grammar to misread)."""
