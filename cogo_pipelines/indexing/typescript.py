@@ -25,9 +25,12 @@ _LANGUAGES = {
     True: tree_sitter.Language(tree_sitter_typescript.language_tsx()),
 }
 
+# ``await f<T>(x)`` comes out of tree-sitter-typescript 0.23 as ``(await f)<T>(x)``: the callee
+# is then the name inside the ``await`` (a call with type arguments marks the misparse)
 _QUERY_TEXT = """
 (call_expression function: (identifier) @call.ident)
 (call_expression function: (member_expression) @call.member)
+(call_expression function: (await_expression [(identifier) @call.ident (member_expression) @call.member]) type_arguments: (_))
 (call_expression function: (import)) @call.import
 (call_expression function: (super) @call.super)
 (arguments (arrow_function parameter: (identifier)) @callback)
