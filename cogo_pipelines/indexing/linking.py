@@ -263,6 +263,10 @@ class Linker:
         """``<F(i)(j)>.m``: ``m`` on the type ``F``'s signature declares (``ts_types``)."""
         end = callee.rfind(">.")
         typed = self._type_of(path, callee[:end + 1], namespaces, klass, depth) if end > 0 else None
+        if typed is None and end > 0 and callee[end - 2:end] == "()" and depth <= 8:  # `return { touch }`
+            fn = self._call(path, callee[1:end - 2], namespaces, klass, depth + 1)
+            if fn and fn[0] == "symbol":
+                return self.names.export(fn[1], f"{fn[2]}().{callee[end + 2:]}")
         if not typed or typed[0] != "symbol":
             return typed if typed and typed[0] == "external" else None
         return self._member_of_type(typed, callee[end + 2:])

@@ -243,6 +243,36 @@ class Declarations:
         for key, name in members.items():
             self.out.exports[f"{owner}.{key}"] = name
 
+    def returned_object(self, obj: tree_sitter.Node) -> None:
+        """``function useX() { …; return { touch } }``: a caller's ``const { touch } = useX()``
+        calls the module's ``touch``. Recorded as the export ``useX().touch`` -> ``touch``
+        (``linking`` reads it for ``<useX()>.touch`` when ``useX`` declares no return type),
+        for a return of the symbol's own function only, and only names the function never
+        mentions elsewhere (so none is a local or a parameter of the function)."""
+        fn = obj.parent.parent if obj.parent is not None else None
+        while fn is not None and fn.type == "statement_block":
+            fn = fn.parent
+        if fn is None or fn.type not in _FUNCTION_NODES:
+            return  # a return inside an `if`, a loop, a nested block: not the one shape kept
+        index = self.enclosing(obj.start_byte)
+        if index < 0:
+            return
+        symbol = self.out.symbols[index]
+        named = fn.child_by_field_name("name") if fn.type != "arrow_function" else None
+        if named is None and fn.parent is not None and fn.parent.type == "variable_declarator":
+            named = fn.parent.child_by_field_name("name")
+        if named is None or node_text(named) != symbol.name or symbol.parent is not None:
+            return
+        body = self.source[fn.start_byte:fn.end_byte]
+        inside = self.source[obj.start_byte:obj.end_byte]
+        for prop in obj.named_children:
+            if prop.type != "shorthand_property_identifier":
+                continue
+            name = node_text(prop)
+            word = re.compile(rb"(?<![\w$.])" + re.escape(name.encode()) + rb"(?![\w$])")
+            if len(word.findall(body)) == len(word.findall(inside)):
+                self.out.exports[f"{symbol.qualified_name}().{name}"] = name
+
     def directive(self, node: tree_sitter.Node) -> None:
         match = _REFERENCE_RE.match(node.text)
         if match:
@@ -328,6 +358,9 @@ def _in_type(node: tree_sitter.Node) -> bool:
             return False
         parent = parent.parent
     return False
+
+
+_FUNCTION_NODES = ("function_declaration", "arrow_function", "function_expression", "function")
 
 
 def _property_key(key: tree_sitter.Node | None) -> str | None:

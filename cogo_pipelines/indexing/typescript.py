@@ -39,6 +39,7 @@ _QUERY_TEXT = """
   (function_expression parameters: (formal_parameters (required_parameter pattern: (identifier) !type)))
 ] @callback)
 (variable_declarator name: (object_pattern) @var.pattern)
+(return_statement (object) @return.object)
 (required_parameter pattern: (identifier) @param.untyped !type)
 (new_expression constructor: (_) @new)
 (class_heritage) @heritage
@@ -226,6 +227,8 @@ def _extract(path: str, source: bytes, tree: tree_sitter.Tree, tsx: bool) -> Fil
         value = pattern.parent.child_by_field_name("value")
         if value is not None:
             ex.destructured(pattern, value, called)
+    for node in get("return.object"):  # `return { touch }` of a hook: `const { touch } = useX()`
+        ex.returned_object(node)
     for node in get("call.import"):
         ex.module_call(node, "dynamic")
     ex.calls(get("call.ident"), get("call.member"), get("call.super"))

@@ -50,6 +50,8 @@ def edges():
         ("src/queries.ts#listWebsites", "src/db.ts#countRows", "calls", "destructured key of { count: countRows }"),
         ("src/queries.ts#direct", "src/db.ts#pagedQuery", "calls", "db.pagedQuery() on the same object literal"),
         ("src/queries.ts#direct", "src/db.ts#countRows", "calls", "api.count() on an exported const object literal"),
+        ("src/queries.ts#teamButton", "src/hooks.ts#touch", "calls",
+         "const { touch } = useModified(), the hook returning { modified, touch }"),
         ("src/ops.ts#Service.run", "src/stream.ts#Logger.info", "calls", "this.field.m(), field set by a call"),
         ("src/ops.ts#conflicting", "src/stream.ts#Logger.info", "calls", "a typed parameter outside the callback"),
         ("src/ops.ts#conflicting", "src/stream.ts#Observable.subscribe", "calls", "the callback's own `source`"),
@@ -122,3 +124,14 @@ def test_await_of_a_call_with_type_arguments_is_a_call():
     for path in ("a.ts", "a.tsx"):
         calls = {(c.caller, c.callee) for c in extract_file(path, source).calls}
         assert ("f", "db.q") in calls and ("f", "db.run") in calls, path
+
+
+def test_a_returned_object_names_only_what_the_function_does_not_bind_itself():
+    source = (b"export function touch() {}\n"
+              b"export const useA = () => { const touch = 1; return { touch }; };\n"
+              b"export function useB(touch) { return { touch }; }\n"
+              b"export function useC() { const f = () => { return { touch }; }; return f; }\n"
+              b"export function useD() { return { touch }; }\n")
+    exports = extract_file("a.ts", source).exports
+    assert exports["useD().touch"] == "touch"
+    assert not any(k.startswith(("useA()", "useB()", "useC()")) for k in exports)
