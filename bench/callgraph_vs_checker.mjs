@@ -44,21 +44,31 @@ function rel(fileName) {
   return abs.startsWith(rootAbs) && !abs.includes(`${path.sep}node_modules${path.sep}`) ? abs.slice(rootAbs.length).split(path.sep).join("/") : null;
 }
 
-function follow(symbol) {
+function follow(symbol, depth = 0) {
   let seen = 0;
   while (symbol && symbol.flags & ts.SymbolFlags.Alias && seen++ < 20) {
     const next = checker.getAliasedSymbol(symbol);
     if (!next || next === symbol || next.flags & ts.SymbolFlags.Unknown) break;
     symbol = next;
   }
-  // `const { a } = obj; a()`: the binding element stands for the property it reads
   const decl = symbol?.declarations?.[0];
-  if (decl && ts.isBindingElement(decl) && ts.isObjectBindingPattern(decl.parent)) {
+  // `export default { pagedQuery, count: countRows }`: the property stands for the value it
+  // was written from
+  if (decl && ts.isShorthandPropertyAssignment(decl) && depth < 20) {
+    const value = checker.getShorthandAssignmentValueSymbol(decl);
+    if (value && value !== symbol) return follow(value, depth + 1);
+  }
+  if (decl && ts.isPropertyAssignment(decl) && ts.isIdentifier(decl.initializer) && depth < 20) {
+    const value = checker.getSymbolAtLocation(decl.initializer);
+    if (value && value !== symbol) return follow(value, depth + 1);
+  }
+  // `const { a } = obj; a()`: the binding element stands for the property it reads
+  if (decl && ts.isBindingElement(decl) && ts.isObjectBindingPattern(decl.parent) && depth < 20) {
     const name = decl.propertyName ?? decl.name;
     if (ts.isIdentifier(name) || ts.isStringLiteral(name)) {
       const type = checker.getTypeAtLocation(decl.parent);
       const prop = type && checker.getPropertyOfType(type, name.text);
-      if (prop) return { symbol: follow(prop).symbol, destructured: true };
+      if (prop) return { symbol: follow(prop, depth + 1).symbol, destructured: true };
     }
   }
   return { symbol, destructured: false };

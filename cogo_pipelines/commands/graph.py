@@ -12,17 +12,18 @@ import json
 import sys
 from enum import Enum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import psycopg
 import typer
 
 from cogo_pipelines.indexing import policy as index_policy
-from cogo_pipelines.indexing.graph import StaticGraph
-from cogo_pipelines.indexing.static_graph import analyze
 from cogo_pipelines.settings import get_settings
 from cogo_pipelines.store.db import StoreError
 from cogo_pipelines.store.repo_roots import RepoNameTaken
+
+if TYPE_CHECKING:
+    from cogo_pipelines.indexing.graph import StaticGraph
 
 
 class Format(str, Enum):
@@ -96,6 +97,8 @@ def graph(
             print(f"cogo graph: store unavailable, computing in memory ({exc})", file=sys.stderr)
             no_store = True
     if static is None and (no_store or symbols):
+        from cogo_pipelines.indexing.static_graph import analyze  # deferred: the stored path needs no parser
+
         static, _ = analyze(repo, entries=entries, policy=policy, repo=repo_name, discovery=prepared.discovery)
         edges, unresolved, errors = static.module_edges, static.unresolved, static.errors
         external = dict(static.external.most_common())

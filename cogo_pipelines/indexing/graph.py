@@ -16,13 +16,15 @@ import re
 from collections import Counter, deque
 from dataclasses import dataclass, field
 from functools import cached_property
-
-import networkx as nx
+from typing import TYPE_CHECKING
 
 from cogo_pipelines.indexing.ids import file_id, node_id
 from cogo_pipelines.indexing.linking import Linker
 from cogo_pipelines.indexing.model import FileExtraction
 from cogo_pipelines.indexing.resolve import JS_TO_TS, Resolver, is_relative, package_name
+
+if TYPE_CHECKING:
+    import networkx as nx
 
 UNRESOLVED = "<unresolved>"
 _CONCAT_PREFIX = re.compile(r"""^\s*(['"])((?:(?!\1).)*)\1\s*\+""")
@@ -59,6 +61,8 @@ class StaticGraph:
 
     @cached_property
     def graph(self) -> nx.MultiDiGraph:
+        import networkx as nx  # deferred: ~0.1 s of import a warm `cogo graph` never needs
+
         g = nx.MultiDiGraph()
         g.add_nodes_from(self.nodes.items())
         g.add_edges_from((src, dst, key, data) for (src, dst, key), data in self.edges.items())
@@ -109,6 +113,8 @@ def _maybe_targets(expression: str | None, from_path: str, files: list[str]) -> 
 
 def entry_weights(files: list[str], edges: list[ModuleEdge], entries: list[str]) -> dict[str, float]:
     """``1/(1+d)``, d = import distance from the nearest entry over the SCC-condensed graph."""
+    import networkx as nx  # deferred (see ``StaticGraph.graph``): only a rebuild needs it
+
     g = nx.DiGraph()
     g.add_nodes_from(files)
     g.add_edges_from((e.src, e.dst) for e in edges if e.dst != UNRESOLVED)

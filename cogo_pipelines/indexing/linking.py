@@ -117,6 +117,9 @@ class Names:
         """``a`` / ``ns.b`` / ``Class.method`` / ``ns.Class.method``."""
         head, *rest = text.split(".")
         found = self.local(path, head, scopes=scopes)
+        if found is None and rest:  # `db.query` of `import db from './db'`, an object literal
+            found = self._object_member(path, head, rest[0])
+            rest = rest[1:]
         for i, part in enumerate(rest):
             if found is None:
                 return None
@@ -126,12 +129,20 @@ class Names:
                 found = self.export(found[1], part)
             elif found[0] == "symbol":
                 owner = found
-                found = self.member(found[1], found[2], part)
+                found = self.member(found[1], found[2], part) or self.export(found[1], f"{found[2]}.{part}")
                 if found is None and self.symbols[owner[1]][owner[2]].kind in ("interface", "type", "class"):
                     return ("member_of", owner[1], owner[2])  # a member we have no node for
             else:
                 return None
         return found
+
+    def _object_member(self, path: str, head: str, key: str) -> tuple | None:
+        """``key`` of the object literal that the import ``head`` names (the module exports it
+        as ``name.key``: ``ts_declarations._object_exports``)."""
+        binding = self.bindings.get(path, {}).get(head)
+        if binding is None or binding[0] is None:
+            return None
+        return self.export(binding[0], f"{binding[1]}.{key}")
 
     def member(self, path: str, qname: str, name: str, depth: int = 0) -> tuple | None:
         """``name`` on a class / namespace / enum, following ``extends`` for classes."""
@@ -252,6 +263,10 @@ class Linker:
         """``<F(i)(j)>.m``: ``m`` on the type ``F``'s signature declares (``ts_types``)."""
         end = callee.rfind(">.")
         typed = self._type_of(path, callee[:end + 1], namespaces, klass, depth) if end > 0 else None
+        if typed is None and end > 0 and callee[end - 2:end] == "()" and depth <= 8:  # `return { touch }`
+            fn = self._call(path, callee[1:end - 2], namespaces, klass, depth + 1)
+            if fn and fn[0] == "symbol":
+                return self.names.export(fn[1], f"{fn[2]}().{callee[end + 2:]}")
         if not typed or typed[0] != "symbol":
             return typed if typed and typed[0] == "external" else None
         return self._member_of_type(typed, callee[end + 2:])

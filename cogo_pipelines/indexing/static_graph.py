@@ -24,7 +24,6 @@ from cogo_pipelines.indexing import sources, tsconfig
 from cogo_pipelines.indexing.linking import Linker
 from cogo_pipelines.indexing.model import CallSite, FileExtraction, ImportRecord, SourceFile, Symbol
 from cogo_pipelines.indexing.resolve import Resolver
-from cogo_pipelines.indexing.typescript import extract_file
 
 TYPESCRIPT = ("typescript", "tsx", "javascript")  # the languages tree-sitter extracts
 # beyond this many processes the parent's share of the work (decoding, building) bounds the run
@@ -92,6 +91,8 @@ def unpack(path: str, payload: bytes) -> FileExtraction:
 
 
 def _extract_one(root: str, rel: str) -> FileExtraction:
+    from cogo_pipelines.indexing.typescript import extract_file  # loaded by ``_parser_ready`` first
+
     try:
         return extract_file(rel, Path(root, rel).read_bytes())
     except OSError as exc:
@@ -158,6 +159,15 @@ def workers() -> int:
     return max(1, min(cores, int(wanted) if wanted else MAX_WORKERS))
 
 
+def _parser_ready() -> None:
+    """Load tree-sitter, its grammars and queries here, before any worker is forked, so the
+    workers inherit them instead of each loading its own. Deferred to the first parse: a run
+    with nothing to parse (a warm ``cogo graph``) never pays for them."""
+    from cogo_pipelines.indexing import typescript
+
+    typescript.prepare()
+
+
 def extract_many(root: Path, files: Iterable[SourceFile], progress: Progress = None) -> dict[str, FileExtraction]:
     """Extract TypeScript files, across processes when there is enough work."""
     return extract_packed(root, files, progress, packed=False)
@@ -182,6 +192,8 @@ def extract_packed(
         if progress:
             progress("parse", len(extractions), total)
 
+    if files:
+        _parser_ready()
     if n < 2 or sum(f.size for f in files) < PARALLEL_MIN_BYTES or len(files) < 2:
         for f in files:
             take(_extract_batch(str(root), [f.path], packed))

@@ -186,10 +186,17 @@ class Declarations:
         if declaration is not None:
             for name in _declared_names(declaration):
                 self.out.exports["default" if is_default else name] = name
+            if declaration.type in ("lexical_declaration", "variable_declaration") and not is_default:
+                for d in declaration.named_children:  # export const api = { getX }
+                    name, value = d.child_by_field_name("name"), d.child_by_field_name("value")
+                    if name is not None and name.type == "identifier" and value is not None and value.type == "object":
+                        self._object_exports(node_text(name), value)
             return
         value = node.child_by_field_name("value")
         if value is not None:
-            if value.type == "identifier":
+            if value.type == "object":  # export default { pagedQuery, ... }
+                self._object_exports("default", value)
+            elif value.type == "identifier":
                 self.out.exports["default"] = node_text(value)
             elif value.type in ("function_declaration", "class_declaration", "generator_function_declaration"):
                 name = value.child_by_field_name("name")
@@ -210,6 +217,61 @@ class Declarations:
                     self.out.exports["default" if is_default else node_text(name)] = node_text(name)
             elif part.type == "identifier" and not is_default:
                 self.out.exports["export="] = node_text(part)  # export = x
+
+    def _object_exports(self, owner: str, obj: tree_sitter.Node) -> None:
+        """The properties of an exported object literal that name a module-level binding, as
+        exports ``owner.key`` -> that name: ``import db from './db'; db.query()`` (or
+        ``const { query } = db; query()``) calls the function ``query`` that ``db.ts`` wrote
+        into ``export default { query }``. A spread may override the keys before it: those are
+        dropped; anything but a plain name (``k: a.b``, a method) is left out."""
+        members: dict[str, str] = {}
+        for prop in obj.named_children:
+            if prop.type == "shorthand_property_identifier":
+                members[node_text(prop)] = node_text(prop)
+            elif prop.type == "pair":
+                key, value = prop.child_by_field_name("key"), prop.child_by_field_name("value")
+                name = _property_key(key)
+                if name is not None:
+                    if value is not None and value.type == "identifier":
+                        members[name] = node_text(value)
+                    else:
+                        members.pop(name, None)  # a later key replaces an earlier one
+            elif prop.type == "spread_element":
+                members.clear()
+            elif prop.type == "method_definition":
+                members.pop(_property_key(prop.child_by_field_name("name")) or "", None)
+        for key, name in members.items():
+            self.out.exports[f"{owner}.{key}"] = name
+
+    def returned_object(self, obj: tree_sitter.Node) -> None:
+        """``function useX() { …; return { touch } }``: a caller's ``const { touch } = useX()``
+        calls the module's ``touch``. Recorded as the export ``useX().touch`` -> ``touch``
+        (``linking`` reads it for ``<useX()>.touch`` when ``useX`` declares no return type),
+        for a return of the symbol's own function only, and only names the function never
+        mentions elsewhere (so none is a local or a parameter of the function)."""
+        fn = obj.parent.parent if obj.parent is not None else None
+        while fn is not None and fn.type == "statement_block":
+            fn = fn.parent
+        if fn is None or fn.type not in _FUNCTION_NODES:
+            return  # a return inside an `if`, a loop, a nested block: not the one shape kept
+        index = self.enclosing(obj.start_byte)
+        if index < 0:
+            return
+        symbol = self.out.symbols[index]
+        named = fn.child_by_field_name("name") if fn.type != "arrow_function" else None
+        if named is None and fn.parent is not None and fn.parent.type == "variable_declarator":
+            named = fn.parent.child_by_field_name("name")
+        if named is None or node_text(named) != symbol.name or symbol.parent is not None:
+            return
+        body = self.source[fn.start_byte:fn.end_byte]
+        inside = self.source[obj.start_byte:obj.end_byte]
+        for prop in obj.named_children:
+            if prop.type != "shorthand_property_identifier":
+                continue
+            name = node_text(prop)
+            word = re.compile(rb"(?<![\w$.])" + re.escape(name.encode()) + rb"(?![\w$])")
+            if len(word.findall(body)) == len(word.findall(inside)):
+                self.out.exports[f"{symbol.qualified_name}().{name}"] = name
 
     def directive(self, node: tree_sitter.Node) -> None:
         match = _REFERENCE_RE.match(node.text)
@@ -296,6 +358,21 @@ def _in_type(node: tree_sitter.Node) -> bool:
             return False
         parent = parent.parent
     return False
+
+
+_FUNCTION_NODES = ("function_declaration", "arrow_function", "function_expression", "function")
+
+
+def _property_key(key: tree_sitter.Node | None) -> str | None:
+    """An object literal's key as a name: ``k`` or ``"k"`` (computed keys are not)."""
+    if key is None:
+        return None
+    if key.type == "property_identifier":
+        return node_text(key)
+    if key.type == "string":
+        text = node_text(key)[1:-1]
+        return text if text.isidentifier() else None
+    return None
 
 
 def _declared_names(node: tree_sitter.Node) -> list[str]:

@@ -25,9 +25,12 @@ _LANGUAGES = {
     True: tree_sitter.Language(tree_sitter_typescript.language_tsx()),
 }
 
+# ``await f<T>(x)`` comes out of tree-sitter-typescript 0.23 as ``(await f)<T>(x)``: the callee
+# is then the name inside the ``await`` (a call with type arguments marks the misparse)
 _QUERY_TEXT = """
 (call_expression function: (identifier) @call.ident)
 (call_expression function: (member_expression) @call.member)
+(call_expression function: (await_expression [(identifier) @call.ident (member_expression) @call.member]) type_arguments: (_))
 (call_expression function: (import)) @call.import
 (call_expression function: (super) @call.super)
 (arguments (arrow_function parameter: (identifier)) @callback)
@@ -36,6 +39,7 @@ _QUERY_TEXT = """
   (function_expression parameters: (formal_parameters (required_parameter pattern: (identifier) !type)))
 ] @callback)
 (variable_declarator name: (object_pattern) @var.pattern)
+(return_statement (object) @return.object)
 (required_parameter pattern: (identifier) @param.untyped !type)
 (new_expression constructor: (_) @new)
 (class_heritage) @heritage
@@ -78,6 +82,12 @@ def _query(tsx: bool) -> tree_sitter.Query:
     if tsx not in _queries:
         _queries[tsx] = _Query(tsx)
     return _queries[tsx].query
+
+
+def prepare() -> None:
+    """Compile both grammars' queries now (in a parent process about to fork its workers)."""
+    for tsx in (False, True):
+        _query(tsx)
 
 
 def is_tsx(path: str) -> bool:
@@ -217,6 +227,8 @@ def _extract(path: str, source: bytes, tree: tree_sitter.Tree, tsx: bool) -> Fil
         value = pattern.parent.child_by_field_name("value")
         if value is not None:
             ex.destructured(pattern, value, called)
+    for node in get("return.object"):  # `return { touch }` of a hook: `const { touch } = useX()`
+        ex.returned_object(node)
     for node in get("call.import"):
         ex.module_call(node, "dynamic")
     ex.calls(get("call.ident"), get("call.member"), get("call.super"))

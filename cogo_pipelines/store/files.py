@@ -45,12 +45,13 @@ def diff(previous: dict[str, str], current: list[SourceFile]) -> FileDelta:
 def sync_files(conn: psycopg.Connection, repo: str, current: list[SourceFile]) -> FileDelta:
     """Record the discovered files and return what changed since the last run."""
     delta = diff(known_hashes(conn, repo), current)
+    unchanged = set(delta.unchanged)
     with conn.cursor() as cur:
         cur.executemany(
             "INSERT INTO files (repo, path, language, content_hash, size) VALUES (%s, %s, %s, %s, %s) "
             "ON CONFLICT (repo, path) DO UPDATE SET language = EXCLUDED.language, "
             "content_hash = EXCLUDED.content_hash, size = EXCLUDED.size, error = NULL, indexed_at = now()",
-            [(repo, f.path, f.language, f.content_hash, f.size) for f in current if f.path not in set(delta.unchanged)],
+            [(repo, f.path, f.language, f.content_hash, f.size) for f in current if f.path not in unchanged],
         )
         if delta.removed:
             cur.execute("DELETE FROM files WHERE repo = %s AND path = ANY(%s)", (repo, delta.removed))

@@ -45,6 +45,13 @@ def edges():
         ("src/ops.ts#viaReturnTypes", "src/stream.ts#Subscriber.unsubscribe", "calls", "f()?.m() through the return type"),
         ("src/ops.ts#destructured", "src/stream.ts#Db.pagedQuery", "calls",
          "const { pagedQuery } = prisma; pagedQuery() with prisma's declared type"),
+        ("src/queries.ts#listWebsites", "src/db.ts#pagedQuery", "calls",
+         "const { pagedQuery } = db; pagedQuery(), db a default-exported object literal { pagedQuery }"),
+        ("src/queries.ts#listWebsites", "src/db.ts#countRows", "calls", "destructured key of { count: countRows }"),
+        ("src/queries.ts#direct", "src/db.ts#pagedQuery", "calls", "db.pagedQuery() on the same object literal"),
+        ("src/queries.ts#direct", "src/db.ts#countRows", "calls", "api.count() on an exported const object literal"),
+        ("src/queries.ts#teamButton", "src/hooks.ts#touch", "calls",
+         "const { touch } = useModified(), the hook returning { modified, touch }"),
         ("src/ops.ts#Service.run", "src/stream.ts#Logger.info", "calls", "this.field.m(), field set by a call"),
         ("src/ops.ts#conflicting", "src/stream.ts#Logger.info", "calls", "a typed parameter outside the callback"),
         ("src/ops.ts#conflicting", "src/stream.ts#Observable.subscribe", "calls", "the callback's own `source`"),
@@ -73,6 +80,8 @@ def test_what_cannot_be_inferred_stays_maybe(edges):
     # a callback's binding holds inside the callback only: an untyped parameter of the same name
     # in another function nested in the same symbol is not given its type
     assert ("src/ops.ts#twoCallbacks", "unresolved:source.unsubscribe", "calls", "maybe") in edges
+    # a key an object spread after it may replace is not taken as the function it first named
+    assert not any(s == "src/queries.ts#overridden" and c == "certain" for s, _, _, c in edges)
     # host elements are not components
     assert not any(k == "renders" and "section" in d for _, d, k, _ in edges)
 
@@ -107,3 +116,22 @@ def test_renders_edges_are_stored_and_replaced(conn, tmp_path: Path):
     app.write_text(app.read_text().replace("<Empty />", "null"))
     graph_index.index_static_graph(conn, repo, repo="inferred-store")
     assert renders() == {"Header", "Panel", "Spinner"}
+
+
+def test_await_of_a_call_with_type_arguments_is_a_call():
+    """tree-sitter-typescript reads ``await f<T>(x)`` as ``(await f)<T>(x)``: still a call of ``f``."""
+    source = b"async function f() { const { q } = db; await q<X>(1); await db.run<Y>(); }\n"
+    for path in ("a.ts", "a.tsx"):
+        calls = {(c.caller, c.callee) for c in extract_file(path, source).calls}
+        assert ("f", "db.q") in calls and ("f", "db.run") in calls, path
+
+
+def test_a_returned_object_names_only_what_the_function_does_not_bind_itself():
+    source = (b"export function touch() {}\n"
+              b"export const useA = () => { const touch = 1; return { touch }; };\n"
+              b"export function useB(touch) { return { touch }; }\n"
+              b"export function useC() { const f = () => { return { touch }; }; return f; }\n"
+              b"export function useD() { return { touch }; }\n")
+    exports = extract_file("a.ts", source).exports
+    assert exports["useD().touch"] == "touch"
+    assert not any(k.startswith(("useA()", "useB()", "useC()")) for k in exports)

@@ -88,3 +88,34 @@ def test_a_new_embedded_store_starts_with_its_write_settings(tmp_path):
 
         server = pgserver.get_server(pg, cleanup_mode=None)  # this process's handle on it
         pg_ctl(["-w", "stop"], pgdata=server.pgdata, user=server.system_user)
+
+
+def test_a_running_tuned_store_is_found_from_its_pid_file_alone(tmp_path):
+    """The fast path of ``embedded_uri`` (no pgserver import, no settings connection) answers
+    only for a live, ready server with its socket and settings in place; else the locked start-up."""
+    import os
+
+    pg = tmp_path / "pg"
+    pg.mkdir()
+    settings = "".join(f"{k} = '{v}'\n" for k, v in db.EMBEDDED_SETTINGS.items())
+
+    def pid_file(pid: int, status: str = "ready") -> None:
+        (pg / "postmaster.pid").write_text(f"{pid}\n{pg}\n1700000000\n5432\n{pg}\nlocalhost\n  1  2\n{status}\n")
+
+    assert db._running_uri(pg) is None  # no pid file
+    pid_file(os.getpid())
+    (pg / "postgresql.auto.conf").write_text(settings)
+    assert db._running_uri(pg) is None  # no socket
+    (pg / ".s.PGSQL.5432").write_text("")
+    assert db._running_uri(pg) == f"postgresql://postgres:@/postgres?host={pg}"
+    pid_file(os.getpid(), "starting")
+    assert db._running_uri(pg) is None  # not ready yet
+    dead = os.fork()
+    if dead == 0:
+        os._exit(0)
+    os.waitpid(dead, 0)
+    pid_file(dead)
+    assert db._running_uri(pg) is None  # a stale file of a crashed server
+    pid_file(os.getpid())
+    (pg / "postgresql.auto.conf").write_text("")
+    assert db._running_uri(pg) is None  # settings not written yet: the start-up path writes them
