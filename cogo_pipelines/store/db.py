@@ -104,11 +104,20 @@ def _running_uri(pg_dir: Path) -> str | None:
         written = (pg_dir / "postgresql.auto.conf").read_text()
     except (OSError, ValueError, IndexError):
         return None
+    if _zombie(pid):  # killed, not yet reaped: as dead as a missing process
+        return None
     if status != "ready" or not socket_dir or not (Path(socket_dir) / f".s.PGSQL.{port}").exists():
         return None
     if any(f"{name} = '{value}'" not in written for name, value in EMBEDDED_SETTINGS.items()):
         return None
     return f"postgresql://postgres:@/postgres?host={socket_dir}"
+
+
+def _zombie(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] in ("Z", "X")
+    except (OSError, IndexError):
+        return False
 
 
 @contextmanager
