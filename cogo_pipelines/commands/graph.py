@@ -59,13 +59,15 @@ def _stored(repo_path: Path, entries: list[str] | None, prepared: index_policy.P
 
 
 def graph(
-    repo: Path = typer.Argument(..., exists=True, file_okay=False, help="Repository root"),
-    modules: bool = typer.Option(False, "--modules", help="Module (file) edges: from, to, kind (the default)"),
-    symbols: bool = typer.Option(False, "--symbols", help="Symbol edges: calls, references, extends, ..."),
-    fmt: Format = typer.Option(Format.tsv, "--format", help="tsv (one edge per line) or json"),
-    entry: list[str] = typer.Option(None, "--entry", help="Entry file or glob relative to REPO (repeatable)"),
-    no_store: bool = typer.Option(False, "--no-store", help="Compute in memory; do not read or write the store"),
-    include: list[str] = typer.Option(None, "--include", help="Include glob replacing the default policy (repeatable)"),
+    repo: Annotated[Path, typer.Argument(exists=True, file_okay=False, help="Repository root")],
+    modules: Annotated[bool, typer.Option("--modules", help="Module (file) edges: from, to, kind (the default)")] = False,
+    symbols: Annotated[bool, typer.Option("--symbols", help="Symbol edges: calls, references, extends, ...")] = False,
+    fmt: Annotated[Format, typer.Option("--format", help="tsv (one edge per line) or json")] = Format.tsv,
+    entry: Annotated[list[str] | None, typer.Option(
+        "--entry", help="Entry file or glob relative to REPO (repeatable)")] = None,
+    no_store: Annotated[bool, typer.Option("--no-store", help="Compute in memory; do not read or write the store")] = False,
+    include: Annotated[list[str] | None, typer.Option(
+        "--include", help="Include glob replacing the default policy (repeatable)")] = None,
     exclude: Annotated[list[str] | None, typer.Option(
         "--exclude", help="Exclude glob replacing the default policy (repeatable)")] = None,
     name: Annotated[str | None, typer.Option(
