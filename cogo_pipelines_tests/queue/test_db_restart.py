@@ -123,10 +123,16 @@ def test_runners_ride_out_a_database_restart_and_every_job_ends_once(own_pg, tmp
                           env={"LEASE_SECONDS": "6"}, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
              for log in logs]
     try:
+        # every runner is up (under load one may still be starting when the others have done 15
+        # jobs: a runner that cannot reach its database at start-up exits 2, by design) ...
+        wait_for(lambda: all(log.exists() and "runner started" in log.read_text() for log in logs),
+                 timeout=120, every=0.1)
+        # ... and working
         wait_for(lambda: (_try_count(url, "status = 'succeeded'") or 0) >= 15, timeout=60, every=0.05)
         own_pg.kill()
         time.sleep(2.0)  # the database stays away for a while; the runners keep their jobs
-        assert all(p.poll() is None for p in procs), "a runner exited when its database went away"
+        exited = [(p.returncode, p.stderr.read()[-3000:]) for p in procs if p.poll() is not None]
+        assert not exited, f"a runner exited when its database went away: {exited}"
         own_pg.start()
         wait_for(lambda: _try_count(url, "status IN ('queued', 'running')") == 0, timeout=90, every=0.2)
     finally:
