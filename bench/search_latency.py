@@ -171,8 +171,12 @@ def main() -> int:
     parser.add_argument("--chunks", type=int, default=100_000)
     parser.add_argument("--queries", type=int, default=200)
     parser.add_argument("--keep", action="store_true", help="keep the scratch database")
-    parser.add_argument("--vectors", choices=("random", "static"), default="random",
-                        help="chunk and query vectors: random unit vectors, or the static model's")
+    parser.add_argument(
+        "--vectors",
+        choices=("random", "static"),
+        default="random",
+        help="chunk and query vectors: random unit vectors, or the static model's",
+    )
     args = parser.parse_args()
     base = db.database_url()
     name = "bench_latency_" + uuid.uuid4().hex[:8]

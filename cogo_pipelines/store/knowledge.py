@@ -31,7 +31,7 @@ import functools
 import math
 import re
 from collections.abc import Iterable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass
 
 import numpy as np
@@ -416,11 +416,15 @@ def search(
     if vectors and mode == "hybrid" and vector_conn is not None:
         # the HNSW read is most of a hybrid search: run it beside the keyword read
         pending = _BESIDE.submit(_vector_ranking_in_transaction, vector_conn, query_vector, repo)
-    with conn.transaction():
-        if mode in ("hybrid", "keyword"):
-            rankings.append((keyword_ranking(conn, query, repo), KEYWORD_WEIGHT))
-        if vectors and pending is None:
-            rankings.append((vector_ranking(conn, query_vector, repo, VECTOR_CANDIDATES), VECTOR_WEIGHT))
+    try:
+        with conn.transaction():
+            if mode in ("hybrid", "keyword"):
+                rankings.append((keyword_ranking(conn, query, repo), KEYWORD_WEIGHT))
+            if vectors and pending is None:
+                rankings.append((vector_ranking(conn, query_vector, repo, VECTOR_CANDIDATES), VECTOR_WEIGHT))
+    finally:  # never hand ``vector_conn`` back to its pool while the read still runs on it
+        if pending is not None:
+            wait([pending])
     if pending is not None:
         rankings.append((pending.result(), VECTOR_WEIGHT))
     ids = list({cid for ranked, _ in rankings for cid, _ in ranked})
