@@ -82,6 +82,25 @@ class SidecarStore:
             self._discard(pool, detail)
             raise StoreUnavailable(f"database error: {detail}") from None
 
+    @contextmanager
+    def spare_connection(self, wait_s: float = 0.01) -> Iterator[psycopg.Connection | None]:
+        """A second connection for work a request can do in parallel (a hybrid search's vector
+        read), or None when none is free within ``wait_s``: the request then does it on its own
+        connection, so a busy pool never makes a request wait for a second one."""
+        pool = self._pool
+        if pool is None:
+            yield None
+            return
+        try:
+            conn = pool.getconn(timeout=wait_s)
+        except (PoolTimeout, psycopg.Error):
+            yield None
+            return
+        try:
+            yield conn
+        finally:
+            pool.putconn(conn)
+
     def close(self) -> None:
         with self._lock:
             if self._pool is not None:

@@ -31,6 +31,7 @@ import functools
 import math
 import re
 from collections.abc import Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass
 
 import numpy as np
@@ -369,6 +370,18 @@ def vector_ranking(
     return [(r["id"], float(r["s"])) for r in rows]
 
 
+# Shared by the searches of a process; threads start only when a search passes ``vector_conn``.
+# Past 4 concurrent searches their vector reads queue here, where the store's cores are busy anyway.
+_BESIDE = ThreadPoolExecutor(max_workers=4, thread_name_prefix="cogo-vector-read")
+
+
+def _vector_ranking_in_transaction(
+    conn: psycopg.Connection, query_vector: np.ndarray, repo: str | None
+) -> list[tuple[str, float]]:
+    with conn.transaction():  # SET LOCAL needs one
+        return vector_ranking(conn, query_vector, repo, VECTOR_CANDIDATES)
+
+
 def search(
     conn: psycopg.Connection,
     query: str,
@@ -377,8 +390,13 @@ def search(
     *,
     mode: str = "hybrid",
     query_vector: np.ndarray | None = None,
+    vector_conn: psycopg.Connection | None = None,
 ) -> list[SearchHit]:
-    """Top-``k`` chunks for ``query`` (``mode``: hybrid | vector | keyword); see the module doc."""
+    """Top-``k`` chunks for ``query`` (``mode``: hybrid | vector | keyword); see the module doc.
+
+    ``vector_conn``: a second connection to the same store (the sidecar's pool lends one when
+    it has one idle); a hybrid search then reads the vector index on it while the keyword
+    postings are read on ``conn`` (the two reads take about as long as the slower one)."""
     where = "WHERE repo = %(repo)s" if repo else "WHERE true"
     has = conn.execute(
         f"SELECT EXISTS (SELECT 1 FROM code_chunks {where}) AS n,"
@@ -388,16 +406,27 @@ def search(
     if not has["n"]:
         raise EmptyIndexError(repo)
     rankings: list[tuple[list[tuple[str, float]], float]] = []
-    with conn.transaction():
-        if mode in ("hybrid", "keyword"):
-            rankings.append((keyword_ranking(conn, query, repo), KEYWORD_WEIGHT))
-        lookup = mode == "hybrid" and _IDENTIFIER.fullmatch(query.strip()) is not None
-        if mode in ("hybrid", "vector") and has["e"] and not lookup:
-            if query_vector is None:
-                from cogo_pipelines.indexing.embedding import encode_query
+    lookup = mode == "hybrid" and _IDENTIFIER.fullmatch(query.strip()) is not None
+    vectors = mode in ("hybrid", "vector") and has["e"] and not lookup
+    if vectors and query_vector is None:
+        from cogo_pipelines.indexing.embedding import encode_query
 
-                query_vector = encode_query(query)
-            rankings.append((vector_ranking(conn, query_vector, repo, VECTOR_CANDIDATES), VECTOR_WEIGHT))
+        query_vector = encode_query(query)
+    pending = None
+    if vectors and mode == "hybrid" and vector_conn is not None:
+        # the HNSW read is most of a hybrid search: run it beside the keyword read
+        pending = _BESIDE.submit(_vector_ranking_in_transaction, vector_conn, query_vector, repo)
+    try:
+        with conn.transaction():
+            if mode in ("hybrid", "keyword"):
+                rankings.append((keyword_ranking(conn, query, repo), KEYWORD_WEIGHT))
+            if vectors and pending is None:
+                rankings.append((vector_ranking(conn, query_vector, repo, VECTOR_CANDIDATES), VECTOR_WEIGHT))
+    finally:  # never hand ``vector_conn`` back to its pool while the read still runs on it
+        if pending is not None:
+            wait([pending])
+    if pending is not None:
+        rankings.append((pending.result(), VECTOR_WEIGHT))
     ids = list({cid for ranked, _ in rankings for cid, _ in ranked})
     if not ids:
         return []

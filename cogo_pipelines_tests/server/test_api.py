@@ -83,6 +83,25 @@ def test_search_on_an_empty_index_is_a_clear_409(sidecar):
     assert "cogo index" in response.json()["error"]
 
 
+def test_search_reads_vectors_beside_keywords_and_answers_as_the_store_does(sidecar, seeded_conn, sample_repo_path):
+    """The sidecar lends a spare pool connection for the vector read; its answer is the one
+    ``knowledge.search`` gives on a single connection."""
+    from cogo_pipelines.pipeline import index_run
+    from cogo_pipelines.store import knowledge
+
+    index_run.run_index(seeded_conn, sample_repo_path)
+    seeded_conn.commit()
+    for query in ("exponential backoff with jitter for retries", "qqzzxv wibblequark"):
+        # first in-process: the static model is made in this test's COGO_HOME before the request
+        expected = knowledge.search(seeded_conn, query, k=5, repo="cogo-sample")
+        with sidecar.client() as http:
+            response = http.get("/api/search", params={"q": query, "k": 5, "repo": "cogo-sample"})
+        assert response.status_code == 200, response.text
+        assert [(h["path"], h["start_line"]) for h in response.json()["hits"]] == [
+            (h.path, h.start_line) for h in expected
+        ] and expected
+
+
 @pytest.mark.parametrize(("method", "path", "kwargs", "status", "needle"), [
     ("GET", "/api/jobs", {"params": {"status": "sleeping"}}, 400, "status must be one of"),
     ("GET", "/api/jobs", {"params": {"limit": "ten"}}, 400, "limit must be an integer"),

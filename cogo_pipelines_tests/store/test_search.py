@@ -52,3 +52,18 @@ def test_graph_rank_reaches_chunks_and_stats(indexed):
     assert ranked > 0
     stats = knowledge.index_stats(indexed, "cogo-sample")
     assert stats["chunks"] == stats["embedded"] > 100 and stats["symbols"] > 0 and stats["files"] == 35
+
+
+def test_vector_read_on_a_second_connection_gives_the_same_hits(indexed, database_url):
+    """The sidecar lends a second connection so a hybrid search reads the vector index beside
+    the keyword postings; the answer must not change. A made-up word matches no posting, so
+    that query's hits come from the vector read on the other connection alone."""
+    from cogo_pipelines.store import db
+
+    indexed.commit()  # the other connection sees the committed index
+    with db.connect(database_url, autocommit=True) as other:
+        for query in ("exponential backoff with jitter for retries", "which executor does a task type go to",
+                      "qqzzxv wibblequark"):  # fmt: skip
+            alone = knowledge.search(indexed, query, k=5, repo="cogo-sample")
+            beside = knowledge.search(indexed, query, k=5, repo="cogo-sample", vector_conn=other)
+            assert beside == alone and beside
