@@ -16,8 +16,8 @@ from cogo_pipelines.commands.server import bind_refusal
 from cogo_pipelines.server import auth, create_app
 from cogo_pipelines_tests.server.conftest import API_TOKEN, SECRETS, start_server, stop_server
 
-PROTECTED = ["/api/jobs", "/api/summary", "/api/search?q=x", "/api/openapi.json", "/dashboard/local", "/mcp",
-             "/mcp/anything", "/api/no-such-route"]
+PROTECTED = ["/api/jobs", "/api/summary", "/api/search?q=x", "/api/openapi.json", "/dashboard/local",
+             "/dashboard/search?q=lease", "/mcp", "/mcp/anything", "/api/no-such-route"]
 
 
 def _json_401(response: httpx.Response) -> None:
@@ -113,7 +113,7 @@ def test_bodies_are_bounded_on_every_route(shared_sidecar):
     anon = {"Authorization": f"Bearer {SECRETS['SUPABASE_ANON_KEY']}", "apikey": SECRETS["SUPABASE_PUBLISHABLE_KEY"]}
     with shared_sidecar.client() as http:
         for path, headers in (("/api/jobs", {}), ("/functions/v1/router-select", anon),
-                              ("/functions/v1/key-vault", anon), ("/login", {}), ("/api/summary", {})):
+                              ("/functions/v1/key-vault", anon), ("/login", {}), ("/api/summary", {}), ("/mcp", {})):
             for content in (big, chunks()):  # declared length, and chunked (no Content-Length)
                 reply = http.post(path, content=content, headers={"Content-Type": "application/json", **headers})
                 assert reply.status_code in (413, 405), (path, reply.status_code, reply.text[:200])
