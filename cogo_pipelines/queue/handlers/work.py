@@ -24,7 +24,6 @@ from cogo_pipelines.queue.jobs import LeaseLost
 
 DEFAULT_TIMEOUT_S = 1800.0
 KILL_GRACE_S = 3.0
-TAIL_LINES = capture.TAIL_LINES
 GUARD = Path(group_guard.__file__).resolve()
 
 
