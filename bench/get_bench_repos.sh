@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Code bases of bench/retrieval_suite.py under $COGO_BENCH_REPOS (default /tmp/cogo-bench):
-# trpc/package and zod/package from npm; umami and storage are git checkouts of the public
-# repositories named in their question files (bench/questions/{umami,storage}.tsv) at the
-# commit named there: give the clone source as UMAMI_GIT / STORAGE_GIT (a URL or a local
-# mirror), else the script says what to put where. Idempotent; nothing is committed.
+# trpc/package and zod/package from npm; umami, storage, ghostfolio and rallly are git checkouts
+# of the public repositories named in their question files
+# (bench/questions/{umami,storage,ghostfolio,rallly}.tsv) at the commit named there: give the
+# clone source as UMAMI_GIT / STORAGE_GIT / GHOSTFOLIO_GIT / RALLLY_GIT (a URL such as
+# https://github.com/ghostfolio/ghostfolio, or a local mirror), else the script says what to put
+# where. Idempotent; nothing is committed.
 set -euo pipefail
 dest="${COGO_BENCH_REPOS:-/tmp/cogo-bench}"
 mkdir -p "$dest"
@@ -25,4 +27,6 @@ pack trpc @trpc/server@11.25.2
 pack zod zod@4.6.7
 clone umami "${UMAMI_GIT:-}" "$here/questions/umami.tsv"
 clone storage "${STORAGE_GIT:-}" "$here/questions/storage.tsv"
+clone ghostfolio "${GHOSTFOLIO_GIT:-}" "$here/questions/ghostfolio.tsv"
+clone rallly "${RALLLY_GIT:-}" "$here/questions/rallly.tsv"
 echo "$dest"

@@ -1,6 +1,6 @@
 """Retrieval quality on every question set at once, cogo beside semble, one table.
 
-    python bench/retrieval_suite.py [--sets trpc,zod,umami,storage,cogo-sample]
+    python bench/retrieval_suite.py [--sets trpc,zod,umami,storage,ghostfolio,rallly,cogo-sample]
                                     [--semble-python /tmp/semble/bin/python] [--no-index]
 
 Each set is indexed (incrementally: an unchanged repo costs seconds) and its questions run
@@ -13,8 +13,9 @@ Prints NDCG@10 / recall@5 / MRR per set and method, and the macro average.
 
 Where the code bases are (none is committed): ``COGO_BENCH_REPOS`` (default
 ``/tmp/cogo-bench``) holds ``trpc/package`` and ``zod/package`` (``npm pack @trpc/server@11.25.2``,
-``npm pack zod@4.6.7``, then ``tar xzf``), ``umami`` and ``storage`` (git checkouts of
-umami-software/umami and supabase/storage at the commits named in their question files);
+``npm pack zod@4.6.7``, then ``tar xzf``), ``umami``, ``storage``, ``ghostfolio`` and ``rallly``
+(git checkouts of umami-software/umami, supabase/storage, ghostfolio/ghostfolio and
+lukevella/rallly at the commits named in their question files);
 ``bench/get_bench_repos.sh`` fetches them. The tRPC/Zod questions are semble's public
 benchmark (``bench/questions/semble-*.tsv``).
 """
@@ -53,6 +54,35 @@ SETS = {
         REPOS / "storage",
         ROOT / "bench/questions/storage.tsv",
         ["src/**/*.ts", "**/*.md", "migrations/**/*.sql"],
+    ),
+    # the two later held-out apps leave out .agents/ (vendored third-party agent-skill docs on
+    # Angular/NestJS/auth, not the app's own): their own markdown sits at the root and under
+    # the app and package folders
+    "ghostfolio": (
+        REPOS / "ghostfolio",
+        ROOT / "bench/questions/ghostfolio.tsv",
+        [
+            "apps/**/*.ts",
+            "libs/**/*.ts",
+            "/*.md",
+            "apps/**/*.md",
+            "libs/**/*.md",
+            "prisma/migrations/**/*.sql",
+        ],
+    ),
+    "rallly": (
+        REPOS / "rallly",
+        ROOT / "bench/questions/rallly.tsv",
+        [
+            "apps/**/*.ts",
+            "apps/**/*.tsx",
+            "packages/**/*.ts",
+            "packages/**/*.tsx",
+            "/*.md",
+            "apps/**/*.md",
+            "packages/**/*.md",
+            "packages/database/prisma/migrations/**/*.sql",
+        ],
     ),
     "cogo-sample": (ROOT / "examples/cogo-sample", ROOT / "bench/questions/cogo-sample.tsv", None),
 }
