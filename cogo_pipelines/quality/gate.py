@@ -185,8 +185,9 @@ def recorded_result(row: dict[str, Any]) -> GateResult:
     score = row["score"]
     message = details.get("message") or judge(row["succeeded"], row["failed"], row["threshold"],
                                               bool(details.get("allow_empty")))[2]
-    return GateResult(
-        score=float(score) if score is not None else None, threshold=float(row["threshold"]), passed=row["passed"],
+    return GateResult(  # score and threshold are stored as real: 6 digits are what they hold
+        score=round(float(score), 6) if score is not None else None, threshold=round(float(row["threshold"]), 6),
+        passed=row["passed"],
         succeeded=row["succeeded"], failed=row["failed"], message=message, run_id=row["id"],
         source=row.get("source") or "db", window_start=row.get("window_start"), window_end=row.get("window_end"),
         job_types=list(details.get("job_types") or []), target=details.get("target"),

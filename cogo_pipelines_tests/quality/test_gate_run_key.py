@@ -27,6 +27,7 @@ def test_a_second_evaluation_under_a_run_key_reports_the_first(conn, database_ur
     again = run_q1_gate(conn, threshold=0.5, run_key="plan:7")
     assert again.result.reported and again.result.run_id == first.result.run_id
     assert (again.result.passed, again.result.succeeded, again.result.failed) == (False, 2, 1)
+    assert (again.result.threshold, again.result.score) == (0.7, 0.666667)
     assert again.result.message == first.result.message == "FAIL: Q1 0.667 < threshold 0.70 (2 succeeded, 1 failed)"
     assert again.fix is not None and again.fix["id"] == first.fix["id"]  # its recorder's gate_fix, not a new one
     assert _count(conn) == 1

@@ -1,4 +1,4 @@
--- One gate point per gate run (vNext plan §2 step 4): a gate evaluation may carry a run key
+-- One gate point per gate run: a gate evaluation may carry a run key
 -- (details.run_key: the queue's quality.q1 job keys it by its plan, `plan:<id>`; Dagster's
 -- q1_gate_job and CI pass their own). The first evaluation under a key records the row; a later
 -- one under the same key reports that row instead of recording a second point. The index makes
