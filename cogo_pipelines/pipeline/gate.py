@@ -1,8 +1,8 @@
 """The Q1 gate as every face runs it: evaluate, and when it fails, write the gate_fix artifact.
 
-One rule for ``cogo gate q1``, the queue's ``quality.q1`` job and Dagster's ``q1_gate_job``. The verdict stands even when its
-artifact cannot be written (a full disk, a store gone mid-run): the outcome then carries the
-reason instead of the artifact, and each face says so in its own way.
+One rule for ``cogo gate q1``, the queue's ``quality.q1`` job and Dagster's ``q1_gate_job``. The
+verdict stands even when its artifact cannot be written (a full disk, a store gone mid-run): the
+outcome then carries the reason instead of the artifact, and each face says so in its own way.
 """
 
 from __future__ import annotations
