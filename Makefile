@@ -62,16 +62,20 @@ run: setup $(DAGSTER_HOME)/dagster.yaml  ## index the sample, run its quality pl
 sample-loop: setup $(DAGSTER_HOME)/dagster.yaml  ## the main loop on the sample: plan its quality jobs, a local cogo-work runner builds them, the gate scores them
 	@# examples/sample-quality-plan.json: three real Node 20 commands, one failing on purpose (a real bug
 	@# in backoffDelay's jitter), so the gate fails and gate_fix has something to explain.
-	$(BIN)/cogo jobs enqueue plan.quality --executor-id cogo-plan --payload "$$(cat examples/sample-quality-plan.json)"
+	@# the plan's id keys its gate run (plan:<id>): q1_gate_job below reports that run (run_key), no second point
+	@mkdir -p $(COGO_HOME)/run
+	plan=$$($(BIN)/cogo jobs enqueue plan.quality --executor-id cogo-plan --payload "$$(cat examples/sample-quality-plan.json)") \
+		&& echo "$$plan" && printf 'ops:\n  q1_gate:\n    config:\n      run_key: "plan:%s"\n' "$$plan" >$(COGO_HOME)/run/q1_gate_job.yaml
 	$(BIN)/cogo runner --executor-id cogo-plan --include-types plan.quality --exit-when-idle --batch 4
 	$(BIN)/cogo runner --executor-id cogo-work --exit-when-idle --batch 4
 	$(BIN)/cogo runner --executor-id cogo-plan --include-types quality.q1 --exit-when-idle --batch 4
 	@$(BIN)/cogo jobs list --limit 6
-	@# the gate once more as CI and Dagster run it (q1_gate_job): a run in the Dagster UI, its log in logs/
+	@# the same gate run as a Dagster run (q1_gate_job, reporting the run the queue recorded under its
+	@# run key: one point in the Q1 trend), a run in the Dagster UI, its log in logs/
 	@mkdir -p $(COGO_HOME)/logs
 	-@echo "Q1 gate as a Dagster run (q1_gate_job, log: $(COGO_HOME)/logs/q1_gate_job.log):"; \
 		DAGSTER_HOME=$(DAGSTER_HOME) $(BIN)/dagster job execute -m cogo_pipelines.definitions -j q1_gate_job \
-		>$(COGO_HOME)/logs/q1_gate_job.log 2>&1; rc=$$?; \
+		-c $(COGO_HOME)/run/q1_gate_job.yaml >$(COGO_HOME)/logs/q1_gate_job.log 2>&1; rc=$$?; \
 		verdict=$$(sed -n 's/.* - q1_gate - \([A-Z][A-Z ]*: .*\)/  \1/p' $(COGO_HOME)/logs/q1_gate_job.log | head -n 1); \
 		if [ -n "$$verdict" ]; then echo "$$verdict"; else tail -n 5 $(COGO_HOME)/logs/q1_gate_job.log; fi; exit $$rc
 

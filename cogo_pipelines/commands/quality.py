@@ -79,6 +79,8 @@ def gate_q1(
     as_json: bool = typer.Option(False, "--json", help="Print the result as JSON"),
     notify: bool = typer.Option(False, "--notify", help="Alert NOTIFY_WEBHOOK_URL on failure (once per failure); "
                                 "without it the run is a reproduction the alert sensor skips"),
+    run_key: str | None = typer.Option(None, "--run-key", help="Names the gate run (e.g. plan:<id>, a CI run id): "
+                                       "a run recorded under it is reported, not scored again (one point per run)"),
 ) -> None:
     """Evaluate the Q1 gate: exit 0 pass, 1 fail, 2 error; a failure writes a gate_fix artifact."""
     from cogo_pipelines.pipeline.gate import run_q1_gate
@@ -90,7 +92,8 @@ def gate_q1(
             validate_threshold(threshold)
         conn = _connect(required=source == "db")
         outcome = run_q1_gate(conn, threshold=threshold, window_days=window_days, job_types=job_type or None,
-                              allow_empty=allow_empty, source=source, target=target, notify=notify)
+                              allow_empty=allow_empty, source=source, target=target, notify=notify,
+                              run_key=run_key)
     except (GateError, StoreError) as exc:
         _fail(str(exc))
     except psycopg.Error as exc:
@@ -107,6 +110,9 @@ def gate_q1(
     else:
         console.print(gate_table(result))
         console.print(result.message, markup=False, highlight=False)
+        if result.reported:
+            console.print(f"reported quality run {result.run_id}, recorded under run key {result.run_key!r}",
+                          markup=False, highlight=False)
         if fix:
             console.print(f"gate_fix {fix['id']}: {fix['markdown_path']}", markup=False, highlight=False)
         if alert:

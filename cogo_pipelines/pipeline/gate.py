@@ -1,8 +1,8 @@
 """The Q1 gate as every face runs it: evaluate, and when it fails, write the gate_fix artifact.
 
-One rule for ``cogo gate q1`` and Dagster's ``q1_gate_job``. The verdict stands even when its
-artifact cannot be written (a full disk, a store gone mid-run): the outcome then carries the
-reason instead of the artifact, and each face says so in its own way.
+One rule for ``cogo gate q1``, the queue's ``quality.q1`` job and Dagster's ``q1_gate_job``. The
+verdict stands even when its artifact cannot be written (a full disk, a store gone mid-run): the
+outcome then carries the reason instead of the artifact, and each face says so in its own way.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from typing import Any
 import psycopg
 
 from cogo_pipelines.quality.gate import GateResult, evaluate_q1
-from cogo_pipelines.quality.gate_fix import write_gate_fix
+from cogo_pipelines.quality.gate_fix import gate_fix_for_run, write_gate_fix
 
 
 @dataclass
@@ -24,10 +24,17 @@ class GateOutcome:
 
 
 def run_q1_gate(conn: psycopg.Connection | None, **options: Any) -> GateOutcome:
-    """``evaluate_q1(conn, **options)``, then the artifact of a failure (only with a store)."""
+    """``evaluate_q1(conn, **options)``, then the artifact of a failure (only with a store).
+
+    A run reported under its run key (recorded by another face) keeps the gate_fix its recorder
+    wrote: one run, one artifact."""
     result = evaluate_q1(conn, **options)
     if result.passed or conn is None:
         return GateOutcome(result)
+    if result.reported:
+        fix = gate_fix_for_run(conn, result.run_id)
+        return GateOutcome(result, fix=fix, fix_error=None if fix else (
+            f"gate run {result.run_id} (run key {result.run_key!r}) was recorded without a gate_fix"))
     try:
         return GateOutcome(result, fix=write_gate_fix(conn, result))
     except (OSError, psycopg.Error) as exc:

@@ -211,16 +211,7 @@ def impact(conn: psycopg.Connection, targets: list[str] | str, repo: str | None 
     for target in targets:
         nodes, _ = _seeds(conn, check_text(target, "path or symbol", MAX_NAME_CHARS), repo)
         seeds.update({n["id"]: n for n in nodes})
-    depth_of: dict[str, int] = dict.fromkeys(seeds, 0)
-    frontier, depth = list(seeds), 0
-    while frontier and depth < max_depth and len(depth_of) < MAX_VISITED:
-        depth += 1
-        reached = []
-        for edge in code_graph.edges_into(conn, frontier, IMPACT_KINDS):
-            if edge["src_id"] not in depth_of:
-                depth_of[edge["src_id"]] = depth
-                reached.append(edge["src_id"])
-        frontier = reached
+    depth_of = code_graph.reaching(conn, seeds, IMPACT_KINDS, max_depth=max_depth, max_visited=MAX_VISITED)
     affected = code_graph.nodes(conn, [i for i in depth_of if i not in seeds])
     by_file: dict[tuple[str, str], dict[str, Any]] = {}
     for node_id, node in affected.items():

@@ -3,7 +3,8 @@
 ``plan.quality`` payload ``{"targets": [...], "command": "npm test", "timeout_s": N,
 "threshold": 0.7}``; a target is a path or ``{"cwd", "command"?, "timeout_s"?}``. It enqueues
 one ``code.build.test`` per target and a ``quality.q1`` job that depends on all of them, so
-the gate is evaluated only once the builds have finished.
+the gate is evaluated only once the builds have finished. The gate run is keyed ``plan:<id>``
+(or the payload's ``run_key``), so Dagster's ``q1_gate_job`` can show that run, not a second one.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import psycopg
 
 from cogo_pipelines.pipeline.gate import run_q1_gate
+from cogo_pipelines.quality.gate import GateError, validate_run_key
 from cogo_pipelines.queue import jobs
 from cogo_pipelines.queue.handlers import Handler, JobContext, JobFailed
 
@@ -52,7 +54,13 @@ def plan_quality(ctx: JobContext) -> dict:
         builds.append(jobs.enqueue(ctx.conn, "code.build.test", build_payload, priority=ctx.job.priority,
                                    dedupe_key=f"plan:{ctx.job.id}:build:{i}"))
     gate_payload = {k: payload[k] for k in ("threshold", "window_days", "job_types", "allow_empty") if k in payload}
-    gate_payload.update(plan_job_id=ctx.job.id, build_job_ids=builds)
+    # the plan names its gate run: whoever shows it later (q1_gate_job with this run_key) reports
+    # this run instead of recording a second point
+    try:
+        run_key = validate_run_key(payload.get("run_key")) or f"plan:{ctx.job.id}"
+    except GateError as exc:
+        raise JobFailed(f"plan.quality {exc}") from None
+    gate_payload.update(plan_job_id=ctx.job.id, build_job_ids=builds, run_key=run_key)
     gate = jobs.enqueue(ctx.conn, "quality.q1", gate_payload, priority=ctx.job.priority,
                         dedupe_key=f"plan:{ctx.job.id}:q1", depends_on=builds)
     outcome = {"build_job_ids": builds, "q1_job_id": gate}
@@ -91,12 +99,13 @@ def _impact(ctx: JobContext, targets: list[dict]) -> tuple[list[dict], list[dict
 def quality_q1(ctx: JobContext) -> dict:
     """The gate as a job: a failed gate fails the job and writes the same gate_fix as ``cogo gate q1``
     (``pipeline/gate.run_q1_gate``, the one rule of every face)."""
-    options = {k: ctx.payload[k] for k in ("threshold", "window_days", "job_types", "allow_empty", "target")
-               if k in ctx.payload}
+    options = {k: ctx.payload[k] for k in ("threshold", "window_days", "job_types", "allow_empty", "target",
+                                           "run_key") if k in ctx.payload}
     outcome = run_q1_gate(ctx.conn, **options, notify=ctx.payload.get("notify", True) is not False)
     verdict, fix = outcome.result, outcome.fix
     result = {name: getattr(verdict, name, None)
-              for name in ("score", "threshold", "passed", "succeeded", "failed", "infra_failed", "message", "run_id")}
+              for name in ("score", "threshold", "passed", "succeeded", "failed", "infra_failed", "message", "run_id",
+                           "run_key")}
     result["build_job_ids"] = ctx.payload.get("build_job_ids", [])
     if verdict.passed:
         return result

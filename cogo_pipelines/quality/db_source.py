@@ -55,13 +55,24 @@ class DbJobSource:
         return JobCounts(succeeded=row["succeeded"], failed=row["failed"], failing_jobs=failing[:query.failing_limit],
                          infra_failed=row["infra_failed"], infra_jobs=infra_jobs[:query.failing_limit])
 
-    def record_run(self, row: dict[str, Any]) -> int:
+    def record_run(self, row: dict[str, Any]) -> int | None:
+        """The new row's id; None when a run with the same run key is already recorded (the unique
+        index of migration 095: two recorders of one run insert one row)."""
         with self.conn.transaction():
             inserted = self.conn.execute(
                 "INSERT INTO quality_runs (gate, source, score, threshold, passed, succeeded, failed,"
                 " window_start, window_end, details)"
                 " VALUES (%(gate)s, %(source)s, %(score)s, %(threshold)s, %(passed)s, %(succeeded)s, %(failed)s,"
-                " %(window_start)s, %(window_end)s, %(details)s) RETURNING id",
+                " %(window_start)s, %(window_end)s, %(details)s) ON CONFLICT DO NOTHING RETURNING id",
                 {**row, "details": json.dumps(row["details"])},
             ).fetchone()
-        return inserted["id"]
+        return inserted["id"] if inserted else None
+
+    def recorded_run(self, run_key: str, gate: str = "q1") -> dict[str, Any] | None:
+        """The run recorded under ``run_key``, if any."""
+        row = self.conn.execute(
+            "SELECT id, source, score, threshold, passed, succeeded, failed, window_start, window_end, details"
+            " FROM quality_runs WHERE gate = %s AND details->>'run_key' = %s",
+            (gate, run_key),
+        ).fetchone()
+        return dict(row) if row else None

@@ -6,6 +6,10 @@ counts jobs and records the run. Only terminal ``succeeded`` / ``failed`` jobs c
 jobs are runners that vanished (lease expiry), which says nothing about the code under test;
 for the same reason failed jobs that are infrastructure outcomes (``quality/outcomes.py``:
 timeout, missing working tree, runner lost) are counted apart, listed, and kept out of Q1.
+
+One gate run is one ``quality_runs`` row, one point of the Q1 trend. Faces that judge the same run
+(the queue's ``quality.q1`` job of a plan, then Dagster's ``q1_gate_job`` showing it) share a *run
+key*: the first evaluation under a key records the row, a later one reports that row.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from cogo_pipelines.settings import get_settings
 
 SOURCES = ("db", "supabase")
 FAILING_JOBS_LIMIT = 20
+MAX_RUN_KEY_CHARS = 200
 ERROR_TAIL_CHARS = 4000
 LOG_TAIL_CHARS = 64 * 1024
 
@@ -68,6 +73,9 @@ class JobSource(Protocol):
 
     def record_run(self, row: dict[str, Any]) -> int | None: ...
 
+    # the run recorded under a run key; only the db source has it (evaluate_q1 refuses a key elsewhere)
+    def recorded_run(self, run_key: str) -> dict[str, Any] | None: ...
+
 
 @dataclass
 class GateResult:
@@ -88,6 +96,8 @@ class GateResult:
     infra_failed: int = 0
     infra_jobs: list[dict[str, Any]] = field(default_factory=list)
     notify: bool = True  # False: a reproduction (``cogo gate q1`` without --notify); alerts skip the run
+    run_key: str | None = None  # names the gate run: one row per key, whoever evaluates it
+    reported: bool = False  # True: the run was recorded earlier under run_key; nothing was evaluated now
 
     @property
     def total(self) -> int:
@@ -163,8 +173,38 @@ def run_row(result: GateResult) -> dict[str, Any]:
             "infra_failed": result.infra_failed,
             "infra_job_ids": [job.get("id") for job in result.infra_jobs],
             "notify": result.notify,
+            **({"run_key": result.run_key} if result.run_key is not None else {}),
         },
     }
+
+
+def recorded_result(row: dict[str, Any]) -> GateResult:
+    """The verdict of a recorded run, as its recorder returned it (failing jobs by id only: the
+    details are in the run's gate_fix)."""
+    details = row.get("details") or {}
+    score = row["score"]
+    message = details.get("message") or judge(row["succeeded"], row["failed"], row["threshold"],
+                                              bool(details.get("allow_empty")))[2]
+    return GateResult(  # score and threshold are stored as real: 6 digits are what they hold
+        score=round(float(score), 6) if score is not None else None, threshold=round(float(row["threshold"]), 6),
+        passed=row["passed"],
+        succeeded=row["succeeded"], failed=row["failed"], message=message, run_id=row["id"],
+        source=row.get("source") or "db", window_start=row.get("window_start"), window_end=row.get("window_end"),
+        job_types=list(details.get("job_types") or []), target=details.get("target"),
+        allow_empty=bool(details.get("allow_empty")),
+        failing_jobs=[{"id": i} for i in details.get("failing_job_ids") or []],
+        infra_failed=details.get("infra_failed") or 0, infra_jobs=[{"id": i} for i in details.get("infra_job_ids") or []],
+        notify=details.get("notify", True) is not False, run_key=details.get("run_key"), reported=True,
+    )
+
+
+def validate_run_key(run_key: Any) -> str | None:
+    if run_key is None:
+        return None
+    if not isinstance(run_key, str) or not run_key.strip() or len(run_key) > MAX_RUN_KEY_CHARS \
+            or not run_key.isprintable():
+        raise GateError(f"run key must be printable text of 1-{MAX_RUN_KEY_CHARS} characters, got {run_key!r:.80}")
+    return run_key.strip()
 
 
 def open_source(source: str, conn: psycopg.Connection | None) -> JobSource:
@@ -192,13 +232,21 @@ def evaluate_q1(
     target: str | None = None,
     now: datetime | None = None,
     notify: bool = True,
+    run_key: str | None = None,
 ) -> GateResult:
     """Evaluate Q1 and record it as a quality_runs row (in the store, or in Supabase for that source).
 
     Unset arguments come from settings (Q1_THRESHOLD, Q1_WINDOW_DAYS, Q1_JOB_TYPES). With the db
     source the reads and the row share ``conn.transaction()``: committed when ``conn`` was idle,
     a savepoint inside the caller's transaction otherwise.
+
+    With ``run_key`` (db source only: the store keeps the keys), a run already recorded under the
+    key is reported (``reported``), whatever the other arguments, and nothing is recorded again:
+    one gate run, one point of the trend, however many faces show it.
     """
+    run_key = validate_run_key(run_key)
+    if run_key is not None and source != "db":
+        raise GateError(f"a run key needs the db source (the store keeps the keys), not {source!r}")
     settings = get_settings()
     threshold = validate_threshold(settings.q1_threshold if threshold is None else threshold)
     query = GateQuery.build(
@@ -209,9 +257,15 @@ def evaluate_q1(
     )
     job_source = open_source(source, conn)
     with conn.transaction() if conn is not None else nullcontext():
+        if run_key is not None and (recorded := job_source.recorded_run(run_key)) is not None:
+            return recorded_result(recorded)
         result = _decide(job_source, query, threshold, allow_empty, target)
-        result.notify = notify
+        result.notify, result.run_key = notify, run_key
         result.run_id = job_source.record_run(run_row(result))
+        if result.run_id is None and run_key is not None:  # another face recorded the key meanwhile
+            recorded = job_source.recorded_run(run_key)
+            if recorded is not None:
+                return recorded_result(recorded)
     return result
 
 

@@ -18,10 +18,13 @@ from typing import Any
 
 import psycopg
 
+from cogo_pipelines.store import code_graph
+
 MAX_DIFF_CHARS = 2_000_000
 MAX_TEST_FILES = 500
 MAX_TEST_BYTES = 1_000_000
 REACH_DEPTH = 12
+REACH_KINDS = ("calls", "references", "imports", "extends", "implements")
 TEST_GLOBS = ("*.test.ts", "*.test.tsx", "*.spec.ts", "*.spec.tsx", "*.test.js", "*.test.mjs", "*.spec.js")
 _IMPORT = re.compile(r"""(?:\bfrom\s*|\bimport\s*\(?\s*|\brequire\s*\(\s*)['"]([^'"\n]{1,300})['"]""")
 _HUNK = re.compile(r"^@@ -\d+(?:,\d+)? \+(\d+)(?:,(\d+))? @@")
@@ -83,23 +86,14 @@ def changed_symbols(conn: psycopg.Connection, repo: str, change: Change) -> list
 
 
 def affected_files(conn: psycopg.Connection, repo: str, symbol_ids: list[str]) -> set[str]:
-    """Paths of everything that reaches the changed symbols (callers, referrers, importers), transitively."""
+    """Paths of everything that reaches the changed symbols (callers, referrers, importers), transitively.
+
+    The whole reach, uncapped (``code_graph.reaching``): a target is skipped only on its evidence.
+    Node ids carry their repo (``indexing.ids``), so the walk never leaves ``repo``."""
     if not symbol_ids:
         return set()
-    rows = conn.execute(
-        """
-        WITH RECURSIVE reach(id, depth) AS (
-            SELECT unnest(%(ids)s::text[]), 0
-          UNION
-            SELECT r.src_id, reach.depth + 1 FROM code_relationships r JOIN reach ON r.dst_id = reach.id
-            WHERE r.repo = %(repo)s AND r.kind IN ('calls', 'references', 'imports', 'extends', 'implements')
-              AND reach.depth < %(depth)s
-        )
-        SELECT DISTINCT n.path FROM reach JOIN ast_nodes n ON n.id = reach.id
-        """,
-        {"ids": list(symbol_ids), "repo": repo, "depth": REACH_DEPTH},
-    ).fetchall()
-    return {r["path"] for r in rows}
+    reach = code_graph.reaching(conn, symbol_ids, REACH_KINDS, max_depth=REACH_DEPTH)
+    return {node["path"] for node in code_graph.nodes(conn, reach).values() if node["repo"] == repo}
 
 
 def test_files(root: Path, patterns: list[str] | None) -> list[Path]:

@@ -18,7 +18,7 @@ from typing import Any
 import psycopg
 
 from cogo_pipelines.quality.build_log import BuildLog, Failure, Frame
-from cogo_pipelines.store import knowledge
+from cogo_pipelines.store import code_graph, knowledge
 
 MAX_FAILURES_LOOKED_AT = 6
 MAX_NEIGHBOURS = 4
@@ -120,18 +120,16 @@ class GraphLocator:
         return found
 
     def neighbours(self, node_id: str) -> list[tuple[str, dict]]:
-        rows = self.conn.execute(
-            "SELECT 'callee' AS rel, n.id, n.path, n.kind, n.name, n.qualified_name, n.start_line, n.end_line,"
-            "       r.confidence FROM code_relationships r JOIN ast_nodes n ON n.id = r.dst_id"
-            " WHERE r.src_id = %(id)s AND r.kind = 'calls'"
-            " UNION ALL "
-            "SELECT 'caller', n.id, n.path, n.kind, n.name, n.qualified_name, n.start_line, n.end_line, r.confidence"
-            " FROM code_relationships r JOIN ast_nodes n ON n.id = r.src_id"
-            " WHERE r.dst_id = %(id)s AND r.kind = 'calls'",
-            {"id": node_id},
-        ).fetchall()
-        rows.sort(key=lambda r: (r["rel"] != "callee", r["confidence"] != "certain", r["path"], r["start_line"] or 0))
-        return [(r["rel"], r) for r in rows if r["kind"] != "file"][:MAX_NEIGHBOURS]
+        """The symbols a located one calls (first) and those that call it, surest first: one row
+        per ``calls`` edge, read as the graph tools read them (``store.code_graph``)."""
+        callees = [("callee", e["dst_id"], e) for e in code_graph.edges_out_of(self.conn, node_id, ["calls"])]
+        callers = [("caller", e["src_id"], e) for e in code_graph.edges_into(self.conn, [node_id], ["calls"])]
+        known = code_graph.nodes(self.conn, [other for _, other, _ in callees + callers])
+        rows = [(rel, {**known[other], "confidence": edge["confidence"]})
+                for rel, other, edge in callees + callers if other in known]
+        rows.sort(key=lambda p: (p[0] != "callee", p[1]["confidence"] != "certain", p[1]["path"],
+                                 p[1]["start_line"] or 0))
+        return [(rel, row) for rel, row in rows if row["kind"] != "file"][:MAX_NEIGHBOURS]
 
     # --- the ranking --------------------------------------------------------------------------
     def locate(self, build: BuildLog, *, hints: list[str | None], cwd: str | None,

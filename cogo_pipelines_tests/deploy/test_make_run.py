@@ -25,11 +25,14 @@ def test_sample_loop_runs_the_quality_plan_and_scores_the_gate(database_url, tmp
             "SELECT payload->>'command', status FROM jobs WHERE type = 'code.build.test'").fetchall())
         score, passed = conn.execute(
             "SELECT score, passed FROM quality_runs ORDER BY id DESC LIMIT 1").fetchone()
+        points = conn.execute("SELECT count(*) FROM quality_runs").fetchone()[0]
         fixes = conn.execute("SELECT count(*) FROM gate_fixes").fetchone()[0]
     # the three commands of examples/sample-quality-plan.json really ran on Node
     assert builds == {"npm run --silent smoke": "succeeded",
                       "node --test smoke/lease.test.mjs": "succeeded",
                       "node --test smoke/retry.test.mjs": "failed"}
     assert round(score, 3) == 0.667 and passed is False
+    # the queue's quality.q1 job scored the run; q1_gate_job showed that run: one point in the trend
+    assert points == 1
     assert fixes >= 1, "the failed gate wrote no gate_fix"
     assert "FAIL: Q1 0.667" in done.stdout

@@ -61,6 +61,21 @@ def test_gate_window_and_job_type_options(database_url, tmp_path):
     assert other.returncode == 0 and "code.debug" in other.stdout
 
 
+def test_gate_run_key_reports_the_recorded_run(database_url, tmp_path):
+    seed_jobs(database_url, succeeded=1, failed=1)
+    first = cogo("gate", "q1", "--run-key", "ci:77", "--json", database_url=database_url, tmp_path=tmp_path)
+    seed_jobs(database_url, succeeded=9)
+    again = cogo("gate", "q1", "--run-key", "ci:77", database_url=database_url, tmp_path=tmp_path)
+    assert first.returncode == again.returncode == 1, again.stderr
+    data = json.loads(first.stdout)
+    assert data["reported"] is False and data["run_key"] == "ci:77" and data["run_id"] == 1
+    assert "FAIL: Q1 0.500 < threshold 0.70" in again.stdout
+    assert "reported quality run 1, recorded under run key 'ci:77'" in again.stdout
+    assert "gate_fix 1:" in again.stdout and not (tmp_path / "home" / "artifacts" / "gate_fix" / "2.md").exists()
+    bad = cogo("gate", "q1", "--run-key", " ", database_url=database_url, tmp_path=tmp_path)
+    assert bad.returncode == 2 and bad.stderr.count("\n") == 1 and "run key must be" in bad.stderr
+
+
 @pytest.mark.parametrize("threshold", ["1.7", "-1"])
 def test_gate_bad_threshold_exits_2(database_url, tmp_path, threshold):
     out = cogo("gate", "q1", "--threshold", threshold, database_url=database_url, tmp_path=tmp_path)

@@ -25,9 +25,13 @@ class Q1GateConfig(dg.Config):
     window_days: float | None = None
     source: str = "db"
     target: str | None = None
+    # names the gate run: a run already recorded under it (the queue's quality.q1 job of plan N
+    # keys its run "plan:N") is reported, not evaluated and recorded a second time
+    run_key: str | None = None
 
 
-@dg.op(description="Evaluate Q1; on failure write a gate_fix artifact and fail the run.")
+@dg.op(description="Evaluate Q1 (or report the gate run recorded under run_key); on failure write a gate_fix "
+       "artifact (or link the recorded one) and fail the run.")
 def q1_gate(context: dg.OpExecutionContext, config: Q1GateConfig, postgres: PostgresResource) -> dg.Output[dict]:
     try:
         conn = postgres.connect() if config.source == "db" or get_settings().database_url else None
@@ -36,11 +40,15 @@ def q1_gate(context: dg.OpExecutionContext, config: Q1GateConfig, postgres: Post
     with conn if conn is not None else nullcontext():
         try:
             outcome = run_q1_gate(conn, threshold=config.threshold, window_days=config.window_days,
-                                  allow_empty=config.allow_empty, source=config.source, target=config.target)
+                                  allow_empty=config.allow_empty, source=config.source, target=config.target,
+                                  run_key=config.run_key)
         except gate.GateError as exc:
             raise dg.Failure(description=f"Q1 gate could not be evaluated: {exc}") from None
     result, fix = outcome.result, outcome.fix
     context.log.info(result.message)
+    if result.reported:
+        context.log.info(f"reported gate run {result.run_id}, recorded under run key {result.run_key!r}: "
+                         "not evaluated again")
     metadata = _gate_metadata(result)
     if result.passed:
         return dg.Output(result.as_dict(), metadata=metadata)
@@ -60,6 +68,8 @@ def _gate_metadata(result: gate.GateResult) -> dict:
         "failed": result.failed,
         "passed": result.passed,
         "quality_run_id": result.run_id if result.run_id is not None else dg.MetadataValue.null(),
+        "run_key": result.run_key if result.run_key is not None else dg.MetadataValue.null(),
+        "reported": result.reported,
         "source": result.source,
         "message": result.message,
     }
