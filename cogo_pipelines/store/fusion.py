@@ -16,8 +16,8 @@ one lucky chunk elsewhere, and the two sides agree far more often on the file th
 3. the two file lists are summed, ``KEYWORD_WEIGHT`` and ``VECTOR_WEIGHT``; a query that is one
    bare identifier has no vector list (the caller skips it: a sentence model knows nothing of a
    name beyond its sub-words). A file missing from one list is not scored 0 there: each list is
-   a top-k cut, so the file scores at most that list's lowest file, and it takes that bound
-   (``absent_bound``). With 0 instead, presence in the vector list was a step: the static
+   a top-k cut, so the file scores about that list's lowest file at most, and it takes that
+   bound (``absent_bound``; its chunks each score at most the list's lowest chunk). With 0 instead, presence in the vector list was a step: the static
    cosines are flat at the top (best file .50, 10th .47, last .29), so every listed file got about
    0.9 of the vector weight and an unlisted one none, and a file that keyword search ranked 3rd
    but the vector list lacked fell to 9th–27th;
@@ -95,8 +95,9 @@ def absent_bound(
     listed: Sequence[tuple[float, Mapping[str, float]]], files: Iterable[str]
 ) -> dict[str, float]:
     """file -> what it gets from the lists it is missing from: each list's weight times its
-    lowest normalised file score (the list is a top-k cut, so a file outside it scores at most
-    that; 0 would make mere presence in a list a step)."""
+    lowest normalised file score (the list is a top-k cut: each chunk of a file outside it scores
+    at most the list's lowest chunk, so the file about that list's lowest file at most; 0 would
+    make mere presence in a list a step)."""
     out: dict[str, float] = defaultdict(float)
     for weight, scores in listed:
         floor = min(scores.values())
