@@ -15,7 +15,12 @@ one lucky chunk elsewhere, and the two sides agree far more often on the file th
    (a file far ahead on BM25 stays ahead);
 3. the two file lists are summed, ``KEYWORD_WEIGHT`` and ``VECTOR_WEIGHT``; a query that is one
    bare identifier has no vector list (the caller skips it: a sentence model knows nothing of a
-   name beyond its sub-words);
+   name beyond its sub-words). A file missing from one list is not scored 0 there: each list is
+   a top-k cut, so the file scores about that list's lowest file at most, and it takes that
+   bound (``absent_bound``; its chunks each score at most the list's lowest chunk). With 0 instead, presence in the vector list was a step: the static
+   cosines are flat at the top (best file .50, 10th .47, last .29), so every listed file got about
+   0.9 of the vector weight and an unlisted one none, and a file that keyword search ranked 3rd
+   but the vector list lacked fell to 9th–27th;
 4. a file whose name (its folder's, for ``index.ts``, ``route.ts``…) spells words of the
    question gets ``NAME_BOOST`` of the best score per matched word (scaled by the square root of
    the number of question words): ``webhook.ts`` for a question on webhooks;
@@ -32,7 +37,7 @@ import functools
 import math
 import re
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 KEYWORD_WEIGHT = 1.0
 VECTOR_WEIGHT = 0.5  # static vectors are the weaker side; at file level they still add (Zod +.06)
@@ -86,6 +91,22 @@ def _chunk_factor(path: str, rank: float) -> float:
     return factor * (1 + RANK_BOOST * min(1.0, max(0.0, rank)))
 
 
+def absent_bound(
+    listed: Sequence[tuple[float, Mapping[str, float]]], files: Iterable[str]
+) -> dict[str, float]:
+    """file -> what it gets from the lists it is missing from: each list's weight times its
+    lowest normalised file score (the list is a top-k cut: each chunk of a file outside it scores
+    at most the list's lowest chunk, so the file about that list's lowest file at most; 0 would
+    make mere presence in a list a step)."""
+    out: dict[str, float] = defaultdict(float)
+    for weight, scores in listed:
+        floor = min(scores.values())
+        for path in files:
+            if path not in scores:
+                out[path] += weight * floor
+    return out
+
+
 def fuse(
     rankings: Sequence[tuple[Ranking, float]],
     paths: Mapping[str, str],
@@ -97,6 +118,7 @@ def fuse(
     ranks = ranks or {}
     file_scores: dict[str, float] = defaultdict(float)
     chunk_scores: dict[str, float] = defaultdict(float)
+    listed: list[tuple[float, dict[str, float]]] = []  # (weight, normalised file scores) per list
     for ranked, weight in rankings:
         scaled = [(cid, max(0.0, s) * _chunk_factor(paths[cid], ranks.get(cid, 0.0))) for cid, s in ranked]
         best_chunk = max((s for _, s in scaled), default=0.0)
@@ -111,8 +133,13 @@ def fuse(
             scores.sort(reverse=True)
             totals[path] = scores[0] + FILE_SHARE * sum(s * FILE_DECAY**i for i, s in enumerate(scores[1:]))
         best_file = max(totals.values())
-        for path, total in totals.items():
-            file_scores[path] += weight * total / best_file
+        normalised = {path: total / best_file for path, total in totals.items()}
+        for path, score in normalised.items():
+            file_scores[path] += weight * score
+        listed.append((weight, normalised))
+    if len(listed) > 1:
+        for path, bound in absent_bound(listed, file_scores).items():
+            file_scores[path] += bound
     if not file_scores:
         return {}
     wanted = query_words(query)

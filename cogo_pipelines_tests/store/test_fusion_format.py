@@ -31,6 +31,20 @@ def test_a_file_the_two_sides_agree_on_beats_one_lucky_chunk():
     assert scores["b1"] != scores["b2"] and max(scores["b1"], scores["b2"]) == scores[best]
 
 
+def test_a_file_missing_from_the_vector_list_is_not_pushed_below_weaker_keyword_matches():
+    # keyword search ranks b second; the vector list (a top-k cut, cosines flat at the top) lacks
+    # it. Scored 0 there, b fell behind c, which keyword search puts well below it; a missing
+    # file takes the list's lowest score instead (it scores at most that), so b stays ahead.
+    paths = {k: f"src/{k}.ts" for k in "abcdef"}
+    keyword = [("a", 10.0), ("b", 9.0), ("c", 6.5), ("d", 3.0)]
+    vector = [("a", 0.50), ("c", 0.49), ("e", 0.48), ("f", 0.30)]
+    scores = fusion.fuse([(keyword, 1.0), (vector, 0.5)], paths)
+    assert sorted(scores, key=scores.get, reverse=True)[:3] == ["a", "b", "c"]
+    # the bound: each list's weight times its lowest normalised file score, for the lists a file misses
+    bound = fusion.absent_bound([(1.0, {"x": 1.0, "y": 0.25}), (0.5, {"x": 1.0, "z": 0.6})], ["x", "y", "z"])
+    assert bound == {"y": 0.5 * 0.6, "z": 1.0 * 0.25}
+
+
 def test_a_file_named_by_the_question_moves_up_and_tests_move_down():
     paths = {"h": "src/http/plugins/header-validator.ts", "w": "src/storage/events/webhook.ts",
              "t": "src/storage/events/webhook.test.ts"}  # fmt: skip
