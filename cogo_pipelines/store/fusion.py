@@ -7,7 +7,9 @@ one lucky chunk elsewhere, and the two sides agree far more often on the file th
 
 1. per list, each chunk's score is divided by nothing yet but scaled: test files by
    ``TEST_FACTOR`` (tests repeat the names of the code they test, and a question about how
-   something works wants the implementation) and by ``1 + RANK_BOOST · rank`` (the graph rank:
+   something works wants the implementation), a project's history (``CHANGELOG.md``, ``HISTORY``,
+   release notes) by ``HISTORY_FACTOR`` (a line per change names every feature: it matches every
+   question and answers none of "where" or "how"), and by ``1 + RANK_BOOST · rank`` (the graph rank:
    entry proximity and runtime frequency, DESIGN §3; it re-orders near-ties only);
 2. per list, a file scores its best chunk plus ``FILE_SHARE`` of its other chunks, each worth
    ``FILE_DECAY`` times less than the one before (a long file does not win by length alone),
@@ -46,6 +48,12 @@ FILE_DECAY = 0.8
 NAME_BOOST = 0.2
 RANK_BOOST = 0.1
 TEST_FACTOR = 0.5
+# a project's history: one line per change names every feature, so it matches every question, yet
+# it answers "what changed when", not "how does it work" or "where is it"
+HISTORY_FACTOR = 0.5
+HISTORY_PATH = re.compile(
+    r"(^|/)((?i:change-?log|release[-_ ]?notes)|CHANGES|HISTORY|RELEASES|NEWS)([-_.][^/]*)?\.(?i:md|mdx|markdown|rst|txt)$"
+)
 TEST_PATH = re.compile(r"(^|/)(__tests__|__mocks__|tests?|spec|fixtures?)/|[._-](test|spec)\.[a-z]+$")
 # file names that say nothing of their content: the folder names the file instead
 GENERIC_NAMES = frozenset(
@@ -87,7 +95,7 @@ def query_words(query: str) -> frozenset[str]:
 
 
 def _chunk_factor(path: str, rank: float) -> float:
-    factor = TEST_FACTOR if TEST_PATH.search(path) else 1.0
+    factor = TEST_FACTOR if TEST_PATH.search(path) else HISTORY_FACTOR if HISTORY_PATH.search(path) else 1.0
     return factor * (1 + RANK_BOOST * min(1.0, max(0.0, rank)))
 
 

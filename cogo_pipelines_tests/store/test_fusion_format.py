@@ -53,6 +53,34 @@ def test_a_file_named_by_the_question_moves_up_and_tests_move_down():
     assert sorted(scores, key=scores.get, reverse=True) == ["w", "h", "t"]
 
 
+def test_a_changelog_names_the_feature_but_the_code_that_does_it_comes_first():
+    # ghostfolio's 10,000-line CHANGELOG.md mentions every feature in a line, so its best chunk
+    # often beats the file that implements what a question asks about; it is history, not the answer
+    paths = {
+        "c": "CHANGELOG.md",
+        "s": "apps/api/src/services/rate-limit.service.ts",
+        "d": "docs/rate-limits.md",
+    }
+    keyword = [("c", 10.0), ("s", 8.0), ("d", 2.0)]
+    scores = fusion.fuse([(keyword, 1.0)], paths, query="how are requests throttled")
+    assert sorted(scores, key=scores.get, reverse=True) == ["s", "c", "d"]
+    history = [
+        "CHANGELOG.md",
+        "packages/core/CHANGELOG.md",
+        "HISTORY.rst",
+        "docs/release-notes.md",
+        "NEWS.md",
+    ]
+    assert all(fusion.HISTORY_PATH.search(p) for p in history)
+    features = [
+        "docs/history.md",
+        "src/lib/changelog.ts",
+        "src/app/history/page.tsx",
+        "docs/releases/setup.md",
+    ]
+    assert not any(fusion.HISTORY_PATH.search(p) for p in features)
+
+
 def test_name_words_take_the_folder_of_a_generic_file_name():
     assert {"reset"} <= fusion.name_words("src/app/api/websites/[websiteId]/reset/route.ts")
     assert {"signature", "stream"} <= fusion.name_words("src/protocols/s3/signature-v4-stream.ts")
