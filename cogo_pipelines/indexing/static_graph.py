@@ -159,13 +159,13 @@ def workers() -> int:
     return max(1, min(cores, int(wanted) if wanted else MAX_WORKERS))
 
 
-def _parser_ready() -> None:
-    """Load tree-sitter, its grammars and queries here, before any worker is forked, so the
-    workers inherit them instead of each loading its own. Deferred to the first parse: a run
-    with nothing to parse (a warm ``cogo graph``) never pays for them."""
+def _parser_ready(files: list[SourceFile]) -> None:
+    """Load tree-sitter, its grammars and the queries ``files`` need here, before any worker is
+    forked, so the workers inherit them instead of each loading its own. Deferred to the first
+    parse: a run with nothing to parse (a warm ``cogo graph``) never pays for them."""
     from cogo_pipelines.indexing import typescript
 
-    typescript.prepare()
+    typescript.prepare(f.path for f in files)
 
 
 def extract_many(root: Path, files: Iterable[SourceFile], progress: Progress = None) -> dict[str, FileExtraction]:
@@ -193,7 +193,7 @@ def extract_packed(
             progress("parse", len(extractions), total)
 
     if files:
-        _parser_ready()
+        _parser_ready(files)
     if n < 2 or sum(f.size for f in files) < PARALLEL_MIN_BYTES or len(files) < 2:
         for f in files:
             take(_extract_batch(str(root), [f.path], packed))
