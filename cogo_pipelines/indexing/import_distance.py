@@ -23,13 +23,13 @@ def strong_components(successors: dict[str, list[str]]) -> dict[str, int]:
     stack: list[str] = []
     on_stack: set[str] = set()
     components = 0
-    for root in successors:
+    for root, targets in successors.items():
         if root in index:
             continue
         index[root] = low[root] = len(index)
         stack.append(root)
         on_stack.add(root)
-        work = [(root, iter(successors[root]))]
+        work = [(root, iter(targets))]
         while work:
             node, children = work[-1]
             for child in children:
@@ -45,8 +45,7 @@ def strong_components(successors: dict[str, list[str]]) -> dict[str, int]:
                 work.pop()
                 if work:
                     parent = work[-1][0]
-                    if low[node] < low[parent]:
-                        low[parent] = low[node]
+                    low[parent] = min(low[parent], low[node])
                 if low[node] == index[node]:  # the root of a component: pop its members
                     while True:
                         member = stack.pop()

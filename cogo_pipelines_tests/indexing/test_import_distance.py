@@ -4,6 +4,7 @@ without recursion."""
 
 from __future__ import annotations
 
+import itertools
 import random
 from collections import deque
 
@@ -54,7 +55,7 @@ def test_components_are_the_cycles():
 
 def test_a_chain_deeper_than_the_recursion_limit():
     files = [f"m{i}.ts" for i in range(20_000)]
-    imports = list(zip(files, files[1:])) + [(files[-1], files[0])]  # one cycle through all of them
+    imports = [*itertools.pairwise(files), (files[-1], files[0])]  # one cycle through all of them
     weights = entry_weights(files, imports, [files[0]])
     assert set(weights.values()) == {1.0}
     weights = entry_weights(files, imports[:-1], [files[0]])
