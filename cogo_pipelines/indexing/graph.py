@@ -13,11 +13,12 @@ from __future__ import annotations
 
 import os
 import re
-from collections import Counter, deque
+from collections import Counter
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING
 
+from cogo_pipelines.indexing import import_distance
 from cogo_pipelines.indexing.ids import file_id, node_id
 from cogo_pipelines.indexing.linking import Linker
 from cogo_pipelines.indexing.model import FileExtraction
@@ -112,27 +113,9 @@ def _maybe_targets(expression: str | None, from_path: str, files: list[str]) -> 
 
 
 def entry_weights(files: list[str], edges: list[ModuleEdge], entries: list[str]) -> dict[str, float]:
-    """``1/(1+d)``, d = import distance from the nearest entry over the SCC-condensed graph."""
-    import networkx as nx  # deferred (see ``StaticGraph.graph``): only a rebuild needs it
-
-    g = nx.DiGraph()
-    g.add_nodes_from(files)
-    g.add_edges_from((e.src, e.dst) for e in edges if e.dst != UNRESOLVED)
-    condensed = nx.condensation(g)
-    component = condensed.graph["mapping"]
-    distance: dict[int, int] = {}
-    queue = deque()
-    for entry in entries:
-        if entry in component and component[entry] not in distance:
-            distance[component[entry]] = 0
-            queue.append(component[entry])
-    while queue:
-        c = queue.popleft()
-        for nxt in condensed.successors(c):
-            if nxt not in distance:
-                distance[nxt] = distance[c] + 1
-                queue.append(nxt)
-    return {f: (1.0 / (1 + distance[component[f]]) if component[f] in distance else 0.0) for f in g.nodes}
+    """``1/(1+d)``, d = import distance from the nearest entry over the SCC-condensed graph
+    (``import_distance``: no networkx on a rebuild's critical path)."""
+    return import_distance.entry_weights(files, ((e.src, e.dst) for e in edges if e.dst != UNRESOLVED), entries)
 
 
 class GraphBuilder:

@@ -34,9 +34,11 @@ PARALLEL_MIN_BYTES = 500_000
 SMALLEST_CHUNK_BYTES = 40_000
 # below this many uses (calls, references, heritage) linking is not worth a fork
 PARALLEL_MIN_USES = 20_000
-# linking processes yield to the database server: its one backend ingesting the rows is the
-# slowest stage of a cold write, and the linking only has to stay ahead of it
-LINKING_NICENESS = 10
+# linking processes leave one core to the database server: its one backend ingesting the rows is
+# the slowest stage of a cold write, and the linking only has to stay ahead of it. (They ran at
+# niceness 10 beside it instead: on a machine busy with anything else they then got a tenth of a
+# core and the write waited for them; one linking process on 2 cores also forks and copies once.)
+LINKING_CORES_LEFT = 1
 Progress = Callable[[str, int, int], None] | None
 
 
@@ -159,13 +161,13 @@ def workers() -> int:
     return max(1, min(cores, int(wanted) if wanted else MAX_WORKERS))
 
 
-def _parser_ready() -> None:
-    """Load tree-sitter, its grammars and queries here, before any worker is forked, so the
-    workers inherit them instead of each loading its own. Deferred to the first parse: a run
-    with nothing to parse (a warm ``cogo graph``) never pays for them."""
+def _parser_ready(files: list[SourceFile]) -> None:
+    """Load tree-sitter, its grammars and the queries ``files`` need here, before any worker is
+    forked, so the workers inherit them instead of each loading its own. Deferred to the first
+    parse: a run with nothing to parse (a warm ``cogo graph``) never pays for them."""
     from cogo_pipelines.indexing import typescript
 
-    typescript.prepare()
+    typescript.prepare(f.path for f in files)
 
 
 def extract_many(root: Path, files: Iterable[SourceFile], progress: Progress = None) -> dict[str, FileExtraction]:
@@ -193,7 +195,7 @@ def extract_packed(
             progress("parse", len(extractions), total)
 
     if files:
-        _parser_ready()
+        _parser_ready(files)
     if n < 2 or sum(f.size for f in files) < PARALLEL_MIN_BYTES or len(files) < 2:
         for f in files:
             take(_extract_batch(str(root), [f.path], packed))
@@ -238,19 +240,18 @@ def link_files(linker: Linker, emit: Callable[[dict], Any]) -> Iterable[Any]:
 
     With enough work, forked processes link (and ``emit``) the chunks: they inherit the
     linker, so nothing but ``emit``'s result crosses a pipe, and the symbol lookups run on
-    every core. The processes are forked before this returns: forking needs this process to
+    every core but the one left to the store's server (``LINKING_CORES_LEFT``). The processes are forked before this returns: forking needs this process to
     run no other thread (a lock held at fork time would never be released in the child), so
     call it before starting one; with other threads running, and for small repos, the
     returned iterator links here, file by file. Either way, ``close()`` it when done."""
     global _linking
     extractions = linker.extractions
-    n = workers()
-    if n < 2 or not _fork_is_safe() or sum(_uses(e) for e in extractions.values()) < PARALLEL_MIN_USES:
+    n = workers() - LINKING_CORES_LEFT
+    if n < 1 or not _fork_is_safe() or sum(_uses(e) for e in extractions.values()) < PARALLEL_MIN_USES:
         return (emit(linker.file_edges(path)) for path in sorted(extractions))
     _linking = (linker, emit)
     try:
-        pool = ProcessPoolExecutor(max_workers=n, mp_context=multiprocessing.get_context("fork"),
-                                   initializer=os.nice, initargs=(LINKING_NICENESS,))
+        pool = ProcessPoolExecutor(max_workers=n, mp_context=multiprocessing.get_context("fork"))
         chunks = _balance([(path, _uses(e)) for path, e in extractions.items()], n * 8)
         futures = [pool.submit(_link_chunk, paths) for paths in chunks]  # the first submit forks them all
     finally:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import operator
 import threading
+from collections.abc import Iterable
 
 import tree_sitter
 import tree_sitter_typescript
@@ -84,9 +85,10 @@ def _query(tsx: bool) -> tree_sitter.Query:
     return _queries[tsx].query
 
 
-def prepare() -> None:
-    """Compile both grammars' queries now (in a parent process about to fork its workers)."""
-    for tsx in (False, True):
+def prepare(paths: Iterable[str] | None = None) -> None:
+    """Compile the queries of the grammars ``paths`` need (default both) now, in a parent process
+    about to fork its workers; each takes ~25 ms, before any worker can start."""
+    for tsx in (False, True) if paths is None else sorted({is_tsx(p) for p in paths}):
         _query(tsx)
 
 

@@ -193,8 +193,8 @@ def _index_static_graph(conn: psycopg.Connection, root: Path, repo: str | None, 
     seconds["parse"] = time.perf_counter() - t
 
     t = time.perf_counter()
-    # the linking processes are forked first (no thread may run yet: see link_files); at a lower
-    # priority, they link while the writer thread keeps the server busy with the rows made so far
+    # the linking processes are forked first (no thread may run yet: see link_files); on the
+    # cores but one, they link while the writer thread keeps the server busy with the rows made so far
     linker = Linker(repo, extractions, resolver, intake.builder.graph.symbol_ids, intake.names)
     linked = link_files(linker, functools.partial(edge_rows, repo))
     try:
