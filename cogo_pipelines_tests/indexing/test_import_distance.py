@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import itertools
 import random
-from collections import deque
 
 import networkx as nx
 import pytest
@@ -20,17 +19,8 @@ def _networkx_weights(files, imports, entries):
     g.add_edges_from(imports)
     condensed = nx.condensation(g)
     component = condensed.graph["mapping"]
-    distance, queue = {}, deque()
-    for entry in entries:
-        if entry in component and component[entry] not in distance:
-            distance[component[entry]] = 0
-            queue.append(component[entry])
-    while queue:
-        c = queue.popleft()
-        for nxt in condensed.successors(c):
-            if nxt not in distance:
-                distance[nxt] = distance[c] + 1
-                queue.append(nxt)
+    sources = {component[e] for e in entries if e in component}
+    distance = nx.multi_source_dijkstra_path_length(condensed, sources) if sources else {}
     return {f: (1.0 / (1 + distance[component[f]]) if component[f] in distance else 0.0) for f in g.nodes}
 
 
