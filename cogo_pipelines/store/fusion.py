@@ -6,8 +6,8 @@ one lucky chunk elsewhere, and the two sides agree far more often on the file th
 (Zod's 900-chunk ``schemas.ts``: each side picks another of its chunks). So:
 
 1. per list, each chunk's score is divided by nothing yet but scaled: test files by
-   ``TEST_FACTOR`` (tests repeat the names of the code they test, and a question about how
-   something works wants the implementation), a project's history (``CHANGELOG.md``, ``HISTORY``,
+   ``TEST_FACTOR`` (tests, and Storybook stories, repeat the names of the code they exercise,
+   and a question about how something works wants the implementation), a project's history (``CHANGELOG.md``, ``HISTORY``,
    release notes) by ``HISTORY_FACTOR`` (a line per change names every feature: it matches every
    question and answers none of "where" or "how"), and by ``1 + RANK_BOOST · rank`` (the graph rank:
    entry proximity and runtime frequency, DESIGN §3; it re-orders near-ties only);
@@ -54,7 +54,9 @@ HISTORY_FACTOR = 0.5
 HISTORY_PATH = re.compile(
     r"(^|/)((?i:change-?log|release[-_ ]?notes)|CHANGES|HISTORY|RELEASES|NEWS)([-_.][^/]*)?\.(?i:md|mdx|markdown|rst|txt)$"
 )
-TEST_PATH = re.compile(r"(^|/)(__tests__|__mocks__|tests?|spec|fixtures?)/|[._-](test|spec)\.[a-z]+$")
+TEST_PATH = re.compile(
+    r"(^|/)(__tests__|__mocks__|tests?|spec|fixtures?)/|[._-](test|spec|stories|story)\.[a-z]+$"
+)
 # file names that say nothing of their content: the folder names the file instead
 GENERIC_NAMES = frozenset(
     "index route page layout types type utils util helpers constants main mod migration readme".split()  # noqa: SIM905

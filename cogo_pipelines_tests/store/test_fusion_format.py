@@ -51,6 +51,9 @@ def test_a_file_named_by_the_question_moves_up_and_tests_move_down():
     keyword = [("h", 10.0), ("t", 9.8), ("w", 9.5)]
     scores = fusion.fuse([(keyword, 1.0)], paths, query="send object events to a webhook")
     assert sorted(scores, key=scores.get, reverse=True) == ["w", "h", "t"]
+    # Storybook stories are demos of a component, like tests: the component is the answer
+    assert fusion.TEST_PATH.search("libs/ui/src/lib/logo/logo.component.stories.ts")
+    assert not fusion.TEST_PATH.search("src/features/stories/story-list.tsx")
 
 
 def test_a_changelog_names_the_feature_but_the_code_that_does_it_comes_first():
