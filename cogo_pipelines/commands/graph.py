@@ -8,6 +8,7 @@ nothing; ``--no-store`` computes it in memory instead.
 
 from __future__ import annotations
 
+import gc
 import json
 import sys
 from enum import Enum
@@ -112,6 +113,9 @@ def graph(
                 raise typer.Exit(2) from None
             except (StoreError, psycopg.Error) as exc:
                 print(f"cogo graph: store unavailable, nothing recorded ({exc})", file=sys.stderr)
+    # the graph just built (about a million objects) lives until the command ends: frozen, the
+    # first collection the rows below set off does not walk it (0.03 s on effect)
+    gc.freeze()
     rows = _symbol_rows(static) if symbols and static is not None else _module_rows(edges)
     if fmt is Format.json:
         keys = ("from", "to", "kind", "confidence") if symbols else ("from", "to", "kind")
@@ -132,6 +136,7 @@ def graph(
         print(f"cogo graph: {path}: unresolved import {spec!r}: {reason}", file=sys.stderr)
     print(f"cogo graph: {len(rows)} edges, {len(errors)} file problems, {len(unresolved)} unresolved imports, "
           f"{sum(external.values())} external imports ({len(external)} packages and built-ins)", file=sys.stderr)
+    gc.unfreeze()
 
 
 def register(app: typer.Typer) -> None:
