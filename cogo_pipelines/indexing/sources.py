@@ -50,6 +50,8 @@ _LANGUAGES = {
     ".cts": "typescript",
     ".tsx": "tsx",
     ".md": "markdown",
+    ".markdown": "markdown",
+    ".mdx": "markdown",  # docs sites (Docusaurus, Nextra, Next.js): markdown with imports and JSX
     ".sql": "sql",
     ".js": "javascript",
     ".jsx": "javascript",
@@ -57,7 +59,7 @@ _LANGUAGES = {
     ".cjs": "javascript",
 }
 # kinds worth a hint when the include policy leaves them out
-INDEXABLE_SUFFIXES = (".ts", ".tsx", ".mts", ".cts", ".js", ".jsx", ".mjs", ".cjs", ".md", ".sql")
+INDEXABLE_SUFFIXES = (".ts", ".tsx", ".mts", ".cts", ".js", ".jsx", ".mjs", ".cjs", ".md", ".markdown", ".mdx", ".sql")
 SKIP_REASONS = ("excluded", "gitignored", "outside the include policy", "unsupported kind")
 
 

@@ -77,6 +77,19 @@ def test_markdown_without_headers_is_one_chunk():
     assert len(result.chunks) == 1 and result.chunks[0].header_chain is None and result.error is None
 
 
+def test_mdx_docs_are_markdown_sections():
+    # a docs site page: front matter, an import and a JSX component around ordinary sections
+    data = (
+        b"---\ntitle: Self-hosting\n---\n\nimport { Callout } from '@/components/callout';\n\n# Self-hosting\n\n"
+        b"<Callout>Needs Postgres.</Callout>\n\n## Environment\n\nSet DATABASE_URL.\n\n## Upgrades\n\nRun migrations.\n"
+    )
+    result = chunks_of("apps/docs/self-hosting.mdx", data)
+    assert language_of("apps/docs/self-hosting.mdx") == "markdown" and result.error is None
+    chains = [c.header_chain for c in result.chunks]
+    assert "# Self-hosting > ## Environment" in chains and "# Self-hosting > ## Upgrades" in chains
+    assert language_of("docs/guide.markdown") == "markdown"
+
+
 def test_sql_statements_respect_dollar_quoting_and_name_objects(sample_repo_path):
     text = (sample_repo_path / "supabase/sql/001_jobs.sql").read_text()
     chunks, error = chunking.chunk_sql("supabase/sql/001_jobs.sql", text)
