@@ -27,7 +27,9 @@ CHUNK_FORMAT = 1  # bump when the chunk or embed text changes: stored chunks of 
 MAX_CHUNK_CHARS = 4000  # a chunk larger than this is split (about 100 lines of code)
 MAX_FILE_BYTES = 1_000_000  # larger files (generated bundles, dumps) get one head chunk
 CONTAINER_KINDS = {"class", "interface", "enum", "namespace", "module"}
-_PARTS = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|[0-9]+")  # identifier -> words
+# identifier -> words (``computeLeaseExpiry`` → compute, Lease, Expiry; ``HTTPServer`` → HTTP, Server):
+# the one word split of the indexed text, the embedded text and the fusion's name matching
+IDENTIFIER_PARTS = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|[0-9]+")
 
 
 @dataclass
@@ -73,7 +75,7 @@ class Chunk:
         stem = self.path.rsplit(".", 1)[0] if "/" not in self.path.rsplit(".", 1)[-1] else self.path
         stem = "/".join(stem.split("/")[-2:])  # the deepest folder and the file name say the most
         name = self.symbol or self.object_name or self.header_chain or ""
-        return " ".join(_PARTS.findall(f"{name} {self.kind or ''} in {stem}")).lower()
+        return " ".join(IDENTIFIER_PARTS.findall(f"{name} {self.kind or ''} in {stem}")).lower()
 
 
 @dataclass

@@ -41,6 +41,8 @@ import re
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 
+from cogo_pipelines.indexing.chunking import IDENTIFIER_PARTS
+
 KEYWORD_WEIGHT = 1.0
 VECTOR_WEIGHT = 0.5  # static vectors are the weaker side; at file level they still add (Zod +.06)
 FILE_SHARE = 0.1
@@ -65,7 +67,6 @@ _STOPWORDS = (
     "a an and are as at be by can do does for from has have how if in into is it its not of on one or"
 )
 STOPWORDS = frozenset(f"{_STOPWORDS} that the this to was what when where which who why with".split())
-_PARTS = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|[0-9]+")
 
 Ranking = Sequence[tuple[str, float]]  # (chunk id, score), best first
 
@@ -77,9 +78,9 @@ def name_words(path: str) -> frozenset[str]:
     also in the singular."""
     segments = path.split("/")
     stem = segments[-1].split(".", 1)[0]
-    words = {w.lower() for w in _PARTS.findall(stem)}
+    words = {w.lower() for w in IDENTIFIER_PARTS.findall(stem)}
     if len(segments) > 1 and (stem.lower() in GENERIC_NAMES or not words - GENERIC_NAMES):
-        words |= {w.lower() for w in _PARTS.findall(segments[-2])}
+        words |= {w.lower() for w in IDENTIFIER_PARTS.findall(segments[-2])}
     words = {w for w in words if len(w) > 2 and not w.isdigit()} - GENERIC_NAMES
     return frozenset(words | {_singular(w) for w in words})
 
@@ -92,7 +93,7 @@ def _singular(word: str) -> str:
 
 
 def query_words(query: str) -> frozenset[str]:
-    words = {w.lower() for w in _PARTS.findall(query)}
+    words = {w.lower() for w in IDENTIFIER_PARTS.findall(query)}
     return frozenset(w for w in words if len(w) > 2 and w not in STOPWORDS and not w.isdigit())
 
 

@@ -37,7 +37,7 @@ from dataclasses import dataclass
 import numpy as np
 import psycopg
 
-from cogo_pipelines.indexing.chunking import CHUNK_FORMAT, Chunk
+from cogo_pipelines.indexing.chunking import CHUNK_FORMAT, IDENTIFIER_PARTS, Chunk
 from cogo_pipelines.indexing.embedding import text_hash
 from cogo_pipelines.store import fusion
 from cogo_pipelines.store.db import StoreError
@@ -90,7 +90,6 @@ class SearchHit:
 # ---- identifier splitting ---------------------------------------------------------------
 
 _WORD = re.compile(r"[A-Za-z0-9_$]+")
-_PARTS = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|[0-9]+")
 
 
 def split_identifiers(text: str) -> str:
@@ -108,7 +107,7 @@ def _split_word(word: str) -> str:
     word = word.strip("_$")
     if not word:
         return ""
-    parts = [p.lower() for p in _PARTS.findall(word)]
+    parts = [p.lower() for p in IDENTIFIER_PARTS.findall(word)]
     return " ".join([word.lower(), *parts]) if len(parts) > 1 else word.lower()
 
 
