@@ -240,10 +240,11 @@ def link_files(linker: Linker, emit: Callable[[dict], Any]) -> Iterable[Any]:
 
     With enough work, forked processes link (and ``emit``) the chunks: they inherit the
     linker, so nothing but ``emit``'s result crosses a pipe, and the symbol lookups run on
-    every core but the one left to the store's server (``LINKING_CORES_LEFT``). The processes are forked before this returns: forking needs this process to
-    run no other thread (a lock held at fork time would never be released in the child), so
-    call it before starting one; with other threads running, and for small repos, the
-    returned iterator links here, file by file. Either way, ``close()`` it when done."""
+    every core but the one left to the store's server (``LINKING_CORES_LEFT``). The processes
+    are forked before this returns: forking needs this process to run no other thread (a lock
+    held at fork time would never be released in the child), so call it before starting one;
+    with other threads running, and for small repos, the returned iterator links here, file by
+    file. Either way, ``close()`` it when done."""
     global _linking
     extractions = linker.extractions
     n = workers() - LINKING_CORES_LEFT

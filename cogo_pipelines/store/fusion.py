@@ -5,12 +5,12 @@ counts the first chunk of each file). A file whose several chunks match is a bet
 one lucky chunk elsewhere, and the two sides agree far more often on the file than on the chunk
 (Zod's 900-chunk ``schemas.ts``: each side picks another of its chunks). So:
 
-1. per list, each chunk's score is divided by nothing yet but scaled: test files by
-   ``TEST_FACTOR`` (tests, and Storybook stories, repeat the names of the code they exercise,
-   and a question about how something works wants the implementation), a project's history (``CHANGELOG.md``, ``HISTORY``,
-   release notes) by ``HISTORY_FACTOR`` (a line per change names every feature: it matches every
-   question and answers none of "where" or "how"), and by ``1 + RANK_BOOST · rank`` (the graph rank:
-   entry proximity and runtime frequency, DESIGN §3; it re-orders near-ties only);
+1. per list, each chunk's score is scaled: by ``TEST_FACTOR`` in a test file or a Storybook story
+   (they repeat the names of the code they exercise, and a question about how something works
+   wants the implementation), by ``HISTORY_FACTOR`` in a project's history (``CHANGELOG.md``,
+   ``HISTORY``, release notes: a line per change names every feature, so it matches every
+   question and answers none of "where" or "how"), and by ``1 + RANK_BOOST · rank`` (the graph
+   rank: entry proximity and runtime frequency, DESIGN §3; it re-orders near-ties only);
 2. per list, a file scores its best chunk plus ``FILE_SHARE`` of its other chunks, each worth
    ``FILE_DECAY`` times less than the one before (a long file does not win by length alone),
    then the list's file scores are divided by its best one, so how sure each side is survives
@@ -19,17 +19,18 @@ one lucky chunk elsewhere, and the two sides agree far more often on the file th
    bare identifier has no vector list (the caller skips it: a sentence model knows nothing of a
    name beyond its sub-words). A file missing from one list is not scored 0 there: each list is
    a top-k cut, so the file scores about that list's lowest file at most, and it takes that
-   bound (``absent_bound``; its chunks each score at most the list's lowest chunk). With 0 instead, presence in the vector list was a step: the static
-   cosines are flat at the top (best file .50, 10th .47, last .29), so every listed file got about
-   0.9 of the vector weight and an unlisted one none, and a file that keyword search ranked 3rd
-   but the vector list lacked fell to 9th–27th;
+   bound (``absent_bound``; its chunks each score at most the list's lowest chunk). With 0
+   instead, presence in the vector list was a step: the static cosines are flat at the top
+   (best file .50, 10th .47, last .29), so every listed file got about 0.9 of the vector weight
+   and an unlisted one none, and a file that keyword search ranked 3rd but the vector list
+   lacked fell to 9th–27th;
 4. a file whose name (its folder's, for ``index.ts``, ``route.ts``…) spells words of the
    question gets ``NAME_BOOST`` of the best score per matched word (scaled by the square root of
    the number of question words): ``webhook.ts`` for a question on webhooks;
 5. each chunk then takes its file's score times ``0.5 + 0.5 · its share of the file's best
    chunk``, so the best chunk of each file carries the file's rank and the others follow.
 
-Measured on five question sets (tRPC, Zod, two held-out application repos, the sample) with
+Measured on seven question sets (tRPC, Zod, four held-out application repos, the sample) with
 ``bench/retrieval_suite.py``; the figures are in docs/RAG.md. Pure: no database.
 """
 

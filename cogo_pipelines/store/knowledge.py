@@ -17,10 +17,10 @@ Search (``search``) fuses two ranked lists and then boosts by the symbol graph:
    name beyond its sub-words, and its guesses only dilute an exact match; this also skips
    the query encode);
 3. fusion and graph boost (``store/fusion.py``): each list is aggregated to files (best chunk
-   plus a decaying share of the file's other chunks; test files halved; ``1 + 0.1 · rank`` from
-   the symbol graph), the two file lists are summed (keyword 1, vector 0.5) with a bonus for
-   files whose name spells words of the question, and each chunk takes its file's score scaled
-   by its share of the file's best chunk. Flat rank fusion of chunks let the weaker vector side
+   plus a decaying share of the file's other chunks; tests, stories and changelogs halved;
+   ``1 + 0.1 · rank`` from the symbol graph), the two file lists are summed (keyword 1, vector
+   0.5) with a bonus for files whose name spells words of the question, and each chunk takes its
+   file's score scaled by its share of the file's best chunk. Flat rank fusion of chunks let the weaker vector side
    outvote a clear keyword winner; fusing files keeps it from doing so and lets the two sides
    agree on the file even where they pick different chunks of it.
 """
