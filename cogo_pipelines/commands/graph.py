@@ -11,6 +11,8 @@ from __future__ import annotations
 import gc
 import json
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -57,6 +59,17 @@ def _stored(repo_path: Path, entries: list[str] | None, prepared: index_policy.P
     with db.connect() as conn:
         return stored_module_graph(conn, repo_path, repo=policy.name, entries=entries,
                                    policy=policy.sources_policy(), discovery=prepared.discovery)
+
+
+@contextmanager
+def _frozen_heap() -> Iterator[None]:
+    """Objects alive now are left out of the collector's walks until the block ends (even on an
+    error: a command run in-process, as the tests do, must not leave its heap frozen)."""
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
 
 
 def graph(
@@ -115,28 +128,27 @@ def graph(
                 print(f"cogo graph: store unavailable, nothing recorded ({exc})", file=sys.stderr)
     # the graph just built (about a million objects) lives until the command ends: frozen, the
     # first collection the rows below set off does not walk it (0.03 s on effect)
-    gc.freeze()
-    rows = _symbol_rows(static) if symbols and static is not None else _module_rows(edges)
-    if fmt is Format.json:
-        keys = ("from", "to", "kind", "confidence") if symbols else ("from", "to", "kind")
-        print(json.dumps({
-            "repo": repo_name,
-            "edges": [dict(zip(keys, row, strict=True)) for row in rows],
-            "unresolved": [{"path": p, "specifier": s, "reason": r} for p, s, r in unresolved],
-            "errors": [{"path": p, "error": e} for p, e in errors],
-            "external": external,
-        }))
-    else:
-        out = sys.stdout
-        for row in rows:
-            out.write("\t".join(row) + "\n")
-    for path, message in errors:
-        print(f"cogo graph: {path}: {message}", file=sys.stderr)
-    for path, spec, reason in unresolved:
-        print(f"cogo graph: {path}: unresolved import {spec!r}: {reason}", file=sys.stderr)
-    print(f"cogo graph: {len(rows)} edges, {len(errors)} file problems, {len(unresolved)} unresolved imports, "
-          f"{sum(external.values())} external imports ({len(external)} packages and built-ins)", file=sys.stderr)
-    gc.unfreeze()
+    with _frozen_heap():
+        rows = _symbol_rows(static) if symbols and static is not None else _module_rows(edges)
+        if fmt is Format.json:
+            keys = ("from", "to", "kind", "confidence") if symbols else ("from", "to", "kind")
+            print(json.dumps({
+                "repo": repo_name,
+                "edges": [dict(zip(keys, row, strict=True)) for row in rows],
+                "unresolved": [{"path": p, "specifier": s, "reason": r} for p, s, r in unresolved],
+                "errors": [{"path": p, "error": e} for p, e in errors],
+                "external": external,
+            }))
+        else:
+            out = sys.stdout
+            for row in rows:
+                out.write("\t".join(row) + "\n")
+        for path, message in errors:
+            print(f"cogo graph: {path}: {message}", file=sys.stderr)
+        for path, spec, reason in unresolved:
+            print(f"cogo graph: {path}: unresolved import {spec!r}: {reason}", file=sys.stderr)
+        print(f"cogo graph: {len(rows)} edges, {len(errors)} file problems, {len(unresolved)} unresolved imports, "
+              f"{sum(external.values())} external imports ({len(external)} packages and built-ins)", file=sys.stderr)
 
 
 def register(app: typer.Typer) -> None:
