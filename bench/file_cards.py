@@ -1,13 +1,16 @@
 """Does one short "file card" per file, embedded by the real MiniLM, close the application gap?
 
     COGO_HOME=… COGO_BENCH_REPOS=… HF_HUB_OFFLINE=1 PYTHONPATH=$PWD \
-        python bench/file_cards.py [--sets trpc,zod,…] [--show-cards 3]
+        python bench/file_cards.py [--sets trpc,zod,…] [--pages] [--calls] [--show-cards 3]
 
 Reads a store that ``bench/retrieval_suite.py`` indexed (same ``COGO_HOME``; nothing is
 re-indexed here). Per file it builds a card from the store's chunks: the path's words
 (identifiers split, extension dropped), the names of its top-level symbols in words, their
 signatures (shortened), the first sentence of each doc comment, markdown title and headings,
-SQL objects and the columns of created tables. The cards are embedded by all-MiniLM-L6-v2 (the
+SQL objects and the columns of created tables; ``--calls`` appends the names its code calls
+(first 20, in words); a card is cut at 1,000 characters, or with ``--pages`` into pages of
+700 (each headed by the path's words; the file scores its best page, as ``fuse`` aggregates a
+file's chunks). The cards are embedded by all-MiniLM-L6-v2 (the
 transformer, in-process, torch; cached by text under ``$COGO_HOME/card-cache``), the questions
 too, and the card list is an exact cosine ranking of every file.
 
@@ -24,6 +27,8 @@ Per set it prints NDCG@10 / recall@5 / MRR (file relevance, as ``retrieval_eval.
   all be near 1).
 
 One weight for every set (no per-set tuning), every form reported on all seven sets.
+Outcome (2026-12-03, docs/RAG.md "File cards"): no form lifts the four application sets by
+.03 NDCG@10 without another set falling more than .01, so cards were not built into search.
 """
 
 from __future__ import annotations
@@ -52,21 +57,23 @@ from cogo_pipelines.store import db, fusion, knowledge
 
 CARD_CANDIDATES = 100  # card files passed to fusion, like each chunk list's top 100
 MAX_CARD_CHARS = 1000  # MiniLM reads 256 word pieces; the card's head carries the most
-_DOC = re.compile(r"/\*\*?(.*?)\*/|((?:^[ \t]*//[^\n]*\n)+)", re.S | re.M)
-_SQL_COLUMN = re.compile(r"^\s*\"?([A-Za-z_][\w]*)\"?\s+[A-Za-z]", re.M)
-_SQL_NOT_COLUMN = frozenset(
+_DOC = re.compile(r"/\*\*?(.*?)\*/|((?:^[ \t]*//[^\n]*\n)+)", re.DOTALL | re.MULTILINE)
+_SQL_COLUMN = re.compile(r"^\s*\"?([A-Za-z_][\w]*)\"?\s+[A-Za-z]", re.MULTILINE)
+_SQL_KEYWORDS = (
     "constraint primary foreign unique check create alter insert update delete select drop grant"
-    " comment on references index begin end if return declare".split()  # noqa: SIM905
+    " comment on references index begin end if return declare"
 )
+_SQL_NOT_COLUMN = frozenset(_SQL_KEYWORDS.split())
 
 
 _MD_IMAGE = re.compile(r"!\[[^\]]*\]\([^)]*\)")
 _MD_LINK = re.compile(r"\[([^\]]*)\]\([^)]*\)")
 _CALL = re.compile(r"\b([A-Za-z_$][\w$]*)\s*(?:<[^<>()]*>)?\(")
-_NOT_CALLS = frozenset(
+_JS_WORDS = (
     "if for while switch catch return function typeof await async new super this import require"
-    " constructor get set then catch map filter push slice join".split()  # noqa: SIM905
+    " constructor get set then catch map filter push slice join"
 )
+_NOT_CALLS = frozenset(_JS_WORDS.split())
 CALLS_PER_CARD = 20
 
 
@@ -101,10 +108,11 @@ def path_words(path: str) -> str:
     return words(stem.replace("/", " "))
 
 
-def build_cards(conn, repo: str, calls: bool = False) -> dict[str, str]:
-    """path -> card text, from the store's chunks of ``repo``; ``calls``: the names the file's
-    code calls (in words, first ``CALLS_PER_CARD``) are appended (what a handler does lives in
-    what it calls: the reset route calls ``resetWebsite``)."""
+def build_cards(conn, repo: str, calls: bool = False, pages: bool = False) -> dict[str, list[str]]:
+    """path -> [card text] (``pages``: the card cut into pages), from the store's chunks of
+    ``repo``; ``calls``: the names the file's code calls (in words, the first ``CALLS_PER_CARD``)
+    are appended (what a handler does lives in what it calls: the reset route calls
+    ``resetWebsite``)."""
     rows = conn.execute(
         "SELECT path, chunk_type, symbol, kind, signature, header_chain, object_name, content, start_line"
         " FROM code_chunks WHERE repo = %s ORDER BY path, start_line, part",
@@ -115,39 +123,62 @@ def build_cards(conn, repo: str, calls: bool = False) -> dict[str, str]:
         by_file[r["path"]].append(r)
     cards = {}
     for path, chunks in by_file.items():
-        parts: list[str] = [path_words(path)]
-        seen: set[str] = set()
-
-        def add(text: str) -> None:
-            text = text.strip()
-            if text and text not in seen:
-                seen.add(text)
-                parts.append(text)
-
-        for c in chunks:
-            if c["chunk_type"] == "markdown":
-                for title in (c["header_chain"] or "").split(" > "):
-                    add(_MD_LINK.sub(r"\1", _MD_IMAGE.sub("", title.lstrip("#"))).strip())
-            elif c["chunk_type"] == "sql":
-                add(f"{c['kind'] or 'statement'} {words(c['object_name'] or '')}".strip())
-                if (c["kind"] or "").lower().endswith("table"):
-                    cols = [m for m in _SQL_COLUMN.findall(c["content"]) if m.lower() not in _SQL_NOT_COLUMN]
-                    add(" ".join(dict.fromkeys(words(col) for col in cols)))
-            elif c["symbol"] and "." not in c["symbol"]:  # top-level symbols only
-                add(leading_doc(c["content"]))
-                name = f"{c['kind'] or ''} {words(c['symbol'])}".strip()
-                signature = re.sub(r"\s+", " ", c["signature"] or "")[:120]
-                add(f"{name}: {signature}" if signature else name)
-            elif c["chunk_type"] == "module" and len(parts) < 3:
-                add(leading_doc(c["content"]))
-        if calls:
-            called = []
-            for c in chunks:
-                if c["chunk_type"] in ("code", "module"):
-                    called += [m for m in _CALL.findall(c["content"]) if m not in _NOT_CALLS and len(m) > 2]
-            add(" ".join(list(dict.fromkeys(words(m) for m in called))[:CALLS_PER_CARD]))
-        cards[path] = "\n".join(parts)[:MAX_CARD_CHARS]
+        parts = card_lines(path, chunks, calls)
+        cards[path] = _pages(parts) if pages else ["\n".join(parts)[:MAX_CARD_CHARS]]
     return cards
+
+
+def card_lines(path: str, chunks: list, calls: bool) -> list[str]:
+    """The card's lines, each said once: path words first, then per chunk in file order."""
+    parts: list[str] = [path_words(path)]
+    seen: set[str] = set()
+
+    def add(text: str) -> None:
+        text = text.strip()
+        if text and text not in seen:
+            seen.add(text)
+            parts.append(text)
+
+    for c in chunks:
+        if c["chunk_type"] == "markdown":
+            for title in (c["header_chain"] or "").split(" > "):
+                add(_MD_LINK.sub(r"\1", _MD_IMAGE.sub("", title.lstrip("#"))).strip())
+        elif c["chunk_type"] == "sql":
+            add(f"{c['kind'] or 'statement'} {words(c['object_name'] or '')}".strip())
+            if (c["kind"] or "").lower().endswith("table"):
+                cols = [m for m in _SQL_COLUMN.findall(c["content"]) if m.lower() not in _SQL_NOT_COLUMN]
+                add(" ".join(dict.fromkeys(words(col) for col in cols)))
+        elif c["symbol"] and "." not in c["symbol"]:  # top-level symbols only
+            add(leading_doc(c["content"]))
+            name = f"{c['kind'] or ''} {words(c['symbol'])}".strip()
+            signature = re.sub(r"\s+", " ", c["signature"] or "")[:120]
+            add(f"{name}: {signature}" if signature else name)
+        elif c["chunk_type"] == "module" and len(parts) < 3:
+            add(leading_doc(c["content"]))
+    if calls:
+        called = []
+        for c in chunks:
+            if c["chunk_type"] in ("code", "module"):
+                called += [m for m in _CALL.findall(c["content"]) if m not in _NOT_CALLS and len(m) > 2]
+        add(" ".join(list(dict.fromkeys(words(m) for m in called))[:CALLS_PER_CARD]))
+    return parts
+
+
+PAGE_CHARS = 700  # about 180 word pieces: a page fits MiniLM's window whole
+
+
+def _pages(parts: list[str]) -> list[str]:
+    """The card cut into pages of whole lines, each headed by the path's words (a large file's
+    symbols are not lost past the model's window: the file scores its best page)."""
+    head, pages, page = parts[0], [], [parts[0]]
+    for line in parts[1:]:
+        line = line[:PAGE_CHARS]
+        if len(page) > 1 and sum(len(x) + 1 for x in page) + len(line) > PAGE_CHARS:
+            pages.append("\n".join(page))
+            page = [head]
+        page.append(line)
+    pages.append("\n".join(page))
+    return pages
 
 
 def cached_encode(texts: list[str], cache_dir: Path) -> tuple[np.ndarray, float]:
@@ -186,25 +217,26 @@ def ranked_files(scores: dict[str, float], paths: dict[str, str]) -> list[str]:
 FORMS = ("main", "cards", "main+cards", "kw+cards", "main+cards-floor")
 
 
-def evaluate_set(conn, name: str, questions, cache_dir: Path, show_cards: int, calls: bool) -> tuple[dict, dict]:
-    cards = build_cards(conn, name, calls)
+def evaluate_set(
+    conn, name: str, questions, cache_dir: Path, show_cards: int, calls: bool, pages: bool
+) -> tuple[dict, dict]:
+    cards = build_cards(conn, name, calls, pages)
     files = sorted(cards)
     for path in files[:show_cards]:
-        print(f"--- card {name}:{path}\n{cards[path]}", file=sys.stderr)
-    card_vectors, card_seconds = cached_encode([cards[p] for p in files], cache_dir)
+        print(f"--- card {name}:{path}\n" + "\n~~~\n".join(cards[path]), file=sys.stderr)
+    units = [(p, i) for p in files for i in range(len(cards[p]))]
+    card_vectors, card_seconds = cached_encode([cards[p][i] for p, i in units], cache_dir)
     q_static = embedding.encode([q for q, _ in questions])
     q_minilm = embedding.encode([q for q, _ in questions], model=embedding.TRANSFORMER_NAME)
-    light = conn.execute(
-        "SELECT id, path, rank FROM code_chunks WHERE repo = %s", (name,)
-    ).fetchall()
+    light = conn.execute("SELECT id, path, rank FROM code_chunks WHERE repo = %s", (name,)).fetchall()
     paths = {r["id"]: r["path"] for r in light}
     ranks = {r["id"]: r["rank"] or 0.0 for r in light}
     file_rank: dict[str, float] = defaultdict(float)
     for r in light:
         file_rank[r["path"]] = max(file_rank[r["path"]], r["rank"] or 0.0)
-    for p in files:
-        paths[f"card:{p}"] = p
-        ranks[f"card:{p}"] = file_rank[p]
+    for p, i in units:
+        paths[f"card:{p}#{i}"] = p
+        ranks[f"card:{p}#{i}"] = file_rank[p]
     totals = {f: defaultdict(float) for f in FORMS}
     for (question, relevant), qs, qm in zip(questions, q_static, q_minilm, strict=True):
         lookup = knowledge._IDENTIFIER.fullmatch(question.strip()) is not None
@@ -212,9 +244,13 @@ def evaluate_set(conn, name: str, questions, cache_dir: Path, show_cards: int, c
             kw = knowledge.keyword_ranking(conn, question, name)
             vec = [] if lookup else knowledge.vector_ranking(conn, qs, name, knowledge.VECTOR_CANDIDATES)
         cos = card_vectors @ qm
-        order = np.argsort(-cos)[:CARD_CANDIDATES]
-        card = [(f"card:{files[i]}", float(cos[i])) for i in order]
-        floor = float(cos[order[-1]])
+        card, listed = [], set()
+        for j in np.argsort(-cos)[: 8 * CARD_CANDIDATES]:
+            p, i = units[j]
+            if p in listed or len(listed) < CARD_CANDIDATES:
+                listed.add(p)
+                card.append((f"card:{p}#{i}", float(cos[j])))
+        floor = card[-1][1]
         card_floor = [(cid, s - floor + 1e-6) for cid, s in card]
         kw_w, vec_w = fusion.KEYWORD_WEIGHT, fusion.VECTOR_WEIGHT
         lists = {
@@ -232,8 +268,9 @@ def evaluate_set(conn, name: str, questions, cache_dir: Path, show_cards: int, c
     n = len(questions)
     return {f: {m: v / n for m, v in t.items()} for f, t in totals.items()}, {
         "files": len(files),
+        "units": len(units),
         "card_s": card_seconds,
-        "card_chars": sum(len(c) for c in cards.values()) / max(1, len(cards)),
+        "card_chars": sum(len(x) for c in cards.values() for x in c) / max(1, len(units)),
     }
 
 
@@ -241,6 +278,7 @@ def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--sets", default=",".join(retrieval_suite.SETS))
     p.add_argument("--show-cards", type=int, default=0)
+    p.add_argument("--pages", action="store_true", help="cards cut into pages of PAGE_CHARS, not truncated")
     p.add_argument("--calls", action="store_true", help="cards also name what the file's code calls")
     a = p.parse_args()
     cache_dir = get_settings().cogo_home.resolve() / "card-cache"
@@ -249,9 +287,9 @@ def main() -> int:
         for name in a.sets.split(","):
             _repo, questions_file, _include = retrieval_suite.SETS[name]
             questions = retrieval_eval.load_questions(questions_file)
-            rows[name] = evaluate_set(conn, name, questions, cache_dir, a.show_cards, a.calls)
+            rows[name] = evaluate_set(conn, name, questions, cache_dir, a.show_cards, a.calls, a.pages)
             means, info = rows[name]
-            print(f"{name}: {info['files']} cards (mean {info['card_chars']:.0f} chars), "
+            print(f"{name}: {info['files']} cards, {info['units']} pages (mean {info['card_chars']:.0f} chars), "
                   f"MiniLM encode {info['card_s']:.1f} s", file=sys.stderr)  # fmt: skip
     shown = retrieval_suite.SHOWN
     print("NDCG@10 / recall@5 / MRR, file relevance")
