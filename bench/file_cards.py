@@ -298,7 +298,7 @@ def main() -> int:
     for name, (means, info) in rows.items():
         cells = [" / ".join(f"{means[f][s]:.3f}".lstrip("0") for s in shown) for f in FORMS]
         print(f"| {name} | {' | '.join(cells)} | {info['files']} | {info['card_s']:.1f} |")
-    for label, names in (("mean of seven", list(rows)), ("mean of apps", [n for n in rows if n in APPS])):
+    for label, names in (("mean of the sets", list(rows)), ("mean of apps", [n for n in rows if n in APPS])):
         if not names:
             continue
         cells = [
