@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from cogo_pipelines.indexing.tsconfig import TsConfig
+from cogo_pipelines.indexing.tsconfig import load as load_config
 
 PROBE_EXTENSIONS = (".ts", ".tsx", ".d.ts", ".js", ".jsx", ".mts", ".cts", ".d.mts", ".d.cts", ".mjs", ".cjs")
 INDEX_FILES = tuple("index" + e for e in (".ts", ".tsx", ".d.ts", ".js", ".jsx", ".mts", ".mjs", ".cjs"))
@@ -64,6 +65,10 @@ class Resolver:
         self._cache: dict[tuple[str, str], Resolution] = {}
         self._patterns = self.config.path_patterns
         self._workspace: dict[str, str] | None = None
+        # a monorepo's packages each have a tsconfig of their own (``~/*`` in apps/web means
+        # apps/web/src/*): a file resolves under the nearest one, as the editor's tsserver does
+        self._scopes: dict[str, Resolver] = {}  # folder -> the resolver of its nearest tsconfig
+        self._by_config: dict[str, Resolver] = {}
 
     # --- file system -------------------------------------------------------------------
     def _listing(self, folder: str) -> tuple[frozenset[str], frozenset[str]]:
@@ -95,11 +100,12 @@ class Resolver:
         if name in dirs and depth < 3:
             inner_files, _ = self._listing(base)
             if "package.json" in inner_files:
-                target = _manifest_entry(os.path.join(base, "package.json"))
-                if target:
-                    hit = self._probe(os.path.normpath(os.path.join(base, target)), depth + 1)
-                    if hit:
-                        return hit
+                hits = [self._probe(os.path.normpath(os.path.join(base, target)), depth + 1)
+                        for target in _manifest_entries(_read_manifest(os.path.join(base, "package.json")))]
+                hits = [hit for hit in hits if hit]
+                sources = [hit for hit in hits if not _DECLARATION.search(hit)]
+                if hits:
+                    return (sources or hits)[0]
             for index in INDEX_FILES:
                 if index in inner_files:
                     return os.path.join(base, index)
@@ -121,11 +127,39 @@ class Resolver:
     def resolve(self, spec: str, from_path: str) -> Resolution:
         """Resolve ``spec`` imported by the repo-relative file ``from_path``."""
         from_dir = os.path.dirname(from_path)
+        scope = self._scope(from_dir)
         key = (from_dir if is_relative(spec) else "", spec)
-        hit = self._cache.get(key)
+        hit = scope._cache.get(key)
         if hit is None:
-            hit = self._cache[key] = self._resolve(spec, from_dir)
+            hit = scope._cache[key] = scope._resolve(spec, from_dir)
         return hit
+
+    def _scope(self, from_dir: str) -> Resolver:
+        """The resolver of the nearest ``tsconfig.json`` at or above ``from_dir`` (this one at the
+        root, or when there is none below it)."""
+        scope = self._scopes.get(from_dir)
+        if scope is None:
+            if not from_dir:
+                scope = self
+            elif "tsconfig.json" in self._listing(os.path.join(self.root, from_dir))[0]:
+                scope = self._nested(os.path.join(self.root, from_dir, "tsconfig.json"))
+            else:
+                scope = self._scope(os.path.dirname(from_dir))
+            self._scopes[from_dir] = scope
+        return scope
+
+    def _nested(self, config_path: str) -> Resolver:
+        nested = self._by_config.get(config_path)
+        if nested is None:
+            if self._workspace is None:
+                self._workspace = self._scan_workspace()
+            nested = Resolver.__new__(Resolver)
+            nested.__dict__.update(self.__dict__)  # one root, one cache of listings and of packages
+            nested.config = load_config(Path(config_path))
+            nested._patterns = nested.config.path_patterns
+            nested._cache = {}
+            self._by_config[config_path] = nested
+        return nested
 
     def _resolve(self, spec: str, from_dir: str) -> Resolution:
         if not spec:
@@ -200,8 +234,8 @@ class Resolver:
         while True:
             manifest = os.path.join(folder, "package.json")
             if os.path.isfile(manifest):
-                target = _export_target(_read_manifest(manifest).get("imports") or None, spec)
-                found = self._found(self._probe(os.path.normpath(os.path.join(folder, target)))) if target else None
+                targets = _export_targets(_read_manifest(manifest).get("imports") or None, spec)
+                found = self._first_source(folder, targets)
                 return found or Resolution("unresolved", reason=f"package.json imports has no file for {spec!r}")
             if os.path.normpath(folder) == self.root or os.path.dirname(folder) == folder:
                 return Resolution("unresolved", reason=f"no package.json with imports for {spec!r}")
@@ -216,17 +250,21 @@ class Resolver:
             return None
         subpath = "." + spec[len(name):]
         manifest = _read_manifest(os.path.join(folder, "package.json"))
-        target = _export_target(manifest.get("exports"), subpath) if manifest else None
-        if target is None and subpath == ".":
-            target = _manifest_entry(os.path.join(folder, "package.json"))
-        candidates = [target] if target else []
+        candidates = _export_targets(manifest.get("exports"), subpath) if manifest else []
+        if not candidates and subpath == ".":
+            candidates = _manifest_entries(manifest)
         if subpath != ".":
             candidates.append(subpath)
-        for candidate in candidates:
-            found = self._found(self._probe(os.path.normpath(os.path.join(folder, candidate))))
-            if found:
-                return found
-        return Resolution("unresolved", reason=f"workspace package {name} has no file for {spec!r}")
+        found = self._first_source(folder, candidates)
+        return found or Resolution("unresolved", reason=f"workspace package {name} has no file for {spec!r}")
+
+    def _first_source(self, folder: str, targets: list[str]) -> Resolution | None:
+        """The first of a manifest's targets (in condition order) that names a file, a source
+        before a declaration: ``{"types": "./dist/index.d.ts", "default": "./src/index.ts"}``
+        is ``src/index.ts`` in a checkout, where ``dist/`` is unbuilt (or built and gitignored)."""
+        hits = [hit for hit in (self._probe(os.path.normpath(os.path.join(folder, t))) for t in targets) if hit]
+        sources = [hit for hit in hits if not _DECLARATION.search(hit)]
+        return self._found((sources or hits or [None])[0])
 
     def _scan_workspace(self) -> dict[str, str]:
         """Package names declared by package.json files inside the repo (not node_modules).
@@ -244,6 +282,7 @@ class Resolver:
         return packages
 
 
+_DECLARATION = re.compile(r"\.d\.[cm]?ts$")
 _PACKAGE_NAME = re.compile(r"(?:@[a-z0-9][a-z0-9._~-]*/)?[a-z0-9][a-z0-9._~-]*")
 
 
@@ -261,45 +300,41 @@ def _read_manifest(path: str) -> dict:
     return data if isinstance(data, dict) else {}
 
 
-def _manifest_entry(path: str) -> str | None:
-    data = _read_manifest(path)
-    for key in ("types", "typings", "main", "module"):
-        if isinstance(data.get(key), str):
-            return data[key]
-    target = _export_target(data.get("exports"), ".")
-    return target
+def _manifest_entries(data: dict) -> list[str]:
+    """A package folder's entry files, in the order tsc tries them (``types`` first), with the
+    ``exports`` targets for ``"."`` after (one of them may be the source when the rest is a build)."""
+    entries = [data[key] for key in ("types", "typings", "main", "module") if isinstance(data.get(key), str)]
+    return entries + [t for t in _export_targets(data.get("exports"), ".") if t not in entries]
 
 
-def _pick_condition(value: object, star: str | None = None) -> str | None:
+def _pick_conditions(value: object, star: str | None = None) -> list[str]:
+    """Every target of a conditional export, in condition order (``types`` before ``default``)."""
     if isinstance(value, str):
-        return value.replace("*", star) if star is not None else value
+        return [value.replace("*", star) if star is not None else value]
+    picked: list[str] = []
     if isinstance(value, list):
         for item in value:
-            picked = _pick_condition(item, star)
-            if picked:
-                return picked
-        return None
-    if isinstance(value, dict):
+            picked.extend(_pick_conditions(item, star))
+    elif isinstance(value, dict):
         for condition, inner in value.items():
             if condition in CONDITIONS:
-                picked = _pick_condition(inner, star)
-                if picked:
-                    return picked
-    return None
+                picked.extend(_pick_conditions(inner, star))
+    return list(dict.fromkeys(picked))
 
 
-def _export_target(exports: object, subpath: str) -> str | None:
-    """The file a package's ``exports`` map gives ``subpath`` (``"."`` or ``"./x"``)."""
+def _export_targets(exports: object, subpath: str) -> list[str]:
+    """The files a package's ``exports`` (or ``imports``) map gives ``subpath``, every condition
+    in order: the caller takes the first that exists, as a checkout often lacks the ``types`` build."""
     if exports is None:
-        return None
+        return []
     if isinstance(exports, (str, list)) or (
         isinstance(exports, dict) and exports and not next(iter(exports)).startswith((".", "#"))
     ):
-        return _pick_condition(exports) if subpath == "." else None
+        return _pick_conditions(exports) if subpath == "." else []
     if not isinstance(exports, dict):
-        return None
+        return []
     if subpath in exports:
-        return _pick_condition(exports[subpath])
+        return _pick_conditions(exports[subpath])
     best = None
     for pattern, value in exports.items():
         prefix, star, suffix = pattern.partition("*")
@@ -308,5 +343,5 @@ def _export_target(exports: object, subpath: str) -> str | None:
             best = (prefix, suffix, value)
     if best:
         prefix, suffix, value = best
-        return _pick_condition(value, subpath[len(prefix): len(subpath) - len(suffix) if suffix else None])
-    return None
+        return _pick_conditions(value, subpath[len(prefix): len(subpath) - len(suffix) if suffix else None])
+    return []

@@ -24,6 +24,8 @@ DEFAULT_INCLUDE = (
     "src/**/*.tsx",
     "src/**/*.mts",
     "src/**/*.cts",
+    "src/**/*.vue",  # single-file components: their <script> blocks are parsed (indexing/sfc.py)
+    "src/**/*.svelte",
     "docs/specs/**/*.md",
     "docs/schemas/**/*.md",
     "docs/plans/**/*.md",
@@ -57,9 +59,12 @@ _LANGUAGES = {
     ".jsx": "javascript",
     ".mjs": "javascript",
     ".cjs": "javascript",
+    ".vue": "typescript",  # the <script> blocks (indexing/sfc.py); JS parses as TypeScript too
+    ".svelte": "typescript",
 }
 # kinds worth a hint when the include policy leaves them out
-INDEXABLE_SUFFIXES = (".ts", ".tsx", ".mts", ".cts", ".js", ".jsx", ".mjs", ".cjs", ".md", ".markdown", ".mdx", ".sql")
+INDEXABLE_SUFFIXES = (".ts", ".tsx", ".mts", ".cts", ".js", ".jsx", ".mjs", ".cjs", ".vue", ".svelte", ".md", ".markdown",
+                      ".mdx", ".sql")
 SKIP_REASONS = ("excluded", "gitignored", "outside the include policy", "unsupported kind")
 
 

@@ -15,7 +15,7 @@ from collections.abc import Iterable
 import tree_sitter
 import tree_sitter_typescript
 
-from cogo_pipelines.indexing import ts_gaps, ts_long_strings
+from cogo_pipelines.indexing import sfc, ts_gaps, ts_long_strings
 from cogo_pipelines.indexing.model import FileExtraction
 from cogo_pipelines.indexing.ts_declarations import Declarations, declaration_scopes
 from cogo_pipelines.indexing.ts_types import TypeInference
@@ -163,6 +163,8 @@ def extract_tree(path: str, source: bytes) -> tuple[FileExtraction, tree_sitter.
     problem = check_source(source)
     if problem:
         return FileExtraction(path=path, error=problem), None
+    if sfc.is_component(path):  # .vue/.svelte: the <script> blocks, at their own offsets
+        source = sfc.script_only(source)
     tsx = is_tsx(path)
     try:
         tree = parse(source, tsx)

@@ -1,0 +1,121 @@
+"""Repository shapes met on real repos nobody here wrote (a pnpm/turbo monorepo, a Vue app):
+each test builds the smallest tree that showed the problem and runs the real extractor."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from cogo_pipelines.indexing.static_graph import analyze
+from cogo_pipelines.pipeline.policy import policy_for
+
+
+def _write(root: Path, files: dict[str, str]) -> None:
+    for rel, text in files.items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(text)
+
+
+def _pairs(root: Path) -> set[tuple[str, str]]:
+    static, _ = analyze(root, policy=policy_for(root, None))
+    return {(e.src, e.dst) for e in static.module_edges}
+
+
+def _turbo_monorepo(root: Path) -> None:
+    """create-t3-turbo's shape: no root tsconfig, each app with its own ``~/*`` paths, workspace
+    packages whose ``exports`` put an unbuilt ``types`` declaration before the source."""
+    db_exports = {".": {"types": "./dist/index.d.ts", "default": "./src/index.ts"},
+                  "./schema": {"types": "./dist/schema.d.ts", "default": "./src/schema.ts"}}
+    _write(root, {
+        "package.json": json.dumps({"name": "monorepo", "private": True}),
+        "packages/db/package.json": json.dumps({"name": "@acme/db", "exports": db_exports}),
+        "packages/db/src/index.ts": "export const db = {};\n",
+        "packages/db/src/schema.ts": "export const Post = {};\n",
+        "packages/db/tsconfig.json": '{"extends": "@acme/tsconfig/base.json", "include": ["src"]}',
+        "packages/legacy/package.json": json.dumps({"name": "@acme/legacy", "types": "./dist/index.d.ts",
+                                                    "main": "./src/index.ts"}),
+        "packages/legacy/src/index.ts": "export const old = 1;\n",
+        "apps/web/package.json": json.dumps({"name": "@acme/web"}),
+        "apps/web/tsconfig.json": '{"compilerOptions": {"paths": {"~/*": ["./src/*"]}}}',
+        "apps/web/src/env.ts": "export const env = {};\n",
+        "apps/web/src/app/page.tsx": ("import { db } from '@acme/db';\nimport { Post } from '@acme/db/schema';\n"
+                                      "import { old } from '@acme/legacy';\nimport { env } from '~/env';\n"),
+        "apps/admin/tsconfig.json": '{"compilerOptions": {"paths": {"~/*": ["./lib/*"]}}}',
+        "apps/admin/lib/env.ts": "export const env = {};\n",
+        "apps/admin/src/main.ts": "import { env } from '~/env';\n",
+    })
+
+
+def test_workspace_exports_fall_back_from_an_unbuilt_types_condition(tmp_path: Path):
+    _turbo_monorepo(tmp_path)
+    pairs = _pairs(tmp_path)
+    assert ("apps/web/src/app/page.tsx", "packages/db/src/index.ts") in pairs
+    assert ("apps/web/src/app/page.tsx", "packages/db/src/schema.ts") in pairs
+    assert ("apps/web/src/app/page.tsx", "packages/legacy/src/index.ts") in pairs  # "main" after a missing "types"
+
+
+def test_built_declarations_lose_to_the_source_they_declare(tmp_path: Path):
+    _turbo_monorepo(tmp_path)
+    _write(tmp_path, {"packages/db/dist/index.d.ts": "export declare const db: {};\n"})
+    static, _ = analyze(tmp_path, policy=policy_for(tmp_path, None))
+    targets = {e.dst for e in static.module_edges if e.src == "apps/web/src/app/page.tsx"}
+    assert "packages/db/src/index.ts" in targets and "packages/db/dist/index.d.ts" not in targets
+
+
+def test_each_package_resolves_paths_with_its_nearest_tsconfig(tmp_path: Path):
+    _turbo_monorepo(tmp_path)
+    pairs = _pairs(tmp_path)
+    assert ("apps/web/src/app/page.tsx", "apps/web/src/env.ts") in pairs
+    assert ("apps/admin/src/main.ts", "apps/admin/lib/env.ts") in pairs  # same alias, another package
+    static, _ = analyze(tmp_path, policy=policy_for(tmp_path, None))
+    assert not static.unresolved
+
+
+def _component_app(root: Path) -> None:
+    """A Vue + Svelte app: components import TypeScript modules and other components, and a
+    TypeScript module imports a component (``main.ts`` mounts ``App.vue``)."""
+    _write(root, {
+        "tsconfig.json": '{"compilerOptions": {"paths": {"~/*": ["src/*"]}}}',
+        "src/main.ts": "import App from './App.vue';\nimport Card from '~/components/Card.svelte';\nexport { App, Card };\n",
+        "src/App.vue": ("<template>\n  <Greeting :name=\"user\" />\n  <p>import x from './nowhere'</p>\n</template>\n\n"
+                        "<script setup lang=\"ts\">\nimport Greeting from './components/Greeting.vue';\n"
+                        "import { loadUser } from '~/lib/user';\n\nfunction refresh(): void {\n  loadUser();\n}\n"
+                        "</script>\n\n<style scoped>\np { color: red; }\n</style>\n"),
+        "src/components/Greeting.vue": ("<script lang=\"ts\">\nimport { format } from '../lib/format';\n"
+                                        "export default { props: ['name'], methods: { format } };\n</script>\n"
+                                        "<template><b>{{ format(name) }}</b></template>\n"),
+        "src/components/Card.svelte": ("<script context=\"module\" lang=\"ts\">\nexport const prerender = true;\n</script>\n"
+                                       "<script lang=\"ts\">\nimport { format } from '../lib/format';\n"
+                                       "export let title: string;\n</script>\n<h1>{format(title)}</h1>\n"),
+        "src/lib/user.ts": "export function loadUser() { return { name: 'a' }; }\n",
+        "src/lib/format.ts": "export function format(s: string) { return s.trim(); }\n",
+    })
+
+
+def test_vue_and_svelte_components_are_modules_of_the_graph(tmp_path: Path):
+    _component_app(tmp_path)
+    static, _ = analyze(tmp_path, policy=policy_for(tmp_path, None))
+    pairs = {(e.src, e.dst) for e in static.module_edges}
+    assert {("src/main.ts", "src/App.vue"), ("src/main.ts", "src/components/Card.svelte"),
+            ("src/App.vue", "src/components/Greeting.vue"), ("src/App.vue", "src/lib/user.ts"),
+            ("src/components/Greeting.vue", "src/lib/format.ts"),
+            ("src/components/Card.svelte", "src/lib/format.ts")} <= pairs
+    assert not static.unresolved  # the template's "import x from './nowhere'" is text, not code
+    refresh_id, refresh = next((i, n) for i, n in static.nodes.items() if n["name"] == "refresh")
+    assert (refresh["path"], refresh["start_line"]) == ("src/App.vue", 10)  # lines of the real file
+    callees = {static.nodes[dst]["name"] for src, dst, key in static.edges if src == refresh_id and key[0] == "calls"}
+    assert "loadUser" in callees
+
+
+def test_components_are_chunked_with_their_template(tmp_path: Path):
+    from cogo_pipelines.indexing import sources, typescript
+    from cogo_pipelines.indexing.chunking import chunk_file
+
+    _component_app(tmp_path)
+    file = next(f for f in sources.scan(tmp_path, policy_for(tmp_path, None)).files if f.path == "src/App.vue")
+    data = (tmp_path / file.path).read_bytes()
+    extraction, tree = typescript.extract_tree(file.path, data)
+    chunks = chunk_file(file, data, extraction, tree).chunks
+    refresh = next(c for c in chunks if c.symbol and c.symbol.endswith("refresh"))
+    assert "loadUser();" in refresh.content and refresh.start_line == 10
+    assert any("<Greeting" in c.content for c in chunks)  # the template stays searchable
