@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from cogo_pipelines.indexing import deno
 from cogo_pipelines.indexing.tsconfig import TsConfig
 from cogo_pipelines.indexing.tsconfig import load as load_config
 
@@ -68,6 +69,7 @@ class Resolver:
         # a monorepo's packages each have a tsconfig of their own (``~/*`` in apps/web means
         # apps/web/src/*): a file resolves under the nearest one, as the editor's tsserver does
         self._scopes: dict[str, Resolver] = {}  # folder -> the resolver of its nearest tsconfig
+        self._deno_maps: dict[str, list[tuple[str, dict]]] = {}  # folder -> import maps above it
         self._by_config: dict[str, Resolver] = {}
 
     # --- file system -------------------------------------------------------------------
@@ -179,6 +181,9 @@ class Resolver:
             return Resolution("builtin")
         if clean.startswith("#"):
             return self._via_imports_field(clean, from_dir)
+        via_deno = self._via_deno(clean, from_dir)
+        if via_deno:
+            return via_deno
         # ``paths`` and ``baseUrl`` come before the built-ins, as in tsc: with baseUrl "src",
         # ``constants/eventType`` is src/constants/eventType.ts, not node's ``constants``
         found = self._via_paths(clean)
@@ -241,6 +246,42 @@ class Resolver:
                 return Resolution("unresolved", reason=f"no package.json with imports for {spec!r}")
             folder = os.path.dirname(folder)
 
+    def _via_deno(self, spec: str, from_dir: str) -> Resolution | None:
+        """A bare specifier through the nearest ``deno.json`` import maps, and ``jsr:``/``npm:``
+        specifiers that name a member of the workspace; None when Deno has no say."""
+        target = spec
+        for folder, imports in self._import_maps(from_dir):
+            mapped = deno.map_specifier(imports, spec)
+            if mapped is None:
+                continue
+            if is_relative(mapped):
+                found = self._found(self._probe(os.path.normpath(os.path.join(folder, mapped))))
+                return found or Resolution("unresolved", reason=f"import map names no file for {spec!r}")
+            target = mapped
+            break
+        if target.startswith(("http:", "https:")):
+            return Resolution("external")
+        bare = deno.registry_bare(target)
+        if bare is None:
+            return None
+        found = self._via_workspace(bare)
+        return found if found and found.internal else Resolution("external")
+
+    def _import_maps(self, from_dir: str) -> list[tuple[str, dict]]:
+        """``(folder, imports)`` of each ``deno.json`` from ``from_dir`` up to the root, nearest first."""
+        maps = self._deno_maps.get(from_dir)
+        if maps is None:
+            folder = os.path.join(self.root, from_dir) if from_dir else self.root
+            files = self._listing(folder)[0]
+            own = []
+            if files.intersection(deno.CONFIG_NAMES):
+                imports = (deno.read_config(folder) or {}).get("imports")
+                if isinstance(imports, dict):
+                    own = [(folder, imports)]
+            maps = own + (self._import_maps(os.path.dirname(from_dir)) if from_dir else [])
+            self._deno_maps[from_dir] = maps
+        return maps
+
     def _via_workspace(self, spec: str) -> Resolution | None:
         if self._workspace is None:
             self._workspace = self._scan_workspace()
@@ -249,7 +290,7 @@ class Resolver:
         if folder is None:
             return None
         subpath = "." + spec[len(name):]
-        manifest = _read_manifest(os.path.join(folder, "package.json"))
+        manifest = _read_manifest(os.path.join(folder, "package.json")) or deno.read_config(folder) or {}
         candidates = _export_targets(manifest.get("exports"), subpath) if manifest else []
         if not candidates and subpath == ".":
             candidates = _manifest_entries(manifest)
@@ -275,8 +316,14 @@ class Resolver:
         packages: dict[str, str] = {}
         for dirpath, dirnames, filenames in os.walk(self.root):
             dirnames[:] = [d for d in dirnames if d not in SKIP_DIRS and not d.startswith(".")]
-            if "package.json" in filenames and dirpath != self.root:
-                name = _read_manifest(os.path.join(dirpath, "package.json")).get("name")
+            if dirpath == self.root:
+                continue
+            names = []
+            if "package.json" in filenames:
+                names.append(_read_manifest(os.path.join(dirpath, "package.json")).get("name"))
+            if not set(filenames).isdisjoint(deno.CONFIG_NAMES):  # a Deno workspace member
+                names.append((deno.read_config(dirpath) or {}).get("name"))
+            for name in names:
                 if isinstance(name, str) and name not in packages:
                     packages[name] = dirpath
         return packages

@@ -119,3 +119,32 @@ def test_components_are_chunked_with_their_template(tmp_path: Path):
     refresh = next(c for c in chunks if c.symbol and c.symbol.endswith("refresh"))
     assert "loadUser();" in refresh.content and refresh.start_line == 10
     assert any("<Greeting" in c.content for c in chunks)  # the template stays searchable
+
+
+def test_deno_workspace_members_and_import_maps(tmp_path: Path):
+    """fresh's shape: a Deno workspace whose root import map aliases a member published on JSR,
+    members named by their own ``deno.json``, ``.ts`` extensions written out, URL imports."""
+    _write(tmp_path, {
+        "deno.json": json.dumps({"workspace": ["./packages/*", "./www"],
+                                 "imports": {"fresh": "jsr:@fresh/core@^2.0.0", "@std/path": "jsr:@std/path@1",
+                                             "$utils/": "./www/utils/"}}),
+        "packages/core/deno.json": json.dumps({"name": "@fresh/core", "version": "2.0.0",
+                                               "exports": {".": "./src/mod.ts", "./runtime": "./src/runtime.ts"},
+                                               "imports": {"preact": "npm:preact@^10"}}),
+        "packages/core/src/mod.ts": "export { h } from 'preact';\nexport * from './runtime.ts';\n",
+        "packages/core/src/runtime.ts": "export const IS_BROWSER = false;\n",
+        "packages/vite/deno.jsonc": '// a member with comments\n{"name": "@fresh/plugin-vite", "exports": "./mod.ts"}\n',
+        "packages/vite/mod.ts": "import { IS_BROWSER } from 'jsr:@fresh/core@^2/runtime';\nexport const x = IS_BROWSER;\n",
+        "www/utils/slug.ts": "export const slug = (s: string) => s;\n",
+        "www/main.ts": ("import { App } from 'fresh';\nimport { IS_BROWSER } from 'fresh/runtime';\n"
+                        "import { join } from '@std/path';\nimport { x } from '@fresh/plugin-vite';\n"
+                        "import { slug } from '$utils/slug.ts';\nimport { serve } from 'https://deno.land/std/http/server.ts';\n"),
+    })
+    static, _ = analyze(tmp_path, policy=policy_for(tmp_path, None))
+    pairs = {(e.src, e.dst) for e in static.module_edges}
+    assert {("www/main.ts", "packages/core/src/mod.ts"), ("www/main.ts", "packages/core/src/runtime.ts"),
+            ("www/main.ts", "packages/vite/mod.ts"), ("www/main.ts", "www/utils/slug.ts"),
+            ("packages/vite/mod.ts", "packages/core/src/runtime.ts"),
+            ("packages/core/src/mod.ts", "packages/core/src/runtime.ts")} <= pairs
+    assert not static.unresolved
+    assert {"@std/path", "preact"} <= set(static.external) and not {"fresh", "@fresh/core"} & set(static.external)
