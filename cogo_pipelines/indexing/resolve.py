@@ -184,6 +184,8 @@ class Resolver:
         via_deno = self._via_deno(clean, from_dir)
         if via_deno:
             return via_deno
+        if clean.split("/", 1)[0] == "$lib" and not any(p[0].startswith("$lib") for p in self._patterns):
+            return self._via_sveltekit_lib(clean, from_dir)
         # ``paths`` and ``baseUrl`` come before the built-ins, as in tsc: with baseUrl "src",
         # ``constants/eventType`` is src/constants/eventType.ts, not node's ``constants``
         found = self._via_paths(clean)
@@ -266,6 +268,17 @@ class Resolver:
             return None
         found = self._via_workspace(bare)
         return found if found and found.internal else Resolution("external")
+
+    def _via_sveltekit_lib(self, spec: str, from_dir: str) -> Resolution:
+        """SvelteKit's ``$lib`` is ``src/lib`` of the app (the folder with ``svelte.config.*``):
+        its alias lives in a generated ``.svelte-kit/tsconfig.json`` that a checkout lacks."""
+        folder = from_dir
+        while not any(name.startswith("svelte.config.") for name in self._listing(os.path.join(self.root, folder))[0]):
+            if not folder:
+                return Resolution("unresolved", reason=f"no svelte.config for {spec!r}")
+            folder = os.path.dirname(folder)
+        found = self._found(self._probe(os.path.normpath(os.path.join(self.root, folder, "src/lib", spec[len("$lib/"):]))))
+        return found or Resolution("unresolved", reason=f"$lib (src/lib) has no file for {spec!r}")
 
     def _import_maps(self, from_dir: str) -> list[tuple[str, dict]]:
         """``(folder, imports)`` of each ``deno.json`` from ``from_dir`` up to the root, nearest first."""

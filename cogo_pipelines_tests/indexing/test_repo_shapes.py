@@ -148,3 +148,19 @@ def test_deno_workspace_members_and_import_maps(tmp_path: Path):
             ("packages/core/src/mod.ts", "packages/core/src/runtime.ts")} <= pairs
     assert not static.unresolved
     assert {"@std/path", "preact"} <= set(static.external) and not {"fresh", "@fresh/core"} & set(static.external)
+
+
+def test_sveltekit_lib_alias_without_the_generated_tsconfig(tmp_path: Path):
+    _write(tmp_path, {
+        "apps/site/svelte.config.js": "export default { kit: {} };\n",
+        "apps/site/tsconfig.json": '{"extends": "./.svelte-kit/tsconfig.json"}',
+        "apps/site/src/lib/api.ts": "export const get = () => 1;\n",
+        "apps/site/src/lib/List.svelte": "<script lang=\"ts\">\nimport { get } from '$lib/api';\n</script>\n",
+        "apps/site/src/routes/+page.svelte": ("<script>\nimport List from '$lib/List.svelte';\n"
+                                             "import { goto } from '$app/navigation';\nimport { nope } from '$lib/nope';\n</script>\n"),
+    })
+    static, _ = analyze(tmp_path, policy=policy_for(tmp_path, None))
+    pairs = {(e.src, e.dst) for e in static.module_edges}
+    assert {("apps/site/src/routes/+page.svelte", "apps/site/src/lib/List.svelte"),
+            ("apps/site/src/lib/List.svelte", "apps/site/src/lib/api.ts")} <= pairs
+    assert [(p, s) for p, s, _ in static.unresolved] == [("apps/site/src/routes/+page.svelte", "$lib/nope")]
