@@ -70,7 +70,7 @@ class Resolver:
         # apps/web/src/*): a file resolves under the nearest one, as the editor's tsserver does
         self._scopes: dict[str, Resolver] = {}  # folder -> the resolver of its nearest tsconfig
         self._deno_maps: dict[str, list[tuple[str, dict]]] = {}  # folder -> import maps above it
-        self._by_config: dict[str, Resolver] = {}
+        self._by_config: dict[str, Resolver | None] = {}
 
     # --- file system -------------------------------------------------------------------
     def _listing(self, folder: str) -> tuple[frozenset[str], frozenset[str]]:
@@ -143,21 +143,31 @@ class Resolver:
         if scope is None:
             if not from_dir:
                 scope = self
-            elif "tsconfig.json" in self._listing(os.path.join(self.root, from_dir))[0]:
-                scope = self._nested(os.path.join(self.root, from_dir, "tsconfig.json"))
             else:
-                scope = self._scope(os.path.dirname(from_dir))
+                scope = None
+                if "tsconfig.json" in self._listing(os.path.join(self.root, from_dir))[0]:
+                    scope = self._nested(os.path.join(self.root, from_dir, "tsconfig.json"))
+                scope = scope or self._scope(os.path.dirname(from_dir))
             self._scopes[from_dir] = scope
         return scope
 
-    def _nested(self, config_path: str) -> Resolver:
+    def _nested(self, config_path: str) -> Resolver | None:
+        """The resolver of a package's own tsconfig, or None when that config (with its
+        ``extends``) maps no module names: a solution-style ``{"files": [], "references": …}`` or
+        a config for the build only keeps the outer scope's ``paths``, as before scopes."""
+        if config_path in self._by_config:
+            return self._by_config[config_path]
+        config = load_config(Path(config_path))
+        if not (config.paths or config.base_url or config.root_dirs):
+            self._by_config[config_path] = None
+            return None
         nested = self._by_config.get(config_path)
         if nested is None:
             if self._workspace is None:
                 self._workspace = self._scan_workspace()
             nested = Resolver.__new__(Resolver)
             nested.__dict__.update(self.__dict__)  # one root, one cache of listings and of packages
-            nested.config = load_config(Path(config_path))
+            nested.config = config
             nested._patterns = nested.config.path_patterns
             nested._cache = {}
             self._by_config[config_path] = nested

@@ -164,3 +164,14 @@ def test_sveltekit_lib_alias_without_the_generated_tsconfig(tmp_path: Path):
     assert {("apps/site/src/routes/+page.svelte", "apps/site/src/lib/List.svelte"),
             ("apps/site/src/lib/List.svelte", "apps/site/src/lib/api.ts")} <= pairs
     assert [(p, s) for p, s, _ in static.unresolved] == [("apps/site/src/routes/+page.svelte", "$lib/nope")]
+
+
+def test_a_package_tsconfig_without_paths_keeps_the_root_paths(tmp_path: Path):
+    """effect's shape: the root maps ``@org/*``, each package has a solution-style tsconfig."""
+    _write(tmp_path, {
+        "tsconfig.json": '{"compilerOptions": {"paths": {"@org/core/*": ["./packages/core/src/*"]}}}',
+        "packages/core/src/a.ts": "export const a = 1;\n",
+        "packages/app/tsconfig.json": '{"files": [], "references": [{"path": "tsconfig.src.json"}]}',
+        "packages/app/src/main.ts": "import { a } from '@org/core/a';\n",
+    })
+    assert ("packages/app/src/main.ts", "packages/core/src/a.ts") in _pairs(tmp_path)
