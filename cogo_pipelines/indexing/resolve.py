@@ -70,6 +70,7 @@ class Resolver:
         # apps/web/src/*): a file resolves under the nearest one, as the editor's tsserver does
         self._scopes: dict[str, Resolver] = {}  # folder -> the resolver of its nearest tsconfig
         self._deno_maps: dict[str, list[tuple[str, dict]]] = {}  # folder -> import maps above it
+        self._build_configs: dict[str, TsConfig | None] = {}  # package folder -> its config with an outDir
         self._by_config: dict[str, Resolver | None] = {}
 
     # --- file system -------------------------------------------------------------------
@@ -279,6 +280,20 @@ class Resolver:
         found = self._via_workspace(bare)
         return found if found and found.internal else Resolution("external")
 
+    def _build_source(self, folder: str, target: str) -> str | None:
+        """The source a package's build target comes from: ``dist/utils/index.d.ts`` with
+        ``outDir: dist`` and ``rootDir: src`` is ``src/utils/index`` (probed as ``.ts``), as tsc's
+        project references redirect to the referenced project's sources."""
+        config = self._build_configs.get(folder, False)
+        if config is False:
+            config = self._build_configs[folder] = _build_config(folder)
+        if config is None or not target.startswith(str(config.out_dir) + os.sep):
+            return None
+        rest = _DECLARATION.sub("", target[len(str(config.out_dir)) + 1:])
+        rest = re.sub(r"\.[cm]?jsx?$", "", rest)
+        root_dir = config.root_dir or os.path.join(folder, "src")
+        return os.path.join(str(root_dir), rest)
+
     def _via_sveltekit_lib(self, spec: str, from_dir: str) -> Resolution:
         """SvelteKit's ``$lib`` is ``src/lib`` of the app (the folder with ``svelte.config.*``):
         its alias lives in a generated ``.svelte-kit/tsconfig.json`` that a checkout lacks."""
@@ -326,7 +341,9 @@ class Resolver:
         """The first of a manifest's targets (in condition order) that names a file, a source
         before a declaration: ``{"types": "./dist/index.d.ts", "default": "./src/index.ts"}``
         is ``src/index.ts`` in a checkout, where ``dist/`` is unbuilt (or built and gitignored)."""
-        hits = [hit for hit in (self._probe(os.path.normpath(os.path.join(folder, t))) for t in targets) if hit]
+        bases = [os.path.normpath(os.path.join(folder, t)) for t in targets]
+        bases = [source for base in bases for source in (self._build_source(folder, base), base) if source]
+        hits = [hit for hit in map(self._probe, bases) if hit]
         sources = [hit for hit in hits if not _DECLARATION.search(hit)]
         return self._found((sources or hits or [None])[0])
 
@@ -350,6 +367,20 @@ class Resolver:
                 if isinstance(name, str) and name not in packages:
                     packages[name] = dirpath
         return packages
+
+
+BUILD_CONFIGS = ("tsconfig.json", "tsconfig.build.json", "tsconfig.lib.json", "tsconfig.src.json")
+
+
+def _build_config(folder: str) -> TsConfig | None:
+    """The first of a package's usual tsconfigs that sets an ``outDir`` (with its ``extends``)."""
+    for name in BUILD_CONFIGS:
+        path = os.path.join(folder, name)
+        if os.path.isfile(path):
+            config = load_config(Path(path))
+            if config.out_dir is not None:
+                return config
+    return None
 
 
 _DECLARATION = re.compile(r"\.d\.[cm]?ts$")

@@ -175,3 +175,36 @@ def test_a_package_tsconfig_without_paths_keeps_the_root_paths(tmp_path: Path):
         "packages/app/src/main.ts": "import { a } from '@org/core/a';\n",
     })
     assert ("packages/app/src/main.ts", "packages/core/src/a.ts") in _pairs(tmp_path)
+
+
+def test_project_references_map_a_package_build_back_to_its_sources(tmp_path: Path):
+    """A tsc-built monorepo (``references``, ``composite``): packages publish ``dist/`` (absent in a
+    checkout, or built and gitignored) and tsc redirects imports of them to their sources."""
+    lib_manifest = {"name": "@acme/lib", "main": "./dist/index.js", "types": "./dist/index.d.ts",
+                    "exports": {".": {"types": "./dist/index.d.ts", "import": "./dist/index.js"},
+                                "./utils": "./dist/utils/index.js"},
+                    "imports": {"#internal/*": "./dist/internal/*.js"}}
+    _write(tmp_path, {
+        "tsconfig.json": '{"files": [], "references": [{"path": "packages/lib"}, {"path": "packages/app"}]}',
+        "tsconfig.base.json": '{"compilerOptions": {"composite": true, "outDir": "${configDir}/dist", "rootDir": "${configDir}/src"}}',
+        "packages/lib/package.json": json.dumps(lib_manifest),
+        "packages/lib/tsconfig.json": '{"extends": "../../tsconfig.base.json"}',
+        "packages/lib/src/index.ts": "export * from '#internal/core';\n",
+        "packages/lib/src/internal/core.ts": "export const core = 1;\n",
+        "packages/lib/src/utils/index.ts": "export const util = 1;\n",
+        "packages/legacy/package.json": json.dumps({"name": "@acme/legacy", "main": "lib/index.js"}),
+        "packages/legacy/tsconfig.build.json": '{"compilerOptions": {"outDir": "lib", "rootDir": "source"}}',
+        "packages/legacy/source/index.ts": "export const legacy = 1;\n",
+        "packages/app/package.json": json.dumps({"name": "@acme/app"}),
+        "packages/app/tsconfig.json": '{"extends": "../../tsconfig.base.json", "references": [{"path": "../lib"}]}',
+        "packages/app/src/main.ts": ("import { core } from '@acme/lib';\nimport { util } from '@acme/lib/utils';\n"
+                                     "import { legacy } from '@acme/legacy';\n"),
+    })
+    pairs = _pairs(tmp_path)
+    assert {("packages/app/src/main.ts", "packages/lib/src/index.ts"),
+            ("packages/app/src/main.ts", "packages/lib/src/utils/index.ts"),
+            ("packages/app/src/main.ts", "packages/legacy/source/index.ts"),
+            ("packages/lib/src/index.ts", "packages/lib/src/internal/core.ts")} <= pairs
+    _write(tmp_path, {"packages/lib/dist/index.d.ts": "export declare const core: 1;\n",
+                      "packages/lib/dist/index.js": "export const core = 1;\n"})
+    assert ("packages/app/src/main.ts", "packages/lib/src/index.ts") in _pairs(tmp_path)  # built: still the source
