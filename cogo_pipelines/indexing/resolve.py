@@ -187,6 +187,9 @@ class Resolver:
                 found = self._found(self._probe(alt))
                 if found:
                     return found
+            found = self._found(self._probe(self._build_source_above(base) or base))
+            if found:  # a test importing its package's build (../lib/x.js): tsc reads the source
+                return found
             return Resolution("unresolved", reason=f"no file for {spec!r}")
         if clean.startswith("node:"):
             return Resolution("builtin")
@@ -294,6 +297,16 @@ class Resolver:
         root_dir = config.root_dir or os.path.join(folder, "src")
         return os.path.join(str(root_dir), rest)
 
+    def _build_source_above(self, target: str) -> str | None:
+        """``_build_source`` for the nearest package above ``target`` whose outDir holds it."""
+        folder = os.path.dirname(target)
+        while folder.startswith(self.root + os.sep):
+            source = self._build_source(folder, target)
+            if source:
+                return source
+            folder = os.path.dirname(folder)
+        return None
+
     def _via_sveltekit_lib(self, spec: str, from_dir: str) -> Resolution:
         """SvelteKit's ``$lib`` is ``src/lib`` of the app (the folder with ``svelte.config.*``):
         its alias lives in a generated ``.svelte-kit/tsconfig.json`` that a checkout lacks."""
@@ -344,6 +357,8 @@ class Resolver:
         bases = [os.path.normpath(os.path.join(folder, t)) for t in targets]
         bases = [source for base in bases for source in (self._build_source(folder, base), base) if source]
         hits = [hit for hit in map(self._probe, bases) if hit]
+        if not hits:  # unbuilt and no outDir to read: dist/index.mjs of a bundled package is src/index
+            hits = [hit for hit in map(self._probe, filter(None, (_source_twin(folder, b) for b in bases))) if hit]
         sources = [hit for hit in hits if not _DECLARATION.search(hit)]
         return self._found((sources or hits or [None])[0])
 
@@ -370,6 +385,18 @@ class Resolver:
 
 
 BUILD_CONFIGS = ("tsconfig.json", "tsconfig.build.json", "tsconfig.lib.json", "tsconfig.src.json")
+
+
+BUILD_FOLDERS = ("dist", "lib", "build", "out", "esm", "cjs")
+
+
+def _source_twin(folder: str, target: str) -> str | None:
+    """``<pkg>/dist/x/index.mjs`` -> ``<pkg>/src/x/index`` when the package has a ``src/``."""
+    rel = os.path.relpath(target, folder).split(os.sep)
+    if len(rel) < 2 or rel[0] not in BUILD_FOLDERS or not os.path.isdir(os.path.join(folder, "src")):
+        return None
+    rest = re.sub(r"\.[cm]?jsx?$", "", _DECLARATION.sub("", os.path.join(*rel[1:])))
+    return os.path.join(folder, "src", rest)
 
 
 def _build_config(folder: str) -> TsConfig | None:

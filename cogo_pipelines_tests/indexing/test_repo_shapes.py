@@ -198,10 +198,15 @@ def test_project_references_map_a_package_build_back_to_its_sources(tmp_path: Pa
         "packages/app/package.json": json.dumps({"name": "@acme/app"}),
         "packages/app/tsconfig.json": '{"extends": "../../tsconfig.base.json", "references": [{"path": "../lib"}]}',
         "packages/app/src/main.ts": ("import { core } from '@acme/lib';\nimport { util } from '@acme/lib/utils';\n"
-                                     "import { legacy } from '@acme/legacy';\n"),
+                                     "import { legacy } from '@acme/legacy';\nimport { b } from '@acme/bundled';\n"),
+        "packages/lib/test/core.test.ts": "import { core } from '../dist/internal/core.js';\n",  # tests import the build
+        "packages/bundled/package.json": json.dumps({"name": "@acme/bundled", "exports": {".": "./dist/index.mjs"}}),
+        "packages/bundled/src/index.ts": "export const b = 1;\n",  # a bundler's package: no outDir to read
     })
     pairs = _pairs(tmp_path)
-    assert {("packages/app/src/main.ts", "packages/lib/src/index.ts"),
+    assert {("packages/lib/test/core.test.ts", "packages/lib/src/internal/core.ts"),
+            ("packages/app/src/main.ts", "packages/bundled/src/index.ts"),
+            ("packages/app/src/main.ts", "packages/lib/src/index.ts"),
             ("packages/app/src/main.ts", "packages/lib/src/utils/index.ts"),
             ("packages/app/src/main.ts", "packages/legacy/source/index.ts"),
             ("packages/lib/src/index.ts", "packages/lib/src/internal/core.ts")} <= pairs
