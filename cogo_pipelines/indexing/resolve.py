@@ -8,13 +8,12 @@ Directory listings are cached, so probing costs set lookups rather than ``stat``
 
 from __future__ import annotations
 
-import json
 import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from cogo_pipelines.indexing import deno
+from cogo_pipelines.indexing import deno, packages
 from cogo_pipelines.indexing.tsconfig import TsConfig
 from cogo_pipelines.indexing.tsconfig import load as load_config
 
@@ -27,7 +26,6 @@ JS_TO_TS = {
     ".mjs": (".mts", ".d.mts"),
     ".cjs": (".cts", ".d.cts"),
 }
-CONDITIONS = ("types", "typescript", "source", "import", "module", "node", "require", "default")
 NODE_BUILTINS = frozenset(["assert", "async_hooks", "buffer", "child_process", "cluster", "console", "constants", "crypto", "dgram", "diagnostics_channel", "dns", "domain", "events", "fs", "http", "http2", "https", "inspector", "module", "net", "os", "path", "perf_hooks", "process", "punycode", "querystring", "readline", "repl", "stream", "string_decoder", "sys", "timers", "tls", "trace_events", "tty", "url", "util", "v8", "vm", "wasi", "worker_threads", "zlib", "test", "sqlite", "sea"])
 SKIP_DIRS = frozenset({"node_modules", ".git", ".hg", ".svn"})
 
@@ -104,9 +102,9 @@ class Resolver:
             inner_files, _ = self._listing(base)
             if "package.json" in inner_files:
                 hits = [self._probe(os.path.normpath(os.path.join(base, target)), depth + 1)
-                        for target in _manifest_entries(_read_manifest(os.path.join(base, "package.json")))]
+                        for target in packages.manifest_entries(packages.read_manifest(os.path.join(base, "package.json")))]
                 hits = [hit for hit in hits if hit]
-                sources = [hit for hit in hits if not _DECLARATION.search(hit)]
+                sources = [hit for hit in hits if not packages.DECLARATION.search(hit)]
                 if hits:
                     return (sources or hits)[0]
             for index in INDEX_FILES:
@@ -255,7 +253,7 @@ class Resolver:
         while True:
             manifest = os.path.join(folder, "package.json")
             if os.path.isfile(manifest):
-                targets = _export_targets(_read_manifest(manifest).get("imports") or None, spec)
+                targets = packages.export_targets(packages.read_manifest(manifest).get("imports") or None, spec)
                 found = self._first_source(folder, targets)
                 return found or Resolution("unresolved", reason=f"package.json imports has no file for {spec!r}")
             if os.path.normpath(folder) == self.root or os.path.dirname(folder) == folder:
@@ -289,10 +287,10 @@ class Resolver:
         project references redirect to the referenced project's sources."""
         config = self._build_configs.get(folder, False)
         if config is False:
-            config = self._build_configs[folder] = _build_config(folder)
+            config = self._build_configs[folder] = packages.build_config(folder)
         if config is None or not target.startswith(str(config.out_dir) + os.sep):
             return None
-        rest = _DECLARATION.sub("", target[len(str(config.out_dir)) + 1:])
+        rest = packages.DECLARATION.sub("", target[len(str(config.out_dir)) + 1:])
         rest = re.sub(r"\.[cm]?jsx?$", "", rest)
         root_dir = config.root_dir or os.path.join(folder, "src")
         return os.path.join(str(root_dir), rest)
@@ -341,10 +339,10 @@ class Resolver:
         if folder is None:
             return None
         subpath = "." + spec[len(name):]
-        manifest = _read_manifest(os.path.join(folder, "package.json")) or deno.read_config(folder) or {}
-        candidates = _export_targets(manifest.get("exports"), subpath) if manifest else []
+        manifest = packages.read_manifest(os.path.join(folder, "package.json")) or deno.read_config(folder) or {}
+        candidates = packages.export_targets(manifest.get("exports"), subpath) if manifest else []
         if not candidates and subpath == ".":
-            candidates = _manifest_entries(manifest)
+            candidates = packages.manifest_entries(manifest)
         if subpath != ".":
             candidates.append(subpath)
         found = self._first_source(folder, candidates)
@@ -358,118 +356,35 @@ class Resolver:
         bases = [source for base in bases for source in (self._build_source(folder, base), base) if source]
         hits = [hit for hit in map(self._probe, bases) if hit]
         if not hits:  # unbuilt and no outDir to read: dist/index.mjs of a bundled package is src/index
-            hits = [hit for hit in map(self._probe, filter(None, (_source_twin(folder, b) for b in bases))) if hit]
-        sources = [hit for hit in hits if not _DECLARATION.search(hit)]
+            hits = [hit for hit in map(self._probe, filter(None, (packages.source_twin(folder, b) for b in bases))) if hit]
+        sources = [hit for hit in hits if not packages.DECLARATION.search(hit)]
         return self._found((sources or hits or [None])[0])
 
     def _scan_workspace(self) -> dict[str, str]:
-        """Package names declared by package.json files inside the repo (not node_modules).
+        """Package names declared by package.json (or Deno member deno.json) files inside the repo (not node_modules).
 
         The repo's own root package is left out: a self-import by package name goes to its
         published build (or through ``paths``), as bundlers and dependency-cruiser see it.
         """
-        packages: dict[str, str] = {}
+        found: dict[str, str] = {}
         for dirpath, dirnames, filenames in os.walk(self.root):
             dirnames[:] = [d for d in dirnames if d not in SKIP_DIRS and not d.startswith(".")]
             if dirpath == self.root:
                 continue
             names = []
             if "package.json" in filenames:
-                names.append(_read_manifest(os.path.join(dirpath, "package.json")).get("name"))
+                names.append(packages.read_manifest(os.path.join(dirpath, "package.json")).get("name"))
             if not set(filenames).isdisjoint(deno.CONFIG_NAMES):  # a Deno workspace member
                 names.append((deno.read_config(dirpath) or {}).get("name"))
             for name in names:
-                if isinstance(name, str) and name not in packages:
-                    packages[name] = dirpath
-        return packages
+                if isinstance(name, str) and name not in found:
+                    found[name] = dirpath
+        return found
 
 
-BUILD_CONFIGS = ("tsconfig.json", "tsconfig.build.json", "tsconfig.lib.json", "tsconfig.src.json")
-
-
-BUILD_FOLDERS = ("dist", "lib", "build", "out", "esm", "cjs")
-
-
-def _source_twin(folder: str, target: str) -> str | None:
-    """``<pkg>/dist/x/index.mjs`` -> ``<pkg>/src/x/index`` when the package has a ``src/``."""
-    rel = os.path.relpath(target, folder).split(os.sep)
-    if len(rel) < 2 or rel[0] not in BUILD_FOLDERS or not os.path.isdir(os.path.join(folder, "src")):
-        return None
-    rest = re.sub(r"\.[cm]?jsx?$", "", _DECLARATION.sub("", os.path.join(*rel[1:])))
-    return os.path.join(folder, "src", rest)
-
-
-def _build_config(folder: str) -> TsConfig | None:
-    """The first of a package's usual tsconfigs that sets an ``outDir`` (with its ``extends``)."""
-    for name in BUILD_CONFIGS:
-        path = os.path.join(folder, name)
-        if os.path.isfile(path):
-            config = load_config(Path(path))
-            if config.out_dir is not None:
-                return config
-    return None
-
-
-_DECLARATION = re.compile(r"\.d\.[cm]?ts$")
 _PACKAGE_NAME = re.compile(r"(?:@[a-z0-9][a-z0-9._~-]*/)?[a-z0-9][a-z0-9._~-]*")
 
 
 def _could_be_package(spec: str) -> bool:
     """Whether ``spec`` starts with a valid npm package name (``@/x`` and ``~/x`` do not)."""
     return _PACKAGE_NAME.fullmatch(package_name(spec)) is not None
-
-
-def _read_manifest(path: str) -> dict:
-    try:
-        with open(path, encoding="utf-8") as fh:
-            data = json.load(fh)
-    except (OSError, ValueError):
-        return {}
-    return data if isinstance(data, dict) else {}
-
-
-def _manifest_entries(data: dict) -> list[str]:
-    """A package folder's entry files, in the order tsc tries them (``types`` first), with the
-    ``exports`` targets for ``"."`` after (one of them may be the source when the rest is a build)."""
-    entries = [data[key] for key in ("types", "typings", "main", "module") if isinstance(data.get(key), str)]
-    return entries + [t for t in _export_targets(data.get("exports"), ".") if t not in entries]
-
-
-def _pick_conditions(value: object, star: str | None = None) -> list[str]:
-    """Every target of a conditional export, in condition order (``types`` before ``default``)."""
-    if isinstance(value, str):
-        return [value.replace("*", star) if star is not None else value]
-    picked: list[str] = []
-    if isinstance(value, list):
-        for item in value:
-            picked.extend(_pick_conditions(item, star))
-    elif isinstance(value, dict):
-        for condition, inner in value.items():
-            if condition in CONDITIONS:
-                picked.extend(_pick_conditions(inner, star))
-    return list(dict.fromkeys(picked))
-
-
-def _export_targets(exports: object, subpath: str) -> list[str]:
-    """The files a package's ``exports`` (or ``imports``) map gives ``subpath``, every condition
-    in order: the caller takes the first that exists, as a checkout often lacks the ``types`` build."""
-    if exports is None:
-        return []
-    if isinstance(exports, (str, list)) or (
-        isinstance(exports, dict) and exports and not next(iter(exports)).startswith((".", "#"))
-    ):
-        return _pick_conditions(exports) if subpath == "." else []
-    if not isinstance(exports, dict):
-        return []
-    if subpath in exports:
-        return _pick_conditions(exports[subpath])
-    best = None
-    for pattern, value in exports.items():
-        prefix, star, suffix = pattern.partition("*")
-        matches = star and subpath.startswith(prefix) and subpath.endswith(suffix)
-        if matches and (best is None or len(prefix) > len(best[0])):
-            best = (prefix, suffix, value)
-    if best:
-        prefix, suffix, value = best
-        return _pick_conditions(value, subpath[len(prefix): len(subpath) - len(suffix) if suffix else None])
-    return []
