@@ -213,3 +213,13 @@ def test_project_references_map_a_package_build_back_to_its_sources(tmp_path: Pa
     _write(tmp_path, {"packages/lib/dist/index.d.ts": "export declare const core: 1;\n",
                       "packages/lib/dist/index.js": "export const core = 1;\n"})
     assert ("packages/app/src/main.ts", "packages/lib/src/index.ts") in _pairs(tmp_path)  # built: still the source
+
+
+def test_a_nul_written_into_a_string_is_source_not_binary():
+    """pnpm's verifyLockfileResolutionsCache.ts keys a Set with a literal NUL in a template."""
+    from cogo_pipelines.indexing.typescript import extract_file
+
+    source = b"const key = `${a}\x00${b}`;\nexport function after(): number { return 1; }\n"
+    extraction = extract_file("src/cache.ts", source)
+    assert extraction.error is None and [s.name for s in extraction.symbols] == ["after"]
+    assert extract_file("src/blob.ts", b"\x00\x01\x02\x03" * 64).error == "binary file (NUL bytes)"
