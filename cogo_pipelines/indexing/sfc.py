@@ -1,7 +1,8 @@
-"""Single-file components (``.vue``, ``.svelte``): the ``<script>`` blocks as a TypeScript file.
+"""Single-file components (``.vue``, ``.svelte``, ``.astro``): the scripts as a TypeScript file.
 
 A component's imports, exports and functions live in its ``<script>`` / ``<script setup>`` /
-``<script context="module">`` blocks; the template around them is not TypeScript. ``script_only``
+``<script context="module">`` blocks (an Astro component's in its ``---`` frontmatter fence too);
+the template around them is not TypeScript. ``script_only``
 blanks everything outside those blocks (each byte becomes a space, newlines stay), so the
 tree-sitter extractor reads the scripts as one module while every byte offset and line number
 still points into the real file: symbols, edges and chunks need no translation. The template
@@ -13,7 +14,7 @@ from __future__ import annotations
 
 import re
 
-COMPONENT_SUFFIXES = (".vue", ".svelte")
+COMPONENT_SUFFIXES = (".vue", ".svelte", ".astro")
 
 # an opening <script ...> / <style ...> tag (not <scripts>) and its close. A <script> written
 # inside template text cannot be told apart by a tag scan; its body is then read as script,
@@ -27,10 +28,20 @@ def is_component(path: str) -> bool:
     return path.lower().endswith(COMPONENT_SUFFIXES)
 
 
+_FENCE = re.compile(rb"\A\s*---[ \t]*\r?\n")
+_FENCE_END = re.compile(rb"^---[ \t]*$", re.MULTILINE)
+
+
 def _blocks(source: bytes) -> list[tuple[bytes, int, int, int, int]]:
-    """``(tag, open_start, body_start, body_end, close_end)`` of each top-level script/style block."""
+    """``(tag, open_start, body_start, body_end, close_end)`` of each top-level script/style block
+    (an Astro frontmatter fence first, as a script)."""
     out = []
     pos = 0
+    fence = _FENCE.match(source)
+    closed = _FENCE_END.search(source, fence.end()) if fence else None
+    if fence and closed:
+        out.append((b"script", 0, fence.end(), closed.start(), closed.end()))
+        pos = closed.end()
     while (opened := _OPEN.search(source, pos)) is not None:
         tag = opened.group(1).lower()
         if opened.group(0).endswith(b"/>"):  # <script src="x" /> carries no code

@@ -26,6 +26,7 @@ DEFAULT_INCLUDE = (
     "src/**/*.cts",
     "src/**/*.vue",  # single-file components: their <script> blocks are parsed (indexing/sfc.py)
     "src/**/*.svelte",
+    "src/**/*.astro",
     "docs/specs/**/*.md",
     "docs/schemas/**/*.md",
     "docs/plans/**/*.md",
@@ -61,9 +62,10 @@ _LANGUAGES = {
     ".cjs": "javascript",
     ".vue": "typescript",  # the <script> blocks (indexing/sfc.py); JS parses as TypeScript too
     ".svelte": "typescript",
+    ".astro": "typescript",
 }
 # kinds worth a hint when the include policy leaves them out
-INDEXABLE_SUFFIXES = (".ts", ".tsx", ".mts", ".cts", ".js", ".jsx", ".mjs", ".cjs", ".vue", ".svelte", ".md", ".markdown",
+INDEXABLE_SUFFIXES = (".ts", ".tsx", ".mts", ".cts", ".js", ".jsx", ".mjs", ".cjs", ".vue", ".svelte", ".astro", ".md", ".markdown",
                       ".mdx", ".sql")
 SKIP_REASONS = ("excluded", "gitignored", "outside the include policy", "unsupported kind")
 

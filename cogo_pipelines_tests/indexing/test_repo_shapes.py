@@ -223,3 +223,16 @@ def test_a_nul_written_into_a_string_is_source_not_binary():
     extraction = extract_file("src/cache.ts", source)
     assert extraction.error is None and [s.name for s in extraction.symbols] == ["after"]
     assert extract_file("src/blob.ts", b"\x00\x01\x02\x03" * 64).error == "binary file (NUL bytes)"
+
+
+def test_astro_frontmatter_and_scripts_are_code(tmp_path: Path):
+    _write(tmp_path, {
+        "src/pages/index.astro": ("---\nimport Layout from '../layouts/Layout.astro';\nimport { site } from '../lib/site';\n"
+                                  "const title = site.name;\n---\n<Layout title={title}>\n  <h1>Welcome to the docs</h1>\n"
+                                  "</Layout>\n<script>\nimport { track } from '../lib/analytics';\ntrack();\n</script>\n"),
+        "src/layouts/Layout.astro": "---\nconst { title } = Astro.props;\n---\n<html><title>{title}</title><slot /></html>\n",
+        "src/lib/site.ts": "export const site = { name: 'x' };\n",
+        "src/lib/analytics.ts": "export function track() {}\n",
+    })
+    assert {("src/pages/index.astro", "src/layouts/Layout.astro"), ("src/pages/index.astro", "src/lib/site.ts"),
+            ("src/pages/index.astro", "src/lib/analytics.ts")} <= _pairs(tmp_path)
