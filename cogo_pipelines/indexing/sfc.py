@@ -19,7 +19,7 @@ COMPONENT_SUFFIXES = (".vue", ".svelte", ".astro")
 # an opening <script ...> / <style ...> tag (not <scripts>) and its close. A <script> written
 # inside template text cannot be told apart by a tag scan; its body is then read as script,
 # where it is at worst a parse error of that block, never a lost file
-_OPEN = re.compile(rb"<(script|style)(?=[\s>/])[^>]*>", re.IGNORECASE)
+_OPEN = re.compile(rb"<(script|style)(?=[\s>/])[^>]{0,2000}>", re.IGNORECASE)  # bounded: linear on "<script <script ..."
 _CLOSE = {b"script": re.compile(rb"</script\s*>", re.IGNORECASE), b"style": re.compile(rb"</style\s*>", re.IGNORECASE)}
 _BLANK = bytes.maketrans(bytes(range(256)), b" " * 10 + b"\n" + b" " * 245)
 
