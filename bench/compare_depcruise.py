@@ -75,17 +75,19 @@ def depcruise_pairs(result: dict, repo: Path) -> set[tuple[str, str]]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("repo", type=Path)
-    parser.add_argument("--folder", action="append", help="folders depcruise cruises (default: src)")
+    parser.add_argument("--folder", action="append",
+                        help="folders depcruise cruises (default: src; '.' = the whole repo under cogo's default policy)")
     args = parser.parse_args()
     repo = args.repo.resolve()
     folders = args.folder or ["src"]
     result, dc_seconds = run_depcruise(repo, folders)
     theirs_all = depcruise_pairs(result, repo)
-    policy = policy_for(repo, None) if folders == ["src"] else sources.Policy.from_patterns(
+    whole = folders == ["."]
+    policy = policy_for(repo, None) if folders == ["src"] or whole else sources.Policy.from_patterns(
         include=[f"{f.rstrip('/')}/{glob}" for f in folders for glob in ANYWHERE])
     static, seconds = analyze(repo, policy=policy)
     ours = {(e.src, e.dst) for e in static.module_edges
-            if e.kind != "maybe" and e.dst != UNRESOLVED and any(e.src.startswith(f.rstrip("/") + "/") for f in folders)}
+            if e.kind != "maybe" and e.dst != UNRESOLVED and (whole or any(e.src.startswith(f.rstrip("/") + "/") for f in folders))}
     theirs = {p for p in theirs_all if policy.admits(p[0])}
     skipped = theirs_all - theirs
     both = ours & theirs

@@ -21,6 +21,7 @@ import itertools
 import re
 from dataclasses import dataclass, field, replace
 
+from cogo_pipelines.indexing import sfc
 from cogo_pipelines.indexing.model import FileExtraction, SourceFile, Symbol
 
 CHUNK_FORMAT = 1  # bump when the chunk or embed text changes: stored chunks of older formats are redone
@@ -116,6 +117,8 @@ def chunk_file(
     try:
         if file.language in ("typescript", "tsx", "javascript"):
             chunks = chunk_code(file.path, data, extraction.symbols if extraction else [], tree)
+            if sfc.is_component(file.path):
+                chunks += _markup_chunks(file.path, data)
             if extraction and extraction.error and not note:
                 note = extraction.error
         elif file.language == "markdown":
@@ -151,6 +154,16 @@ class _Source:
 
     def text(self, start: int, end: int) -> str:
         return decode(self.data[start:end])[0]
+
+
+def _markup_chunks(path: str, data: bytes) -> list[Chunk]:
+    """A component's template as text chunks (its scripts are chunked as code)."""
+    src = _Source(data)
+    out: list[Chunk] = []
+    for a, b in sfc.markup_spans(data):
+        chunk = Chunk(path, "text", src.text(a, b).strip("\n"), src.line(a), src.line(max(a, b - 1)))
+        out.extend(_split_text(chunk) if len(chunk.content) > MAX_CHUNK_CHARS else [chunk])
+    return out
 
 
 def chunk_code(path: str, data: bytes, symbols: list[Symbol], tree=None) -> list[Chunk]:

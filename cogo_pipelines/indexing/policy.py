@@ -35,7 +35,7 @@ CONFIG_FILE = "cogo.toml"
 # build output: its files are counted as skipped, never suggested for the include list
 BUILD_DIRS = frozenset({"dist", "build", "out", "coverage", ".next", ".nuxt", ".turbo", ".cache", ".output"})
 ALWAYS_EXCLUDE = ("node_modules/", ".git/")
-ANYWHERE_TS = ("**/*.ts", "**/*.tsx", "**/*.mts", "**/*.cts")
+ANYWHERE_TS = ("**/*.ts", "**/*.tsx", "**/*.mts", "**/*.cts", "**/*.vue", "**/*.svelte", "**/*.astro")
 JS_SUFFIXES = (".js", ".jsx", ".mjs", ".cjs")
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@/-]{0,199}")
 

@@ -8,13 +8,14 @@ Directory listings are cached, so probing costs set lookups rather than ``stat``
 
 from __future__ import annotations
 
-import json
 import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from cogo_pipelines.indexing import deno, packages
 from cogo_pipelines.indexing.tsconfig import TsConfig
+from cogo_pipelines.indexing.tsconfig import load as load_config
 
 PROBE_EXTENSIONS = (".ts", ".tsx", ".d.ts", ".js", ".jsx", ".mts", ".cts", ".d.mts", ".d.cts", ".mjs", ".cjs")
 INDEX_FILES = tuple("index" + e for e in (".ts", ".tsx", ".d.ts", ".js", ".jsx", ".mts", ".mjs", ".cjs"))
@@ -25,7 +26,6 @@ JS_TO_TS = {
     ".mjs": (".mts", ".d.mts"),
     ".cjs": (".cts", ".d.cts"),
 }
-CONDITIONS = ("types", "typescript", "source", "import", "module", "node", "require", "default")
 NODE_BUILTINS = frozenset(["assert", "async_hooks", "buffer", "child_process", "cluster", "console", "constants", "crypto", "dgram", "diagnostics_channel", "dns", "domain", "events", "fs", "http", "http2", "https", "inspector", "module", "net", "os", "path", "perf_hooks", "process", "punycode", "querystring", "readline", "repl", "stream", "string_decoder", "sys", "timers", "tls", "trace_events", "tty", "url", "util", "v8", "vm", "wasi", "worker_threads", "zlib", "test", "sqlite", "sea"])
 SKIP_DIRS = frozenset({"node_modules", ".git", ".hg", ".svn"})
 
@@ -64,6 +64,12 @@ class Resolver:
         self._cache: dict[tuple[str, str], Resolution] = {}
         self._patterns = self.config.path_patterns
         self._workspace: dict[str, str] | None = None
+        # a monorepo's packages each have a tsconfig of their own (``~/*`` in apps/web means
+        # apps/web/src/*): a file resolves under the nearest one, as the editor's tsserver does
+        self._scopes: dict[str, Resolver] = {}  # folder -> the resolver of its nearest tsconfig
+        self._deno_maps: dict[str, list[tuple[str, dict]]] = {}  # folder -> import maps above it
+        self._build_configs: dict[str, TsConfig | None] = {}  # package folder -> its config with an outDir
+        self._by_config: dict[str, Resolver | None] = {}
 
     # --- file system -------------------------------------------------------------------
     def _listing(self, folder: str) -> tuple[frozenset[str], frozenset[str]]:
@@ -95,11 +101,12 @@ class Resolver:
         if name in dirs and depth < 3:
             inner_files, _ = self._listing(base)
             if "package.json" in inner_files:
-                target = _manifest_entry(os.path.join(base, "package.json"))
-                if target:
-                    hit = self._probe(os.path.normpath(os.path.join(base, target)), depth + 1)
-                    if hit:
-                        return hit
+                hits = [self._probe(os.path.normpath(os.path.join(base, target)), depth + 1)
+                        for target in packages.manifest_entries(packages.read_manifest(os.path.join(base, "package.json")))]
+                hits = [hit for hit in hits if hit]
+                sources = [hit for hit in hits if not packages.DECLARATION.search(hit)]
+                if hits:
+                    return (sources or hits)[0]
             for index in INDEX_FILES:
                 if index in inner_files:
                     return os.path.join(base, index)
@@ -121,11 +128,49 @@ class Resolver:
     def resolve(self, spec: str, from_path: str) -> Resolution:
         """Resolve ``spec`` imported by the repo-relative file ``from_path``."""
         from_dir = os.path.dirname(from_path)
+        scope = self._scope(from_dir)
         key = (from_dir if is_relative(spec) else "", spec)
-        hit = self._cache.get(key)
+        hit = scope._cache.get(key)
         if hit is None:
-            hit = self._cache[key] = self._resolve(spec, from_dir)
+            hit = scope._cache[key] = scope._resolve(spec, from_dir)
         return hit
+
+    def _scope(self, from_dir: str) -> Resolver:
+        """The resolver of the nearest ``tsconfig.json`` at or above ``from_dir`` (this one at the
+        root, or when there is none below it)."""
+        scope = self._scopes.get(from_dir)
+        if scope is None:
+            if not from_dir:
+                scope = self
+            else:
+                scope = None
+                if "tsconfig.json" in self._listing(os.path.join(self.root, from_dir))[0]:
+                    scope = self._nested(os.path.join(self.root, from_dir, "tsconfig.json"))
+                scope = scope or self._scope(os.path.dirname(from_dir))
+            self._scopes[from_dir] = scope
+        return scope
+
+    def _nested(self, config_path: str) -> Resolver | None:
+        """The resolver of a package's own tsconfig, or None when that config (with its
+        ``extends``) maps no module names: a solution-style ``{"files": [], "references": …}`` or
+        a config for the build only keeps the outer scope's ``paths``, as before scopes."""
+        if config_path in self._by_config:
+            return self._by_config[config_path]
+        config = load_config(Path(config_path))
+        if not (config.paths or config.base_url or config.root_dirs):
+            self._by_config[config_path] = None
+            return None
+        nested = self._by_config.get(config_path)
+        if nested is None:
+            if self._workspace is None:
+                self._workspace = self._scan_workspace()
+            nested = Resolver.__new__(Resolver)
+            nested.__dict__.update(self.__dict__)  # one root, one cache of listings and of packages
+            nested.config = config
+            nested._patterns = nested.config.path_patterns
+            nested._cache = {}
+            self._by_config[config_path] = nested
+        return nested
 
     def _resolve(self, spec: str, from_dir: str) -> Resolution:
         if not spec:
@@ -140,11 +185,19 @@ class Resolver:
                 found = self._found(self._probe(alt))
                 if found:
                     return found
+            found = self._found(self._probe(self._build_source_above(base) or base))
+            if found:  # a test importing its package's build (../lib/x.js): tsc reads the source
+                return found
             return Resolution("unresolved", reason=f"no file for {spec!r}")
         if clean.startswith("node:"):
             return Resolution("builtin")
         if clean.startswith("#"):
             return self._via_imports_field(clean, from_dir)
+        via_deno = self._via_deno(clean, from_dir)
+        if via_deno:
+            return via_deno
+        if clean.split("/", 1)[0] == "$lib" and not any(p[0].startswith("$lib") for p in self._patterns):
+            return self._via_sveltekit_lib(clean, from_dir)
         # ``paths`` and ``baseUrl`` come before the built-ins, as in tsc: with baseUrl "src",
         # ``constants/eventType`` is src/constants/eventType.ts, not node's ``constants``
         found = self._via_paths(clean)
@@ -200,12 +253,83 @@ class Resolver:
         while True:
             manifest = os.path.join(folder, "package.json")
             if os.path.isfile(manifest):
-                target = _export_target(_read_manifest(manifest).get("imports") or None, spec)
-                found = self._found(self._probe(os.path.normpath(os.path.join(folder, target)))) if target else None
+                targets = packages.export_targets(packages.read_manifest(manifest).get("imports") or None, spec)
+                found = self._first_source(folder, targets)
                 return found or Resolution("unresolved", reason=f"package.json imports has no file for {spec!r}")
             if os.path.normpath(folder) == self.root or os.path.dirname(folder) == folder:
                 return Resolution("unresolved", reason=f"no package.json with imports for {spec!r}")
             folder = os.path.dirname(folder)
+
+    def _via_deno(self, spec: str, from_dir: str) -> Resolution | None:
+        """A bare specifier through the nearest ``deno.json`` import maps, and ``jsr:``/``npm:``
+        specifiers that name a member of the workspace; None when Deno has no say."""
+        target = spec
+        for folder, imports in self._import_maps(from_dir):
+            mapped = deno.map_specifier(imports, spec)
+            if mapped is None:
+                continue
+            if is_relative(mapped):
+                found = self._found(self._probe(os.path.normpath(os.path.join(folder, mapped))))
+                return found or Resolution("unresolved", reason=f"import map names no file for {spec!r}")
+            target = mapped
+            break
+        if target.startswith(("http:", "https:")):
+            return Resolution("external")
+        bare = deno.registry_bare(target)
+        if bare is None:
+            return None
+        found = self._via_workspace(bare)
+        return found if found and found.internal else Resolution("external")
+
+    def _build_source(self, folder: str, target: str) -> str | None:
+        """The source a package's build target comes from: ``dist/utils/index.d.ts`` with
+        ``outDir: dist`` and ``rootDir: src`` is ``src/utils/index`` (probed as ``.ts``), as tsc's
+        project references redirect to the referenced project's sources."""
+        config = self._build_configs.get(folder, False)
+        if config is False:
+            config = self._build_configs[folder] = packages.build_config(folder)
+        if config is None or not target.startswith(str(config.out_dir) + os.sep):
+            return None
+        rest = packages.DECLARATION.sub("", target[len(str(config.out_dir)) + 1:])
+        rest = re.sub(r"\.[cm]?jsx?$", "", rest)
+        root_dir = config.root_dir or os.path.join(folder, "src")
+        return os.path.join(str(root_dir), rest)
+
+    def _build_source_above(self, target: str) -> str | None:
+        """``_build_source`` for the nearest package above ``target`` whose outDir holds it."""
+        folder = os.path.dirname(target)
+        while folder.startswith(self.root + os.sep):
+            source = self._build_source(folder, target)
+            if source:
+                return source
+            folder = os.path.dirname(folder)
+        return None
+
+    def _via_sveltekit_lib(self, spec: str, from_dir: str) -> Resolution:
+        """SvelteKit's ``$lib`` is ``src/lib`` of the app (the folder with ``svelte.config.*``):
+        its alias lives in a generated ``.svelte-kit/tsconfig.json`` that a checkout lacks."""
+        folder = from_dir
+        while not any(name.startswith("svelte.config.") for name in self._listing(os.path.join(self.root, folder))[0]):
+            if not folder:
+                return Resolution("unresolved", reason=f"no svelte.config for {spec!r}")
+            folder = os.path.dirname(folder)
+        found = self._found(self._probe(os.path.normpath(os.path.join(self.root, folder, "src/lib", spec[len("$lib/"):]))))
+        return found or Resolution("unresolved", reason=f"$lib (src/lib) has no file for {spec!r}")
+
+    def _import_maps(self, from_dir: str) -> list[tuple[str, dict]]:
+        """``(folder, imports)`` of each ``deno.json`` from ``from_dir`` up to the root, nearest first."""
+        maps = self._deno_maps.get(from_dir)
+        if maps is None:
+            folder = os.path.join(self.root, from_dir) if from_dir else self.root
+            files = self._listing(folder)[0]
+            own = []
+            if files.intersection(deno.CONFIG_NAMES):
+                imports = (deno.read_config(folder) or {}).get("imports")
+                if isinstance(imports, dict):
+                    own = [(folder, imports)]
+            maps = own + (self._import_maps(os.path.dirname(from_dir)) if from_dir else [])
+            self._deno_maps[from_dir] = maps
+        return maps
 
     def _via_workspace(self, spec: str) -> Resolution | None:
         if self._workspace is None:
@@ -215,33 +339,47 @@ class Resolver:
         if folder is None:
             return None
         subpath = "." + spec[len(name):]
-        manifest = _read_manifest(os.path.join(folder, "package.json"))
-        target = _export_target(manifest.get("exports"), subpath) if manifest else None
-        if target is None and subpath == ".":
-            target = _manifest_entry(os.path.join(folder, "package.json"))
-        candidates = [target] if target else []
+        manifest = packages.read_manifest(os.path.join(folder, "package.json")) or deno.read_config(folder) or {}
+        candidates = packages.export_targets(manifest.get("exports"), subpath) if manifest else []
+        if not candidates and subpath == ".":
+            candidates = packages.manifest_entries(manifest)
         if subpath != ".":
             candidates.append(subpath)
-        for candidate in candidates:
-            found = self._found(self._probe(os.path.normpath(os.path.join(folder, candidate))))
-            if found:
-                return found
-        return Resolution("unresolved", reason=f"workspace package {name} has no file for {spec!r}")
+        found = self._first_source(folder, candidates)
+        return found or Resolution("unresolved", reason=f"workspace package {name} has no file for {spec!r}")
+
+    def _first_source(self, folder: str, targets: list[str]) -> Resolution | None:
+        """The first of a manifest's targets (in condition order) that names a file, a source
+        before a declaration: ``{"types": "./dist/index.d.ts", "default": "./src/index.ts"}``
+        is ``src/index.ts`` in a checkout, where ``dist/`` is unbuilt (or built and gitignored)."""
+        bases = [os.path.normpath(os.path.join(folder, t)) for t in targets]
+        bases = [source for base in bases for source in (self._build_source(folder, base), base) if source]
+        hits = [hit for hit in map(self._probe, bases) if hit]
+        if not hits:  # unbuilt and no outDir to read: dist/index.mjs of a bundled package is src/index
+            hits = [hit for hit in map(self._probe, filter(None, (packages.source_twin(folder, b) for b in bases))) if hit]
+        sources = [hit for hit in hits if not packages.DECLARATION.search(hit)]
+        return self._found((sources or hits or [None])[0])
 
     def _scan_workspace(self) -> dict[str, str]:
-        """Package names declared by package.json files inside the repo (not node_modules).
+        """Package names declared by package.json (or Deno member deno.json) files inside the repo (not node_modules).
 
         The repo's own root package is left out: a self-import by package name goes to its
         published build (or through ``paths``), as bundlers and dependency-cruiser see it.
         """
-        packages: dict[str, str] = {}
+        found: dict[str, str] = {}
         for dirpath, dirnames, filenames in os.walk(self.root):
             dirnames[:] = [d for d in dirnames if d not in SKIP_DIRS and not d.startswith(".")]
-            if "package.json" in filenames and dirpath != self.root:
-                name = _read_manifest(os.path.join(dirpath, "package.json")).get("name")
-                if isinstance(name, str) and name not in packages:
-                    packages[name] = dirpath
-        return packages
+            if dirpath == self.root:
+                continue
+            names = []
+            if "package.json" in filenames:
+                names.append(packages.read_manifest(os.path.join(dirpath, "package.json")).get("name"))
+            if not set(filenames).isdisjoint(deno.CONFIG_NAMES):  # a Deno workspace member
+                names.append((deno.read_config(dirpath) or {}).get("name"))
+            for name in names:
+                if isinstance(name, str) and name not in found:
+                    found[name] = dirpath
+        return found
 
 
 _PACKAGE_NAME = re.compile(r"(?:@[a-z0-9][a-z0-9._~-]*/)?[a-z0-9][a-z0-9._~-]*")
@@ -250,63 +388,3 @@ _PACKAGE_NAME = re.compile(r"(?:@[a-z0-9][a-z0-9._~-]*/)?[a-z0-9][a-z0-9._~-]*")
 def _could_be_package(spec: str) -> bool:
     """Whether ``spec`` starts with a valid npm package name (``@/x`` and ``~/x`` do not)."""
     return _PACKAGE_NAME.fullmatch(package_name(spec)) is not None
-
-
-def _read_manifest(path: str) -> dict:
-    try:
-        with open(path, encoding="utf-8") as fh:
-            data = json.load(fh)
-    except (OSError, ValueError):
-        return {}
-    return data if isinstance(data, dict) else {}
-
-
-def _manifest_entry(path: str) -> str | None:
-    data = _read_manifest(path)
-    for key in ("types", "typings", "main", "module"):
-        if isinstance(data.get(key), str):
-            return data[key]
-    target = _export_target(data.get("exports"), ".")
-    return target
-
-
-def _pick_condition(value: object, star: str | None = None) -> str | None:
-    if isinstance(value, str):
-        return value.replace("*", star) if star is not None else value
-    if isinstance(value, list):
-        for item in value:
-            picked = _pick_condition(item, star)
-            if picked:
-                return picked
-        return None
-    if isinstance(value, dict):
-        for condition, inner in value.items():
-            if condition in CONDITIONS:
-                picked = _pick_condition(inner, star)
-                if picked:
-                    return picked
-    return None
-
-
-def _export_target(exports: object, subpath: str) -> str | None:
-    """The file a package's ``exports`` map gives ``subpath`` (``"."`` or ``"./x"``)."""
-    if exports is None:
-        return None
-    if isinstance(exports, (str, list)) or (
-        isinstance(exports, dict) and exports and not next(iter(exports)).startswith((".", "#"))
-    ):
-        return _pick_condition(exports) if subpath == "." else None
-    if not isinstance(exports, dict):
-        return None
-    if subpath in exports:
-        return _pick_condition(exports[subpath])
-    best = None
-    for pattern, value in exports.items():
-        prefix, star, suffix = pattern.partition("*")
-        matches = star and subpath.startswith(prefix) and subpath.endswith(suffix)
-        if matches and (best is None or len(prefix) > len(best[0])):
-            best = (prefix, suffix, value)
-    if best:
-        prefix, suffix, value = best
-        return _pick_condition(value, subpath[len(prefix): len(subpath) - len(suffix) if suffix else None])
-    return None

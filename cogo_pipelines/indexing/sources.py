@@ -24,6 +24,9 @@ DEFAULT_INCLUDE = (
     "src/**/*.tsx",
     "src/**/*.mts",
     "src/**/*.cts",
+    "src/**/*.vue",  # single-file components: their <script> blocks are parsed (indexing/sfc.py)
+    "src/**/*.svelte",
+    "src/**/*.astro",
     "docs/specs/**/*.md",
     "docs/schemas/**/*.md",
     "docs/plans/**/*.md",
@@ -57,9 +60,13 @@ _LANGUAGES = {
     ".jsx": "javascript",
     ".mjs": "javascript",
     ".cjs": "javascript",
+    ".vue": "typescript",  # the <script> blocks (indexing/sfc.py); JS parses as TypeScript too
+    ".svelte": "typescript",
+    ".astro": "typescript",
 }
 # kinds worth a hint when the include policy leaves them out
-INDEXABLE_SUFFIXES = (".ts", ".tsx", ".mts", ".cts", ".js", ".jsx", ".mjs", ".cjs", ".md", ".markdown", ".mdx", ".sql")
+INDEXABLE_SUFFIXES = (".ts", ".tsx", ".mts", ".cts", ".js", ".jsx", ".mjs", ".cjs", ".vue", ".svelte", ".astro", ".md", ".markdown",
+                      ".mdx", ".sql")
 SKIP_REASONS = ("excluded", "gitignored", "outside the include policy", "unsupported kind")
 
 
@@ -128,6 +135,9 @@ class Discovery:
     pruned_dirs: int = 0  # folders not entered (excluded or gitignored)
     indexable_left_out: Counter = field(default_factory=Counter)  # hint glob -> files of an indexable kind
     errors: list[tuple[str, str]] = field(default_factory=list)  # (path, problem): unreadable files
+    # the files module resolution reads besides the sources (package tsconfigs, manifests, import
+    # maps): a stored graph is only reused while they are unchanged too
+    resolution_configs: list[str] = field(default_factory=list)
 
 
 class _GitIgnore:
@@ -146,6 +156,14 @@ class _GitIgnore:
 
     def ignores(self, rel: str) -> bool:
         return any(rel.startswith(base) and spec.match_file(rel[len(base):]) for base, spec in self.specs)
+
+
+RESOLUTION_CONFIG_NAMES = frozenset({"package.json", "deno.json", "deno.jsonc"})
+
+
+def is_resolution_config(name: str) -> bool:
+    return (name in RESOLUTION_CONFIG_NAMES or (name.startswith("tsconfig") and name.endswith(".json"))
+            or name.startswith("svelte.config."))
 
 
 def _hint_glob(rel: str, suffix: str) -> str:
@@ -185,6 +203,8 @@ def scan(root: Path, policy: Policy = Policy(), gitignore: bool = True) -> Disco
                 if suffix not in INDEXABLE_SUFFIXES:
                     if name not in (".gitignore", "cogo.toml"):
                         out.skipped["unsupported kind"] += 1
+                    if is_resolution_config(name):
+                        out.resolution_configs.append(rel)
                 elif exclude.match_file(rel):
                     out.skipped["excluded"] += 1
                 elif gitignore and ignored.specs and ignored.ignores(rel):
@@ -193,6 +213,8 @@ def scan(root: Path, policy: Policy = Policy(), gitignore: bool = True) -> Disco
                     out.skipped["outside the include policy"] += 1
                     out.indexable_left_out[_hint_glob(rel, suffix)] += 1
                 continue
+            if is_resolution_config(name):
+                out.resolution_configs.append(rel)
             try:
                 data = (root / rel).read_bytes()
             except OSError as exc:  # a dangling symlink, a symlink loop, a file gone mid-walk

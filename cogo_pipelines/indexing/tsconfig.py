@@ -29,6 +29,8 @@ class TsConfig:
     paths_base: Path | None = None  # where relative ``paths`` targets start (baseUrl, else the defining file's folder)
     paths_dir: Path | None = None
     root_dirs: list[Path] = field(default_factory=list)
+    out_dir: Path | None = None  # where the build goes: a package's ``dist/...`` target maps back to
+    root_dir: Path | None = None  # ... the source under rootDir (project references, workspace builds)
     allow_js: bool = False
     check_js: bool = False
     chain: list[Path] = field(default_factory=list)  # the files read, most derived first
@@ -303,6 +305,10 @@ def _apply(path: Path, config: TsConfig, visiting: list[Path]) -> None:
     for key, attr in (("allowJs", "allow_js"), ("checkJs", "check_js")):
         if isinstance(options.get(key), bool):
             setattr(config, attr, options[key])
+    for key, attr in (("outDir", "out_dir"), ("rootDir", "root_dir")):
+        if isinstance(options.get(key), str):  # ${configDir} (TS 5.5) is the folder of the config loaded
+            value = options[key].replace("${configDir}", str(config.path.parent) if config.path else ".")
+            setattr(config, attr, (path.parent / value).resolve())
     if isinstance(options.get("rootDirs"), list):
         config.root_dirs = [(path.parent / d).resolve() for d in options["rootDirs"] if isinstance(d, str)]
 

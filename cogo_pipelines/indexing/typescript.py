@@ -15,7 +15,7 @@ from collections.abc import Iterable
 import tree_sitter
 import tree_sitter_typescript
 
-from cogo_pipelines.indexing import ts_gaps, ts_long_strings
+from cogo_pipelines.indexing import sfc, ts_gaps, ts_long_strings
 from cogo_pipelines.indexing.model import FileExtraction
 from cogo_pipelines.indexing.ts_declarations import Declarations, declaration_scopes
 from cogo_pipelines.indexing.ts_types import TypeInference
@@ -120,9 +120,15 @@ def parse(source: bytes, tsx: bool) -> tree_sitter.Tree:
     return parsers[(tsx, False)].parse(bridged)
 
 
+_CONTROL_BYTES = bytes(c for c in range(32) if c not in (9, 10, 12, 13, 27))
+
+
 def check_source(source: bytes) -> str | None:
-    """Why a file cannot be read as TypeScript text, or None."""
-    if b"\x00" in source[:8192]:
+    """Why a file cannot be read as TypeScript text, or None. A NUL written into a string
+    (pnpm keys a cache with `${a}\0${b}`) does not make a source binary: only a head where
+    control bytes are more than a tenth is."""
+    head = source[:8192]
+    if b"\x00" in head and (len(head) - len(head.translate(None, _CONTROL_BYTES))) * 10 > len(head):
         return "binary file (NUL bytes)"
     try:
         source.decode("utf-8")
@@ -163,6 +169,10 @@ def extract_tree(path: str, source: bytes) -> tuple[FileExtraction, tree_sitter.
     problem = check_source(source)
     if problem:
         return FileExtraction(path=path, error=problem), None
+    if sfc.is_component(path):  # .vue/.svelte: the <script> blocks, at their own offsets
+        source = sfc.script_only(source)
+    if b"\x00" in source:  # tree-sitter stops a token at NUL: a space keeps every offset
+        source = source.replace(b"\x00", b" ")
     tsx = is_tsx(path)
     try:
         tree = parse(source, tsx)

@@ -64,7 +64,7 @@ class StaticGraphResult:
 
 
 def _fingerprint(repo: str, found: list[SourceFile], config: tsconfig.TsConfig, entries: list[str],
-                 policy: sources.Policy) -> str:
+                 policy: sources.Policy, root: Path | None = None, configs: list[str] = ()) -> str:
     digest = hashlib.sha256()
     for part in (repo, EXTRACTOR_VERSION, GRAPH_VERSION, json.dumps(entries), json.dumps(policy.include),
                  json.dumps(policy.exclude)):
@@ -77,6 +77,11 @@ def _fingerprint(repo: str, found: list[SourceFile], config: tsconfig.TsConfig, 
         except OSError:
             pass
     digest.update("\n".join(config.errors).encode())
+    for rel in configs:  # a package's tsconfig paths, exports, a deno.json import map
+        try:
+            digest.update(rel.encode() + b"\0" + (root / rel).read_bytes())
+        except OSError:
+            pass
     return digest.hexdigest()
 
 
@@ -155,7 +160,7 @@ def _index_static_graph(conn: psycopg.Connection, root: Path, repo: str | None, 
     found = discovery.files
     config = tsconfig.find(root)
     delta = files_store.sync_files(conn, repo, found)
-    fingerprint = _fingerprint(repo, found, config, entries, policy)
+    fingerprint = _fingerprint(repo, found, config, entries, policy, root, discovery.resolution_configs)
     seconds["discover"] = time.perf_counter() - t
     if progress:
         progress("discover", len(found), len(found))

@@ -1,0 +1,102 @@
+"""What a package folder says about its files: ``package.json`` (and ``deno.json``) ``exports``,
+``imports``, ``main``/``types``, and where a package's build comes from.
+
+A checkout is usually unbuilt (or its build is gitignored), so every target is tried in condition
+order and a source wins over a declaration; a build target under the package tsconfig's
+``outDir`` maps back to ``rootDir``, as tsc's project references redirect, and a bundled package
+with no ``outDir`` to read falls back to the ``src/`` twin of its ``dist/`` entry.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from pathlib import Path
+
+from cogo_pipelines.indexing.tsconfig import TsConfig
+from cogo_pipelines.indexing.tsconfig import load as load_config
+
+CONDITIONS = ("types", "typescript", "source", "import", "module", "node", "require", "default")
+
+BUILD_CONFIGS = ("tsconfig.json", "tsconfig.build.json", "tsconfig.lib.json", "tsconfig.src.json")
+
+
+BUILD_FOLDERS = ("dist", "lib", "build", "out", "esm", "cjs")
+
+
+def source_twin(folder: str, target: str) -> str | None:
+    """``<pkg>/dist/x/index.mjs`` -> ``<pkg>/src/x/index`` when the package has a ``src/``."""
+    rel = os.path.relpath(target, folder).split(os.sep)
+    if len(rel) < 2 or rel[0] not in BUILD_FOLDERS or not os.path.isdir(os.path.join(folder, "src")):
+        return None
+    rest = re.sub(r"\.[cm]?jsx?$", "", DECLARATION.sub("", os.path.join(*rel[1:])))
+    return os.path.join(folder, "src", rest)
+
+
+def build_config(folder: str) -> TsConfig | None:
+    """The first of a package's usual tsconfigs that sets an ``outDir`` (with its ``extends``)."""
+    for name in BUILD_CONFIGS:
+        path = os.path.join(folder, name)
+        if os.path.isfile(path):
+            config = load_config(Path(path))
+            if config.out_dir is not None:
+                return config
+    return None
+
+
+DECLARATION = re.compile(r"\.d\.[cm]?ts$")
+def read_manifest(path: str) -> dict:
+    try:
+        with open(path, encoding="utf-8") as fh:
+            data = json.load(fh)
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def manifest_entries(data: dict) -> list[str]:
+    """A package folder's entry files, in the order tsc tries them (``types`` first), with the
+    ``exports`` targets for ``"."`` after (one of them may be the source when the rest is a build)."""
+    entries = [data[key] for key in ("types", "typings", "main", "module") if isinstance(data.get(key), str)]
+    return entries + [t for t in export_targets(data.get("exports"), ".") if t not in entries]
+
+
+def pick_conditions(value: object, star: str | None = None) -> list[str]:
+    """Every target of a conditional export, in condition order (``types`` before ``default``)."""
+    if isinstance(value, str):
+        return [value.replace("*", star) if star is not None else value]
+    picked: list[str] = []
+    if isinstance(value, list):
+        for item in value:
+            picked.extend(pick_conditions(item, star))
+    elif isinstance(value, dict):
+        for condition, inner in value.items():
+            if condition in CONDITIONS:
+                picked.extend(pick_conditions(inner, star))
+    return list(dict.fromkeys(picked))
+
+
+def export_targets(exports: object, subpath: str) -> list[str]:
+    """The files a package's ``exports`` (or ``imports``) map gives ``subpath``, every condition
+    in order: the caller takes the first that exists, as a checkout often lacks the ``types`` build."""
+    if exports is None:
+        return []
+    if isinstance(exports, (str, list)) or (
+        isinstance(exports, dict) and exports and not next(iter(exports)).startswith((".", "#"))
+    ):
+        return pick_conditions(exports) if subpath == "." else []
+    if not isinstance(exports, dict):
+        return []
+    if subpath in exports:
+        return pick_conditions(exports[subpath])
+    best = None
+    for pattern, value in exports.items():
+        prefix, star, suffix = pattern.partition("*")
+        matches = star and subpath.startswith(prefix) and subpath.endswith(suffix)
+        if matches and (best is None or len(prefix) > len(best[0])):
+            best = (prefix, suffix, value)
+    if best:
+        prefix, suffix, value = best
+        return pick_conditions(value, subpath[len(prefix): len(subpath) - len(suffix) if suffix else None])
+    return []

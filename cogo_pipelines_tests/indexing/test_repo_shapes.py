@@ -1,0 +1,238 @@
+"""Repository shapes met on real repos nobody here wrote (a pnpm/turbo monorepo, a Vue app):
+each test builds the smallest tree that showed the problem and runs the real extractor."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from cogo_pipelines.indexing.static_graph import analyze
+from cogo_pipelines.pipeline.policy import policy_for
+
+
+def _write(root: Path, files: dict[str, str]) -> None:
+    for rel, text in files.items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(text)
+
+
+def _pairs(root: Path) -> set[tuple[str, str]]:
+    static, _ = analyze(root, policy=policy_for(root, None))
+    return {(e.src, e.dst) for e in static.module_edges}
+
+
+def _turbo_monorepo(root: Path) -> None:
+    """create-t3-turbo's shape: no root tsconfig, each app with its own ``~/*`` paths, workspace
+    packages whose ``exports`` put an unbuilt ``types`` declaration before the source."""
+    db_exports = {".": {"types": "./dist/index.d.ts", "default": "./src/index.ts"},
+                  "./schema": {"types": "./dist/schema.d.ts", "default": "./src/schema.ts"}}
+    _write(root, {
+        "package.json": json.dumps({"name": "monorepo", "private": True}),
+        "packages/db/package.json": json.dumps({"name": "@acme/db", "exports": db_exports}),
+        "packages/db/src/index.ts": "export const db = {};\n",
+        "packages/db/src/schema.ts": "export const Post = {};\n",
+        "packages/db/tsconfig.json": '{"extends": "@acme/tsconfig/base.json", "include": ["src"]}',
+        "packages/legacy/package.json": json.dumps({"name": "@acme/legacy", "types": "./dist/index.d.ts",
+                                                    "main": "./src/index.ts"}),
+        "packages/legacy/src/index.ts": "export const old = 1;\n",
+        "apps/web/package.json": json.dumps({"name": "@acme/web"}),
+        "apps/web/tsconfig.json": '{"compilerOptions": {"paths": {"~/*": ["./src/*"]}}}',
+        "apps/web/src/env.ts": "export const env = {};\n",
+        "apps/web/src/app/page.tsx": ("import { db } from '@acme/db';\nimport { Post } from '@acme/db/schema';\n"
+                                      "import { old } from '@acme/legacy';\nimport { env } from '~/env';\n"),
+        "apps/admin/tsconfig.json": '{"compilerOptions": {"paths": {"~/*": ["./lib/*"]}}}',
+        "apps/admin/lib/env.ts": "export const env = {};\n",
+        "apps/admin/src/main.ts": "import { env } from '~/env';\n",
+    })
+
+
+def test_workspace_exports_fall_back_from_an_unbuilt_types_condition(tmp_path: Path):
+    _turbo_monorepo(tmp_path)
+    pairs = _pairs(tmp_path)
+    assert ("apps/web/src/app/page.tsx", "packages/db/src/index.ts") in pairs
+    assert ("apps/web/src/app/page.tsx", "packages/db/src/schema.ts") in pairs
+    assert ("apps/web/src/app/page.tsx", "packages/legacy/src/index.ts") in pairs  # "main" after a missing "types"
+
+
+def test_built_declarations_lose_to_the_source_they_declare(tmp_path: Path):
+    _turbo_monorepo(tmp_path)
+    _write(tmp_path, {"packages/db/dist/index.d.ts": "export declare const db: {};\n"})
+    static, _ = analyze(tmp_path, policy=policy_for(tmp_path, None))
+    targets = {e.dst for e in static.module_edges if e.src == "apps/web/src/app/page.tsx"}
+    assert "packages/db/src/index.ts" in targets and "packages/db/dist/index.d.ts" not in targets
+
+
+def test_each_package_resolves_paths_with_its_nearest_tsconfig(tmp_path: Path):
+    _turbo_monorepo(tmp_path)
+    pairs = _pairs(tmp_path)
+    assert ("apps/web/src/app/page.tsx", "apps/web/src/env.ts") in pairs
+    assert ("apps/admin/src/main.ts", "apps/admin/lib/env.ts") in pairs  # same alias, another package
+    static, _ = analyze(tmp_path, policy=policy_for(tmp_path, None))
+    assert not static.unresolved
+
+
+def _component_app(root: Path) -> None:
+    """A Vue + Svelte app: components import TypeScript modules and other components, and a
+    TypeScript module imports a component (``main.ts`` mounts ``App.vue``)."""
+    _write(root, {
+        "tsconfig.json": '{"compilerOptions": {"paths": {"~/*": ["src/*"]}}}',
+        "src/main.ts": "import App from './App.vue';\nimport Card from '~/components/Card.svelte';\nexport { App, Card };\n",
+        "src/App.vue": ("<template>\n  <Greeting :name=\"user\" />\n  <p>import x from './nowhere'</p>\n</template>\n\n"
+                        "<script setup lang=\"ts\">\nimport Greeting from './components/Greeting.vue';\n"
+                        "import { loadUser } from '~/lib/user';\n\nfunction refresh(): void {\n  loadUser();\n}\n"
+                        "</script>\n\n<style scoped>\np { color: red; }\n</style>\n"),
+        "src/components/Greeting.vue": ("<script lang=\"ts\">\nimport { format } from '../lib/format';\n"
+                                        "export default { props: ['name'], methods: { format } };\n</script>\n"
+                                        "<template><b>{{ format(name) }}</b></template>\n"),
+        "src/components/Card.svelte": ("<script context=\"module\" lang=\"ts\">\nexport const prerender = true;\n</script>\n"
+                                       "<script lang=\"ts\">\nimport { format } from '../lib/format';\n"
+                                       "export let title: string;\n</script>\n<h1>{format(title)}</h1>\n"),
+        "src/lib/user.ts": "export function loadUser() { return { name: 'a' }; }\n",
+        "src/lib/format.ts": "export function format(s: string) { return s.trim(); }\n",
+    })
+
+
+def test_vue_and_svelte_components_are_modules_of_the_graph(tmp_path: Path):
+    _component_app(tmp_path)
+    static, _ = analyze(tmp_path, policy=policy_for(tmp_path, None))
+    pairs = {(e.src, e.dst) for e in static.module_edges}
+    assert {("src/main.ts", "src/App.vue"), ("src/main.ts", "src/components/Card.svelte"),
+            ("src/App.vue", "src/components/Greeting.vue"), ("src/App.vue", "src/lib/user.ts"),
+            ("src/components/Greeting.vue", "src/lib/format.ts"),
+            ("src/components/Card.svelte", "src/lib/format.ts")} <= pairs
+    assert not static.unresolved  # the template's "import x from './nowhere'" is text, not code
+    refresh_id, refresh = next((i, n) for i, n in static.nodes.items() if n["name"] == "refresh")
+    assert (refresh["path"], refresh["start_line"]) == ("src/App.vue", 10)  # lines of the real file
+    callees = {static.nodes[dst]["name"] for src, dst, key in static.edges if src == refresh_id and key[0] == "calls"}
+    assert "loadUser" in callees
+
+
+def test_components_are_chunked_with_their_template(tmp_path: Path):
+    from cogo_pipelines.indexing import sources, typescript
+    from cogo_pipelines.indexing.chunking import chunk_file
+
+    _component_app(tmp_path)
+    file = next(f for f in sources.scan(tmp_path, policy_for(tmp_path, None)).files if f.path == "src/App.vue")
+    data = (tmp_path / file.path).read_bytes()
+    extraction, tree = typescript.extract_tree(file.path, data)
+    chunks = chunk_file(file, data, extraction, tree).chunks
+    refresh = next(c for c in chunks if c.symbol and c.symbol.endswith("refresh"))
+    assert "loadUser();" in refresh.content and refresh.start_line == 10
+    assert any("<Greeting" in c.content for c in chunks)  # the template stays searchable
+
+
+def test_deno_workspace_members_and_import_maps(tmp_path: Path):
+    """fresh's shape: a Deno workspace whose root import map aliases a member published on JSR,
+    members named by their own ``deno.json``, ``.ts`` extensions written out, URL imports."""
+    _write(tmp_path, {
+        "deno.json": json.dumps({"workspace": ["./packages/*", "./www"],
+                                 "imports": {"fresh": "jsr:@fresh/core@^2.0.0", "@std/path": "jsr:@std/path@1",
+                                             "$utils/": "./www/utils/"}}),
+        "packages/core/deno.json": json.dumps({"name": "@fresh/core", "version": "2.0.0",
+                                               "exports": {".": "./src/mod.ts", "./runtime": "./src/runtime.ts"},
+                                               "imports": {"preact": "npm:preact@^10"}}),
+        "packages/core/src/mod.ts": "export { h } from 'preact';\nexport * from './runtime.ts';\n",
+        "packages/core/src/runtime.ts": "export const IS_BROWSER = false;\n",
+        "packages/vite/deno.jsonc": '// a member with comments\n{"name": "@fresh/plugin-vite", "exports": "./mod.ts"}\n',
+        "packages/vite/mod.ts": "import { IS_BROWSER } from 'jsr:@fresh/core@^2/runtime';\nexport const x = IS_BROWSER;\n",
+        "www/utils/slug.ts": "export const slug = (s: string) => s;\n",
+        "www/main.ts": ("import { App } from 'fresh';\nimport { IS_BROWSER } from 'fresh/runtime';\n"
+                        "import { join } from '@std/path';\nimport { x } from '@fresh/plugin-vite';\n"
+                        "import { slug } from '$utils/slug.ts';\nimport { serve } from 'https://deno.land/std/http/server.ts';\n"),
+    })
+    static, _ = analyze(tmp_path, policy=policy_for(tmp_path, None))
+    pairs = {(e.src, e.dst) for e in static.module_edges}
+    assert {("www/main.ts", "packages/core/src/mod.ts"), ("www/main.ts", "packages/core/src/runtime.ts"),
+            ("www/main.ts", "packages/vite/mod.ts"), ("www/main.ts", "www/utils/slug.ts"),
+            ("packages/vite/mod.ts", "packages/core/src/runtime.ts"),
+            ("packages/core/src/mod.ts", "packages/core/src/runtime.ts")} <= pairs
+    assert not static.unresolved
+    assert {"@std/path", "preact"} <= set(static.external) and not {"fresh", "@fresh/core"} & set(static.external)
+
+
+def test_sveltekit_lib_alias_without_the_generated_tsconfig(tmp_path: Path):
+    _write(tmp_path, {
+        "apps/site/svelte.config.js": "export default { kit: {} };\n",
+        "apps/site/tsconfig.json": '{"extends": "./.svelte-kit/tsconfig.json"}',
+        "apps/site/src/lib/api.ts": "export const get = () => 1;\n",
+        "apps/site/src/lib/List.svelte": "<script lang=\"ts\">\nimport { get } from '$lib/api';\n</script>\n",
+        "apps/site/src/routes/+page.svelte": ("<script>\nimport List from '$lib/List.svelte';\n"
+                                             "import { goto } from '$app/navigation';\nimport { nope } from '$lib/nope';\n</script>\n"),
+    })
+    static, _ = analyze(tmp_path, policy=policy_for(tmp_path, None))
+    pairs = {(e.src, e.dst) for e in static.module_edges}
+    assert {("apps/site/src/routes/+page.svelte", "apps/site/src/lib/List.svelte"),
+            ("apps/site/src/lib/List.svelte", "apps/site/src/lib/api.ts")} <= pairs
+    assert [(p, s) for p, s, _ in static.unresolved] == [("apps/site/src/routes/+page.svelte", "$lib/nope")]
+
+
+def test_a_package_tsconfig_without_paths_keeps_the_root_paths(tmp_path: Path):
+    """effect's shape: the root maps ``@org/*``, each package has a solution-style tsconfig."""
+    _write(tmp_path, {
+        "tsconfig.json": '{"compilerOptions": {"paths": {"@org/core/*": ["./packages/core/src/*"]}}}',
+        "packages/core/src/a.ts": "export const a = 1;\n",
+        "packages/app/tsconfig.json": '{"files": [], "references": [{"path": "tsconfig.src.json"}]}',
+        "packages/app/src/main.ts": "import { a } from '@org/core/a';\n",
+    })
+    assert ("packages/app/src/main.ts", "packages/core/src/a.ts") in _pairs(tmp_path)
+
+
+def test_project_references_map_a_package_build_back_to_its_sources(tmp_path: Path):
+    """A tsc-built monorepo (``references``, ``composite``): packages publish ``dist/`` (absent in a
+    checkout, or built and gitignored) and tsc redirects imports of them to their sources."""
+    lib_manifest = {"name": "@acme/lib", "main": "./dist/index.js", "types": "./dist/index.d.ts",
+                    "exports": {".": {"types": "./dist/index.d.ts", "import": "./dist/index.js"},
+                                "./utils": "./dist/utils/index.js"},
+                    "imports": {"#internal/*": "./dist/internal/*.js"}}
+    _write(tmp_path, {
+        "tsconfig.json": '{"files": [], "references": [{"path": "packages/lib"}, {"path": "packages/app"}]}',
+        "tsconfig.base.json": '{"compilerOptions": {"composite": true, "outDir": "${configDir}/dist", "rootDir": "${configDir}/src"}}',
+        "packages/lib/package.json": json.dumps(lib_manifest),
+        "packages/lib/tsconfig.json": '{"extends": "../../tsconfig.base.json"}',
+        "packages/lib/src/index.ts": "export * from '#internal/core';\n",
+        "packages/lib/src/internal/core.ts": "export const core = 1;\n",
+        "packages/lib/src/utils/index.ts": "export const util = 1;\n",
+        "packages/legacy/package.json": json.dumps({"name": "@acme/legacy", "main": "lib/index.js"}),
+        "packages/legacy/tsconfig.build.json": '{"compilerOptions": {"outDir": "lib", "rootDir": "source"}}',
+        "packages/legacy/source/index.ts": "export const legacy = 1;\n",
+        "packages/app/package.json": json.dumps({"name": "@acme/app"}),
+        "packages/app/tsconfig.json": '{"extends": "../../tsconfig.base.json", "references": [{"path": "../lib"}]}',
+        "packages/app/src/main.ts": ("import { core } from '@acme/lib';\nimport { util } from '@acme/lib/utils';\n"
+                                     "import { legacy } from '@acme/legacy';\nimport { b } from '@acme/bundled';\n"),
+        "packages/lib/test/core.test.ts": "import { core } from '../dist/internal/core.js';\n",  # tests import the build
+        "packages/bundled/package.json": json.dumps({"name": "@acme/bundled", "exports": {".": "./dist/index.mjs"}}),
+        "packages/bundled/src/index.ts": "export const b = 1;\n",  # a bundler's package: no outDir to read
+    })
+    pairs = _pairs(tmp_path)
+    assert {("packages/lib/test/core.test.ts", "packages/lib/src/internal/core.ts"),
+            ("packages/app/src/main.ts", "packages/bundled/src/index.ts"),
+            ("packages/app/src/main.ts", "packages/lib/src/index.ts"),
+            ("packages/app/src/main.ts", "packages/lib/src/utils/index.ts"),
+            ("packages/app/src/main.ts", "packages/legacy/source/index.ts"),
+            ("packages/lib/src/index.ts", "packages/lib/src/internal/core.ts")} <= pairs
+    _write(tmp_path, {"packages/lib/dist/index.d.ts": "export declare const core: 1;\n",
+                      "packages/lib/dist/index.js": "export const core = 1;\n"})
+    assert ("packages/app/src/main.ts", "packages/lib/src/index.ts") in _pairs(tmp_path)  # built: still the source
+
+
+def test_a_nul_written_into_a_string_is_source_not_binary():
+    """pnpm's verifyLockfileResolutionsCache.ts keys a Set with a literal NUL in a template."""
+    from cogo_pipelines.indexing.typescript import extract_file
+
+    source = b"const key = `${a}\x00${b}`;\nexport function after(): number { return 1; }\n"
+    extraction = extract_file("src/cache.ts", source)
+    assert extraction.error is None and [s.name for s in extraction.symbols] == ["after"]
+    assert extract_file("src/blob.ts", b"\x00\x01\x02\x03" * 64).error == "binary file (NUL bytes)"
+
+
+def test_astro_frontmatter_and_scripts_are_code(tmp_path: Path):
+    _write(tmp_path, {
+        "src/pages/index.astro": ("---\nimport Layout from '../layouts/Layout.astro';\nimport { site } from '../lib/site';\n"
+                                  "const title = site.name;\n---\n<Layout title={title}>\n  <h1>Welcome to the docs</h1>\n"
+                                  "</Layout>\n<script>\nimport { track } from '../lib/analytics';\ntrack();\n</script>\n"),
+        "src/layouts/Layout.astro": "---\nconst { title } = Astro.props;\n---\n<html><title>{title}</title><slot /></html>\n",
+        "src/lib/site.ts": "export const site = { name: 'x' };\n",
+        "src/lib/analytics.ts": "export function track() {}\n",
+    })
+    assert {("src/pages/index.astro", "src/layouts/Layout.astro"), ("src/pages/index.astro", "src/lib/site.ts"),
+            ("src/pages/index.astro", "src/lib/analytics.ts")} <= _pairs(tmp_path)

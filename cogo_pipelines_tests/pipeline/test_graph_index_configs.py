@@ -1,0 +1,41 @@
+"""A stored graph is reused only while the files module resolution reads are unchanged: a
+package's own tsconfig, a workspace manifest, a Deno import map (real embedded PostgreSQL)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from cogo_pipelines.pipeline import graph_index
+from cogo_pipelines.pipeline.policy import policy_for
+
+
+def _edges(conn, root: Path) -> set[tuple[str, str]]:
+    graph_index.index_static_graph(conn, root, repo="shapes", entries=[], policy=policy_for(root, None))
+    rows = conn.execute(
+        "SELECT s.path AS src, d.path AS dst FROM code_relationships r JOIN ast_nodes s ON s.id = r.src_id"
+        " JOIN ast_nodes d ON d.id = r.dst_id WHERE r.repo = 'shapes' AND r.kind = 'imports'").fetchall()
+    return {(r["src"], r["dst"]) for r in rows}
+
+
+def test_editing_a_package_tsconfig_or_manifest_rebuilds_the_graph(conn, tmp_path: Path):
+    files = {
+        "apps/web/tsconfig.json": '{"compilerOptions": {"paths": {"~/*": ["./src/*"]}}}',
+        "apps/web/src/env.ts": "export const env = 1;\n",
+        "apps/web/lib/env.ts": "export const env = 2;\n",
+        "apps/web/src/main.ts": "import { env } from '~/env';\nimport { db } from '@acme/db';\n",
+        "packages/db/package.json": json.dumps({"name": "@acme/db", "exports": "./src/index.ts"}),
+        "packages/db/src/index.ts": "export const db = 1;\n",
+        "packages/db/src/next.ts": "export const db = 2;\n",
+    }
+    for rel, text in files.items():
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_text(text)
+    assert {("apps/web/src/main.ts", "apps/web/src/env.ts"),
+            ("apps/web/src/main.ts", "packages/db/src/index.ts")} <= _edges(conn, tmp_path)
+
+    (tmp_path / "apps/web/tsconfig.json").write_text('{"compilerOptions": {"paths": {"~/*": ["./lib/*"]}}}')
+    (tmp_path / "packages/db/package.json").write_text(json.dumps({"name": "@acme/db", "exports": "./src/next.ts"}))
+    edges = _edges(conn, tmp_path)
+    assert {("apps/web/src/main.ts", "apps/web/lib/env.ts"), ("apps/web/src/main.ts", "packages/db/src/next.ts")} <= edges
+    assert ("apps/web/src/main.ts", "apps/web/src/env.ts") not in edges
