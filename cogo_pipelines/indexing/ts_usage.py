@@ -159,24 +159,24 @@ class Usage:
         The groups come unordered (the biggest captures of a file: every type name), so the
         few that name something bound here are picked first and only those put in document
         order; the first use per symbol gives the line."""
-        inner_ends = {n.end_byte for n in nested}
         symbols, seen, out = self.out.symbols, set(), self.out.references
         enclosing = self.enclosing
         # only names bound in this file can resolve: imports and declarations
         known = {s.name.encode() for s in symbols}
         for record in self.out.imports:
             known.update(name.encode() for name in record.bindings)
-        for group, skip, dotted in ((nested, (), True), (typerefs, inner_ends, False), (valrefs, (), False)):
+        # the few nodes that name something known, picked in one comprehension per group (a
+        # type_identifier / identifier has no dot: its whole text is the head)
+        typed = [n for n in typerefs if n.text in known]
+        inner_ends = {n.end_byte for n in nested} if typed else ()
+        for group, skip in (([n for n in nested if n.text.partition(b".")[0] in known], ()), (typed, inner_ends),
+                            ([n for n in valrefs if n.text in known], ())):
             hits = []
             for node in group:
-                text = node.text
-                # a type_identifier / identifier has no dot: its whole text is the head
-                if (text.partition(b".")[0] if dotted else text) not in known:
-                    continue
                 end = node.end_byte
                 if skip and end in skip:
                     continue  # the `C` of `B.C`
-                hits.append((node.start_byte, end, text, node))
+                hits.append((node.start_byte, end, node.text, node))
             hits.sort(key=_DOCUMENT_ORDER)
             for start, _, text, node in hits:
                 index = enclosing(start)
