@@ -21,6 +21,8 @@ class Usage:
         """Call sites, one per (enclosing symbol, callee); the hot loop of extraction."""
         symbols, seen, out, enclosing = self.out.symbols, self.seen_calls, self.out.calls, self.enclosing
         aliases = self.aliases
+        # the instance types are all known now: a head no scope types (most are imports) needs no walk
+        self.typed_heads = {head for _, head in self.instance_types}
         for node in idents:
             text = node.text
             if text == b"require":
@@ -50,6 +52,7 @@ class Usage:
                 seen.add((index, b"super"))
                 caller = symbols[index].qualified_name if index >= 0 else ""
                 out.append(CallSite(caller=caller, callee="super", line=node.start_point[0] + 1))
+        self.typed_heads = None
 
     def new(self, node: tree_sitter.Node) -> None:
         callee = callee_text(node)
@@ -61,6 +64,8 @@ class Usage:
                 self.out.calls.append(CallSite(caller=caller, callee="new " + callee, line=node.start_point[0] + 1))
 
     def _instance_type(self, index: int, head: str) -> str | None:
+        if self.typed_heads is not None and head not in self.typed_heads:
+            return None
         scopes = []
         while index >= 0:
             scopes.append(self.out.symbols[index])

@@ -137,6 +137,7 @@ class _Extractor(Declarations, Usage, TypeInference):
         self.starts: list[int] = []
         self.parents: list[int] = []  # index of the enclosing symbol, -1 at module level
         self.instance_types: dict[tuple[str, str], str] = {}
+        self.typed_heads: set[str] | None = None  # the names instance_types types, while calls are read
         self.aliases: dict[tuple[str, str], str] = {}  # (scope, name) -> "obj.key" of a destructured binding
         self.ranged: dict = {}  # name -> ts_types._Spans: the functions that bind it, with its type there
         self.local_exports: set[str] = set()
