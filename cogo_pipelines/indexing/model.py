@@ -21,7 +21,7 @@ class SourceFile:
     size: int
 
 
-@dataclass
+@dataclass(slots=True)
 class Symbol:
     """A declaration found in a TypeScript file."""
 
@@ -37,7 +37,7 @@ class Symbol:
     parent: str | None = None  # qualified name of the enclosing symbol
 
 
-@dataclass
+@dataclass(slots=True)
 class ImportRecord:
     """One import-like statement: the raw specifier and what it binds."""
 
@@ -48,7 +48,7 @@ class ImportRecord:
     expression: str | None = None  # source text of a non-literal specifier
 
 
-@dataclass
+@dataclass(slots=True)
 class CallSite:
     """A call inside a symbol body, resolved later against imports and local symbols."""
 
@@ -57,7 +57,7 @@ class CallSite:
     line: int
 
 
-@dataclass
+@dataclass(slots=True)
 class FileExtraction:
     """Everything the graph needs from one file; cached by content hash."""
 

@@ -21,6 +21,8 @@ class Usage:
         """Call sites, one per (enclosing symbol, callee); the hot loop of extraction."""
         symbols, seen, out, enclosing = self.out.symbols, self.seen_calls, self.out.calls, self.enclosing
         aliases = self.aliases
+        # the instance types are all known now: a head no scope types (most are imports) needs no walk
+        self.typed_heads = {head for _, head in self.instance_types}
         for node in idents:
             text = node.text
             if text == b"require":
@@ -50,6 +52,7 @@ class Usage:
                 seen.add((index, b"super"))
                 caller = symbols[index].qualified_name if index >= 0 else ""
                 out.append(CallSite(caller=caller, callee="super", line=node.start_point[0] + 1))
+        self.typed_heads = None
 
     def new(self, node: tree_sitter.Node) -> None:
         callee = callee_text(node)
@@ -61,6 +64,8 @@ class Usage:
                 self.out.calls.append(CallSite(caller=caller, callee="new " + callee, line=node.start_point[0] + 1))
 
     def _instance_type(self, index: int, head: str) -> str | None:
+        if self.typed_heads is not None and head not in self.typed_heads:
+            return None
         scopes = []
         while index >= 0:
             scopes.append(self.out.symbols[index])
@@ -159,24 +164,24 @@ class Usage:
         The groups come unordered (the biggest captures of a file: every type name), so the
         few that name something bound here are picked first and only those put in document
         order; the first use per symbol gives the line."""
-        inner_ends = {n.end_byte for n in nested}
         symbols, seen, out = self.out.symbols, set(), self.out.references
         enclosing = self.enclosing
         # only names bound in this file can resolve: imports and declarations
         known = {s.name.encode() for s in symbols}
         for record in self.out.imports:
             known.update(name.encode() for name in record.bindings)
-        for group, skip, dotted in ((nested, (), True), (typerefs, inner_ends, False), (valrefs, (), False)):
+        # the few nodes that name something known, picked in one comprehension per group (a
+        # type_identifier / identifier has no dot: its whole text is the head)
+        typed = [n for n in typerefs if n.text in known]
+        inner_ends = {n.end_byte for n in nested} if typed else ()
+        for group, skip in (([n for n in nested if n.text.partition(b".")[0] in known], ()), (typed, inner_ends),
+                            ([n for n in valrefs if n.text in known], ())):
             hits = []
             for node in group:
-                text = node.text
-                # a type_identifier / identifier has no dot: its whole text is the head
-                if (text.partition(b".")[0] if dotted else text) not in known:
-                    continue
                 end = node.end_byte
                 if skip and end in skip:
                     continue  # the `C` of `B.C`
-                hits.append((node.start_byte, end, text, node))
+                hits.append((node.start_byte, end, node.text, node))
             hits.sort(key=_DOCUMENT_ORDER)
             for start, _, text, node in hits:
                 index = enclosing(start)

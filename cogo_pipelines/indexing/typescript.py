@@ -53,13 +53,7 @@ _QUERY_TEXT = """
 (arguments (identifier) @valref)
 (pair value: (identifier) @valref)
 (export_statement value: [(class) (function_expression) (arrow_function)] @default_decl)
-[
-  (function_declaration) (generator_function_declaration) (function_signature)
-  (class_declaration) (abstract_class_declaration) (interface_declaration)
-  (type_alias_declaration) (enum_declaration) (internal_module) (module)
-  (method_definition) (method_signature) (abstract_method_signature)
-  (public_field_definition) (lexical_declaration) (variable_declaration)
-] @decl
+(public_field_definition) @field
 """
 # JSX exists in the TSX grammar only
 _JSX_QUERY_TEXT = """
@@ -149,11 +143,13 @@ class _Extractor(Declarations, Usage, TypeInference):
         self.starts: list[int] = []
         self.parents: list[int] = []  # index of the enclosing symbol, -1 at module level
         self.instance_types: dict[tuple[str, str], str] = {}
+        self.typed_heads: set[str] | None = None  # the names instance_types types, while calls are read
         self.aliases: dict[tuple[str, str], str] = {}  # (scope, name) -> "obj.key" of a destructured binding
         self.ranged: dict = {}  # name -> ts_types._Spans: the functions that bind it, with its type there
         self.local_exports: set[str] = set()
         self.seen_calls: set[tuple[str, str]] = set()
-        self.scopes = declaration_scopes(tree.root_node)
+        # the declarations that can be symbols (``declaration_scopes``), in document order
+        self.scopes, self.declarations = declaration_scopes(tree.root_node)
 
 
 
@@ -196,7 +192,7 @@ def _extract(path: str, source: bytes, tree: tree_sitter.Tree, tsx: bool) -> Fil
             found = ordered[name] = sorted(caps.get(name, ()), key=by_start)
         return found
 
-    ex.collect_symbols(get("decl"), get("default_decl"))
+    ex.collect_symbols(ex.declarations, get("default_decl"))
     # only the module's own statements: not those inside `declare module` or namespaces (as tsc
     # and dependency-cruiser). Read from the root's children: a `(program (x))` query pattern
     # misses top-level nodes of a file that has a syntax error anywhere (the root is ERROR then).
@@ -228,10 +224,9 @@ def _extract(path: str, source: bytes, tree: tree_sitter.Tree, tsx: bool) -> Fil
     for name in get("var.name"):
         if name.text in heads:
             ex.variable(name.parent)
-    for node in get("decl"):
-        if node.type == "public_field_definition":
-            ex.field(node)
-    ex.declared_types(get("decl"))
+    for node in get("field"):  # in local classes too: `this.x` is typed there as well
+        ex.field(node)
+    ex.declared_types(ex.declarations)
     ex.callbacks(get("callback"), heads)  # after the types of names a callee may start with
     ex.shadowed(caps.get("param.untyped", []))
     called = {node.text for node in get("call.ident")}
