@@ -174,7 +174,12 @@ def extract_tree(path: str, source: bytes) -> tuple[FileExtraction, tree_sitter.
         tree = parse(source, tsx)
     except Exception as exc:  # noqa: BLE001 -- tree-sitter refuses (e.g. timeout); keep the run going
         return FileExtraction(path=path, error=f"parse failed: {exc}"), None
-    return _extract(path, source, tree, tsx), tree
+    try:
+        return _extract(path, source, tree, tsx), tree
+    except Exception as exc:  # noqa: BLE001 -- a fault in one file's extraction is that file's error,
+        # not the end of the run: the other files' graph stands, and the error names the file
+        reason = (str(exc).splitlines() or [""])[0][:200]
+        return FileExtraction(path=path, error=f"extraction failed: {type(exc).__name__}: {reason}"), None
 
 
 def _extract(path: str, source: bytes, tree: tree_sitter.Tree, tsx: bool) -> FileExtraction:

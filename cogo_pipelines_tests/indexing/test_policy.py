@@ -227,3 +227,24 @@ def test_lenient_reader_is_linear_on_hostile_configs(tmp_path: Path, text: str):
     config = tsconfig.find(tmp_path)
     assert time.perf_counter() - started < 2.0
     assert config.errors and len(config.errors) <= 6
+
+
+def test_a_fault_in_one_files_extraction_is_that_files_error(tmp_path: Path, monkeypatch):
+    """An extractor fault (a bug, a recursion limit) on one file leaves the others' graph and
+    names the file, instead of ending the whole run with a traceback."""
+    from cogo_pipelines.indexing import typescript
+
+    root = write(tmp_path / "repo", {"src/a.ts": "import { b } from './b';\nimport { c } from './c';\n",
+                                     "src/b.ts": "export const b = 1;\n", "src/c.ts": "export const c = 2;\n"})
+    real = typescript._extract
+
+    def faulty(path, source, tree, tsx):
+        if path == "src/c.ts":
+            raise RecursionError("maximum recursion depth exceeded\nwhile walking")
+        return real(path, source, tree, tsx)
+
+    monkeypatch.setattr(typescript, "_extract", faulty)  # workers fork and inherit the fault
+    static, _ = analyze(root)
+    assert {(e.src, e.dst) for e in static.module_edges} >= {("src/a.ts", "src/b.ts"), ("src/a.ts", "src/c.ts")}
+    assert ("src/c.ts", "extraction failed: RecursionError: maximum recursion depth exceeded") in [
+        (p, problem) for p, problem in static.errors]
