@@ -59,6 +59,8 @@ def package_name(spec: str) -> str:
 class Resolver:
     def __init__(self, root: Path, config: TsConfig | None = None) -> None:
         self.root = str(root.resolve())
+        self._root_prefix = self.root.rstrip(os.sep) + os.sep
+        self._places: dict[str, tuple[str, Resolver]] = {}
         self.config = config or TsConfig()
         self._listings: dict[str, tuple[frozenset[str], frozenset[str]]] = {}
         self._cache: dict[tuple[str, str], Resolution] = {}
@@ -113,7 +115,12 @@ class Resolver:
         return None
 
     def _relative(self, absolute: str) -> str | None:
-        rel = os.path.relpath(absolute, self.root)
+        # the probes hand back normalised paths under the root: cutting the prefix is relpath's
+        # answer at a tenth of its cost (it ran ~1,800 times per cold graph of effect)
+        if absolute.startswith(self._root_prefix) and "/." not in absolute:
+            rel = absolute[len(self._root_prefix):]
+        else:
+            rel = os.path.relpath(absolute, self.root)
         if rel.startswith("..") or "node_modules" in rel.split(os.sep):
             return None
         return rel.replace(os.sep, "/")
@@ -127,8 +134,11 @@ class Resolver:
     # --- specifiers --------------------------------------------------------------------
     def resolve(self, spec: str, from_path: str) -> Resolution:
         """Resolve ``spec`` imported by the repo-relative file ``from_path``."""
-        from_dir = os.path.dirname(from_path)
-        scope = self._scope(from_dir)
+        place = self._places.get(from_path)  # a file's folder and scope, once per file, not per import
+        if place is None:
+            from_dir = os.path.dirname(from_path)
+            place = self._places[from_path] = (from_dir, self._scope(from_dir))
+        from_dir, scope = place
         key = (from_dir if is_relative(spec) else "", spec)
         hit = scope._cache.get(key)
         if hit is None:
