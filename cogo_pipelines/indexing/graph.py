@@ -205,6 +205,7 @@ class GraphBuilder:
         if resolver.config.path is not None:
             name = os.path.basename(resolver.config.path)
             graph.errors += [(name, problem) for problem in resolver.config.errors]
+        graph.errors += resolver.config_problems
         weights = entry_weights(added, graph.module_edges, graph.entries)
         for d in nodes.values():
             d["entry_weight"] = d["rank"] = weights.get(d["path"], 0.0)

@@ -72,6 +72,9 @@ class Resolver:
         self._deno_maps: dict[str, list[tuple[str, dict]]] = {}  # folder -> import maps above it
         self._build_configs: dict[str, TsConfig | None] = {}  # package folder -> its config with an outDir
         self._by_config: dict[str, Resolver | None] = {}
+        # (config, problem) of the package tsconfigs read on the way: shared with every scope,
+        # reported with the graph's errors as the root config's are
+        self.config_problems: list[tuple[str, str]] = []
 
     # --- file system -------------------------------------------------------------------
     def _listing(self, folder: str) -> tuple[frozenset[str], frozenset[str]]:
@@ -167,6 +170,9 @@ class Resolver:
         if config_path in self._by_config:
             return self._by_config[config_path]
         config = load_config(Path(config_path))
+        seen = {problem for _, problem in self.config_problems}  # a shared base's problem once, not per app
+        self.config_problems.extend((self._relative(config_path) or config_path, problem)
+                                    for problem in dict.fromkeys(config.errors) if problem not in seen)
         if not (config.paths or config.base_url or config.root_dirs):
             self._by_config[config_path] = None
             return None

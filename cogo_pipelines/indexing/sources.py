@@ -158,7 +158,7 @@ class _GitIgnore:
         return any(rel.startswith(base) and spec.match_file(rel[len(base):]) for base, spec in self.specs)
 
 
-RESOLUTION_CONFIG_NAMES = frozenset({"package.json", "deno.json", "deno.jsonc"})
+RESOLUTION_CONFIG_NAMES = frozenset({"package.json", "deno.json", "deno.jsonc", "pnpm-workspace.yaml"})
 
 
 def is_resolution_config(name: str) -> bool:

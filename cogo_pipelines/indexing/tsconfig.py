@@ -1,5 +1,5 @@
 """Read tsconfig files the way ``tsc`` does: JSONC, ``extends`` chains (relative files and
-package configs in ``node_modules``), and the options that steer module resolution
+package configs in ``node_modules``, or in the workspace when nothing is installed), and the options that steer module resolution
 (``baseUrl``, ``paths``, ``rootDirs``).
 
 A broken config never stops indexing: the problem is kept in ``TsConfig.errors`` and the
@@ -230,27 +230,92 @@ def _unquote(token: str) -> str:
 
 
 def _package_config(spec: str, start: Path) -> Path | None:
-    """``extends: "@tsconfig/node20/tsconfig.json"`` or ``"pkg"`` from the nearest node_modules."""
+    """``extends: "@tsconfig/node20/tsconfig.json"`` or ``"pkg"`` from the nearest node_modules,
+    else from the workspace package of that name (a monorepo checked out without an install)."""
     folder = start
     while True:
-        base = folder / "node_modules" / spec
-        for candidate in (base, Path(str(base) + ".json")):
-            if candidate.is_file():
-                return candidate
-        if base.is_dir():
-            manifest = base / "package.json"
-            if manifest.is_file():
-                try:
-                    pointer = json.loads(manifest.read_text(encoding="utf-8")).get("tsconfig")
-                except ValueError:
-                    pointer = None
-                if isinstance(pointer, str) and (base / pointer).is_file():
-                    return base / pointer
-            if (base / "tsconfig.json").is_file():
-                return base / "tsconfig.json"
+        found = _config_in(folder / "node_modules" / spec)
+        if found is not None:
+            return found
         if folder.parent == folder:
-            return None
+            break
         folder = folder.parent
+    scope, _, rest = spec.partition("/") if spec.startswith("@") else ("", "", spec)
+    name, _, subpath = rest.partition("/")
+    name = f"{scope}/{name}" if scope else name
+    package = _workspace_package(name, start)
+    return None if package is None else _config_in(package / subpath if subpath else package)
+
+
+def _config_in(base: Path) -> Path | None:
+    """The config ``base`` names: the file itself, with ``.json``, or a package folder's
+    ``tsconfig`` pointer or ``tsconfig.json``."""
+    for candidate in (base, Path(str(base) + ".json")):
+        if candidate.is_file():
+            return candidate
+    if base.is_dir():
+        manifest = base / "package.json"
+        if manifest.is_file():
+            try:
+                pointer = json.loads(manifest.read_text(encoding="utf-8")).get("tsconfig")
+            except (ValueError, AttributeError):
+                pointer = None
+            if isinstance(pointer, str) and (base / pointer).is_file():
+                return base / pointer
+        if (base / "tsconfig.json").is_file():
+            return base / "tsconfig.json"
+    return None
+
+
+def _workspace_globs(folder: Path) -> list[str] | None:
+    """The package folders a workspace root declares (``pnpm-workspace.yaml`` ``packages``, or
+    ``package.json`` ``workspaces``), or None when ``folder`` is no workspace root."""
+    pnpm = folder / "pnpm-workspace.yaml"
+    if pnpm.is_file():
+        import yaml  # only for a pnpm workspace whose shared config is not installed
+
+        try:
+            data = yaml.safe_load(pnpm.read_text(encoding="utf-8"))
+        except (OSError, ValueError, yaml.YAMLError):
+            data = None
+        globs = data.get("packages") if isinstance(data, dict) else None
+        return [g for g in globs if isinstance(g, str)] if isinstance(globs, list) else []
+    manifest = folder / "package.json"
+    if manifest.is_file():
+        try:
+            data = json.loads(manifest.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+        globs = data.get("workspaces") if isinstance(data, dict) else None
+        if isinstance(globs, dict):  # yarn's {"packages": [...]}
+            globs = globs.get("packages")
+        if isinstance(globs, list):
+            return [g for g in globs if isinstance(g, str)]
+    return None
+
+
+def _workspace_package(name: str, start: Path) -> Path | None:
+    """The folder of workspace package ``name`` under the nearest workspace root above
+    ``start``: its packages' tsconfigs extend a shared config package (``@acme/tsconfig/
+    base.json``) that, without ``node_modules``, only the workspace's globs lead to."""
+    for folder in (start, *start.parents):
+        globs = _workspace_globs(folder)
+        if globs is None:
+            continue
+        for pattern in globs:
+            if pattern.startswith("!") or ".." in pattern:
+                continue
+            for manifest in sorted(folder.glob(pattern.strip("/") + "/package.json")):
+                if "node_modules" in manifest.parts:
+                    continue
+                try:
+                    data = json.loads(manifest.read_text(encoding="utf-8"))
+                except (OSError, ValueError):
+                    continue
+                if isinstance(data, dict) and data.get("name") == name:
+                    return manifest.parent
+        return None
+    return None
 
 
 def _extends_target(spec: str, config_dir: Path) -> Path | None:
@@ -296,19 +361,21 @@ def _apply(path: Path, config: TsConfig, visiting: list[Path]) -> None:
     options = data.get("compilerOptions")
     if not isinstance(options, dict):
         return
-    # later (more derived) files are applied after their bases, so they override
+    # later (more derived) files are applied after their bases, so they override; ${configDir}
+    # (TS 5.5) is the folder of the config loaded, so a shared base can say "~/*": the app's src
+    here = str(config.path.parent) if config.path else "."
     if isinstance(options.get("baseUrl"), str):
-        config.base_url = (path.parent / options["baseUrl"]).resolve()
+        config.base_url = (path.parent / options["baseUrl"].replace("${configDir}", here)).resolve()
     if isinstance(options.get("paths"), dict):
-        config.paths = {k: [t for t in v if isinstance(t, str)] for k, v in options["paths"].items() if isinstance(v, list)}
+        config.paths = {k: [t.replace("${configDir}", here) for t in v if isinstance(t, str)]
+                        for k, v in options["paths"].items() if isinstance(v, list)}
         config.paths_dir = path.parent
     for key, attr in (("allowJs", "allow_js"), ("checkJs", "check_js")):
         if isinstance(options.get(key), bool):
             setattr(config, attr, options[key])
     for key, attr in (("outDir", "out_dir"), ("rootDir", "root_dir")):
-        if isinstance(options.get(key), str):  # ${configDir} (TS 5.5) is the folder of the config loaded
-            value = options[key].replace("${configDir}", str(config.path.parent) if config.path else ".")
-            setattr(config, attr, (path.parent / value).resolve())
+        if isinstance(options.get(key), str):
+            setattr(config, attr, (path.parent / options[key].replace("${configDir}", here)).resolve())
     if isinstance(options.get("rootDirs"), list):
         config.root_dirs = [(path.parent / d).resolve() for d in options["rootDirs"] if isinstance(d, str)]
 

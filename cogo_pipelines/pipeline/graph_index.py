@@ -16,6 +16,7 @@ import functools
 import gc
 import hashlib
 import json
+import os
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -82,6 +83,12 @@ def _fingerprint(repo: str, found: list[SourceFile], config: tsconfig.TsConfig, 
             digest.update(rel.encode() + b"\0" + (root / rel).read_bytes())
         except OSError:
             pass
+        if os.path.basename(rel).startswith("tsconfig"):  # and the bases it extends (a shared
+            for base in tsconfig.load(root / rel).chain[1:]:  # @acme/tsconfig/base.json)
+                try:
+                    digest.update(str(base).encode() + b"\0" + base.read_bytes())
+                except OSError:
+                    pass
     return digest.hexdigest()
 
 

@@ -236,3 +236,43 @@ def test_astro_frontmatter_and_scripts_are_code(tmp_path: Path):
     })
     assert {("src/pages/index.astro", "src/layouts/Layout.astro"), ("src/pages/index.astro", "src/lib/site.ts"),
             ("src/pages/index.astro", "src/lib/analytics.ts")} <= _pairs(tmp_path)
+
+
+def _shared_config_workspace(root: Path) -> None:
+    """A pnpm workspace checked out without an install: the apps extend a shared config package
+    (``@acme/tsconfig``) that only the workspace's globs lead to, and its ``~/*`` names each
+    app's own src through ``${configDir}``."""
+    _write(root, {
+        "package.json": json.dumps({"name": "monorepo", "private": True}),
+        "pnpm-workspace.yaml": "packages:\n  - apps/*\n  - tooling/*\n",
+        "tooling/typescript/package.json": json.dumps({"name": "@acme/tsconfig"}),
+        "tooling/typescript/base.json": '{"compilerOptions": {"allowJs": true, '
+                                        '"paths": {"~/*": ["${configDir}/src/*"]}}}',
+        "apps/web/package.json": json.dumps({"name": "@acme/web"}),
+        "apps/web/tsconfig.json": '{"extends": "@acme/tsconfig/base.json", "include": ["src"]}',
+        "apps/web/src/page.ts": "import { env } from '~/env';\nexport const page = env;\n",
+        "apps/web/src/env.ts": "export const env = {};\n",
+        "apps/api/package.json": json.dumps({"name": "@acme/api"}),
+        "apps/api/tsconfig.json": '{"extends": "@acme/nothere/base.json", '
+                                  '"compilerOptions": {"paths": {"@api/*": ["./src/*"]}}}',
+        "apps/api/src/main.ts": "import { db } from '@api/db';\nexport const main = db;\n",
+        "apps/api/src/db.ts": "export const db = {};\n",
+    })
+
+
+def test_a_shared_config_package_is_found_in_the_workspace_without_an_install(tmp_path: Path):
+    from cogo_pipelines.indexing import tsconfig
+
+    _shared_config_workspace(tmp_path)
+    config = tsconfig.load(tmp_path / "apps/web/tsconfig.json")
+    assert config.errors == [] and config.allow_js
+    assert tmp_path.resolve() / "tooling/typescript/base.json" in config.chain
+    assert config.paths == {"~/*": [f"{(tmp_path / 'apps/web').resolve()}/src/*"]}
+    assert ("apps/web/src/page.ts", "apps/web/src/env.ts") in _pairs(tmp_path)
+
+
+def test_a_package_config_problem_is_reported_with_the_graph(tmp_path: Path):
+    _shared_config_workspace(tmp_path)
+    static, _ = analyze(tmp_path, policy=policy_for(tmp_path, None))
+    assert ("apps/api/src/main.ts", "apps/api/src/db.ts") in {(e.src, e.dst) for e in static.module_edges}
+    assert ("apps/api/tsconfig.json", "tsconfig.json: extends '@acme/nothere/base.json' not found") in static.errors

@@ -39,3 +39,27 @@ def test_editing_a_package_tsconfig_or_manifest_rebuilds_the_graph(conn, tmp_pat
     edges = _edges(conn, tmp_path)
     assert {("apps/web/src/main.ts", "apps/web/lib/env.ts"), ("apps/web/src/main.ts", "packages/db/src/next.ts")} <= edges
     assert ("apps/web/src/main.ts", "apps/web/src/env.ts") not in edges
+
+
+def test_editing_a_shared_base_config_rebuilds_the_graph(conn, tmp_path: Path):
+    """An app's tsconfig extends a workspace config package (``@acme/tsconfig/base.json``, not
+    named tsconfig*): an edit of that base is an edit of the app's resolution too."""
+    files = {
+        "package.json": json.dumps({"name": "monorepo", "private": True}),
+        "pnpm-workspace.yaml": "packages:\n  - apps/*\n  - tooling/*\n",
+        "tooling/typescript/package.json": json.dumps({"name": "@acme/tsconfig"}),
+        "tooling/typescript/base.json": '{"compilerOptions": {"paths": {"~/*": ["${configDir}/src/*"]}}}',
+        "apps/web/tsconfig.json": '{"extends": "@acme/tsconfig/base.json"}',
+        "apps/web/src/env.ts": "export const env = 1;\n",
+        "apps/web/lib/env.ts": "export const env = 2;\n",
+        "apps/web/src/main.ts": "import { env } from '~/env';\n",
+    }
+    for rel, text in files.items():
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_text(text)
+    assert ("apps/web/src/main.ts", "apps/web/src/env.ts") in _edges(conn, tmp_path)
+
+    (tmp_path / "tooling/typescript/base.json").write_text('{"compilerOptions": {"paths": {"~/*": ["${configDir}/lib/*"]}}}')
+    edges = _edges(conn, tmp_path)
+    assert ("apps/web/src/main.ts", "apps/web/lib/env.ts") in edges
+    assert ("apps/web/src/main.ts", "apps/web/src/env.ts") not in edges
