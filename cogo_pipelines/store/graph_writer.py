@@ -10,7 +10,6 @@ rows that went are deleted.
 
 from __future__ import annotations
 
-import hashlib
 import queue
 import re
 import sys
@@ -21,7 +20,7 @@ from typing import Self
 import psycopg
 
 from cogo_pipelines.indexing.graph import StaticGraph
-from cogo_pipelines.indexing.ids import FILE_PREFIX
+from cogo_pipelines.indexing.ids import edge_id
 
 STATIC_KINDS = ("contains", "imports", "calls", "renders", "references", "extends", "implements")
 NODE_COLUMNS = ("id", "repo", "path", "kind", "name", "qualified_name", "signature", "start_line", "end_line",
@@ -102,21 +101,17 @@ class RowsAhead:
 
 def edge_rows(repo: str, edges: EdgeBatch) -> tuple[bytes, int]:
     """``edges`` as COPY text rows of ``EDGE_COLUMNS`` (ids made here), and how many. Plain
-    bytes, so a linking process hands its edges over in one cheap message. The ids are
-    ``ids.edge_id``'s, made inline: in the linking process this loop is on a cold run's last
-    stretch, where nothing else is left to overlap with."""
+    bytes, so a linking process hands its edges over in one cheap message."""
     lines = []
     add = lines.append
     fields: dict[str | None, str] = {}  # paths and details recur: escape each once
     repo_field = _field(repo)
-    head, sha256, keep = f"{repo}\0", hashlib.sha256, 32 - FILE_PREFIX
-    for (src, dst, (kind, key_detail)), d in edges.items():
+    for (src, dst, key), d in edges.items():
         path, detail = d.get("path"), d.get("detail")
         path_field = fields.get(path) or fields.setdefault(path, _field(path))
         detail_field = fields.get(detail) or fields.setdefault(detail, _field(detail))
         dst_field = _field(dst) if ":" in dst else dst  # node ids are hex; placeholders carry text
-        digest = sha256(f"{head}{src}\0{dst}\0{kind}\0{key_detail}".encode()).hexdigest()
-        add(f"{src[:FILE_PREFIX]}{digest[:keep]}\t{repo_field}\t{src}\t{dst_field}\t{d['kind']}\t{d['confidence']}"
+        add(f"{edge_id(repo, src, dst, key)}\t{repo_field}\t{src}\t{dst_field}\t{d['kind']}\t{d['confidence']}"
             f"\t1\t{path_field}\t{detail_field}\n")
     return "".join(lines).encode(), len(lines)
 
