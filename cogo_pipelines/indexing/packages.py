@@ -30,8 +30,13 @@ def source_twin(folder: str, target: str) -> str | None:
     rel = os.path.relpath(target, folder).split(os.sep)
     if len(rel) < 2 or rel[0] not in BUILD_FOLDERS or not os.path.isdir(os.path.join(folder, "src")):
         return None
-    rest = re.sub(r"\.[cm]?jsx?$", "", DECLARATION.sub("", os.path.join(*rel[1:])))
-    return os.path.join(folder, "src", rest)
+    return os.path.join(folder, "src", build_stem(os.path.join(*rel[1:])))
+
+
+def build_stem(path: str) -> str:
+    """A build file's path without its build extension (``x/index.d.ts``, ``x/index.mjs`` ->
+    ``x/index``), for the source to be probed under it."""
+    return _BUILD_EXTENSION.sub("", DECLARATION.sub("", path))
 
 
 def build_config(folder: str) -> TsConfig | None:
@@ -46,6 +51,9 @@ def build_config(folder: str) -> TsConfig | None:
 
 
 DECLARATION = re.compile(r"\.d\.[cm]?ts$")
+_BUILD_EXTENSION = re.compile(r"\.[cm]?jsx?$")
+
+
 def read_manifest(path: str) -> dict:
     try:
         with open(path, encoding="utf-8") as fh:

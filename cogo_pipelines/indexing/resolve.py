@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -106,12 +107,10 @@ class Resolver:
         if name in dirs and depth < 3:
             inner_files, _ = self._listing(base)
             if "package.json" in inner_files:
-                hits = [self._probe(os.path.normpath(os.path.join(base, target)), depth + 1)
-                        for target in packages.manifest_entries(packages.read_manifest(os.path.join(base, "package.json")))]
-                hits = [hit for hit in hits if hit]
-                sources = [hit for hit in hits if not packages.DECLARATION.search(hit)]
-                if hits:
-                    return (sources or hits)[0]
+                hit = _source_first(self._probe(os.path.normpath(os.path.join(base, target)), depth + 1)
+                                    for target in packages.manifest_entries(packages.read_manifest(os.path.join(base, "package.json"))))
+                if hit:
+                    return hit
             for index in INDEX_FILES:
                 if index in inner_files:
                     return os.path.join(base, index)
@@ -176,16 +175,14 @@ class Resolver:
         if not (config.paths or config.base_url or config.root_dirs):
             self._by_config[config_path] = None
             return None
-        nested = self._by_config.get(config_path)
-        if nested is None:
-            if self._workspace is None:
-                self._workspace = self._scan_workspace()
-            nested = Resolver.__new__(Resolver)
-            nested.__dict__.update(self.__dict__)  # one root, one cache of listings and of packages
-            nested.config = config
-            nested._patterns = nested.config.path_patterns
-            nested._cache = {}
-            self._by_config[config_path] = nested
+        if self._workspace is None:
+            self._workspace = self._scan_workspace()
+        nested = Resolver.__new__(Resolver)
+        nested.__dict__.update(self.__dict__)  # one root, one cache of listings and of packages
+        nested.config = config
+        nested._patterns = nested.config.path_patterns
+        nested._cache = {}
+        self._by_config[config_path] = nested
         return nested
 
     def _resolve(self, spec: str, from_dir: str) -> Resolution:
@@ -306,15 +303,13 @@ class Resolver:
             config = self._build_configs[folder] = packages.build_config(folder)
         if config is None or not target.startswith(str(config.out_dir) + os.sep):
             return None
-        rest = packages.DECLARATION.sub("", target[len(str(config.out_dir)) + 1:])
-        rest = re.sub(r"\.[cm]?jsx?$", "", rest)
         root_dir = config.root_dir or os.path.join(folder, "src")
-        return os.path.join(str(root_dir), rest)
+        return os.path.join(str(root_dir), packages.build_stem(target[len(str(config.out_dir)) + 1:]))
 
     def _build_source_above(self, target: str) -> str | None:
         """``_build_source`` for the nearest package above ``target`` whose outDir holds it."""
         folder = os.path.dirname(target)
-        while folder.startswith(self.root + os.sep):
+        while folder.startswith(self._root_prefix):
             source = self._build_source(folder, target)
             if source:
                 return source
@@ -370,11 +365,10 @@ class Resolver:
         is ``src/index.ts`` in a checkout, where ``dist/`` is unbuilt (or built and gitignored)."""
         bases = [os.path.normpath(os.path.join(folder, t)) for t in targets]
         bases = [source for base in bases for source in (self._build_source(folder, base), base) if source]
-        hits = [hit for hit in map(self._probe, bases) if hit]
-        if not hits:  # unbuilt and no outDir to read: dist/index.mjs of a bundled package is src/index
-            hits = [hit for hit in map(self._probe, filter(None, (packages.source_twin(folder, b) for b in bases))) if hit]
-        sources = [hit for hit in hits if not packages.DECLARATION.search(hit)]
-        return self._found((sources or hits or [None])[0])
+        hit = _source_first(map(self._probe, bases))
+        if hit is None:  # unbuilt and no outDir to read: dist/index.mjs of a bundled package is src/index
+            hit = _source_first(map(self._probe, filter(None, (packages.source_twin(folder, b) for b in bases))))
+        return self._found(hit)
 
     def _scan_workspace(self) -> dict[str, str]:
         """Package names declared by package.json (or Deno member deno.json) files inside the repo (not node_modules).
@@ -396,6 +390,13 @@ class Resolver:
                 if isinstance(name, str) and name not in found:
                     found[name] = dirpath
         return found
+
+
+def _source_first(hits: Iterable[str | None]) -> str | None:
+    """The first file found that is a source, else the first declaration (``.d.ts``), else
+    None: a checkout's ``types`` target is a declaration of the source it ships beside."""
+    found = [hit for hit in hits if hit]
+    return next((hit for hit in found if not packages.DECLARATION.search(hit)), found[0] if found else None)
 
 
 _PACKAGE_NAME = re.compile(r"(?:@[a-z0-9][a-z0-9._~-]*/)?[a-z0-9][a-z0-9._~-]*")
