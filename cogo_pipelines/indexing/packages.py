@@ -9,7 +9,6 @@ with no ``outDir`` to read falls back to the ``src/`` twin of its ``dist/`` entr
 
 from __future__ import annotations
 
-import json
 import os
 import re
 from pathlib import Path
@@ -52,15 +51,6 @@ def build_config(folder: str) -> TsConfig | None:
 
 DECLARATION = re.compile(r"\.d\.[cm]?ts$")
 _BUILD_EXTENSION = re.compile(r"\.[cm]?jsx?$")
-
-
-def read_manifest(path: str) -> dict:
-    try:
-        with open(path, encoding="utf-8") as fh:
-            data = json.load(fh)
-    except (OSError, ValueError):
-        return {}
-    return data if isinstance(data, dict) else {}
 
 
 def manifest_entries(data: dict) -> list[str]:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from cogo_pipelines.indexing import deno, packages
-from cogo_pipelines.indexing.tsconfig import TsConfig
+from cogo_pipelines.indexing.tsconfig import TsConfig, read_manifest
 from cogo_pipelines.indexing.tsconfig import load as load_config
 
 PROBE_EXTENSIONS = (".ts", ".tsx", ".d.ts", ".js", ".jsx", ".mts", ".cts", ".d.mts", ".d.cts", ".mjs", ".cjs")
@@ -108,7 +108,7 @@ class Resolver:
             inner_files, _ = self._listing(base)
             if "package.json" in inner_files:
                 hit = _source_first(self._probe(os.path.normpath(os.path.join(base, target)), depth + 1)
-                                    for target in packages.manifest_entries(packages.read_manifest(os.path.join(base, "package.json"))))
+                                    for target in packages.manifest_entries(read_manifest(os.path.join(base, "package.json"))))
                 if hit:
                     return hit
             for index in INDEX_FILES:
@@ -266,7 +266,7 @@ class Resolver:
         while True:
             manifest = os.path.join(folder, "package.json")
             if os.path.isfile(manifest):
-                targets = packages.export_targets(packages.read_manifest(manifest).get("imports") or None, spec)
+                targets = packages.export_targets(read_manifest(manifest).get("imports") or None, spec)
                 found = self._first_source(folder, targets)
                 return found or Resolution("unresolved", reason=f"package.json imports has no file for {spec!r}")
             if os.path.normpath(folder) == self.root or os.path.dirname(folder) == folder:
@@ -350,7 +350,7 @@ class Resolver:
         if folder is None:
             return None
         subpath = "." + spec[len(name):]
-        manifest = packages.read_manifest(os.path.join(folder, "package.json")) or deno.read_config(folder) or {}
+        manifest = read_manifest(os.path.join(folder, "package.json")) or deno.read_config(folder) or {}
         candidates = packages.export_targets(manifest.get("exports"), subpath) if manifest else []
         if not candidates and subpath == ".":
             candidates = packages.manifest_entries(manifest)
@@ -383,7 +383,7 @@ class Resolver:
                 continue
             names = []
             if "package.json" in filenames:
-                names.append(packages.read_manifest(os.path.join(dirpath, "package.json")).get("name"))
+                names.append(read_manifest(os.path.join(dirpath, "package.json")).get("name"))
             if not set(filenames).isdisjoint(deno.CONFIG_NAMES):  # a Deno workspace member
                 names.append((deno.read_config(dirpath) or {}).get("name"))
             for name in names:

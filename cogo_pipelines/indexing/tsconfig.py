@@ -1,6 +1,6 @@
 """Read tsconfig files the way ``tsc`` does: JSONC, ``extends`` chains (relative files and
-package configs in ``node_modules``, or in the workspace when nothing is installed), and the options that steer module resolution
-(``baseUrl``, ``paths``, ``rootDirs``).
+package configs in ``node_modules``, or in the workspace when nothing is installed), and the
+options that steer module resolution (``baseUrl``, ``paths``, ``rootDirs``).
 
 A broken config never stops indexing: the problem is kept in ``TsConfig.errors`` and the
 options read so far still apply. A file with a syntax error is read as ``tsc`` reads it: the
@@ -247,6 +247,16 @@ def _package_config(spec: str, start: Path) -> Path | None:
     return None if package is None else _config_in(package / subpath if subpath else package)
 
 
+def read_manifest(path: str | Path) -> dict:
+    """A ``package.json`` (plain JSON) as a dict; empty when it is unreadable or not an object."""
+    try:
+        with open(path, encoding="utf-8") as fh:
+            data = json.load(fh)
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
 def _config_in(base: Path) -> Path | None:
     """The config ``base`` names: the file itself, with ``.json``, or a package folder's
     ``tsconfig`` pointer or ``tsconfig.json``."""
@@ -254,14 +264,9 @@ def _config_in(base: Path) -> Path | None:
         if candidate.is_file():
             return candidate
     if base.is_dir():
-        manifest = base / "package.json"
-        if manifest.is_file():
-            try:
-                pointer = json.loads(manifest.read_text(encoding="utf-8")).get("tsconfig")
-            except (ValueError, AttributeError):
-                pointer = None
-            if isinstance(pointer, str) and (base / pointer).is_file():
-                return base / pointer
+        pointer = read_manifest(base / "package.json").get("tsconfig")
+        if isinstance(pointer, str) and (base / pointer).is_file():
+            return base / pointer
         if (base / "tsconfig.json").is_file():
             return base / "tsconfig.json"
     return None
@@ -280,18 +285,10 @@ def _workspace_globs(folder: Path) -> list[str] | None:
             data = None
         globs = data.get("packages") if isinstance(data, dict) else None
         return [g for g in globs if isinstance(g, str)] if isinstance(globs, list) else []
-    manifest = folder / "package.json"
-    if manifest.is_file():
-        try:
-            data = json.loads(manifest.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            return None
-        globs = data.get("workspaces") if isinstance(data, dict) else None
-        if isinstance(globs, dict):  # yarn's {"packages": [...]}
-            globs = globs.get("packages")
-        if isinstance(globs, list):
-            return [g for g in globs if isinstance(g, str)]
-    return None
+    globs = read_manifest(folder / "package.json").get("workspaces")
+    if isinstance(globs, dict):  # yarn's {"packages": [...]}
+        globs = globs.get("packages")
+    return [g for g in globs if isinstance(g, str)] if isinstance(globs, list) else None
 
 
 def _workspace_package(name: str, start: Path) -> Path | None:
@@ -306,13 +303,7 @@ def _workspace_package(name: str, start: Path) -> Path | None:
             if pattern.startswith("!") or ".." in pattern:
                 continue
             for manifest in sorted(folder.glob(pattern.strip("/") + "/package.json")):
-                if "node_modules" in manifest.parts:
-                    continue
-                try:
-                    data = json.loads(manifest.read_text(encoding="utf-8"))
-                except (OSError, ValueError):
-                    continue
-                if isinstance(data, dict) and data.get("name") == name:
+                if "node_modules" not in manifest.parts and read_manifest(manifest).get("name") == name:
                     return manifest.parent
         return None
     return None
