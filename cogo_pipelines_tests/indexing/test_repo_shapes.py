@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from cogo_pipelines.indexing.graph import StaticGraph
 from cogo_pipelines.indexing.static_graph import analyze
 from cogo_pipelines.pipeline.policy import policy_for
 
@@ -16,9 +17,14 @@ def _write(root: Path, files: dict[str, str]) -> None:
         (root / rel).write_text(text)
 
 
-def _pairs(root: Path) -> set[tuple[str, str]]:
+def _graph(root: Path) -> tuple[StaticGraph, set[tuple[str, str]]]:
+    """The graph of ``root`` under its own policy, and its module edges as (from, to) pairs."""
     static, _ = analyze(root, policy=policy_for(root, None))
-    return {(e.src, e.dst) for e in static.module_edges}
+    return static, {(e.src, e.dst) for e in static.module_edges}
+
+
+def _pairs(root: Path) -> set[tuple[str, str]]:
+    return _graph(root)[1]
 
 
 def _turbo_monorepo(root: Path) -> None:
@@ -94,8 +100,7 @@ def _component_app(root: Path) -> None:
 
 def test_vue_and_svelte_components_are_modules_of_the_graph(tmp_path: Path):
     _component_app(tmp_path)
-    static, _ = analyze(tmp_path, policy=policy_for(tmp_path, None))
-    pairs = {(e.src, e.dst) for e in static.module_edges}
+    static, pairs = _graph(tmp_path)
     assert {("src/main.ts", "src/App.vue"), ("src/main.ts", "src/components/Card.svelte"),
             ("src/App.vue", "src/components/Greeting.vue"), ("src/App.vue", "src/lib/user.ts"),
             ("src/components/Greeting.vue", "src/lib/format.ts"),
@@ -140,8 +145,7 @@ def test_deno_workspace_members_and_import_maps(tmp_path: Path):
                         "import { join } from '@std/path';\nimport { x } from '@fresh/plugin-vite';\n"
                         "import { slug } from '$utils/slug.ts';\nimport { serve } from 'https://deno.land/std/http/server.ts';\n"),
     })
-    static, _ = analyze(tmp_path, policy=policy_for(tmp_path, None))
-    pairs = {(e.src, e.dst) for e in static.module_edges}
+    static, pairs = _graph(tmp_path)
     assert {("www/main.ts", "packages/core/src/mod.ts"), ("www/main.ts", "packages/core/src/runtime.ts"),
             ("www/main.ts", "packages/vite/mod.ts"), ("www/main.ts", "www/utils/slug.ts"),
             ("packages/vite/mod.ts", "packages/core/src/runtime.ts"),
@@ -159,8 +163,7 @@ def test_sveltekit_lib_alias_without_the_generated_tsconfig(tmp_path: Path):
         "apps/site/src/routes/+page.svelte": ("<script>\nimport List from '$lib/List.svelte';\n"
                                              "import { goto } from '$app/navigation';\nimport { nope } from '$lib/nope';\n</script>\n"),
     })
-    static, _ = analyze(tmp_path, policy=policy_for(tmp_path, None))
-    pairs = {(e.src, e.dst) for e in static.module_edges}
+    static, pairs = _graph(tmp_path)
     assert {("apps/site/src/routes/+page.svelte", "apps/site/src/lib/List.svelte"),
             ("apps/site/src/lib/List.svelte", "apps/site/src/lib/api.ts")} <= pairs
     assert [(p, s) for p, s, _ in static.unresolved] == [("apps/site/src/routes/+page.svelte", "$lib/nope")]
@@ -273,6 +276,6 @@ def test_a_shared_config_package_is_found_in_the_workspace_without_an_install(tm
 
 def test_a_package_config_problem_is_reported_with_the_graph(tmp_path: Path):
     _shared_config_workspace(tmp_path)
-    static, _ = analyze(tmp_path, policy=policy_for(tmp_path, None))
-    assert ("apps/api/src/main.ts", "apps/api/src/db.ts") in {(e.src, e.dst) for e in static.module_edges}
+    static, pairs = _graph(tmp_path)
+    assert ("apps/api/src/main.ts", "apps/api/src/db.ts") in pairs
     assert ("apps/api/tsconfig.json", "tsconfig.json: extends '@acme/nothere/base.json' not found") in static.errors
