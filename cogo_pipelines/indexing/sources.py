@@ -64,9 +64,8 @@ _LANGUAGES = {
     ".svelte": "typescript",
     ".astro": "typescript",
 }
-# kinds worth a hint when the include policy leaves them out
-INDEXABLE_SUFFIXES = (".ts", ".tsx", ".mts", ".cts", ".js", ".jsx", ".mjs", ".cjs", ".vue", ".svelte", ".astro", ".md", ".markdown",
-                      ".mdx", ".sql")
+# kinds worth a hint when the include policy leaves them out: every kind that has a language
+INDEXABLE_SUFFIXES = frozenset(_LANGUAGES)
 SKIP_REASONS = ("excluded", "gitignored", "outside the include policy", "unsupported kind")
 
 
