@@ -23,6 +23,7 @@ from dataclasses import dataclass, field, replace
 
 from cogo_pipelines.indexing import sfc
 from cogo_pipelines.indexing.model import FileExtraction, SourceFile, Symbol
+from cogo_pipelines.indexing.sources import looks_binary
 
 CHUNK_FORMAT = 1  # bump when the chunk or embed text changes: stored chunks of older formats are redone
 MAX_CHUNK_CHARS = 4000  # a chunk larger than this is split (about 100 lines of code)
@@ -96,8 +97,10 @@ def decode(data: bytes) -> tuple[str, str | None]:
             f"not valid UTF-8 ({exc.reason} at byte {exc.start}); undecodable bytes replaced",
         )
     text = text.removeprefix("\ufeff")
-    if "\x00" in text:  # Postgres text cannot hold NUL; a NUL means binary content anyway
-        text, note = text.replace("\x00", ""), "contains NUL bytes (binary?); NULs dropped"
+    if "\x00" in text:  # Postgres text cannot hold NUL: each becomes U+FFFD (as in graph rows)
+        text = text.replace("\x00", "\ufffd")
+        if looks_binary(data):  # a NUL inside a string of a source file is no problem to report
+            note = "contains NUL bytes (binary?); NULs replaced"
     return text, note
 
 

@@ -103,6 +103,17 @@ def language_of(rel_path: str) -> str:
     return _LANGUAGES.get(os.path.splitext(rel_path)[1].lower(), "other")
 
 
+_CONTROL_BYTES = bytes(c for c in range(32) if c not in (9, 10, 12, 13, 27))
+
+
+def looks_binary(data: bytes) -> bool:
+    """Whether ``data`` is binary rather than text. A NUL written into a string (pnpm keys a
+    cache with `${a}\0${b}`) does not make a source binary: only a head where control bytes are
+    more than a tenth, NUL among them, does."""
+    head = data[:8192]
+    return b"\x00" in head and (len(head) - len(head.translate(None, _CONTROL_BYTES))) * 10 > len(head)
+
+
 def content_hash(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 

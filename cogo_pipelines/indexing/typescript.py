@@ -15,7 +15,7 @@ from collections.abc import Iterable
 import tree_sitter
 import tree_sitter_typescript
 
-from cogo_pipelines.indexing import sfc, ts_gaps, ts_long_strings
+from cogo_pipelines.indexing import sfc, sources, ts_gaps, ts_long_strings
 from cogo_pipelines.indexing.model import FileExtraction
 from cogo_pipelines.indexing.ts_declarations import Declarations, declaration_scopes
 from cogo_pipelines.indexing.ts_types import TypeInference
@@ -114,15 +114,10 @@ def parse(source: bytes, tsx: bool) -> tree_sitter.Tree:
     return parsers[(tsx, False)].parse(bridged)
 
 
-_CONTROL_BYTES = bytes(c for c in range(32) if c not in (9, 10, 12, 13, 27))
-
-
 def check_source(source: bytes) -> str | None:
-    """Why a file cannot be read as TypeScript text, or None. A NUL written into a string
-    (pnpm keys a cache with `${a}\0${b}`) does not make a source binary: only a head where
-    control bytes are more than a tenth is."""
-    head = source[:8192]
-    if b"\x00" in head and (len(head) - len(head.translate(None, _CONTROL_BYTES))) * 10 > len(head):
+    """Why a file cannot be read as TypeScript text, or None (a NUL inside a string is source:
+    ``sources.looks_binary``)."""
+    if sources.looks_binary(source):
         return "binary file (NUL bytes)"
     try:
         source.decode("utf-8")

@@ -125,6 +125,17 @@ def test_bad_input_files_give_a_chunk_or_an_error():
     assert "NUL" in binary.error and "\x00" not in binary.chunks[0].content
 
 
+def test_a_nul_inside_a_string_of_a_source_is_kept_without_a_problem():
+    """pnpm writes a NUL into a template literal: the file is source (the graph reads it), so
+    indexing it reports nothing; Postgres text cannot hold the NUL, which becomes U+FFFD."""
+    source = chunks_of("src/cache.ts", b"const key = `${a}\x00${b}`;\nexport function after(): number { return 1; }\n")
+    assert source.error is None
+    assert "`${a}\ufffd${b}`" in "".join(c.content for c in source.chunks)
+    assert "\x00" not in "".join(c.content for c in source.chunks)
+    blob = chunks_of("src/blob.ts", b"\x00\x01\x02\x03" * 64)
+    assert "binary" in blob.error and "\x00" not in blob.chunks[0].content
+
+
 def test_identifier_splitting():
     from cogo_pipelines.store.knowledge import split_identifiers
 
