@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 
+from cogo_pipelines.indexing import sfc
 from cogo_pipelines.indexing.ids import file_id, node_id
 from cogo_pipelines.indexing.model import FileExtraction, Symbol
 from cogo_pipelines.indexing.resolve import Resolver, package_name
@@ -94,6 +95,8 @@ class Names:
                         found = self.export(target, name, depth + 1)
                     if found:
                         break
+            if found is None and name == "default" and sfc.is_component(path):
+                found = ("module", path)  # a component file is its own default export (`<script setup>`)
         self._export_memo[key] = found
         return found
 

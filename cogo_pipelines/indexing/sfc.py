@@ -75,3 +75,41 @@ def markup_spans(source: bytes) -> list[tuple[int, int]]:
         pos = close_end
     spans.append((pos, len(source)))
     return [(a, b) for a, b in spans if source[a:b].strip()]
+
+
+# an opening tag's name: `<Foo`, `<Card.Title`, `<the-footer` (not `</x`, `<!--`, `<svelte:self`)
+_TAG = re.compile(rb"<([A-Za-z][\w-]*(?:\.[A-Za-z_$][\w$]*)*)(?=[\s/>])")
+
+
+def _pascal(kebab: str) -> str:
+    return "".join(part[:1].upper() + part[1:] for part in kebab.split("-"))
+
+
+def component_tags(source: bytes, kebab: bool = False) -> list[tuple[str, int]]:
+    """``(name, line)`` of each template tag that may name a component, in document order: a
+    capitalised or dotted tag (``<TheFooter>``, ``<ui.Badge>``) and, with ``kebab`` (Vue), a hyphenated one
+    under its PascalCase name (``<the-footer>`` is ``TheFooter``). Tags inside script and style
+    blocks and inside HTML comments are not read. Linear: one scan of each template span."""
+    found: list[tuple[str, int]] = []
+    line, counted = 1, 0
+    for start, end in markup_spans(source):
+        pos = start
+        while pos < end:
+            comment = source.find(b"<!--", pos, end)
+            stop = end if comment < 0 else comment
+            for match in _TAG.finditer(source, pos, stop):
+                name = match.group(1).decode("ascii")
+                if name[:1].isupper() or "." in name:
+                    pass
+                elif kebab and "-" in name and "." not in name:
+                    name = _pascal(name)
+                else:
+                    continue
+                line += source.count(b"\n", counted, match.start())
+                counted = match.start()
+                found.append((name, line))
+            if comment < 0:
+                break
+            closed = source.find(b"-->", comment + 4, end)
+            pos = end if closed < 0 else closed + 3
+    return found

@@ -160,7 +160,8 @@ def extract_tree(path: str, source: bytes) -> tuple[FileExtraction, tree_sitter.
     problem = check_source(source)
     if problem:
         return FileExtraction(path=path, error=problem), None
-    if sfc.is_component(path):  # .vue/.svelte: the <script> blocks, at their own offsets
+    template = source if sfc.is_component(path) else None
+    if template is not None:  # .vue/.svelte/.astro: the <script> blocks, at their own offsets
         source = sfc.script_only(source)
     if b"\x00" in source:  # tree-sitter stops a token at NUL: a space keeps every offset
         source = source.replace(b"\x00", b" ")
@@ -170,7 +171,10 @@ def extract_tree(path: str, source: bytes) -> tuple[FileExtraction, tree_sitter.
     except Exception as exc:  # noqa: BLE001 -- tree-sitter refuses (e.g. timeout); keep the run going
         return FileExtraction(path=path, error=f"parse failed: {exc}"), None
     try:
-        return _extract(path, source, tree, tsx), tree
+        extraction = _extract(path, source, tree, tsx)
+        if template is not None:
+            _template_renders(extraction, template, path.lower().endswith(".vue"))
+        return extraction, tree
     except Exception as exc:  # noqa: BLE001 -- a fault in one file's extraction is that file's error,
         # not the end of the run: the other files' graph stands, and the error names the file
         reason = (str(exc).splitlines() or [""])[0][:200]
@@ -252,6 +256,21 @@ def _extract(path: str, source: bytes, tree: tree_sitter.Tree, tsx: bool) -> Fil
     if tree.root_node.has_error:
         ex.out.error = _syntax_error(tree.root_node)
     return ex.out
+
+
+def _template_renders(out: FileExtraction, source: bytes, kebab: bool) -> None:
+    """A component's template renders the components its script binds (``<TheFooter/>`` after
+    ``import TheFooter from './TheFooter.vue'``), linked like JSX, from the file itself. Only bound
+    names: any other tag is an HTML element, a web component or a global registration, which
+    the script does not name."""
+    bound = {s.name for s in out.symbols if s.parent is None}
+    for record in out.imports:
+        bound.update(record.bindings)
+    seen = set()
+    for name, line in sfc.component_tags(source, kebab):
+        if name not in seen and name.partition(".")[0] in bound:
+            seen.add(name)
+            out.renders.append(("", name, line))
 
 
 def _syntax_error(root: tree_sitter.Node) -> str:

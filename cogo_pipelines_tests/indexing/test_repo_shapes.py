@@ -112,6 +112,37 @@ def test_vue_and_svelte_components_are_modules_of_the_graph(tmp_path: Path):
     assert "loadUser" in callees
 
 
+def test_a_template_renders_the_components_its_script_binds(tmp_path: Path):
+    """sveltejs/realworld: 17 component tags in templates, 0 renders edges before (JSX had
+    them). A tag renders what the script imports or declares; a `<script setup>` component is its
+    file's default export; HTML elements, web components and globals (bound nowhere) are not
+    edges, nor a tag inside an HTML comment."""
+    _write(tmp_path, {
+        "tsconfig.json": "{}",
+        "src/App.vue": ("<script setup lang=\"ts\">\nimport TheFooter from './TheFooter.vue';\n"
+                        "import Panel from './Panel.svelte';\n</script>\n<template>\n  <!-- <Panel/> was here -->\n"
+                        "  <div>\n    <the-footer />\n    <RouterView />\n    <my-widget></my-widget>\n  </div>\n</template>\n"),
+        "src/TheFooter.vue": "<script setup lang=\"ts\">\nconst year = 2026;\n</script>\n<template>{{ year }}</template>\n",
+        "src/Panel.svelte": ("<script lang=\"ts\">\nimport Card from './Card.svelte';\nimport { ui } from './ui';\n</script>\n"
+                             "<Card title=\"a\" />\n<ui.Badge />\n<Card></Card>\n<svelte:self />\n"),
+        "src/Card.svelte": "<script lang=\"ts\">\nexport let title: string;\n</script>\n<h1>{title}</h1>\n",
+        "src/ui.ts": "export const ui = { Badge: {} };\n",
+    })
+    static, _ = _graph(tmp_path)
+
+    def label(node: str) -> str:
+        d = static.nodes.get(node, {})
+        return d.get("path", node) if d.get("kind", "file") == "file" else f"{d['path']}#{d['qualified_name']}"
+
+    renders = {(label(s), label(t), d["confidence"], static.nodes.get(s, {}).get("start_line"))
+               for (s, t, _), d in static.edges.items() if d["kind"] == "renders"}
+    assert {(s, t, c) for s, t, c, _ in renders} == {
+        ("src/App.vue", "src/TheFooter.vue", "certain"),  # <the-footer> is TheFooter in Vue
+        ("src/Panel.svelte", "src/Card.svelte", "certain"),  # once, though used twice
+        ("src/Panel.svelte", "unresolved:ui.Badge", "maybe"),  # an object's member, as in JSX
+    }
+
+
 def test_components_are_chunked_with_their_template(tmp_path: Path):
     from cogo_pipelines.indexing import sources, typescript
     from cogo_pipelines.indexing.chunking import chunk_file
