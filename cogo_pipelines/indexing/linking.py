@@ -40,6 +40,7 @@ class Names:
             self.add(e)
         self._export_memo: dict[tuple[str, str], tuple | None] = {}
         self._dotted_memo: dict[tuple[str, str, tuple[str, ...]], tuple | None] = {}
+        self._globals: dict[str, tuple] | None = None  # built on the first lookup (``global_component``)
 
     def add(self, e: FileExtraction) -> None:
         """One more file (``static_graph`` adds them as they are parsed); before any lookup."""
@@ -61,6 +62,20 @@ class Names:
                     local[name] = (target_path, imported, external)
         self.bindings[path] = local
         self.reexports[path] = reexports
+        self._globals = None
+
+    def global_component(self, name: str) -> tuple | None:
+        """What a Vue template's unbound tag names: a member of an interface ``GlobalComponents``
+        in a declaration file (unplugin's ``components.d.ts``: ``TheFooter: typeof
+        import('./components/TheFooter.vue')['default']``, the member a binding of that file)."""
+        if self._globals is None:
+            self._globals = {}
+            for path, symbols in self.symbols.items():
+                if path.endswith(".d.ts") and any(q.rpartition(".")[2] == "GlobalComponents" and s.kind == "interface"
+                                                  for q, s in symbols.items()):
+                    for local in self.bindings[path]:
+                        self._globals.setdefault(local, self.local(path, local))
+        return self._globals.get(name)
 
     def dotted_memo(self, path: str, text: str, scopes: tuple[str, ...] = ()) -> tuple | None:
         """``dotted`` for the lookups of ``Linker``, where the same callee or type name recurs
@@ -352,6 +367,11 @@ class Linker:
             if key not in done:
                 done[key] = outcome(names.dotted_memo(path, name, namespaces), "renders", name, path, True)
             add(src, done[key])
+        for name, _line in ex.globals:  # a Vue template's global component: an edge only when declared
+            found = names.global_component(name)
+            if found is not None:
+                namespaces, _, src = scope(path, "")
+                add(src, outcome(found, "renders", name, path, True))
         for owner, name, _line in ex.references:
             namespaces, _, src = scope(path, owner)
             key = ("references", name, namespaces, None)

@@ -76,6 +76,9 @@ class FileExtraction:
     # "C.x" -> field x of class C, "c" -> an exported const (type names, generics dropped, or a
     # type reference of ``ts_types``)
     types: dict[str, str] = field(default_factory=dict)
+    # tags of a Vue template that the script binds nowhere: (PascalCase name, line), linked as
+    # ``renders`` when a ``GlobalComponents`` declaration (unplugin's components.d.ts) names them
+    globals: list[tuple[str, int]] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)

@@ -57,6 +57,7 @@ def _encode(e: FileExtraction) -> dict:
         "e": e.error,
         "j": e.renders,
         "t": e.types,
+        **({"g": e.globals} if e.globals else {}),  # Vue templates only: other files' JSON unchanged
     }
 
 
@@ -72,6 +73,7 @@ def _decode(path: str, d: dict) -> FileExtraction:
         error=d["e"],
         renders=[tuple(r) for r in d.get("j", ())],
         types=d.get("t", {}),
+        globals=[tuple(g) for g in d.get("g", ())],
     )
 
 

@@ -289,11 +289,14 @@ class Declarations:
         if first is None:
             return
         value = string_value(first)
+        bindings = None
         if kind == "dynamic" and _in_type(node):
             kind = "type"
+            bindings = _global_component(node)
         if value is not None:
             self.out.imports.append(ImportRecord(
-                specifier=value, kind=kind, line=node.start_point[0] + 1, bindings=_assigned_bindings(node),
+                specifier=value, kind=kind, line=node.start_point[0] + 1,
+                bindings=bindings if bindings is not None else _assigned_bindings(node),
             ))
         else:
             self.out.imports.append(ImportRecord(
@@ -369,6 +372,35 @@ def _assigned_bindings(call: tree_sitter.Node) -> dict[str, str]:
                 if key is not None and value is not None and value.type == "identifier":
                     bindings[node_text(value)] = node_text(key)
     return bindings
+
+
+def _global_component(call: tree_sitter.Node) -> dict[str, str] | None:
+    """``TheFooter: typeof import('./TheFooter.vue')['default']`` (or ``….RouterLink``) in an
+    interface ``GlobalComponents`` (Vue's registry of global components, which unplugin writes
+    into ``components.d.ts``): the binding ``{"TheFooter": "default"}``, else None."""
+    query = call.parent
+    if query is None or query.type not in ("type_query", "member_expression"):
+        return None
+    if query.type == "member_expression":  # typeof import('x').Name
+        prop = query.child_by_field_name("property")
+        exported, query = (node_text(prop) if prop is not None else None), query.parent
+        holder = query.parent if query is not None and query.type == "type_query" else None
+    else:  # typeof import('x')['name']
+        lookup = query.parent
+        index = lookup.named_children[-1] if lookup is not None and lookup.type == "lookup_type" else None
+        exported = string_value(index.named_children[0]) if index is not None and index.type == "literal_type" \
+            and index.named_children else None
+        holder = lookup.parent if lookup is not None else None
+    if exported is None or holder is None or holder.type != "type_annotation":
+        return None
+    signature = holder.parent
+    body = signature.parent if signature is not None and signature.type == "property_signature" else None
+    interface = body.parent if body is not None and body.type == "interface_body" else None
+    name = interface.child_by_field_name("name") if interface is not None else None
+    if name is None or name.text != b"GlobalComponents":
+        return None
+    key = _property_key(signature.child_by_field_name("name"))
+    return {key: exported} if key else None
 
 
 def _in_type(node: tree_sitter.Node) -> bool:

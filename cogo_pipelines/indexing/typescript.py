@@ -260,17 +260,22 @@ def _extract(path: str, source: bytes, tree: tree_sitter.Tree, tsx: bool) -> Fil
 
 def _template_renders(out: FileExtraction, source: bytes, kebab: bool) -> None:
     """A component's template renders the components its script binds (``<TheFooter/>`` after
-    ``import TheFooter from './TheFooter.vue'``), linked like JSX, from the file itself. Only bound
-    names: any other tag is an HTML element, a web component or a global registration, which
-    the script does not name."""
+    ``import TheFooter from './TheFooter.vue'``), linked like JSX, from the file itself. Any
+    other tag is an HTML element, a web component or, in Vue, a component registered globally:
+    those are kept apart (``globals``) and linked only where a ``GlobalComponents`` declaration
+    (unplugin's generated ``components.d.ts``) names them."""
     bound = {s.name for s in out.symbols if s.parent is None}
     for record in out.imports:
         bound.update(record.bindings)
     seen = set()
     for name, line in sfc.component_tags(source, kebab):
-        if name not in seen and name.partition(".")[0] in bound:
-            seen.add(name)
+        if name in seen:
+            continue
+        seen.add(name)
+        if name.partition(".")[0] in bound:
             out.renders.append(("", name, line))
+        elif kebab and "." not in name:  # Vue: maybe a global component (``Names.global_component``)
+            out.globals.append((name, line))
 
 
 def _syntax_error(root: tree_sitter.Node) -> str:

@@ -143,6 +143,34 @@ def test_a_template_renders_the_components_its_script_binds(tmp_path: Path):
     }
 
 
+def test_vue_global_components_render_through_components_d_ts(tmp_path: Path):
+    """antfu-collective/vitesse: every component is auto-imported (unplugin-vue-components), so
+    no script names them; the generated components.d.ts declares each in `GlobalComponents`.
+    Before, 0 of its 9 template uses were edges; now 9 (3 of its own components, 6 of
+    vue-router's, as `maybe` placeholders like a package's JSX component)."""
+    _write(tmp_path, {
+        "tsconfig.json": "{}",
+        "src/components.d.ts": ("export {}\ndeclare module 'vue' {\n  export interface GlobalComponents {\n"
+                                "    RouterView: typeof import('vue-router')['RouterView']\n"
+                                "    TheFooter: typeof import('./components/TheFooter.vue')['default']\n"
+                                "    TheCounter: typeof import('./components/TheCounter.vue').default\n  }\n}\n"),
+        "src/types.d.ts": "export interface Registry {\n  Other: typeof import('./components/TheCounter.vue')['default']\n}\n",
+        "src/layouts/default.vue": ("<template>\n  <main>\n    <RouterView />\n    <the-footer />\n    <TheCounter />\n"
+                                    "    <Other />\n    <my-widget />\n  </main>\n</template>\n"),
+        "src/components/TheFooter.vue": "<template><footer>hi</footer></template>\n",
+        "src/components/TheCounter.vue": "<script setup lang=\"ts\">\nconst n = 1;\n</script>\n<template>{{ n }}</template>\n",
+    })
+    static, _ = _graph(tmp_path)
+    path = {i: (n["path"] if n.get("kind") == "file" else i) for i, n in static.nodes.items()}
+    renders = {(path.get(s, s), path.get(t, t), d["confidence"]) for (s, t, _), d in static.edges.items()
+               if d["kind"] == "renders"}
+    assert renders == {
+        ("src/layouts/default.vue", "src/components/TheFooter.vue", "certain"),  # <the-footer>
+        ("src/layouts/default.vue", "src/components/TheCounter.vue", "certain"),
+        ("src/layouts/default.vue", "external:vue-router:RouterView", "maybe"),
+    }  # <Other/> is declared in another interface, <my-widget> nowhere: no edge
+
+
 def test_components_are_chunked_with_their_template(tmp_path: Path):
     from cogo_pipelines.indexing import sources, typescript
     from cogo_pipelines.indexing.chunking import chunk_file
