@@ -143,8 +143,10 @@ def graph(
             out = sys.stdout
             for row in rows:
                 out.write("\t".join(row) + "\n")
+        said = set(prepared.messages)  # a config or discovery problem was said before the run
         for path, message in errors:
-            print(f"cogo graph: {path}: {message}", file=sys.stderr)
+            if f"{path}: {message}" not in said:
+                print(f"cogo graph: {path}: {message}", file=sys.stderr)
         for path, spec, reason in unresolved:
             print(f"cogo graph: {path}: unresolved import {spec!r}: {reason}", file=sys.stderr)
         print(f"cogo graph: {len(rows)} edges, {len(errors)} file problems, {len(unresolved)} unresolved imports, "

@@ -346,7 +346,8 @@ def _apply(path: Path, config: TsConfig, visiting: list[Path]) -> None:
             continue
         target = _extends_target(spec, path.parent)
         if target is None:
-            config.errors.append(f"{path.name}: extends {spec!r} not found")
+            named = "" if path == config.path else f"{path.name}: "  # a base's own problem says whose
+            config.errors.append(f"{named}extends {spec!r} not found")
             continue
         _apply(target.resolve(), config, visiting)
     options = data.get("compilerOptions")

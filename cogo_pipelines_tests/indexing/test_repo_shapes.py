@@ -337,4 +337,21 @@ def test_a_package_config_problem_is_reported_with_the_graph(tmp_path: Path):
     _shared_config_workspace(tmp_path)
     static, pairs = _graph(tmp_path)
     assert ("apps/api/src/main.ts", "apps/api/src/db.ts") in pairs
-    assert ("apps/api/tsconfig.json", "tsconfig.json: extends '@acme/nothere/base.json' not found") in static.errors
+    assert ("apps/api/tsconfig.json", "extends '@acme/nothere/base.json' not found") in static.errors
+
+
+def test_a_config_problem_is_said_once_and_names_its_file_once(tmp_path: Path):
+    """surjithctly/astroship: `extends: "astro/tsconfigs/base"` without an install was printed
+    as "tsconfig.json: tsconfig.json: extends ..." by `cogo graph`, twice (as a note before the
+    run and as a problem of the graph)."""
+    from typer.testing import CliRunner
+
+    from cogo_pipelines.cli import build_app
+
+    _write(tmp_path, {"tsconfig.json": '{"extends": "astro/tsconfigs/base"}',
+                      "src/a.ts": "import { b } from './b';\nexport const a = b;\n",
+                      "src/b.ts": "export const b = 1;\n"})
+    result = CliRunner().invoke(build_app(("graph",)), ["graph", str(tmp_path), "--no-store"])
+    assert result.exit_code == 0 and result.stdout == "src/a.ts\tsrc/b.ts\timport\n"
+    problem = "cogo graph: tsconfig.json: extends 'astro/tsconfigs/base' not found"
+    assert result.stderr.splitlines().count(problem) == 1, result.stderr
