@@ -279,3 +279,57 @@ def test_a_package_config_problem_is_reported_with_the_graph(tmp_path: Path):
     static, pairs = _graph(tmp_path)
     assert ("apps/api/src/main.ts", "apps/api/src/db.ts") in pairs
     assert ("apps/api/tsconfig.json", "tsconfig.json: extends '@acme/nothere/base.json' not found") in static.errors
+
+
+def _legacy_js_monorepo(root: Path) -> None:
+    """A monorepo where only one package's tsconfig (through the base it extends) allows
+    JavaScript: its ``.js`` sources are linked both ways, another package's ``.js`` stays out."""
+    _write(root, {
+        "package.json": json.dumps({"name": "monorepo", "private": True, "workspaces": ["packages/*"]}),
+        "tsconfig.json": '{"files": [], "references": [{"path": "packages/app"}, {"path": "packages/legacy"}]}',
+        "tsconfig.js.json": '{"compilerOptions": {"allowJs": true, "checkJs": false}}',
+        "packages/core/package.json": json.dumps({"name": "@acme/core", "exports": "./src/index.ts"}),
+        "packages/core/src/index.ts": "export const core = 1;\n",
+        "packages/legacy/package.json": json.dumps({"name": "@acme/legacy", "main": "./src/index.js"}),
+        "packages/legacy/tsconfig.json": '{"extends": "../../tsconfig.js.json", "include": ["src"]}',
+        "packages/legacy/src/index.js": "import { helper } from './helper.js';\nexport const old = helper();\n",
+        "packages/legacy/src/helper.js": "import { core } from '@acme/core';\nexport function helper() { return core; }\n",
+        "packages/app/package.json": json.dumps({"name": "@acme/app"}),
+        "packages/app/tsconfig.json": '{"compilerOptions": {"strict": true}}',
+        "packages/app/src/main.ts": "import { old } from '@acme/legacy';\nexport const x = old;\n",
+        "packages/app/scripts/build.js": "import { x } from '../src/main';\n",
+    })
+
+
+def test_a_package_tsconfig_with_allow_js_takes_that_packages_js(tmp_path: Path):
+    from cogo_pipelines.indexing import policy
+
+    _legacy_js_monorepo(tmp_path)
+    pairs = _pairs(tmp_path)
+    assert {("packages/app/src/main.ts", "packages/legacy/src/index.js"),
+            ("packages/legacy/src/index.js", "packages/legacy/src/helper.js"),
+            ("packages/legacy/src/helper.js", "packages/core/src/index.ts")} <= pairs
+    assert not any(src.startswith("packages/app/scripts/") for src, _ in pairs)  # no allowJs in packages/app
+    prepared = policy.prepare(tmp_path)
+    paths = {f.path for f in prepared.discovery.files}
+    assert {"packages/legacy/src/index.js", "packages/legacy/src/helper.js"} <= paths
+    assert "packages/app/scripts/build.js" not in paths
+    assert prepared.discovery.indexable_left_out == {"packages/**/*.js": 1}  # the left-out one, counted
+    assert prepared.policy.origins["include"] == "default + allowJs in packages/legacy/"
+
+
+def test_a_package_tsconfig_can_turn_the_roots_allow_js_off(tmp_path: Path):
+    from cogo_pipelines.indexing import policy
+
+    _write(tmp_path, {
+        "tsconfig.json": '{"compilerOptions": {"allowJs": true}}',
+        "lib/a.js": "export const a = 1;\n",
+        "tools/tsconfig.json": '{"compilerOptions": {"allowJs": false}}',
+        "tools/gen.js": "import { a } from '../lib/a.js';\n",
+        "tools/deep/tsconfig.json": '{"compilerOptions": {"noEmit": true}}',  # says nothing: tools/ decides
+        "tools/deep/more.js": "export const more = 1;\n",
+    })
+    prepared = policy.prepare(tmp_path)
+    assert {f.path for f in prepared.discovery.files} == {"lib/a.js"}
+    assert prepared.discovery.indexable_left_out == {"tools/**/*.js": 2}
+    assert prepared.policy.origins["include"] == "default + allowJs; not in tools/"
