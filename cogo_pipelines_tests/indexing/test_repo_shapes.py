@@ -333,3 +333,73 @@ def test_a_package_tsconfig_can_turn_the_roots_allow_js_off(tmp_path: Path):
     assert {f.path for f in prepared.discovery.files} == {"lib/a.js"}
     assert prepared.discovery.indexable_left_out == {"tools/**/*.js": 2}
     assert prepared.policy.origins["include"] == "default + allowJs; not in tools/"
+
+
+def _sveltekit_apps(root: Path) -> None:
+    """Two SvelteKit apps whose aliases live in ``svelte.config.js`` (``kit.alias``), as in a
+    fresh clone: no ``.svelte-kit/tsconfig.json`` yet. Both say ``$components``, each its own."""
+    _write(root, {
+        "apps/site/svelte.config.js": (
+            "import adapter from '@sveltejs/adapter-auto';\nimport path from 'node:path';\n\n"
+            "/** @type {import('@sveltejs/kit').Config} */\nconst config = {\n  kit: {\n    adapter: adapter(),\n"
+            "    alias: {\n      $components: 'src/components',\n      '@/*': './src/*',\n"
+            "      $utils: 'src/lib/utils/index.ts',\n      $icons: path.resolve('./src/icons'),\n    },\n  },\n};\n\n"
+            "export default config;\n"),
+        "apps/site/tsconfig.json": '{"extends": "./.svelte-kit/tsconfig.json"}',
+        "apps/site/src/components/Card.svelte": "<script lang=\"ts\">\nimport { user } from '@/stores/user';\n</script>\n",
+        "apps/site/src/components/index.ts": "export { default as Card } from './Card.svelte';\n",
+        "apps/site/src/stores/user.ts": "export const user = {};\n",
+        "apps/site/src/lib/utils/index.ts": "export const slug = (s: string) => s;\n",
+        "apps/site/src/lib/api.ts": "export const get = () => 1;\n",
+        "apps/site/src/routes/+page.svelte": (
+            "<script lang=\"ts\">\nimport Card from '$components/Card.svelte';\nimport { Card as C } from '$components';\n"
+            "import { slug } from '$utils';\nimport { get } from '$lib/api';\nimport Gone from '$components/Gone.svelte';\n"
+            "import Star from '$icons/star.svelte';\n</script>\n"),
+        "apps/admin/svelte.config.js": "export default { kit: { alias: { $components: 'src/ui' } } };\n",
+        "apps/admin/src/ui/Card.svelte": "<p>admin</p>\n",
+        "apps/admin/src/routes/+page.svelte": "<script>\nimport Card from '$components/Card.svelte';\n</script>\n",
+    })
+
+
+def test_sveltekit_kit_alias_is_read_from_svelte_config(tmp_path: Path):
+    _sveltekit_apps(tmp_path)
+    static, pairs = _graph(tmp_path)
+    page = "apps/site/src/routes/+page.svelte"
+    assert {(page, "apps/site/src/components/Card.svelte"), (page, "apps/site/src/components/index.ts"),
+            (page, "apps/site/src/lib/utils/index.ts"), (page, "apps/site/src/lib/api.ts"),
+            ("apps/site/src/components/Card.svelte", "apps/site/src/stores/user.ts"),  # the name/* form
+            ("apps/admin/src/routes/+page.svelte", "apps/admin/src/ui/Card.svelte")} <= pairs  # its own alias
+    assert [(p, s) for p, s, _ in static.unresolved] == [(page, "$components/Gone.svelte")]
+    problems = [p for f, p in static.errors if f == "apps/site/svelte.config.js"]
+    assert len(problems) == 1 and "'$icons'" in problems[0]  # computed: named once, not guessed
+
+
+def test_sveltekit_generated_tsconfig_still_carries_the_aliases(tmp_path: Path):
+    """After ``svelte-kit sync`` the generated config's ``paths`` are the aliases (relative to
+    ``.svelte-kit/``): they resolve what the config's computed alias could not say."""
+    _sveltekit_apps(tmp_path)
+    _write(tmp_path, {
+        "apps/site/src/icons/star.svelte": "<svg></svg>\n",
+        "apps/site/.svelte-kit/tsconfig.json": json.dumps({"compilerOptions": {"paths": {
+            "$components": ["../src/components"], "$components/*": ["../src/components/*"],
+            "@/*": ["../src/*"], "$utils": ["../src/lib/utils/index.ts"], "$icons": ["../src/icons"],
+            "$icons/*": ["../src/icons/*"], "$lib": ["../src/lib"], "$lib/*": ["../src/lib/*"]}}}),
+    })
+    static, pairs = _graph(tmp_path)
+    page = "apps/site/src/routes/+page.svelte"
+    assert {(page, "apps/site/src/components/Card.svelte"), (page, "apps/site/src/icons/star.svelte"),
+            (page, "apps/site/src/lib/utils/index.ts"), (page, "apps/site/src/lib/api.ts"),
+            ("apps/site/src/components/Card.svelte", "apps/site/src/stores/user.ts")} <= pairs
+    assert [(p, s) for p, s, _ in static.unresolved] == [(page, "$components/Gone.svelte")]
+
+
+def test_a_svelte_config_that_is_not_literal_gives_one_problem_and_no_alias():
+    from cogo_pipelines.indexing import sveltekit
+
+    assert sveltekit.parse(b"export default { kit: kitConfig };\n") == (
+        {}, None, ["kit is not an object literal, its alias is not read"])
+    assert sveltekit.parse(b"export default { kit: { alias: makeAliases() } };\n")[0] == {}
+    problems = sveltekit.parse(b"export default { kit: { alias: { ...base, $a: `src/${x}` } } }")[2]
+    assert len(problems) == 1 and problems[0].startswith("kit.alias: '...base', '$a' not a string literal")
+    for hostile in (b"{" * 50_000, b"kit: { alias: { '", b"\xff\xfe export default {kit: {alias: {$a: 'b'}}}"):
+        sveltekit.parse(hostile)  # no exception, no recursion limit
