@@ -361,7 +361,7 @@ class Resolver:
                 found = self._found(self._probe(os.path.normpath(os.path.join(base, target.replace("*", star)))))
                 if found:
                     return found
-            return Resolution("unresolved", reason=f"kit.alias {key} ({targets[0]}) has no file for {spec!r}")
+            return Resolution("unresolved", reason=f"SvelteKit alias {key} ({targets[0]}) has no file for {spec!r}")
         return None
 
     def _read_kit_aliases(self, app: str) -> list[tuple[str, str | None, list[str], str]]:
