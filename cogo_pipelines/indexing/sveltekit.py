@@ -154,8 +154,7 @@ def tsconfig_paths(alias: dict[str, str], lib: str, lib_exists: bool) -> dict[st
 
 def read_config(folder: Path, names: frozenset[str] | set[str]) -> tuple[str, KitConfig]:
     """``(config file name, its KitConfig)`` for the app in ``folder`` (``names``: its files)."""
-    name = next(n for n in CONFIG_NAMES if n in names) if not names.isdisjoint(CONFIG_NAMES) else \
-        min(n for n in names if n.startswith("svelte.config."))
+    name = ([n for n in CONFIG_NAMES if n in names] or sorted(n for n in names if n.startswith("svelte.config.")))[0]
     alias: dict[str, str] = {}
     lib = None
     problems: list[str] = []
