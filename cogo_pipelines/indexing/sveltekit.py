@@ -77,7 +77,7 @@ def _pairs(obj, source: bytes) -> tuple[dict[str, object], list[str]]:
             continue
         name = _key(child, source) if child.type == "pair" else None
         if name is None:
-            text = source[child.start_byte: child.end_byte].decode("utf-8", "replace")
+            text = " ".join(source[child.start_byte: child.end_byte].decode("utf-8", "replace").split())
             dynamic.append(text if len(text) <= 40 else text[:37] + "...")
         else:
             out[name] = child.child_by_field_name("value")

@@ -33,7 +33,7 @@ class TsConfig:
     root_dir: Path | None = None  # ... the source under rootDir (project references, workspace builds)
     allow_js: bool = False
     check_js: bool = False
-    sets_js: bool = False  # allowJs or checkJs is written in the chain (a package's own say, true or false)
+    allow_js_set: bool = False  # allowJs is written in the chain (a package's own say, true or false)
     chain: list[Path] = field(default_factory=list)  # the files read, most derived first
     errors: list[str] = field(default_factory=list)
 
@@ -381,6 +381,10 @@ def _apply(path: Path, config: TsConfig, visiting: list[Path]) -> None:
         target = _extends_target(spec, path.parent)
         if target is None:
             config.errors.append(f"{path.name}: extends {spec!r} not found")
+            if spec.rstrip("/").endswith(".svelte-kit/tsconfig.json"):
+                # not generated yet (a fresh clone): `svelte-kit sync` writes allowJs and checkJs
+                # on there (its paths come from svelte.config: sveltekit.py)
+                config.allow_js = config.check_js = config.allow_js_set = True
             continue
         _apply(target.resolve(), config, visiting)
     options = data.get("compilerOptions")
@@ -398,7 +402,7 @@ def _apply(path: Path, config: TsConfig, visiting: list[Path]) -> None:
     for key, attr in (("allowJs", "allow_js"), ("checkJs", "check_js")):
         if isinstance(options.get(key), bool):
             setattr(config, attr, options[key])
-            config.sets_js = True
+            config.allow_js_set = config.allow_js_set or key == "allowJs"
     for key, attr in (("outDir", "out_dir"), ("rootDir", "root_dir")):
         if isinstance(options.get(key), str):
             setattr(config, attr, (path.parent / options[key].replace("${configDir}", here)).resolve())
@@ -407,9 +411,10 @@ def _apply(path: Path, config: TsConfig, visiting: list[Path]) -> None:
 
 
 def js_setting(config: TsConfig) -> bool | None:
-    """Whether a package's config takes the ``.js`` family (``allowJs`` or ``checkJs``), or None
-    when its chain says nothing and the config around it decides."""
-    return bool(config.allow_js or config.check_js) if config.sets_js else None
+    """Whether a package's config takes the ``.js`` family, or None when its chain says nothing
+    and the config around it decides: ``allowJs`` says, ``checkJs: true`` implies it (as in tsc),
+    ``checkJs: false`` alone only turns checking off."""
+    return bool(config.allow_js or config.check_js) if config.allow_js_set or config.check_js else None
 
 
 def find(root: Path, name: str = "tsconfig.json") -> TsConfig:

@@ -328,9 +328,11 @@ def test_a_package_tsconfig_can_turn_the_roots_allow_js_off(tmp_path: Path):
         "tools/gen.js": "import { a } from '../lib/a.js';\n",
         "tools/deep/tsconfig.json": '{"compilerOptions": {"noEmit": true}}',  # says nothing: tools/ decides
         "tools/deep/more.js": "export const more = 1;\n",
+        "web/tsconfig.json": '{"compilerOptions": {"checkJs": false}}',  # checking off, JavaScript still in
+        "web/b.js": "export const b = 1;\n",
     })
     prepared = policy.prepare(tmp_path)
-    assert {f.path for f in prepared.discovery.files} == {"lib/a.js"}
+    assert {f.path for f in prepared.discovery.files} == {"lib/a.js", "web/b.js"}
     assert prepared.discovery.indexable_left_out == {"tools/**/*.js": 2}
     assert prepared.policy.origins["include"] == "default + allowJs; not in tools/"
 
@@ -354,7 +356,9 @@ def _sveltekit_apps(root: Path) -> None:
         "apps/site/src/routes/+page.svelte": (
             "<script lang=\"ts\">\nimport Card from '$components/Card.svelte';\nimport { Card as C } from '$components';\n"
             "import { slug } from '$utils';\nimport { get } from '$lib/api';\nimport Gone from '$components/Gone.svelte';\n"
-            "import Star from '$icons/star.svelte';\n</script>\n"),
+            "import Star from '$icons/star.svelte';\nimport { track } from '$lib/track.js';\n</script>\n"),
+        # JavaScript in the app: the generated config it extends (absent here) has allowJs on
+        "apps/site/src/lib/track.js": "import { get } from '$lib/api';\nexport const track = get;\n",
         "apps/admin/svelte.config.js": "export default { kit: { alias: { $components: 'src/ui' } } };\n",
         "apps/admin/src/ui/Card.svelte": "<p>admin</p>\n",
         "apps/admin/src/routes/+page.svelte": "<script>\nimport Card from '$components/Card.svelte';\n</script>\n",
@@ -368,7 +372,8 @@ def test_sveltekit_kit_alias_is_read_from_svelte_config(tmp_path: Path):
     assert {(page, "apps/site/src/components/Card.svelte"), (page, "apps/site/src/components/index.ts"),
             (page, "apps/site/src/lib/utils/index.ts"), (page, "apps/site/src/lib/api.ts"),
             ("apps/site/src/components/Card.svelte", "apps/site/src/stores/user.ts"),  # the name/* form
-            ("apps/admin/src/routes/+page.svelte", "apps/admin/src/ui/Card.svelte")} <= pairs  # its own alias
+            ("apps/admin/src/routes/+page.svelte", "apps/admin/src/ui/Card.svelte"),  # its own alias
+            (page, "apps/site/src/lib/track.js"), ("apps/site/src/lib/track.js", "apps/site/src/lib/api.ts")} <= pairs
     assert [(p, s) for p, s, _ in static.unresolved] == [(page, "$components/Gone.svelte")]
     problems = [p for f, p in static.errors if f == "apps/site/svelte.config.js"]
     assert len(problems) == 1 and "'$icons'" in problems[0]  # computed: named once, not guessed
