@@ -346,17 +346,20 @@ class Resolver:
     def _via_kit_alias(self, spec: str, app: str) -> Resolution | None:
         """A SvelteKit app's aliases (``kit.alias`` of its svelte.config, and ``$lib``), read from
         the config because the generated ``.svelte-kit/tsconfig.json`` that would carry them as
-        ``paths`` is absent in a checkout. An alias this scope's ``paths`` name (that generated
-        config, extended) is left to them. As Vite does, an alias that names no file is a broken
+        ``paths`` is absent in a checkout. An alias the app's own tsconfig names in ``paths``
+        (that generated config, extended) is left to them; a monorepo root's ``paths`` do not
+        override the app's aliases. As Vite does, an alias that names no file is a broken
         import, never a package."""
         patterns = self._kit_aliases.get(app)
         if patterns is None:
             patterns = self._kit_aliases[app] = self._read_kit_aliases(app)
+        base = os.path.join(self.root, app) if app else self.root
+        own = self.config.paths if self.config.path is not None and str(self.config.path).startswith(
+            base.rstrip(os.sep) + os.sep) else {}
         for prefix, suffix, targets, key in patterns:
             star = _star(spec, prefix, suffix)
-            if star is None or key in self.config.paths:
+            if star is None or key in own:
                 continue
-            base = os.path.join(self.root, app)
             for target in targets:
                 found = self._found(self._probe(os.path.normpath(os.path.join(base, target.replace("*", star)))))
                 if found:

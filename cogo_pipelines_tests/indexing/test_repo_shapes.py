@@ -408,3 +408,18 @@ def test_a_svelte_config_that_is_not_literal_gives_one_problem_and_no_alias():
     assert len(problems) == 1 and problems[0].startswith("kit.alias: '...base', '$a' not a string literal")
     for hostile in (b"{" * 50_000, b"kit: { alias: { '", b"\xff\xfe export default {kit: {alias: {$a: 'b'}}}"):
         sveltekit.parse(hostile)  # no exception, no recursion limit
+
+
+def test_a_monorepo_roots_paths_do_not_override_an_apps_own_lib(tmp_path: Path):
+    """greater-components' shape: the root tsconfig maps ``$lib`` to one app's lib (for the
+    editor); another app's ``$lib`` is still its own, as Vite resolves it."""
+    _write(tmp_path, {
+        "tsconfig.json": '{"compilerOptions": {"paths": {"$lib/*": ["./apps/play/src/lib/*", "./apps/docs/src/lib/*"]}}}',
+        "apps/play/svelte.config.js": "export default { kit: {} };\n",
+        "apps/play/src/lib/Demo.svelte": "<p>play</p>\n",
+        "apps/docs/svelte.config.js": "export default { kit: { alias: { $lib: './src/lib' } } };\n",
+        "apps/docs/tsconfig.json": '{"extends": "./.svelte-kit/tsconfig.json"}',
+        "apps/docs/src/lib/Demo.svelte": "<p>docs</p>\n",
+        "apps/docs/src/routes/+page.svelte": "<script>\nimport Demo from '$lib/Demo.svelte';\n</script>\n",
+    })
+    assert ("apps/docs/src/routes/+page.svelte", "apps/docs/src/lib/Demo.svelte") in _pairs(tmp_path)
