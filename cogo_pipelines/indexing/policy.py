@@ -9,8 +9,8 @@ field wins:
    ``entries`` (strings or lists of strings);
 3. the environment: ``INDEX_INCLUDE``, ``INDEX_EXCLUDE``, ``ENTRIES``, ``REPO_NAME`` (comma lists);
 4. the seed's defaults (DESIGN §3): cogo's layout when the repo has a ``src/`` folder, every
-   TypeScript file otherwise, and ``.js``-family files too when the tsconfig has ``allowJs`` or
-   ``checkJs``.
+   TypeScript file otherwise, and ``.js``-family files too under each folder whose nearest
+   ``tsconfig.json`` has ``allowJs`` or ``checkJs`` (the root's, or a package's: ``jsscope``).
 
 The repo's name (its key in the store) falls back to the git remote's name, then to the folder's.
 Pure: reads files, never the database or the process environment (the caller passes the
@@ -36,7 +36,7 @@ CONFIG_FILE = "cogo.toml"
 BUILD_DIRS = frozenset({"dist", "build", "out", "coverage", ".next", ".nuxt", ".turbo", ".cache", ".output"})
 ALWAYS_EXCLUDE = ("node_modules/", ".git/")
 ANYWHERE_TS = ("**/*.ts", "**/*.tsx", "**/*.mts", "**/*.cts", "**/*.vue", "**/*.svelte", "**/*.astro")
-JS_SUFFIXES = (".js", ".jsx", ".mjs", ".cjs")
+JS_SUFFIXES = sources.JS_SUFFIXES
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@/-]{0,199}")
 
 
@@ -76,13 +76,19 @@ class IndexPolicy:
     exclude: tuple[str, ...]
     entries: tuple[str, ...]  # paths or globs, relative to the root
     origins: dict[str, str] = field(default_factory=dict)
+    js_globs: tuple[str, ...] = ()  # the default list's .js globs, for packages whose tsconfig allows JS
+    js_at_root: bool = False  # the root tsconfig allows JS (``include`` has ``js_globs`` then)
 
     def sources_policy(self) -> sources.Policy:
-        return sources.Policy.from_patterns(self.include, self.exclude)
+        return sources.Policy.from_patterns(self.include, self.exclude, self.js_globs, self.js_at_root)
 
     def scan(self) -> sources.Discovery:
-        """The files this policy admits, and what it left out and why (``.gitignore`` honoured)."""
-        return sources.scan(self.root, self.sources_policy())
+        """The files this policy admits, and what it left out and why (``.gitignore`` honoured);
+        ``origins["include"]`` then names the packages whose tsconfig turned JavaScript on or off."""
+        discovery = sources.scan(self.root, self.sources_policy())
+        if discovery.js_scopes:
+            self.origins["include"] = js_origin(self.js_at_root, discovery.js_scopes)
+        return discovery
 
     def match_entries(self, paths: Sequence[str]) -> tuple[list[str], list[str]]:
         """``(entries, unmatched)``: the indexed files each entry path or glob names, and the
@@ -174,6 +180,21 @@ def with_js(include: Sequence[str]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(out))
 
 
+def js_origin(at_root: bool, scopes: dict[str, bool]) -> str:
+    """``default + allowJs in packages/legacy``: where the default list took the ``.js`` family."""
+
+    def folders(on: bool) -> str:
+        names = [f"{folder}/" for folder, allowed in scopes.items() if allowed == on]
+        return ", ".join(names[:3]) + (", …" if len(names) > 3 else "")
+
+    parts = ["allowJs"] if at_root else []
+    if folders(True):
+        parts.append(f"allowJs in {folders(True)}")
+    if folders(False):
+        parts.append(f"not in {folders(False)}")
+    return "default + " + "; ".join(parts)
+
+
 def resolve(root: Path, flags: Layer = Layer(origin="flags"), env: Layer = Layer(origin="env"),
             config: tsconfig.TsConfig | None = None) -> IndexPolicy:
     """The policy in force for ``root``: flags over ``cogo.toml`` over ``env`` over the seed's."""
@@ -199,11 +220,14 @@ def resolve(root: Path, flags: Layer = Layer(origin="flags"), env: Layer = Layer
         if name is None:
             name, origins["name"] = sources.repo_id(root), "folder"
     include = pick("include")
-    if include is None:
+    js_globs: tuple[str, ...] = ()
+    js_at_root = False
+    if include is None:  # the .js family where a tsconfig allows it: the root's here, a package's in the walk
         include = sources.DEFAULT_INCLUDE if (root / "src").is_dir() else ANYWHERE_TS
+        js_globs = tuple(g for g in with_js(include) if g not in include)
         config = config if config is not None else tsconfig.find(root)
         if allows_js(config):
-            include = with_js(include)
+            include, js_at_root = with_js(include), True
             origins["include"] = "default + allowJs"
     exclude = pick("exclude")
     if exclude is None:
@@ -213,7 +237,7 @@ def resolve(root: Path, flags: Layer = Layer(origin="flags"), env: Layer = Layer
     entries = pick("entries")
     if entries is None:
         entries = DEFAULT_ENTRIES
-    return IndexPolicy(root, name, tuple(include), tuple(exclude), tuple(entries), origins)
+    return IndexPolicy(root, name, tuple(include), tuple(exclude), tuple(entries), origins, js_globs, js_at_root)
 
 
 def _is_glob(pattern: str) -> bool:

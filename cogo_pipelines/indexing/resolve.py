@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from cogo_pipelines.indexing import deno, packages
+from cogo_pipelines.indexing import deno, packages, sveltekit
 from cogo_pipelines.indexing.tsconfig import TsConfig, read_manifest
 from cogo_pipelines.indexing.tsconfig import load as load_config
 
@@ -71,6 +71,9 @@ class Resolver:
         # apps/web/src/*): a file resolves under the nearest one, as the editor's tsserver does
         self._scopes: dict[str, Resolver] = {}  # folder -> the resolver of its nearest tsconfig
         self._deno_maps: dict[str, list[tuple[str, dict]]] = {}  # folder -> import maps above it
+        self._svelte_apps: dict[str, str | None] = {}  # folder -> the SvelteKit app it is in (svelte.config's folder)
+        self._kit_aliases: dict[str, list[tuple[str, str | None, list[str], str]]] = {}  # app -> its kit.alias patterns
+        self._contexts: dict[str, object] = {}  # folder -> what a bare specifier's meaning there depends on
         self._build_configs: dict[str, TsConfig | None] = {}  # package folder -> its config with an outDir
         self._by_config: dict[str, Resolver | None] = {}
         # (config, problem) of the package tsconfigs read on the way: shared with every scope,
@@ -136,12 +139,12 @@ class Resolver:
     # --- specifiers --------------------------------------------------------------------
     def resolve(self, spec: str, from_path: str) -> Resolution:
         """Resolve ``spec`` imported by the repo-relative file ``from_path``."""
-        place = self._places.get(from_path)  # a file's folder and scope, once per file, not per import
+        place = self._places.get(from_path)  # a file's folder, scope and context, once per file, not per import
         if place is None:
             from_dir = os.path.dirname(from_path)
-            place = self._places[from_path] = (from_dir, self._scope(from_dir))
-        from_dir, scope = place
-        key = (from_dir if is_relative(spec) else "", spec)
+            place = self._places[from_path] = (from_dir, self._scope(from_dir), self._context(from_dir))
+        from_dir, scope, context = place
+        key = (from_dir if is_relative(spec) or spec.startswith("#") else context, spec)
         hit = scope._cache.get(key)
         if hit is None:
             hit = scope._cache[key] = scope._resolve(spec, from_dir)
@@ -161,6 +164,30 @@ class Resolver:
                 scope = scope or self._scope(os.path.dirname(from_dir))
             self._scopes[from_dir] = scope
         return scope
+
+    def _context(self, from_dir: str) -> object:
+        """What a bare specifier's meaning depends on besides the scope: the SvelteKit app (its
+        ``kit.alias``) and the Deno import maps around ``from_dir``; "" when neither (the
+        common case: one cache entry per specifier and scope, as before)."""
+        context = self._contexts.get(from_dir)
+        if context is None:
+            app = self._svelte_app(from_dir)
+            maps = self._import_maps(from_dir)
+            context = "" if app is None and not maps else (app, tuple(folder for folder, _ in maps))
+            self._contexts[from_dir] = context
+        return context
+
+    def _svelte_app(self, from_dir: str) -> str | None:
+        """The folder of the nearest ``svelte.config.*`` at or above ``from_dir``, or None."""
+        app = self._svelte_apps.get(from_dir, False)
+        if app is False:
+            files = self._listing(os.path.join(self.root, from_dir) if from_dir else self.root)[0]
+            if any(name.startswith("svelte.config.") for name in files):
+                app = from_dir
+            else:
+                app = self._svelte_app(os.path.dirname(from_dir)) if from_dir else None
+            self._svelte_apps[from_dir] = app
+        return app
 
     def _nested(self, config_path: str) -> Resolver | None:
         """The resolver of a package's own tsconfig, or None when that config (with its
@@ -209,8 +236,13 @@ class Resolver:
         via_deno = self._via_deno(clean, from_dir)
         if via_deno:
             return via_deno
-        if clean.split("/", 1)[0] == "$lib" and not any(p[0].startswith("$lib") for p in self._patterns):
-            return self._via_sveltekit_lib(clean, from_dir)
+        app = self._svelte_app(from_dir)
+        if app is not None:
+            via_kit = self._via_kit_alias(clean, app)
+            if via_kit:
+                return via_kit
+        elif clean.split("/", 1)[0] == "$lib" and not any(p[0].startswith("$lib") for p in self._patterns):
+            return Resolution("unresolved", reason=f"no svelte.config for {spec!r}")
         # ``paths`` and ``baseUrl`` come before the built-ins, as in tsc: with baseUrl "src",
         # ``constants/eventType`` is src/constants/eventType.ts, not node's ``constants``
         found = self._via_paths(clean)
@@ -239,13 +271,8 @@ class Resolver:
     def _via_paths(self, spec: str) -> Resolution | None:
         base = str(self.config.paths_base or self.root)
         for prefix, suffix, targets in self._patterns:
-            if suffix is None:
-                if spec != prefix:
-                    continue
-                star = ""
-            elif spec.startswith(prefix) and spec.endswith(suffix) and len(spec) >= len(prefix) + len(suffix):
-                star = spec[len(prefix): len(spec) - len(suffix)]
-            else:
+            star = _star(spec, prefix, suffix)
+            if star is None:
                 continue
             for target in targets:
                 found = self._found(self._probe(os.path.normpath(os.path.join(base, target.replace("*", star)))))
@@ -316,16 +343,39 @@ class Resolver:
             folder = os.path.dirname(folder)
         return None
 
-    def _via_sveltekit_lib(self, spec: str, from_dir: str) -> Resolution:
-        """SvelteKit's ``$lib`` is ``src/lib`` of the app (the folder with ``svelte.config.*``):
-        its alias lives in a generated ``.svelte-kit/tsconfig.json`` that a checkout lacks."""
-        folder = from_dir
-        while not any(name.startswith("svelte.config.") for name in self._listing(os.path.join(self.root, folder))[0]):
-            if not folder:
-                return Resolution("unresolved", reason=f"no svelte.config for {spec!r}")
-            folder = os.path.dirname(folder)
-        found = self._found(self._probe(os.path.normpath(os.path.join(self.root, folder, "src/lib", spec[len("$lib/"):]))))
-        return found or Resolution("unresolved", reason=f"$lib (src/lib) has no file for {spec!r}")
+    def _via_kit_alias(self, spec: str, app: str) -> Resolution | None:
+        """A SvelteKit app's aliases (``kit.alias`` of its svelte.config, and ``$lib``), read from
+        the config because the generated ``.svelte-kit/tsconfig.json`` that would carry them as
+        ``paths`` is absent in a checkout. An alias the app's own tsconfig names in ``paths``
+        (that generated config, extended) is left to them; a monorepo root's ``paths`` do not
+        override the app's aliases. As Vite does, an alias that names no file is a broken
+        import, never a package."""
+        patterns = self._kit_aliases.get(app)
+        if patterns is None:
+            patterns = self._kit_aliases[app] = self._read_kit_aliases(app)
+        base = os.path.join(self.root, app) if app else self.root
+        own = self.config.paths if self.config.path is not None and str(self.config.path).startswith(
+            base.rstrip(os.sep) + os.sep) else {}
+        for prefix, suffix, targets, key in patterns:
+            star = _star(spec, prefix, suffix)
+            if star is None or key in own:
+                continue
+            for target in targets:
+                found = self._found(self._probe(os.path.normpath(os.path.join(base, target.replace("*", star)))))
+                if found:
+                    return found
+            return Resolution("unresolved", reason=f"SvelteKit alias {key} ({targets[0]}) has no file for {spec!r}")
+        return None
+
+    def _read_kit_aliases(self, app: str) -> list[tuple[str, str | None, list[str], str]]:
+        """``(prefix, suffix, targets, key)`` of the app's aliases, best match first; the
+        config's problems (an alias that is not a literal) go with the graph's, once."""
+        folder = os.path.join(self.root, app)
+        name, kit = sveltekit.read_config(Path(folder), self._listing(folder)[0])
+        rel = f"{app}/{name}" if app else name
+        self.config_problems.extend((rel, problem) for problem in kit.problems)
+        return [(prefix, suffix, targets, prefix + ("*" + suffix if suffix is not None else ""))
+                for prefix, suffix, targets in TsConfig(paths=kit.paths).path_patterns]
 
     def _import_maps(self, from_dir: str) -> list[tuple[str, dict]]:
         """``(folder, imports)`` of each ``deno.json`` from ``from_dir`` up to the root, nearest first."""
@@ -390,6 +440,16 @@ class Resolver:
                 if isinstance(name, str) and name not in found:
                     found[name] = dirpath
         return found
+
+
+def _star(spec: str, prefix: str, suffix: str | None) -> str | None:
+    """What ``*`` stands for when ``spec`` matches the ``paths`` pattern ``prefix*suffix`` ("" for
+    an exact pattern, ``suffix`` None), or None when it does not match."""
+    if suffix is None:
+        return "" if spec == prefix else None
+    if spec.startswith(prefix) and spec.endswith(suffix) and len(spec) >= len(prefix) + len(suffix):
+        return spec[len(prefix): len(spec) - len(suffix)]
+    return None
 
 
 def _source_first(hits: Iterable[str | None]) -> str | None:

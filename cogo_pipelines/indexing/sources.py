@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pathspec
 
+from cogo_pipelines.indexing import jsscope
 from cogo_pipelines.indexing.model import SourceFile
 
 DEFAULT_INCLUDE = (
@@ -69,10 +70,18 @@ INDEXABLE_SUFFIXES = frozenset(_LANGUAGES)
 SKIP_REASONS = ("excluded", "gitignored", "outside the include policy", "unsupported kind")
 
 
+JS_SUFFIXES = (".js", ".jsx", ".mjs", ".cjs")
+
+
 @dataclass(frozen=True)
 class Policy:
     include: tuple[str, ...] = DEFAULT_INCLUDE
     exclude: tuple[str, ...] = DEFAULT_EXCLUDE
+    # the default include list's .js-family globs, taken under each folder whose nearest
+    # tsconfig.json allows JavaScript (``jsscope``); js_at_root: the root's does (``include``
+    # has them then, and a package's own ``allowJs: false`` takes them out)
+    js_globs: tuple[str, ...] = ()
+    js_at_root: bool = False
     _specs: tuple = field(default=(), compare=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -86,8 +95,9 @@ class Policy:
         )
 
     @classmethod
-    def from_patterns(cls, include: Iterable[str] | None = None, exclude: Iterable[str] | None = None) -> Policy:
-        return cls(tuple(include or DEFAULT_INCLUDE), tuple(exclude or DEFAULT_EXCLUDE))
+    def from_patterns(cls, include: Iterable[str] | None = None, exclude: Iterable[str] | None = None,
+                      js_globs: Iterable[str] = (), js_at_root: bool = False) -> Policy:
+        return cls(tuple(include or DEFAULT_INCLUDE), tuple(exclude or DEFAULT_EXCLUDE), tuple(js_globs), js_at_root)
 
     def excludes_dir(self, rel_dir: str) -> bool:
         return self._specs[1].match_file(rel_dir.rstrip("/") + "/")
@@ -148,6 +158,8 @@ class Discovery:
     # the files module resolution reads besides the sources (package tsconfigs, manifests, import
     # maps): a stored graph is only reused while they are unchanged too
     resolution_configs: list[str] = field(default_factory=list)
+    # package folders whose tsconfig.json turned the .js family on (True) or off (False) there
+    js_scopes: dict[str, bool] = field(default_factory=dict)
 
 
 class _GitIgnore:
@@ -187,11 +199,14 @@ def scan(root: Path, policy: Policy = Policy(), gitignore: bool = True) -> Disco
     out = Discovery()
     ignored = _GitIgnore()
     include, exclude = policy._specs
+    js = jsscope.JsScopes(root, policy.js_globs, policy.js_at_root) if policy.js_globs else None
     for dirpath, dirnames, filenames in os.walk(root):
         rel_dir = Path(dirpath).relative_to(root).as_posix()
         rel_dir = "" if rel_dir == "." else rel_dir + "/"
         if gitignore:
             ignored.enter(root, rel_dir, filenames)
+        if js is not None:
+            js.enter(rel_dir, filenames)
         kept = []
         for d in sorted(dirnames):
             if policy.excludes_dir(rel_dir + d) or (gitignore and ignored.specs and ignored.ignores(rel_dir + d + "/")):
@@ -201,7 +216,10 @@ def scan(root: Path, policy: Policy = Policy(), gitignore: bool = True) -> Disco
         dirnames[:] = kept
         for name in sorted(filenames):
             rel = rel_dir + name
-            if include.match_file(rel):
+            included = include.match_file(rel)
+            if js is not None and js.nested and name.lower().endswith(JS_SUFFIXES):  # a package's own allowJs
+                included = js.admits(rel_dir, rel, included)
+            if included:
                 if exclude.match_file(rel):
                     out.skipped["excluded"] += 1
                     continue
@@ -215,7 +233,10 @@ def scan(root: Path, policy: Policy = Policy(), gitignore: bool = True) -> Disco
                         out.skipped["unsupported kind"] += 1
                     if is_resolution_config(name):
                         out.resolution_configs.append(rel)
-                elif exclude.match_file(rel):
+                    continue
+                if name.startswith("svelte.config."):  # its kit.alias steers resolution (a .js left out)
+                    out.resolution_configs.append(rel)
+                if exclude.match_file(rel):
                     out.skipped["excluded"] += 1
                 elif gitignore and ignored.specs and ignored.ignores(rel):
                     out.skipped["gitignored"] += 1
@@ -231,6 +252,8 @@ def scan(root: Path, policy: Policy = Policy(), gitignore: bool = True) -> Disco
                 out.errors.append((rel, f"cannot read: {exc.strerror or exc}"))
                 continue
             out.files.append(SourceFile(path=rel, language=language_of(rel), content_hash=content_hash(data), size=len(data)))
+    if js is not None:
+        out.js_scopes = dict(sorted(js.scopes.items()))
     return out
 
 

@@ -355,3 +355,147 @@ def test_a_config_problem_is_said_once_and_names_its_file_once(tmp_path: Path):
     assert result.exit_code == 0 and result.stdout == "src/a.ts\tsrc/b.ts\timport\n"
     problem = "cogo graph: tsconfig.json: extends 'astro/tsconfigs/base' not found"
     assert result.stderr.splitlines().count(problem) == 1, result.stderr
+
+
+def _legacy_js_monorepo(root: Path) -> None:
+    """A monorepo where only one package's tsconfig (through the base it extends) allows
+    JavaScript: its ``.js`` sources are linked both ways, another package's ``.js`` stays out."""
+    _write(root, {
+        "package.json": json.dumps({"name": "monorepo", "private": True, "workspaces": ["packages/*"]}),
+        "tsconfig.json": '{"files": [], "references": [{"path": "packages/app"}, {"path": "packages/legacy"}]}',
+        "tsconfig.js.json": '{"compilerOptions": {"allowJs": true, "checkJs": false}}',
+        "packages/core/package.json": json.dumps({"name": "@acme/core", "exports": "./src/index.ts"}),
+        "packages/core/src/index.ts": "export const core = 1;\n",
+        "packages/legacy/package.json": json.dumps({"name": "@acme/legacy", "main": "./src/index.js"}),
+        "packages/legacy/tsconfig.json": '{"extends": "../../tsconfig.js.json", "include": ["src"]}',
+        "packages/legacy/src/index.js": "import { helper } from './helper.js';\nexport const old = helper();\n",
+        "packages/legacy/src/helper.js": "import { core } from '@acme/core';\nexport function helper() { return core; }\n",
+        "packages/app/package.json": json.dumps({"name": "@acme/app"}),
+        "packages/app/tsconfig.json": '{"compilerOptions": {"strict": true}}',
+        "packages/app/src/main.ts": "import { old } from '@acme/legacy';\nexport const x = old;\n",
+        "packages/app/scripts/build.js": "import { x } from '../src/main';\n",
+    })
+
+
+def test_a_package_tsconfig_with_allow_js_takes_that_packages_js(tmp_path: Path):
+    from cogo_pipelines.indexing import policy
+
+    _legacy_js_monorepo(tmp_path)
+    pairs = _pairs(tmp_path)
+    assert {("packages/app/src/main.ts", "packages/legacy/src/index.js"),
+            ("packages/legacy/src/index.js", "packages/legacy/src/helper.js"),
+            ("packages/legacy/src/helper.js", "packages/core/src/index.ts")} <= pairs
+    assert not any(src.startswith("packages/app/scripts/") for src, _ in pairs)  # no allowJs in packages/app
+    prepared = policy.prepare(tmp_path)
+    paths = {f.path for f in prepared.discovery.files}
+    assert {"packages/legacy/src/index.js", "packages/legacy/src/helper.js"} <= paths
+    assert "packages/app/scripts/build.js" not in paths
+    assert prepared.discovery.indexable_left_out == {"packages/**/*.js": 1}  # the left-out one, counted
+    assert prepared.policy.origins["include"] == "default + allowJs in packages/legacy/"
+
+
+def test_a_package_tsconfig_can_turn_the_roots_allow_js_off(tmp_path: Path):
+    from cogo_pipelines.indexing import policy
+
+    _write(tmp_path, {
+        "tsconfig.json": '{"compilerOptions": {"allowJs": true}}',
+        "lib/a.js": "export const a = 1;\n",
+        "tools/tsconfig.json": '{"compilerOptions": {"allowJs": false}}',
+        "tools/gen.js": "import { a } from '../lib/a.js';\n",
+        "tools/deep/tsconfig.json": '{"compilerOptions": {"noEmit": true}}',  # says nothing: tools/ decides
+        "tools/deep/more.js": "export const more = 1;\n",
+        "web/tsconfig.json": '{"compilerOptions": {"checkJs": false}}',  # checking off, JavaScript still in
+        "web/b.js": "export const b = 1;\n",
+    })
+    prepared = policy.prepare(tmp_path)
+    assert {f.path for f in prepared.discovery.files} == {"lib/a.js", "web/b.js"}
+    assert prepared.discovery.indexable_left_out == {"tools/**/*.js": 2}
+    assert prepared.policy.origins["include"] == "default + allowJs; not in tools/"
+
+
+def _sveltekit_apps(root: Path) -> None:
+    """Two SvelteKit apps whose aliases live in ``svelte.config.js`` (``kit.alias``), as in a
+    fresh clone: no ``.svelte-kit/tsconfig.json`` yet. Both say ``$components``, each its own."""
+    _write(root, {
+        "apps/site/svelte.config.js": (
+            "import adapter from '@sveltejs/adapter-auto';\nimport path from 'node:path';\n\n"
+            "/** @type {import('@sveltejs/kit').Config} */\nconst config = {\n  kit: {\n    adapter: adapter(),\n"
+            "    alias: {\n      $components: 'src/components',\n      '@/*': './src/*',\n"
+            "      $utils: 'src/lib/utils/index.ts',\n      $icons: path.resolve('./src/icons'),\n    },\n  },\n};\n\n"
+            "export default config;\n"),
+        "apps/site/tsconfig.json": '{"extends": "./.svelte-kit/tsconfig.json"}',
+        "apps/site/src/components/Card.svelte": "<script lang=\"ts\">\nimport { user } from '@/stores/user';\n</script>\n",
+        "apps/site/src/components/index.ts": "export { default as Card } from './Card.svelte';\n",
+        "apps/site/src/stores/user.ts": "export const user = {};\n",
+        "apps/site/src/lib/utils/index.ts": "export const slug = (s: string) => s;\n",
+        "apps/site/src/lib/api.ts": "export const get = () => 1;\n",
+        "apps/site/src/routes/+page.svelte": (
+            "<script lang=\"ts\">\nimport Card from '$components/Card.svelte';\nimport { Card as C } from '$components';\n"
+            "import { slug } from '$utils';\nimport { get } from '$lib/api';\nimport Gone from '$components/Gone.svelte';\n"
+            "import Star from '$icons/star.svelte';\nimport { track } from '$lib/track.js';\n</script>\n"),
+        # JavaScript in the app: the generated config it extends (absent here) has allowJs on
+        "apps/site/src/lib/track.js": "import { get } from '$lib/api';\nexport const track = get;\n",
+        "apps/admin/svelte.config.js": "export default { kit: { alias: { $components: 'src/ui' } } };\n",
+        "apps/admin/src/ui/Card.svelte": "<p>admin</p>\n",
+        "apps/admin/src/routes/+page.svelte": "<script>\nimport Card from '$components/Card.svelte';\n</script>\n",
+    })
+
+
+def test_sveltekit_kit_alias_is_read_from_svelte_config(tmp_path: Path):
+    _sveltekit_apps(tmp_path)
+    static, pairs = _graph(tmp_path)
+    page = "apps/site/src/routes/+page.svelte"
+    assert {(page, "apps/site/src/components/Card.svelte"), (page, "apps/site/src/components/index.ts"),
+            (page, "apps/site/src/lib/utils/index.ts"), (page, "apps/site/src/lib/api.ts"),
+            ("apps/site/src/components/Card.svelte", "apps/site/src/stores/user.ts"),  # the name/* form
+            ("apps/admin/src/routes/+page.svelte", "apps/admin/src/ui/Card.svelte"),  # its own alias
+            (page, "apps/site/src/lib/track.js"), ("apps/site/src/lib/track.js", "apps/site/src/lib/api.ts")} <= pairs
+    assert [(p, s) for p, s, _ in static.unresolved] == [(page, "$components/Gone.svelte")]
+    problems = [p for f, p in static.errors if f == "apps/site/svelte.config.js"]
+    assert len(problems) == 1 and "'$icons'" in problems[0]  # computed: named once, not guessed
+
+
+def test_sveltekit_generated_tsconfig_still_carries_the_aliases(tmp_path: Path):
+    """After ``svelte-kit sync`` the generated config's ``paths`` are the aliases (relative to
+    ``.svelte-kit/``): they resolve what the config's computed alias could not say."""
+    _sveltekit_apps(tmp_path)
+    _write(tmp_path, {
+        "apps/site/src/icons/star.svelte": "<svg></svg>\n",
+        "apps/site/.svelte-kit/tsconfig.json": json.dumps({"compilerOptions": {"paths": {
+            "$components": ["../src/components"], "$components/*": ["../src/components/*"],
+            "@/*": ["../src/*"], "$utils": ["../src/lib/utils/index.ts"], "$icons": ["../src/icons"],
+            "$icons/*": ["../src/icons/*"], "$lib": ["../src/lib"], "$lib/*": ["../src/lib/*"]}}}),
+    })
+    static, pairs = _graph(tmp_path)
+    page = "apps/site/src/routes/+page.svelte"
+    assert {(page, "apps/site/src/components/Card.svelte"), (page, "apps/site/src/icons/star.svelte"),
+            (page, "apps/site/src/lib/utils/index.ts"), (page, "apps/site/src/lib/api.ts"),
+            ("apps/site/src/components/Card.svelte", "apps/site/src/stores/user.ts")} <= pairs
+    assert [(p, s) for p, s, _ in static.unresolved] == [(page, "$components/Gone.svelte")]
+
+
+def test_a_svelte_config_that_is_not_literal_gives_one_problem_and_no_alias():
+    from cogo_pipelines.indexing import sveltekit
+
+    assert sveltekit.parse(b"export default { kit: kitConfig };\n") == (
+        {}, None, ["kit is not an object literal, its alias is not read"])
+    assert sveltekit.parse(b"export default { kit: { alias: makeAliases() } };\n")[0] == {}
+    problems = sveltekit.parse(b"export default { kit: { alias: { ...base, $a: `src/${x}` } } }")[2]
+    assert len(problems) == 1 and problems[0].startswith("kit.alias: '...base', '$a' not a string literal")
+    for hostile in (b"{" * 50_000, b"kit: { alias: { '", b"\xff\xfe export default {kit: {alias: {$a: 'b'}}}"):
+        sveltekit.parse(hostile)  # no exception, no recursion limit
+
+
+def test_a_monorepo_roots_paths_do_not_override_an_apps_own_lib(tmp_path: Path):
+    """greater-components' shape: the root tsconfig maps ``$lib`` to one app's lib (for the
+    editor); another app's ``$lib`` is still its own, as Vite resolves it."""
+    _write(tmp_path, {
+        "tsconfig.json": '{"compilerOptions": {"paths": {"$lib/*": ["./apps/play/src/lib/*", "./apps/docs/src/lib/*"]}}}',
+        "apps/play/svelte.config.js": "export default { kit: {} };\n",
+        "apps/play/src/lib/Demo.svelte": "<p>play</p>\n",
+        "apps/docs/svelte.config.js": "export default { kit: { alias: { $lib: './src/lib' } } };\n",
+        "apps/docs/tsconfig.json": '{"extends": "./.svelte-kit/tsconfig.json"}',
+        "apps/docs/src/lib/Demo.svelte": "<p>docs</p>\n",
+        "apps/docs/src/routes/+page.svelte": "<script>\nimport Demo from '$lib/Demo.svelte';\n</script>\n",
+    })
+    assert ("apps/docs/src/routes/+page.svelte", "apps/docs/src/lib/Demo.svelte") in _pairs(tmp_path)

@@ -63,3 +63,43 @@ def test_editing_a_shared_base_config_rebuilds_the_graph(conn, tmp_path: Path):
     edges = _edges(conn, tmp_path)
     assert ("apps/web/src/main.ts", "apps/web/lib/env.ts") in edges
     assert ("apps/web/src/main.ts", "apps/web/src/env.ts") not in edges
+
+
+def test_allow_js_in_a_package_base_config_takes_its_js_files(conn, tmp_path: Path):
+    """Only packages/legacy allows JavaScript, through the base it extends: turning that on in
+    the base (no source file changed) admits its ``.js`` files and their edges on the next run."""
+    files = {
+        "tsconfig.json": '{"files": []}',
+        "configs/legacy.json": '{"compilerOptions": {"strict": true}}',
+        "packages/legacy/tsconfig.json": '{"extends": "../../configs/legacy.json"}',
+        "packages/legacy/index.js": "import { helper } from './helper.js';\nexport const old = helper;\n",
+        "packages/legacy/helper.js": "export const helper = 1;\n",
+        "packages/app/main.ts": "import { old } from '../legacy/index.js';\n",
+    }
+    for rel, text in files.items():
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_text(text)
+    assert not any(src.endswith(".js") for src, _ in _edges(conn, tmp_path))  # the .js files are not read
+
+    (tmp_path / "configs/legacy.json").write_text('{"compilerOptions": {"strict": true, "allowJs": true}}')
+    assert {("packages/app/main.ts", "packages/legacy/index.js"),
+            ("packages/legacy/index.js", "packages/legacy/helper.js")} <= _edges(conn, tmp_path)
+
+
+def test_editing_a_svelte_config_alias_rebuilds_the_graph(conn, tmp_path: Path):
+    """``svelte.config.js`` is not a source here (no allowJs), but its ``kit.alias`` steers resolution."""
+    files = {
+        "svelte.config.js": "export default { kit: { alias: { $ui: 'src/components' } } };\n",
+        "src/components/Button.svelte": "<button>a</button>\n",
+        "src/widgets/Button.svelte": "<button>b</button>\n",
+        "src/routes/+page.svelte": "<script>\nimport Button from '$ui/Button.svelte';\n</script>\n",
+    }
+    for rel, text in files.items():
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_text(text)
+    assert ("src/routes/+page.svelte", "src/components/Button.svelte") in _edges(conn, tmp_path)
+
+    (tmp_path / "svelte.config.js").write_text("export default { kit: { alias: { $ui: 'src/widgets' } } };\n")
+    edges = _edges(conn, tmp_path)
+    assert ("src/routes/+page.svelte", "src/widgets/Button.svelte") in edges
+    assert ("src/routes/+page.svelte", "src/components/Button.svelte") not in edges
