@@ -280,10 +280,15 @@ class Run:
     def measure(self, conn, name: str, variant: str, questions, a) -> None:
         means, _latency, _misses = retrieval_eval.evaluate(conn, name, questions, modes=("hybrid", "vector"))
         self.means.setdefault(variant, {})[name] = means
+        self.ndcg.setdefault(variant, {})  # the plain variant listed before its weights
         for w in filter(None, a.weights.split(",")):
             saved, knowledge.VECTOR_WEIGHT = knowledge.VECTOR_WEIGHT, float(w)
             try:
                 at, _l, _m = retrieval_eval.evaluate(conn, name, questions, modes=("hybrid",))
+                for qi, (question, relevant) in enumerate(questions):  # paired per question too
+                    files = answer_rank(conn, name, question, relevant, "hybrid")[1]
+                    self.ndcg.setdefault(f"{variant}@{w}", {})[(name, qi)] = retrieval_eval.metrics(
+                        files, relevant, 10)["NDCG@10"]  # fmt: skip
             finally:
                 knowledge.VECTOR_WEIGHT = saved
             self.means.setdefault(f"{variant}@{w}", {})[name] = {
@@ -335,7 +340,7 @@ class Run:
         print(f"\nhybrid NDCG@10 per question, paired against {first} "
               "(mean difference ± standard error; questions better / worse)")  # fmt: skip
         for label, group in (("apps", [s for s in sets if s in APPS]), ("all", sets)):
-            for variant in variants[1:]:
+            for variant in [v for v in self.ndcg if v != first]:  # every other variant and weight
                 diffs = [d - self.ndcg[first][k] for k, d in self.ndcg[variant].items() if k[0] in group]
                 if len(diffs) < 2:
                     continue
