@@ -20,9 +20,10 @@ and random vectors as the control; ``minilm``: today's text embedded by the all-
 transformer (the project's loader, offline; the questions too, by the same model), its chunk
 vectors kept under ``--cache`` so a rerun does not encode again (minutes per set on 2 cores).
 Prints hybrid and vector-only NDCG@10 / recall@5 / MRR per set
-and variant, the means (the four applications, all sets), and each variant's per-question
+and variant, the means (the four applications, all sets), and each variant's (and weight's) per-question
 hybrid NDCG@10 difference against the first variant (mean ± standard error). Figures and the
-conclusion: docs/RAG.md, "What the static vectors embed".
+conclusion: docs/RAG.md, "What the static vectors embed" (the transformer: "Transformer or static
+vectors").
 """
 
 from __future__ import annotations
