@@ -2,6 +2,7 @@
 
     python bench/embed_text_variants.py [--sets trpc,zod,...] [--variants main,meaning,...]
                                         [--weights 0.25,1] [--query-words] [--overlap] [--ranks]
+                                        [--cache /tmp/minilm-vectors]
 
 Every set must already be indexed in the store (``bench/retrieval_suite.py`` once). For each
 variant, every chunk of the set is re-embedded from its stored fields with the static model
@@ -15,15 +16,21 @@ Variants (code chunks only; markdown, SQL and text keep today's text): the parts
 code is about (header, name words, doc comments, string literals, called names, JSX text), with
 or without a body prefix, the whole body, or its distinct words; the body without TypeScript
 keywords and punctuation; a cut body; a per-file card vector beside or instead of the chunks;
-and random vectors as the control. Prints hybrid and vector-only NDCG@10 / recall@5 / MRR per set
-and variant, the means (the four applications, all sets), and each variant's per-question
+and random vectors as the control; ``minilm``: today's text embedded by the all-MiniLM-L6-v2
+transformer (the project's loader, offline; the questions too, by the same model), its chunk
+vectors kept under ``--cache`` so a rerun does not encode again (minutes per set on 2 cores).
+Prints hybrid and vector-only NDCG@10 / recall@5 / MRR per set
+and variant, the means (the four applications, all sets), and each variant's (and weight's) per-question
 hybrid NDCG@10 difference against the first variant (mean ± standard error). Figures and the
-conclusion: docs/RAG.md, "What the static vectors embed".
+conclusion: docs/RAG.md, "What the static vectors embed" (the transformer: "Transformer or static
+vectors").
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
+import hashlib
 import re
 import sys
 import time
@@ -182,6 +189,24 @@ LISTS = {
     "both-beside": ("meaning", "main beside"),  # each chunk twice: its meaning text and its whole text
     "random": ("main", "random"),  # the control: unit vectors that know nothing of the text
 }
+# the same text embedded by the transformer (questions too); not among the default variants
+TRANSFORMER = {"minilm": "main"}
+_encode = embedding.encode  # the real encode, before --query-words wraps the questions' one
+
+
+def transformer_vectors(name: str, texts: list[str], cache: Path | None) -> tuple[np.ndarray, bool]:
+    """(the transformer's unit vectors of ``texts``, whether read from ``cache``): encoding takes
+    minutes per set here, so they are kept per set, keyed by the model and the exact texts."""
+    key = hashlib.sha256("\0".join([embedding.model_key(embedding.TRANSFORMER_NAME), *texts]).encode(
+        "utf-8", "surrogatepass")).hexdigest()[:16]  # fmt: skip
+    path = cache / f"{name}-{key}.npy" if cache else None
+    if path and path.is_file():
+        return np.load(path), True
+    matrix = _encode(texts, model=embedding.TRANSFORMER_NAME)
+    if path:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        np.save(path, matrix)
+    return matrix, False
 
 
 def chunks_of(conn, repo: str) -> tuple[list[str], list[Chunk]]:
@@ -198,8 +223,14 @@ def chunks_of(conn, repo: str) -> tuple[list[str], list[Chunk]]:
     return [r["id"] for r in rows], chunks
 
 
-def vector_list(model: str, variant: str, ids: list[str], chunks: list[Chunk]):
-    """(ids, unit vectors, embedded texts) of the variant's vector list."""
+def vector_list(model: str, variant: str, ids: list[str], chunks: list[Chunk], name: str = "",
+                cache: Path | None = None):  # fmt: skip
+    """(ids, unit vectors, embedded texts, whether the vectors came from the cache) of the variant's
+    vector list."""
+    if variant in TRANSFORMER:
+        texts = [VARIANTS[TRANSFORMER[variant]](c) for c in chunks]
+        matrix, cached = transformer_vectors(name, texts, cache)
+        return ids, matrix, texts, cached
     base, how = LISTS.get(variant, (variant, None))
     texts = [VARIANTS[base](c) for c in chunks]
     matrix = static_embedding.encode(model, texts)
@@ -218,7 +249,7 @@ def vector_list(model: str, variant: str, ids: list[str], chunks: list[Chunk]):
         matrix, ids = (
             (cards, card_ids) if how == "cards instead" else (np.vstack([matrix, cards]), ids + card_ids)
         )
-    return ids, matrix, texts
+    return ids, matrix, texts, False
 
 
 def exact_ranking(ids: list[str], matrix: np.ndarray):
@@ -250,10 +281,15 @@ class Run:
     def measure(self, conn, name: str, variant: str, questions, a) -> None:
         means, _latency, _misses = retrieval_eval.evaluate(conn, name, questions, modes=("hybrid", "vector"))
         self.means.setdefault(variant, {})[name] = means
+        self.ndcg.setdefault(variant, {})  # the plain variant listed before its weights
         for w in filter(None, a.weights.split(",")):
             saved, knowledge.VECTOR_WEIGHT = knowledge.VECTOR_WEIGHT, float(w)
             try:
                 at, _l, _m = retrieval_eval.evaluate(conn, name, questions, modes=("hybrid",))
+                for qi, (question, relevant) in enumerate(questions):  # paired per question too
+                    files = answer_rank(conn, name, question, relevant, "hybrid")[1]
+                    self.ndcg.setdefault(f"{variant}@{w}", {})[(name, qi)] = retrieval_eval.metrics(
+                        files, relevant, 10)["NDCG@10"]  # fmt: skip
             finally:
                 knowledge.VECTOR_WEIGHT = saved
             self.means.setdefault(f"{variant}@{w}", {})[name] = {
@@ -305,7 +341,7 @@ class Run:
         print(f"\nhybrid NDCG@10 per question, paired against {first} "
               "(mean difference ± standard error; questions better / worse)")  # fmt: skip
         for label, group in (("apps", [s for s in sets if s in APPS]), ("all", sets)):
-            for variant in variants[1:]:
+            for variant in [v for v in self.ndcg if v != first]:  # every other variant and weight
                 diffs = [d - self.ndcg[first][k] for k, d in self.ndcg[variant].items() if k[0] in group]
                 if len(diffs) < 2:
                     continue
@@ -318,11 +354,13 @@ class Run:
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--sets", default=",".join(retrieval_suite.SETS))
-    p.add_argument("--variants", default=",".join([*VARIANTS, *LISTS]), help="the first is the reference")
+    p.add_argument("--variants", default=",".join([*VARIANTS, *LISTS]),
+                   help=f"the first is the reference; also {', '.join(TRANSFORMER)} (the transformer)")  # fmt: skip
     p.add_argument("--weights", default="", help="also hybrid at these vector weights (comma list)")
     p.add_argument("--query-words", action="store_true", help="embed each question without its stop words")
     p.add_argument("--overlap", action="store_true", help="print the vector and keyword top-10 file overlap")
     p.add_argument("--ranks", action="store_true", help="print each question's answer rank per variant")
+    p.add_argument("--cache", type=Path, help="keep the transformer's chunk vectors per set in this folder")
     p.add_argument("--show", help="print the embedded text of chunks whose symbol is this, per variant")
     a = p.parse_args()
     model = str(static_embedding.ensure(get_settings().cogo_home.resolve()))
@@ -339,20 +377,23 @@ def main() -> int:
             ids, chunks = chunks_of(conn, name)
             for variant in variants:
                 t = time.perf_counter()
-                list_ids, matrix, texts = vector_list(model, variant, ids, chunks)
+                list_ids, matrix, texts, cached = vector_list(model, variant, ids, chunks, name, a.cache)
                 seconds = time.perf_counter() - t
                 if a.show:
                     for c, text in zip(chunks, texts, strict=True):
                         if c.symbol == a.show:
                             print(f"--- {name} {variant} {c.path}\n{text}\n", file=sys.stderr)
                 knowledge.vector_ranking = exact_ranking(list_ids, matrix)
+                query_encode = embedding.encode  # the questions by the chunks' model
+                if variant in TRANSFORMER:
+                    embedding.encode = functools.partial(query_encode, model=embedding.TRANSFORMER_NAME)
                 try:
                     run.measure(conn, name, variant, questions, a)
                 finally:
-                    knowledge.vector_ranking = real_ranking
+                    knowledge.vector_ranking, embedding.encode = real_ranking, query_encode
                 h, v = run.means[variant][name]["hybrid"], run.means[variant][name]["vector"]
                 print(f"{name:<12} {variant:<16} hybrid {h['NDCG@10']:.3f}/{h['recall@5']:.3f}/{h['MRR']:.3f}"
-                      f"  vector {v['NDCG@10']:.3f}/{v['recall@5']:.3f}/{v['MRR']:.3f}  texts + encode {seconds:.1f} s,"
+                      f"  vector {v['NDCG@10']:.3f}/{v['recall@5']:.3f}/{v['MRR']:.3f}  texts + encode {seconds:.1f} s{' (cached)' if cached else ''},"
                       f" {sum(map(len, texts)) / len(texts):.0f} chars per chunk", file=sys.stderr, flush=True)  # fmt: skip
     run.report([s for s in sets if s in run.means.get(variants[0], {})], variants)
     return 0
