@@ -10,6 +10,12 @@ from cogo_pipelines.pipeline import graph_index
 from cogo_pipelines.pipeline.policy import policy_for
 
 
+def _write(root: Path, files: dict[str, str]) -> None:
+    for rel, text in files.items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(text)
+
+
 def _edges(conn, root: Path) -> set[tuple[str, str]]:
     graph_index.index_static_graph(conn, root, repo="shapes", entries=[], policy=policy_for(root, None))
     rows = conn.execute(
@@ -28,9 +34,7 @@ def test_editing_a_package_tsconfig_or_manifest_rebuilds_the_graph(conn, tmp_pat
         "packages/db/src/index.ts": "export const db = 1;\n",
         "packages/db/src/next.ts": "export const db = 2;\n",
     }
-    for rel, text in files.items():
-        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
-        (tmp_path / rel).write_text(text)
+    _write(tmp_path, files)
     assert {("apps/web/src/main.ts", "apps/web/src/env.ts"),
             ("apps/web/src/main.ts", "packages/db/src/index.ts")} <= _edges(conn, tmp_path)
 
@@ -54,9 +58,7 @@ def test_editing_a_shared_base_config_rebuilds_the_graph(conn, tmp_path: Path):
         "apps/web/lib/env.ts": "export const env = 2;\n",
         "apps/web/src/main.ts": "import { env } from '~/env';\n",
     }
-    for rel, text in files.items():
-        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
-        (tmp_path / rel).write_text(text)
+    _write(tmp_path, files)
     assert ("apps/web/src/main.ts", "apps/web/src/env.ts") in _edges(conn, tmp_path)
 
     (tmp_path / "tooling/typescript/base.json").write_text('{"compilerOptions": {"paths": {"~/*": ["${configDir}/lib/*"]}}}')
@@ -76,9 +78,7 @@ def test_allow_js_in_a_package_base_config_takes_its_js_files(conn, tmp_path: Pa
         "packages/legacy/helper.js": "export const helper = 1;\n",
         "packages/app/main.ts": "import { old } from '../legacy/index.js';\n",
     }
-    for rel, text in files.items():
-        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
-        (tmp_path / rel).write_text(text)
+    _write(tmp_path, files)
     assert not any(src.endswith(".js") for src, _ in _edges(conn, tmp_path))  # the .js files are not read
 
     (tmp_path / "configs/legacy.json").write_text('{"compilerOptions": {"strict": true, "allowJs": true}}')
@@ -94,9 +94,7 @@ def test_editing_a_svelte_config_alias_rebuilds_the_graph(conn, tmp_path: Path):
         "src/widgets/Button.svelte": "<button>b</button>\n",
         "src/routes/+page.svelte": "<script>\nimport Button from '$ui/Button.svelte';\n</script>\n",
     }
-    for rel, text in files.items():
-        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
-        (tmp_path / rel).write_text(text)
+    _write(tmp_path, files)
     assert ("src/routes/+page.svelte", "src/components/Button.svelte") in _edges(conn, tmp_path)
 
     (tmp_path / "svelte.config.js").write_text("export default { kit: { alias: { $ui: 'src/widgets' } } };\n")
