@@ -21,6 +21,7 @@ the result (about 23 MB, float16) lives under
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import threading
@@ -182,6 +183,30 @@ def _table(path: str) -> np.ndarray:
     return vectors
 
 
+@lru_cache(maxsize=2)
+def _table32(path: str) -> np.ndarray:
+    return _table(path).astype(np.float32)
+
+
+def _mean_rows(table: np.ndarray, id_lists: list[list[int]], unk: int | None) -> np.ndarray:
+    """Row ``i``: the mean of ``table``'s rows for ``id_lists[i]`` (``unk`` left out; no ids:
+    zeros), as one sparse (texts × vocabulary) count matrix times the table: a text's repeated
+    tokens are read once (effect's 17k chunks, 6M tokens: 1 s instead of 5 s row by row)."""
+    from scipy.sparse import csr_matrix
+
+    lengths = np.fromiter((len(ids) for ids in id_lists), dtype=np.int64, count=len(id_lists))
+    flat = np.fromiter(itertools.chain.from_iterable(id_lists), dtype=np.int64, count=int(lengths.sum()))
+    text = np.repeat(np.arange(len(id_lists)), lengths)
+    if unk is not None:
+        keep = flat != unk
+        flat, text = flat[keep], text[keep]
+    counts = np.bincount(text, minlength=len(id_lists)).astype(np.float32)
+    matrix = csr_matrix(
+        (np.ones(len(flat), dtype=np.float32), (text, flat)), shape=(len(id_lists), table.shape[0])
+    )  # duplicate (text, token) entries are summed: the token's count
+    return np.asarray(matrix @ table, dtype=np.float32) / np.maximum(counts, 1)[:, None]
+
+
 def _check_dims(path: str, dims: int) -> None:
     if dims != DIMENSIONS:
         raise ValueError(f"static model {path} gives {dims} dimensions; the store holds vector({DIMENSIONS})")
@@ -206,17 +231,15 @@ def encode(path: str, texts: Sequence[str]) -> np.ndarray:
     if any(len(t) > max_tokens for t in texts):  # at least one character per token: else no cut
         texts = [t[: _max_chars(path)] for t in texts]
     encodings = tokenizer.encode_batch_fast(list(texts), add_special_tokens=False)
-    id_lists = [[t for t in enc.ids if t != unk] if unk is not None else enc.ids for enc in encodings]
     if len(texts) <= FEW_TEXTS:
+        id_lists = [[t for t in enc.ids if t != unk] if unk is not None else enc.ids for enc in encodings]
         rows = _rows(path, {t for ids in id_lists for t in ids})
-        lookup = lambda ids: np.stack([rows[t] for t in ids])
+        vectors = np.zeros((len(texts), DIMENSIONS), dtype=np.float32)
+        for i, ids in enumerate(id_lists):
+            if ids:
+                vectors[i] = np.stack([rows[t] for t in ids]).astype(np.float32).mean(axis=0)
     else:
-        table = _table(path)
-        lookup = lambda ids: table[np.asarray(ids, dtype=np.int64)]
-    vectors = np.zeros((len(texts), DIMENSIONS), dtype=np.float32)
-    for i, ids in enumerate(id_lists):
-        if ids:
-            vectors[i] = lookup(ids).astype(np.float32).mean(axis=0)
+        vectors = _mean_rows(_table32(path), [enc.ids for enc in encodings], unk)
     vectors = np.nan_to_num(vectors)
     # an empty text has no tokens, hence a zero vector, whose cosine distance is NaN in
     # pgvector: it gets the same fixed unit vector instead (similar to nothing in particular)

@@ -121,13 +121,28 @@ def keyword_fields(chunk: Chunk) -> tuple[str, str, str, str]:
 
 # ---- writes ----------------------------------------------------------------------------
 
+# One statement per file: the rows as arrays, and each distinct file outline (field D, the same
+# for most of a file's chunks) run through to_tsvector once instead of once per chunk (it was a
+# fifth of the text the server parsed on effect).
 _INSERT = (
-    "INSERT INTO code_chunks (id, repo, path, chunk_type, symbol, kind, signature, header_chain, object_name,"
-    " start_line, end_line, content, content_hash, file_hash, part, search_tsv) VALUES"
-    " (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s,"
-    " setweight(to_tsvector('english', %s), 'A') || setweight(to_tsvector('english', %s), 'B')"
-    " || setweight(to_tsvector('english', %s), 'C') || setweight(to_tsvector('english', %s), 'D'))"
+    "WITH o AS MATERIALIZED (SELECT n::int AS n, setweight(to_tsvector('english', t), 'D') AS d"
+    "  FROM unnest(%(outlines)s::text[]) WITH ORDINALITY AS x(t, n))"
+    " INSERT INTO code_chunks (id, repo, path, chunk_type, symbol, kind, signature, header_chain, object_name,"
+    " start_line, end_line, content, content_hash, file_hash, part, rank, search_tsv)"
+    " SELECT u.id, %(repo)s, u.path, u.chunk_type, u.symbol, u.kind, u.signature, u.header_chain, u.object_name,"
+    "  u.start_line, u.end_line, u.content, u.content_hash, %(file_hash)s, u.part, u.rank,"
+    "  setweight(to_tsvector('english', u.a), 'A') || setweight(to_tsvector('english', u.b), 'B')"
+    "  || setweight(to_tsvector('english', u.c), 'C') || o.d"
+    " FROM unnest(%(id)s::text[], %(path)s::text[], %(chunk_type)s::text[], %(symbol)s::text[], %(kind)s::text[],"
+    "  %(signature)s::text[], %(header_chain)s::text[], %(object_name)s::text[], %(start_line)s::int[],"
+    "  %(end_line)s::int[], %(content)s::text[], %(content_hash)s::text[], %(part)s::int[], %(rank)s::real[],"
+    "  %(a)s::text[], %(b)s::text[], %(c)s::text[], %(outline)s::int[])"
+    "  AS u(id, path, chunk_type, symbol, kind, signature, header_chain, object_name, start_line, end_line,"
+    "  content, content_hash, part, rank, a, b, c, outline)"
+    " JOIN o ON o.n = u.outline"
 )
+_COLUMNS = ("id", "path", "chunk_type", "symbol", "kind", "signature", "header_chain", "object_name", "start_line",
+            "end_line", "content", "content_hash", "part", "rank", "a", "b", "c", "outline")  # fmt: skip
 
 
 def chunk_id(repo: str, chunk: Chunk, ordinal: int) -> str:
@@ -168,27 +183,57 @@ def replace_file_chunks(
     file_hash: str,
     chunks: Sequence[Chunk],
     error: str | None = None,
+    ranks: FileRanks | None = None,
 ) -> int:
-    """Make ``path``'s chunks exactly ``chunks`` (idempotent: same input, same rows)."""
+    """Make ``path``'s chunks exactly ``chunks`` (idempotent: same input, same rows).
+
+    Each row is written once, with its graph ``rank`` already (``refresh_rank``'s rule): an
+    UPDATE of a fresh row is a second copy of it in every index of the table. ``ranks``: the
+    file's from ``chunk_ranks`` (read here when not given); nothing else is read, so a caller
+    may send file after file in pipeline mode while the server writes the previous ones."""
+    if ranks is None and chunks:
+        ranks = chunk_ranks(conn, repo, [path]).get(path)
+    by_symbol, best = ranks or ({}, None)
     conn.execute("DELETE FROM code_chunks WHERE repo = %s AND path = %s", (repo, path))
     conn.execute("DELETE FROM chunk_postings WHERE repo = %s AND path = %s", (repo, path))
-    rows = []
+    columns: dict[str, list] = {name: [] for name in _COLUMNS}
+    outlines: dict[str, int] = {}
     for i, c in enumerate(chunks):
         a, b, body, d = keyword_fields(c)
-        rows.append((
-            chunk_id(repo, c, i), repo, c.path, c.chunk_type, c.symbol, c.kind, c.signature, c.header_chain,
-            c.object_name, c.start_line, c.end_line, c.content, text_hash(c.embed_text()), file_hash, c.part,
-            a, b, body, d,
-        ))  # fmt: skip
-    with conn.cursor() as cur:
-        cur.executemany(_INSERT, rows)
+        rank = by_symbol.get(c.symbol) if c.symbol is not None else None
+        row = (chunk_id(repo, c, i), c.path, c.chunk_type, c.symbol, c.kind, c.signature, c.header_chain,
+               c.object_name, c.start_line, c.end_line, c.content, text_hash(c.embed_text()), c.part,
+               rank if rank is not None else best or 0.0, a, b, body, outlines.setdefault(d, len(outlines) + 1))  # fmt: skip
+        for name, value in zip(_COLUMNS, row, strict=True):
+            columns[name].append(value)
+    if chunks:
+        conn.execute(_INSERT, {**columns, "repo": repo, "file_hash": file_hash, "outlines": list(outlines)})
     conn.execute(
         "INSERT INTO chunked_files (repo, path, file_hash, chunks, error, chunk_format) VALUES (%s, %s, %s, %s, %s, %s)"
         " ON CONFLICT (repo, path) DO UPDATE SET file_hash = EXCLUDED.file_hash, chunks = EXCLUDED.chunks,"
         " error = EXCLUDED.error, chunk_format = EXCLUDED.chunk_format, chunked_at = now()",
-        (repo, path, file_hash, len(rows), error, CHUNK_FORMAT),
+        (repo, path, file_hash, len(chunks), error, CHUNK_FORMAT),
     )
-    return len(rows)
+    return len(chunks)
+
+
+FileRanks = tuple[dict[str, float], float | None]
+
+
+def chunk_ranks(conn: psycopg.Connection, repo: str, paths: Sequence[str]) -> dict[str, FileRanks]:
+    """path -> (its symbols' ranks by qualified name, the best of same-named ones; the file's
+    best rank): ``refresh_rank``'s rule, read before the chunks are written (one query)."""
+    out: dict[str, FileRanks] = {}
+    for r in conn.execute(
+        "SELECT path, qualified_name, max(rank) AS rank FROM ast_nodes WHERE repo = %s AND path = ANY(%s)"
+        " GROUP BY path, qualified_name",
+        (repo, list(paths)),
+    ):
+        by_symbol, best = out.get(r["path"], ({}, None))
+        rank = float(r["rank"])
+        by_symbol[r["qualified_name"]] = rank
+        out[r["path"]] = (by_symbol, rank if best is None else max(best, rank))
+    return out
 
 
 def delete_files(conn: psycopg.Connection, repo: str, paths: Iterable[str]) -> int:
@@ -218,14 +263,17 @@ def write_postings(conn: psycopg.Connection, repo: str, paths: Sequence[str]) ->
     """BM25 postings of the chunks of ``paths`` (their old postings are gone with their chunks)."""
     if not paths:
         return
-    case = " ".join(f"WHEN '{k}' THEN {v}" for k, v in FIELD_WEIGHTS.items())
+    # float8 throughout: the weights as bare literals made the sums numeric, a third of the
+    # statement's time on a cold repo (effect's 973k postings: 2.8 -> 1.8 s before the insert)
+    case = " ".join(f"WHEN '{k}' THEN {v}::float8" for k, v in FIELD_WEIGHTS.items())
     conn.execute(
-        "WITH stats AS (SELECT greatest(avg(length(search_tsv)), 1) AS avgdl FROM code_chunks WHERE repo = %(repo)s)"
+        "WITH stats AS (SELECT greatest(avg(length(search_tsv)), 1)::float8 AS avgdl FROM code_chunks"
+        " WHERE repo = %(repo)s)"
         " INSERT INTO chunk_postings (repo, term, chunk_id, path, impact)"
         " SELECT c.repo, u.lexeme, c.id, c.path,"
         "  t.tf * (%(k1)s + 1) / (t.tf + %(k1)s * (1 - %(b)s + %(b)s * length(c.search_tsv) / stats.avgdl))"
         " FROM code_chunks c CROSS JOIN stats CROSS JOIN LATERAL unnest(c.search_tsv) u"
-        f" CROSS JOIN LATERAL (SELECT sum(CASE w {case} ELSE 0 END) AS tf FROM unnest(u.weights) w) t"
+        f" CROSS JOIN LATERAL (SELECT sum(CASE w {case} ELSE 0::float8 END) AS tf FROM unnest(u.weights) w) t"
         " WHERE c.repo = %(repo)s AND c.path = ANY(%(paths)s)"
         # in the order of the (repo, term, impact) index: its pages fill in turn instead of at
         # random (a cold write of effect's 973k postings: 11.0 -> 8.5 s)
@@ -253,16 +301,71 @@ def _vec(v: np.ndarray) -> str:
     return "[" + ",".join(f"{x:.7g}" for x in v.tolist()) + "]"
 
 
+# A fill this large (rows, and this share of the table's vectors after it) rebuilds the HNSW index
+# instead of inserting each vector into it: on effect's 17k chunks one UPDATE that inserts them
+# takes 7.5 s, the UPDATE without the index 0.6 s and a build from scratch 2.0 s.
+BULK_FILL_MIN_ROWS = 2000
+BULK_FILL_MIN_SHARE = 0.3
+HNSW_INDEX = "code_chunks_embedding_hnsw"
+# How long a rebuild waits for searches and writers of other repos to let go of the table before
+# it fills row by row instead (searches wait behind a rebuild: seconds, once per cold index).
+BULK_FILL_LOCK_TIMEOUT = "3s"
+_FILL = (
+    "UPDATE code_chunks c SET embedding = e.embedding FROM chunk_embeddings e"
+    " WHERE c.repo = %s AND c.embedding IS NULL AND e.content_hash = c.content_hash AND e.model = %s"
+)
+
+
 def fill_from_cache(conn: psycopg.Connection, repo: str, model: str) -> int:
-    """Give chunks whose text was embedded before (by this model) their cached vector (under the
-    repo's write lock, like every write to the repo's chunks: no two runs lock rows in turn)."""
+    """Give chunks whose text was embedded before (by this model) their cached vector; returns
+    the number of chunks filled. Under the repo's write lock, like every write to its chunks.
+
+    A large fill (a cold index: most of the table's vectors arrive at once) drops the HNSW index,
+    fills, and builds the index again in the same transaction, so a crash leaves the index as it
+    was; the rebuild needs the table to itself for a moment and fills row by row when it cannot
+    have it within ``BULK_FILL_LOCK_TIMEOUT``."""
     lock_repo(conn, repo)
-    cur = conn.execute(
-        "UPDATE code_chunks c SET embedding = e.embedding FROM chunk_embeddings e"
-        " WHERE c.repo = %s AND c.embedding IS NULL AND e.content_hash = c.content_hash AND e.model = %s",
-        (repo, model),
-    )
-    return cur.rowcount
+    n = conn.execute(
+        "SELECT count(*) AS n FROM code_chunks c JOIN chunk_embeddings e ON e.content_hash = c.content_hash"
+        " AND e.model = %s WHERE c.repo = %s AND c.embedding IS NULL",
+        (model, repo),
+    ).fetchone()["n"]
+    if not n:
+        return 0
+    if n >= BULK_FILL_MIN_ROWS:
+        have = conn.execute(
+            "SELECT count(*) AS n FROM code_chunks WHERE embedding IS NOT NULL"
+        ).fetchone()["n"]
+        if n >= BULK_FILL_MIN_SHARE * (have + n):
+            filled = _fill_rebuilding_index(conn, repo, model)
+            if filled is not None:
+                return filled
+    return conn.execute(_FILL, (repo, model)).rowcount
+
+
+def _fill_rebuilding_index(conn: psycopg.Connection, repo: str, model: str) -> int | None:
+    """The fill with the HNSW index dropped and built again (same definition); None when the
+    table could not be had within the lock timeout, or the index is not there to rebuild."""
+    definition = conn.execute(
+        "SELECT pg_get_indexdef(i.indexrelid) AS d FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid"
+        " WHERE c.relname = %s AND i.indrelid = 'code_chunks'::regclass",
+        (HNSW_INDEX,),
+    ).fetchone()
+    if definition is None:
+        return None
+    try:
+        with conn.transaction():  # a savepoint: a lock not had in time rolls back to here
+            conn.execute(f"SET LOCAL lock_timeout = '{BULK_FILL_LOCK_TIMEOUT}'")
+            conn.execute("LOCK TABLE code_chunks IN ACCESS EXCLUSIVE MODE")
+            conn.execute("SET LOCAL lock_timeout = DEFAULT")
+            conn.execute(f"DROP INDEX {HNSW_INDEX}")
+            filled = conn.execute(_FILL, (repo, model)).rowcount
+            # the graph in memory: a build that outgrows maintenance_work_mem is several times slower
+            conn.execute("SET LOCAL maintenance_work_mem = '256MB'")
+            conn.execute(definition["d"])
+            return filled
+    except (psycopg.errors.LockNotAvailable, psycopg.errors.DeadlockDetected):
+        return None
 
 
 def texts_to_embed(conn: psycopg.Connection, repo: str, *, only_missing: bool = True) -> dict[str, str]:
@@ -284,14 +387,21 @@ def texts_to_embed(conn: psycopg.Connection, repo: str, *, only_missing: bool = 
 def save_embeddings(
     conn: psycopg.Connection, repo: str, model: str, hashes: Sequence[str], vectors: np.ndarray
 ) -> None:
-    lock_repo(conn, repo)
+    """Cache vectors by (text hash, model); the chunks take them in ``fill_from_cache``, once
+    for a whole run (a fill per batch rewrote the chunk rows a batch at a time: 67 fills of
+    effect's 17k chunks took 32 s, one fill 0.6-3 s)."""
+    from pgvector.psycopg.vector import register_vector_info
+    from psycopg.types import TypeInfo
+
     with conn.cursor() as cur:
+        # binary vectors, adapted on this cursor only (other reads keep the text form): printing
+        # 384 floats per vector was 3.2 s of effect's 17k
+        register_vector_info(cur, TypeInfo.fetch(conn, "vector"))
         cur.executemany(
-            "INSERT INTO chunk_embeddings (content_hash, model, embedding) VALUES (%s, %s, %s::vector)"
+            "INSERT INTO chunk_embeddings (content_hash, model, embedding) VALUES (%s, %s, %b)"
             " ON CONFLICT (content_hash, model) DO NOTHING",
-            [(h, model, _vec(v)) for h, v in zip(hashes, vectors, strict=True)],
+            [(h, model, np.asarray(v, dtype=np.float32)) for h, v in zip(hashes, vectors, strict=True)],
         )
-    fill_from_cache(conn, repo, model)
 
 
 # ---- reads -----------------------------------------------------------------------------

@@ -94,3 +94,102 @@ def test_bad_files_never_abort_the_run(conn, tmp_path: Path):
     assert "supabase/sql/bad.sql" in recorded
     hits = knowledge.search(conn, "paragraph about leases", k=3, repo="badrepo", mode="keyword")
     assert "docs/specs/plain.md" in [h.path for h in hits]  # a header-less document is searchable
+
+
+def _hnsw(conn) -> tuple[int, str] | None:
+    row = conn.execute(
+        "SELECT c.oid, pg_get_indexdef(c.oid) AS d FROM pg_class c WHERE c.relname = %s", (knowledge.HNSW_INDEX,)
+    ).fetchone()
+    return (row["oid"], row["d"]) if row else None
+
+
+def test_a_large_vector_fill_rebuilds_the_index_and_a_busy_table_is_filled_row_by_row(
+    seeded_conn, sample_copy: Path, database_url: str, monkeypatch
+):
+    import psycopg
+
+    from cogo_pipelines.indexing import embedding
+
+    conn = seeded_conn
+    before = _hnsw(conn)
+    monkeypatch.setattr(knowledge, "BULK_FILL_MIN_ROWS", 10)
+    summary = index_run.run_index(conn, sample_copy)
+    assert summary.embeddings_from_cache == summary.chunks > 100
+    rebuilt = _hnsw(conn)
+    assert rebuilt is not None and rebuilt[0] != before[0] and rebuilt[1] == before[1]  # same index, new build
+    assert knowledge.index_stats(conn, "cogo-sample")["embedded"] == summary.chunks
+    hits = knowledge.search(conn, "renew the lease of a claimed job", k=5, repo="cogo-sample", mode="vector")
+    assert hits and "src/core/lease.ts" in [h.path for h in hits]
+
+    conn.execute("UPDATE code_chunks SET embedding = NULL")
+    conn.commit()
+    monkeypatch.setattr(knowledge, "BULK_FILL_LOCK_TIMEOUT", "300ms")
+    with psycopg.connect(database_url) as reader:  # a search in flight holds the table
+        reader.execute("SELECT count(*) FROM code_chunks").fetchone()
+        filled = knowledge.fill_from_cache(conn, "cogo-sample", embedding.model_key())
+        conn.commit()
+        reader.rollback()
+    assert filled == summary.chunks
+    assert _hnsw(conn) == rebuilt  # not rebuilt: the vectors went into the index one by one
+    assert knowledge.index_stats(conn, "cogo-sample")["embedded"] == summary.chunks
+
+
+def test_chunks_are_written_with_their_rank_and_keyword_search_serves_before_the_vectors(
+    conn, sample_copy: Path
+):
+    index_run.graph_stage(conn, sample_copy)
+    index_run.rank_stage(conn, "cogo-sample")
+    found = index_run.graph_stage(conn, sample_copy).files
+    index_run.chunk_stage(conn, sample_copy, "cogo-sample", list(found))
+    # the rule of knowledge.refresh_rank, evaluated over the rows as written
+    rows = conn.execute(
+        "SELECT c.rank AS written, coalesce((SELECT max(n.rank) FROM ast_nodes n WHERE n.repo = c.repo"
+        " AND n.path = c.path AND n.qualified_name = c.symbol), (SELECT max(n.rank) FROM ast_nodes n"
+        " WHERE n.repo = c.repo AND n.path = c.path), 0) AS rule FROM code_chunks c WHERE c.repo = 'cogo-sample'"
+    ).fetchall()
+    assert rows and all(abs(r["written"] - r["rule"]) < 1e-6 for r in rows)
+    assert sum(r["written"] > 0 for r in rows) > len(rows) / 2
+    assert knowledge.index_stats(conn, "cogo-sample")["embedded"] == 0
+    hits = knowledge.search(conn, "renew the lease of a claimed job", k=5, repo="cogo-sample")
+    assert "src/core/lease.ts" in [h.path for h in hits]  # hybrid, keyword side alone: IDF in place
+
+
+def test_a_killed_embedding_run_keeps_what_it_encoded_and_the_next_run_encodes_only_the_rest(
+    conn, sample_copy: Path, sample_vectors, monkeypatch
+):
+    import numpy as np
+
+    from cogo_pipelines.indexing import embedding
+
+    index_run.run_index(conn, sample_copy, embed=False)
+    encoded: list[str] = []
+
+    def encode(texts, model=None):  # the real model's vectors, computed once per session
+        if encoded:
+            raise KeyboardInterrupt  # killed during the second batch
+        encoded.extend(texts)
+        return np.stack([sample_vectors[embedding.text_hash(t)] for t in texts])
+
+    monkeypatch.setattr(index_run, "EMBED_BATCH", 7)
+    monkeypatch.setattr(embedding, "encode", encode)
+    try:
+        index_run.embed_stage(conn, "cogo-sample")
+    except KeyboardInterrupt:
+        conn.rollback()
+    assert len(encoded) == 7
+    cached = conn.execute("SELECT count(*) AS n FROM chunk_embeddings").fetchone()["n"]
+    assert cached == 7  # the first batch's vectors were committed to the cache
+
+    encoded.clear()
+
+    def encode_all(texts, model=None):
+        encoded.extend(texts)
+        return np.stack([sample_vectors[embedding.text_hash(t)] for t in texts])
+
+    monkeypatch.setattr(embedding, "encode", encode_all)
+    second = index_run.embed_stage(conn, "cogo-sample")
+    distinct = conn.execute("SELECT count(DISTINCT content_hash) AS n FROM code_chunks").fetchone()["n"]
+    assert second.embedded == len(encoded) == distinct - 7  # nothing encoded twice
+    assert second.from_cache >= 7
+    stats = knowledge.index_stats(conn, "cogo-sample")
+    assert stats["embedded"] == stats["chunks"]

@@ -252,7 +252,8 @@ def chunk_embeddings(
 def pgvector_index(
     context: dg.AssetExecutionContext, code_repo: CodeRepoResource, postgres: PostgresResource
 ):
-    """The searchable index: keyword statistics and chunk ranks refreshed over the HNSW vectors.
+    """The searchable index: chunk ranks refreshed from the graph over the HNSW vectors (the
+    keyword statistics are ``code_chunks``'s, so keyword search serves before the vectors).
 
     The last stage of the chain, so it records the run in ``index_runs`` as ``cogo index`` does,
     timed from the start of the Dagster run (or of this step, when the run's start is unknown).
@@ -262,7 +263,7 @@ def pgvector_index(
     repo = target.name
     run_started = _run_started_at(context)
     with postgres.connect() as conn:
-        index_run.upsert_stage(conn, repo, changed=True)
+        index_run.upsert_stage(conn, repo)
         stats = knowledge.index_stats(conn, repo)
         ranked = index_health.ranked_chunks(conn, repo)
         run_started = run_started or datetime.now(UTC) - timedelta(seconds=time.perf_counter() - started)
