@@ -135,3 +135,7 @@ def test_a_root_jsconfig_problem_is_reported_under_its_own_name(conn, tmp_path: 
         assert [name for name, _ in result.errors] == ["jsconfig.json"], result.errors
     assert result.skipped and result.edges >= 1  # baseUrl still read: 'b' is src/b.js
     assert _edges(conn, tmp_path) == {("src/a.js", "src/b.js")}
+    from cogo_pipelines.indexing.policy import prepare
+
+    note = prepare(tmp_path).messages[0]  # the note before a run
+    assert note.startswith("jsconfig.json: ") and "not JSON/JSONC" in note and "tsconfig" not in note
