@@ -3,7 +3,7 @@
     .venv/bin/python bench/compare_depcruise.py REPO [--folder src]
 
 Installs dependency-cruiser@17 + typescript@5 into bench/.cache/depcruise on first use (npm),
-runs ``depcruise --no-config --ts-pre-compilation-deps [--ts-config tsconfig.json]
+runs ``depcruise --no-config --ts-pre-compilation-deps [--ts-config tsconfig.json|jsconfig.json]
 --output-type json src`` from REPO, and compares the sets of internal ``(from, to)`` file
 pairs. Edges whose source file is outside cogo's include policy (e.g. ``.js`` files) are
 reported apart and not scored.
@@ -22,7 +22,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from cogo_pipelines.indexing import sources
+from cogo_pipelines.indexing import sources, tsconfig
 from cogo_pipelines.indexing.graph import UNRESOLVED
 from cogo_pipelines.indexing.static_graph import analyze
 from cogo_pipelines.pipeline.policy import ANYWHERE, policy_for
@@ -48,8 +48,9 @@ def depcruise_bin() -> Path:
 
 def run_depcruise(repo: Path, folders: list[str]) -> tuple[dict, float]:
     cmd = [str(depcruise_bin()), "--no-config", "--ts-pre-compilation-deps"]
-    if (repo / "tsconfig.json").is_file():
-        cmd += ["--ts-config", "tsconfig.json"]
+    config = next((name for name in tsconfig.CONFIG_NAMES if (repo / name).is_file()), None)
+    if config is not None:  # tsconfig.json, else a JavaScript app's jsconfig.json (its baseUrl, paths)
+        cmd += ["--ts-config", config]
     cmd += ["--output-type", "json", *folders]
     t = time.perf_counter()
     done = subprocess.run(cmd, cwd=repo, capture_output=True, text=True, check=False)

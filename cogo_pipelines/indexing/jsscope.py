@@ -1,10 +1,12 @@
-"""Which folders take the ``.js`` family: those whose nearest ``tsconfig.json`` has ``allowJs``
-or ``checkJs``.
+"""Which folders take the ``.js`` family: those whose nearest project config has ``allowJs``
+or ``checkJs``. A folder's project config is its ``tsconfig.json``, else its ``jsconfig.json``
+(``tsconfig.CONFIG_NAMES``); a ``jsconfig.json`` allows JavaScript unless it says
+``"allowJs": false`` (tsc's defaults for that file name: ``tsconfig``'s docstring).
 
 In a monorepo only ``packages/legacy/tsconfig.json`` (or a base it extends) may say
 ``allowJs``; its ``.js`` files are then sources of that package, linked both ways, while the
 other packages' ``.js`` (build scripts, configs) stay out. The notion of "nearest" is the
-resolver's (``resolve.Resolver._scope``): the ``tsconfig.json`` at or above a file's folder; a
+resolver's (``resolve.Resolver._scope``): the project config at or above a file's folder; a
 config whose chain says nothing about ``allowJs``/``checkJs`` leaves the decision to the config
 around it (in the end the root's), as one with no ``paths`` keeps the root's ``paths``.
 
@@ -31,8 +33,9 @@ class JsScopes:
         self.root = root
         self.at_root = at_root
         self.spec = pathspec.GitIgnoreSpec.from_lines(globs)
-        self.nested = False  # a tsconfig.json below the root was met: files may need a look
-        self._nearest: dict[str, str | None] = {"": None}  # folder -> nearest folder below the root with a tsconfig.json
+        self.nested = False  # a project config below the root was met: files may need a look
+        self._nearest: dict[str, str | None] = {"": None}  # folder -> nearest folder below the root with a project config
+        self._names: dict[str, str] = {}  # config folder -> its config's file name (tsconfig.json, jsconfig.json)
         self._above: dict[str, str | None] = {}  # config folder -> the next config folder above it
         self._decided: dict[str | None, bool] = {None: at_root}
         self.scopes: dict[str, bool] = {}  # config folder -> its answer, where it differs from the one around it
@@ -43,7 +46,9 @@ class JsScopes:
             return
         parent = rel_dir[: rel_dir.rstrip("/").rfind("/") + 1]
         outer = self._nearest.get(parent)
-        if "tsconfig.json" in filenames:
+        name = tsconfig.config_name(filenames)
+        if name is not None:
+            self._names[rel_dir] = name
             self._above[rel_dir] = outer
             self._nearest[rel_dir] = rel_dir
             self.nested = True
@@ -54,7 +59,7 @@ class JsScopes:
         known = self._decided.get(folder)
         if known is None:
             outer = self._allowed(self._above[folder])
-            setting = tsconfig.js_setting(tsconfig.load(self.root / folder / "tsconfig.json"))
+            setting = tsconfig.js_setting(tsconfig.load(self.root / folder / self._names[folder]))
             known = outer if setting is None else setting
             if known != outer:
                 self.scopes[folder.rstrip("/")] = known

@@ -18,6 +18,8 @@ from cogo_pipelines.indexing.tsconfig import load as load_config
 
 CONDITIONS = ("types", "typescript", "source", "import", "module", "node", "require", "default")
 
+# not jsconfig.json: tsc gives that file noEmit (it describes no build), and a project reference
+# to a folder opens its tsconfig.json
 BUILD_CONFIGS = ("tsconfig.json", "tsconfig.build.json", "tsconfig.lib.json", "tsconfig.src.json")
 
 

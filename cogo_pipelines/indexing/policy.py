@@ -10,7 +10,8 @@ field wins:
 3. the environment: ``INDEX_INCLUDE``, ``INDEX_EXCLUDE``, ``ENTRIES``, ``REPO_NAME`` (comma lists);
 4. the seed's defaults (DESIGN §3): cogo's layout when the repo has a ``src/`` folder, every
    TypeScript file otherwise, and ``.js``-family files too under each folder whose nearest
-   ``tsconfig.json`` has ``allowJs`` or ``checkJs`` (the root's, or a package's: ``jsscope``).
+   ``tsconfig.json`` (else ``jsconfig.json``, which allows JavaScript unless it says otherwise)
+   has ``allowJs`` or ``checkJs`` (the root's, or a package's: ``jsscope``).
 
 The repo's name (its key in the store) falls back to the git remote's name, then to the folder's.
 Pure: reads files, never the database or the process environment (the caller passes the
@@ -327,7 +328,7 @@ def prepare(root: Path, flags: Layer = Layer(origin="flags"), env: Layer = Layer
     entries, unmatched = policy.match_entries(paths)
     if policy.origins.get("entries") == "default":
         unmatched = []  # the seed's entries are taken where they exist (DESIGN §3)
-    messages = [f"tsconfig.json: {e}" for e in config.errors[:5]]
+    messages = [f"{config.name}: {e}" for e in config.errors[:5]]
     messages += skipped_summary(discovery)
     for path, problem in discovery.errors[:20]:
         messages.append(f"{path}: {problem}")

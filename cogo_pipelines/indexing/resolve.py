@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from cogo_pipelines.indexing import deno, packages, sveltekit
-from cogo_pipelines.indexing.tsconfig import TsConfig, read_manifest
+from cogo_pipelines.indexing.tsconfig import TsConfig, config_name, read_manifest
 from cogo_pipelines.indexing.tsconfig import load as load_config
 
 PROBE_EXTENSIONS = (".ts", ".tsx", ".d.ts", ".js", ".jsx", ".mts", ".cts", ".d.mts", ".d.cts", ".mjs", ".cjs")
@@ -151,16 +151,17 @@ class Resolver:
         return hit
 
     def _scope(self, from_dir: str) -> Resolver:
-        """The resolver of the nearest ``tsconfig.json`` at or above ``from_dir`` (this one at the
-        root, or when there is none below it)."""
+        """The resolver of the nearest project config (``tsconfig.json``, else ``jsconfig.json``)
+        at or above ``from_dir`` (this one at the root, or when there is none below it)."""
         scope = self._scopes.get(from_dir)
         if scope is None:
             if not from_dir:
                 scope = self
             else:
                 scope = None
-                if "tsconfig.json" in self._listing(os.path.join(self.root, from_dir))[0]:
-                    scope = self._nested(os.path.join(self.root, from_dir, "tsconfig.json"))
+                name = config_name(self._listing(os.path.join(self.root, from_dir))[0])  # tsconfig, else jsconfig
+                if name is not None:
+                    scope = self._nested(os.path.join(self.root, from_dir, name))
                 scope = scope or self._scope(os.path.dirname(from_dir))
             self._scopes[from_dir] = scope
         return scope

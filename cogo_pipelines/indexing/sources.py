@@ -78,7 +78,7 @@ class Policy:
     include: tuple[str, ...] = DEFAULT_INCLUDE
     exclude: tuple[str, ...] = DEFAULT_EXCLUDE
     # the default include list's .js-family globs, taken under each folder whose nearest
-    # tsconfig.json allows JavaScript (``jsscope``); js_at_root: the root's does (``include``
+    # tsconfig.json (else jsconfig.json) allows JavaScript (``jsscope``); js_at_root: the root's does (``include``
     # has them then, and a package's own ``allowJs: false`` takes them out)
     js_globs: tuple[str, ...] = ()
     js_at_root: bool = False
@@ -158,7 +158,7 @@ class Discovery:
     # the files module resolution reads besides the sources (package tsconfigs, manifests, import
     # maps): a stored graph is only reused while they are unchanged too
     resolution_configs: list[str] = field(default_factory=list)
-    # package folders whose tsconfig.json turned the .js family on (True) or off (False) there
+    # package folders whose tsconfig.json (or jsconfig.json) turned the .js family on (True) or off (False) there
     js_scopes: dict[str, bool] = field(default_factory=dict)
 
 
@@ -181,10 +181,11 @@ class _GitIgnore:
 
 
 RESOLUTION_CONFIG_NAMES = frozenset({"package.json", "deno.json", "deno.jsonc", "pnpm-workspace.yaml"})
+CONFIG_PREFIXES = ("tsconfig", "jsconfig")  # tsconfig*.json, jsconfig*.json: project configs and their bases
 
 
 def is_resolution_config(name: str) -> bool:
-    return (name in RESOLUTION_CONFIG_NAMES or (name.startswith("tsconfig") and name.endswith(".json"))
+    return (name in RESOLUTION_CONFIG_NAMES or (name.startswith(CONFIG_PREFIXES) and name.endswith(".json"))
             or name.startswith("svelte.config."))
 
 

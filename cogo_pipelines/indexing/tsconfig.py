@@ -2,6 +2,23 @@
 package configs in ``node_modules``, or in the workspace when nothing is installed), and the
 options that steer module resolution (``baseUrl``, ``paths``, ``rootDirs``).
 
+A folder's project config is ``tsconfig.json``, else ``jsconfig.json`` (``CONFIG_NAMES``): the
+TypeScript server looks for the two in that order in each folder on the way up
+(``ProjectService.forEachConfigFileLocation``), and Next.js reads ``jsconfig.json`` only where
+there is no ``tsconfig.json``. (``tsc -p folder`` itself only opens ``folder/tsconfig.json``.) A
+file named ``jsconfig.json`` starts from the defaults ``getDefaultCompilerOptions`` gives it in
+``commandLineParser.ts``: ``allowJs: true, maxNodeModuleJsDepth: 2,
+allowSyntheticDefaultImports: true, skipLibCheck: true, noEmit: true``. These are that file's own
+options, under what it writes: ``"allowJs": false`` in it turns JavaScript off, and they override
+what a base it extends says, as every option of a more derived file does. tsc gives a base the
+defaults of its own file name too (``getExtendedConfig`` parses it as ``getBaseFileName``), so a
+``tsconfig.json`` that extends ``./jsconfig.json`` inherits ``allowJs: true``. Of these defaults
+only ``allowJs`` matters here (``jsscope``, ``policy``: the ``.js`` family is in the project);
+``maxNodeModuleJsDepth`` is about checking JavaScript in ``node_modules``, which is never indexed,
+and ``noEmit`` means a jsconfig describes no build (``packages.BUILD_CONFIGS``). An ``extends``
+that names a package (``"@acme/config"``) finds its folder's ``tsconfig`` pointer or
+``tsconfig.json`` only, as tsc's config lookup does (``"tsconfig"`` is its index file there).
+
 A broken config never stops indexing: the problem is kept in ``TsConfig.errors`` and the
 options read so far still apply. A file with a syntax error is read as ``tsc`` reads it: the
 properties that parse are kept (a missing comma does not lose ``paths``), each error is reported
@@ -13,6 +30,7 @@ from __future__ import annotations
 import json
 import os
 import re
+from collections.abc import Container
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -38,6 +56,11 @@ class TsConfig:
     errors: list[str] = field(default_factory=list)
 
     @property
+    def name(self) -> str:
+        """The file read (``tsconfig.json``, ``jsconfig.json``), for labelling its problems."""
+        return self.path.name if self.path is not None else "tsconfig.json"
+
+    @property
     def path_patterns(self) -> list[tuple[str, str, list[str]]]:
         """``(prefix, suffix, targets)`` ordered as tsc tries them: longest prefix first."""
         patterns = []
@@ -52,6 +75,19 @@ class TsConfig:
 
 class TsConfigError(ValueError):
     pass
+
+
+# a folder's project config, in the order the TypeScript server looks for them there
+CONFIG_NAMES = ("tsconfig.json", "jsconfig.json")
+JSCONFIG = "jsconfig.json"
+
+
+def config_name(filenames: Container[str]) -> str | None:
+    """The project config of a folder whose file names are ``filenames`` (an existing listing:
+    no ``stat``): ``tsconfig.json`` when there is one, else ``jsconfig.json``, else None."""
+    if "tsconfig.json" in filenames:
+        return "tsconfig.json"
+    return JSCONFIG if JSCONFIG in filenames else None
 
 
 def read_jsonc(path: Path, errors: list[str] | None = None) -> dict:
@@ -260,7 +296,8 @@ def read_manifest(path: str | Path) -> dict:
 
 def _config_in(base: Path) -> Path | None:
     """The config ``base`` names: the file itself, with ``.json``, or a package folder's
-    ``tsconfig`` pointer or ``tsconfig.json``."""
+    ``tsconfig`` pointer or ``tsconfig.json`` (never its ``jsconfig.json``: tsc's lookup of a
+    config package takes ``tsconfig`` as the index name)."""
     for candidate in (base, Path(str(base) + ".json")):
         if candidate.is_file():
             return candidate
@@ -389,6 +426,9 @@ def _apply(path: Path, config: TsConfig, visiting: list[Path]) -> None:
             continue
         _apply(target.resolve(), config, visiting)
     options = data.get("compilerOptions")
+    if path.name == JSCONFIG and not (isinstance(options, dict) and isinstance(options.get("allowJs"), bool)):
+        # the file's own default (getDefaultCompilerOptions), over what its bases say
+        config.allow_js = config.allow_js_set = True
     if not isinstance(options, dict):
         return
     # later (more derived) files are applied after their bases, so they override; ${configDir}
@@ -418,7 +458,11 @@ def js_setting(config: TsConfig) -> bool | None:
     return bool(config.allow_js or config.check_js) if config.allow_js_set or config.check_js else None
 
 
-def find(root: Path, name: str = "tsconfig.json") -> TsConfig:
-    """The repo's root config, or an empty one when there is none."""
-    candidate = root / name
-    return load(candidate) if candidate.is_file() else TsConfig()
+def find(root: Path, name: str | None = None) -> TsConfig:
+    """The repo's root config (``tsconfig.json``, else ``jsconfig.json``; ``name`` when given),
+    or an empty one when there is none."""
+    for candidate_name in (name,) if name else CONFIG_NAMES:
+        candidate = root / candidate_name
+        if candidate.is_file():
+            return load(candidate)
+    return TsConfig()

@@ -83,7 +83,7 @@ def _fingerprint(repo: str, found: list[SourceFile], config: tsconfig.TsConfig, 
             digest.update(rel.encode() + b"\0" + (root / rel).read_bytes())
         except OSError:
             pass
-        if os.path.basename(rel).startswith("tsconfig"):  # and the bases it extends (a shared
+        if os.path.basename(rel).startswith(sources.CONFIG_PREFIXES):  # and the bases it extends (a shared
             for base in tsconfig.load(root / rel).chain[1:]:  # @acme/tsconfig/base.json)
                 try:
                     digest.update(str(base).encode() + b"\0" + base.read_bytes())
@@ -179,7 +179,7 @@ def _index_static_graph(conn: psycopg.Connection, root: Path, repo: str | None, 
         result.symbols, result.edges = stats.get("symbols", 0), stats.get("edges", 0)
         result.unresolved, result.resolved_ratio = stats.get("unresolved", 0), stats.get("resolved_ratio", 1.0)
         result.external = stats.get("external", {})
-        result.errors = (stored_errors(conn, repo) + [("tsconfig.json", e) for e in config.errors]
+        result.errors = (stored_errors(conn, repo) + [(config.name, e) for e in config.errors]
                          + list(discovery.errors))
         if progress:
             progress("parse", 0, 0)

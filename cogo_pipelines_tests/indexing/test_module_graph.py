@@ -193,3 +193,36 @@ def test_parallel_extraction_matches_sequential(monkeypatch, threads):
     assert parallel.keys() == sequential.keys()
     assert all(parallel[p].to_json() == sequential[p].to_json() for p in parallel)
     assert seen[-1] == ("parse", len(parallel), len(parallel))
+
+
+def test_jsconfig_is_the_folders_config_when_there_is_no_tsconfig(tmp_path: Path):
+    """A JavaScript app's ``jsconfig.json`` is its project config, with the defaults tsc gives
+    that file name (``allowJs`` on unless it says otherwise); a ``tsconfig.json`` beside it wins."""
+    (tmp_path / "jsconfig.json").write_text('{"compilerOptions": {"baseUrl": "src", "paths": {"@/*": ["./*"]}}}')
+    config = tsconfig.find(tmp_path)
+    assert config.name == "jsconfig.json" and config.allow_js and tsconfig.js_setting(config) is True
+    assert config.base_url == (tmp_path / "src").resolve() and config.paths == {"@/*": ["./*"]}
+
+    (tmp_path / "jsconfig.json").write_text('{"compilerOptions": {"allowJs": false, "baseUrl": "."}}')
+    assert tsconfig.js_setting(tsconfig.find(tmp_path)) is False  # its own word over the default
+
+    (tmp_path / "tsconfig.json").write_text('{"compilerOptions": {"baseUrl": "lib"}}')
+    config = tsconfig.find(tmp_path)
+    assert config.name == "tsconfig.json" and config.base_url == (tmp_path / "lib").resolve()
+    assert tsconfig.js_setting(config) is None  # a tsconfig has no allowJs default
+    assert tsconfig.config_name({"jsconfig.json", "tsconfig.json"}) == "tsconfig.json"
+    assert tsconfig.config_name(["jsconfig.json"]) == "jsconfig.json" and tsconfig.config_name([]) is None
+
+
+def test_a_jsconfig_default_is_that_files_own_option_in_an_extends_chain(tmp_path: Path):
+    """tsc parses each file of a chain with the defaults of its own name: a jsconfig that extends
+    a base with ``allowJs: false`` still allows JavaScript, and a tsconfig extending a jsconfig
+    inherits ``allowJs`` from it."""
+    (tmp_path / "base.json").write_text('{"compilerOptions": {"allowJs": false}}')
+    (tmp_path / "jsconfig.json").write_text('{"extends": "./base.json"}')
+    assert tsconfig.load(tmp_path / "jsconfig.json").allow_js is True
+    (tmp_path / "app").mkdir()
+    (tmp_path / "app" / "tsconfig.json").write_text('{"extends": "../jsconfig.json"}')
+    assert tsconfig.js_setting(tsconfig.load(tmp_path / "app" / "tsconfig.json")) is True
+    (tmp_path / "app" / "tsconfig.json").write_text('{"extends": "../jsconfig.json", "compilerOptions": {"allowJs": false}}')
+    assert tsconfig.js_setting(tsconfig.load(tmp_path / "app" / "tsconfig.json")) is False

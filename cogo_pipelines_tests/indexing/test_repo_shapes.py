@@ -499,3 +499,83 @@ def test_a_monorepo_roots_paths_do_not_override_an_apps_own_lib(tmp_path: Path):
         "apps/docs/src/routes/+page.svelte": "<script>\nimport Demo from '$lib/Demo.svelte';\n</script>\n",
     })
     assert ("apps/docs/src/routes/+page.svelte", "apps/docs/src/lib/Demo.svelte") in _pairs(tmp_path)
+
+
+def test_a_javascript_app_resolves_through_its_jsconfig(tmp_path: Path):
+    """A Create React App / Next.js app written in JavaScript: ``jsconfig.json`` sets ``baseUrl``
+    and ``@/*``; it is the project config, and it takes the ``.js``/``.jsx`` files (tsc's
+    jsconfig default)."""
+    from cogo_pipelines.indexing import policy
+
+    _write(tmp_path, {
+        "jsconfig.json": '{"compilerOptions": {"baseUrl": "src", "paths": {"@/*": ["./*"]}}}',
+        "package.json": json.dumps({"name": "js-app", "dependencies": {"react": "18"}}),
+        "src/index.js": ("import React from 'react';\nimport App from './App';\n"
+                         "import { format } from 'utils/format';\nexport default () => <App title={format('x')} />;\n"),
+        "src/App.jsx": "import Header from '@/components/Header';\nexport default function App() { return <Header />; }\n",
+        "src/components/Header.jsx": "import { format } from '@/utils/format.js';\nexport default () => format('h');\n",
+        "src/utils/format.js": "export const format = (s) => s.trim();\n",
+    })
+    static, pairs = _graph(tmp_path)
+    assert pairs == {("src/index.js", "src/App.jsx"), ("src/index.js", "src/utils/format.js"),
+                     ("src/App.jsx", "src/components/Header.jsx"), ("src/components/Header.jsx", "src/utils/format.js")}
+    assert not static.unresolved and not static.errors
+    prepared = policy.prepare(tmp_path)
+    assert prepared.policy.origins["include"] == "default + allowJs"
+    assert len(prepared.discovery.files) == 4
+
+
+def test_tsconfig_wins_over_a_jsconfig_in_the_same_folder(tmp_path: Path):
+    """Both files in one folder: the TypeScript server and Next.js read ``tsconfig.json``; the
+    jsconfig's ``paths`` and its ``allowJs`` default do not apply."""
+    _write(tmp_path, {
+        "tsconfig.json": '{"compilerOptions": {"paths": {"~/*": ["./src/*"]}}}',
+        "jsconfig.json": '{"compilerOptions": {"paths": {"~/*": ["./legacy/*"]}}}',
+        "src/env.ts": "export const env = 1;\n",
+        "legacy/env.ts": "export const env = 2;\n",
+        "src/main.ts": "import { env } from '~/env';\nexport const x = env;\n",
+        "src/old.js": "import { env } from '~/env';\n",
+    })
+    static, pairs = _graph(tmp_path)
+    assert pairs == {("src/main.ts", "src/env.ts")}
+    assert "src/old.js" not in {n["path"] for n in static.nodes.values()}
+
+
+def test_a_monorepo_package_with_a_jsconfig_takes_its_javascript(tmp_path: Path):
+    """One package of a TypeScript monorepo is a JavaScript app with a ``jsconfig.json``: its
+    ``@/*`` resolves under it and its ``.js`` files are sources; the other packages' ``.js``
+    stay out, and a package with both files reads its tsconfig."""
+    from cogo_pipelines.indexing import policy
+
+    _write(tmp_path, {
+        "package.json": json.dumps({"name": "monorepo", "private": True, "workspaces": ["apps/*", "packages/*"]}),
+        "apps/site/package.json": json.dumps({"name": "@acme/site"}),
+        "apps/site/jsconfig.json": '{"compilerOptions": {"paths": {"@/*": ["./src/*"]}}}',
+        "apps/site/pages/index.jsx": ("import Nav from '@/components/Nav';\nimport { ui } from '@acme/ui';\n"
+                                      "export default () => <Nav ui={ui} />;\n"),
+        "apps/site/src/components/Nav.js": "import { fetcher } from '@/lib/fetcher';\nexport default fetcher;\n",
+        "apps/site/src/lib/fetcher.mjs": "export const fetcher = () => 1;\n",
+        "apps/admin/package.json": json.dumps({"name": "@acme/admin"}),
+        "apps/admin/tsconfig.json": '{"compilerOptions": {"paths": {"@/*": ["./lib/*"]}}}',
+        "apps/admin/lib/env.ts": "export const env = 1;\n",
+        "apps/admin/main.ts": "import { env } from '@/env';\nexport const x = env;\n",
+        "apps/admin/scripts/seed.js": "import { env } from '@/env';\n",
+        "packages/ui/package.json": json.dumps({"name": "@acme/ui", "exports": "./src/index.ts"}),
+        "packages/ui/tsconfig.json": '{"compilerOptions": {"paths": {"~ui/*": ["./src/*"]}}}',
+        "packages/ui/jsconfig.json": '{"compilerOptions": {"paths": {"~ui/*": ["./js/*"]}}}',
+        "packages/ui/src/index.ts": "import { theme } from '~ui/theme';\nexport const ui = theme;\n",
+        "packages/ui/src/theme.ts": "export const theme = 1;\n",
+        "packages/ui/js/theme.js": "export const theme = 2;\n",
+    })
+    static, pairs = _graph(tmp_path)
+    assert {("apps/site/pages/index.jsx", "apps/site/src/components/Nav.js"),
+            ("apps/site/pages/index.jsx", "packages/ui/src/index.ts"),
+            ("apps/site/src/components/Nav.js", "apps/site/src/lib/fetcher.mjs"),
+            ("apps/admin/main.ts", "apps/admin/lib/env.ts"),
+            ("packages/ui/src/index.ts", "packages/ui/src/theme.ts")} == pairs
+    assert not static.unresolved
+    prepared = policy.prepare(tmp_path)
+    paths = {f.path for f in prepared.discovery.files}
+    assert "apps/admin/scripts/seed.js" not in paths and "packages/ui/js/theme.js" not in paths
+    assert prepared.policy.origins["include"] == "default + allowJs in apps/site/"
+    assert "apps/site/jsconfig.json" in prepared.discovery.resolution_configs

@@ -101,3 +101,41 @@ def test_editing_a_svelte_config_alias_rebuilds_the_graph(conn, tmp_path: Path):
     edges = _edges(conn, tmp_path)
     assert ("src/routes/+page.svelte", "src/widgets/Button.svelte") in edges
     assert ("src/routes/+page.svelte", "src/components/Button.svelte") not in edges
+
+
+def test_a_package_jsconfig_is_read_and_its_edit_rebuilds_the_graph(conn, tmp_path: Path):
+    """A JavaScript app in a monorepo configures ``@/*`` in its ``jsconfig.json`` (no tsconfig
+    anywhere): its ``.jsx`` files are sources, the alias resolves, and editing that jsconfig
+    (no source changed) is an edit of the stored graph."""
+    files = {
+        "package.json": json.dumps({"name": "monorepo", "private": True, "workspaces": ["apps/*"]}),
+        "apps/web/jsconfig.json": '{"compilerOptions": {"paths": {"@/*": ["./src/*"]}}}',
+        "apps/web/src/env.js": "export const env = 1;\n",
+        "apps/web/lib/env.js": "export const env = 2;\n",
+        "apps/web/src/App.jsx": "import { env } from '@/env';\nexport default () => <p>{env}</p>;\n",
+    }
+    _write(tmp_path, files)
+    assert _edges(conn, tmp_path) == {("apps/web/src/App.jsx", "apps/web/src/env.js")}
+
+    (tmp_path / "apps/web/jsconfig.json").write_text('{"compilerOptions": {"paths": {"@/*": ["./lib/*"]}}}')
+    assert _edges(conn, tmp_path) == {("apps/web/src/App.jsx", "apps/web/lib/env.js")}
+
+
+def test_a_root_jsconfig_problem_is_reported_under_its_own_name(conn, tmp_path: Path):
+    """The root config read was ``jsconfig.json``: its problem says so, on the run that builds
+    the graph and on the one that reuses it."""
+    _write(tmp_path, {
+        "jsconfig.json": '{"compilerOptions": {"baseUrl": "src" "paths": {}}}',  # a missing comma
+        "src/a.js": "import { b } from 'b';\nexport const a = b;\n",
+        "src/b.js": "export const b = 1;\n",
+    })
+    policy = policy_for(tmp_path, None)
+    for _ in range(2):
+        result = graph_index.index_static_graph(conn, tmp_path, repo="shapes", entries=[], policy=policy)
+        assert [name for name, _ in result.errors] == ["jsconfig.json"], result.errors
+    assert result.skipped and result.edges >= 1  # baseUrl still read: 'b' is src/b.js
+    assert _edges(conn, tmp_path) == {("src/a.js", "src/b.js")}
+    from cogo_pipelines.indexing.policy import prepare
+
+    note = prepare(tmp_path).messages[0]  # the note before a run
+    assert note.startswith("jsconfig.json: ") and "not JSON/JSONC" in note and "tsconfig" not in note
