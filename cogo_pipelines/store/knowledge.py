@@ -345,7 +345,8 @@ def fill_from_cache(conn: psycopg.Connection, repo: str, model: str) -> int:
 
 def _fill_rebuilding_index(conn: psycopg.Connection, repo: str, model: str) -> int | None:
     """The fill with the HNSW index dropped and built again (same definition); None when the
-    table could not be had within the lock timeout, or the index is not there to rebuild."""
+    table could not be had within the lock timeout, the role may not drop the index, or the
+    index is not there to rebuild."""
     definition = conn.execute(
         "SELECT pg_get_indexdef(i.indexrelid) AS d FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid"
         " WHERE c.relname = %s AND i.indrelid = 'code_chunks'::regclass",
@@ -364,8 +365,8 @@ def _fill_rebuilding_index(conn: psycopg.Connection, repo: str, model: str) -> i
             conn.execute("SET LOCAL maintenance_work_mem = '256MB'")
             conn.execute(definition["d"])
             return filled
-    except (psycopg.errors.LockNotAvailable, psycopg.errors.DeadlockDetected):
-        return None
+    except (psycopg.errors.LockNotAvailable, psycopg.errors.DeadlockDetected, psycopg.errors.InsufficientPrivilege):
+        return None  # busy, or a role that may write rows but not own the index (a hosted store)
 
 
 def texts_to_embed(conn: psycopg.Connection, repo: str, *, only_missing: bool = True) -> dict[str, str]:

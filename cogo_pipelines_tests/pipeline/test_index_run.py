@@ -133,6 +133,24 @@ def test_a_large_vector_fill_rebuilds_the_index_and_a_busy_table_is_filled_row_b
     assert _hnsw(conn) == rebuilt  # not rebuilt: the vectors went into the index one by one
     assert knowledge.index_stats(conn, "cogo-sample")["embedded"] == summary.chunks
 
+    # a hosted store's role may write the rows without owning the index: row by row too
+    role = "cogo_writer_" + database_url.rsplit("/", 1)[-1].split("?")[0][-8:]
+    conn.execute("UPDATE code_chunks SET embedding = NULL")
+    conn.execute(f"CREATE ROLE {role}")
+    conn.execute(f"GRANT SELECT, UPDATE ON code_chunks, chunk_embeddings TO {role}")
+    conn.commit()
+    try:
+        conn.execute(f"SET ROLE {role}")
+        filled = knowledge.fill_from_cache(conn, "cogo-sample", embedding.model_key())
+        conn.commit()
+    finally:
+        conn.rollback()
+        conn.execute("RESET ROLE")
+        conn.execute(f"DROP OWNED BY {role}")
+        conn.execute(f"DROP ROLE {role}")
+        conn.commit()
+    assert filled == summary.chunks and _hnsw(conn) == rebuilt
+
 
 def test_chunks_are_written_with_their_rank_and_keyword_search_serves_before_the_vectors(
     conn, sample_copy: Path
