@@ -283,14 +283,21 @@ def write_postings(conn: psycopg.Connection, repo: str, paths: Sequence[str]) ->
 
 
 def refresh_rank(conn: psycopg.Connection, repo: str) -> None:
-    """Copy the graph ``rank`` onto chunks: the symbol's own, else the best of its file."""
+    """Copy the graph ``rank`` onto chunks: the symbol's own, else the best of its file.
+
+    The ranks by symbol and by file are aggregated once and joined (a per-chunk lookup took
+    0.30 s on effect's 17k chunks even with nothing to change, once per stage of every run;
+    this takes 0.08 s); only chunks whose rank differs are written."""
     conn.execute(
-        "UPDATE code_chunks c SET rank = coalesce(s.rank, f.rank, 0) FROM code_chunks c2"
-        " LEFT JOIN LATERAL (SELECT max(n.rank) AS rank FROM ast_nodes n WHERE n.repo = c2.repo AND n.path = c2.path"
-        "  AND n.qualified_name = c2.symbol) s ON true"
-        " LEFT JOIN LATERAL (SELECT max(n.rank) AS rank FROM ast_nodes n WHERE n.repo = c2.repo AND n.path = c2.path) f ON true"
-        " WHERE c.id = c2.id AND c2.repo = %s AND c.rank IS DISTINCT FROM coalesce(s.rank, f.rank, 0)",
-        (repo,),
+        "UPDATE code_chunks c SET rank = x.rank FROM ("
+        " SELECT c2.id, coalesce(s.rank, f.rank, 0) AS rank FROM code_chunks c2"
+        " LEFT JOIN (SELECT path, qualified_name, max(rank) AS rank FROM ast_nodes WHERE repo = %(repo)s"
+        "  GROUP BY path, qualified_name) s ON s.path = c2.path AND s.qualified_name = c2.symbol"
+        " LEFT JOIN (SELECT path, max(rank) AS rank FROM ast_nodes WHERE repo = %(repo)s GROUP BY path) f"
+        "  ON f.path = c2.path"
+        " WHERE c2.repo = %(repo)s) x"
+        " WHERE c.id = x.id AND c.rank IS DISTINCT FROM x.rank",
+        {"repo": repo},
     )
 
 

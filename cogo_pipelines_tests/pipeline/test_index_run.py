@@ -159,14 +159,18 @@ def test_chunks_are_written_with_their_rank_and_keyword_search_serves_before_the
     index_run.rank_stage(conn, "cogo-sample")
     found = index_run.graph_stage(conn, sample_copy).files
     index_run.chunk_stage(conn, sample_copy, "cogo-sample", list(found))
-    # the rule of knowledge.refresh_rank, evaluated over the rows as written
-    rows = conn.execute(
+    # the rule of knowledge.refresh_rank, evaluated chunk by chunk over the rows as written
+    rule = (
         "SELECT c.rank AS written, coalesce((SELECT max(n.rank) FROM ast_nodes n WHERE n.repo = c.repo"
         " AND n.path = c.path AND n.qualified_name = c.symbol), (SELECT max(n.rank) FROM ast_nodes n"
         " WHERE n.repo = c.repo AND n.path = c.path), 0) AS rule FROM code_chunks c WHERE c.repo = 'cogo-sample'"
-    ).fetchall()
+    )
+    rows = conn.execute(rule).fetchall()
     assert rows and all(abs(r["written"] - r["rule"]) < 1e-6 for r in rows)
     assert sum(r["written"] > 0 for r in rows) > len(rows) / 2
+    conn.execute("UPDATE code_chunks SET rank = rank + 1 WHERE path LIKE 'src/core/%'")
+    knowledge.refresh_rank(conn, "cogo-sample")  # a rank that drifted is written back
+    assert all(abs(r["written"] - r["rule"]) < 1e-6 for r in conn.execute(rule).fetchall())
     assert knowledge.index_stats(conn, "cogo-sample")["embedded"] == 0
     hits = knowledge.search(conn, "renew the lease of a claimed job", k=5, repo="cogo-sample")
     assert "src/core/lease.ts" in [h.path for h in hits]  # hybrid, keyword side alone: IDF in place
