@@ -195,9 +195,9 @@ def chunk_stage(
                 progress("chunk", i + 1, len(dirty))
     if not dirty and progress:
         progress("chunk", 0, 0)
-    knowledge.write_postings(conn, repo, out.rechunked)
     if out.rechunked or out.removed:
-        knowledge.refresh_terms(conn, repo)  # the IDF table: keyword search is whole from here
+        knowledge.refresh_terms(conn, repo)  # the IDF table (and BM25's average length)
+    knowledge.write_postings(conn, repo, out.rechunked)  # keyword search is whole from here
     _commit(conn)
     return out
 

@@ -260,15 +260,20 @@ def refresh_terms(conn: psycopg.Connection, repo: str) -> None:
 
 
 def write_postings(conn: psycopg.Connection, repo: str, paths: Sequence[str]) -> None:
-    """BM25 postings of the chunks of ``paths`` (their old postings are gone with their chunks)."""
+    """BM25 postings of the chunks of ``paths`` (their old postings are gone with their chunks).
+
+    Call it after ``refresh_terms``: the average document length comes from the IDF table
+    (Σ ndoc over the lexemes = Σ distinct lexemes per chunk = Σ length(search_tsv), the same
+    number), not from reading every tsvector of the repo again (0.15-0.3 s on effect when one
+    file changed)."""
     if not paths:
         return
     # float8 throughout: the weights as bare literals made the sums numeric, a third of the
     # statement's time on a cold repo (effect's 973k postings: 2.8 -> 1.8 s before the insert)
     case = " ".join(f"WHEN '{k}' THEN {v}::float8" for k, v in FIELD_WEIGHTS.items())
     conn.execute(
-        "WITH stats AS (SELECT greatest(avg(length(search_tsv)), 1)::float8 AS avgdl FROM code_chunks"
-        " WHERE repo = %(repo)s)"
+        "WITH stats AS (SELECT greatest(sum(ndoc) FILTER (WHERE term <> '')::numeric"
+        "  / nullif(sum(ndoc) FILTER (WHERE term = ''), 0), 1)::float8 AS avgdl FROM chunk_terms WHERE repo = %(repo)s)"
         " INSERT INTO chunk_postings (repo, term, chunk_id, path, impact)"
         " SELECT c.repo, u.lexeme, c.id, c.path,"
         "  t.tf * (%(k1)s + 1) / (t.tf + %(k1)s * (1 - %(b)s + %(b)s * length(c.search_tsv) / stats.avgdl))"

@@ -51,6 +51,14 @@ def test_unchanged_repo_parses_and_embeds_nothing_and_one_edit_recomputes_one_fi
     assert sum(1 for r in after if r[0] == "src/core/lease.ts") == lease_chunks + 1
     assert any(r[2] == "halfLease" for r in after)
     assert knowledge.index_stats(conn, "cogo-sample")["embedded"] == len(after)
+    # the edited file's postings were scored with the repo's average length after the edit
+    # (the other files keep the length of their own write): the same as writing them again now
+    postings = "SELECT term, chunk_id, impact FROM chunk_postings WHERE path = 'src/core/lease.ts' ORDER BY 1, 2"
+    incremental = [tuple(r.values()) for r in conn.execute(postings)]
+    conn.execute("DELETE FROM chunk_postings WHERE path = 'src/core/lease.ts'")
+    knowledge.write_postings(conn, "cogo-sample", ["src/core/lease.ts"])
+    assert incremental and [tuple(r.values()) for r in conn.execute(postings)] == incremental
+    conn.rollback()
 
     (sample_copy / "src/core/lease.ts").unlink()
     fourth = index_run.run_index(conn, sample_copy)
