@@ -159,9 +159,16 @@ def chunk_stage(
     previous = knowledge.chunked_hashes(conn, repo)
     current = {f.path for f in found}
     out = ChunkResult(removed=sorted(set(previous) - current))
-    knowledge.delete_files(conn, repo, out.removed)
     dirty = [f for f in found if previous.get(f.path) != f.content_hash]
     out.unchanged = len(found) - len(dirty)
+    # the IDF table follows an edit by difference; past a quarter of the files one recount is cheaper
+    touched = out.removed + [f.path for f in dirty if f.path in previous]
+    recount = (bool(dirty) or bool(out.removed)) and (
+        4 * (len(touched) + len(dirty)) > len(previous) or not knowledge.has_terms(conn, repo)
+    )
+    if not recount:
+        knowledge.adjust_terms(conn, repo, touched, -1)
+    knowledge.delete_files(conn, repo, out.removed)
     # the graph stage has just cached the extraction of every TypeScript file: only the tree
     # (module-level spans, splits on AST boundaries) is read again
     extracted = cached_extractions(conn, [f for f in dirty if f.language in TYPESCRIPT])
@@ -195,8 +202,10 @@ def chunk_stage(
                 progress("chunk", i + 1, len(dirty))
     if not dirty and progress:
         progress("chunk", 0, 0)
-    if out.rechunked or out.removed:
+    if recount:
         knowledge.refresh_terms(conn, repo)  # the IDF table (and BM25's average length)
+    else:
+        knowledge.adjust_terms(conn, repo, out.rechunked, 1)
     knowledge.write_postings(conn, repo, out.rechunked)  # keyword search is whole from here
     _commit(conn)
     return out

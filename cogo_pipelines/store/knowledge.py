@@ -259,6 +259,34 @@ def refresh_terms(conn: psycopg.Connection, repo: str) -> None:
     )
 
 
+def has_terms(conn: psycopg.Connection, repo: str) -> bool:
+    """Whether the repo's IDF table was made (its chunk count row is there)."""
+    return conn.execute(
+        "SELECT EXISTS (SELECT 1 FROM chunk_terms WHERE repo = %s AND term = '') AS e", (repo,)
+    ).fetchone()["e"]
+
+
+def adjust_terms(conn: psycopg.Connection, repo: str, paths: Sequence[str], sign: int) -> None:
+    """Add (``sign`` 1) or take away (-1) the document frequencies of the chunks ``paths`` have
+    now, so that an edit costs in proportion to what changed: take away before the files'
+    chunks are replaced or deleted, add after (``refresh_terms`` recounted the whole repo every
+    run: 0.25 s on effect for one edited file). Terms no chunk has any more are dropped."""
+    if not paths:
+        return
+    lock_repo(conn, repo)
+    conn.execute(
+        "INSERT INTO chunk_terms (repo, term, ndoc) SELECT %(repo)s, word, %(sign)s * ndoc FROM"
+        " ts_stat(format('SELECT search_tsv FROM code_chunks WHERE repo = %%L AND path = ANY(%%L::text[])',"
+        "  %(repo)s::text, %(paths)s::text[]))"
+        " UNION ALL SELECT %(repo)s, '', %(sign)s * count(*) FROM code_chunks WHERE repo = %(repo)s"
+        "  AND path = ANY(%(paths)s)"
+        " ON CONFLICT (repo, term) DO UPDATE SET ndoc = chunk_terms.ndoc + EXCLUDED.ndoc",
+        {"repo": repo, "paths": list(paths), "sign": sign},
+    )
+    if sign < 0:
+        conn.execute("DELETE FROM chunk_terms WHERE repo = %s AND term <> '' AND ndoc <= 0", (repo,))
+
+
 def write_postings(conn: psycopg.Connection, repo: str, paths: Sequence[str]) -> None:
     """BM25 postings of the chunks of ``paths`` (their old postings are gone with their chunks).
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from cogo_pipelines.pipeline import index_run
 from cogo_pipelines.store import knowledge
 
@@ -223,3 +225,24 @@ def test_a_killed_embedding_run_keeps_what_it_encoded_and_the_next_run_encodes_o
     assert second.from_cache >= 7
     stats = knowledge.index_stats(conn, "cogo-sample")
     assert stats["embedded"] == stats["chunks"]
+
+
+def test_the_idf_table_follows_edits_by_difference_and_equals_a_recount(conn, sample_copy: Path, monkeypatch):
+    index_run.run_index(conn, sample_copy, embed=False)
+    recount = knowledge.refresh_terms
+    terms = "SELECT term, ndoc FROM chunk_terms WHERE repo = 'cogo-sample' ORDER BY term"
+    target = sample_copy / "src/core/lease.ts"
+    target.write_text(target.read_text() + "\nexport function quokkaLease(): number {\n  return 7;\n}\n")
+    (sample_copy / "src/core/wombat.ts").write_text("export const wombatBurrow = 'marsupial tunnels';\n")
+    removed = next(p for p in sorted((sample_copy / "docs").rglob("*.md")))
+    removed.unlink()
+    with monkeypatch.context() as m:
+        m.setattr(knowledge, "refresh_terms", lambda *a: pytest.fail("3 of 35 files changed: no recount"))
+        summary = index_run.run_index(conn, sample_copy, embed=False)
+    assert summary.rechunked_files == 2 and summary.removed_files == 1
+    by_difference = conn.execute(terms).fetchall()
+    assert {"quokka", "wombat", "marsupi"} <= {r["term"] for r in by_difference}
+    recount(conn, "cogo-sample")
+    assert conn.execute(terms).fetchall() == by_difference  # the same table as a full recount
+    chunks = conn.execute("SELECT count(*) AS n FROM code_chunks WHERE repo = 'cogo-sample'").fetchone()["n"]
+    assert {r["term"]: r["ndoc"] for r in by_difference}[""] == chunks
