@@ -172,7 +172,6 @@ def chunk_stage(
     # the graph stage has just cached the extraction of every TypeScript file: only the tree
     # (module-level spans, splits on AST boundaries) is read again
     extracted = cached_extractions(conn, [f for f in dirty if f.language in TYPESCRIPT])
-    ranks = knowledge.chunk_ranks(conn, repo, [f.path for f in dirty])
     # pipeline mode: the server writes (and runs to_tsvector over) one file's chunks while the
     # next file is parsed and chunked here (effect cold: 16 -> ~12 s)
     with conn.pipeline():
@@ -192,7 +191,7 @@ def chunk_stage(
             except Exception as exc:  # noqa: BLE001 — unreadable or vanished mid-run: record, keep going
                 result = chunking.FileChunks(f.path, [], f"{type(exc).__name__}: {exc}")
             out.chunks_written += knowledge.replace_file_chunks(
-                conn, repo, f.path, f.content_hash, result.chunks, result.error, ranks.get(f.path, ({}, None))
+                conn, repo, f.path, f.content_hash, result.chunks, result.error
             )
             if result.error:
                 out.errors.append((f.path, result.error))

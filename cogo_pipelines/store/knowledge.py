@@ -121,6 +121,17 @@ def keyword_fields(chunk: Chunk) -> tuple[str, str, str, str]:
 
 # ---- writes ----------------------------------------------------------------------------
 
+# The graph rank of a chunk: its symbol's own rank (the best of same-named symbols of its file),
+# else the best rank in its file, else 0. Joined onto chunk rows ``{c}`` by ``refresh_rank`` (the
+# whole repo) and by the chunk INSERT (``{only}``: the one file being written).
+_RANK_JOINS = (
+    " LEFT JOIN (SELECT path, qualified_name, max(rank) AS rank FROM ast_nodes WHERE repo = %(repo)s{only}"
+    "  GROUP BY path, qualified_name) s ON s.path = {c}.path AND s.qualified_name = {c}.symbol"
+    " LEFT JOIN (SELECT path, max(rank) AS rank FROM ast_nodes WHERE repo = %(repo)s{only} GROUP BY path) f"
+    "  ON f.path = {c}.path"
+)
+_RANK = "coalesce(s.rank, f.rank, 0)"
+
 # One statement per file: the rows as arrays, and each distinct file outline (field D, the same
 # for most of a file's chunks) run through to_tsvector once instead of once per chunk (it was a
 # fifth of the text the server parsed on effect).
@@ -130,19 +141,19 @@ _INSERT = (
     " INSERT INTO code_chunks (id, repo, path, chunk_type, symbol, kind, signature, header_chain, object_name,"
     " start_line, end_line, content, content_hash, file_hash, part, rank, search_tsv)"
     " SELECT u.id, %(repo)s, u.path, u.chunk_type, u.symbol, u.kind, u.signature, u.header_chain, u.object_name,"
-    "  u.start_line, u.end_line, u.content, u.content_hash, %(file_hash)s, u.part, u.rank,"
+    f"  u.start_line, u.end_line, u.content, u.content_hash, %(file_hash)s, u.part, {_RANK},"
     "  setweight(to_tsvector('english', u.a), 'A') || setweight(to_tsvector('english', u.b), 'B')"
     "  || setweight(to_tsvector('english', u.c), 'C') || o.d"
     " FROM unnest(%(id)s::text[], %(path)s::text[], %(chunk_type)s::text[], %(symbol)s::text[], %(kind)s::text[],"
     "  %(signature)s::text[], %(header_chain)s::text[], %(object_name)s::text[], %(start_line)s::int[],"
-    "  %(end_line)s::int[], %(content)s::text[], %(content_hash)s::text[], %(part)s::int[], %(rank)s::real[],"
+    "  %(end_line)s::int[], %(content)s::text[], %(content_hash)s::text[], %(part)s::int[],"
     "  %(a)s::text[], %(b)s::text[], %(c)s::text[], %(outline)s::int[])"
     "  AS u(id, path, chunk_type, symbol, kind, signature, header_chain, object_name, start_line, end_line,"
-    "  content, content_hash, part, rank, a, b, c, outline)"
-    " JOIN o ON o.n = u.outline"
+    "  content, content_hash, part, a, b, c, outline)"
+    " JOIN o ON o.n = u.outline" + _RANK_JOINS.format(c="u", only=" AND path = %(file)s")
 )
 _COLUMNS = ("id", "path", "chunk_type", "symbol", "kind", "signature", "header_chain", "object_name", "start_line",
-            "end_line", "content", "content_hash", "part", "rank", "a", "b", "c", "outline")  # fmt: skip
+            "end_line", "content", "content_hash", "part", "a", "b", "c", "outline")  # fmt: skip
 
 
 def chunk_id(repo: str, chunk: Chunk, ordinal: int) -> str:
@@ -183,31 +194,27 @@ def replace_file_chunks(
     file_hash: str,
     chunks: Sequence[Chunk],
     error: str | None = None,
-    ranks: FileRanks | None = None,
 ) -> int:
     """Make ``path``'s chunks exactly ``chunks`` (idempotent: same input, same rows).
 
-    Each row is written once, with its graph ``rank`` already (``refresh_rank``'s rule): an
-    UPDATE of a fresh row is a second copy of it in every index of the table. ``ranks``: the
-    file's from ``chunk_ranks`` (read here when not given); nothing else is read, so a caller
-    may send file after file in pipeline mode while the server writes the previous ones."""
-    if ranks is None and chunks:
-        ranks = chunk_ranks(conn, repo, [path]).get(path)
-    by_symbol, best = ranks or ({}, None)
+    Each row is written once, with its graph ``rank`` already (``_RANK_JOINS``): an UPDATE of a
+    fresh row is a second copy of it in every index of the table. Nothing is read back, so a
+    caller may send file after file in pipeline mode while the server writes the previous ones."""
     conn.execute("DELETE FROM code_chunks WHERE repo = %s AND path = %s", (repo, path))
     conn.execute("DELETE FROM chunk_postings WHERE repo = %s AND path = %s", (repo, path))
     columns: dict[str, list] = {name: [] for name in _COLUMNS}
     outlines: dict[str, int] = {}
     for i, c in enumerate(chunks):
         a, b, body, d = keyword_fields(c)
-        rank = by_symbol.get(c.symbol) if c.symbol is not None else None
         row = (chunk_id(repo, c, i), c.path, c.chunk_type, c.symbol, c.kind, c.signature, c.header_chain,
                c.object_name, c.start_line, c.end_line, c.content, text_hash(c.embed_text()), c.part,
-               rank if rank is not None else best or 0.0, a, b, body, outlines.setdefault(d, len(outlines) + 1))  # fmt: skip
+               a, b, body, outlines.setdefault(d, len(outlines) + 1))  # fmt: skip
         for name, value in zip(_COLUMNS, row, strict=True):
             columns[name].append(value)
     if chunks:
-        conn.execute(_INSERT, {**columns, "repo": repo, "file_hash": file_hash, "outlines": list(outlines)})
+        conn.execute(
+            _INSERT, {**columns, "repo": repo, "file": path, "file_hash": file_hash, "outlines": list(outlines)}
+        )
     conn.execute(
         "INSERT INTO chunked_files (repo, path, file_hash, chunks, error, chunk_format) VALUES (%s, %s, %s, %s, %s, %s)"
         " ON CONFLICT (repo, path) DO UPDATE SET file_hash = EXCLUDED.file_hash, chunks = EXCLUDED.chunks,"
@@ -215,25 +222,6 @@ def replace_file_chunks(
         (repo, path, file_hash, len(chunks), error, CHUNK_FORMAT),
     )
     return len(chunks)
-
-
-FileRanks = tuple[dict[str, float], float | None]
-
-
-def chunk_ranks(conn: psycopg.Connection, repo: str, paths: Sequence[str]) -> dict[str, FileRanks]:
-    """path -> (its symbols' ranks by qualified name, the best of same-named ones; the file's
-    best rank): ``refresh_rank``'s rule, read before the chunks are written (one query)."""
-    out: dict[str, FileRanks] = {}
-    for r in conn.execute(
-        "SELECT path, qualified_name, max(rank) AS rank FROM ast_nodes WHERE repo = %s AND path = ANY(%s)"
-        " GROUP BY path, qualified_name",
-        (repo, list(paths)),
-    ):
-        by_symbol, best = out.get(r["path"], ({}, None))
-        rank = float(r["rank"])
-        by_symbol[r["qualified_name"]] = rank
-        out[r["path"]] = (by_symbol, rank if best is None else max(best, rank))
-    return out
 
 
 def delete_files(conn: psycopg.Connection, repo: str, paths: Iterable[str]) -> int:
@@ -322,14 +310,9 @@ def refresh_rank(conn: psycopg.Connection, repo: str) -> None:
     0.30 s on effect's 17k chunks even with nothing to change, once per stage of every run;
     this takes 0.08 s); only chunks whose rank differs are written."""
     conn.execute(
-        "UPDATE code_chunks c SET rank = x.rank FROM ("
-        " SELECT c2.id, coalesce(s.rank, f.rank, 0) AS rank FROM code_chunks c2"
-        " LEFT JOIN (SELECT path, qualified_name, max(rank) AS rank FROM ast_nodes WHERE repo = %(repo)s"
-        "  GROUP BY path, qualified_name) s ON s.path = c2.path AND s.qualified_name = c2.symbol"
-        " LEFT JOIN (SELECT path, max(rank) AS rank FROM ast_nodes WHERE repo = %(repo)s GROUP BY path) f"
-        "  ON f.path = c2.path"
-        " WHERE c2.repo = %(repo)s) x"
-        " WHERE c.id = x.id AND c.rank IS DISTINCT FROM x.rank",
+        f"UPDATE code_chunks c SET rank = x.rank FROM (SELECT c2.id, {_RANK} AS rank FROM code_chunks c2"
+        + _RANK_JOINS.format(c="c2", only="")
+        + " WHERE c2.repo = %(repo)s) x WHERE c.id = x.id AND c.rank IS DISTINCT FROM x.rank",
         {"repo": repo},
     )
 
