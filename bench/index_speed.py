@@ -108,9 +108,8 @@ def incremental(n: int) -> None:
             np.random.default_rng(0).standard_normal((len(rows), embedding.DIMENSIONS)).astype(np.float32)
         )
         vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
-        knowledge.save_embeddings(
-            conn, first.repo, embedding.model_key(), [r["content_hash"] for r in rows], vectors
-        )
+        knowledge.save_embeddings(conn, embedding.model_key(), [r["content_hash"] for r in rows], vectors)
+        knowledge.fill_from_cache(conn, first.repo, embedding.model_key())  # the chunks take them now
         knowledge.refresh_terms(conn, first.repo)
         conn.commit()
         t = time.perf_counter()

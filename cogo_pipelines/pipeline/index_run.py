@@ -231,7 +231,7 @@ def embed_stage(conn, repo: str, *, embed: bool = True, progress: Progress | Non
     for start in range(0, len(hashes), EMBED_BATCH):
         batch = hashes[start : start + EMBED_BATCH]
         vectors = embedding.encode([pending[h] for h in batch], model=model_name)
-        knowledge.save_embeddings(conn, repo, model, batch, vectors)
+        knowledge.save_embeddings(conn, model, batch, vectors)
         _commit(conn)
         out.embedded += len(batch)
         if progress:

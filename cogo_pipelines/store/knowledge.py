@@ -408,9 +408,7 @@ def texts_to_embed(conn: psycopg.Connection, repo: str, *, only_missing: bool = 
     return out
 
 
-def save_embeddings(
-    conn: psycopg.Connection, repo: str, model: str, hashes: Sequence[str], vectors: np.ndarray
-) -> None:
+def save_embeddings(conn: psycopg.Connection, model: str, hashes: Sequence[str], vectors: np.ndarray) -> None:
     """Cache vectors by (text hash, model); the chunks take them in ``fill_from_cache``, once
     for a whole run (a fill per batch rewrote the chunk rows a batch at a time: 67 fills of
     effect's 17k chunks took 32 s, one fill 0.6-3 s)."""
