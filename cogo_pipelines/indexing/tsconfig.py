@@ -85,9 +85,7 @@ JSCONFIG = "jsconfig.json"
 def config_name(filenames: Container[str]) -> str | None:
     """The project config of a folder whose file names are ``filenames`` (an existing listing:
     no ``stat``): ``tsconfig.json`` when there is one, else ``jsconfig.json``, else None."""
-    if "tsconfig.json" in filenames:
-        return "tsconfig.json"
-    return JSCONFIG if JSCONFIG in filenames else None
+    return next((name for name in CONFIG_NAMES if name in filenames), None)
 
 
 def read_jsonc(path: Path, errors: list[str] | None = None) -> dict:
