@@ -45,5 +45,18 @@ def rank_all(symbols: Mapping[str, RankInput]) -> dict[str, float]:
     return {sid: round(rank(s.entry_weight, s.runtime_count, max_count), 6) for sid, s in symbols.items()}
 
 
+def sql_rank(entry_weight: str, runtime_count: str, max_count: str) -> str:
+    """``rank`` above as a SQL expression over the given columns, rounded as ``rank_all`` rounds:
+    the store ranks a repo's symbols in one statement instead of reading every one into Python
+    and sending them all back (0.2-0.3 s of every run on effect's 16k symbols, even when
+    nothing changed). The shares come from this module, so the rule stays in one place."""
+    entry = f"greatest(0, least(1, coalesce({entry_weight}, 0)))::float8"
+    runtime = (
+        f"CASE WHEN {runtime_count} > 0 AND {max_count} > 0"
+        f" THEN ln(1 + {runtime_count}::float8) / ln(1 + {max_count}::float8) ELSE 0 END"
+    )
+    return f"round(({ENTRY_SHARE} * {entry} + {RUNTIME_SHARE} * {runtime})::numeric, 6)::real"
+
+
 def top(ranks: Mapping[str, float], n: int = 20) -> list[tuple[str, float]]:
     return sorted(ranks.items(), key=lambda kv: (-kv[1], kv[0]))[:n]

@@ -47,9 +47,12 @@ def runtime_edge_id(repo: str, src_id: str, dst_id: str) -> str:
 
 def write_runtime(conn: psycopg.Connection, repo: str, trace: RuntimeTrace) -> RuntimeWrite:
     """Replace the repo's runtime edges/counts with ``trace``; also mark matching static calls."""
-    paths = {
-        r["id"]: r["path"] for r in conn.execute("SELECT id, path FROM ast_nodes WHERE repo = %s", (repo,))
-    }
+    paths = {}
+    if trace.edges or trace.counts:  # no trace (the usual run): nothing to look up, only to clear
+        paths = {
+            r["id"]: r["path"]
+            for r in conn.execute("SELECT id, path FROM ast_nodes WHERE repo = %s", (repo,))
+        }
     edges = [(src, dst, n) for (src, dst), n in trace.edges.items() if src in paths and dst in paths]
     counts = [(sid, n) for sid, n in trace.counts.items() if sid in paths]
     with conn.cursor() as cur:
@@ -89,35 +92,32 @@ def merge_runtime(
     prefix_map: Mapping[str, str] | None = None,
 ) -> tuple[RuntimeTrace, RuntimeWrite]:
     """The runtime stage: read every trace against the repo's symbols, replace the runtime rows."""
-    trace = load_traces(trace_paths, symbol_index(conn, repo), prefix_map=prefix_map)
+    trace_paths = list(trace_paths)
+    # the symbols are read only to place frames: without traces (most runs) there is nothing to place
+    index = symbol_index(conn, repo) if trace_paths else SymbolIndex(())
+    trace = load_traces(trace_paths, index, prefix_map=prefix_map)
     return trace, write_runtime(conn, repo, trace)
 
 
-def apply_ranks(conn: psycopg.Connection, repo: str) -> dict[str, float]:
-    """Recompute ``rank`` for every symbol of the repo (formula: ``indexing.ranking``)."""
-    rows = conn.execute(
-        "SELECT id, entry_weight, runtime_count FROM ast_nodes WHERE repo = %s", (repo,)
-    ).fetchall()
-    ranks = ranking.rank_all(
-        {
-            r["id"]: ranking.RankInput(float(r["entry_weight"] or 0), int(r["runtime_count"] or 0))
-            for r in rows
-        }
-    )
+def apply_ranks(conn: psycopg.Connection, repo: str) -> int:
+    """Recompute ``rank`` for every symbol of the repo (formula: ``indexing.ranking``), in the
+    store; returns the number of symbols ranked. Only ranks that change are written."""
+    expression = ranking.sql_rank("a.entry_weight", "a.runtime_count", "m.max_count")
     conn.execute(
-        "UPDATE ast_nodes a SET rank = r.rank FROM unnest(%s::text[], %s::real[]) AS r(id, rank)"
-        " WHERE a.id = r.id AND a.rank IS DISTINCT FROM r.rank",
-        (list(ranks), list(ranks.values())),
+        f"UPDATE ast_nodes a SET rank = {expression}"
+        " FROM (SELECT coalesce(max(runtime_count), 0) AS max_count FROM ast_nodes WHERE repo = %(repo)s) m"
+        f" WHERE a.repo = %(repo)s AND a.rank IS DISTINCT FROM {expression}",
+        {"repo": repo},
     )
     propagate_rank(conn, repo)
-    return ranks
+    return conn.execute("SELECT count(*) AS n FROM ast_nodes WHERE repo = %s", (repo,)).fetchone()["n"]
 
 
 def propagate_rank(conn: psycopg.Connection, repo: str) -> None:
     """Copy symbol ranks onto their chunks, by the knowledge store's rule (one rule, one place).
 
-    Chunks written after ranking (new or changed files) get theirs when the pipeline's upsert
-    stage runs the same rule again.
+    Chunks written after ranking (new or changed files) take theirs by the same rule as they are
+    inserted.
     """
     knowledge.refresh_rank(conn, repo)
 

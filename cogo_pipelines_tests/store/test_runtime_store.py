@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from cogo_pipelines.indexing import runtime, typescript
+from cogo_pipelines.indexing import ranking, runtime, typescript
 from cogo_pipelines.store import runtime_store
 
 PROFILE = Path(__file__).parents[1] / "indexing" / "fixtures" / "cogo-sample-smoke.cpuprofile"
@@ -57,6 +57,39 @@ def seed(conn) -> None:
         )
 
 
+def ranks_of(conn) -> dict[str, float]:
+    return {
+        r["id"]: r["rank"] for r in conn.execute("SELECT id, rank FROM ast_nodes WHERE repo = %s", (REPO,))
+    }
+
+
+def test_the_store_ranks_by_the_formula_of_the_ranking_module(conn):
+    """The store's one-statement rank equals ``ranking.rank_all`` on the same rows (float4)."""
+    seed(conn)
+    counts = [0, 1, 7, 40, 2000, 0, 3]
+    weights = [-0.5, 0.0, 0.2, 1 / 3, 0.5, 1.0, 1.7]
+    ids = [r["id"] for r in conn.execute("SELECT id FROM ast_nodes WHERE repo = %s ORDER BY id", (REPO,))]
+    for i, sid in enumerate(ids):
+        conn.execute(
+            "UPDATE ast_nodes SET runtime_count = %s, entry_weight = %s WHERE id = %s",
+            (counts[i % len(counts)], weights[i % len(weights)], sid),
+        )
+    rows = conn.execute(
+        "SELECT id, entry_weight, runtime_count FROM ast_nodes WHERE repo = %s", (REPO,)
+    ).fetchall()
+    expected = ranking.rank_all(
+        {r["id"]: ranking.RankInput(float(r["entry_weight"]), int(r["runtime_count"])) for r in rows}
+    )
+    runtime_store.apply_ranks(conn, REPO)
+    got = ranks_of(conn)
+    assert len(set(expected.values())) > 5
+    assert all(abs(got[sid] - expected[sid]) < 1e-6 for sid in expected), [
+        (sid, got[sid], expected[sid]) for sid in expected if abs(got[sid] - expected[sid]) >= 1e-6
+    ]
+    with_runtime = {sid for sid, r in expected.items() if r > 0.6}
+    assert with_runtime and max(got, key=got.get) in with_runtime
+
+
 def test_runtime_edges_counts_and_rank_land_on_the_right_rows(conn):
     seed(conn)
     index = runtime_store.symbol_index(conn, REPO)
@@ -79,7 +112,8 @@ def test_runtime_edges_counts_and_rank_land_on_the_right_rows(conn):
         == trace.edges[("src/scripts/smoke.ts#runSmoke", "src/core/quality.ts#computeQ1")]
     )
 
-    ranks = runtime_store.apply_ranks(conn, REPO)
+    assert runtime_store.apply_ranks(conn, REPO) == len(ranks_of(conn)) > 10
+    ranks = ranks_of(conn)
     lease = "src/core/lease.ts#computeLeaseExpiry"
     assert ranks[lease] > ranks["src/core/lease.ts#renewLease"] == 0.3
     assert ranks["src/scripts/smoke.ts#runSmoke"] == 0.4  # hottest, unreachable from the entries

@@ -166,7 +166,7 @@ def ranked_graph(context: dg.AssetExecutionContext, code_repo: CodeRepoResource,
     started = time.perf_counter()
     repo = target.name
     with postgres.connect() as conn:
-        ranks = index_run.rank_stage(conn, repo)
+        ranked = index_run.rank_stage(conn, repo)
         top = runtime_store.top_symbols(conn, repo, PREVIEW_ROWS)
     rows = [
         [
@@ -181,7 +181,7 @@ def ranked_graph(context: dg.AssetExecutionContext, code_repo: CodeRepoResource,
     ]
     return dg.MaterializeResult(
         metadata={
-            "symbols_ranked": len(ranks),
+            "symbols_ranked": ranked,
             "top_with_runtime": sum(1 for t in top if t["runtime_count"]),
             "top_symbols": dg.MetadataValue.md(
                 _table(["path", "symbol", "kind", "entry_weight", "runtime_count", "rank"], rows)
@@ -252,8 +252,10 @@ def chunk_embeddings(
 def pgvector_index(
     context: dg.AssetExecutionContext, code_repo: CodeRepoResource, postgres: PostgresResource
 ):
-    """The searchable index: chunk ranks refreshed from the graph over the HNSW vectors (the
-    keyword statistics are ``code_chunks``'s, so keyword search serves before the vectors).
+    """The searchable index as search sees it: its counts (files, symbols, edges, chunks, vectors),
+    nothing rewritten (the chunks carry their graph rank from ``ranked_graph`` and from their
+    insert; the keyword statistics are ``code_chunks``'s, so keyword search serves before the
+    vectors).
 
     The last stage of the chain, so it records the run in ``index_runs`` as ``cogo index`` does,
     timed from the start of the Dagster run (or of this step, when the run's start is unknown).
@@ -263,8 +265,7 @@ def pgvector_index(
     repo = target.name
     run_started = _run_started_at(context)
     with postgres.connect() as conn:
-        index_run.upsert_stage(conn, repo)
-        stats = knowledge.index_stats(conn, repo)
+        stats = index_run.upsert_stage(conn, repo)
         ranked = index_health.ranked_chunks(conn, repo)
         run_started = run_started or datetime.now(UTC) - timedelta(seconds=time.perf_counter() - started)
         seconds = (datetime.now(UTC) - run_started).total_seconds()
