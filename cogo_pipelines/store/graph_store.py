@@ -15,9 +15,11 @@ from importlib import resources
 import psycopg
 
 from cogo_pipelines.indexing.graph import UNRESOLVED, ModuleEdge
+from cogo_pipelines.indexing.ids import file_id
 from cogo_pipelines.indexing.model import FileExtraction, SourceFile
 from cogo_pipelines.indexing.static_graph import unpack
 
+STATIC_KINDS = ("contains", "imports", "calls", "renders", "references", "extends", "implements")
 MODULE_KINDS = ("import", "type", "reexport", "dynamic", "require", "reference", "maybe")
 
 
@@ -51,6 +53,32 @@ def cached_extractions(conn: psycopg.Connection, files: list[SourceFile]) -> dic
             out[f.path] = extraction
     return out
 
+
+
+def cached_extraction(conn: psycopg.Connection, f: SourceFile) -> FileExtraction | None:
+    """The stored extraction of one file, or None (``graph_patch`` loads them as lookups reach
+    them: a few dozen of a big repo's files, where ``cached_extractions`` would unpack all)."""
+    row = conn.execute(
+        "SELECT payload FROM graph_extractions WHERE content_hash = %s AND grammar = %s AND extractor_version = %s",
+        (f.content_hash, f.language, EXTRACTOR_VERSION),
+    ).fetchone()
+    return unpack(f.path, row["payload"]) if row else None
+
+
+def file_weights(conn: psycopg.Connection, repo: str, paths: list[str]) -> dict[str, float]:
+    """The stored entry weight of each of ``paths`` (of its file node)."""
+    ids = {file_id(repo, path): path for path in paths}
+    rows = conn.execute("SELECT id, entry_weight FROM ast_nodes WHERE id = ANY(%s)", (list(ids),)).fetchall()
+    return {ids[r["id"]]: r["entry_weight"] for r in rows}
+
+
+def path_counts(conn: psycopg.Connection, repo: str, paths: list[str]) -> tuple[int, int]:
+    """(symbol nodes, static edges out of them) the store holds for ``paths``."""
+    symbols = conn.execute("SELECT count(*) AS n FROM ast_nodes WHERE repo = %s AND path = ANY(%s) AND kind <> 'file'",
+                           (repo, paths)).fetchone()["n"]
+    edges = conn.execute("SELECT count(*) AS n FROM code_relationships WHERE repo = %s AND src_path = ANY(%s) "
+                         "AND kind = ANY(%s)", (repo, paths, list(STATIC_KINDS))).fetchone()["n"]
+    return symbols, edges
 
 
 def cache_extractions(conn: psycopg.Connection, files: dict[str, SourceFile], payloads: dict[str, bytes]) -> None:
