@@ -21,7 +21,7 @@ from dataclasses import dataclass, replace
 
 import psycopg
 
-from cogo_pipelines.indexing.graph import GraphBuilder
+from cogo_pipelines.indexing.graph import GraphBuilder, ModuleEdge
 from cogo_pipelines.indexing.linking import Linker, Names
 from cogo_pipelines.indexing.model import FileExtraction, SourceFile
 from cogo_pipelines.indexing.resolve import Resolver
@@ -30,6 +30,7 @@ from cogo_pipelines.store import graph_store
 from cogo_pipelines.store.graph_writer import GraphWriter
 
 MAX_EDITED = 16  # past this many edited files the rebuild's parallel linking is the better bet
+MAX_RELINKED = 64  # files whose rows are made again, the edited ones and those importing them
 Progress = Callable[[str, int, int], None] | None
 
 
@@ -107,13 +108,41 @@ class _LoadingNames(Names):
         self.add(e)
 
 
+def dependents(module_edges: list[ModuleEdge], changed: list[str]) -> set[str]:
+    """The files whose lookups may pass through ``changed``: every file that imports one of
+    them, directly or through other files (re-exports, bindings of bindings). ``linking``
+    reaches another file only through a resolved import, so a file outside this set makes the
+    same symbol edges whatever ``changed`` declares."""
+    importers: dict[str, list[str]] = {}
+    for e in module_edges:
+        importers.setdefault(e.dst, []).append(e.src)
+    found, todo = set(changed), list(changed)
+    while todo:
+        for src in importers.get(todo.pop(), ()):
+            if src not in found:
+                found.add(src)
+                todo.append(src)
+    return found - set(changed)
+
+
+def _imports_of(repo: str, paths: list[str], extractions: dict[str, FileExtraction], resolver: Resolver,
+                weights: dict[str, float]) -> tuple:
+    """What the files' imports make beyond their rows: the unresolved and external imports
+    (counted per import in the graph's stats, where the rows keep one per target)."""
+    builder = GraphBuilder(repo, paths, resolver)
+    for path in sorted(extractions):
+        builder.add(extractions[path])
+    static = builder.finish(weights)
+    return static.unresolved, static.external
+
+
 def patch(conn: psycopg.Connection, repo: str, root, files: list[SourceFile], edited: list[SourceFile],
           old_hashes: dict[str, str], resolver: Resolver, entries: list[str], stats: dict,
           progress: Progress = None) -> Patched | None:
     """Make the rows of ``edited`` (TypeScript files of ``files``, whose stored graph was made
-    from the contents ``old_hashes``) equal to what a rebuild would write, when their interfaces
-    kept; None (nothing written) when the rebuild must run. Parses ``edited`` and caches the
-    extractions either way, so the rebuild finds them parsed."""
+    from the contents ``old_hashes``), and of the files importing those whose interface changed,
+    equal to what a rebuild would write; None (nothing written) when the rebuild must run.
+    Parses ``edited`` and caches the extractions either way, so the rebuild finds them parsed."""
     if not edited:  # only files the graph does not read (Markdown, SQL) changed
         return Patched(paths=[], parsed=0, symbols=stats["symbols"], edges=stats["edges"], failed=[])
     olds = graph_store.cached_extractions(conn, [replace(f, content_hash=old_hashes[f.path]) for f in edited])
@@ -122,28 +151,45 @@ def patch(conn: psycopg.Connection, repo: str, root, files: list[SourceFile], ed
                           on_extraction=lambda e, payload: payloads.__setitem__(e.path, payload))
     by_path = {f.path: f for f in files}
     graph_store.cache_extractions(conn, by_path, payloads)
-    if any(f.path not in olds or interface(olds[f.path]) != interface(news[f.path]) or news[f.path].globals
-           for f in edited):
-        return None
-    paths = sorted(news)
+    if len(olds) != len(news) or any(e.globals for e in (*olds.values(), *news.values())):
+        return None  # a Vue template's globals: looked up in every declaration file
+    changed = sorted(path for path, e in news.items() if interface(olds[path]) != interface(e))
+    extractions = dict(news)
+    if changed:
+        if any(path.endswith(".d.ts") for path in changed):  # may declare GlobalComponents
+            return None
+        if _imports_of(repo, list(by_path), {p: olds[p] for p in changed}, resolver, {}) != _imports_of(
+                repo, list(by_path), {p: news[p] for p in changed}, resolver, {}):
+            return None
+        relinked = dependents(graph_store.module_edges(conn, repo), changed) - set(news)
+        if len(relinked) + len(news) > MAX_RELINKED:
+            return None
+        extractions.update(graph_store.cached_extractions(conn, [by_path[p] for p in relinked]))
+        if len(extractions) != len(relinked) + len(news):
+            return None
+    paths = sorted(extractions)
     weights = graph_store.file_weights(conn, repo, paths)
     if len(weights) != len(paths):
         return None
     builder = GraphBuilder(repo, list(by_path), resolver, entries)
     for path in paths:
-        builder.add(news[path])
+        builder.add(extractions[path])
     static = builder.finish(weights)
-    names = _LoadingNames(conn, repo, by_path, resolver, news)
-    linker = Linker(repo, news, resolver, static.symbol_ids, names)
+    imports = {(src, dst, d["detail"], d["confidence"]) for (src, dst, _), d in static.edges.items()
+               if d["kind"] == "imports" and d["path"] in extractions}
+    if imports != graph_store.import_rows(conn, repo, paths):  # the module graph changed: new weights
+        return None
+    names = _LoadingNames(conn, repo, by_path, resolver, extractions)
+    linker = Linker(repo, extractions, resolver, static.symbol_ids, names)
     try:
         linked = [linker.file_edges(path) for path in paths]
     except NotPatchable:
         return None
-    nodes = {nid: d for nid, d in static.nodes.items() if d["path"] in news}  # not the files they import
+    nodes = {nid: d for nid, d in static.nodes.items() if d["path"] in extractions}  # not the files they import
     old_symbols, old_edges = graph_store.path_counts(conn, repo, paths)
     with GraphWriter(conn, repo, paths) as writer:
         writer.nodes(nodes)
-        writer.edges({key: d for key, d in static.edges.items() if d["path"] in news})
+        writer.edges({key: d for key, d in static.edges.items() if d["path"] in extractions})
         for edges in linked:
             writer.edges(edges)
     symbols = sum(1 for d in nodes.values() if d["kind"] != "file")

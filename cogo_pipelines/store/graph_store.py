@@ -72,6 +72,13 @@ def file_weights(conn: psycopg.Connection, repo: str, paths: list[str]) -> dict[
     return {ids[r["id"]]: r["entry_weight"] for r in rows}
 
 
+def import_rows(conn: psycopg.Connection, repo: str, paths: list[str]) -> set[tuple[str, str, str, str]]:
+    """(source id, target id, detail, confidence) of the ``imports`` edges out of ``paths``."""
+    rows = conn.execute("SELECT src_id, dst_id, detail, confidence FROM code_relationships WHERE repo = %s "
+                        "AND src_path = ANY(%s) AND kind = 'imports'", (repo, paths)).fetchall()
+    return {(r["src_id"], r["dst_id"], r["detail"], r["confidence"]) for r in rows}
+
+
 def path_counts(conn: psycopg.Connection, repo: str, paths: list[str]) -> tuple[int, int]:
     """(symbol nodes, static edges out of them) the store holds for ``paths``."""
     symbols = conn.execute("SELECT count(*) AS n FROM ast_nodes WHERE repo = %s AND path = ANY(%s) AND kind <> 'file'",

@@ -1,7 +1,8 @@
 """A re-index after each kind of edit writes exactly the rows of a cold index of the same tree
 (real embedded PostgreSQL, real tree-sitter): the edits that keep every file's interface are
-patched (``graph_patch``: only the edited file's rows made again), the others rebuilt, and a
-patch that missed a dependent file shows as a row that differs from the cold index."""
+patched (``graph_patch``: only the edited file's rows made again), those that change what a file
+declares patched with the files importing it, the others rebuilt; a patch that missed a
+dependent file shows as a row that differs from the cold index."""
 
 from __future__ import annotations
 
@@ -14,6 +15,8 @@ from cogo_pipelines.pipeline import graph_index, graph_patch
 from cogo_pipelines.store.graph_writer import EDGE_COLUMNS, NODE_COLUMNS
 
 ENTRIES = ["src/index.ts"]
+# lib.ts and the files that import it, directly or through index.ts's re-export
+IMPORTERS_OF_LIB = ["src/a.ts", "src/b.ts", "src/index.ts", "src/lib.ts"]
 FILES = {
     "src/index.ts": 'export * from "./lib"\nimport { runA } from "./a"\nimport { runB } from "./b"\n'
                     "export function main(): void {\n  runA()\n  runB()\n}\n",
@@ -83,12 +86,14 @@ def test_each_edit_writes_the_rows_of_a_cold_index(conn: psycopg.Connection, roo
          ["src/b.ts"]),
         # a.ts has called extra() all along: only re-linking a.ts resolves it
         ("added export", lambda: _edit(root, "src/lib.ts", "export class", "export function extra(): void {}\n"
-                                       "export class"), []),
-        ("removed export", lambda: _edit(root, "src/lib.ts", "export function extra(): void {}\n", ""), []),
+                                       "export class"), IMPORTERS_OF_LIB),
+        ("removed export", lambda: _edit(root, "src/lib.ts", "export function extra(): void {}\n", ""),
+         IMPORTERS_OF_LIB),
         ("added import", lambda: _edit(root, "src/c.ts", "export function lonely(): number {\n  return 3",
                                        'import { helper } from "./lib"\nexport function lonely(): number {\n'
                                        "  return helper()"), []),
-        ("renamed function", lambda: _edit(root, "src/lib.ts", "function helper()", "function helper2()"), []),
+        ("renamed function", lambda: _edit(root, "src/lib.ts", "function helper()", "function helper2()"),
+         sorted(["src/c.ts", *IMPORTERS_OF_LIB])),
         ("file added", lambda: (root / "src" / "d.ts").write_text(
             'import { helper2 } from "./lib"\nexport const d = (): number => helper2()\n'), []),
         ("file removed", lambda: (root / "src" / "c.ts").unlink(), []),
@@ -109,13 +114,14 @@ def test_each_edit_writes_the_rows_of_a_cold_index(conn: psycopg.Connection, roo
         assert warm.skipped and (warm.symbols, warm.edges) == (result.symbols, result.edges), what
 
 
-def test_a_patch_that_skipped_a_dependent_file_differs_from_the_cold_index(conn: psycopg.Connection, root: Path,
-                                                                           monkeypatch: pytest.MonkeyPatch):
+@pytest.mark.parametrize("sabotage", ["interface", "dependents"])
+def test_a_patch_that_skipped_a_dependent_file_differs_from_the_cold_index(
+        conn: psycopg.Connection, root: Path, monkeypatch: pytest.MonkeyPatch, sabotage: str):
     """The comparison above catches a patch that leaves a dependent file's rows stale: with the
-    interface check defeated, the export added to lib.ts leaves a.ts's call of extra()
-    unresolved, unlike the cold index."""
+    interface check defeated, or the importers of the changed file left out, the export added to
+    lib.ts leaves a.ts's call of extra() unresolved, unlike the cold index."""
     graph_index.index_static_graph(conn, root, repo="patch", entries=ENTRIES)
-    monkeypatch.setattr(graph_patch, "interface", lambda e: ())
+    monkeypatch.setattr(graph_patch, sabotage, lambda *args: () if sabotage == "interface" else set())
     _edit(root, "src/lib.ts", "export class", "export function extra(): void {}\nexport class")
     result = graph_index.index_static_graph(conn, root, repo="patch", entries=ENTRIES)
     assert result.patched == ["src/lib.ts"]
