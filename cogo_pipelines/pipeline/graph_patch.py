@@ -21,7 +21,8 @@ from dataclasses import dataclass, replace
 
 import psycopg
 
-from cogo_pipelines.indexing.graph import GraphBuilder, ModuleEdge
+from cogo_pipelines.indexing.graph import GraphBuilder
+from cogo_pipelines.indexing.ids import file_id
 from cogo_pipelines.indexing.linking import Linker, Names
 from cogo_pipelines.indexing.model import FileExtraction, SourceFile
 from cogo_pipelines.indexing.resolve import Resolver
@@ -108,20 +109,23 @@ class _LoadingNames(Names):
         self.add(e)
 
 
-def dependents(module_edges: list[ModuleEdge], changed: list[str]) -> set[str]:
-    """The files whose lookups may pass through ``changed``: every file that imports one of
-    them, directly or through other files (re-exports, bindings of bindings). ``linking``
-    reaches another file only through a resolved import, so a file outside this set makes the
-    same symbol edges whatever ``changed`` declares."""
+def dependents(repo: str, imports: list[tuple[str, str]], changed: list[str], limit: int) -> set[str] | None:
+    """The files whose lookups may pass through ``changed`` (files of the graph, by their node
+    ids in ``imports``: (importing path, imported node id) pairs): every file that imports one of
+    them, directly or through other files (re-exports, bindings of bindings); None past ``limit``
+    of them. ``linking`` reaches another file only through a resolved import, so a file outside
+    this set makes the same symbol edges whatever ``changed`` declares."""
     importers: dict[str, list[str]] = {}
-    for e in module_edges:
-        importers.setdefault(e.dst, []).append(e.src)
+    for src, dst in imports:
+        importers.setdefault(dst, []).append(src)
     found, todo = set(changed), list(changed)
     while todo:
-        for src in importers.get(todo.pop(), ()):
+        for src in importers.get(file_id(repo, todo.pop()), ()):
             if src not in found:
                 found.add(src)
                 todo.append(src)
+                if len(found) > limit:
+                    return None
     return found - set(changed)
 
 
@@ -161,9 +165,10 @@ def patch(conn: psycopg.Connection, repo: str, root, files: list[SourceFile], ed
         if _imports_of(repo, list(by_path), {p: olds[p] for p in changed}, resolver, {}) != _imports_of(
                 repo, list(by_path), {p: news[p] for p in changed}, resolver, {}):
             return None
-        relinked = dependents(graph_store.module_edges(conn, repo), changed) - set(news)
-        if len(relinked) + len(news) > MAX_RELINKED:
+        relinked = dependents(repo, graph_store.import_pairs(conn, repo), changed, MAX_RELINKED)
+        if relinked is None:
             return None
+        relinked -= set(news)
         extractions.update(graph_store.cached_extractions(conn, [by_path[p] for p in relinked]))
         if len(extractions) != len(relinked) + len(news):
             return None

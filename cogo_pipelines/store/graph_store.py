@@ -72,6 +72,14 @@ def file_weights(conn: psycopg.Connection, repo: str, paths: list[str]) -> dict[
     return {ids[r["id"]]: r["entry_weight"] for r in rows}
 
 
+def import_pairs(conn: psycopg.Connection, repo: str) -> list[tuple[str, str]]:
+    """(importing path, imported node id) of every ``imports`` edge: the module graph without
+    ``module_edges``' join and order (a tenth of its time on a big repo)."""
+    rows = conn.execute("SELECT src_path, dst_id FROM code_relationships WHERE repo = %s AND kind = 'imports'",
+                        (repo,)).fetchall()
+    return [(r["src_path"], r["dst_id"]) for r in rows]
+
+
 def import_rows(conn: psycopg.Connection, repo: str, paths: list[str]) -> set[tuple[str, str, str, str]]:
     """(source id, target id, detail, confidence) of the ``imports`` edges out of ``paths``."""
     rows = conn.execute("SELECT src_id, dst_id, detail, confidence FROM code_relationships WHERE repo = %s "
