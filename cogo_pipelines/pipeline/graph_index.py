@@ -207,9 +207,13 @@ def _index_static_graph(conn: psycopg.Connection, root: Path, repo: str | None, 
     typescript_files = [f for f in found if f.language in TYPESCRIPT]
     resolver = Resolver(root, config)
     edited = _edited(state, shape, found)
+    parsed_first = 0  # edited files parsed for a patch that was then refused
     if edited is not None:
-        patched = graph_patch.patch(conn, repo, root, typescript_files, [f for f in edited if f.language in TYPESCRIPT],
-                                    state["stats"]["hashes"], resolver, entries, state["stats"], progress)
+        edited = [f for f in edited if f.language in TYPESCRIPT]
+        news = graph_patch.parse(conn, root, typescript_files, edited, progress)
+        patched = graph_patch.patch(conn, repo, typescript_files, edited, news, state["stats"]["hashes"], resolver,
+                                    entries, state["stats"])
+        parsed_first = len(news)
         if patched is not None:
             _stored_stats(result, state["stats"])
             result.parsed, result.symbols, result.edges = patched.parsed, patched.symbols, patched.edges
@@ -233,7 +237,7 @@ def _index_static_graph(conn: psycopg.Connection, root: Path, repo: str | None, 
     missing = [f for f in typescript_files if f.path not in extractions]
     parsed = extract_packed(root, missing, progress, on_extraction=intake)
     extractions.update(parsed)
-    result.parsed = len(parsed)
+    result.parsed = parsed_first + len(parsed)
     seconds["parse"] = time.perf_counter() - t
 
     t = time.perf_counter()

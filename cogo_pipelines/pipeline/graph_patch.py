@@ -140,21 +140,28 @@ def _imports_of(repo: str, paths: list[str], extractions: dict[str, FileExtracti
     return static.unresolved, static.external
 
 
-def patch(conn: psycopg.Connection, repo: str, root, files: list[SourceFile], edited: list[SourceFile],
-          old_hashes: dict[str, str], resolver: Resolver, entries: list[str], stats: dict,
-          progress: Progress = None) -> Patched | None:
-    """Make the rows of ``edited`` (TypeScript files of ``files``, whose stored graph was made
-    from the contents ``old_hashes``), and of the files importing those whose interface changed,
-    equal to what a rebuild would write; None (nothing written) when the rebuild must run.
-    Parses ``edited`` and caches the extractions either way, so the rebuild finds them parsed."""
-    if not edited:  # only files the graph does not read (Markdown, SQL) changed
-        return Patched(paths=[], parsed=0, symbols=stats["symbols"], edges=stats["edges"], failed=[])
-    olds = graph_store.cached_extractions(conn, [replace(f, content_hash=old_hashes[f.path]) for f in edited])
+def parse(conn: psycopg.Connection, root, files: list[SourceFile], edited: list[SourceFile],
+          progress: Progress = None) -> dict[str, FileExtraction]:
+    """The extractions of ``edited``, cached at once: a rebuild after a refused patch finds
+    them parsed."""
     payloads: dict[str, bytes] = {}
     news = extract_packed(root, edited, progress,
                           on_extraction=lambda e, payload: payloads.__setitem__(e.path, payload))
+    graph_store.cache_extractions(conn, {f.path: f for f in files}, payloads)
+    return news
+
+
+def patch(conn: psycopg.Connection, repo: str, files: list[SourceFile], edited: list[SourceFile],
+          news: dict[str, FileExtraction], old_hashes: dict[str, str], resolver: Resolver, entries: list[str],
+          stats: dict) -> Patched | None:
+    """Make the rows of ``edited`` (TypeScript files of ``files``, whose stored graph was made
+    from the contents ``old_hashes``; ``news`` their extractions now), and of the files importing
+    those whose interface changed, equal to what a rebuild would write; None (nothing written)
+    when the rebuild must run."""
+    if not edited:  # only files the graph does not read (Markdown, SQL) changed
+        return Patched(paths=[], parsed=0, symbols=stats["symbols"], edges=stats["edges"], failed=[])
+    olds = graph_store.cached_extractions(conn, [replace(f, content_hash=old_hashes[f.path]) for f in edited])
     by_path = {f.path: f for f in files}
-    graph_store.cache_extractions(conn, by_path, payloads)
     if len(olds) != len(news) or any(e.globals for e in (*olds.values(), *news.values())):
         return None  # a Vue template's globals: looked up in every declaration file
     changed = sorted(path for path, e in news.items() if interface(olds[path]) != interface(e))
