@@ -15,7 +15,7 @@ from importlib import resources
 import psycopg
 
 from cogo_pipelines.indexing.graph import UNRESOLVED, ModuleEdge
-from cogo_pipelines.indexing.ids import file_id
+from cogo_pipelines.indexing.ids import file_id, file_prefix
 from cogo_pipelines.indexing.model import FileExtraction, SourceFile
 from cogo_pipelines.indexing.static_graph import unpack
 
@@ -87,12 +87,25 @@ def import_rows(conn: psycopg.Connection, repo: str, paths: list[str]) -> set[tu
     return {(r["src_id"], r["dst_id"], r["detail"], r["confidence"]) for r in rows}
 
 
+def file_ranges(repo: str, paths: list[str]) -> tuple[str, list[str]]:
+    """A condition on ``id`` that holds for the rows of ``paths`` (and the parameters it
+    takes): a file's nodes, and the edges out of them, are one range of the primary key (their
+    ids lead with the file's prefix, ``ids.file_prefix``), so the rows of a few files are read
+    from a few index pages, not found in the repo's (``code_relationships`` has no index on
+    ``src_path``: the writes of a cold graph would pay for it)."""
+    prefixes = sorted({file_prefix(repo, path) for path in paths})
+    condition = " OR ".join(["(id >= %s AND id < %s)"] * len(prefixes)) or "false"
+    return f"({condition})", [bound for prefix in prefixes for bound in (prefix, prefix + "g")]
+
+
 def path_counts(conn: psycopg.Connection, repo: str, paths: list[str]) -> tuple[int, int]:
     """(symbol nodes, static edges out of them) the store holds for ``paths``."""
-    symbols = conn.execute("SELECT count(*) AS n FROM ast_nodes WHERE repo = %s AND path = ANY(%s) AND kind <> 'file'",
-                           (repo, paths)).fetchone()["n"]
-    edges = conn.execute("SELECT count(*) AS n FROM code_relationships WHERE repo = %s AND src_path = ANY(%s) "
-                         "AND kind = ANY(%s)", (repo, paths, list(STATIC_KINDS))).fetchone()["n"]
+    within, bounds = file_ranges(repo, paths)
+    symbols = conn.execute(f"SELECT count(*) AS n FROM ast_nodes WHERE {within} AND repo = %s AND path = ANY(%s) "
+                           "AND kind <> 'file'", (*bounds, repo, paths)).fetchone()["n"]
+    edges = conn.execute(f"SELECT count(*) AS n FROM code_relationships WHERE {within} AND repo = %s "
+                         "AND src_path = ANY(%s) AND kind = ANY(%s)", (*bounds, repo, paths, list(STATIC_KINDS))
+                         ).fetchone()["n"]
     return symbols, edges
 
 

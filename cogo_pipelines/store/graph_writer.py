@@ -20,8 +20,8 @@ from typing import Self
 import psycopg
 
 from cogo_pipelines.indexing.graph import StaticGraph
-from cogo_pipelines.indexing.ids import edge_id, file_prefix
-from cogo_pipelines.store.graph_store import STATIC_KINDS
+from cogo_pipelines.indexing.ids import edge_id
+from cogo_pipelines.store.graph_store import STATIC_KINDS, file_ranges
 
 NODE_COLUMNS = ("id", "repo", "path", "kind", "name", "qualified_name", "signature", "start_line", "end_line",
                 "exported", "entry_weight", "rank")
@@ -278,15 +278,12 @@ class GraphWriter:
 
 
     def _delete_gone(self, cur: psycopg.Cursor, paths: list[str]) -> None:
-        """The rows of ``paths`` that the new rows do not keep. Each file's nodes, and the edges
-        out of them, are one range of the primary key (their ids lead with the file's prefix,
-        ``ids.file_prefix``): the scan is a few index pages, not the repo."""
-        ranges = [(prefix, prefix + "g") for prefix in sorted({file_prefix(self.repo, p) for p in paths})]
-        within = " OR ".join(["(id >= %s AND id < %s)"] * len(ranges))
-        bounds = [bound for pair in ranges for bound in pair]
-        cur.execute(f"DELETE FROM ast_nodes a WHERE ({within}) AND a.repo = %s AND a.path = ANY(%s) AND NOT EXISTS "
+        """The rows of ``paths`` that the new rows do not keep, read by primary key ranges
+        (``graph_store.file_ranges``): a few index pages, not the repo."""
+        within, bounds = file_ranges(self.repo, paths)
+        cur.execute(f"DELETE FROM ast_nodes a WHERE {within} AND a.repo = %s AND a.path = ANY(%s) AND NOT EXISTS "
                     "(SELECT 1 FROM _cogo_nodes n WHERE n.id = a.id)", (*bounds, self.repo, paths))
-        cur.execute(f"DELETE FROM code_relationships r WHERE ({within}) AND r.repo = %s AND r.src_path = ANY(%s) "
+        cur.execute(f"DELETE FROM code_relationships r WHERE {within} AND r.repo = %s AND r.src_path = ANY(%s) "
                     "AND r.kind = ANY(%s) AND NOT EXISTS (SELECT 1 FROM _cogo_edges e WHERE e.id = r.id)",
                     (*bounds, self.repo, paths, list(STATIC_KINDS)))
 
