@@ -61,7 +61,7 @@ class StaticGraphResult:
     resolved_ratio: float = 1.0
     external: dict[str, int] = field(default_factory=dict)  # package / node: builtin -> import count
     skipped: bool = False  # nothing changed since the last run: the stored graph stands
-    patched: list[str] = field(default_factory=list)  # patched: only these files. rows were made again
+    patched: list[str] = field(default_factory=list)  # patched: only these files' rows were made again
     graph: StaticGraph | None = None  # when rebuilt: module graph and nodes (symbol edges went to the store)
 
 
