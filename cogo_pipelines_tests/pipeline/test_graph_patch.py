@@ -97,6 +97,8 @@ def test_each_edit_writes_the_rows_of_a_cold_index(conn: psycopg.Connection, roo
         ("file added", lambda: (root / "src" / "d.ts").write_text(
             'import { helper2 } from "./lib"\nexport const d = (): number => helper2()\n'), []),
         ("file removed", lambda: (root / "src" / "c.ts").unlink(), []),
+        ("tsconfig added", lambda: (root / "tsconfig.json").write_text(
+            '{"compilerOptions": {"baseUrl": ".", "paths": {"@lib": ["src/lib.ts"]}}}'), []),
         ("comment appended", lambda: _edit(root, "src/a.ts", "new A().run()\n}\n", "new A().run()\n}\n// done\n"),
          ["src/a.ts"]),
     ]
