@@ -9,9 +9,11 @@ file keeps that ``interface`` (a body edit, a comment, moved lines), no other fi
 change and the module graph, hence every entry weight, is what it was: only the edited files'
 rows are made again, their lookups through other files served by those files' cached
 extractions, loaded as the lookups reach them (a few dozen of a big repo's, where the rebuild
-unpacks and re-links them all). Anything else (an interface that changed, files added or
-removed, another tsconfig or policy, many edits) is the full rebuild's: ``patch`` answers None
-before it has written a row.
+unpacks and re-links them all). An edit that changes an interface but not the file's imports
+(an export added, a function renamed) re-makes the rows of the files importing it too, directly
+or through others (``dependents``), while they are few. Anything else (imports that resolve
+elsewhere, files added or removed, another tsconfig or policy, many edits or importers) is the
+full rebuild's: ``patch`` answers None before it has written a row.
 """
 
 from __future__ import annotations
