@@ -131,14 +131,13 @@ def dependents(repo: str, imports: list[tuple[str, str]], changed: list[str], li
     return found - set(changed)
 
 
-def _imports_of(repo: str, paths: list[str], extractions: dict[str, FileExtraction], resolver: Resolver,
-                weights: dict[str, float]) -> tuple:
+def _imports_of(repo: str, paths: list[str], extractions: dict[str, FileExtraction], resolver: Resolver) -> tuple:
     """What the files' imports make beyond their rows: the unresolved and external imports
     (counted per import in the graph's stats, where the rows keep one per target)."""
     builder = GraphBuilder(repo, paths, resolver)
     for path in sorted(extractions):
         builder.add(extractions[path])
-    static = builder.finish(weights)
+    static = builder.finish({})  # no weights: only the imports are read
     return static.unresolved, static.external
 
 
@@ -171,8 +170,8 @@ def patch(conn: psycopg.Connection, repo: str, files: list[SourceFile], edited: 
     if changed:
         if any(path.endswith(".d.ts") for path in changed):  # may declare GlobalComponents
             return None
-        if _imports_of(repo, list(by_path), {p: olds[p] for p in changed}, resolver, {}) != _imports_of(
-                repo, list(by_path), {p: news[p] for p in changed}, resolver, {}):
+        if _imports_of(repo, list(by_path), {p: olds[p] for p in changed}, resolver) != _imports_of(
+                repo, list(by_path), {p: news[p] for p in changed}, resolver):
             return None
         relinked = dependents(repo, graph_store.import_pairs(conn, repo), changed, MAX_RELINKED)
         if relinked is None:
