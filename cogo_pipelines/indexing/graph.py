@@ -194,8 +194,10 @@ class GraphBuilder:
         self._module_edges[path] = out
         self._unresolved[path] = unresolved
 
-    def finish(self) -> StaticGraph:
-        """Entry weights over the whole module graph, the ``imports`` edges, file order."""
+    def finish(self, weights: dict[str, float] | None = None) -> StaticGraph:
+        """Entry weights over the whole module graph (or ``weights``, when the files added are
+        a few whose imports are known to be as they were: ``pipeline/graph_patch``), the
+        ``imports`` edges, file order."""
         repo, graph, resolver = self.repo, self.graph, self.resolver
         nodes, edges = graph.nodes, graph.edges
         added = sorted(self._module_edges)  # the files that were added, in path order
@@ -206,7 +208,8 @@ class GraphBuilder:
             name = os.path.basename(resolver.config.path)
             graph.errors += [(name, problem) for problem in resolver.config.errors]
         graph.errors += resolver.config_problems
-        weights = entry_weights(added, graph.module_edges, graph.entries)
+        if weights is None:
+            weights = entry_weights(added, graph.module_edges, graph.entries)
         for d in nodes.values():
             d["entry_weight"] = d["rank"] = weights.get(d["path"], 0.0)
         for e in graph.module_edges:

@@ -31,6 +31,7 @@ from cogo_pipelines.indexing.linking import Linker, Names
 from cogo_pipelines.indexing.model import FileExtraction, SourceFile
 from cogo_pipelines.indexing.resolve import Resolver
 from cogo_pipelines.indexing.static_graph import TYPESCRIPT, extract_packed, link_files
+from cogo_pipelines.pipeline import graph_patch
 from cogo_pipelines.settings import get_settings
 from cogo_pipelines.store import files as files_store
 from cogo_pipelines.store import graph_store, repo_roots
@@ -60,18 +61,30 @@ class StaticGraphResult:
     resolved_ratio: float = 1.0
     external: dict[str, int] = field(default_factory=dict)  # package / node: builtin -> import count
     skipped: bool = False  # nothing changed since the last run: the stored graph stands
+    patched: list[str] = field(default_factory=list)  # patched: only these files' rows were made again
     graph: StaticGraph | None = None  # when rebuilt: module graph and nodes (symbol edges went to the store)
 
 
 
-def _fingerprint(repo: str, found: list[SourceFile], config: tsconfig.TsConfig, entries: list[str],
-                 policy: sources.Policy, root: Path | None = None, configs: list[str] = ()) -> str:
+def _fingerprint(shape: str, found: list[SourceFile]) -> str:
+    """The shape and every file's content: equal, the stored graph stands as it is."""
+    digest = hashlib.sha256(shape.encode())
+    for f in found:
+        digest.update(f"{f.path}\0{f.content_hash}\n".encode())
+    return digest.hexdigest()
+
+
+def _shape(repo: str, found: list[SourceFile], config: tsconfig.TsConfig, entries: list[str],
+           policy: sources.Policy, root: Path | None = None, configs: list[str] = ()) -> str:
+    """Everything the graph depends on but the files' contents: the code versions, entries,
+    policy, the list of files and the resolution configs. Equal, a few edited files can be
+    patched (``graph_patch``)."""
     digest = hashlib.sha256()
     for part in (repo, EXTRACTOR_VERSION, GRAPH_VERSION, json.dumps(entries), json.dumps(policy.include),
                  json.dumps(policy.exclude)):
         digest.update(part.encode() + b"\0")
     for f in found:
-        digest.update(f"{f.path}\0{f.content_hash}\n".encode())
+        digest.update(f"{f.path}\0{f.language}\n".encode())
     for path in config.chain:
         try:
             digest.update(path.read_bytes())
@@ -167,18 +180,17 @@ def _index_static_graph(conn: psycopg.Connection, root: Path, repo: str | None, 
     found = discovery.files
     config = tsconfig.find(root)
     delta = files_store.sync_files(conn, repo, found)
-    fingerprint = _fingerprint(repo, found, config, entries, policy, root, discovery.resolution_configs)
+    shape = _shape(repo, found, config, entries, policy, root, discovery.resolution_configs)
+    fingerprint = _fingerprint(shape, found)
     seconds["discover"] = time.perf_counter() - t
     if progress:
         progress("discover", len(found), len(found))
     result = StaticGraphResult(repo=repo, files=found, delta=delta, seconds=seconds)
     state = graph_store.graph_state(conn, repo)
+    hashes = {f.path: f.content_hash for f in found}
     if state and state["fingerprint"] == fingerprint:
-        stats = state["stats"]
+        _stored_stats(result, state["stats"])
         result.skipped = True
-        result.symbols, result.edges = stats.get("symbols", 0), stats.get("edges", 0)
-        result.unresolved, result.resolved_ratio = stats.get("unresolved", 0), stats.get("resolved_ratio", 1.0)
-        result.external = stats.get("external", {})
         result.errors = (stored_errors(conn, repo) + [(config.name, e) for e in config.errors]
                          + list(discovery.errors))
         if progress:
@@ -194,6 +206,30 @@ def _index_static_graph(conn: psycopg.Connection, root: Path, repo: str | None, 
     t = time.perf_counter()
     typescript_files = [f for f in found if f.language in TYPESCRIPT]
     resolver = Resolver(root, config)
+    edited = _edited(state, shape, found)
+    parsed_first = 0  # edited files parsed for a patch that was then refused
+    if edited is not None:
+        edited = [f for f in edited if f.language in TYPESCRIPT]
+        news = graph_patch.parse(conn, root, typescript_files, edited, progress)
+        patched = graph_patch.patch(conn, repo, typescript_files, edited, news, state["stats"]["hashes"], resolver,
+                                    entries, state["stats"])
+        parsed_first = len(news)
+        if patched is not None:
+            _stored_stats(result, state["stats"])
+            result.parsed, result.symbols, result.edges = patched.parsed, patched.symbols, patched.edges
+            result.patched = patched.paths
+            for path, problem in patched.failed:
+                files_store.record_error(conn, repo, path, problem)
+            result.errors = (stored_errors(conn, repo) + [(config.name, e) for e in config.errors]
+                             + list(discovery.errors))
+            seconds["graph"] = time.perf_counter() - t
+            graph_store.save_graph_state(conn, repo, fingerprint, {**state["stats"], "symbols": result.symbols,
+                                                                   "edges": result.edges, "hashes": hashes,
+                                                                   "shape": shape})
+            if progress:
+                progress("graph", 1, 1)
+                progress("write", 1, 1)
+            return result
     intake = _Intake(conn, repo, typescript_files, resolver, entries)
     extractions = cached_extractions(conn, typescript_files)
     for extraction in extractions.values():
@@ -201,7 +237,7 @@ def _index_static_graph(conn: psycopg.Connection, root: Path, repo: str | None, 
     missing = [f for f in typescript_files if f.path not in extractions]
     parsed = extract_packed(root, missing, progress, on_extraction=intake)
     extractions.update(parsed)
-    result.parsed = len(parsed)
+    result.parsed = parsed_first + len(parsed)
     seconds["parse"] = time.perf_counter() - t
 
     t = time.perf_counter()
@@ -244,12 +280,32 @@ def _index_static_graph(conn: psycopg.Connection, root: Path, repo: str | None, 
     result.external = dict(static.external.most_common())
     result.graph = static
     stats = {"symbols": result.symbols, "edges": edges, "unresolved": result.unresolved,
-             "resolved_ratio": result.resolved_ratio, "files": len(found), "external": result.external}
+             "resolved_ratio": result.resolved_ratio, "files": len(found), "external": result.external,
+             "shape": shape, "hashes": hashes}
     graph_store.save_graph_state(conn, repo, fingerprint, stats)
     seconds["write"] = time.perf_counter() - t
     if progress:
         progress("write", 1, 1)
     return result
+
+
+def _stored_stats(result: StaticGraphResult, stats: dict) -> None:
+    result.symbols, result.edges = stats.get("symbols", 0), stats.get("edges", 0)
+    result.unresolved, result.resolved_ratio = stats.get("unresolved", 0), stats.get("resolved_ratio", 1.0)
+    result.external = stats.get("external", {})
+
+
+def _edited(state: dict | None, shape: str, found: list[SourceFile]) -> list[SourceFile] | None:
+    """The files whose contents changed since the stored graph was made, when nothing else did
+    (the same shape) and they are few enough to patch (``graph_patch``); else None."""
+    stats = state["stats"] if state else {}
+    hashes = stats.get("hashes")
+    if stats.get("shape") != shape or not isinstance(hashes, dict) or len(hashes) != len(found):
+        return None
+    edited = [f for f in found if hashes.get(f.path) != f.content_hash]
+    if any(f.path not in hashes for f in edited) or len(edited) > graph_patch.MAX_EDITED:
+        return None
+    return edited
 
 
 def stored_module_graph(

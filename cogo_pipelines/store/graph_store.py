@@ -15,9 +15,11 @@ from importlib import resources
 import psycopg
 
 from cogo_pipelines.indexing.graph import UNRESOLVED, ModuleEdge
+from cogo_pipelines.indexing.ids import file_id, file_prefix
 from cogo_pipelines.indexing.model import FileExtraction, SourceFile
 from cogo_pipelines.indexing.static_graph import unpack
 
+STATIC_KINDS = ("contains", "imports", "calls", "renders", "references", "extends", "implements")
 MODULE_KINDS = ("import", "type", "reexport", "dynamic", "require", "reference", "maybe")
 
 
@@ -51,6 +53,60 @@ def cached_extractions(conn: psycopg.Connection, files: list[SourceFile]) -> dic
             out[f.path] = extraction
     return out
 
+
+
+def cached_extraction(conn: psycopg.Connection, f: SourceFile) -> FileExtraction | None:
+    """The stored extraction of one file, or None (``graph_patch`` loads them as lookups reach
+    them: a few dozen of a big repo's files, where ``cached_extractions`` would unpack all)."""
+    row = conn.execute(
+        "SELECT payload FROM graph_extractions WHERE content_hash = %s AND grammar = %s AND extractor_version = %s",
+        (f.content_hash, f.language, EXTRACTOR_VERSION),
+    ).fetchone()
+    return unpack(f.path, row["payload"]) if row else None
+
+
+def file_weights(conn: psycopg.Connection, repo: str, paths: list[str]) -> dict[str, float]:
+    """The stored entry weight of each of ``paths`` (of its file node)."""
+    ids = {file_id(repo, path): path for path in paths}
+    rows = conn.execute("SELECT id, entry_weight FROM ast_nodes WHERE id = ANY(%s)", (list(ids),)).fetchall()
+    return {ids[r["id"]]: r["entry_weight"] for r in rows}
+
+
+def import_pairs(conn: psycopg.Connection, repo: str) -> list[tuple[str, str]]:
+    """(importing path, imported node id) of every ``imports`` edge: the module graph without
+    ``module_edges``' join and order (a tenth of its time on a big repo)."""
+    rows = conn.execute("SELECT src_path, dst_id FROM code_relationships WHERE repo = %s AND kind = 'imports'",
+                        (repo,)).fetchall()
+    return [(r["src_path"], r["dst_id"]) for r in rows]
+
+
+def import_rows(conn: psycopg.Connection, repo: str, paths: list[str]) -> set[tuple[str, str, str, str]]:
+    """(source id, target id, detail, confidence) of the ``imports`` edges out of ``paths``."""
+    rows = conn.execute("SELECT src_id, dst_id, detail, confidence FROM code_relationships WHERE repo = %s "
+                        "AND src_path = ANY(%s) AND kind = 'imports'", (repo, paths)).fetchall()
+    return {(r["src_id"], r["dst_id"], r["detail"], r["confidence"]) for r in rows}
+
+
+def file_ranges(repo: str, paths: list[str]) -> tuple[str, list[str]]:
+    """A condition on ``id`` that holds for the rows of ``paths`` (and the parameters it
+    takes): a file's nodes, and the edges out of them, are one range of the primary key (their
+    ids lead with the file's prefix, ``ids.file_prefix``), so the rows of a few files are read
+    from a few index pages, not found in the repo's (``code_relationships`` has no index on
+    ``src_path``: the writes of a cold graph would pay for it)."""
+    prefixes = sorted({file_prefix(repo, path) for path in paths})
+    condition = " OR ".join(["(id >= %s AND id < %s)"] * len(prefixes)) or "false"
+    return f"({condition})", [bound for prefix in prefixes for bound in (prefix, prefix + "g")]
+
+
+def path_counts(conn: psycopg.Connection, repo: str, paths: list[str]) -> tuple[int, int]:
+    """(symbol nodes, static edges out of them) the store holds for ``paths``."""
+    within, bounds = file_ranges(repo, paths)
+    symbols = conn.execute(f"SELECT count(*) AS n FROM ast_nodes WHERE {within} AND repo = %s AND path = ANY(%s) "
+                           "AND kind <> 'file'", (*bounds, repo, paths)).fetchone()["n"]
+    edges = conn.execute(f"SELECT count(*) AS n FROM code_relationships WHERE {within} AND repo = %s "
+                         "AND src_path = ANY(%s) AND kind = ANY(%s)", (*bounds, repo, paths, list(STATIC_KINDS))
+                         ).fetchone()["n"]
+    return symbols, edges
 
 
 def cache_extractions(conn: psycopg.Connection, files: dict[str, SourceFile], payloads: dict[str, bytes]) -> None:

@@ -21,8 +21,8 @@ import psycopg
 
 from cogo_pipelines.indexing.graph import StaticGraph
 from cogo_pipelines.indexing.ids import edge_id
+from cogo_pipelines.store.graph_store import STATIC_KINDS, file_ranges
 
-STATIC_KINDS = ("contains", "imports", "calls", "renders", "references", "extends", "implements")
 NODE_COLUMNS = ("id", "repo", "path", "kind", "name", "qualified_name", "signature", "start_line", "end_line",
                 "exported", "entry_weight", "rank")
 EDGE_COLUMNS = ("id", "repo", "src_id", "dst_id", "kind", "confidence", "weight", "src_path", "detail")
@@ -131,7 +131,9 @@ class GraphWriter:
     """Makes the repo's static rows equal to a graph. Inside the block a writer thread owns the
     connection and does what it is handed, in order: the caller's own statements (``call``),
     nodes (``nodes``) and edges in batches that never share a key (``edges`` / ``rows``), each
-    run of nodes or of edges streamed through one COPY.
+    run of nodes or of edges streamed through one COPY. With ``paths`` the graph handed over is
+    only those files' rows (nodes of the files, edges out of them): the rest of the repo's rows
+    stand.
 
     The thread starts on the server at once: the server's one backend ingesting the rows is the
     slowest stage of a cold write, and every moment it waits (for the entry weights, for node
@@ -142,8 +144,9 @@ class GraphWriter:
 
     _END, _ABORT = object(), object()  # the build finished / failed
 
-    def __init__(self, conn: psycopg.Connection, repo: str) -> None:
+    def __init__(self, conn: psycopg.Connection, repo: str, paths: list[str] | None = None) -> None:
         self.conn, self.repo = conn, repo
+        self.paths = paths  # only these files' rows are the graph's to make equal (``graph_patch``)
         self.node_count = self.edge_count = 0
         self._merge = False  # decided by the thread, before any row
         self._queue: queue.SimpleQueue = queue.SimpleQueue()
@@ -247,10 +250,13 @@ class GraphWriter:
 
     def _merge_rows(self, cur: psycopg.Cursor) -> None:
         repo = self.repo
-        cur.execute("DELETE FROM ast_nodes a WHERE a.repo = %s AND NOT EXISTS "
-                    "(SELECT 1 FROM _cogo_nodes n WHERE n.id = a.id)", (repo,))
-        cur.execute("DELETE FROM code_relationships r WHERE r.repo = %s AND r.kind = ANY(%s) AND NOT EXISTS "
-                    "(SELECT 1 FROM _cogo_edges e WHERE e.id = r.id)", (repo, list(STATIC_KINDS)))
+        if self.paths is None:
+            cur.execute("DELETE FROM ast_nodes a WHERE a.repo = %s AND NOT EXISTS "
+                        "(SELECT 1 FROM _cogo_nodes n WHERE n.id = a.id)", (repo,))
+            cur.execute("DELETE FROM code_relationships r WHERE r.repo = %s AND r.kind = ANY(%s) AND NOT EXISTS "
+                        "(SELECT 1 FROM _cogo_edges e WHERE e.id = r.id)", (repo, list(STATIC_KINDS)))
+        else:
+            self._delete_gone(cur, self.paths)
         updates = ", ".join(f"{c} = EXCLUDED.{c}" for c in NODE_COLUMNS[1:] if c != "rank")
         cur.execute(
             f"INSERT INTO ast_nodes ({', '.join(NODE_COLUMNS)}) SELECT {', '.join(NODE_COLUMNS)} FROM _cogo_nodes "
@@ -269,6 +275,17 @@ class GraphWriter:
             f"(EXCLUDED.confidence, EXCLUDED.detail)"
         )
         cur.execute("DROP TABLE _cogo_nodes; DROP TABLE _cogo_edges")
+
+
+    def _delete_gone(self, cur: psycopg.Cursor, paths: list[str]) -> None:
+        """The rows of ``paths`` that the new rows do not keep, read by primary key ranges
+        (``graph_store.file_ranges``): a few index pages, not the repo."""
+        within, bounds = file_ranges(self.repo, paths)
+        cur.execute(f"DELETE FROM ast_nodes a WHERE {within} AND a.repo = %s AND a.path = ANY(%s) AND NOT EXISTS "
+                    "(SELECT 1 FROM _cogo_nodes n WHERE n.id = a.id)", (*bounds, self.repo, paths))
+        cur.execute(f"DELETE FROM code_relationships r WHERE {within} AND r.repo = %s AND r.src_path = ANY(%s) "
+                    "AND r.kind = ANY(%s) AND NOT EXISTS (SELECT 1 FROM _cogo_edges e WHERE e.id = r.id)",
+                    (*bounds, self.repo, paths, list(STATIC_KINDS)))
 
 
 def write_graph(conn: psycopg.Connection, static: StaticGraph) -> tuple[int, int]:
