@@ -139,21 +139,21 @@ _INSERT = (
     "WITH o AS MATERIALIZED (SELECT n::int AS n, setweight(to_tsvector('english', t), 'D') AS d"
     "  FROM unnest(%(outlines)s::text[]) WITH ORDINALITY AS x(t, n))"
     " INSERT INTO code_chunks (id, repo, path, chunk_type, symbol, kind, signature, header_chain, object_name,"
-    " start_line, end_line, content, content_hash, file_hash, part, rank, search_tsv)"
+    " start_line, end_line, content, content_hash, file_hash, part, rank, search_tsv, row_hash)"
     " SELECT u.id, %(repo)s, u.path, u.chunk_type, u.symbol, u.kind, u.signature, u.header_chain, u.object_name,"
     f"  u.start_line, u.end_line, u.content, u.content_hash, %(file_hash)s, u.part, {_RANK},"
     "  setweight(to_tsvector('english', u.a), 'A') || setweight(to_tsvector('english', u.b), 'B')"
-    "  || setweight(to_tsvector('english', u.c), 'C') || o.d"
+    "  || setweight(to_tsvector('english', u.c), 'C') || o.d, u.row_hash"
     " FROM unnest(%(id)s::text[], %(path)s::text[], %(chunk_type)s::text[], %(symbol)s::text[], %(kind)s::text[],"
     "  %(signature)s::text[], %(header_chain)s::text[], %(object_name)s::text[], %(start_line)s::int[],"
     "  %(end_line)s::int[], %(content)s::text[], %(content_hash)s::text[], %(part)s::int[],"
-    "  %(a)s::text[], %(b)s::text[], %(c)s::text[], %(outline)s::int[])"
+    "  %(a)s::text[], %(b)s::text[], %(c)s::text[], %(outline)s::int[], %(row_hash)s::text[])"
     "  AS u(id, path, chunk_type, symbol, kind, signature, header_chain, object_name, start_line, end_line,"
-    "  content, content_hash, part, a, b, c, outline)"
+    "  content, content_hash, part, a, b, c, outline, row_hash)"
     " JOIN o ON o.n = u.outline" + _RANK_JOINS.format(c="u", only=" AND path = %(file)s")
 )
 _COLUMNS = ("id", "path", "chunk_type", "symbol", "kind", "signature", "header_chain", "object_name", "start_line",
-            "end_line", "content", "content_hash", "part", "a", "b", "c", "outline")  # fmt: skip
+            "end_line", "content", "content_hash", "part", "a", "b", "c", "outline", "row_hash")  # fmt: skip
 
 
 def chunk_id(repo: str, chunk: Chunk, ordinal: int) -> str:
@@ -187,6 +187,23 @@ def chunked_hashes(conn: psycopg.Connection, repo: str) -> dict[str, str]:
     return {r["path"]: r["file_hash"] for r in rows}
 
 
+def stored_row_hashes(conn: psycopg.Connection, repo: str, paths: Sequence[str]) -> dict[str, dict[str, str]]:
+    """path -> {chunk id: row hash} of the chunks ``paths`` have now (what an edit may keep)."""
+    if not paths:
+        return {}
+    out: dict[str, dict[str, str]] = {}
+    for r in conn.execute(
+        "SELECT path, id, row_hash FROM code_chunks WHERE repo = %s AND path = ANY(%s) AND row_hash IS NOT NULL",
+        (repo, list(paths)),
+    ):
+        out.setdefault(r["path"], {})[r["id"]] = r["row_hash"]
+    return out
+
+
+def _row_hash(row: tuple, outline: str) -> str:
+    return text_hash("\0".join(map(str, (CHUNK_FORMAT, *row, outline))))
+
+
 def replace_file_chunks(
     conn: psycopg.Connection,
     repo: str,
@@ -194,24 +211,35 @@ def replace_file_chunks(
     file_hash: str,
     chunks: Sequence[Chunk],
     error: str | None = None,
-) -> int:
-    """Make ``path``'s chunks exactly ``chunks`` (idempotent: same input, same rows).
+    stored: dict[str, str] | None = None,
+) -> list[str]:
+    """Make ``path``'s chunks exactly ``chunks`` (idempotent: same input, same rows); returns the
+    ids of the rows it inserted (their BM25 postings are the caller's: ``write_postings``).
 
-    Each row is written once, with its graph ``rank`` already (``_RANK_JOINS``): an UPDATE of a
+    ``stored`` (``stored_row_hashes``) is what the file has now: a row whose id and hash are
+    unchanged (a chunk before the edit, or after one that moved no line) is kept with its vector,
+    rank and postings, and its ``file_hash`` stays the version it was written from. Each row
+    written is written once, with its graph ``rank`` already (``_RANK_JOINS``): an UPDATE of a
     fresh row is a second copy of it in every index of the table. Nothing is read back, so a
     caller may send file after file in pipeline mode while the server writes the previous ones."""
-    conn.execute("DELETE FROM code_chunks WHERE repo = %s AND path = %s", (repo, path))
-    conn.execute("DELETE FROM chunk_postings WHERE repo = %s AND path = %s", (repo, path))
+    stored = stored or {}
     columns: dict[str, list] = {name: [] for name in _COLUMNS}
     outlines: dict[str, int] = {}
+    kept: list[str] = []
     for i, c in enumerate(chunks):
         a, b, body, d = keyword_fields(c)
         row = (chunk_id(repo, c, i), c.path, c.chunk_type, c.symbol, c.kind, c.signature, c.header_chain,
-               c.object_name, c.start_line, c.end_line, c.content, text_hash(c.embed_text()), c.part,
-               a, b, body, outlines.setdefault(d, len(outlines) + 1))  # fmt: skip
-        for name, value in zip(_COLUMNS, row, strict=True):
+               c.object_name, c.start_line, c.end_line, c.content, text_hash(c.embed_text()), c.part)  # fmt: skip
+        row_hash = _row_hash(row, d)
+        if stored.get(row[0]) == row_hash:
+            kept.append(row[0])
+            continue
+        for name, value in zip(_COLUMNS, (*row, a, b, body, outlines.setdefault(d, len(outlines) + 1), row_hash),
+                               strict=True):  # fmt: skip
             columns[name].append(value)
-    if chunks:
+    conn.execute("DELETE FROM code_chunks WHERE repo = %s AND path = %s AND id <> ALL(%s)", (repo, path, kept))
+    conn.execute("DELETE FROM chunk_postings WHERE repo = %s AND path = %s AND chunk_id <> ALL(%s)", (repo, path, kept))
+    if columns["id"]:
         conn.execute(
             _INSERT, {**columns, "repo": repo, "file": path, "file_hash": file_hash, "outlines": list(outlines)}
         )
@@ -221,7 +249,7 @@ def replace_file_chunks(
         " error = EXCLUDED.error, chunk_format = EXCLUDED.chunk_format, chunked_at = now()",
         (repo, path, file_hash, len(chunks), error, CHUNK_FORMAT),
     )
-    return len(chunks)
+    return columns["id"]
 
 
 def delete_files(conn: psycopg.Connection, repo: str, paths: Iterable[str]) -> int:
@@ -275,14 +303,18 @@ def adjust_terms(conn: psycopg.Connection, repo: str, paths: Sequence[str], sign
         conn.execute("DELETE FROM chunk_terms WHERE repo = %s AND term <> '' AND ndoc <= 0", (repo,))
 
 
-def write_postings(conn: psycopg.Connection, repo: str, paths: Sequence[str]) -> None:
-    """BM25 postings of the chunks of ``paths`` (their old postings are gone with their chunks).
+def write_postings(
+    conn: psycopg.Connection, repo: str, paths: Sequence[str], chunk_ids: Sequence[str] | None = None
+) -> None:
+    """BM25 postings of the chunks of ``paths`` (their old postings are gone with their chunks),
+    or of only ``chunk_ids`` among them: the rows ``replace_file_chunks`` inserted (a kept row
+    keeps its postings, scored with the average length of its own write, as every other file's).
 
     Call it after ``refresh_terms``: the average document length comes from the IDF table
     (Σ ndoc over the lexemes = Σ distinct lexemes per chunk = Σ length(search_tsv), the same
     number), not from reading every tsvector of the repo again (0.15-0.3 s on effect when one
     file changed)."""
-    if not paths:
+    if not paths or (chunk_ids is not None and not chunk_ids):
         return
     # float8 throughout: the weights as bare literals made the sums numeric, a third of the
     # statement's time on a cold repo (effect's 973k postings: 2.8 -> 1.8 s before the insert)
@@ -296,10 +328,11 @@ def write_postings(conn: psycopg.Connection, repo: str, paths: Sequence[str]) ->
         " FROM code_chunks c CROSS JOIN stats CROSS JOIN LATERAL unnest(c.search_tsv) u"
         f" CROSS JOIN LATERAL (SELECT sum(CASE w {case} ELSE 0::float8 END) AS tf FROM unnest(u.weights) w) t"
         " WHERE c.repo = %(repo)s AND c.path = ANY(%(paths)s)"
+        + (" AND c.id = ANY(%(ids)s)" if chunk_ids is not None else "")
         # in the order of the (repo, term, impact) index: its pages fill in turn instead of at
         # random (a cold write of effect's 973k postings: 11.0 -> 8.5 s)
-        " ORDER BY 2, 5 DESC",
-        {"repo": repo, "paths": list(paths), "k1": BM25_K1, "b": BM25_B},
+        + " ORDER BY 2, 5 DESC",
+        {"repo": repo, "paths": list(paths), "ids": list(chunk_ids or ()), "k1": BM25_K1, "b": BM25_B},
     )
 
 

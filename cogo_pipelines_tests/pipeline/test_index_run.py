@@ -43,6 +43,8 @@ def test_unchanged_repo_parses_and_embeds_nothing_and_one_edit_recomputes_one_fi
         + "\n/** Half of the lease, for tests. */\nexport function halfLease(s: number): number {\n  return s / 2;\n}\n"
     )
     lease_chunks = sum(1 for r in before if r[0] == "src/core/lease.ts")
+    at = "SELECT id, ctid::text AS at FROM code_chunks WHERE path = 'src/core/lease.ts'"
+    places = {r["id"]: r["at"] for r in conn.execute(at)}
     third = index_run.run_index(conn, sample_copy)
     assert third.rechunked_files == 1 and third.parsed == 1
     assert 1 <= third.embedded <= 2  # the new function (and the module chunk whose outline changed)
@@ -53,19 +55,64 @@ def test_unchanged_repo_parses_and_embeds_nothing_and_one_edit_recomputes_one_fi
     assert sum(1 for r in after if r[0] == "src/core/lease.ts") == lease_chunks + 1
     assert any(r[2] == "halfLease" for r in after)
     assert knowledge.index_stats(conn, "cogo-sample")["embedded"] == len(after)
-    # the edited file's postings were scored with the repo's average length after the edit
-    # (the other files keep the length of their own write): the same as writing them again now
-    postings = "SELECT term, chunk_id, impact FROM chunk_postings WHERE path = 'src/core/lease.ts' ORDER BY 1, 2"
-    incremental = [tuple(r.values()) for r in conn.execute(postings)]
-    conn.execute("DELETE FROM chunk_postings WHERE path = 'src/core/lease.ts'")
-    knowledge.write_postings(conn, "cogo-sample", ["src/core/lease.ts"])
-    assert incremental and [tuple(r.values()) for r in conn.execute(postings)] == incremental
+    # the postings of the rows the edit wrote were scored with the repo's average length after the
+    # edit (the rows it kept, like the other files, keep the length of their own write): the same
+    # as writing them again now
+    written = [r["id"] for r in conn.execute(at) if places.get(r["id"]) != r["at"]]
+    assert 0 < len(written) <= lease_chunks + 1
+    postings = (
+        "SELECT term, chunk_id, impact FROM chunk_postings WHERE path = 'src/core/lease.ts'"
+        " AND chunk_id = ANY(%s) ORDER BY 1, 2"
+    )
+    incremental = [tuple(r.values()) for r in conn.execute(postings, (written,))]
+    conn.execute("DELETE FROM chunk_postings WHERE chunk_id = ANY(%s)", (written,))
+    knowledge.write_postings(conn, "cogo-sample", ["src/core/lease.ts"], written)
+    assert incremental and [tuple(r.values()) for r in conn.execute(postings, (written,))] == incremental
     conn.rollback()
 
     (sample_copy / "src/core/lease.ts").unlink()
     fourth = index_run.run_index(conn, sample_copy)
     assert fourth.removed_files == 1 and fourth.embedded == 0
     assert not [r for r in chunk_rows(conn, "cogo-sample") if r[0] == "src/core/lease.ts"]
+
+
+def test_an_edit_keeps_the_chunk_rows_it_did_not_change(seeded_conn, sample_copy: Path):
+    """A body edit that moves no line rewrites its one chunk; the file's other rows stay where
+    they are (same tuples: no new vector insert, no new postings), and the result equals writing
+    the whole file again."""
+    conn = seeded_conn
+    index_run.run_index(conn, sample_copy)
+    path = "src/core/lease.ts"
+    rows = f"SELECT ctid::text AS at, * FROM code_chunks WHERE path = '{path}' ORDER BY id"
+    postings = f"SELECT term, chunk_id, impact FROM chunk_postings WHERE path = '{path}' ORDER BY 1, 2"
+    before = {r["id"]: r for r in conn.execute(rows)}
+    target = sample_copy / path
+    target.write_text(target.read_text().replace("Math.floor(remaining", "Math.round(remaining"))
+
+    edit = index_run.run_index(conn, sample_copy)
+    after = {r["id"]: r for r in conn.execute(rows)}
+    changed = [i for i in after if i not in before or after[i]["at"] != before[i]["at"]]
+    assert edit.rechunked_files == 1 and edit.embedded == 1
+    assert [after[i]["symbol"] for i in changed] == ["nextHeartbeatAt"] and len(after) == len(before) >= 5
+    assert after[changed[0]]["file_hash"] != before[changed[0]]["file_hash"]
+
+    # the same file written from scratch: every column equal but the version each row was made from
+    conn.execute("UPDATE chunked_files SET file_hash = '' WHERE path = %s", (path,))
+    conn.execute("UPDATE code_chunks SET row_hash = NULL WHERE path = %s", (path,))
+    incremental = [tuple(r.values()) for r in conn.execute(postings)]
+    index_run.run_index(conn, sample_copy)
+    rewritten = {r["id"]: r for r in conn.execute(rows)}
+    assert all(rewritten[i]["at"] != after[i]["at"] for i in after)  # really written again
+
+    def columns(r: dict) -> dict:
+        return {k: v for k, v in r.items() if k not in ("at", "file_hash", "embedding")} | {
+            "embedding": str(r["embedding"])
+        }
+
+    assert {i: columns(r) for i, r in rewritten.items()} == {i: columns(r) for i, r in after.items()}
+    again = [tuple(r.values()) for r in conn.execute(postings)]
+    assert [p[:2] for p in again] == [p[:2] for p in incremental] and len(again) > 20
+    assert all(abs(a[2] - b[2]) <= 1e-3 * abs(b[2]) for a, b in zip(again, incremental, strict=True))
 
 
 def test_bad_files_never_abort_the_run(conn, tmp_path: Path):
