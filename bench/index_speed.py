@@ -31,7 +31,7 @@ from psycopg.rows import dict_row
 
 from cogo_pipelines.indexing import embedding
 from cogo_pipelines.pipeline import index_run
-from cogo_pipelines.store import db, knowledge
+from cogo_pipelines.store import chunk_writes, db
 
 
 @contextmanager
@@ -73,7 +73,7 @@ def cold(repo: Path) -> None:
         t = time.perf_counter()
         summary = index_run.run_index(conn, repo)
         total = time.perf_counter() - t
-        texts = list(knowledge.texts_to_embed(conn, summary.repo, only_missing=False).values())
+        texts = list(chunk_writes.texts_to_embed(conn, summary.repo, only_missing=False).values())
     raws = []
     for _ in range(2):  # best of two: the CPU is shared, the pipeline had one go
         t = time.perf_counter()
@@ -108,9 +108,9 @@ def incremental(n: int) -> None:
             np.random.default_rng(0).standard_normal((len(rows), embedding.DIMENSIONS)).astype(np.float32)
         )
         vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
-        knowledge.save_embeddings(conn, embedding.model_key(), [r["content_hash"] for r in rows], vectors)
-        knowledge.fill_from_cache(conn, first.repo, embedding.model_key())  # the chunks take them now
-        knowledge.refresh_terms(conn, first.repo)
+        chunk_writes.save_embeddings(conn, embedding.model_key(), [r["content_hash"] for r in rows], vectors)
+        chunk_writes.fill_from_cache(conn, first.repo, embedding.model_key())  # the chunks take them now
+        chunk_writes.refresh_terms(conn, first.repo)
         conn.commit()
         t = time.perf_counter()
         same = index_run.run_index(conn, root)

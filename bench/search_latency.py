@@ -27,7 +27,7 @@ import psycopg
 from psycopg.rows import dict_row
 
 from cogo_pipelines.indexing.chunking import Chunk
-from cogo_pipelines.store import db, knowledge
+from cogo_pipelines.store import chunk_writes, db, knowledge
 
 PARTS = [
     "job",
@@ -130,7 +130,7 @@ def load(conn: psycopg.Connection, n: int, rng: random.Random, vectors: str = "r
         c = synthetic_chunk(rng, i)
         by_path.setdefault(c.path, []).append(c)
     for path, chunks in by_path.items():
-        knowledge.replace_file_chunks(conn, "synthetic", path, "h", chunks)
+        chunk_writes.replace_file_chunks(conn, "synthetic", path, "h", chunks)
     ids = [r["id"] for r in conn.execute("SELECT id FROM code_chunks ORDER BY id")]
     if vectors == "static":
         from cogo_pipelines.indexing import embedding
@@ -147,8 +147,8 @@ def load(conn: psycopg.Connection, n: int, rng: random.Random, vectors: str = "r
     conn.execute("UPDATE code_chunks c SET embedding = t.embedding FROM tmp_vec t WHERE c.id = t.id")
     print(f"loaded {n} chunks in {len(by_path)} files: {time.perf_counter() - t:.1f} s", file=sys.stderr)
     t = time.perf_counter()
-    knowledge.refresh_terms(conn, "synthetic")
-    knowledge.write_postings(conn, "synthetic", list(by_path))
+    chunk_writes.refresh_terms(conn, "synthetic")
+    chunk_writes.write_postings(conn, "synthetic", list(by_path))
     print(f"postings + IDF: {time.perf_counter() - t:.1f} s", file=sys.stderr)
     t = time.perf_counter()
     conn.execute("SET maintenance_work_mem = '1GB'")

@@ -39,8 +39,8 @@ from cogo_pipelines.indexing.model import SourceFile
 from cogo_pipelines.indexing.static_graph import TYPESCRIPT
 from cogo_pipelines.pipeline.graph_index import index_static_graph
 from cogo_pipelines.settings import get_settings
+from cogo_pipelines.store import chunk_writes, knowledge, repo_roots, runtime_store
 from cogo_pipelines.store import files as files_store
-from cogo_pipelines.store import knowledge, repo_roots, runtime_store
 from cogo_pipelines.store.graph_store import cached_extractions
 from cogo_pipelines.store.index_runs import record_run
 
@@ -159,7 +159,7 @@ def chunk_stage(
     """Stage 2: chunk the files whose content changed since their chunks were made."""
     from cogo_pipelines.indexing import typescript
 
-    previous = knowledge.chunked_hashes(conn, repo)
+    previous = chunk_writes.chunked_hashes(conn, repo)
     current = {f.path for f in found}
     out = ChunkResult(removed=sorted(set(previous) - current))
     dirty = [f for f in found if previous.get(f.path) != f.content_hash]
@@ -167,17 +167,17 @@ def chunk_stage(
     # the IDF table follows an edit by difference; past a quarter of the files one recount is cheaper
     touched = out.removed + [f.path for f in dirty if f.path in previous]
     recount = (bool(dirty) or bool(out.removed)) and (
-        4 * (len(touched) + len(dirty)) > len(previous) or not knowledge.has_terms(conn, repo)
+        4 * (len(touched) + len(dirty)) > len(previous) or not chunk_writes.has_terms(conn, repo)
     )
     if not recount:
-        knowledge.adjust_terms(conn, repo, touched, -1)
-    knowledge.delete_files(conn, repo, out.removed)
+        chunk_writes.adjust_terms(conn, repo, touched, -1)
+    chunk_writes.delete_files(conn, repo, out.removed)
     # the graph stage has just cached the extraction of every TypeScript file: only the tree
     # (module-level spans, splits on AST boundaries) is read again
     extracted = cached_extractions(conn, [f for f in dirty if f.language in TYPESCRIPT])
     # the rows an edit leaves as they were are kept with their vectors and postings: re-inserting
     # a big file's every chunk was most of an edit's cost (Schema.ts: 1.4 s chunks, 1.8 s vectors)
-    stored = knowledge.stored_row_hashes(conn, repo, [f.path for f in dirty if f.path in previous])
+    stored = chunk_writes.stored_row_hashes(conn, repo, [f.path for f in dirty if f.path in previous])
     inserted: list[str] = []
     # pipeline mode: the server writes (and runs to_tsvector over) one file's chunks while the
     # next file is parsed and chunked here (effect cold: 16 -> ~12 s)
@@ -197,7 +197,7 @@ def chunk_stage(
                 result = chunking.chunk_file(f, data, extraction, tree)
             except Exception as exc:  # noqa: BLE001 — unreadable or vanished mid-run: record, keep going
                 result = chunking.FileChunks(f.path, [], f"{type(exc).__name__}: {exc}")
-            ids = knowledge.replace_file_chunks(
+            ids = chunk_writes.replace_file_chunks(
                 conn, repo, f.path, f.content_hash, result.chunks, result.error, stored.get(f.path)
             )
             inserted += ids
@@ -211,10 +211,10 @@ def chunk_stage(
     if not dirty and progress:
         progress("chunk", 0, 0)
     if recount:
-        knowledge.refresh_terms(conn, repo)  # the IDF table (and BM25's average length)
+        chunk_writes.refresh_terms(conn, repo)  # the IDF table (and BM25's average length)
     else:
-        knowledge.adjust_terms(conn, repo, out.rechunked, 1)
-    knowledge.write_postings(conn, repo, out.rechunked, inserted)  # keyword search is whole from here
+        chunk_writes.adjust_terms(conn, repo, out.rechunked, 1)
+    chunk_writes.write_postings(conn, repo, out.rechunked, inserted)  # keyword search is whole from here
     _commit(conn)
     return out
 
@@ -228,9 +228,9 @@ def embed_stage(conn, repo: str, *, embed: bool = True, progress: Progress | Non
     run takes it from the cache) and onto the chunks in one fill at the end: keyword search
     serves the repo meanwhile, and vector search starts once every chunk has its vector."""
     model = embedding.model_key(model_name)
-    out = EmbedResult(from_cache=knowledge.fill_from_cache(conn, repo, model))
+    out = EmbedResult(from_cache=chunk_writes.fill_from_cache(conn, repo, model))
     _commit(conn)
-    pending = knowledge.texts_to_embed(conn, repo)
+    pending = chunk_writes.texts_to_embed(conn, repo)
     if not embed:
         out.missing = len(pending)
         if progress:
@@ -240,13 +240,13 @@ def embed_stage(conn, repo: str, *, embed: bool = True, progress: Progress | Non
     for start in range(0, len(hashes), EMBED_BATCH):
         batch = hashes[start : start + EMBED_BATCH]
         vectors = embedding.encode([pending[h] for h in batch], model=model_name)
-        knowledge.save_embeddings(conn, model, batch, vectors)
+        chunk_writes.save_embeddings(conn, model, batch, vectors)
         _commit(conn)
         out.embedded += len(batch)
         if progress:
             progress("embed", out.embedded, len(hashes))
     if hashes:
-        knowledge.fill_from_cache(conn, repo, model)
+        chunk_writes.fill_from_cache(conn, repo, model)
         _commit(conn)
     elif progress:
         progress("embed", 0, 0)

@@ -18,7 +18,7 @@ import psycopg
 
 from cogo_pipelines.indexing import ranking
 from cogo_pipelines.indexing.runtime import RuntimeTrace, SymbolIndex, SymbolSpan, load_traces
-from cogo_pipelines.store import knowledge
+from cogo_pipelines.store import chunk_writes
 
 RUNTIME_KIND = "runtime"
 OBSERVED = "observed"
@@ -119,7 +119,7 @@ def propagate_rank(conn: psycopg.Connection, repo: str) -> None:
     Chunks written after ranking (new or changed files) take theirs by the same rule as they are
     inserted.
     """
-    knowledge.refresh_rank(conn, repo)
+    chunk_writes.refresh_rank(conn, repo)
 
 
 def hottest_edges(conn: psycopg.Connection, repo: str, n: int = 20) -> list[dict]:

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from cogo_pipelines.pipeline import index_run
-from cogo_pipelines.store import knowledge
+from cogo_pipelines.store import chunk_writes, knowledge
 
 
 def chunk_rows(conn, repo: str) -> list[tuple]:
@@ -66,7 +66,7 @@ def test_unchanged_repo_parses_and_embeds_nothing_and_one_edit_recomputes_one_fi
     )
     incremental = [tuple(r.values()) for r in conn.execute(postings, (written,))]
     conn.execute("DELETE FROM chunk_postings WHERE chunk_id = ANY(%s)", (written,))
-    knowledge.write_postings(conn, "cogo-sample", ["src/core/lease.ts"], written)
+    chunk_writes.write_postings(conn, "cogo-sample", ["src/core/lease.ts"], written)
     assert incremental and [tuple(r.values()) for r in conn.execute(postings, (written,))] == incremental
     conn.rollback()
 
@@ -155,7 +155,7 @@ def test_bad_files_never_abort_the_run(conn, tmp_path: Path):
 
 def _hnsw(conn) -> tuple[int, str] | None:
     row = conn.execute(
-        "SELECT c.oid, pg_get_indexdef(c.oid) AS d FROM pg_class c WHERE c.relname = %s", (knowledge.HNSW_INDEX,)
+        "SELECT c.oid, pg_get_indexdef(c.oid) AS d FROM pg_class c WHERE c.relname = %s", (chunk_writes.HNSW_INDEX,)
     ).fetchone()
     return (row["oid"], row["d"]) if row else None
 
@@ -169,7 +169,7 @@ def test_a_large_vector_fill_rebuilds_the_index_and_a_busy_table_is_filled_row_b
 
     conn = seeded_conn
     before = _hnsw(conn)
-    monkeypatch.setattr(knowledge, "BULK_FILL_MIN_ROWS", 10)
+    monkeypatch.setattr(chunk_writes, "BULK_FILL_MIN_ROWS", 10)
     summary = index_run.run_index(conn, sample_copy)
     assert summary.embeddings_from_cache == summary.chunks > 100
     rebuilt = _hnsw(conn)
@@ -180,10 +180,10 @@ def test_a_large_vector_fill_rebuilds_the_index_and_a_busy_table_is_filled_row_b
 
     conn.execute("UPDATE code_chunks SET embedding = NULL")
     conn.commit()
-    monkeypatch.setattr(knowledge, "BULK_FILL_LOCK_TIMEOUT", "300ms")
+    monkeypatch.setattr(chunk_writes, "BULK_FILL_LOCK_TIMEOUT", "300ms")
     with psycopg.connect(database_url) as reader:  # a search in flight holds the table
         reader.execute("SELECT count(*) FROM code_chunks").fetchone()
-        filled = knowledge.fill_from_cache(conn, "cogo-sample", embedding.model_key())
+        filled = chunk_writes.fill_from_cache(conn, "cogo-sample", embedding.model_key())
         conn.commit()
         reader.rollback()
     assert filled == summary.chunks
@@ -198,7 +198,7 @@ def test_a_large_vector_fill_rebuilds_the_index_and_a_busy_table_is_filled_row_b
     conn.commit()
     try:
         conn.execute(f"SET ROLE {role}")
-        filled = knowledge.fill_from_cache(conn, "cogo-sample", embedding.model_key())
+        filled = chunk_writes.fill_from_cache(conn, "cogo-sample", embedding.model_key())
         conn.commit()
     finally:
         conn.rollback()
@@ -216,7 +216,7 @@ def test_chunks_are_written_with_their_rank_and_keyword_search_serves_before_the
     index_run.rank_stage(conn, "cogo-sample")
     found = index_run.graph_stage(conn, sample_copy).files
     index_run.chunk_stage(conn, sample_copy, "cogo-sample", list(found))
-    # the rule of knowledge.refresh_rank, evaluated chunk by chunk over the rows as written
+    # the rule of chunk_writes.refresh_rank, evaluated chunk by chunk over the rows as written
     rule = (
         "SELECT c.rank AS written, coalesce((SELECT max(n.rank) FROM ast_nodes n WHERE n.repo = c.repo"
         " AND n.path = c.path AND n.qualified_name = c.symbol), (SELECT max(n.rank) FROM ast_nodes n"
@@ -226,7 +226,7 @@ def test_chunks_are_written_with_their_rank_and_keyword_search_serves_before_the
     assert rows and all(abs(r["written"] - r["rule"]) < 1e-6 for r in rows)
     assert sum(r["written"] > 0 for r in rows) > len(rows) / 2
     conn.execute("UPDATE code_chunks SET rank = rank + 1 WHERE path LIKE 'src/core/%'")
-    knowledge.refresh_rank(conn, "cogo-sample")  # a rank that drifted is written back
+    chunk_writes.refresh_rank(conn, "cogo-sample")  # a rank that drifted is written back
     assert all(abs(r["written"] - r["rule"]) < 1e-6 for r in conn.execute(rule).fetchall())
     assert knowledge.index_stats(conn, "cogo-sample")["embedded"] == 0
     hits = knowledge.search(conn, "renew the lease of a claimed job", k=5, repo="cogo-sample")
@@ -276,7 +276,7 @@ def test_a_killed_embedding_run_keeps_what_it_encoded_and_the_next_run_encodes_o
 
 def test_the_idf_table_follows_edits_by_difference_and_equals_a_recount(conn, sample_copy: Path, monkeypatch):
     index_run.run_index(conn, sample_copy, embed=False)
-    recount = knowledge.refresh_terms
+    recount = chunk_writes.refresh_terms
     terms = "SELECT term, ndoc FROM chunk_terms WHERE repo = 'cogo-sample' ORDER BY term"
     target = sample_copy / "src/core/lease.ts"
     target.write_text(target.read_text() + "\nexport function quokkaLease(): number {\n  return 7;\n}\n")
@@ -284,7 +284,7 @@ def test_the_idf_table_follows_edits_by_difference_and_equals_a_recount(conn, sa
     removed = next(p for p in sorted((sample_copy / "docs").rglob("*.md")))
     removed.unlink()
     with monkeypatch.context() as m:
-        m.setattr(knowledge, "refresh_terms", lambda *a: pytest.fail("3 of 35 files changed: no recount"))
+        m.setattr(chunk_writes, "refresh_terms", lambda *a: pytest.fail("3 of 35 files changed: no recount"))
         summary = index_run.run_index(conn, sample_copy, embed=False)
     assert summary.rechunked_files == 2 and summary.removed_files == 1
     by_difference = conn.execute(terms).fetchall()
