@@ -210,6 +210,10 @@ def extract_packed(
                 futures = [pool.submit(_extract_packed_batch, str(root), chunk) for chunk in chunks]
             else:
                 futures = [pool.submit(_extract_batch, str(root), chunk, packed) for chunk in chunks]
+            # the work is all handed out: each worker is told to exit once it has none left, so
+            # its exit (the kernel freeing its ~100 MB) overlaps the intake of the last results
+            # here instead of following it (the block's end then finds them gone: 10-25 ms)
+            pool.shutdown(wait=False)
             for future in as_completed(futures):
                 batch = future.result()
                 take([(_from_json(path, text), payload) for path, payload, text in batch] if packed else batch)
