@@ -10,11 +10,12 @@ import logging
 import os
 import re
 import sys
+from typing import TYPE_CHECKING
 
-import pydantic
-import typer
+from cogo_pipelines import collector
 
-from cogo_pipelines.store.db import StoreError
+if TYPE_CHECKING:
+    import typer
 
 AREAS = ("knowledge", "graph", "queue", "quality", "server", "mcp")  # modules of cogo_pipelines.commands
 # The area of each top-level command: `cogo search` imports only commands/knowledge.py, not the
@@ -28,23 +29,27 @@ COMMAND_AREAS = {
 
 
 def build_app(areas: tuple[str, ...] = AREAS) -> typer.Typer:
-    """The ``cogo`` Typer app with the commands of ``areas`` registered."""
+    """The ``cogo`` Typer app with the commands of ``areas`` registered (their modules imported
+    with the collector paused: ``collector``)."""
     import importlib
 
-    app = typer.Typer(
-        name="cogo",
-        help="cogo pipelines: code-knowledge index, job queue, Q1 gate, sidecar.",
-        no_args_is_help=True,
-        add_completion=False,
-        pretty_exceptions_enable=False,
-    )
+    with collector.paused():
+        import typer
 
-    @app.callback()
-    def _root() -> None:
-        """Keeps ``cogo`` a command group even while an area registers a single command."""
+        app = typer.Typer(
+            name="cogo",
+            help="cogo pipelines: code-knowledge index, job queue, Q1 gate, sidecar.",
+            no_args_is_help=True,
+            add_completion=False,
+            pretty_exceptions_enable=False,
+        )
 
-    for area in areas:
-        importlib.import_module(f"cogo_pipelines.commands.{area}").register(app)
+        @app.callback()
+        def _root() -> None:
+            """Keeps ``cogo`` a command group even while an area registers a single command."""
+
+        for area in areas:
+            importlib.import_module(f"cogo_pipelines.commands.{area}").register(app)
     return app
 
 
@@ -82,6 +87,11 @@ def main() -> None:
     for arg in sys.argv[1:]:  # bytes that are not UTF-8 reach Python as lone surrogates
         if any("\ud800" <= ch <= "\udfff" for ch in arg):
             _error(f"argument {os.fsencode(arg)!r} is not valid UTF-8 text")
+    with collector.paused():  # imported here, not at the top: the collector paused (``collector``)
+        import pydantic
+        import typer
+
+        from cogo_pipelines.store.db import StoreError
     try:
         code = build_app(_areas_for(sys.argv[1:]))(standalone_mode=False)
     except typer.TyperException as exc:  # typer's click errors: a bad option or value, named

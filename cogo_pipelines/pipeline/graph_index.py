@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import gc
 import hashlib
 import json
 import os
@@ -24,6 +23,7 @@ from pathlib import Path
 
 import psycopg
 
+from cogo_pipelines import collector
 from cogo_pipelines.indexing import graph as graph_module
 from cogo_pipelines.indexing import sources, tsconfig
 from cogo_pipelines.indexing.graph import UNRESOLVED, ModuleEdge, StaticGraph
@@ -140,14 +140,9 @@ class _Intake:
 def _cyclic_gc_paused() -> Iterator[None]:
     """The graph allocates about a million objects that all live to the end of the run; the
     cyclic collector would walk them again and again finding nothing (0.1 s on a 360-file
-    repo, inside the critical path). Reference counting still frees everything."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
+    repo, inside the critical path), and once more right after the run: ``collector.paused``."""
+    with collector.paused():
         yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 
@@ -260,11 +255,10 @@ def _index_static_graph(conn: psycopg.Connection, root: Path, repo: str | None, 
             t = time.perf_counter()
             failed = sorted((path, e.error) for path, e in extractions.items() if e.error)
             # the server is still taking the last rows: the extractions (a million small objects)
-            # are freed and the young objects swept now, in that wait, rather than after the run
+            # are freed now, in that wait, rather than after the run
             extractions.clear()
             parsed.clear()
             del linker, intake
-            gc.collect(1)
     finally:
         linked.close()
     edges = writer.edge_count

@@ -94,7 +94,7 @@ def test_streamed_write_equals_the_write_of_the_graph_built_in_memory(conn, repo
     (repo / "src" / "tab\tname.ts").write_text('import {run} from "./index"\nexport function t() { run(); }\n')
     if forked:
         monkeypatch.setattr(static_graph, "PARALLEL_MIN_USES", 0)
-        monkeypatch.setattr(static_graph, "workers", lambda: 2)
+        monkeypatch.setattr(static_graph, "workers", lambda: 3)  # two linking processes: MIN_LINKING_PROCESSES
         # other tests may leave an idle thread behind (tqdm's monitor): forking is safe here
         monkeypatch.setattr(static_graph, "_fork_is_safe", lambda: True)
         forks = []
