@@ -11,13 +11,12 @@ rows of vanished files disappear, and ``runtime_count`` written by the runtime s
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import hashlib
 import json
 import os
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -136,16 +135,6 @@ class _Intake:
 
 
 
-@contextlib.contextmanager
-def _cyclic_gc_paused() -> Iterator[None]:
-    """The graph allocates about a million objects that all live to the end of the run; the
-    cyclic collector would walk them again and again finding nothing (0.1 s on a 360-file
-    repo, inside the critical path), and once more right after the run: ``collector.paused``."""
-    with collector.paused():
-        yield
-
-
-
 def index_static_graph(
     conn: psycopg.Connection,
     root: Path,
@@ -157,8 +146,12 @@ def index_static_graph(
     discovery: sources.Discovery | None = None,
 ) -> StaticGraphResult:
     """Discover (unless ``discovery`` is the walk already made under ``policy``), parse what
-    changed, build the module + symbol graph, write it."""
-    with _cyclic_gc_paused():
+    changed, build the module + symbol graph, write it.
+
+    The graph allocates about a million objects that all live to the end of the run; the cyclic
+    collector would walk them again and again finding nothing (0.1 s on a 360-file repo, inside
+    the critical path), and once more right after the run: it is paused (``collector``)."""
+    with collector.paused():
         return _index_static_graph(conn, root, repo, entries, policy, progress, discovery)
 
 
@@ -186,8 +179,7 @@ def _index_static_graph(conn: psycopg.Connection, root: Path, repo: str | None, 
     if state and state["fingerprint"] == fingerprint:
         _stored_stats(result, state["stats"])
         result.skipped = True
-        result.errors = (stored_errors(conn, repo) + [(config.name, e) for e in config.errors]
-                         + list(discovery.errors))
+        result.errors = _standing_errors(conn, repo, config, discovery)
         if progress:
             progress("parse", 0, 0)
             progress("write", 0, 0)
@@ -215,8 +207,7 @@ def _index_static_graph(conn: psycopg.Connection, root: Path, repo: str | None, 
             result.patched = patched.paths
             for path, problem in patched.failed:
                 files_store.record_error(conn, repo, path, problem)
-            result.errors = (stored_errors(conn, repo) + [(config.name, e) for e in config.errors]
-                             + list(discovery.errors))
+            result.errors = _standing_errors(conn, repo, config, discovery)
             seconds["graph"] = time.perf_counter() - t
             graph_store.save_graph_state(conn, repo, fingerprint, {**state["stats"], "symbols": result.symbols,
                                                                    "edges": result.edges, "hashes": hashes,
@@ -281,6 +272,13 @@ def _index_static_graph(conn: psycopg.Connection, root: Path, repo: str | None, 
     if progress:
         progress("write", 1, 1)
     return result
+
+
+def _standing_errors(conn: psycopg.Connection, repo: str, config: tsconfig.TsConfig,
+                     discovery: sources.Discovery) -> list[tuple[str, str]]:
+    """The problems of a graph that was not rebuilt (skipped or patched): the files' stored
+    ones, the config's and discovery's."""
+    return stored_errors(conn, repo) + [(config.name, e) for e in config.errors] + list(discovery.errors)
 
 
 def _stored_stats(result: StaticGraphResult, stats: dict) -> None:

@@ -201,7 +201,6 @@ def chunk_stage(
                 conn, repo, f.path, f.content_hash, result.chunks, result.error, stored.get(f.path)
             )
             inserted += ids
-            out.chunks_written += len(ids)
             if result.error:
                 out.errors.append((f.path, result.error))
                 files_store.record_error(conn, repo, f.path, result.error)
@@ -214,6 +213,7 @@ def chunk_stage(
         chunk_writes.refresh_terms(conn, repo)  # the IDF table (and BM25's average length)
     else:
         chunk_writes.adjust_terms(conn, repo, out.rechunked, 1)
+    out.chunks_written = len(inserted)
     chunk_writes.write_postings(conn, repo, out.rechunked, inserted)  # keyword search is whole from here
     _commit(conn)
     return out
