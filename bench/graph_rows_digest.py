@@ -44,7 +44,8 @@ def main() -> None:
     parser.add_argument("checkouts", type=Path, nargs="+")
     args = parser.parse_args()
     root = args.repo.resolve()
-    repo = "digest-" + root.name
+    # npm packages all unpack as `package/`: the path hash keeps two of them apart in one store
+    repo = f"digest-{root.name}-{hashlib.sha256(str(root).encode()).hexdigest()[:6]}"
     for checkout in args.checkouts:
         cmd, env = cogo_command(checkout.resolve())
         with db.connect() as conn:

@@ -10,6 +10,16 @@ time spent in error recovery, and the symbols inside the broken regions lost):
   automatic-semicolon scanner never ends a line before ``<``, so a ``;`` takes the place of
   the indentation character in front of the ``<``.
 
+Two more that application code hits (outline, rallly, supabase storage):
+
+- ``export type * from "./x"`` (TS 5.0): ``type`` becomes spaces (the re-export is read as a
+  plain ``export *``: same module edge);
+- a bare ``&`` in a JSX attribute string (``href="/?a=1&b=2"``: JSX keeps it as written, the
+  grammar wants an entity such as ``&amp;``): the ``&`` becomes a space (``.tsx`` only; the
+  string's text is read from the real bytes).
+
+A variance keyword may follow a block comment (``</** @ts-ignore */ out Shape``, Zod 4).
+
 Every substitution keeps the length, so byte offsets and line numbers of the tree are those of
 the real file; callers slice the original bytes for any text they keep. Only ``.ts`` gets the
 second rule: in ``.tsx`` a line starting with ``<`` is JSX.
@@ -19,11 +29,9 @@ from __future__ import annotations
 
 import re
 
-# `in`/`out` right after `<` or `,`, then a type parameter name that a `,`, `>`, `=` or
+# `in`/`out` right after `<` or `,` (``_list_separator``), then a type parameter name that a `,`, `>`, `=` or
 # `extends` follows: nothing else in TypeScript has that shape
-_VARIANCE = re.compile(
-    rb"[<,](\s*(?:const\s+)?)(in\s+out|in|out)\s+(?=[A-Za-z_$][\w$]*\s*(?:[,>=]|extends\b))"
-)
+_VARIANCE = re.compile(rb"(in\s+out|in|out)\s+(?=[A-Za-z_$][\w$]*\s*(?:[,>=]|extends\b))")
 # where to try it: literal prefixes let the regex engine skip ahead (a scan for `[<,]` costs
 # as much as parsing a tenth of the file)
 _KEYWORDS = (re.compile(rb"in\s"), re.compile(rb"out\s"))
@@ -37,12 +45,17 @@ _SCAN_LIMIT = 4000  # bytes: how far a type parameter list may reach before its 
 
 
 def _list_separator(source: bytes, keyword: int) -> int:
-    """Where the `<` or `,` before a keyword is (over blanks and one `const`), or -1."""
+    """Where the `<` or `,` before a keyword is (over blanks, block comments and one `const`),
+    or -1."""
     i = keyword - 1
     if i >= 0 and (source[i:i + 1].isalnum() or source[i] in b"_$"):
         return -1  # the end of a longer word (`join`, `layout`)
     while i >= 0 and source[i] in _SPACE:
         i -= 1
+    while i >= 1 and source[i - 1:i + 1] == b"*/":  # `</** @ts-ignore */ out Shape`
+        i = source.rfind(b"/*", 0, i - 1) - 1
+        while i >= 0 and source[i] in _SPACE:
+            i -= 1
     if i >= 4 and source[i - 4:i + 1] == b"const":
         i -= 5
         while i >= 0 and source[i] in _SPACE:
@@ -61,12 +74,12 @@ def _blank_variance(source: bytes) -> bytes:
     for keyword in _KEYWORDS:
         for hit in keyword.finditer(source):
             separator = _list_separator(source, hit.start())
-            match = _VARIANCE.match(source, separator) if separator >= 0 else None
-            if match is None or match.start(2) != hit.start() or _in_comment_line(source, separator):
+            match = _VARIANCE.match(source, hit.start()) if separator >= 0 else None
+            if match is None or _in_comment_line(source, separator):
                 continue
             if out is None:
                 out = bytearray(source)
-            out[match.start(2):match.end(2)] = b" " * (match.end(2) - match.start(2))
+            out[match.start(1):match.end(1)] = b" " * (match.end(1) - match.start(1))
     return bytes(out) if out is not None else source
 
 
@@ -128,9 +141,59 @@ def _separate_signatures(source: bytes) -> bytes:
     return bytes(out) if out is not None else source
 
 
+_TYPE_STAR = re.compile(rb"export (type) \*")  # as formatters write it; other blanks stay an error
+# an `&` that does not start an entity (`&amp;`, `&#38;`): in a JSX attribute string it is text
+_BARE_AMPERSAND = re.compile(rb"&(?!#?\w+;)")
+# `name="` (JSX attributes are written without blanks around `=`, assignments with them)
+_ATTRIBUTE_OPENING = re.compile(rb"[\w$-]=\Z")
+
+
+def _blank_type_star(source: bytes) -> bytes:
+    if b"export type *" not in source:  # a byte search: a regex over every file costs 4 % of a cold graph
+        return source
+    out = None
+    for match in _TYPE_STAR.finditer(source):
+        if out is None:
+            out = bytearray(source)
+        out[match.start(1):match.end(1)] = b"    "
+    return bytes(out) if out is not None else source
+
+
+def _in_attribute_string(source: bytes, at: int) -> bool:
+    """``at`` is inside a double-quoted JSX attribute value on one line (``name="…"``). A string
+    assigned without blanks (``x="a&b"``) passes too: harmless, its text is read from the real
+    bytes and the tree is the same."""
+    start = source.rfind(b"\n", 0, at) + 1
+    line = source[start:at]
+    quote = line.rfind(b'"')
+    if quote < 0 or line.count(b'"', 0, quote) % 2:
+        return False  # no quote before it on the line, or that quote closes a string
+    end = source.find(b"\n", at)
+    if source.find(b'"', at, end if end >= 0 else len(source)) < 0:
+        return False
+    return _ATTRIBUTE_OPENING.search(line, 0, quote) is not None
+
+
+def _blank_attribute_ampersands(source: bytes) -> bytes:
+    out = None
+    for match in _BARE_AMPERSAND.finditer(source):
+        at = match.start()
+        if source[at - 1:at] == b"&" or source[at + 1:at + 2] in (b"&", b"="):
+            continue  # `&&`, `&=`: operators
+        if not _in_attribute_string(source, at):
+            continue
+        if out is None:
+            out = bytearray(source)
+        out[at] = 32
+    return bytes(out) if out is not None else source
+
+
 def bridge(source: bytes, tsx: bool) -> bytes:
     """``source`` with the gaps above bridged; the same length, the same lines."""
-    source = _blank_variance(source)
-    if not tsx and b"\n" in source:
+    source = _blank_type_star(_blank_variance(source))
+    if tsx:
+        if b"&" in source:
+            source = _blank_attribute_ampersands(source)
+    elif b"\n" in source:
         source = _separate_signatures(source)
     return source

@@ -27,11 +27,14 @@ _LANGUAGES = {
 }
 
 # ``await f<T>(x)`` comes out of tree-sitter-typescript 0.23 as ``(await f)<T>(x)``: the callee
-# is then the name inside the ``await`` (a call with type arguments marks the misparse)
+# is then the name inside the ``await`` (a call with type arguments marks the misparse). A tagged
+# template with type arguments (styled-components' ``styled.div<Props>`...```) comes out as
+# ``(styled.div<Props>)!`...``` with a zero-width MISSING ``!``: the callee is inside (``_benign``)
 _QUERY_TEXT = """
 (call_expression function: (identifier) @call.ident)
 (call_expression function: (member_expression) @call.member)
 (call_expression function: (await_expression [(identifier) @call.ident (member_expression) @call.member]) type_arguments: (_))
+(call_expression function: (non_null_expression (instantiation_expression . [(identifier) @call.ident (member_expression) @call.member])) arguments: (template_string))
 (call_expression function: (import)) @call.import
 (call_expression function: (super) @call.super)
 (arguments (arrow_function parameter: (identifier)) @callback)
@@ -278,17 +281,33 @@ def _template_renders(out: FileExtraction, source: bytes, kebab: bool) -> None:
             out.globals.append((name, line))
 
 
-def _syntax_error(root: tree_sitter.Node) -> str:
-    # descend to the first ERROR / MISSING node for a useful line number
-    node = root
-    while True:
-        for child in node.children:
-            if child.has_error or child.is_error or child.is_missing:
-                node = child
-                break
-        else:
-            break
-        if node.is_error or node.is_missing:
-            break
-    what = "missing " + node.type if node.is_missing else "syntax error"
-    return f"{what} at line {node.start_point[0] + 1}, column {node.start_point[1] + 1}"
+def _benign(node: tree_sitter.Node) -> bool:
+    """A MISSING node the grammar's error recovery inserts where ``tsc`` sees no error: the ``!``
+    of ``styled.div<Props>`...``` (a tagged template with type arguments, TS 2.9; tree-sitter
+    reads ``(styled.div<Props>)!`...``` and the rest of the file parses as it should)."""
+    if not node.is_missing or node.type != "!":
+        return False
+    wrapper = node.parent
+    call = wrapper.parent if wrapper is not None else None
+    if wrapper is None or call is None or wrapper.type != "non_null_expression" or call.type != "call_expression":
+        return False
+    arguments = call.child_by_field_name("arguments")
+    return (
+        wrapper.named_child_count == 1
+        and wrapper.named_children[0].type == "instantiation_expression"
+        and arguments is not None
+        and arguments.type == "template_string"
+    )
+
+
+def _syntax_error(root: tree_sitter.Node) -> str | None:
+    """Where the first real syntax error is (an ERROR node or a MISSING token), None when every
+    one the tree holds is ``_benign``; only the branches holding an error are walked."""
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if node.is_error or (node.is_missing and not _benign(node)):
+            what = "missing " + node.type if node.is_missing else "syntax error"
+            return f"{what} at line {node.start_point[0] + 1}, column {node.start_point[1] + 1}"
+        stack.extend(reversed([c for c in node.children if c.has_error or c.is_missing]))
+    return None

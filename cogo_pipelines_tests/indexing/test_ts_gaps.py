@@ -100,3 +100,70 @@ def test_tsx_lines_starting_with_a_tag_are_left_alone():
     source = b"export function V() {\n  return <div>\n    {x}\n    <Foo>(text)</Foo>\n  </div>\n}\n"
     assert ts_gaps.bridge(source, tsx=True) == source
     assert not parse(source, tsx=True).root_node.has_error
+
+
+# application code (styled-components with an object type argument (a named type reads as
+# `a < B > c` without an error), TS 5 re-exports, JSX links with query strings, Zod 4)
+STYLED = b"""import styled from "styled-components";
+import { lighten } from "./theme";
+
+type Size = number;
+
+const Badge = styled.span<{ $size: Size }>`
+  padding: ${(p) => p.$size}px;
+  color: ${(p) => lighten(p.theme.text)};
+`;
+
+export function Card() {
+  return 1;
+}
+"""
+
+
+def test_the_grammar_really_has_the_application_gaps():
+    assert _raw_has_error(STYLED, tsx=True)
+    assert _raw_has_error(b'export type * from "./x";\n')
+    assert _raw_has_error(b'const a = <a href="/?x=1&y=2">x</a>;\n', tsx=True)
+    assert _raw_has_error(b"interface Z<\n  /** c */\n  out S extends A = B,\n> {}\n")
+
+
+def test_tagged_template_with_type_arguments_is_not_an_error_and_its_callee_is_seen():
+    e = extract_file("src/Badge.tsx", STYLED)
+    assert e.error is None
+    assert {"styled.span", "lighten"} <= {c.callee for c in e.calls}
+    assert ("Card", "function") in {(s.name, s.kind) for s in e.symbols}
+    # a real error in the same file is still reported, with its own line
+    broken = STYLED + b"export function Broken() {\n  return g(1;\n}\n"
+    assert extract_file("src/Badge.tsx", broken).error == "missing ) at line 15, column 13"
+
+
+def test_type_only_star_reexports_are_module_edges():
+    source = b'export type * from "./x";\nexport type * as ns from "./y";\nexport type { A } from "./z";\n'
+    e = extract_file("src/index.ts", source)
+    assert e.error is None
+    assert [(i.specifier, i.kind, i.bindings) for i in e.imports] == [
+        ("./x", "reexport", {"*": "*"}), ("./y", "reexport", {"ns": "*"}), ("./z", "reexport", {"A": "A"})]  # fmt: skip
+    assert ts_gaps.bridge(source, tsx=False).startswith(b'export      * from "./x";')
+
+
+def test_bare_ampersands_in_jsx_attribute_strings_only():
+    source = (b'import { Link } from "./link";\nexport function F({ a }: { a: number }) {\n'
+              b'  return <Link href="/?utm_source=x&utm_medium=poll" title="a & b">{a && <b>x&amp;y</b>}</Link>;\n}\n')  # fmt: skip
+    e = extract_file("src/F.tsx", source)
+    assert e.error is None
+    assert ("F", "Link", 3) in e.renders
+    bridged = ts_gaps.bridge(source, tsx=True)
+    assert b'href="/?utm_source=x utm_medium=poll" title="a   b">{a && <b>x&amp;y</b>}' in bridged
+    # operators and strings outside JSX attributes are left alone
+    code = b'const x = "a&b" && c;\nlet y = a & b;\ny &= 2;\nconst z = <a b="c">{d & e}</a>;\n'
+    assert ts_gaps.bridge(code, tsx=True) == code
+    assert ts_gaps.bridge(b'const u = "/?a=1&b=2";\n', tsx=False) == b'const u = "/?a=1&b=2";\n'
+
+
+def test_variance_after_a_block_comment():
+    source = b"export interface ZodObject<\n  /** @ts-ignore Cast variance */\n  out Shape extends S = L,\n  out C = D,\n> { a: Shape }\n"
+    bridged = ts_gaps.bridge(source, tsx=False)
+    assert bridged.count(b"out ") == 0 and len(bridged) == len(source)
+    e = extract_file("src/schemas.ts", source)
+    assert e.error is None
+    assert next(s for s in e.symbols if s.name == "ZodObject").signature.startswith("interface ZodObject<")
