@@ -245,6 +245,10 @@ def _index_static_graph(conn: psycopg.Connection, root: Path, repo: str | None, 
                 progress("graph", 1, 1)
             t = time.perf_counter()
             failed = sorted((path, e.error) for path, e in extractions.items() if e.error)
+            # parsed again though unchanged (a new extractor): their stored errors may be stale
+            dirty = set(delta.dirty)
+            reparsed = {path for path in parsed if path not in dirty}
+            healed = sorted(path for path in reparsed if not parsed[path].error)
             # the server is still taking the last rows: the extractions (a million small objects)
             # are freed now, in that wait, rather than after the run
             extractions.clear()
@@ -253,10 +257,10 @@ def _index_static_graph(conn: psycopg.Connection, root: Path, repo: str | None, 
     finally:
         linked.close()
     edges = writer.edge_count
-    dirty = set(delta.dirty)
     for path, problem in failed:
-        if path in dirty:
+        if path in dirty or path in reparsed:
             files_store.record_error(conn, repo, path, problem)
+    files_store.clear_errors(conn, repo, healed)
     result.errors = list(static.errors) + list(discovery.errors)
     result.symbols = sum(1 for d in static.nodes.values() if d["kind"] != "file")
     result.edges = edges

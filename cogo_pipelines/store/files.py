@@ -60,3 +60,11 @@ def sync_files(conn: psycopg.Connection, repo: str, current: list[SourceFile]) -
 
 def record_error(conn: psycopg.Connection, repo: str, path: str, error: str) -> None:
     conn.execute("UPDATE files SET error = %s WHERE repo = %s AND path = %s", (error[:2000], repo, path))
+
+
+def clear_errors(conn: psycopg.Connection, repo: str, paths: list[str]) -> None:
+    """Forget the errors of files that parse now (re-extracted by a newer extractor, unchanged)."""
+    if paths:
+        conn.execute(
+            "UPDATE files SET error = NULL WHERE repo = %s AND path = ANY(%s) AND error IS NOT NULL", (repo, paths)
+        )

@@ -172,6 +172,20 @@ def test_bad_files_get_error_rows_and_the_run_goes_on(conn, repo: Path):
     assert warm.skipped and set(dict(warm.errors)) == set(problems)
 
 
+def test_a_newer_extractor_reparsing_unchanged_files_refreshes_their_errors(conn, repo: Path, monkeypatch):
+    (repo / "src" / "broken.ts").write_text("export function ok() {}\nfunction (((( {\n")
+    graph_index.index_static_graph(conn, repo, entries=["src/index.ts"])
+    # what an older extractor left: an error on a file that parses now (a grammar gap since bridged)
+    conn.execute("UPDATE files SET error = 'missing ! at line 1, column 1' WHERE path = 'src/index.ts'")
+    monkeypatch.setattr(graph_index, "EXTRACTOR_VERSION", "a-newer-one")  # cached extractions are not read
+    monkeypatch.setattr("cogo_pipelines.store.graph_store.EXTRACTOR_VERSION", "a-newer-one")
+    conn.execute("DELETE FROM graph_state")
+    result = graph_index.index_static_graph(conn, repo, entries=["src/index.ts"])
+    assert result.parsed == len(result.files) and not result.delta.dirty  # all unchanged, all parsed again
+    rows = {r["path"]: r["error"] for r in conn.execute("SELECT path, error FROM files WHERE error IS NOT NULL")}
+    assert set(rows) == {"src/broken.ts"} and "syntax error" in rows["src/broken.ts"]
+
+
 def test_cogo_graph_contract(database_url: str, tmp_path: Path):
     repo = tmp_path / "forms"
     shutil.copytree(FIXTURES / "forms", repo)
