@@ -16,6 +16,7 @@ from rich.console import Console
 from rich.table import Table
 
 from cogo_pipelines.commands import search_text
+from cogo_pipelines.pipeline import knowledge_tools
 from cogo_pipelines.store import db, knowledge
 
 if TYPE_CHECKING:
@@ -153,6 +154,11 @@ def search(
     ] = False,
 ) -> None:
     """Hybrid search (vector + keyword, boosted by graph rank) over the indexed chunks."""
+    try:  # the checks of the MCP tool and the REST API: blank, too long, control characters
+        query = knowledge_tools.check_text(query, "query", knowledge_tools.MAX_QUERY_CHARS)
+    except knowledge_tools.ToolInputError as exc:
+        console.print(f"cogo search: error: {exc}")
+        raise typer.Exit(2) from None
     try:
         with db.connect() as conn:
             hits = knowledge.search(conn, query, k=k, repo=repo)

@@ -23,6 +23,9 @@ def cogo(*args: str) -> subprocess.CompletedProcess:
 def test_search_before_index_then_index_and_search_json(database_url, sample_repo_path: Path, tmp_path: Path):
     before = cogo("search", "lease")
     assert before.returncode == 1 and "cogo index" in before.stderr and "Traceback" not in before.stderr
+    for bad, why in (("  ", "query is empty"), ("a\x01b", "control characters"), ("x" * 600, "at most 500")):
+        refused = cogo("search", bad)  # the MCP tool's and the REST API's checks, before the store is asked
+        assert refused.returncode == 2 and why in refused.stderr and len(refused.stderr.splitlines()) == 1
 
     indexed = cogo("index", str(sample_repo_path), "--no-embed", "--json")
     assert indexed.returncode == 0, indexed.stderr
