@@ -8,7 +8,10 @@ time spent in error recovery, and the symbols inside the broken regions lost):
 - a generic call signature on its own line in a type literal, after a member with no ``;``
   (``{ <A>(a: A): B \\n <A, C>(a: A, c: C): B }``, effect's ``dual`` overloads): the grammar's
   automatic-semicolon scanner never ends a line before ``<``, so a ``;`` takes the place of
-  the indentation character in front of the ``<``.
+  the indentation character in front of the ``<``. The same scanner never ends a line before
+  ``in`` or ``instanceof`` (binary operators), so a member of that name after a member with no
+  ``;`` (``name: string \\n in: "query"``, OpenAPI's parameter shape; Chai's ``instanceof(c)``)
+  gets the same ``;``, in ``.tsx`` too.
 
 Two more that application code hits (outline, rallly, supabase storage):
 
@@ -36,8 +39,12 @@ _VARIANCE = re.compile(rb"(in\s+out|in|out)\s+(?=[A-Za-z_$][\w$]*\s*(?:[,>=]|ext
 # as much as parsing a tenth of the file)
 _KEYWORDS = (re.compile(rb"in\s"), re.compile(rb"out\s"))
 _SPACE = b" \t\r\n"
-# a line that starts with `<`: perhaps a call signature's type parameter list
-_ANGLE_LINE = re.compile(rb"\n[ \t]+<")
+# a line that starts with `<` (perhaps a call signature's type parameter list) or, in `.ts` and `.tsx`,
+# with a member named `in` or `instanceof` or starting so but for a letter (`in_progress`, `in2`:
+# the scanner reads the keyword there) on its own line: ``in: "query"``, ``instanceof(c): E``
+_KEYWORD_NAME = rb"in(?:stanceof)?(?![A-Za-z])[\w$]*(?:\??[ \t]*:|\()"
+_ANGLE_LINE = re.compile(rb"\n[ \t]+(?:<|" + _KEYWORD_NAME + rb")")
+_KEYWORD_MEMBER = re.compile(rb"\n[ \t]+" + _KEYWORD_NAME)
 _PARAMETER_START = re.compile(rb"\s*\n|(?:const\s+)?[A-Za-z_$]")
 # what a type member can end with: a name, a closing bracket, a literal, `>` of `Foo<A>`
 _MEMBER_END = re.compile(rb"[\w$)\]}'\"`>]\Z")
@@ -126,18 +133,25 @@ def _opens_signature(source: bytes, lt: int) -> bool:
     return False
 
 
-def _separate_signatures(source: bytes) -> bytes:
+def _separate_members(source: bytes, tsx: bool) -> bytes:
     out = None
-    for match in _ANGLE_LINE.finditer(source):
-        lt = match.end() - 1
-        if not _PARAMETER_START.match(source, lt + 1):
-            continue
-        previous = _previous_code(source, match.start())
-        if not _MEMBER_END.search(previous) or previous.endswith(b"=>") or not _opens_signature(source, lt):
-            continue
+    for match in (_KEYWORD_MEMBER if tsx else _ANGLE_LINE).finditer(source):
+        at = match.end() - 1
+        if source[at] == 60:  # `<`: a call signature's type parameters?
+            if not _PARAMETER_START.match(source, at + 1):
+                continue
+            previous = _previous_code(source, match.start())
+            if not _MEMBER_END.search(previous) or previous.endswith(b"=>") or not _opens_signature(source, at):
+                continue
+            first = at  # the member starts at the `<`
+        else:  # `in` / `instanceof` then `:` or `(`: a member, if the line before ends one
+            previous = _previous_code(source, match.start())
+            if not _MEMBER_END.search(previous) or previous.endswith(b"=>"):
+                continue
+            first = source.index(b"in", match.start())
         if out is None:
             out = bytearray(source)
-        out[lt - 1] = 59  # the indentation character before `<` becomes `;`
+        out[first - 1] = 59  # the indentation character before the member becomes `;`
     return bytes(out) if out is not None else source
 
 
@@ -191,9 +205,8 @@ def _blank_attribute_ampersands(source: bytes) -> bytes:
 def bridge(source: bytes, tsx: bool) -> bytes:
     """``source`` with the gaps above bridged; the same length, the same lines."""
     source = _blank_type_star(_blank_variance(source))
-    if tsx:
-        if b"&" in source:
-            source = _blank_attribute_ampersands(source)
-    elif b"\n" in source:
-        source = _separate_signatures(source)
+    if tsx and b"&" in source:
+        source = _blank_attribute_ampersands(source)
+    if b"\n" in source:
+        source = _separate_members(source, tsx)
     return source

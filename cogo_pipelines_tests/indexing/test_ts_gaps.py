@@ -167,3 +167,16 @@ def test_variance_after_a_block_comment():
     e = extract_file("src/schemas.ts", source)
     assert e.error is None
     assert next(s for s in e.symbols if s.name == "ZodObject").signature.startswith("interface ZodObject<")
+
+
+def test_members_named_in_or_instanceof_after_a_member_without_semicolon():
+    source = (b"export interface Parameter {\n  name: string\n  in: \"query\" | \"header\"\n  in_progress?: boolean\n}\n"
+              b"export interface Expectation {\n  finite: Expectation\n  instanceof(constructor: unknown): Expectation\n}\n"
+              b"export const inside = key in\n  obj\nconst o = {\n  a: 1,\n  in: 2,\n}\nexport function after() { return o }\n")  # fmt: skip
+    assert _raw_has_error(source)
+    for tsx in (False, True):
+        bridged = ts_gaps.bridge(source, tsx=tsx)
+        assert bridged.count(b";in") == 3 and bridged.count(b";") == 3 and len(bridged) == len(source)
+        e = extract_file("src/spec.tsx" if tsx else "src/spec.ts", source)
+        assert e.error is None
+        assert {"Parameter", "Expectation", "inside", "after"} <= {s.name for s in e.symbols}
