@@ -9,6 +9,7 @@ can be cached by content hash and shipped between processes.
 from __future__ import annotations
 
 import operator
+import re
 import threading
 from collections.abc import Iterable
 
@@ -257,7 +258,7 @@ def _extract(path: str, source: bytes, tree: tree_sitter.Tree, tsx: bool) -> Fil
     ex.references(caps.get("typeref", []), caps.get("typeref.nested", []), caps.get("valref", []))  # orders them itself
     ex.out.imports.sort(key=lambda i: i.line)  # stable: same-line statements keep their order
     if tree.root_node.has_error:
-        ex.out.error = _syntax_error(tree.root_node)
+        ex.out.error = _syntax_error(tree.root_node, source)
     return ex.out
 
 
@@ -281,10 +282,23 @@ def _template_renders(out: FileExtraction, source: bytes, kebab: bool) -> None:
             out.globals.append((name, line))
 
 
-def _benign(node: tree_sitter.Node) -> bool:
-    """A MISSING node the grammar's error recovery inserts where ``tsc`` sees no error: the ``!``
-    of ``styled.div<Props>`...``` (a tagged template with type arguments, TS 2.9; tree-sitter
-    reads ``(styled.div<Props>)!`...``` and the rest of the file parses as it should)."""
+# the end of ``f<typeof import("./x")>`` or ``f<typeof import("./x").T>``
+_TYPE_IMPORT_ARGUMENT = re.compile(rb"<\s*typeof\s+import\s*\(\s*(['\"])[^'\"\n]*\1\s*\)[\w$.]*\s*>?\s*\Z")
+
+
+def _benign(node: tree_sitter.Node, source: bytes) -> bool:
+    """An error node the grammar's recovery makes where ``tsc`` sees no error, the rest parsed
+    as it should:
+    - the MISSING ``!`` of ``styled.div<{ … }>`…``` (a tagged template with type arguments,
+      TS 2.9), read as ``(styled.div<{ … }>)!`…```;
+    - the ``()`` of ``importOriginal<typeof import("./x")>()`` (vitest's idiom in every
+      ``vi.mock`` factory), read as ``importOriginal < typeof import("./x") > ()``: the
+      module edge of ``import("./x")`` is kept, the call is to the test runner's parameter
+      (where a statement has no ``;`` the recovery can swallow the whole file: still reported)."""
+    if node.is_error:
+        if source[node.start_byte:node.end_byte].replace(b" ", b"") not in (b"()", b">()"):
+            return False
+        return _TYPE_IMPORT_ARGUMENT.search(source, max(0, node.start_byte - 300), node.start_byte) is not None
     if not node.is_missing or node.type != "!":
         return False
     wrapper = node.parent
@@ -300,13 +314,13 @@ def _benign(node: tree_sitter.Node) -> bool:
     )
 
 
-def _syntax_error(root: tree_sitter.Node) -> str | None:
+def _syntax_error(root: tree_sitter.Node, source: bytes) -> str | None:
     """Where the first real syntax error is (an ERROR node or a MISSING token), None when every
     one the tree holds is ``_benign``; only the branches holding an error are walked."""
     stack = [root]
     while stack:
         node = stack.pop()
-        if node.is_error or (node.is_missing and not _benign(node)):
+        if (node.is_error or node.is_missing) and not _benign(node, source):
             what = "missing " + node.type if node.is_missing else "syntax error"
             return f"{what} at line {node.start_point[0] + 1}, column {node.start_point[1] + 1}"
         stack.extend(reversed([c for c in node.children if c.has_error or c.is_missing]))

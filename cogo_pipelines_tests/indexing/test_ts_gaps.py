@@ -180,3 +180,15 @@ def test_members_named_in_or_instanceof_after_a_member_without_semicolon():
         e = extract_file("src/spec.tsx" if tsx else "src/spec.ts", source)
         assert e.error is None
         assert {"Parameter", "Expectation", "inside", "after"} <= {s.name for s in e.symbols}
+
+
+def test_vitest_import_original_with_a_type_import_argument_is_not_an_error():
+    source = (b'import { vi } from "vitest";\nvi.mock("./config", async (importOriginal) => {\n'
+              b'  const actual = await importOriginal<typeof import("./config")>();\n  return { ...actual, port: 1 };\n});\n'
+              b'vi.mock("./db", async (importOriginal) => ({ ...(await importOriginal<typeof import("./db").Db>()), a: 1 }));\n')  # fmt: skip
+    assert _raw_has_error(source)
+    e = extract_file("src/app.test.ts", source)
+    assert e.error is None
+    assert {("./config", "dynamic"), ("./db", "dynamic")} <= {(i.specifier, i.kind) for i in e.imports}
+    # the same `>()` after anything else is still an error
+    assert extract_file("src/a.ts", b"const a = await (b >());\n").error is not None
