@@ -17,7 +17,7 @@ from typing import Any
 
 import psycopg
 
-from cogo_pipelines.quality.build_log import BuildLog, Failure, Frame
+from cogo_pipelines.quality.build_failures import BuildLog, Failure, Frame
 from cogo_pipelines.store import code_graph, knowledge
 
 MAX_FAILURES_LOOKED_AT = 6

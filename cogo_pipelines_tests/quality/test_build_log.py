@@ -11,13 +11,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cogo_pipelines.quality.build_log import (
-    MAX_FAILURES,
-    MAX_FRAMES,
-    parse_build_log,
-    parse_frame,
-    parse_location,
-)
+from cogo_pipelines.quality.build_failures import MAX_FAILURES, MAX_FRAMES
+from cogo_pipelines.quality.build_log import parse_build_log
+from cogo_pipelines.quality.build_log_lines import parse_frame, parse_location
 
 FIXTURES = Path(__file__).parent / "fixtures" / "build_logs"
 CASES = Path(__file__).resolve().parents[2] / "bench" / "gate_fix_cases"
