@@ -156,7 +156,7 @@ class Names:
 
     def _object_member(self, path: str, head: str, key: str) -> tuple | None:
         """``key`` of the object literal that the import ``head`` names (the module exports it
-        as ``name.key``: ``ts_declarations._object_exports``)."""
+        as ``name.key``: ``ts_module_interface._object_exports``)."""
         binding = self.bindings.get(path, {}).get(head)
         if binding is None or binding[0] is None:
             return None
