@@ -15,7 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from cogo_pipelines.indexing import deno, packages, sveltekit
-from cogo_pipelines.indexing.tsconfig import TsConfig, config_name, read_manifest
+from cogo_pipelines.indexing.config_files import read_manifest
+from cogo_pipelines.indexing.tsconfig import TsConfig, config_name
 from cogo_pipelines.indexing.tsconfig import load as load_config
 
 PROBE_EXTENSIONS = (".ts", ".tsx", ".d.ts", ".js", ".jsx", ".mts", ".cts", ".d.mts", ".d.cts", ".mjs", ".cjs")
