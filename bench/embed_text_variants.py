@@ -43,7 +43,7 @@ import retrieval_eval
 import retrieval_suite
 
 from cogo_pipelines.indexing import embedding, static_embedding
-from cogo_pipelines.indexing.chunking import IDENTIFIER_PARTS, Chunk
+from cogo_pipelines.indexing.chunk import IDENTIFIER_PARTS, Chunk
 from cogo_pipelines.settings import get_settings
 from cogo_pipelines.store import db, knowledge
 from cogo_pipelines.store.fusion import STOPWORDS

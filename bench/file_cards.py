@@ -51,7 +51,7 @@ import retrieval_eval
 import retrieval_suite
 
 from cogo_pipelines.indexing import embedding
-from cogo_pipelines.indexing.chunking import IDENTIFIER_PARTS
+from cogo_pipelines.indexing.chunk import IDENTIFIER_PARTS
 from cogo_pipelines.settings import get_settings
 from cogo_pipelines.store import db, fusion, knowledge
 

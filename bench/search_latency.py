@@ -26,7 +26,7 @@ import numpy as np
 import psycopg
 from psycopg.rows import dict_row
 
-from cogo_pipelines.indexing.chunking import Chunk
+from cogo_pipelines.indexing.chunk import Chunk
 from cogo_pipelines.store import chunk_writes, db, knowledge
 
 PARTS = [

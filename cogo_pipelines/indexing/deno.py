@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from cogo_pipelines.indexing.tsconfig import TsConfigError, read_jsonc
+from cogo_pipelines.indexing.config_files import TsConfigError, read_jsonc
 
 CONFIG_NAMES = ("deno.json", "deno.jsonc")
 

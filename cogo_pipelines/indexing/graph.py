@@ -22,7 +22,9 @@ from cogo_pipelines.indexing import import_distance
 from cogo_pipelines.indexing.ids import file_id, node_id
 from cogo_pipelines.indexing.linking import Linker
 from cogo_pipelines.indexing.model import FileExtraction
-from cogo_pipelines.indexing.resolve import JS_TO_TS, Resolver, is_relative, package_name
+from cogo_pipelines.indexing.resolve import Resolver
+from cogo_pipelines.indexing.resolve_files import JS_TO_TS
+from cogo_pipelines.indexing.specifiers import is_relative, package_name
 
 if TYPE_CHECKING:
     import networkx as nx

@@ -16,7 +16,8 @@ import re
 from cogo_pipelines.indexing import sfc
 from cogo_pipelines.indexing.ids import file_id, node_id
 from cogo_pipelines.indexing.model import FileExtraction, Symbol
-from cogo_pipelines.indexing.resolve import Resolver, package_name
+from cogo_pipelines.indexing.resolve import Resolver
+from cogo_pipelines.indexing.specifiers import package_name
 
 EdgeKey = tuple[str, str, tuple[str, str]]  # (source id, target id, (kind, detail))
 _PARENS = re.compile(r"(?:\(\d*\))+$")  # the "()" / "(0)(1)" that ends a type reference
@@ -156,7 +157,7 @@ class Names:
 
     def _object_member(self, path: str, head: str, key: str) -> tuple | None:
         """``key`` of the object literal that the import ``head`` names (the module exports it
-        as ``name.key``: ``ts_declarations._object_exports``)."""
+        as ``name.key``: ``ts_module_interface._object_exports``)."""
         binding = self.bindings.get(path, {}).get(head)
         if binding is None or binding[0] is None:
             return None

@@ -19,6 +19,7 @@ import tree_sitter_typescript
 from cogo_pipelines.indexing import sfc, sources, ts_gaps, ts_long_strings
 from cogo_pipelines.indexing.model import FileExtraction
 from cogo_pipelines.indexing.ts_declarations import Declarations, declaration_scopes
+from cogo_pipelines.indexing.ts_module_interface import ModuleInterface
 from cogo_pipelines.indexing.ts_types import TypeInference
 from cogo_pipelines.indexing.ts_usage import Usage
 
@@ -130,7 +131,7 @@ def check_source(source: bytes) -> str | None:
     return None
 
 
-class _Extractor(Declarations, Usage, TypeInference):
+class _Extractor(Declarations, ModuleInterface, Usage, TypeInference):
     """Per-file state shared by the declaration and usage passes."""
 
     def __init__(self, path: str, source: bytes, tree: tree_sitter.Tree) -> None:

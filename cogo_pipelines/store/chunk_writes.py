@@ -13,7 +13,7 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 import psycopg
 
-from cogo_pipelines.indexing.chunking import CHUNK_FORMAT, Chunk
+from cogo_pipelines.indexing.chunk import CHUNK_FORMAT, Chunk
 from cogo_pipelines.indexing.embedding import text_hash
 from cogo_pipelines.store.knowledge import BM25_B, BM25_K1, FIELD_WEIGHTS, keyword_fields
 

@@ -42,7 +42,7 @@ import re
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 
-from cogo_pipelines.indexing.chunking import IDENTIFIER_PARTS
+from cogo_pipelines.indexing.chunk import IDENTIFIER_PARTS
 
 KEYWORD_WEIGHT = 1.0
 VECTOR_WEIGHT = 0.5  # static vectors are the weaker side; at file level they still add (Zod +.06)

@@ -30,9 +30,11 @@ def _code_version(*modules: str) -> str:
     return digest.hexdigest()[:16]
 
 
-EXTRACTOR_VERSION = _code_version("typescript", "ts_gaps", "ts_long_strings", "ts_declarations", "ts_usage", "ts_nodes", "model",
-                                  "static_graph", "ts_types", "sfc")
-GRAPH_VERSION = _code_version("graph", "import_distance", "linking", "ids", "resolve", "tsconfig", "deno", "packages")
+EXTRACTOR_VERSION = _code_version("typescript", "ts_gaps", "ts_long_strings", "ts_declarations", "ts_module_interface",
+                                  "ts_usage", "ts_nodes", "model", "static_graph", "ts_types", "sfc")
+GRAPH_VERSION = _code_version("graph", "import_distance", "linking", "ids", "resolve", "specifiers", "resolve_files",
+                              "resolve_packages", "resolve_aliases", "tsconfig", "config_files", "tsconfig_extends",
+                              "deno", "packages")
 
 
 def cached_extractions(conn: psycopg.Connection, files: list[SourceFile]) -> dict[str, FileExtraction]:

@@ -37,7 +37,7 @@ from dataclasses import dataclass
 import numpy as np
 import psycopg
 
-from cogo_pipelines.indexing.chunking import IDENTIFIER_PARTS, Chunk
+from cogo_pipelines.indexing.chunk import IDENTIFIER_PARTS, Chunk
 from cogo_pipelines.store import fusion
 from cogo_pipelines.store.db import StoreError
 

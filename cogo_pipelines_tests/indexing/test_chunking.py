@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 from cogo_pipelines.indexing import chunking, typescript
+from cogo_pipelines.indexing.chunk import MAX_CHUNK_CHARS
+from cogo_pipelines.indexing.markdown_chunks import chunk_markdown
 from cogo_pipelines.indexing.model import SourceFile
 from cogo_pipelines.indexing.sources import content_hash, language_of
+from cogo_pipelines.indexing.sql_chunks import chunk_sql
 
 
 def chunks_of(path: str, data: bytes) -> chunking.FileChunks:
@@ -48,7 +51,7 @@ def test_large_class_split_per_method_and_huge_function_on_ast_boundaries():
     assert "method3(x: number): number { … }" in outline and "return x + 3" not in outline
     assert {f"Big.method{i}" for i in range(12)} <= {c.symbol for c in result.chunks}
     pieces = [c for c in result.chunks if c.symbol == "huge"]
-    assert len(pieces) > 2 and all(len(p.content) <= chunking.MAX_CHUNK_CHARS for p in pieces)
+    assert len(pieces) > 2 and all(len(p.content) <= MAX_CHUNK_CHARS for p in pieces)
     for p in pieces:  # cut between statements, never inside one
         assert all(line.strip().endswith((";", "{", "}")) for line in p.content.splitlines() if line.strip())
     joined = "".join(p.content for p in pieces)
@@ -57,7 +60,7 @@ def test_large_class_split_per_method_and_huge_function_on_ast_boundaries():
 
 def test_markdown_sections_with_header_chain():
     text = "# Title\n\nintro\n\n## Claims\n\nclaim text\n\n### Ordering\n\nordered\n\n## Leases\n\nlease text\n\n```\n## not a header\n```\n"
-    chunks = chunking.chunk_markdown("docs/specs/q.md", text)
+    chunks = chunk_markdown("docs/specs/q.md", text)
     chains = [c.header_chain for c in chunks]
     assert chains == ["# Title", "# Title > ## Claims", "# Title > ## Leases"]
     assert "### Ordering" in chunks[1].content  # a small ## keeps its ### inside
@@ -68,7 +71,7 @@ def test_markdown_sections_with_header_chain():
 def test_large_markdown_section_is_cut_at_subheaders():
     para = "word " * 600
     text = f"# T\n\n## Big\n\n### One\n\n{para}\n\n### Two\n\n{para}\n"
-    chains = [c.header_chain for c in chunking.chunk_markdown("docs/specs/big.md", text)]
+    chains = [c.header_chain for c in chunk_markdown("docs/specs/big.md", text)]
     assert "# T > ## Big > ### One" in chains and "# T > ## Big > ### Two" in chains
 
 
@@ -92,7 +95,7 @@ def test_mdx_docs_are_markdown_sections():
 
 def test_sql_statements_respect_dollar_quoting_and_name_objects(sample_repo_path):
     text = (sample_repo_path / "supabase/sql/001_jobs.sql").read_text()
-    chunks, error = chunking.chunk_sql("supabase/sql/001_jobs.sql", text)
+    chunks, error = chunk_sql("supabase/sql/001_jobs.sql", text)
     assert error is None
     names = [(c.kind, c.object_name) for c in chunks]
     assert ("create table", "jobs") in names and ("create function", "claim_job") in names

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from cogo_pipelines.indexing.chunking import CHUNK_FORMAT, Chunk
+from cogo_pipelines.indexing.chunk import CHUNK_FORMAT, Chunk
 from cogo_pipelines.pipeline import index_run
 from cogo_pipelines.store import fusion
 
