@@ -30,11 +30,15 @@ def _code_version(*modules: str) -> str:
     return digest.hexdigest()[:16]
 
 
-EXTRACTOR_VERSION = _code_version("typescript", "ts_gaps", "ts_long_strings", "ts_declarations", "ts_module_interface",
-                                  "ts_usage", "ts_nodes", "model", "static_graph", "ts_types", "sfc")
-GRAPH_VERSION = _code_version("graph", "import_distance", "linking", "ids", "resolve", "specifiers", "resolve_files",
-                              "resolve_packages", "resolve_aliases", "tsconfig", "config_files", "tsconfig_extends",
-                              "deno", "packages")
+# the modules whose code makes an extraction / a linked graph (a test holds every module they
+# import in these lists): any change to them rebuilds what is stored
+EXTRACTOR_MODULES = ("typescript", "ts_gaps", "ts_long_strings", "ts_declarations", "ts_module_interface",
+                     "ts_usage", "ts_nodes", "model", "static_graph", "ts_types", "sfc")
+GRAPH_MODULES = ("graph", "import_distance", "linking", "ids", "resolve", "specifiers", "resolve_files",
+                 "resolve_packages", "resolve_aliases", "tsconfig", "config_files", "tsconfig_extends", "deno",
+                 "packages", "sveltekit")
+EXTRACTOR_VERSION = _code_version(*EXTRACTOR_MODULES)
+GRAPH_VERSION = _code_version(*GRAPH_MODULES)
 
 
 def cached_extractions(conn: psycopg.Connection, files: list[SourceFile]) -> dict[str, FileExtraction]:
