@@ -28,6 +28,20 @@ def _csv(value: object) -> list[str]:
     return [str(v).strip() for v in value if str(v).strip()]  # type: ignore[union-attr]
 
 
+def nearest_home(start: Path | None = None) -> Path:
+    """The default ``COGO_HOME``: ``.cogo`` in the current folder (or ``start``), else the
+    nearest ``.cogo`` folder above it, as git finds ``.git`` (`cogo search` run from a subfolder,
+    or from a repo kept inside the checkout, reads the store `cogo index` wrote there), else
+    ``.cogo`` in the current folder."""
+    here = start / ".cogo" if start is not None else Path(".cogo")
+    if here.is_dir():
+        return here
+    for parent in (start or Path.cwd()).resolve().parents:
+        if (parent / ".cogo").is_dir():
+            return parent / ".cogo"
+    return here
+
+
 # Lists come from env as plain "a,b" (NoDecode stops pydantic-settings from expecting JSON).
 CsvList = Annotated[list[str], NoDecode]
 
@@ -37,7 +51,8 @@ class Settings(BaseSettings):
 
     # --- store -------------------------------------------------------------------------
     database_url: str | None = Field(None, description="Postgres URL; unset = embedded pgserver under COGO_HOME/pg")
-    cogo_home: Path = Field(Path(".cogo"), description="Local state: embedded Postgres, artifacts, traces, logs")
+    cogo_home: Path = Field(default_factory=nearest_home, description="Local state: embedded Postgres, artifacts, "
+                            "traces, logs; default: ./.cogo or the nearest .cogo folder above")
 
     # --- Supabase ----------------------------------------------------------------------
     supabase_url: str | None = None
@@ -103,6 +118,12 @@ class Settings(BaseSettings):
     @classmethod
     def _blank_path_is_unset(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("cogo_home", mode="before")
+    @classmethod
+    def _blank_home_is_the_default(cls, value: object) -> object:
+        # `COGO_HOME=` as in .env.example: the default (not Path(""), the working directory itself)
+        return nearest_home() if isinstance(value, str) and not value.strip() else value
 
     @field_validator("schedules_running", mode="before")
     @classmethod

@@ -1,3 +1,5 @@
+from pathlib import Path
+
 from cogo_pipelines.settings import Settings
 
 
@@ -20,3 +22,19 @@ def test_env_file_is_read(tmp_path, monkeypatch):
     assert settings.q1_threshold == 0.85
     assert settings.metrics_port == 3999
     assert settings.pg_dir == settings.cogo_home / "pg"
+
+
+def test_the_default_home_is_the_nearest_cogo_folder_like_git(tmp_path, monkeypatch):
+    monkeypatch.delenv("COGO_HOME", raising=False)
+    repo = tmp_path / "checkout" / "examples" / "app"
+    repo.mkdir(parents=True)
+    monkeypatch.chdir(repo)
+    assert Settings(_env_file=None).cogo_home == Path(".cogo")  # none anywhere: here, made by the first index
+    (tmp_path / "checkout" / ".cogo").mkdir()
+    assert Settings(_env_file=None).cogo_home == (tmp_path / "checkout" / ".cogo").resolve()
+    (repo / ".cogo").mkdir()  # one here wins
+    assert Settings(_env_file=None).cogo_home == Path(".cogo")
+    monkeypatch.setenv("COGO_HOME", str(tmp_path / "elsewhere"))
+    assert Settings(_env_file=None).cogo_home == tmp_path / "elsewhere"
+    monkeypatch.setenv("COGO_HOME", "")  # as copied from .env.example
+    assert Settings(_env_file=None).cogo_home == Path(".cogo")

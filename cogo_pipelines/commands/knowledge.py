@@ -17,6 +17,7 @@ from rich.table import Table
 
 from cogo_pipelines.commands import search_text
 from cogo_pipelines.pipeline import knowledge_tools
+from cogo_pipelines.settings import get_settings
 from cogo_pipelines.store import db, knowledge
 
 if TYPE_CHECKING:
@@ -93,7 +94,6 @@ def index(
 
     from cogo_pipelines.indexing import policy as index_policy
     from cogo_pipelines.pipeline import index_run
-    from cogo_pipelines.settings import get_settings
     from cogo_pipelines.store.repo_roots import RepoNameTaken
 
     try:
@@ -159,12 +159,19 @@ def search(
     except knowledge_tools.ToolInputError as exc:
         console.print(f"cogo search: error: {exc}")
         raise typer.Exit(2) from None
+    settings = get_settings()
+    store = "DATABASE_URL" if settings.database_url else f"the store in {settings.cogo_home.resolve()}"
+    if not settings.database_url and not settings.pg_dir.is_dir():  # say so rather than make an empty one
+        console.print(f"cogo search: no store in {settings.cogo_home.resolve()}: nothing is indexed from here. "
+                      f"Run `cogo index REPO`, or run from the folder you indexed from, or set COGO_HOME "
+                      f"(or DATABASE_URL) to the store you indexed into")
+        raise typer.Exit(1)
     try:
         with db.connect() as conn:
             hits = knowledge.search(conn, query, k=k, repo=repo)
             several = repo is None and len(knowledge.indexed_repos(conn)) > 1
     except knowledge.EmptyIndexError as exc:
-        console.print(f"cogo search: {exc}")
+        console.print(f"cogo search: {exc} ({store})")
         raise typer.Exit(1) from None
     if as_json:
         print(json.dumps([h.as_dict() for h in hits]))

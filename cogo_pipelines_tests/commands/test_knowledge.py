@@ -75,3 +75,15 @@ def test_search_loads_only_its_own_command_area_and_help_lists_every_command():
     for command in ("index", "search", "graph", "jobs", "runner", "gate", "snapshot", "notify", "serve", "vault", "mcp"):
         assert re.search(rf"│ {command}\b", listed), command
     assert cogo("no-such-command").returncode == 2
+
+
+def test_search_where_no_store_was_made_says_where_it_looked_and_makes_none(tmp_path: Path):
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "COGO_HOME")}
+    elsewhere = tmp_path / "my-app"
+    elsewhere.mkdir()
+    done = subprocess.run([*COGO, "search", "sessions"], cwd=elsewhere, env=env, capture_output=True, text=True,
+                          timeout=120, check=False)  # fmt: skip
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    message = " ".join(done.stderr.split())
+    assert f"no store in {elsewhere / '.cogo'}" in message and "COGO_HOME" in message
+    assert not (elsewhere / ".cogo").exists()  # no embedded PostgreSQL started in the user's repo
