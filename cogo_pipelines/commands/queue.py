@@ -58,6 +58,11 @@ def enqueue(
             row = jobs.get_job(conn, job_id)
     except jobs.QueueError as exc:
         _die(str(exc))
+    from cogo_pipelines.pipeline.handlers import unhandled_warning
+
+    warning = unhandled_warning(row["executor_id"], type)
+    if warning:
+        print(f"cogo jobs enqueue: warning: {warning}", file=sys.stderr)
     if as_json:
         print(json.dumps({"id": job_id, "executor_id": row["executor_id"], "status": row["status"]}))
     else:

@@ -24,3 +24,16 @@ def handlers_for(executor_id: str) -> dict[str, Handler]:
         # quality.* by LIVE_INCLUDE_TYPES) takes it off the server runner.
         table.update({name: h for name, h in plan.HANDLERS.items() if name.startswith("quality.")})
     return table
+
+
+def unhandled_warning(executor_id: str, job_type: str) -> str | None:
+    """A line to show when a job is queued for one of the built-in executors that has no handler
+    for its type (a typo, most often): the job is queued all the same (another runner of that
+    executor may register more types) and fails with "unknown job type" when claimed."""
+    if executor_id not in (PLAN_EXECUTOR, WORK_EXECUTOR):
+        return None
+    known = handlers_for(executor_id)
+    if job_type in known:
+        return None
+    return (f"no built-in handler of {executor_id} runs {job_type!r} (it runs: {', '.join(sorted(known))}); "
+            "the job fails when a runner claims it unless that runner registers the type")

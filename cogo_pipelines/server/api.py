@@ -18,6 +18,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
 from cogo_pipelines.edge.client import EdgeError
+from cogo_pipelines.pipeline import handlers
 from cogo_pipelines.quality import gate_fix, notify
 from cogo_pipelines.queue import jobs
 from cogo_pipelines.queue import stats as queue_stats
@@ -66,7 +67,11 @@ def _enqueue(request: Request, body: m.EnqueueRequest) -> Response:
             raise ApiError(503, f"router-select failed: {exc}") from None
         job = queries.get_job(conn, job_id)
     deduplicated = existing is not None and existing["id"] == job_id
-    return JSON({"job": job, "deduplicated": deduplicated}, status_code=200 if deduplicated else 201)
+    answer = {"job": job, "deduplicated": deduplicated}
+    warning = handlers.unhandled_warning(job["executor_id"], body.type)
+    if warning:
+        answer["warning"] = warning
+    return JSON(answer, status_code=200 if deduplicated else 201)
 
 
 LOG_SERVED_BYTES = 8 * 1024 * 1024

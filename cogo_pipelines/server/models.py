@@ -123,6 +123,8 @@ class JobList(BaseModel):
 class EnqueueResponse(BaseModel):
     job: Job
     deduplicated: bool
+    warning: str | None = Field(None, description="Set when the chosen built-in executor has no handler for "
+                                                  "the type (a typo?): the job is queued and fails when claimed")
 
 
 class QualityRun(BaseModel):

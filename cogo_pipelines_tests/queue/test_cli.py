@@ -12,7 +12,7 @@ from .conftest import cogo
 
 def test_enqueue_then_list_json(aconn):
     out = cogo("jobs", "enqueue", "code.build.test", "--payload", '{"command": "true"}', "--priority", "3")
-    assert out.returncode == 0, out.stderr
+    assert out.returncode == 0 and "warning" not in out.stderr, out.stderr
     job_id = int(out.stdout.strip())
     routed = cogo("jobs", "enqueue", "plan.quality", "--executor-id", "cogo-plan", "--json")
     assert json.loads(routed.stdout)["executor_id"] == "cogo-plan"
@@ -26,6 +26,13 @@ def test_enqueue_then_list_json(aconn):
     assert [r["type"] for r in only_plan] == ["plan.quality"]
     assert json.loads(cogo("jobs", "list", "--json", "--status", "running").stdout) == []
     assert aconn.execute("SELECT priority FROM jobs WHERE id = %s", (job_id,)).fetchone()["priority"] == 3
+
+
+def test_a_type_no_builtin_executor_handles_is_queued_with_a_warning(aconn):
+    out = cogo("jobs", "enqueue", "code.buld.test")  # a typo
+    assert out.returncode == 0 and int(out.stdout.strip()) > 0
+    assert "warning: no built-in handler of cogo-work runs 'code.buld.test'" in out.stderr
+    assert "code.build.test" in out.stderr and len(out.stderr.splitlines()) == 1  # what it does run
 
 
 def test_dedupe_key_on_the_cli(aconn):

@@ -39,9 +39,11 @@ def test_enqueue_routes_and_dedupes(sidecar, conn):
         assert again.status_code == 200 and again.json() == {"job": job, "deduplicated": True}
         plan = http.post("/api/jobs", json={"type": "plan.quality", "priority": 5}).json()["job"]
         assert plan["executor_id"] == "cogo-plan" and plan["priority"] == 5
+        typo = http.post("/api/jobs", json={"type": "plan.qualty"})  # queued, with a warning
+        assert typo.status_code == 201 and "cogo-plan runs 'plan.qualty' (it runs: noop, plan.quality" in typo.json()["warning"]
     rows = conn.execute("SELECT type, executor_id FROM jobs ORDER BY id").fetchall()
     assert [(r["type"], r["executor_id"]) for r in rows] == [("code.build.test", "cogo-work"),
-                                                             ("plan.quality", "cogo-plan")]
+                                                             ("plan.quality", "cogo-plan"), ("plan.qualty", "cogo-plan")]
 
 
 def test_gate_snapshots_summary_index(sidecar, seeded):
