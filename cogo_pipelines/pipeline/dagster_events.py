@@ -3,9 +3,11 @@ indexing ran.
 
 ``cogo index`` registers the repo as a partition of the ``repos`` dynamic partitions (the
 knowledge assets are partitioned by repo) and reports each asset the run brought up to date as a
-runless materialisation of that partition, with the run's figures as metadata. Only when a
-Dagster instance is configured (``DAGSTER_HOME`` set): without one there is nothing to keep
-true, and ``dagster`` is not even imported. The instance is Dagster's own storage (SQLite under
+runless materialisation of that partition, with the run's figures as metadata. Only when there
+is a Dagster instance: ``DAGSTER_HOME``, else the project's own under ``COGO_HOME/dagster``
+where ``make run`` / ``make dagster`` made it (so an index run from a shell shows in the UI they
+serve without exporting anything); without one there is nothing to keep true, and ``dagster`` is
+not even imported. The instance is Dagster's own storage (SQLite under
 ``DAGSTER_HOME``, or dagster-postgres with ``docker/dagster.yaml``), never the cogo store.
 """
 
@@ -22,8 +24,15 @@ ROOT_KEY = "root"  # source_files metadata: where the partition's repo lives on 
 STATE_KEY = "repo_state"  # source_files metadata: the repo's state when indexed (pipeline/repo_state)
 
 
-def instance_configured() -> bool:
-    return bool(os.environ.get("DAGSTER_HOME"))
+def instance_home() -> Path | None:
+    """The Dagster instance's folder: ``DAGSTER_HOME``, else ``COGO_HOME/dagster`` if it exists."""
+    configured = os.environ.get("DAGSTER_HOME")
+    if configured:
+        return Path(configured)
+    from cogo_pipelines.settings import get_settings
+
+    project = get_settings().cogo_home / "dagster"
+    return project if project.is_dir() else None
 
 
 def asset_metadata(summary: Any, root: Path, *, embedded: bool) -> dict[str, dict[str, Any]]:
@@ -55,12 +64,13 @@ def asset_metadata(summary: Any, root: Path, *, embedded: bool) -> dict[str, dic
 def report_index_run(summary: Any, root: Path, *, embedded: bool = True, instance: Any = None) -> list[str]:
     """Register ``summary.repo`` as a partition and report the run's materialisations; returns
     the asset names reported (empty when no instance is configured)."""
-    if instance is None and not instance_configured():
+    home = instance_home() if instance is None else None
+    if instance is None and home is None:
         return []
     import dagster as dg
 
     owned = instance is None
-    instance = instance or dg.DagsterInstance.get()
+    instance = instance or dg.DagsterInstance.from_config(str(home))
     try:
         if not instance.has_dynamic_partition(REPO_PARTITIONS, summary.repo):
             instance.add_dynamic_partitions(REPO_PARTITIONS, [summary.repo])

@@ -20,6 +20,25 @@ from cogo_pipelines.pipeline.index_run import IndexSummary
 COGO = [sys.executable, "-c", "from cogo_pipelines.cli import main; main()"]
 
 
+def test_without_dagster_home_the_projects_own_instance_under_cogo_home_is_told(database_url, sample_copy: Path,
+                                                                                tmp_path: Path):
+    cogo_home = tmp_path / "cogo"
+    (cogo_home / "dagster").mkdir(parents=True)  # made by `make run` / `make dagster`
+    env = {k: v for k, v in os.environ.items() if k != "DAGSTER_HOME"} | {"COGO_HOME": str(cogo_home)}
+    done = subprocess.run([*COGO, "index", str(sample_copy), "--no-embed", "--json"], capture_output=True,
+                          text=True, timeout=300, env=env, check=False)
+    assert done.returncode == 0, done.stderr[-2000:]
+    instance = dg.DagsterInstance.from_config(str(cogo_home / "dagster"))
+    try:
+        assert instance.get_dynamic_partitions("repos") == [json.loads(done.stdout)["repo"]]
+    finally:
+        instance.dispose()
+    env["COGO_HOME"] = str(tmp_path / "bare")  # no instance anywhere: nothing made, nothing told
+    done = subprocess.run([*COGO, "index", str(sample_copy), "--no-embed", "--json"], capture_output=True,
+                          text=True, timeout=300, env=env, check=False)
+    assert done.returncode == 0 and not (tmp_path / "bare" / "dagster").exists()
+
+
 def test_cogo_index_registers_its_partition_and_materialisations(database_url, sample_copy: Path, tmp_path: Path):
     home = tmp_path / "dagster_home"
     home.mkdir()
