@@ -49,9 +49,11 @@ run: setup $(DAGSTER_HOME)/dagster.yaml  ## index the sample, run its quality pl
 	@# -o setup: done above (MAKEFLAGS does not carry -o, so a `make -o setup run` would redo it here)
 	@$(MAKE) --no-print-directory -o setup sample-loop
 	@$(MAKE) --no-print-directory stop-services >/dev/null 2>&1 || true
-	@# each service in its own session (setsid), so `make stop` can stop the whole process group
-	@setsid nohup $(BIN)/cogo serve --port $(PORT) >$(COGO_HOME)/logs/serve.log 2>&1 </dev/null & echo $$! >$(COGO_HOME)/run/serve.pid
-	@DAGSTER_HOME=$(DAGSTER_HOME) setsid nohup $(BIN)/dagster dev -w workspace.yaml -p $(DAGSTER_PORT) \
+	@# each service in a process group of its own (job control, `set -m`), so `make stop` can
+	@# interrupt the whole group as Ctrl-C would; without job control a background job ignores
+	@# SIGINT, and dagster dev then never shuts down (it was killed after 10 s)
+	@set -m; nohup $(BIN)/cogo serve --port $(PORT) >$(COGO_HOME)/logs/serve.log 2>&1 </dev/null & echo $$! >$(COGO_HOME)/run/serve.pid
+	@set -m; DAGSTER_HOME=$(DAGSTER_HOME) nohup $(BIN)/dagster dev -w workspace.yaml -p $(DAGSTER_PORT) \
 		>$(COGO_HOME)/logs/dagster.log 2>&1 </dev/null & echo $$! >$(COGO_HOME)/run/dagster.pid
 	@for i in $$(seq 1 60); do curl -fsS http://127.0.0.1:$(PORT)/healthz >/dev/null 2>&1 && break; sleep 0.5; done
 	@echo ""
@@ -85,11 +87,12 @@ stop: stop-services  ## stop what make run started: its services, then the embed
 		if [ -n "$$pid" ] && ps -o command= -p $$pid 2>/dev/null | grep -q postgres; then kill -INT $$pid; \
 		for i in $$(seq 1 40); do kill -0 $$pid 2>/dev/null || break; sleep 0.5; done; fi; true
 
-stop-services:  ## stop the sidecar and dagster dev (the process group of each; SIGKILL after 10 s)
-	@for f in $(COGO_HOME)/run/*.pid; do [ -f $$f ] || continue; pid=$$(cat $$f); \
-		kill -TERM -- -$$pid 2>/dev/null || kill -TERM $$pid 2>/dev/null; \
+stop-services:  ## stop the sidecar and dagster dev (the process group of each: SIGINT, SIGKILL after 10 s)
+	@for f in $(COGO_HOME)/run/*.pid; do [ -f $$f ] || continue; pid=$$(cat $$f); name=$$(basename $$f .pid); \
+		if kill -INT -- -$$pid 2>/dev/null || kill -INT $$pid 2>/dev/null; then how=stopped; \
 		for i in $$(seq 1 20); do kill -0 -- -$$pid 2>/dev/null || break; sleep 0.5; done; \
-		kill -KILL -- -$$pid 2>/dev/null; rm -f $$f; done; true
+		kill -KILL -- -$$pid 2>/dev/null && how=killed; echo "$$how $$name (process group $$pid)"; fi; \
+		rm -f $$f; done; true
 
 test: setup  ## run the whole test suite
 	$(BIN)/python -m pytest -q

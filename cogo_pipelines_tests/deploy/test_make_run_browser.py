@@ -222,7 +222,10 @@ def test_make_run_shows_the_loop_in_the_dashboard_and_dagster_then_make_stop_sto
                 browser.close()
 
         stop = _make("stop", *make_vars, env=env, timeout=120, log=tmp_path / "make-stop.log")
-        assert stop.returncode == 0, (tmp_path / "make-stop.log").read_text()[-2000:]
+        stopped = (tmp_path / "make-stop.log").read_text()
+        assert stop.returncode == 0, stopped[-2000:]
+        # both shut down on SIGINT, as on Ctrl-C: none had to be killed
+        assert {line.split()[1] for line in stopped.splitlines() if line.startswith("stopped ")} == {"serve", "dagster"}
         deadline = time.monotonic() + 30  # make stop waits itself; this is slack for a loaded machine
         while (left := _started_by(home)) and time.monotonic() < deadline:
             time.sleep(0.5)

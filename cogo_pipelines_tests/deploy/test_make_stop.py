@@ -1,4 +1,5 @@
-"""`make stop` stops every process `make run` started, even where SIGTERM is ignored."""
+"""`make stop` stops every process `make run` started: SIGINT to each group (as Ctrl-C), SIGKILL
+after 10 s where it is ignored."""
 
 from __future__ import annotations
 
@@ -12,13 +13,13 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
 
-def test_make_stop_kills_the_whole_group_when_sigterm_is_ignored(tmp_path):
+def test_make_stop_kills_the_whole_group_when_sigint_is_ignored(tmp_path):
     home = tmp_path / "cogo"
     (home / "run").mkdir(parents=True)
-    # a service started as `make run` starts it (its own session), whose children ignore SIGTERM,
-    # as they do when the shell that started them inherited SIG_IGN
+    # a service in a process group of its own whose processes ignore SIGINT (as every background
+    # job of a shell without job control does)
     leader = subprocess.Popen(
-        ["setsid", "bash", "-c", "trap '' TERM; sleep 300 & sleep 300 & echo $! > child.pid; wait"],
+        ["setsid", "bash", "-c", "trap '' INT; sleep 300 & sleep 300 & echo $! > child.pid; wait"],
         cwd=tmp_path,
     )
     deadline = time.monotonic() + 10
@@ -31,6 +32,7 @@ def test_make_stop_kills_the_whole_group_when_sigterm_is_ignored(tmp_path):
     done = subprocess.run(["make", "--no-print-directory", "stop", f"COGO_HOME={home}"], cwd=REPO_ROOT, check=False,
                           capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == f"killed service (process group {leader.pid})"
     leader.wait(timeout=5)
     assert not alive(child), "a child of the service outlived make stop"
     assert not (home / "run" / "service.pid").exists()
