@@ -12,7 +12,8 @@ def test_dagster_definitions_validate(tmp_path):
                           env={"PATH": "/usr/bin:/bin", "DAGSTER_HOME": str(tmp_path),
                                "COGO_HOME": str(tmp_path / "home"), "HF_HUB_OFFLINE": "1"})
     assert proc.returncode == 0, proc.stderr[-3000:]
-    assert "Validation successful" in proc.stderr + proc.stdout
+    assert "Validation successful for code location cogo_pipelines." in proc.stderr + proc.stdout
+    assert "does not match" not in proc.stderr + proc.stdout  # the name pyproject's [tool.dg.project] gives
 
 
 def _dg_launch(tmp_path, database_url, *extra):
