@@ -79,7 +79,8 @@ sample-loop: setup $(DAGSTER_HOME)/dagster.yaml  ## the main loop on the sample:
 		DAGSTER_HOME=$(DAGSTER_HOME) $(BIN)/dagster job execute -m cogo_pipelines.definitions -j q1_gate_job \
 		-c $(COGO_HOME)/run/q1_gate_job.yaml >$(COGO_HOME)/logs/q1_gate_job.log 2>&1; rc=$$?; \
 		verdict=$$(sed -n 's/.* - q1_gate - \([A-Z][A-Z ]*: .*\)/  \1/p' $(COGO_HOME)/logs/q1_gate_job.log | head -n 1); \
-		if [ -n "$$verdict" ]; then echo "$$verdict"; else tail -n 5 $(COGO_HOME)/logs/q1_gate_job.log; fi; exit $$rc
+		if [ -n "$$verdict" ]; then echo "$$verdict"; else tail -n 5 $(COGO_HOME)/logs/q1_gate_job.log; exit $$rc; fi; \
+		if [ $$rc -ne 0 ]; then echo "  (the Dagster run failed because the gate did, as intended: one of the sample's tests fails on purpose)"; fi
 
 stop: stop-services  ## stop what make run started: its services, then the embedded store
 	@# the embedded PostgreSQL (started by the first cogo command, in a session of its own): fast shutdown

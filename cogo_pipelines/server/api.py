@@ -213,7 +213,7 @@ def _gate_fix(conn, fix_id: int | None) -> dict | None:
 def index_stats(request: Request, query: m.RepoQuery) -> Response:
     with _store(request).connection() as conn:
         stats = queries.index_stats(conn, query.repo)
-        stats["last_index"] = queries.last_index_duration(conn)
+        stats["last_index"] = queries.last_index_duration(conn, query.repo)
     return JSON(stats)
 
 

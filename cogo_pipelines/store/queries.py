@@ -130,8 +130,9 @@ def latest_gate_fix_row(conn: psycopg.Connection) -> dict | None:
     return dict(row) if row else None
 
 
-def last_index_duration(conn: psycopg.Connection) -> dict | None:
-    """``{repo, seconds}`` of the last recorded index run, when the knowledge area records runs."""
+def last_index_duration(conn: psycopg.Connection, repo: str | None = None) -> dict | None:
+    """``{repo, seconds}`` of the last recorded index run (of ``repo`` when given), when the
+    knowledge area records runs."""
     if conn.execute("SELECT to_regclass('index_runs') IS NOT NULL AS present").fetchone()["present"] is False:
         return None
     cols = {r["column_name"] for r in conn.execute(
@@ -145,7 +146,9 @@ def last_index_duration(conn: psycopg.Connection) -> dict | None:
         seconds, order, where = "seconds::float8", "id DESC" if "id" in cols else "1", "seconds IS NOT NULL"
     else:
         return None
-    repo = "repo" if "repo" in cols else "NULL::text"
-    row = conn.execute(f"SELECT {repo} AS repo, {seconds} AS seconds FROM index_runs WHERE {where} "
-                       f"ORDER BY {order} LIMIT 1").fetchone()
+    column = "repo" if "repo" in cols else "NULL::text"
+    if repo is not None:
+        where += f" AND {column} = %(repo)s"
+    row = conn.execute(f"SELECT {column} AS repo, {seconds} AS seconds FROM index_runs WHERE {where} "
+                       f"ORDER BY {order} LIMIT 1", {"repo": repo}).fetchone()
     return dict(row) if row and row["seconds"] is not None else None

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 
+from cogo_pipelines.store import index_runs
 from cogo_pipelines_tests.server.seed import seed
 
 
@@ -46,7 +49,7 @@ def test_enqueue_routes_and_dedupes(sidecar, conn):
                                                              ("plan.quality", "cogo-plan"), ("plan.qualty", "cogo-plan")]
 
 
-def test_gate_snapshots_summary_index(sidecar, seeded):
+def test_gate_snapshots_summary_index(sidecar, seeded, conn):
     with sidecar.client() as http:
         latest = http.get("/api/gate/latest").json()
         assert latest["score"] == pytest.approx(0.66) and latest["passed"] is False
@@ -60,6 +63,10 @@ def test_gate_snapshots_summary_index(sidecar, seeded):
         stats = http.get("/api/index/stats", params={"repo": "cogo-sample"}).json()
         assert (stats["files"], stats["symbols"], stats["edges"], stats["chunks"]) == (3, 7, 5, 4)
         assert http.get("/api/index/stats", params={"repo": "other"}).json()["files"] == 0
+        index_runs.record_run(conn, "cogo-sample", datetime.now(UTC), 1.5, {})
+        assert http.get("/api/index/stats").json()["last_index"]["repo"] == "cogo-sample"
+        other = http.get("/api/index/stats", params={"repo": "other"}).json()
+        assert other["files"] == 0 and other["last_index"] is None  # not the last run of another repo
 
 
 def test_gate_fix_artifact(sidecar, seeded):
