@@ -6,10 +6,12 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import time
 
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
+from cogo_pipelines.server import metrics
 from cogo_pipelines.server.metrics import StoreCollector
 from cogo_pipelines.server.store import SidecarStore
 from cogo_pipelines_tests.server.seed import seed
@@ -71,8 +73,9 @@ def test_promtool_accepts_the_output(sidecar, conn, tmp_path):
     assert result.stdout.strip() == "" and result.stderr.strip() == "", result.stdout + result.stderr
 
 
-def test_store_values_are_cached_briefly(database_url, conn):
-    """A scrape storm costs one set of queries per cache window, and no scrape waits for them."""
+def test_store_values_are_cached_briefly(database_url, conn, monkeypatch):
+    """A scrape storm costs one set of queries per cache window; an expired cache is refreshed
+    for the scrape that finds it so, which waits at most FRESH_WAIT_SECONDS for a slow store."""
     now = [100.0]
     from cogo_pipelines.settings import get_settings
 
@@ -91,9 +94,22 @@ def test_store_values_are_cached_briefly(database_url, conn):
         now[0] += 1.0
         assert queued() == 0  # still cached
         now[0] += 1.5
-        assert queued() == 0  # expired: served once more while a background refresh runs
+        assert queued() == 1  # expired: refreshed for this scrape
+        conn.execute("INSERT INTO jobs (type, executor_id) VALUES ('code.build.test', 'cogo-work')")
+        conn.commit()
+        real = metrics.read_store_snapshot
+
+        def slow(store):
+            time.sleep(2.0)
+            return real(store)
+
+        monkeypatch.setattr(metrics, "read_store_snapshot", slow)
+        now[0] += 2.5
+        started = time.monotonic()
+        assert queued() == 1  # a slow store: the last values, without waiting for it
+        assert time.monotonic() - started < 1.5
         collector.wait_for_refresh()
-        assert queued() == 1
+        assert queued() == 2
     finally:
         store.close()
 
