@@ -155,6 +155,15 @@ class Names:
                 return None
         return found
 
+    def default_instance(self, path: str, name: str) -> tuple[str, str] | None:
+        """(file, type name) when ``name`` imports a module's default export that is an instance
+        (``export default new Logger()``: ``types["default"]`` of that file)."""
+        binding = self.bindings.get(path, {}).get(name)
+        if binding is None or binding[0] is None or binding[1] != "default" or binding[0] not in self.ex:
+            return None
+        typed = self.ex[binding[0]].types.get("default")
+        return (binding[0], typed) if typed else None
+
     def _object_member(self, path: str, head: str, key: str) -> tuple | None:
         """``key`` of the object literal that the import ``head`` names (the module exports it
         as ``name.key``: ``ts_module_interface._object_exports``)."""
@@ -263,6 +272,10 @@ class Linker:
                 declared = names.ex[owner[1]].types.get(owner[2])
                 typed = self._type_of(owner[1], declared, (), None, depth + 1) if declared else None
                 return self._member_of_type(typed, name) if typed and typed[0] == "symbol" else None
+            if owner is None and "." not in head:  # `log.error()` of `export default new Logger()`
+                instance = names.default_instance(path, head)
+                typed = self._type_of(instance[0], instance[1], (), None, depth + 1) if instance else None
+                return self._member_of_type(typed, name) if typed and typed[0] == "symbol" else None
         return found
 
     def _super(self, path: str, callee: str, namespaces: tuple[str, ...], klass: str | None) -> tuple | None:
@@ -286,9 +299,13 @@ class Linker:
             fn = self._call(path, callee[1:end - 2], namespaces, klass, depth + 1)
             if fn and fn[0] == "symbol":
                 return self.names.export(fn[1], f"{fn[2]}().{callee[end + 2:]}")
+        rest = callee[end + 2:]
+        while typed and typed[0] == "symbol" and "." in rest:  # <F()>.field.m: through declared field types
+            field, _, rest = rest.partition(".")
+            typed = self._field_type(typed[1], typed[2], field, depth)
         if not typed or typed[0] != "symbol":
             return typed if typed and typed[0] == "external" else None
-        return self._member_of_type(typed, callee[end + 2:])
+        return self._member_of_type(typed, rest)
 
     def _type_of(self, path: str, ref: str, namespaces: tuple[str, ...], klass: str | None,
                  depth: int) -> tuple | None:
@@ -310,11 +327,15 @@ class Linker:
 
     def _field(self, path: str, klass: str, field: str, name: str, depth: int) -> tuple | None:
         """``this.field.m()`` with the field declared here or in a base class of another file."""
+        typed = self._field_type(path, klass, field, depth)
+        return self._member_of_type(typed, name) if typed and typed[0] == "symbol" else None
+
+    def _field_type(self, path: str, klass: str, field: str, depth: int) -> tuple | None:
+        """The type symbol of ``klass``'s field ``field`` as declared there or in a base class."""
         for _ in range(8):
             declared = self.names.ex[path].types.get(f"{klass}.{field}")
             if declared:
-                typed = self._type_of(path, declared, (), klass, depth + 1)
-                return self._member_of_type(typed, name) if typed and typed[0] == "symbol" else None
+                return self._type_of(path, declared, (), klass, depth + 1)
             base = next((b for k, r, b in self.names.ex[path].heritage if k == klass and r == "extends"), None)
             found = self.names.dotted_memo(path, base.split("<")[0]) if base else None
             if not found or found[0] != "symbol" or self.names.symbols[found[1]][found[2]].kind != "class":

@@ -13,7 +13,7 @@ import re
 import tree_sitter
 
 from cogo_pipelines.indexing.model import ImportRecord
-from cogo_pipelines.indexing.ts_nodes import node_text, string_value
+from cogo_pipelines.indexing.ts_nodes import node_text, string_value, type_name
 
 _REFERENCE_RE = re.compile(rb"^///\s*<reference\s+path\s*=\s*['\"]([^'\"]+)['\"]")
 
@@ -97,6 +97,10 @@ class ModuleInterface:
                 self._object_exports("default", value)
             elif value.type == "identifier":
                 self.out.exports["default"] = node_text(value)
+            elif value.type == "new_expression":  # `export default new Logger()`: a module's singleton
+                typed = type_name(value.child_by_field_name("constructor"))
+                if typed:
+                    self.out.types["default"] = typed  # `import log from './Logger'; log.error()`
             elif value.type in ("function_declaration", "class_declaration", "generator_function_declaration"):
                 name = value.child_by_field_name("name")
                 if name is not None:

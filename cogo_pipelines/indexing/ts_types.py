@@ -233,6 +233,11 @@ class TypeInference:
                 typed = self._instance_type(index, head)
             if typed:
                 return f"{typed}.{rest}"
+            bound = self.alias(index, head) if self.aliases and "." not in head else None
+            if bound:  # `const { dialogs } = useStores(); dialogs.close()`: <useStores()>.dialogs.close
+                owner, _, field = bound.rpartition(".")
+                typed = self._instance_type(index, owner) if not owner.startswith(("<", "this")) else None
+                return f"{typed or owner}.{field}.{rest}"
         return callee
 
     # --- JSX --------------------------------------------------------------------------------

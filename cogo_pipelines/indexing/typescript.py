@@ -238,7 +238,9 @@ def _extract(path: str, source: bytes, tree: tree_sitter.Tree, tsx: bool) -> Fil
     ex.declared_types(ex.declarations)
     ex.callbacks(get("callback"), heads)  # after the types of names a callee may start with
     ex.shadowed(caps.get("param.untyped", []))
-    called = {node.text for node in get("call.ident")}
+    # destructured names worth binding: those called (`const { f } = x; f()`) and those a member
+    # call starts with (`const { dialogs } = useStores(); dialogs.close()`)
+    called = {node.text for node in get("call.ident")} | heads
     for pattern in get("var.pattern"):
         value = pattern.parent.child_by_field_name("value")
         if value is not None:
