@@ -81,6 +81,8 @@ def gate_q1(
                                 "without it the run is a reproduction the alert sensor skips"),
     run_key: str | None = typer.Option(None, "--run-key", help="Names the gate run (e.g. plan:<id>, a CI run id): "
                                        "a run recorded under it is reported, not scored again (one point per run)"),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Score and print only: no gate run recorded (the Q1 "
+                                 "trend and dashboard keep their last verdict), no gate_fix, no alert"),
 ) -> None:
     """Evaluate the Q1 gate: exit 0 pass, 1 fail, 2 error; a failure writes a gate_fix artifact."""
     from cogo_pipelines.pipeline.gate import run_q1_gate
@@ -92,8 +94,8 @@ def gate_q1(
             validate_threshold(threshold)
         conn = _connect(required=source == "db")
         outcome = run_q1_gate(conn, threshold=threshold, window_days=window_days, job_types=job_type or None,
-                              allow_empty=allow_empty, source=source, target=target, notify=notify,
-                              run_key=run_key)
+                              allow_empty=allow_empty, source=source, target=target, notify=notify and not dry_run,
+                              run_key=run_key, record=not dry_run)
     except (GateError, StoreError) as exc:
         _fail(str(exc))
     except psycopg.Error as exc:
@@ -101,7 +103,7 @@ def gate_q1(
     result, fix = outcome.result, outcome.fix
     if outcome.fix_error:  # the verdict stands even when its artifact cannot be written
         errors.print(f"cogo: warning: gate_fix artifact not written: {outcome.fix_error}", markup=False)
-    alert = _alert(conn, result) if notify and not result.passed else None
+    alert = _alert(conn, result) if notify and not dry_run and not result.passed else None
     if as_json:
         out: dict[str, Any] = result.as_dict()
         out["gate_fix"] = {k: fix[k] for k in ("id", "json_path", "markdown_path", "url")} if fix else None
@@ -113,6 +115,8 @@ def gate_q1(
         if result.reported:
             console.print(f"reported quality run {result.run_id}, recorded under run key {result.run_key!r}",
                           markup=False, highlight=False)
+        elif dry_run:
+            console.print("dry run: nothing recorded", markup=False, highlight=False)
         if fix:
             console.print(f"gate_fix {fix['id']}: {fix['markdown_path']}", markup=False, highlight=False)
         if alert:

@@ -29,7 +29,7 @@ def run_q1_gate(conn: psycopg.Connection | None, **options: Any) -> GateOutcome:
     A run reported under its run key (recorded by another face) keeps the gate_fix its recorder
     wrote: one run, one artifact."""
     result = evaluate_q1(conn, **options)
-    if result.passed or conn is None:
+    if result.passed or conn is None or not options.get("record", True):  # a dry run writes nothing
         return GateOutcome(result)
     if result.reported:
         fix = gate_fix_for_run(conn, result.run_id)

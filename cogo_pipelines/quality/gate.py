@@ -233,8 +233,10 @@ def evaluate_q1(
     now: datetime | None = None,
     notify: bool = True,
     run_key: str | None = None,
+    record: bool = True,
 ) -> GateResult:
-    """Evaluate Q1 and record it as a quality_runs row (in the store, or in Supabase for that source).
+    """Evaluate Q1 and record it as a quality_runs row (in the store, or in Supabase for that source;
+    ``record=False``: a dry run, nothing written, ``run_id`` None).
 
     Unset arguments come from settings (Q1_THRESHOLD, Q1_WINDOW_DAYS, Q1_JOB_TYPES). With the db
     source the reads and the row share ``conn.transaction()``: committed when ``conn`` was idle,
@@ -261,6 +263,8 @@ def evaluate_q1(
             return recorded_result(recorded)
         result = _decide(job_source, query, threshold, allow_empty, target)
         result.notify, result.run_key = notify, run_key
+        if not record:
+            return result
         result.run_id = job_source.record_run(run_row(result))
         if result.run_id is None and run_key is not None:  # another face recorded the key meanwhile
             recorded = job_source.recorded_run(run_key)

@@ -6,6 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import psycopg
 import pytest
 
 from cogo_pipelines_tests.quality.helpers import Receiver, seed_jobs
@@ -32,6 +33,20 @@ def test_gate_exit_codes_pass_fail(database_url, tmp_path):
     assert "FAIL: Q1 0.800 < threshold 0.90" in failed.stdout
     assert "gate_fix 1:" in failed.stdout
     assert (tmp_path / "home" / "artifacts" / "gate_fix" / "1.md").is_file()
+
+
+def test_gate_dry_run_scores_without_recording(database_url, tmp_path):
+    seed_jobs(database_url, succeeded=8, failed=2)
+    tried = cogo("gate", "q1", "--threshold", "0.9", "--dry-run", "--json", database_url=database_url, tmp_path=tmp_path)
+    assert tried.returncode == 1, tried.stderr  # the verdict and exit code of a real run
+    data = json.loads(tried.stdout)
+    assert data["score"] == 0.8 and data["passed"] is False and data["run_id"] is None and data["gate_fix"] is None
+    text = cogo("gate", "q1", "--threshold", "0.5", "--dry-run", database_url=database_url, tmp_path=tmp_path)
+    assert text.returncode == 0 and "dry run: nothing recorded" in text.stdout
+    with psycopg.connect(database_url) as conn:
+        assert conn.execute("SELECT count(*) FROM quality_runs").fetchone()[0] == 0
+        assert conn.execute("SELECT count(*) FROM gate_fixes").fetchone()[0] == 0
+    assert not (tmp_path / "home" / "artifacts" / "gate_fix").exists()
 
 
 def test_gate_json_output(database_url, tmp_path):
