@@ -136,7 +136,8 @@ class Settings(BaseSettings):
 
     @property
     def artifacts_dir(self) -> Path:
-        return self.cogo_home / "artifacts"
+        # absolute: its paths are stored (gate_fix rows, job logs) and read from other folders
+        return (self.cogo_home / "artifacts").resolve()
 
     @property
     def traces_dir(self) -> Path:

@@ -38,3 +38,9 @@ def test_the_default_home_is_the_nearest_cogo_folder_like_git(tmp_path, monkeypa
     assert Settings(_env_file=None).cogo_home == tmp_path / "elsewhere"
     monkeypatch.setenv("COGO_HOME", "")  # as copied from .env.example
     assert Settings(_env_file=None).cogo_home == Path(".cogo")
+
+
+def test_artifact_paths_are_absolute_as_they_are_stored_and_read_elsewhere(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("COGO_HOME", ".cogo")
+    assert Settings(_env_file=None).artifacts_dir == tmp_path.resolve() / ".cogo" / "artifacts"
