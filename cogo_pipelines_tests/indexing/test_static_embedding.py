@@ -27,6 +27,9 @@ def test_distilled_model_gives_normalised_384_dim_vectors_that_keep_meaning(stat
     assert np.allclose(np.linalg.norm(v, axis=1), 1.0, atol=1e-3)
     assert float(v[0] @ v[1]) > float(v[0] @ v[2]) + 0.2
     assert static_embedding.encode(str(static_dir), []).shape == (0, static_embedding.DIMENSIONS)
+    card = (static_dir / "README.md").read_text()  # names the model, not the temporary folder or a local path
+    assert "model_name: minilm-static\n" in card and ".partial-" not in card and str(static_dir.parent) not in card
+    assert "site-packages" not in card + (static_dir / "config.json").read_text()
 
 
 @pytest.mark.slow
