@@ -20,6 +20,7 @@ STAMP := $(VENV)/.installed
 .PHONY: setup run sample-loop stop stop-services test bench serve dagster reset-store validate lint clean
 
 $(STAMP): pyproject.toml Makefile
+	@echo "setup: installing torch (the CPU wheel) and the project into $(VENV): minutes on a first install"
 	$(PYTHON) -m venv $(VENV)
 	# torch first: the CPU wheel of exactly this version; any other pulls CUDA builds.
 	$(BIN)/pip install --quiet torch==2.13.0
@@ -31,6 +32,7 @@ $(STAMP): pyproject.toml Makefile
 STATIC_MODEL := $(COGO_HOME)/models/minilm-static/cogo.json
 
 $(STATIC_MODEL): $(STAMP)
+	@echo "setup: distilling the static embedding model once, offline, into $(COGO_HOME)/models (1-2 min)"
 	$(BIN)/python -m cogo_pipelines.indexing.static_embedding
 
 setup: $(STAMP) $(STATIC_MODEL)  ## create .venv, install everything, distil the static embedding model
