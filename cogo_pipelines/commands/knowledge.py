@@ -161,10 +161,8 @@ def search(
         raise typer.Exit(2) from None
     settings = get_settings()
     store = "DATABASE_URL" if settings.database_url else f"the store in {settings.cogo_home.resolve()}"
-    if not settings.database_url and not settings.pg_dir.is_dir():  # say so rather than make an empty one
-        console.print(f"cogo search: no store in {settings.cogo_home.resolve()}: nothing is indexed from here. "
-                      f"Run `cogo index REPO`, or run from the folder you indexed from, or set COGO_HOME "
-                      f"(or DATABASE_URL) to the store you indexed into")
+    if (home := db.missing_store(settings)) is not None:  # say so rather than make an empty one
+        console.print(f"cogo search: no store in {home}: nothing is indexed from here; {db.NO_STORE_HINT}")
         raise typer.Exit(1)
     try:
         with db.connect() as conn:

@@ -165,6 +165,20 @@ def _apply_settings(server, uri: str, *, restart: bool) -> None:
         pg_ctl(["-w", "restart"], pgdata=server.pgdata, user=server.system_user, timeout=60)
 
 
+def missing_store(settings: Settings | None = None) -> Path | None:
+    """The ``COGO_HOME`` that holds no store yet, when the embedded one would be used: a command
+    that only reads (``cogo search``, ``cogo mcp``) says so instead of creating an empty store
+    (and starting a PostgreSQL) in whatever folder it was run from."""
+    settings = settings or get_settings()
+    if settings.database_url or settings.pg_dir.is_dir():
+        return None
+    return settings.cogo_home.resolve()
+
+
+NO_STORE_HINT = ("run `cogo index REPO` first, or run from the folder you indexed from, or set COGO_HOME "
+                 "(or DATABASE_URL) to the store you indexed into")
+
+
 def database_url(settings: Settings | None = None) -> str:
     """The URL every component connects to."""
     settings = settings or get_settings()

@@ -10,6 +10,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 COGO = [sys.executable, "-c", "from cogo_pipelines.cli import main; main()"]
 PROFILE = Path(__file__).parents[1] / "indexing" / "fixtures" / "cogo-sample-smoke.cpuprofile"
 
@@ -77,12 +79,13 @@ def test_search_loads_only_its_own_command_area_and_help_lists_every_command():
     assert cogo("no-such-command").returncode == 2
 
 
-def test_search_where_no_store_was_made_says_where_it_looked_and_makes_none(tmp_path: Path):
+@pytest.mark.parametrize("command", [("search", "sessions"), ("mcp",)])
+def test_reading_where_no_store_was_made_says_where_it_looked_and_makes_none(tmp_path: Path, command):
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "COGO_HOME")}
-    elsewhere = tmp_path / "my-app"
+    elsewhere = tmp_path / "my-app"  # an agent starts `cogo mcp` in the project it works on
     elsewhere.mkdir()
-    done = subprocess.run([*COGO, "search", "sessions"], cwd=elsewhere, env=env, capture_output=True, text=True,
-                          timeout=120, check=False)  # fmt: skip
+    done = subprocess.run([*COGO, *command], cwd=elsewhere, env=env, capture_output=True, text=True,
+                          timeout=120, check=False, stdin=subprocess.DEVNULL)  # fmt: skip
     assert done.returncode == 1 and "Traceback" not in done.stderr
     message = " ".join(done.stderr.split())
     assert f"no store in {elsewhere / '.cogo'}" in message and "COGO_HOME" in message
