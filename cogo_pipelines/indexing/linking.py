@@ -260,11 +260,20 @@ class Linker:
         if callee.startswith("this.") and callee.count(".") == 2 and klass:
             _, field, name = callee.split(".")
             return self._field(path, klass, field, name, depth)
+        if callee.startswith("this.") and klass:  # this.a.b.m(): through the declared field types
+            return self._fields(("symbol", path, klass), callee.split(".")[1:], depth)
         if callee.startswith(("?.", "this.")):
             return None
         found = names.dotted_memo(path, callee, namespaces)
         if found and found[0] == "symbol" and names.symbols[found[1]][found[2]].kind in _TYPES_ONLY:
             return None  # a type of the same name as the value called (a global, a merged declaration)
+        if (found is None or found[0] == "member_of") and callee.count(".") >= 2:
+            # Type.a.b.m() (a receiver typed by the extractor, then fields): the declared field types
+            first = names.dotted_memo(path, callee.partition(".")[0], namespaces)
+            if first and first[0] == "symbol" and names.symbols[first[1]][first[2]].kind == "class":
+                chained = self._fields(first, callee.split(".")[1:], depth)
+                if chained is not None:
+                    return chained
         if found is None and "." in callee:  # `db.query()` on a const of a declared type
             head, _, name = callee.rpartition(".")
             owner = names.dotted_memo(path, head, namespaces)
@@ -329,6 +338,15 @@ class Linker:
         """``this.field.m()`` with the field declared here or in a base class of another file."""
         typed = self._field_type(path, klass, field, depth)
         return self._member_of_type(typed, name) if typed and typed[0] == "symbol" else None
+
+    def _fields(self, typed: tuple, parts: list[str], depth: int) -> tuple | None:
+        """Member ``parts[-1]`` of the type reached from class ``typed`` through the declared
+        types of the fields ``parts[:-1]`` (None where one is not declared)."""
+        for field in parts[:-1]:
+            typed = self._field_type(typed[1], typed[2], field, depth)
+            if not typed or typed[0] != "symbol":
+                return None
+        return self._member_of_type(typed, parts[-1])
 
     def _field_type(self, path: str, klass: str, field: str, depth: int) -> tuple | None:
         """The type symbol of ``klass``'s field ``field`` as declared there or in a base class."""

@@ -228,17 +228,30 @@ class TypeInference:
             return callee
         head, _, rest = callee.rpartition(".")
         if head and head not in ("this", "super"):
-            typed = self.in_range(head.encode(), fn.start_byte) if self.ranged else None
-            if typed is None:
-                typed = self._instance_type(index, head)
+            typed = self._typed_head(index, head, fn.start_byte)
             if typed:
                 return f"{typed}.{rest}"
             bound = self.alias(index, head) if self.aliases and "." not in head else None
             if bound:  # `const { dialogs } = useStores(); dialogs.close()`: <useStores()>.dialogs.close
                 owner, _, field = bound.rpartition(".")
-                typed = self._instance_type(index, owner) if not owner.startswith(("<", "this")) else None
+                typed = self._typed_head(index, owner, fn.start_byte) if not owner.startswith(("<", "this")) else None
                 return f"{typed or owner}.{field}.{rest}"
         return callee
+
+    def _typed_head(self, index: int, head: str, at: int) -> str | None:
+        """``head`` with its typed part replaced by the type: the whole head (``x`` of ``x.m``),
+        else its first name (``model`` of ``model.store.rootStore``: the linker follows the
+        declared field types from there)."""
+        typed = self.in_range(head.encode(), at) if self.ranged else None
+        if typed is None:
+            typed = self._instance_type(index, head)
+        if typed or "." not in head or head.startswith("this."):
+            return typed
+        first, _, fields = head.partition(".")
+        typed = self.in_range(first.encode(), at) if self.ranged else None
+        if typed is None:
+            typed = self._instance_type(index, first)
+        return f"{typed}.{fields}" if typed else None
 
     # --- JSX --------------------------------------------------------------------------------
     def jsx(self, names: list[tree_sitter.Node]) -> None:

@@ -222,6 +222,8 @@ def _extract(path: str, source: bytes, tree: tree_sitter.Tree, tsx: bool) -> Fil
     # the types of parameters, variables and fields only serve `x.method()` calls: only the
     # names some member call starts with are worth a look (a tenth of them in effect)
     heads = {node.text.replace(b"?.", b".").rpartition(b".")[0] for node in get("call.member")}
+    # `model.store.rootStore.m()`: `model`'s type starts the field chain the linker follows
+    heads |= {head.partition(b".")[0] for head in heads if b"." in head and not head.startswith(b"this.")}
     for pattern in get("var.pattern"):  # `const { m } = obj; m()` calls obj.m: obj's type matters too
         value = pattern.parent.child_by_field_name("value")
         if value is not None and value.type == "identifier":
