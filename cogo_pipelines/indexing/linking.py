@@ -100,7 +100,8 @@ class Names:
         if depth < 30 and path in self.ex:
             exports = self.ex[path].exports
             if name in exports:
-                found = self.local(path, exports[name], depth + 1)
+                target = exports[name]  # `Class.method`: a destructured method of a module's instance
+                found = self.dotted(path, target) if "." in target else self.local(path, target, depth + 1)
             if found is None:
                 for target, bindings in self.reexports.get(path, ()):
                     if target is None:

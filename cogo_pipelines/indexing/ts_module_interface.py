@@ -90,6 +90,9 @@ class ModuleInterface:
                     name, value = d.child_by_field_name("name"), d.child_by_field_name("value")
                     if name is not None and name.type == "identifier" and value is not None and value.type == "object":
                         self._object_exports(node_text(name), value)
+                    elif name is not None and name.type == "object_pattern" and value is not None \
+                            and value.type == "identifier":
+                        self._instance_method_exports(node, name, node_text(value))
             return
         value = node.child_by_field_name("value")
         if value is not None:
@@ -120,6 +123,20 @@ class ModuleInterface:
                     self.out.exports["default" if is_default else node_text(name)] = node_text(name)
             elif part.type == "identifier" and not is_default:
                 self.out.exports["export="] = node_text(part)  # export = x
+
+    def _instance_method_exports(self, node: tree_sitter.Node, pattern: tree_sitter.Node, source: str) -> None:
+        """``export const { allow, can: check } = cancan`` with ``const cancan = new CanCan()`` in
+        the module: ``allow`` and ``check`` are ``CanCan.allow`` and ``CanCan.can`` for importers."""
+        typed = _constructed_type(node.parent, source)
+        if not typed:
+            return
+        for part in pattern.named_children:
+            if part.type == "shorthand_property_identifier_pattern":
+                self.out.exports[node_text(part)] = f"{typed}.{node_text(part)}"
+            elif part.type == "pair_pattern":
+                key, bound = part.child_by_field_name("key"), part.child_by_field_name("value")
+                if key is not None and bound is not None and bound.type == "identifier":
+                    self.out.exports[node_text(bound)] = f"{typed}.{node_text(key)}"
 
     def _object_exports(self, owner: str, obj: tree_sitter.Node) -> None:
         """The properties of an exported object literal that name a module-level binding, as
@@ -204,6 +221,19 @@ class ModuleInterface:
             self.out.imports.append(ImportRecord(
                 specifier=None, kind="maybe", line=node.start_point[0] + 1, expression=node_text(first)[:500],
             ))
+
+
+def _constructed_type(program: tree_sitter.Node | None, name: str) -> str | None:
+    """The class of a module-level ``const name = new Class(...)``, or None."""
+    for statement in program.named_children if program is not None else ():
+        if statement.type != "lexical_declaration":
+            continue
+        for d in statement.named_children:
+            ident, value = d.child_by_field_name("name"), d.child_by_field_name("value")
+            if ident is not None and ident.type == "identifier" and node_text(ident) == name:
+                return type_name(value.child_by_field_name("constructor")) \
+                    if value is not None and value.type == "new_expression" else None
+    return None
 
 
 def _assigned_bindings(call: tree_sitter.Node) -> dict[str, str]:
