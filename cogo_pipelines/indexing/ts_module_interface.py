@@ -100,6 +100,9 @@ class ModuleInterface:
                 self._object_exports("default", value)
             elif value.type == "identifier":
                 self.out.exports["default"] = node_text(value)
+                typed = _constructed_type(node.parent, node_text(value))
+                if typed:  # `const storage: BaseStorage = ...; export default storage`: a singleton too
+                    self.out.types.setdefault("default", typed)
             elif value.type == "new_expression":  # `export default new Logger()`: a module's singleton
                 typed = type_name(value.child_by_field_name("constructor"))
                 if typed:
@@ -224,13 +227,17 @@ class ModuleInterface:
 
 
 def _constructed_type(program: tree_sitter.Node | None, name: str) -> str | None:
-    """The class of a module-level ``const name = new Class(...)``, or None."""
+    """The class of a module-level ``const name: Class = ...`` or ``const name = new Class(...)``,
+    or None."""
     for statement in program.named_children if program is not None else ():
         if statement.type != "lexical_declaration":
             continue
         for d in statement.named_children:
             ident, value = d.child_by_field_name("name"), d.child_by_field_name("value")
             if ident is not None and ident.type == "identifier" and node_text(ident) == name:
+                declared = type_name(d.child_by_field_name("type"))
+                if declared:
+                    return declared
                 return type_name(value.child_by_field_name("constructor")) \
                     if value is not None and value.type == "new_expression" else None
     return None

@@ -83,7 +83,8 @@ class TypeInference:
             inner = annotation.named_children[0] if annotation is not None and annotation.named_child_count else None
             if inner is not None and inner.type == "function_type":
                 callbacks.append((index, inner))
-        if returns is None and not callbacks:
+        constructed = _constructed_return(fn) if returns is None else None
+        if returns is None and not callbacks and not constructed:
             return
         i = self.enclosing(named.start_byte)
         name = named.child_by_field_name("name")
@@ -91,6 +92,8 @@ class TypeInference:
             return  # a local function: no node of its own
         q = self.out.symbols[i].qualified_name
         generics = _type_parameters(fn) | _type_parameters(owner)  # a method's and its class's
+        if constructed:  # no declared return type: `return new X()`, or a const the body made so
+            self.out.types[f"{q}()"] = constructed
         self._declare(f"{q}()", returns, generics)
         for index, inner in callbacks:
             for j, p in enumerate(_parameters(inner)):
@@ -303,6 +306,41 @@ class _Spans:
                 return self.typed[(start, end)]
             i = self.parents[i]
         return None
+
+
+def _constructed_return(fn: tree_sitter.Node) -> str | None:
+    """The class a function without a declared return type returns, when its body (not a nested
+    block) ends in ``return new X(...)`` or returns a ``const`` it set to ``new X(...)`` (or
+    declared as ``X``): ``getTestServer() { const server = new TestServer(app); ...; return
+    server }``. Only one ``return`` at the top of the body: a function that returns in several
+    places may return several types."""
+    body = fn.child_by_field_name("body")
+    if body is None or body.type != "statement_block":
+        return None
+    statements = body.named_children
+    returns = [n for n in statements if n.type == "return_statement"]
+    if len(returns) != 1 or not returns[0].named_child_count:
+        return None
+    value = returns[0].named_children[0]
+    if value.type == "new_expression":
+        return type_name(value.child_by_field_name("constructor"))
+    if value.type != "identifier":
+        return None
+    wanted = value.text
+    for statement in statements:
+        if statement.type != "lexical_declaration" or statement.start_byte > value.start_byte:
+            continue
+        for d in statement.named_children:
+            ident = d.child_by_field_name("name")
+            if ident is not None and ident.type == "identifier" and ident.text == wanted:
+                declared = type_name(d.child_by_field_name("type"))
+                made = d.child_by_field_name("value")
+                if declared:
+                    return declared
+                if made is not None and made.type == "new_expression":
+                    return type_name(made.child_by_field_name("constructor"))
+                return None
+    return None
 
 
 def _parameters(fn: tree_sitter.Node | None) -> list[tree_sitter.Node]:
