@@ -258,10 +258,7 @@ class Linker:
             return self._super(path, callee, namespaces, klass)
         if callee.startswith("<"):
             return self._typed_member(path, callee, namespaces, klass, depth)
-        if callee.startswith("this.") and callee.count(".") == 2 and klass:
-            _, field, name = callee.split(".")
-            return self._field(path, klass, field, name, depth)
-        if callee.startswith("this.") and klass:  # this.a.b.m(): through the declared field types
+        if callee.startswith("this.") and klass:  # this.f.m(), this.a.b.m(): through the declared field types
             return self._fields(("symbol", path, klass), callee.split(".")[1:], depth)
         if callee.startswith(("?.", "this.")):
             return None
@@ -334,11 +331,6 @@ class Linker:
             qname += ".constructor"
         declared = self.names.ex[tpath].types.get(qname + parens.group(0))
         return self.names.dotted_memo(tpath, declared) if declared else None
-
-    def _field(self, path: str, klass: str, field: str, name: str, depth: int) -> tuple | None:
-        """``this.field.m()`` with the field declared here or in a base class of another file."""
-        typed = self._field_type(path, klass, field, depth)
-        return self._member_of_type(typed, name) if typed and typed[0] == "symbol" else None
 
     def _fields(self, typed: tuple, parts: list[str], depth: int) -> tuple | None:
         """Member ``parts[-1]`` of the type reached from class ``typed`` through the declared

@@ -137,25 +137,19 @@ def _separate_members(source: bytes, tsx: bool) -> bytes:
     out = None
     for match in (_KEYWORD_MEMBER if tsx else _ANGLE_LINE).finditer(source):
         at = match.end() - 1
-        if source[at] == 60:  # `<`: a call signature's type parameters?
-            if not _PARAMETER_START.match(source, at + 1):
-                continue
-            previous = _previous_code(source, match.start())
-            if not _MEMBER_END.search(previous) or previous.endswith(b"=>") or not _opens_signature(source, at):
-                continue
-            first = at  # the member starts at the `<`
-        else:  # `in` / `instanceof` then `:` or `(`: a member, if the line before ends one
-            previous = _previous_code(source, match.start())
-            if not _MEMBER_END.search(previous) or previous.endswith(b"=>"):
-                continue
-            first = source.index(b"in", match.start())
+        angle = source[at] == 60  # `<`: a call signature's type parameters? else `in…` then `:` or `(`
+        if angle and not _PARAMETER_START.match(source, at + 1):
+            continue
+        previous = _previous_code(source, match.start())  # a member only if the line before ends one
+        if not _MEMBER_END.search(previous) or previous.endswith(b"=>") or angle and not _opens_signature(source, at):
+            continue
+        first = at if angle else source.index(b"in", match.start())
         if out is None:
             out = bytearray(source)
         out[first - 1] = 59  # the indentation character before the member becomes `;`
     return bytes(out) if out is not None else source
 
 
-_TYPE_STAR = re.compile(rb"export (type) \*")  # as formatters write it; other blanks stay an error
 # an `&` that does not start an entity (`&amp;`, `&#38;`): in a JSX attribute string it is text
 _BARE_AMPERSAND = re.compile(rb"&(?!#?\w+;)")
 # `name="` (JSX attributes are written without blanks around `=`, assignments with them)
@@ -163,14 +157,9 @@ _ATTRIBUTE_OPENING = re.compile(rb"[\w$-]=\Z")
 
 
 def _blank_type_star(source: bytes) -> bytes:
-    if b"export type *" not in source:  # a byte search: a regex over every file costs 4 % of a cold graph
-        return source
-    out = None
-    for match in _TYPE_STAR.finditer(source):
-        if out is None:
-            out = bytearray(source)
-        out[match.start(1):match.end(1)] = b"    "
-    return bytes(out) if out is not None else source
+    # as formatters write it (other blanks stay an error); a byte search, not a regex: a regex
+    # over every file costs 4 % of a cold graph
+    return source.replace(b"export type *", b"export      *") if b"export type *" in source else source
 
 
 def _in_attribute_string(source: bytes, at: int) -> bool:

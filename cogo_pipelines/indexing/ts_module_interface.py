@@ -13,7 +13,7 @@ import re
 import tree_sitter
 
 from cogo_pipelines.indexing.model import ImportRecord
-from cogo_pipelines.indexing.ts_nodes import node_text, string_value, type_name
+from cogo_pipelines.indexing.ts_nodes import const_class, node_text, string_value, type_name
 
 _REFERENCE_RE = re.compile(rb"^///\s*<reference\s+path\s*=\s*['\"]([^'\"]+)['\"]")
 
@@ -100,7 +100,7 @@ class ModuleInterface:
                 self._object_exports("default", value)
             elif value.type == "identifier":
                 self.out.exports["default"] = node_text(value)
-                typed = _constructed_type(node.parent, node_text(value))
+                typed = const_class(node.parent.named_children, value.text) if node.parent is not None else None
                 if typed:  # `const storage: BaseStorage = ...; export default storage`: a singleton too
                     self.out.types.setdefault("default", typed)
             elif value.type == "new_expression":  # `export default new Logger()`: a module's singleton
@@ -130,7 +130,7 @@ class ModuleInterface:
     def _instance_method_exports(self, node: tree_sitter.Node, pattern: tree_sitter.Node, source: str) -> None:
         """``export const { allow, can: check } = cancan`` with ``const cancan = new CanCan()`` in
         the module: ``allow`` and ``check`` are ``CanCan.allow`` and ``CanCan.can`` for importers."""
-        typed = _constructed_type(node.parent, source)
+        typed = const_class(node.parent.named_children, source.encode()) if node.parent is not None else None
         if not typed:
             return
         for part in pattern.named_children:
@@ -224,23 +224,6 @@ class ModuleInterface:
             self.out.imports.append(ImportRecord(
                 specifier=None, kind="maybe", line=node.start_point[0] + 1, expression=node_text(first)[:500],
             ))
-
-
-def _constructed_type(program: tree_sitter.Node | None, name: str) -> str | None:
-    """The class of a module-level ``const name: Class = ...`` or ``const name = new Class(...)``,
-    or None."""
-    for statement in program.named_children if program is not None else ():
-        if statement.type != "lexical_declaration":
-            continue
-        for d in statement.named_children:
-            ident, value = d.child_by_field_name("name"), d.child_by_field_name("value")
-            if ident is not None and ident.type == "identifier" and node_text(ident) == name:
-                declared = type_name(d.child_by_field_name("type"))
-                if declared:
-                    return declared
-                return type_name(value.child_by_field_name("constructor")) \
-                    if value is not None and value.type == "new_expression" else None
-    return None
 
 
 def _assigned_bindings(call: tree_sitter.Node) -> dict[str, str]:

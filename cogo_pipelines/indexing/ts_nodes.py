@@ -90,6 +90,24 @@ def type_name(node: tree_sitter.Node | None) -> str | None:
 _NULLISH = {b"null", b"undefined", b"void"}
 
 
+def const_class(statements: list[tree_sitter.Node], name: bytes, before: int | None = None) -> str | None:
+    """The class of ``const name: Class = ...`` or ``const name = new Class(...)`` among
+    ``statements`` (those starting before byte ``before``, when given), or None."""
+    for statement in statements:
+        if statement.type != "lexical_declaration" or before is not None and statement.start_byte > before:
+            continue
+        for d in statement.named_children:
+            ident = d.child_by_field_name("name")
+            if ident is not None and ident.type == "identifier" and ident.text == name:
+                declared = type_name(d.child_by_field_name("type"))
+                if declared:
+                    return declared
+                value = d.child_by_field_name("value")
+                return type_name(value.child_by_field_name("constructor")) \
+                    if value is not None and value.type == "new_expression" else None
+    return None
+
+
 def _union_members(node: tree_sitter.Node) -> list[tree_sitter.Node]:
     members, stack = [], [node]
     while stack and len(members) < 16:

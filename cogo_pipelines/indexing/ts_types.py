@@ -27,6 +27,7 @@ from cogo_pipelines.indexing.ts_nodes import (
     FUNCTION_VALUES,
     SIMPLE_CHAIN,
     callee_text,
+    const_class,
     member_callee,
     node_text,
     type_name,
@@ -245,16 +246,17 @@ class TypeInference:
         """``head`` with its typed part replaced by the type: the whole head (``x`` of ``x.m``),
         else its first name (``model`` of ``model.store.rootStore``: the linker follows the
         declared field types from there)."""
-        typed = self.in_range(head.encode(), at) if self.ranged else None
-        if typed is None:
-            typed = self._instance_type(index, head)
+        typed = self._name_type(index, head, at)
         if typed or "." not in head or head.startswith("this."):
             return typed
         first, _, fields = head.partition(".")
-        typed = self.in_range(first.encode(), at) if self.ranged else None
-        if typed is None:
-            typed = self._instance_type(index, first)
+        typed = self._name_type(index, first, at)
         return f"{typed}.{fields}" if typed else None
+
+    def _name_type(self, index: int, name: str, at: int) -> str | None:
+        """The type of ``name`` at byte ``at``: a callback parameter's, else a typed binding's."""
+        typed = self.in_range(name.encode(), at) if self.ranged else None
+        return typed if typed is not None else self._instance_type(index, name)
 
     # --- JSX --------------------------------------------------------------------------------
     def jsx(self, names: list[tree_sitter.Node]) -> None:
@@ -326,21 +328,7 @@ def _constructed_return(fn: tree_sitter.Node) -> str | None:
         return type_name(value.child_by_field_name("constructor"))
     if value.type != "identifier":
         return None
-    wanted = value.text
-    for statement in statements:
-        if statement.type != "lexical_declaration" or statement.start_byte > value.start_byte:
-            continue
-        for d in statement.named_children:
-            ident = d.child_by_field_name("name")
-            if ident is not None and ident.type == "identifier" and ident.text == wanted:
-                declared = type_name(d.child_by_field_name("type"))
-                made = d.child_by_field_name("value")
-                if declared:
-                    return declared
-                if made is not None and made.type == "new_expression":
-                    return type_name(made.child_by_field_name("constructor"))
-                return None
-    return None
+    return const_class(statements, value.text, before=value.start_byte)
 
 
 def _parameters(fn: tree_sitter.Node | None) -> list[tree_sitter.Node]:
