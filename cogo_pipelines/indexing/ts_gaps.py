@@ -23,11 +23,8 @@ Two more that application code hits (outline, rallly, supabase storage):
 
 A variance keyword may follow a block comment (``</** @ts-ignore */ out Shape``, Zod 4).
 
-And four that a scan of every benchmark repository's files found (effect, storage's tests,
-emitted ``.d.ts``): a call's type argument that imports a type (vitest's
-``importOriginal<typeof import("./x")>()``), type arguments after an import type
-(``import("./x").T<A>``), ``let as``, and escapes in template literal types (mended after a
-parse: ``template_type_escapes``).
+Rarer gaps are mended after a parse that failed (``ts_mends``): the files without them pay
+nothing.
 
 Every substitution keeps the length, so byte offsets and line numbers of the tree are those of
 the real file; callers slice the original bytes for any text they keep. Only ``.ts`` gets the
@@ -197,161 +194,9 @@ def _blank_attribute_ampersands(source: bytes) -> bytes:
     return bytes(out) if out is not None else source
 
 
-# `f<typeof import("./x")>(` / `f<import("./x").T>(`: a call's type argument that imports a
-# type (vitest's `importOriginal<typeof import("./config")>()` in every `vi.mock` factory)
-_CALL_TYPE_IMPORT = re.compile(rb"[\w$]<(\s*(?:typeof\s+)?import\s*\(\s*(['\"])[^'\"\n]*\2\s*\)[\w$.]*\s*)>(?=\()")
-# `import("./x").T<`: type arguments after an import type (every emitted `.d.ts`)
-_IMPORT_TYPE_ARGUMENTS = re.compile(rb"\bimport\s*\(\s*(['\"])[^'\"\n]*\1\s*\)(?:\s*\.\s*[\w$]+)+\s*<")
-_OPENING = {40: 41, 91: 93, 123: 125}  # ( [ {
-_CLOSING = {41, 93, 125}
-
-
-def _bridge_call_type_imports(source: bytes) -> bytes:
-    """``f<typeof import("./x")>()`` becomes ``f(typeof import("./x"))()``: the grammar reads the
-    original as ``f < typeof import(…) > ()`` and fails; the bridge keeps a call of ``f`` and the
-    ``import("./x")`` its module edge comes from."""
-    out = None
-    for match in _CALL_TYPE_IMPORT.finditer(source):
-        if out is None:
-            out = bytearray(source)
-        out[match.start(1) - 1] = 40  # (
-        out[match.end(1)] = 41  # )
-    return bytes(out) if out is not None else source
-
-
-def _type_argument_list(source: bytes, lt: int) -> tuple[list[int], int] | None:
-    """The top-level ``,`` of the type argument list opened at ``lt`` and its closing ``>``, or
-    None when it does not close within ``_SCAN_LIMIT`` bytes (string literal types skipped)."""
-    commas: list[int] = []
-    angles, nested = 1, []
-    i, end = lt + 1, min(len(source), lt + _SCAN_LIMIT)
-    while i < end:
-        c = source[i]
-        if c in (34, 39, 96):  # a string literal type: skip to its closing quote
-            close = source.find(source[i:i + 1], i + 1, end)
-            if close < 0:
-                return None
-            i = close
-        elif c in _OPENING:
-            nested.append(_OPENING[c])
-        elif c in _CLOSING:
-            if not nested or nested.pop() != c:
-                return None
-        elif not nested:
-            if c == 60:  # <
-                angles += 1
-            elif c == 62 and source[i - 1] != 61:  # > that is not the end of =>
-                angles -= 1
-                if angles == 0:
-                    return commas, i
-            elif c == 44 and angles == 1:  # ,
-                commas.append(i)
-            elif c == 59:  # ;
-                return None
-        i += 1
-    return None
-
-
-def _bridge_import_type_arguments(source: bytes) -> bytes:
-    """``import("./x").T<A, B>`` becomes ``import("./x").T|A| B ``: the grammar reads an import
-    type as an expression that takes no type arguments; a union of the same names keeps the
-    module edge and the type references, and parses wherever the original type stands."""
-    out = None
-    for match in _IMPORT_TYPE_ARGUMENTS.finditer(source):
-        lt = match.end() - 1
-        found = _type_argument_list(source, lt)
-        if found is None:
-            continue
-        commas, gt = found
-        if source[lt + 1:gt].strip()[:1] in (b"|", b"&", b"") or source[gt + 1:gt + 2] == b"(":
-            continue  # a leading `|` would double, `>(`: a call in expression context
-        if out is None:
-            out = bytearray(source)
-        for at in (lt, *commas):
-            out[at] = 124  # |
-        out[gt] = 32
-    return bytes(out) if out is not None else source
-
-
-# `let as = …` (effect's `PubSub`): after `let` the grammar reads `as` as the cast operator
-_LET_AS = re.compile(rb"\blet\s+as(?=\s*[=:;,])")
-
-
-def _bridge_let_as(source: bytes) -> bytes:
-    out = None
-    for match in _LET_AS.finditer(source):
-        if out is None:
-            out = bytearray(source)
-        out[match.end() - 1] = 95  # `a_`: the name is read from the real bytes
-    return bytes(out) if out is not None else source
-
-
-def _template_end(source: bytes, start: int, escapes: list[int]) -> int:
-    """The index after the template literal opened at ``start`` (its escapes appended to
-    ``escapes``), or -1: substitutions ``${…}`` are skipped with their braces and any template
-    nested in them."""
-    i, n = start + 1, len(source)
-    while i < n:
-        c = source[i]
-        if c == 92:  # backslash
-            escapes.append(i)
-            i += 2
-            continue
-        if c == 96:  # `
-            return i + 1
-        if c == 36 and source[i + 1:i + 2] == b"{":
-            depth, i = 1, i + 2
-            while i < n and depth:
-                c = source[i]
-                if c == 96:
-                    i = _template_end(source, i, escapes)
-                    if i < 0:
-                        return -1
-                    continue
-                depth += (c == 123) - (c == 125)
-                i += 1
-            continue
-        i += 1
-    return -1
-
-
-def template_type_escapes(source: bytes, root) -> tuple[bytes, int, int] | None:
-    """``source`` with the escapes in its broken template literal types blanked and the span
-    of bytes changed (for an incremental parse), or None when
-    no template literal type on the tree's error paths has one. The grammar takes no escape
-    (an escaped backtick, ``\\n``) inside a template literal *type*, and an escaped backtick ends
-    it there, so the rest of the file mis-parses (effect's ``Schema.ts`` lost its last 2,200
-    lines). Called after a parse with errors; the caller parses again."""
-    out = None
-    first = end = 0
-    stack = [root]
-    while stack:
-        node = stack.pop()
-        # the type's node, or an ERROR from its backtick on (`type T = `a\\nb``: the alias's value
-        # is an ERROR then)
-        if node.type in ("template_literal_type", "ERROR") and source[node.start_byte:node.start_byte + 1] == b"`":
-            escapes: list[int] = []
-            if _template_end(source, node.start_byte, escapes) > 0 and escapes:
-                if out is None:
-                    out, first = bytearray(source), escapes[0]
-                for at in escapes:
-                    out[at:at + 2] = b"  "
-                first, end = min(first, escapes[0]), max(end, escapes[-1] + 2)
-            continue
-        stack.extend(c for c in node.children if c.has_error)
-    return (bytes(out), first, end) if out is not None else None
-
-
 def bridge(source: bytes, tsx: bool) -> bytes:
     """``source`` with the gaps above bridged; the same length, the same lines."""
     source = _blank_type_star(_blank_variance(source))
-    if b"import" in source:
-        if b"<typeof import" in source or b"<import" in source:
-            source = _bridge_call_type_imports(source)
-        if b"import(" in source or b"import (" in source:
-            source = _bridge_import_type_arguments(source)
-    if b"let as" in source:
-        source = _bridge_let_as(source)
     if tsx and b"&" in source:
         source = _blank_attribute_ampersands(source)
     if b"\n" in source:

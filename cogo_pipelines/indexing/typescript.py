@@ -15,7 +15,7 @@ from collections.abc import Iterable
 import tree_sitter
 import tree_sitter_typescript
 
-from cogo_pipelines.indexing import sfc, sources, ts_gaps, ts_long_strings
+from cogo_pipelines.indexing import sfc, sources, ts_gaps, ts_long_strings, ts_mends
 from cogo_pipelines.indexing.model import FileExtraction
 from cogo_pipelines.indexing.ts_declarations import Declarations, declaration_scopes
 from cogo_pipelines.indexing.ts_module_interface import ModuleInterface
@@ -67,7 +67,7 @@ _JSX_QUERY_TEXT = """
 
 
 _local = threading.local()
-_TEMPLATE_TYPE_REPARSES = 4  # a bound: a file that stays broken is not parsed again and again
+_MEND_REPARSES = 4  # a bound: a file that stays broken is not parsed again and again
 
 
 class _Query:
@@ -110,20 +110,19 @@ def parse(source: bytes, tsx: bool) -> tree_sitter.Tree:
             parsers[key] = tree_sitter.Parser(_LANGUAGES[tsx])
     bridged = ts_gaps.bridge(source, tsx)
     tree, parser = _parse_bridged(parsers, source, bridged, tsx)
-    if b"`" in bridged and b"\\" in bridged:
-        # one more parse per broken template literal type, only in files that have one (one in
-        # effect's 572), incremental from the first mended byte: each pass mends the first the
-        # tree shows, the rest of the file may hide more
-        for _ in range(_TEMPLATE_TYPE_REPARSES):
-            if not tree.root_node.has_error:
-                break
-            mended = ts_gaps.template_type_escapes(bridged, tree.root_node)
-            if mended is None:
-                break
-            bridged, first, end = mended
-            start_point, end_point = _point(bridged, first), _point(bridged, end)
-            tree.edit(first, end, end, start_point, end_point, end_point)
-            tree = parser.parse(bridged, tree)
+    # the rarer gaps, only in files whose parse failed: mended and parsed again, incrementally
+    # from the first byte changed (each pass may uncover the next broken template type)
+    for _ in range(_MEND_REPARSES):
+        if not tree.root_node.has_error:
+            break
+        mended = ts_mends.mend(bridged, tree.root_node)
+        if mended is None:
+            break
+        first, end = ts_mends.changed_span(bridged, mended)
+        start_point, end_point = _point(mended, first), _point(mended, end)
+        tree.edit(first, end, end, start_point, end_point, end_point)
+        bridged = mended
+        tree = parser.parse(bridged, tree)
     return tree
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 import tree_sitter
 
-from cogo_pipelines.indexing import ts_gaps
+from cogo_pipelines.indexing import ts_gaps, ts_mends
 from cogo_pipelines.indexing.typescript import _LANGUAGES, extract_file, parse
 
 # effect's style: variance annotations and `dual` overloads in a type literal, doc comments
@@ -190,7 +190,7 @@ def test_vitest_import_original_with_a_type_import_argument_is_not_an_error():
     e = extract_file("src/app.test.ts", source)
     assert e.error is None
     assert {("./config", "dynamic"), ("./db", "dynamic")} <= {(i.specifier, i.kind) for i in e.imports}
-    assert b"importOriginal(typeof import(\"./config\"))()" in ts_gaps.bridge(source, tsx=False)
+    assert b"importOriginal(typeof import(\"./config\"))()" in ts_mends._bridge_call_type_imports(source)
     # the same `>()` after anything else is still an error
     assert extract_file("src/a.ts", b"const a = await (b >());\n").error is not None
 
@@ -240,7 +240,7 @@ export declare function after(): void;
 
 def test_type_arguments_of_import_types():
     assert _raw_has_error(b'let x: import("./a").B<string>;\n')
-    bridged = ts_gaps.bridge(DECLARATIONS, tsx=False)
+    bridged = ts_mends._bridge_import_type_arguments(DECLARATIONS)
     assert len(bridged) == len(DECLARATIONS)
     assert b'import("./Redacted.ts").Redacted|string >' in bridged
     assert b'Formatter|Runner| { readonly a: string, b: "x,y" } ' in bridged  # nested commas kept
@@ -250,7 +250,7 @@ def test_type_arguments_of_import_types():
     assert {"Redacted", "Runner", "joinAll", "after"} <= {s.name for s in e.symbols}
     # an import type with no type arguments and a call in expression context are left alone
     for untouched in (b'let x: import("./a").B;\n', b'const m = await import("./a").then<Mod>(f);\n'):
-        assert ts_gaps.bridge(untouched, tsx=False) == untouched
+        assert ts_mends._bridge_import_type_arguments(untouched) == untouched
 
 
 def test_escapes_in_template_literal_types():
@@ -270,7 +270,7 @@ def test_escapes_in_template_literal_types():
     after = next(s for s in e.symbols if s.name == "after")
     assert (after.start_line, after.signature) == (5, "function after(): MissingSelf<\"x\">")
     # the escapes of template *strings* parse as they are: nothing to do there
-    assert ts_gaps.template_type_escapes(b"const s = `a \\` b`\n", parse(b"const s = `a \\` b`\n", False).root_node) is None
+    assert ts_mends.template_type_escapes(b"const s = `a \\` b`\n", parse(b"const s = `a \\` b`\n", False).root_node) is None
 
 
 def test_let_named_as():
@@ -279,9 +279,9 @@ def test_let_named_as():
     e = extract_file("src/PubSub.ts", source)
     assert e.error is None
     assert {"takeAll", "after"} <= {s.name for s in e.symbols}
-    assert ts_gaps.bridge(source, tsx=False).count(b"let a_ ") == 1
-    for untouched in (b"const x = a as number\n", b"let ask = 1\n", b"outlet as Y\n"):
-        assert ts_gaps.bridge(untouched, tsx=False) == untouched
+    assert ts_mends._bridge_let_as(source).count(b"let a_ ") == 1
+    for untouched in (b"const x = a as number\n", b"let ask = 1\n", b"outlet as = Y\n"):
+        assert ts_mends._bridge_let_as(untouched) == untouched
 
 
 def test_tagged_template_with_type_arguments_after_yield():
@@ -294,3 +294,14 @@ def test_tagged_template_with_type_arguments_after_yield():
     assert "Effect.gen" in {c.callee for c in e.calls}
     # a real error beside it is still reported
     assert extract_file("src/SqlEventLog.ts", source + b"const g = f(1;\n").error is not None
+
+
+def test_files_that_parse_are_not_mended_and_the_changed_span_is_exact():
+    # the mends run only where a parse failed: a clean file with the same shapes is untouched
+    clean = b'let x: import("./a").B;\nconst as2 = 1\ntype T = `a${string}`\n'
+    assert parse(clean, tsx=False).root_node.has_error is False
+    assert ts_mends.mend(clean, parse(clean, tsx=False).root_node) is None
+    before, after = b"abcdefghij", b"abcXefgYij"
+    assert ts_mends.changed_span(before, after) == (3, 8)
+    assert ts_mends.changed_span(before, before) == (10, 10)
+    assert ts_mends.changed_span(b"a", b"b") == (0, 1)
