@@ -6,22 +6,33 @@ for on every call: the store connection (and the embedded server it may start) a
 embedding model are opened once, in the background as soon as the client connects, and a
 tool call costs a query. While it serves, the SDK points fd 1 at stderr, so nothing a library
 or a child process prints can corrupt the protocol on stdout.
+
+A client may write its requests and close stdin at once (``printf … | cogo mcp``, a script):
+the SDK ends the session at the end of stdin and cancels the calls still running, so their
+answers were lost. Here the end of stdin reaches the session only once every request read
+has been answered (or ``DRAIN_SECONDS`` have passed).
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
 
+import anyio
 import psycopg
+from mcp.server.stdio import stdio_server
+from mcp.shared.message import SessionMessage
+from mcp.types import JSONRPCError, JSONRPCRequest, JSONRPCResponse
 
 from cogo_pipelines.mcp.tools import build_server
 from cogo_pipelines.pipeline import knowledge_tools
 from cogo_pipelines.store import db
 
 log = logging.getLogger(__name__)
+DRAIN_SECONDS = 120.0  # how long answers still due may take after stdin ended
 
 
 class WarmConnection:
@@ -78,4 +89,39 @@ def serve_stdio() -> None:
         finally:
             connections.close()
 
-    build_server(connections, lifespan=lifespan).run("stdio")
+    server = build_server(connections, lifespan=lifespan)
+    anyio.run(_serve, server)
+
+
+async def _serve(server) -> None:
+    """The SDK's stdio transport and session, with ``_until_answered`` between them."""
+    # the low-level server: MCPServer.run("stdio") joins the same two objects (mcp 2.3, pinned;
+    # tests/mcp holds the behaviour)
+    session_server = server._lowlevel_server
+    async with stdio_server() as (transport_in, transport_out):
+        to_session, session_in = anyio.create_memory_object_stream[SessionMessage | Exception](0)
+        session_out, from_session = anyio.create_memory_object_stream[SessionMessage](0)
+        due: set = set()  # ids of the requests read and not yet answered
+
+        async def inbound() -> None:
+            async with to_session:
+                async for message in transport_in:
+                    if isinstance(message, SessionMessage) and isinstance(message.message, JSONRPCRequest):
+                        due.add(message.message.id)
+                    await to_session.send(message)
+                deadline = time.monotonic() + DRAIN_SECONDS
+                while due and time.monotonic() < deadline:
+                    await anyio.sleep(0.02)
+
+        async def outbound() -> None:
+            async with transport_out:
+                async for message in from_session:
+                    if isinstance(message.message, JSONRPCResponse | JSONRPCError):
+                        due.discard(message.message.id)
+                    await transport_out.send(message)
+
+        async with anyio.create_task_group() as tasks:
+            tasks.start_soon(inbound)
+            tasks.start_soon(outbound)
+            await session_server.run(session_in, session_out, session_server.create_initialization_options())
+            tasks.cancel_scope.cancel()

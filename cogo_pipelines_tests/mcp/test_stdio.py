@@ -66,3 +66,27 @@ def test_cogo_mcp_on_an_empty_or_unreachable_store_answers_with_errors(database_
     assert "no symbol 'computeLeaseExpiry'" in empty[1]
     down = anyio.run(ask, stores["down"])
     assert all("the store is unavailable" in text for text in down), down
+
+
+def test_requests_written_before_stdin_closes_are_all_answered(indexed_store):
+    """A script pipes its requests and closes stdin at once: the SDK ended the session at the
+    end of stdin and cancelled the calls still running, so no tool answer came back."""
+    import json
+    import subprocess
+
+    requests = [
+        {"jsonrpc": "2.0", "id": 1, "method": "initialize",
+         "params": {"protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "script", "version": "0"}}},
+        {"jsonrpc": "2.0", "method": "notifications/initialized"},
+        {"jsonrpc": "2.0", "id": 2, "method": "tools/call", "params": {"name": "search", "arguments": {"query": "lease expiry"}}},
+        {"jsonrpc": "2.0", "id": 3, "method": "tools/call", "params": {"name": "callers", "arguments": {"symbol": "computeLeaseExpiry"}}},
+        {"jsonrpc": "2.0", "id": 4, "method": "tools/list"},
+    ]  # fmt: skip
+    stdin = "".join(json.dumps(r) + "\n" for r in requests)
+    done = subprocess.run([*COGO, "mcp"], input=stdin, capture_output=True, text=True, timeout=120,
+                          env=indexed_store.env(), check=True)
+    answers = {a["id"]: a for a in map(json.loads, done.stdout.splitlines())}
+    assert sorted(answers) == [1, 2, 3, 4]
+    assert "lease" in answers[2]["result"]["content"][0]["text"].lower()
+    assert not answers[2]["result"]["isError"] and not answers[3]["result"]["isError"]
+    assert len(answers[4]["result"]["tools"]) == 8
