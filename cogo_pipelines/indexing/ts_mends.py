@@ -10,7 +10,10 @@ byte changed.
   where the statement has no ``;`` the recovery swallows the rest of the file);
 - type arguments after an import type, ``import("./x").T<A, B>`` (what ``tsc --declaration``
   writes for every inferred type from another module);
-- ``let as = …`` (effect's ``PubSub``: after ``let`` the grammar reads ``as`` as the cast);
+- ``let as = …`` (effect's ``PubSub``: after ``let`` the grammar reads ``as`` as the cast),
+  ``i < unique.length`` (``unique`` read as the type operator);
+- a bare ``&`` in JSX text (``<h3>Terms & Conditions</h3>``: 5 of the files in error in
+  documenso, trigger.dev's webapp);
 - escapes in a template literal *type* (an escaped backtick, a newline escape): the grammar
   takes none there, and an escaped backtick ends the type for it, so the rest of the file
   mis-parses (effect's ``Schema.ts`` lost its last 2,200 lines). Type position cannot be told from the
@@ -173,6 +176,45 @@ def template_type_escapes(source: bytes, root) -> bytes | None:
     return bytes(out) if out is not None else None
 
 
+# `index < unique.length`: after `<` the grammar reads `unique` as the type operator
+# (`unique symbol`) of a type argument list
+_LESS_UNIQUE = re.compile(rb"<\s+unique\b(?!\s+symbol)")
+_ENTITY = re.compile(rb"&#?\w+;")
+
+
+def _bridge_less_unique(source: bytes) -> bytes:
+    out = None
+    for match in _LESS_UNIQUE.finditer(source):
+        if out is None:
+            out = bytearray(source)
+        out[match.end() - 1] = 95  # `uniqu_`
+    return bytes(out) if out is not None else source
+
+
+def jsx_text_ampersands(source: bytes, root) -> bytes | None:
+    """``source`` with the bare ``&`` of JSX text blanked (``<h3>Terms & Conditions</h3>``,
+    ``<Trans>Verify & Complete</Trans>``: JSX keeps it as written, the grammar wants an entity
+    such as ``&amp;`` and makes the word after it an ERROR inside the element), or None. Only
+    where the tree says so: a ``&`` in code is an operator or an intersection type."""
+    out = None
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if node.is_error and node.parent is not None and node.parent.type in ("jsx_element", "jsx_fragment"):
+            i = node.start_byte  # the ERROR starts at the `&` or at the word after it
+            if source[i] != 38:
+                i -= 1
+                while i >= 0 and source[i] in b" \t\r\n":
+                    i -= 1
+            if i >= 0 and source[i] == 38 and not _ENTITY.match(source, i):  # &
+                if out is None:
+                    out = bytearray(source)
+                out[i] = 32
+            continue
+        stack.extend(c for c in node.children if c.has_error)
+    return bytes(out) if out is not None else None
+
+
 def mend(source: bytes, root) -> bytes | None:
     """``source`` with the gaps above mended where the tree ``root`` (of ``source``, with an
     error) shows or the bytes hold them, or None when there is nothing to mend. One call mends
@@ -182,8 +224,14 @@ def mend(source: bytes, root) -> bytes | None:
         mended = _bridge_import_type_arguments(_bridge_call_type_imports(mended))
     if b"let as" in mended:
         mended = _bridge_let_as(mended)
+    if b"unique" in mended:
+        mended = _bridge_less_unique(mended)
     if mended is not source:
-        return mended  # parse again first: the template types' error paths may move
+        return mended  # parse again first: the error paths below may move
+    if b"&" in source:
+        mended = jsx_text_ampersands(source, root)
+        if mended is not None:
+            return mended
     return template_type_escapes(source, root)
 
 

@@ -314,7 +314,8 @@ def _benign(node: tree_sitter.Node, source: bytes) -> bool:
     """An error node the grammar's recovery makes where ``tsc`` sees no error, the rest parsed
     as it should: the MISSING ``!`` of ``styled.div<{ … }>`…``` (a tagged template with type
     arguments, TS 2.9), read as ``(styled.div<{ … }>)!`…```, also after ``yield*`` or ``await``
-    (effect's ``yield* sql<{ id: string }>`SELECT …```)."""
+    (effect's ``yield* sql<{ id: string }>`SELECT …```) or in a conditional's last operand
+    (Prisma's ``c ? a : await db.$queryRaw<Row[]>`SELECT …```)."""
     if not node.is_missing or node.type != "!":
         return False
     wrapper = node.parent
@@ -325,8 +326,10 @@ def _benign(node: tree_sitter.Node, source: bytes) -> bool:
     if wrapper.named_child_count != 1 or arguments is None or arguments.type != "template_string":
         return False
     inner = wrapper.named_children[0]
-    if inner.type in ("yield_expression", "await_expression") and inner.named_child_count == 1:
-        inner = inner.named_children[0]  # `yield* sql<{ id: string }>`SELECT …``: the recovery wraps the yield
+    # `yield* sql<{ id: string }>`…``, `c ? a : await db.$queryRaw<Row[]>`…``: the recovery
+    # wraps the yield, await or conditional; the tagged template is its last operand
+    while inner.type in ("yield_expression", "await_expression", "ternary_expression") and inner.named_child_count:
+        inner = inner.named_children[-1]
     return inner.type == "instantiation_expression"
 
 

@@ -305,3 +305,34 @@ def test_files_that_parse_are_not_mended_and_the_changed_span_is_exact():
     assert ts_mends.changed_span(before, after) == (3, 8)
     assert ts_mends.changed_span(before, before) == (10, 10)
     assert ts_mends.changed_span(b"a", b"b") == (0, 1)
+
+
+def test_bare_ampersands_in_jsx_text():
+    # documenso, trigger.dev: `<h3>Compliance & Legal</h3>`, `<Trans>Verify & Complete</Trans>`
+    source = (b'import { Trans } from "./trans";\nexport function Footer({ a }: { a: A & B }) {\n'
+              b'  return (\n    <div>\n      <h3 className="mb-1">Compliance & Legal</h3>\n'
+              b'      <Trans>Verify &\n        Complete</Trans> &amp; {a && <b>x</b>}\n    </div>\n  );\n}\n'
+              b'export const after = 1;\n')  # fmt: skip
+    assert _raw_has_error(source, tsx=True)
+    e = extract_file("src/Footer.tsx", source)
+    assert e.error is None
+    assert {"Footer", "after"} <= {s.name for s in e.symbols}
+    assert ("Footer", "Trans", 6) in e.renders
+    tree = tree_sitter.Parser(_LANGUAGES[True]).parse(source)
+    mended = ts_mends.jsx_text_ampersands(source, tree.root_node)
+    assert mended is not None and len(mended) == len(source)
+    # only the two in text: the intersection type, `&amp;` and `&&` stay
+    assert mended.count(b"&") == source.count(b"&") - 2 and b"A & B" in mended and b"&amp;" in mended
+
+
+def test_less_than_unique_and_a_prisma_raw_query_in_a_conditional():
+    source = (b"export async function f(unique: string[], cap: number, db: Db, c: boolean) {\n"
+              b"  for (let index = 0; index < unique.length; index += cap) {}\n"
+              b"  const rows = c ? [] : await db.$queryRaw<Row[]>`SELECT 1`\n"
+              b"  return rows\n}\nexport const after = 1\n")  # fmt: skip
+    assert _raw_has_error(source)
+    e = extract_file("src/store.ts", source)
+    assert e.error is None
+    assert {"f", "after"} <= {s.name for s in e.symbols}
+    kept = b"declare const u: unique symbol;\nlet ok = a < b;\n"
+    assert ts_mends._bridge_less_unique(kept) == kept
