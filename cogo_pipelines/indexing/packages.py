@@ -26,11 +26,18 @@ BUILD_CONFIGS = ("tsconfig.json", "tsconfig.build.json", "tsconfig.lib.json", "t
 BUILD_FOLDERS = ("dist", "lib", "build", "out", "esm", "cjs")
 
 
+# a build's per-module-format folders (tshy writes dist/esm and dist/commonjs)
+FORMAT_FOLDERS = frozenset({"esm", "commonjs", "cjs", "mjs"})
+
+
 def source_twin(folder: str, target: str) -> str | None:
-    """``<pkg>/dist/x/index.mjs`` -> ``<pkg>/src/x/index`` when the package has a ``src/``."""
+    """``<pkg>/dist/x/index.mjs`` -> ``<pkg>/src/x/index`` when the package has a ``src/``;
+    ``dist/esm/x/index.js`` -> ``src/x/index`` too, unless ``src/esm/`` exists."""
     rel = os.path.relpath(target, folder).split(os.sep)
     if len(rel) < 2 or rel[0] not in BUILD_FOLDERS or not os.path.isdir(os.path.join(folder, "src")):
         return None
+    if len(rel) > 2 and rel[1] in FORMAT_FOLDERS and not os.path.isdir(os.path.join(folder, "src", rel[1])):
+        rel = rel[1:]
     return os.path.join(folder, "src", build_stem(os.path.join(*rel[1:])))
 
 
@@ -62,34 +69,37 @@ def manifest_entries(data: dict) -> list[str]:
     return entries + [t for t in export_targets(data.get("exports"), ".") if t not in entries]
 
 
-def pick_conditions(value: object, star: str | None = None) -> list[str]:
-    """Every target of a conditional export, in condition order (``types`` before ``default``)."""
+def pick_conditions(value: object, star: str | None = None, custom: tuple[str, ...] = ()) -> list[str]:
+    """Every target of a conditional export, in condition order (``types`` before ``default``);
+    ``custom``: the importer's tsconfig ``customConditions``, matched as the built-in ones are."""
     if isinstance(value, str):
         return [value.replace("*", star) if star is not None else value]
     picked: list[str] = []
     if isinstance(value, list):
         for item in value:
-            picked.extend(pick_conditions(item, star))
+            picked.extend(pick_conditions(item, star, custom))
     elif isinstance(value, dict):
         for condition, inner in value.items():
-            if condition in CONDITIONS:
-                picked.extend(pick_conditions(inner, star))
+            if condition in CONDITIONS or condition in custom:
+                picked.extend(pick_conditions(inner, star, custom))
     return list(dict.fromkeys(picked))
 
 
-def export_targets(exports: object, subpath: str) -> list[str]:
+def export_targets(exports: object, subpath: str, custom: tuple[str, ...] = ()) -> list[str]:
     """The files a package's ``exports`` (or ``imports``) map gives ``subpath``, every condition
-    in order: the caller takes the first that exists, as a checkout often lacks the ``types`` build."""
+    in order: the caller takes the first that exists, as a checkout often lacks the ``types`` build.
+    ``custom``: the importer's ``customConditions`` (trigger.dev's ``"@triggerdotdev/source":
+    "./src/v3/index.ts"`` inside ``import``, before the ``dist/`` a checkout has not built)."""
     if exports is None:
         return []
     if isinstance(exports, (str, list)) or (
         isinstance(exports, dict) and exports and not next(iter(exports)).startswith((".", "#"))
     ):
-        return pick_conditions(exports) if subpath == "." else []
+        return pick_conditions(exports, None, custom) if subpath == "." else []
     if not isinstance(exports, dict):
         return []
     if subpath in exports:
-        return pick_conditions(exports[subpath])
+        return pick_conditions(exports[subpath], None, custom)
     best = None
     for pattern, value in exports.items():
         prefix, star, suffix = pattern.partition("*")
@@ -98,5 +108,5 @@ def export_targets(exports: object, subpath: str) -> list[str]:
             best = (prefix, suffix, value)
     if best:
         prefix, suffix, value = best
-        return pick_conditions(value, subpath[len(prefix): len(subpath) - len(suffix) if suffix else None])
+        return pick_conditions(value, subpath[len(prefix): len(subpath) - len(suffix) if suffix else None], custom)
     return []

@@ -11,6 +11,7 @@ the workspace ``resolve_packages``, Deno and SvelteKit maps ``resolve_aliases`` 
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from pathlib import Path
 
@@ -48,6 +49,8 @@ class Resolver(RepoFiles, PackageLookup, Aliases):
         self._contexts: dict[str, object] = {}  # folder -> what a bare specifier's meaning there depends on
         self._build_configs: dict[str, TsConfig | None] = {}  # package folder -> its config with an outDir
         self._by_config: dict[str, Resolver | None] = {}
+        self._by_conditions: dict[str, tuple[str, ...]] = {}  # config -> its customConditions, where it maps no names
+        self._conditioned: dict[tuple[int, tuple[str, ...]], Resolver] = {}  # (scope, conditions) -> that scope so
         # (config, problem) of the package tsconfigs read on the way: shared with every scope,
         # reported with the graph's errors as the root config's are
         self.config_problems: list[tuple[str, str]] = []
@@ -78,7 +81,10 @@ class Resolver(RepoFiles, PackageLookup, Aliases):
                 name = config_name(self._listing(os.path.join(self.root, from_dir))[0])  # tsconfig, else jsconfig
                 if name is not None:
                     scope = self._nested(os.path.join(self.root, from_dir, name))
-                scope = scope or self._scope(os.path.dirname(from_dir))
+                if scope is None:
+                    scope = self._scope(os.path.dirname(from_dir))
+                    if name is not None:  # a config that maps no names may still set conditions
+                        scope = scope._with_conditions(self._by_conditions.get(os.path.join(self.root, from_dir, name), ()))
             self._scopes[from_dir] = scope
         return scope
 
@@ -106,6 +112,7 @@ class Resolver(RepoFiles, PackageLookup, Aliases):
                                     for problem in dict.fromkeys(config.errors) if problem not in seen)
         if not (config.paths or config.base_url or config.root_dirs):
             self._by_config[config_path] = None
+            self._by_conditions[config_path] = _conditions(config)
             return None
         if self._workspace is None:
             self._workspace = self._scan_workspace()
@@ -116,6 +123,22 @@ class Resolver(RepoFiles, PackageLookup, Aliases):
         nested._cache = {}
         self._by_config[config_path] = nested
         return nested
+
+    def _with_conditions(self, conditions: tuple[str, ...]) -> Resolver:
+        """This scope with the ``customConditions`` of a package's config that maps no module
+        names (``extends`` a shared base that sets them): its own ``exports`` lookups, the
+        outer scope's ``paths``. This scope itself when they are the same."""
+        if conditions == self.config.custom_conditions:
+            return self
+        key = (id(self), conditions)
+        variant = self._conditioned.get(key)
+        if variant is None:
+            variant = Resolver.__new__(Resolver)
+            variant.__dict__.update(self.__dict__)
+            variant.config = dataclasses.replace(self.config, custom_conditions=conditions)
+            variant._cache = {}
+            self._conditioned[key] = variant
+        return variant
 
     def _resolve(self, spec: str, from_dir: str) -> Resolution:
         if not spec:
@@ -192,3 +215,17 @@ class Resolver(RepoFiles, PackageLookup, Aliases):
             return None
         return None
 
+
+def _conditions(config: TsConfig) -> tuple[str, ...]:
+    """A config's ``customConditions``; for a solution-style config (``"references"`` only, as
+    tshy and project-reference monorepos write) those of the first referenced config that sets
+    any: the editor opens a source file in the referenced project that includes it, and a
+    package's source and test projects set the same conditions."""
+    if config.custom_conditions or not config.references:
+        return config.custom_conditions
+    for reference in config.references:
+        if reference.is_file():
+            conditions = load_config(reference).custom_conditions
+            if conditions:
+                return conditions
+    return ()

@@ -29,7 +29,8 @@ class PackageLookup:
         while True:
             manifest = os.path.join(folder, "package.json")
             if os.path.isfile(manifest):
-                targets = packages.export_targets(read_manifest(manifest).get("imports") or None, spec)
+                targets = packages.export_targets(read_manifest(manifest).get("imports") or None, spec,
+                                                 self.config.custom_conditions)
                 found = self._first_source(folder, targets)
                 return found or Resolution("unresolved", reason=f"package.json imports has no file for {spec!r}")
             if os.path.normpath(folder) == self.root or os.path.dirname(folder) == folder:
@@ -67,7 +68,7 @@ class PackageLookup:
             return None
         subpath = "." + spec[len(name):]
         manifest = read_manifest(os.path.join(folder, "package.json")) or deno.read_config(folder) or {}
-        candidates = packages.export_targets(manifest.get("exports"), subpath) if manifest else []
+        candidates = packages.export_targets(manifest.get("exports"), subpath, self.config.custom_conditions) if manifest else []
         if not candidates and subpath == ".":
             candidates = packages.manifest_entries(manifest)
         if subpath != ".":

@@ -46,6 +46,11 @@ class TsConfig:
     root_dir: Path | None = None  # ... the source under rootDir (project references, workspace builds)
     allow_js: bool = False
     check_js: bool = False
+    # (TS 5.0) conditions that package ``exports`` maps match besides the built-in ones: a
+    # monorepo's `"@acme/source": "./src/index.ts"` points its packages at their sources
+    custom_conditions: tuple[str, ...] = ()
+    # the configs a solution-style file refers to (``references``: not inherited, as in tsc)
+    references: list[Path] = field(default_factory=list)
     allow_js_set: bool = False  # allowJs is written in the chain (a package's own say, true or false)
     chain: list[Path] = field(default_factory=list)  # the files read, most derived first
     errors: list[str] = field(default_factory=list)
@@ -99,6 +104,11 @@ def _apply(path: Path, config: TsConfig, visiting: list[Path]) -> None:
         config.errors.append(str(exc))
         return
     config.chain.append(path)
+    if not visiting and isinstance(data.get("references"), list):  # the loaded file's own
+        for reference in data["references"]:
+            if isinstance(reference, dict) and isinstance(reference.get("path"), str):
+                target = (path.parent / reference["path"]).resolve()
+                config.references.append(target / "tsconfig.json" if target.is_dir() else target)
     visiting = [*visiting, path]
     parents = data.get("extends")
     for spec in [parents] if isinstance(parents, str) else parents if isinstance(parents, list) else []:
@@ -138,6 +148,8 @@ def _apply(path: Path, config: TsConfig, visiting: list[Path]) -> None:
             setattr(config, attr, (path.parent / options[key].replace("${configDir}", here)).resolve())
     if isinstance(options.get("rootDirs"), list):
         config.root_dirs = [(path.parent / d).resolve() for d in options["rootDirs"] if isinstance(d, str)]
+    if isinstance(options.get("customConditions"), list):
+        config.custom_conditions = tuple(c for c in options["customConditions"] if isinstance(c, str))
 
 
 def js_setting(config: TsConfig) -> bool | None:

@@ -1,0 +1,78 @@
+"""trigger.dev's shape (a pnpm monorepo built by tshy): workspace packages export their sources
+under a custom condition that the packages' tsconfigs name in ``customConditions`` (TS 5.0), and
+their builds go to ``dist/esm`` and ``dist/commonjs``. On trigger.dev 1,176 imports of its own
+packages were unresolved, 6 are now (generated or vendored files that are not checked in)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from cogo_pipelines.indexing import packages
+from cogo_pipelines.indexing.static_graph import analyze
+from cogo_pipelines.pipeline.policy import policy_for
+from cogo_pipelines_tests.indexing.test_repo_shapes import _pairs, _write
+
+
+def _export(source: str, dist: str) -> dict:
+    # the custom condition first inside `import`, as tshy writes it with `sourceDialects`
+    return {"import": {"@acme/source": source, "types": f"{dist}.d.ts", "default": f"{dist}.js"},
+            "require": {"types": f"{dist.replace('/esm/', '/commonjs/')}.d.ts",
+                        "default": f"{dist.replace('/esm/', '/commonjs/')}.js"}}
+
+
+def _tshy_monorepo(root: Path) -> None:
+    core_exports = {".": _export("./src/v3/index.ts", "./dist/esm/index"),
+                    "./v3": _export("./src/v3/index.ts", "./dist/esm/v3/index"),
+                    "./v3/*": _export("./src/v3/*.ts", "./dist/esm/v3/*")}
+    uses = "import { run } from '@acme/core';\nimport { retry } from '@acme/core/v3/retry';\n"
+    _write(root, {
+        "package.json": json.dumps({"name": "acme", "private": True}),
+        ".configs/tsconfig.base.json": json.dumps({"compilerOptions": {"strict": True,
+                                                                       "customConditions": ["@acme/source"]}}),
+        "packages/core/package.json": json.dumps({"name": "@acme/core", "exports": core_exports}),
+        # src/index.ts is what dist/esm/index.js was built from in another layout: a resolver that
+        # ignores the condition would pick it through the build's source twin
+        "packages/core/src/index.ts": "export const legacy = 1;\n",
+        "packages/core/src/v3/index.ts": "export const run = () => 1;\n",
+        "packages/core/src/v3/retry.ts": "export const retry = () => 1;\n",
+        # a package config that maps no names but extends the base with the condition
+        "packages/sdk/tsconfig.json": json.dumps({"extends": "../../.configs/tsconfig.base.json"}),
+        "packages/sdk/src/index.ts": uses,
+        # solution style: the condition is in the referenced source project
+        "packages/cli/tsconfig.json": json.dumps({"files": [], "references": [{"path": "./tsconfig.src.json"}]}),
+        "packages/cli/tsconfig.src.json": json.dumps({"extends": "../../.configs/tsconfig.base.json",
+                                                      "include": ["./src/**/*.ts"]}),
+        "packages/cli/src/main.ts": uses,
+        # no condition: the unbuilt dist/esm build is mapped back to its source (tshy's layout)
+        "packages/plain/tsconfig.json": json.dumps({"compilerOptions": {"strict": True}}),
+        "packages/plain/src/index.ts": "import { run } from '@acme/core/v3';\n",
+    })
+
+
+def test_custom_conditions_pick_the_sources_a_workspace_package_exports(tmp_path: Path):
+    _tshy_monorepo(tmp_path)
+    pairs = _pairs(tmp_path)
+    for importer in ("packages/sdk/src/index.ts", "packages/cli/src/main.ts"):
+        assert (importer, "packages/core/src/v3/index.ts") in pairs
+        assert (importer, "packages/core/src/v3/retry.ts") in pairs
+        assert (importer, "packages/core/src/index.ts") not in pairs
+    static, _ = analyze(tmp_path, policy=policy_for(tmp_path, None))
+    assert not static.unresolved
+
+
+def test_without_the_condition_a_format_folder_build_maps_back_to_its_source(tmp_path: Path):
+    _tshy_monorepo(tmp_path)
+    assert ("packages/plain/src/index.ts", "packages/core/src/v3/index.ts") in _pairs(tmp_path)
+    root = str(tmp_path / "packages/core")
+    assert packages.source_twin(root, f"{root}/dist/esm/v3/index.js") == f"{root}/src/v3/index"
+    assert packages.source_twin(root, f"{root}/dist/commonjs/x.js") == f"{root}/src/x"
+    (tmp_path / "packages/core/src/esm").mkdir()  # a package that really has src/esm keeps it
+    assert packages.source_twin(root, f"{root}/dist/esm/x.js") == f"{root}/src/esm/x"
+
+
+def test_export_targets_match_custom_conditions_in_key_order():
+    exports = {".": _export("./src/index.ts", "./dist/esm/index")}
+    assert packages.export_targets(exports, ".")[0] == "./dist/esm/index.d.ts"
+    assert packages.export_targets(exports, ".", ("@acme/source",))[0] == "./src/index.ts"
+    assert packages.export_targets(exports, ".", ("@other/source",))[0] == "./dist/esm/index.d.ts"
