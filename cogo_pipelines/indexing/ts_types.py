@@ -287,9 +287,12 @@ class _Spans:
         self.parents: list[int] = []
 
     def add(self, start: int, end: int, typed: str) -> None:
-        if (start, end) not in self.typed:
+        known = self.typed.get((start, end))
+        if known is None:
             self.typed[(start, end)] = typed
             self.starts = None
+        elif known != typed and known and typed:  # one block binding the name to two types: unknown
+            self.typed[(start, end)] = ""  # ("" from ``shadowed`` does not undo a binding of the same function)
 
     def innermost(self, at: int) -> str | None:
         if self.starts is None:

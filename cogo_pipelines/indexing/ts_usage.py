@@ -35,15 +35,23 @@ class Usage:
             caller = symbols[index].qualified_name if index >= 0 else ""
             callee = self.callee_of(node, index) if aliases else text.decode("utf-8", "replace")
             out.append(CallSite(caller=caller, callee=callee, line=node.start_point[0] + 1))
+        ranged, typed_apart = self.ranged, set()
         for node in members:
             text = node.text
             index = enclosing(node.start_byte)
-            if (index, text) in seen:
+            # a head typed per block (`service` of `service.call()` in several handlers) may
+            # name another type at each site: those are told apart by what they resolve to
+            apart = bool(ranged) and text.partition(b".")[0] in ranged
+            if (index, text) in seen and not apart:
                 continue
             seen.add((index, text))
             callee = self.callee_of(node, index)
             if not callee:
                 continue
+            if apart:
+                if (index, callee) in typed_apart:
+                    continue
+                typed_apart.add((index, callee))
             caller = symbols[index].qualified_name if index >= 0 else ""
             out.append(CallSite(caller=caller, callee=callee, line=node.start_point[0] + 1))
         for node in supers:  # super(...): the constructor of the class's `extends` target
@@ -91,13 +99,22 @@ class Usage:
             typed = type_name(value.child_by_field_name("constructor"))
         if typed is None:
             typed = type_name(node.child_by_field_name("type"))
-        if typed:
-            self.instance_types[(self.caller(node), node_text(name))] = typed
-        elif value is not None and value.type == "call_expression":  # typed by the callee's return type
+        if not typed and value is not None and value.type == "call_expression":  # the callee's return type
             index = self.enclosing(node.start_byte)
-            returned = self.returned(value, index)
-            if returned:
-                self.bind_type(self.out.symbols[index].qualified_name if index >= 0 else "", node_text(name), returned)
+            typed = self.returned(value, index)
+            if not typed:
+                return
+            self.bind_type(self.out.symbols[index].qualified_name if index >= 0 else "", node_text(name), typed)
+        elif typed:
+            self.bind_type(self.caller(node), node_text(name), typed)
+        else:
+            return
+        # a local binding holds in its block (its function for `var`): sibling callbacks of one
+        # symbol each with their own `const service = new XService()` (a job table's handlers)
+        # get their own type, where the symbol-wide binding above becomes unknown ("")
+        scope = _binding_scope(node)
+        if scope is not None:
+            self.within(scope, name.text, typed)
 
     def parameter(self, node: tree_sitter.Node) -> None:
         pattern = node.child_by_field_name("pattern")
@@ -189,3 +206,22 @@ class Usage:
                     seen.add((index, text))
                     caller = symbols[index].qualified_name if index >= 0 else ""
                     out.append((caller, text.decode("utf-8", "replace"), node.start_point[0] + 1))
+
+
+_FUNCTIONS = frozenset({"arrow_function", "function_expression", "function_declaration", "method_definition",
+                        "generator_function", "generator_function_declaration"})
+
+
+def _binding_scope(declarator: tree_sitter.Node) -> tree_sitter.Node | None:
+    """The node a declared name is visible in: the block around a ``const``/``let`` (its
+    function for ``var``), None at module level (the module-wide binding serves there)."""
+    declaration = declarator.parent
+    if declaration is None:
+        return None
+    scope = declaration.parent
+    if declaration.type == "variable_declaration":  # var: function scoped
+        while scope is not None and scope.type not in _FUNCTIONS and scope.type != "program":
+            scope = scope.parent
+    if scope is None or scope.type == "program":
+        return None
+    return scope

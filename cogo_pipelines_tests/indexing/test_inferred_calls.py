@@ -58,6 +58,9 @@ def edges():
         ("src/ops.ts#twoCallbacks", "src/stream.ts#Observable.subscribe", "calls", "one name, two callbacks: the first"),
         ("src/ops.ts#twoCallbacks", "src/stream.ts#Logger.info", "calls", "one name, two callbacks: the typed second"),
         ("src/child.ts#Child.go", "src/stream.ts#Logger.info", "calls", "this.field.m(), field of a base class in another file"),
+        ("src/ops.ts#jobHandlers", "src/stream.ts#Logger.info", "calls", "a handler's own `const service = new Logger()`"),
+        ("src/ops.ts#jobHandlers", "src/stream.ts#Subscriber.next", "calls", "the next handler's `service`, another type"),
+        ("src/ops.ts#jobHandlers", "src/stream.ts#Observable.subscribe", "calls", "a block's binding and the function's"),
         ("src/screens.ts#reportFailure", "src/stream.ts#Logger.info", "calls",
          "log.info() on an imported `export default new Logger()`"),
         ("src/screens.ts#closeDialogs", "src/stores.ts#DialogsStore.closeAll", "calls",
@@ -97,6 +100,9 @@ def test_what_cannot_be_inferred_stays_maybe(edges):
     # a callback's binding holds inside the callback only: an untyped parameter of the same name
     # in another function nested in the same symbol is not given its type
     assert ("src/ops.ts#twoCallbacks", "unresolved:source.unsubscribe", "calls", "maybe") in edges
+    # the handlers' `service` bindings are not one symbol-wide type: no Subscriber.info, no Logger.next
+    assert not any(s == "src/ops.ts#jobHandlers" and d in ("src/stream.ts#Logger.next", "src/stream.ts#Subscriber.info")
+                   for s, d, _, _ in edges)
     # a key an object spread after it may replace is not taken as the function it first named
     assert not any(s == "src/queries.ts#overridden" and c == "certain" for s, _, _, c in edges)
     # host elements are not components
