@@ -303,7 +303,7 @@ class Linker:
         end = callee.rfind(">.")
         typed = self._type_of(path, callee[:end + 1], namespaces, klass, depth) if end > 0 else None
         if typed is None and end > 0 and callee[end - 2:end] == "()" and depth <= 8:  # `return { touch }`
-            fn = self._call(path, callee[1:end - 2], namespaces, klass, depth + 1)
+            fn = self._call(path, callee[1:end - 2].partition("[")[0], namespaces, klass, depth + 1)
             if fn and fn[0] == "symbol":
                 return self.names.export(fn[1], f"{fn[2]}().{callee[end + 2:]}")
         rest = callee[end + 2:]
@@ -322,7 +322,7 @@ class Linker:
         parens = _PARENS.search(ref[:-1])
         if parens is None or depth > 8:
             return None
-        fn = ref[1:parens.start()]
+        fn, _, hints = ref[1:parens.start()].partition("[")  # `singleton[1=Db]`: what arguments return
         target = self._call(path, fn, namespaces, klass, depth + 1)
         if not target or target[0] != "symbol":
             return None
@@ -330,6 +330,9 @@ class Linker:
         if fn.startswith("new "):
             qname += ".constructor"
         declared = self.names.ex[tpath].types.get(qname + parens.group(0))
+        if declared and declared.startswith("=>"):  # returns what argument i returns: named where the call is
+            made = dict(h.split("=", 1) for h in hints.rstrip("]").split(",") if "=" in h).get(declared[2:])
+            return self.names.dotted_memo(path, made) if made else None
         return self.names.dotted_memo(tpath, declared) if declared else None
 
     def _fields(self, typed: tuple, parts: list[str], depth: int) -> tuple | None:

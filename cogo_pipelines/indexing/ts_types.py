@@ -96,6 +96,13 @@ class TypeInference:
         if constructed:  # no declared return type: `return new X()`, or a const the body made so
             self.out.types[f"{q}()"] = constructed
         self._declare(f"{q}()", returns, generics)
+        returned = type_name(returns)
+        if returned in generics and returns.named_children[0].type == "type_identifier":
+            # `singleton<T>(name, getValue: () => T): T`: the call returns what its argument
+            # `index` returns (``returned`` hints it at the call: `singleton("db", () => new Db())`)
+            given = [index for index, inner in callbacks if type_name(inner.child_by_field_name("return_type")) == returned]
+            if len(given) == 1:
+                self.out.types[f"{q}()"] = f"=>{given[0]}"
         for index, inner in callbacks:
             for j, p in enumerate(_parameters(inner)):
                 self._declare(f"{q}({index})({j})", p.child_by_field_name("type"), generics | _type_parameters(inner))
@@ -165,11 +172,25 @@ class TypeInference:
         return spans.innermost(at) if spans is not None else None
 
     def returned(self, value: tree_sitter.Node, index: int) -> str | None:
-        """The type reference of a call's result (``<f()>``), or None."""
+        """The type reference of a call's result (``<f()>``), or None. A function argument that
+        returns a class is written into it (``<singleton[1=Db]()>``): the linker takes it where
+        ``f`` returns what that argument returns (``_signature``)."""
         if value.type != "call_expression":
             return None
         callee = self.callee_of(value.child_by_field_name("function"), index)
-        return f"<{callee}()>" if callee and not callee.startswith("?") else None
+        if not callee or callee.startswith("?"):
+            return None
+        args = value.child_by_field_name("arguments")
+        hints = []
+        if args is not None and args.type == "arguments":
+            for position, arg in enumerate(a for a in args.named_children if a.type != "comment"):
+                if arg.type in ("arrow_function", "function_expression"):
+                    body = arg.child_by_field_name("body")
+                    made = (type_name(body.child_by_field_name("constructor")) if body is not None
+                            and body.type == "new_expression" else _constructed_return(arg))
+                    if made:
+                        hints.append(f"{position}={made}")
+        return f"<{callee}[{','.join(hints)}]()>" if hints else f"<{callee}()>"
 
     def destructured(self, pattern: tree_sitter.Node, value: tree_sitter.Node, called: set[bytes]) -> None:
         """``const { a, b: c } = obj`` binds ``a`` to ``obj.a`` and ``c`` to ``obj.b`` for calls."""
