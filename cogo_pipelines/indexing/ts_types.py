@@ -246,6 +246,9 @@ class TypeInference:
             if obj is not None and obj.type == "as_expression" and obj.named_child_count == 2:
                 typed = type_name(obj.named_children[1])  # (x as Foo).m()
                 return f"{typed}.{callee[2:]}" if typed else callee
+            if obj is not None and obj.type == "new_expression":  # new Presenter().call(): the class's own
+                typed = type_name(obj.child_by_field_name("constructor"))
+                return f"{typed}.{callee[2:]}" if typed else callee
             if obj is not None and obj.type == "call_expression" and depth < MAX_DEPTH:
                 inner = self.callee_of(obj.child_by_field_name("function"), index, depth + 1)
                 if inner and not inner.startswith("?"):

@@ -65,6 +65,8 @@ def edges():
          "an imported `singleton(name, () => new Logger())`: the generic return is the callback's"),
         ("src/ops.ts#viaSingletons", "src/stream.ts#Subscriber.next", "calls", "the callback returns a const it made"),
         ("src/ops.ts#viaSingletons", "src/stream.ts#Observable.subscribe", "calls", "a local singleton"),
+        ("src/ops.ts#viaNew", "src/stream.ts#Logger.info", "calls", "new Logger().info(): the class just made"),
+        ("src/ops.ts#viaNew", "src/stream.ts#Subscriber.next", "calls", "(new Subscriber()).next()"),
         ("src/screens.ts#reportFailure", "src/stream.ts#Logger.info", "calls",
          "log.info() on an imported `export default new Logger()`"),
         ("src/screens.ts#closeDialogs", "src/stores.ts#DialogsStore.closeAll", "calls",
