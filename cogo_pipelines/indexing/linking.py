@@ -331,7 +331,9 @@ class Linker:
             qname += ".constructor"
         declared = self.names.ex[tpath].types.get(qname + parens.group(0))
         if declared and declared.startswith("=>"):  # returns what argument i returns: named where the call is
-            made = dict(h.split("=", 1) for h in hints.rstrip("]").split(",") if "=" in h).get(declared[2:])
+            made = dict(h.split("=", 1) for h in hints[:-1].split(",") if "=" in h).get(declared[2:])
+            if made and made.startswith("<"):  # a function of that file: what it returns
+                return self._type_of(path, made, namespaces, klass, depth + 1)
             return self.names.dotted_memo(path, made) if made else None
         return self.names.dotted_memo(tpath, declared) if declared else None
 

@@ -31,6 +31,7 @@ CONTAINERS = {
 }
 FUNCTION_VALUES = {"arrow_function", "function_expression", "generator_function"}
 SIMPLE_CHAIN = re.compile(r"^[\w$#]+(\.[\w$#]+)*$")
+_BLANKS = re.compile(r"\s+")
 SIGNATURE_MAX = 300
 
 
@@ -102,9 +103,26 @@ def const_class(statements: list[tree_sitter.Node], name: bytes, before: int | N
                 declared = type_name(d.child_by_field_name("type"))
                 if declared:
                     return declared
-                value = d.child_by_field_name("value")
-                return type_name(value.child_by_field_name("constructor")) \
-                    if value is not None and value.type == "new_expression" else None
+                return constructed(d.child_by_field_name("value"))
+    return None
+
+
+def constructed(value: tree_sitter.Node | None) -> str | None:
+    """The class ``new X(...)`` makes, also as the one branch of a conditional whose other is
+    ``null`` / ``undefined`` (``env.KEY ? new AttioClient(env.KEY) : undefined``: an optional
+    client, called as ``attioClient?.m()`` or after a check)."""
+    if value is None:
+        return None
+    if value.type == "parenthesized_expression" and value.named_child_count:
+        value = value.named_children[0]
+    if value.type == "new_expression":
+        return type_name(value.child_by_field_name("constructor"))
+    if value.type == "ternary_expression":
+        yes, no = value.child_by_field_name("consequence"), value.child_by_field_name("alternative")
+        for made, other in ((yes, no), (no, yes)):
+            if made is not None and other is not None and made.type == "new_expression" \
+                    and other.type in ("null", "undefined"):
+                return type_name(made.child_by_field_name("constructor"))
     return None
 
 
@@ -133,6 +151,8 @@ def callee_text(fn: tree_sitter.Node) -> str | None:
 def member_callee(fn: tree_sitter.Node, text: bytes) -> str | None:
     """``callee_text`` of a member expression whose text the caller has read already."""
     chain = text.decode("utf-8", "replace").replace("?.", ".")
+    if "\n" in chain:  # `await deploymentService\n    .appendToEventLog()`, as formatters break chains
+        chain = _BLANKS.sub("", chain)
     if SIMPLE_CHAIN.match(chain) or (chain.startswith("this.") and SIMPLE_CHAIN.match(chain[5:])):
         return chain
     prop = fn.child_by_field_name("property")

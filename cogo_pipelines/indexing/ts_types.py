@@ -28,6 +28,7 @@ from cogo_pipelines.indexing.ts_nodes import (
     SIMPLE_CHAIN,
     callee_text,
     const_class,
+    constructed,
     member_callee,
     node_text,
     type_name,
@@ -69,10 +70,7 @@ class TypeInference:
             return
         typed = type_name(declarator.child_by_field_name("type"))
         if typed is None and value is not None:
-            if value.type == "new_expression":
-                typed = type_name(value.child_by_field_name("constructor"))
-            else:
-                typed = self.returned(value, i)
+            typed = constructed(value) or self.returned(value, i)
         if typed:
             self.out.types[self.out.symbols[i].qualified_name] = typed
 
@@ -171,6 +169,13 @@ class TypeInference:
         spans = self.ranged.get(name)
         return spans.innermost(at) if spans is not None else None
 
+    def _file_functions(self) -> set[bytes]:
+        """The names of this file's top-level functions (once per file)."""
+        names = getattr(self, "_functions", None)
+        if names is None:
+            names = self._functions = {s.name.encode() for s in self.out.symbols if s.kind == "function" and s.parent is None}
+        return names
+
     def returned(self, value: tree_sitter.Node, index: int) -> str | None:
         """The type reference of a call's result (``<f()>``), or None. A function argument that
         returns a class is written into it (``<singleton[1=Db]()>``): the linker takes it where
@@ -190,6 +195,9 @@ class TypeInference:
                             and body.type == "new_expression" else _constructed_return(arg))
                     if made:
                         hints.append(f"{position}={made}")
+                elif arg.type == "identifier" and arg.text in self._file_functions():
+                    # `singleton("pubsub", initializePubSub)`: what that function of this file returns
+                    hints.append(f"{position}=<{node_text(arg)}()>")
         return f"<{callee}[{','.join(hints)}]()>" if hints else f"<{callee}()>"
 
     def destructured(self, pattern: tree_sitter.Node, value: tree_sitter.Node, called: set[bytes]) -> None:

@@ -9,7 +9,7 @@ from operator import itemgetter
 import tree_sitter
 
 from cogo_pipelines.indexing.model import CallSite
-from cogo_pipelines.indexing.ts_nodes import callee_text, node_text, type_name
+from cogo_pipelines.indexing.ts_nodes import callee_text, constructed, node_text, type_name
 
 _DOCUMENT_ORDER = itemgetter(0, 1)  # (start byte, end byte): the outer of two nodes that start together last
 
@@ -94,9 +94,7 @@ class Usage:
         if name is None or name.type != "identifier":
             return
         value = node.child_by_field_name("value")
-        typed = None
-        if value is not None and value.type == "new_expression":
-            typed = type_name(value.child_by_field_name("constructor"))
+        typed = constructed(value)
         if typed is None:
             typed = type_name(node.child_by_field_name("type"))
         if not typed and value is not None and value.type == "call_expression":  # the callee's return type
@@ -140,8 +138,8 @@ class Usage:
             return
         value = node.child_by_field_name("value")
         typed = type_name(node.child_by_field_name("type"))
-        if typed is None and value is not None and value.type == "new_expression":
-            typed = type_name(value.child_by_field_name("constructor"))
+        if typed is None:
+            typed = constructed(value)
         if typed is None and value is not None and value.type == "call_expression":  # = createLogger()
             typed = self.returned(value, self.enclosing(node.start_byte))
         if typed:

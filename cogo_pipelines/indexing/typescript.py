@@ -9,6 +9,7 @@ can be cached by content hash and shipped between processes.
 from __future__ import annotations
 
 import operator
+import re
 import threading
 from collections.abc import Iterable
 
@@ -244,7 +245,7 @@ def _extract(path: str, source: bytes, tree: tree_sitter.Tree, tsx: bool) -> Fil
         ex.directive(node)
     # the types of parameters, variables and fields only serve `x.method()` calls: only the
     # names some member call starts with are worth a look (a tenth of them in effect)
-    heads = {node.text.replace(b"?.", b".").rpartition(b".")[0] for node in get("call.member")}
+    heads = {_chain_bytes(node.text).rpartition(b".")[0] for node in get("call.member")}
     # `model.store.rootStore.m()`: `model`'s type starts the field chain the linker follows
     heads |= {head.partition(b".")[0] for head in heads if b"." in head and not head.startswith(b"this.")}
     for pattern in get("var.pattern"):  # `const { m } = obj; m()` calls obj.m: obj's type matters too
@@ -288,6 +289,12 @@ def _extract(path: str, source: bytes, tree: tree_sitter.Tree, tsx: bool) -> Fil
     if tree.root_node.has_error:
         ex.out.error = _syntax_error(tree.root_node, source)
     return ex.out
+
+
+def _chain_bytes(text: bytes) -> bytes:
+    """A member chain's text as one line (``a\\n  .b`` -> ``a.b``), ``?.`` read as ``.``."""
+    text = text.replace(b"?.", b".")
+    return re.sub(rb"\s+", b"", text) if b"\n" in text else text
 
 
 def _template_renders(out: FileExtraction, source: bytes, kebab: bool) -> None:
