@@ -79,12 +79,13 @@ class Resolver(RepoFiles, PackageLookup, Aliases):
             else:
                 scope = None
                 name = config_name(self._listing(os.path.join(self.root, from_dir))[0])  # tsconfig, else jsconfig
-                if name is not None:
-                    scope = self._nested(os.path.join(self.root, from_dir, name))
+                config_path = os.path.join(self.root, from_dir, name) if name is not None else None
+                if config_path is not None:
+                    scope = self._nested(config_path)
                 if scope is None:
                     scope = self._scope(os.path.dirname(from_dir))
-                    if name is not None:  # a config that maps no names may still set conditions
-                        scope = scope._with_conditions(self._by_conditions.get(os.path.join(self.root, from_dir, name), ()))
+                    if config_path is not None:  # a config that maps no names may still set conditions
+                        scope = scope._with_conditions(self._by_conditions.get(config_path, ()))
             self._scopes[from_dir] = scope
         return scope
 
@@ -116,13 +117,19 @@ class Resolver(RepoFiles, PackageLookup, Aliases):
             return None
         if self._workspace is None:
             self._workspace = self._scan_workspace()
-        nested = Resolver.__new__(Resolver)
-        nested.__dict__.update(self.__dict__)  # one root, one cache of listings and of packages
-        nested.config = config
-        nested._patterns = nested.config.path_patterns
-        nested._cache = {}
+        nested = self._with_config(config)
         self._by_config[config_path] = nested
         return nested
+
+    def _with_config(self, config: TsConfig) -> Resolver:
+        """A scope reading ``config``: one root, one cache of listings and of packages, its own
+        cache of resolutions."""
+        scope = Resolver.__new__(Resolver)
+        scope.__dict__.update(self.__dict__)
+        scope.config = config
+        scope._patterns = config.path_patterns
+        scope._cache = {}
+        return scope
 
     def _with_conditions(self, conditions: tuple[str, ...]) -> Resolver:
         """This scope with the ``customConditions`` of a package's config that maps no module
@@ -133,11 +140,7 @@ class Resolver(RepoFiles, PackageLookup, Aliases):
         key = (id(self), conditions)
         variant = self._conditioned.get(key)
         if variant is None:
-            variant = Resolver.__new__(Resolver)
-            variant.__dict__.update(self.__dict__)
-            variant.config = dataclasses.replace(self.config, custom_conditions=conditions)
-            variant._cache = {}
-            self._conditioned[key] = variant
+            variant = self._conditioned[key] = self._with_config(dataclasses.replace(self.config, custom_conditions=conditions))
         return variant
 
     def _resolve(self, spec: str, from_dir: str) -> Resolution:

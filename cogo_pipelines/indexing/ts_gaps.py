@@ -54,11 +54,16 @@ _MEMBER_END = re.compile(rb"[\w$)\]}'\"`>]\Z")
 _SCAN_LIMIT = 4000  # bytes: how far a type parameter list may reach before its `>(`
 
 
+def ends_name(source: bytes, at: int) -> bool:
+    """The byte before ``at`` is part of a name: a match at ``at`` is inside a longer word."""
+    return at > 0 and (source[at - 1:at].isalnum() or source[at - 1] in b"_$")
+
+
 def _list_separator(source: bytes, keyword: int) -> int:
     """Where the `<` or `,` before a keyword is (over blanks, block comments and one `const`),
     or -1."""
     i = keyword - 1
-    if i >= 0 and (source[i:i + 1].isalnum() or source[i] in b"_$"):
+    if ends_name(source, keyword):
         return -1  # the end of a longer word (`join`, `layout`)
     while i >= 0 and source[i] in _SPACE:
         i -= 1

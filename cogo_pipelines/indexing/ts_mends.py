@@ -27,6 +27,8 @@ from __future__ import annotations
 
 import re
 
+from cogo_pipelines.indexing.ts_gaps import ends_name
+
 _SCAN_LIMIT = 4000  # bytes: how far a type argument list may reach before its `>`
 
 # `f<typeof import("./x")>(` / `f<import("./x").T>(`: a call's type argument that imports a
@@ -91,7 +93,7 @@ def _bridge_import_type_arguments(source: bytes) -> bytes:
     module edge and the type references, and parses wherever the original type stands."""
     out = None
     for match in _IMPORT_TYPE_ARGUMENTS.finditer(source):
-        if match.start() and (source[match.start() - 1:match.start()].isalnum() or source[match.start() - 1] in b"_$"):
+        if ends_name(source, match.start()):
             continue  # the end of a longer name
         lt = match.end() - 1
         found = _type_argument_list(source, lt)
@@ -115,7 +117,7 @@ _LET_AS = re.compile(rb"let\s+as(?=\s*[=:;,])")
 def _bridge_let_as(source: bytes) -> bytes:
     out = None
     for match in _LET_AS.finditer(source):
-        if match.start() and (source[match.start() - 1:match.start()].isalnum() or source[match.start() - 1] in b"_$"):
+        if ends_name(source, match.start()):
             continue  # `outlet as`
         if out is None:
             out = bytearray(source)

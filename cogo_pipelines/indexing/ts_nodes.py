@@ -31,7 +31,7 @@ CONTAINERS = {
 }
 FUNCTION_VALUES = {"arrow_function", "function_expression", "generator_function"}
 SIMPLE_CHAIN = re.compile(r"^[\w$#]+(\.[\w$#]+)*$")
-_BLANKS = re.compile(r"\s+")
+_BLANKS = re.compile(rb"\s+")
 SIGNATURE_MAX = 300
 
 
@@ -148,11 +148,16 @@ def callee_text(fn: tree_sitter.Node) -> str | None:
     return None
 
 
+def one_line_chain(text: bytes) -> bytes:
+    """A member chain's text with ``?.`` read as ``.`` and on one line (``await service\\n
+    .appendToEventLog()``, as formatters break chains, is ``service.appendToEventLog``)."""
+    text = text.replace(b"?.", b".")
+    return _BLANKS.sub(b"", text) if b"\n" in text else text
+
+
 def member_callee(fn: tree_sitter.Node, text: bytes) -> str | None:
     """``callee_text`` of a member expression whose text the caller has read already."""
-    chain = text.decode("utf-8", "replace").replace("?.", ".")
-    if "\n" in chain:  # `await deploymentService\n    .appendToEventLog()`, as formatters break chains
-        chain = _BLANKS.sub("", chain)
+    chain = one_line_chain(text).decode("utf-8", "replace")
     if SIMPLE_CHAIN.match(chain) or (chain.startswith("this.") and SIMPLE_CHAIN.match(chain[5:])):
         return chain
     prop = fn.child_by_field_name("property")

@@ -9,7 +9,6 @@ can be cached by content hash and shipped between processes.
 from __future__ import annotations
 
 import operator
-import re
 import threading
 from collections.abc import Iterable
 
@@ -20,6 +19,7 @@ from cogo_pipelines.indexing import sfc, sources, ts_gaps, ts_long_strings, ts_m
 from cogo_pipelines.indexing.model import FileExtraction
 from cogo_pipelines.indexing.ts_declarations import Declarations, declaration_scopes
 from cogo_pipelines.indexing.ts_module_interface import ModuleInterface
+from cogo_pipelines.indexing.ts_nodes import one_line_chain
 from cogo_pipelines.indexing.ts_types import TypeInference
 from cogo_pipelines.indexing.ts_usage import Usage
 
@@ -245,7 +245,7 @@ def _extract(path: str, source: bytes, tree: tree_sitter.Tree, tsx: bool) -> Fil
         ex.directive(node)
     # the types of parameters, variables and fields only serve `x.method()` calls: only the
     # names some member call starts with are worth a look (a tenth of them in effect)
-    heads = {_chain_bytes(node.text).rpartition(b".")[0] for node in get("call.member")}
+    heads = {one_line_chain(node.text).rpartition(b".")[0] for node in get("call.member")}
     # `model.store.rootStore.m()`: `model`'s type starts the field chain the linker follows
     heads |= {head.partition(b".")[0] for head in heads if b"." in head and not head.startswith(b"this.")}
     for pattern in get("var.pattern"):  # `const { m } = obj; m()` calls obj.m: obj's type matters too
@@ -289,12 +289,6 @@ def _extract(path: str, source: bytes, tree: tree_sitter.Tree, tsx: bool) -> Fil
     if tree.root_node.has_error:
         ex.out.error = _syntax_error(tree.root_node, source)
     return ex.out
-
-
-def _chain_bytes(text: bytes) -> bytes:
-    """A member chain's text as one line (``a\\n  .b`` -> ``a.b``), ``?.`` read as ``.``."""
-    text = text.replace(b"?.", b".")
-    return re.sub(rb"\s+", b"", text) if b"\n" in text else text
 
 
 def _template_renders(out: FileExtraction, source: bytes, kebab: bool) -> None:

@@ -94,7 +94,8 @@ def serve_stdio() -> None:
 
 
 async def _serve(server) -> None:
-    """The SDK's stdio transport and session, with ``_until_answered`` between them."""
+    """The SDK's stdio transport and session, with a stream pair between them that holds the
+    end of stdin back until every request read has been answered."""
     # the low-level server: MCPServer.run("stdio") joins the same two objects (mcp 2.3, pinned;
     # tests/mcp holds the behaviour)
     session_server = server._lowlevel_server
