@@ -23,8 +23,9 @@ EdgeKey = tuple[str, str, tuple[str, str]]  # (source id, target id, (kind, deta
 _PARENS = re.compile(r"(?:\(\d*\))+$")  # the "()" / "(0)(1)" that ends a type reference
 
 
-_CLASS_BOUND = ("this.", "super", "<")  # callees whose meaning depends on the enclosing class
+_CLASS_BOUND = ("this.", "super.", "<")  # callees whose meaning depends on the enclosing class (and `super`)
 _TYPES_ONLY = ("type", "interface")  # symbols a call can never reach
+_HAS_FIELDS = ("class", "interface", "type")  # declared field types: `types["App.viewport"]`
 
 
 class Names:
@@ -251,10 +252,13 @@ class Linker:
               depth: int = 0) -> tuple | None:
         names = self.names
         if callee.startswith("new "):
-            return names.dotted_memo(path, callee[4:], namespaces)
+            found = names.dotted_memo(path, callee[4:], namespaces)
+            if found and found[0] == "symbol" and names.symbols[found[1]][found[2]].kind in _TYPES_ONLY:
+                return None  # `type File = {...}` makes no value: `new File()` is the global's
+            return found
         if callee.startswith("this.") and callee.count(".") == 1:
             return names.member(path, klass, callee[5:]) if klass else None
-        if callee.startswith("super"):
+        if callee == "super" or callee.startswith("super."):  # not `superLoaderJson()`
             return self._super(path, callee, namespaces, klass)
         if callee.startswith("<"):
             return self._typed_member(path, callee, namespaces, klass, depth)
@@ -268,7 +272,7 @@ class Linker:
         if (found is None or found[0] == "member_of") and callee.count(".") >= 2:
             # Type.a.b.m() (a receiver typed by the extractor, then fields): the declared field types
             first = names.dotted_memo(path, callee.partition(".")[0], namespaces)
-            if first and first[0] == "symbol" and names.symbols[first[1]][first[2]].kind == "class":
+            if first and first[0] == "symbol" and names.symbols[first[1]][first[2]].kind in _HAS_FIELDS:
                 chained = self._fields(first, callee.split(".")[1:], depth)
                 if chained is not None:
                     return chained
@@ -317,6 +321,12 @@ class Linker:
     def _type_of(self, path: str, ref: str, namespaces: tuple[str, ...], klass: str | None,
                  depth: int) -> tuple | None:
         """The type symbol a reference ``<F(i)(j)>`` names, or a plain type name's symbol."""
+        if ref.endswith('"]'):  # App["viewport"]: the declared type of App's field
+            owner, _, field = ref[:-2].partition('["')
+            found = self.names.dotted_memo(path, owner, namespaces)
+            if not found or found[0] != "symbol" or depth > 8:
+                return None
+            return self._field_type(found[1], found[2], field, depth + 1)
         if not ref.startswith("<"):
             return self.names.dotted_memo(path, ref.split("<")[0], namespaces)
         parens = _PARENS.search(ref[:-1])
@@ -354,7 +364,7 @@ class Linker:
                 return self._type_of(path, declared, (), klass, depth + 1)
             base = next((b for k, r, b in self.names.ex[path].heritage if k == klass and r == "extends"), None)
             found = self.names.dotted_memo(path, base.split("<")[0]) if base else None
-            if not found or found[0] != "symbol" or self.names.symbols[found[1]][found[2]].kind != "class":
+            if not found or found[0] != "symbol" or self.names.symbols[found[1]][found[2]].kind not in _HAS_FIELDS:
                 return None
             path, klass = found[1], found[2]
         return None
@@ -389,7 +399,8 @@ class Linker:
         for call in ex.calls:
             namespaces, klass, src = scope(path, call.caller)
             callee = call.callee
-            key = ("calls", callee, namespaces, klass if callee.startswith(_CLASS_BOUND) else None)
+            bound = callee == "super" or callee.startswith(_CLASS_BOUND)
+            key = ("calls", callee, namespaces, klass if bound else None)
             if key not in done:
                 done[key] = outcome(self._call(path, callee, namespaces, klass), "calls", callee, path, True)
             add(src, done[key])

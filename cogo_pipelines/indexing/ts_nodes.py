@@ -91,6 +91,25 @@ def type_name(node: tree_sitter.Node | None) -> str | None:
 _NULLISH = {b"null", b"undefined", b"void"}
 
 
+def declared_type(annotation: tree_sitter.Node | None) -> str | None:
+    """``type_name`` of a field's annotation, or an indexed access of a named type's field as
+    ``App["viewport"]`` (excalidraw's ``viewport: App["viewport"]``: the linker reads the field's
+    declared type there)."""
+    named = type_name(annotation)
+    if named is not None or annotation is None or not annotation.named_child_count:
+        return named
+    lookup = annotation.named_children[0]
+    if lookup.type != "lookup_type" or lookup.named_child_count != 2:
+        return None
+    base, key = lookup.named_children
+    fragment = key.named_children[0] if key.type == "literal_type" and key.named_child_count else None
+    owner = type_name(base)
+    if owner is None or fragment is None or fragment.type != "string" or fragment.named_child_count != 1:
+        return None
+    field = node_text(fragment.named_children[0])
+    return f'{owner}["{field}"]' if field.isidentifier() else None
+
+
 def const_class(statements: list[tree_sitter.Node], name: bytes, before: int | None = None) -> str | None:
     """The class of ``const name: Class = ...`` or ``const name = new Class(...)`` among
     ``statements`` (those starting before byte ``before``, when given), or None."""

@@ -71,6 +71,8 @@ class TypeInference:
         typed = type_name(declarator.child_by_field_name("type"))
         if typed is None and value is not None:
             typed = constructed(value) or self.returned(value, i)
+        if typed is None and value is not None and value.type == "identifier":
+            typed = self.out.types.get(node_text(value))  # `export const jobs = jobsClient`, typed above
         if typed:
             self.out.types[self.out.symbols[i].qualified_name] = typed
 

@@ -9,7 +9,7 @@ from operator import itemgetter
 import tree_sitter
 
 from cogo_pipelines.indexing.model import CallSite
-from cogo_pipelines.indexing.ts_nodes import callee_text, constructed, node_text, type_name
+from cogo_pipelines.indexing.ts_nodes import callee_text, constructed, declared_type, node_text, type_name
 
 _DOCUMENT_ORDER = itemgetter(0, 1)  # (start byte, end byte): the outer of two nodes that start together last
 
@@ -132,12 +132,20 @@ class Usage:
             self.out.types[f"{klass}.{name}"] = typed
 
     def field(self, node: tree_sitter.Node) -> None:
-        """Class fields give ``this.x`` a type for ``this.x.method()`` calls."""
+        """Class fields give ``this.x`` a type for ``this.x.method()`` calls; the properties of
+        an interface or of an object type alias (``type AppProps = { library: Library }``) give
+        ``app.library.method()`` one on a receiver of that type."""
         name = node.child_by_field_name("name")
         if name is None:
             return
+        if node.type == "property_signature":
+            typed = declared_type(node.child_by_field_name("type"))
+            owner = self.caller(node)
+            if typed and owner:
+                self.out.types[f"{owner}.{node_text(name)}"] = typed
+            return
         value = node.child_by_field_name("value")
-        typed = type_name(node.child_by_field_name("type"))
+        typed = declared_type(node.child_by_field_name("type"))
         if typed is None:
             typed = constructed(value)
         if typed is None and value is not None and value.type == "call_expression":  # = createLogger()

@@ -59,6 +59,8 @@ _QUERY_TEXT = """
 (pair value: (identifier) @valref)
 (export_statement value: [(class) (function_expression) (arrow_function)] @default_decl)
 (public_field_definition) @field
+(interface_body (property_signature) @field)
+(type_alias_declaration value: (object_type (property_signature) @field))
 """
 # JSX exists in the TSX grammar only
 _JSX_QUERY_TEXT = """

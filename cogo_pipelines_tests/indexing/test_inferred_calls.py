@@ -73,6 +73,10 @@ def edges():
          "c ? new Logger() : undefined: an optional client"),
         ("src/ops.ts#viaNamedFactoriesAndOptionalClients", "src/stream.ts#Subscriber.next", "calls",
          "made\\n  .next(): a member chain over two lines"),
+        ("src/ops.ts#viaAliasesAndLookalikes", "src/stream.ts#Logger.info", "calls",
+         "jobs.info() on `export const jobs = jobsClient`, jobsClient = new Logger()"),
+        ("src/ops.ts#viaAliasesAndLookalikes", "src/registry.ts#superviseAll", "calls",
+         "superviseAll(): a name starting with `super` is a plain call"),
         ("src/screens.ts#reportFailure", "src/stream.ts#Logger.info", "calls",
          "log.info() on an imported `export default new Logger()`"),
         ("src/screens.ts#closeDialogs", "src/stores.ts#DialogsStore.closeAll", "calls",
@@ -83,6 +87,12 @@ def edges():
          "policy.root.dialogs.closeAll(): a typed parameter, then declared field types"),
         ("src/screens.ts#closeFromDestructured", "src/stores.ts#DialogsStore.closeAll", "calls",
          "const { dialogs } = policy.root; dialogs.closeAll()"),
+        ("src/screens.ts#closeThroughAlias", "src/stores.ts#DialogsStore.closeAll", "calls",
+         "app.root.dialogs.closeAll(), app typed by an object type alias"),
+        ("src/screens.ts#closeThroughLookup", "src/stores.ts#DialogsStore.closeAll", "calls",
+         "app.dialogs.closeAll(), the alias's field typed RootStore[\"dialogs\"]"),
+        ("src/screens.ts#closeThroughInterface", "src/stores.ts#DialogsStore.closeAll", "calls",
+         "like.props.dialogs.closeAll(): an interface's field, then the alias's"),
         ("src/screens.ts#rules", "src/cancan.ts#CanCan.allow", "calls",
          "allow() imported from `export const { allow } = cancan`, cancan = new CanCan()"),
         ("src/screens.ts#rules", "src/cancan.ts#CanCan.can", "calls", "the same under another name: { can: check }"),
@@ -117,6 +127,9 @@ def test_what_cannot_be_inferred_stays_maybe(edges):
                    for s, d, _, _ in edges)
     # a key an object spread after it may replace is not taken as the function it first named
     assert not any(s == "src/queries.ts#overridden" and c == "certain" for s, _, _, c in edges)
+    # `new Blob()` with a local `type Blob`: a type alias makes no value, the constructor is the global
+    assert ("src/ops.ts#viaAliasesAndLookalikes", "unresolved:new Blob", "calls", "maybe") in edges
+    assert not any(d == "src/ops.ts#Blob" and k == "calls" for _, d, k, _ in edges)
     # host elements are not components
     assert not any(k == "renders" and "section" in d for _, d, k, _ in edges)
 
