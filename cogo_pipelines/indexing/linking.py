@@ -21,6 +21,7 @@ from cogo_pipelines.indexing.specifiers import package_name
 
 EdgeKey = tuple[str, str, tuple[str, str]]  # (source id, target id, (kind, detail))
 _PARENS = re.compile(r"(?:\(\d*\))+$")  # the "()" / "(0)(1)" that ends a type reference
+_PROPERTY_CALLBACK = re.compile(r"\((\d+)\)\.([A-Za-z_$][\w$]*)\((\d+)\)>$")  # "(0).perform(1)>"
 
 
 _CLASS_BOUND = ("this.", "super.", "<")  # callees whose meaning depends on the enclosing class (and `super`)
@@ -329,6 +330,9 @@ class Linker:
             return self._field_type(found[1], found[2], field, depth + 1)
         if not ref.startswith("<"):
             return self.names.dotted_memo(path, ref.split("<")[0], namespaces)
+        member = _PROPERTY_CALLBACK.search(ref)
+        if member is not None:  # <register(0).perform(1)>: a function passed in an object literal
+            return self._property_parameter(path, ref[1:member.start()], member, namespaces, klass, depth)
         parens = _PARENS.search(ref[:-1])
         if parens is None or depth > 8:
             return None
@@ -347,6 +351,29 @@ class Linker:
             return self.names.dotted_memo(path, made) if made else None
         return self.names.dotted_memo(tpath, declared) if declared else None
 
+    def _property_parameter(self, path: str, fn: str, member: re.Match, namespaces: tuple[str, ...],
+                            klass: str | None, depth: int) -> tuple | None:
+        """Parameter ``j`` of the method or function-typed property ``key`` of the type that
+        ``fn``'s parameter ``i`` declares (``register<T extends Action>(action: T)``, ``Action``'s
+        ``perform: ActionFn`` or ``perform(elements, app: AppProps)``)."""
+        target = self._call(path, fn, namespaces, klass, depth + 1) if depth <= 8 else None
+        if not target or target[0] != "symbol":
+            return None
+        index, key, j = member.groups()
+        qname = target[2] + (".constructor" if fn.startswith("new ") else "")
+        declared = self.names.ex[target[1]].types.get(f"{qname}({index})")
+        holder = self._type_of(target[1], declared, (), None, depth + 1) if declared else None
+        if not holder or holder[0] != "symbol":
+            return None
+        found = self._declared(holder[1], holder[2], f"{key}({j})")  # a method / function-typed property
+        if found is not None:
+            return self._type_of(found[0], found[1], (), None, depth + 1)
+        alias = self._field_type(holder[1], holder[2], key, depth + 1)  # `perform: ActionFn`
+        if not alias or alias[0] != "symbol":
+            return None
+        declared = self.names.ex[alias[1]].types.get(f"{alias[2]}({j})")
+        return self._type_of(alias[1], declared, (), None, depth + 1) if declared else None
+
     def _fields(self, typed: tuple, parts: list[str], depth: int) -> tuple | None:
         """Member ``parts[-1]`` of the type reached from class ``typed`` through the declared
         types of the fields ``parts[:-1]`` (None where one is not declared)."""
@@ -358,10 +385,16 @@ class Linker:
 
     def _field_type(self, path: str, klass: str, field: str, depth: int) -> tuple | None:
         """The type symbol of ``klass``'s field ``field`` as declared there or in a base class."""
+        found = self._declared(path, klass, field)
+        return self._type_of(found[0], found[1], (), found[2], depth + 1) if found else None
+
+    def _declared(self, path: str, klass: str, key: str) -> tuple[str, str, str] | None:
+        """(file, declared type, owner) of ``types["Klass.key"]`` in ``klass`` or the first of
+        its bases (``extends``) that declares it."""
         for _ in range(8):
-            declared = self.names.ex[path].types.get(f"{klass}.{field}")
+            declared = self.names.ex[path].types.get(f"{klass}.{key}")
             if declared:
-                return self._type_of(path, declared, (), klass, depth + 1)
+                return path, declared, klass
             base = next((b for k, r, b in self.names.ex[path].heritage if k == klass and r == "extends"), None)
             found = self.names.dotted_memo(path, base.split("<")[0]) if base else None
             if not found or found[0] != "symbol" or self.names.symbols[found[1]][found[2]].kind not in _HAS_FIELDS:

@@ -181,3 +181,55 @@ def member_callee(fn: tree_sitter.Node, text: bytes) -> str | None:
         return chain
     prop = fn.child_by_field_name("property")
     return "?." + node_text(prop) if prop is not None else None
+
+
+_PARAMETERS = ("required_parameter", "optional_parameter")
+
+
+def parameters(fn: tree_sitter.Node | None) -> list[tree_sitter.Node]:
+    if fn is None:
+        return []
+    params = fn.child_by_field_name("parameters")
+    if params is None:
+        single = fn.child_by_field_name("parameter")  # x => ...
+        if single is not None and single.type == "identifier":
+            return [Bare(single)]
+        return []
+    # a `this: T` parameter types `this`, it takes no argument
+    return [p for p in params.named_children if p.type in _PARAMETERS
+            and (p.named_child_count == 0 or p.named_children[0].type != "this")]
+
+
+class Bare:
+    """The one untyped parameter of ``x => ...``, read like a ``required_parameter``."""
+
+    def __init__(self, ident: tree_sitter.Node) -> None:
+        self.ident = ident
+
+    def child_by_field_name(self, name: str) -> tree_sitter.Node | None:
+        return self.ident if name == "pattern" else None
+
+
+def constraints(node: tree_sitter.Node | None) -> dict[str, str]:
+    """The named constraint of each type parameter that has one (``T extends Action<D>``: Action)."""
+    params = node.child_by_field_name("type_parameters") if node is not None else None
+    found = {}
+    for p in params.named_children if params is not None else ():
+        name = p.child_by_field_name("name") if p.type == "type_parameter" else None
+        constraint = p.child_by_field_name("constraint") if name is not None else None
+        bound = type_name(constraint.named_children[0]) if constraint is not None and constraint.named_child_count else None
+        if bound:
+            found[node_text(name)] = bound
+    return found
+
+
+def type_parameters(node: tree_sitter.Node | None) -> set[str]:
+    params = node.child_by_field_name("type_parameters") if node is not None else None
+    if params is None:
+        return set()
+    names = set()
+    for p in params.named_children:
+        name = p.child_by_field_name("name") if p.type == "type_parameter" else None
+        if name is not None:
+            names.add(node_text(name))
+    return names

@@ -28,17 +28,20 @@ from cogo_pipelines.indexing.ts_nodes import (
     SIMPLE_CHAIN,
     callee_text,
     const_class,
+    constraints,
     constructed,
     member_callee,
     node_text,
+    parameters,
     type_name,
+    type_parameters,
 )
 
 SIGNATURES = {
     "function_declaration", "generator_function_declaration", "function_signature", "method_definition",
     "method_signature", "abstract_method_signature",
 }
-_PARAMETERS = ("required_parameter", "optional_parameter")
+_NAMED_TYPES = ("type_identifier", "generic_type", "nested_type_identifier")
 MAX_DEPTH = 3  # f().g().h(): references nest at most this deep
 
 
@@ -53,6 +56,11 @@ class TypeInference:
                 continue  # inside a function body: a local, no node of its own
             if node.type in SIGNATURES:
                 self._signature(node, node, scope[0])
+            elif node.type == "type_alias_declaration":
+                value = node.child_by_field_name("value")
+                i = self.enclosing(node.start_byte)
+                if value is not None and value.type == "function_type" and i >= 0:
+                    self.function_type(self.out.symbols[i].qualified_name, value, type_parameters(node))
             elif node.type in ("lexical_declaration", "variable_declaration"):
                 exported = scope[1].type == "export_statement"
                 for declarator in node.named_children:
@@ -78,21 +86,23 @@ class TypeInference:
 
     def _signature(self, named: tree_sitter.Node, fn: tree_sitter.Node, owner: tree_sitter.Node | None) -> None:
         returns = fn.child_by_field_name("return_type")
-        callbacks = []
-        for index, param in enumerate(_parameters(fn)):
+        callbacks, typed = [], []
+        for index, param in enumerate(parameters(fn)):
             annotation = param.child_by_field_name("type")
             inner = annotation.named_children[0] if annotation is not None and annotation.named_child_count else None
             if inner is not None and inner.type == "function_type":
                 callbacks.append((index, inner))
+            elif inner is not None and inner.type in _NAMED_TYPES:
+                typed.append((index, annotation))
         constructed = _constructed_return(fn) if returns is None else None
-        if returns is None and not callbacks and not constructed:
+        if returns is None and not callbacks and not constructed and not typed:
             return
         i = self.enclosing(named.start_byte)
         name = named.child_by_field_name("name")
         if i < 0 or name is None or node_text(name).strip("'\"") != self.out.symbols[i].name:
             return  # a local function: no node of its own
         q = self.out.symbols[i].qualified_name
-        generics = _type_parameters(fn) | _type_parameters(owner)  # a method's and its class's
+        generics = type_parameters(fn) | type_parameters(owner)  # a method's and its class's
         if constructed:  # no declared return type: `return new X()`, or a const the body made so
             self.out.types[f"{q}()"] = constructed
         self._declare(f"{q}()", returns, generics)
@@ -104,11 +114,25 @@ class TypeInference:
             if len(given) == 1:
                 self.out.types[f"{q}()"] = f"=>{given[0]}"
         for index, inner in callbacks:
-            for j, p in enumerate(_parameters(inner)):
-                self._declare(f"{q}({index})({j})", p.child_by_field_name("type"), generics | _type_parameters(inner))
+            for j, p in enumerate(parameters(inner)):
+                self._declare(f"{q}({index})({j})", p.child_by_field_name("type"), generics | type_parameters(inner))
+        if typed:  # an object literal passed there types its methods' parameters: `register({ perform: (e, app) => … })`
+            bounds = constraints(fn) | constraints(owner)  # `<T extends Action>(action: T)`: an Action
+            for index, annotation in typed:
+                name = type_name(annotation)
+                self._put(f"{q}({index})", bounds.get(name, name), generics - bounds.keys())
+
+    def function_type(self, key: str, fn: tree_sitter.Node, generics: set[str]) -> None:
+        """The parameter types of a function type that a type alias or a property declares
+        (``type ActionFn = (elements: E[], app: AppProps) => R``: ``types["ActionFn(1)"]``)."""
+        generics = generics | type_parameters(fn)
+        for j, p in enumerate(parameters(fn)):
+            self._declare(f"{key}({j})", p.child_by_field_name("type"), generics)
 
     def _declare(self, key: str, annotation: tree_sitter.Node | None, generics: set[str]) -> None:
-        name = type_name(annotation)
+        self._put(key, type_name(annotation), generics)
+
+    def _put(self, key: str, name: str | None, generics: set[str]) -> None:
         if not name or name.partition(".")[0] in generics:
             return
         types = self.out.types
@@ -128,18 +152,13 @@ class TypeInference:
             if fn.id in done:
                 continue
             done.add(fn.id)
-            args, params = fn.parent, _parameters(fn)
+            args, params = fn.parent, parameters(fn)
             call = args.parent if args is not None else None
             if call is None or not any(p.child_by_field_name("pattern").text in heads for p in params
                                        if p.child_by_field_name("pattern") is not None):
                 continue
-            index = self.enclosing(fn.start_byte)
-            if call.type == "new_expression":
-                ctor = callee_text(call.child_by_field_name("constructor") or call)
-                callee = "new " + ctor if ctor and not ctor.startswith("?") else None
-            else:
-                callee = self.callee_of(call.child_by_field_name("function"), index)
-            if not callee or callee.startswith("?"):
+            callee = self._callee_at(call, fn.start_byte)
+            if not callee:
                 continue
             position = [a.id for a in args.named_children if a.type != "comment"].index(fn.id)
             for j, param in enumerate(params):
@@ -147,6 +166,40 @@ class TypeInference:
                 if pattern is not None and pattern.type == "identifier" and pattern.text in heads \
                         and param.child_by_field_name("type") is None:
                     self.within(fn, pattern.text, f"<{callee}({position})({j})>")
+
+    def property_callbacks(self, nodes: list[tree_sitter.Node], heads: set[bytes]) -> None:
+        """A function given as property ``key`` of an object literal passed as argument ``i``
+        (``register({ perform: (elements, app) => app.m() })``, a config object's handlers) takes
+        its untyped parameters' types from the type the callee's parameter ``i`` declares: that
+        type's method or function-typed property ``key`` (``<register(0).perform(1)>``)."""
+        for fn in nodes:
+            params = parameters(fn)
+            untyped = [(j, p.child_by_field_name("pattern")) for j, p in enumerate(params)
+                       if p.child_by_field_name("type") is None]
+            untyped = [(j, name) for j, name in untyped if name is not None and name.type == "identifier" and name.text in heads]
+            if not untyped:
+                continue
+            method = fn.type == "method_definition"
+            key = fn.child_by_field_name("name") if method else fn.parent.child_by_field_name("key")
+            literal = fn.parent if method else fn.parent.parent
+            args = literal.parent
+            if key is None or key.type != "property_identifier" or args is None or args.parent is None:
+                continue
+            callee = self._callee_at(args.parent, fn.start_byte)
+            if not callee:
+                continue
+            position = [a.id for a in args.named_children if a.type != "comment"].index(literal.id)
+            for j, name in untyped:
+                self.within(fn, name.text, f"<{callee}({position}).{node_text(key)}({j})>")
+
+    def _callee_at(self, call: tree_sitter.Node, at: int) -> str | None:
+        """The callee text of ``call`` (``new C`` for a constructor), or None when unknown."""
+        if call.type == "new_expression":
+            ctor = callee_text(call.child_by_field_name("constructor") or call)
+            callee = "new " + ctor if ctor and not ctor.startswith("?") else None
+        else:
+            callee = self.callee_of(call.child_by_field_name("function"), self.enclosing(at))
+        return callee if callee and not callee.startswith("?") else None
 
     def within(self, fn: tree_sitter.Node, name: bytes, typed: str) -> None:
         """``name`` has type ``typed`` inside ``fn`` (``""``: unknown there, a shadowing
@@ -366,39 +419,3 @@ def _constructed_return(fn: tree_sitter.Node) -> str | None:
     if value.type != "identifier":
         return None
     return const_class(statements, value.text, before=value.start_byte)
-
-
-def _parameters(fn: tree_sitter.Node | None) -> list[tree_sitter.Node]:
-    if fn is None:
-        return []
-    params = fn.child_by_field_name("parameters")
-    if params is None:
-        single = fn.child_by_field_name("parameter")  # x => ...
-        if single is not None and single.type == "identifier":
-            return [_Bare(single)]
-        return []
-    # a `this: T` parameter types `this`, it takes no argument
-    return [p for p in params.named_children if p.type in _PARAMETERS
-            and (p.named_child_count == 0 or p.named_children[0].type != "this")]
-
-
-class _Bare:
-    """The one untyped parameter of ``x => ...``, read like a ``required_parameter``."""
-
-    def __init__(self, ident: tree_sitter.Node) -> None:
-        self.ident = ident
-
-    def child_by_field_name(self, name: str) -> tree_sitter.Node | None:
-        return self.ident if name == "pattern" else None
-
-
-def _type_parameters(node: tree_sitter.Node | None) -> set[str]:
-    params = node.child_by_field_name("type_parameters") if node is not None else None
-    if params is None:
-        return set()
-    names = set()
-    for p in params.named_children:
-        name = p.child_by_field_name("name") if p.type == "type_parameter" else None
-        if name is not None:
-            names.add(node_text(name))
-    return names

@@ -9,7 +9,14 @@ from operator import itemgetter
 import tree_sitter
 
 from cogo_pipelines.indexing.model import CallSite
-from cogo_pipelines.indexing.ts_nodes import callee_text, constructed, declared_type, node_text, type_name
+from cogo_pipelines.indexing.ts_nodes import (
+    callee_text,
+    constructed,
+    declared_type,
+    node_text,
+    type_name,
+    type_parameters,
+)
 
 _DOCUMENT_ORDER = itemgetter(0, 1)  # (start byte, end byte): the outer of two nodes that start together last
 
@@ -138,10 +145,21 @@ class Usage:
         name = node.child_by_field_name("name")
         if name is None:
             return
-        if node.type == "property_signature":
-            typed = declared_type(node.child_by_field_name("type"))
-            owner = self.caller(node)
-            if typed and owner:
+        if node.type in ("property_signature", "method_signature"):
+            annotation = node.child_by_field_name("type")
+            i = self.enclosing(node.start_byte)
+            if i < 0 or self.out.symbols[i].kind not in ("interface", "type"):
+                return  # an interface local to a function: no node of its own
+            owner = self.out.symbols[i].qualified_name
+            inner = annotation.named_children[0] if annotation is not None and annotation.named_child_count else None
+            if node.type == "method_signature" or inner is not None and inner.type == "function_type":
+                # keyTest(event, app: AppProps): boolean, predicate?: (app: AppProps) => boolean
+                declaration = node.parent.parent  # interface_body or object_type, then the declaration
+                self.function_type(f"{owner}.{node_text(name)}", inner if inner is not None else node,
+                                   type_parameters(declaration))
+                return
+            typed = declared_type(annotation)
+            if typed:
                 self.out.types[f"{owner}.{node_text(name)}"] = typed
             return
         value = node.child_by_field_name("value")

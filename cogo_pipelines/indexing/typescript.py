@@ -44,6 +44,7 @@ _QUERY_TEXT = """
   (arrow_function parameters: (formal_parameters (required_parameter pattern: (identifier) !type)))
   (function_expression parameters: (formal_parameters (required_parameter pattern: (identifier) !type)))
 ] @callback)
+(arguments (object [(pair value: [(arrow_function) (function_expression)] @callback.property) (method_definition) @callback.property]))
 (variable_declarator name: (object_pattern) @var.pattern)
 (return_statement (object) @return.object)
 (required_parameter pattern: (identifier) @param.untyped !type)
@@ -59,8 +60,8 @@ _QUERY_TEXT = """
 (pair value: (identifier) @valref)
 (export_statement value: [(class) (function_expression) (arrow_function)] @default_decl)
 (public_field_definition) @field
-(interface_body (property_signature) @field)
-(type_alias_declaration value: (object_type (property_signature) @field))
+(interface_body [(property_signature) (method_signature)] @field)
+(type_alias_declaration value: (object_type [(property_signature) (method_signature)] @field))
 """
 # JSX exists in the TSX grammar only
 _JSX_QUERY_TEXT = """
@@ -265,6 +266,7 @@ def _extract(path: str, source: bytes, tree: tree_sitter.Tree, tsx: bool) -> Fil
         ex.field(node)
     ex.declared_types(ex.declarations)
     ex.callbacks(get("callback"), heads)  # after the types of names a callee may start with
+    ex.property_callbacks(get("callback.property"), heads)
     ex.shadowed(caps.get("param.untyped", []))
     # destructured names worth binding: those called (`const { f } = x; f()`) and those a member
     # call starts with (`const { dialogs } = useStores(); dialogs.close()`)
