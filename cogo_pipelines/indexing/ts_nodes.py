@@ -93,8 +93,8 @@ _NULLISH = {b"null", b"undefined", b"void"}
 
 def declared_type(annotation: tree_sitter.Node | None) -> str | None:
     """``type_name`` of a field's annotation, or an indexed access of a named type's field as
-    ``App["viewport"]`` (excalidraw's ``viewport: App["viewport"]``: the linker reads the field's
-    declared type there)."""
+    ``<App["viewport"]>`` (excalidraw's ``viewport: App["viewport"]``: the linker reads the
+    field's declared type there)."""
     named = type_name(annotation)
     if named is not None or annotation is None or not annotation.named_child_count:
         return named
@@ -107,7 +107,13 @@ def declared_type(annotation: tree_sitter.Node | None) -> str | None:
     if owner is None or fragment is None or fragment.type != "string" or fragment.named_child_count != 1:
         return None
     field = node_text(fragment.named_children[0])
-    return f'{owner}["{field}"]' if field.isidentifier() else None
+    return field_of(owner, field) if field.isidentifier() else None
+
+
+def field_of(owner: str, field: str) -> str:
+    """The type reference of ``owner``'s field ``field`` (``<App["viewport"]>``), for the linker."""
+    return f'<{owner}["{field}"]>'
+
 
 
 def const_class(statements: list[tree_sitter.Node], name: bytes, before: int | None = None) -> str | None:

@@ -13,6 +13,7 @@ from cogo_pipelines.indexing.ts_nodes import (
     callee_text,
     constructed,
     declared_type,
+    field_of,
     node_text,
     type_name,
     type_parameters,
@@ -137,6 +138,43 @@ class Usage:
         if klass and any(c.type == "accessibility_modifier" for c in node.named_children):
             self.instance_types[(klass, "this." + name)] = typed
             self.out.types[f"{klass}.{name}"] = typed
+
+    def destructured_parameter(self, node: tree_sitter.Node, heads: set[bytes]) -> None:
+        """A destructured parameter's names take the declared types of the fields they read,
+        inside their function: ``({ app }: { app: App })`` or ``({ app }: Props)`` (a React
+        component's props), so ``app.m()`` is ``App.m`` there."""
+        annotation, fn = node.child_by_field_name("type"), node.parent.parent if node.parent is not None else None
+        inner = annotation.named_children[0] if annotation is not None and annotation.named_child_count else None
+        if inner is None or fn is None:
+            return
+        if inner.type == "object_type":
+            declared = {}
+            for prop in inner.named_children:
+                name = prop.child_by_field_name("name") if prop.type == "property_signature" else None
+                typed = declared_type(prop.child_by_field_name("type")) if name is not None else None
+                if typed:
+                    declared[name.text] = typed
+            field_type = declared.get
+        elif inner.type in ("type_identifier", "generic_type", "nested_type_identifier"):
+            owner = type_name(inner)
+            field_type = lambda key: field_of(owner, key.decode()) if owner else None
+        else:
+            return
+        for part in node.child_by_field_name("pattern").named_children:
+            if part.type == "object_assignment_pattern":  # `{ app = fallback }`
+                part = part.child_by_field_name("left")
+            if part is not None and part.type == "shorthand_property_identifier_pattern":
+                key = bound = part
+            elif part is not None and part.type == "pair_pattern":
+                key, bound = part.child_by_field_name("key"), part.child_by_field_name("value")
+            else:
+                continue
+            if key is None or bound is None or key.type not in ("property_identifier", "shorthand_property_identifier_pattern") \
+                    or bound.type not in ("identifier", "shorthand_property_identifier_pattern") or bound.text not in heads:
+                continue
+            typed = field_type(key.text)
+            if typed:
+                self.within(fn, bound.text, typed)
 
     def field(self, node: tree_sitter.Node) -> None:
         """Class fields give ``this.x`` a type for ``this.x.method()`` calls; the properties of

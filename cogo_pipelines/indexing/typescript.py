@@ -46,6 +46,8 @@ _QUERY_TEXT = """
 ] @callback)
 (arguments (object [(pair value: [(arrow_function) (function_expression)] @callback.property) (method_definition) @callback.property]))
 (variable_declarator name: (object_pattern) @var.pattern)
+(required_parameter pattern: (object_pattern) type: (type_annotation)) @param.destructured
+(optional_parameter pattern: (object_pattern) type: (type_annotation)) @param.destructured
 (return_statement (object) @return.object)
 (required_parameter pattern: (identifier) @param.untyped !type)
 (new_expression constructor: (_) @new)
@@ -262,6 +264,8 @@ def _extract(path: str, source: bytes, tree: tree_sitter.Tree, tsx: bool) -> Fil
     for name in get("var.name"):
         if name.text in heads:
             ex.variable(name.parent)
+    for node in get("param.destructured"):  # ({ actionManager }: { actionManager: ActionManager }) => …
+        ex.destructured_parameter(node, heads)
     for node in get("field"):  # in local classes too: `this.x` is typed there as well
         ex.field(node)
     ex.declared_types(ex.declarations)

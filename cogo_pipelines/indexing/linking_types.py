@@ -1,0 +1,137 @@
+"""Receivers typed by declarations in other files: what the linker makes of a type reference.
+
+The extractor writes a receiver it cannot type at the call as a *reference* to another file's
+declared types (``ts_types``): ``<F()>`` (``F``'s return type), ``<F(i)(j)>`` (parameter ``j``
+of ``F``'s function-typed parameter ``i``: a callback's), ``<F(i).key(j)>`` (parameter ``j`` of
+the method ``key`` of the type ``F``'s parameter ``i`` declares: a function in an object literal
+argument), a field chain after any of them (``<F()>.store.m``), and ``<App["viewport"]>`` (a
+field's declared type). A mixin of ``linking.Linker``: it needs ``names`` and ``_call``.
+"""
+
+from __future__ import annotations
+
+import re
+
+_PARENS = re.compile(r"(?:\(\d*\))+$")  # the "()" / "(0)(1)" that ends a type reference
+_PROPERTY_CALLBACK = re.compile(r"\((\d+)\)\.([A-Za-z_$][\w$]*)\((\d+)\)>$")  # "(0).perform(1)>"
+HAS_FIELDS = ("class", "interface", "type")  # declared field types: `types["App.viewport"]`
+
+
+class TypeResolution:
+    def _super(self, path: str, callee: str, namespaces: tuple[str, ...], klass: str | None) -> tuple | None:
+        """``super(...)`` calls the class's ``extends`` target, ``super.m()`` its member ``m``."""
+        if not klass:
+            return None
+        for owner, relation, base in self.names.ex[path].heritage:
+            if owner == klass and relation == "extends":
+                found = self.names.dotted_memo(path, base.split("<")[0], namespaces)
+                if callee == "super" or not found or found[0] != "symbol":
+                    return found
+                return self._member_of_type(found, callee[6:])
+        return None
+
+    def _typed_member(self, path: str, callee: str, namespaces: tuple[str, ...], klass: str | None,
+                      depth: int) -> tuple | None:
+        """``<F(i)(j)>.m``: ``m`` on the type ``F``'s signature declares (``ts_types``)."""
+        end = callee.rfind(">.")
+        typed = self._type_of(path, callee[:end + 1], namespaces, klass, depth) if end > 0 else None
+        if typed is None and end > 0 and callee[end - 2:end] == "()" and depth <= 8:  # `return { touch }`
+            fn = self._call(path, callee[1:end - 2].partition("[")[0], namespaces, klass, depth + 1)
+            if fn and fn[0] == "symbol":
+                return self.names.export(fn[1], f"{fn[2]}().{callee[end + 2:]}")
+        rest = callee[end + 2:]
+        while typed and typed[0] == "symbol" and "." in rest:  # <F()>.field.m: through declared field types
+            field, _, rest = rest.partition(".")
+            typed = self._field_type(typed[1], typed[2], field, depth)
+        if not typed or typed[0] != "symbol":
+            return typed if typed and typed[0] == "external" else None
+        return self._member_of_type(typed, rest)
+
+    def _type_of(self, path: str, ref: str, namespaces: tuple[str, ...], klass: str | None,
+                 depth: int) -> tuple | None:
+        """The type symbol a reference ``<F(i)(j)>`` names, or a plain type name's symbol."""
+        if ref.endswith('"]>'):  # <App["viewport"]>: the declared type of App's field
+            owner, _, field = ref[1:-3].partition('["')
+            found = self.names.dotted_memo(path, owner, namespaces)
+            if not found or found[0] != "symbol" or depth > 8:
+                return None
+            return self._field_type(found[1], found[2], field, depth + 1)
+        if not ref.startswith("<"):
+            return self.names.dotted_memo(path, ref.split("<")[0], namespaces)
+        member = _PROPERTY_CALLBACK.search(ref)
+        if member is not None:  # <register(0).perform(1)>: a function passed in an object literal
+            return self._property_parameter(path, ref[1:member.start()], member, namespaces, klass, depth)
+        parens = _PARENS.search(ref[:-1])
+        if parens is None or depth > 8:
+            return None
+        fn, _, hints = ref[1:parens.start()].partition("[")  # `singleton[1=Db]`: what arguments return
+        target = self._call(path, fn, namespaces, klass, depth + 1)
+        if not target or target[0] != "symbol":
+            return None
+        tpath, qname = target[1], target[2]
+        if fn.startswith("new "):
+            qname += ".constructor"
+        declared = self.names.ex[tpath].types.get(qname + parens.group(0))
+        if declared and declared.startswith("=>"):  # returns what argument i returns: named where the call is
+            made = dict(h.split("=", 1) for h in hints[:-1].split(",") if "=" in h).get(declared[2:])
+            if made and made.startswith("<"):  # a function of that file: what it returns
+                return self._type_of(path, made, namespaces, klass, depth + 1)
+            return self.names.dotted_memo(path, made) if made else None
+        return self.names.dotted_memo(tpath, declared) if declared else None
+
+    def _property_parameter(self, path: str, fn: str, member: re.Match, namespaces: tuple[str, ...],
+                            klass: str | None, depth: int) -> tuple | None:
+        """Parameter ``j`` of the method or function-typed property ``key`` of the type that
+        ``fn``'s parameter ``i`` declares (``register<T extends Action>(action: T)``, ``Action``'s
+        ``perform: ActionFn`` or ``perform(elements, app: AppProps)``)."""
+        target = self._call(path, fn, namespaces, klass, depth + 1) if depth <= 8 else None
+        if not target or target[0] != "symbol":
+            return None
+        index, key, j = member.groups()
+        qname = target[2] + (".constructor" if fn.startswith("new ") else "")
+        declared = self.names.ex[target[1]].types.get(f"{qname}({index})")
+        holder = self._type_of(target[1], declared, (), None, depth + 1) if declared else None
+        if not holder or holder[0] != "symbol":
+            return None
+        found = self._declared(holder[1], holder[2], f"{key}({j})")  # a method / function-typed property
+        if found is not None:
+            return self._type_of(found[0], found[1], (), None, depth + 1)
+        alias = self._field_type(holder[1], holder[2], key, depth + 1)  # `perform: ActionFn`
+        if not alias or alias[0] != "symbol":
+            return None
+        declared = self.names.ex[alias[1]].types.get(f"{alias[2]}({j})")
+        return self._type_of(alias[1], declared, (), None, depth + 1) if declared else None
+
+    def _fields(self, typed: tuple, parts: list[str], depth: int) -> tuple | None:
+        """Member ``parts[-1]`` of the type reached from class ``typed`` through the declared
+        types of the fields ``parts[:-1]`` (None where one is not declared)."""
+        for field in parts[:-1]:
+            typed = self._field_type(typed[1], typed[2], field, depth)
+            if not typed or typed[0] != "symbol":
+                return None
+        return self._member_of_type(typed, parts[-1])
+
+    def _field_type(self, path: str, klass: str, field: str, depth: int) -> tuple | None:
+        """The type symbol of ``klass``'s field ``field`` as declared there or in a base class."""
+        found = self._declared(path, klass, field)
+        return self._type_of(found[0], found[1], (), found[2], depth + 1) if found else None
+
+    def _declared(self, path: str, klass: str, key: str) -> tuple[str, str, str] | None:
+        """(file, declared type, owner) of ``types["Klass.key"]`` in ``klass`` or the first of
+        its bases (``extends``) that declares it."""
+        for _ in range(8):
+            declared = self.names.ex[path].types.get(f"{klass}.{key}")
+            if declared:
+                return path, declared, klass
+            base = next((b for k, r, b in self.names.ex[path].heritage if k == klass and r == "extends"), None)
+            found = self.names.dotted_memo(path, base.split("<")[0]) if base else None
+            if not found or found[0] != "symbol" or self.names.symbols[found[1]][found[2]].kind not in HAS_FIELDS:
+                return None
+            path, klass = found[1], found[2]
+        return None
+
+    def _member_of_type(self, typed: tuple, name: str) -> tuple | None:
+        found = self.names.member(typed[1], typed[2], name)
+        if found is None and self.names.symbols[typed[1]][typed[2]].kind in ("interface", "type", "class"):
+            return ("member_of", typed[1], typed[2])
+        return found
