@@ -58,8 +58,8 @@ class TypeInference:
                 self._signature(node, node, scope[0])
             elif node.type == "type_alias_declaration":
                 value = node.child_by_field_name("value")
-                i = self.enclosing(node.start_byte)
-                if value is not None and value.type == "function_type" and i >= 0:
+                i = self.enclosing(node.start_byte) if value is not None and value.type == "function_type" else -1
+                if i >= 0:
                     self.function_type(self.out.symbols[i].qualified_name, value, type_parameters(node))
             elif node.type in ("lexical_declaration", "variable_declaration"):
                 exported = scope[1].type == "export_statement"
@@ -117,10 +117,13 @@ class TypeInference:
             for j, p in enumerate(parameters(inner)):
                 self._declare(f"{q}({index})({j})", p.child_by_field_name("type"), generics | type_parameters(inner))
         if typed:  # an object literal passed there types its methods' parameters: `register({ perform: (e, app) => … })`
-            bounds = constraints(fn) | constraints(owner)  # `<T extends Action>(action: T)`: an Action
+            bounds = None
             for index, annotation in typed:
                 name = type_name(annotation)
-                self._put(f"{q}({index})", bounds.get(name, name), generics - bounds.keys())
+                if name in generics:  # `<T extends Action>(action: T)`: an Action
+                    bounds = constraints(fn) | constraints(owner) if bounds is None else bounds
+                    name = bounds.get(name)
+                self._put(f"{q}({index})", name, generics)
 
     def function_type(self, key: str, fn: tree_sitter.Node, generics: set[str]) -> None:
         """The parameter types of a function type that a type alias or a property declares
