@@ -82,10 +82,18 @@ def type_name(node: tree_sitter.Node | None) -> str | None:
         kept = [t for t in _union_members(node) if not (t.type == "literal_type" or t.text in _NULLISH)]
         return type_name(kept[0]) if len(kept) == 1 else None
     if node.type == "generic_type":
-        node = node.child_by_field_name("name")
+        name = node.child_by_field_name("name")
+        if name is not None and name.text in _SAME_MEMBERS:  # Readonly<Props>: Props's members
+            args = node.child_by_field_name("type_arguments")
+            return type_name(args.named_children[0]) if args is not None and args.named_child_count else None
+        node = name
     if node is not None and node.type in ("type_identifier", "identifier", "nested_type_identifier", "member_expression"):
         return node_text(node)
     return None
+
+
+# TypeScript's utility types whose members, where they exist, are the first argument's own
+_SAME_MEMBERS = {b"Readonly", b"Partial", b"Required", b"Omit", b"Pick", b"NonNullable"}
 
 
 _NULLISH = {b"null", b"undefined", b"void"}
