@@ -184,21 +184,7 @@ class Usage:
         if name is None:
             return
         if node.type in ("property_signature", "method_signature"):
-            annotation = node.child_by_field_name("type")
-            i = self.enclosing(node.start_byte)
-            if i < 0 or self.out.symbols[i].kind not in ("interface", "type"):
-                return  # an interface local to a function: no node of its own
-            owner = self.out.symbols[i].qualified_name
-            inner = annotation.named_children[0] if annotation is not None and annotation.named_child_count else None
-            if node.type == "method_signature" or inner is not None and inner.type == "function_type":
-                # keyTest(event, app: AppProps): boolean, predicate?: (app: AppProps) => boolean
-                declaration = node.parent.parent  # interface_body or object_type, then the declaration
-                self.function_type(f"{owner}.{node_text(name)}", inner if inner is not None else node,
-                                   type_parameters(declaration))
-                return
-            typed = declared_type(annotation)
-            if typed:
-                self.out.types[f"{owner}.{node_text(name)}"] = typed
+            self._member_signature(node, node_text(name))
             return
         value = node.child_by_field_name("value")
         typed = declared_type(node.child_by_field_name("type"))
@@ -211,6 +197,24 @@ class Usage:
             if klass:
                 self.instance_types[(klass, "this." + node_text(name))] = typed
                 self.out.types[f"{klass}.{node_text(name)}"] = typed  # for subclasses in other files
+
+    def _member_signature(self, node: tree_sitter.Node, name: str) -> None:
+        """``types["Owner.name"]`` of an interface's or object type alias's member: a field's
+        declared type, or a method's / function-typed property's parameter types."""
+        i = self.enclosing(node.start_byte)
+        if i < 0 or self.out.symbols[i].kind not in ("interface", "type"):
+            return  # an interface local to a function: no node of its own
+        owner = self.out.symbols[i].qualified_name
+        annotation = node.child_by_field_name("type")
+        inner = annotation.named_children[0] if annotation is not None and annotation.named_child_count else None
+        if node.type == "method_signature" or inner is not None and inner.type == "function_type":
+            # keyTest(event, app: AppProps): boolean, predicate?: (app: AppProps) => boolean
+            declaration = node.parent.parent  # interface_body or object_type, then the declaration
+            self.function_type(f"{owner}.{name}", inner if inner is not None else node, type_parameters(declaration))
+            return
+        typed = declared_type(annotation)
+        if typed:
+            self.out.types[f"{owner}.{name}"] = typed
 
     def heritage(self, node: tree_sitter.Node) -> None:
         klass = self.caller(node)
