@@ -74,6 +74,10 @@ class Names:
                         self._globals.setdefault(local, self.local(path, local))
         return self._globals.get(name)
 
+    def kind(self, found: tuple | None) -> str | None:
+        """The kind of the symbol a lookup found (``class``, ``type``, ...), None for anything else."""
+        return self.symbols[found[1]][found[2]].kind if found and found[0] == "symbol" else None
+
     def dotted_memo(self, path: str, text: str, scopes: tuple[str, ...] = ()) -> tuple | None:
         """``dotted`` for the lookups of ``Linker``, where the same callee or type name recurs
         in many symbols of a file (the answer only depends on the arguments)."""
@@ -146,7 +150,7 @@ class Names:
             elif found[0] == "symbol":
                 owner = found
                 found = self.member(found[1], found[2], part) or self.export(found[1], f"{found[2]}.{part}")
-                if found is None and self.symbols[owner[1]][owner[2]].kind in ("interface", "type", "class"):
+                if found is None and self.symbols[owner[1]][owner[2]].kind in HAS_FIELDS:
                     return ("member_of", owner[1], owner[2])  # a member we have no node for
             else:
                 return None
@@ -248,9 +252,8 @@ class Linker(TypeResolution):
         names = self.names
         if callee.startswith("new "):
             found = names.dotted_memo(path, callee[4:], namespaces)
-            if found and found[0] == "symbol" and names.symbols[found[1]][found[2]].kind in _TYPES_ONLY:
-                return None  # `type File = {...}` makes no value: `new File()` is the global's
-            return found
+            # `type File = {...}` makes no value: `new File()` is the global's
+            return None if names.kind(found) in _TYPES_ONLY else found
         if callee.startswith("this.") and callee.count(".") == 1:
             return names.member(path, klass, callee[5:]) if klass else None
         if callee == "super" or callee.startswith("super."):  # not `superLoaderJson()`
@@ -262,19 +265,19 @@ class Linker(TypeResolution):
         if callee.startswith(("?.", "this.")):
             return None
         found = names.dotted_memo(path, callee, namespaces)
-        if found and found[0] == "symbol" and names.symbols[found[1]][found[2]].kind in _TYPES_ONLY:
+        if names.kind(found) in _TYPES_ONLY:
             return None  # a type of the same name as the value called (a global, a merged declaration)
         if (found is None or found[0] == "member_of") and callee.count(".") >= 2:
             # Type.a.b.m() (a receiver typed by the extractor, then fields): the declared field types
             first = names.dotted_memo(path, callee.partition(".")[0], namespaces)
-            if first and first[0] == "symbol" and names.symbols[first[1]][first[2]].kind in HAS_FIELDS:
+            if names.kind(first) in HAS_FIELDS:
                 chained = self._fields(first, callee.split(".")[1:], depth)
                 if chained is not None:
                     return chained
         if found is None and "." in callee:  # `db.query()` on a const of a declared type
             head, _, name = callee.rpartition(".")
             owner = names.dotted_memo(path, head, namespaces)
-            if owner and owner[0] == "symbol" and names.symbols[owner[1]][owner[2]].kind == "const":
+            if names.kind(owner) == "const":
                 declared = names.ex[owner[1]].types.get(owner[2])
                 typed = self._type_of(owner[1], declared, (), None, depth + 1) if declared else None
                 return self._member_of_type(typed, name) if typed and typed[0] == "symbol" else None

@@ -65,12 +65,10 @@ class TypeResolution:
         if parens is None or depth > 8:
             return None
         fn, _, hints = ref[1:parens.start()].partition("[")  # `singleton[1=Db]`: what arguments return
-        target = self._call(path, fn, namespaces, klass, depth + 1)
-        if not target or target[0] != "symbol":
+        signature = self._signature_of(path, fn, namespaces, klass, depth)
+        if signature is None:
             return None
-        tpath, qname = target[1], target[2]
-        if fn.startswith("new "):
-            qname += ".constructor"
+        tpath, qname = signature
         declared = self.names.ex[tpath].types.get(qname + parens.group(0))
         if declared and declared.startswith("=>"):  # returns what argument i returns: named where the call is
             made = dict(h.split("=", 1) for h in hints[:-1].split(",") if "=" in h).get(declared[2:])
@@ -84,13 +82,13 @@ class TypeResolution:
         """Parameter ``j`` of the method or function-typed property ``key`` of the type that
         ``fn``'s parameter ``i`` declares (``register<T extends Action>(action: T)``, ``Action``'s
         ``perform: ActionFn`` or ``perform(elements, app: AppProps)``)."""
-        target = self._call(path, fn, namespaces, klass, depth + 1) if depth <= 8 else None
-        if not target or target[0] != "symbol":
+        signature = self._signature_of(path, fn, namespaces, klass, depth) if depth <= 8 else None
+        if signature is None:
             return None
+        tpath, qname = signature
         index, key, j = member.groups()
-        qname = target[2] + (".constructor" if fn.startswith("new ") else "")
-        declared = self.names.ex[target[1]].types.get(f"{qname}({index})")
-        holder = self._type_of(target[1], declared, (), None, depth + 1) if declared else None
+        declared = self.names.ex[tpath].types.get(f"{qname}({index})")
+        holder = self._type_of(tpath, declared, (), None, depth + 1) if declared else None
         if not holder or holder[0] != "symbol":
             return None
         found = self._declared(holder[1], holder[2], f"{key}({j})")  # a method / function-typed property
@@ -101,6 +99,15 @@ class TypeResolution:
             return None
         declared = self.names.ex[alias[1]].types.get(f"{alias[2]}({j})")
         return self._type_of(alias[1], declared, (), None, depth + 1) if declared else None
+
+    def _signature_of(self, path: str, fn: str, namespaces: tuple[str, ...], klass: str | None,
+                      depth: int) -> tuple[str, str] | None:
+        """(file, qualified name) under which the callee ``fn``'s signature types are declared
+        (``C.constructor`` for ``new C``), or None when it resolves to no symbol."""
+        target = self._call(path, fn, namespaces, klass, depth + 1)
+        if not target or target[0] != "symbol":
+            return None
+        return target[1], target[2] + (".constructor" if fn.startswith("new ") else "")
 
     def _fields(self, typed: tuple, parts: list[str], depth: int) -> tuple | None:
         """Member ``parts[-1]`` of the type reached from class ``typed`` through the declared
@@ -125,13 +132,13 @@ class TypeResolution:
                 return path, declared, klass
             base = next((b for k, r, b in self.names.ex[path].heritage if k == klass and r == "extends"), None)
             found = self.names.dotted_memo(path, base.split("<")[0]) if base else None
-            if not found or found[0] != "symbol" or self.names.symbols[found[1]][found[2]].kind not in HAS_FIELDS:
+            if self.names.kind(found) not in HAS_FIELDS:
                 return None
             path, klass = found[1], found[2]
         return None
 
     def _member_of_type(self, typed: tuple, name: str) -> tuple | None:
         found = self.names.member(typed[1], typed[2], name)
-        if found is None and self.names.symbols[typed[1]][typed[2]].kind in ("interface", "type", "class"):
+        if found is None and self.names.kind(typed) in HAS_FIELDS:
             return ("member_of", typed[1], typed[2])
         return found

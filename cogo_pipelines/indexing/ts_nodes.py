@@ -123,7 +123,6 @@ def field_of(owner: str, field: str) -> str:
     return f'<{owner}["{field}"]>'
 
 
-
 def const_class(statements: list[tree_sitter.Node], name: bytes, before: int | None = None) -> str | None:
     """The class of ``const name: Class = ...`` or ``const name = new Class(...)`` among
     ``statements`` (those starting before byte ``before``, when given), or None."""
@@ -226,11 +225,9 @@ class Bare:
 
 def constraints(node: tree_sitter.Node | None) -> dict[str, str]:
     """The named constraint of each type parameter that has one (``T extends Action<D>``: Action)."""
-    params = node.child_by_field_name("type_parameters") if node is not None else None
     found = {}
-    for p in params.named_children if params is not None else ():
-        name = p.child_by_field_name("name") if p.type == "type_parameter" else None
-        constraint = p.child_by_field_name("constraint") if name is not None else None
+    for name, p in _type_parameter_names(node):
+        constraint = p.child_by_field_name("constraint")
         bound = type_name(constraint.named_children[0]) if constraint is not None and constraint.named_child_count else None
         if bound:
             found[node_text(name)] = bound
@@ -238,12 +235,42 @@ def constraints(node: tree_sitter.Node | None) -> dict[str, str]:
 
 
 def type_parameters(node: tree_sitter.Node | None) -> set[str]:
+    return {node_text(name) for name, _ in _type_parameter_names(node)}
+
+
+def _type_parameter_names(node: tree_sitter.Node | None) -> list[tuple[tree_sitter.Node, tree_sitter.Node]]:
+    """(name, type_parameter) of each type parameter ``node`` declares (``<T, U extends X>``)."""
     params = node.child_by_field_name("type_parameters") if node is not None else None
     if params is None:
-        return set()
-    names = set()
-    for p in params.named_children:
-        name = p.child_by_field_name("name") if p.type == "type_parameter" else None
-        if name is not None:
-            names.add(node_text(name))
-    return names
+        return []
+    named = [(p.child_by_field_name("name"), p) for p in params.named_children if p.type == "type_parameter"]
+    return [(name, p) for name, p in named if name is not None]
+
+
+def untyped_parameters(params: list, heads: set[bytes]) -> list[tuple[int, tree_sitter.Node]]:
+    """(position, name) of the parameters without a type whose name some member call starts with."""
+    found = []
+    for j, param in enumerate(params):
+        pattern = param.child_by_field_name("pattern")
+        if pattern is not None and pattern.type == "identifier" and pattern.text in heads \
+                and param.child_by_field_name("type") is None:
+            found.append((j, pattern))
+    return found
+
+
+def object_bindings(pattern: tree_sitter.Node, defaults: bool = False) -> list[tuple[bytes, tree_sitter.Node]]:
+    """(key, bound name) of each ``{ a }`` / ``{ b: c }`` of an object pattern (with ``defaults``,
+    also ``{ a = fallback }``)."""
+    found = []
+    for part in pattern.named_children:
+        if defaults and part.type == "object_assignment_pattern":
+            part = part.child_by_field_name("left")
+            if part is None:
+                continue
+        if part.type == "shorthand_property_identifier_pattern":
+            found.append((part.text, part))
+        elif part.type == "pair_pattern":
+            key, bound = part.child_by_field_name("key"), part.child_by_field_name("value")
+            if key is not None and key.type == "property_identifier" and bound is not None and bound.type == "identifier":
+                found.append((key.text, bound))
+    return found

@@ -32,9 +32,11 @@ from cogo_pipelines.indexing.ts_nodes import (
     constructed,
     member_callee,
     node_text,
+    object_bindings,
     parameters,
     type_name,
     type_parameters,
+    untyped_parameters,
 )
 
 SIGNATURES = {
@@ -164,11 +166,8 @@ class TypeInference:
             if not callee:
                 continue
             position = [a.id for a in args.named_children if a.type != "comment"].index(fn.id)
-            for j, param in enumerate(params):
-                pattern = param.child_by_field_name("pattern")
-                if pattern is not None and pattern.type == "identifier" and pattern.text in heads \
-                        and param.child_by_field_name("type") is None:
-                    self.within(fn, pattern.text, f"<{callee}({position})({j})>")
+            for j, pattern in untyped_parameters(params, heads):
+                self.within(fn, pattern.text, f"<{callee}({position})({j})>")
 
     def property_callbacks(self, nodes: list[tree_sitter.Node], heads: set[bytes]) -> None:
         """A function given as property ``key`` of an object literal passed as argument ``i``
@@ -176,10 +175,7 @@ class TypeInference:
         its untyped parameters' types from the type the callee's parameter ``i`` declares: that
         type's method or function-typed property ``key`` (``<register(0).perform(1)>``)."""
         for fn in nodes:
-            params = parameters(fn)
-            untyped = [(j, p.child_by_field_name("pattern")) for j, p in enumerate(params)
-                       if p.child_by_field_name("type") is None]
-            untyped = [(j, name) for j, name in untyped if name is not None and name.type == "identifier" and name.text in heads]
+            untyped = untyped_parameters(parameters(fn), heads)
             if not untyped:
                 continue
             method = fn.type == "method_definition"
@@ -267,14 +263,9 @@ class TypeInference:
             if not head or head.startswith("?"):
                 return
         scope = self.out.symbols[index].qualified_name if index >= 0 else ""
-        for part in pattern.named_children:
-            if part.type == "shorthand_property_identifier_pattern" and part.text in called:
-                self.aliases[(scope, node_text(part))] = f"{head}.{node_text(part)}"
-            elif part.type == "pair_pattern":
-                key, bound = part.child_by_field_name("key"), part.child_by_field_name("value")
-                if key is not None and key.type == "property_identifier" and bound is not None \
-                        and bound.type == "identifier" and bound.text in called:
-                    self.aliases[(scope, node_text(bound))] = f"{head}.{node_text(key)}"
+        for key, bound in object_bindings(pattern):
+            if bound.text in called:
+                self.aliases[(scope, node_text(bound))] = f"{head}.{key.decode('utf-8', 'replace')}"
 
     def alias(self, index: int, name: str) -> str | None:
         while index >= 0:

@@ -15,6 +15,7 @@ from cogo_pipelines.indexing.ts_nodes import (
     declared_type,
     field_of,
     node_text,
+    object_bindings,
     type_name,
     type_parameters,
 )
@@ -160,19 +161,8 @@ class Usage:
             field_type = lambda key: field_of(owner, key.decode()) if owner else None
         else:
             return
-        for part in node.child_by_field_name("pattern").named_children:
-            if part.type == "object_assignment_pattern":  # `{ app = fallback }`
-                part = part.child_by_field_name("left")
-            if part is not None and part.type == "shorthand_property_identifier_pattern":
-                key = bound = part
-            elif part is not None and part.type == "pair_pattern":
-                key, bound = part.child_by_field_name("key"), part.child_by_field_name("value")
-            else:
-                continue
-            if key is None or bound is None or key.type not in ("property_identifier", "shorthand_property_identifier_pattern") \
-                    or bound.type not in ("identifier", "shorthand_property_identifier_pattern") or bound.text not in heads:
-                continue
-            typed = field_type(key.text)
+        for key, bound in object_bindings(node.child_by_field_name("pattern"), defaults=True):
+            typed = field_type(key) if bound.text in heads else None
             if typed:
                 self.within(fn, bound.text, typed)
 
