@@ -261,7 +261,7 @@ def search(
     scores = fusion.fuse(rankings, paths, {r["id"]: r["rank"] or 0.0 for r in light}, query)
     if not scores:
         return []
-    top = sorted(scores, key=lambda cid: (-scores[cid], cid))[:k]
+    top = fusion.top_chunks(scores, paths, k)
     hits = []
     for r in conn.execute(
         "SELECT id, repo, path, symbol, chunk_type, start_line, end_line, content, kind, signature, header_chain,"

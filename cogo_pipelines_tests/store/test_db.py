@@ -25,6 +25,16 @@ def test_migrations_create_the_design_tables(conn):
     assert any("hnsw" in r["indexdef"] and "vector_cosine_ops" in r["indexdef"] for r in idx)
 
 
+def test_graph_ids_compare_byte_by_byte(conn):
+    """The ids' b-tree steps skip the locale (migration 120); a join across collations fails."""
+    rows = conn.execute(
+        "SELECT table_name || '.' || column_name AS col, collation_name FROM information_schema.columns "
+        "WHERE (table_name, column_name) IN (('ast_nodes', 'id'), ('code_relationships', 'id'),"
+        " ('code_relationships', 'src_id'), ('code_relationships', 'dst_id'))").fetchall()
+    assert {r["col"]: r["collation_name"] for r in rows} == dict.fromkeys(
+        ["ast_nodes.id", "code_relationships.id", "code_relationships.src_id", "code_relationships.dst_id"], "C")
+
+
 def test_migrate_is_idempotent(conn):
     before = conn.execute("SELECT count(*) AS n FROM schema_migrations").fetchone()["n"]
     assert db.migrate(conn) == []

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from cogo_pipelines.indexing.chunk import CHUNK_FORMAT, Chunk
 from cogo_pipelines.pipeline import index_run
-from cogo_pipelines.store import fusion
+from cogo_pipelines.store import fusion, knowledge
 
 
 def test_fusion_keeps_a_clear_keyword_winner_over_a_vector_near_tie():
@@ -115,3 +115,33 @@ def test_chunks_of_an_older_chunk_format_are_redone(seeded_conn, sample_copy: Pa
     again = index_run.run_index(conn, sample_copy, embed=False)
     assert again.rechunked_files == old and again.parsed == 0
     assert index_run.run_index(conn, sample_copy, embed=False).rechunked_files == 0
+
+
+def test_a_result_list_shows_at_most_three_chunks_of_one_file_while_others_wait():
+    scores = {f"big{i}": 10.0 - i for i in range(6)} | {"a0": 3.0, "b0": 2.0, "b1": 1.0}
+    paths = {cid: "big.ts" if cid.startswith("big") else f"{cid[0]}.ts" for cid in scores}
+    assert fusion.top_chunks(scores, paths, 5) == ["big0", "big1", "big2", "a0", "b0"]
+    # the files keep their order; the held-back chunks fill the list once the others run out
+    assert fusion.top_chunks(scores, paths, 8) == ["big0", "big1", "big2", "big3", "big4", "a0", "b0", "b1"]
+    assert fusion.top_chunks(scores, paths, 20) == sorted(scores, key=lambda c: -scores[c])
+    assert fusion.top_chunks({"x": 1.0, "y": 1.0}, {"x": "f", "y": "f"}, 1) == ["x"]
+
+
+def test_search_lists_other_files_before_a_fourth_chunk_of_the_best_one(conn, tmp_path: Path):
+    """A real index and search: one file matches in every chunk, two others once each."""
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "resize.ts").write_text("".join(
+        f"/** Resize the uploaded image into thumbnail size {i}. */\n"
+        f"export function resizeImage{i}(image: Buffer): Buffer {{\n  return image // thumbnail resize {i}\n}}\n\n"
+        for i in range(6)))
+    (src / "upload.ts").write_text("/** Store an uploaded image. */\nexport function storeUpload(image: Buffer) {}\n")
+    (src / "crop.ts").write_text("/** Crop an image to a thumbnail. */\nexport function cropImage(image: Buffer) {}\n")
+    index_run.run_index(conn, tmp_path, embed=False, repo="resize-app")
+    hits = knowledge.search(conn, "resize image thumbnail", k=5, repo="resize-app", mode="keyword")
+    paths = [h.path for h in hits]
+    assert paths[0] == "src/resize.ts" and paths.count("src/resize.ts") == 3
+    assert {"src/upload.ts", "src/crop.ts"} <= set(paths)
+    # past the other files, the best file's other chunks fill the list
+    assert [h.path for h in knowledge.search(conn, "resize image thumbnail", k=6, repo="resize-app",
+                                             mode="keyword")].count("src/resize.ts") == 4
