@@ -58,6 +58,9 @@ def checker_sites(root: Path, files: list[str]) -> list[dict]:
     return [json.loads(line) for line in done.stdout.splitlines() if line.strip()]
 
 
+CHECKER_READS = (".ts", ".tsx", ".mts", ".cts", ".js", ".jsx", ".mjs", ".cjs")
+
+
 class Locator:
     """Byte offsets from TypeScript's (line, UTF-16 column) and the innermost symbol there."""
 
@@ -148,8 +151,12 @@ def main() -> None:
 
     ours: dict[tuple[str, str, str], str] = {}
     maybe = Counter()
+    unread = 0  # edges out of single-file components: the checker's program cannot read them
     for (src, dst, _key), d in static.edges.items():
         if d["kind"] in EDGE_KINDS:
+            if not static.nodes.get(src, {}).get("path", "").endswith(CHECKER_READS):
+                unread += 1
+                continue
             if d["confidence"] == "certain":
                 ours[(src, dst, d["kind"])] = d["kind"]
             else:
@@ -157,6 +164,9 @@ def main() -> None:
     pairs_wanted = {(s, d) for s, d, _ in wanted}
     print(f"{root}: {len(extractions)} files, {len(sites)} checker sites, {len(wanted)} scored pairs; "
           f"not scored: {dict(skipped.most_common())}")
+    if unread:
+        print(f"not scored: {unread} call and render edges of ours out of files the checker cannot read "
+              f"(.vue, .svelte, .astro)")
     for kind in EDGE_KINDS:
         mine = {(s, d) for s, d, k in ours if k == kind}
         theirs = {(s, d) for s, d, k in wanted if k == kind}

@@ -11,12 +11,18 @@ declarations but on no other file's uses, so files can be linked in any order, i
 
 from __future__ import annotations
 
+import re
+
 from cogo_pipelines.indexing import sfc
 from cogo_pipelines.indexing.ids import file_id, node_id
 from cogo_pipelines.indexing.linking_types import HAS_FIELDS, TypeResolution
 from cogo_pipelines.indexing.model import FileExtraction, Symbol
 from cogo_pipelines.indexing.resolve import Resolver
 from cogo_pipelines.indexing.specifiers import package_name
+
+# what a call's arguments make, written into a type reference for the linker (`<inject[0=@Db]()>`,
+# ``ts_types._hints``): left out of what an unresolved call is shown and keyed as
+_HINTS = re.compile(r"\[[^\]]*\](?=\()")
 
 EdgeKey = tuple[str, str, tuple[str, str]]  # (source id, target id, (kind, detail))
 _CLASS_BOUND = ("this.", "super.", "<")  # callees whose meaning depends on the enclosing class (and `super`)
@@ -234,6 +240,8 @@ class Linker(TypeResolution):
         """What a use makes: (target id, key detail, attributes, drop when it is the source
         itself), or None. The same for every use of the same name in the same scope, so it
         is worked out once per file; the attribute dicts are shared, never changed."""
+        if "[" in text:
+            text = _HINTS.sub("", text)
         if found and found[0] == "member_of":  # e.g. a method of an interface: its owner, maybe
             if not keep_unresolved:
                 return None

@@ -74,6 +74,9 @@ class TypeResolution:
             made = dict(h.split("=", 1) for h in hints[:-1].split(",") if "=" in h).get(declared[2:])
             if made and made.startswith("<"):  # a function of that file: what it returns
                 return self._type_of(path, made, namespaces, klass, depth + 1)
+            if made and made.startswith("@"):  # a class handed over: its instance, if a class it is
+                found = self.names.dotted_memo(path, made[1:], namespaces)
+                return found if self.names.kind(found) == "class" else None
             return self.names.dotted_memo(path, made) if made else None
         return self.names.dotted_memo(tpath, declared) if declared else None
 

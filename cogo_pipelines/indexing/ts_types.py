@@ -30,6 +30,8 @@ from cogo_pipelines.indexing.ts_nodes import (
     const_class,
     constraints,
     constructed,
+    instance_of,
+    makes_instances,
     member_callee,
     node_text,
     object_bindings,
@@ -109,12 +111,19 @@ class TypeInference:
             self.out.types[f"{q}()"] = constructed
         self._declare(f"{q}()", returns, generics)
         returned = type_name(returns)
+        given = ()
         if returned in generics and returns.named_children[0].type == "type_identifier":
             # `singleton<T>(name, getValue: () => T): T`: the call returns what its argument
             # `index` returns (``returned`` hints it at the call: `singleton("db", () => new Db())`)
             given = [index for index, inner in callbacks if type_name(inner.child_by_field_name("return_type")) == returned]
-            if len(given) == 1:
-                self.out.types[f"{q}()"] = f"=>{given[0]}"
+            if not given:  # `inject<T>(token: Type<T>): T`: an instance of the class handed over
+                given = [index for index, p in enumerate(parameters(fn))
+                         if makes_instances(p.child_by_field_name("type"), returned)]
+        elif (instance := instance_of(returns)) in generics:  # `getService<T>(service: T): InstanceType<T>`
+            given = [index for index, p in enumerate(parameters(fn))
+                     if type_name(p.child_by_field_name("type")) == instance]
+        if len(given) == 1:
+            self.out.types[f"{q}()"] = f"=>{given[0]}"
         for index, inner in callbacks:
             for j, p in enumerate(parameters(inner)):
                 self._declare(f"{q}({index})({j})", p.child_by_field_name("type"), generics | type_parameters(inner))
@@ -231,15 +240,21 @@ class TypeInference:
         return names
 
     def returned(self, value: tree_sitter.Node, index: int) -> str | None:
-        """The type reference of a call's result (``<f()>``), or None. A function argument that
-        returns a class is written into it (``<singleton[1=Db]()>``): the linker takes it where
+        """The type reference of a call's result (``<f()>``), or None. What the arguments make
+        is written into it (``<singleton[1=Db]()>``, ``_hints``): the linker takes it where
         ``f`` returns what that argument returns (``_signature``)."""
         if value.type != "call_expression":
             return None
         callee = self.callee_of(value.child_by_field_name("function"), index)
         if not callee or callee.startswith("?"):
             return None
-        args = value.child_by_field_name("arguments")
+        return f"<{callee}{self._hints(value)}()>"
+
+    def _hints(self, call: tree_sitter.Node) -> str:
+        """``[i=X,…]`` for the arguments of ``call`` that make something the callee may return:
+        a function returning a class (``1=Db``), a function of this file (``1=<init()>``), a
+        class itself (``0=@TabService``: ``getService(TabService)`` returns an instance)."""
+        args = call.child_by_field_name("arguments")
         hints = []
         if args is not None and args.type == "arguments":
             for position, arg in enumerate(a for a in args.named_children if a.type != "comment"):
@@ -252,7 +267,9 @@ class TypeInference:
                 elif arg.type == "identifier" and arg.text in self._file_functions():
                     # `singleton("pubsub", initializePubSub)`: what that function of this file returns
                     hints.append(f"{position}=<{node_text(arg)}()>")
-        return f"<{callee}[{','.join(hints)}]()>" if hints else f"<{callee}()>"
+                elif arg.type == "identifier" and arg.text[:1].isupper():
+                    hints.append(f"{position}=@{node_text(arg)}")
+        return f"[{','.join(hints)}]" if hints else ""
 
     def destructured(self, pattern: tree_sitter.Node, value: tree_sitter.Node, called: set[bytes]) -> None:
         """``const { a, b: c } = obj`` binds ``a`` to ``obj.a`` and ``c`` to ``obj.b`` for calls."""
@@ -309,7 +326,7 @@ class TypeInference:
             if obj is not None and obj.type == "call_expression" and depth < MAX_DEPTH:
                 inner = self.callee_of(obj.child_by_field_name("function"), index, depth + 1)
                 if inner and not inner.startswith("?"):
-                    return f"<{inner}()>.{callee[2:]}"
+                    return f"<{inner}{self._hints(obj)}()>.{callee[2:]}"
             return callee
         head, _, rest = callee.rpartition(".")
         if head and head not in ("this", "super"):

@@ -120,6 +120,13 @@ def edges():
         ("src/child.ts#Loud.constructor", "src/stream.ts#Subscriber", "calls", "super(...) across files"),
         ("src/stream.ts#Subscriber.unsubscribe", "src/stream.ts#Subscription.unsubscribe", "calls", "super.m()"),
         ("src/child.ts#Loud.next", "src/stream.ts#Subscriber.next", "calls", "super.m() across files"),
+        ("src/services.ts#viaInjection", "src/stream.ts#Logger.info", "calls",
+         "getService<T>(service: T): InstanceType<T> called with a class: its instance"),
+        ("src/services.ts#viaInjection", "src/stream.ts#Subscriber.next", "calls",
+         "inject<T>(token: Constructor<T> | string): T, the result called at once"),
+        ("src/services.ts#viaInjection", "src/stream.ts#Observable.subscribe", "calls",
+         "construct<T>(made: abstract new () => T): T"),
+        ("src/services.ts#viaInjection", "src/stream.ts#Db.pagedQuery", "calls", "container.get(Db): a method of a container"),
         ("src/App.tsx#LoadingPanel", "src/App.tsx#Header", "renders", "<Header/> of the same file"),
         ("src/App.tsx#LoadingPanel", "src/Panel.tsx#Panel", "renders", "<Panel>...</Panel> imported"),
         ("src/App.tsx#LoadingPanel", "src/Panel.tsx#Empty", "renders", "an arrow-function component"),
@@ -146,6 +153,8 @@ def test_what_cannot_be_inferred_stays_maybe(edges):
     # `new Blob()` with a local `type Blob`: a type alias makes no value, the constructor is the global
     assert ("src/ops.ts#viaAliasesAndLookalikes", "unresolved:new Blob", "calls", "maybe") in edges
     assert not any(d == "src/ops.ts#Blob" and k == "calls" for _, d, k, _ in edges)
+    # a constant handed to an injector is no class: its result stays unknown, shown without the hint
+    assert ("src/services.ts#notAClass", "unresolved:<inject()>.reload", "calls", "maybe") in edges
     # host elements are not components
     assert not any(k == "renders" and "section" in d for _, d, k, _ in edges)
 
