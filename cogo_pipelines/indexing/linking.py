@@ -282,6 +282,13 @@ class Linker(TypeResolution):
                 chained = self._fields(first, callee.split(".")[1:], depth)
                 if chained is not None:
                     return chained
+        if (found is None or found[0] == "member_of") and "." in callee:
+            head, _, name = callee.rpartition(".")
+            owner = names.dotted_memo(path, head, namespaces)
+            if names.kind(owner) == "type":  # `Payload.find` with `type Payload = BasePayload`
+                aliased = self._aliased(owner)
+                if aliased is not None:
+                    return self._member_of_type(aliased, name)
         if found is None and "." in callee:  # `db.query()` on a const of a declared type
             head, _, name = callee.rpartition(".")
             owner = names.dotted_memo(path, head, namespaces)

@@ -133,6 +133,10 @@ class TypeResolution:
             declared = self.names.ex[path].types.get(f"{klass}.{key}")
             if declared:
                 return path, declared, klass
+            aliased = self._aliased(("symbol", path, klass)) if self.names.kind(("symbol", path, klass)) == "type" else None
+            if aliased is not None:  # a field of the class another name stands for
+                path, klass = aliased[1], aliased[2]
+                continue
             base = next((b for k, r, b in self.names.ex[path].heritage if k == klass and r == "extends"), None)
             found = self.names.dotted_memo(path, base.split("<")[0]) if base else None
             if self.names.kind(found) not in HAS_FIELDS:
@@ -142,6 +146,21 @@ class TypeResolution:
 
     def _member_of_type(self, typed: tuple, name: str) -> tuple | None:
         found = self.names.member(typed[1], typed[2], name)
+        if found is None and self.names.kind(typed) == "type":  # `type Payload = BasePayload`
+            aliased = self._aliased(typed)
+            if aliased is not None:
+                return self._member_of_type(aliased, name)
         if found is None and self.names.kind(typed) in HAS_FIELDS:
             return ("member_of", typed[1], typed[2])
         return found
+
+    def _aliased(self, typed: tuple) -> tuple | None:
+        """The class or interface a type alias names (``type Payload = BasePayload``), through
+        at most 8 aliases, else None."""
+        for _ in range(8):
+            declared = self.names.ex[typed[1]].types.get(typed[2])
+            typed = self.names.dotted_memo(typed[1], declared) if declared else None
+            kind = self.names.kind(typed)
+            if kind != "type":
+                return typed if kind in HAS_FIELDS else None
+        return None

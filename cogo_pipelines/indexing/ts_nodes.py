@@ -83,7 +83,10 @@ def type_name(node: tree_sitter.Node | None) -> str | None:
         return type_name(kept[0]) if len(kept) == 1 else None
     if node.type == "generic_type":
         name = node.child_by_field_name("name")
-        if name is not None and name.text in _SAME_MEMBERS:  # Readonly<Props>: Props's members
+        # Readonly<Props>: Props's members; Promise<Db>: what `await` gives (an awaited call's
+        # result, `const db = await connect()`; nothing but `then`/`catch`/`finally` is called on
+        # the promise itself in code that compiles, and a class rarely has those)
+        if name is not None and name.text in _SAME_MEMBERS:
             args = node.child_by_field_name("type_arguments")
             return type_name(args.named_children[0]) if args is not None and args.named_child_count else None
         node = name
@@ -93,7 +96,7 @@ def type_name(node: tree_sitter.Node | None) -> str | None:
 
 
 # TypeScript's utility types whose members, where they exist, are the first argument's own
-_SAME_MEMBERS = {b"Readonly", b"Partial", b"Required", b"Omit", b"Pick", b"NonNullable"}
+_SAME_MEMBERS = {b"Readonly", b"Partial", b"Required", b"Omit", b"Pick", b"NonNullable", b"Promise", b"PromiseLike"}
 
 
 _NULLISH = {b"null", b"undefined", b"void"}

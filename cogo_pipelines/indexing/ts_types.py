@@ -46,6 +46,7 @@ SIGNATURES = {
     "method_signature", "abstract_method_signature",
 }
 _NAMED_TYPES = ("type_identifier", "generic_type", "nested_type_identifier")
+_WRAPPERS = ("non_null_expression", "parenthesized_expression", "await_expression")  # `(await f()).m()`
 MAX_DEPTH = 3  # f().g().h(): references nest at most this deep
 
 
@@ -62,9 +63,15 @@ class TypeInference:
                 self._signature(node, node, scope[0])
             elif node.type == "type_alias_declaration":
                 value = node.child_by_field_name("value")
-                i = self.enclosing(node.start_byte) if value is not None and value.type == "function_type" else -1
-                if i >= 0:
+                i = self.enclosing(node.start_byte) if value is not None else -1
+                if i < 0 or self.out.symbols[i].name != node_text(node.child_by_field_name("name")):
+                    continue
+                if value.type == "function_type":
                     self.function_type(self.out.symbols[i].qualified_name, value, type_parameters(node))
+                elif value.type in _NAMED_TYPES:  # `type Payload = BasePayload`: another name for a class
+                    named = type_name(value)
+                    if named and named not in type_parameters(node):
+                        self.out.types[self.out.symbols[i].qualified_name] = named
             elif node.type in ("lexical_declaration", "variable_declaration"):
                 exported = scope[1].type == "export_statement"
                 for declarator in node.named_children:
@@ -243,6 +250,8 @@ class TypeInference:
         """The type reference of a call's result (``<f()>``), or None. What the arguments make
         is written into it (``<singleton[1=Db]()>``, ``_hints``): the linker takes it where
         ``f`` returns what that argument returns (``_signature``)."""
+        if value.type == "await_expression" and value.named_child_count:  # `await connect()`: Promise<T>'s T
+            value = value.named_children[0]
         if value.type != "call_expression":
             return None
         callee = self.callee_of(value.child_by_field_name("function"), index)
@@ -315,7 +324,7 @@ class TypeInference:
             return None
         if callee.startswith("?."):
             obj = fn.child_by_field_name("object")
-            while obj is not None and obj.type in ("non_null_expression", "parenthesized_expression") and obj.named_child_count:
+            while obj is not None and obj.type in _WRAPPERS and obj.named_child_count:
                 obj = obj.named_children[0]
             if obj is not None and obj.type == "as_expression" and obj.named_child_count == 2:
                 typed = type_name(obj.named_children[1])  # (x as Foo).m()

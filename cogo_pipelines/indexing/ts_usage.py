@@ -20,6 +20,7 @@ from cogo_pipelines.indexing.ts_nodes import (
     type_parameters,
 )
 
+CALLED = ("call_expression", "await_expression")  # a value typed by what its call returns: `await f()` too
 _DOCUMENT_ORDER = itemgetter(0, 1)  # (start byte, end byte): the outer of two nodes that start together last
 
 
@@ -106,7 +107,7 @@ class Usage:
         typed = constructed(value)
         if typed is None:
             typed = type_name(node.child_by_field_name("type"))
-        if not typed and value is not None and value.type == "call_expression":  # the callee's return type
+        if not typed and value is not None and value.type in CALLED:  # the callee's return type
             index = self.enclosing(node.start_byte)
             typed = self.returned(value, index)
             if not typed:
@@ -180,7 +181,7 @@ class Usage:
         typed = declared_type(node.child_by_field_name("type"))
         if typed is None:
             typed = constructed(value)
-        if typed is None and value is not None and value.type == "call_expression":  # = createLogger()
+        if typed is None and value is not None and value.type in CALLED:  # = createLogger()
             typed = self.returned(value, self.enclosing(node.start_byte))
         if typed:
             klass = self.caller(node)
