@@ -51,6 +51,7 @@ _KEYWORD_MEMBER = re.compile(rb"\n[ \t]+" + _KEYWORD_NAME)
 _PARAMETER_START = re.compile(rb"\s*\n|(?:const\s+)?[A-Za-z_$]")
 # what a type member can end with: a name, a closing bracket, a literal, `>` of `Foo<A>`
 _MEMBER_END = re.compile(rb"[\w$)\]}'\"`>]\Z")
+_TRAILING_COMMENT = re.compile(rb"(?<=\s)//")  # after a blank: not the `//` of "https://x"
 _SCAN_LIMIT = 4000  # bytes: how far a type parameter list may reach before its `>(`
 
 
@@ -111,7 +112,10 @@ def _previous_code(source: bytes, at: int) -> bytes:
             end = opening
             continue
         if line and not line.startswith(b"//"):
-            return line
+            # a line comment after the code is not what the line ends with (`: // eslint-…`
+            # before a generic arrow function in a conditional is no type member)
+            comment = _TRAILING_COMMENT.search(line)
+            return line[:comment.start()].rstrip() if comment else line
         end = start - 1
     return b""
 

@@ -91,6 +91,10 @@ def test_extraction_sees_what_the_gaps_hid():
     b"export const f =\n  <A>(a: A) => a\nexport const g = () =>\n  <B>(b: B) => b\n",
     # a comparison continued on the next line (space after `<`)
     b"const ok = left\n  < right\n",
+    # a generic arrow function in a conditional's branch after a line comment (payload's
+    # useEffectEvent: the comment's last word is not the end of a type member)
+    (b"export const e = cond\n  ? React.useEffectEvent\n  : // eslint-disable-next-line no-unsafe-function-type\n"
+     b"    <T extends Function>(fn: T): T => fn\n"),
 ])
 def test_valid_code_that_only_looks_similar_is_left_alone(source):
     assert ts_gaps.bridge(source, tsx=False) == source
