@@ -307,3 +307,22 @@ def object_bindings(pattern: tree_sitter.Node, defaults: bool = False) -> list[t
             if key is not None and key.type == "property_identifier" and bound is not None and bound.type == "identifier":
                 found.append((key.text, bound))
     return found
+
+
+_SCOPING_FUNCTIONS = frozenset({"arrow_function", "function_expression", "function_declaration",
+                                "method_definition", "generator_function", "generator_function_declaration"})
+
+
+def binding_scope(declarator: tree_sitter.Node) -> tree_sitter.Node | None:
+    """The node a declared name is visible in: the block around a ``const``/``let`` (its
+    function for ``var``), None at module level (the module-wide binding serves there)."""
+    declaration = declarator.parent
+    if declaration is None:
+        return None
+    scope = declaration.parent
+    if declaration.type == "variable_declaration":  # var: function scoped
+        while scope is not None and scope.type not in _SCOPING_FUNCTIONS and scope.type != "program":
+            scope = scope.parent
+    if scope is None or scope.type == "program":
+        return None
+    return scope

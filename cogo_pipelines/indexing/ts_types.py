@@ -26,6 +26,7 @@ import tree_sitter
 from cogo_pipelines.indexing.ts_nodes import (
     FUNCTION_VALUES,
     SIMPLE_CHAIN,
+    binding_scope,
     callee_text,
     const_class,
     constraints,
@@ -289,9 +290,26 @@ class TypeInference:
             if not head or head.startswith("?"):
                 return
         scope = self.out.symbols[index].qualified_name if index >= 0 else ""
+        # inside a block the names hold there only: `const { auth } = ctx.state` in a route's
+        # handler does not hide the imported `auth()` called beside it (outline's routes)
+        block = binding_scope(pattern.parent) if pattern.parent.type == "variable_declarator" else None
         for key, bound in object_bindings(pattern):
             if bound.text in called:
-                self.aliases[(scope, node_text(bound))] = f"{head}.{key.decode('utf-8', 'replace')}"
+                target = f"{head}.{key.decode('utf-8', 'replace')}"
+                if block is None:
+                    self.aliases[(scope, node_text(bound))] = target
+                    continue
+                spans = self.ranged_aliases.get(bound.text)
+                if spans is None:
+                    spans = self.ranged_aliases[bound.text] = _Spans()
+                spans.add(block.start_byte, block.end_byte, target)
+
+    def alias_at(self, index: int, name: str, at: int) -> str | None:
+        """What the destructured ``name`` reads at byte ``at``: its innermost block's binding,
+        else the symbol's (``alias``)."""
+        spans = self.ranged_aliases.get(name.encode()) if self.ranged_aliases else None
+        found = spans.innermost(at) if spans is not None else None
+        return found if found else self.alias(index, name) if self.aliases else None
 
     def alias(self, index: int, name: str) -> str | None:
         while index >= 0:
@@ -309,7 +327,7 @@ class TypeInference:
             return None
         if fn.type == "identifier":
             text = node_text(fn)
-            bound = self.alias(index, text) if self.aliases else None
+            bound = self.alias_at(index, text, fn.start_byte)
             if bound is None:
                 return text
             head, _, rest = bound.rpartition(".")
@@ -342,7 +360,7 @@ class TypeInference:
             typed = self._typed_head(index, head, fn.start_byte)
             if typed:
                 return f"{typed}.{rest}"
-            bound = self.alias(index, head) if self.aliases and "." not in head else None
+            bound = self.alias_at(index, head, fn.start_byte) if "." not in head else None
             if bound:  # `const { dialogs } = useStores(); dialogs.close()`: <useStores()>.dialogs.close
                 owner, _, field = bound.rpartition(".")
                 typed = self._typed_head(index, owner, fn.start_byte) if not owner.startswith(("<", "this")) else None

@@ -10,6 +10,7 @@ import tree_sitter
 
 from cogo_pipelines.indexing.model import CallSite
 from cogo_pipelines.indexing.ts_nodes import (
+    binding_scope,
     callee_text,
     constructed,
     declared_type,
@@ -30,7 +31,7 @@ class Usage:
               supers: list[tree_sitter.Node] = ()) -> None:
         """Call sites, one per (enclosing symbol, callee); the hot loop of extraction."""
         symbols, seen, out, enclosing = self.out.symbols, self.seen_calls, self.out.calls, self.enclosing
-        aliases = self.aliases
+        aliases, ranged_aliases, typed_apart = self.aliases, self.ranged_aliases, set()
         # the instance types are all known now: a head no scope types (most are imports) needs no walk
         self.typed_heads = {head for _, head in self.instance_types}
         for node in idents:
@@ -39,19 +40,25 @@ class Usage:
                 self.module_call(node.parent, "require")
                 continue
             index = enclosing(node.start_byte)
-            if (index, text) in seen:
+            apart = text in ranged_aliases  # destructured in some block only: told apart by what it reads
+            if (index, text) in seen and not apart:
                 continue
             seen.add((index, text))
+            callee = self.callee_of(node, index) if aliases or apart else text.decode("utf-8", "replace")
+            if apart:
+                if (index, callee) in typed_apart:
+                    continue
+                typed_apart.add((index, callee))
             caller = symbols[index].qualified_name if index >= 0 else ""
-            callee = self.callee_of(node, index) if aliases else text.decode("utf-8", "replace")
             out.append(CallSite(caller=caller, callee=callee, line=node.start_point[0] + 1))
-        ranged, typed_apart = self.ranged, set()
+        ranged = self.ranged
         for node in members:
             text = node.text
             index = enclosing(node.start_byte)
             # a head typed per block (`service` of `service.call()` in several handlers) may
             # name another type at each site: those are told apart by what they resolve to
-            apart = bool(ranged) and text.partition(b".")[0] in ranged
+            head = text.partition(b".")[0]
+            apart = bool(ranged) and head in ranged or head in ranged_aliases
             if (index, text) in seen and not apart:
                 continue
             seen.add((index, text))
@@ -120,7 +127,7 @@ class Usage:
         # a local binding holds in its block (its function for `var`): sibling callbacks of one
         # symbol each with their own `const service = new XService()` (a job table's handlers)
         # get their own type, where the symbol-wide binding above becomes unknown ("")
-        scope = _binding_scope(node)
+        scope = binding_scope(node)
         if scope is not None:
             self.within(scope, name.text, typed)
 
@@ -265,20 +272,3 @@ class Usage:
                     out.append((caller, text.decode("utf-8", "replace"), node.start_point[0] + 1))
 
 
-_FUNCTIONS = frozenset({"arrow_function", "function_expression", "function_declaration", "method_definition",
-                        "generator_function", "generator_function_declaration"})
-
-
-def _binding_scope(declarator: tree_sitter.Node) -> tree_sitter.Node | None:
-    """The node a declared name is visible in: the block around a ``const``/``let`` (its
-    function for ``var``), None at module level (the module-wide binding serves there)."""
-    declaration = declarator.parent
-    if declaration is None:
-        return None
-    scope = declaration.parent
-    if declaration.type == "variable_declaration":  # var: function scoped
-        while scope is not None and scope.type not in _FUNCTIONS and scope.type != "program":
-            scope = scope.parent
-    if scope is None or scope.type == "program":
-        return None
-    return scope

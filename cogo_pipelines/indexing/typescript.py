@@ -174,6 +174,7 @@ class _Extractor(Declarations, ModuleInterface, Usage, TypeInference):
         self.instance_types: dict[tuple[str, str], str] = {}
         self.typed_heads: set[str] | None = None  # the names instance_types types, while calls are read
         self.aliases: dict[tuple[str, str], str] = {}  # (scope, name) -> "obj.key" of a destructured binding
+        self.ranged_aliases: dict = {}  # name -> ts_types._Spans: the blocks destructuring it, "obj.key" there
         self.ranged: dict = {}  # name -> ts_types._Spans: the functions that bind it, with its type there
         self.local_exports: set[str] = set()
         self.seen_calls: set[tuple[str, str]] = set()
