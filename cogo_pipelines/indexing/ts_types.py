@@ -309,7 +309,9 @@ class TypeInference:
         else the symbol's (``alias``)."""
         spans = self.ranged_aliases.get(name.encode()) if self.ranged_aliases else None
         found = spans.innermost(at) if spans is not None else None
-        return found if found else self.alias(index, name) if self.aliases else None
+        if found is not None:
+            return found or None  # "": the block destructures it twice, from two places
+        return self.alias(index, name) if self.aliases else None
 
     def alias(self, index: int, name: str) -> str | None:
         while index >= 0:
