@@ -289,10 +289,9 @@ class Linker(TypeResolution):
                 aliased = self._aliased(owner)
                 if aliased is not None:
                     return self._member_of_type(aliased, name)
-        if found is None and "." in callee:  # `db.query()` on a const of a declared type
-            head, _, name = callee.rpartition(".")
-            owner = names.dotted_memo(path, head, namespaces)
-            if names.kind(owner) == "const":
+            if found is not None:
+                return found
+            if names.kind(owner) == "const":  # `db.query()` on a const of a declared type
                 declared = names.ex[owner[1]].types.get(owner[2])
                 typed = self._type_of(owner[1], declared, (), None, depth + 1) if declared else None
                 return self._member_of_type(typed, name) if typed and typed[0] == "symbol" else None
