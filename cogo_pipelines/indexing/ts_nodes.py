@@ -172,34 +172,44 @@ def _union_members(node: tree_sitter.Node) -> list[tree_sitter.Node]:
     return members
 
 
+NAMED_TYPES = ("type_identifier", "generic_type", "nested_type_identifier")  # a type written by its name
+
+
+def annotated(annotation: tree_sitter.Node | None) -> tree_sitter.Node | None:
+    """The type a ``type_annotation`` (``: T``) or return type holds, or None."""
+    return annotation.named_children[0] if annotation is not None and annotation.named_child_count else None
+
+
+def _sole_type_argument(generic: tree_sitter.Node) -> str | None:
+    """``T`` of ``X<T>`` when its one type argument is a plain name, else None."""
+    args = generic.child_by_field_name("type_arguments")
+    if args is None or args.named_child_count != 1 or args.named_children[0].type != "type_identifier":
+        return None
+    return node_text(args.named_children[0])
+
+
 def makes_instances(annotation: tree_sitter.Node | None, name: str) -> bool:
     """Whether a parameter annotated so takes a class whose instances are of type ``name`` (a
     type parameter): ``new (...args: any[]) => T``, ``abstract new () => T``, or a generic of
     ``T`` alone (``Type<T>``, ``ProviderToken<T>``, ``Constructor<T>``: the tokens of dependency
     injection), or a union holding one (``Type<T> | string``)."""
-    inner = annotation.named_children[0] if annotation is not None and annotation.named_child_count else None
+    inner = annotated(annotation)
     for member in _union_members(inner) if inner is not None else ():
         if member.type == "constructor_type":
             made = member.child_by_field_name("type")
             if made is not None and made.type == "type_identifier" and node_text(made) == name:
                 return True
-        elif member.type == "generic_type":
-            args = member.child_by_field_name("type_arguments")
-            if (args is not None and args.named_child_count == 1 and args.named_children[0].type == "type_identifier"
-                    and node_text(args.named_children[0]) == name):
-                return True
+        elif member.type == "generic_type" and _sole_type_argument(member) == name:
+            return True
     return False
 
 
 def instance_of(returns: tree_sitter.Node | None) -> str | None:
     """``T`` of a declared return type ``InstanceType<T>``, else None."""
-    inner = returns.named_children[0] if returns is not None and returns.named_child_count else None
+    inner = annotated(returns)
     if inner is None or inner.type != "generic_type" or node_text(inner.child_by_field_name("name")) != "InstanceType":
         return None
-    args = inner.child_by_field_name("type_arguments")
-    if args is None or args.named_child_count != 1 or args.named_children[0].type != "type_identifier":
-        return None
-    return node_text(args.named_children[0])
+    return _sole_type_argument(inner)
 
 
 def callee_text(fn: tree_sitter.Node) -> str | None:

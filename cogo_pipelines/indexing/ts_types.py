@@ -25,7 +25,9 @@ import tree_sitter
 
 from cogo_pipelines.indexing.ts_nodes import (
     FUNCTION_VALUES,
+    NAMED_TYPES,
     SIMPLE_CHAIN,
+    annotated,
     binding_scope,
     callee_text,
     const_class,
@@ -46,7 +48,6 @@ SIGNATURES = {
     "function_declaration", "generator_function_declaration", "function_signature", "method_definition",
     "method_signature", "abstract_method_signature",
 }
-_NAMED_TYPES = ("type_identifier", "generic_type", "nested_type_identifier")
 _WRAPPERS = ("non_null_expression", "parenthesized_expression", "await_expression")  # `(await f()).m()`
 MAX_DEPTH = 3  # f().g().h(): references nest at most this deep
 
@@ -69,7 +70,7 @@ class TypeInference:
                     continue
                 if value.type == "function_type":
                     self.function_type(self.out.symbols[i].qualified_name, value, type_parameters(node))
-                elif value.type in _NAMED_TYPES:  # `type Payload = BasePayload`: another name for a class
+                elif value.type in NAMED_TYPES:  # `type Payload = BasePayload`: another name for a class
                     named = type_name(value)
                     if named and named not in type_parameters(node):
                         self.out.types[self.out.symbols[i].qualified_name] = named
@@ -101,10 +102,10 @@ class TypeInference:
         callbacks, typed = [], []
         for index, param in enumerate(parameters(fn)):
             annotation = param.child_by_field_name("type")
-            inner = annotation.named_children[0] if annotation is not None and annotation.named_child_count else None
+            inner = annotated(annotation)
             if inner is not None and inner.type == "function_type":
                 callbacks.append((index, inner))
-            elif inner is not None and inner.type in _NAMED_TYPES:
+            elif inner is not None and inner.type in NAMED_TYPES:
                 typed.append((index, annotation))
         constructed = _constructed_return(fn) if returns is None else None
         if returns is None and not callbacks and not constructed and not typed:
@@ -220,10 +221,7 @@ class TypeInference:
     def within(self, fn: tree_sitter.Node, name: bytes, typed: str) -> None:
         """``name`` has type ``typed`` inside ``fn`` (``""``: unknown there, a shadowing
         parameter); the innermost such function around a use wins over the symbol's bindings."""
-        spans = self.ranged.get(name)
-        if spans is None:
-            spans = self.ranged[name] = _Spans()
-        spans.add(fn.start_byte, fn.end_byte, typed)
+        _spans(self.ranged, name).add(fn.start_byte, fn.end_byte, typed)
 
     def shadowed(self, params: list[tree_sitter.Node]) -> None:
         """Untyped parameters of other functions hide a callback's binding of the same name."""
@@ -299,10 +297,7 @@ class TypeInference:
                 if block is None:
                     self.aliases[(scope, node_text(bound))] = target
                     continue
-                spans = self.ranged_aliases.get(bound.text)
-                if spans is None:
-                    spans = self.ranged_aliases[bound.text] = _Spans()
-                spans.add(block.start_byte, block.end_byte, target)
+                _spans(self.ranged_aliases, bound.text).add(block.start_byte, block.end_byte, target)
 
     def alias_at(self, index: int, name: str, at: int) -> str | None:
         """What the destructured ``name`` reads at byte ``at``: its innermost block's binding,
@@ -401,6 +396,14 @@ class TypeInference:
                 seen.add((index, text))
                 caller = symbols[index].qualified_name if index >= 0 else ""
                 out.append((caller, text.decode("utf-8", "replace"), node.start_point[0] + 1))
+
+
+def _spans(table: dict, name: bytes) -> _Spans:
+    """``name``'s spans in ``table`` (``ranged``, ``ranged_aliases``), made on first use."""
+    spans = table.get(name)
+    if spans is None:
+        spans = table[name] = _Spans()
+    return spans
 
 
 class _Spans:

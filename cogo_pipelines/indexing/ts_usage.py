@@ -10,6 +10,8 @@ import tree_sitter
 
 from cogo_pipelines.indexing.model import CallSite
 from cogo_pipelines.indexing.ts_nodes import (
+    NAMED_TYPES,
+    annotated,
     binding_scope,
     callee_text,
     constructed,
@@ -153,7 +155,7 @@ class Usage:
         inside their function: ``({ app }: { app: App })`` or ``({ app }: Props)`` (a React
         component's props), so ``app.m()`` is ``App.m`` there."""
         annotation, fn = node.child_by_field_name("type"), node.parent.parent if node.parent is not None else None
-        inner = annotation.named_children[0] if annotation is not None and annotation.named_child_count else None
+        inner = annotated(annotation)
         if inner is None or fn is None:
             return
         if inner.type == "object_type":
@@ -164,7 +166,7 @@ class Usage:
                 if typed:
                     declared[name.text] = typed
             field_type = declared.get
-        elif inner.type in ("type_identifier", "generic_type", "nested_type_identifier"):
+        elif inner.type in NAMED_TYPES:
             owner = type_name(inner)
             field_type = lambda key: field_of(owner, key.decode()) if owner else None
         else:
@@ -204,7 +206,7 @@ class Usage:
             return  # an interface local to a function: no node of its own
         owner = self.out.symbols[i].qualified_name
         annotation = node.child_by_field_name("type")
-        inner = annotation.named_children[0] if annotation is not None and annotation.named_child_count else None
+        inner = annotated(annotation)
         if node.type == "method_signature" or inner is not None and inner.type == "function_type":
             # keyTest(event, app: AppProps): boolean, predicate?: (app: AppProps) => boolean
             declaration = node.parent.parent  # interface_body or object_type, then the declaration
