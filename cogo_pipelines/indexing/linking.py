@@ -156,7 +156,7 @@ class Names:
             elif found[0] == "symbol":
                 owner = found
                 found = self.member(found[1], found[2], part) or self.export(found[1], f"{found[2]}.{part}")
-                if found is None and self.symbols[owner[1]][owner[2]].kind in HAS_FIELDS:
+                if found is None and self.kind(owner) in HAS_FIELDS:
                     return ("member_of", owner[1], owner[2])  # a member we have no node for
             else:
                 return None
