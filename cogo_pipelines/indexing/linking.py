@@ -242,6 +242,8 @@ class Linker(TypeResolution):
         is worked out once per file; the attribute dicts are shared, never changed."""
         if "[" in text:
             text = _HINTS.sub("", text)
+        if text[:1] == "?" and text[1:2] != ".":  # a local name (``ts_types.LOCAL``): named as any other
+            text = text[1:]
         if found and found[0] == "member_of":  # e.g. a method of an interface: its owner, maybe
             if not keep_unresolved:
                 return None
@@ -270,7 +272,7 @@ class Linker(TypeResolution):
             return self._typed_member(path, callee, namespaces, klass, depth)
         if callee.startswith("this.") and klass:  # this.f.m(), this.a.b.m(): through the declared field types
             return self._fields(("symbol", path, klass), callee.split(".")[1:], depth)
-        if callee.startswith(("?.", "this.")):
+        if callee.startswith(("?", "this.")):  # `?.m`: of an unknown receiver; `?name`: a local name
             return None
         found = names.dotted_memo(path, callee, namespaces)
         if names.kind(found) in _TYPES_ONLY:

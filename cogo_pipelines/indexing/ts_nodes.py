@@ -336,3 +336,51 @@ def binding_scope(declarator: tree_sitter.Node) -> tree_sitter.Node | None:
     if scope is None or scope.type == "program":
         return None
     return scope
+
+
+_MODULE_BODIES = frozenset({"internal_module", "module"})  # a namespace's / `declare module`'s body
+
+
+def local_scope(name: tree_sitter.Node) -> tree_sitter.Node | None:
+    """The node a name bound at ``name`` is visible in when that binding is local: a parameter's
+    function, a nested function's or a ``const``/``let``'s block, a ``var``'s function, a catch
+    clause, a ``for (const x of …)`` loop; the binding may be a destructuring pattern's. None at
+    module level and in a namespace's body, where the module-wide binding is this one."""
+    node = name.parent
+    while node is not None:
+        kind = node.type
+        if kind == "variable_declarator":
+            return _local(binding_scope(node))
+        if kind in ("required_parameter", "optional_parameter"):
+            return node.parent.parent if node.parent is not None else None  # formal_parameters' function
+        if kind in ("function_declaration", "generator_function_declaration", "arrow_function"):
+            # its name (in the block around it) or an arrow's one parameter without parentheses
+            return _local(node.parent) if kind != "arrow_function" else node
+        if kind == "catch_clause":
+            return node
+        if kind == "for_in_statement":  # `for (const x of xs)`; without const/let/var it assigns
+            declared = node.child_by_field_name("kind")
+            if declared is None:
+                return None
+            if declared.type != "var":
+                return node
+            scope = node.parent
+            while scope is not None and scope.type not in _SCOPING_FUNCTIONS and scope.type != "program":
+                scope = scope.parent
+            return _local(scope)
+        if kind not in _PATTERNS:
+            return None
+        node = node.parent
+    return None
+
+
+_PATTERNS = frozenset({"object_pattern", "array_pattern", "pair_pattern", "rest_pattern", "assignment_pattern",
+                       "object_assignment_pattern"})
+
+
+def _local(scope: tree_sitter.Node | None) -> tree_sitter.Node | None:
+    if scope is None or scope.type in ("program", "export_statement"):
+        return None
+    if scope.type == "statement_block" and scope.parent is not None and scope.parent.type in _MODULE_BODIES:
+        return None
+    return scope

@@ -34,6 +34,7 @@ from cogo_pipelines.indexing.ts_nodes import (
     constraints,
     constructed,
     instance_of,
+    local_scope,
     makes_instances,
     member_callee,
     node_text,
@@ -50,6 +51,9 @@ SIGNATURES = {
 }
 _WRAPPERS = ("non_null_expression", "parenthesized_expression", "await_expression")  # `(await f()).m()`
 MAX_DEPTH = 3  # f().g().h(): references nest at most this deep
+# what a destructured-alias span holds where the name is a parameter or a nested declaration:
+# the name is local there, not the module's binding of it (a callee text "?name" then)
+LOCAL = "?"
 
 
 class TypeInference:
@@ -299,6 +303,18 @@ class TypeInference:
                     continue
                 _spans(self.ranged_aliases, bound.text).add(block.start_byte, block.end_byte, target)
 
+    def hide_locals(self, names: list[tree_sitter.Node], wanted: set[bytes]) -> None:
+        """Parameters and declarations inside functions and blocks of a name the module binds
+        too (and something calls): there, the name is that local (``LOCAL``), which no module
+        symbol can stand for (``(helper) => helper()``, a nested ``const inner = …`` beside an
+        exported ``inner``). After ``destructured``: a block's destructured alias stays."""
+        for name in names:
+            text = name.text
+            if text in wanted:
+                scope = local_scope(name)
+                if scope is not None:
+                    _spans(self.ranged_aliases, text).add_absent(scope.start_byte, scope.end_byte, LOCAL)
+
     def alias_at(self, index: int, name: str, at: int) -> str | None:
         """What the destructured ``name`` reads at byte ``at``: its innermost block's binding,
         else the symbol's (``alias``)."""
@@ -327,6 +343,8 @@ class TypeInference:
             bound = self.alias_at(index, text, fn.start_byte)
             if bound is None:
                 return text
+            if bound == LOCAL:
+                return LOCAL + text
             head, _, rest = bound.rpartition(".")
             typed = self._instance_type(index, head) if not head.startswith(("<", "this")) else None
             return f"{typed}.{rest}" if typed else bound
@@ -357,8 +375,10 @@ class TypeInference:
             typed = self._typed_head(index, head, fn.start_byte)
             if typed:
                 return f"{typed}.{rest}"
-            bound = self.alias_at(index, head, fn.start_byte) if "." not in head else None
-            if bound:  # `const { dialogs } = useStores(); dialogs.close()`: <useStores()>.dialogs.close
+            bound = self.alias_at(index, head.partition(".")[0], fn.start_byte)
+            if bound == LOCAL:
+                return LOCAL + callee
+            if bound and "." not in head:  # `const { dialogs } = useStores(); dialogs.close()`: <useStores()>.dialogs.close
                 owner, _, field = bound.rpartition(".")
                 typed = self._typed_head(index, owner, fn.start_byte) if not owner.startswith(("<", "this")) else None
                 return f"{typed or owner}.{field}.{rest}"
@@ -423,6 +443,11 @@ class _Spans:
             self.starts = None
         elif known != typed and known and typed:  # one block binding the name to two types: unknown
             self.typed[(start, end)] = ""  # ("" from ``shadowed`` does not undo a binding of the same function)
+
+    def add_absent(self, start: int, end: int, typed: str) -> None:
+        if (start, end) not in self.typed:
+            self.typed[(start, end)] = typed
+            self.starts = None
 
     def innermost(self, at: int) -> str | None:
         if self.starts is None:

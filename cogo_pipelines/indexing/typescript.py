@@ -63,6 +63,11 @@ _QUERY_TEXT = """
 (export_statement value: [(class) (function_expression) (arrow_function)] @default_decl)
 (public_field_definition) @field
 (interface_body [(property_signature) (method_signature)] @field)
+[(required_parameter pattern: (identifier) @local) (optional_parameter pattern: (identifier) @local)
+ (arrow_function parameter: (identifier) @local) (function_declaration name: (identifier) @local)
+ (catch_clause parameter: (identifier) @local) (for_in_statement left: (identifier) @local)
+ (shorthand_property_identifier_pattern) @local (pair_pattern value: (identifier) @local)
+ (array_pattern (identifier) @local) (rest_pattern (identifier) @local)]
 (type_alias_declaration value: (object_type [(property_signature) (method_signature)] @field))
 """
 # JSX exists in the TSX grammar only
@@ -280,6 +285,13 @@ def _extract(path: str, source: bytes, tree: tree_sitter.Tree, tsx: bool) -> Fil
         value = pattern.parent.child_by_field_name("value")
         if value is not None:
             ex.destructured(pattern, value, called)
+    # a parameter or nested declaration named like a module binding that is called hides it there
+    bound = {sym.name.encode() for sym in ex.out.symbols}
+    for record in ex.out.imports:
+        bound.update(name.encode() for name in record.bindings)
+    hidden = bound & called
+    if hidden:
+        ex.hide_locals([*caps.get("local", ()), *caps.get("var.name", ())], hidden)
     for node in get("return.object"):  # `return { touch }` of a hook: `const { touch } = useX()`
         ex.returned_object(node)
     for node in get("call.import"):

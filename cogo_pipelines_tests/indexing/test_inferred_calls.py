@@ -166,6 +166,34 @@ def test_what_cannot_be_inferred_stays_maybe(edges):
     assert not any(k == "renders" and "section" in d for _, d, k, _ in edges)
 
 
+@pytest.mark.parametrize(
+    ("src", "local"),
+    [
+        ("src/shadows.ts#duplicate", "format"),  # a nested const, declared after the closure calling it
+        ("src/shadows.ts#withParameter", "flush"),  # a parameter
+        ("src/shadows.ts#withNestedDeclaration", "flush"),  # a function declared in the body
+        ("src/shadows.ts#withLoopAndDestructuring", "flush"),  # for (const flush of …)
+    ],
+)
+def test_a_local_name_hides_the_module_binding_of_the_same_name(edges, src, local):
+    """The call goes to the local (a checker finds no symbol for it): a maybe placeholder named
+    like any other local's, never a certain edge to the module's symbol of that name."""
+    assert (src, "unresolved:" + local, "calls", "maybe") in edges
+    assert (src, f"src/shadows.ts#{local}", "calls", "certain") not in edges
+
+
+def test_a_local_binding_holds_in_its_own_block_and_function_only(edges):
+    # `logger` the parameter has a method of its own; the imported `logger` is Logger's instance
+    assert ("src/shadows.ts#withParameter", "unresolved:logger.info", "calls", "maybe") in edges
+    assert ("src/shadows.ts#withParameter", "src/stream.ts#Logger.info", "calls", "certain") not in edges
+    # `const { format } = options` reads the parameter's member, not the module's function
+    assert ("src/shadows.ts#withLoopAndDestructuring", "unresolved:options.format", "calls", "maybe") in edges
+    # outside the `if` block that declares its own `flush`, the module's functions are called
+    for dst in ("src/shadows.ts#flush", "src/shadows.ts#format", "src/stream.ts#Logger.info"):
+        assert ("src/shadows.ts#outsideTheBlock", dst, "calls", "certain") in edges
+    assert ("src/shadows.ts#outsideTheBlock", "unresolved:flush", "calls", "maybe") in edges
+
+
 def test_jsx_is_read_in_tsx_only_and_lower_case_tags_are_hosts():
     source = b"export function A() { return <div><B /><x.y /><C.D></C.D></div>; }\n"
     assert sorted(r[1] for r in extract_file("a.tsx", source).renders) == ["B", "C.D", "x.y"]
