@@ -13,7 +13,7 @@ import re
 import tree_sitter
 
 from cogo_pipelines.indexing.model import ImportRecord
-from cogo_pipelines.indexing.ts_nodes import const_class, node_text, string_value, type_name
+from cogo_pipelines.indexing.ts_nodes import const_class, in_block, node_text, string_value, type_name
 
 _REFERENCE_RE = re.compile(rb"^///\s*<reference\s+path\s*=\s*['\"]([^'\"]+)['\"]")
 
@@ -216,9 +216,13 @@ class ModuleInterface:
             kind = "type"
             bindings = _global_component(node)
         if value is not None:
+            if bindings is None:
+                bindings = _assigned_bindings(node)
+                if bindings and self.module_names and in_block(node):
+                    # a block's own `const crypto = require("crypto")` leaves the module's `crypto` as it is
+                    bindings = {k: v for k, v in bindings.items() if k.encode() not in self.module_names}
             self.out.imports.append(ImportRecord(
-                specifier=value, kind=kind, line=node.start_point[0] + 1,
-                bindings=bindings if bindings is not None else _assigned_bindings(node),
+                specifier=value, kind=kind, line=node.start_point[0] + 1, bindings=bindings,
             ))
         else:
             self.out.imports.append(ImportRecord(
@@ -227,13 +231,26 @@ class ModuleInterface:
 
 
 def _assigned_bindings(call: tree_sitter.Node) -> dict[str, str]:
-    """What ``const x = require('m')`` / ``const {a, b: c} = await import('m')`` binds."""
-    parent = call.parent
-    if parent is not None and parent.type == "await_expression":
-        parent = parent.parent
-    if parent is None or parent.type != "variable_declarator":
-        return {}
-    name = parent.child_by_field_name("name")
+    """What ``const x = require('m')`` / ``const {a, b: c} = await import('m')`` binds, also as
+    one element of ``const [{ a }, b] = await Promise.all([import('m'), import('n')])``."""
+    parent, name = call.parent, None
+    if parent is not None and parent.type == "array":  # Promise.all([...]): the pattern's element at its place
+        elements = [c for c in parent.named_children if c.type != "comment"]
+        call_of = parent.parent.parent if parent.parent is not None and parent.parent.type == "arguments" else None
+        if call_of is None or call_of.type != "call_expression" or node_text(call_of.child_by_field_name("function")) != "Promise.all":
+            return {}
+        declarator = call_of.parent.parent if call_of.parent is not None and call_of.parent.type == "await_expression" else None
+        pattern = declarator.child_by_field_name("name") if declarator is not None and declarator.type == "variable_declarator" else None
+        if pattern is None or pattern.type != "array_pattern":
+            return {}
+        parts = [c for c in pattern.named_children if c.type != "comment"]
+        position = next(i for i, element in enumerate(elements) if element.id == call.id)
+        name = parts[position] if position < len(parts) else None
+    else:
+        if parent is not None and parent.type == "await_expression":
+            parent = parent.parent
+        if parent is not None and parent.type == "variable_declarator":
+            name = parent.child_by_field_name("name")
     if name is None:
         return {}
     if name.type == "identifier":

@@ -349,8 +349,8 @@ def local_scope(name: tree_sitter.Node) -> tree_sitter.Node | None:
     node = name.parent
     while node is not None:
         kind = node.type
-        if kind == "variable_declarator":
-            return _local(binding_scope(node))
+        if kind == "variable_declarator":  # what import() / require() binds is the file's (an import's bindings)
+            return None if _loads_modules(node.child_by_field_name("value")) else _local(binding_scope(node))
         if kind in ("required_parameter", "optional_parameter"):
             return node.parent.parent if node.parent is not None else None  # formal_parameters' function
         if kind in ("function_declaration", "generator_function_declaration", "arrow_function"):
@@ -376,6 +376,32 @@ def local_scope(name: tree_sitter.Node) -> tree_sitter.Node | None:
 
 _PATTERNS = frozenset({"object_pattern", "array_pattern", "pair_pattern", "rest_pattern", "assignment_pattern",
                        "object_assignment_pattern"})
+
+
+def in_block(node: tree_sitter.Node) -> bool:
+    """``node`` is inside a function or a block, not at module level (nor a namespace's)."""
+    parent = node.parent
+    while parent is not None:
+        if parent.type in _SCOPING_FUNCTIONS or parent.type == "statement_block" and _local(parent) is not None:
+            return True
+        parent = parent.parent
+    return False
+
+
+def _loads_modules(value: tree_sitter.Node | None) -> bool:
+    """``import(…)``, ``require(…)``, awaited, or ``Promise.all`` of an array holding one."""
+    if value is not None and value.type == "await_expression" and value.named_child_count:
+        value = value.named_children[0]
+    if value is None or value.type != "call_expression":
+        return False
+    fn = value.child_by_field_name("function")
+    if fn is not None and (fn.type == "import" or fn.type == "identifier" and fn.text == b"require"):
+        return True
+    args = value.child_by_field_name("arguments")
+    if fn is None or fn.text != b"Promise.all" or args is None or not args.named_child_count:
+        return False
+    return any(_loads_modules(element) for element in args.named_children[0].named_children
+               if args.named_children[0].type == "array")
 
 
 def _local(scope: tree_sitter.Node | None) -> tree_sitter.Node | None:

@@ -121,15 +121,19 @@ class Usage:
             typed = self.returned(value, index)
             if not typed:
                 return
-            self.bind_type(self.out.symbols[index].qualified_name if index >= 0 else "", node_text(name), typed)
+            caller = self.out.symbols[index].qualified_name if index >= 0 else ""
         elif typed:
-            self.bind_type(self.caller(node), node_text(name), typed)
+            caller = self.caller(node)
         else:
             return
         # a local binding holds in its block (its function for `var`): sibling callbacks of one
         # symbol each with their own `const service = new XService()` (a job table's handlers)
-        # get their own type, where the symbol-wide binding above becomes unknown ("")
+        # get their own type, where the symbol-wide binding becomes unknown (""). A name the
+        # module binds too gets no symbol-wide type: outside the block it is the module's (a
+        # test's `const crypto = require("crypto")` beside `import * as crypto from "@/lib/crypto"`)
         scope = binding_scope(node)
+        if scope is None or name.text not in self.module_names:
+            self.bind_type(caller, node_text(name), typed)
         if scope is not None:
             self.within(scope, name.text, typed)
 

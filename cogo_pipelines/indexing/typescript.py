@@ -182,6 +182,7 @@ class _Extractor(Declarations, ModuleInterface, Usage, TypeInference):
         self.ranged_aliases: dict = {}  # name -> ts_types._Spans: the blocks destructuring it, "obj.key" there
         self.ranged: dict = {}  # name -> ts_types._Spans: the functions that bind it, with its type there
         self.local_exports: set[str] = set()
+        self.module_names: set[bytes] = set()  # what the module binds: its symbols' names, its static imports
         self.seen_calls: set[tuple[str, str]] = set()
         # the declarations that can be symbols (``declaration_scopes``), in document order
         self.scopes, self.declarations = declaration_scopes(tree.root_node)
@@ -250,6 +251,9 @@ def _extract(path: str, source: bytes, tree: tree_sitter.Tree, tsx: bool) -> Fil
     for sym in ex.out.symbols:
         if sym.name in ex.local_exports and sym.parent is None:
             sym.exported = True
+    ex.module_names = {sym.name.encode() for sym in ex.out.symbols if sym.parent is None}
+    for record in ex.out.imports:
+        ex.module_names.update(name.encode() for name in record.bindings)
     for node in top_level:  # tsc reads triple-slash directives only in the header
         if node.type != "comment":
             break
@@ -285,17 +289,16 @@ def _extract(path: str, source: bytes, tree: tree_sitter.Tree, tsx: bool) -> Fil
         value = pattern.parent.child_by_field_name("value")
         if value is not None:
             ex.destructured(pattern, value, called)
-    # a parameter or nested declaration named like a module binding that is called hides it there
-    bound = {sym.name.encode() for sym in ex.out.symbols}
-    for record in ex.out.imports:
-        bound.update(name.encode() for name in record.bindings)
-    hidden = bound & called
+    for node in get("call.import"):
+        ex.module_call(node, "dynamic")
+    # a parameter or nested declaration named like a module binding that is called hides it
+    # there (what `import()` binds is the file's too: `const { f } = await import("./f")`)
+    hidden = {name.encode() for record in ex.out.imports for name in record.bindings} & called
+    hidden.update(ex.module_names & called)
     if hidden:
         ex.hide_locals([*caps.get("local", ()), *caps.get("var.name", ())], hidden)
     for node in get("return.object"):  # `return { touch }` of a hook: `const { touch } = useX()`
         ex.returned_object(node)
-    for node in get("call.import"):
-        ex.module_call(node, "dynamic")
     ex.calls(get("call.ident"), get("call.member"), get("call.super"))
     if tsx:
         ex.jsx(get("jsx"))

@@ -134,6 +134,9 @@ def edges():
          "a parameter typed by `type Database = Db`, another name for the class"),
         ("src/services.ts#viaAwait", "src/stream.ts#Db.pagedQuery", "calls",
          "const db = await connect() with connect(): Promise<Db>; (await connect()).m()"),
+        ("src/shadows.ts#lazily", "src/support.ts#getTestServer", "calls",
+         "const [{ getTestServer }, …] = await Promise.all([import('./support'), …])"),
+        ("src/shadows.ts#lazily", "src/shadows.ts#flush", "calls", "the second module's export, renamed in the pattern"),
         ("src/App.tsx#LoadingPanel", "src/App.tsx#Header", "renders", "<Header/> of the same file"),
         ("src/App.tsx#LoadingPanel", "src/Panel.tsx#Panel", "renders", "<Panel>...</Panel> imported"),
         ("src/App.tsx#LoadingPanel", "src/Panel.tsx#Empty", "renders", "an arrow-function component"),
@@ -192,6 +195,21 @@ def test_a_local_binding_holds_in_its_own_block_and_function_only(edges):
     for dst in ("src/shadows.ts#flush", "src/shadows.ts#format", "src/stream.ts#Logger.info"):
         assert ("src/shadows.ts#outsideTheBlock", dst, "calls", "certain") in edges
     assert ("src/shadows.ts#outsideTheBlock", "unresolved:flush", "calls", "maybe") in edges
+
+
+def test_a_block_of_its_own_require_leaves_the_module_binding_to_the_rest(edges):
+    assert ("src/shadows.ts#afterOwnRequire", "src/stream.ts#Logger.info", "calls", "certain") in edges
+    assert ("src/shadows.ts#withOwnRequire", "unresolved:<require()>.anything", "calls", "maybe") in edges
+
+
+def test_modules_loaded_together_bind_each_pattern_element():
+    """``const [{ a }, { b: c }] = await Promise.all([import("./x"), import("./y")])`` (formbricks'
+    lazily loaded CSV import): each element binds its own module's exports."""
+    source = (b'export async function f() {\n'
+              b'  const [{ a }, { b: c }, whole] = await Promise.all([import("./x"), import("./y"), import("./z")]);\n'
+              b'}\n')
+    records = {r.specifier: r.bindings for r in extract_file("src/f.ts", source).imports}
+    assert records == {"./x": {"a": "a"}, "./y": {"c": "b"}, "./z": {"whole": "*"}}
 
 
 def test_jsx_is_read_in_tsx_only_and_lower_case_tags_are_hosts():
