@@ -131,6 +131,11 @@ class Names:
                 return ("symbol", path, f"{scope}.{name}")
         if name in symbols:
             return ("symbol", path, name)
+        return self.imported(path, name, depth)
+
+    def imported(self, path: str, name: str, depth: int = 0) -> tuple | None:
+        """What the import of ``name`` in ``path`` names, passing over the file's own symbols
+        (``local`` takes those first; a value import may merge with a local type of its name)."""
         binding = self.bindings.get(path, {}).get(name)
         if binding:
             target, imported, external = binding
@@ -342,7 +347,10 @@ class Linker(TypeResolution):
             namespaces, _, src = scope(path, owner)
             key = ("renders", name, namespaces, None)
             if key not in done:
-                done[key] = outcome(names.dotted_memo(path, name, namespaces), "renders", name, path, True)
+                found = names.dotted_memo(path, name, namespaces) if name[:1] != "?" else None
+                if names.kind(found) in _TYPES_ONLY:  # `interface Image` merged with `import Image from …`
+                    found = names.imported(path, name) or found  # (or with a const of the file: its node)
+                done[key] = outcome(found, "renders", name, path, True)
             add(src, done[key])
         for name, _line in ex.globals:  # a Vue template's global component: an edge only when declared
             found = names.global_component(name)

@@ -233,7 +233,8 @@ class TypeInference:
         if not ranged:
             return
         for pattern in params:
-            if pattern.text in ranged:
+            if pattern.text in ranged and pattern.parent.type == "required_parameter" and \
+                    pattern.parent.child_by_field_name("type") is None:
                 fn = pattern.parent.parent.parent if pattern.parent.parent is not None else None
                 if fn is not None:
                     self.within(fn, pattern.text, "")
@@ -403,7 +404,7 @@ class TypeInference:
     # --- JSX --------------------------------------------------------------------------------
     def jsx(self, names: list[tree_sitter.Node]) -> None:
         """``<Empty/>`` uses the component ``Empty``: lower-case tags are the host's elements."""
-        seen, out, symbols = set(), self.out.renders, self.out.symbols
+        seen, out, symbols, ranged_aliases = set(), self.out.renders, self.out.symbols, self.ranged_aliases
         for node in names:
             text = node.text
             if node.type == "identifier":
@@ -412,6 +413,9 @@ class TypeInference:
             elif node.type != "member_expression" or not SIMPLE_CHAIN.match(text.decode("utf-8", "replace")):
                 continue
             index = self.enclosing(node.start_byte)
+            head = text.partition(b".")[0]
+            if ranged_aliases and head in ranged_aliases and ranged_aliases[head].innermost(node.start_byte) == LOCAL:
+                text = LOCAL.encode() + text  # a parameter's component: `(Story) => <Story/>`
             if (index, text) not in seen:
                 seen.add((index, text))
                 caller = symbols[index].qualified_name if index >= 0 else ""

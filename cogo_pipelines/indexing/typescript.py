@@ -49,13 +49,11 @@ _QUERY_TEXT = """
 (required_parameter pattern: (object_pattern) type: (type_annotation)) @param.destructured
 (optional_parameter pattern: (object_pattern) type: (type_annotation)) @param.destructured
 (return_statement (object) @return.object)
-(required_parameter pattern: (identifier) @param.untyped !type)
 (new_expression constructor: (_) @new)
 (class_heritage) @heritage
 (extends_type_clause) @iface_extends
 (variable_declarator name: (identifier) @var.name)
-(required_parameter pattern: (identifier) @param.name type: (type_annotation [(type_identifier) (generic_type) (nested_type_identifier) (union_type)]))
-(optional_parameter pattern: (identifier) @param.name type: (type_annotation [(type_identifier) (generic_type) (nested_type_identifier) (union_type)]))
+[(required_parameter pattern: (identifier) @param) (optional_parameter pattern: (identifier) @param)]
 (type_identifier) @typeref
 (nested_type_identifier) @typeref.nested
 (arguments (identifier) @valref)
@@ -63,8 +61,7 @@ _QUERY_TEXT = """
 (export_statement value: [(class) (function_expression) (arrow_function)] @default_decl)
 (public_field_definition) @field
 (interface_body [(property_signature) (method_signature)] @field)
-[(required_parameter pattern: (identifier) @local) (optional_parameter pattern: (identifier) @local)
- (arrow_function parameter: (identifier) @local) (function_declaration name: (identifier) @local)
+[(arrow_function parameter: (identifier) @local) (function_declaration name: (identifier) @local)
  (catch_clause parameter: (identifier) @local) (for_in_statement left: (identifier) @local)
  (shorthand_property_identifier_pattern) @local (pair_pattern value: (identifier) @local)
  (array_pattern (identifier) @local) (rest_pattern (identifier) @local)]
@@ -267,9 +264,9 @@ def _extract(path: str, source: bytes, tree: tree_sitter.Tree, tsx: bool) -> Fil
         value = pattern.parent.child_by_field_name("value")
         if value is not None and value.type == "identifier":
             heads.add(value.text)
-    for name in get("param.name"):
+    for name in get("param"):
         text = name.text
-        if text in heads or b"this." + text in heads:
+        if (text in heads or b"this." + text in heads) and _named_type(name.parent):
             ex.parameter(name.parent)
     for name in get("var.name"):
         if name.text in heads:
@@ -281,7 +278,7 @@ def _extract(path: str, source: bytes, tree: tree_sitter.Tree, tsx: bool) -> Fil
     ex.declared_types(ex.declarations)
     ex.callbacks(get("callback"), heads)  # after the types of names a callee may start with
     ex.property_callbacks(get("callback.property"), heads)
-    ex.shadowed(caps.get("param.untyped", []))
+    ex.shadowed(caps.get("param", []))
     # destructured names worth binding: those called (`const { f } = x; f()`) and those a member
     # call starts with (`const { dialogs } = useStores(); dialogs.close()`)
     called = {node.text for node in get("call.ident")} | heads
@@ -293,10 +290,11 @@ def _extract(path: str, source: bytes, tree: tree_sitter.Tree, tsx: bool) -> Fil
         ex.module_call(node, "dynamic")
     # a parameter or nested declaration named like a module binding that is called hides it
     # there (what `import()` binds is the file's too: `const { f } = await import("./f")`)
-    hidden = {name.encode() for record in ex.out.imports for name in record.bindings} & called
-    hidden.update(ex.module_names & called)
+    used = called | {node.text.partition(b".")[0] for node in get("jsx")} if tsx else called
+    hidden = {name.encode() for record in ex.out.imports for name in record.bindings} & used
+    hidden.update(ex.module_names & used)
     if hidden:
-        ex.hide_locals([*caps.get("local", ()), *caps.get("var.name", ())], hidden)
+        ex.hide_locals([*caps.get("param", ()), *caps.get("local", ()), *caps.get("var.name", ())], hidden)
     for node in get("return.object"):  # `return { touch }` of a hook: `const { touch } = useX()`
         ex.returned_object(node)
     ex.calls(get("call.ident"), get("call.member"), get("call.super"))
@@ -313,6 +311,16 @@ def _extract(path: str, source: bytes, tree: tree_sitter.Tree, tsx: bool) -> Fil
     if tree.root_node.has_error:
         ex.out.error = _syntax_error(tree.root_node, source)
     return ex.out
+
+
+_NAMED_ANNOTATIONS = frozenset({"type_identifier", "generic_type", "nested_type_identifier", "union_type"})
+
+
+def _named_type(parameter: tree_sitter.Node) -> bool:
+    """``x: Db``, ``x: Repo<T>``, ``x: ns.Db``, ``x: Db | null``: a type the linker can look up."""
+    annotation = parameter.child_by_field_name("type")
+    return annotation is not None and annotation.named_child_count > 0 and \
+        annotation.named_children[0].type in _NAMED_ANNOTATIONS
 
 
 def _template_renders(out: FileExtraction, source: bytes, kebab: bool) -> None:

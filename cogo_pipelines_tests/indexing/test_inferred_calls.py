@@ -212,6 +212,14 @@ def test_modules_loaded_together_bind_each_pattern_element():
     assert records == {"./x": {"a": "a"}, "./y": {"c": "b"}, "./z": {"whole": "*"}}
 
 
+def test_a_component_is_a_value_not_a_type_or_a_local_of_its_name(edges):
+    # the import's component, not the interface merged with it
+    assert ("src/gallery.tsx#Gallery", "src/Panel.tsx#Panel", "renders", "certain") in edges
+    # the decorator's parameter, not the file's `type Story`
+    assert ("src/gallery.tsx#decorators", "unresolved:Story", "renders", "maybe") in edges
+    assert not any(k == "renders" and d in ("src/gallery.tsx#Story", "src/gallery.tsx#Frame") for _, d, k, _ in edges)
+
+
 def test_jsx_is_read_in_tsx_only_and_lower_case_tags_are_hosts():
     source = b"export function A() { return <div><B /><x.y /><C.D></C.D></div>; }\n"
     assert sorted(r[1] for r in extract_file("a.tsx", source).renders) == ["B", "C.D", "x.y"]
