@@ -73,6 +73,7 @@ class Declarations:
         found.sort(key=lambda f: (f[0].start_byte, -f[0].end_byte))
         by_node: dict[int, int] = {}
         seen: dict[tuple[str, str], int] = {}
+        apart: list[tuple[int, int, int]] = []  # more spans of a symbol declared twice with others between
         for outer, node, kind, name, exported, owner in found:
             parent_index = by_node.get(owner.id, -1) if owner is not None else -1
             if owner is not None and parent_index < 0:
@@ -83,10 +84,16 @@ class Declarations:
             if key in seen:
                 first = self.out.symbols[seen[key]]
                 if kind in ("function", "method") and outer.start_byte >= first.end_byte:
+                    by_node[node.id] = seen[key]
+                    if seen[key] != len(self.out.symbols) - 1:
+                        # a static and an instance method of one name, a getter and a setter
+                        # with other members between: one symbol, read in each body, not in
+                        # the members between them
+                        apart.append((outer.start_byte, outer.end_byte, seen[key]))
+                        continue
                     # overloads and get/set pairs: one symbol spanning all declarations
                     first.end_byte = outer.end_byte
                     first.end_line = outer.end_point[0] + 1
-                    by_node[node.id] = seen[key]
                     self.symbol_nodes[seen[key]] = (first.start_byte, first.end_byte, seen[key])
                     continue
                 n = 2
@@ -104,16 +111,26 @@ class Declarations:
             ))
             self.symbol_nodes.append((outer.start_byte, outer.end_byte, index))
             self.parents.append(parent_index)
+        self.span_parents = self.parents  # one span per symbol: a span's place is its symbol's index
+        if apart:
+            self.symbol_nodes = sorted(self.symbol_nodes + apart, key=lambda n: (n[0], -n[1]))
+            self.span_parents, stack = [], []
+            for i, (start, _, _) in enumerate(self.symbol_nodes):
+                while stack and self.symbol_nodes[stack[-1]][1] <= start:
+                    stack.pop()
+                self.span_parents.append(stack[-1] if stack else -1)
+                stack.append(i)
         self.starts = [s for s, _, _ in self.symbol_nodes]
 
     def enclosing(self, byte: int) -> int:
         """Index of the innermost symbol containing ``byte``, -1 for module level."""
         i = bisect.bisect_right(self.starts, byte) - 1
+        nodes, up = self.symbol_nodes, self.span_parents
         while i >= 0:
-            start, end, _ = self.symbol_nodes[i]
+            start, end, index = nodes[i]
             if start <= byte < end:
-                return i
-            i = self.parents[i]
+                return index
+            i = up[i]
         return -1
 
     def caller(self, node: tree_sitter.Node) -> str:

@@ -90,6 +90,8 @@ def type_name(node: tree_sitter.Node | None) -> str | None:
             args = node.child_by_field_name("type_arguments")
             return type_name(args.named_children[0]) if args is not None and args.named_child_count else None
         node = name
+    elif node.type == "type_query" and node.named_child_count:  # `typeof Event`: the class's own (static) side
+        node = node.named_children[0]
     if node is not None and node.type in ("type_identifier", "identifier", "nested_type_identifier", "member_expression"):
         return node_text(node)
     return None

@@ -123,6 +123,9 @@ class TypeInference:
         if constructed:  # no declared return type: `return new X()`, or a const the body made so
             self.out.types[f"{q}()"] = constructed
         self._declare(f"{q}()", returns, generics)
+        owner_q = self.out.symbols[i].parent
+        if owner_q and returns is not None and (annotated(returns) or returns).type == "this_type":
+            self.out.types[f"{q}()"] = owner_q  # `setLimits(…): this`: a fluent call's receiver again
         returned = type_name(returns)
         given = ()
         if returned in generics and returns.named_children[0].type == "type_identifier":

@@ -116,6 +116,8 @@ class Usage:
         typed = constructed(value)
         if typed is None:
             typed = type_name(node.child_by_field_name("type"))
+        if not typed and value is not None and value.type == "as_expression" and value.named_child_count == 2:
+            typed = type_name(value.named_children[1])  # `const eventClass = this as typeof Event`
         if not typed and value is not None and value.type in CALLED:  # the callee's return type
             index = self.enclosing(node.start_byte)
             typed = self.returned(value, index)
@@ -150,7 +152,7 @@ class Usage:
         if fn is not None:  # a function inside a callback has its own `name`
             self.within(fn, pattern.text, typed)
         klass = self.out.symbols[i].parent if i >= 0 else None
-        if klass and any(c.type == "accessibility_modifier" for c in node.named_children):
+        if klass and any(c.type in ("accessibility_modifier", "readonly") for c in node.children):
             self.instance_types[(klass, "this." + name)] = typed
             self.out.types[f"{klass}.{name}"] = typed
 

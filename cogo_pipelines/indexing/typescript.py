@@ -173,6 +173,7 @@ class _Extractor(Declarations, ModuleInterface, Usage, TypeInference):
         self.symbol_nodes: list[tuple[int, int, int]] = []  # (start, end, index into symbols)
         self.starts: list[int] = []
         self.parents: list[int] = []  # index of the enclosing symbol, -1 at module level
+        self.span_parents: list[int] = []  # per symbol_nodes entry, the entry it nests in (``enclosing``)
         self.instance_types: dict[tuple[str, str], str] = {}
         self.typed_heads: set[str] | None = None  # the names instance_types types, while calls are read
         self.aliases: dict[tuple[str, str], str] = {}  # (scope, name) -> "obj.key" of a destructured binding
@@ -266,7 +267,7 @@ def _extract(path: str, source: bytes, tree: tree_sitter.Tree, tsx: bool) -> Fil
             heads.add(value.text)
     for name in get("param"):
         text = name.text
-        if (text in heads or b"this." + text in heads) and _named_type(name.parent):
+        if (text in heads or b"this." + text in heads or _declares_field(name)) and _named_type(name.parent):
             ex.parameter(name.parent)
     for name in get("var.name"):
         if name.text in heads:
@@ -321,6 +322,12 @@ def _named_type(parameter: tree_sitter.Node) -> bool:
     annotation = parameter.child_by_field_name("type")
     return annotation is not None and annotation.named_child_count > 0 and \
         annotation.named_children[0].type in _NAMED_ANNOTATIONS
+
+
+def _declares_field(pattern: tree_sitter.Node) -> bool:
+    """``constructor(private readonly backend: Backend)``: a field other files' ``x.backend.m()`` read."""
+    before = pattern.prev_sibling
+    return before is not None and before.type in ("accessibility_modifier", "readonly")
 
 
 def _template_renders(out: FileExtraction, source: bytes, kebab: bool) -> None:

@@ -137,6 +137,11 @@ def edges():
         ("src/shadows.ts#lazily", "src/support.ts#getTestServer", "calls",
          "const [{ getTestServer }, …] = await Promise.all([import('./support'), …])"),
         ("src/shadows.ts#lazily", "src/shadows.ts#flush", "calls", "the second module's export, renamed in the pattern"),
+        ("src/events.ts#Handler.go", "src/events.ts#Backend.put", "calls",
+         "this.store.backend.put(): a field declared by a constructor parameter of another class"),
+        ("src/events.ts#draw", "src/events.ts#Renderer.render", "calls", "setLimits(): this, then .render()"),
+        ("src/events.ts#Job.batchSend", "src/events.ts#Job.eventName", "calls",
+         "const eventClass = this as typeof Job; eventClass.eventName()"),
         ("src/App.tsx#LoadingPanel", "src/App.tsx#Header", "renders", "<Header/> of the same file"),
         ("src/App.tsx#LoadingPanel", "src/Panel.tsx#Panel", "renders", "<Panel>...</Panel> imported"),
         ("src/App.tsx#LoadingPanel", "src/Panel.tsx#Empty", "renders", "an arrow-function component"),
@@ -218,6 +223,15 @@ def test_a_component_is_a_value_not_a_type_or_a_local_of_its_name(edges):
     # the decorator's parameter, not the file's `type Story`
     assert ("src/gallery.tsx#decorators", "unresolved:Story", "renders", "maybe") in edges
     assert not any(k == "renders" and d in ("src/gallery.tsx#Story", "src/gallery.tsx#Frame") for _, d, k, _ in edges)
+
+
+def test_a_static_and_an_instance_method_of_one_name_each_call_from_their_own_body():
+    """supabase storage's queue ``Event``: ``static send()`` and, four members later, ``send()``.
+    The second body's calls belong to the method, not to the class (nor to the members between)."""
+    source = (b"export class Job {\n  static send(): void { a(); }\n  static other(): void { b(); }\n"
+              b"  send(): void { c(); }\n}\nfunction a() {}\nfunction b() {}\nfunction c() {}\n")
+    callers = {(call.caller, call.callee) for call in extract_file("src/job.ts", source).calls}
+    assert callers == {("Job.send", "a"), ("Job.other", "b"), ("Job.send", "c")}
 
 
 def test_jsx_is_read_in_tsx_only_and_lower_case_tags_are_hosts():
