@@ -78,10 +78,14 @@ class Locator:
         return before + len(prefix.encode("utf-8"))
 
     def enclosing(self, path: str, byte: int):
-        best = None
-        for s in self.extractions[path].symbols:
-            if s.start_byte <= byte < s.end_byte and (best is None or s.start_byte >= best.start_byte):
-                best = s
+        extraction = self.extractions[path]
+        best, start = None, -1
+        for s in extraction.symbols:
+            if s.start_byte <= byte < s.end_byte and s.start_byte >= start:
+                best, start = s, s.start_byte
+        for first, end, qualified in extraction.apart:  # a later body of a symbol declared twice
+            if first <= byte < end and first >= start:
+                best, start = next(s for s in extraction.symbols if s.qualified_name == qualified), first
         return best
 
     def declared(self, path: str, name: str, line: int, decl_kind: str):
@@ -89,10 +93,17 @@ class Locator:
         the matching kind (a class and its merged interface share a name)."""
         kinds = _KINDS.get(decl_kind)
         best = None
-        for s in self.extractions[path].symbols:
+        extraction = self.extractions[path]
+        for s in extraction.symbols:
             if s.start_line <= line <= s.end_line and (s.name == name or name == "default") \
                     and (kinds is None or s.kind in kinds) and (best is None or s.start_byte >= best.start_byte):
                 best = s
+        if extraction.apart:  # the later body of a symbol declared twice: that symbol's node
+            source = (self.root / path).read_bytes()
+            for first, end, qualified in extraction.apart:
+                lines = (source.count(b"\n", 0, first) + 1, source.count(b"\n", 0, end) + 1)
+                if lines[0] <= line <= lines[1] and qualified.rpartition(".")[2] == name:
+                    return next(s for s in extraction.symbols if s.qualified_name == qualified)
         return best
 
 

@@ -79,6 +79,9 @@ class FileExtraction:
     # tags of a Vue template that the script binds nowhere: (PascalCase name, line), linked as
     # ``renders`` when a ``GlobalComponents`` declaration (unplugin's components.d.ts) names them
     globals: list[tuple[str, int]] = field(default_factory=list)
+    # the later bodies of a symbol declared twice with other members between (a static and an
+    # instance method of one name): (start byte, end byte, qualified name); its calls are its own
+    apart: list[tuple[int, int, str]] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)

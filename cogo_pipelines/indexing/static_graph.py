@@ -63,6 +63,7 @@ def _encode(e: FileExtraction) -> dict:
         "j": e.renders,
         "t": e.types,
         **({"g": e.globals} if e.globals else {}),  # Vue templates only: other files' JSON unchanged
+        **({"a": e.apart} if e.apart else {}),
     }
 
 
@@ -79,6 +80,7 @@ def _decode(path: str, d: dict) -> FileExtraction:
         renders=[tuple(r) for r in d.get("j", ())],
         types=d.get("t", {}),
         globals=[tuple(g) for g in d.get("g", ())],
+        apart=[tuple(a) for a in d.get("a", ())],
     )
 
 

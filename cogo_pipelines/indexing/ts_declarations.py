@@ -90,6 +90,7 @@ class Declarations:
                         # with other members between: one symbol, read in each body, not in
                         # the members between them
                         apart.append((outer.start_byte, outer.end_byte, seen[key]))
+                        self.out.apart.append((outer.start_byte, outer.end_byte, first.qualified_name))
                         continue
                     # overloads and get/set pairs: one symbol spanning all declarations
                     first.end_byte = outer.end_byte

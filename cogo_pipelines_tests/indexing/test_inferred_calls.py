@@ -230,8 +230,12 @@ def test_a_static_and_an_instance_method_of_one_name_each_call_from_their_own_bo
     The second body's calls belong to the method, not to the class (nor to the members between)."""
     source = (b"export class Job {\n  static send(): void { a(); }\n  static other(): void { b(); }\n"
               b"  send(): void { c(); }\n}\nfunction a() {}\nfunction b() {}\nfunction c() {}\n")
-    callers = {(call.caller, call.callee) for call in extract_file("src/job.ts", source).calls}
+    extraction = extract_file("src/job.ts", source)
+    callers = {(call.caller, call.callee) for call in extraction.calls}
     assert callers == {("Job.send", "a"), ("Job.other", "b"), ("Job.send", "c")}
+    # the second body is told apart, for readers of the extraction that place a byte in a symbol
+    assert [(source[start:end].split(b"(")[0], q) for start, end, q in extraction.apart] == [(b"send", "Job.send")]
+    assert next(s for s in extraction.symbols if s.qualified_name == "Job.send").end_line == 2
 
 
 def test_jsx_is_read_in_tsx_only_and_lower_case_tags_are_hosts():
