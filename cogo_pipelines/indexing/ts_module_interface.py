@@ -13,7 +13,8 @@ import re
 import tree_sitter
 
 from cogo_pipelines.indexing.model import ImportRecord
-from cogo_pipelines.indexing.ts_nodes import const_class, in_block, node_text, string_value, type_name
+from cogo_pipelines.indexing.ts_nodes import const_class, node_text, string_value, type_name
+from cogo_pipelines.indexing.ts_scopes import in_block
 
 _REFERENCE_RE = re.compile(rb"^///\s*<reference\s+path\s*=\s*['\"]([^'\"]+)['\"]")
 

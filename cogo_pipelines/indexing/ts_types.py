@@ -28,13 +28,11 @@ from cogo_pipelines.indexing.ts_nodes import (
     NAMED_TYPES,
     SIMPLE_CHAIN,
     annotated,
-    binding_scope,
     callee_text,
     const_class,
     constraints,
     constructed,
     instance_of,
-    local_scope,
     makes_instances,
     member_callee,
     node_text,
@@ -44,6 +42,7 @@ from cogo_pipelines.indexing.ts_nodes import (
     type_parameters,
     untyped_parameters,
 )
+from cogo_pipelines.indexing.ts_scopes import binding_scope, local_scope
 
 SIGNATURES = {
     "function_declaration", "generator_function_declaration", "function_signature", "method_definition",

@@ -12,7 +12,6 @@ from cogo_pipelines.indexing.model import CallSite
 from cogo_pipelines.indexing.ts_nodes import (
     NAMED_TYPES,
     annotated,
-    binding_scope,
     callee_text,
     constructed,
     declared_type,
@@ -22,6 +21,7 @@ from cogo_pipelines.indexing.ts_nodes import (
     type_name,
     type_parameters,
 )
+from cogo_pipelines.indexing.ts_scopes import binding_scope
 
 CALLED = ("call_expression", "await_expression")  # a value typed by what its call returns: `await f()` too
 _DOCUMENT_ORDER = itemgetter(0, 1)  # (start byte, end byte): the outer of two nodes that start together last
