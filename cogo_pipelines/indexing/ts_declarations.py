@@ -90,7 +90,6 @@ class Declarations:
                         # with other members between: one symbol, read in each body, not in
                         # the members between them
                         apart.append((outer.start_byte, outer.end_byte, seen[key]))
-                        self.out.apart.append((outer.start_byte, outer.end_byte, first.qualified_name))
                         continue
                     # overloads and get/set pairs: one symbol spanning all declarations
                     first.end_byte = outer.end_byte
@@ -114,6 +113,7 @@ class Declarations:
             self.parents.append(parent_index)
         self.span_parents = self.parents  # one span per symbol: a span's place is its symbol's index
         if apart:
+            self.out.apart = [(start, end, self.out.symbols[i].qualified_name) for start, end, i in apart]
             self.symbol_nodes = sorted(self.symbol_nodes + apart, key=lambda n: (n[0], -n[1]))
             self.span_parents, stack = [], []
             for i, (start, _, _) in enumerate(self.symbol_nodes):

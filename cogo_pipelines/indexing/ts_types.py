@@ -416,7 +416,8 @@ class TypeInference:
                 continue
             index = self.enclosing(node.start_byte)
             head = text.partition(b".")[0]
-            if ranged_aliases and head in ranged_aliases and ranged_aliases[head].innermost(node.start_byte) == LOCAL:
+            if ranged_aliases and head in ranged_aliases and \
+                    self.alias_at(index, head.decode("utf-8", "replace"), node.start_byte) == LOCAL:
                 text = LOCAL.encode() + text  # a parameter's component: `(Story) => <Story/>`
             if (index, text) not in seen:
                 seen.add((index, text))

@@ -287,13 +287,14 @@ def _extract(path: str, source: bytes, tree: tree_sitter.Tree, tsx: bool) -> Fil
         value = pattern.parent.child_by_field_name("value")
         if value is not None:
             ex.destructured(pattern, value, called)
+    static_imports = len(ex.out.imports)
     for node in get("call.import"):
         ex.module_call(node, "dynamic")
-    # a parameter or nested declaration named like a module binding that is called hides it
-    # there (what `import()` binds is the file's too: `const { f } = await import("./f")`)
+    # a parameter or nested declaration named like a module binding that is used hides it there
+    # (what `import()` binds is the file's too: `const { f } = await import("./f")`)
+    loaded = {name.encode() for record in ex.out.imports[static_imports:] for name in record.bindings}
     used = called | {node.text.partition(b".")[0] for node in get("jsx")} if tsx else called
-    hidden = {name.encode() for record in ex.out.imports for name in record.bindings} & used
-    hidden.update(ex.module_names & used)
+    hidden = (ex.module_names | loaded) & used
     if hidden:
         ex.hide_locals([*caps.get("param", ()), *caps.get("local", ()), *caps.get("var.name", ())], hidden)
     for node in get("return.object"):  # `return { touch }` of a hook: `const { touch } = useX()`
