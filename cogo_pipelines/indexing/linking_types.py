@@ -15,6 +15,13 @@ import re
 _PARENS = re.compile(r"(?:\(\d*\))+$")  # the "()" / "(0)(1)" that ends a type reference
 _PROPERTY_CALLBACK = re.compile(r"\((\d+)\)\.([A-Za-z_$][\w$]*)\((\d+)\)>$")  # "(0).perform(1)>"
 HAS_FIELDS = ("class", "interface", "type")  # declared field types: `types["App.viewport"]`
+# Array.prototype methods whose first argument is a callback, and which of its parameters is an
+# element (``ts_arrays`` types those parameters in the extractor too)
+ELEMENT_CALLBACKS = {
+    "forEach": (0,), "map": (0,), "filter": (0,), "find": (0,), "findIndex": (0,), "findLast": (0,),
+    "findLastIndex": (0,), "some": (0,), "every": (0,), "flatMap": (0,), "reduce": (1,), "reduceRight": (1,),
+    "sort": (0, 1),
+}
 
 
 class TypeResolution:
@@ -67,7 +74,7 @@ class TypeResolution:
         fn, _, hints = ref[1:parens.start()].partition("[")  # `singleton[1=Db]`: what arguments return
         signature = self._signature_of(path, fn, namespaces, klass, depth)
         if signature is None:
-            return None
+            return self._element_parameter(path, fn, parens.group(0), klass, depth) if not hints else None
         tpath, qname = signature
         declared = self.names.ex[tpath].types.get(qname + parens.group(0))
         if declared and declared.startswith("=>"):  # returns what argument i returns: named where the call is
@@ -79,6 +86,26 @@ class TypeResolution:
                 return found if self.names.kind(found) == "class" else None
             return self.names.dotted_memo(path, made) if made else None
         return self.names.dotted_memo(tpath, declared) if declared else None
+
+    def _element_parameter(self, path: str, fn: str, parens: str, klass: str | None, depth: int) -> tuple | None:
+        """``<Type.columns.forEach(0)(0)>``, ``<this.columns.reduce(0)(1)>``: an element of the
+        field chain before the array method, where its last field is declared an array."""
+        head, _, method = fn.rpartition(".")
+        wanted = ELEMENT_CALLBACKS.get(method)
+        if not head or wanted is None or parens not in [f"(0)({j})" for j in wanted]:
+            return None
+        first, *fields = head.split(".")
+        if not fields:
+            return None
+        typed = ("symbol", path, klass) if first == "this" and klass else self.names.dotted_memo(path, first)
+        if self.names.kind(typed) not in HAS_FIELDS:
+            return None
+        fields[-1] += "[0]"
+        for field in fields:
+            typed = self._field_type(typed[1], typed[2], field, depth + 1)
+            if not typed or typed[0] != "symbol":
+                return None
+        return typed
 
     def _property_parameter(self, path: str, fn: str, member: re.Match, namespaces: tuple[str, ...],
                             klass: str | None, depth: int) -> tuple | None:
@@ -122,9 +149,15 @@ class TypeResolution:
         return self._member_of_type(typed, parts[-1])
 
     def _field_type(self, path: str, klass: str, field: str, depth: int) -> tuple | None:
-        """The type symbol of ``klass``'s field ``field`` as declared there or in a base class."""
-        found = self._declared(path, klass, field)
-        return self._type_of(found[0], found[1], (), found[2], depth + 1) if found else None
+        """The type symbol of ``klass``'s field ``field`` as declared there or in a base class;
+        of its elements for ``field[0]``, where it is declared an array (``T[]``: ``ts_arrays``).
+        An array itself has no members of the repo's."""
+        element = field.endswith("[0]")
+        found = self._declared(path, klass, field[:-3] if element else field)
+        if not found or found[1].endswith("[]") != element:
+            return None
+        declared = found[1][:-2] if element else found[1]
+        return self._type_of(found[0], declared, (), found[2], depth + 1)
 
     def _declared(self, path: str, klass: str, key: str) -> tuple[str, str, str] | None:
         """(file, declared type, owner) of ``types["Klass.key"]`` in ``klass`` or the first of

@@ -104,11 +104,47 @@ _SAME_MEMBERS = {b"Readonly", b"Partial", b"Required", b"Omit", b"Pick", b"NonNu
 _NULLISH = {b"null", b"undefined", b"void"}
 
 
+_CONTAINERS = {"Array": (1, 0), "ReadonlyArray": (1, 0), "Record": (2, 1)}  # (type arguments, the element's)
+
+
+def element_type(node: tree_sitter.Node | None) -> str | None:
+    """``T`` of an array annotation: ``T[]``, ``readonly T[]``, ``Array<T>``, ``ReadonlyArray<T>``,
+    ``Record<K, T>``, also with ``| null`` / ``| undefined``; else None."""
+    if node is not None and node.type == "type_annotation":
+        node = node.named_children[0] if node.named_child_count else None
+    if node is None:
+        return None
+    if node.type == "union_type":
+        kept = [t for t in _union_members(node) if not (t.type == "literal_type" or t.text in _NULLISH)]
+        return element_type(kept[0]) if len(kept) == 1 else None
+    if node.type == "readonly_type" and node.named_child_count:
+        return element_type(node.named_children[0])
+    if node.type == "array_type" and node.named_child_count:
+        return type_name(node.named_children[0])
+    if node.type == "generic_type":
+        # Record<string, V>: what any key reads is a V, as an array's index reads an element (code
+        # that compiles neither iterates a Record nor calls an array's methods on it)
+        taken = _CONTAINERS.get(node_text(node.child_by_field_name("name")))
+        args = node.child_by_field_name("type_arguments")
+        if taken and args is not None and args.named_child_count == taken[0]:
+            return type_name(args.named_children[taken[1]])
+    return None
+
+
+def typed_or_array(node: tree_sitter.Node | None) -> str | None:
+    """``type_name``, else ``T[]`` for an array of ``T`` (``element_type``): the form in which
+    a binding's or field's array type is recorded; only element reads (``x[i].m()``, ``for
+    (const c of x)``, ``x.forEach(c => …)``) look through the ``[]``, so no member call is ever
+    made of the array itself."""
+    element = element_type(node)
+    return f"{element}[]" if element else type_name(node)  # not `Array` for Array<T>
+
+
 def declared_type(annotation: tree_sitter.Node | None) -> str | None:
-    """``type_name`` of a field's annotation, or an indexed access of a named type's field as
-    ``<App["viewport"]>`` (excalidraw's ``viewport: App["viewport"]``: the linker reads the
-    field's declared type there)."""
-    named = type_name(annotation)
+    """``type_name`` of a field's annotation (``T[]`` for an array of ``T``), or an indexed
+    access of a named type's field as ``<App["viewport"]>`` (excalidraw's ``viewport:
+    App["viewport"]``: the linker reads the field's declared type there)."""
+    named = typed_or_array(annotation)
     if named is not None or annotation is None or not annotation.named_child_count:
         return named
     lookup = annotation.named_children[0]
@@ -226,9 +262,9 @@ def callee_text(fn: tree_sitter.Node) -> str | None:
 
 
 def one_line_chain(text: bytes) -> bytes:
-    """A member chain's text with ``?.`` read as ``.`` and on one line (``await service\\n
+    """A member chain's text with ``?.`` and ``!.`` read as ``.`` and on one line (``await service\\n
     .appendToEventLog()``, as formatters break chains, is ``service.appendToEventLog``)."""
-    text = text.replace(b"?.", b".")
+    text = text.replace(b"?.", b".").replace(b"!.", b".")  # `a.b!.m()`: a non-null assertion types nothing
     return _BLANKS.sub(b"", text) if b"\n" in text else text
 
 

@@ -40,6 +40,7 @@ from cogo_pipelines.indexing.ts_nodes import (
     parameters,
     type_name,
     type_parameters,
+    typed_or_array,
     untyped_parameters,
 )
 from cogo_pipelines.indexing.ts_scopes import binding_scope, local_scope
@@ -125,6 +126,8 @@ class TypeInference:
         owner_q = self.out.symbols[i].parent
         if owner_q and returns is not None and (annotated(returns) or returns).type == "this_type":
             self.out.types[f"{q}()"] = owner_q  # `setLimits(…): this`: a fluent call's receiver again
+        if owner_q and returns is not None and fn.type == "method_definition" and fn.children[0].type == "get":
+            self._getter(owner_q, self.out.symbols[i].name, returns, generics)
         returned = type_name(returns)
         given = ()
         if returned in generics and returns.named_children[0].type == "type_identifier":
@@ -151,6 +154,14 @@ class TypeInference:
                     name = bounds.get(name)
                 self._put(f"{q}({index})", name, generics)
 
+    def _getter(self, owner: str, name: str, returns: tree_sitter.Node, generics: set[str]) -> None:
+        """``get metadata(): EntityMetadata`` is read as a field: ``alias.metadata.m()`` elsewhere,
+        ``this.metadata.m()`` in the class."""
+        self._put(f"{owner}.{name}", typed_or_array(returns), generics)
+        typed = self.out.types.get(f"{owner}.{name}")
+        if typed:
+            self.instance_types[(owner, "this." + name)] = typed
+
     def function_type(self, key: str, fn: tree_sitter.Node, generics: set[str]) -> None:
         """The parameter types of a function type that a type alias or a property declares
         (``type ActionFn = (elements: E[], app: AppProps) => R``: ``types["ActionFn(1)"]``)."""
@@ -162,7 +173,7 @@ class TypeInference:
         self._put(key, type_name(annotation), generics)
 
     def _put(self, key: str, name: str | None, generics: set[str]) -> None:
-        if not name or name.partition(".")[0] in generics:
+        if not name or name.partition(".")[0].removesuffix("[]") in generics:
             return
         types = self.out.types
         types[key] = name if types.get(key, name) == name else ""  # overloads that disagree: unknown
@@ -186,10 +197,12 @@ class TypeInference:
             if call is None or not any(p.child_by_field_name("pattern").text in heads for p in params
                                        if p.child_by_field_name("pattern") is not None):
                 continue
+            position = [a.id for a in args.named_children if a.type != "comment"].index(fn.id)
+            if call.type == "call_expression" and self.element_callback(fn, call, position, heads):
+                continue  # columns.forEach((c) => …): an element of a known array
             callee = self._callee_at(call, fn.start_byte)
             if not callee:
                 continue
-            position = [a.id for a in args.named_children if a.type != "comment"].index(fn.id)
             for j, pattern in untyped_parameters(params, heads):
                 self.within(fn, pattern.text, f"<{callee}({position})({j})>")
 
@@ -350,7 +363,7 @@ class TypeInference:
                 return LOCAL + text
             head, _, rest = bound.rpartition(".")
             typed = self._instance_type(index, head) if not head.startswith(("<", "this")) else None
-            return f"{typed}.{rest}" if typed else bound
+            return f"{typed}.{rest}" if typed and not typed.endswith("[]") else bound
         if fn.type == "non_null_expression" and fn.named_child_count:
             return self.callee_of(fn.named_children[0], index, depth)
         if fn.type != "member_expression":
@@ -364,6 +377,9 @@ class TypeInference:
                 obj = obj.named_children[0]
             if obj is not None and obj.type == "as_expression" and obj.named_child_count == 2:
                 typed = type_name(obj.named_children[1])  # (x as Foo).m()
+                return f"{typed}.{callee[2:]}" if typed else callee
+            if obj is not None and obj.type in ("subscript_expression", "member_expression"):
+                typed = self.element_head(obj, index)  # columns[i].m(), columns[i].field!.m(): an element's
                 return f"{typed}.{callee[2:]}" if typed else callee
             if obj is not None and obj.type == "new_expression":  # new Presenter().call(): the class's own
                 typed = type_name(obj.child_by_field_name("constructor"))
@@ -393,10 +409,10 @@ class TypeInference:
         declared field types from there)."""
         typed = self._name_type(index, head, at)
         if typed or "." not in head or head.startswith("this."):
-            return typed
+            return None if typed and typed.endswith("[]") else typed  # an array's own methods are no one's
         first, _, fields = head.partition(".")
         typed = self._name_type(index, first, at)
-        return f"{typed}.{fields}" if typed else None
+        return f"{typed}.{fields}" if typed and not typed.endswith("[]") else None
 
     def _name_type(self, index: int, name: str, at: int) -> str | None:
         """The type of ``name`` at byte ``at``: a callback parameter's, else a typed binding's."""

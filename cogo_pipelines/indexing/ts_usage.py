@@ -20,6 +20,7 @@ from cogo_pipelines.indexing.ts_nodes import (
     object_bindings,
     type_name,
     type_parameters,
+    typed_or_array,
 )
 from cogo_pipelines.indexing.ts_scopes import binding_scope
 
@@ -115,7 +116,11 @@ class Usage:
         value = node.child_by_field_name("value")
         typed = constructed(value)
         if typed is None:
-            typed = type_name(node.child_by_field_name("type"))
+            typed = typed_or_array(node.child_by_field_name("type"))
+        if not typed and value is not None and value.type in ("subscript_expression", "non_null_expression"):
+            inner = value.named_children[0] if value.type == "non_null_expression" and value.named_child_count else value
+            if inner.type == "subscript_expression":  # `const first = columns[0]`: an element
+                typed = self.indexed(inner, self.enclosing(node.start_byte))
         if not typed and value is not None and value.type == "as_expression" and value.named_child_count == 2:
             typed = type_name(value.named_children[1])  # `const eventClass = this as typeof Event`
         if not typed and value is not None and value.type in CALLED:  # the callee's return type
@@ -141,7 +146,7 @@ class Usage:
 
     def parameter(self, node: tree_sitter.Node) -> None:
         pattern = node.child_by_field_name("pattern")
-        typed = type_name(node.child_by_field_name("type"))
+        typed = typed_or_array(node.child_by_field_name("type"))
         if pattern is None or pattern.type != "identifier" or not typed:
             return
         i = self.enclosing(node.start_byte)

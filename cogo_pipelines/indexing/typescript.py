@@ -17,6 +17,7 @@ import tree_sitter_typescript
 
 from cogo_pipelines.indexing import sfc, sources, ts_gaps, ts_long_strings, ts_mends
 from cogo_pipelines.indexing.model import FileExtraction
+from cogo_pipelines.indexing.ts_arrays import ArrayElements, iterated_heads
 from cogo_pipelines.indexing.ts_declarations import Declarations, declaration_scopes
 from cogo_pipelines.indexing.ts_module_interface import ModuleInterface
 from cogo_pipelines.indexing.ts_nodes import one_line_chain
@@ -162,7 +163,7 @@ def check_source(source: bytes) -> str | None:
     return None
 
 
-class _Extractor(Declarations, ModuleInterface, Usage, TypeInference):
+class _Extractor(Declarations, ModuleInterface, Usage, TypeInference, ArrayElements):
     """Per-file state shared by the declaration and usage passes."""
 
     def __init__(self, path: str, source: bytes, tree: tree_sitter.Tree) -> None:
@@ -261,6 +262,9 @@ def _extract(path: str, source: bytes, tree: tree_sitter.Tree, tsx: bool) -> Fil
     heads = {one_line_chain(node.text).rpartition(b".")[0] for node in get("call.member")}
     # `model.store.rootStore.m()`: `model`'s type starts the field chain the linker follows
     heads |= {head.partition(b".")[0] for head in heads if b"." in head and not head.startswith(b"this.")}
+    # `columns[0].m()`, `metadata.columns[i].m()`: the array's name starts the chain
+    heads |= {head.partition(b"[")[0].partition(b".")[0] for head in heads if b"[" in head}
+    heads |= iterated_heads(caps.get("local", ()), heads)  # for (const c of columns) c.m()
     for pattern in get("var.pattern"):  # `const { m } = obj; m()` calls obj.m: obj's type matters too
         value = pattern.parent.child_by_field_name("value")
         if value is not None and value.type == "identifier":
@@ -278,6 +282,7 @@ def _extract(path: str, source: bytes, tree: tree_sitter.Tree, tsx: bool) -> Fil
         ex.field(node)
     ex.declared_types(ex.declarations)
     ex.callbacks(get("callback"), heads)  # after the types of names a callee may start with
+    ex.loop_elements(caps.get("local", ()), heads)
     ex.property_callbacks(get("callback.property"), heads)
     ex.shadowed(caps.get("param", []))
     # destructured names worth binding: those called (`const { f } = x; f()`) and those a member
@@ -315,11 +320,12 @@ def _extract(path: str, source: bytes, tree: tree_sitter.Tree, tsx: bool) -> Fil
     return ex.out
 
 
-_NAMED_ANNOTATIONS = frozenset({"type_identifier", "generic_type", "nested_type_identifier", "union_type"})
+_NAMED_ANNOTATIONS = frozenset({"type_identifier", "generic_type", "nested_type_identifier", "union_type",
+                                "array_type", "readonly_type"})
 
 
 def _named_type(parameter: tree_sitter.Node) -> bool:
-    """``x: Db``, ``x: Repo<T>``, ``x: ns.Db``, ``x: Db | null``: a type the linker can look up."""
+    """``x: Db``, ``x: Repo<T>``, ``x: ns.Db``, ``x: Db | null``, ``x: Db[]``: a type the linker can look up."""
     annotation = parameter.child_by_field_name("type")
     return annotation is not None and annotation.named_child_count > 0 and \
         annotation.named_children[0].type in _NAMED_ANNOTATIONS

@@ -142,6 +142,30 @@ def edges():
         ("src/events.ts#draw", "src/events.ts#Renderer.render", "calls", "setLimits(): this, then .render()"),
         ("src/events.ts#Job.batchSend", "src/events.ts#Job.eventName", "calls",
          "const eventClass = this as typeof Job; eventClass.eventName()"),
+        ("src/metadata.ts#loopOverParameter", "src/columns.ts#ColumnMetadata.getEntityValue", "calls",
+         "for (const column of columns), columns: ColumnMetadata[]"),
+        ("src/metadata.ts#loopOverField", "src/columns.ts#ColumnMetadata.createValueMap", "calls",
+         "for (const column of metadata.primaryColumns), a field of another file declared ColumnMetadata[]"),
+        ("src/metadata.ts#forEachListener", "src/columns.ts#EntityListener.isAllowed", "calls",
+         "metadata.listeners.forEach((listener) => listener.m()), listeners: readonly EntityListener[]"),
+        ("src/metadata.ts#forEachListener", "src/columns.ts#EntityListener.execute", "calls", "the same callback"),
+        ("src/metadata.ts#reduceColumns", "src/columns.ts#ColumnMetadata.getEntityValue", "calls",
+         "reduce((map, column) => column.m()): the element is the second parameter"),
+        ("src/metadata.ts#indexed", "src/columns.ts#ColumnMetadata.getEntityValue", "calls",
+         "const first = metadata.primaryColumns[0]; first.m()"),
+        ("src/metadata.ts#indexed", "src/columns.ts#ColumnMetadata.createValueMap", "calls", "columns[columns.length - 1]!.m()"),
+        ("src/metadata.ts#throughElementField", "src/columns.ts#ColumnMetadata.getEntityValue", "calls",
+         "metadata.relations![0].referencedColumn!.m(), relations: Array<ColumnMetadata> | undefined"),
+        ("src/metadata.ts#notElements", "src/columns.ts#ColumnMetadata.getEntityValue", "calls",
+         'metadata.byName["id"].m(), byName: Record<string, ColumnMetadata>'),
+        ("src/metadata.ts#TreeMetadata.inherited", "src/columns.ts#EntityListener.execute", "calls",
+         "this.listeners.map((listener) => …): a base class's array field"),
+        ("src/columns.ts#EntityMetadata.firstValue", "src/columns.ts#ColumnMetadata.createValueMap", "calls",
+         "this.primaryColumns[0].m() in the class declaring the field"),
+        ("src/columns.ts#EntityMetadata.viaGetter", "src/columns.ts#ColumnMetadata.getEntityValue", "calls",
+         "this.mainColumn.m(), get mainColumn(): ColumnMetadata"),
+        ("src/metadata.ts#throughGetter", "src/columns.ts#EntityMetadata.firstValue", "calls",
+         "alias.metadata.m(), Alias's getter declared in another file"),
         ("src/App.tsx#LoadingPanel", "src/App.tsx#Header", "renders", "<Header/> of the same file"),
         ("src/App.tsx#LoadingPanel", "src/Panel.tsx#Panel", "renders", "<Panel>...</Panel> imported"),
         ("src/App.tsx#LoadingPanel", "src/Panel.tsx#Empty", "renders", "an arrow-function component"),
@@ -170,6 +194,13 @@ def test_what_cannot_be_inferred_stays_maybe(edges):
     assert not any(d == "src/ops.ts#Blob" and k == "calls" for _, d, k, _ in edges)
     # a constant handed to an injector is no class: its result stays unknown, shown without the hint
     assert ("src/services.ts#notAClass", "unresolved:<inject()>.reload", "calls", "maybe") in edges
+    # what is no element of a known array stays unknown: the callback of a collection's own `map`
+    # (its parameter is a string), the keys of `for … in`, a method called on the array itself
+    assert ("src/metadata.ts#notElements", "src/columns.ts#Names.map", "calls", "certain") in edges
+    assert ("src/metadata.ts#notElements", "unresolved:key.createValueMap", "calls", "maybe") in edges
+    assert not any(s == "src/metadata.ts#notElements" and k == "calls" and c == "certain" and d != "src/columns.ts#Names.map"
+                   and d != "src/columns.ts#ColumnMetadata.getEntityValue" for s, d, k, c in edges)
+    assert not any(s == "src/metadata.ts#loopOverField" and d.endswith("Names.map") for s, d, _, _ in edges)
     # host elements are not components
     assert not any(k == "renders" and "section" in d for _, d, k, _ in edges)
 
