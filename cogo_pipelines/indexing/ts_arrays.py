@@ -12,7 +12,7 @@ and no member call is ever read off the array itself (``columns.forEach`` is not
 - ``columns.forEach((c) => c.m())`` and the other callbacks of ``Array.prototype`` that take
   an element (``map``, ``filter``, ``find``, ``some``, ``reduce``'s second parameter, ...;
   ``ELEMENT_CALLBACKS``, read by the linker too);
-- ``const c = columns[0]``.
+- ``const c = columns[0]``, ``const c = columns.find(…)``.
 
 When the array is a field of another file's type (``metadata.columns``, ``this.columns`` of a base
 class), the element is written as the field chain with ``[0]`` (``EntityMetadata.columns[0]``,
@@ -35,6 +35,7 @@ from cogo_pipelines.indexing.ts_nodes import (
 )
 
 _UNWRAP = ("non_null_expression", "parenthesized_expression")
+_ELEMENT_RESULTS = {b"find", b"findLast", b"at", b"pop", b"shift"}  # what returns one element (or undefined)
 
 
 class ArrayElements:
@@ -86,6 +87,17 @@ class ArrayElements:
                 return None
         typed = self.indexed(node, index) if node.type == "subscript_expression" else None
         return ".".join([typed, *reversed(fields)]) if typed else None
+
+    def found_element(self, call: tree_sitter.Node, index: int) -> str | None:
+        """The element ``columns.find(…)`` (``findLast``, ``at``, ``pop``, ``shift``) returns,
+        where ``columns`` is a known array."""
+        fn = call.child_by_field_name("function")
+        if fn is None or fn.type != "member_expression":
+            return None
+        method = fn.child_by_field_name("property")
+        if method is None or method.text not in _ELEMENT_RESULTS:
+            return None
+        return self.element_of(fn.child_by_field_name("object"), index)
 
     def element_callback(self, fn: tree_sitter.Node, call: tree_sitter.Node, position: int, heads: set[bytes]) -> bool:
         """Types the element parameters of ``fn`` when it is the callback of an array method

@@ -273,6 +273,9 @@ class TypeInference:
             value = value.named_children[0]
         if value.type != "call_expression":
             return None
+        element = self.found_element(value, index)  # columns.find(…): an element
+        if element:
+            return element
         callee = self.callee_of(value.child_by_field_name("function"), index)
         if not callee or callee.startswith("?"):
             return None

@@ -11,6 +11,7 @@ import tree_sitter
 from cogo_pipelines.indexing.model import CallSite
 from cogo_pipelines.indexing.ts_nodes import (
     NAMED_TYPES,
+    SIMPLE_CHAIN,
     annotated,
     callee_text,
     constructed,
@@ -18,6 +19,7 @@ from cogo_pipelines.indexing.ts_nodes import (
     field_of,
     node_text,
     object_bindings,
+    one_line_chain,
     type_name,
     type_parameters,
     typed_or_array,
@@ -26,6 +28,30 @@ from cogo_pipelines.indexing.ts_scopes import binding_scope
 
 CALLED = ("call_expression", "await_expression")  # a value typed by what its call returns: `await f()` too
 _DOCUMENT_ORDER = itemgetter(0, 1)  # (start byte, end byte): the outer of two nodes that start together last
+
+
+def value_heads(value: tree_sitter.Node | None, depth: int = 0) -> set[bytes]:
+    """The names whose types a variable's value is read from (``subject`` of ``const metadata =
+    subject.metadata``, of ``subject.columns[0]``, of either branch of a conditional): worth
+    typing when the variable is a call's head."""
+    while value is not None and value.type in ("non_null_expression", "parenthesized_expression", "await_expression") \
+            and value.named_child_count:
+        value = value.named_children[0]
+    if value is None or depth > 2:
+        return set()
+    if value.type == "subscript_expression":
+        return value_heads(value.child_by_field_name("object"), depth + 1)
+    if value.type == "ternary_expression":
+        return value_heads(value.child_by_field_name("consequence"), depth + 1) | \
+            value_heads(value.child_by_field_name("alternative"), depth + 1)
+    if value.type == "call_expression":  # columns.find(…)
+        fn = value.child_by_field_name("function")
+        return value_heads(fn.child_by_field_name("object"), depth + 1) if fn is not None and \
+            fn.type == "member_expression" else set()
+    if value.type in ("identifier", "member_expression"):
+        text = one_line_chain(value.text)
+        return {text, text.partition(b".")[0]}
+    return set()
 
 
 class Usage:
@@ -109,40 +135,89 @@ class Usage:
                 return typed
         return self.instance_types.get(("", head))
 
-    def variable(self, node: tree_sitter.Node) -> None:
+    def variable(self, node: tree_sitter.Node) -> bool:
+        """Types a variable's name from its annotation or its value; whether it could."""
         name = node.child_by_field_name("name")
         if name is None or name.type != "identifier":
-            return
+            return True
         value = node.child_by_field_name("value")
-        typed = constructed(value)
-        if typed is None:
-            typed = typed_or_array(node.child_by_field_name("type"))
-        if not typed and value is not None and value.type in ("subscript_expression", "non_null_expression"):
-            inner = value.named_children[0] if value.type == "non_null_expression" and value.named_child_count else value
-            if inner.type == "subscript_expression":  # `const first = columns[0]`: an element
-                typed = self.indexed(inner, self.enclosing(node.start_byte))
-        if not typed and value is not None and value.type == "as_expression" and value.named_child_count == 2:
-            typed = type_name(value.named_children[1])  # `const eventClass = this as typeof Event`
-        if not typed and value is not None and value.type in CALLED:  # the callee's return type
-            index = self.enclosing(node.start_byte)
-            typed = self.returned(value, index)
-            if not typed:
-                return
-            caller = self.out.symbols[index].qualified_name if index >= 0 else ""
-        elif typed:
-            caller = self.caller(node)
-        else:
-            return
-        # a local binding holds in its block (its function for `var`): sibling callbacks of one
-        # symbol each with their own `const service = new XService()` (a job table's handlers)
-        # get their own type, where the symbol-wide binding becomes unknown (""). A name the
-        # module binds too gets no symbol-wide type: outside the block it is the module's (a
-        # test's `const crypto = require("crypto")` beside `import * as crypto from "@/lib/crypto"`)
+        typed = typed_or_array(node.child_by_field_name("type"))
+        if not typed and value is not None:
+            typed = self.value_type(value, self.enclosing(node.start_byte))
+        if not typed:
+            return False
+        caller = self.caller(node)
+        # a local binding holds in its block (its function for `var`) and nowhere else: sibling
+        # callbacks of one symbol each with their own `const service = new XService()` (a job
+        # table's handlers) get their own type; a test's `const crypto = require("crypto")`
+        # leaves the module's `import * as crypto` alone outside its block; a test block's
+        # `const poolManager = new PgPoolManager()` does not type a helper's parameter of that
+        # name (supabase storage). Only a module-level binding is symbol-wide.
         scope = binding_scope(node)
-        if scope is None or name.text not in self.module_names:
+        if scope is None:
             self.bind_type(caller, node_text(name), typed)
-        if scope is not None:
+        else:
             self.within(scope, name.text, typed)
+        return True
+
+    def value_type(self, value: tree_sitter.Node, index: int, depth: int = 0) -> str | None:
+        """The type of the value a variable is bound to, where it can be read: ``new X()``, a
+        cast, a call's declared return type, an element (``columns[0]``, ``columns.find(…)``), a
+        name or a field chain (``const metadata = subject.metadata``: ``Subject.metadata``, the
+        linker follows the declared field types), and a conditional whose other branch is
+        ``null`` or the value a type guard tested (``isTable(x) ? x : await this.load(x)``)."""
+        typed = constructed(value)
+        if typed or depth > 2:
+            return typed
+        kind = value.type
+        if kind == "non_null_expression" and value.named_child_count:
+            return self.value_type(value.named_children[0], index, depth + 1)
+        if kind == "subscript_expression":  # `const first = columns[0]`: an element
+            return self.indexed(value, index)
+        if kind == "as_expression" and value.named_child_count == 2:
+            return type_name(value.named_children[1])  # `const eventClass = this as typeof Event`
+        if kind in CALLED:  # the callee's return type
+            return self.returned(value, index)
+        if kind in ("identifier", "member_expression"):
+            return self.chain_type(value, index)
+        if kind == "ternary_expression":
+            return self._narrowed(value, index, depth)
+        return None
+
+    def _narrowed(self, value: tree_sitter.Node, index: int, depth: int) -> str | None:
+        """``guard(x) ? x : other`` (or ``x ? x : other``, ``cond ? other : null``): what
+        ``other`` is. Where the guard is a type predicate (typeorm's ``InstanceChecker.isTable(x)
+        ? x : await this.getCachedTable(x)``), both branches are of one type."""
+        test = value.child_by_field_name("condition")
+        yes, no = value.child_by_field_name("consequence"), value.child_by_field_name("alternative")
+        if test is None or yes is None or no is None:
+            return None
+        while test.type == "parenthesized_expression" and test.named_child_count:
+            test = test.named_children[0]
+        tested = {test.text} if test.type == "identifier" else set()
+        args = test.child_by_field_name("arguments") if test.type == "call_expression" else None
+        if args is not None:
+            tested.update(a.text for a in args.named_children if a.type == "identifier")
+        for kept, other in ((yes, no), (no, yes)):
+            if other.type in ("null", "undefined") or other.type == "identifier" and other.text in tested:
+                return self.value_type(kept, index, depth + 1)
+        return None
+
+    def chain_type(self, value: tree_sitter.Node, index: int) -> str | None:
+        """The type of a name or plain member chain read as a value: its own where this file
+        types it, else its first name's with the fields after it for the linker."""
+        text = one_line_chain(value.text).decode("utf-8", "replace")
+        if not SIMPLE_CHAIN.match(text) or text == "this":
+            return None
+        at = value.start_byte
+        whole = self._name_type(index, text, at)
+        if whole is not None or "." not in text:
+            return whole or None
+        if text.startswith("this."):
+            return text  # the caller's class's fields, read by the linker
+        first, _, fields = text.partition(".")
+        typed = self._name_type(index, first, at)
+        return f"{typed}.{fields}" if typed and not typed.endswith("[]") else None
 
     def parameter(self, node: tree_sitter.Node) -> None:
         pattern = node.child_by_field_name("pattern")

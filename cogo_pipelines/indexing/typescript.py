@@ -22,7 +22,7 @@ from cogo_pipelines.indexing.ts_declarations import Declarations, declaration_sc
 from cogo_pipelines.indexing.ts_module_interface import ModuleInterface
 from cogo_pipelines.indexing.ts_nodes import one_line_chain
 from cogo_pipelines.indexing.ts_types import TypeInference
-from cogo_pipelines.indexing.ts_usage import Usage
+from cogo_pipelines.indexing.ts_usage import Usage, value_heads
 
 _LANGUAGES = {
     False: tree_sitter.Language(tree_sitter_typescript.language_typescript()),
@@ -269,13 +269,17 @@ def _extract(path: str, source: bytes, tree: tree_sitter.Tree, tsx: bool) -> Fil
         value = pattern.parent.child_by_field_name("value")
         if value is not None and value.type == "identifier":
             heads.add(value.text)
+    # `const metadata = subject.metadata; metadata.m()`: subject's type matters too (and what
+    # subject is read from, once more)
+    for _ in range(2):
+        variables = [name.parent for name in get("var.name") if name.text in heads]
+        for declarator in variables:
+            heads |= value_heads(declarator.child_by_field_name("value"))
     for name in get("param"):
         text = name.text
         if (text in heads or b"this." + text in heads or _declares_field(name)) and _named_type(name.parent):
             ex.parameter(name.parent)
-    for name in get("var.name"):
-        if name.text in heads:
-            ex.variable(name.parent)
+    untyped = [declarator for declarator in variables if not ex.variable(declarator)]
     for node in get("param.destructured"):  # ({ actionManager }: { actionManager: ActionManager }) => …
         ex.destructured_parameter(node, heads)
     for node in get("field"):  # in local classes too: `this.x` is typed there as well
@@ -283,6 +287,8 @@ def _extract(path: str, source: bytes, tree: tree_sitter.Tree, tsx: bool) -> Fil
     ex.declared_types(ex.declarations)
     ex.callbacks(get("callback"), heads)  # after the types of names a callee may start with
     ex.loop_elements(caps.get("local", ()), heads)
+    for declarator in untyped:  # read from a callback's or a loop's element: `const meta = item.metadata`
+        ex.variable(declarator)
     ex.property_callbacks(get("callback.property"), heads)
     ex.shadowed(caps.get("param", []))
     # destructured names worth binding: those called (`const { f } = x; f()`) and those a member

@@ -166,6 +166,16 @@ def edges():
          "this.mainColumn.m(), get mainColumn(): ColumnMetadata"),
         ("src/metadata.ts#throughGetter", "src/columns.ts#EntityMetadata.firstValue", "calls",
          "alias.metadata.m(), Alias's getter declared in another file"),
+        ("src/tables.ts#QueryRunner.addIndex", "src/tables.ts#Table.clone", "calls",
+         "const table = isTable(x) ? x : await this.getCachedTable(x): a type guard's tested value or a Promise<Table>"),
+        ("src/tables.ts#QueryRunner.addIndex", "src/tables.ts#Table.addIndex", "calls", "const cloned = table.clone()"),
+        ("src/tables.ts#QueryRunner.fromFields", "src/columns.ts#EntityMetadata.firstValue", "calls",
+         "const metadata = subject.metadata: a field of another file's class"),
+        ("src/tables.ts#QueryRunner.fromFields", "src/tables.ts#Table.clone", "calls", "const current = this.current!"),
+        ("src/tables.ts#QueryRunner.found", "src/columns.ts#ColumnMetadata.getEntityValue", "calls",
+         "const column = table.columns.find(…): an element"),
+        ("src/tables.ts#QueryRunner.inCallback", "src/columns.ts#EntityMetadata.viaGetter", "calls",
+         "const metadata = subject.metadata inside subjects.forEach((subject) => …)"),
         ("src/App.tsx#LoadingPanel", "src/App.tsx#Header", "renders", "<Header/> of the same file"),
         ("src/App.tsx#LoadingPanel", "src/Panel.tsx#Panel", "renders", "<Panel>...</Panel> imported"),
         ("src/App.tsx#LoadingPanel", "src/Panel.tsx#Empty", "renders", "an arrow-function component"),
@@ -201,6 +211,8 @@ def test_what_cannot_be_inferred_stays_maybe(edges):
     assert not any(s == "src/metadata.ts#notElements" and k == "calls" and c == "certain" and d != "src/columns.ts#Names.map"
                    and d != "src/columns.ts#ColumnMetadata.getEntityValue" for s, d, k, c in edges)
     assert not any(s == "src/metadata.ts#loopOverField" and d.endswith("Names.map") for s, d, _, _ in edges)
+    # a conditional's value is typed only where its other branch is null or the value tested
+    assert ("src/tables.ts#QueryRunner.untested", "unresolved:table.addIndex", "calls", "maybe") in edges
     # host elements are not components
     assert not any(k == "renders" and "section" in d for _, d, k, _ in edges)
 
