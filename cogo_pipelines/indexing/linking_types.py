@@ -14,6 +14,8 @@ import re
 
 _PARENS = re.compile(r"(?:\(\d*\))+$")  # the "()" / "(0)(1)" that ends a type reference
 _PROPERTY_CALLBACK = re.compile(r"\((\d+)\)\.([A-Za-z_$][\w$]*)\((\d+)\)>$")  # "(0).perform(1)>"
+_DEEPEST = 20  # nested references (`<<f()>.g()>.h`, ts_types.MAX_DEPTH) and field chains resolved at most this deep
+THIS = "=this"  # a declared `this` type (ts_types): the type of the receiver the method is called on
 HAS_FIELDS = ("class", "interface", "type")  # declared field types: `types["App.viewport"]`
 # Array.prototype methods whose first argument is a callback, and which of its parameters is an
 # element (``ts_arrays`` types those parameters in the extractor too)
@@ -42,7 +44,7 @@ class TypeResolution:
         """``<F(i)(j)>.m``: ``m`` on the type ``F``'s signature declares (``ts_types``)."""
         end = callee.rfind(">.")
         typed = self._type_of(path, callee[:end + 1], namespaces, klass, depth) if end > 0 else None
-        if typed is None and end > 0 and callee[end - 2:end] == "()" and depth <= 8:  # `return { touch }`
+        if typed is None and end > 0 and callee[end - 2:end] == "()" and depth <= _DEEPEST:  # `return { touch }`
             fn = self._call(path, callee[1:end - 2].partition("[")[0], namespaces, klass, depth + 1)
             if fn and fn[0] == "symbol":
                 return self.names.export(fn[1], f"{fn[2]}().{callee[end + 2:]}")
@@ -60,7 +62,7 @@ class TypeResolution:
         if ref.endswith('"]>'):  # <App["viewport"]>: the declared type of App's field
             owner, _, field = ref[1:-3].partition('["')
             found = self.names.dotted_memo(path, owner, namespaces)
-            if not found or found[0] != "symbol" or depth > 8:
+            if not found or found[0] != "symbol" or depth > _DEEPEST:
                 return None
             return self._field_type(found[1], found[2], field, depth + 1)
         if not ref.startswith("<"):
@@ -69,7 +71,7 @@ class TypeResolution:
         if member is not None:  # <register(0).perform(1)>: a function passed in an object literal
             return self._property_parameter(path, ref[1:member.start()], member, namespaces, klass, depth)
         parens = _PARENS.search(ref[:-1])
-        if parens is None or depth > 8:
+        if parens is None or depth > _DEEPEST:
             return None
         fn, _, hints = ref[1:parens.start()].partition("[")  # `singleton[1=Db]`: what arguments return
         signature = self._signature_of(path, fn, namespaces, klass, depth)
@@ -77,6 +79,9 @@ class TypeResolution:
             return self._element_parameter(path, fn, parens.group(0), klass, depth) if not hints else None
         tpath, qname = signature
         declared = self.names.ex[tpath].types.get(qname + parens.group(0))
+        if declared == THIS:  # `orderBy(): this`, `where((qb: this) => …)`: the receiver's type, a subclass's too
+            receiver = self._receiver(path, fn, namespaces, klass, depth + 1)
+            return receiver if receiver is not None else self.names.dotted_memo(tpath, qname.rpartition(".")[0])
         if declared and declared.startswith("=>"):  # returns what argument i returns: named where the call is
             made = dict(h.split("=", 1) for h in hints[:-1].split(",") if "=" in h).get(declared[2:])
             if made and made.startswith("<"):  # a function of that file: what it returns
@@ -86,6 +91,27 @@ class TypeResolution:
                 return found if self.names.kind(found) == "class" else None
             return self.names.dotted_memo(path, made) if made else None
         return self.names.dotted_memo(tpath, declared) if declared else None
+
+    def _receiver(self, path: str, fn: str, namespaces: tuple[str, ...], klass: str | None,
+                  depth: int) -> tuple | None:
+        """The type symbol of the receiver of the method call ``fn`` (``SelectQueryBuilder`` of
+        ``SelectQueryBuilder.where``, of ``<f()>.where`` where ``f`` returns one, of
+        ``this.qb.where`` through the field's declared type), or None."""
+        end = fn.rfind(">.")
+        if end > 0:
+            typed = self._type_of(path, fn[:end + 1], namespaces, klass, depth)
+            fields = fn[end + 2:].split(".")[:-1]
+        else:
+            first, *fields = fn.split(".")[:-1] or [""]
+            if first == "this":
+                typed = ("symbol", path, klass) if klass else None
+            else:
+                typed = self.names.dotted_memo(path, first, namespaces) if first else None
+        for field in fields:
+            if self.names.kind(typed) not in HAS_FIELDS:
+                return None
+            typed = self._field_type(typed[1], typed[2], field, depth + 1)
+        return typed if self.names.kind(typed) in HAS_FIELDS else None
 
     def _element_parameter(self, path: str, fn: str, parens: str, klass: str | None, depth: int) -> tuple | None:
         """``<Type.columns.forEach(0)(0)>``, ``<this.columns.reduce(0)(1)>``: an element of the
@@ -112,7 +138,7 @@ class TypeResolution:
         """Parameter ``j`` of the method or function-typed property ``key`` of the type that
         ``fn``'s parameter ``i`` declares (``register<T extends Action>(action: T)``, ``Action``'s
         ``perform: ActionFn`` or ``perform(elements, app: AppProps)``)."""
-        signature = self._signature_of(path, fn, namespaces, klass, depth) if depth <= 8 else None
+        signature = self._signature_of(path, fn, namespaces, klass, depth) if depth <= _DEEPEST else None
         if signature is None:
             return None
         tpath, qname = signature

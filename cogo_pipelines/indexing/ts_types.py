@@ -23,6 +23,7 @@ import bisect
 
 import tree_sitter
 
+from cogo_pipelines.indexing.linking_types import THIS
 from cogo_pipelines.indexing.ts_nodes import (
     FUNCTION_VALUES,
     NAMED_TYPES,
@@ -50,7 +51,7 @@ SIGNATURES = {
     "method_signature", "abstract_method_signature",
 }
 _WRAPPERS = ("non_null_expression", "parenthesized_expression", "await_expression")  # `(await f()).m()`
-MAX_DEPTH = 3  # f().g().h(): references nest at most this deep
+MAX_DEPTH = 8  # f().g().h(): references nest at most this deep (a query builder's chains: typeorm)
 # what a destructured-alias span holds where the name is a parameter or a nested declaration:
 # the name is local there, not the module's binding of it (a callee text "?name" then)
 LOCAL = "?"
@@ -106,7 +107,7 @@ class TypeInference:
         callbacks, typed = [], []
         for index, param in enumerate(parameters(fn)):
             annotation = param.child_by_field_name("type")
-            inner = annotated(annotation)
+            inner = _sole_function(annotated(annotation))
             if inner is not None and inner.type == "function_type":
                 callbacks.append((index, inner))
             elif inner is not None and inner.type in NAMED_TYPES:
@@ -125,7 +126,7 @@ class TypeInference:
         self._declare(f"{q}()", returns, generics)
         owner_q = self.out.symbols[i].parent
         if owner_q and returns is not None and (annotated(returns) or returns).type == "this_type":
-            self.out.types[f"{q}()"] = owner_q  # `setLimits(…): this`: a fluent call's receiver again
+            self.out.types[f"{q}()"] = THIS  # `setLimits(…): this`: a fluent call's receiver again
         if owner_q and returns is not None and fn.type == "method_definition" and fn.children[0].type == "get":
             self._getter(owner_q, self.out.symbols[i].name, returns, generics)
         returned = type_name(returns)
@@ -144,7 +145,11 @@ class TypeInference:
             self.out.types[f"{q}()"] = f"=>{given[0]}"
         for index, inner in callbacks:
             for j, p in enumerate(parameters(inner)):
-                self._declare(f"{q}({index})({j})", p.child_by_field_name("type"), generics | type_parameters(inner))
+                annotation = p.child_by_field_name("type")
+                if owner_q and (annotated(annotation) or annotation or p).type == "this_type":
+                    self.out.types[f"{q}({index})({j})"] = THIS  # `where((qb: this) => …)`: the receiver
+                    continue
+                self._declare(f"{q}({index})({j})", annotation, generics | type_parameters(inner))
         if typed:  # an object literal passed there types its methods' parameters: `register({ perform: (e, app) => … })`
             bounds = None
             for index, annotation in typed:
@@ -442,6 +447,24 @@ class TypeInference:
                 seen.add((index, text))
                 caller = symbols[index].qualified_name if index >= 0 else ""
                 out.append((caller, text.decode("utf-8", "replace"), node.start_point[0] + 1))
+
+
+def _sole_function(node: tree_sitter.Node | None) -> tree_sitter.Node | None:
+    """The function type of a union that has one (``where: string | Brackets | ((qb: this) =>
+    string)``: a function passed there is that one), else ``node``."""
+    if node is None or node.type != "union_type":
+        return node
+    functions = []
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        if n.type == "union_type":
+            stack.extend(n.named_children)
+        elif n.type == "parenthesized_type" and n.named_child_count:
+            stack.append(n.named_children[0])
+        elif n.type == "function_type":
+            functions.append(n)
+    return functions[0] if len(functions) == 1 else node
 
 
 def _spans(table: dict, name: bytes) -> _Spans:

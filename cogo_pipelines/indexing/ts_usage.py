@@ -227,10 +227,11 @@ class Usage:
         i = self.enclosing(node.start_byte)
         scope = self.out.symbols[i].qualified_name if i >= 0 else ""
         name = node_text(pattern)
-        self.instance_types[(scope, name)] = typed
         fn = node.parent.parent if node.parent is not None else None
-        if fn is not None:  # a function inside a callback has its own `name`
-            self.within(fn, pattern.text, typed)
+        if fn is not None:  # in its own function only: a callback's `(node: RecallNode) =>` types no
+            self.within(fn, pattern.text, typed)  # other callback's `for (const node of …)` (formbricks)
+        else:
+            self.instance_types[(scope, name)] = typed
         klass = self.out.symbols[i].parent if i >= 0 else None
         if klass and any(c.type in ("accessibility_modifier", "readonly") for c in node.children):
             self.instance_types[(klass, "this." + name)] = typed

@@ -176,6 +176,14 @@ def edges():
          "const column = table.columns.find(…): an element"),
         ("src/tables.ts#QueryRunner.inCallback", "src/columns.ts#EntityMetadata.viaGetter", "calls",
          "const metadata = subject.metadata inside subjects.forEach((subject) => …)"),
+        ("src/builders.ts#Repository.ordered", "src/builders.ts#QueryBuilder.getQuery", "calls",
+         "five calls deep through methods returning `this`"),
+        ("src/builders.ts#Repository.updated", "src/builders.ts#UpdateQueryBuilder.execute", "calls",
+         "update().set().where().execute(): `where(): this` declared in the base class is the subclass's there"),
+        ("src/builders.ts#Repository.nested", "src/builders.ts#QueryBuilder.subQuery", "calls",
+         "where((qb) => qb.subQuery()): the one function type of `string | Brackets | ((qb: this) => string)`"),
+        ("src/tables.ts#parametersStayInTheirCallback", "src/tables.ts#Table.clone", "calls",
+         "tables.forEach((table: Table) => table.clone())"),
         ("src/App.tsx#LoadingPanel", "src/App.tsx#Header", "renders", "<Header/> of the same file"),
         ("src/App.tsx#LoadingPanel", "src/Panel.tsx#Panel", "renders", "<Panel>...</Panel> imported"),
         ("src/App.tsx#LoadingPanel", "src/Panel.tsx#Empty", "renders", "an arrow-function component"),
@@ -213,6 +221,10 @@ def test_what_cannot_be_inferred_stays_maybe(edges):
     assert not any(s == "src/metadata.ts#loopOverField" and d.endswith("Names.map") for s, d, _, _ in edges)
     # a conditional's value is typed only where its other branch is null or the value tested
     assert ("src/tables.ts#QueryRunner.untested", "unresolved:table.addIndex", "calls", "maybe") in edges
+    # `where(): this` is the receiver's type: not the base class's execute that the subclass overrides
+    assert ("src/builders.ts#Repository.updated", "src/builders.ts#QueryBuilder.execute", "calls", "certain") not in edges
+    # a callback's typed parameter holds in its callback, not in a loop of the same name beside it
+    assert ("src/tables.ts#parametersStayInTheirCallback", "unresolved:table.addIndex", "calls", "maybe") in edges
     # host elements are not components
     assert not any(k == "renders" and "section" in d for _, d, k, _ in edges)
 
