@@ -44,11 +44,18 @@ class TypeResolution:
         """``<F(i)(j)>.m``: ``m`` on the type ``F``'s signature declares (``ts_types``)."""
         end = callee.rfind(">.")
         typed = self._type_of(path, callee[:end + 1], namespaces, klass, depth) if end > 0 else None
+        rest = callee[end + 2:]
         if typed is None and end > 0 and callee[end - 2:end] == "()" and depth <= _DEEPEST:  # `return { touch }`
             fn = self._call(path, callee[1:end - 2].partition("[")[0], namespaces, klass, depth + 1)
-            if fn and fn[0] == "symbol":
-                return self.names.export(fn[1], f"{fn[2]}().{callee[end + 2:]}")
-        rest = callee[end + 2:]
+            if not fn or fn[0] != "symbol":
+                return None
+            field, _, after = rest.partition(".")
+            declared = self.names.ex[fn[1]].types.get(f"{fn[2]}().{field}") if after else None
+            if not declared:
+                return self.names.export(fn[1], f"{fn[2]}().{rest}")
+            # `return { query, store }` with `const store = new Store(…)`: a test helper's instances
+            typed = self._type_of(fn[1], declared, (), None, depth + 1)
+            rest = after
         while typed and typed[0] == "symbol" and "." in rest:  # <F()>.field.m: through declared field types
             field, _, rest = rest.partition(".")
             typed = self._field_type(typed[1], typed[2], field, depth)

@@ -172,7 +172,8 @@ class ModuleInterface:
         calls the module's ``touch``. Recorded as the export ``useX().touch`` -> ``touch``
         (``linking`` reads it for ``<useX()>.touch`` when ``useX`` declares no return type),
         for a return of the symbol's own function only, and only names the function never
-        mentions elsewhere (so none is a local or a parameter of the function)."""
+        mentions elsewhere (so none is a local or a parameter of the function). A local the
+        function types is recorded as ``types["useX().store"]``: what ``store.m()`` calls."""
         fn = obj.parent.parent if obj.parent is not None else None
         while fn is not None and fn.type == "statement_block":
             fn = fn.parent
@@ -196,6 +197,12 @@ class ModuleInterface:
             word = re.compile(rb"(?<![\w$.])" + re.escape(name.encode()) + rb"(?![\w$])")
             if len(word.findall(body)) == len(word.findall(inside)):
                 self.out.exports[f"{symbol.qualified_name}().{name}"] = name
+                continue
+            # a local the function typed (`const store = new Store(…); return { query, store }`):
+            # `const { store } = createStore(); store.m()` in a test is Store's
+            typed = self._name_type(index, name, prop.start_byte)
+            if typed and not typed.startswith("this"):
+                self.out.types[f"{symbol.qualified_name}().{name}"] = typed
 
     def directive(self, node: tree_sitter.Node) -> None:
         match = _REFERENCE_RE.match(node.text)

@@ -184,6 +184,8 @@ def edges():
          "where((qb) => qb.subQuery()): the one function type of `string | Brackets | ((qb: this) => string)`"),
         ("src/tables.ts#parametersStayInTheirCallback", "src/tables.ts#Table.clone", "calls",
          "tables.forEach((table: Table) => table.clone())"),
+        ("src/tables.ts#usesHelper", "src/tables.ts#QueryRunner.addIndex", "calls",
+         "const { runner } = createRunner(), the helper returning { runner, … } with const runner = new QueryRunner()"),
         ("src/App.tsx#LoadingPanel", "src/App.tsx#Header", "renders", "<Header/> of the same file"),
         ("src/App.tsx#LoadingPanel", "src/Panel.tsx#Panel", "renders", "<Panel>...</Panel> imported"),
         ("src/App.tsx#LoadingPanel", "src/Panel.tsx#Empty", "renders", "an arrow-function component"),
