@@ -21,6 +21,7 @@ from cogo_pipelines.indexing.ts_arrays import ArrayElements, iterated_heads
 from cogo_pipelines.indexing.ts_declarations import Declarations, declaration_scopes
 from cogo_pipelines.indexing.ts_module_interface import ModuleInterface
 from cogo_pipelines.indexing.ts_nodes import one_line_chain
+from cogo_pipelines.indexing.ts_signatures import DeclaredTypes
 from cogo_pipelines.indexing.ts_types import TypeInference
 from cogo_pipelines.indexing.ts_usage import Usage, value_heads
 
@@ -163,7 +164,7 @@ def check_source(source: bytes) -> str | None:
     return None
 
 
-class _Extractor(Declarations, ModuleInterface, Usage, TypeInference, ArrayElements):
+class _Extractor(Declarations, ModuleInterface, Usage, DeclaredTypes, TypeInference, ArrayElements):
     """Per-file state shared by the declaration and usage passes."""
 
     def __init__(self, path: str, source: bytes, tree: tree_sitter.Tree) -> None:

@@ -1,0 +1,200 @@
+"""The types a file declares for its functions, methods and exported constants, which the
+linker reads in other files (``FileExtraction.types``): ``types["F()"]`` (the declared return
+type, or ``THIS``, or ``=>i``: what argument ``i`` returns), ``types["F(i)(j)"]`` (parameter ``j``
+of the function-typed parameter ``i``: a callback's context), ``types["F(i)"]`` (a parameter's
+declared type, for object literals handed over), ``types["C.x"]`` for getters and
+``types["q"]`` for an exported const or a type alias of a class. A mixin of
+``typescript._Extractor``.
+"""
+
+from __future__ import annotations
+
+import tree_sitter
+
+from cogo_pipelines.indexing.linking_types import THIS
+from cogo_pipelines.indexing.ts_nodes import (
+    FUNCTION_VALUES,
+    NAMED_TYPES,
+    annotated,
+    const_class,
+    constraints,
+    constructed,
+    instance_of,
+    makes_instances,
+    node_text,
+    parameters,
+    type_name,
+    type_parameters,
+    typed_or_array,
+)
+
+SIGNATURES = {
+    "function_declaration", "generator_function_declaration", "function_signature", "method_definition",
+    "method_signature", "abstract_method_signature",
+}
+
+
+class DeclaredTypes:
+    # --- the file's declared signature types ------------------------------------------------
+    def declared_types(self, decls: list[tree_sitter.Node]) -> None:
+        """``types`` entries for every function, method and function-valued const of the file."""
+        scopes = self.scopes
+        for node in decls:
+            scope = scopes.get(node.id)
+            if scope is None:
+                continue  # inside a function body: a local, no node of its own
+            if node.type in SIGNATURES:
+                self._signature(node, node, scope[0])
+            elif node.type == "type_alias_declaration":
+                value = node.child_by_field_name("value")
+                i = self.enclosing(node.start_byte) if value is not None else -1
+                if i < 0 or self.out.symbols[i].name != node_text(node.child_by_field_name("name")):
+                    continue
+                if value.type == "function_type":
+                    self.function_type(self.out.symbols[i].qualified_name, value, type_parameters(node))
+                elif value.type in NAMED_TYPES:  # `type Payload = BasePayload`: another name for a class
+                    named = type_name(value)
+                    if named and named not in type_parameters(node):
+                        self.out.types[self.out.symbols[i].qualified_name] = named
+            elif node.type in ("lexical_declaration", "variable_declaration"):
+                exported = scope[1].type == "export_statement"
+                for declarator in node.named_children:
+                    value = declarator.child_by_field_name("value") if declarator.type == "variable_declarator" else None
+                    if value is not None and value.type in FUNCTION_VALUES:
+                        self._signature(declarator, value, None)
+                    elif exported and declarator.type == "variable_declarator":
+                        self._constant(declarator, value)
+
+    def _constant(self, declarator: tree_sitter.Node, value: tree_sitter.Node | None) -> None:
+        """An exported const's type, for ``import { db } from './db'; db.query()`` elsewhere."""
+        i = self.enclosing(declarator.start_byte)
+        name = declarator.child_by_field_name("name")
+        if i < 0 or name is None or self.out.symbols[i].kind != "const" or node_text(name) != self.out.symbols[i].name:
+            return
+        typed = type_name(declarator.child_by_field_name("type"))
+        if typed is None and value is not None:
+            typed = constructed(value) or self.returned(value, i)
+        if typed is None and value is not None and value.type == "identifier":
+            typed = self.out.types.get(node_text(value))  # `export const jobs = jobsClient`, typed above
+        if typed:
+            self.out.types[self.out.symbols[i].qualified_name] = typed
+
+    def _signature(self, named: tree_sitter.Node, fn: tree_sitter.Node, owner: tree_sitter.Node | None) -> None:
+        returns = fn.child_by_field_name("return_type")
+        callbacks, typed = [], []
+        for index, param in enumerate(parameters(fn)):
+            annotation = param.child_by_field_name("type")
+            inner = _sole_function(annotated(annotation))
+            if inner is not None and inner.type == "function_type":
+                callbacks.append((index, inner))
+            elif inner is not None and inner.type in NAMED_TYPES:
+                typed.append((index, annotation))
+        constructed = constructed_return(fn) if returns is None else None
+        if returns is None and not callbacks and not constructed and not typed:
+            return
+        i = self.enclosing(named.start_byte)
+        name = named.child_by_field_name("name")
+        if i < 0 or name is None or node_text(name).strip("'\"") != self.out.symbols[i].name:
+            return  # a local function: no node of its own
+        q = self.out.symbols[i].qualified_name
+        generics = type_parameters(fn) | type_parameters(owner)  # a method's and its class's
+        if constructed:  # no declared return type: `return new X()`, or a const the body made so
+            self.out.types[f"{q}()"] = constructed
+        self._declare(f"{q}()", returns, generics)
+        owner_q = self.out.symbols[i].parent
+        if owner_q and returns is not None and (annotated(returns) or returns).type == "this_type":
+            self.out.types[f"{q}()"] = THIS  # `setLimits(…): this`: a fluent call's receiver again
+        if owner_q and returns is not None and fn.type == "method_definition" and fn.children[0].type == "get":
+            self._getter(owner_q, self.out.symbols[i].name, returns, generics)
+        returned = type_name(returns)
+        given = ()
+        if returned in generics and returns.named_children[0].type == "type_identifier":
+            # `singleton<T>(name, getValue: () => T): T`: the call returns what its argument
+            # `index` returns (``returned`` hints it at the call: `singleton("db", () => new Db())`)
+            given = [index for index, inner in callbacks if type_name(inner.child_by_field_name("return_type")) == returned]
+            if not given:  # `inject<T>(token: Type<T>): T`: an instance of the class handed over
+                given = [index for index, p in enumerate(parameters(fn))
+                         if makes_instances(p.child_by_field_name("type"), returned)]
+        elif (instance := instance_of(returns)) in generics:  # `getService<T>(service: T): InstanceType<T>`
+            given = [index for index, p in enumerate(parameters(fn))
+                     if type_name(p.child_by_field_name("type")) == instance]
+        if len(given) == 1:
+            self.out.types[f"{q}()"] = f"=>{given[0]}"
+        for index, inner in callbacks:
+            for j, p in enumerate(parameters(inner)):
+                annotation = p.child_by_field_name("type")
+                if owner_q and (annotated(annotation) or annotation or p).type == "this_type":
+                    self.out.types[f"{q}({index})({j})"] = THIS  # `where((qb: this) => …)`: the receiver
+                    continue
+                self._declare(f"{q}({index})({j})", annotation, generics | type_parameters(inner))
+        if typed:  # an object literal passed there types its methods' parameters: `register({ perform: (e, app) => … })`
+            bounds = None
+            for index, annotation in typed:
+                name = type_name(annotation)
+                if name in generics:  # `<T extends Action>(action: T)`: an Action
+                    bounds = constraints(fn) | constraints(owner) if bounds is None else bounds
+                    name = bounds.get(name)
+                self._put(f"{q}({index})", name, generics)
+
+    def _getter(self, owner: str, name: str, returns: tree_sitter.Node, generics: set[str]) -> None:
+        """``get metadata(): EntityMetadata`` is read as a field: ``alias.metadata.m()`` elsewhere,
+        ``this.metadata.m()`` in the class."""
+        self._put(f"{owner}.{name}", typed_or_array(returns), generics)
+        typed = self.out.types.get(f"{owner}.{name}")
+        if typed:
+            self.instance_types[(owner, "this." + name)] = typed
+
+    def function_type(self, key: str, fn: tree_sitter.Node, generics: set[str]) -> None:
+        """The parameter types of a function type that a type alias or a property declares
+        (``type ActionFn = (elements: E[], app: AppProps) => R``: ``types["ActionFn(1)"]``)."""
+        generics = generics | type_parameters(fn)
+        for j, p in enumerate(parameters(fn)):
+            self._declare(f"{key}({j})", p.child_by_field_name("type"), generics)
+
+    def _declare(self, key: str, annotation: tree_sitter.Node | None, generics: set[str]) -> None:
+        self._put(key, type_name(annotation), generics)
+
+    def _put(self, key: str, name: str | None, generics: set[str]) -> None:
+        if not name or name.partition(".")[0].removesuffix("[]") in generics:
+            return
+        types = self.out.types
+        types[key] = name if types.get(key, name) == name else ""  # overloads that disagree: unknown
+
+
+def _sole_function(node: tree_sitter.Node | None) -> tree_sitter.Node | None:
+    """The function type of a union that has one (``where: string | Brackets | ((qb: this) =>
+    string)``: a function passed there is that one), else ``node``."""
+    if node is None or node.type != "union_type":
+        return node
+    functions = []
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        if n.type == "union_type":
+            stack.extend(n.named_children)
+        elif n.type == "parenthesized_type" and n.named_child_count:
+            stack.append(n.named_children[0])
+        elif n.type == "function_type":
+            functions.append(n)
+    return functions[0] if len(functions) == 1 else node
+
+
+def constructed_return(fn: tree_sitter.Node) -> str | None:
+    """The class a function without a declared return type returns, when its body (not a nested
+    block) ends in ``return new X(...)`` or returns a ``const`` it set to ``new X(...)`` (or
+    declared as ``X``): ``getTestServer() { const server = new TestServer(app); ...; return
+    server }``. Only one ``return`` at the top of the body: a function that returns in several
+    places may return several types."""
+    body = fn.child_by_field_name("body")
+    if body is None or body.type != "statement_block":
+        return None
+    statements = body.named_children
+    returns = [n for n in statements if n.type == "return_statement"]
+    if len(returns) != 1 or not returns[0].named_child_count:
+        return None
+    value = returns[0].named_children[0]
+    if value.type == "new_expression":
+        return type_name(value.child_by_field_name("constructor"))
+    if value.type != "identifier":
+        return None
+    return const_class(statements, value.text, before=value.start_byte)
