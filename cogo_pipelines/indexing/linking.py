@@ -37,6 +37,7 @@ class Names:
         self.resolver = resolver
         self.ex: dict[str, FileExtraction] = {}
         self.symbols: dict[str, dict[str, Symbol]] = {}
+        self.merged: dict[str, frozenset[str]] = {}  # per file, names both a namespace and a class (``_merged``)
         self.bindings: dict[str, dict[str, tuple[str | None, str, str]]] = {}
         self.reexports: dict[str, list[tuple[str | None, dict[str, str]]]] = {}
         for e in extractions.values():
@@ -49,7 +50,10 @@ class Names:
         """One more file (``static_graph`` adds them as they are parsed); before any lookup."""
         path, resolver = e.path, self.resolver
         self.ex[path] = e
-        self.symbols[path] = {s.qualified_name: s for s in e.symbols}
+        self.symbols[path] = _by_name(e.symbols)
+        merged = _merged(e.symbols)
+        if merged:
+            self.merged[path] = merged
         local: dict[str, tuple[str | None, str, str]] = {}
         reexports = []
         for rec in e.imports:
@@ -202,14 +206,34 @@ class Names:
         return None
 
 
-def _scopes(symbols: dict[str, Symbol], caller: str) -> tuple[tuple[str, ...], str | None]:
+def _by_name(symbols: list[Symbol]) -> dict[str, Symbol]:
+    """A file's symbols by qualified name. A namespace merged into a class, function or enum of
+    the same name (``class QrCode {…}`` then ``namespace QrCode { export class Ecc {…} }``, dub's
+    QR code generator) does not stand for it: the class keeps its members and ``this`` (the
+    namespace's own declarations are still in scope inside it: ``_scopes``)."""
+    found: dict[str, Symbol] = {}
+    for sym in symbols:
+        if sym.kind != "namespace" or sym.qualified_name not in found:
+            found[sym.qualified_name] = sym
+    return found
+
+
+def _merged(symbols: list[Symbol]) -> frozenset[str]:
+    """The qualified names both a namespace and another declaration have."""
+    namespaces = {s.qualified_name for s in symbols if s.kind == "namespace"}
+    return frozenset(q for q in namespaces if any(s.qualified_name == q and s.kind != "namespace" for s in symbols)) \
+        if namespaces else frozenset()
+
+
+def _scopes(symbols: dict[str, Symbol], caller: str,
+            merged: frozenset[str] = frozenset()) -> tuple[tuple[str, ...], str | None]:
     """Enclosing namespaces (innermost first) and the enclosing class of ``caller``."""
     namespaces, klass = [], None
     current = symbols.get(caller)
     while current is not None:
-        if current.kind == "namespace":
+        if current.kind == "namespace" or current.qualified_name in merged:
             namespaces.append(current.qualified_name)
-        elif current.kind == "class" and klass is None:
+        if current.kind == "class" and klass is None:
             klass = current.qualified_name
         current = symbols.get(current.parent) if current.parent else None
     return tuple(namespaces), klass
@@ -315,7 +339,7 @@ class Linker(TypeResolution):
             symbols = self.names.symbols[path]
             sym = symbols.get(caller)
             src = self.sid(path, sym) if sym else file_id(self.repo, path)
-            found = self._scopes[(path, caller)] = (*_scopes(symbols, caller), src)
+            found = self._scopes[(path, caller)] = (*_scopes(symbols, caller, self.names.merged.get(path, frozenset())), src)
         return found
 
     def file_edges(self, path: str) -> dict[EdgeKey, dict]:

@@ -97,7 +97,8 @@ class TypeResolution:
                 found = self.names.dotted_memo(path, made[1:], namespaces)
                 return found if self.names.kind(found) == "class" else None
             return self.names.dotted_memo(path, made) if made else None
-        return self.names.dotted_memo(tpath, declared) if declared else None
+        # a type named inside a namespace is that namespace's (`make(): Code` in `namespace qr`)
+        return self.names.dotted_memo(tpath, declared, self._scope(tpath, qname)[0]) if declared else None
 
     def _receiver(self, path: str, fn: str, namespaces: tuple[str, ...], klass: str | None,
                   depth: int) -> tuple | None:

@@ -172,8 +172,10 @@ class ModuleInterface:
         calls the module's ``touch``. Recorded as the export ``useX().touch`` -> ``touch``
         (``linking`` reads it for ``<useX()>.touch`` when ``useX`` declares no return type),
         for a return of the symbol's own function only, and only names the function never
-        mentions elsewhere (so none is a local or a parameter of the function). A local the
-        function types is recorded as ``types["useX().store"]``: what ``store.m()`` calls."""
+        mentions elsewhere (so none is a local or a parameter of the function). A value the
+        function or method types (``const store = new Store(…); return { query, store }``, a
+        test harness's ``return { http: this.http }``) is recorded as ``types["useX().store"]``:
+        what ``store.m()`` calls after ``const { store } = useX()``."""
         fn = obj.parent.parent if obj.parent is not None else None
         while fn is not None and fn.type == "statement_block":
             fn = fn.parent
@@ -186,21 +188,27 @@ class ModuleInterface:
         named = fn.child_by_field_name("name") if fn.type != "arrow_function" else None
         if named is None and fn.parent is not None and fn.parent.type == "variable_declarator":
             named = fn.parent.child_by_field_name("name")
-        if named is None or node_text(named) != symbol.name or symbol.parent is not None:
+        if named is None or node_text(named) != symbol.name:
             return
+        method = symbol.parent is not None
         body = self.source[fn.start_byte:fn.end_byte]
         inside = self.source[obj.start_byte:obj.end_byte]
         for prop in obj.named_children:
-            if prop.type != "shorthand_property_identifier":
+            if prop.type == "shorthand_property_identifier":
+                name, value = node_text(prop), prop
+            elif prop.type == "pair" and prop.child_by_field_name("key") is not None \
+                    and prop.child_by_field_name("key").type == "property_identifier":
+                name, value = node_text(prop.child_by_field_name("key")), prop.child_by_field_name("value")
+                if value is None or value.type not in ("identifier", "member_expression"):
+                    continue
+            else:
                 continue
-            name = node_text(prop)
-            word = re.compile(rb"(?<![\w$.])" + re.escape(name.encode()) + rb"(?![\w$])")
-            if len(word.findall(body)) == len(word.findall(inside)):
-                self.out.exports[f"{symbol.qualified_name}().{name}"] = name
-                continue
-            # a local the function typed (`const store = new Store(…); return { query, store }`):
-            # `const { store } = createStore(); store.m()` in a test is Store's
-            typed = self._name_type(index, name, prop.start_byte)
+            if not method and value is prop:
+                word = re.compile(rb"(?<![\w$.])" + re.escape(name.encode()) + rb"(?![\w$])")
+                if len(word.findall(body)) == len(word.findall(inside)):
+                    self.out.exports[f"{symbol.qualified_name}().{name}"] = name
+                    continue
+            typed = self._name_type(index, name, prop.start_byte) if value is prop else self.chain_type(value, index)
             if typed and not typed.startswith("this"):
                 self.out.types[f"{symbol.qualified_name}().{name}"] = typed
 
@@ -315,7 +323,7 @@ def _in_type(node: tree_sitter.Node) -> bool:
     return False
 
 
-_FUNCTION_NODES = ("function_declaration", "arrow_function", "function_expression", "function")
+_FUNCTION_NODES = ("function_declaration", "arrow_function", "function_expression", "function", "method_definition")
 
 
 def _property_key(key: tree_sitter.Node | None) -> str | None:
