@@ -12,6 +12,7 @@ byte changed.
   writes for every inferred type from another module);
 - ``let as = …`` (effect's ``PubSub``: after ``let`` the grammar reads ``as`` as the cast),
   ``i < unique.length`` (``unique`` read as the type operator);
+- ``using`` as a name in an expression (``using.join(", ")``: read as a ``using`` declaration);
 - a bare ``&`` in JSX text (``<h3>Terms & Conditions</h3>``: 5 of the files in error in
   documenso, trigger.dev's webapp);
 - escapes in a template literal *type* (an escaped backtick, a newline escape): the grammar
@@ -180,6 +181,9 @@ def template_type_escapes(source: bytes, root) -> bytes | None:
 
 # `index < unique.length`: after `<` the grammar reads `unique` as the type operator
 # (`unique symbol`) of a type argument list
+# `using` read as a name (`const using = …; using.join(", ")`, mikro-orm's Oracle dialect): the
+# grammar takes it for the start of a `using` declaration (TS 5.2) wherever an expression may be
+_USING = re.compile(rb"using(?=\s*(?:[.\[(),;}\]]|\?\.))")
 _LESS_UNIQUE = re.compile(rb"<\s+unique\b(?!\s+symbol)")
 _ENTITY = re.compile(rb"&#?\w+;")
 
@@ -190,6 +194,18 @@ def _bridge_less_unique(source: bytes) -> bytes:
         if out is None:
             out = bytearray(source)
         out[match.end() - 1] = 95  # `uniqu_`
+    return bytes(out) if out is not None else source
+
+
+def _bridge_using(source: bytes) -> bytes:
+    out = None
+    for match in _USING.finditer(source):
+        at = match.start()
+        if ends_name(source, at) or (at > 0 and source[at - 1] == 46):  # `refusing(`, `x.using(`
+            continue
+        if out is None:
+            out = bytearray(source)
+        out[match.end() - 1] = 95  # `usin_`: the name is read from the real bytes
     return bytes(out) if out is not None else source
 
 
@@ -228,6 +244,8 @@ def mend(source: bytes, root) -> bytes | None:
         mended = _bridge_let_as(mended)
     if b"unique" in mended:
         mended = _bridge_less_unique(mended)
+    if b"using" in mended:
+        mended = _bridge_using(mended)
     if mended is not source:
         return mended  # parse again first: the error paths below may move
     if b"&" in source:

@@ -20,6 +20,7 @@ from cogo_pipelines.indexing.model import FileExtraction
 from cogo_pipelines.indexing.ts_arrays import ArrayElements, iterated_heads
 from cogo_pipelines.indexing.ts_declarations import Declarations, declaration_scopes
 from cogo_pipelines.indexing.ts_module_interface import ModuleInterface
+from cogo_pipelines.indexing.ts_narrowing import Narrowing
 from cogo_pipelines.indexing.ts_nodes import one_line_chain
 from cogo_pipelines.indexing.ts_signatures import DeclaredTypes
 from cogo_pipelines.indexing.ts_types import TypeInference
@@ -164,7 +165,7 @@ def check_source(source: bytes) -> str | None:
     return None
 
 
-class _Extractor(Declarations, ModuleInterface, Usage, DeclaredTypes, TypeInference, ArrayElements):
+class _Extractor(Declarations, ModuleInterface, Usage, DeclaredTypes, TypeInference, ArrayElements, Narrowing):
     """Per-file state shared by the declaration and usage passes."""
 
     def __init__(self, path: str, source: bytes, tree: tree_sitter.Tree) -> None:
@@ -288,6 +289,8 @@ def _extract(path: str, source: bytes, tree: tree_sitter.Tree, tsx: bool) -> Fil
     ex.declared_types(ex.declarations)
     ex.callbacks(get("callback"), heads)  # after the types of names a callee may start with
     ex.loop_elements(caps.get("local", ()), heads)
+    if b"instanceof" in source:
+        ex.narrowed(tree.root_node, heads)
     for declarator in untyped:  # read from a callback's or a loop's element: `const meta = item.metadata`
         ex.variable(declarator)
     ex.property_callbacks(get("callback.property"), heads)

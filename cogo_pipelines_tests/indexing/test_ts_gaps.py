@@ -288,6 +288,20 @@ def test_let_named_as():
         assert ts_mends._bridge_let_as(untouched) == untouched
 
 
+def test_using_as_a_name():
+    """mikro-orm's Oracle dialect: `const using = …; ${using.join(", ")}` lost the class's last four methods."""
+    source = (b"export class Builder {\n  compile() {\n    const using = this.fields.map(f => f)\n"
+              b"    this.parts.push(`execute immediate using ${using.join(', ')};`)\n    this.combine()\n  }\n"
+              b"  combine(): void {}\n}\nexport const after = 1\n")  # fmt: skip
+    assert _raw_has_error(source)
+    e = extract_file("src/OracleBuilder.ts", source)
+    assert e.error is None
+    assert {"Builder.combine", "after"} <= {s.qualified_name for s in e.symbols}
+    assert ts_mends._bridge_using(source).count(b"usin_") == 1  # the declaration parses as it is
+    for untouched in (b"await using res = open()\n", b"using conn = db()\n", b"refusing(x)\n", b"x.using(1)\n"):
+        assert ts_mends._bridge_using(untouched) == untouched
+
+
 def test_tagged_template_with_type_arguments_after_yield():
     source = (b"export const f = Effect.gen(function*() {\n"
               b"  const rows = yield* sql<{ remote_id: Uint8Array }>`SELECT remote_id FROM t`.pipe(Effect.orDie)\n"
