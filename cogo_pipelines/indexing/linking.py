@@ -207,15 +207,21 @@ class Names:
 
 
 def _by_name(symbols: list[Symbol]) -> dict[str, Symbol]:
-    """A file's symbols by qualified name. A namespace merged into a class, function or enum of
-    the same name (``class QrCode {…}`` then ``namespace QrCode { export class Ecc {…} }``, dub's
-    QR code generator) does not stand for it: the class keeps its members and ``this`` (the
-    namespace's own declarations are still in scope inside it: ``_scopes``)."""
+    """A file's symbols by qualified name. Where declarations merge, the value stands for the
+    name: a namespace merged into a class, function or enum of the same name (``class QrCode
+    {…}`` then ``namespace QrCode { export class Ecc {…} }``, dub's QR code generator) leaves the
+    class its members and ``this`` (the namespace's own declarations are still in scope inside
+    it: ``_scopes``), and an interface merged with a class (mikro-orm's ``class EntityMetadata``
+    and ``interface EntityMetadata``) leaves ``new EntityMetadata()`` the class's."""
     found: dict[str, Symbol] = {}
     for sym in symbols:
-        if sym.kind != "namespace" or sym.qualified_name not in found:
+        known = found.get(sym.qualified_name)
+        if known is None or _MERGE_RANK.get(sym.kind, 2) > _MERGE_RANK.get(known.kind, 2):
             found[sym.qualified_name] = sym
     return found
+
+
+_MERGE_RANK = {"namespace": 0, "interface": 1, "type": 1}  # any value declaration: 2
 
 
 def _merged(symbols: list[Symbol]) -> frozenset[str]:

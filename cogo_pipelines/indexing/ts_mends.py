@@ -12,6 +12,7 @@ byte changed.
   writes for every inferred type from another module);
 - ``let as = …`` (effect's ``PubSub``: after ``let`` the grammar reads ``as`` as the cast),
   ``i < unique.length`` (``unique`` read as the type operator);
+- a member named ``abstract`` (``abstract: boolean;``, read as the modifier);
 - ``using`` as a name in an expression (``using.join(", ")``: read as a ``using`` declaration);
 - a bare ``&`` in JSX text (``<h3>Terms & Conditions</h3>``: 5 of the files in error in
   documenso, trigger.dev's webapp);
@@ -184,6 +185,9 @@ def template_type_escapes(source: bytes, root) -> bytes | None:
 # `using` read as a name (`const using = …; using.join(", ")`, mikro-orm's Oracle dialect): the
 # grammar takes it for the start of a `using` declaration (TS 5.2) wherever an expression may be
 _USING = re.compile(rb"using(?=\s*(?:[.\[(),;}\]]|\?\.))")
+# a member named `abstract` (`abstract: boolean;` in mikro-orm's EntityMetadata interface): the
+# grammar reads the modifier and the rest of the file is lost
+_ABSTRACT_MEMBER = re.compile(rb"abstract(?=\s*\??\s*:)")
 _LESS_UNIQUE = re.compile(rb"<\s+unique\b(?!\s+symbol)")
 _ENTITY = re.compile(rb"&#?\w+;")
 
@@ -206,6 +210,17 @@ def _bridge_using(source: bytes) -> bytes:
         if out is None:
             out = bytearray(source)
         out[match.end() - 1] = 95  # `usin_`: the name is read from the real bytes
+    return bytes(out) if out is not None else source
+
+
+def _bridge_abstract_member(source: bytes) -> bytes:
+    out = None
+    for match in _ABSTRACT_MEMBER.finditer(source):
+        if ends_name(source, match.start()):
+            continue
+        if out is None:
+            out = bytearray(source)
+        out[match.end() - 1] = 95  # `abstrac_`: the name is read from the real bytes
     return bytes(out) if out is not None else source
 
 
@@ -246,6 +261,8 @@ def mend(source: bytes, root) -> bytes | None:
         mended = _bridge_less_unique(mended)
     if b"using" in mended:
         mended = _bridge_using(mended)
+    if b"abstract" in mended:
+        mended = _bridge_abstract_member(mended)
     if mended is not source:
         return mended  # parse again first: the error paths below may move
     if b"&" in source:

@@ -302,6 +302,16 @@ def test_using_as_a_name():
         assert ts_mends._bridge_using(untouched) == untouched
 
 
+def test_member_named_abstract():
+    """mikro-orm's EntityMetadata interface: `abstract: boolean;` lost the rest of typings.ts."""
+    source = b"export interface Meta {\n  class: string;\n  abstract: boolean;\n  name?: string;\n}\nexport abstract class Base {\n  abstract run(): void;\n}\nexport const after = 1\n"
+    assert _raw_has_error(source)
+    e = extract_file("src/typings.ts", source)
+    assert e.error is None
+    assert {"Meta", "Base", "Base.run", "after"} <= {s.qualified_name for s in e.symbols}
+    assert ts_mends._bridge_abstract_member(source).count(b"abstrac_") == 1
+
+
 def test_tagged_template_with_type_arguments_after_yield():
     source = (b"export const f = Effect.gen(function*() {\n"
               b"  const rows = yield* sql<{ remote_id: Uint8Array }>`SELECT remote_id FROM t`.pipe(Effect.orDie)\n"
