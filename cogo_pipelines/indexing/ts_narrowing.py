@@ -4,7 +4,8 @@ overrides the one the declared ``Type`` has: mikro-orm), not the declared type's
 ``typescript._Extractor`` (it needs ``within``).
 
 The narrowed type holds where TypeScript narrows and the code says so in one place: the
-``if``'s consequence, the right operand of ``&&``, the ``?``'s consequence. The test is found
+``if``'s or the ``?``'s consequence of a condition the test is a conjunct of, the operands of
+``&&`` after it. (Not after an early ``return`` on the negated test: left to the declared type.) The test is found
 from the bytes (``instanceof`` is rare), so files without one pay a substring search.
 """
 
@@ -37,25 +38,27 @@ class Narrowing:
             klass = type_name(right)
             if name not in heads or not klass or not SIMPLE_CHAIN.match(name.decode("utf-8", "replace")):
                 continue
-            holds = _where_true(test)
-            if holds is not None:
+            for holds in _where_true(test):
                 self.within(holds, name, klass)
 
 
-def _where_true(test: tree_sitter.Node) -> tree_sitter.Node | None:
-    """The node in which ``test`` is known to be true: an ``if``'s consequence, the right
-    operand of the ``&&`` it is the left of, a conditional's consequence; else None."""
+def _where_true(test: tree_sitter.Node) -> list[tree_sitter.Node]:
+    """The nodes in which ``test`` is known to be true: the right operand of each ``&&`` it is
+    (part of) the left of, and the consequence of the ``if`` or the conditional whose condition
+    it is a conjunct of (``if (x instanceof C && ready) { x.m() }``)."""
+    found = []
     node = test
-    while node.parent is not None and node.parent.type == "parenthesized_expression":
-        node = node.parent
-    parent = node.parent
-    if parent is None:
-        return None
-    if parent.type == "binary_expression" and parent.child_by_field_name("left") == node \
-            and parent.child_by_field_name("operator").type == "&&":
-        return parent.child_by_field_name("right")
-    if parent.type == "if_statement" and parent.child_by_field_name("condition") == node:
-        return parent.child_by_field_name("consequence")
-    if parent.type == "ternary_expression" and parent.child_by_field_name("condition") == node:
-        return parent.child_by_field_name("consequence")
-    return None
+    while True:
+        while node.parent is not None and node.parent.type == "parenthesized_expression":
+            node = node.parent
+        parent = node.parent
+        if parent is None:
+            return found
+        if parent.type == "binary_expression" and parent.child_by_field_name("operator").type == "&&":
+            if parent.child_by_field_name("left") == node:
+                found.append(parent.child_by_field_name("right"))
+            node = parent
+            continue
+        if parent.type in ("if_statement", "ternary_expression") and parent.child_by_field_name("condition") == node:
+            found.append(parent.child_by_field_name("consequence"))
+        return found

@@ -195,6 +195,8 @@ def edges():
         ("src/builders.ts#convertValue", "src/builders.ts#JsonType.convert", "calls",
          "prop.customType instanceof JsonType && prop.customType.convert(): the override, where the test holds"),
         ("src/builders.ts#convertValue", "src/builders.ts#Type.convert", "calls", "prop.customType!.convert() after it"),
+        ("src/builders.ts#convertIfReady", "src/builders.ts#JsonType.convert", "calls",
+         "if (prop.customType instanceof JsonType && ready) { prop.customType.convert() }"),
         ("src/metadata.ts#makeMerged", "src/columns.ts#Merged", "calls",
          "new Merged() where an interface Merged is declared after the class"),
         ("src/App.tsx#LoadingPanel", "src/App.tsx#Header", "renders", "<Header/> of the same file"),
