@@ -181,10 +181,10 @@ class Usage:
         if kind in ("identifier", "member_expression"):
             return self.chain_type(value, index)
         if kind == "ternary_expression":
-            return self._narrowed(value, index, depth)
+            return self._conditional_type(value, index, depth)
         return None
 
-    def _narrowed(self, value: tree_sitter.Node, index: int, depth: int) -> str | None:
+    def _conditional_type(self, value: tree_sitter.Node, index: int, depth: int) -> str | None:
         """``guard(x) ? x : other`` (or ``x ? x : other``, ``cond ? other : null``): what
         ``other`` is. Where the guard is a type predicate (typeorm's ``InstanceChecker.isTable(x)
         ? x : await this.getCachedTable(x)``), both branches are of one type."""
