@@ -122,7 +122,8 @@ class ArrayElements:
         return True
 
     def loop_elements(self, names: list[tree_sitter.Node], heads: set[bytes]) -> None:
-        """``for (const c of columns)``: ``c`` is an element of ``columns`` inside the loop."""
+        """``for (const c of columns)``: ``c`` is an element of ``columns`` inside the loop
+        (``names``: the names ``for … in/of`` loops bind)."""
         for name in names:
             loop = name.parent
             if loop is None or loop.type != "for_in_statement" or name.text not in heads \

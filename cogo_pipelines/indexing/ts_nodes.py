@@ -104,6 +104,7 @@ _SAME_MEMBERS = {b"Readonly", b"Partial", b"Required", b"Omit", b"Pick", b"NonNu
 _NULLISH = {b"null", b"undefined", b"void"}
 
 
+_MAY_HOLD_ELEMENTS = frozenset({"array_type", "readonly_type", "generic_type", "union_type"})
 _CONTAINERS = {"Array": (1, 0), "ReadonlyArray": (1, 0), "Record": (2, 1)}  # (type arguments, the element's)
 
 
@@ -136,8 +137,13 @@ def typed_or_array(node: tree_sitter.Node | None) -> str | None:
     a binding's or field's array type is recorded; only element reads (``x[i].m()``, ``for
     (const c of x)``, ``x.forEach(c => …)``) look through the ``[]``, so no member call is ever
     made of the array itself."""
-    element = element_type(node)
-    return f"{element}[]" if element else type_name(node)  # not `Array` for Array<T>
+    inner = node.named_children[0] if node is not None and node.type == "type_annotation" and node.named_child_count \
+        else node
+    if inner is not None and inner.type in _MAY_HOLD_ELEMENTS:
+        element = element_type(inner)
+        if element:
+            return f"{element}[]"  # not `Array` for Array<T>
+    return type_name(inner)
 
 
 def declared_type(annotation: tree_sitter.Node | None) -> str | None:
@@ -264,7 +270,10 @@ def callee_text(fn: tree_sitter.Node) -> str | None:
 def one_line_chain(text: bytes) -> bytes:
     """A member chain's text with ``?.`` and ``!.`` read as ``.`` and on one line (``await service\\n
     .appendToEventLog()``, as formatters break chains, is ``service.appendToEventLog``)."""
-    text = text.replace(b"?.", b".").replace(b"!.", b".")  # `a.b!.m()`: a non-null assertion types nothing
+    if b"?." in text:
+        text = text.replace(b"?.", b".")
+    if b"!." in text:  # `a.b!.m()`: a non-null assertion types nothing
+        text = text.replace(b"!.", b".")
     return _BLANKS.sub(b"", text) if b"\n" in text else text
 
 

@@ -266,7 +266,8 @@ def _extract(path: str, source: bytes, tree: tree_sitter.Tree, tsx: bool) -> Fil
     heads |= {head.partition(b".")[0] for head in heads if b"." in head and not head.startswith(b"this.")}
     # `columns[0].m()`, `metadata.columns[i].m()`: the array's name starts the chain
     heads |= {head.partition(b"[")[0].partition(b".")[0] for head in heads if b"[" in head}
-    heads |= iterated_heads(caps.get("local", ()), heads)  # for (const c of columns) c.m()
+    loops = [name for name in caps.get("local", ()) if name.parent.type == "for_in_statement"]
+    heads |= iterated_heads(loops, heads)  # for (const c of columns) c.m()
     for pattern in get("var.pattern"):  # `const { m } = obj; m()` calls obj.m: obj's type matters too
         value = pattern.parent.child_by_field_name("value")
         if value is not None and value.type == "identifier":
@@ -288,7 +289,7 @@ def _extract(path: str, source: bytes, tree: tree_sitter.Tree, tsx: bool) -> Fil
         ex.field(node)
     ex.declared_types(ex.declarations)
     ex.callbacks(get("callback"), heads)  # after the types of names a callee may start with
-    ex.loop_elements(caps.get("local", ()), heads)
+    ex.loop_elements(loops, heads)
     if b"instanceof" in source:
         ex.narrowed(tree.root_node, heads)
     for declarator in untyped:  # read from a callback's or a loop's element: `const meta = item.metadata`
