@@ -105,41 +105,36 @@ class TypeResolution:
         """The type symbol of the receiver of the method call ``fn`` (``SelectQueryBuilder`` of
         ``SelectQueryBuilder.where``, of ``<f()>.where`` where ``f`` returns one, of
         ``this.qb.where`` through the field's declared type), or None."""
-        end = fn.rfind(">.")
-        if end > 0:
-            typed = self._type_of(path, fn[:end + 1], namespaces, klass, depth)
-            fields = fn[end + 2:].split(".")[:-1]
-        else:
-            first, *fields = fn.split(".")[:-1] or [""]
-            if first == "this":
-                typed = ("symbol", path, klass) if klass else None
-            else:
-                typed = self.names.dotted_memo(path, first, namespaces) if first else None
-        for field in fields:
-            if self.names.kind(typed) not in HAS_FIELDS:
-                return None
-            typed = self._field_type(typed[1], typed[2], field, depth + 1)
-        return typed if self.names.kind(typed) in HAS_FIELDS else None
+        head = fn.rpartition(".")[0]
+        return self._chain_type(path, head, namespaces, klass, depth) if head else None
 
     def _element_parameter(self, path: str, fn: str, parens: str, klass: str | None, depth: int) -> tuple | None:
         """``<Type.columns.forEach(0)(0)>``, ``<this.columns.reduce(0)(1)>``: an element of the
         field chain before the array method, where its last field is declared an array."""
         head, _, method = fn.rpartition(".")
         wanted = ELEMENT_CALLBACKS.get(method)
-        if not head or wanted is None or parens not in [f"(0)({j})" for j in wanted]:
+        if not head or wanted is None or parens not in [f"(0)({j})" for j in wanted] or "." not in head:
             return None
-        first, *fields = head.split(".")
-        if not fields:
-            return None
-        typed = ("symbol", path, klass) if first == "this" and klass else self.names.dotted_memo(path, first)
-        if self.names.kind(typed) not in HAS_FIELDS:
-            return None
-        fields[-1] += "[0]"
-        for field in fields:
-            typed = self._field_type(typed[1], typed[2], field, depth + 1)
-            if not typed or typed[0] != "symbol":
+        return self._chain_type(path, head + "[0]", (), klass, depth)
+
+    def _chain_type(self, path: str, head: str, namespaces: tuple[str, ...], klass: str | None,
+                    depth: int) -> tuple | None:
+        """The class or interface a receiver chain names: ``this``, a type name or a reference
+        (``<f()>``), then fields through their declared types (``[0]`` after one: its element)."""
+        end = len(head) - 1 if head.endswith(">") else head.rfind(">.")  # `<f()>` or `<f()>.a.b`
+        if end > 0:
+            typed = self._type_of(path, head[:end + 1], namespaces, klass, depth)
+            fields = head[end + 2:].split(".") if end + 2 < len(head) else []
+        else:
+            first, *fields = head.split(".")
+            typed = ("symbol", path, klass) if first == "this" else self.names.dotted_memo(path, first, namespaces)
+            if first == "this" and not klass:
                 return None
-        return typed
+        for field in fields:
+            if self.names.kind(typed) not in HAS_FIELDS:
+                return None
+            typed = self._field_type(typed[1], typed[2], field, depth + 1)
+        return typed if self.names.kind(typed) in HAS_FIELDS else None
 
     def _property_parameter(self, path: str, fn: str, member: re.Match, namespaces: tuple[str, ...],
                             klass: str | None, depth: int) -> tuple | None:
