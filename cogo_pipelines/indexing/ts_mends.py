@@ -22,12 +22,16 @@ byte changed.
   bytes alone: the tree's error paths say where.
 
 Every substitution keeps the length (offsets and lines are those of the real file; text is
-read from the real bytes).
+read from the real bytes). What error is left after mending is reported by ``syntax_error``,
+which knows the few error nodes the grammar's recovery makes where ``tsc`` sees none
+(``benign``).
 """
 
 from __future__ import annotations
 
 import re
+
+import tree_sitter
 
 from cogo_pipelines.indexing.ts_gaps import ends_name
 
@@ -291,3 +295,39 @@ def changed_span(before: bytes, after: bytes) -> tuple[int, int]:
         else:
             hi = mid - 1
     return first, len(before) - lo
+
+
+def benign(node: tree_sitter.Node, source: bytes) -> bool:
+    """An error node the grammar's recovery makes where ``tsc`` sees no error, the rest parsed
+    as it should: the MISSING ``!`` of ``styled.div<{ … }>`…``` (a tagged template with type
+    arguments, TS 2.9), read as ``(styled.div<{ … }>)!`…```, also after ``yield*`` or ``await``
+    (effect's ``yield* sql<{ id: string }>`SELECT …```) or in a conditional's last operand
+    (Prisma's ``c ? a : await db.$queryRaw<Row[]>`SELECT …```)."""
+    if not node.is_missing or node.type != "!":
+        return False
+    wrapper = node.parent
+    call = wrapper.parent if wrapper is not None else None
+    if wrapper is None or call is None or wrapper.type != "non_null_expression" or call.type != "call_expression":
+        return False
+    arguments = call.child_by_field_name("arguments")
+    if wrapper.named_child_count != 1 or arguments is None or arguments.type != "template_string":
+        return False
+    inner = wrapper.named_children[0]
+    # `yield* sql<{ id: string }>`…``, `c ? a : await db.$queryRaw<Row[]>`…``: the recovery
+    # wraps the yield, await or conditional; the tagged template is its last operand
+    while inner.type in ("yield_expression", "await_expression", "ternary_expression") and inner.named_child_count:
+        inner = inner.named_children[-1]
+    return inner.type == "instantiation_expression"
+
+
+def syntax_error(root: tree_sitter.Node, source: bytes) -> str | None:
+    """Where the first real syntax error is (an ERROR node or a MISSING token), None when every
+    one the tree holds is ``benign``; only the branches holding an error are walked."""
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if (node.is_error or node.is_missing) and not benign(node, source):
+            what = "missing " + node.type if node.is_missing else "syntax error"
+            return f"{what} at line {node.start_point[0] + 1}, column {node.start_point[1] + 1}"
+        stack.extend(reversed([c for c in node.children if c.has_error or c.is_missing]))
+    return None

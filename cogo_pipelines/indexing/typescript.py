@@ -34,7 +34,7 @@ _LANGUAGES = {
 # ``await f<T>(x)`` comes out of tree-sitter-typescript 0.23 as ``(await f)<T>(x)``: the callee
 # is then the name inside the ``await`` (a call with type arguments marks the misparse). A tagged
 # template with type arguments (styled-components' ``styled.div<Props>`...```) comes out as
-# ``(styled.div<Props>)!`...``` with a zero-width MISSING ``!``: the callee is inside (``_benign``)
+# ``(styled.div<Props>)!`...``` with a zero-width MISSING ``!``: the callee is inside (``ts_mends.benign``)
 _QUERY_TEXT = """
 (call_expression function: (identifier) @call.ident)
 (call_expression function: (member_expression) @call.member)
@@ -327,7 +327,7 @@ def _extract(path: str, source: bytes, tree: tree_sitter.Tree, tsx: bool) -> Fil
     ex.references(caps.get("typeref", []), caps.get("typeref.nested", []), caps.get("valref", []))  # orders them itself
     ex.out.imports.sort(key=lambda i: i.line)  # stable: same-line statements keep their order
     if tree.root_node.has_error:
-        ex.out.error = _syntax_error(tree.root_node, source)
+        ex.out.error = ts_mends.syntax_error(tree.root_node, source)
     return ex.out
 
 
@@ -366,39 +366,3 @@ def _template_renders(out: FileExtraction, source: bytes, kebab: bool) -> None:
             out.renders.append(("", name, line))
         elif kebab and "." not in name:  # Vue: maybe a global component (``Names.global_component``)
             out.globals.append((name, line))
-
-
-def _benign(node: tree_sitter.Node, source: bytes) -> bool:
-    """An error node the grammar's recovery makes where ``tsc`` sees no error, the rest parsed
-    as it should: the MISSING ``!`` of ``styled.div<{ … }>`…``` (a tagged template with type
-    arguments, TS 2.9), read as ``(styled.div<{ … }>)!`…```, also after ``yield*`` or ``await``
-    (effect's ``yield* sql<{ id: string }>`SELECT …```) or in a conditional's last operand
-    (Prisma's ``c ? a : await db.$queryRaw<Row[]>`SELECT …```)."""
-    if not node.is_missing or node.type != "!":
-        return False
-    wrapper = node.parent
-    call = wrapper.parent if wrapper is not None else None
-    if wrapper is None or call is None or wrapper.type != "non_null_expression" or call.type != "call_expression":
-        return False
-    arguments = call.child_by_field_name("arguments")
-    if wrapper.named_child_count != 1 or arguments is None or arguments.type != "template_string":
-        return False
-    inner = wrapper.named_children[0]
-    # `yield* sql<{ id: string }>`…``, `c ? a : await db.$queryRaw<Row[]>`…``: the recovery
-    # wraps the yield, await or conditional; the tagged template is its last operand
-    while inner.type in ("yield_expression", "await_expression", "ternary_expression") and inner.named_child_count:
-        inner = inner.named_children[-1]
-    return inner.type == "instantiation_expression"
-
-
-def _syntax_error(root: tree_sitter.Node, source: bytes) -> str | None:
-    """Where the first real syntax error is (an ERROR node or a MISSING token), None when every
-    one the tree holds is ``_benign``; only the branches holding an error are walked."""
-    stack = [root]
-    while stack:
-        node = stack.pop()
-        if (node.is_error or node.is_missing) and not _benign(node, source):
-            what = "missing " + node.type if node.is_missing else "syntax error"
-            return f"{what} at line {node.start_point[0] + 1}, column {node.start_point[1] + 1}"
-        stack.extend(reversed([c for c in node.children if c.has_error or c.is_missing]))
-    return None
