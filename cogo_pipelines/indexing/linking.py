@@ -51,7 +51,7 @@ class Names:
         path, resolver = e.path, self.resolver
         self.ex[path] = e
         self.symbols[path] = _by_name(e.symbols)
-        merged = _merged(e.symbols)
+        merged = _merged(e.symbols, self.symbols[path])
         if merged:
             self.merged[path] = merged
         local: dict[str, tuple[str | None, str, str]] = {}
@@ -224,11 +224,11 @@ def _by_name(symbols: list[Symbol]) -> dict[str, Symbol]:
 _MERGE_RANK = {"namespace": 0, "interface": 1, "type": 1}  # any value declaration: 2
 
 
-def _merged(symbols: list[Symbol]) -> frozenset[str]:
-    """The qualified names both a namespace and another declaration have."""
-    namespaces = {s.qualified_name for s in symbols if s.kind == "namespace"}
-    return frozenset(q for q in namespaces if any(s.qualified_name == q and s.kind != "namespace" for s in symbols)) \
-        if namespaces else frozenset()
+def _merged(symbols: list[Symbol], by_name: dict[str, Symbol]) -> frozenset[str]:
+    """The qualified names both a namespace and another declaration have (``by_name`` kept the
+    other: ``_by_name``)."""
+    return frozenset(s.qualified_name for s in symbols
+                     if s.kind == "namespace" and by_name[s.qualified_name].kind != "namespace")
 
 
 def _scopes(symbols: dict[str, Symbol], caller: str,

@@ -1,6 +1,6 @@
 """Element types of arrays: the receivers typeorm-like code reads out of a typed array. A mixin
-of ``typescript._Extractor`` (it needs ``ts_types.TypeInference``'s ``_name_type`` and
-``within``).
+of ``typescript._Extractor`` (it needs ``ts_usage.Usage.chain_type``, which reads a chain's
+type and its elements' alike, and ``ts_types.TypeInference.within``).
 
 A binding or field declared as an array of ``T`` is recorded as ``T[]`` (``ts_nodes.typed_or_array``)
 and no member call is ever read off the array itself (``columns.forEach`` is not a method of
@@ -27,12 +27,11 @@ import tree_sitter
 
 from cogo_pipelines.indexing.linking_types import ELEMENT_CALLBACKS
 from cogo_pipelines.indexing.ts_nodes import (
-    SIMPLE_CHAIN,
     node_text,
-    one_line_chain,
     parameters,
     untyped_parameters,
 )
+from cogo_pipelines.indexing.ts_usage import value_heads
 
 _UNWRAP = ("non_null_expression", "parenthesized_expression")
 _ELEMENT_RESULTS = {b"find", b"findLast", b"at", b"pop", b"shift"}  # what returns one element (or undefined)
@@ -47,20 +46,7 @@ class ArrayElements:
             node = node.named_children[0]
         if node is None or node.type not in ("identifier", "member_expression"):
             return None
-        text = one_line_chain(node.text).decode("utf-8", "replace")
-        if not SIMPLE_CHAIN.match(text):
-            return None
-        at = node.start_byte
-        whole = self._name_type(index, text, at)
-        if whole is not None:  # typed here ("": bound to two types)
-            return whole[:-2] if whole.endswith("[]") else None
-        if "." not in text or not chains:
-            return None
-        if text.startswith("this."):  # a field of a base class in another file
-            return f"{text}[0]"
-        first, _, fields = text.partition(".")
-        typed = self._name_type(index, first, at)
-        return f"{typed}.{fields}[0]" if typed and not typed.endswith("[]") else None
+        return self.chain_type(node, index, element=True, chains=chains)
 
     def indexed(self, node: tree_sitter.Node, index: int) -> str | None:
         """The element type of ``columns[i]`` / ``byName["id"]`` (``node`` a subscript
@@ -148,7 +134,5 @@ def iterated_heads(names: list[tree_sitter.Node], heads: set[bytes]) -> set[byte
         if name.text in heads and loop is not None and loop.type == "for_in_statement":
             right = loop.child_by_field_name("right")
             if right is not None and right.type in ("identifier", "member_expression"):
-                text = one_line_chain(right.text)
-                found.add(text)
-                found.add(text.partition(b".")[0])
+                found |= value_heads(right)
     return found

@@ -79,8 +79,8 @@ def type_name(node: tree_sitter.Node | None) -> str | None:
         if node is None:
             return None
     if node.type == "union_type":  # `Subscriber<T> | null`: the one type left without null / undefined
-        kept = [t for t in _union_members(node) if not (t.type == "literal_type" or t.text in _NULLISH)]
-        return type_name(kept[0]) if len(kept) == 1 else None
+        sole = _sole_member(node)
+        return type_name(sole) if sole is not None else None
     if node.type == "generic_type":
         name = node.child_by_field_name("name")
         # Readonly<Props>: Props's members; Promise<Db>: what `await` gives (an awaited call's
@@ -116,8 +116,8 @@ def element_type(node: tree_sitter.Node | None) -> str | None:
     if node is None:
         return None
     if node.type == "union_type":
-        kept = [t for t in _union_members(node) if not (t.type == "literal_type" or t.text in _NULLISH)]
-        return element_type(kept[0]) if len(kept) == 1 else None
+        sole = _sole_member(node)
+        return element_type(sole) if sole is not None else None
     if node.type == "readonly_type" and node.named_child_count:
         return element_type(node.named_children[0])
     if node.type == "array_type" and node.named_child_count:
@@ -203,6 +203,20 @@ def constructed(value: tree_sitter.Node | None) -> str | None:
                     and other.type in ("null", "undefined"):
                 return type_name(made.child_by_field_name("constructor"))
     return None
+
+
+def _sole_member(union: tree_sitter.Node) -> tree_sitter.Node | None:
+    """The one member of a union left without ``null`` / ``undefined`` / ``void`` and literal
+    types (``Subscriber<T> | null``), else None."""
+    kept = [t for t in _union_members(union) if not (t.type == "literal_type" or t.text in _NULLISH)]
+    return kept[0] if len(kept) == 1 else None
+
+
+def declares_field(pattern: tree_sitter.Node) -> bool:
+    """``constructor(private readonly backend: Backend)``: the parameter named ``pattern`` is
+    also a field of the class, which other files' ``x.backend.m()`` read."""
+    before = pattern.prev_sibling
+    return before is not None and before.type in ("accessibility_modifier", "readonly")
 
 
 def _union_members(node: tree_sitter.Node) -> list[tree_sitter.Node]:

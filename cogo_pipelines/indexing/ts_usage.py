@@ -16,6 +16,7 @@ from cogo_pipelines.indexing.ts_nodes import (
     callee_text,
     constructed,
     declared_type,
+    declares_field,
     field_of,
     node_text,
     object_bindings,
@@ -203,21 +204,29 @@ class Usage:
                 return self.value_type(kept, index, depth + 1)
         return None
 
-    def chain_type(self, value: tree_sitter.Node, index: int) -> str | None:
+    def chain_type(self, value: tree_sitter.Node, index: int, element: bool = False, chains: bool = True) -> str | None:
         """The type of a name or plain member chain read as a value: its own where this file
-        types it, else its first name's with the fields after it for the linker."""
+        types it, else (with ``chains``) its first name's with the fields after it for the
+        linker. With ``element``, the type of its elements instead (``ts_arrays``): ``T`` of a
+        ``T[]`` typed here, the linker's chain with ``[0]``; None when not known to be an array."""
         text = one_line_chain(value.text).decode("utf-8", "replace")
         if not SIMPLE_CHAIN.match(text) or text == "this":
             return None
         at = value.start_byte
         whole = self._name_type(index, text, at)
         if whole is not None or "." not in text:
+            if element:
+                return whole[:-2] if whole and whole.endswith("[]") else None
             return whole or None
+        if not chains:
+            return None
         if text.startswith("this."):
-            return text  # the caller's class's fields, read by the linker
-        first, _, fields = text.partition(".")
-        typed = self._name_type(index, first, at)
-        return f"{typed}.{fields}" if typed and not typed.endswith("[]") else None
+            chained = text  # the caller's class's fields, read by the linker
+        else:
+            first, _, fields = text.partition(".")
+            typed = self._name_type(index, first, at)
+            chained = f"{typed}.{fields}" if typed and not typed.endswith("[]") else None
+        return f"{chained}[0]" if element and chained else chained
 
     def parameter(self, node: tree_sitter.Node) -> None:
         pattern = node.child_by_field_name("pattern")
@@ -233,7 +242,7 @@ class Usage:
         else:
             self.instance_types[(scope, name)] = typed
         klass = self.out.symbols[i].parent if i >= 0 else None
-        if klass and any(c.type in ("accessibility_modifier", "readonly") for c in node.children):
+        if klass and declares_field(pattern):
             self.instance_types[(klass, "this." + name)] = typed
             self.out.types[f"{klass}.{name}"] = typed
 

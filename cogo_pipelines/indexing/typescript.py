@@ -21,7 +21,7 @@ from cogo_pipelines.indexing.ts_arrays import ArrayElements, iterated_heads
 from cogo_pipelines.indexing.ts_declarations import Declarations, declaration_scopes
 from cogo_pipelines.indexing.ts_module_interface import ModuleInterface
 from cogo_pipelines.indexing.ts_narrowing import Narrowing
-from cogo_pipelines.indexing.ts_nodes import one_line_chain
+from cogo_pipelines.indexing.ts_nodes import declares_field, one_line_chain
 from cogo_pipelines.indexing.ts_signatures import DeclaredTypes
 from cogo_pipelines.indexing.ts_types import TypeInference
 from cogo_pipelines.indexing.ts_usage import Usage, value_heads
@@ -280,7 +280,7 @@ def _extract(path: str, source: bytes, tree: tree_sitter.Tree, tsx: bool) -> Fil
             heads |= value_heads(declarator.child_by_field_name("value"))
     for name in get("param"):
         text = name.text
-        if (text in heads or b"this." + text in heads or _declares_field(name)) and _named_type(name.parent):
+        if (text in heads or b"this." + text in heads or declares_field(name)) and _named_type(name.parent):
             ex.parameter(name.parent)
     untyped = [declarator for declarator in variables if not ex.variable(declarator)]
     for node in get("param.destructured"):  # ({ actionManager }: { actionManager: ActionManager }) => …
@@ -340,12 +340,6 @@ def _named_type(parameter: tree_sitter.Node) -> bool:
     annotation = parameter.child_by_field_name("type")
     return annotation is not None and annotation.named_child_count > 0 and \
         annotation.named_children[0].type in _NAMED_ANNOTATIONS
-
-
-def _declares_field(pattern: tree_sitter.Node) -> bool:
-    """``constructor(private readonly backend: Backend)``: a field other files' ``x.backend.m()`` read."""
-    before = pattern.prev_sibling
-    return before is not None and before.type in ("accessibility_modifier", "readonly")
 
 
 def _template_renders(out: FileExtraction, source: bytes, kebab: bool) -> None:
