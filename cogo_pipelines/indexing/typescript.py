@@ -266,7 +266,7 @@ def _extract(path: str, source: bytes, tree: tree_sitter.Tree, tsx: bool) -> Fil
     heads |= {head.partition(b".")[0] for head in heads if b"." in head and not head.startswith(b"this.")}
     # `columns[0].m()`, `metadata.columns[i].m()`: the array's name starts the chain
     heads |= {head.partition(b"[")[0].partition(b".")[0] for head in heads if b"[" in head}
-    loops = [name for name in caps.get("local", ()) if name.parent.type == "for_in_statement"]
+    loops = [name for name in get("local") if name.parent.type == "for_in_statement"]  # outer loops first
     heads |= iterated_heads(loops, heads)  # for (const c of columns) c.m()
     for pattern in get("var.pattern"):  # `const { m } = obj; m()` calls obj.m: obj's type matters too
         value = pattern.parent.child_by_field_name("value")

@@ -197,6 +197,8 @@ def edges():
         ("src/builders.ts#convertValue", "src/builders.ts#Type.convert", "calls", "prop.customType!.convert() after it"),
         ("src/builders.ts#convertIfReady", "src/builders.ts#JsonType.convert", "calls",
          "if (prop.customType instanceof JsonType && ready) { prop.customType.convert() }"),
+        ("src/metadata.ts#nestedLoops", "src/columns.ts#ColumnMetadata.getEntityValue", "calls",
+         "an inner for-of over a field of the outer loop's element"),
         ("src/metadata.ts#makeMerged", "src/columns.ts#Merged", "calls",
          "new Merged() where an interface Merged is declared after the class"),
         ("src/App.tsx#LoadingPanel", "src/App.tsx#Header", "renders", "<Header/> of the same file"),
