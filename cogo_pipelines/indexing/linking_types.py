@@ -13,8 +13,11 @@ from __future__ import annotations
 import re
 
 _PARENS = re.compile(r"(?:\(\d*\))+$")  # the "()" / "(0)(1)" that ends a type reference
+# "<F(is0)?Before>": narrowed by F's type predicate (ts_narrowing); F a plain callee text
+_GUARD = re.compile(r"<([^<>?]+)\(is(\d+)\)(?:\?(.+))?>")
 _PROPERTY_CALLBACK = re.compile(r"\((\d+)\)\.([A-Za-z_$][\w$]*)\((\d+)\)>$")  # "(0).perform(1)>"
 _DEEPEST = 20  # nested references (`<<f()>.g()>.h`, ts_types.MAX_DEPTH) and field chains resolved at most this deep
+BOUND = "~"  # a return type read through the class's type parameter (ts_generics): for `this.m()` in it
 THIS = "=this"  # a declared `this` type (ts_types): the type of the receiver the method is called on
 HAS_FIELDS = ("class", "interface", "type")  # declared field types: `types["App.viewport"]`
 # Array.prototype methods whose first argument is a callback, and which of its parameters is an
@@ -74,6 +77,9 @@ class TypeResolution:
             return self._field_type(found[1], found[2], field, depth + 1)
         if not ref.startswith("<"):
             return self.names.dotted_memo(path, ref.split("<")[0], namespaces)
+        guard = _GUARD.fullmatch(ref)
+        if guard is not None:  # <Utils.isCollection(is0)?Item>: narrowed by a type guard
+            return self._guarded(path, ref, guard, namespaces, klass, depth)
         member = _PROPERTY_CALLBACK.search(ref)
         if member is not None:  # <register(0).perform(1)>: a function passed in an object literal
             return self._property_parameter(path, ref[1:member.start()], member, namespaces, klass, depth)
@@ -83,9 +89,15 @@ class TypeResolution:
         fn, _, hints = ref[1:parens.start()].partition("[")  # `singleton[1=Db]`: what arguments return
         signature = self._signature_of(path, fn, namespaces, klass, depth)
         if signature is None:
-            return self._element_parameter(path, fn, parens.group(0), klass, depth) if not hints else None
+            if hints:
+                return None
+            return (self._element_parameter(path, fn, parens.group(0), klass, depth)
+                    or self._interface_return(path, fn, parens.group(0), namespaces, klass, depth))
         tpath, qname = signature
         declared = self.names.ex[tpath].types.get(qname + parens.group(0))
+        if declared and declared.startswith(BOUND):  # through the class's type parameter: `this.m()` in it only
+            this_call = fn.startswith("this.") and fn.count(".") == 1 and path == tpath
+            declared = declared[1:] if this_call and klass == qname.rpartition(".")[0] else None
         if declared == THIS:  # `orderBy(): this`, `where((qb: this) => …)`: the receiver's type, a subclass's too
             receiver = self._receiver(path, fn, namespaces, klass, depth + 1)
             return receiver if receiver is not None else self.names.dotted_memo(tpath, qname.rpartition(".")[0])
@@ -97,6 +109,8 @@ class TypeResolution:
                 found = self.names.dotted_memo(path, made[1:], namespaces)
                 return found if self.names.kind(found) == "class" else None
             return self.names.dotted_memo(path, made) if made else None
+        if declared and declared.startswith("<"):  # `ReturnType<Driver['getPlatform']>` (ts_generics)
+            return self._type_of(tpath, declared, (), None, depth + 1)
         # a type named inside a namespace is that namespace's (`make(): Code` in `namespace qr`)
         return self.names.dotted_memo(tpath, declared, self._scope(tpath, qname)[0]) if declared else None
 
@@ -107,6 +121,40 @@ class TypeResolution:
         ``this.qb.where`` through the field's declared type), or None."""
         head = fn.rpartition(".")[0]
         return self._chain_type(path, head, namespaces, klass, depth) if head else None
+
+    def _guarded(self, path: str, ref: str, guard: re.Match, namespaces: tuple[str, ...], klass: str | None,
+                 depth: int) -> tuple | None:
+        """What the callee's type predicate proves its argument to be (``types["F(is0)"]``,
+        ``ts_narrowing``); where the callee declares none (a plain predicate), the type written
+        after ``?`` (the argument's own, unnarrowed), else None."""
+        if depth > _DEEPEST:
+            return None
+        fn, j, before = guard.groups()
+        signature = self._signature_of(path, fn, namespaces, klass, depth)
+        if signature is not None:
+            tpath, qname = signature
+            proven = self.names.ex[tpath].types.get(f"{qname}(is{j})")
+            if proven:
+                return self.names.dotted_memo(tpath, proven, self._scope(tpath, qname)[0])
+        return self._chain_type(path, before, namespaces, klass, depth + 1) if before else None
+
+    def _interface_return(self, path: str, fn: str, parens: str, namespaces: tuple[str, ...], klass: str | None,
+                          depth: int) -> tuple | None:
+        """``<IDatabaseDriver.getPlatform()>``: what a method signature of an interface (or an
+        object type) declares it returns; the member itself has no node for ``_call`` to find.
+        Read in the interface or the first of those it extends that declares it."""
+        head, _, method = fn.rpartition(".")
+        if parens != "()" or not head:
+            return None
+        owner = self._chain_type(path, head, namespaces, klass, depth + 1)
+        if self.names.kind(owner) not in ("interface", "type"):
+            return None
+        found = self._declared(owner[1], owner[2], method + "()")
+        if found is None:
+            return None
+        if found[1] == THIS:
+            return owner
+        return self._type_of(found[0], found[1], (), found[2], depth + 1)
 
     def _element_parameter(self, path: str, fn: str, parens: str, klass: str | None, depth: int) -> tuple | None:
         """``<Type.columns.forEach(0)(0)>``, ``<this.columns.reduce(0)(1)>``: an element of the

@@ -105,12 +105,13 @@ _NULLISH = {b"null", b"undefined", b"void"}
 
 
 _MAY_HOLD_ELEMENTS = frozenset({"array_type", "readonly_type", "generic_type", "union_type"})
-_CONTAINERS = {"Array": (1, 0), "ReadonlyArray": (1, 0), "Record": (2, 1)}  # (type arguments, the element's)
+# (type arguments, the element's); a Set's elements are what for-of and forEach's first parameter read
+_CONTAINERS = {"Array": (1, 0), "ReadonlyArray": (1, 0), "Record": (2, 1), "Set": (1, 0), "ReadonlySet": (1, 0)}
 
 
 def element_type(node: tree_sitter.Node | None) -> str | None:
     """``T`` of an array annotation: ``T[]``, ``readonly T[]``, ``Array<T>``, ``ReadonlyArray<T>``,
-    ``Record<K, T>``, also with ``| null`` / ``| undefined``; else None."""
+    ``Record<K, T>``, ``Set<T>``, ``ReadonlySet<T>``, also with ``| null`` / ``| undefined``; else None."""
     if node is not None and node.type == "type_annotation":
         node = node.named_children[0] if node.named_child_count else None
     if node is None:
@@ -195,7 +196,12 @@ def constructed(value: tree_sitter.Node | None) -> str | None:
     if value.type == "parenthesized_expression" and value.named_child_count:
         value = value.named_children[0]
     if value.type == "new_expression":
-        return type_name(value.child_by_field_name("constructor"))
+        made = value.child_by_field_name("constructor")
+        if made is not None and made.text in (b"Set", b"Array"):  # `new Set<Collection>()`: of elements
+            args = value.child_by_field_name("type_arguments")
+            element = type_name(args.named_children[0]) if args is not None and args.named_child_count == 1 else None
+            return f"{element}[]" if element else None
+        return type_name(made)
     if value.type == "ternary_expression":
         yes, no = value.child_by_field_name("consequence"), value.child_by_field_name("alternative")
         for made, other in ((yes, no), (no, yes)):

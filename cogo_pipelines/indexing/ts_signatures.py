@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import tree_sitter
 
-from cogo_pipelines.indexing.linking_types import THIS
+from cogo_pipelines.indexing.linking_types import BOUND, THIS
+from cogo_pipelines.indexing.ts_generics import member_type
 from cogo_pipelines.indexing.ts_nodes import (
     FUNCTION_VALUES,
     NAMED_TYPES,
@@ -100,7 +101,13 @@ class DeclaredTypes:
         generics = type_parameters(fn) | type_parameters(owner)  # a method's and its class's
         if constructed:  # no declared return type: `return new X()`, or a const the body made so
             self.out.types[f"{q}()"] = constructed
-        self._declare(f"{q}()", returns, generics)
+        through = member_type(returns, fn)  # ReturnType<Driver['getPlatform']>
+        if through is None:
+            self._declare(f"{q}()", returns, generics)
+        elif through[0]:
+            self._put(f"{q}()", BOUND + through[0] if through[1] else through[0], set())
+        if returns is not None and returns.type == "type_predicate_annotation":
+            self._predicate(q, fn, annotated(returns), generics)
         owner_q = self.out.symbols[i].parent
         if owner_q and returns is not None and (annotated(returns) or returns).type == "this_type":
             self.out.types[f"{q}()"] = THIS  # `setLimits(…): this`: a fluent call's receiver again
@@ -136,6 +143,18 @@ class DeclaredTypes:
                     name = bounds.get(name)
                 self._put(f"{q}({index})", name, generics)
 
+    def _predicate(self, q: str, fn: tree_sitter.Node, predicate: tree_sitter.Node | None, generics: set[str]) -> None:
+        """``types["F(is{j})"]``: the type a type guard ``isCollection(item: any): item is
+        Collection`` proves its parameter ``j`` to be (``ts_narrowing``)."""
+        name = predicate.child_by_field_name("name") if predicate is not None else None
+        if name is None or name.type != "identifier":
+            return
+        for j, p in enumerate(parameters(fn)):
+            pattern = p.child_by_field_name("pattern")
+            if pattern is not None and pattern.text == name.text:
+                self._put(f"{q}(is{j})", type_name(predicate.child_by_field_name("type")), generics)
+                return
+
     def _getter(self, owner: str, name: str, returns: tree_sitter.Node, generics: set[str]) -> None:
         """``get metadata(): EntityMetadata`` is read as a field: ``alias.metadata.m()`` elsewhere,
         ``this.metadata.m()`` in the class."""
@@ -150,6 +169,14 @@ class DeclaredTypes:
         generics = generics | type_parameters(fn)
         for j, p in enumerate(parameters(fn)):
             self._declare(f"{key}({j})", p.child_by_field_name("type"), generics)
+
+    def member_return(self, key: str, returns: tree_sitter.Node | None, generics: set[str]) -> None:
+        """``types["I.m()"]`` of an interface's method signature: its declared return type, or
+        ``THIS`` for ``: this`` (a fluent interface)."""
+        if returns is not None and (annotated(returns) or returns).type == "this_type":
+            self.out.types[key] = THIS
+        else:
+            self._declare(key, returns, generics)
 
     def _declare(self, key: str, annotation: tree_sitter.Node | None, generics: set[str]) -> None:
         self._put(key, type_name(annotation), generics)

@@ -9,6 +9,7 @@ from operator import itemgetter
 import tree_sitter
 
 from cogo_pipelines.indexing.model import CallSite
+from cogo_pipelines.indexing.ts_generics import member_type
 from cogo_pipelines.indexing.ts_nodes import (
     NAMED_TYPES,
     SIMPLE_CHAIN,
@@ -230,7 +231,9 @@ class Usage:
 
     def parameter(self, node: tree_sitter.Node) -> None:
         pattern = node.child_by_field_name("pattern")
-        typed = typed_or_array(node.child_by_field_name("type"))
+        annotation = node.child_by_field_name("type")
+        through = member_type(annotation, node)  # `(driver: D)` in a class of `D extends IDatabaseDriver`
+        typed, bound = through if through is not None else (typed_or_array(annotation), False)
         if pattern is None or pattern.type != "identifier" or not typed:
             return
         i = self.enclosing(node.start_byte)
@@ -244,7 +247,8 @@ class Usage:
         klass = self.out.symbols[i].parent if i >= 0 else None
         if klass and declares_field(pattern):
             self.instance_types[(klass, "this." + name)] = typed
-            self.out.types[f"{klass}.{name}"] = typed
+            if not bound:
+                self.out.types[f"{klass}.{name}"] = typed
 
     def destructured_parameter(self, node: tree_sitter.Node, heads: set[bytes]) -> None:
         """A destructured parameter's names take the declared types of the fields they read,
@@ -283,16 +287,27 @@ class Usage:
             self._member_signature(node, node_text(name))
             return
         value = node.child_by_field_name("value")
-        typed = declared_type(node.child_by_field_name("type"))
+        annotation = node.child_by_field_name("type")
+        through = member_type(annotation, node)  # `driver: D`, `ReturnType<D['getPlatform']>`
+        if through is not None:
+            self._class_member(node, node_text(name), *through)
+            return
+        typed = declared_type(annotation)
         if typed is None:
             typed = constructed(value)
         if typed is None and value is not None and value.type in CALLED:  # = createLogger()
             typed = self.returned(value, self.enclosing(node.start_byte))
         if typed:
-            klass = self.caller(node)
-            if klass:
-                self.instance_types[(klass, "this." + node_text(name))] = typed
-                self.out.types[f"{klass}.{node_text(name)}"] = typed  # for subclasses in other files
+            self._class_member(node, node_text(name), typed, False)
+
+    def _class_member(self, node: tree_sitter.Node, name: str, typed: str, bound: bool) -> None:
+        """``this.name`` has type ``typed`` in the class; in its subclasses and on other
+        receivers too, unless read through the class's type parameter (``ts_generics``)."""
+        klass = self.caller(node) if typed else None
+        if klass:
+            self.instance_types[(klass, "this." + name)] = typed
+            if not bound:
+                self.out.types[f"{klass}.{name}"] = typed  # for subclasses in other files
 
     def _member_signature(self, node: tree_sitter.Node, name: str) -> None:
         """``types["Owner.name"]`` of an interface's or object type alias's member: a field's
@@ -306,7 +321,12 @@ class Usage:
         if node.type == "method_signature" or inner is not None and inner.type == "function_type":
             # keyTest(event, app: AppProps): boolean, predicate?: (app: AppProps) => boolean
             declaration = node.parent.parent  # interface_body or object_type, then the declaration
-            self.function_type(f"{owner}.{name}", inner if inner is not None else node, type_parameters(declaration))
+            fn = inner if inner is not None else node
+            self.function_type(f"{owner}.{name}", fn, type_parameters(declaration))
+            # getPlatform(): Platform: `driver.getPlatform().m()` on a receiver of the interface
+            # (its members have no node: the linker reads the declared return, ``_interface_return``)
+            self.member_return(f"{owner}.{name}()", fn.child_by_field_name("return_type"),
+                               type_parameters(declaration) | type_parameters(fn))
             return
         typed = declared_type(annotation)
         if typed:

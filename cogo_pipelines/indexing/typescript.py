@@ -69,6 +69,9 @@ _QUERY_TEXT = """
  (shorthand_property_identifier_pattern) @local (pair_pattern value: (identifier) @local)
  (array_pattern (identifier) @local) (rest_pattern (identifier) @local)]
 (type_alias_declaration value: (object_type [(property_signature) (method_signature)] @field))
+[(if_statement condition: (parenthesized_expression (call_expression arguments: (arguments [(identifier) (member_expression)])) @guard))
+ (binary_expression left: (call_expression arguments: (arguments [(identifier) (member_expression)])) @guard operator: "&&")
+ (ternary_expression condition: (call_expression arguments: (arguments [(identifier) (member_expression)])) @guard)]
 """
 # JSX exists in the TSX grammar only
 _JSX_QUERY_TEXT = """
@@ -292,6 +295,7 @@ def _extract(path: str, source: bytes, tree: tree_sitter.Tree, tsx: bool) -> Fil
     ex.loop_elements(loops, heads)
     if b"instanceof" in source:
         ex.narrowed(tree.root_node, heads)
+    ex.guarded(get("guard"), heads)  # in document order: an outer guard's type before an inner one's
     for declarator in untyped:  # read from a callback's or a loop's element: `const meta = item.metadata`
         ex.variable(declarator)
     ex.property_callbacks(get("callback.property"), heads)

@@ -197,10 +197,30 @@ def edges():
         ("src/builders.ts#convertValue", "src/builders.ts#Type.convert", "calls", "prop.customType!.convert() after it"),
         ("src/builders.ts#convertIfReady", "src/builders.ts#JsonType.convert", "calls",
          "if (prop.customType instanceof JsonType && ready) { prop.customType.convert() }"),
+        ("src/builders.ts#convertGuarded", "src/builders.ts#JsonType.convert", "calls",
+         "if (Types.isJson(input)) input.convert(): an `any` narrowed by a static type guard's predicate"),
+        ("src/builders.ts#convertGuarded", "src/builders.ts#Type.convert", "calls",
+         "if (Types.isSet(prop.customType)) prop.customType.convert(): no predicate, the declared type stays"),
         ("src/metadata.ts#nestedLoops", "src/columns.ts#ColumnMetadata.getEntityValue", "calls",
          "an inner for-of over a field of the outer loop's element"),
+        ("src/metadata.ts#Tracker.flush", "src/columns.ts#ColumnMetadata.getEntityValue", "calls",
+         "for (const c of this.#updates), the field made new Set<ColumnMetadata>()"),
+        ("src/metadata.ts#Tracker.flush", "src/columns.ts#ColumnMetadata.createValueMap", "calls",
+         "extra.forEach((c) => c.m()) over a ReadonlySet<ColumnMetadata>"),
         ("src/metadata.ts#makeMerged", "src/columns.ts#Merged", "calls",
          "new Merged() where an interface Merged is declared after the class"),
+        ("src/drivers.ts#viaInterface", "src/drivers.ts#Platform.usesPivotTable", "calls",
+         "d.getPlatform().m(): an interface method's declared return (the member has no node)"),
+        ("src/drivers.ts#viaInterface", "src/drivers.ts#Connection.isConnected", "calls",
+         "d.reconnect().getConnection().m(): an interface's `: this`, then a return"),
+        ("src/drivers.ts#viaInterface", "src/drivers.ts#SqlPlatform.quote", "calls",
+         "s.getPlatform().quote(): the extending interface's own declaration of the method"),
+        ("src/drivers.ts#Manager.uses", "src/drivers.ts#Platform.quote", "calls",
+         "this.getPlatform().m() returning ReturnType<D['getPlatform']>, D's constraint inside the class"),
+        ("src/drivers.ts#Manager.uses", "src/drivers.ts#Connection.isConnected", "calls",
+         "this.driver.m() with `driver: D`, and ReturnType<Driver['getConnection']> of a plain interface"),
+        ("src/drivers.ts#outside", "src/drivers.ts#Connection.isConnected", "calls",
+         "plain.connection().m(): ReturnType of a plain interface, read anywhere"),
         ("src/App.tsx#LoadingPanel", "src/App.tsx#Header", "renders", "<Header/> of the same file"),
         ("src/App.tsx#LoadingPanel", "src/Panel.tsx#Panel", "renders", "<Panel>...</Panel> imported"),
         ("src/App.tsx#LoadingPanel", "src/Panel.tsx#Empty", "renders", "an arrow-function component"),
@@ -242,6 +262,16 @@ def test_what_cannot_be_inferred_stays_maybe(edges):
     assert ("src/builders.ts#Repository.updated", "src/builders.ts#QueryBuilder.execute", "calls", "certain") not in edges
     # a callback's typed parameter holds in its callback, not in a loop of the same name beside it
     assert ("src/tables.ts#parametersStayInTheirCallback", "unresolved:table.addIndex", "calls", "maybe") in edges
+    # a type guard narrows where it holds: the ternary's branch and the `&&` after it (to JsonType,
+    # the override), never to the declared Type.convert there
+    guarded = {(d, c) for s, d, _, c in edges if s == "src/builders.ts#convertGuarded"}
+    assert ("src/builders.ts#JsonType.convert", "certain") in guarded
+    assert not any(d == "src/builders.ts#Types.isJson" and c != "certain" for d, c in guarded)
+    # a type parameter is read through its constraint inside its class only: where it is
+    # instantiated (a subclass of Manager<SqlDriver>, a variable of that type) it may be a
+    # subtype whose override the constraint hides (SqlPlatform.quote)
+    for src in ("src/drivers.ts#SqlManager.quoted", "src/drivers.ts#outside"):
+        assert not any(s == src and d.endswith("Platform.quote") and c == "certain" for s, d, _, c in edges)
     # host elements are not components
     assert not any(k == "renders" and "section" in d for _, d, k, _ in edges)
 
