@@ -29,11 +29,14 @@ _FUNCTIONS = {
 }
 
 
-def member_type(annotation: tree_sitter.Node | None, member: tree_sitter.Node) -> tuple[str, bool] | None:
+def member_type(annotation: tree_sitter.Node | None, member: tree_sitter.Node,
+                generics: set[str] | None = None) -> tuple[str, bool] | None:
     """(type, read through a type parameter) of the annotation of a class member (a field, a
     parameter property, a method's return type) where it names one of the class's or method's
     type parameters or is ``ReturnType<X['m']>``; ``("", True)`` for a type parameter without
-    a constraint (nothing to read); None where neither (the usual reading applies)."""
+    a constraint (nothing to read); None where neither (the usual reading applies). A caller
+    that knows the type parameters in scope passes them (``generics``): a plain name that is
+    none of them is read as usual without a look at the declarations around."""
     inner = annotated(annotation) if annotation is not None and annotation.type == "type_annotation" else annotation
     if inner is None or inner.type not in ("type_identifier", "generic_type"):
         return None
@@ -41,6 +44,8 @@ def member_type(annotation: tree_sitter.Node | None, member: tree_sitter.Node) -
         name = inner.child_by_field_name("name")
         if name is None or name.text != _RETURN_TYPE:
             return None
+    elif generics is not None and node_text(inner) not in generics:
+        return None
     generics, bounds = _bounds(member)
     if inner.type == "type_identifier":
         name = node_text(inner)

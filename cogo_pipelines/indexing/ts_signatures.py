@@ -101,7 +101,7 @@ class DeclaredTypes:
         generics = type_parameters(fn) | type_parameters(owner)  # a method's and its class's
         if constructed:  # no declared return type: `return new X()`, or a const the body made so
             self.out.types[f"{q}()"] = constructed
-        through = member_type(returns, fn)  # ReturnType<Driver['getPlatform']>
+        through = member_type(returns, fn, generics)  # ReturnType<Driver['getPlatform']>
         if through is None:
             self._declare(f"{q}()", returns, generics)
         elif through[0]:

@@ -232,7 +232,9 @@ class Usage:
     def parameter(self, node: tree_sitter.Node) -> None:
         pattern = node.child_by_field_name("pattern")
         annotation = node.child_by_field_name("type")
-        through = member_type(annotation, node)  # `(driver: D)` in a class of `D extends IDatabaseDriver`
+        field = pattern is not None and declares_field(pattern)
+        # `constructor(readonly driver: D)` in a class of `D extends IDatabaseDriver`
+        through = member_type(annotation, node) if field else None
         typed, bound = through if through is not None else (typed_or_array(annotation), False)
         if pattern is None or pattern.type != "identifier" or not typed:
             return
@@ -245,7 +247,7 @@ class Usage:
         else:
             self.instance_types[(scope, name)] = typed
         klass = self.out.symbols[i].parent if i >= 0 else None
-        if klass and declares_field(pattern):
+        if klass and field:
             self.instance_types[(klass, "this." + name)] = typed
             if not bound:
                 self.out.types[f"{klass}.{name}"] = typed
