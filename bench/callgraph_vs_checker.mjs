@@ -87,6 +87,7 @@ function declarationOf(symbol) {
 
 function siteKind(node) {
   if (ts.isNewExpression(node)) return "new";
+  if (ts.isTaggedTemplateExpression(node)) return "tag";
   if (ts.isJsxSelfClosingElement(node) || ts.isJsxOpeningElement(node)) return "jsx";
   const callee = node.expression;
   if (callee.kind === ts.SyntaxKind.SuperKeyword) return "super()";
@@ -106,7 +107,7 @@ function siteKind(node) {
 
 function calleeNode(node, kind) {
   if (kind === "jsx") return node.tagName;
-  const callee = node.expression;
+  const callee = kind === "tag" ? node.tag : node.expression;
   if (!callee) return null;
   if (ts.isPropertyAccessExpression(callee)) return callee.name;
   if (ts.isParenthesizedExpression(callee) || ts.isNonNullExpression(callee)) return callee.expression;
@@ -119,7 +120,8 @@ for (const sf of program.getSourceFiles()) {
   if (!file || sf.isDeclarationFile && !files.includes(path.resolve(sf.fileName))) continue;
   if (!files.includes(path.resolve(sf.fileName))) continue;
   const visit = (node) => {
-    if (ts.isCallExpression(node) || ts.isNewExpression(node) || ts.isJsxSelfClosingElement(node) || ts.isJsxOpeningElement(node)) {
+    if (ts.isCallExpression(node) || ts.isNewExpression(node) || ts.isTaggedTemplateExpression(node) ||
+        ts.isJsxSelfClosingElement(node) || ts.isJsxOpeningElement(node)) {
       const kind = siteKind(node);
       const at = calleeNode(node, kind);
       if (kind !== "import" && at) {

@@ -12,7 +12,7 @@ signature, a local, a package's code) are counted apart and not scored, as are r
 calls (the graph keeps no self-edges). Precision is over cogo's ``certain`` edges, recall over
 the checker's pairs, per syntactic kind of the first call site of each pair (``ident`` ``f()``,
 ``x.m`` ``a.m()``, ``this.m``, ``this.f.m``, ``super()``, ``super.m``, ``f().m``, ``expr.m``,
-``new``, ``jsx``). Installs ``typescript`` into ``bench/node_modules`` with npm on first use.
+``new``, ``tag`` (a tagged template: ``sql`now()```, a call of ``sql``), ``jsx``). Installs ``typescript`` into ``bench/node_modules`` with npm on first use.
 """
 
 from __future__ import annotations

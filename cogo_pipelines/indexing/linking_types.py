@@ -130,10 +130,15 @@ class TypeResolution:
         if depth > _DEEPEST:
             return None
         fn, j, before = guard.groups()
+        fn, _, hints = fn.partition("[")
         signature = self._signature_of(path, fn, namespaces, klass, depth)
         if signature is not None:
             tpath, qname = signature
             proven = self.names.ex[tpath].types.get(f"{qname}(is{j})")
+            if proven and proven.startswith("=>"):  # `value is InstanceType<T>`: the class handed over
+                made = dict(h.split("=", 1) for h in hints[:-1].split(",") if "=" in h).get(proven[2:])
+                found = self.names.dotted_memo(path, made[1:], namespaces) if made and made.startswith("@") else None
+                return found if self.names.kind(found) == "class" else None
             if proven:
                 return self.names.dotted_memo(tpath, proven, self._scope(tpath, qname)[0])
         return self._chain_type(path, before, namespaces, klass, depth + 1) if before else None

@@ -51,7 +51,8 @@ class Narrowing:
         argument some member call starts with is what the callee's type predicate says
         (``item is Collection``: ``types["F(is{j})"]``, ``ts_signatures``), read by the linker;
         where the callee is no type guard, its type stays what it was (written after ``?``:
-        ``<Utils.isCollection(is0)?Item>``)."""
+        ``<Utils.isCollection(is0)?Item>``). The classes the arguments hand over are written as
+        hints (``<is[1=@IndexBuilder](is0)>``): a guard may prove an instance of one."""
         seen = set()
         for call in calls:
             if call.id in seen:
@@ -71,11 +72,14 @@ class Narrowing:
             callee = self.callee_of(call.child_by_field_name("function"), index)
             if not callee or any(c in callee for c in "<>?"):  # a plain callee text (linking_types._GUARD)
                 continue
+            hints = self._hints(call)  # `is(builder, IndexBuilder)`: the class an argument hands over
+            if any(c in hints for c in "<>?"):
+                hints = ""
             for j, arg, name in tested:
                 before = self.chain_type(arg, index)
                 if before and (_GUARD in before or before.endswith("[]")):
                     continue  # one guard's reference inside another's is not read back: left as it was
-                typed = f"<{callee}{_GUARD}{j})?{before}>" if before else f"<{callee}{_GUARD}{j})>"
+                typed = f"<{callee}{hints}{_GUARD}{j})?{before}>" if before else f"<{callee}{hints}{_GUARD}{j})>"
                 for node in holds:
                     self.within(node, name, typed)
 

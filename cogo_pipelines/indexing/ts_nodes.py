@@ -212,10 +212,21 @@ def constructed(value: tree_sitter.Node | None) -> str | None:
 
 
 def _sole_member(union: tree_sitter.Node) -> tree_sitter.Node | None:
-    """The one member of a union left without ``null`` / ``undefined`` / ``void`` and literal
-    types (``Subscriber<T> | null``), else None."""
-    kept = [t for t in _union_members(union) if not (t.type == "literal_type" or t.text in _NULLISH)]
+    """The one member of a union left without ``null`` / ``undefined`` / ``void``, literal
+    types (``Subscriber<T> | null``) and function types, else None. A member called on a value
+    of ``TypedQueryBuilder | ((qb: QueryBuilder) => TypedQueryBuilder)`` (drizzle's ``as(qb)``,
+    after ``if (typeof qb === 'function') qb = qb(…)``) is the named type's: a function has no
+    such member in code that compiles."""
+    kept = [t for t in _union_members(union)
+            if not (t.type in _NOT_MEMBER_TYPES or t.text in _NULLISH or _is_function_type(t))]
     return kept[0] if len(kept) == 1 else None
+
+
+_NOT_MEMBER_TYPES = ("literal_type", "function_type")
+
+
+def _is_function_type(node: tree_sitter.Node) -> bool:
+    return node.type == "parenthesized_type" and node.named_child_count == 1 and node.named_children[0].type == "function_type"
 
 
 def declares_field(pattern: tree_sitter.Node) -> bool:
@@ -269,8 +280,8 @@ def makes_instances(annotation: tree_sitter.Node | None, name: str) -> bool:
 
 
 def instance_of(returns: tree_sitter.Node | None) -> str | None:
-    """``T`` of a declared return type ``InstanceType<T>``, else None."""
-    inner = annotated(returns)
+    """``T`` of a declared return type (or a type) ``InstanceType<T>``, else None."""
+    inner = annotated(returns) if returns is not None and returns.type == "type_annotation" else returns
     if inner is None or inner.type != "generic_type" or node_text(inner.child_by_field_name("name")) != "InstanceType":
         return None
     return _sole_type_argument(inner)

@@ -145,15 +145,26 @@ class DeclaredTypes:
 
     def _predicate(self, q: str, fn: tree_sitter.Node, predicate: tree_sitter.Node | None, generics: set[str]) -> None:
         """``types["F(is{j})"]``: the type a type guard ``isCollection(item: any): item is
-        Collection`` proves its parameter ``j`` to be (``ts_narrowing``)."""
+        Collection`` proves its parameter ``j`` to be (``ts_narrowing``); ``=>k`` for an
+        instance of the class handed as argument ``k`` (drizzle's ``is(value, type: T): value is
+        InstanceType<T>``)."""
         name = predicate.child_by_field_name("name") if predicate is not None else None
         if name is None or name.type != "identifier":
             return
-        for j, p in enumerate(parameters(fn)):
+        proven = predicate.child_by_field_name("type")
+        params = parameters(fn)
+        for j, p in enumerate(params):
             pattern = p.child_by_field_name("pattern")
-            if pattern is not None and pattern.text == name.text:
-                self._put(f"{q}(is{j})", type_name(predicate.child_by_field_name("type")), generics)
+            if pattern is None or pattern.text != name.text:
+                continue
+            instance = instance_of(proven)
+            if instance in generics:
+                given = [k for k, other in enumerate(params) if type_name(other.child_by_field_name("type")) == instance]
+                if len(given) == 1:
+                    self.out.types[f"{q}(is{j})"] = f"=>{given[0]}"
                 return
+            self._put(f"{q}(is{j})", type_name(proven), generics)
+            return
 
     def _getter(self, owner: str, name: str, returns: tree_sitter.Node, generics: set[str]) -> None:
         """``get metadata(): EntityMetadata`` is read as a field: ``alias.metadata.m()`` elsewhere,
