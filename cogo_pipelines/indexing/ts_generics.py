@@ -1,4 +1,5 @@
-"""Member types written through a class's type parameters, and ``ReturnType<X['m']>``.
+"""Member types written through a class's type parameters, and ``ReturnType<X['m']>`` /
+``ReturnType<typeof f>``.
 
 mikro-orm's entity manager is ``class EntityManager<Driver extends IDatabaseDriver>`` with
 ``readonly driver: Driver`` and ``getPlatform(): ReturnType<Driver['getPlatform']>``; its
@@ -11,7 +12,8 @@ arguments the extractor does not keep) the parameter may stand for a subtype who
 constraint would hide. So a type read through a class's type parameter serves ``this`` in that
 class only: a field's goes to ``instance_types`` and not to ``types``; a method's return is
 written with the ``linking_types.BOUND`` mark, which the linker honours only for ``this.m()`` in the declaring
-class (``linking_types``). ``ReturnType<X['m']>`` of a plain type ``X`` is read everywhere.
+class (``linking_types``). ``ReturnType<X['m']>`` of a plain type ``X`` is read everywhere, as
+is ``ReturnType<typeof getTestServer>`` (``<getTestServer()>``, outline's test helpers' parameters).
 Read by the extractor's field, parameter and signature passes.
 """
 
@@ -19,7 +21,14 @@ from __future__ import annotations
 
 import tree_sitter
 
-from cogo_pipelines.indexing.ts_nodes import annotated, constraints, node_text, type_parameters
+from cogo_pipelines.indexing.ts_nodes import (
+    SIMPLE_CHAIN,
+    annotated,
+    constraints,
+    node_text,
+    sole_member,
+    type_parameters,
+)
 
 _CLASSES = ("class_declaration", "abstract_class_declaration", "class")
 _RETURN_TYPE = b"ReturnType"
@@ -38,6 +47,8 @@ def member_type(annotation: tree_sitter.Node | None, member: tree_sitter.Node,
     that knows the type parameters in scope passes them (``generics``): a plain name that is
     none of them is read as usual without a look at the declarations around."""
     inner = annotated(annotation) if annotation is not None and annotation.type == "type_annotation" else annotation
+    if inner is not None and inner.type == "union_type":  # `ReturnType<typeof f> | undefined`
+        inner = sole_member(inner)
     if inner is None or inner.type not in ("type_identifier", "generic_type"):
         return None
     if inner.type == "generic_type":
@@ -62,6 +73,10 @@ def _returned(node: tree_sitter.Node, generics: set[str], bounds: dict[str, str]
     if name is None or name.text != _RETURN_TYPE or args is None or args.named_child_count != 1:
         return None
     lookup = args.named_children[0]
+    if lookup.type == "type_query" and lookup.named_child_count == 1:  # ReturnType<typeof getTestServer>
+        fn = lookup.named_children[0]
+        text = node_text(fn) if fn.type in ("identifier", "member_expression") else ""
+        return (f"<{text}()>", False) if SIMPLE_CHAIN.match(text) else None
     if lookup.type != "lookup_type" or lookup.named_child_count != 2:
         return None
     base, key = lookup.named_children

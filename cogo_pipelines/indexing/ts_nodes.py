@@ -79,7 +79,7 @@ def type_name(node: tree_sitter.Node | None) -> str | None:
         if node is None:
             return None
     if node.type == "union_type":  # `Subscriber<T> | null`: the one type left without null / undefined
-        sole = _sole_member(node)
+        sole = sole_member(node)
         return type_name(sole) if sole is not None else None
     if node.type == "generic_type":
         name = node.child_by_field_name("name")
@@ -117,7 +117,7 @@ def element_type(node: tree_sitter.Node | None) -> str | None:
     if node is None:
         return None
     if node.type == "union_type":
-        sole = _sole_member(node)
+        sole = sole_member(node)
         return element_type(sole) if sole is not None else None
     if node.type == "readonly_type" and node.named_child_count:
         return element_type(node.named_children[0])
@@ -211,7 +211,7 @@ def constructed(value: tree_sitter.Node | None) -> str | None:
     return None
 
 
-def _sole_member(union: tree_sitter.Node) -> tree_sitter.Node | None:
+def sole_member(union: tree_sitter.Node) -> tree_sitter.Node | None:
     """The one member of a union left without ``null`` / ``undefined`` / ``void``, literal
     types (``Subscriber<T> | null``) and function types, else None. A member called on a value
     of ``TypedQueryBuilder | ((qb: QueryBuilder) => TypedQueryBuilder)`` (drizzle's ``as(qb)``,

@@ -22,6 +22,7 @@ from cogo_pipelines.indexing.ts_nodes import (
     node_text,
     object_bindings,
     one_line_chain,
+    sole_member,
     type_name,
     type_parameters,
     typed_or_array,
@@ -143,7 +144,9 @@ class Usage:
         if name is None or name.type != "identifier":
             return True
         value = node.child_by_field_name("value")
-        typed = typed_or_array(node.child_by_field_name("type"))
+        annotation = node.child_by_field_name("type")
+        through = member_type(annotation, node) if _returns_of(annotation) else None  # ReturnType<typeof f>
+        typed = through[0] if through is not None else typed_or_array(annotation)
         if not typed and value is not None:
             typed = self.value_type(value, self.enclosing(node.start_byte))
         if not typed:
@@ -233,8 +236,9 @@ class Usage:
         pattern = node.child_by_field_name("pattern")
         annotation = node.child_by_field_name("type")
         field = pattern is not None and declares_field(pattern)
-        # `constructor(readonly driver: D)` in a class of `D extends IDatabaseDriver`
-        through = member_type(annotation, node) if field else None
+        # `constructor(readonly driver: D)` in a class of `D extends IDatabaseDriver`; anywhere,
+        # `server: ReturnType<typeof getTestServer>`
+        through = member_type(annotation, node) if field or _returns_of(annotation) else None
         typed, bound = through if through is not None else (typed_or_array(annotation), False)
         if pattern is None or pattern.type != "identifier" or not typed:
             return
@@ -392,3 +396,9 @@ class Usage:
                     out.append((caller, text.decode("utf-8", "replace"), node.start_point[0] + 1))
 
 
+def _returns_of(annotation: tree_sitter.Node | None) -> bool:
+    """Whether ``annotation`` is ``ReturnType<…>`` (``ts_generics`` reads it)."""
+    inner = annotation.named_children[0] if annotation is not None and annotation.named_child_count else None
+    if inner is not None and inner.type == "union_type":  # `ReturnType<typeof f> | undefined`
+        inner = sole_member(inner)
+    return inner is not None and inner.type == "generic_type" and inner.children[0].text == b"ReturnType"
