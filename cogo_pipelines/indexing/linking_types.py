@@ -15,6 +15,8 @@ import re
 _PARENS = re.compile(r"(?:\(\d*\))+$")  # the "()" / "(0)(1)" that ends a type reference
 # "<F(is0)?Before>": narrowed by F's type predicate (ts_narrowing); F a plain callee text
 _GUARD = re.compile(r"<([^<>?]+)\(is(\d+)\)(?:\?(.+))?>")
+_PARAMETER = re.compile(r"\((\d+)\)")  # "(j)"
+_CALLBACK = re.compile(r"\((\d+)\)\((\d+)\)")  # "(i)(j)": parameter j of the function passed as argument i
 _PROPERTY_CALLBACK = re.compile(r"\((\d+)\)\.([A-Za-z_$][\w$]*)\((\d+)\)>$")  # "(0).perform(1)>"
 _DEEPEST = 20  # nested references (`<<f()>.g()>.h`, ts_types.MAX_DEPTH) and field chains resolved at most this deep
 BOUND = "~"  # a return type read through the class's type parameter (ts_generics): for `this.m()` in it
@@ -87,6 +89,8 @@ class TypeResolution:
         if parens is None or depth > _DEEPEST:
             return None
         fn, _, hints = ref[1:parens.start()].partition("[")  # `singleton[1=Db]`: what arguments return
+        if fn.startswith(":"):  # <:Handler(0)>: parameter 0 of the function type `Handler` names
+            return self._alias_parameter(path, fn[1:], parens.group(0), namespaces, depth)
         signature = self._signature_of(path, fn, namespaces, klass, depth)
         if signature is None:
             if hints:
@@ -95,6 +99,10 @@ class TypeResolution:
                     or self._interface_return(path, fn, parens.group(0), namespaces, klass, depth))
         tpath, qname = signature
         declared = self.names.ex[tpath].types.get(qname + parens.group(0))
+        callback = _CALLBACK.fullmatch(parens.group(0)) if not declared else None
+        if callback is not None:  # `use(h: Handler)`: parameter j of the function type the parameter names
+            holder = self.names.ex[tpath].types.get(f"{qname}({callback.group(1)})")
+            return self._alias_parameter(tpath, holder, f"({callback.group(2)})", (), depth) if holder else None
         if declared and declared.startswith(BOUND):  # through the class's type parameter: `this.m()` in it only
             this_call = fn.startswith("this.") and fn.count(".") == 1 and path == tpath
             declared = declared[1:] if this_call and klass == qname.rpartition(".")[0] else None
@@ -142,6 +150,18 @@ class TypeResolution:
             if proven:
                 return self.names.dotted_memo(tpath, proven, self._scope(tpath, qname)[0])
         return self._chain_type(path, before, namespaces, klass, depth + 1) if before else None
+
+    def _alias_parameter(self, path: str, name: str, parens: str, namespaces: tuple[str, ...],
+                         depth: int) -> tuple | None:
+        """The declared type of parameter ``j`` (``parens`` ``(j)``) of the function type that the
+        type alias ``name`` (seen from ``path``) stands for: ``type Handler = (c: Context, next)
+        => …`` gives ``Context`` for parameter 0 (``types["Handler(0)"]``, ``ts_signatures``)."""
+        j = _PARAMETER.fullmatch(parens)
+        alias = self.names.dotted_memo(path, name.split("<")[0], namespaces) if j is not None and depth <= _DEEPEST else None
+        if self.names.kind(alias) != "type":
+            return None
+        declared = self.names.ex[alias[1]].types.get(f"{alias[2]}({j.group(1)})")
+        return self._type_of(alias[1], declared, (), None, depth + 1) if declared else None
 
     def _interface_return(self, path: str, fn: str, parens: str, namespaces: tuple[str, ...], klass: str | None,
                           depth: int) -> tuple | None:

@@ -74,6 +74,19 @@ class TypeInference:
             for j, pattern in untyped_parameters(params, heads):
                 self.within(fn, pattern.text, f"<{callee}({position})({j})>")
 
+    def declared_callbacks(self, nodes: list[tree_sitter.Node], heads: set[bytes]) -> None:
+        """A function whose type its context names: ``const notFound: NotFoundHandler = (c) =>
+        c.text()``, the function a ``(): MiddlewareHandler =>`` arrow or a ``function make():
+        Handler`` returns (hono's middleware factories). Its untyped parameters take the
+        parameter types of the function type that name stands for (``<:Handler(j)>``, read by
+        the linker in the alias's file), inside that function only."""
+        for fn in nodes:
+            untyped = untyped_parameters(parameters(fn), heads)
+            named = _declared_function_type(fn) if untyped else None
+            if named and SIMPLE_CHAIN.match(named):
+                for j, pattern in untyped:
+                    self.within(fn, pattern.text, f"<:{named}({j})>")
+
     def property_callbacks(self, nodes: list[tree_sitter.Node], heads: set[bytes]) -> None:
         """A function given as property ``key`` of an object literal passed as argument ``i``
         (``register({ perform: (elements, app) => app.m() })``, a config object's handlers) takes
@@ -360,3 +373,28 @@ class _Spans:
                 return self.typed[(start, end)]
             i = self.parents[i]
         return None
+
+
+_FUNCTIONS = ("function_declaration", "function_expression", "arrow_function", "method_definition",
+              "generator_function_declaration", "generator_function")
+
+
+def _declared_function_type(fn: tree_sitter.Node) -> str | None:
+    """The type name declared for the function ``fn`` by where it stands: a variable's
+    annotation, the return type of the arrow whose body it is, of the function it is returned
+    from. None where none is written."""
+    parent = fn.parent
+    annotation = None
+    if parent is None:
+        return None
+    if parent.type == "variable_declarator":
+        annotation = parent.child_by_field_name("type")
+    elif parent.type == "arrow_function":
+        annotation = parent.child_by_field_name("return_type")
+    elif parent.type == "return_statement":
+        outer = parent.parent
+        while outer is not None and outer.type not in _FUNCTIONS:
+            outer = outer.parent
+        annotation = outer.child_by_field_name("return_type") if outer is not None else None
+    inner = annotation.named_children[0] if annotation is not None and annotation.named_child_count else None
+    return type_name(inner) if inner is not None and inner.type in ("type_identifier", "generic_type") else None

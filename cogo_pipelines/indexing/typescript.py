@@ -69,6 +69,9 @@ _QUERY_TEXT = """
  (shorthand_property_identifier_pattern) @local (pair_pattern value: (identifier) @local)
  (array_pattern (identifier) @local) (rest_pattern (identifier) @local)]
 (type_alias_declaration value: (object_type [(property_signature) (method_signature)] @field))
+[(variable_declarator type: (type_annotation) value: [(arrow_function) (function_expression)] @typed_fn)
+ (arrow_function return_type: (_) body: [(arrow_function) (function_expression)] @typed_fn)
+ (return_statement [(arrow_function) (function_expression)] @typed_fn)]
 [(if_statement condition: (parenthesized_expression (call_expression arguments: (arguments [(identifier) (member_expression)])) @guard))
  (binary_expression left: (call_expression arguments: (arguments [(identifier) (member_expression)])) @guard operator: "&&")
  (ternary_expression condition: (call_expression arguments: (arguments [(identifier) (member_expression)])) @guard)]
@@ -295,10 +298,13 @@ def _extract(path: str, source: bytes, tree: tree_sitter.Tree, tsx: bool) -> Fil
     ex.loop_elements(loops, heads)
     if b"instanceof" in source:
         ex.narrowed(tree.root_node, heads)
-    ex.guarded(get("guard"), heads)  # in document order: an outer guard's type before an inner one's
     for declarator in untyped:  # read from a callback's or a loop's element: `const meta = item.metadata`
         ex.variable(declarator)
     ex.property_callbacks(get("callback.property"), heads)
+    ex.declared_callbacks(caps.get("typed_fn", ()), heads)  # each types its own function's parameters
+    # last: a guard's reading falls back on the type its argument has without it; in document
+    # order, an outer guard's type before an inner one's
+    ex.guarded(get("guard"), heads)
     ex.shadowed(caps.get("param", []))
     # destructured names worth binding: those called (`const { f } = x; f()`) and those a member
     # call starts with (`const { dialogs } = useStores(); dialogs.close()`)
