@@ -65,6 +65,15 @@ def member_type(annotation: tree_sitter.Node | None, member: tree_sitter.Node,
     return found if found is not None else ("", False)
 
 
+def names_return_type(annotation: tree_sitter.Node | None) -> bool:
+    """Whether ``annotation`` is ``ReturnType<…>`` (also ``| undefined``): a cheap test before
+    ``member_type`` for the many parameters and variables that are not."""
+    inner = annotation.named_children[0] if annotation is not None and annotation.named_child_count else None
+    if inner is not None and inner.type == "union_type":
+        inner = sole_member(inner)
+    return inner is not None and inner.type == "generic_type" and inner.children[0].text == _RETURN_TYPE
+
+
 def _returned(node: tree_sitter.Node, generics: set[str], bounds: dict[str, str]) -> tuple[str, bool] | None:
     """``ReturnType<X['m']>`` as the reference ``<X.m()>`` (nested: ``<<X.a()>.b()>``), with
     whether ``X`` was a type parameter read as its constraint; None for any other form."""

@@ -9,7 +9,7 @@ from operator import itemgetter
 import tree_sitter
 
 from cogo_pipelines.indexing.model import CallSite
-from cogo_pipelines.indexing.ts_generics import member_type
+from cogo_pipelines.indexing.ts_generics import member_type, names_return_type
 from cogo_pipelines.indexing.ts_nodes import (
     NAMED_TYPES,
     SIMPLE_CHAIN,
@@ -22,7 +22,6 @@ from cogo_pipelines.indexing.ts_nodes import (
     node_text,
     object_bindings,
     one_line_chain,
-    sole_member,
     type_name,
     type_parameters,
     typed_or_array,
@@ -145,7 +144,7 @@ class Usage:
             return True
         value = node.child_by_field_name("value")
         annotation = node.child_by_field_name("type")
-        through = member_type(annotation, node) if _returns_of(annotation) else None  # ReturnType<typeof f>
+        through = member_type(annotation, node) if names_return_type(annotation) else None  # ReturnType<typeof f>
         typed = through[0] if through is not None else typed_or_array(annotation)
         if not typed and value is not None:
             typed = self.value_type(value, self.enclosing(node.start_byte))
@@ -238,7 +237,7 @@ class Usage:
         field = pattern is not None and declares_field(pattern)
         # `constructor(readonly driver: D)` in a class of `D extends IDatabaseDriver`; anywhere,
         # `server: ReturnType<typeof getTestServer>`
-        through = member_type(annotation, node) if field or _returns_of(annotation) else None
+        through = member_type(annotation, node) if field or names_return_type(annotation) else None
         typed, bound = through if through is not None else (typed_or_array(annotation), False)
         if pattern is None or pattern.type != "identifier" or not typed:
             return
@@ -394,11 +393,3 @@ class Usage:
                     seen.add((index, text))
                     caller = symbols[index].qualified_name if index >= 0 else ""
                     out.append((caller, text.decode("utf-8", "replace"), node.start_point[0] + 1))
-
-
-def _returns_of(annotation: tree_sitter.Node | None) -> bool:
-    """Whether ``annotation`` is ``ReturnType<…>`` (``ts_generics`` reads it)."""
-    inner = annotation.named_children[0] if annotation is not None and annotation.named_child_count else None
-    if inner is not None and inner.type == "union_type":  # `ReturnType<typeof f> | undefined`
-        inner = sole_member(inner)
-    return inner is not None and inner.type == "generic_type" and inner.children[0].text == b"ReturnType"
