@@ -4,8 +4,13 @@ The extractor writes a receiver it cannot type at the call as a *reference* to a
 declared types (``ts_types``): ``<F()>`` (``F``'s return type), ``<F(i)(j)>`` (parameter ``j``
 of ``F``'s function-typed parameter ``i``: a callback's), ``<F(i).key(j)>`` (parameter ``j`` of
 the method ``key`` of the type ``F``'s parameter ``i`` declares: a function in an object literal
-argument), a field chain after any of them (``<F()>.store.m``), and ``<App["viewport"]>`` (a
-field's declared type). A mixin of ``linking.Linker``: it needs ``names`` and ``_call``.
+argument), a field chain after any of them (``<F()>.store.m``), ``<App["viewport"]>`` (a
+field's declared type), ``<:Handler(j)>`` (parameter ``j`` of the function type a type alias
+names: a function typed by its context's declared name), and ``<F(is0)?T>`` (what ``F``'s type
+predicate proves its argument 0 to be, else ``T``: a type guard, ``ts_narrowing``). A return
+type marked ``BOUND`` was read through its class's type parameter (``ts_generics``) and holds
+for ``this.m()`` in that class only. A mixin of ``linking.Linker``: it needs ``names`` and
+``_call``.
 """
 
 from __future__ import annotations
