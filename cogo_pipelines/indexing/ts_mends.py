@@ -186,9 +186,10 @@ def template_type_escapes(source: bytes, root) -> bytes | None:
 
 # `index < unique.length`: after `<` the grammar reads `unique` as the type operator
 # (`unique symbol`) of a type argument list
-# `using` read as a name (`const using = …; using.join(", ")`, mikro-orm's Oracle dialect): the
-# grammar takes it for the start of a `using` declaration (TS 5.2) wherever an expression may be
-_USING = re.compile(rb"using(?=\s*(?:[.\[(),;}\]]|\?\.))")
+# `using` read as a name (`const using = …; using.join(", ")`, mikro-orm's Oracle dialect; a
+# parameter `using(using: string)`, drizzle's index builders): the grammar takes it for the start
+# of a `using` declaration (TS 5.2) wherever an expression or a binding may be
+_USING = re.compile(rb"using(?=\s*(?:[.\[(),;:}\]]|\?\s*[.:]))")
 # a member named `abstract` (`abstract: boolean;` in mikro-orm's EntityMetadata interface): the
 # grammar reads the modifier and the rest of the file is lost
 _ABSTRACT_MEMBER = re.compile(rb"abstract(?=\s*\??\s*:)")
@@ -211,10 +212,33 @@ def _bridge_using(source: bytes) -> bytes:
         at = match.start()
         if ends_name(source, at) or (at > 0 and source[at - 1] == 46):  # `refusing(`, `x.using(`
             continue
+        if _defines_method(source, match.end()):  # `using(using: string): this {`: parses as it is
+            continue
         if out is None:
             out = bytearray(source)
         out[match.end() - 1] = 95  # `usin_`: the name is read from the real bytes
     return bytes(out) if out is not None else source
+
+
+def _defines_method(source: bytes, at: int) -> bool:
+    """Whether the ``(`` at or after ``at`` opens a parameter list followed by ``{`` or ``:`` (a
+    method named ``using``, which the grammar reads, and whose name is read from the bridged
+    bytes), not a call's arguments. Looks at most 1,000 bytes ahead."""
+    while at < len(source) and source[at] in b" \t":
+        at += 1
+    if at >= len(source) or source[at] != 40:
+        return False
+    depth, end = 0, min(len(source), at + 1000)
+    for i in range(at, end):
+        c = source[i]
+        if c == 40:
+            depth += 1
+        elif c == 41:
+            depth -= 1
+            if depth == 0:
+                rest = source[i + 1:i + 40].lstrip()
+                return rest[:1] in (b"{", b":")
+    return False
 
 
 def _bridge_abstract_member(source: bytes) -> bytes:

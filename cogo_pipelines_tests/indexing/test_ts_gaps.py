@@ -302,6 +302,20 @@ def test_using_as_a_name():
         assert ts_mends._bridge_using(untouched) == untouched
 
 
+def test_using_as_a_parameter():
+    """drizzle's index builders: `using(using: IndexConfig['using']): this` lost the rest of the file."""
+    source = (b"export class IndexBuilder {\n  using(using: string): this {\n    this.config.using = using;\n"
+              b"    return this;\n  }\n  optional(using?: string) { return using; }\n  build(): void {}\n}\n"
+              b"export const after = 1\n")  # fmt: skip
+    assert _raw_has_error(source)
+    e = extract_file("src/indexes.ts", source)
+    assert e.error is None
+    assert {"IndexBuilder.using", "IndexBuilder.build", "after"} <= {s.qualified_name for s in e.symbols}
+    assert ts_mends._bridge_using(b"  using(using: string): this {\n") == b"  using(usin_: string): this {\n"
+    assert ts_mends._bridge_using(b"const y = using(x);\n") == b"const y = usin_(x);\n"  # a call: bridged
+    assert ts_mends._bridge_using(b"using x: Disposable = open()\n") == b"using x: Disposable = open()\n"
+
+
 def test_member_named_abstract():
     """mikro-orm's EntityMetadata interface: `abstract: boolean;` lost the rest of typings.ts."""
     source = b"export interface Meta {\n  class: string;\n  abstract: boolean;\n  name?: string;\n}\nexport abstract class Base {\n  abstract run(): void;\n}\nexport const after = 1\n"
