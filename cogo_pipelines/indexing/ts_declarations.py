@@ -19,13 +19,18 @@ from cogo_pipelines.indexing.ts_nodes import (
     CONTAINERS,
     FUNCTION_VALUES,
     KINDS,
-    node_text,
     signature_of,
 )
 
 
 class Declarations:
     # --- symbols ---------------------------------------------------------------------
+    def written(self, node: tree_sitter.Node) -> str:
+        """``node``'s text as the file has it: the tree was parsed from bytes whose grammar gaps
+        were bridged in place (``ts_gaps``, ``ts_mends``: a member named ``abstract`` parses as
+        ``abstrac_``), and a declared name is the real one."""
+        return self.source[node.start_byte:node.end_byte].decode("utf-8", "replace")
+
     def collect_symbols(self, decls: list[tree_sitter.Node], defaults: list[tree_sitter.Node]) -> None:
         found: list[tuple[tree_sitter.Node, tree_sitter.Node, str, str, bool, tree_sitter.Node | None]] = []
         for node in decls:
@@ -52,7 +57,7 @@ class Declarations:
                     kind = "function" if is_function else "const"
                     found.append((
                         outer if single else declarator, node if single else declarator,
-                        kind, node_text(name_node), exported, owner,
+                        kind, self.written(name_node), exported, owner,
                     ))
                 continue
             if node.type == "public_field_definition":
@@ -62,7 +67,7 @@ class Declarations:
             name_node = node.child_by_field_name("name")
             if name_node is None:
                 continue
-            name = node_text(name_node)
+            name = self.written(name_node)
             if name_node.type == "string":
                 name = name[1:-1]
             found.append((outer, node, KINDS[node.type], name, exported, owner))

@@ -190,9 +190,10 @@ def template_type_escapes(source: bytes, root) -> bytes | None:
 # parameter `using(using: string)`, drizzle's index builders): the grammar takes it for the start
 # of a `using` declaration (TS 5.2) wherever an expression or a binding may be
 _USING = re.compile(rb"using(?=\s*(?:[.\[(),;:}\]]|\?\s*[.:]))")
-# a member named `abstract` (`abstract: boolean;` in mikro-orm's EntityMetadata interface): the
-# grammar reads the modifier and the rest of the file is lost
-_ABSTRACT_MEMBER = re.compile(rb"abstract(?=\s*\??\s*:)")
+# a member named `abstract` (`abstract: boolean;` in mikro-orm's EntityMetadata interface, a
+# method `abstract()`, a field `abstract = true`): the grammar reads the modifier and the rest of
+# the file is lost
+_ABSTRACT_MEMBER = re.compile(rb"abstract(?=\s*(?:\??\s*:|[(=;]))")
 _LESS_UNIQUE = re.compile(rb"<\s+unique\b(?!\s+symbol)")
 _ENTITY = re.compile(rb"&#?\w+;")
 
@@ -244,7 +245,8 @@ def _defines_method(source: bytes, at: int) -> bool:
 def _bridge_abstract_member(source: bytes) -> bytes:
     out = None
     for match in _ABSTRACT_MEMBER.finditer(source):
-        if ends_name(source, match.start()):
+        at = match.start()
+        if ends_name(source, at) or (at > 0 and source[at - 1] == 46):  # `x.abstract()` parses as it is
             continue
         if out is None:
             out = bytearray(source)

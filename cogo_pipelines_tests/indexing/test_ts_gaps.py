@@ -326,6 +326,19 @@ def test_member_named_abstract():
     assert ts_mends._bridge_abstract_member(source).count(b"abstrac_") == 1
 
 
+def test_method_and_field_named_abstract_keep_their_names():
+    """A method `abstract()` and a field `abstract = true` lost the rest of the file; the
+    bridged name (`abstrac_`) is never what a symbol is called: names come from the file's bytes."""
+    source = (b"export class Table {\n  abstract(): void {}\n  name(): string { return ''; }\n}\n"
+              b"export class Entity {\n  abstract = true;\n  run(t: Table) { t.abstract(); t.name(); }\n}\n")  # fmt: skip
+    assert _raw_has_error(source)
+    e = extract_file("src/m.ts", source)
+    assert e.error is None
+    assert {"Table.abstract", "Table.name", "Entity.run"} <= {s.qualified_name for s in e.symbols}
+    assert not any("abstrac_" in s.qualified_name for s in e.symbols)
+    assert {c.callee for c in e.calls if c.caller == "Entity.run"} == {"Table.abstract", "Table.name"}
+
+
 def test_tagged_template_with_type_arguments_after_yield():
     source = (b"export const f = Effect.gen(function*() {\n"
               b"  const rows = yield* sql<{ remote_id: Uint8Array }>`SELECT remote_id FROM t`.pipe(Effect.orDie)\n"
