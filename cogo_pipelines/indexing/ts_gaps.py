@@ -155,6 +155,8 @@ def _separate_members(source: bytes, tsx: bool) -> bytes:
         previous = _previous_code(source, match.start())  # a member only if the line before ends one
         if not _MEMBER_END.search(previous) or previous.endswith(b"=>") or angle and not _opens_signature(source, at):
             continue
+        if previous.startswith(b"@"):  # `@IsOptional()` decorates the member: a `;` would part them (novu)
+            continue
         first = at if angle else source.index(b"in", match.start())
         if out is None:
             out = bytearray(source)

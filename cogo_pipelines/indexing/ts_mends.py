@@ -13,6 +13,7 @@ byte changed.
 - ``let as = …`` (effect's ``PubSub``: after ``let`` the grammar reads ``as`` as the cast),
   ``i < unique.length`` (``unique`` read as the type operator);
 - a member named ``abstract`` (``abstract: boolean;``, read as the modifier);
+- ``\\u`` / ``\\x`` that are no escapes in a tagged template string (``String.raw`\\u00 x```);
 - ``using`` as a name in an expression (``using.join(", ")``: read as a ``using`` declaration);
 - a bare ``&`` in JSX text (``<h3>Terms & Conditions</h3>``: 5 of the files in error in
   documenso, trigger.dev's webapp);
@@ -299,7 +300,32 @@ def mend(source: bytes, root) -> bytes | None:
         mended = jsx_text_ampersands(source, root)
         if mended is not None:
             return mended
-    return template_type_escapes(source, root)
+    mended = template_type_escapes(source, root)
+    if mended is None and b"`" in source:
+        mended = template_string_escapes(source, root)
+    return mended
+
+
+_UNICODE_OR_HEX_ESCAPE = re.compile(rb"\\[ux]")
+
+
+def template_string_escapes(source: bytes, root) -> bytes | None:
+    """``source`` with the ``\\u`` / ``\\x`` escapes of its broken template strings blanked, or
+    None when no template string on the tree's error paths has one. A tagged template may hold
+    escapes that are no escapes (``String.raw`Acme\\u00 Corp```, documenso's name tests): the
+    language allows it, the grammar does not. The text of a template string is no code."""
+    out = None
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if node.type == "template_string":
+            for match in _UNICODE_OR_HEX_ESCAPE.finditer(source, node.start_byte, node.end_byte):
+                if out is None:
+                    out = bytearray(source)
+                out[match.start()] = 32
+            continue
+        stack.extend(c for c in node.children if c.has_error)
+    return bytes(out) if out is not None else None
 
 
 def changed_span(before: bytes, after: bytes) -> tuple[int, int]:

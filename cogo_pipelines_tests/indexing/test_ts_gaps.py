@@ -186,6 +186,28 @@ def test_members_named_in_or_instanceof_after_a_member_without_semicolon():
         assert {"Parameter", "Expectation", "inside", "after"} <= {s.name for s in e.symbols}
 
 
+def test_a_decorated_member_named_in_something_stays_with_its_decorator():
+    """novu's DTOs: `@IsOptional()` on the line before `in_app?: boolean;` was parted from it by
+    the `;` that separates such a member from one without a semicolon: a syntax error."""
+    source = (b"export class PreferenceChannels {\n  @IsOptional()\n  sms?: boolean;\n\n"
+              b"  @ApiPropertyOptional()\n  @IsOptional()\n  in_app?: boolean;\n}\n")  # fmt: skip
+    assert not _raw_has_error(source)
+    for tsx in (False, True):
+        assert ts_gaps.bridge(source, tsx=tsx) == source
+        assert extract_file("src/dto.tsx" if tsx else "src/dto.ts", source).error is None
+
+
+def test_no_escapes_in_a_tagged_template_are_no_syntax_error():
+    """documenso's name tests: `String.raw`Acme\\u00 Corp`` is valid TypeScript (a tagged
+    template may hold escapes that are none); the grammar reported a syntax error."""
+    source = (b'const cases = [\n  ["incomplete", String.raw`Acme\\u00 Corp`],\n  ["hex", String.raw`\\xZZ`],\n];\n'
+              b"export function after() { return cases }\n")  # fmt: skip
+    assert _raw_has_error(source)
+    e = extract_file("src/name.test.ts", source)
+    assert e.error is None
+    assert "after" in {s.name for s in e.symbols}
+
+
 def test_vitest_import_original_with_a_type_import_argument_is_not_an_error():
     source = (b'import { vi } from "vitest";\nvi.mock("./config", async (importOriginal) => {\n'
               b'  const actual = await importOriginal<typeof import("./config")>();\n  return { ...actual, port: 1 };\n});\n'
