@@ -12,7 +12,9 @@ byte changed.
   writes for every inferred type from another module);
 - ``let as = …`` (effect's ``PubSub``: after ``let`` the grammar reads ``as`` as the cast),
   ``i < unique.length`` (``unique`` read as the type operator);
-- a member named ``abstract`` (``abstract: boolean;``, read as the modifier);
+- a member named ``abstract`` or ``accessor`` (``abstract: boolean;``, ``accessor(…)``, read as
+  the modifier);
+- a function type's one parameter named like a predefined type (``onChange: (string) => void``);
 - ``\\u`` / ``\\x`` that are no escapes in a tagged template string (``String.raw`\\u00 x```);
 - ``using`` as a name in an expression (``using.join(", ")``: read as a ``using`` declaration);
 - a bare ``&`` in JSX text (``<h3>Terms & Conditions</h3>``: 5 of the files in error in
@@ -194,7 +196,12 @@ _USING = re.compile(rb"using(?=\s*(?:[.\[(),;:}\]]|\?\s*[.:]))")
 # a member named `abstract` (`abstract: boolean;` in mikro-orm's EntityMetadata interface, a
 # method `abstract()`, a field `abstract = true`): the grammar reads the modifier and the rest of
 # the file is lost
-_ABSTRACT_MEMBER = re.compile(rb"abstract(?=\s*(?:\??\s*:|[(=;]))")
+# the same for `accessor` (TS 4.9's auto-accessor keyword; mikro-orm's `accessor(accessor = true)`)
+_ABSTRACT_MEMBER = re.compile(rb"(?:abstract|accessor)(?=\s*(?:\??\s*:|[(=;]))")
+# a function type whose one parameter is named like a predefined type, without a type of its own
+# (`onChange: (string) => void`, novu's web app): the grammar reads a parenthesized type
+_KEYWORD_PARAMETER = re.compile(
+    rb":\s*\(\s*(?:string|number|boolean|any|object|symbol|unknown|bigint)(?=\s*\)\s*=>)")
 _LESS_UNIQUE = re.compile(rb"<\s+unique\b(?!\s+symbol)")
 _ENTITY = re.compile(rb"&#?\w+;")
 
@@ -241,6 +248,15 @@ def _defines_method(source: bytes, at: int) -> bool:
                 rest = source[i + 1:i + 40].lstrip()
                 return rest[:1] in (b"{", b":")
     return False
+
+
+def _bridge_keyword_parameter(source: bytes) -> bytes:
+    out = None
+    for match in _KEYWORD_PARAMETER.finditer(source):
+        if out is None:
+            out = bytearray(source)
+        out[match.end() - 1] = 95  # `strin_`: a name, as `tsc` reads it
+    return bytes(out) if out is not None else source
 
 
 def _bridge_abstract_member(source: bytes) -> bytes:
@@ -292,8 +308,10 @@ def mend(source: bytes, root) -> bytes | None:
         mended = _bridge_less_unique(mended)
     if b"using" in mended:
         mended = _bridge_using(mended)
-    if b"abstract" in mended:
+    if b"abstract" in mended or b"accessor" in mended:
         mended = _bridge_abstract_member(mended)
+    if b") =>" in mended or b")=>" in mended:
+        mended = _bridge_keyword_parameter(mended)
     if mended is not source:
         return mended  # parse again first: the error paths below may move
     if b"&" in source:

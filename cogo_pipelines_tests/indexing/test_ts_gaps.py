@@ -208,6 +208,22 @@ def test_no_escapes_in_a_tagged_template_are_no_syntax_error():
     assert "after" in {s.name for s in e.symbols}
 
 
+def test_a_method_named_accessor_and_a_parameter_named_like_a_type():
+    """mikro-orm's `accessor(accessor = true)` (TS 4.9's keyword) and novu's `onChange: (string) =>
+    void` (a parameter named `string`, no type) were syntax errors that lost what followed."""
+    source = (b"export class Property {\n  accessor(accessor: string | boolean = true) { return this; }\n"
+              b"  build(): void {}\n}\n"
+              b"interface Props {\n  onChange?: (string) => void;\n  setVisible: (boolean) => void;\n}\n"
+              b"export function Editor({ onChange }: Props) { return onChange; }\n")  # fmt: skip
+    assert _raw_has_error(source)
+    e = extract_file("src/Editor.tsx", source)
+    assert e.error is None
+    assert {"Property.accessor", "Property.build", "Props", "Editor"} <= {s.qualified_name for s in e.symbols}
+    # a value's arrow function keeps its parameter: only a type after `:` is bridged
+    assert ts_mends._bridge_keyword_parameter(b"const f = (string) => string.length;\n") == \
+        b"const f = (string) => string.length;\n"
+
+
 def test_vitest_import_original_with_a_type_import_argument_is_not_an_error():
     source = (b'import { vi } from "vitest";\nvi.mock("./config", async (importOriginal) => {\n'
               b'  const actual = await importOriginal<typeof import("./config")>();\n  return { ...actual, port: 1 };\n});\n'
