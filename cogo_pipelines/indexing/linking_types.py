@@ -25,6 +25,7 @@ _CALLBACK = re.compile(r"\((\d+)\)\((\d+)\)")  # "(i)(j)": parameter j of the fu
 _PROPERTY_CALLBACK = re.compile(r"\((\d+)\)\.([A-Za-z_$][\w$]*)\((\d+)\)>$")  # "(0).perform(1)>"
 _DEEPEST = 20  # nested references (`<<f()>.g()>.h`, ts_types.MAX_DEPTH) and field chains resolved at most this deep
 BOUND = "~"  # a return type read through the class's type parameter (ts_generics): for `this.m()` in it
+CALL_RETURN = "(call)"  # types["I.(call)"]: what a call of a value of interface I returns (ts_callables)
 THIS = "=this"  # a declared `this` type (ts_types): the type of the receiver the method is called on
 HAS_FIELDS = ("class", "interface", "type")  # declared field types: `types["App.viewport"]`
 # Array.prototype methods whose first argument is a callback, and which of its parameters is an
@@ -34,6 +35,12 @@ ELEMENT_CALLBACKS = {
     "findLastIndex": (0,), "some": (0,), "every": (0,), "flatMap": (0,), "reduce": (1,), "reduceRight": (1,),
     "sort": (0, 1),
 }
+
+
+def call_position(index: int) -> str:
+    """``types["I.(call{index})"]``: the type the call signatures of ``I`` declare for argument
+    ``index`` (``ts_callables``)."""
+    return f"(call{index})"
 
 
 class TypeResolution:
@@ -101,7 +108,8 @@ class TypeResolution:
             if hints:
                 return None
             return (self._element_parameter(path, fn, parens.group(0), klass, depth)
-                    or self._interface_return(path, fn, parens.group(0), namespaces, klass, depth))
+                    or self._interface_return(path, fn, parens.group(0), namespaces, klass, depth)
+                    or self._callable_field(path, fn, parens.group(0), namespaces, klass, depth))
         tpath, qname = signature
         declared = self.names.ex[tpath].types.get(qname + parens.group(0))
         callback = _CALLBACK.fullmatch(parens.group(0)) if not declared else None
@@ -165,8 +173,42 @@ class TypeResolution:
         alias = self.names.dotted_memo(path, name.split("<")[0], namespaces) if j is not None and depth <= _DEEPEST else None
         if self.names.kind(alias) != "type":
             return None
-        declared = self.names.ex[alias[1]].types.get(f"{alias[2]}({j.group(1)})")
-        return self._type_of(alias[1], declared, (), None, depth + 1) if declared else None
+        types = self.names.ex[alias[1]].types
+        declared = types.get(f"{alias[2]}({j.group(1)})")
+        if declared:
+            return self._type_of(alias[1], declared, (), None, depth + 1)
+        union = types.get(alias[2])  # `type H = Handler | MiddlewareHandler`: what every member says
+        if not union or "|" not in union:
+            return None
+        found = {self._alias_parameter(alias[1], member, parens, (), depth + 1) for member in union.split("|")}
+        return found.pop() if len(found) == 1 and None not in found else None
+
+    def _callable_field(self, path: str, fn: str, parens: str, namespaces: tuple[str, ...], klass: str | None,
+                        depth: int) -> tuple | None:
+        """``<Hono.get(1)(0)>``, ``<Hono.get()>``: where the callee is a field declared of an
+        interface with call signatures (``get!: HandlerInterface<…>``), the parameter type of the
+        callback passed as argument ``i`` (a function type written there, or the function type
+        alias named there; both where both are, if they agree) or what the call returns."""
+        head, _, member = fn.rpartition(".")
+        callback = _CALLBACK.fullmatch(parens)
+        if not head or depth > _DEEPEST or (callback is None and parens != "()"):
+            return None
+        owner = self._chain_type(path, head, namespaces, klass, depth + 1)
+        found = self._declared(owner[1], owner[2], member) if owner is not None else None
+        typed = self._type_of(found[0], found[1], (), found[2], depth + 1) if found else None
+        if self.names.kind(typed) not in ("interface", "type"):
+            return None
+        if callback is None:
+            returned = self._declared(typed[1], typed[2], CALL_RETURN)
+            return self._type_of(returned[0], returned[1], (), returned[2], depth + 1) if returned else None
+        i, j = int(callback.group(1)), callback.group(2)
+        inline = self._declared(typed[1], typed[2], f"{call_position(i)}({j})")
+        named = self._declared(typed[1], typed[2], call_position(i))
+        written = self._type_of(inline[0], inline[1], (), None, depth + 1) if inline else None
+        aliased = self._alias_parameter(named[0], named[1], f"({j})", (), depth + 1) if named else None
+        if written and aliased and written != aliased:
+            return None
+        return written or aliased
 
     def _interface_return(self, path: str, fn: str, parens: str, namespaces: tuple[str, ...], klass: str | None,
                           depth: int) -> tuple | None:

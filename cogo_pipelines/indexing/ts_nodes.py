@@ -217,7 +217,7 @@ def sole_member(union: tree_sitter.Node) -> tree_sitter.Node | None:
     of ``TypedQueryBuilder | ((qb: QueryBuilder) => TypedQueryBuilder)`` (drizzle's ``as(qb)``,
     after ``if (typeof qb === 'function') qb = qb(…)``) is the named type's: a function has no
     such member in code that compiles."""
-    kept = [t for t in _union_members(union)
+    kept = [t for t in union_members(union)
             if not (t.type in _NOT_MEMBER_TYPES or t.text in _NULLISH or _is_function_type(t))]
     return kept[0] if len(kept) == 1 else None
 
@@ -236,7 +236,7 @@ def declares_field(pattern: tree_sitter.Node) -> bool:
     return before is not None and before.type in ("accessibility_modifier", "readonly")
 
 
-def _union_members(node: tree_sitter.Node) -> list[tree_sitter.Node]:
+def union_members(node: tree_sitter.Node) -> list[tree_sitter.Node]:
     members, stack = [], [node]
     while stack and len(members) < 16:
         n = stack.pop()
@@ -269,7 +269,7 @@ def makes_instances(annotation: tree_sitter.Node | None, name: str) -> bool:
     ``T`` alone (``Type<T>``, ``ProviderToken<T>``, ``Constructor<T>``: the tokens of dependency
     injection), or a union holding one (``Type<T> | string``)."""
     inner = annotated(annotation)
-    for member in _union_members(inner) if inner is not None else ():
+    for member in union_members(inner) if inner is not None else ():
         if member.type == "constructor_type":
             made = member.child_by_field_name("type")
             if made is not None and made.type == "type_identifier" and node_text(made) == name:

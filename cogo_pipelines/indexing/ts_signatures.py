@@ -27,6 +27,7 @@ from cogo_pipelines.indexing.ts_nodes import (
     type_name,
     type_parameters,
     typed_or_array,
+    union_members,
 )
 
 SIGNATURES = {
@@ -57,6 +58,10 @@ class DeclaredTypes:
                     named = type_name(value)
                     if named and named not in type_parameters(node):
                         self.out.types[self.out.symbols[i].qualified_name] = named
+                elif value.type == "union_type":  # `type H = Handler | MiddlewareHandler`: function types
+                    members = {type_name(t) if t.type in NAMED_TYPES else None for t in union_members(value)}
+                    if None not in members and len(members) > 1 and not members & type_parameters(node):
+                        self.out.types[self.out.symbols[i].qualified_name] = "|".join(sorted(members))
             elif node.type in ("lexical_declaration", "variable_declaration"):
                 exported = scope[1].type == "export_statement"
                 for declarator in node.named_children:

@@ -285,6 +285,9 @@ class Usage:
         """Class fields give ``this.x`` a type for ``this.x.method()`` calls; the properties of
         an interface or of an object type alias (``type AppProps = { library: Library }``) give
         ``app.library.method()`` one on a receiver of that type."""
+        if node.type == "call_signature":  # `interface HandlerInterface { (path, handler: H): … }`
+            self.call_signature(node)
+            return
         name = node.child_by_field_name("name")
         if name is None:
             return

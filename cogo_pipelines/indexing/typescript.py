@@ -18,6 +18,7 @@ import tree_sitter_typescript
 from cogo_pipelines.indexing import sfc, sources, ts_gaps, ts_long_strings, ts_mends
 from cogo_pipelines.indexing.model import FileExtraction
 from cogo_pipelines.indexing.ts_arrays import ArrayElements, iterated_heads
+from cogo_pipelines.indexing.ts_callables import CallSignatures
 from cogo_pipelines.indexing.ts_declarations import Declarations, declaration_scopes
 from cogo_pipelines.indexing.ts_module_interface import ModuleInterface
 from cogo_pipelines.indexing.ts_narrowing import Narrowing
@@ -63,7 +64,7 @@ _QUERY_TEXT = """
 (pair value: (identifier) @valref)
 (export_statement value: [(class) (function_expression) (arrow_function)] @default_decl)
 (public_field_definition) @field
-(interface_body [(property_signature) (method_signature)] @field)
+(interface_body [(property_signature) (method_signature) (call_signature)] @field)
 [(arrow_function parameter: (identifier) @local) (function_declaration name: (identifier) @local)
  (catch_clause parameter: (identifier) @local) (for_in_statement left: (identifier) @local)
  (shorthand_property_identifier_pattern) @local (pair_pattern value: (identifier) @local)
@@ -171,7 +172,8 @@ def check_source(source: bytes) -> str | None:
     return None
 
 
-class _Extractor(Declarations, ModuleInterface, Usage, DeclaredTypes, TypeInference, ArrayElements, Narrowing):
+class _Extractor(Declarations, ModuleInterface, Usage, DeclaredTypes, TypeInference, ArrayElements, Narrowing,
+                 CallSignatures):
     """Per-file state shared by the declaration and usage passes."""
 
     def __init__(self, path: str, source: bytes, tree: tree_sitter.Tree) -> None:
