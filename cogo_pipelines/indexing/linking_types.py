@@ -108,8 +108,7 @@ class TypeResolution:
             if hints:
                 return None
             return (self._element_parameter(path, fn, parens.group(0), klass, depth)
-                    or self._interface_return(path, fn, parens.group(0), namespaces, klass, depth)
-                    or self._callable_field(path, fn, parens.group(0), namespaces, klass, depth))
+                    or self._member_without_node(path, fn, parens.group(0), namespaces, klass, depth))
         tpath, qname = signature
         declared = self.names.ex[tpath].types.get(qname + parens.group(0))
         callback = _CALLBACK.fullmatch(parens.group(0)) if not declared else None
@@ -183,18 +182,63 @@ class TypeResolution:
         found = {self._alias_parameter(alias[1], member, parens, (), depth + 1) for member in union.split("|")}
         return found.pop() if len(found) == 1 and None not in found else None
 
-    def _callable_field(self, path: str, fn: str, parens: str, namespaces: tuple[str, ...], klass: str | None,
-                        depth: int) -> tuple | None:
-        """``<Hono.get(1)(0)>``, ``<Hono.get()>``: where the callee is a field declared of an
-        interface with call signatures (``get!: HandlerInterface<…>``), the parameter type of the
-        callback passed as argument ``i`` (a function type written there, or the function type
-        alias named there; both where both are, if they agree) or what the call returns."""
+    def _member_without_node(self, path: str, fn: str, parens: str, namespaces: tuple[str, ...],
+                             klass: str | None, depth: int) -> tuple | None:
+        """A callee with no node of its own for ``_call`` to find, read through its receiver's
+        declared type: an interface's method signature (``<IDatabaseDriver.getPlatform()>``:
+        what it returns, ``_interface_return``), or a field declared of an interface with call
+        signatures (``<Hono.get(1)(0)>``, ``<Hono.get()>``: ``_callable_field``)."""
         head, _, member = fn.rpartition(".")
-        callback = _CALLBACK.fullmatch(parens)
+        callback = _CALLBACK.fullmatch(parens) if parens != "()" else None
         if not head or depth > _DEEPEST or (callback is None and parens != "()"):
             return None
+        if member not in self._callable_members() and (callback is not None or member not in self._interface_methods()):
+            return None  # no interface of the repo declares such a member: the receiver is not worth reading
         owner = self._chain_type(path, head, namespaces, klass, depth + 1)
-        found = self._declared(owner[1], owner[2], member) if owner is not None else None
+        if owner is None:
+            return None
+        if callback is None and self.names.kind(owner) in ("interface", "type"):
+            returned = self._interface_return(owner, member, depth)
+            if returned is not None:
+                return returned
+        if member not in self._callable_members():
+            return None
+        return self._callable_field(owner, member, callback, depth)
+
+    def _interface_methods(self) -> set[str]:
+        """The names of the method signatures of the repo's interfaces and object types that
+        declare a return type (``types["I.m()"]``); made once, on first use."""
+        found = getattr(self, "_interface_returns", None)
+        if found is None:
+            found = self._interface_returns = set()
+            for e in self.names.ex.values():
+                owners = {s.qualified_name for s in e.symbols if s.kind in ("interface", "type")}
+                for key in e.types:
+                    if key.endswith("()") and "(" not in key[:-2]:
+                        owner, _, method = key[:-2].rpartition(".")
+                        if owner in owners:
+                            found.add(method)
+        return found
+
+    def _callable_members(self) -> set[str]:
+        """The names of the fields declared of an interface with call signatures, anywhere in
+        the repo (``ts_callables``); made once, on first use."""
+        found = getattr(self, "_callables", None)
+        if found is None:
+            marker = "." + CALL_RETURN[:-1]  # ".(call": its return or any argument's type
+            callable_types = {key.partition(marker)[0].rpartition(".")[2]
+                              for e in self.names.ex.values() for key in e.types if marker in key}
+            found = self._callables = {
+                key.rpartition(".")[2] for e in self.names.ex.values() for key, declared in e.types.items()
+                if declared and "(" not in key and declared.split("<")[0].rpartition(".")[2] in callable_types}
+        return found
+
+    def _callable_field(self, owner: tuple, member: str, callback: re.Match | None, depth: int) -> tuple | None:
+        """Where ``owner``'s field ``member`` is declared of an interface with call signatures
+        (``get!: HandlerInterface<…>``): the parameter type of the callback passed as argument
+        ``i`` (a function type written there, or the function type alias named there; both where
+        both are, if they agree), or what the call returns (``callback`` None)."""
+        found = self._declared(owner[1], owner[2], member)
         typed = self._type_of(found[0], found[1], (), found[2], depth + 1) if found else None
         if self.names.kind(typed) not in ("interface", "type"):
             return None
@@ -210,17 +254,10 @@ class TypeResolution:
             return None
         return written or aliased
 
-    def _interface_return(self, path: str, fn: str, parens: str, namespaces: tuple[str, ...], klass: str | None,
-                          depth: int) -> tuple | None:
-        """``<IDatabaseDriver.getPlatform()>``: what a method signature of an interface (or an
-        object type) declares it returns; the member itself has no node for ``_call`` to find.
-        Read in the interface or the first of those it extends that declares it."""
-        head, _, method = fn.rpartition(".")
-        if parens != "()" or not head:
-            return None
-        owner = self._chain_type(path, head, namespaces, klass, depth + 1)
-        if self.names.kind(owner) not in ("interface", "type"):
-            return None
+    def _interface_return(self, owner: tuple, method: str, depth: int) -> tuple | None:
+        """What the method signature ``method`` of the interface (or object type) ``owner``
+        declares it returns, read there or in the first interface it extends that declares it:
+        ``driver.getPlatform().m()`` where ``driver: IDatabaseDriver``."""
         found = self._declared(owner[1], owner[2], method + "()")
         if found is None:
             return None
