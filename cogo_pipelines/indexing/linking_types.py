@@ -192,7 +192,7 @@ class TypeResolution:
         callback = _CALLBACK.fullmatch(parens) if parens != "()" else None
         if not head or depth > _DEEPEST or (callback is None and parens != "()"):
             return None
-        if member not in self._callable_members() and (callback is not None or member not in self._interface_methods()):
+        if member not in self._callable_members() and (callback is not None or member not in self._methods_with_returns()):
             return None  # no interface of the repo declares such a member: the receiver is not worth reading
         owner = self._chain_type(path, head, namespaces, klass, depth + 1)
         if owner is None:
@@ -205,14 +205,15 @@ class TypeResolution:
             return None
         return self._callable_field(owner, member, callback, depth)
 
-    def _interface_methods(self) -> set[str]:
-        """The names of the method signatures of the repo's interfaces and object types that
-        declare a return type (``types["I.m()"]``); made once, on first use."""
-        found = getattr(self, "_interface_returns", None)
+    def _methods_with_returns(self) -> set[str]:
+        """The names of the methods of the repo's interfaces, object types and classes that
+        declare a return type (``types["I.m()"]``; a class's too: an interface may extend one,
+        mikro-orm's ``interface SelectQueryBuilder extends QueryBuilder``); made once, on first use."""
+        found = getattr(self, "_returning_methods", None)
         if found is None:
-            found = self._interface_returns = set()
+            found = self._returning_methods = set()
             for e in self.names.ex.values():
-                owners = {s.qualified_name for s in e.symbols if s.kind in ("interface", "type")}
+                owners = {s.qualified_name for s in e.symbols if s.kind in HAS_FIELDS}
                 for key in e.types:
                     if key.endswith("()") and "(" not in key[:-2]:
                         owner, _, method = key[:-2].rpartition(".")
