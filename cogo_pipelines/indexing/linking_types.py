@@ -37,6 +37,12 @@ ELEMENT_CALLBACKS = {
 }
 
 
+def _hint(hints: str, position: str) -> str | None:
+    """What the call's argument ``position`` makes, from the hints ``[i=X,…]`` after a callee
+    (``ts_types._hints``), or None."""
+    return dict(h.split("=", 1) for h in hints[:-1].split(",") if "=" in h).get(position)
+
+
 def call_position(index: int) -> str:
     """``types["I.(call{index})"]``: the type the call signatures of ``I`` declare for argument
     ``index`` (``ts_callables``)."""
@@ -122,12 +128,11 @@ class TypeResolution:
             receiver = self._receiver(path, fn, namespaces, klass, depth + 1)
             return receiver if receiver is not None else self.names.dotted_memo(tpath, qname.rpartition(".")[0])
         if declared and declared.startswith("=>"):  # returns what argument i returns: named where the call is
-            made = dict(h.split("=", 1) for h in hints[:-1].split(",") if "=" in h).get(declared[2:])
+            made = _hint(hints, declared[2:])
             if made and made.startswith("<"):  # a function of that file: what it returns
                 return self._type_of(path, made, namespaces, klass, depth + 1)
             if made and made.startswith("@"):  # a class handed over: its instance, if a class it is
-                found = self.names.dotted_memo(path, made[1:], namespaces)
-                return found if self.names.kind(found) == "class" else None
+                return self._class_handed_over(path, made, namespaces)
             return self.names.dotted_memo(path, made) if made else None
         if declared and declared.startswith("<"):  # `ReturnType<Driver['getPlatform']>` (ts_generics)
             return self._type_of(tpath, declared, (), None, depth + 1)
@@ -141,6 +146,11 @@ class TypeResolution:
         ``this.qb.where`` through the field's declared type), or None."""
         head = fn.rpartition(".")[0]
         return self._chain_type(path, head, namespaces, klass, depth) if head else None
+
+    def _class_handed_over(self, path: str, made: str, namespaces: tuple[str, ...]) -> tuple | None:
+        """The class an argument hint ``@Name`` names (``getService(TabService)``), if a class it is."""
+        found = self.names.dotted_memo(path, made[1:], namespaces)
+        return found if self.names.kind(found) == "class" else None
 
     def _guarded(self, path: str, ref: str, guard: re.Match, namespaces: tuple[str, ...], klass: str | None,
                  depth: int) -> tuple | None:
@@ -156,9 +166,8 @@ class TypeResolution:
             tpath, qname = signature
             proven = self.names.ex[tpath].types.get(f"{qname}(is{j})")
             if proven and proven.startswith("=>"):  # `value is InstanceType<T>`: the class handed over
-                made = dict(h.split("=", 1) for h in hints[:-1].split(",") if "=" in h).get(proven[2:])
-                found = self.names.dotted_memo(path, made[1:], namespaces) if made and made.startswith("@") else None
-                return found if self.names.kind(found) == "class" else None
+                made = _hint(hints, proven[2:])
+                return self._class_handed_over(path, made, namespaces) if made and made.startswith("@") else None
             if proven:
                 return self.names.dotted_memo(tpath, proven, self._scope(tpath, qname)[0])
         return self._chain_type(path, before, namespaces, klass, depth + 1) if before else None

@@ -46,9 +46,7 @@ def member_type(annotation: tree_sitter.Node | None, member: tree_sitter.Node,
     a constraint (nothing to read); None where neither (the usual reading applies). A caller
     that knows the type parameters in scope passes them (``generics``): a plain name that is
     none of them is read as usual without a look at the declarations around."""
-    inner = annotated(annotation) if annotation is not None and annotation.type == "type_annotation" else annotation
-    if inner is not None and inner.type == "union_type":  # `ReturnType<typeof f> | undefined`
-        inner = sole_member(inner)
+    inner = _written_type(annotation)
     if inner is None or inner.type not in ("type_identifier", "generic_type"):
         return None
     if inner.type == "generic_type":
@@ -68,10 +66,16 @@ def member_type(annotation: tree_sitter.Node | None, member: tree_sitter.Node,
 def names_return_type(annotation: tree_sitter.Node | None) -> bool:
     """Whether ``annotation`` is ``ReturnType<…>`` (also ``| undefined``): a cheap test before
     ``member_type`` for the many parameters and variables that are not."""
-    inner = annotation.named_children[0] if annotation is not None and annotation.named_child_count else None
-    if inner is not None and inner.type == "union_type":
-        inner = sole_member(inner)
-    return inner is not None and inner.type == "generic_type" and inner.children[0].text == _RETURN_TYPE
+    inner = _written_type(annotation)
+    name = inner.child_by_field_name("name") if inner is not None and inner.type == "generic_type" else None
+    return name is not None and name.text == _RETURN_TYPE
+
+
+def _written_type(annotation: tree_sitter.Node | None) -> tree_sitter.Node | None:
+    """The type an annotation (or a bare type) writes, the one member of a union without
+    ``null`` / ``undefined`` for a union (``ReturnType<typeof f> | undefined``)."""
+    inner = annotated(annotation) if annotation is not None and annotation.type == "type_annotation" else annotation
+    return sole_member(inner) if inner is not None and inner.type == "union_type" else inner
 
 
 def _returned(node: tree_sitter.Node, generics: set[str], bounds: dict[str, str]) -> tuple[str, bool] | None:

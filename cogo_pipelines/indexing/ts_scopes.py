@@ -18,13 +18,13 @@ def binding_scope(declarator: tree_sitter.Node) -> tree_sitter.Node | None:
         return None
     scope = declaration.parent
     if declaration.type == "variable_declaration":  # var: function scoped
-        scope = _function_around(scope)
+        scope = function_around(scope)
     if scope is None or scope.type == "program":
         return None
     return scope
 
 
-def _function_around(node: tree_sitter.Node | None) -> tree_sitter.Node | None:
+def function_around(node: tree_sitter.Node | None) -> tree_sitter.Node | None:
     """``node`` itself or its nearest ancestor that is a function or the program: where a ``var`` holds."""
     while node is not None and node.type not in _SCOPING_FUNCTIONS and node.type != "program":
         node = node.parent
@@ -55,7 +55,7 @@ def local_scope(name: tree_sitter.Node) -> tree_sitter.Node | None:
             declared = node.child_by_field_name("kind")
             if declared is None:
                 return None
-            return node if declared.type != "var" else _local(_function_around(node.parent))
+            return node if declared.type != "var" else _local(function_around(node.parent))
         if kind not in _PATTERNS:
             return None
         node = node.parent

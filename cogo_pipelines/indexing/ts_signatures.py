@@ -127,9 +127,8 @@ class DeclaredTypes:
             if not given:  # `inject<T>(token: Type<T>): T`: an instance of the class handed over
                 given = [index for index, p in enumerate(parameters(fn))
                          if makes_instances(p.child_by_field_name("type"), returned)]
-        elif (instance := instance_of(returns)) in generics:  # `getService<T>(service: T): InstanceType<T>`
-            given = [index for index, p in enumerate(parameters(fn))
-                     if type_name(p.child_by_field_name("type")) == instance]
+        elif (handed := _instance_handed_over(fn, returns, generics)) is not None:
+            given = handed  # `getService<T>(service: T): InstanceType<T>`
         if len(given) == 1:
             self.out.types[f"{q}()"] = f"=>{given[0]}"
         for index, inner in callbacks:
@@ -162,9 +161,8 @@ class DeclaredTypes:
             pattern = p.child_by_field_name("pattern")
             if pattern is None or pattern.text != name.text:
                 continue
-            instance = instance_of(proven)
-            if instance in generics:
-                given = [k for k, other in enumerate(params) if type_name(other.child_by_field_name("type")) == instance]
+            given = _instance_handed_over(fn, proven, generics)
+            if given is not None:
                 if len(given) == 1:
                     self.out.types[f"{q}(is{j})"] = f"=>{given[0]}"
                 return
@@ -202,6 +200,16 @@ class DeclaredTypes:
             return
         types = self.out.types
         types[key] = name if types.get(key, name) == name else ""  # overloads that disagree: unknown
+
+
+def _instance_handed_over(fn: tree_sitter.Node, typed: tree_sitter.Node | None, generics: set[str]) -> list[int] | None:
+    """For ``InstanceType<T>`` with ``T`` a type parameter (a return type, a guard's predicate),
+    the positions of ``fn``'s parameters declared ``T``: the class handed over there; None for any
+    other type."""
+    instance = instance_of(typed)
+    if instance not in generics:
+        return None
+    return [k for k, p in enumerate(parameters(fn)) if type_name(p.child_by_field_name("type")) == instance]
 
 
 def _sole_function(node: tree_sitter.Node | None) -> tree_sitter.Node | None:

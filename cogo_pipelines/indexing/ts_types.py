@@ -27,6 +27,7 @@ import tree_sitter
 
 from cogo_pipelines.indexing.ts_nodes import (
     SIMPLE_CHAIN,
+    annotated,
     callee_text,
     member_callee,
     node_text,
@@ -35,7 +36,7 @@ from cogo_pipelines.indexing.ts_nodes import (
     type_name,
     untyped_parameters,
 )
-from cogo_pipelines.indexing.ts_scopes import binding_scope, local_scope
+from cogo_pipelines.indexing.ts_scopes import binding_scope, function_around, local_scope
 from cogo_pipelines.indexing.ts_signatures import constructed_return
 
 _WRAPPERS = ("non_null_expression", "parenthesized_expression", "await_expression")  # `(await f()).m()`
@@ -375,10 +376,6 @@ class _Spans:
         return None
 
 
-_FUNCTIONS = ("function_declaration", "function_expression", "arrow_function", "method_definition",
-              "generator_function_declaration", "generator_function")
-
-
 def _declared_function_type(fn: tree_sitter.Node) -> str | None:
     """The type name declared for the function ``fn`` by where it stands: a variable's
     annotation, the return type of the arrow whose body it is, of the function it is returned
@@ -392,9 +389,7 @@ def _declared_function_type(fn: tree_sitter.Node) -> str | None:
     elif parent.type == "arrow_function":
         annotation = parent.child_by_field_name("return_type")
     elif parent.type == "return_statement":
-        outer = parent.parent
-        while outer is not None and outer.type not in _FUNCTIONS:
-            outer = outer.parent
+        outer = function_around(parent.parent)  # the function it returns from, or the program (no return type)
         annotation = outer.child_by_field_name("return_type") if outer is not None else None
-    inner = annotation.named_children[0] if annotation is not None and annotation.named_child_count else None
+    inner = annotated(annotation)
     return type_name(inner) if inner is not None and inner.type in ("type_identifier", "generic_type") else None
