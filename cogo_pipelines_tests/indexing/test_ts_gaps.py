@@ -49,6 +49,15 @@ def _raw_has_error(source: bytes, tsx: bool = False) -> bool:
     return tree_sitter.Parser(_LANGUAGES[tsx]).parse(source).root_node.has_error
 
 
+def _mended(path: str, source: bytes):
+    """The extraction of ``source``, which the grammar alone cannot parse (checked) and the
+    extractor reads without a syntax error (checked)."""
+    assert _raw_has_error(source)
+    e = extract_file(path, source)
+    assert e.error is None
+    return e
+
+
 def test_the_grammar_really_has_these_gaps():
     # if a newer grammar closes them, this fails and ts_gaps can go
     assert _raw_has_error(b"interface I<out T> { v: T }\n")
@@ -202,9 +211,7 @@ def test_no_escapes_in_a_tagged_template_are_no_syntax_error():
     template may hold escapes that are none); the grammar reported a syntax error."""
     source = (b'const cases = [\n  ["incomplete", String.raw`Acme\\u00 Corp`],\n  ["hex", String.raw`\\xZZ`],\n];\n'
               b"export function after() { return cases }\n")  # fmt: skip
-    assert _raw_has_error(source)
-    e = extract_file("src/name.test.ts", source)
-    assert e.error is None
+    e = _mended("src/name.test.ts", source)
     assert "after" in {s.name for s in e.symbols}
 
 
@@ -215,9 +222,7 @@ def test_a_method_named_accessor_and_a_parameter_named_like_a_type():
               b"  build(): void {}\n}\n"
               b"interface Props {\n  onChange?: (string) => void;\n  setVisible: (boolean) => void;\n}\n"
               b"export function Editor({ onChange }: Props) { return onChange; }\n")  # fmt: skip
-    assert _raw_has_error(source)
-    e = extract_file("src/Editor.tsx", source)
-    assert e.error is None
+    e = _mended("src/Editor.tsx", source)
     assert {"Property.accessor", "Property.build", "Props", "Editor"} <= {s.qualified_name for s in e.symbols}
     # a value's arrow function keeps its parameter: only a type after `:` is bridged
     assert ts_mends._bridge_keyword_parameter(b"const f = (string) => string.length;\n") == \
@@ -228,9 +233,7 @@ def test_vitest_import_original_with_a_type_import_argument_is_not_an_error():
     source = (b'import { vi } from "vitest";\nvi.mock("./config", async (importOriginal) => {\n'
               b'  const actual = await importOriginal<typeof import("./config")>();\n  return { ...actual, port: 1 };\n});\n'
               b'vi.mock("./db", async (importOriginal) => ({ ...(await importOriginal<typeof import("./db").Db>()), a: 1 }));\n')  # fmt: skip
-    assert _raw_has_error(source)
-    e = extract_file("src/app.test.ts", source)
-    assert e.error is None
+    e = _mended("src/app.test.ts", source)
     assert {("./config", "dynamic"), ("./db", "dynamic")} <= {(i.specifier, i.kind) for i in e.imports}
     assert b"importOriginal(typeof import(\"./config\"))()" in ts_mends._bridge_call_type_imports(source)
     # the same `>()` after anything else is still an error
@@ -317,9 +320,7 @@ def test_escapes_in_template_literal_types():
 
 def test_let_named_as():
     source = b"export function takeAll(xs: number[]) {\n  let as = xs.length === 0\n    ? []\n    : xs\n  as = as.concat(1)\n  return as\n}\nexport const after = 1\n"
-    assert _raw_has_error(source)
-    e = extract_file("src/PubSub.ts", source)
-    assert e.error is None
+    e = _mended("src/PubSub.ts", source)
     assert {"takeAll", "after"} <= {s.name for s in e.symbols}
     assert ts_mends._bridge_let_as(source).count(b"let a_ ") == 1
     for untouched in (b"const x = a as number\n", b"let ask = 1\n", b"outlet as = Y\n"):
@@ -331,9 +332,7 @@ def test_using_as_a_name():
     source = (b"export class Builder {\n  compile() {\n    const using = this.fields.map(f => f)\n"
               b"    this.parts.push(`execute immediate using ${using.join(', ')};`)\n    this.combine()\n  }\n"
               b"  combine(): void {}\n}\nexport const after = 1\n")  # fmt: skip
-    assert _raw_has_error(source)
-    e = extract_file("src/OracleBuilder.ts", source)
-    assert e.error is None
+    e = _mended("src/OracleBuilder.ts", source)
     assert {"Builder.combine", "after"} <= {s.qualified_name for s in e.symbols}
     assert ts_mends._bridge_using(source).count(b"usin_") == 1  # the declaration parses as it is
     for untouched in (b"await using res = open()\n", b"using conn = db()\n", b"refusing(x)\n", b"x.using(1)\n"):
@@ -345,9 +344,7 @@ def test_using_as_a_parameter():
     source = (b"export class IndexBuilder {\n  using(using: string): this {\n    this.config.using = using;\n"
               b"    return this;\n  }\n  optional(using?: string) { return using; }\n  build(): void {}\n}\n"
               b"export const after = 1\n")  # fmt: skip
-    assert _raw_has_error(source)
-    e = extract_file("src/indexes.ts", source)
-    assert e.error is None
+    e = _mended("src/indexes.ts", source)
     assert {"IndexBuilder.using", "IndexBuilder.build", "after"} <= {s.qualified_name for s in e.symbols}
     assert ts_mends._bridge_using(b"  using(using: string): this {\n") == b"  using(usin_: string): this {\n"
     assert ts_mends._bridge_using(b"const y = using(x);\n") == b"const y = usin_(x);\n"  # a call: bridged
@@ -357,9 +354,7 @@ def test_using_as_a_parameter():
 def test_member_named_abstract():
     """mikro-orm's EntityMetadata interface: `abstract: boolean;` lost the rest of typings.ts."""
     source = b"export interface Meta {\n  class: string;\n  abstract: boolean;\n  name?: string;\n}\nexport abstract class Base {\n  abstract run(): void;\n}\nexport const after = 1\n"
-    assert _raw_has_error(source)
-    e = extract_file("src/typings.ts", source)
-    assert e.error is None
+    e = _mended("src/typings.ts", source)
     assert {"Meta", "Base", "Base.run", "after"} <= {s.qualified_name for s in e.symbols}
     assert ts_mends._bridge_abstract_member(source).count(b"abstrac_") == 1
 
@@ -369,9 +364,7 @@ def test_method_and_field_named_abstract_keep_their_names():
     bridged name (`abstrac_`) is never what a symbol is called: names come from the file's bytes."""
     source = (b"export class Table {\n  abstract(): void {}\n  name(): string { return ''; }\n}\n"
               b"export class Entity {\n  abstract = true;\n  run(t: Table) { t.abstract(); t.name(); }\n}\n")  # fmt: skip
-    assert _raw_has_error(source)
-    e = extract_file("src/m.ts", source)
-    assert e.error is None
+    e = _mended("src/m.ts", source)
     assert {"Table.abstract", "Table.name", "Entity.run"} <= {s.qualified_name for s in e.symbols}
     assert not any("abstrac_" in s.qualified_name for s in e.symbols)
     assert {c.callee for c in e.calls if c.caller == "Entity.run"} == {"Table.abstract", "Table.name"}
@@ -381,9 +374,7 @@ def test_tagged_template_with_type_arguments_after_yield():
     source = (b"export const f = Effect.gen(function*() {\n"
               b"  const rows = yield* sql<{ remote_id: Uint8Array }>`SELECT remote_id FROM t`.pipe(Effect.orDie)\n"
               b"  return rows\n})\n")  # fmt: skip
-    assert _raw_has_error(source)
-    e = extract_file("src/SqlEventLog.ts", source)
-    assert e.error is None  # the call itself is not read there (the receiver is a local `sql` anyway)
+    e = _mended("src/SqlEventLog.ts", source)  # the call itself is not read there (the receiver is a local `sql` anyway)
     assert "Effect.gen" in {c.callee for c in e.calls}
     # a real error beside it is still reported
     assert extract_file("src/SqlEventLog.ts", source + b"const g = f(1;\n").error is not None
@@ -423,9 +414,7 @@ def test_less_than_unique_and_a_prisma_raw_query_in_a_conditional():
               b"  for (let index = 0; index < unique.length; index += cap) {}\n"
               b"  const rows = c ? [] : await db.$queryRaw<Row[]>`SELECT 1`\n"
               b"  return rows\n}\nexport const after = 1\n")  # fmt: skip
-    assert _raw_has_error(source)
-    e = extract_file("src/store.ts", source)
-    assert e.error is None
+    e = _mended("src/store.ts", source)
     assert {"f", "after"} <= {s.name for s in e.symbols}
     kept = b"declare const u: unique symbol;\nlet ok = a < b;\n"
     assert ts_mends._bridge_less_unique(kept) == kept
