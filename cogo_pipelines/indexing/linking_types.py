@@ -37,6 +37,25 @@ ELEMENT_CALLBACKS = {
 }
 
 
+# Array.prototype methods that give an array of the same elements (an element of their result is
+# one of the array they are called on)
+COPIES = frozenset({"filter", "slice", "concat", "sort", "reverse", "toSorted", "toReversed", "splice"})
+
+
+def _reference_end(text: str) -> int:
+    """The index of the ``>`` that closes the reference ``text`` starts with (``<<f()>.g()>.h``:
+    the second), or -1."""
+    depth = 0
+    for i, ch in enumerate(text):
+        if ch == "<":
+            depth += 1
+        elif ch == ">":
+            depth -= 1
+            if depth == 0:
+                return i
+    return -1
+
+
 def _hint(hints: str, position: str) -> str | None:
     """What the call's argument ``position`` makes, from the hints ``[i=X,…]`` after a callee
     (``ts_types._hints``), or None."""
@@ -111,7 +130,7 @@ class TypeResolution:
             return self._alias_parameter(path, fn[1:], parens.group(0), namespaces, depth)
         signature = self._signature_of(path, fn, namespaces, klass, depth)
         if signature is None:
-            if hints:
+            if any(h[:1].isdigit() for h in hints.split(",")):  # what arguments make (type arguments aside)
                 return None
             return (self._element_parameter(path, fn, parens.group(0), klass, depth)
                     or self._member_without_node(path, fn, parens.group(0), namespaces, klass, depth))
@@ -134,6 +153,12 @@ class TypeResolution:
             if made and made.startswith("@"):  # a class handed over: its instance, if a class it is
                 return self._class_handed_over(path, made, namespaces)
             return self.names.dotted_memo(path, made) if made else None
+        if declared and declared.startswith("=t"):  # a type parameter returned: the call's type argument, else the constraint
+            k, _, bound = declared[2:].partition(":")
+            made = _hint(hints, "t" + k)
+            if made is not None:
+                return self.names.dotted_memo(path, made, namespaces) if made != "?" else None
+            return self.names.dotted_memo(tpath, bound, self._scope(tpath, qname)[0]) if bound else None
         if declared and declared.startswith("<"):  # `ReturnType<Driver['getPlatform']>` (ts_generics)
             return self._type_of(tpath, declared, (), None, depth + 1)
         # a type named inside a namespace is that namespace's (`make(): Code` in `namespace qr`)
@@ -288,8 +313,11 @@ class TypeResolution:
                     depth: int) -> tuple | None:
         """The class or interface a receiver chain names: ``this``, a type name or a reference
         (``<f()>``), then fields through their declared types (``[0]`` after one: its element)."""
-        end = len(head) - 1 if head.endswith(">") else head.rfind(">.")  # `<f()>` or `<f()>.a.b`
-        if end > 0:
+        end = _reference_end(head) if head.startswith("<") else -1
+        if end > 0 and head.startswith("[0]", end + 1):  # `<this.getAll()>[0]`: an element of what it returns
+            typed = self._returned_element(path, head[:end + 1], namespaces, klass, depth)
+            fields = head[end + 5:].split(".") if end + 5 < len(head) else []
+        elif end > 0:  # `<f()>` or `<f()>.a.b`
             typed = self._type_of(path, head[:end + 1], namespaces, klass, depth)
             fields = head[end + 2:].split(".") if end + 2 < len(head) else []
         else:
@@ -302,6 +330,29 @@ class TypeResolution:
                 return None
             typed = self._field_type(typed[1], typed[2], field, depth + 1)
         return typed if self.names.kind(typed) in HAS_FIELDS else None
+
+    def _returned_element(self, path: str, ref: str, namespaces: tuple[str, ...], klass: str | None,
+                          depth: int) -> tuple | None:
+        """An element of the array the call ``ref`` (``<F()>``) gives: ``F``'s declared return
+        ``T[]`` (``getAll(): Array<Query>``), or, for ``filter``/``slice``/... (``COPIES``), an
+        element of the array they are called on (``<<this.getAll()>.filter()>``,
+        ``<this.observers.slice()>``), which must itself be known to be one."""
+        if not ref.endswith("()>") or depth > _DEEPEST:
+            return None
+        fn = ref[1:-3]
+        head, _, method = fn.rpartition(".")
+        if head and method in COPIES:
+            found = self._chain_type(path, head + "[0]", namespaces, klass, depth + 1)
+            if found is not None:
+                return found
+        signature = self._signature_of(path, fn.partition("[")[0], namespaces, klass, depth)
+        if signature is None:
+            return None
+        tpath, qname = signature
+        declared = self.names.ex[tpath].types.get(qname + "()")
+        if not declared or not declared.endswith("[]") or declared.startswith(("<", "=", BOUND)):
+            return None
+        return self.names.dotted_memo(tpath, declared[:-2], self._scope(tpath, qname)[0])
 
     def _property_parameter(self, path: str, fn: str, member: re.Match, namespaces: tuple[str, ...],
                             klass: str | None, depth: int) -> tuple | None:

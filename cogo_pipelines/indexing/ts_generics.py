@@ -132,3 +132,25 @@ def _bounds(member: tree_sitter.Node) -> tuple[set[str], dict[str, str]]:
             generics |= type_parameters(node)
         node = node.parent
     return generics, bounds
+
+
+def read_through_constraint(typed: str, node: tree_sitter.Node) -> str | None:
+    """``typed`` (a parameter's declared type, ``T`` or ``T[]``) where it names a type parameter
+    of a function or class around ``node``: that parameter's constraint (``host: T`` in
+    ``function $setSlot<T extends ElementNode>`` is an ``ElementNode`` inside the function, the
+    members the checker reads on it), None without one; any other type as it is."""
+    base = typed.removesuffix("[]")
+    if not base.isidentifier():
+        return typed
+    for _ in range(64):
+        if node is None:
+            break
+        if (node.type in _FUNCTIONS or node.type in _CLASSES) and node.child_by_field_name("type_parameters") is not None \
+                and base in type_parameters(node):
+            bound = constraints(node).get(base)
+            return bound + typed[len(base):] if bound else None
+        if node.type in _CLASSES:
+            break
+        node = node.parent
+    return typed
+

@@ -140,6 +140,10 @@ def typed_or_array(node: tree_sitter.Node | None) -> str | None:
     made of the array itself."""
     inner = node.named_children[0] if node is not None and node.type == "type_annotation" and node.named_child_count \
         else node
+    if inner is not None and inner.type == "generic_type":  # `Promise<Query[]>`, `Readonly<T[]>`: as type_name
+        name, args = inner.child_by_field_name("name"), inner.child_by_field_name("type_arguments")
+        if name is not None and name.text in _SAME_MEMBERS and args is not None and args.named_child_count:
+            return typed_or_array(args.named_children[0])
     if inner is not None and inner.type in _MAY_HOLD_ELEMENTS:
         element = element_type(inner)
         if element:
@@ -347,7 +351,7 @@ class Bare:
 def constraints(node: tree_sitter.Node | None) -> dict[str, str]:
     """The named constraint of each type parameter that has one (``T extends Action<D>``: Action)."""
     found = {}
-    for name, p in _type_parameter_names(node):
+    for name, p in type_parameter_names(node):
         constraint = p.child_by_field_name("constraint")
         bound = type_name(constraint.named_children[0]) if constraint is not None and constraint.named_child_count else None
         if bound:
@@ -356,10 +360,10 @@ def constraints(node: tree_sitter.Node | None) -> dict[str, str]:
 
 
 def type_parameters(node: tree_sitter.Node | None) -> set[str]:
-    return {node_text(name) for name, _ in _type_parameter_names(node)}
+    return {node_text(name) for name, _ in type_parameter_names(node)}
 
 
-def _type_parameter_names(node: tree_sitter.Node | None) -> list[tuple[tree_sitter.Node, tree_sitter.Node]]:
+def type_parameter_names(node: tree_sitter.Node | None) -> list[tuple[tree_sitter.Node, tree_sitter.Node]]:
     """(name, type_parameter) of each type parameter ``node`` declares (``<T, U extends X>``)."""
     params = node.child_by_field_name("type_parameters") if node is not None else None
     if params is None:

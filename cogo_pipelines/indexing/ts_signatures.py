@@ -9,6 +9,8 @@ declared type, for object literals handed over), ``types["C.x"]`` for getters an
 
 from __future__ import annotations
 
+import re
+
 import tree_sitter
 
 from cogo_pipelines.indexing.linking_types import BOUND, THIS
@@ -25,6 +27,7 @@ from cogo_pipelines.indexing.ts_nodes import (
     node_text,
     parameters,
     type_name,
+    type_parameter_names,
     type_parameters,
     typed_or_array,
     union_members,
@@ -107,8 +110,8 @@ class DeclaredTypes:
         if constructed:  # no declared return type: `return new X()`, or a const the body made so
             self.out.types[f"{q}()"] = constructed
         through = member_type(returns, fn, generics)  # ReturnType<Driver['getPlatform']>
-        if through is None:
-            self._declare(f"{q}()", returns, generics)
+        if through is None:  # `getAll(): Array<Query>` as `Query[]`: its elements are read (linking_types)
+            self._put(f"{q}()", typed_or_array(returns), generics)
         elif through[0]:
             self._put(f"{q}()", BOUND + through[0] if through[1] else through[0], set())
         if returns is not None and returns.type == "type_predicate_annotation":
@@ -131,6 +134,8 @@ class DeclaredTypes:
             given = handed  # `getService<T>(service: T): InstanceType<T>`
         if len(given) == 1:
             self.out.types[f"{q}()"] = f"=>{given[0]}"
+        elif returned in generics and f"{q}()" not in self.out.types:
+            self._type_argument_return(q, fn, returned)
         for index, inner in callbacks:
             for j, p in enumerate(parameters(inner)):
                 annotation = p.child_by_field_name("type")
@@ -146,6 +151,18 @@ class DeclaredTypes:
                     bounds = constraints(fn) | constraints(owner) if bounds is None else bounds
                     name = bounds.get(name)
                 self._put(f"{q}({index})", name, generics)
+
+    def _type_argument_return(self, q: str, fn: tree_sitter.Node, returned: str) -> None:
+        """``$getNodeByKey<T extends LexicalNode>(key: NodeKey): T | null``: a type parameter
+        of the function's own that no parameter mentions is what the call's type argument names
+        (``$getNodeByKey<TextNode>(key)``), else its constraint (``=t{k}:Bound``; the linker
+        reads the call's ``t{k}`` hint, ``ts_types._hints``). One a parameter mentions is
+        inferred from the argument: not read."""
+        own = [node_text(name) for name, _ in type_parameter_names(fn)]
+        params = fn.child_by_field_name("parameters")
+        if returned not in own or (params is not None and re.search(rb"\b%s\b" % re.escape(returned.encode()), params.text)):
+            return
+        self.out.types[f"{q}()"] = f"=t{own.index(returned)}:{constraints(fn).get(returned, '')}"
 
     def _predicate(self, q: str, fn: tree_sitter.Node, predicate: tree_sitter.Node | None, generics: set[str]) -> None:
         """``types["F(is{j})"]``: the type a type guard ``isCollection(item: any): item is
@@ -190,7 +207,7 @@ class DeclaredTypes:
         if returns is not None and (annotated(returns) or returns).type == "this_type":
             self.out.types[key] = THIS
         else:
-            self._declare(key, returns, generics)
+            self._put(key, typed_or_array(returns), generics)
 
     def _declare(self, key: str, annotation: tree_sitter.Node | None, generics: set[str]) -> None:
         self._put(key, type_name(annotation), generics)

@@ -166,7 +166,8 @@ class TypeInference:
     def _hints(self, call: tree_sitter.Node) -> str:
         """``[i=X,…]`` for the arguments of ``call`` that make something the callee may return:
         a function returning a class (``1=Db``), a function of this file (``1=<init()>``), a
-        class itself (``0=@TabService``: ``getService(TabService)`` returns an instance)."""
+        class itself (``0=@TabService``: ``getService(TabService)`` returns an instance); and
+        ``tk=X`` for its type arguments (``t0=TextNode``: what a returned ``T`` is)."""
         args = call.child_by_field_name("arguments")
         hints = []
         if args is not None and args.type == "arguments":
@@ -182,6 +183,10 @@ class TypeInference:
                     hints.append(f"{position}=<{node_text(arg)}()>")
                 elif arg.type == "identifier" and arg.text[:1].isupper():
                     hints.append(f"{position}=@{node_text(arg)}")
+        types = call.child_by_field_name("type_arguments")
+        if types is not None:  # `$getNodeByKey<TextNode>(key)`: what a returned type parameter is (`?`: unnamed)
+            for k, typed in enumerate(t for t in types.named_children if t.type != "comment"):
+                hints.append(f"t{k}={type_name(typed) or '?'}")
         return f"[{','.join(hints)}]" if hints else ""
 
     def destructured(self, pattern: tree_sitter.Node, value: tree_sitter.Node, called: set[bytes]) -> None:

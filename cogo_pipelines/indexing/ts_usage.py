@@ -9,7 +9,7 @@ from operator import itemgetter
 import tree_sitter
 
 from cogo_pipelines.indexing.model import CallSite
-from cogo_pipelines.indexing.ts_generics import member_type, names_return_type
+from cogo_pipelines.indexing.ts_generics import member_type, names_return_type, read_through_constraint
 from cogo_pipelines.indexing.ts_nodes import (
     NAMED_TYPES,
     SIMPLE_CHAIN,
@@ -241,6 +241,10 @@ class Usage:
         typed, bound = through if through is not None else (typed_or_array(annotation), False)
         if pattern is None or pattern.type != "identifier" or not typed:
             return
+        if not bound:  # `host: T` of `<T extends ElementNode>`: an ElementNode in the function
+            typed = read_through_constraint(typed, node)
+            if not typed:
+                return
         i = self.enclosing(node.start_byte)
         scope = self.out.symbols[i].qualified_name if i >= 0 else ""
         name = node_text(pattern)

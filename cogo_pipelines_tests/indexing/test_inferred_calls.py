@@ -246,6 +246,33 @@ def edges():
          "a handler in a rest tuple, and an inline function type's parameter (app.onError((err, c) => c.json()))"),
         ("src/router.ts#routes", "src/router.ts#App.fetch", "calls",
          "app.get(…).get(…).fetch(): what the call signatures return"),
+        ("src/caches.ts#EntryCache.resetAll", "src/caches.ts#Entry.reset", "calls",
+         "this.getAll().forEach((entry) => entry.reset()), getAll(): Array<Entry>"),
+        ("src/caches.ts#EntryCache.findAll", "src/caches.ts#Entry.isStale", "calls",
+         "this.getAll().filter((e) => e.isStale())"),
+        ("src/caches.ts#EntryCache.refreshFresh", "src/caches.ts#Entry.refresh", "calls",
+         "this.findAll(true).filter(…).map((e) => e.refresh()): filter keeps the elements, findAll(): Entry[]"),
+        ("src/caches.ts#EntryCache.notify", "src/caches.ts#Entry.refresh", "calls",
+         "this.listeners.slice().forEach((l) => l.refresh()), a copy of a field declared Array<Entry>"),
+        ("src/caches.ts#Client.resetStale", "src/caches.ts#Entry.reset", "calls",
+         "const matched = this.#cache.findAll(true); matched.forEach((entry) => entry.reset())"),
+        ("src/caches.ts#Client.resetStale", "src/caches.ts#Entry.refresh", "calls",
+         "const cache = this.#cache; cache.getAll().forEach(…)"),
+        ("src/caches.ts#Client.pending", "src/caches.ts#Entry.refresh", "calls",
+         "const stale = this.#cache.getAll().filter(…); stale.map((entry) => entry.refresh())"),
+        ("src/nodes.ts#setSlot", "src/nodes.ts#BaseNode.getWritable", "calls",
+         "host.getWritable() with host: T of <T extends ElementNode>, a method ElementNode inherits"),
+        ("src/nodes.ts#setSlot", "src/nodes.ts#ElementNode.append", "calls", "host.append(): the constraint's own method"),
+        ("src/nodes.ts#removeAll", "src/nodes.ts#BaseNode.remove", "calls", "for (const node of nodes) with nodes: N[]"),
+        ("src/nodes.ts#shadowed", "src/nodes.ts#BaseNode.remove", "calls",
+         "item: Item where the type parameter Item hides the class Item"),
+        ("src/nodes.ts#Holder.drop", "src/nodes.ts#BaseNode.remove", "calls", "a method's parameter typed by its class's T"),
+        ("src/nodes.ts#byKey", "src/nodes.ts#TextNode.getText", "calls",
+         "getNodeByKey<TextNode>(key)?.getText(): the type argument names the returned T"),
+        ("src/nodes.ts#byKey", "src/nodes.ts#TextNode.remove", "calls",
+         "const node = getNodeByKey<TextNode>(key); node?.remove(): TextNode's override"),
+        ("src/nodes.ts#byKey", "src/nodes.ts#BaseNode.getWritable", "calls",
+         "getNodeByKey(key) without a type argument: T is its constraint"),
         ("src/App.tsx#LoadingPanel", "src/App.tsx#Header", "renders", "<Header/> of the same file"),
         ("src/App.tsx#LoadingPanel", "src/Panel.tsx#Panel", "renders", "<Panel>...</Panel> imported"),
         ("src/App.tsx#LoadingPanel", "src/Panel.tsx#Empty", "renders", "an arrow-function component"),
@@ -258,6 +285,26 @@ def test_inferred_edges_are_certain(edges, src, dst, kind, rule):
 
 def test_what_cannot_be_inferred_stays_maybe(edges):
     assert ("src/ops.ts#untyped", "unresolved:thing.next", "calls", "maybe") in edges
+
+
+def test_a_type_parameter_never_stands_for_the_class_of_its_name(edges):
+    assert ("src/nodes.ts#shadowed", "src/nodes.ts#Item.remove", "calls", "certain") not in edges
+
+
+def test_a_returned_type_parameter_is_never_read_as_its_constraint_where_it_is_another(edges):
+    """``getNodeByKey<TextNode>()`` returns a TextNode (whose ``remove`` overrides the base's), and
+    ``identity(text)`` returns what its argument is: neither is the constraint's member."""
+    assert ("src/nodes.ts#byKey", "src/nodes.ts#BaseNode.remove", "calls", "certain") not in edges
+    assert ("src/nodes.ts#passes", "src/nodes.ts#BaseNode.remove", "calls", "certain") not in edges
+
+
+def test_a_collection_of_the_repo_with_its_own_map_gives_no_elements(edges):
+    """``this.keys().map((key) => key.trim())``: ``keys()`` returns a class of the repo, not an
+    array, so its ``map``'s callback parameter is what that ``map`` declares (a string), and no
+    edge of the element kind is made."""
+    made = {(s, t) for s, t, kind, _ in edges if s == "src/caches.ts#EntryCache.keyed" and kind == "calls"}
+    assert ("src/caches.ts#EntryCache.keyed", "src/caches.ts#Collection.map") in made
+    assert not {t for _, t in made if t.startswith("src/caches.ts#Entry.")}
     assert ("src/ops.ts#untyped", "unresolved:other.unsubscribe", "calls", "maybe") in edges
     # an external component is kept, as a maybe to its package's placeholder
     assert ("src/App.tsx#LoadingPanel", "external:some-ui-kit:Tooltip", "renders", "maybe") in edges
