@@ -56,6 +56,16 @@ def _reference_end(text: str) -> int:
     return -1
 
 
+def _split_hints(callee: str) -> tuple[str, str]:
+    """(callee, its hints with the closing ``]``) of a callee text that may end in hints
+    (``singleton[1=Db]``); only the last group is the callee's own: a nested reference's
+    (``<f[t0=T]()>.g``) belongs to that reference."""
+    if not callee.endswith("]"):
+        return callee, ""
+    start = callee.rfind("[")
+    return (callee[:start], callee[start + 1:]) if start > 0 else (callee, "")
+
+
 def _hint(hints: str, position: str) -> str | None:
     """What the call's argument ``position`` makes, from the hints ``[i=X,…]`` after a callee
     (``ts_types._hints``), or None."""
@@ -88,7 +98,7 @@ class TypeResolution:
         typed = self._type_of(path, callee[:end + 1], namespaces, klass, depth) if end > 0 else None
         rest = callee[end + 2:]
         if typed is None and end > 0 and callee[end - 2:end] == "()" and depth <= _DEEPEST:  # `return { touch }`
-            fn = self._call(path, callee[1:end - 2].partition("[")[0], namespaces, klass, depth + 1)
+            fn = self._call(path, _split_hints(callee[1:end - 2])[0], namespaces, klass, depth + 1)
             if not fn or fn[0] != "symbol":
                 return None
             field, _, after = rest.partition(".")
@@ -125,7 +135,7 @@ class TypeResolution:
         parens = _PARENS.search(ref[:-1])
         if parens is None or depth > _DEEPEST:
             return None
-        fn, _, hints = ref[1:parens.start()].partition("[")  # `singleton[1=Db]`: what arguments return
+        fn, hints = _split_hints(ref[1:parens.start()])  # `singleton[1=Db]`: what arguments return
         if fn.startswith(":"):  # <:Handler(0)>: parameter 0 of the function type `Handler` names
             return self._alias_parameter(path, fn[1:], parens.group(0), namespaces, depth)
         signature = self._signature_of(path, fn, namespaces, klass, depth)
@@ -185,7 +195,7 @@ class TypeResolution:
         if depth > _DEEPEST:
             return None
         fn, j, before = guard.groups()
-        fn, _, hints = fn.partition("[")
+        fn, hints = _split_hints(fn)
         signature = self._signature_of(path, fn, namespaces, klass, depth)
         if signature is not None:
             tpath, qname = signature
@@ -345,7 +355,7 @@ class TypeResolution:
             found = self._chain_type(path, head + "[0]", namespaces, klass, depth + 1)
             if found is not None:
                 return found
-        signature = self._signature_of(path, fn.partition("[")[0], namespaces, klass, depth)
+        signature = self._signature_of(path, _split_hints(fn)[0], namespaces, klass, depth)
         if signature is None:
             return None
         tpath, qname = signature

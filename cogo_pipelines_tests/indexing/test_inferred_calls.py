@@ -260,6 +260,8 @@ def edges():
          "const cache = this.#cache; cache.getAll().forEach(…)"),
         ("src/caches.ts#Client.pending", "src/caches.ts#Entry.refresh", "calls",
          "const stale = this.#cache.getAll().filter(…); stale.map((entry) => entry.refresh())"),
+        ("src/caches.ts#Driver.run", "src/caches.ts#Builder.select", "calls",
+         "this.create<T>('x').withSchema().select(): the inner call's type arguments are its own"),
         ("src/nodes.ts#setSlot", "src/nodes.ts#BaseNode.getWritable", "calls",
          "host.getWritable() with host: T of <T extends ElementNode>, a method ElementNode inherits"),
         ("src/nodes.ts#setSlot", "src/nodes.ts#ElementNode.append", "calls", "host.append(): the constraint's own method"),
