@@ -263,8 +263,13 @@ class TypeInference:
             return None
         if callee.startswith("?."):
             obj = fn.child_by_field_name("object")
+            awaited = False
             while obj is not None and obj.type in _WRAPPERS and obj.named_child_count:
+                awaited = awaited or obj.type == "await_expression"
                 obj = obj.named_children[0]
+            if awaited and obj.type in ("identifier", "member_expression"):  # (await this.jobScheduler).m()
+                typed = self._typed_head(index, node_text(obj), fn.start_byte)
+                return f"{typed}.{callee[2:]}" if typed else callee
             if obj is not None and obj.type == "as_expression" and obj.named_child_count == 2:
                 typed = type_name(obj.named_children[1])  # (x as Foo).m()
                 return f"{typed}.{callee[2:]}" if typed else callee

@@ -112,12 +112,19 @@ class Usage:
 
     def new(self, node: tree_sitter.Node) -> None:
         callee = callee_text(node)
+        if node.type == "this":  # `new this(…)` in a static method: the class itself (bullmq's Job.create)
+            callee = self._class_around(node)
         if callee and not callee.startswith("?"):
             index = self.enclosing(node.start_byte)
             if (index, "new " + callee) not in self.seen_calls:
                 self.seen_calls.add((index, "new " + callee))
                 caller = self.out.symbols[index].qualified_name if index >= 0 else ""
                 self.out.calls.append(CallSite(caller=caller, callee="new " + callee, line=node.start_point[0] + 1))
+
+    def _class_around(self, node: tree_sitter.Node) -> str | None:
+        """The qualified name of the class whose method ``node`` is in, or None."""
+        index = self.enclosing(node.start_byte)
+        return self.out.symbols[index].parent if index >= 0 and self.out.symbols[index].kind == "method" else None
 
     def _instance_type(self, index: int, head: str) -> str | None:
         if self.typed_heads is not None and head not in self.typed_heads:
@@ -173,6 +180,9 @@ class Usage:
         typed = constructed(value)
         if typed or depth > 2:
             return typed
+        if value.type == "new_expression" and value.child_by_field_name("constructor") is not None \
+                and value.child_by_field_name("constructor").type == "this":
+            return self._class_around(value)  # `const job = new this(…)` in a static method
         kind = value.type
         if kind == "non_null_expression" and value.named_child_count:
             return self.value_type(value.named_children[0], index, depth + 1)
@@ -180,6 +190,9 @@ class Usage:
             return self.indexed(value, index)
         if kind == "as_expression" and value.named_child_count == 2:
             return type_name(value.named_children[1])  # `const eventClass = this as typeof Event`
+        if kind == "await_expression" and value.named_child_count \
+                and value.named_children[0].type in ("identifier", "member_expression"):
+            return self.chain_type(value.named_children[0], index)  # `await this.jobScheduler`: Promise<T>'s T
         if kind in CALLED:  # the callee's return type
             return self.returned(value, index)
         if kind in ("identifier", "member_expression"):
