@@ -122,9 +122,20 @@ class Usage:
                 self.out.calls.append(CallSite(caller=caller, callee="new " + callee, line=node.start_point[0] + 1))
 
     def _class_around(self, node: tree_sitter.Node) -> str | None:
-        """The qualified name of the class whose method ``node`` is in, or None."""
+        """The qualified name of the class whose method ``node`` is in, or None; None too where
+        the method declares what ``this`` is (``static send(this: StaticThis<T>, …)``: a
+        subclass's constructor, supabase storage's events)."""
         index = self.enclosing(node.start_byte)
-        return self.out.symbols[index].parent if index >= 0 and self.out.symbols[index].kind == "method" else None
+        if index < 0 or self.out.symbols[index].kind != "method":
+            return None
+        method = node.parent
+        while method is not None and method.type != "method_definition":
+            method = method.parent
+        params = method.child_by_field_name("parameters") if method is not None else None
+        if params is not None and any(p.child_by_field_name("pattern") is not None
+                                      and p.child_by_field_name("pattern").type == "this" for p in params.named_children):
+            return None
+        return self.out.symbols[index].parent
 
     def _instance_type(self, index: int, head: str) -> str | None:
         if self.typed_heads is not None and head not in self.typed_heads:

@@ -306,6 +306,12 @@ def test_a_returned_type_parameter_is_never_read_as_its_constraint_where_it_is_a
     assert ("src/nodes.ts#passes", "src/nodes.ts#BaseNode.remove", "calls", "certain") not in edges
 
 
+def test_new_this_in_a_method_that_declares_this_is_not_the_class(edges):
+    """``static send(this: Made<T>)``: ``new this()`` constructs what ``Made<T>`` says (a subclass,
+    supabase storage's events), not ``Event`` itself."""
+    assert ("src/jobs.ts#Event.send", "src/jobs.ts#Event", "calls", "certain") not in edges
+
+
 def test_a_collection_of_the_repo_with_its_own_map_gives_no_elements(edges):
     """``this.keys().map((key) => key.trim())``: ``keys()`` returns a class of the repo, not an
     array, so its ``map``'s callback parameter is what that ``map`` declares (a string), and no
