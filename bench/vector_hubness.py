@@ -12,6 +12,7 @@ correction of the vector side" (tried and dropped).
 
 from __future__ import annotations
 
+import argparse
 import sys
 from pathlib import Path
 
@@ -68,8 +69,17 @@ def mean_ndcg(results: dict, group: list[str], mode: str) -> float:
 
 
 def main() -> int:
-    sets = sys.argv[1].split(",")
-    configs = [c.split(":") for c in sys.argv[2].split(",")]
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("sets", help="comma list of retrieval_suite sets (umami,storage,...)")
+    p.add_argument("configs", help="comma list of PROBE:K:BETA (PROBE: none, self, nl, names)")
+    a = p.parse_args()
+    sets = a.sets.split(",")
+    configs = [c.split(":") for c in a.configs.split(",")]
+    unknown = [s for s in sets if s not in retrieval_suite.SETS]
+    bad = [c for c in configs if len(c) != 3 or c[0] not in ("none", "self", "nl", "names")
+           or not c[1].isdigit() or not c[2].replace(".", "", 1).isdigit()]
+    if unknown or bad:
+        p.error(f"unknown sets {unknown} or bad configs {[':'.join(c) for c in bad]}")
     model = str(static_embedding.ensure(get_settings().cogo_home.resolve()))
     real = knowledge.vector_ranking
     results: dict[str, dict] = {}
