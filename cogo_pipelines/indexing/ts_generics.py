@@ -153,4 +153,3 @@ def read_through_constraint(typed: str, node: tree_sitter.Node) -> str | None:
             break
         node = node.parent
     return typed
-

@@ -334,8 +334,17 @@ def parameters(fn: tree_sitter.Node | None) -> list[tree_sitter.Node]:
             return [Bare(single)]
         return []
     # a `this: T` parameter types `this`, it takes no argument
-    return [p for p in params.named_children if p.type in _PARAMETERS
-            and (p.named_child_count == 0 or p.named_children[0].type != "this")]
+    return [p for p in params.named_children if p.type in _PARAMETERS and not _declares_this(p)]
+
+
+def declares_this(fn: tree_sitter.Node | None) -> bool:
+    """Whether the function declares what ``this`` is (``static send(this: StaticThis<T>, …)``)."""
+    params = fn.child_by_field_name("parameters") if fn is not None else None
+    return params is not None and any(p.type in _PARAMETERS and _declares_this(p) for p in params.named_children)
+
+
+def _declares_this(param: tree_sitter.Node) -> bool:
+    return param.named_child_count > 0 and param.named_children[0].type == "this"
 
 
 class Bare:

@@ -18,6 +18,7 @@ from cogo_pipelines.indexing.ts_nodes import (
     constructed,
     declared_type,
     declares_field,
+    declares_this,
     field_of,
     node_text,
     object_bindings,
@@ -131,11 +132,7 @@ class Usage:
         method = node.parent
         while method is not None and method.type != "method_definition":
             method = method.parent
-        params = method.child_by_field_name("parameters") if method is not None else None
-        if params is not None and any(p.child_by_field_name("pattern") is not None
-                                      and p.child_by_field_name("pattern").type == "this" for p in params.named_children):
-            return None
-        return self.out.symbols[index].parent
+        return None if declares_this(method) else self.out.symbols[index].parent
 
     def _instance_type(self, index: int, head: str) -> str | None:
         if self.typed_heads is not None and head not in self.typed_heads:
@@ -191,8 +188,8 @@ class Usage:
         typed = constructed(value)
         if typed or depth > 2:
             return typed
-        if value.type == "new_expression" and value.child_by_field_name("constructor") is not None \
-                and value.child_by_field_name("constructor").type == "this":
+        made = value.child_by_field_name("constructor") if value.type == "new_expression" else None
+        if made is not None and made.type == "this":
             return self._class_around(value)  # `const job = new this(…)` in a static method
         kind = value.type
         if kind == "non_null_expression" and value.named_child_count:
