@@ -6,13 +6,19 @@ Reference<T>``) names. A mixin of ``typescript._Extractor`` (it needs ``within``
 
 The narrowed type holds where TypeScript narrows and the code says so in one place: the
 ``if``'s or the ``?``'s consequence of a condition the test is a conjunct of, the operands of
-``&&`` after it. (Not after an early ``return`` on the negated test: left to the declared type.)
+``&&`` after it; for a negated test (``!isText(node)``, ``!(x instanceof C)``), the operands of
+``||`` after it, the ``else``, and the rest of the block after an ``if`` whose consequence
+always leaves it (``if (!$isTextNode(node)) return;``, ``continue``, ``break``, ``throw``: lexical,
+and most application code, guards this way), up to the first statement that assigns the name
+again (TypeScript's narrowing ends there too).
 An ``instanceof`` is found from the bytes (it is rare), so files without one pay a substring
 search; a guard is any call in such a place (the query's ``guard``), told from a plain
 predicate by the linker, which reads the callee's declared predicate in its own file.
 """
 
 from __future__ import annotations
+
+import re
 
 import tree_sitter
 
@@ -42,8 +48,8 @@ class Narrowing:
             klass = type_name(right)
             if name not in heads or not klass or not SIMPLE_CHAIN.match(name.decode("utf-8", "replace")):
                 continue
-            for holds in _where_true(test):
-                self.within(holds, name, klass)
+            for start, end in _where_true(test, name):
+                self.within_span(start, end, name, klass)
 
 
     def guarded(self, calls: list[tree_sitter.Node], heads: set[bytes]) -> None:
@@ -65,7 +71,7 @@ class Narrowing:
                 a for a in args.named_children if a.type != "comment") if arg.type in ("identifier", "member_expression")]
             tested = [(j, arg, name) for j, arg, name in tested
                       if name in heads and SIMPLE_CHAIN.match(name.decode("utf-8", "replace"))]
-            holds = _where_true(call) if tested else ()
+            holds = _where_true(call) if tested else ()  # (a first look: does it hold anywhere?)
             if not holds:
                 continue
             index = self.enclosing(call.start_byte)
@@ -80,27 +86,82 @@ class Narrowing:
                 if before and (_GUARD in before or before.endswith("[]")):
                     continue  # one guard's reference inside another's is not read back: left as it was
                 typed = f"<{callee}{hints}{_GUARD}{j})?{before}>" if before else f"<{callee}{hints}{_GUARD}{j})>"
-                for node in holds:
-                    self.within(node, name, typed)
+                for start, end in _where_true(call, name):
+                    self.within_span(start, end, name, typed)
 
 
-def _where_true(test: tree_sitter.Node) -> list[tree_sitter.Node]:
-    """The nodes in which ``test`` is known to be true: the right operand of each ``&&`` it is
-    (part of) the left of, and the consequence of the ``if`` or the conditional whose condition
-    it is a conjunct of (``if (x instanceof C && ready) { x.m() }``)."""
-    found = []
-    node = test
+_EXITS = frozenset(("return_statement", "throw_statement", "continue_statement", "break_statement"))
+_BLOCKS = frozenset(("statement_block", "program", "switch_case", "switch_default"))
+
+
+def _where_true(test: tree_sitter.Node, name: bytes | None = None) -> list[tuple[int, int]]:
+    """The byte spans in which ``test`` is known to be true: the right operand of each ``&&``
+    it is (part of) the left of, and the consequence of the ``if`` or the conditional whose
+    condition it is a conjunct of (``if (x instanceof C && ready) { x.m() }``). Through a ``!``
+    the test must be false instead: the right of ``||``, the ``else``, and the rest of the block
+    after an ``if`` that always leaves it, cut before the first statement that assigns ``name``
+    again (``_rest_of_block``)."""
+    found: list[tuple[int, int]] = []
+    node, truth = test, True  # truth: the value of `node` that makes the test true
     while True:
         while node.parent is not None and node.parent.type == "parenthesized_expression":
             node = node.parent
         parent = node.parent
         if parent is None:
             return found
-        if parent.type == "binary_expression" and parent.child_by_field_name("operator").type == "&&":
+        kind = parent.type
+        if kind == "unary_expression" and parent.child_by_field_name("operator").type == "!":
+            node, truth = parent, not truth
+            continue
+        if kind == "binary_expression":
+            operator = parent.child_by_field_name("operator").type
+            if operator not in ("&&", "||") or (operator == "&&") != truth:
+                return found  # `a && b` false, `a || b` true: says nothing of either operand
             if parent.child_by_field_name("left") == node:
-                found.append(parent.child_by_field_name("right"))
+                found.append(_span(parent.child_by_field_name("right")))
             node = parent
             continue
-        if parent.type in ("if_statement", "ternary_expression") and parent.child_by_field_name("condition") == node:
-            found.append(parent.child_by_field_name("consequence"))
+        if kind in ("if_statement", "ternary_expression") and parent.child_by_field_name("condition") == node:
+            if truth:
+                found.append(_span(parent.child_by_field_name("consequence")))
+                return found
+            alternative = parent.child_by_field_name("alternative")
+            if alternative is not None:
+                found.append(_span(alternative))
+            elif kind == "if_statement" and _leaves(parent.child_by_field_name("consequence")):
+                rest = _rest_of_block(parent, name)
+                if rest is not None:
+                    found.append(rest)
         return found
+
+
+def _span(node: tree_sitter.Node) -> tuple[int, int]:
+    return node.start_byte, node.end_byte
+
+
+def _leaves(consequence: tree_sitter.Node | None) -> bool:
+    """Whether ``consequence`` always leaves the block around its ``if`` (ends in ``return``,
+    ``throw``, ``continue`` or ``break``)."""
+    if consequence is not None and consequence.type == "statement_block":
+        last = [child for child in consequence.named_children if child.type != "comment"]
+        consequence = last[-1] if last else None
+    return consequence is not None and consequence.type in _EXITS
+
+
+def _rest_of_block(statement: tree_sitter.Node, name: bytes | None) -> tuple[int, int] | None:
+    """The span of the statements after ``statement`` in its block, up to the first that
+    assigns ``name`` (``node = node.getParent()``: from there on it is the assigned type)."""
+    block = statement.parent
+    if block is None or block.type not in _BLOCKS:
+        return None
+    start, end = statement.end_byte, block.end_byte
+    if name is not None:
+        text = block.text[start - block.start_byte:]
+        assigned = re.search(rb"(?<![\w$.])" + re.escape(name) + rb"\s*(?:[-+*/%&|^]|\?\?|<<|>>>?|\*\*|&&|\|\|)?=(?!=)", text)
+        if assigned is not None:
+            at = start + assigned.start()
+            sibling = statement.next_named_sibling
+            while sibling is not None and sibling.end_byte <= at:
+                sibling = sibling.next_named_sibling
+            end = sibling.start_byte if sibling is not None else end
+    return (start, end) if end > start else None

@@ -124,6 +124,10 @@ class TypeInference:
         parameter); the innermost such function around a use wins over the symbol's bindings."""
         _spans(self.ranged, name).add(fn.start_byte, fn.end_byte, typed)
 
+    def within_span(self, start: int, end: int, name: bytes, typed: str) -> None:
+        """``within`` for a span that is no one node (the rest of a block after a guard)."""
+        _spans(self.ranged, name).add(start, end, typed)
+
     def shadowed(self, params: list[tree_sitter.Node]) -> None:
         """Untyped parameters of other functions hide a callback's binding of the same name."""
         ranged = self.ranged

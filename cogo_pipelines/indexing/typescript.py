@@ -75,6 +75,8 @@ _QUERY_TEXT = """
  (return_statement [(arrow_function) (function_expression)] @typed_fn)]
 [(if_statement condition: (parenthesized_expression (call_expression arguments: (arguments [(identifier) (member_expression)])) @guard))
  (binary_expression left: (call_expression arguments: (arguments [(identifier) (member_expression)])) @guard operator: "&&")
+ (binary_expression operator: "&&" right: (call_expression arguments: (arguments [(identifier) (member_expression)])) @guard)
+ (unary_expression operator: "!" argument: (call_expression arguments: (arguments [(identifier) (member_expression)])) @guard)
  (ternary_expression condition: (call_expression arguments: (arguments [(identifier) (member_expression)])) @guard)]
 """
 # JSX exists in the TSX grammar only

@@ -281,6 +281,27 @@ def edges():
          "const node = getNodeByKey<TextNode>(key); node?.remove(): TextNode's override"),
         ("src/nodes.ts#byKey", "src/nodes.ts#BaseNode.getWritable", "calls",
          "getNodeByKey(key) without a type argument: T is its constraint"),
+        ("src/guards.ts#orGuard", "src/guards.ts#ElementNode.isEmpty", "calls",
+         "!isElement(node) || node.isEmpty(): the right of `||` after a negated guard"),
+        ("src/guards.ts#orGuard", "src/guards.ts#ElementNode.append", "calls",
+         "if (!isElement(node) || …) { return } node.append(): the rest of the block"),
+        ("src/guards.ts#loopContinue", "src/guards.ts#TextNode.getText", "calls",
+         "if (!isText(node)) continue; node.getText()"),
+        ("src/guards.ts#elseBranch", "src/guards.ts#TextNode.getText", "calls", "the else of a negated guard"),
+        ("src/guards.ts#thrown", "src/guards.ts#TextNode.remove", "calls",
+         "if (!(node instanceof TextNode)) { throw … } node.remove(): TextNode's override"),
+        ("src/guards.ts#reassigned", "src/guards.ts#ElementNode.append", "calls",
+         "narrowed until the name is assigned again"),
+        ("src/guards.ts#reassigned", "src/guards.ts#BaseNode.remove", "calls",
+         "node = node.getParent(); node?.remove(): the assigned type, not the guard's"),
+        ("src/guards.ts#rightOfAnd", "src/guards.ts#TextNode.getText", "calls",
+         "node !== null && isText(node): a guard right of `&&`"),
+        ("src/guards.ts#inSwitch", "src/guards.ts#TextNode.remove", "calls",
+         "if (!isText(node)) break; node.remove() in a switch case"),
+        ("src/guards.ts#noExit", "src/guards.ts#BaseNode.remove", "calls",
+         "if (!isText(node)) { log } node.remove(): no exit, the declared type"),
+        ("src/guards.ts#inSwitch", "src/guards.ts#BaseNode.remove", "calls",
+         "the switch's default: the declared type"),
         ("src/App.tsx#LoadingPanel", "src/App.tsx#Header", "renders", "<Header/> of the same file"),
         ("src/App.tsx#LoadingPanel", "src/Panel.tsx#Panel", "renders", "<Panel>...</Panel> imported"),
         ("src/App.tsx#LoadingPanel", "src/Panel.tsx#Empty", "renders", "an arrow-function component"),
@@ -293,6 +314,15 @@ def test_inferred_edges_are_certain(edges, src, dst, kind, rule):
 
 def test_what_cannot_be_inferred_stays_maybe(edges):
     assert ("src/ops.ts#untyped", "unresolved:thing.next", "calls", "maybe") in edges
+
+
+def test_a_negated_guard_narrows_only_where_the_test_is_false(edges):
+    """No narrowing after an ``if`` that does not leave or after a reassignment (there the
+    checker reads the declared type), and none to the declared type where the guard holds."""
+    for src, wrong in (("noExit", "TextNode.remove"), ("reassigned", "ElementNode.remove"),
+                       ("thrown", "BaseNode.remove")):
+        certain = {d for s, d, k, c in edges if s == f"src/guards.ts#{src}" and c == "certain"}
+        assert f"src/guards.ts#{wrong}" not in certain, src
 
 
 def test_a_type_parameter_never_stands_for_the_class_of_its_name(edges):
