@@ -137,7 +137,14 @@ class TypeResolution:
             return None
         fn, hints = _split_hints(ref[1:parens.start()])  # `singleton[1=Db]`: what arguments return
         if fn.startswith(":"):  # <:Handler(0)>: parameter 0 of the function type `Handler` names
-            return self._alias_parameter(path, fn[1:], parens.group(0), namespaces, depth)
+            found = self._alias_parameter(path, fn[1:], parens.group(0), namespaces, depth)
+            if found is None and "." in fn:  # <:DomConfig.$exportDOM(0)>: of the type's member
+                head, _, key = fn[1:].rpartition(".")
+                j = _PARAMETER.fullmatch(parens.group(0))
+                holder = self.names.dotted_memo(path, head, namespaces) if j is not None else None
+                if self.names.kind(holder) in HAS_FIELDS:
+                    found = self._member_parameter(holder, key, j.group(1), depth)
+            return found
         signature = self._signature_of(path, fn, namespaces, klass, depth)
         if signature is None:
             if any(h[:1].isdigit() for h in hints.split(",")):  # what arguments make (type arguments aside)
@@ -378,6 +385,11 @@ class TypeResolution:
         holder = self._type_of(tpath, declared, (), None, depth + 1) if declared else None
         if not holder or holder[0] != "symbol":
             return None
+        return self._member_parameter(holder, key, j, depth)
+
+    def _member_parameter(self, holder: tuple, key: str, j: str, depth: int) -> tuple | None:
+        """The declared type of parameter ``j`` of the method or function-typed property ``key``
+        of the type symbol ``holder`` (``perform(elements, app: AppProps)``, ``perform: ActionFn``)."""
         found = self._declared(holder[1], holder[2], f"{key}({j})")  # a method / function-typed property
         if found is not None:
             return self._type_of(found[0], found[1], (), None, depth + 1)

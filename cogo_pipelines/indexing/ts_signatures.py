@@ -196,10 +196,20 @@ class DeclaredTypes:
 
     def function_type(self, key: str, fn: tree_sitter.Node, generics: set[str]) -> None:
         """The parameter types of a function type that a type alias or a property declares
-        (``type ActionFn = (elements: E[], app: AppProps) => R``: ``types["ActionFn(1)"]``)."""
-        generics = generics | type_parameters(fn)
+        (``type ActionFn = (elements: E[], app: AppProps) => R``: ``types["ActionFn(1)"]``). A
+        parameter typed by the function type's own type parameter is its constraint: a function
+        given there is generic alike (``$exportDOM: <T extends LexicalNode>(node: T) => …``, and
+        ``node.getType()`` in ``$exportDOM: (node) => …`` reads ``LexicalNode``'s)."""
+        own = type_parameters(fn)
+        bounds = constraints(fn) if own else {}
+        generics = generics | own
         for j, p in enumerate(parameters(fn)):
-            self._declare(f"{key}({j})", p.child_by_field_name("type"), generics)
+            annotation = p.child_by_field_name("type")
+            named = type_name(annotation)
+            if named in own and bounds.get(named):
+                self._put(f"{key}({j})", bounds[named], generics)
+            else:
+                self._declare(f"{key}({j})", annotation, generics)
 
     def member_return(self, key: str, returns: tree_sitter.Node | None, generics: set[str]) -> None:
         """``types["I.m()"]`` of an interface's method signature: its declared return type, or

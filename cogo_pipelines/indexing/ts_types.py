@@ -92,7 +92,10 @@ class TypeInference:
         """A function given as property ``key`` of an object literal passed as argument ``i``
         (``register({ perform: (elements, app) => app.m() })``, a config object's handlers) takes
         its untyped parameters' types from the type the callee's parameter ``i`` declares: that
-        type's method or function-typed property ``key`` (``<register(0).perform(1)>``)."""
+        type's method or function-typed property ``key`` (``<register(0).perform(1)>``). Of a
+        literal whose type is written beside it (``const config: DomConfig = { $exportDOM: (node)
+        => … }``, ``{ … } satisfies DomConfig``: lexical's, and many an app's config objects),
+        from that type's ``key`` (``<:DomConfig.$exportDOM(0)>``)."""
         for fn in nodes:
             untyped = untyped_parameters(parameters(fn), heads)
             if not untyped:
@@ -102,6 +105,14 @@ class TypeInference:
             literal = fn.parent if method else fn.parent.parent
             args = literal.parent
             if key is None or key.type != "property_identifier" or args is None or args.parent is None:
+                continue
+            if args.type != "arguments":  # `const x: T = {…}`, `{…} satisfies T`
+                declared = args.child_by_field_name("type") if args.type == "variable_declarator" else \
+                    args.named_children[-1]
+                named = type_name(declared)
+                if named and SIMPLE_CHAIN.match(named):
+                    for j, name in untyped:
+                        self.within(fn, name.text, f"<:{named}.{node_text(key)}({j})>")
                 continue
             callee = self._callee_at(args.parent, fn.start_byte)
             if not callee:

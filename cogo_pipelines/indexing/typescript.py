@@ -48,7 +48,9 @@ _QUERY_TEXT = """
   (arrow_function parameters: (formal_parameters (required_parameter pattern: (identifier) !type)))
   (function_expression parameters: (formal_parameters (required_parameter pattern: (identifier) !type)))
 ] @callback)
-(arguments (object [(pair value: [(arrow_function) (function_expression)] @callback.property) (method_definition) @callback.property]))
+([(arguments (object [(pair value: [(arrow_function) (function_expression)] @callback.property) (method_definition) @callback.property]))
+  (variable_declarator type: (type_annotation) value: (object [(pair value: [(arrow_function) (function_expression)] @callback.property) (method_definition) @callback.property]))
+  (satisfies_expression (object [(pair value: [(arrow_function) (function_expression)] @callback.property) (method_definition) @callback.property]))])
 (variable_declarator name: (object_pattern) @var.pattern)
 (required_parameter pattern: (object_pattern) type: (type_annotation)) @param.destructured
 (optional_parameter pattern: (object_pattern) type: (type_annotation)) @param.destructured
