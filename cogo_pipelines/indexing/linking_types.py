@@ -176,6 +176,10 @@ class TypeResolution:
             if made is not None:
                 return self.names.dotted_memo(path, made, namespaces) if made != "?" else None
             return self.names.dotted_memo(tpath, bound, self._scope(tpath, qname)[0]) if bound else None
+        if declared and declared.startswith("=a"):  # returns what argument j is (or the type argument k names)
+            j, _, k = declared[2:].partition(":")
+            made = _hint(hints, "t" + k) or _hint(hints, "a" + j)
+            return self.names.dotted_memo(path, made, namespaces) if made and made != "?" else None
         if declared and declared.startswith("<"):  # `ReturnType<Driver['getPlatform']>` (ts_generics)
             return self._type_of(tpath, declared, (), None, depth + 1)
         # a type named inside a namespace is that namespace's (`make(): Code` in `namespace qr`)

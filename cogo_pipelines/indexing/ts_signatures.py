@@ -156,13 +156,22 @@ class DeclaredTypes:
         """``$getNodeByKey<T extends LexicalNode>(key: NodeKey): T | null``: a type parameter
         of the function's own that no parameter mentions is what the call's type argument names
         (``$getNodeByKey<TextNode>(key)``), else its constraint (``=t{k}:Bound``; the linker
-        reads the call's ``t{k}`` hint, ``ts_types._hints``). One a parameter mentions is
-        inferred from the argument: not read."""
+        reads the call's ``t{k}`` hint, ``ts_types._hints``). One that a single parameter ``j``
+        is declared as (``$copyNode<T extends LexicalNode>(node: T): T``, ``T | null`` too) is
+        what the call's argument ``j`` is (``=a{j}:{k}``: the ``a{j}`` hint, or the type
+        argument); one mentioned otherwise (``T[]``, ``Foo<T>``): not read."""
         own = [node_text(name) for name, _ in type_parameter_names(fn)]
         params = fn.child_by_field_name("parameters")
-        if returned not in own or (params is not None and re.search(rb"\b%s\b" % re.escape(returned.encode()), params.text)):
+        if returned not in own:
             return
-        self.out.types[f"{q}()"] = f"=t{own.index(returned)}:{constraints(fn).get(returned, '')}"
+        k = own.index(returned)
+        mention = re.compile(rb"\b%s\b" % re.escape(returned.encode()))
+        if params is not None and mention.search(params.text):
+            mentioned = [(j, p) for j, p in enumerate(parameters(fn)) if mention.search(p.text)]
+            if len(mentioned) == 1 and type_name(mentioned[0][1].child_by_field_name("type")) == returned:
+                self.out.types[f"{q}()"] = f"=a{mentioned[0][0]}:{k}"
+            return
+        self.out.types[f"{q}()"] = f"=t{k}:{constraints(fn).get(returned, '')}"
 
     def _predicate(self, q: str, fn: tree_sitter.Node, predicate: tree_sitter.Node | None, generics: set[str]) -> None:
         """``types["F(is{j})"]``: the type a type guard ``isCollection(item: any): item is

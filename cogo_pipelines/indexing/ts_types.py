@@ -22,6 +22,7 @@ different types there gets none (``""``): the edge stays ``maybe`` rather than r
 from __future__ import annotations
 
 import bisect
+import re
 
 import tree_sitter
 
@@ -44,6 +45,8 @@ MAX_DEPTH = 8  # f().g().h(): references nest at most this deep (a query builder
 # what a destructured-alias span holds where the name is a parameter or a nested declaration:
 # the name is local there, not the module's binding of it (a callee text "?name" then)
 LOCAL = "?"
+
+_PLAIN_TYPE = re.compile(r"[A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)*")  # a type name, not a reference or T[]
 
 
 class TypeInference:
@@ -176,17 +179,23 @@ class TypeInference:
         callee = self.callee_of(value.child_by_field_name("function"), index)
         if not callee or callee.startswith("?"):
             return None
-        return f"<{callee}{self._hints(value)}()>"
+        return f"<{callee}{self._hints(value, index)}()>"
 
-    def _hints(self, call: tree_sitter.Node) -> str:
+    def _hints(self, call: tree_sitter.Node, index: int | None = None) -> str:
         """``[i=X,…]`` for the arguments of ``call`` that make something the callee may return:
         a function returning a class (``1=Db``), a function of this file (``1=<init()>``), a
-        class itself (``0=@TabService``: ``getService(TabService)`` returns an instance); and
-        ``tk=X`` for its type arguments (``t0=TextNode``: what a returned ``T`` is)."""
+        class itself (``0=@TabService``: ``getService(TabService)`` returns an instance);
+        ``tk=X`` for its type arguments (``t0=TextNode``: what a returned ``T`` is); and, given
+        the ``index`` of the symbol around, ``ai=X`` for a name argument this file types
+        (``$copyNode(node)`` with ``node: ListItemNode``: what ``<T>(node: T): T`` returns)."""
         args = call.child_by_field_name("arguments")
         hints = []
         if args is not None and args.type == "arguments":
             for position, arg in enumerate(a for a in args.named_children if a.type != "comment"):
+                if index is not None and arg.type == "identifier":
+                    typed = self.chain_type(arg, index)
+                    if typed and _PLAIN_TYPE.fullmatch(typed):
+                        hints.append(f"a{position}={typed}")
                 if arg.type in ("arrow_function", "function_expression"):
                     body = arg.child_by_field_name("body")
                     made = (type_name(body.child_by_field_name("constructor")) if body is not None
@@ -297,7 +306,7 @@ class TypeInference:
             if obj is not None and obj.type == "call_expression" and depth < MAX_DEPTH:
                 inner = self.callee_of(obj.child_by_field_name("function"), index, depth + 1)
                 if inner and not inner.startswith("?"):
-                    return f"<{inner}{self._hints(obj)}()>.{callee[2:]}"
+                    return f"<{inner}{self._hints(obj, index)}()>.{callee[2:]}"
             return callee
         head, _, rest = callee.rpartition(".")
         if head and head not in ("this", "super"):

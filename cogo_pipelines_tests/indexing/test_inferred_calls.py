@@ -310,6 +310,8 @@ def edges():
         ("src/configs.ts#satisfied", "src/configs.ts#Editor.render", "calls", "{ … } satisfies DomConfig"),
         ("src/configs.ts#handlers", "src/configs.ts#DocNode.exportDOM", "calls",
          "a function expression in a literal typed by a type alias of an object type"),
+        ("src/nodes.ts#passes", "src/nodes.ts#TextNode.remove", "calls",
+         "identity(text).remove() with identity<T>(value: T): T: what the argument is"),
         ("src/App.tsx#LoadingPanel", "src/App.tsx#Header", "renders", "<Header/> of the same file"),
         ("src/App.tsx#LoadingPanel", "src/Panel.tsx#Panel", "renders", "<Panel>...</Panel> imported"),
         ("src/App.tsx#LoadingPanel", "src/Panel.tsx#Empty", "renders", "an arrow-function component"),
