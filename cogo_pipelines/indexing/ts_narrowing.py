@@ -10,7 +10,12 @@ The narrowed type holds where TypeScript narrows and the code says so in one pla
 ``||`` after it, the ``else``, and the rest of the block after an ``if`` whose consequence
 always leaves it (``if (!$isTextNode(node)) return;``, ``continue``, ``break``, ``throw``: lexical,
 and most application code, guards this way), up to the first statement that assigns the name
-again (TypeScript's narrowing ends there too).
+again (TypeScript's narrowing ends there too). An assertion call (``invariant($isRangeSelection(
+selection), '…')``, ``assert(x instanceof C)``) narrows the rest of its block alike, where this
+file declares the function ``asserts``. Not by name: lexical imports ``invariant`` from a package
+outside the indexed packages, and the checker, not seeing its ``asserts``, narrows nothing there
+(taking every ``invariant``/``assert`` as asserting, as tiny-invariant's, node's and vitest's do,
+found 85 more of lexical's pairs and 60 the checker does not give: precision .999 -> .989).
 An ``instanceof`` is found from the bytes (it is rare), so files without one pay a substring
 search; a guard is any call in such a place (the query's ``guard``), told from a plain
 predicate by the linker, which reads the callee's declared predicate in its own file.
@@ -48,9 +53,19 @@ class Narrowing:
             klass = type_name(right)
             if name not in heads or not klass or not SIMPLE_CHAIN.match(name.decode("utf-8", "replace")):
                 continue
-            for start, end in _where_true(test, name):
+            for start, end in _where_true(test, name, self.asserting()):
                 self.within_span(start, end, name, klass)
 
+
+    def asserting(self) -> frozenset[bytes]:
+        """The names of the assertion functions a call of which narrows what follows it (once
+        per file)."""
+        found = getattr(self, "_asserting", None)
+        if found is None:
+            found = self._asserting = frozenset(
+                declared.group(1) for declared in _ASSERTION_FUNCTIONS.finditer(self.source)) \
+                if b"asserts" in self.source else frozenset()
+        return found
 
     def guarded(self, calls: list[tree_sitter.Node], heads: set[bytes]) -> None:
         """``if (Utils.isCollection(target)) { target.getItems() }``: where the call holds, an
@@ -71,7 +86,8 @@ class Narrowing:
                 a for a in args.named_children if a.type != "comment") if arg.type in ("identifier", "member_expression")]
             tested = [(j, arg, name) for j, arg, name in tested
                       if name in heads and SIMPLE_CHAIN.match(name.decode("utf-8", "replace"))]
-            holds = _where_true(call) if tested else ()  # (a first look: does it hold anywhere?)
+            asserting = self.asserting()
+            holds = _where_true(call, None, asserting) if tested else ()  # (a first look: does it hold anywhere?)
             if not holds:
                 continue
             index = self.enclosing(call.start_byte)
@@ -86,21 +102,25 @@ class Narrowing:
                 if before and (_GUARD in before or before.endswith("[]")):
                     continue  # one guard's reference inside another's is not read back: left as it was
                 typed = f"<{callee}{hints}{_GUARD}{j})?{before}>" if before else f"<{callee}{hints}{_GUARD}{j})>"
-                for start, end in _where_true(call, name):
+                for start, end in _where_true(call, name, asserting):
                     self.within_span(start, end, name, typed)
 
 
+# `function name(…): asserts …`, a parameter list without nested parentheses (as assertion functions have)
+_ASSERTION_FUNCTIONS = re.compile(rb"\bfunction\s+([A-Za-z_$][\w$]*)\s*(?:<[^>{]*>)?\s*\([^()]*\)\s*:\s*asserts\b")
 _EXITS = frozenset(("return_statement", "throw_statement", "continue_statement", "break_statement"))
 _BLOCKS = frozenset(("statement_block", "program", "switch_case", "switch_default"))
 
 
-def _where_true(test: tree_sitter.Node, name: bytes | None = None) -> list[tuple[int, int]]:
+def _where_true(test: tree_sitter.Node, name: bytes | None = None,
+                asserting: frozenset[bytes] = frozenset()) -> list[tuple[int, int]]:
     """The byte spans in which ``test`` is known to be true: the right operand of each ``&&``
     it is (part of) the left of, and the consequence of the ``if`` or the conditional whose
     condition it is a conjunct of (``if (x instanceof C && ready) { x.m() }``). Through a ``!``
     the test must be false instead: the right of ``||``, the ``else``, and the rest of the block
     after an ``if`` that always leaves it, cut before the first statement that assigns ``name``
-    again (``_rest_of_block``)."""
+    again (``_rest_of_block``). The first argument of a call statement of one of the
+    ``asserting`` functions holds in the rest of the block too."""
     found: list[tuple[int, int]] = []
     node, truth = test, True  # truth: the value of `node` that makes the test true
     while True:
@@ -121,6 +141,15 @@ def _where_true(test: tree_sitter.Node, name: bytes | None = None) -> list[tuple
                 found.append(_span(parent.child_by_field_name("right")))
             node = parent
             continue
+        if kind == "arguments" and truth and asserting and parent.named_children[0] == node:
+            call = parent.parent
+            callee = call.child_by_field_name("function") if call is not None else None
+            if callee is not None and callee.type == "identifier" and callee.text in asserting \
+                    and call.parent is not None and call.parent.type == "expression_statement":
+                rest = _rest_of_block(call.parent, name)
+                if rest is not None:
+                    found.append(rest)
+            return found
         if kind in ("if_statement", "ternary_expression") and parent.child_by_field_name("condition") == node:
             if truth:
                 found.append(_span(parent.child_by_field_name("consequence")))

@@ -80,6 +80,7 @@ _QUERY_TEXT = """
  (binary_expression left: (call_expression arguments: (arguments [(identifier) (member_expression)])) @guard operator: "&&")
  (binary_expression operator: "&&" right: (call_expression arguments: (arguments [(identifier) (member_expression)])) @guard)
  (unary_expression operator: "!" argument: (call_expression arguments: (arguments [(identifier) (member_expression)])) @guard)
+ (expression_statement (call_expression function: (identifier) arguments: (arguments . (call_expression arguments: (arguments [(identifier) (member_expression)])) @guard)))
  (ternary_expression condition: (call_expression arguments: (arguments [(identifier) (member_expression)])) @guard)]
 """
 # JSX exists in the TSX grammar only

@@ -302,6 +302,14 @@ def edges():
          "if (!isText(node)) { log } node.remove(): no exit, the declared type"),
         ("src/guards.ts#inSwitch", "src/guards.ts#BaseNode.remove", "calls",
          "the switch's default: the declared type"),
+        ("src/guards.ts#asserted", "src/guards.ts#TextNode.getText", "calls",
+         "invariant(isText(node), …); node.getText(): an assertion function's guard"),
+        ("src/guards.ts#assertedInstance", "src/guards.ts#ElementNode.isEmpty", "calls",
+         "invariant(node instanceof ElementNode && node.isEmpty(), …)"),
+        ("src/guards.ts#assertedInstance", "src/guards.ts#ElementNode.append", "calls",
+         "… node.append() after it"),
+        ("src/checks.ts#checked", "src/guards.ts#BaseNode.remove", "calls",
+         "a local invariant() without `asserts` narrows nothing"),
         ("src/configs.ts#DEFAULT_CONFIG", "src/configs.ts#DocNode.exportDOM", "calls",
          "const c: DomConfig = { exportDOM: (node, editor) => node.exportDOM() }: the member's parameter 0"),
         ("src/configs.ts#DEFAULT_CONFIG", "src/configs.ts#Editor.render", "calls", "… and its parameter 1"),
@@ -329,9 +337,9 @@ def test_what_cannot_be_inferred_stays_maybe(edges):
 def test_a_negated_guard_narrows_only_where_the_test_is_false(edges):
     """No narrowing after an ``if`` that does not leave or after a reassignment (there the
     checker reads the declared type), and none to the declared type where the guard holds."""
-    for src, wrong in (("noExit", "TextNode.remove"), ("reassigned", "ElementNode.remove"),
-                       ("thrown", "BaseNode.remove")):
-        certain = {d for s, d, k, c in edges if s == f"src/guards.ts#{src}" and c == "certain"}
+    for src, wrong in (("guards.ts#noExit", "TextNode.remove"), ("guards.ts#reassigned", "ElementNode.remove"),
+                       ("guards.ts#thrown", "BaseNode.remove"), ("checks.ts#checked", "TextNode.remove")):
+        certain = {d for s, d, k, c in edges if s == f"src/{src}" and c == "certain"}
         assert f"src/guards.ts#{wrong}" not in certain, src
 
 
