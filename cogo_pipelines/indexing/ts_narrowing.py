@@ -24,6 +24,7 @@ predicate by the linker, which reads the callee's declared predicate in its own 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 import tree_sitter
 
@@ -53,7 +54,7 @@ class Narrowing:
             klass = type_name(right)
             if name not in heads or not klass or not SIMPLE_CHAIN.match(name.decode("utf-8", "replace")):
                 continue
-            for start, end in _where_true(test, name, self.asserting()):
+            for start, end in _where_true(test, name, self.asserting, self.source):
                 self.within_span(start, end, name, klass)
 
 
@@ -84,11 +85,11 @@ class Narrowing:
                 continue
             tested = [(j, arg, one_line_chain(arg.text)) for j, arg in enumerate(
                 a for a in args.named_children if a.type != "comment") if arg.type in ("identifier", "member_expression")]
-            tested = [(j, arg, name) for j, arg, name in tested
-                      if name in heads and SIMPLE_CHAIN.match(name.decode("utf-8", "replace"))]
-            asserting = self.asserting()
-            holds = _where_true(call, None, asserting) if tested else ()  # (a first look: does it hold anywhere?)
-            if not holds:
+            # where each tested name holds (the rest of a block is cut at that name's assignment)
+            tested = [(j, arg, name, holds) for j, arg, name in tested
+                      if name in heads and SIMPLE_CHAIN.match(name.decode("utf-8", "replace"))
+                      and (holds := _where_true(call, name, self.asserting, self.source))]
+            if not tested:
                 continue
             index = self.enclosing(call.start_byte)
             callee = self.callee_of(call.child_by_field_name("function"), index)
@@ -97,30 +98,32 @@ class Narrowing:
             hints = self._hints(call)  # `is(builder, IndexBuilder)`: the class an argument hands over
             if any(c in hints for c in "<>?"):
                 hints = ""
-            for j, arg, name in tested:
+            for j, arg, name, holds in tested:
                 before = self.chain_type(arg, index)
                 if before and (_GUARD in before or before.endswith("[]")):
                     continue  # one guard's reference inside another's is not read back: left as it was
                 typed = f"<{callee}{hints}{_GUARD}{j})?{before}>" if before else f"<{callee}{hints}{_GUARD}{j})>"
-                for start, end in _where_true(call, name, asserting):
+                for start, end in holds:
                     self.within_span(start, end, name, typed)
 
 
 # `function name(…): asserts …`, a parameter list without nested parentheses (as assertion functions have)
 _ASSERTION_FUNCTIONS = re.compile(rb"\bfunction\s+([A-Za-z_$][\w$]*)\s*(?:<[^>{]*>)?\s*\([^()]*\)\s*:\s*asserts\b")
+_ASSIGNED = re.compile(rb"\s*(?:[-+*/%&|^]|\?\?|<<|>>>?|\*\*|&&|\|\|)?=(?!=)")  # `x =`, `x +=`, `x ??=`, not `x ==`
+_NAME_BYTES = frozenset(b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_$.")
 _EXITS = frozenset(("return_statement", "throw_statement", "continue_statement", "break_statement"))
 _BLOCKS = frozenset(("statement_block", "program", "switch_case", "switch_default"))
 
 
 def _where_true(test: tree_sitter.Node, name: bytes | None = None,
-                asserting: frozenset[bytes] = frozenset()) -> list[tuple[int, int]]:
+                asserting: Callable[[], frozenset[bytes]] | None = None, source: bytes | None = None) -> list[tuple[int, int]]:
     """The byte spans in which ``test`` is known to be true: the right operand of each ``&&``
     it is (part of) the left of, and the consequence of the ``if`` or the conditional whose
     condition it is a conjunct of (``if (x instanceof C && ready) { x.m() }``). Through a ``!``
     the test must be false instead: the right of ``||``, the ``else``, and the rest of the block
     after an ``if`` that always leaves it, cut before the first statement that assigns ``name``
-    again (``_rest_of_block``). The first argument of a call statement of one of the
-    ``asserting`` functions holds in the rest of the block too."""
+    again (``_rest_of_block``, in ``source``). The first argument of a call statement of one
+    of the ``asserting()`` functions holds in the rest of the block too."""
     found: list[tuple[int, int]] = []
     node, truth = test, True  # truth: the value of `node` that makes the test true
     while True:
@@ -141,12 +144,12 @@ def _where_true(test: tree_sitter.Node, name: bytes | None = None,
                 found.append(_span(parent.child_by_field_name("right")))
             node = parent
             continue
-        if kind == "arguments" and truth and asserting and parent.named_children[0] == node:
+        if kind == "arguments" and truth and asserting is not None and parent.named_children[0] == node:
             call = parent.parent
             callee = call.child_by_field_name("function") if call is not None else None
-            if callee is not None and callee.type == "identifier" and callee.text in asserting \
-                    and call.parent is not None and call.parent.type == "expression_statement":
-                rest = _rest_of_block(call.parent, name)
+            if callee is not None and callee.type == "identifier" and call.parent is not None \
+                    and call.parent.type == "expression_statement" and callee.text in asserting():
+                rest = _rest_of_block(call.parent, name, source)
                 if rest is not None:
                     found.append(rest)
             return found
@@ -158,7 +161,7 @@ def _where_true(test: tree_sitter.Node, name: bytes | None = None,
             if alternative is not None:
                 found.append(_span(alternative))
             elif kind == "if_statement" and _leaves(parent.child_by_field_name("consequence")):
-                rest = _rest_of_block(parent, name)
+                rest = _rest_of_block(parent, name, source)
                 if rest is not None:
                     found.append(rest)
         return found
@@ -177,20 +180,31 @@ def _leaves(consequence: tree_sitter.Node | None) -> bool:
     return consequence is not None and consequence.type in _EXITS
 
 
-def _rest_of_block(statement: tree_sitter.Node, name: bytes | None) -> tuple[int, int] | None:
+def _rest_of_block(statement: tree_sitter.Node, name: bytes | None, source: bytes | None) -> tuple[int, int] | None:
     """The span of the statements after ``statement`` in its block, up to the first that
     assigns ``name`` (``node = node.getParent()``: from there on it is the assigned type)."""
     block = statement.parent
     if block is None or block.type not in _BLOCKS:
         return None
     start, end = statement.end_byte, block.end_byte
-    if name is not None:
-        text = block.text[start - block.start_byte:]
-        assigned = re.search(rb"(?<![\w$.])" + re.escape(name) + rb"\s*(?:[-+*/%&|^]|\?\?|<<|>>>?|\*\*|&&|\|\|)?=(?!=)", text)
-        if assigned is not None:
-            at = start + assigned.start()
-            sibling = statement.next_named_sibling
-            while sibling is not None and sibling.end_byte <= at:
-                sibling = sibling.next_named_sibling
-            end = sibling.start_byte if sibling is not None else end
+    at = _assigned(source, name, start, end) if name is not None and source is not None else -1
+    if at >= 0:
+        sibling = statement.next_named_sibling
+        while sibling is not None and sibling.end_byte <= at:
+            sibling = sibling.next_named_sibling
+        end = sibling.start_byte if sibling is not None else end
     return (start, end) if end > start else None
+
+
+def _assigned(source: bytes, name: bytes, start: int, end: int) -> int:
+    """The offset of the first assignment to ``name`` in ``source[start:end]``, or -1 (a
+    substring search, then a look at the bytes around: names differ from call to call, and
+    compiling a pattern for each cost more than the search)."""
+    at = source.find(name, start, end)
+    while at >= 0:
+        after = at + len(name)
+        if (at == 0 or source[at - 1] not in _NAME_BYTES) and (after >= len(source) or source[after] not in _NAME_BYTES) \
+                and _ASSIGNED.match(source, after, end):
+            return at
+        at = source.find(name, after, end)
+    return -1

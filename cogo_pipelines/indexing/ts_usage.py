@@ -47,11 +47,10 @@ def value_heads(value: tree_sitter.Node | None, depth: int = 0) -> set[bytes]:
     if value.type == "ternary_expression":
         return value_heads(value.child_by_field_name("consequence"), depth + 1) | \
             value_heads(value.child_by_field_name("alternative"), depth + 1)
-    if value.type == "call_expression":  # columns.find(…); $copyNode(node) (what a `<T>(x: T): T` returns)
-        fn, args = value.child_by_field_name("function"), value.child_by_field_name("arguments")
-        named = {a.text for a in args.named_children if a.type == "identifier"} if args is not None else set()
-        return value_heads(fn.child_by_field_name("object"), depth + 1) | named if fn is not None and \
-            fn.type == "member_expression" else named
+    if value.type == "call_expression":  # columns.find(…)
+        fn = value.child_by_field_name("function")
+        return value_heads(fn.child_by_field_name("object"), depth + 1) if fn is not None and \
+            fn.type == "member_expression" else set()
     if value.type in ("identifier", "member_expression"):
         text = one_line_chain(value.text)
         return {text, text.partition(b".")[0]}

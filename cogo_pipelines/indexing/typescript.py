@@ -9,7 +9,6 @@ can be cached by content hash and shipped between processes.
 from __future__ import annotations
 
 import operator
-import re
 import threading
 from collections.abc import Iterable
 
@@ -90,7 +89,6 @@ _JSX_QUERY_TEXT = """
 """
 
 
-_ARGUMENT_NAMES = re.compile(rb"[(,]\s*([A-Za-z_$][\w$]*)\s*(?=[,)])")  # `f(a, b)`: a and b
 _local = threading.local()
 _MEND_REPARSES = 4  # a bound: a file that stays broken is not parsed again and again
 
@@ -281,8 +279,6 @@ def _extract(path: str, source: bytes, tree: tree_sitter.Tree, tsx: bool) -> Fil
     heads |= {head.partition(b".")[0] for head in heads if b"." in head and not head.startswith(b"this.")}
     # `columns[0].m()`, `metadata.columns[i].m()`: the array's name starts the chain
     heads |= {head.partition(b"[")[0].partition(b".")[0] for head in heads if b"[" in head}
-    # `identity(text).m()`: what a `<T>(x: T): T` returns is its argument's type
-    heads |= {name for head in heads if b"(" in head for name in _ARGUMENT_NAMES.findall(head)}
     loops = [name for name in get("local") if name.parent.type == "for_in_statement"]  # outer loops first
     heads |= iterated_heads(loops, heads)  # for (const c of columns) c.m()
     for pattern in get("var.pattern"):  # `const { m } = obj; m()` calls obj.m: obj's type matters too
