@@ -133,15 +133,16 @@ def _where_true(test: tree_sitter.Node, name: bytes | None = None,
         if parent is None:
             return found
         kind = parent.type
-        if kind == "unary_expression" and parent.child_by_field_name("operator").type == "!":
+        operator = parent.child_by_field_name("operator") if kind in ("unary_expression", "binary_expression") else None
+        operator = operator.type if operator is not None else None  # (none in a tree recovered from an error)
+        if kind == "unary_expression" and operator == "!":
             node, truth = parent, not truth
             continue
         if kind == "binary_expression":
-            operator = parent.child_by_field_name("operator").type
             if operator not in ("&&", "||") or (operator == "&&") != truth:
                 return found  # `a && b` false, `a || b` true: says nothing of either operand
             if parent.child_by_field_name("left") == node:
-                found.append(_span(parent.child_by_field_name("right")))
+                _add(found, parent.child_by_field_name("right"))
             node = parent
             continue
         if kind == "arguments" and truth and asserting is not None and parent.named_children[0] == node:
@@ -155,11 +156,11 @@ def _where_true(test: tree_sitter.Node, name: bytes | None = None,
             return found
         if kind in ("if_statement", "ternary_expression") and parent.child_by_field_name("condition") == node:
             if truth:
-                found.append(_span(parent.child_by_field_name("consequence")))
+                _add(found, parent.child_by_field_name("consequence"))
                 return found
             alternative = parent.child_by_field_name("alternative")
             if alternative is not None:
-                found.append(_span(alternative))
+                _add(found, alternative)
             elif kind == "if_statement" and _leaves(parent.child_by_field_name("consequence")):
                 rest = _rest_of_block(parent, name, source)
                 if rest is not None:
@@ -167,8 +168,10 @@ def _where_true(test: tree_sitter.Node, name: bytes | None = None,
         return found
 
 
-def _span(node: tree_sitter.Node) -> tuple[int, int]:
-    return node.start_byte, node.end_byte
+def _add(found: list[tuple[int, int]], node: tree_sitter.Node | None) -> None:
+    """``node``'s span (none for a part missing from a tree recovered from an error)."""
+    if node is not None:
+        found.append((node.start_byte, node.end_byte))
 
 
 def _leaves(consequence: tree_sitter.Node | None) -> bool:

@@ -523,3 +523,18 @@ def test_a_returned_object_names_only_what_the_function_does_not_bind_itself():
     exports = extract_file("a.ts", source).exports
     assert exports["useD().touch"] == "touch"
     assert not any(k.startswith(("useA()", "useB()", "useC()")) for k in exports)
+
+
+@pytest.mark.parametrize("source", [
+    b"function f(node: A) { if (!isText(node) || ) { return } node.m() }",
+    b"function f(node: A) { if (!isText(node)) node.m() else }",
+    b"function f(node: A) { x = !isText(node) || ; node.m(); invariant(isText(node), ; node.m()",
+    b"function f(node: A) { if (!(node instanceof B) return; node.m() }",
+    b"function f(node: A) { isText(node) && ; node.m(); ! isText(node) ? : node.m() }",
+])
+def test_guards_in_a_tree_recovered_from_errors_leave_the_extraction_standing(source):
+    """Narrowing reads operators and operands that a tree recovered from a syntax error may lack:
+    the file's calls are still extracted (its error is the parse's, not a failed extraction)."""
+    extraction = extract_file("broken.ts", source)
+    assert not (extraction.error or "").startswith("extraction failed")
+    assert any(call.callee.endswith(".m") for call in extraction.calls)
