@@ -149,6 +149,9 @@ class TypeResolution:
         if signature is None:
             if any(h[:1].isdigit() for h in hints.split(",")):  # what arguments make (type arguments aside)
                 return None
+            made = self._factory_return(path, fn, namespaces) if parens.group(0) == "()" else None
+            if made is not None:
+                return made
             return (self._element_parameter(path, fn, parens.group(0), klass, depth)
                     or self._member_without_node(path, fn, parens.group(0), namespaces, klass, depth))
         tpath, qname = signature
@@ -184,6 +187,16 @@ class TypeResolution:
             return self._type_of(tpath, declared, (), None, depth + 1)
         # a type named inside a namespace is that namespace's (`make(): Code` in `namespace qr`)
         return self.names.dotted_memo(tpath, declared, self._scope(tpath, qname)[0]) if declared else None
+
+    def _factory_return(self, path: str, fn: str, namespaces: tuple[str, ...]) -> tuple | None:
+        """What a function of an exported object literal makes (``<ERRORS.AccessDenied()>``:
+        ``types["ERRORS.AccessDenied()"]``, ``ts_signatures._factories``): it has no node of its own."""
+        head, _, key = fn.rpartition(".")
+        owner = self.names.dotted_memo(path, head, namespaces) if head and "<" not in head else None
+        if self.names.kind(owner) != "const":
+            return None
+        made = self.names.ex[owner[1]].types.get(f"{owner[2]}.{key}()")
+        return self.names.dotted_memo(owner[1], made, self._scope(owner[1], owner[2])[0]) if made else None
 
     def _receiver(self, path: str, fn: str, namespaces: tuple[str, ...], klass: str | None,
                   depth: int) -> tuple | None:

@@ -87,6 +87,24 @@ class DeclaredTypes:
             typed = self.out.types.get(node_text(value))  # `export const jobs = jobsClient`, typed above
         if typed:
             self.out.types[self.out.symbols[i].qualified_name] = typed
+        elif value is not None and value.type == "object":
+            self._factories(self.out.symbols[i].qualified_name, value)
+
+    def _factories(self, q: str, literal: tree_sitter.Node) -> None:
+        """``types["ERRORS.AccessDenied()"]`` of an exported object literal's functions that make
+        a class without declaring a return type (``export const ERRORS = { AccessDenied: (…) =>
+        new StorageBackendError(…) }``: supabase storage's error factories, then
+        ``ERRORS.AccessDenied(…).withMetadata(…)``)."""
+        for pair in literal.named_children:
+            fn = pair.child_by_field_name("value") if pair.type == "pair" else None
+            key = pair.child_by_field_name("key") if fn is not None else None
+            if key is None or key.type != "property_identifier" or fn.type not in ("arrow_function", "function_expression") \
+                    or fn.child_by_field_name("return_type") is not None:
+                continue
+            body = fn.child_by_field_name("body")
+            made = constructed(body) if body is not None and body.type != "statement_block" else constructed_return(fn)
+            if made:
+                self.out.types[f"{q}.{node_text(key)}()"] = made
 
     def _signature(self, named: tree_sitter.Node, fn: tree_sitter.Node, owner: tree_sitter.Node | None) -> None:
         returns = fn.child_by_field_name("return_type")
@@ -99,7 +117,8 @@ class DeclaredTypes:
             elif inner is not None and inner.type in NAMED_TYPES:
                 typed.append((index, annotation))
         constructed = constructed_return(fn) if returns is None else None
-        if returns is None and not callbacks and not constructed and not typed:
+        fluent = returns is None and not constructed and owner is not None and returns_this(fn)
+        if returns is None and not callbacks and not constructed and not typed and not fluent:
             return
         i = self.enclosing(named.start_byte)
         name = named.child_by_field_name("name")
@@ -117,7 +136,7 @@ class DeclaredTypes:
         if returns is not None and returns.type == "type_predicate_annotation":
             self._predicate(q, fn, annotated(returns), generics)
         owner_q = self.out.symbols[i].parent
-        if owner_q and returns is not None and (annotated(returns) or returns).type == "this_type":
+        if owner_q and (fluent or returns is not None and (annotated(returns) or returns).type == "this_type"):
             self.out.types[f"{q}()"] = THIS  # `setLimits(…): this`: a fluent call's receiver again
         if owner_q and returns is not None and fn.type == "method_definition" and fn.children[0].type == "get":
             self._getter(owner_q, self.out.symbols[i].name, returns, generics)
@@ -264,6 +283,30 @@ def _sole_function(node: tree_sitter.Node | None) -> tree_sitter.Node | None:
         elif n.type == "function_type":
             functions.append(n)
     return functions[0] if len(functions) == 1 else node
+
+
+_NOT_THIS_SCOPE = frozenset(("function_declaration", "function_expression", "arrow_function", "method_definition",
+                              "class_declaration", "class", "generator_function_declaration", "generator_function"))
+
+
+def returns_this(fn: tree_sitter.Node) -> bool:
+    """Whether a method without a declared return type returns ``this`` wherever it returns
+    (``setLimits(limits) { this.limits = limits; return this }``: TypeScript infers ``this``, a
+    fluent call's receiver again), the returns of functions nested in it aside."""
+    body = fn.child_by_field_name("body")
+    if body is None or b"return this" not in body.text:
+        return False
+    found, stack = False, list(body.named_children)
+    while stack:
+        node = stack.pop()
+        if node.type == "return_statement":
+            value = node.named_children[0] if node.named_child_count else None
+            if value is None or value.type != "this":
+                return False
+            found = True
+        elif node.type not in _NOT_THIS_SCOPE:
+            stack.extend(node.named_children)
+    return found
 
 
 def constructed_return(fn: tree_sitter.Node) -> str | None:
