@@ -35,6 +35,7 @@ from cogo_pipelines.indexing.ts_nodes import (
     object_bindings,
     parameters,
     type_name,
+    type_parameters,
     untyped_parameters,
 )
 from cogo_pipelines.indexing.ts_scopes import binding_scope, function_around, local_scope
@@ -169,7 +170,8 @@ class TypeInference:
         """The type reference of a call's result (``<f()>``), or None. What the arguments make
         is written into it (``<singleton[1=Db]()>``, ``_hints``): the linker takes it where
         ``f`` returns what that argument returns (``_signature``)."""
-        if value.type == "await_expression" and value.named_child_count:  # `await connect()`: Promise<T>'s T
+        awaited = value.type == "await_expression"
+        if awaited and value.named_child_count:  # `await connect()`: Promise<T>'s T
             value = value.named_children[0]
         if value.type != "call_expression":
             return None
@@ -177,9 +179,41 @@ class TypeInference:
         if element:
             return element
         callee = self.callee_of(value.child_by_field_name("function"), index)
+        if callee and "." not in callee and self.local_functions:  # a function declared in a block around
+            declared = self._local_function(callee.removeprefix(LOCAL).encode(), value)
+            if declared is not None:
+                return self._local_return(declared, awaited)
         if not callee or callee.startswith("?"):
             return None
         return f"<{callee}{self._hints(value, index)}()>"
+
+    def _local_function(self, name: bytes, call: tree_sitter.Node) -> tree_sitter.Node | None:
+        """The innermost function named ``name`` declared in a block that holds ``call``, if any
+        (it hides a module-level function of that name there)."""
+        found = None
+        for fn in self.local_functions.get(name, ()):
+            block = fn.parent
+            if block is not None and block.start_byte <= call.start_byte < block.end_byte \
+                    and (found is None or block.start_byte > found.parent.start_byte):
+                found = fn
+        return found
+
+    def _local_return(self, found: tree_sitter.Node, awaited: bool) -> str | None:
+        """What a call of a function declared in a block returns (a test's ``function
+        createBackend() { return new S3Backend(…) }`` inside ``describe``, which has no symbol):
+        its declared class-like return type, else the class its one ``return new X(…)`` makes.
+        An ``async`` one only where the call is awaited (else it is a Promise)."""
+        if not awaited and any(child.type == "async" for child in found.children):
+            return None
+        returns = found.child_by_field_name("return_type")
+        if returns is None:
+            return constructed_return(found)
+        inner = returns.named_children[0] if returns.named_child_count else None
+        if inner is None or (not awaited and inner.type == "generic_type" and inner.child_by_field_name("name") is not None
+                             and inner.child_by_field_name("name").text in (b"Promise", b"PromiseLike")):
+            return None
+        named = type_name(returns)
+        return named if named and named not in type_parameters(found) else None
 
     def _hints(self, call: tree_sitter.Node, index: int | None = None) -> str:
         """``[i=X,…]`` for the arguments of ``call`` that make something the callee may return:

@@ -198,6 +198,7 @@ class _Extractor(Declarations, ModuleInterface, Usage, DeclaredTypes, TypeInfere
         self.local_exports: set[str] = set()
         self.module_names: set[bytes] = set()  # what the module binds: its symbols' names, its static imports
         self.seen_calls: set[tuple[str, str]] = set()
+        self.local_functions: dict[bytes, list[tree_sitter.Node]] = {}  # functions declared in blocks, by name
         # the declarations that can be symbols (``declaration_scopes``), in document order
         self.scopes, self.declarations = declaration_scopes(tree.root_node)
 
@@ -280,6 +281,10 @@ def _extract(path: str, source: bytes, tree: tree_sitter.Tree, tsx: bool) -> Fil
     # `columns[0].m()`, `metadata.columns[i].m()`: the array's name starts the chain
     heads |= {head.partition(b"[")[0].partition(b".")[0] for head in heads if b"[" in head}
     loops = [name for name in get("local") if name.parent.type == "for_in_statement"]  # outer loops first
+    for name in get("local"):  # functions declared in blocks: what calls of them return (`returned`)
+        if name.parent.type == "function_declaration" and name.parent.parent is not None \
+                and name.parent.parent.type != "program":
+            ex.local_functions.setdefault(name.text, []).append(name.parent)
     heads |= iterated_heads(loops, heads)  # for (const c of columns) c.m()
     for pattern in get("var.pattern"):  # `const { m } = obj; m()` calls obj.m: obj's type matters too
         value = pattern.parent.child_by_field_name("value")
