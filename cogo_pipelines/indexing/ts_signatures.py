@@ -50,6 +50,10 @@ class DeclaredTypes:
                 continue  # inside a function body: a local, no node of its own
             if node.type in SIGNATURES:
                 self._signature(node, node, scope[0])
+            elif node.type == "public_field_definition":  # `getByDocumentId = (id: string): Subscription => …`
+                value = node.child_by_field_name("value")
+                if value is not None and value.type in FUNCTION_VALUES:
+                    self._signature(node, value, scope[0])
             elif node.type == "type_alias_declaration":
                 value = node.child_by_field_name("value")
                 i = self.enclosing(node.start_byte) if value is not None else -1

@@ -318,6 +318,8 @@ def edges():
          "const made = createError(); made.withMetadata(): a function declared in the block"),
         ("src/configs.ts#awaitsLater", "src/configs.ts#AppError.withMetadata", "calls",
          "await later() of a local async function returning new AppError"),
+        ("src/configs.ts#SubscriptionsStore.remove", "src/configs.ts#Subscription.delete", "calls",
+         "this.getById(id)?.delete() where getById is a field holding an arrow declared Subscription"),
         ("src/configs.ts#DEFAULT_CONFIG", "src/configs.ts#DocNode.exportDOM", "calls",
          "const c: DomConfig = { exportDOM: (node, editor) => node.exportDOM() }: the member's parameter 0"),
         ("src/configs.ts#DEFAULT_CONFIG", "src/configs.ts#Editor.render", "calls", "… and its parameter 1"),
