@@ -40,6 +40,8 @@ class Names:
         self.merged: dict[str, frozenset[str]] = {}  # per file, names both a namespace and a class (``_merged``)
         self.bindings: dict[str, dict[str, tuple[str | None, str, str]]] = {}
         self.reexports: dict[str, list[tuple[str | None, dict[str, str]]]] = {}
+        # per file, the classes an interface of the same name merges with (``member``)
+        self.class_interfaces: dict[str, frozenset[str]] = {}
         for e in extractions.values():
             self.add(e)
         self._export_memo: dict[tuple[str, str], tuple | None] = {}
@@ -54,6 +56,11 @@ class Names:
         merged = _merged(e.symbols, self.symbols[path])
         if merged:
             self.merged[path] = merged
+        interfaces = {s.qualified_name for s in e.symbols if s.kind == "interface"}
+        if interfaces:
+            both = frozenset(s.qualified_name for s in e.symbols if s.kind == "class" and s.qualified_name in interfaces)
+            if both:
+                self.class_interfaces[path] = both
         local: dict[str, tuple[str | None, str, str]] = {}
         reexports = []
         for rec in e.imports:
@@ -196,6 +203,12 @@ class Names:
         sym = symbols.get(qname)
         if sym is None or sym.kind != "class" or depth > 8:
             return None
+        if qname in self.class_interfaces.get(path, ()):
+            types = self.ex[path].types
+            if f"{qname}.{name}()" in types or f"{qname}.{name}" in types:
+                # `interface TextNode { getTopLevelElementOrThrow(): ElementNode }` merged with the
+                # class redeclares the base's method: the checker's target is that signature
+                return None
         for klass, relation, base in self.ex[path].heritage:
             if klass == qname and relation == "extends":
                 parent = self.dotted(path, base.split("<")[0])

@@ -28,6 +28,7 @@ BOUND = "~"  # a return type read through the class's type parameter (ts_generic
 CALL_RETURN = "(call)"  # types["I.(call)"]: what a call of a value of interface I returns (ts_callables)
 THIS = "=this"  # a declared `this` type (ts_types): the type of the receiver the method is called on
 HAS_FIELDS = ("class", "interface", "type")  # declared field types: `types["App.viewport"]`
+UNION = "union"  # a type symbol ("union", (symbol, …)): one of several, where each member is looked up
 # Array.prototype methods whose first argument is a callback, and which of its parameters is an
 # element (``ts_arrays`` types those parameters in the extractor too)
 ELEMENT_CALLBACKS = {
@@ -111,6 +112,8 @@ class TypeResolution:
         while typed and typed[0] == "symbol" and "." in rest:  # <F()>.field.m: through declared field types
             field, _, rest = rest.partition(".")
             typed = self._field_type(typed[1], typed[2], field, depth)
+        if typed and typed[0] == UNION and "." not in rest:  # `anchor.getNode().getParent()`: where every member agrees
+            return self._member_of_type(typed, rest)
         if not typed or typed[0] != "symbol":
             return typed if typed and typed[0] == "external" else None
         return self._member_of_type(typed, rest)
@@ -326,7 +329,13 @@ class TypeResolution:
     def _interface_return(self, owner: tuple, method: str, depth: int) -> tuple | None:
         """What the method signature ``method`` of the interface (or object type) ``owner``
         declares it returns, read there or in the first interface it extends that declares it:
-        ``driver.getPlatform().m()`` where ``driver: IDatabaseDriver``."""
+        ``driver.getPlatform().m()`` where ``driver: IDatabaseDriver``. Of a union alias (``type
+        PointType = TextPointType | ElementPointType``), what each member returns: the one type
+        they agree on, else their union (``_union``)."""
+        if self.names.kind(owner) == "type":
+            aliased = self._aliased(owner)
+            if aliased is not None and aliased[0] == UNION:
+                return self._union([self._interface_return(member, method, depth + 1) for member in aliased[1]])
         found = self._declared(owner[1], owner[2], method + "()")
         if found is None:
             return None
@@ -453,7 +462,7 @@ class TypeResolution:
             if declared:
                 return path, declared, klass
             aliased = self._aliased(("symbol", path, klass)) if self.names.kind(("symbol", path, klass)) == "type" else None
-            if aliased is not None:  # a field of the class another name stands for
+            if aliased is not None and aliased[0] == "symbol":  # a field of the class another name stands for
                 path, klass = aliased[1], aliased[2]
                 continue
             base = next((b for k, r, b in self.names.ex[path].heritage if k == klass and r == "extends"), None)
@@ -464,6 +473,10 @@ class TypeResolution:
         return None
 
     def _member_of_type(self, typed: tuple, name: str) -> tuple | None:
+        if typed[0] == UNION:  # the member every type of the union has, where they all have the same one
+            found = {self._member_of_type(member, name) for member in typed[1]}
+            one = found.pop() if len(found) == 1 else None
+            return one if one is not None and one[0] == "symbol" else None
         found = self.names.member(typed[1], typed[2], name)
         if found is None and self.names.kind(typed) == "type":  # `type Payload = BasePayload`
             aliased = self._aliased(typed)
@@ -473,11 +486,28 @@ class TypeResolution:
             return ("member_of", typed[1], typed[2])
         return found
 
+    @staticmethod
+    def _union(types: list[tuple | None]) -> tuple | None:
+        """The type symbols ``types`` as one: the symbol where they are all the same, a ``UNION``
+        of them where they differ, None where any is unknown (or not a symbol)."""
+        if not types or any(t is None or t[0] != "symbol" for t in types):
+            return None
+        distinct = sorted(set(types))
+        return distinct[0] if len(distinct) == 1 else (UNION, tuple(distinct))
+
     def _aliased(self, typed: tuple) -> tuple | None:
         """The class or interface a type alias names (``type Payload = BasePayload``), through
-        at most 8 aliases, else None."""
+        at most 8 aliases, else None; a union of such types (``type PointType = TextPointType |
+        ElementPointType``) as a ``UNION`` of them."""
         for _ in range(8):
             declared = self.names.ex[typed[1]].types.get(typed[2])
+            if declared and "|" in declared:
+                members = [self.names.dotted_memo(typed[1], member) for member in declared.split("|")]
+                # a member that names another type is that type; an object type is itself
+                members = [(self._aliased(m) or m) if self.names.kind(m) == "type" else m for m in members]
+                if any(m is None or m[0] != "symbol" or self.names.kind(m) not in HAS_FIELDS for m in members):
+                    return None
+                return self._union(members)
             typed = self.names.dotted_memo(typed[1], declared) if declared else None
             kind = self.names.kind(typed)
             if kind != "type":

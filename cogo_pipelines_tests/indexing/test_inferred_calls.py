@@ -320,6 +320,8 @@ def edges():
          "await later() of a local async function returning new AppError"),
         ("src/configs.ts#SubscriptionsStore.remove", "src/configs.ts#Subscription.delete", "calls",
          "this.getById(id)?.delete() where getById is a field holding an arrow declared Subscription"),
+        ("src/points.ts#parentOf", "src/points.ts#BaseNode.getParent", "calls",
+         "selection.anchor.getNode().getParent(): a union's members return TextNode | ElementNode, both inherit it"),
         ("src/configs.ts#DEFAULT_CONFIG", "src/configs.ts#DocNode.exportDOM", "calls",
          "const c: DomConfig = { exportDOM: (node, editor) => node.exportDOM() }: the member's parameter 0"),
         ("src/configs.ts#DEFAULT_CONFIG", "src/configs.ts#Editor.render", "calls", "… and its parameter 1"),
@@ -351,6 +353,15 @@ def test_a_negated_guard_narrows_only_where_the_test_is_false(edges):
                        ("guards.ts#thrown", "BaseNode.remove"), ("checks.ts#checked", "TextNode.remove")):
         certain = {d for s, d, k, c in edges if s == f"src/{src}" and c == "certain"}
         assert f"src/guards.ts#{wrong}" not in certain, src
+
+
+def test_a_union_links_only_a_member_every_type_has_from_one_declaration(edges):
+    """``getText`` is ``TextNode``'s own for one member of the union and ``BaseNode``'s for the
+    other: neither is certain. A class merged with an interface that redeclares ``getParent``
+    does not reach the base class's."""
+    parent_of = {d for s, d, k, c in edges if s == "src/points.ts#parentOf" and c == "certain"}
+    assert not parent_of & {"src/points.ts#TextNode.getText", "src/points.ts#BaseNode.getText"}
+    assert ("src/points.ts#mergedParent", "src/points.ts#BaseNode.getParent", "calls", "certain") not in edges
 
 
 def test_a_type_parameter_never_stands_for_the_class_of_its_name(edges):
