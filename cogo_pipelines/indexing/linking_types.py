@@ -182,6 +182,17 @@ class TypeResolution:
             if made is not None:
                 return self.names.dotted_memo(path, made, namespaces) if made != "?" else None
             return self.names.dotted_memo(tpath, bound, self._scope(tpath, qname)[0]) if bound else None
+        if declared and declared.startswith("=g"):  # returns what the guard handed as argument j proves
+            j, _, k = declared[2:].partition(":")
+            made = _hint(hints, "t" + k)
+            if made is not None:
+                return self.names.dotted_memo(path, made, namespaces) if made != "?" else None
+            guard = _hint(hints, "f" + j)
+            signature = self._signature_of(path, guard, namespaces, klass, depth) if guard else None
+            proven = self.names.ex[signature[0]].types.get(f"{signature[1]}(is0)") if signature else None
+            if not proven or proven.startswith("=>"):
+                return None
+            return self.names.dotted_memo(signature[0], proven, self._scope(signature[0], signature[1])[0])
         if declared and declared.startswith("=a"):  # returns what argument j is (or the type argument k names)
             j, _, k = declared[2:].partition(":")
             made = _hint(hints, "t" + k) or _hint(hints, "a" + j)

@@ -191,8 +191,13 @@ class DeclaredTypes:
         mention = re.compile(rb"\b%s\b" % re.escape(returned.encode()))
         if params is not None and mention.search(params.text):
             mentioned = [(j, p) for j, p in enumerate(parameters(fn)) if mention.search(p.text)]
-            if len(mentioned) == 1 and type_name(mentioned[0][1].child_by_field_name("type")) == returned:
-                self.out.types[f"{q}()"] = f"=a{mentioned[0][0]}:{k}"
+            if len(mentioned) != 1:
+                return
+            j, annotation = mentioned[0][0], mentioned[0][1].child_by_field_name("type")
+            if type_name(annotation) == returned:
+                self.out.types[f"{q}()"] = f"=a{j}:{k}"
+            elif _proves(annotation, returned):  # `$assertNodeType(node, $isTextNode)`: what the guard proves
+                self.out.types[f"{q}()"] = f"=g{j}:{k}"
             return
         self.out.types[f"{q}()"] = f"=t{k}:{constraints(fn).get(returned, '')}"
 
@@ -259,6 +264,15 @@ class DeclaredTypes:
             return
         types = self.out.types
         types[key] = name if types.get(key, name) == name else ""  # overloads that disagree: unknown
+
+
+def _proves(annotation: tree_sitter.Node | None, name: str) -> bool:
+    """Whether ``annotation`` is a type guard's function type proving its parameter ``name``
+    (``$guard: (value: LexicalNode | null) => value is T``)."""
+    inner = annotated(annotation) if annotation is not None else None
+    returns = inner.child_by_field_name("return_type") if inner is not None and inner.type == "function_type" else None
+    proven = returns.child_by_field_name("type") if returns is not None and returns.type == "type_predicate" else None
+    return proven is not None and type_name(proven) == name
 
 
 def _instance_handed_over(fn: tree_sitter.Node, typed: tree_sitter.Node | None, generics: set[str]) -> list[int] | None:

@@ -221,7 +221,9 @@ class TypeInference:
         class itself (``0=@TabService``: ``getService(TabService)`` returns an instance);
         ``tk=X`` for its type arguments (``t0=TextNode``: what a returned ``T`` is); and, given
         the ``index`` of the symbol around, ``ai=X`` for a name argument this file types
-        (``$copyNode(node)`` with ``node: ListItemNode``: what ``<T>(node: T): T`` returns)."""
+        (``$copyNode(node)`` with ``node: ListItemNode``: what ``<T>(node: T): T`` returns) and
+        ``fi=name`` for a name the module binds (a type guard handed over: ``$assertNodeType(node,
+        $isTextNode)`` returns what ``$isTextNode`` proves)."""
         args = call.child_by_field_name("arguments")
         hints = []
         if args is not None and args.type == "arguments":
@@ -230,6 +232,8 @@ class TypeInference:
                     typed = self.chain_type(arg, index)
                     if typed and _PLAIN_TYPE.fullmatch(typed):
                         hints.append(f"a{position}={typed}")
+                    elif arg.text in self.module_names:  # a function of the module's: `$assertNodeType(n, $isTextNode)`
+                        hints.append(f"f{position}={node_text(arg)}")
                 if arg.type in ("arrow_function", "function_expression"):
                     body = arg.child_by_field_name("body")
                     made = (type_name(body.child_by_field_name("constructor")) if body is not None
