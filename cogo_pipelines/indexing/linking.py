@@ -319,7 +319,7 @@ class Linker(TypeResolution):
         if callee.startswith("<"):
             return self._typed_member(path, callee, namespaces, klass, depth)
         if callee.startswith("this.") and klass:  # this.f.m(), this.a.b.m(): through the declared field types
-            return self._fields(("symbol", path, klass), callee.split(".")[1:], depth)
+            return self._fields(("symbol", path, klass), callee.split(".")[1:], depth, of_this=True)
         if callee.startswith(("?", "this.")):  # `?.m`: of an unknown receiver; `?name`: a local name
             return None
         found = names.dotted_memo(path, callee, namespaces)

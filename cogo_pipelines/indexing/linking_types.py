@@ -379,10 +379,10 @@ class TypeResolution:
             typed = ("symbol", path, klass) if first == "this" else self.names.dotted_memo(path, first, namespaces)
             if first == "this" and not klass:
                 return None
-        for field in fields:
+        for i, field in enumerate(fields):
             if self.names.kind(typed) not in HAS_FIELDS:
                 return None
-            typed = self._field_type(typed[1], typed[2], field, depth + 1)
+            typed = self._field_type(typed[1], typed[2], field, depth + 1, of_this=i == 0 and end < 0 and first == "this")
         return typed if self.names.kind(typed) in HAS_FIELDS else None
 
     def _returned_element(self, path: str, ref: str, namespaces: tuple[str, ...], klass: str | None,
@@ -445,25 +445,57 @@ class TypeResolution:
             return None
         return target[1], target[2] + (".constructor" if fn.startswith("new ") else "")
 
-    def _fields(self, typed: tuple, parts: list[str], depth: int) -> tuple | None:
+    def _fields(self, typed: tuple, parts: list[str], depth: int, of_this: bool = False) -> tuple | None:
         """Member ``parts[-1]`` of the type reached from class ``typed`` through the declared
-        types of the fields ``parts[:-1]`` (None where one is not declared)."""
-        for field in parts[:-1]:
-            typed = self._field_type(typed[1], typed[2], field, depth)
+        types of the fields ``parts[:-1]`` (None where one is not declared); ``of_this``: the
+        chain starts at ``this`` in class ``typed``."""
+        for i, field in enumerate(parts[:-1]):
+            typed = self._field_type(typed[1], typed[2], field, depth, of_this=of_this and i == 0)
             if not typed or typed[0] != "symbol":
                 return None
         return self._member_of_type(typed, parts[-1])
 
-    def _field_type(self, path: str, klass: str, field: str, depth: int) -> tuple | None:
+    def _field_type(self, path: str, klass: str, field: str, depth: int, of_this: bool = False) -> tuple | None:
         """The type symbol of ``klass``'s field ``field`` as declared there or in a base class;
         of its elements for ``field[0]``, where it is declared an array (``T[]``: ``ts_arrays``).
-        An array itself has no members of the repo's."""
+        An array itself has no members of the repo's. A base's field declared as its type
+        parameter (``=c{k}``) is read only on ``this`` (``of_this``): what ``klass`` hands over."""
         element = field.endswith("[0]")
         found = self._declared(path, klass, field[:-3] if element else field)
+        if found and found[1].startswith("=c"):
+            return self._class_argument(path, klass, found[0], found[2], int(found[1][2:])) \
+                if of_this and not element else None
         if not found or found[1].endswith("[]") != element:
             return None
         declared = found[1][:-2] if element else found[1]
         return self._type_of(found[0], declared, (), found[2], depth + 1)
+
+    def _class_argument(self, path: str, klass: str, owner_path: str, owner: str, k: int) -> tuple | None:
+        """The type ``klass`` (in ``path``) stands for in place of type parameter ``k`` of its base
+        ``owner``: down the ``extends`` chain, each class's ``<extends>`` argument for the
+        parameter (``types["C<extends>"]``), a type name ends it; a type parameter of ``klass``
+        itself is read as its constraint (``types["C<>"]``), as on ``this`` inside it."""
+        chain = [(path, klass)]
+        while chain[-1] != (owner_path, owner):
+            if len(chain) > 8:
+                return None
+            p, c = chain[-1]
+            base = next((b for kk, r, b in self.names.ex[p].heritage if kk == c and r == "extends"), None)
+            found = self.names.dotted_memo(p, base.split("<")[0]) if base else None
+            if self.names.kind(found) not in HAS_FIELDS:
+                return None
+            chain.append((found[1], found[2]))
+        for p, c in reversed(chain[:-1]):  # from the owner's subclass down to klass
+            arguments = self.names.ex[p].types.get(f"{c}<extends>", "").split(",")
+            own = [part.partition(":")[0] for part in self.names.ex[p].types.get(f"{c}<>", "").split(",")]
+            if k >= len(arguments) or arguments[k] in ("", "?"):
+                return None
+            if arguments[k] not in own:  # a type named there
+                return self.names.dotted_memo(p, arguments[k], self._scope(p, c)[0])
+            k = own.index(arguments[k])
+        parameters = self.names.ex[path].types.get(f"{klass}<>", "").split(",")
+        bound = parameters[k].partition(":")[2] if k < len(parameters) else ""
+        return self.names.dotted_memo(path, bound, self._scope(path, klass)[0]) if bound else None
 
     def _declared(self, path: str, klass: str, key: str) -> tuple[str, str, str] | None:
         """(file, declared type, owner) of ``types["Klass.key"]`` in ``klass`` or the first of

@@ -50,6 +50,8 @@ class DeclaredTypes:
                 continue  # inside a function body: a local, no node of its own
             if node.type in SIGNATURES:
                 self._signature(node, node, scope[0])
+            elif node.type in ("class_declaration", "abstract_class_declaration"):
+                self._class_parameters(node)
             elif node.type == "public_field_definition":  # `getByDocumentId = (id: string): Subscription => …`
                 value = node.child_by_field_name("value")
                 if value is not None and value.type in FUNCTION_VALUES:
@@ -77,6 +79,28 @@ class DeclaredTypes:
                         self._signature(declarator, value, None)
                     elif exported and declarator.type == "variable_declarator":
                         self._constant(declarator, value)
+
+    def _class_parameters(self, node: tree_sitter.Node) -> None:
+        """``types["C<>"]``: a generic class's type parameters with their constraints
+        (``T:ElementNode,D:``), and ``types["C<extends>"]``: the type arguments its ``extends``
+        hands its base (``T,D,?``: a type name, or ``?`` for anything else). The linker maps a
+        base's field declared as its type parameter through them (``=c{k}``, ``ts_usage``)."""
+        i = self.enclosing(node.start_byte)
+        name = node.child_by_field_name("name")
+        if i < 0 or name is None or node_text(name) != self.out.symbols[i].name:
+            return
+        q = self.out.symbols[i].qualified_name
+        if node.child_by_field_name("type_parameters") is not None:
+            bounds = constraints(node)
+            self.out.types[f"{q}<>"] = ",".join(f"{node_text(n)}:{bounds.get(node_text(n), '')}"
+                                                for n, _ in type_parameter_names(node))
+        heritage = next((c for c in node.named_children if c.type == "class_heritage"), None)
+        extends = next((c for c in heritage.named_children if c.type == "extends_clause"), None) if heritage else None
+        arguments = extends.child_by_field_name("type_arguments") if extends is not None else None
+        if arguments is not None:
+            self.out.types[f"{q}<extends>"] = ",".join(
+                (type_name(a) if a.type in NAMED_TYPES else None) or "?" for a in arguments.named_children
+                if a.type != "comment")
 
     def _constant(self, declarator: tree_sitter.Node, value: tree_sitter.Node | None) -> None:
         """An exported const's type, for ``import { db } from './db'; db.query()`` elsewhere."""

@@ -24,6 +24,7 @@ from cogo_pipelines.indexing.ts_nodes import (
     object_bindings,
     one_line_chain,
     type_name,
+    type_parameter_names,
     type_parameters,
     typed_or_array,
 )
@@ -324,6 +325,8 @@ class Usage:
         through = member_type(annotation, node)  # `driver: D`, `ReturnType<D['getPlatform']>`
         if through is not None:
             self._class_member(node, node_text(name), *through)
+            if through[1]:
+                self._class_parameter_field(node, node_text(name), annotation)
             return
         typed = declared_type(annotation)
         if typed is None:
@@ -341,6 +344,19 @@ class Usage:
             self.instance_types[(klass, "this." + name)] = typed
             if not bound:
                 self.out.types[f"{klass}.{name}"] = typed  # for subclasses in other files
+
+    def _class_parameter_field(self, node: tree_sitter.Node, name: str, annotation: tree_sitter.Node | None) -> None:
+        """``types["AbstractCaret.origin"] = "=c0"`` for a field declared as the class's type
+        parameter ``k`` (``readonly origin: T`` of ``AbstractCaret<T extends LexicalNode, …>``):
+        in a subclass, ``this.origin`` is what the subclass hands over for it (``extends
+        AbstractCaret<T, D, 'child'>`` with its own ``T extends ElementNode``; the linker follows
+        the ``<extends>`` arguments, ``ts_signatures._class_parameters``)."""
+        declared = type_name(annotation)
+        klass = self.caller(node)
+        owner = node.parent.parent if node.parent is not None and node.parent.type == "class_body" else None
+        own = [node_text(n) for n, _ in type_parameter_names(owner)]
+        if klass and declared in own:
+            self.out.types[f"{klass}.{name}"] = f"=c{own.index(declared)}"
 
     def _member_signature(self, node: tree_sitter.Node, name: str) -> None:
         """``types["Owner.name"]`` of an interface's or object type alias's member: a field's
