@@ -167,6 +167,8 @@ class TypeResolution:
             this_call = fn.startswith("this.") and fn.count(".") == 1 and path == tpath
             declared = declared[1:] if this_call and klass == qname.rpartition(".")[0] else None
         if declared == THIS:  # `orderBy(): this`, `where((qb: this) => …)`: the receiver's type, a subclass's too
+            if fn.startswith("super.") and fn.count(".") == 1 and klass:  # `super.updateFromJSON(j)`: this object
+                return "symbol", path, klass
             receiver = self._receiver(path, fn, namespaces, klass, depth + 1)
             return receiver if receiver is not None else self.names.dotted_memo(tpath, qname.rpartition(".")[0])
         if declared and declared.startswith("=>"):  # returns what argument i returns: named where the call is

@@ -333,6 +333,8 @@ def edges():
         ("src/carets.ts#LastCaret.appendLast", "src/nodes.ts#ElementNode.append", "calls", "two classes down"),
         ("src/carets.ts#AbstractCaret.detach", "src/nodes.ts#BaseNode.remove", "calls",
          "this.origin.remove() in the declaring class: the constraint"),
+        ("src/carets.ts#SerializedText.update", "src/carets.ts#SerializedText.setText", "calls",
+         "super.update(json).setText(): super's method returns this, the subclass's object"),
         ("src/configs.ts#DEFAULT_CONFIG", "src/configs.ts#DocNode.exportDOM", "calls",
          "const c: DomConfig = { exportDOM: (node, editor) => node.exportDOM() }: the member's parameter 0"),
         ("src/configs.ts#DEFAULT_CONFIG", "src/configs.ts#Editor.render", "calls", "… and its parameter 1"),
