@@ -29,6 +29,9 @@ CALL_RETURN = "(call)"  # types["I.(call)"]: what a call of a value of interface
 THIS = "=this"  # a declared `this` type (ts_types): the type of the receiver the method is called on
 HAS_FIELDS = ("class", "interface", "type")  # declared field types: `types["App.viewport"]`
 UNION = "union"  # a type symbol ("union", (symbol, …)): one of several, where each member is looked up
+# "<!invariant!<F(is0)?T>>": what follows a call of `invariant` handed a guard (ts_narrowing): the
+# guard's type where `invariant` is declared `asserts` its first parameter, else the type before
+ASSERTED = "!"
 # Array.prototype methods whose first argument is a callback, and which of its parameters is an
 # element (``ts_arrays`` types those parameters in the extractor too)
 ELEMENT_CALLBACKS = {
@@ -94,7 +97,13 @@ class TypeResolution:
 
     def _typed_member(self, path: str, callee: str, namespaces: tuple[str, ...], klass: str | None,
                       depth: int) -> tuple | None:
-        """``<F(i)(j)>.m``: ``m`` on the type ``F``'s signature declares (``ts_types``)."""
+        """``<F(i)(j)>.m``: ``m`` on the type ``F``'s signature declares (``ts_types``); ``<F()>[0].m``:
+        on an element of the array ``F`` returns (``_chain_type``)."""
+        close = _reference_end(callee)
+        if close > 0 and callee.startswith("[0]", close + 1):  # `const all = f(); all[i].m()`
+            head, _, member = callee.rpartition(".")
+            typed = self._chain_type(path, head, namespaces, klass, depth) if depth <= _DEEPEST else None
+            return self._member_of_type(typed, member) if typed is not None else None
         end = callee.rfind(">.")
         typed = self._type_of(path, callee[:end + 1], namespaces, klass, depth) if end > 0 else None
         rest = callee[end + 2:]
@@ -129,6 +138,14 @@ class TypeResolution:
             return self._field_type(found[1], found[2], field, depth + 1)
         if not ref.startswith("<"):
             return self.names.dotted_memo(path, ref.split("<")[0], namespaces)
+        if ref.startswith("<" + ASSERTED):  # <!invariant!<F(is0)?T>>: narrowed if invariant asserts
+            fn, _, inner = ref[2:-1].partition(ASSERTED)
+            signature = self._signature_of(path, fn, namespaces, klass, depth) if depth <= _DEEPEST else None
+            if signature is not None and self.names.ex[signature[0]].types.get(f"{signature[1]}(asserts)") == "0":
+                return self._type_of(path, inner, namespaces, klass, depth + 1)
+            guard = _GUARD.fullmatch(inner)
+            before = guard.group(3) if guard is not None else None
+            return self._chain_type(path, before, namespaces, klass, depth + 1) if before else None
         guard = _GUARD.fullmatch(ref)
         if guard is not None:  # <Utils.isCollection(is0)?Item>: narrowed by a type guard
             return self._guarded(path, ref, guard, namespaces, klass, depth)

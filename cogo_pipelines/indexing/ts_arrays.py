@@ -28,6 +28,7 @@ import tree_sitter
 from cogo_pipelines.indexing.linking_types import ELEMENT_CALLBACKS
 from cogo_pipelines.indexing.ts_nodes import (
     node_text,
+    one_line_chain,
     parameters,
     untyped_parameters,
 )
@@ -71,7 +72,9 @@ class ArrayElements:
             node = node.child_by_field_name("object")
             if node is None:
                 return None
-        typed = self.indexed(node, index) if node.type == "subscript_expression" else None
+        # narrowed by a guard (`$isTextNode(children[0]) && children[0].m()`), else the element's type
+        typed = (self.in_range(one_line_chain(node.text), node.start_byte) if self.ranged else None) \
+            or self.indexed(node, index) if node.type == "subscript_expression" else None
         return ".".join([typed, *reversed(fields)]) if typed else None
 
     def found_element(self, call: tree_sitter.Node, index: int) -> str | None:
@@ -100,8 +103,8 @@ class ArrayElements:
         if wanted is None:
             return False
         element = self.element_of(callee.child_by_field_name("object"), self.enclosing(fn.start_byte), chains=False)
-        if not element:
-            return False
+        if not element or element.startswith("<"):  # (an element of a call's result: typed as any
+            return False  # callback, `<<f()>.forEach(0)(0)>`, which a collection of the repo's answers too)
         for j, pattern in untyped_parameters(parameters(fn), heads):
             if j in wanted:
                 self.within(fn, pattern.text, element)

@@ -12,7 +12,8 @@ always leaves it (``if (!$isTextNode(node)) return;``, ``continue``, ``break``, 
 and most application code, guards this way), up to the first statement that assigns the name
 again (TypeScript's narrowing ends there too). An assertion call (``invariant($isRangeSelection(
 selection), '…')``, ``assert(x instanceof C)``) narrows the rest of its block alike, where this
-file declares the function ``asserts``. Not by name: lexical imports ``invariant`` from a package
+file declares the function ``asserts``, or, for one it imports, where the linker finds its
+declaration ``asserts`` (``<!invariant!…>``). Not by name: lexical imports ``invariant`` from a package
 outside the indexed packages, and the checker, not seeing its ``asserts``, narrows nothing there
 (taking every ``invariant``/``assert`` as asserting, as tiny-invariant's, node's and vitest's do,
 found 85 more of lexical's pairs and 60 the checker does not give: precision .999 -> .989).
@@ -28,6 +29,7 @@ from collections.abc import Callable
 
 import tree_sitter
 
+from cogo_pipelines.indexing.linking_types import ASSERTED
 from cogo_pipelines.indexing.ts_nodes import SIMPLE_CHAIN, one_line_chain, type_name
 
 _INSTANCEOF = b"instanceof"
@@ -54,8 +56,9 @@ class Narrowing:
             klass = type_name(right)
             if name not in heads or not klass or not SIMPLE_CHAIN.match(name.decode("utf-8", "replace")):
                 continue
-            for start, end in _where_true(test, name, self.asserting, self.source):
-                self.within_span(start, end, name, klass)
+            for start, end, via in _where_true(test, name, self.asserting, self.source):
+                if via is None:  # (an assertion of another file's: left to the declared type)
+                    self.within_span(start, end, name, klass)
 
 
     def asserting(self) -> frozenset[bytes]:
@@ -84,10 +87,11 @@ class Narrowing:
             if args is None:
                 continue
             tested = [(j, arg, one_line_chain(arg.text)) for j, arg in enumerate(
-                a for a in args.named_children if a.type != "comment") if arg.type in ("identifier", "member_expression")]
-            # where each tested name holds (the rest of a block is cut at that name's assignment)
+                a for a in args.named_children if a.type != "comment") if arg.type in _TESTED]
+            # where each tested name holds (the rest of a block is cut at that name's assignment);
+            # `children[0]` too, as TypeScript narrows an element read at a literal index
             tested = [(j, arg, name, holds) for j, arg, name in tested
-                      if name in heads and SIMPLE_CHAIN.match(name.decode("utf-8", "replace"))
+                      if name in heads and (SIMPLE_CHAIN.match(name.decode("utf-8", "replace")) or _LITERAL_ELEMENT.fullmatch(name))
                       and (holds := _where_true(call, name, self.asserting, self.source))]
             if not tested:
                 continue
@@ -99,16 +103,18 @@ class Narrowing:
             if any(c in hints for c in "<>?"):
                 hints = ""
             for j, arg, name, holds in tested:
-                before = self.chain_type(arg, index)
+                before = self.chain_type(arg, index) if arg.type != "subscript_expression" else self.element_head(arg, index)
                 if before and (_GUARD in before or before.endswith("[]")):
                     continue  # one guard's reference inside another's is not read back: left as it was
                 typed = f"<{callee}{hints}{_GUARD}{j})?{before}>" if before else f"<{callee}{hints}{_GUARD}{j})>"
-                for start, end in holds:
-                    self.within_span(start, end, name, typed)
+                for start, end, via in holds:  # after another file's assertion: what the linker verifies
+                    self.within_span(start, end, name, typed if via is None else f"<{ASSERTED}{via.decode()}{ASSERTED}{typed}>")
 
 
 # `function name(…): asserts …`, a parameter list without nested parentheses (as assertion functions have)
 _ASSERTION_FUNCTIONS = re.compile(rb"\bfunction\s+([A-Za-z_$][\w$]*)\s*(?:<[^>{]*>)?\s*\([^()]*\)\s*:\s*asserts\b")
+_TESTED = frozenset(("identifier", "member_expression", "subscript_expression"))
+_LITERAL_ELEMENT = re.compile(rb"[A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)*\[(?:\d+|'[^'\\]*'|\"[^\"\\]*\")\]")  # `children[0]`
 _ASSIGNED = re.compile(rb"\s*(?:[-+*/%&|^]|\?\?|<<|>>>?|\*\*|&&|\|\|)?=(?!=)")  # `x =`, `x +=`, `x ??=`, not `x ==`
 _NAME_BYTES = frozenset(b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_$.")
 _EXITS = frozenset(("return_statement", "throw_statement", "continue_statement", "break_statement"))
@@ -116,15 +122,18 @@ _BLOCKS = frozenset(("statement_block", "program", "switch_case", "switch_defaul
 
 
 def _where_true(test: tree_sitter.Node, name: bytes | None = None,
-                asserting: Callable[[], frozenset[bytes]] | None = None, source: bytes | None = None) -> list[tuple[int, int]]:
+                asserting: Callable[[], frozenset[bytes]] | None = None,
+                source: bytes | None = None) -> list[tuple[int, int, bytes | None]]:
     """The byte spans in which ``test`` is known to be true: the right operand of each ``&&``
     it is (part of) the left of, and the consequence of the ``if`` or the conditional whose
     condition it is a conjunct of (``if (x instanceof C && ready) { x.m() }``). Through a ``!``
     the test must be false instead: the right of ``||``, the ``else``, and the rest of the block
     after an ``if`` that always leaves it, cut before the first statement that assigns ``name``
     again (``_rest_of_block``, in ``source``). The first argument of a call statement of one
-    of the ``asserting()`` functions holds in the rest of the block too."""
-    found: list[tuple[int, int]] = []
+    of the ``asserting()`` functions holds in the rest of the block too; of any other function,
+    there too, marked with the function's name (``via``: whether it asserts is the linker's to
+    verify, ``linking_types.ASSERTED``). Spans are (start, end, via)."""
+    found: list[tuple[int, int, bytes | None]] = []
     node, truth = test, True  # truth: the value of `node` that makes the test true
     while True:
         while node.parent is not None and node.parent.type == "parenthesized_expression":
@@ -149,10 +158,10 @@ def _where_true(test: tree_sitter.Node, name: bytes | None = None,
             call = parent.parent
             callee = call.child_by_field_name("function") if call is not None else None
             if callee is not None and callee.type == "identifier" and call.parent is not None \
-                    and call.parent.type == "expression_statement" and callee.text in asserting():
+                    and call.parent.type == "expression_statement":
                 rest = _rest_of_block(call.parent, name, source)
                 if rest is not None:
-                    found.append(rest)
+                    found.append((*rest, None if callee.text in asserting() else callee.text))
             return found
         if kind in ("if_statement", "ternary_expression") and parent.child_by_field_name("condition") == node:
             if truth:
@@ -164,14 +173,14 @@ def _where_true(test: tree_sitter.Node, name: bytes | None = None,
             elif kind == "if_statement" and _leaves(parent.child_by_field_name("consequence")):
                 rest = _rest_of_block(parent, name, source)
                 if rest is not None:
-                    found.append(rest)
+                    found.append((*rest, None))
         return found
 
 
-def _add(found: list[tuple[int, int]], node: tree_sitter.Node | None) -> None:
+def _add(found: list[tuple[int, int, bytes | None]], node: tree_sitter.Node | None) -> None:
     """``node``'s span (none for a part missing from a tree recovered from an error)."""
     if node is not None:
-        found.append((node.start_byte, node.end_byte))
+        found.append((node.start_byte, node.end_byte, None))
 
 
 def _leaves(consequence: tree_sitter.Node | None) -> bool:

@@ -163,6 +163,8 @@ class DeclaredTypes:
             self._put(f"{q}()", BOUND + through[0] if through[1] else through[0], set())
         if returns is not None and returns.type == "type_predicate_annotation":
             self._predicate(q, fn, annotated(returns), generics)
+        elif returns is not None and returns.type == "asserts_annotation":
+            self._asserts(q, fn, returns)
         owner_q = self.out.symbols[i].parent
         if owner_q and (fluent or returns is not None and (annotated(returns) or returns).type == "this_type"):
             self.out.types[f"{q}()"] = THIS  # `setLimits(…): this`: a fluent call's receiver again
@@ -224,6 +226,20 @@ class DeclaredTypes:
                 self.out.types[f"{q}()"] = f"=g{j}:{k}"
             return
         self.out.types[f"{q}()"] = f"=t{k}:{constraints(fn).get(returned, '')}"
+
+    def _asserts(self, q: str, fn: tree_sitter.Node, returns: tree_sitter.Node) -> None:
+        """``types["F(asserts)"] = "j"``: ``F`` asserts its parameter ``j`` holds (``function
+        invariant(cond?: boolean, …): asserts cond``), so a guard handed to it narrows what
+        follows the call (``ts_narrowing``, verified by the linker where ``F`` is imported)."""
+        asserts = returns.named_children[0] if returns.named_child_count else None
+        name = asserts.named_children[0] if asserts is not None and asserts.named_child_count else None
+        if name is None or name.type != "identifier":
+            return  # `asserts x is T` proves a type of its own: not read
+        for j, p in enumerate(parameters(fn)):
+            pattern = p.child_by_field_name("pattern")
+            if pattern is not None and pattern.text == name.text:
+                self.out.types[f"{q}(asserts)"] = str(j)
+                return
 
     def _predicate(self, q: str, fn: tree_sitter.Node, predicate: tree_sitter.Node | None, generics: set[str]) -> None:
         """``types["F(is{j})"]``: the type a type guard ``isCollection(item: any): item is

@@ -240,6 +240,8 @@ class Usage:
         at = value.start_byte
         whole = self._name_type(index, text, at)
         if whole is not None or "." not in text:
+            if element and whole and whole.startswith("<") and whole.endswith("()>"):
+                return whole + "[0]"  # `const all = this.getAll().filter(…); all[i]`: the linker's element of the call
             if element:
                 return whole[:-2] if whole and whole.endswith("[]") else None
             return whole or None

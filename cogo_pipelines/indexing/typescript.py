@@ -75,12 +75,12 @@ _QUERY_TEXT = """
 [(variable_declarator type: (type_annotation) value: [(arrow_function) (function_expression)] @typed_fn)
  (arrow_function return_type: (_) body: [(arrow_function) (function_expression)] @typed_fn)
  (return_statement [(arrow_function) (function_expression)] @typed_fn)]
-[(if_statement condition: (parenthesized_expression (call_expression arguments: (arguments [(identifier) (member_expression)])) @guard))
- (binary_expression left: (call_expression arguments: (arguments [(identifier) (member_expression)])) @guard operator: "&&")
- (binary_expression operator: "&&" right: (call_expression arguments: (arguments [(identifier) (member_expression)])) @guard)
- (unary_expression operator: "!" argument: (call_expression arguments: (arguments [(identifier) (member_expression)])) @guard)
- (expression_statement (call_expression function: (identifier) arguments: (arguments . (call_expression arguments: (arguments [(identifier) (member_expression)])) @guard)))
- (ternary_expression condition: (call_expression arguments: (arguments [(identifier) (member_expression)])) @guard)]
+[(if_statement condition: (parenthesized_expression (call_expression arguments: (arguments [(identifier) (member_expression) (subscript_expression)])) @guard))
+ (binary_expression left: (call_expression arguments: (arguments [(identifier) (member_expression) (subscript_expression)])) @guard operator: "&&")
+ (binary_expression operator: "&&" right: (call_expression arguments: (arguments [(identifier) (member_expression) (subscript_expression)])) @guard)
+ (unary_expression operator: "!" argument: (call_expression arguments: (arguments [(identifier) (member_expression) (subscript_expression)])) @guard)
+ (expression_statement (call_expression function: (identifier) arguments: (arguments . (call_expression arguments: (arguments [(identifier) (member_expression) (subscript_expression)])) @guard)))
+ (ternary_expression condition: (call_expression arguments: (arguments [(identifier) (member_expression) (subscript_expression)])) @guard)]
 """
 # JSX exists in the TSX grammar only
 _JSX_QUERY_TEXT = """

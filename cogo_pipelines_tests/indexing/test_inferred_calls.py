@@ -335,6 +335,18 @@ def edges():
          "this.origin.remove() in the declaring class: the constraint"),
         ("src/carets.ts#SerializedText.update", "src/carets.ts#SerializedText.setText", "calls",
          "super.update(json).setText(): super's method returns this, the subclass's object"),
+        ("src/guards.ts#firstText", "src/guards.ts#TextNode.getText", "calls",
+         "isText(children[0]) && children[0].getText(): an element read at a literal index, narrowed"),
+        ("src/guards.ts#firstText", "src/guards.ts#TextNode.remove", "calls", "… and in the if's consequence"),
+        ("src/guards.ts#firstText", "src/guards.ts#BaseNode.remove", "calls", "children[1]: the element type"),
+        ("src/caches.ts#removeStale", "src/caches.ts#Entry.refresh", "calls",
+         "const stale = cache.getAll().filter(…); stale[0].refresh(): an element of a call's array"),
+        ("src/checks.ts#ensured", "src/guards.ts#TextNode.getText", "calls",
+         "ensure(isText(node)); node.getText(): an imported function declared `asserts cond`"),
+        ("src/checks.ts#logged", "src/guards.ts#BaseNode.remove", "calls",
+         "log(isText(node)); node.remove(): log asserts nothing, the declared type"),
+        ("src/checks.ts#ensuredElement", "src/guards.ts#TextNode.remove", "calls",
+         "ensure(isText(children[0])); children[0].remove()"),
         ("src/configs.ts#DEFAULT_CONFIG", "src/configs.ts#DocNode.exportDOM", "calls",
          "const c: DomConfig = { exportDOM: (node, editor) => node.exportDOM() }: the member's parameter 0"),
         ("src/configs.ts#DEFAULT_CONFIG", "src/configs.ts#Editor.render", "calls", "… and its parameter 1"),
@@ -363,7 +375,8 @@ def test_a_negated_guard_narrows_only_where_the_test_is_false(edges):
     """No narrowing after an ``if`` that does not leave or after a reassignment (there the
     checker reads the declared type), and none to the declared type where the guard holds."""
     for src, wrong in (("guards.ts#noExit", "TextNode.remove"), ("guards.ts#reassigned", "ElementNode.remove"),
-                       ("guards.ts#thrown", "BaseNode.remove"), ("checks.ts#checked", "TextNode.remove")):
+                       ("guards.ts#thrown", "BaseNode.remove"), ("checks.ts#checked", "TextNode.remove"),
+                       ("checks.ts#logged", "TextNode.remove"), ("checks.ts#ensuredElement", "BaseNode.remove")):
         certain = {d for s, d, k, c in edges if s == f"src/{src}" and c == "certain"}
         assert f"src/guards.ts#{wrong}" not in certain, src
 
