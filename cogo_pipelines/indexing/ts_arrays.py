@@ -118,7 +118,12 @@ class ArrayElements:
             if loop is None or loop.type != "for_in_statement" or name.text not in heads \
                     or loop.child_by_field_name("left") != name or not _iterates(loop):
                 continue
-            element = self.element_of(loop.child_by_field_name("right"), self.enclosing(name.start_byte))
+            right, index = loop.child_by_field_name("right"), self.enclosing(name.start_byte)
+            element = self.element_of(right, index)
+            if element is None and right is not None and right.type == "call_expression":
+                # `for (const child of node.getChildren())`: an element of what the call returns
+                returned = self.returned(right, index)
+                element = returned + "[0]" if returned and returned.startswith("<") and returned.endswith("()>") else None
             if element:
                 self.within(loop, name.text, element)
 
@@ -136,6 +141,6 @@ def iterated_heads(names: list[tree_sitter.Node], heads: set[bytes]) -> set[byte
         loop = name.parent
         if name.text in heads and loop is not None and loop.type == "for_in_statement":
             right = loop.child_by_field_name("right")
-            if right is not None and right.type in ("identifier", "member_expression"):
+            if right is not None and right.type in ("identifier", "member_expression", "call_expression"):
                 found |= value_heads(right)
     return found
