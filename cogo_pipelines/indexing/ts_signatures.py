@@ -67,8 +67,12 @@ class DeclaredTypes:
                     named = type_name(value)
                     if named and named not in type_parameters(node):
                         self.out.types[self.out.symbols[i].qualified_name] = named
-                elif value.type == "union_type":  # `type H = Handler | MiddlewareHandler`: function types
-                    members = {type_name(t) if t.type in NAMED_TYPES else None for t in union_members(value)}
+                elif value.type in ("union_type", "conditional_type"):  # `type H = Handler | MiddlewareHandler`
+                    # a conditional type (`N extends ElementNode ? ElementDOMSlot : DOMSlot`) is one of
+                    # its branches: read as their union, a member links where both branches agree on it
+                    branches = union_members(value) if value.type == "union_type" else \
+                        [value.child_by_field_name("consequence"), value.child_by_field_name("alternative")]
+                    members = {type_name(t) if t is not None and t.type in NAMED_TYPES else None for t in branches}
                     if None not in members and len(members) > 1 and not members & type_parameters(node):
                         self.out.types[self.out.symbols[i].qualified_name] = "|".join(sorted(members))
             elif node.type in ("lexical_declaration", "variable_declaration"):

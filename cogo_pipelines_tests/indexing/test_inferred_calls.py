@@ -349,6 +349,8 @@ def edges():
          "ensure(isText(children[0])); children[0].remove()"),
         ("src/caches.ts#refreshEach", "src/caches.ts#Entry.refresh", "calls",
          "for (const entry of cache.getAll()) entry.refresh(): iterating what a call returns"),
+        ("src/points.ts#insertInto", "src/points.ts#Slot.insert", "calls",
+         "slotFor(element).insert(): a conditional type's branches agree on insert"),
         ("src/configs.ts#DEFAULT_CONFIG", "src/configs.ts#DocNode.exportDOM", "calls",
          "const c: DomConfig = { exportDOM: (node, editor) => node.exportDOM() }: the member's parameter 0"),
         ("src/configs.ts#DEFAULT_CONFIG", "src/configs.ts#Editor.render", "calls", "… and its parameter 1"),
