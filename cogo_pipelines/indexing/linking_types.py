@@ -402,7 +402,7 @@ class TypeResolution:
             if self.names.kind(typed) not in HAS_FIELDS:
                 return None
             typed = self._field_type(typed[1], typed[2], field, depth + 1, of_this=i == 0 and end < 0 and first == "this")
-        return typed if self.names.kind(typed) in HAS_FIELDS else None
+        return typed if self.names.kind(typed) in HAS_FIELDS or typed and typed[0] == UNION else None
 
     def _returned_element(self, path: str, ref: str, namespaces: tuple[str, ...], klass: str | None,
                           depth: int) -> tuple | None:

@@ -351,6 +351,8 @@ def edges():
          "for (const entry of cache.getAll()) entry.refresh(): iterating what a call returns"),
         ("src/points.ts#insertInto", "src/points.ts#Slot.insert", "calls",
          "slotFor(element).insert(): a conditional type's branches agree on insert"),
+        ("src/points.ts#readyParent", "src/points.ts#BaseNode.getParent", "calls",
+         "if (isReady(node)) node.getParent(): a plain predicate leaves the union as it was"),
         ("src/configs.ts#DEFAULT_CONFIG", "src/configs.ts#DocNode.exportDOM", "calls",
          "const c: DomConfig = { exportDOM: (node, editor) => node.exportDOM() }: the member's parameter 0"),
         ("src/configs.ts#DEFAULT_CONFIG", "src/configs.ts#Editor.render", "calls", "… and its parameter 1"),
