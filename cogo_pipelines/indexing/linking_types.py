@@ -138,6 +138,8 @@ class TypeResolution:
             return self._field_type(found[1], found[2], field, depth + 1)
         if not ref.startswith("<"):
             return self.names.dotted_memo(path, ref.split("<")[0], namespaces)
+        if "|" in ref and "(" not in ref and ref.count("<") == 1:  # <ListItemNode|ListNode>: a declared union
+            return self._union([self._named(path, name, namespaces) for name in ref[1:-1].split("|")])
         if ref.startswith("<" + ASSERTED):  # <!invariant!<F(is0)?T>>: narrowed if invariant asserts
             fn, _, inner = ref[2:-1].partition(ASSERTED)
             signature = self._signature_of(path, fn, namespaces, klass, depth) if depth <= _DEEPEST else None
@@ -547,6 +549,13 @@ class TypeResolution:
         if found is None and self.names.kind(typed) in HAS_FIELDS:
             return ("member_of", typed[1], typed[2])
         return found
+
+    def _named(self, path: str, name: str, namespaces: tuple[str, ...]) -> tuple | None:
+        """The class or interface ``name`` names in ``path`` (through type aliases), else None."""
+        found = self.names.dotted_memo(path, name, namespaces)
+        if self.names.kind(found) == "type":
+            found = self._aliased(found) or found
+        return found if found is not None and found[0] == "symbol" and self.names.kind(found) in HAS_FIELDS else None
 
     @staticmethod
     def _union(types: list[tuple | None]) -> tuple | None:

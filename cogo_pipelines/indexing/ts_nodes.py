@@ -148,7 +148,21 @@ def typed_or_array(node: tree_sitter.Node | None) -> str | None:
         element = element_type(inner)
         if element:
             return f"{element}[]"  # not `Array` for Array<T>
-    return type_name(inner)
+    named = type_name(inner)
+    if named is None and inner is not None and inner.type == "union_type":
+        return named_union(inner)
+    return named
+
+
+def named_union(union: tree_sitter.Node) -> str | None:
+    """``<ListItemNode|ListNode>`` for a union of two or more named types (``null`` and
+    ``undefined`` aside), the linker's ``UNION``: a member every one of them has from one
+    declaration links. None where a member is anything else (a literal, a function, an object)."""
+    kept = [t for t in union_members(union) if t.text not in _NULLISH]
+    names = {type_name(t) if t.type in NAMED_TYPES else None for t in kept}
+    if None in names or len(names) < 2 or any(b"<" in name.encode() for name in names):
+        return None
+    return f"<{'|'.join(sorted(names))}>"
 
 
 def declared_type(annotation: tree_sitter.Node | None) -> str | None:

@@ -353,6 +353,8 @@ def edges():
          "slotFor(element).insert(): a conditional type's branches agree on insert"),
         ("src/points.ts#readyParent", "src/points.ts#BaseNode.getParent", "calls",
          "if (isReady(node)) node.getParent(): a plain predicate leaves the union as it was"),
+        ("src/points.ts#detachAny", "src/points.ts#BaseNode.getParent", "calls",
+         "node: TextNode | ElementNode | null; node?.getParent(): a declared union whose members agree"),
         ("src/configs.ts#DEFAULT_CONFIG", "src/configs.ts#DocNode.exportDOM", "calls",
          "const c: DomConfig = { exportDOM: (node, editor) => node.exportDOM() }: the member's parameter 0"),
         ("src/configs.ts#DEFAULT_CONFIG", "src/configs.ts#Editor.render", "calls", "… and its parameter 1"),
