@@ -15,7 +15,8 @@ import re
 
 from cogo_pipelines.indexing import sfc
 from cogo_pipelines.indexing.ids import file_id, node_id
-from cogo_pipelines.indexing.linking_types import HAS_FIELDS, TypeResolution
+from cogo_pipelines.indexing.linking_members import HAS_FIELDS
+from cogo_pipelines.indexing.linking_types import TypeResolution
 from cogo_pipelines.indexing.model import FileExtraction, Symbol
 from cogo_pipelines.indexing.resolve import Resolver
 from cogo_pipelines.indexing.specifiers import package_name

@@ -10,25 +10,28 @@ names: a function typed by its context's declared name), and ``<F(is0)?T>`` (wha
 predicate proves its argument 0 to be, else ``T``: a type guard, ``ts_narrowing``). A return
 type marked ``BOUND`` was read through its class's type parameter (``ts_generics``) and holds
 for ``this.m()`` in that class only. A mixin of ``linking.Linker``: it needs ``names`` and
-``_call``.
+``_call``; what it reads of the members of the types it reaches is ``linking_members``'.
 """
 
 from __future__ import annotations
 
 import re
 
+from cogo_pipelines.indexing.linking_members import (
+    CALLBACK_PARENS,
+    DEEPEST,
+    HAS_FIELDS,
+    THIS,
+    UNION,
+    MemberLookup,
+)
+
 _PARENS = re.compile(r"(?:\(\d*\))+$")  # the "()" / "(0)(1)" that ends a type reference
 # "<F(is0)?Before>": narrowed by F's type predicate (ts_narrowing); F a plain callee text
 _GUARD = re.compile(r"<([^<>?]+)\(is(\d+)\)(?:\?(.+))?>")
 _PARAMETER = re.compile(r"\((\d+)\)")  # "(j)"
-_CALLBACK = re.compile(r"\((\d+)\)\((\d+)\)")  # "(i)(j)": parameter j of the function passed as argument i
 _PROPERTY_CALLBACK = re.compile(r"\((\d+)\)\.([A-Za-z_$][\w$]*)\((\d+)\)>$")  # "(0).perform(1)>"
-_DEEPEST = 20  # nested references (`<<f()>.g()>.h`, ts_types.MAX_DEPTH) and field chains resolved at most this deep
 BOUND = "~"  # a return type read through the class's type parameter (ts_generics): for `this.m()` in it
-CALL_RETURN = "(call)"  # types["I.(call)"]: what a call of a value of interface I returns (ts_callables)
-THIS = "=this"  # a declared `this` type (ts_types): the type of the receiver the method is called on
-HAS_FIELDS = ("class", "interface", "type")  # declared field types: `types["App.viewport"]`
-UNION = "union"  # a type symbol ("union", (symbol, …)): one of several, where each member is looked up
 # "<!invariant!<F(is0)?T>>": what follows a call of `invariant` handed a guard (ts_narrowing): the
 # guard's type where `invariant` is declared `asserts` its first parameter, else the type before
 ASSERTED = "!"
@@ -76,13 +79,7 @@ def _hint(hints: str, position: str) -> str | None:
     return dict(h.split("=", 1) for h in hints[:-1].split(",") if "=" in h).get(position)
 
 
-def call_position(index: int) -> str:
-    """``types["I.(call{index})"]``: the type the call signatures of ``I`` declare for argument
-    ``index`` (``ts_callables``)."""
-    return f"(call{index})"
-
-
-class TypeResolution:
+class TypeResolution(MemberLookup):
     def _super(self, path: str, callee: str, namespaces: tuple[str, ...], klass: str | None) -> tuple | None:
         """``super(...)`` calls the class's ``extends`` target, ``super.m()`` its member ``m``."""
         if not klass:
@@ -102,12 +99,12 @@ class TypeResolution:
         close = _reference_end(callee)
         if close > 0 and callee.startswith("[0]", close + 1):  # `const all = f(); all[i].m()`
             head, _, member = callee.rpartition(".")
-            typed = self._chain_type(path, head, namespaces, klass, depth) if depth <= _DEEPEST else None
+            typed = self._chain_type(path, head, namespaces, klass, depth) if depth <= DEEPEST else None
             return self._member_of_type(typed, member) if typed is not None else None
         end = callee.rfind(">.")
         typed = self._type_of(path, callee[:end + 1], namespaces, klass, depth) if end > 0 else None
         rest = callee[end + 2:]
-        if typed is None and end > 0 and callee[end - 2:end] == "()" and depth <= _DEEPEST:  # `return { touch }`
+        if typed is None and end > 0 and callee[end - 2:end] == "()" and depth <= DEEPEST:  # `return { touch }`
             fn = self._call(path, _split_hints(callee[1:end - 2])[0], namespaces, klass, depth + 1)
             if not fn or fn[0] != "symbol":
                 return None
@@ -133,7 +130,7 @@ class TypeResolution:
         if ref.endswith('"]>'):  # <App["viewport"]>: the declared type of App's field
             owner, _, field = ref[1:-3].partition('["')
             found = self.names.dotted_memo(path, owner, namespaces)
-            if not found or found[0] != "symbol" or depth > _DEEPEST:
+            if not found or found[0] != "symbol" or depth > DEEPEST:
                 return None
             return self._field_type(found[1], found[2], field, depth + 1)
         if not ref.startswith("<"):
@@ -142,7 +139,7 @@ class TypeResolution:
             return self._union([self._named(path, name, namespaces) for name in ref[1:-1].split("|")])
         if ref.startswith("<" + ASSERTED):  # <!invariant!<F(is0)?T>>: narrowed if invariant asserts
             fn, _, inner = ref[2:-1].partition(ASSERTED)
-            signature = self._signature_of(path, fn, namespaces, klass, depth) if depth <= _DEEPEST else None
+            signature = self._signature_of(path, fn, namespaces, klass, depth) if depth <= DEEPEST else None
             if signature is not None and self.names.ex[signature[0]].types.get(f"{signature[1]}(asserts)") == "0":
                 return self._type_of(path, inner, namespaces, klass, depth + 1)
             guard = _GUARD.fullmatch(inner)
@@ -155,7 +152,7 @@ class TypeResolution:
         if member is not None:  # <register(0).perform(1)>: a function passed in an object literal
             return self._property_parameter(path, ref[1:member.start()], member, namespaces, klass, depth)
         parens = _PARENS.search(ref[:-1])
-        if parens is None or depth > _DEEPEST:
+        if parens is None or depth > DEEPEST:
             return None
         fn, hints = _split_hints(ref[1:parens.start()])  # `singleton[1=Db]`: what arguments return
         if fn.startswith(":"):  # <:Handler(0)>: parameter 0 of the function type `Handler` names
@@ -178,7 +175,7 @@ class TypeResolution:
                     or self._member_without_node(path, fn, parens.group(0), namespaces, klass, depth))
         tpath, qname = signature
         declared = self.names.ex[tpath].types.get(qname + parens.group(0))
-        callback = _CALLBACK.fullmatch(parens.group(0)) if not declared else None
+        callback = CALLBACK_PARENS.fullmatch(parens.group(0)) if not declared else None
         if callback is not None:  # `use(h: Handler)`: parameter j of the function type the parameter names
             holder = self.names.ex[tpath].types.get(f"{qname}({callback.group(1)})")
             return self._alias_parameter(tpath, holder, f"({callback.group(2)})", (), depth) if holder else None
@@ -251,7 +248,7 @@ class TypeResolution:
         """What the callee's type predicate proves its argument to be (``types["F(is0)"]``,
         ``ts_narrowing``); where the callee declares none (a plain predicate), the type written
         after ``?`` (the argument's own, unnarrowed), else None."""
-        if depth > _DEEPEST:
+        if depth > DEEPEST:
             return None
         fn, j, before = guard.groups()
         fn, hints = _split_hints(fn)
@@ -272,7 +269,7 @@ class TypeResolution:
         type alias ``name`` (seen from ``path``) stands for: ``type Handler = (c: Context, next)
         => …`` gives ``Context`` for parameter 0 (``types["Handler(0)"]``, ``ts_signatures``)."""
         j = _PARAMETER.fullmatch(parens)
-        alias = self.names.dotted_memo(path, name.split("<")[0], namespaces) if j is not None and depth <= _DEEPEST else None
+        alias = self.names.dotted_memo(path, name.split("<")[0], namespaces) if j is not None and depth <= DEEPEST else None
         if self.names.kind(alias) != "type":
             return None
         types = self.names.ex[alias[1]].types
@@ -284,96 +281,6 @@ class TypeResolution:
             return None
         found = {self._alias_parameter(alias[1], member, parens, (), depth + 1) for member in union.split("|")}
         return found.pop() if len(found) == 1 and None not in found else None
-
-    def _member_without_node(self, path: str, fn: str, parens: str, namespaces: tuple[str, ...],
-                             klass: str | None, depth: int) -> tuple | None:
-        """A callee with no node of its own for ``_call`` to find, read through its receiver's
-        declared type: an interface's method signature (``<IDatabaseDriver.getPlatform()>``:
-        what it returns, ``_interface_return``), or a field declared of an interface with call
-        signatures (``<Hono.get(1)(0)>``, ``<Hono.get()>``: ``_callable_field``)."""
-        head, _, member = fn.rpartition(".")
-        callback = _CALLBACK.fullmatch(parens) if parens != "()" else None
-        if not head or depth > _DEEPEST or (callback is None and parens != "()"):
-            return None
-        if member not in self._callable_members() and (callback is not None or member not in self._methods_with_returns()):
-            return None  # no interface of the repo declares such a member: the receiver is not worth reading
-        owner = self._chain_type(path, head, namespaces, klass, depth + 1)
-        if owner is None:
-            return None
-        if callback is None and self.names.kind(owner) in ("interface", "type"):
-            returned = self._interface_return(owner, member, depth)
-            if returned is not None:
-                return returned
-        if member not in self._callable_members():
-            return None
-        return self._callable_field(owner, member, callback, depth)
-
-    def _methods_with_returns(self) -> set[str]:
-        """The names of the methods of the repo's interfaces, object types and classes that
-        declare a return type (``types["I.m()"]``; a class's too: an interface may extend one,
-        mikro-orm's ``interface SelectQueryBuilder extends QueryBuilder``); made once, on first use."""
-        found = getattr(self, "_returning_methods", None)
-        if found is None:
-            found = self._returning_methods = set()
-            for e in self.names.ex.values():
-                owners = {s.qualified_name for s in e.symbols if s.kind in HAS_FIELDS}
-                for key in e.types:
-                    if key.endswith("()") and "(" not in key[:-2]:
-                        owner, _, method = key[:-2].rpartition(".")
-                        if owner in owners:
-                            found.add(method)
-        return found
-
-    def _callable_members(self) -> set[str]:
-        """The names of the fields declared of an interface with call signatures, anywhere in
-        the repo (``ts_callables``); made once, on first use."""
-        found = getattr(self, "_callables", None)
-        if found is None:
-            marker = "." + CALL_RETURN[:-1]  # ".(call": its return or any argument's type
-            callable_types = {key.partition(marker)[0].rpartition(".")[2]
-                              for e in self.names.ex.values() for key in e.types if marker in key}
-            found = self._callables = {
-                key.rpartition(".")[2] for e in self.names.ex.values() for key, declared in e.types.items()
-                if declared and "(" not in key and declared.split("<")[0].rpartition(".")[2] in callable_types}
-        return found
-
-    def _callable_field(self, owner: tuple, member: str, callback: re.Match | None, depth: int) -> tuple | None:
-        """Where ``owner``'s field ``member`` is declared of an interface with call signatures
-        (``get!: HandlerInterface<…>``): the parameter type of the callback passed as argument
-        ``i`` (a function type written there, or the function type alias named there; both where
-        both are, if they agree), or what the call returns (``callback`` None)."""
-        found = self._declared(owner[1], owner[2], member)
-        typed = self._type_of(found[0], found[1], (), found[2], depth + 1) if found else None
-        if self.names.kind(typed) not in ("interface", "type"):
-            return None
-        if callback is None:
-            returned = self._declared(typed[1], typed[2], CALL_RETURN)
-            return self._type_of(returned[0], returned[1], (), returned[2], depth + 1) if returned else None
-        i, j = int(callback.group(1)), callback.group(2)
-        inline = self._declared(typed[1], typed[2], f"{call_position(i)}({j})")
-        named = self._declared(typed[1], typed[2], call_position(i))
-        written = self._type_of(inline[0], inline[1], (), None, depth + 1) if inline else None
-        aliased = self._alias_parameter(named[0], named[1], f"({j})", (), depth + 1) if named else None
-        if written and aliased and written != aliased:
-            return None
-        return written or aliased
-
-    def _interface_return(self, owner: tuple, method: str, depth: int) -> tuple | None:
-        """What the method signature ``method`` of the interface (or object type) ``owner``
-        declares it returns, read there or in the first interface it extends that declares it:
-        ``driver.getPlatform().m()`` where ``driver: IDatabaseDriver``. Of a union alias (``type
-        PointType = TextPointType | ElementPointType``), what each member returns: the one type
-        they agree on, else their union (``_union``)."""
-        if self.names.kind(owner) == "type":
-            aliased = self._aliased(owner)
-            if aliased is not None and aliased[0] == UNION:
-                return self._union([self._interface_return(member, method, depth + 1) for member in aliased[1]])
-        found = self._declared(owner[1], owner[2], method + "()")
-        if found is None:
-            return None
-        if found[1] == THIS:
-            return owner
-        return self._type_of(found[0], found[1], (), found[2], depth + 1)
 
     def _element_parameter(self, path: str, fn: str, parens: str, klass: str | None, depth: int) -> tuple | None:
         """``<Type.columns.forEach(0)(0)>``, ``<this.columns.reduce(0)(1)>``: an element of the
@@ -412,7 +319,7 @@ class TypeResolution:
         ``T[]`` (``getAll(): Array<Query>``), or, for ``filter``/``slice``/... (``COPIES``), an
         element of the array they are called on (``<<this.getAll()>.filter()>``,
         ``<this.observers.slice()>``), which must itself be known to be one."""
-        if not ref.endswith("()>") or depth > _DEEPEST:
+        if not ref.endswith("()>") or depth > DEEPEST:
             return None
         fn = ref[1:-3]
         head, _, method = fn.rpartition(".")
@@ -434,7 +341,7 @@ class TypeResolution:
         """Parameter ``j`` of the method or function-typed property ``key`` of the type that
         ``fn``'s parameter ``i`` declares (``register<T extends Action>(action: T)``, ``Action``'s
         ``perform: ActionFn`` or ``perform(elements, app: AppProps)``)."""
-        signature = self._signature_of(path, fn, namespaces, klass, depth) if depth <= _DEEPEST else None
+        signature = self._signature_of(path, fn, namespaces, klass, depth) if depth <= DEEPEST else None
         if signature is None:
             return None
         tpath, qname = signature
@@ -465,122 +372,3 @@ class TypeResolution:
         if not target or target[0] != "symbol":
             return None
         return target[1], target[2] + (".constructor" if fn.startswith("new ") else "")
-
-    def _fields(self, typed: tuple, parts: list[str], depth: int, of_this: bool = False) -> tuple | None:
-        """Member ``parts[-1]`` of the type reached from class ``typed`` through the declared
-        types of the fields ``parts[:-1]`` (None where one is not declared); ``of_this``: the
-        chain starts at ``this`` in class ``typed``."""
-        for i, field in enumerate(parts[:-1]):
-            typed = self._field_type(typed[1], typed[2], field, depth, of_this=of_this and i == 0)
-            if not typed or typed[0] != "symbol":
-                return None
-        return self._member_of_type(typed, parts[-1])
-
-    def _field_type(self, path: str, klass: str, field: str, depth: int, of_this: bool = False) -> tuple | None:
-        """The type symbol of ``klass``'s field ``field`` as declared there or in a base class;
-        of its elements for ``field[0]``, where it is declared an array (``T[]``: ``ts_arrays``).
-        An array itself has no members of the repo's. A base's field declared as its type
-        parameter (``=c{k}``) is read only on ``this`` (``of_this``): what ``klass`` hands over."""
-        element = field.endswith("[0]")
-        found = self._declared(path, klass, field[:-3] if element else field)
-        if found and found[1].startswith("=c"):
-            return self._class_argument(path, klass, found[0], found[2], int(found[1][2:])) \
-                if of_this and not element else None
-        if not found or found[1].endswith("[]") != element:
-            return None
-        declared = found[1][:-2] if element else found[1]
-        return self._type_of(found[0], declared, (), found[2], depth + 1)
-
-    def _class_argument(self, path: str, klass: str, owner_path: str, owner: str, k: int) -> tuple | None:
-        """The type ``klass`` (in ``path``) stands for in place of type parameter ``k`` of its base
-        ``owner``: down the ``extends`` chain, each class's ``<extends>`` argument for the
-        parameter (``types["C<extends>"]``), a type name ends it; a type parameter of ``klass``
-        itself is read as its constraint (``types["C<>"]``), as on ``this`` inside it."""
-        chain = [(path, klass)]
-        while chain[-1] != (owner_path, owner):
-            if len(chain) > 8:
-                return None
-            p, c = chain[-1]
-            base = next((b for kk, r, b in self.names.ex[p].heritage if kk == c and r == "extends"), None)
-            found = self.names.dotted_memo(p, base.split("<")[0]) if base else None
-            if self.names.kind(found) not in HAS_FIELDS:
-                return None
-            chain.append((found[1], found[2]))
-        for p, c in reversed(chain[:-1]):  # from the owner's subclass down to klass
-            arguments = self.names.ex[p].types.get(f"{c}<extends>", "").split(",")
-            own = [part.partition(":")[0] for part in self.names.ex[p].types.get(f"{c}<>", "").split(",")]
-            if k >= len(arguments) or arguments[k] in ("", "?"):
-                return None
-            if arguments[k] not in own:  # a type named there
-                return self.names.dotted_memo(p, arguments[k], self._scope(p, c)[0])
-            k = own.index(arguments[k])
-        parameters = self.names.ex[path].types.get(f"{klass}<>", "").split(",")
-        bound = parameters[k].partition(":")[2] if k < len(parameters) else ""
-        return self.names.dotted_memo(path, bound, self._scope(path, klass)[0]) if bound else None
-
-    def _declared(self, path: str, klass: str, key: str) -> tuple[str, str, str] | None:
-        """(file, declared type, owner) of ``types["Klass.key"]`` in ``klass`` or the first of
-        its bases (``extends``) that declares it."""
-        for _ in range(8):
-            declared = self.names.ex[path].types.get(f"{klass}.{key}")
-            if declared:
-                return path, declared, klass
-            aliased = self._aliased(("symbol", path, klass)) if self.names.kind(("symbol", path, klass)) == "type" else None
-            if aliased is not None and aliased[0] == "symbol":  # a field of the class another name stands for
-                path, klass = aliased[1], aliased[2]
-                continue
-            base = next((b for k, r, b in self.names.ex[path].heritage if k == klass and r == "extends"), None)
-            found = self.names.dotted_memo(path, base.split("<")[0]) if base else None
-            if self.names.kind(found) not in HAS_FIELDS:
-                return None
-            path, klass = found[1], found[2]
-        return None
-
-    def _member_of_type(self, typed: tuple, name: str) -> tuple | None:
-        if typed[0] == UNION:  # the member every type of the union has, where they all have the same one
-            found = {self._member_of_type(member, name) for member in typed[1]}
-            one = found.pop() if len(found) == 1 else None
-            return one if one is not None and one[0] == "symbol" else None
-        found = self.names.member(typed[1], typed[2], name)
-        if found is None and self.names.kind(typed) == "type":  # `type Payload = BasePayload`
-            aliased = self._aliased(typed)
-            if aliased is not None:
-                return self._member_of_type(aliased, name)
-        if found is None and self.names.kind(typed) in HAS_FIELDS:
-            return ("member_of", typed[1], typed[2])
-        return found
-
-    def _named(self, path: str, name: str, namespaces: tuple[str, ...]) -> tuple | None:
-        """The class or interface ``name`` names in ``path`` (through type aliases), else None."""
-        found = self.names.dotted_memo(path, name, namespaces)
-        if self.names.kind(found) == "type":
-            found = self._aliased(found) or found
-        return found if found is not None and found[0] == "symbol" and self.names.kind(found) in HAS_FIELDS else None
-
-    @staticmethod
-    def _union(types: list[tuple | None]) -> tuple | None:
-        """The type symbols ``types`` as one: the symbol where they are all the same, a ``UNION``
-        of them where they differ, None where any is unknown (or not a symbol)."""
-        if not types or any(t is None or t[0] != "symbol" for t in types):
-            return None
-        distinct = sorted(set(types))
-        return distinct[0] if len(distinct) == 1 else (UNION, tuple(distinct))
-
-    def _aliased(self, typed: tuple) -> tuple | None:
-        """The class or interface a type alias names (``type Payload = BasePayload``), through
-        at most 8 aliases, else None; a union of such types (``type PointType = TextPointType |
-        ElementPointType``) as a ``UNION`` of them."""
-        for _ in range(8):
-            declared = self.names.ex[typed[1]].types.get(typed[2])
-            if declared and "|" in declared:
-                members = [self.names.dotted_memo(typed[1], member) for member in declared.split("|")]
-                # a member that names another type is that type; an object type is itself
-                members = [(self._aliased(m) or m) if self.names.kind(m) == "type" else m for m in members]
-                if any(m is None or m[0] != "symbol" or self.names.kind(m) not in HAS_FIELDS for m in members):
-                    return None
-                return self._union(members)
-            typed = self.names.dotted_memo(typed[1], declared) if declared else None
-            kind = self.names.kind(typed)
-            if kind != "type":
-                return typed if kind in HAS_FIELDS else None
-        return None

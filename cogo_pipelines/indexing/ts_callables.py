@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import tree_sitter
 
-from cogo_pipelines.indexing.linking_types import CALL_RETURN, call_position
+from cogo_pipelines.indexing.linking_members import CALL_RETURN, call_position
 from cogo_pipelines.indexing.ts_nodes import NAMED_TYPES, annotated, parameters, type_name, type_parameters
 
 _REST_POSITIONS = 8  # a rest parameter `...handlers: H[]` types this many arguments from its own

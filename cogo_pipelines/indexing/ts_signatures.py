@@ -13,7 +13,8 @@ import re
 
 import tree_sitter
 
-from cogo_pipelines.indexing.linking_types import BOUND, THIS
+from cogo_pipelines.indexing.linking_members import THIS
+from cogo_pipelines.indexing.linking_types import BOUND
 from cogo_pipelines.indexing.ts_generics import member_type
 from cogo_pipelines.indexing.ts_nodes import (
     FUNCTION_VALUES,

@@ -35,10 +35,11 @@ def _code_version(*modules: str) -> str:
 EXTRACTOR_MODULES = ("typescript", "ts_gaps", "ts_mends", "ts_long_strings", "ts_declarations", "ts_module_interface",
                      "ts_scopes", "ts_usage", "ts_nodes", "model", "static_graph", "ts_types", "ts_signatures", "ts_arrays",
                      "ts_narrowing", "ts_generics", "ts_callables", "sfc",
-                     "linking_types")  # its THIS, BOUND and ELEMENT_CALLBACKS are read by the extractor too
-GRAPH_MODULES = ("graph", "import_distance", "linking", "linking_types", "ids", "resolve", "specifiers", "resolve_files",
-                 "resolve_packages", "resolve_aliases", "tsconfig", "config_files", "tsconfig_extends", "deno",
-                 "packages", "sveltekit")
+                     "linking_types", "linking_members")  # their THIS, BOUND, ASSERTED, ELEMENT_CALLBACKS, CALL_RETURN
+                                                          # are read by the extractor too
+GRAPH_MODULES = ("graph", "import_distance", "linking", "linking_types", "linking_members", "ids", "resolve",
+                 "specifiers", "resolve_files", "resolve_packages", "resolve_aliases", "tsconfig", "config_files",
+                 "tsconfig_extends", "deno", "packages", "sveltekit")
 EXTRACTOR_VERSION = _code_version(*EXTRACTOR_MODULES)
 GRAPH_VERSION = _code_version(*GRAPH_MODULES)
 
