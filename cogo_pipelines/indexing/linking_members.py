@@ -185,16 +185,21 @@ class MemberLookup:
             path, klass = found[1], found[2]
         return None
 
-    def _member_of_type(self, typed: tuple, name: str) -> tuple | None:
+    def _member_of_type(self, typed: tuple, name: str, depth: int = 0) -> tuple | None:
+        """Member ``name`` of the type symbol ``typed``: of the class, interface or object type,
+        through a type alias (``depth`` of them at most ``DEEPEST``: an alias may name itself in
+        code that does not compile), or the one every type of a union has."""
+        if depth > DEEPEST:
+            return None
         if typed[0] == UNION:  # the member every type of the union has, where they all have the same one
-            found = {self._member_of_type(member, name) for member in typed[1]}
+            found = {self._member_of_type(member, name, depth + 1) for member in typed[1]}
             one = found.pop() if len(found) == 1 else None
             return one if one is not None and one[0] == "symbol" else None
         found = self.names.member(typed[1], typed[2], name)
         if found is None and self.names.kind(typed) == "type":  # `type Payload = BasePayload`
             aliased = self._aliased(typed)
-            if aliased is not None:
-                return self._member_of_type(aliased, name)
+            if aliased is not None and aliased != typed:
+                return self._member_of_type(aliased, name, depth + 1)
         if found is None and self.names.kind(typed) in HAS_FIELDS:
             return ("member_of", typed[1], typed[2])
         return found
@@ -215,16 +220,23 @@ class MemberLookup:
         distinct = sorted(set(types))
         return distinct[0] if len(distinct) == 1 else (UNION, tuple(distinct))
 
-    def _aliased(self, typed: tuple) -> tuple | None:
+    def _aliased(self, typed: tuple, depth: int = 0) -> tuple | None:
         """The class or interface a type alias names (``type Payload = BasePayload``), through
         at most 8 aliases, else None; a union of such types (``type PointType = TextPointType |
-        ElementPointType``) as a ``UNION`` of them."""
+        ElementPointType``) as a ``UNION`` of them, where no member is the alias itself or
+        another union (``type A = B | C`` with ``type B = A | D`` does not compile, and must not
+        recurse here)."""
+        if depth > 8:
+            return None
+        start = typed
         for _ in range(8):
             declared = self.names.ex[typed[1]].types.get(typed[2])
             if declared and "|" in declared:
                 members = [self.names.dotted_memo(typed[1], member) for member in declared.split("|")]
                 # a member that names another type is that type; an object type is itself
-                members = [(self._aliased(m) or m) if self.names.kind(m) == "type" else m for m in members]
+                if start in members or typed in members:
+                    return None
+                members = [(self._aliased(m, depth + 1) or m) if self.names.kind(m) == "type" else m for m in members]
                 if any(m is None or m[0] != "symbol" or self.names.kind(m) not in HAS_FIELDS for m in members):
                     return None
                 return self._union(members)

@@ -593,3 +593,18 @@ def test_guards_in_a_tree_recovered_from_errors_leave_the_extraction_standing(so
     extraction = extract_file("broken.ts", source)
     assert not (extraction.error or "").startswith("extraction failed")
     assert any(call.callee.endswith(".m") for call in extraction.calls)
+
+
+def test_union_aliases_that_name_each_other_end(tmp_path):
+    """``type A = B | C`` with ``type B = A | D``, or ``type E = E | C``, do not compile, and a
+    repository may hold them anyway: linking ends (no recursion without bound) and links no
+    member through them."""
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "a.ts").write_text(
+        "export type A = B | C\nexport type B = A | D\nexport type E = E | C\n"
+        "export class C { m(): void {} }\nexport class D { m(): void {} }\n"
+        "export function f(x: A, y: B, e: E): void {\n  x.m()\n  y.m()\n  e.m()\n}\n")
+    static, _ = analyze(tmp_path, repo="cyclic")
+    g = static.graph
+    certain = [(s, t) for s, t, d in g.edges(data=True) if d["kind"] == "calls" and d["confidence"] == "certain"]
+    assert not [t for _, t in certain if g.nodes[t].get("qualified_name", "").endswith(".m")]
