@@ -17,13 +17,14 @@ declaration ``asserts`` (``<!invariant!…>``). Not by name: lexical imports ``i
 outside the indexed packages, and the checker, not seeing its ``asserts``, narrows nothing there
 (taking every ``invariant``/``assert`` as asserting, as tiny-invariant's, node's and vitest's do,
 found 85 more of lexical's pairs and 60 the checker does not give: precision .999 -> .989).
-An ``instanceof`` is found from the bytes (it is rare), so files without one pay a substring
-search; a guard is any call in such a place (the query's ``guard``), told from a plain
-predicate by the linker, which reads the callee's declared predicate in its own file.
+``instanceof`` tests and guards come from the query (``instanceof``, ``guard``: a guard is any
+call in such a place, told from a plain predicate by the linker, which reads the callee's
+declared predicate in its own file).
 """
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections.abc import Callable
 
@@ -32,23 +33,15 @@ import tree_sitter
 from cogo_pipelines.indexing.linking_types import ASSERTED
 from cogo_pipelines.indexing.ts_nodes import SIMPLE_CHAIN, one_line_chain, type_name
 
-_INSTANCEOF = b"instanceof"
 _GUARD = "(is"  # `<F(is0)>`: what F's type predicate proves its argument 0 to be
 
 
 class Narrowing:
-    def narrowed(self, root: tree_sitter.Node, heads: set[bytes]) -> None:
+    def narrowed(self, tests: list[tree_sitter.Node], heads: set[bytes]) -> None:
         """Types each ``x instanceof C`` test's ``x`` (a name or plain chain some member call
-        starts with) as ``C`` where the test holds."""
-        source = self.source
-        at = source.find(_INSTANCEOF)
-        while at >= 0:
-            test = root.descendant_for_byte_range(at, at + len(_INSTANCEOF))
-            while test is not None and test.type != "binary_expression":
-                test = test.parent if test.type == "instanceof" else None
-            at = source.find(_INSTANCEOF, at + len(_INSTANCEOF))
-            if test is None:
-                continue
+        starts with) as ``C`` where the test holds (``tests``: the query's ``instanceof``)."""
+        parent_of = self.parent_of(tests)
+        for test in tests:
             left, right = test.child_by_field_name("left"), test.child_by_field_name("right")
             if left is None or right is None or left.type not in ("identifier", "member_expression"):
                 continue
@@ -56,10 +49,27 @@ class Narrowing:
             klass = type_name(right)
             if name not in heads or not klass or not SIMPLE_CHAIN.match(name.decode("utf-8", "replace")):
                 continue
-            for start, end, via in _where_true(test, name, self.asserting, self.source):
+            for start, end, via in _where_true(test, name, self.asserting, self.source, self.block_cache(), parent_of):
                 if via is None:  # (an assertion of another file's: left to the declared type)
                     self.within_span(start, end, name, klass)
 
+    def parent_of(self, tests: list[tree_sitter.Node]) -> Callable[[tree_sitter.Node], tree_sitter.Node | None]:
+        """How ``_where_true`` climbs from ``tests``: ``Node.parent`` (tree-sitter walks down from
+        the root for it: cheap in code as people write it), or, from ``_MANY_TESTS`` tests in a
+        file, the conditions' nodes and the tests read once (``_ChainParents``, from the query's
+        ``binary`` and ``chain`` captures): thousands of guards in one chain stay linear."""
+        if len(tests) < _MANY_TESTS:
+            return _parent
+        binaries, others = getattr(self, "chains", ((), ()))
+        conditions = [b for b in binaries if (b.child_by_field_name("operator") or b).type in ("&&", "||")]
+        return _ChainParents([*conditions, *others, *tests]).parent_of
+
+    def block_cache(self) -> dict:
+        """What ``_rest_of_block`` has read of this file's blocks (made on first use)."""
+        cache = getattr(self, "_block_cache", None)
+        if cache is None:
+            cache = self._block_cache = {}
+        return cache
 
     def asserting(self) -> frozenset[bytes]:
         """The names of the assertion functions a call of which narrows what follows it (once
@@ -79,6 +89,7 @@ class Narrowing:
         ``<Utils.isCollection(is0)?Item>``). The classes the arguments hand over are written as
         hints (``<is[1=@IndexBuilder](is0)>``): a guard may prove an instance of one."""
         seen = set()
+        parent_of = self.parent_of(calls)
         for call in calls:
             if call.id in seen:
                 continue
@@ -92,7 +103,7 @@ class Narrowing:
             # `children[0]` too, as TypeScript narrows an element read at a literal index
             tested = [(j, arg, name, holds) for j, arg, name in tested
                       if name in heads and (SIMPLE_CHAIN.match(name.decode("utf-8", "replace")) or _LITERAL_ELEMENT.fullmatch(name))
-                      and (holds := _where_true(call, name, self.asserting, self.source))]
+                      and (holds := _where_true(call, name, self.asserting, self.source, self.block_cache(), parent_of))]
             if not tested:
                 continue
             index = self.enclosing(call.start_byte)
@@ -113,6 +124,8 @@ class Narrowing:
 
 # `function name(…): asserts …`, a parameter list without nested parentheses (as assertion functions have)
 _ASSERTION_FUNCTIONS = re.compile(rb"\bfunction\s+([A-Za-z_$][\w$]*)\s*(?:<[^>{]*>)?\s*\([^()]*\)\s*:\s*asserts\b")
+_MANY_TESTS = 32  # guards (or `instanceof` tests) in a file from which conditions are climbed by `_ChainParents`
+_LONGEST_CHAIN = 24  # operators and parentheses climbed from a test at most (`_where_true`)
 _TESTED = frozenset(("identifier", "member_expression", "subscript_expression"))
 _LITERAL_ELEMENT = re.compile(rb"[A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)*\[(?:\d+|'[^'\\]*'|\"[^\"\\]*\")\]")  # `children[0]`
 _ASSIGNED = re.compile(rb"\s*(?:[-+*/%&|^]|\?\?|<<|>>>?|\*\*|&&|\|\|)?=(?!=)")  # `x =`, `x +=`, `x ??=`, not `x ==`
@@ -121,9 +134,64 @@ _EXITS = frozenset(("return_statement", "throw_statement", "continue_statement",
 _BLOCKS = frozenset(("statement_block", "program", "switch_case", "switch_default"))
 
 
+def _parent(node: tree_sitter.Node) -> tree_sitter.Node | None:
+    return node.parent
+
+
+class _ChainParents:
+    """The parents of the nodes of conditions (``&&``/``||``, ``!``, parentheses, the ``if`` or
+    ``?`` whose condition they are, the arguments of a call statement), from the query's
+    ``chain`` captures: nested intervals sorted once, each one's innermost container found by a
+    stack, a node's parent checked to hold it directly (anything else is no condition's part:
+    None)."""
+
+    def __init__(self, nodes: list[tree_sitter.Node]) -> None:
+        nodes = sorted({n.id: n for n in nodes}.values(), key=lambda n: (n.start_byte, -n.end_byte))
+        self.nodes, self.starts = nodes, [n.start_byte for n in nodes]
+        self.index = {n.id: i for i, n in enumerate(nodes)}
+        self.parents: list[int] = []
+        stack: list[int] = []
+        for i, n in enumerate(nodes):
+            while stack and nodes[stack[-1]].end_byte < n.end_byte:
+                stack.pop()
+            self.parents.append(stack[-1] if stack else -1)
+            stack.append(i)
+
+    def parent_of(self, node: tree_sitter.Node) -> tree_sitter.Node | None:
+        i = self.index.get(node.id)
+        if i is not None:
+            k = self.parents[i]
+        else:  # no node of the conditions (the tests are): the innermost captured node around it
+            k = bisect.bisect_right(self.starts, node.start_byte) - 1
+            for _ in range(_LONGEST_CHAIN):
+                if k < 0 or self.nodes[k].end_byte >= node.end_byte:
+                    break
+                k = self.parents[k]
+            else:
+                return None
+        if k < 0:
+            return None
+        parent = self.nodes[k]
+        return parent if _holds_directly(parent, node) else None
+
+
+def _holds_directly(parent: tree_sitter.Node, node: tree_sitter.Node) -> bool:
+    kind = parent.type
+    if kind == "binary_expression":
+        return parent.child_by_field_name("left") == node or parent.child_by_field_name("right") == node
+    if kind == "unary_expression":
+        return parent.child_by_field_name("argument") == node
+    if kind in ("if_statement", "ternary_expression"):
+        return parent.child_by_field_name("condition") == node
+    children = [c for c in parent.named_children if c.type != "comment"]  # parentheses, arguments
+    return bool(children) and children[0] == node
+
+
 def _where_true(test: tree_sitter.Node, name: bytes | None = None,
                 asserting: Callable[[], frozenset[bytes]] | None = None,
-                source: bytes | None = None) -> list[tuple[int, int, bytes | None]]:
+                source: bytes | None = None, cache: dict | None = None,
+                parent_of: Callable[[tree_sitter.Node], tree_sitter.Node | None] = _parent,
+                ) -> list[tuple[int, int, bytes | None]]:
     """The byte spans in which ``test`` is known to be true: the right operand of each ``&&``
     it is (part of) the left of, and the consequence of the ``if`` or the conditional whose
     condition it is a conjunct of (``if (x instanceof C && ready) { x.m() }``). Through a ``!``
@@ -132,13 +200,21 @@ def _where_true(test: tree_sitter.Node, name: bytes | None = None,
     again (``_rest_of_block``, in ``source``). The first argument of a call statement of one
     of the ``asserting()`` functions holds in the rest of the block too; of any other function,
     there too, marked with the function's name (``via``: whether it asserts is the linker's to
-    verify, ``linking_types.ASSERTED``). Spans are (start, end, via)."""
+    verify, ``linking_types.ASSERTED``). Spans are (start, end, via). A test more than
+    ``_LONGEST_CHAIN`` operators deep in a condition narrows nothing: each guard of a chain of
+    thousands (generated code) would otherwise walk the whole chain, quadratic in its length.
+    ``cache`` (per file) keeps what ``_rest_of_block`` reads of each block; ``parent_of``
+    climbs (``Narrowing.parent_of``)."""
     found: list[tuple[int, int, bytes | None]] = []
     node, truth = test, True  # truth: the value of `node` that makes the test true
+    climbed = 0
     while True:
-        while node.parent is not None and node.parent.type == "parenthesized_expression":
-            node = node.parent
-        parent = node.parent
+        climbed += 1
+        if climbed > _LONGEST_CHAIN:
+            return []
+        parent = parent_of(node)
+        while parent is not None and parent.type == "parenthesized_expression":
+            node, parent = parent, parent_of(parent)
         if parent is None:
             return found
         kind = parent.type
@@ -159,7 +235,7 @@ def _where_true(test: tree_sitter.Node, name: bytes | None = None,
             callee = call.child_by_field_name("function") if call is not None else None
             if callee is not None and callee.type == "identifier" and call.parent is not None \
                     and call.parent.type == "expression_statement":
-                rest = _rest_of_block(call.parent, name, source)
+                rest = _rest_of_block(call.parent, name, source, cache)
                 if rest is not None:
                     found.append((*rest, None if callee.text in asserting() else callee.text))
             return found
@@ -171,7 +247,7 @@ def _where_true(test: tree_sitter.Node, name: bytes | None = None,
             if alternative is not None:
                 _add(found, alternative)
             elif kind == "if_statement" and _leaves(parent.child_by_field_name("consequence")):
-                rest = _rest_of_block(parent, name, source)
+                rest = _rest_of_block(parent, name, source, cache)
                 if rest is not None:
                     found.append((*rest, None))
         return found
@@ -192,31 +268,42 @@ def _leaves(consequence: tree_sitter.Node | None) -> bool:
     return consequence is not None and consequence.type in _EXITS
 
 
-def _rest_of_block(statement: tree_sitter.Node, name: bytes | None, source: bytes | None) -> tuple[int, int] | None:
+def _rest_of_block(statement: tree_sitter.Node, name: bytes | None, source: bytes | None,
+                   cache: dict | None = None) -> tuple[int, int] | None:
     """The span of the statements after ``statement`` in its block, up to the first that
-    assigns ``name`` (``node = node.getParent()``: from there on it is the assigned type)."""
+    assigns ``name`` (``node = node.getParent()``: from there on it is the assigned type). The
+    block's assignments to ``name`` and its statements' ends are read once (``cache``): a block
+    of thousands of guarded ``if``s stays linear."""
     block = statement.parent
     if block is None or block.type not in _BLOCKS:
         return None
+    cache = {} if cache is None else cache
     start, end = statement.end_byte, block.end_byte
-    at = _assigned(source, name, start, end) if name is not None and source is not None else -1
-    if at >= 0:
-        sibling = statement.next_named_sibling
-        while sibling is not None and sibling.end_byte <= at:
-            sibling = sibling.next_named_sibling
-        end = sibling.start_byte if sibling is not None else end
+    if name is not None and source is not None:
+        assignments = cache.get((block.id, name))
+        if assignments is None:
+            assignments = cache[(block.id, name)] = _assignments(source, name, block.start_byte, block.end_byte)
+        first = bisect.bisect_left(assignments, start)
+        if first < len(assignments):
+            bounds = cache.get(block.id)
+            if bounds is None:
+                children = block.named_children
+                bounds = cache[block.id] = ([c.start_byte for c in children], [c.end_byte for c in children])
+            after = bisect.bisect_right(bounds[1], assignments[first])  # the statement holding it
+            end = bounds[0][after] if after < len(bounds[0]) else end
     return (start, end) if end > start else None
 
 
-def _assigned(source: bytes, name: bytes, start: int, end: int) -> int:
-    """The offset of the first assignment to ``name`` in ``source[start:end]``, or -1 (a
+def _assignments(source: bytes, name: bytes, start: int, end: int) -> list[int]:
+    """The offsets of the assignments to ``name`` in ``source[start:end]``, in order (a
     substring search, then a look at the bytes around: names differ from call to call, and
     compiling a pattern for each cost more than the search)."""
+    found = []
     at = source.find(name, start, end)
     while at >= 0:
         after = at + len(name)
         if (at == 0 or source[at - 1] not in _NAME_BYTES) and (after >= len(source) or source[after] not in _NAME_BYTES) \
                 and _ASSIGNED.match(source, after, end):
-            return at
+            found.append(at)
         at = source.find(name, after, end)
-    return -1
+    return found

@@ -77,10 +77,12 @@ _QUERY_TEXT = """
  (return_statement [(arrow_function) (function_expression)] @typed_fn)]
 [(if_statement condition: (parenthesized_expression (call_expression arguments: (arguments [(identifier) (member_expression) (subscript_expression)])) @guard))
  (binary_expression left: (call_expression arguments: (arguments [(identifier) (member_expression) (subscript_expression)])) @guard operator: "&&")
- (binary_expression operator: "&&" right: (call_expression arguments: (arguments [(identifier) (member_expression) (subscript_expression)])) @guard)
  (unary_expression operator: "!" argument: (call_expression arguments: (arguments [(identifier) (member_expression) (subscript_expression)])) @guard)
  (expression_statement (call_expression function: (identifier) arguments: (arguments . (call_expression arguments: (arguments [(identifier) (member_expression) (subscript_expression)])) @guard)))
  (ternary_expression condition: (call_expression arguments: (arguments [(identifier) (member_expression) (subscript_expression)])) @guard)]
+(binary_expression) @binary
+[(unary_expression operator: "!") (parenthesized_expression) (ternary_expression) (if_statement)] @chain
+(expression_statement (call_expression arguments: (arguments) @chain))
 """
 # JSX exists in the TSX grammar only
 _JSX_QUERY_TEXT = """
@@ -308,15 +310,20 @@ def _extract(path: str, source: bytes, tree: tree_sitter.Tree, tsx: bool) -> Fil
     ex.declared_types(ex.declarations)
     ex.callbacks(get("callback"), heads)  # after the types of names a callee may start with
     ex.loop_elements(loops, heads)
+    # a binary operator follows its left operand: a query pattern naming it (`&&`, `instanceof`)
+    # keeps a state alive through every left operand, quadratic in a chain of thousands
+    binaries = get("binary")
+    ex.chains = (binaries, get("chain"))  # the nodes of conditions: their parents without Node.parent
     if b"instanceof" in source:
-        ex.narrowed(tree.root_node, heads)
+        ex.narrowed([b for b in binaries if _operator(b) == "instanceof"], heads)
     for declarator in untyped:  # read from a callback's or a loop's element: `const meta = item.metadata`
         ex.variable(declarator)
     ex.property_callbacks(get("callback.property"), heads)
     ex.declared_callbacks(caps.get("typed_fn", ()), heads)  # each types its own function's parameters
     # last: a guard's reading falls back on the type its argument has without it; in document
     # order, an outer guard's type before an inner one's
-    ex.guarded(get("guard"), heads)
+    # in document order: a guard's type read inside an earlier one's span is left as it is
+    ex.guarded(sorted(get("guard") + _right_guards(binaries), key=by_start), heads)
     ex.shadowed(caps.get("param", []))
     # destructured names worth binding: those called (`const { f } = x; f()`) and those a member
     # call starts with (`const { dialogs } = useStores(); dialogs.close()`)
@@ -362,6 +369,28 @@ def _named_type(parameter: tree_sitter.Node) -> bool:
     annotation = parameter.child_by_field_name("type")
     return annotation is not None and annotation.named_child_count > 0 and \
         annotation.named_children[0].type in _NAMED_ANNOTATIONS
+
+
+_GUARDED_ARGUMENTS = frozenset(("identifier", "member_expression", "subscript_expression"))
+
+
+def _operator(binary: tree_sitter.Node) -> str | None:
+    operator = binary.child_by_field_name("operator")
+    return operator.type if operator is not None else None
+
+
+def _right_guards(binaries: list[tree_sitter.Node]) -> list[tree_sitter.Node]:
+    """The calls right of ``&&`` that test a name (``node !== null && $isTextNode(node)``):
+    guards, as the query's left ones, read here where the query would be quadratic."""
+    found = []
+    for binary in binaries:
+        right = binary.child_by_field_name("right")
+        if right is None or right.type != "call_expression" or _operator(binary) != "&&":
+            continue
+        args = right.child_by_field_name("arguments")
+        if args is not None and any(a.type in _GUARDED_ARGUMENTS for a in args.named_children):
+            found.append(right)
+    return found
 
 
 def _template_renders(out: FileExtraction, source: bytes, kebab: bool) -> None:
