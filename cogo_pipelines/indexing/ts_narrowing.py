@@ -124,7 +124,7 @@ class Narrowing:
 
 # `function name(…): asserts …`, a parameter list without nested parentheses (as assertion functions have)
 _ASSERTION_FUNCTIONS = re.compile(rb"\bfunction\s+([A-Za-z_$][\w$]*)\s*(?:<[^>{]*>)?\s*\([^()]*\)\s*:\s*asserts\b")
-_MANY_TESTS = 32  # guards (or `instanceof` tests) in a file from which conditions are climbed by `_ChainParents`
+_MANY_TESTS = 64  # guards (or `instanceof` tests) in a file from which conditions are climbed by `_ChainParents`
 _LONGEST_CHAIN = 24  # operators and parentheses climbed from a test at most (`_where_true`)
 _TESTED = frozenset(("identifier", "member_expression", "subscript_expression"))
 _LITERAL_ELEMENT = re.compile(rb"[A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)*\[(?:\d+|'[^'\\]*'|\"[^\"\\]*\")\]")  # `children[0]`

@@ -312,8 +312,8 @@ def _extract(path: str, source: bytes, tree: tree_sitter.Tree, tsx: bool) -> Fil
     ex.loop_elements(loops, heads)
     # a binary operator follows its left operand: a query pattern naming it (`&&`, `instanceof`)
     # keeps a state alive through every left operand, quadratic in a chain of thousands
-    binaries = get("binary")
-    ex.chains = (binaries, get("chain"))  # the nodes of conditions: their parents without Node.parent
+    binaries = caps.get("binary", ())  # (in no order: the guards found in them are sorted below)
+    ex.chains = (binaries, caps.get("chain", ()))  # the nodes of conditions: their parents without Node.parent
     if b"instanceof" in source:
         ex.narrowed([b for b in binaries if _operator(b) == "instanceof"], heads)
     for declarator in untyped:  # read from a callback's or a loop's element: `const meta = item.metadata`
