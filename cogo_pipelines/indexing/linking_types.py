@@ -207,10 +207,7 @@ class TypeResolution(MemberLookup):
                 return self.names.dotted_memo(path, made, namespaces) if made != "?" else None
             guard = _hint(hints, "f" + j)
             signature = self._signature_of(path, guard, namespaces, klass, depth) if guard else None
-            proven = self.names.ex[signature[0]].types.get(f"{signature[1]}(is0)") if signature else None
-            if not proven or proven.startswith("=>"):
-                return None
-            return self.names.dotted_memo(signature[0], proven, self._scope(signature[0], signature[1])[0])
+            return self._proven(*signature, "0") if signature else None
         if declared and declared.startswith("=a"):  # returns what argument j is (or the type argument k names)
             j, _, k = declared[2:].partition(":")
             made = _hint(hints, "t" + k) or _hint(hints, "a" + j)
@@ -260,8 +257,17 @@ class TypeResolution(MemberLookup):
                 made = _hint(hints, proven[2:])
                 return self._class_handed_over(path, made, namespaces) if made and made.startswith("@") else None
             if proven:
-                return self.names.dotted_memo(tpath, proven, self._scope(tpath, qname)[0])
+                return self._proven(tpath, qname, j)
         return self._chain_type(path, before, namespaces, klass, depth + 1) if before else None
+
+    def _proven(self, tpath: str, qname: str, j: str) -> tuple | None:
+        """The type symbol the type guard ``qname`` (of ``tpath``) proves its argument ``j`` to be
+        (``types["F(is{j})"]`` names it), else None (none declared, or an instance of a class
+        handed over, ``=>``, which needs the call's hints)."""
+        proven = self.names.ex[tpath].types.get(f"{qname}(is{j})")
+        if not proven or proven.startswith("=>"):
+            return None
+        return self.names.dotted_memo(tpath, proven, self._scope(tpath, qname)[0])
 
     def _alias_parameter(self, path: str, name: str, parens: str, namespaces: tuple[str, ...],
                          depth: int) -> tuple | None:

@@ -31,7 +31,7 @@ from collections.abc import Callable
 import tree_sitter
 
 from cogo_pipelines.indexing.linking_types import ASSERTED
-from cogo_pipelines.indexing.ts_nodes import SIMPLE_CHAIN, one_line_chain, type_name
+from cogo_pipelines.indexing.ts_nodes import SIMPLE_CHAIN, one_line_chain, operator_of, type_name
 
 _GUARD = "(is"  # `<F(is0)>`: what F's type predicate proves its argument 0 to be
 
@@ -61,7 +61,7 @@ class Narrowing:
         if len(tests) < _MANY_TESTS:
             return _parent
         binaries, others = getattr(self, "chains", ((), ()))
-        conditions = [b for b in binaries if (b.child_by_field_name("operator") or b).type in ("&&", "||")]
+        conditions = [b for b in binaries if operator_of(b) in ("&&", "||")]
         return _ChainParents([*conditions, *others, *tests]).parent_of
 
     def block_cache(self) -> dict:
@@ -89,7 +89,7 @@ class Narrowing:
         ``<Utils.isCollection(is0)?Item>``). The classes the arguments hand over are written as
         hints (``<is[1=@IndexBuilder](is0)>``): a guard may prove an instance of one."""
         seen = set()
-        parent_of = self.parent_of(calls)
+        parent_of, cache = self.parent_of(calls), self.block_cache()
         for call in calls:
             if call.id in seen:
                 continue
@@ -103,7 +103,7 @@ class Narrowing:
             # `children[0]` too, as TypeScript narrows an element read at a literal index
             tested = [(j, arg, name, holds) for j, arg, name in tested
                       if name in heads and (SIMPLE_CHAIN.match(name.decode("utf-8", "replace")) or _LITERAL_ELEMENT.fullmatch(name))
-                      and (holds := _where_true(call, name, self.asserting, self.source, self.block_cache(), parent_of))]
+                      and (holds := _where_true(call, name, self.asserting, self.source, cache, parent_of))]
             if not tested:
                 continue
             index = self.enclosing(call.start_byte)
@@ -132,6 +132,21 @@ _ASSIGNED = re.compile(rb"\s*(?:[-+*/%&|^]|\?\?|<<|>>>?|\*\*|&&|\|\|)?=(?!=)")  
 _NAME_BYTES = frozenset(b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_$.")
 _EXITS = frozenset(("return_statement", "throw_statement", "continue_statement", "break_statement"))
 _BLOCKS = frozenset(("statement_block", "program", "switch_case", "switch_default"))
+
+
+def right_guards(binaries: list[tree_sitter.Node]) -> list[tree_sitter.Node]:
+    """The calls right of ``&&`` that test a name (``node !== null && $isTextNode(node)``):
+    guards, as the query's left ones, read from the query's plain ``binary`` captures (a pattern
+    naming the right operand would keep a state alive through every left operand: quadratic)."""
+    found = []
+    for binary in binaries:
+        right = binary.child_by_field_name("right")
+        if right is None or right.type != "call_expression" or operator_of(binary) != "&&":
+            continue
+        args = right.child_by_field_name("arguments")
+        if args is not None and any(a.type in _TESTED for a in args.named_children):
+            found.append(right)
+    return found
 
 
 def _parent(node: tree_sitter.Node) -> tree_sitter.Node | None:
@@ -218,8 +233,7 @@ def _where_true(test: tree_sitter.Node, name: bytes | None = None,
         if parent is None:
             return found
         kind = parent.type
-        operator = parent.child_by_field_name("operator") if kind in ("unary_expression", "binary_expression") else None
-        operator = operator.type if operator is not None else None  # (none in a tree recovered from an error)
+        operator = operator_of(parent) if kind in ("unary_expression", "binary_expression") else None
         if kind == "unary_expression" and operator == "!":
             node, truth = parent, not truth
             continue

@@ -165,6 +165,13 @@ def named_union(union: tree_sitter.Node) -> str | None:
     return f"<{'|'.join(sorted(names))}>"
 
 
+def operator_of(node: tree_sitter.Node) -> str | None:
+    """The operator of a binary or unary expression (``&&``, ``instanceof``, ``!``); None in a
+    tree recovered from an error, where it may be missing."""
+    operator = node.child_by_field_name("operator")
+    return operator.type if operator is not None else None
+
+
 def declared_type(annotation: tree_sitter.Node | None) -> str | None:
     """``type_name`` of a field's annotation (``T[]`` for an array of ``T``), or an indexed
     access of a named type's field as ``<App["viewport"]>`` (excalidraw's ``viewport:

@@ -137,7 +137,7 @@ class TypeInference:
     def within(self, fn: tree_sitter.Node, name: bytes, typed: str) -> None:
         """``name`` has type ``typed`` inside ``fn`` (``""``: unknown there, a shadowing
         parameter); the innermost such function around a use wins over the symbol's bindings."""
-        _spans(self.ranged, name).add(fn.start_byte, fn.end_byte, typed)
+        self.within_span(fn.start_byte, fn.end_byte, name, typed)
 
     def within_span(self, start: int, end: int, name: bytes, typed: str) -> None:
         """``within`` for a span that is no one node (the rest of a block after a guard)."""

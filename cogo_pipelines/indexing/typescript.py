@@ -21,8 +21,8 @@ from cogo_pipelines.indexing.ts_arrays import ArrayElements, iterated_heads
 from cogo_pipelines.indexing.ts_callables import CallSignatures
 from cogo_pipelines.indexing.ts_declarations import Declarations, declaration_scopes
 from cogo_pipelines.indexing.ts_module_interface import ModuleInterface
-from cogo_pipelines.indexing.ts_narrowing import Narrowing
-from cogo_pipelines.indexing.ts_nodes import declares_field, one_line_chain
+from cogo_pipelines.indexing.ts_narrowing import Narrowing, right_guards
+from cogo_pipelines.indexing.ts_nodes import declares_field, one_line_chain, operator_of
 from cogo_pipelines.indexing.ts_signatures import DeclaredTypes
 from cogo_pipelines.indexing.ts_types import TypeInference
 from cogo_pipelines.indexing.ts_usage import Usage, value_heads
@@ -315,15 +315,14 @@ def _extract(path: str, source: bytes, tree: tree_sitter.Tree, tsx: bool) -> Fil
     binaries = caps.get("binary", ())  # (in no order: the guards found in them are sorted below)
     ex.chains = (binaries, caps.get("chain", ()))  # the nodes of conditions: their parents without Node.parent
     if b"instanceof" in source:
-        ex.narrowed([b for b in binaries if _operator(b) == "instanceof"], heads)
+        ex.narrowed([b for b in binaries if operator_of(b) == "instanceof"], heads)
     for declarator in untyped:  # read from a callback's or a loop's element: `const meta = item.metadata`
         ex.variable(declarator)
     ex.property_callbacks(get("callback.property"), heads)
     ex.declared_callbacks(caps.get("typed_fn", ()), heads)  # each types its own function's parameters
     # last: a guard's reading falls back on the type its argument has without it; in document
     # order, an outer guard's type before an inner one's
-    # in document order: a guard's type read inside an earlier one's span is left as it is
-    ex.guarded(sorted(get("guard") + _right_guards(binaries), key=by_start), heads)
+    ex.guarded(sorted(get("guard") + right_guards(binaries), key=by_start), heads)
     ex.shadowed(caps.get("param", []))
     # destructured names worth binding: those called (`const { f } = x; f()`) and those a member
     # call starts with (`const { dialogs } = useStores(); dialogs.close()`)
@@ -369,28 +368,6 @@ def _named_type(parameter: tree_sitter.Node) -> bool:
     annotation = parameter.child_by_field_name("type")
     return annotation is not None and annotation.named_child_count > 0 and \
         annotation.named_children[0].type in _NAMED_ANNOTATIONS
-
-
-_GUARDED_ARGUMENTS = frozenset(("identifier", "member_expression", "subscript_expression"))
-
-
-def _operator(binary: tree_sitter.Node) -> str | None:
-    operator = binary.child_by_field_name("operator")
-    return operator.type if operator is not None else None
-
-
-def _right_guards(binaries: list[tree_sitter.Node]) -> list[tree_sitter.Node]:
-    """The calls right of ``&&`` that test a name (``node !== null && $isTextNode(node)``):
-    guards, as the query's left ones, read here where the query would be quadratic."""
-    found = []
-    for binary in binaries:
-        right = binary.child_by_field_name("right")
-        if right is None or right.type != "call_expression" or _operator(binary) != "&&":
-            continue
-        args = right.child_by_field_name("arguments")
-        if args is not None and any(a.type in _GUARDED_ARGUMENTS for a in args.named_children):
-            found.append(right)
-    return found
 
 
 def _template_renders(out: FileExtraction, source: bytes, kebab: bool) -> None:
