@@ -43,6 +43,12 @@ from cogo_pipelines.indexing.ts_signatures import constructed_return
 
 _WRAPPERS = ("non_null_expression", "parenthesized_expression", "await_expression")  # `(await f()).m()`
 MAX_DEPTH = 8  # f().g().h(): references nest at most this deep (a query builder's chains: typeorm)
+# a variable typed by a call on the one before it nests their references (`const a2 = a1.m()`:
+# `<<<B.m()>.m()>.m()>`), one level a line: past the depth the linker resolves
+# (``linking_members.DEEPEST``) such a reference only grows, so a file of generated lines made
+# references as long as the file is (quadratic text) that nothing could resolve
+MAX_NESTING = 20
+_TOO_DEEP = "<" * MAX_NESTING
 # what a destructured-alias span holds where the name is a parameter or a nested declaration:
 # the name is local there, not the module's binding of it (a callee text "?name" then)
 LOCAL = "?"
@@ -183,7 +189,7 @@ class TypeInference:
             declared = self._local_function(callee.removeprefix(LOCAL).encode(), value)
             if declared is not None:
                 return self._local_return(declared, awaited)
-        if not callee or callee.startswith("?"):
+        if not callee or callee.startswith(("?", _TOO_DEEP)):
             return None
         return f"<{callee}{self._hints(value, index)}()>"
 

@@ -628,3 +628,47 @@ def test_guards_in_a_chain_of_thousands_stay_linear(condition, then, after, call
     extraction = extract_file("long.ts", source.encode())
     assert time.perf_counter() - started < 6.0
     assert callee in [call.callee for call in extraction.calls]
+
+
+def _typed_chain(lines: int) -> str:
+    """A function whose variables are each typed by a call on the one before (a generated
+    script's shape): ``const a1 = a0.m(); const a2 = a1.m(); …``."""
+    body = "\n".join(f"  const a{i + 1} = a{i}.m();" for i in range(lines))
+    return f"export class B {{ m(): B {{ return this }} }}\nexport function h(): void {{\n  const a0 = new B();\n{body}\n}}\n"
+
+
+@pytest.mark.timeout(60)
+def test_variables_typed_through_each_other_stay_linear(tmp_path):
+    """Each such line nested the reference of the line before (``<<<B.m()>.m()>.m()>.m``): past
+    the depth the linker resolves, 24 lines took minutes to link and 800 lines made references of
+    4.8 kB each. References nest at most ``MAX_NESTING`` deep; the calls nearest the start still
+    resolve."""
+    import time
+
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "a.ts").write_text(_typed_chain(5_000))
+    started = time.perf_counter()
+    static, _ = analyze(tmp_path, repo="chain")
+    assert time.perf_counter() - started < 20.0
+    extraction = extract_file("src/a.ts", _typed_chain(5_000).encode())
+    assert max(len(call.callee) for call in extraction.calls) < 200
+    g = static.graph
+    certain = {g.nodes[t].get("qualified_name") for s, t, d in g.edges(data=True)
+               if d["kind"] == "calls" and d["confidence"] == "certain"}
+    assert "B.m" in certain
+
+
+@pytest.mark.timeout(60)
+def test_a_deeply_nested_reference_is_resolved_once_per_level(tmp_path, monkeypatch):
+    """A reference nested past the linker's depth (written here with the extractor's bound
+    lifted) made each level resolve the one inside it along two ways, again and again: 24
+    levels did not finish in minutes. Each resolution is now worked out once per linker
+    (``linking_types.resolved_once``)."""
+    from cogo_pipelines.indexing import ts_types
+
+    monkeypatch.setattr(ts_types, "_TOO_DEEP", "<" * 1_000)
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "a.ts").write_text(_typed_chain(40))
+    assert max(len(c.callee) for c in extract_file("src/a.ts", _typed_chain(40).encode()).calls) > 200
+    static, _ = analyze(tmp_path, repo="nested")
+    assert any(d["kind"] == "calls" for _, _, d in static.graph.edges(data=True))
