@@ -20,6 +20,7 @@ from cogo_pipelines.indexing.model import Symbol
 from cogo_pipelines.indexing.text_chunks import decode, split_text
 
 CONTAINER_KINDS = {"class", "interface", "enum", "namespace", "module"}
+SPLIT_DEPTH = 64  # AST levels a large symbol is cut along before lines are (``_split_bytes``)
 _NEWLINE = re.compile(b"\n")
 
 
@@ -130,8 +131,12 @@ def _node_at(tree, start: int, end: int):
     return node
 
 
-def _split_bytes(node, start: int, end: int, src: _Source) -> list[tuple[int, int]]:
-    """Cut [start, end) into pieces within the budget at AST child boundaries; lines as a last resort."""
+def _split_bytes(node, start: int, end: int, src: _Source, depth: int = 0) -> list[tuple[int, int]]:
+    """Cut [start, end) into pieces within the budget at AST child boundaries; lines as a last
+    resort, also below ``SPLIT_DEPTH`` levels (generated code nests an expression thousands
+    deep: `a + b + …`, and one Python frame a level ended in a RecursionError)."""
+    if depth > SPLIT_DEPTH:
+        return _split_lines(start, end, src)
     children = [
         c for c in (node.children if node is not None else []) if c.end_byte > start and c.start_byte < end
     ]
@@ -142,7 +147,7 @@ def _split_bytes(node, start: int, end: int, src: _Source) -> list[tuple[int, in
     for child in children:
         a, b = max(child.start_byte, start), min(child.end_byte, end)
         if b - a > MAX_CHUNK_CHARS:  # recurse; small neighbours join its first/last piece
-            sub = _split_bytes(child, a, b, src) if child.child_count else _split_lines(a, b, src)
+            sub = _split_bytes(child, a, b, src, depth + 1) if child.child_count else _split_lines(a, b, src)
             if cur and sub and sub[0][1] - cur[0] <= MAX_CHUNK_CHARS:
                 sub[0] = (cur[0], sub[0][1])
             elif cur:

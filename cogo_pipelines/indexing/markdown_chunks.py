@@ -47,9 +47,10 @@ def chunk_markdown(path: str, text: str) -> list[Chunk]:
     if headings[0][1] > 2:
         bounds.insert(0, 0)
     for n, hi in enumerate(bounds):
-        end_line = headings[bounds[n + 1]][0] if n + 1 < len(bounds) else len(lines)
+        after = bounds[n + 1] if n + 1 < len(bounds) else len(headings)
+        end_line = headings[after][0] if after < len(headings) else len(lines)
         start_line = headings[hi][0]
-        section = [h for h in headings if start_line <= h[0] < end_line]
+        section = headings[hi:after]  # in document order: a slice, not a scan of every heading (quadratic)
         size = sum(len(x) for x in lines[start_line:end_line])
         cuts = [h for h in section if h is section[0] or (size > MAX_CHUNK_CHARS and h[1] == 3)]
         for m, (line, lv, t) in enumerate(cuts):

@@ -147,3 +147,48 @@ def test_identifier_splitting():
         "parseHTTPResponse"
     )
     assert split_identifiers("src/core/router.ts") == "src core router ts"
+
+
+def test_a_changelog_of_thousands_of_sections_is_chunked_in_linear_time():
+    """Each ``#``/``##`` section's headings were found by scanning every heading of the file
+    (a 10,000-heading changelog: quadratic); they are a slice of the headings in order."""
+    import time
+
+    text = "".join(f"## 1.{i}.0\n\n```\nfixed {i}\n```\n\nSetext {i}\n-----\n" for i in range(20_000))
+    started = time.perf_counter()
+    chunks = chunk_markdown("CHANGELOG.md", text)
+    assert time.perf_counter() - started < 15.0
+    assert len(chunks) == 40_000
+    last = chunks[-1]
+    assert last.symbol == "Setext 19999" and last.start_line == 20_000 * 8 - 1
+
+
+def test_an_expression_nested_thousands_deep_is_cut_into_code_chunks():
+    """Generated code nests an expression thousands deep (``a0 + a1 + …``): cutting a large
+    symbol at AST boundaries recursed once a level and hit Python's recursion limit, and the
+    whole file fell back to plain text; below ``SPLIT_DEPTH`` levels it is cut at lines."""
+    terms = "\n  + ".join(f"'segment number {i}'" for i in range(5_000))
+    result = chunks_of("src/generated.ts", f"export function big(): string {{\n  return {terms};\n}}\n".encode())
+    assert result.error is None
+    assert len(result.chunks) > 10 and {c.chunk_type for c in result.chunks} == {"code"}
+    assert all(len(c.content) <= MAX_CHUNK_CHARS for c in result.chunks)
+    assert "segment number 4999" in result.chunks[-1].content
+
+
+def test_sql_seed_files_are_split_without_grouping():
+    """A seed file's one INSERT of thousands of rows passed sqlparse's grouping limit and the
+    file fell back to plain text; statements are split unGrouped now (3x faster), their lines
+    counted on from the one before, and a CTE's statement still says what it does."""
+    rows = ",\n".join(f"  ({i}, 'name {i}')" for i in range(20_000))
+    text = f"CREATE TABLE t (id int, name text);\nINSERT INTO t (id, name) VALUES\n{rows};\n" \
+           "WITH stale AS (SELECT id FROM t WHERE id < 10)\nDELETE FROM t WHERE id IN (SELECT id FROM stale);\n" \
+           + "".join(f"CREATE INDEX i{i} ON t (id);\n" for i in range(3_000))
+    chunks, error = chunk_sql("seed.sql", text)
+    assert error is None
+    assert chunks[0].object_name == "t" and chunks[0].kind == "create table"
+    inserts = [c for c in chunks if c.kind == "insert"]
+    assert inserts and inserts[0].start_line == 2 and inserts[-1].end_line == 20_002
+    delete = next(c for c in chunks if c.kind == "delete")
+    assert delete.start_line == 20_003 and delete.content.startswith("WITH stale AS")
+    last = chunks[-1]
+    assert last.object_name == "i2999" and last.start_line == last.end_line == 20_004 + 3_000
