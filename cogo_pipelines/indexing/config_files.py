@@ -16,6 +16,8 @@ from pathlib import Path
 
 import json5
 
+from cogo_pipelines.indexing.reading import read_regular_text
+
 
 class TsConfigError(ValueError):
     pass
@@ -25,7 +27,7 @@ def read_jsonc(path: Path, errors: list[str] | None = None) -> dict:
     """A JSON-with-comments file (comments, trailing commas allowed). With a syntax error, what
     parses is kept and the errors go to ``errors`` (raised when no list is given)."""
     try:
-        text = path.read_text(encoding="utf-8-sig")
+        text = read_regular_text(path, "utf-8-sig")
     except (OSError, UnicodeDecodeError) as exc:
         raise TsConfigError(f"{path.name}: cannot read: {exc}") from exc
     try:
@@ -200,8 +202,7 @@ def _unquote(token: str) -> str:
 def read_manifest(path: str | Path) -> dict:
     """A ``package.json`` (plain JSON) as a dict; empty when it is unreadable or not an object."""
     try:
-        with open(path, encoding="utf-8") as fh:
-            data = json.load(fh)
+        data = json.loads(read_regular_text(path))
     except (OSError, ValueError):
         return {}
     return data if isinstance(data, dict) else {}

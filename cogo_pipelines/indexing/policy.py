@@ -30,6 +30,7 @@ from pathlib import Path
 import pathspec
 
 from cogo_pipelines.indexing import sources, tsconfig
+from cogo_pipelines.indexing.reading import read_regular_text
 from cogo_pipelines.settings import DEFAULT_ENTRIES
 
 CONFIG_FILE = "cogo.toml"
@@ -103,7 +104,7 @@ def read_config_file(root: Path) -> Layer:
     if not path.is_file():
         return Layer(origin=CONFIG_FILE)
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        data = tomllib.loads(read_regular_text(path))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise PolicyError(f"{path}: {exc}") from None
     table = data.get("index", {})

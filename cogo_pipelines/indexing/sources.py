@@ -19,6 +19,7 @@ import pathspec
 
 from cogo_pipelines.indexing import jsscope
 from cogo_pipelines.indexing.model import SourceFile
+from cogo_pipelines.indexing.reading import NotARegularFile, read_regular, read_regular_text
 
 DEFAULT_INCLUDE = (
     "src/**/*.ts",
@@ -171,7 +172,7 @@ class _GitIgnore:
     def enter(self, root: Path, rel_dir: str, filenames: list[str]) -> None:
         if ".gitignore" in filenames:
             try:
-                lines = (root / rel_dir / ".gitignore").read_text(encoding="utf-8", errors="replace").splitlines()
+                lines = read_regular_text(root / rel_dir / ".gitignore", errors="replace").splitlines()
                 self.specs.append((rel_dir, pathspec.GitIgnoreSpec.from_lines(lines)))
             except (OSError, ValueError):
                 pass
@@ -248,7 +249,10 @@ def scan(root: Path, policy: Policy = Policy(), gitignore: bool = True) -> Disco
             if is_resolution_config(name):
                 out.resolution_configs.append(rel)
             try:
-                data = (root / rel).read_bytes()
+                data = read_regular(root / rel)
+            except NotARegularFile as exc:  # a pipe, a socket, a dump: never opened to block or fill memory
+                out.errors.append((rel, str(exc).replace("not read", "not indexed")))
+                continue
             except OSError as exc:  # a dangling symlink, a symlink loop, a file gone mid-walk
                 out.errors.append((rel, f"cannot read: {exc.strerror or exc}"))
                 continue

@@ -20,6 +20,8 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from cogo_pipelines.indexing.reading import read_regular
+
 CONFIG_NAMES = ("svelte.config.js", "svelte.config.mjs", "svelte.config.ts", "svelte.config.cjs", "svelte.config.mts")
 MAX_CONFIG_BYTES = 1 << 20  # a config is a few hundred bytes; a bigger one is not read
 _FILE_ENDING = re.compile(r"\.\w+$")
@@ -160,10 +162,7 @@ def read_config(folder: Path, names: frozenset[str] | set[str]) -> tuple[str, Ki
     problems: list[str] = []
     try:
         path = folder / name
-        if path.stat().st_size > MAX_CONFIG_BYTES:
-            problems.append(f"over {MAX_CONFIG_BYTES} bytes, not read")
-        else:
-            alias, lib, problems = parse(path.read_bytes())
+        alias, lib, problems = parse(read_regular(path, MAX_CONFIG_BYTES))
     except OSError as exc:
         problems.append(f"cannot read: {exc.strerror or exc}")
     lib = (lib or "src/lib").strip()

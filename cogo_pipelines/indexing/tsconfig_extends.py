@@ -15,6 +15,7 @@ import os
 from pathlib import Path
 
 from cogo_pipelines.indexing.config_files import read_manifest
+from cogo_pipelines.indexing.reading import read_regular_text
 
 
 def extends_target(spec: str, config_dir: Path) -> Path | None:
@@ -79,7 +80,7 @@ def _pnpm_globs(pnpm: Path) -> list[str]:
     import yaml  # only for a pnpm workspace whose shared config is not installed
 
     try:
-        data = yaml.load(pnpm.read_text(encoding="utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+        data = yaml.load(read_regular_text(pnpm), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     except (OSError, ValueError, yaml.YAMLError):
         data = None
     globs = data.get("packages") if isinstance(data, dict) else None

@@ -28,6 +28,7 @@ from cogo_pipelines.indexing import sources, tsconfig
 from cogo_pipelines.indexing.graph import UNRESOLVED, ModuleEdge, StaticGraph
 from cogo_pipelines.indexing.linking import Linker, Names
 from cogo_pipelines.indexing.model import FileExtraction, SourceFile
+from cogo_pipelines.indexing.reading import read_regular
 from cogo_pipelines.indexing.resolve import Resolver
 from cogo_pipelines.indexing.static_graph import TYPESCRIPT, extract_packed, link_files
 from cogo_pipelines.pipeline import graph_patch
@@ -86,19 +87,19 @@ def _shape(repo: str, found: list[SourceFile], config: tsconfig.TsConfig, entrie
         digest.update(f"{f.path}\0{f.language}\n".encode())
     for path in config.chain:
         try:
-            digest.update(path.read_bytes())
+            digest.update(read_regular(path))
         except OSError:
             pass
     digest.update("\n".join(config.errors).encode())
     for rel in configs:  # a package's tsconfig paths, exports, a deno.json import map
         try:
-            digest.update(rel.encode() + b"\0" + (root / rel).read_bytes())
+            digest.update(rel.encode() + b"\0" + read_regular(root / rel))
         except OSError:
             pass
         if os.path.basename(rel).startswith(sources.CONFIG_PREFIXES):  # and the bases it extends (a shared
             for base in tsconfig.load(root / rel).chain[1:]:  # @acme/tsconfig/base.json)
                 try:
-                    digest.update(str(base).encode() + b"\0" + base.read_bytes())
+                    digest.update(str(base).encode() + b"\0" + read_regular(base))
                 except OSError:
                     pass
     return digest.hexdigest()

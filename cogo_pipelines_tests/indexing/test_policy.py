@@ -197,6 +197,31 @@ def test_symlink_loop_and_dangling_symlink_are_per_file_errors(tmp_path: Path):
     assert "src/loop.ts: cannot read" in done.stderr
 
 
+@pytest.mark.timeout(60)
+def test_pipes_and_dumps_under_a_source_name_are_per_file_errors(tmp_path: Path):
+    """A FIFO named like a source or a config blocked the run forever on its read, and a dump
+    named ``.sql`` was read whole into memory: both are looked at before they are read and left
+    out with a problem (a sparse 40 MB file stands for the dump)."""
+    root = write(tmp_path / "repo", {"src/a.ts": "import { b } from './b';\n", "src/b.ts": "export const b = 1;\n"})
+    os.mkfifo(root / "src" / "pipe.ts")
+    os.mkfifo(root / "tsconfig.json")
+    os.mkfifo(root / ".gitignore")
+    with open(root / "src" / "dump.sql", "wb") as dump:
+        dump.truncate(40 * 1024 * 1024)
+    found = sources.scan(root, sources.Policy(include=["src/**/*.ts", "src/**/*.sql"]))
+    assert [f.path for f in found.files] == ["src/a.ts", "src/b.ts"]
+    problems = dict(found.errors)
+    assert problems["src/pipe.ts"].startswith("not a regular file")
+    assert problems["src/dump.sql"].startswith("too large (41,943,040 bytes")
+
+    done = cogo("graph", str(root), "--format", "json", "--include", "src/**/*.ts", "--include", "src/**/*.sql",
+                "--name", f"pipes-{tmp_path.name}")  # the stored path: it also reads the resolution configs
+    assert done.returncode == 0 and "Traceback" not in done.stderr
+    out = json.loads(done.stdout)
+    assert [(e["from"], e["to"]) for e in out["edges"]] == [("src/a.ts", "src/b.ts")]
+    assert "src/pipe.ts: not a regular file" in done.stderr and "src/dump.sql: too large" in done.stderr
+
+
 def test_tsconfig_with_a_syntax_error_keeps_what_parses(tmp_path: Path):
     root = write(tmp_path / "repo", {
         # a missing comma after baseUrl and a stray token: tsc still reads baseUrl and paths
