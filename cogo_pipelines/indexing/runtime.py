@@ -30,6 +30,8 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from urllib.parse import unquote, urlsplit
 
+from cogo_pipelines.indexing.reading import read_regular_text
+
 TRACE_SUFFIXES = (".cpuprofile", ".json", ".jsonl", ".ndjson")
 _COMPILED_FROM = {
     ".js": (".ts", ".tsx", ".js"),
@@ -42,6 +44,8 @@ MODULE_KINDS = ("file", "module")
 # Below this share of named frames agreeing with the symbol they map to, a profile is taken
 # to be of another codebase that merely shares file names.
 MIN_NAME_AGREEMENT = 0.5
+# a trace is read whole; a long run's .cpuprofile is tens of MB
+MAX_TRACE_BYTES = 256 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -183,18 +187,22 @@ def parse_cpuprofile(
     if not isinstance(nodes, list) or not nodes:
         trace.warnings.append(f"{source}: not a V8 CPU profile (no 'nodes' list)")
         return trace
-    by_id = {n["id"]: n for n in nodes if isinstance(n, Mapping) and "id" in n}
+    # a trace is outside input: a node of another shape is left out rather than trusted
+    by_id = {n["id"]: n for n in nodes if isinstance(n, Mapping) and isinstance(n.get("id"), int)}
     parent: dict[int, int] = {}
     for node in by_id.values():
-        for child in node.get("children") or []:
-            parent[child] = node["id"]
+        children = node.get("children")
+        for child in children if isinstance(children, list) else ():
+            if isinstance(child, int):
+                parent[child] = node["id"]
 
     symbol_of: dict[int, str | None] = {}
     named = agreeing = mapped = 0
     resolved_urls: dict[str, str | None] = {}
     for node_id, node in by_id.items():
-        frame = node.get("callFrame") or {}
-        url = frame.get("url") or ""
+        frame = node.get("callFrame")
+        frame = frame if isinstance(frame, Mapping) else {}
+        url = frame.get("url") if isinstance(frame.get("url"), str) else ""
         if url not in resolved_urls:
             resolved_urls[url] = index.resolve_path(url, prefix_map)
         path = resolved_urls[url]
@@ -203,7 +211,8 @@ def parse_cpuprofile(
             if _url_path(url):
                 trace.unknown[f"{url.split('?', 1)[0]}:{frame.get('functionName') or '(anonymous)'}"] += 1
             continue
-        line = int(frame.get("lineNumber", -1)) + 1
+        number = frame.get("lineNumber", -1)
+        line = number + 1 if isinstance(number, int) else 0
         span = index.enclosing(path, line) if line > 0 else None
         span = span or index.modules.get(path)
         if span is None:
@@ -227,31 +236,51 @@ def parse_cpuprofile(
         trace.unknown[f"{source}:(ignored profile)"] += mapped
         return trace
 
-    def mapped_caller(node_id: int) -> str | None:
-        """The nearest ancestor that maps to a symbol (builtins in between are transparent)."""
-        current = parent.get(node_id)
-        while current is not None:
-            if symbol_of.get(current):
-                return symbol_of[current]
-            current = parent.get(current)
-        return None
-
+    # every node has one parent at most, so the nodes reached from the roots form a forest, and
+    # one pass down it (then back up) gives every sum: walking up from each sampled node was
+    # quadratic on a deep chain, and never ended on nodes that are each other's children
+    below: dict[int, list[int]] = {}
+    for child, of in parent.items():
+        below.setdefault(of, []).append(child)
+    order, stack = [], [nid for nid in reversed(list(by_id)) if nid not in parent]
+    while stack:
+        nid = stack.pop()
+        order.append(nid)
+        stack.extend(reversed(below.get(nid, ())))
+    cyclic = len(by_id) - sum(1 for nid in order if nid in by_id)
+    if cyclic:
+        trace.warnings.append(f"{source}: {cyclic} nodes are children of each other in a cycle; left out")
+        if not order:
+            return trace
     hits = _sample_hits(profile, by_id)
     inclusive: Counter = Counter()
-    for node_id, count in hits.items():
-        on_stack: set[str] = set()
-        current: int | None = node_id
-        while current is not None:
-            inclusive[current] += count
-            if symbol_of.get(current):
-                on_stack.add(symbol_of[current])
-            current = parent.get(current)
-        for symbol_id in on_stack:
-            trace.counts[symbol_id] += count
+    for nid in reversed(order):  # a node's descendants come after it in ``order``
+        inclusive[nid] += hits.get(nid, 0)
+        if nid in parent:
+            inclusive[parent[nid]] += inclusive[nid]
+    # a symbol counts the samples of every stack it is on, once however often it recurs: the
+    # sums below its topmost occurrences (``on_path``: the symbols between the root and the node)
+    caller_of: dict[int, str | None] = {}  # the nearest ancestor that maps to a symbol (builtins are transparent)
+    on_path: Counter = Counter()
+    walk: list[tuple[int, bool]] = [(nid, False) for nid in reversed(order) if nid not in parent]
+    while walk:
+        nid, leaving = walk.pop()
+        symbol = symbol_of.get(nid)
+        if leaving:
+            on_path[symbol] -= 1
+            continue
+        up = parent.get(nid)
+        caller_of[nid] = (symbol_of.get(up) or caller_of.get(up)) if up is not None else None
+        if symbol:
+            if not on_path[symbol] and inclusive[nid]:
+                trace.counts[symbol] += inclusive[nid]
+            on_path[symbol] += 1
+            walk.append((nid, True))
+        walk.extend((child, False) for child in reversed(below.get(nid, ())))
     for node_id, callee in symbol_of.items():
         if not callee or not inclusive[node_id]:
             continue
-        caller = mapped_caller(node_id)
+        caller = caller_of.get(node_id)
         if caller and caller != callee:
             trace.edges[(caller, callee)] += inclusive[node_id]
     trace.sources.append(source)
@@ -262,8 +291,9 @@ def _sample_hits(profile: Mapping, by_id: Mapping[int, Mapping]) -> Counter:
     """Samples per node: from ``samples`` when present, else each node's ``hitCount``."""
     samples = profile.get("samples")
     if isinstance(samples, list) and samples:
-        return Counter(s for s in samples if s in by_id)
-    return Counter({nid: int(n.get("hitCount") or 0) for nid, n in by_id.items() if n.get("hitCount")})
+        return Counter(s for s in samples if isinstance(s, int) and s in by_id)
+    return Counter({nid: n["hitCount"] for nid, n in by_id.items()
+                    if isinstance(n.get("hitCount"), int) and n["hitCount"] > 0})
 
 
 def parse_jsonl(lines: Iterable[str], index: SymbolIndex, *, source: str = "trace.jsonl") -> RuntimeTrace:
@@ -277,7 +307,7 @@ def parse_jsonl(lines: Iterable[str], index: SymbolIndex, *, source: str = "trac
             record = json.loads(line)
             caller_ref, callee_ref = str(record["caller"]), str(record["callee"])
             count = int(record.get("count", 1))
-        except (ValueError, KeyError, TypeError):
+        except (ValueError, KeyError, TypeError, AttributeError, RecursionError):
             bad += 1
             if bad <= 3:
                 trace.warnings.append(f"{source}:{number}: not a {{caller, callee, count}} JSON line")
@@ -318,14 +348,14 @@ def load_trace_file(
     """Parse one trace file by its content (a JSON object = profile, else JSONL)."""
     source = file.name
     try:
-        text = file.read_text(encoding="utf-8")
+        text = read_regular_text(file, limit=MAX_TRACE_BYTES)  # a pipe named x.jsonl blocked the read
     except (OSError, UnicodeDecodeError) as exc:
         return RuntimeTrace(warnings=[f"{source}: unreadable ({type(exc).__name__}: {exc})"])
     stripped = text.lstrip()
     if stripped.startswith("{") and file.suffix != ".jsonl":
         try:
             data = json.loads(text)
-        except ValueError:
+        except (ValueError, RecursionError):  # nested past the decoder's stack: not a profile
             data = None
         if isinstance(data, dict) and "caller" not in data:
             return parse_cpuprofile(data, index, source=source, prefix_map=prefix_map)

@@ -171,3 +171,34 @@ def test_enclosing_picks_the_innermost_symbol():
     assert index.enclosing("a.ts", 20).id == "c"
     assert index.enclosing("a.ts", 31) is None
     assert index.enclosing("b.ts", 1) is None
+
+
+def _frame(line: int) -> dict:
+    return {"url": "file:///srv/app/src/core/router.ts", "lineNumber": line, "functionName": ""}
+
+
+@pytest.mark.timeout(60)
+def test_hostile_traces_are_warnings_and_the_rest_still_counts(index, tmp_path):
+    """A trace folder is input from outside: a profile whose nodes are each other's children
+    walked up its parent chain for ever, one nested thousands deep ended in a RecursionError,
+    fields of the wrong type in a TypeError, a pipe named ``x.jsonl`` blocked the read; each is
+    now a warning, and the good profile beside them still counts."""
+    cyclic = {"nodes": [{"id": 1, "callFrame": _frame(5), "children": [2], "hitCount": 3},
+                        {"id": 2, "callFrame": _frame(20), "children": [1], "hitCount": 2}]}
+    (tmp_path / "cyclic.cpuprofile").write_text(json.dumps(cyclic))
+    (tmp_path / "deep.cpuprofile").write_text('{"nodes": ' + "[" * 5_000 + "]" * 5_000 + "}")
+    wrong = {"nodes": [{"id": [1], "callFrame": "x", "children": 7}, {"id": 2, "callFrame": {"lineNumber": "x"}},
+                       {"id": 3, "callFrame": _frame(5), "children": [[4]], "hitCount": "many"}]}
+    (tmp_path / "wrong.cpuprofile").write_text(json.dumps(wrong))
+    (tmp_path / "lines.jsonl").write_text('[' * 5_000 + "\n" + '{"caller": [], "callee": {}, "count": "x"}\n')
+    import os
+
+    os.mkfifo(tmp_path / "pipe.jsonl")
+    files = sorted(tmp_path.iterdir()) + [PROFILE]
+    trace = runtime.load_traces(files, index)
+    assert trace.sources == [PROFILE.name]  # the good one counted
+    warned = " ".join(trace.warnings)
+    for name in ("cyclic.cpuprofile", "deep.cpuprofile", "wrong.cpuprofile", "lines.jsonl", "pipe.jsonl"):
+        assert name in warned, name
+    runner = sid("src/scripts/smoke.ts", "runSmoke")
+    assert trace.edges[(runner, sid("src/core/router.ts", "selectExecutor"))] > 0
