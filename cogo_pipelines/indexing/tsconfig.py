@@ -93,10 +93,24 @@ def load(path: Path) -> TsConfig:
     return config
 
 
+# bounds on what one config's ``extends`` reach: a chain of a thousand files ended in a
+# RecursionError, and bases that each extend two others ([a, b], both extending [c, d], …) are
+# read 2^depth times; real chains are a few files long
+MAX_EXTENDS_DEPTH = 32
+MAX_EXTENDS_READS = 128
+
+
 def _apply(path: Path, config: TsConfig, visiting: list[Path]) -> None:
     if path in visiting:
         cycle = " -> ".join(p.name for p in [*visiting, path])
         config.errors.append(f"circular extends: {cycle}")
+        return
+    if len(visiting) >= MAX_EXTENDS_DEPTH or len(config.chain) >= MAX_EXTENDS_READS:
+        bound = f"deeper than {MAX_EXTENDS_DEPTH}" if len(visiting) >= MAX_EXTENDS_DEPTH else \
+            f"more than {MAX_EXTENDS_READS} configs"
+        problem = f"extends {bound}: {path.name} and its bases not read"
+        if problem not in config.errors:
+            config.errors.append(problem)
         return
     try:
         data = read_jsonc(path, config.errors)

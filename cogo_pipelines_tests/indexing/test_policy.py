@@ -222,6 +222,28 @@ def test_pipes_and_dumps_under_a_source_name_are_per_file_errors(tmp_path: Path)
     assert "src/pipe.ts: not a regular file" in done.stderr and "src/dump.sql: too large" in done.stderr
 
 
+@pytest.mark.timeout(60)
+def test_tsconfig_extends_chains_are_bounded(tmp_path: Path):
+    """A chain of a thousand ``extends`` ended in a RecursionError (a traceback out of ``cogo
+    graph``), and bases that each extend two others were read 2^depth times: the chain is read
+    32 deep and 128 configs at most, the rest is a problem of the config, and the graph is made."""
+    chain = {f"cfg/t{i}.json": json.dumps({"extends": f"./t{i + 1}.json"}) for i in range(1_000)}
+    root = write(tmp_path / "chain", {**chain, "tsconfig.json": '{"extends": "./cfg/t0.json"}',
+                                      "src/a.ts": "import { b } from './b';\n", "src/b.ts": "export const b = 1;\n"})
+    config = tsconfig.find(root)
+    assert len(config.chain) == 32 and config.errors == ["extends deeper than 32: t31.json and its bases not read"]
+    done = cogo("graph", str(root), "--no-store", "--format", "json")
+    assert done.returncode == 0 and "Traceback" not in done.stderr
+    assert [(e["from"], e["to"]) for e in json.loads(done.stdout)["edges"]] == [("src/a.ts", "src/b.ts")]
+
+    diamonds = {f"cfg/d{i}.json": json.dumps({"extends": [f"./e{i + 1}.json", f"./d{i + 1}.json"]}) for i in range(40)}
+    diamonds |= {f"cfg/e{i}.json": json.dumps({"extends": f"./d{i}.json"}) for i in range(1, 41)}
+    root = write(tmp_path / "diamonds", {**diamonds, "cfg/d40.json": '{"compilerOptions": {"baseUrl": "."}}',
+                                         "tsconfig.json": '{"extends": "./cfg/d0.json"}'})
+    config = tsconfig.find(root)
+    assert len(config.chain) == 128 and any(e.startswith("extends ") for e in config.errors)
+
+
 def test_tsconfig_with_a_syntax_error_keeps_what_parses(tmp_path: Path):
     root = write(tmp_path / "repo", {
         # a missing comma after baseUrl and a stray token: tsc still reads baseUrl and paths
