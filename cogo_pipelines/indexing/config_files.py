@@ -32,7 +32,7 @@ def read_jsonc(path: Path, errors: list[str] | None = None) -> dict:
         raise TsConfigError(f"{path.name}: cannot read: {exc}") from exc
     try:
         data = json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):  # nested past the decoder's stack: the lenient reader bounds it
         try:
             data = json5.loads(text)
         except (ValueError, RecursionError) as exc:
@@ -203,6 +203,6 @@ def read_manifest(path: str | Path) -> dict:
     """A ``package.json`` (plain JSON) as a dict; empty when it is unreadable or not an object."""
     try:
         data = json.loads(read_regular_text(path))
-    except (OSError, ValueError):
+    except (OSError, ValueError, RecursionError):  # nested past the decoder's stack: no manifest
         return {}
     return data if isinstance(data, dict) else {}

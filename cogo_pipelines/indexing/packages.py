@@ -69,19 +69,26 @@ def manifest_entries(data: dict) -> list[str]:
     return entries + [t for t in export_targets(data.get("exports"), ".") if t not in entries]
 
 
-def pick_conditions(value: object, star: str | None = None, custom: tuple[str, ...] = ()) -> list[str]:
+# conditions nest a few levels in real manifests; a manifest nested hundreds deep (it still
+# loads as JSON) ran the walk below out of Python's stack
+MAX_CONDITION_DEPTH = 32
+
+
+def pick_conditions(value: object, star: str | None = None, custom: tuple[str, ...] = (), depth: int = 0) -> list[str]:
     """Every target of a conditional export, in condition order (``types`` before ``default``);
     ``custom``: the importer's tsconfig ``customConditions``, matched as the built-in ones are."""
     if isinstance(value, str):
         return [value.replace("*", star) if star is not None else value]
     picked: list[str] = []
+    if depth >= MAX_CONDITION_DEPTH:
+        return picked
     if isinstance(value, list):
         for item in value:
-            picked.extend(pick_conditions(item, star, custom))
+            picked.extend(pick_conditions(item, star, custom, depth + 1))
     elif isinstance(value, dict):
         for condition, inner in value.items():
             if condition in CONDITIONS or condition in custom:
-                picked.extend(pick_conditions(inner, star, custom))
+                picked.extend(pick_conditions(inner, star, custom, depth + 1))
     return list(dict.fromkeys(picked))
 
 

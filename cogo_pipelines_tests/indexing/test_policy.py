@@ -198,7 +198,7 @@ def test_symlink_loop_and_dangling_symlink_are_per_file_errors(tmp_path: Path):
 
 
 @pytest.mark.timeout(60)
-def test_pipes_and_dumps_under_a_source_name_are_per_file_errors(tmp_path: Path):
+def test_pipes_and_dumps_under_a_source_name_are_per_file_errors(tmp_path: Path, database_url: str):
     """A FIFO named like a source or a config blocked the run forever on its read, and a dump
     named ``.sql`` was read whole into memory: both are looked at before they are read and left
     out with a problem (a sparse 40 MB file stands for the dump)."""
@@ -214,8 +214,8 @@ def test_pipes_and_dumps_under_a_source_name_are_per_file_errors(tmp_path: Path)
     assert problems["src/pipe.ts"].startswith("not a regular file")
     assert problems["src/dump.sql"].startswith("too large (41,943,040 bytes")
 
-    done = cogo("graph", str(root), "--format", "json", "--include", "src/**/*.ts", "--include", "src/**/*.sql",
-                "--name", f"pipes-{tmp_path.name}")  # the stored path: it also reads the resolution configs
+    # the stored path (a fresh database): it also reads the resolution configs for the graph's shape
+    done = cogo("graph", str(root), "--format", "json", "--include", "src/**/*.ts", "--include", "src/**/*.sql")
     assert done.returncode == 0 and "Traceback" not in done.stderr
     out = json.loads(done.stdout)
     assert [(e["from"], e["to"]) for e in out["edges"]] == [("src/a.ts", "src/b.ts")]
@@ -242,6 +242,28 @@ def test_tsconfig_extends_chains_are_bounded(tmp_path: Path):
                                          "tsconfig.json": '{"extends": "./cfg/d0.json"}'})
     config = tsconfig.find(root)
     assert len(config.chain) == 128 and any(e.startswith("extends ") for e in config.errors)
+
+
+def test_manifests_nested_past_the_stack_are_problems_not_tracebacks(tmp_path: Path):
+    """JSON nested thousands deep (a tsconfig, a package.json) ran the decoder out of stack: a
+    RecursionError and a traceback; nested hundreds deep it loads, and the walk of a package's
+    export conditions ran out instead. Such a config is a problem, such an export gives no file."""
+    nested = "./src/index.ts"
+    for _ in range(900):
+        nested = {"import": nested}
+    root = write(tmp_path / "repo", {
+        "tsconfig.json": '{"compilerOptions": {"x": ' + "[" * 5_000 + "]" * 5_000 + "}}",
+        "package.json": '{"name": "root", "workspaces": ["packages/*"], "x": ' + "[" * 5_000 + "]" * 5_000 + "}",
+        "packages/lib/package.json": json.dumps({"name": "lib", "exports": {".": nested}}),
+        "packages/lib/src/index.ts": "export const x = 1;\n",
+        "src/a.ts": "import { x } from 'lib';\nimport { b } from './b';\n", "src/b.ts": "export const b = 1;\n",
+    })
+    done = cogo("graph", str(root), "--no-store", "--format", "json")
+    assert done.returncode == 0 and "Traceback" not in done.stderr
+    assert "tsconfig.json: not JSON/JSONC: nesting too deep" in done.stderr
+    assert "tsconfig.json: tsconfig.json" not in done.stderr
+    out = json.loads(done.stdout)
+    assert [(e["from"], e["to"]) for e in out["edges"]] == [("src/a.ts", "src/b.ts")]
 
 
 def test_tsconfig_with_a_syntax_error_keeps_what_parses(tmp_path: Path):
