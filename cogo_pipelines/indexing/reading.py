@@ -41,3 +41,18 @@ def read_regular_text(path: str | Path, encoding: str = "utf-8", errors: str = "
                       limit: int = MAX_FILE_BYTES) -> str:
     """``read_regular`` decoded (``utf-8-sig`` drops a BOM)."""
     return read_regular(path, limit).decode(encoding, errors)
+
+
+def is_utf8_name(name: str) -> bool:
+    """Whether a name the file system gave (undecodable bytes come as surrogates) is UTF-8: the
+    store holds UTF-8 text only, and a Latin-1 byte name (``caf\\xe9.ts``) failed the write."""
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def printable_name(name: str) -> str:
+    """A file system name with undecodable bytes shown as U+FFFD, to report it."""
+    return name if is_utf8_name(name) else os.fsencode(name).decode("utf-8", "replace")

@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from urllib.parse import unquote, urlsplit
 
-from cogo_pipelines.indexing.reading import read_regular_text
+from cogo_pipelines.indexing.reading import printable_name, read_regular_text
 
 TRACE_SUFFIXES = (".cpuprofile", ".json", ".jsonl", ".ndjson")
 _COMPILED_FROM = {
@@ -346,7 +346,7 @@ def load_trace_file(
     file: Path, index: SymbolIndex, *, prefix_map: Mapping[str, str] | None = None
 ) -> RuntimeTrace:
     """Parse one trace file by its content (a JSON object = profile, else JSONL)."""
-    source = file.name
+    source = printable_name(file.name)  # it goes into warnings, the run's summary and the store
     try:
         text = read_regular_text(file, limit=MAX_TRACE_BYTES)  # a pipe named x.jsonl blocked the read
     except (OSError, UnicodeDecodeError) as exc:

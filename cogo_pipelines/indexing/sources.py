@@ -19,7 +19,13 @@ import pathspec
 
 from cogo_pipelines.indexing import jsscope
 from cogo_pipelines.indexing.model import SourceFile
-from cogo_pipelines.indexing.reading import NotARegularFile, read_regular, read_regular_text
+from cogo_pipelines.indexing.reading import (
+    NotARegularFile,
+    is_utf8_name,
+    printable_name,
+    read_regular,
+    read_regular_text,
+)
 
 DEFAULT_INCLUDE = (
     "src/**/*.ts",
@@ -245,6 +251,9 @@ def scan(root: Path, policy: Policy = Policy(), gitignore: bool = True) -> Disco
                 else:
                     out.skipped["outside the include policy"] += 1
                     out.indexable_left_out[_hint_glob(rel, suffix)] += 1
+                continue
+            if not is_utf8_name(rel):  # a legacy byte name: the store holds UTF-8 text only
+                out.errors.append((printable_name(rel), "file name is not UTF-8; not indexed"))
                 continue
             if is_resolution_config(name):
                 out.resolution_configs.append(rel)

@@ -266,6 +266,31 @@ def test_manifests_nested_past_the_stack_are_problems_not_tracebacks(tmp_path: P
     assert [(e["from"], e["to"]) for e in out["edges"]] == [("src/a.ts", "src/b.ts")]
 
 
+def test_file_names_that_are_not_utf8_are_per_file_problems(tmp_path: Path, database_url: str):
+    """A Latin-1 byte name (a file, a folder, a trace) reached the store as a Python surrogate and
+    failed the whole write with a UnicodeEncodeError (a traceback out of ``cogo index``); such a
+    file is now a problem shown with U+FFFD, a trace's name likewise, and the rest is indexed."""
+    root = write(tmp_path / "repo", {"src/a.ts": "import { b } from './b';\n", "src/b.ts": "export const b = 1;\n",
+                                     "src/tab\there.ts": "export const t = 1;\n"})
+    (root / "src" / os.fsdecode(b"caf\xe9.ts")).write_text("export const c = 1;\n")
+    (root / "src" / os.fsdecode(b"d\xe9")).mkdir()
+    (root / "src" / os.fsdecode(b"d\xe9") / "x.ts").write_text("export const x = 1;\n")
+    traces = tmp_path / "traces"
+    traces.mkdir()
+    (traces / os.fsdecode(b"t\xff.jsonl")).write_text('{"caller": "elsewhere.ts:f", "callee": "elsewhere.ts:g"}\n')
+    found = sources.scan(root)
+    assert [f.path for f in found.files] == ["src/a.ts", "src/b.ts", "src/tab\there.ts"]
+    assert sorted(found.errors) == [("src/caf\ufffd.ts", "file name is not UTF-8; not indexed"),
+                                    ("src/d\ufffd/x.ts", "file name is not UTF-8; not indexed")]
+
+    done = cogo("index", str(root), "--no-embed", "--json", "--traces", str(traces))
+    assert done.returncode == 0 and "Traceback" not in done.stderr, done.stderr[-2000:]
+    summary = json.loads(done.stdout)
+    assert summary["files"] == 3 and {e["path"] for e in summary["errors"]} == {"src/caf\ufffd.ts", "src/d\ufffd/x.ts"}
+    assert summary["trace_files"] == 1
+    assert [w.split(": ")[0] for w in summary["trace_warnings"]] == ["t\ufffd.jsonl"]  # stored in the run's summary
+
+
 def test_tsconfig_with_a_syntax_error_keeps_what_parses(tmp_path: Path):
     root = write(tmp_path / "repo", {
         # a missing comma after baseUrl and a stray token: tsc still reads baseUrl and paths
