@@ -351,7 +351,8 @@ class TypeResolution(MemberLookup):
         if not ref.endswith("()>") or depth > DEEPEST:
             return None
         fn = ref[1:-3]
-        head, _, method = fn.rpartition(".")
+        # the hints first (`filter[t0=Query]`, `filter[0=<a.b()>]`): a dot inside them is no member's
+        head, _, method = _split_hints(fn)[0].rpartition(".")
         if head and method in COPIES:
             found = self._chain_type(path, head + "[0]", namespaces, klass, depth + 1)
             if found is not None:

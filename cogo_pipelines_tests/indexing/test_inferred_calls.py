@@ -341,6 +341,8 @@ def edges():
         ("src/guards.ts#firstText", "src/guards.ts#BaseNode.remove", "calls", "children[1]: the element type"),
         ("src/caches.ts#removeStale", "src/caches.ts#Entry.refresh", "calls",
          "const stale = cache.getAll().filter(…); stale[0].refresh(): an element of a call's array"),
+        ("src/caches.ts#resetTyped", "src/caches.ts#Entry.reset", "calls",
+         "const some = cache.getAll().filter<Entry>(…); some[0].reset(): the copy's type argument is no member"),
         ("src/checks.ts#ensured", "src/guards.ts#TextNode.getText", "calls",
          "ensure(isText(node)); node.getText(): an imported function declared `asserts cond`"),
         ("src/checks.ts#logged", "src/guards.ts#BaseNode.remove", "calls",
