@@ -674,3 +674,19 @@ def test_a_deeply_nested_reference_is_resolved_once_per_level(tmp_path, monkeypa
     assert max(len(c.callee) for c in extract_file("src/a.ts", _typed_chain(40).encode()).calls) > 200
     static, _ = analyze(tmp_path, repo="nested")
     assert any(d["kind"] == "calls" for _, _, d in static.graph.edges(data=True))
+
+
+@pytest.mark.timeout(120)
+def test_callbacks_nested_thousands_deep_stay_linear():
+    """The query's cost grows with the nesting times the size: callbacks nested 5,000 deep took
+    tens of seconds (minutes at 16,000). Patterns start at most ``MAX_QUERY_DEPTH`` tree levels
+    down (no real file has a capture below 150); the calls above that depth are still read."""
+    import time
+
+    depth = 5_000
+    source = ("declare function each(cb: (x: Item) => void): void\nexport class Item { m(): void {} }\n"
+              "export function walk(): void {\n" + "each((x) => { x.m(); " * depth + "})" * depth + "\n}\n")
+    started = time.perf_counter()
+    extraction = extract_file("deep.ts", source.encode())
+    assert time.perf_counter() - started < 10.0
+    assert "<each(0)(0)>.m" in [call.callee for call in extraction.calls]
