@@ -11,6 +11,7 @@ entries over the condensed (cycle-free) module graph.
 
 from __future__ import annotations
 
+import bisect
 import os
 import re
 from collections import Counter
@@ -94,7 +95,17 @@ def _template_parts(expression: str) -> tuple[str, str] | None:
     return None
 
 
+# files one non-literal import may name as `maybe` edges: `import(`./${name}`)` at the top of a
+# large repo matches every file under it, and each such import stored an edge to each (a plugin
+# loader of 20,000 files: 20,000 rows per import). Past this it is one unresolved edge, as when
+# nothing matches
+MAX_MAYBE_TARGETS = 1000
+
+
 def _maybe_targets(expression: str | None, from_path: str, files: list[str]) -> list[str]:
+    """The files a template or concatenated specifier can name, from ``files`` (sorted: those
+    under the literal prefix are one run of them, found by bisection), or [] when none or more
+    than ``MAX_MAYBE_TARGETS`` do."""
     parts = _template_parts(expression or "")
     if parts is None or not is_relative(parts[0]):
         return []
@@ -106,11 +117,16 @@ def _maybe_targets(expression: str | None, from_path: str, files: list[str]) -> 
     stem, ext = (suffix[:dot], suffix[dot:]) if dot >= 0 and "/" not in suffix[dot:] else (suffix, "")
     suffixes = tuple({suffix} | {stem + t for t in JS_TO_TS.get(ext, ())})
     found = []
-    for f in files:
-        if f.startswith(lead) and f != from_path:
+    for i in range(bisect.bisect_left(files, lead), len(files)):
+        f = files[i]
+        if not f.startswith(lead):
+            break
+        if f != from_path:
             bare = f[: -len(".d.ts")] if f.endswith(".d.ts") else os.path.splitext(f)[0]
             if f.endswith(suffixes) or bare.endswith(suffixes) or (bare.endswith("/index") and bare[:-6].endswith(suffixes)):
                 found.append(f)
+                if len(found) > MAX_MAYBE_TARGETS:
+                    return []
     return found
 
 

@@ -226,3 +226,24 @@ def test_a_jsconfig_default_is_that_files_own_option_in_an_extends_chain(tmp_pat
     assert tsconfig.js_setting(tsconfig.load(tmp_path / "app" / "tsconfig.json")) is True
     (tmp_path / "app" / "tsconfig.json").write_text('{"extends": "../jsconfig.json", "compilerOptions": {"allowJs": false}}')
     assert tsconfig.js_setting(tsconfig.load(tmp_path / "app" / "tsconfig.json")) is False
+
+
+def test_a_template_import_matching_thousands_of_files_is_one_unresolved_edge(tmp_path):
+    """``import(`./plugins/${name}`)`` stores a `maybe` edge to every file it can name; at the top
+    of a large folder that was one row per file per import. Past ``MAX_MAYBE_TARGETS`` (1,000)
+    it is one unresolved `maybe` edge, as when nothing matches; a narrower template keeps its
+    candidates, found by bisection in the sorted files."""
+    from cogo_pipelines.indexing.graph import MAX_MAYBE_TARGETS
+
+    src = tmp_path / "src"
+    (src / "plugins").mkdir(parents=True)
+    (src / "locales").mkdir()
+    for i in range(MAX_MAYBE_TARGETS + 1):
+        (src / "plugins" / f"p{i:04}.ts").write_text("export const x = 1;\n")
+    for name in ("de", "en", "fr"):
+        (src / "locales" / f"{name}.ts").write_text("export default {};\n")
+    (src / "load.ts").write_text("export const plugin = (n: string) => import(`./plugins/${n}`);\n"
+                                 "export const locale = (l: string) => import(`./locales/${l}.ts`);\n")
+    static, _ = analyze(tmp_path)
+    maybe = sorted(e.dst for e in static.module_edges if e.src == "src/load.ts" and e.kind == "maybe")
+    assert maybe == [UNRESOLVED, "src/locales/de.ts", "src/locales/en.ts", "src/locales/fr.ts"]
