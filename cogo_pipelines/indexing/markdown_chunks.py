@@ -7,23 +7,30 @@ chain says where a section sits, as a symbol's qualified name does for code.
 
 from __future__ import annotations
 
+import re
+
 from cogo_pipelines.indexing.chunk import MAX_CHUNK_CHARS, Chunk
 from cogo_pipelines.indexing.text_chunks import split_text
+
+# what a heading needs (a `#`, or a setext underline `===`/`---`, in a quote or list too): a file
+# without any has no heading, and parsing it (markdown-it: ~20 µs a block) finds none
+_MAY_HEAD = re.compile(r"#|^[ \t>]*(?:=+|-+)[ \t]*$", re.MULTILINE)
 
 
 def chunk_markdown(path: str, text: str) -> list[Chunk]:
     from markdown_it import MarkdownIt
 
     lines = text.splitlines(keepends=True)
-    tokens = MarkdownIt().parse(text)
+    tokens = MarkdownIt().parse(text) if _MAY_HEAD.search(text) else []
     headings = [
         (tok.map[0], int(tok.tag[1]), tokens[i + 1].content.strip())
         for i, tok in enumerate(tokens)
         if tok.type == "heading_open" and tok.map
     ]
-    if not headings:
+    if not headings:  # cut as any large section is: one chunk of a whole headingless file was unbounded
         body = text.strip()
-        return [Chunk(path, "markdown", body, 1, max(1, len(lines)))] if body else []
+        whole = Chunk(path, "markdown", body, 1, max(1, len(lines)))
+        return (split_text(whole) if len(body) > MAX_CHUNK_CHARS else [whole]) if body else []
     chunks: list[Chunk] = []
     stack: list[tuple[int, str]] = []
 

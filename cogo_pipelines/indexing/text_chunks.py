@@ -40,14 +40,17 @@ def split_text(chunk: Chunk) -> list[Chunk]:
     """Cut an oversized text chunk at blank lines (paragraphs), else at line ends."""
     out: list[Chunk] = []
     buf: list[str] = []
+    size = 0  # of ``buf`` joined, plus 2: kept as it grows (summed again per piece, a file of short
+    # paragraphs cost ~1,000 additions a paragraph)
     line = start = chunk.start_line
     for para in chunk.content.split("\n\n"):
         for piece in [para[i : i + MAX_CHUNK_CHARS] for i in range(0, max(1, len(para)), MAX_CHUNK_CHARS)]:
-            if buf and sum(len(b) + 2 for b in buf) + len(piece) > MAX_CHUNK_CHARS:
+            if buf and size + len(piece) > MAX_CHUNK_CHARS:
                 body = "\n\n".join(buf)
                 out.append(_replace(chunk, body, start, line - 1, len(out)))
-                buf, start = [], line
+                buf, start, size = [], line, 0
             buf.append(piece)
+            size += len(piece) + 2
             line += piece.count("\n")
         line += 2
     if buf:

@@ -192,3 +192,20 @@ def test_sql_seed_files_are_split_without_grouping():
     assert delete.start_line == 20_003 and delete.content.startswith("WITH stale AS")
     last = chunks[-1]
     assert last.object_name == "i2999" and last.start_line == last.end_line == 20_004 + 3_000
+
+
+def test_a_headingless_document_is_cut_into_bounded_chunks_in_linear_time():
+    """A markdown file without a heading was one chunk however large (900 kB stored, returned by
+    search, sent to the model), and cutting large text summed every piece so far for each new
+    one (~1,000 additions per short paragraph). Both are bounded now, and a file that cannot
+    hold a heading is not parsed for one."""
+    import time
+
+    text = "a short paragraph\n\n" * 50_000
+    started = time.perf_counter()
+    chunks = chunk_markdown("NOTES.md", text)
+    assert time.perf_counter() - started < 5.0
+    assert len(chunks) > 200 and all(len(c.content) <= MAX_CHUNK_CHARS for c in chunks)
+    assert chunks[0].start_line == 1 and chunks[-1].end_line == 100_000
+    quoted = chunk_markdown("QUOTE.md", "> # Quoted\n> text\n\n- item\n\n  Setext\n  ---\n")
+    assert [c.header_chain for c in quoted] == ["# Quoted", "# Quoted > ## Setext"]
