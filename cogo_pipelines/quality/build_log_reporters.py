@@ -13,12 +13,30 @@ from cogo_pipelines.quality.build_failures import MESSAGE_CHARS, Collector, Fail
 from cogo_pipelines.quality.build_log_lines import ERROR_LINE, frames_and_code, parse_frame, parse_location
 
 _VITEST_FAIL = re.compile(r"^\s*FAIL\s+(\S.*)$")
-_VITEST_CROSS = re.compile(r"^\s*[×✗]\s+(\S.*?)(?:\s+\d+ms)?$")
+# a test's line, its duration taken off apart (`_untimed`): a lazy name before an optional
+# `\s+\d+ms$` retried the whitespace run at each character, quadratic on a line of blanks (a
+# hostile 480 kB log: 8 s)
+_VITEST_CROSS = re.compile(r"^\s*[×✗]\s+(\S.*)$")
 _JEST_BULLET = re.compile(r"^\s*●\s+(\S.*)$")
 _TAP_NOT_OK = re.compile(r"^(\s*)not ok \d+ - (.*)$")
-_SPEC_CROSS = re.compile(r"^(\s*)✖\s+(\S.*?)(?:\s+\([\d.]+m?s\))?$")
+_SPEC_CROSS = re.compile(r"^(\s*)✖\s+(\S.*)$")
+_DURATION = re.compile(r"[\d.]+m?s")  # inside the parentheses node's spec reporter appends
 _MOCHA_FAILING = re.compile(r"^\s*(\d+) failing\s*$")
 _MOCHA_ITEM = re.compile(r"^\s*(\d+)\) (\S.*)$")
+
+
+def _untimed(name: str) -> str:
+    """``name 12ms`` (vitest) and ``name (1.5ms)`` (node's spec reporter) without the duration
+    the reporter appends, read from the end in one pass."""
+    if name.endswith("ms"):
+        head = name[:-2].rstrip("0123456789")
+        if len(head) < len(name) - 2 and head[-1:].isspace():
+            return head.rstrip()
+    elif name.endswith("s)"):
+        start = name.rfind("(")
+        if start > 0 and name[start - 1].isspace() and _DURATION.fullmatch(name, start + 1, len(name) - 1):
+            return name[:start].rstrip()
+    return name
 
 
 def vitest(lines: list[str], out: Collector) -> None:
@@ -34,8 +52,9 @@ def vitest(lines: list[str], out: Collector) -> None:
             frames_and_code(lines, i + 1, lambda s: s.startswith("⎯") or bool(_VITEST_FAIL.match(s)), failure)
     for i, line in enumerate(lines):
         match = _VITEST_CROSS.match(line)
-        if match and " > " in match.group(1):
-            failure = out.add(Failure("test", match.group(1).replace(" > ", " › "), parser="vitest"))
+        name = _untimed(match.group(1)) if match else None
+        if name and " > " in name:
+            failure = out.add(Failure("test", name.replace(" > ", " › "), parser="vitest"))
             following = lines[i + 1].strip() if i + 1 < len(lines) else ""
             if following.startswith("→") and not failure.message:
                 failure.add_message(following[1:])
@@ -125,10 +144,11 @@ def node_spec(lines: list[str], out: Collector) -> None:
         match = _SPEC_CROSS.match(line)
         if not match or match.group(2).startswith("failing tests"):
             continue
+        name = _untimed(match.group(2))
         following = next((s for s in lines[i + 1:i + 3] if s.strip()), "")
         if not following.strip() or following.strip()[:1] in "✖✔ℹ▶﹣":
             continue  # a suite's summary line: its tests carry the errors
-        failure = out.add(Failure("test", match.group(2), parser="node-spec"))
+        failure = out.add(Failure("test", name, parser="node-spec"))
         indent = len(match.group(1))
         frames_and_code(lines, i + 1, lambda s, d=indent: bool(s.strip()) and len(s) - len(s.lstrip()) <= d, failure)
         test_frame = next((f for f in failure.frames if not f.internal), None)

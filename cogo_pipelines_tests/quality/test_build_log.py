@@ -58,6 +58,14 @@ def test_jest_bullet_message_and_marked_line():
     assert failure.code_lines[0] == "expect(calls).toBe(3);" and "withRetry" in " ".join(failure.code_lines)
 
 
+def test_reporters_take_the_duration_off_a_test_name():
+    from cogo_pipelines.quality.build_log_reporters import _untimed
+
+    assert _untimed("a > b 12ms") == _untimed("a > b  12ms") == "a > b"
+    assert _untimed("a (1.5ms)") == _untimed("a  (2s)") == "a"
+    assert _untimed("a > b12ms") == "a > b12ms" and _untimed("a (x ms)") == "a (x ms)" and _untimed("t") == "t"
+
+
 def test_node_test_tap_and_spec_reporters():
     tap = _by_name(parse_build_log(_read("node_tap.log")))
     assert set(tap) == {"mean of three numbers", "parses a ratio without a slash"}  # not the 'math' suite
@@ -144,6 +152,10 @@ ADVERSARIAL = {
     "tap blocks never closed": "not ok 1 - t\n  ---\n  error: 'test failed'\n" * 2_500,
     "spec crosses": "✖ a (1ms)\n  x\n" * 8_000,
     "ansi": "\x1b[" + "1;" * 50_000 + "m",
+    # a test's name before an optional duration was matched lazily: each blank of a long run was
+    # retried as the start of ` 12ms` (480 kB of such lines: 8 s)
+    "vitest crosses over blank runs": ("× a > b" + " " * 1_990 + "\n") * 240,
+    "spec crosses over blank runs": ("✖ a" + " " * 1_990 + "\n  x\n") * 240,
 }
 
 
