@@ -111,3 +111,19 @@ def test_a_stored_artifact_missing_fields_still_renders(conn):
     assert fix["markdown"].startswith("# gate_fix : Q1 n/a (threshold n/a)")
     assert "partial" in fix["markdown"] and "boom" in fix["markdown"]
     assert "Same error as job" not in fix["markdown"]
+
+
+def test_url_passwords_are_hidden_in_linear_time():
+    """A job's log is outside input: the URL-password pattern scanned each ``x://y:`` on to the
+    next ``@`` or blank, so 200 kB of them without an ``@`` took seconds (quadratic); it now runs
+    only on the words that can hold a password, and still hides those."""
+    import time
+
+    from cogo_pipelines.quality.gate_fix import scrub
+
+    hostile = "a://b:" * 35_000 + " mail me at x@y.z " + "c://d:" * 35_000
+    started = time.perf_counter()
+    assert scrub(hostile) == hostile
+    assert time.perf_counter() - started < 1.0
+    assert scrub("git clone https://bot:s3cret@github.com/x.git\tand postgres://u:p@db:5432/q") == \
+        "git clone https://bot:***@github.com/x.git\tand postgres://u:***@db:5432/q"
