@@ -83,12 +83,9 @@ def type_name(node: tree_sitter.Node | None) -> str | None:
         return type_name(sole) if sole is not None else None
     if node.type == "generic_type":
         name = node.child_by_field_name("name")
-        # Readonly<Props>: Props's members; Promise<Db>: what `await` gives (an awaited call's
-        # result, `const db = await connect()`; nothing but `then`/`catch`/`finally` is called on
-        # the promise itself in code that compiles, and a class rarely has those)
         if name is not None and name.text in _SAME_MEMBERS:
-            args = node.child_by_field_name("type_arguments")
-            return type_name(args.named_children[0]) if args is not None and args.named_child_count else None
+            inner = same_members_of(node)
+            return type_name(inner) if inner is not None else None
         node = name
     elif node.type == "type_query" and node.named_child_count:  # `typeof Event`: the class's own (static) side
         node = node.named_children[0]
@@ -133,6 +130,19 @@ def element_type(node: tree_sitter.Node | None) -> str | None:
     return None
 
 
+def same_members_of(node: tree_sitter.Node | None) -> tree_sitter.Node | None:
+    """The type a utility type of ``_SAME_MEMBERS`` wraps (``Readonly<Props>``: Props, whose
+    members it has; ``Promise<Db>``: what ``await`` gives, as for an awaited call's result
+    ``const db = await connect()``: nothing but ``then``/``catch``/``finally`` is called on the
+    promise itself in code that compiles, and a class rarely has those), or None."""
+    if node is None or node.type != "generic_type":
+        return None
+    name, args = node.child_by_field_name("name"), node.child_by_field_name("type_arguments")
+    if name is None or name.text not in _SAME_MEMBERS or args is None or not args.named_child_count:
+        return None
+    return args.named_children[0]
+
+
 def typed_or_array(node: tree_sitter.Node | None) -> str | None:
     """``type_name``, else ``T[]`` for an array of ``T`` (``element_type``): the form in which
     a binding's or field's array type is recorded; only element reads (``x[i].m()``, ``for
@@ -140,10 +150,9 @@ def typed_or_array(node: tree_sitter.Node | None) -> str | None:
     made of the array itself."""
     inner = node.named_children[0] if node is not None and node.type == "type_annotation" and node.named_child_count \
         else node
-    if inner is not None and inner.type == "generic_type":  # `Promise<Query[]>`, `Readonly<T[]>`: as type_name
-        name, args = inner.child_by_field_name("name"), inner.child_by_field_name("type_arguments")
-        if name is not None and name.text in _SAME_MEMBERS and args is not None and args.named_child_count:
-            return typed_or_array(args.named_children[0])
+    wrapped = same_members_of(inner)  # `Promise<Query[]>`, `Readonly<T[]>`: as type_name
+    if wrapped is not None:
+        return typed_or_array(wrapped)
     if inner is not None and inner.type in _MAY_HOLD_ELEMENTS:
         element = element_type(inner)
         if element:
