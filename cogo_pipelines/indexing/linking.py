@@ -15,8 +15,8 @@ import re
 
 from cogo_pipelines.indexing import sfc
 from cogo_pipelines.indexing.ids import file_id, node_id
-from cogo_pipelines.indexing.linking_members import HAS_FIELDS
-from cogo_pipelines.indexing.linking_types import TypeResolution, resolved_once
+from cogo_pipelines.indexing.linking_members import HAS_FIELDS, resolved_once
+from cogo_pipelines.indexing.linking_types import TypeResolution
 from cogo_pipelines.indexing.model import FileExtraction, Symbol
 from cogo_pipelines.indexing.resolve import Resolver
 from cogo_pipelines.indexing.specifiers import package_name
@@ -269,7 +269,7 @@ class Linker(TypeResolution):
         self.names = names if names is not None else Names(repo, extractions, resolver)
         self._ids = ids if ids is not None else {}  # (path, qualified name, kind) -> node id
         self._scopes: dict[tuple[str, str], tuple[tuple[str, ...], str | None, str]] = {}
-        self.resolved: dict[tuple, tuple | None] = {}  # linking_types.resolved_once
+        self.resolved: dict[tuple, tuple | None] = {}  # linking_members.resolved_once
 
     def sid(self, path: str, sym: Symbol) -> str:
         key = (path, sym.qualified_name, sym.kind)

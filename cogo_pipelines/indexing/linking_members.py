@@ -8,6 +8,7 @@ it needs ``names``, ``_type_of``, ``_chain_type`` and ``_scope``.
 
 from __future__ import annotations
 
+import functools
 import re
 
 CALLBACK_PARENS = re.compile(r"\((\d+)\)\((\d+)\)")  # "(i)(j)": parameter j of the function passed as argument i
@@ -22,6 +23,26 @@ def call_position(index: int) -> str:
     """``types["I.(call{index})"]``: the type the call signatures of ``I`` declare for argument
     ``index`` (``ts_callables``)."""
     return f"(call{index})"
+
+
+def resolved_once(method):
+    """Each resolution worked out once per linker, keyed by all its arguments (``depth`` too, so
+    the answer is the one the call would give): a reference nests the receivers before it
+    (``<<<B.m()>.m()>.m()>.m``, one level per ``const a2 = a1.m()``), and a level resolves the one
+    inside it along two ways (as a signature and as a member), so without this, 24 such lines
+    took 2^20 lookups (minutes: one file of generated code held the whole graph up)."""
+    name = method.__name__
+
+    @functools.wraps(method)
+    def once(self, path: str, text: str, namespaces: tuple[str, ...], klass: str | None, depth: int = 0):
+        key = (name, path, text, namespaces, klass, depth)
+        memo = self.resolved
+        if key in memo:
+            return memo[key]
+        found = memo[key] = method(self, path, text, namespaces, klass, depth)
+        return found
+
+    return once
 
 
 class MemberLookup:

@@ -15,7 +15,6 @@ for ``this.m()`` in that class only. A mixin of ``linking.Linker``: it needs ``n
 
 from __future__ import annotations
 
-import functools
 import re
 
 from cogo_pipelines.indexing.linking_members import (
@@ -25,6 +24,7 @@ from cogo_pipelines.indexing.linking_members import (
     THIS,
     UNION,
     MemberLookup,
+    resolved_once,
 )
 
 _PARENS = re.compile(r"(?:\(\d*\))+$")  # the "()" / "(0)(1)" that ends a type reference
@@ -48,26 +48,6 @@ ELEMENT_CALLBACKS = {
 # Array.prototype methods that give an array of the same elements (an element of their result is
 # one of the array they are called on)
 COPIES = frozenset({"filter", "slice", "concat", "sort", "reverse", "toSorted", "toReversed", "splice"})
-
-
-def resolved_once(method):
-    """Each resolution worked out once per linker, keyed by all its arguments (``depth`` too, so
-    the answer is the one the call would give): a reference nests the receivers before it
-    (``<<<B.m()>.m()>.m()>.m``, one level per ``const a2 = a1.m()``), and a level resolves the one
-    inside it along two ways (as a signature and as a member), so without this, 24 such lines
-    took 2^20 lookups (minutes: one file of generated code held the whole graph up)."""
-    name = method.__name__
-
-    @functools.wraps(method)
-    def once(self, path: str, text: str, namespaces: tuple[str, ...], klass: str | None, depth: int = 0):
-        key = (name, path, text, namespaces, klass, depth)
-        memo = self.resolved
-        if key in memo:
-            return memo[key]
-        found = memo[key] = method(self, path, text, namespaces, klass, depth)
-        return found
-
-    return once
 
 
 def _reference_end(text: str) -> int:

@@ -665,7 +665,7 @@ def test_a_deeply_nested_reference_is_resolved_once_per_level(tmp_path, monkeypa
     """A reference nested past the linker's depth (written here with the extractor's bound
     lifted) made each level resolve the one inside it along two ways, again and again: 24
     levels did not finish in minutes. Each resolution is now worked out once per linker
-    (``linking_types.resolved_once``)."""
+    (``linking_members.resolved_once``)."""
     from cogo_pipelines.indexing import ts_types
 
     monkeypatch.setattr(ts_types, "_TOO_DEEP", "<" * 1_000)
