@@ -320,7 +320,9 @@ class TypeInference:
             if bound == LOCAL:
                 return LOCAL + text
             head, _, rest = bound.rpartition(".")
-            typed = self._instance_type(index, head) if not head.startswith(("<", "this")) else None
+            # `const { collections } = model.store.rootStore`: the head's first name typed, the
+            # linker follows the declared field types from there (as for `model.store.m()`)
+            typed = self._typed_head(index, head, fn.start_byte) if not head.startswith(("<", "this")) else None
             return f"{typed}.{rest}" if typed and not typed.endswith("[]") else bound
         if fn.type == "non_null_expression" and fn.named_child_count:
             return self.callee_of(fn.named_children[0], index, depth)

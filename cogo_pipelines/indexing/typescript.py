@@ -22,7 +22,7 @@ from cogo_pipelines.indexing.ts_callables import CallSignatures
 from cogo_pipelines.indexing.ts_declarations import Declarations, declaration_scopes
 from cogo_pipelines.indexing.ts_module_interface import ModuleInterface
 from cogo_pipelines.indexing.ts_narrowing import Narrowing, right_guards
-from cogo_pipelines.indexing.ts_nodes import declares_field, one_line_chain, operator_of
+from cogo_pipelines.indexing.ts_nodes import SIMPLE_CHAIN, declares_field, one_line_chain, operator_of
 from cogo_pipelines.indexing.ts_signatures import DeclaredTypes
 from cogo_pipelines.indexing.ts_types import TypeInference
 from cogo_pipelines.indexing.ts_usage import Usage, value_heads
@@ -299,6 +299,10 @@ def _extract(path: str, source: bytes, tree: tree_sitter.Tree, tsx: bool) -> Fil
         value = pattern.parent.child_by_field_name("value")
         if value is not None and value.type == "identifier":
             heads.add(value.text)
+        elif value is not None and value.type == "member_expression":  # `= model.store.rootStore`: model's
+            first = one_line_chain(value.text).partition(b".")[0]
+            if first != b"this" and SIMPLE_CHAIN.match(first.decode("utf-8", "replace")):
+                heads.add(first)
     # `const metadata = subject.metadata; metadata.m()`: subject's type matters too (and what
     # subject is read from, once more)
     for _ in range(2):
