@@ -214,8 +214,10 @@ class TypeResolution(MemberLookup):
             j, _, k = declared[2:].partition(":")
             made = _hint(hints, "t" + k) or _hint(hints, "a" + j)
             return self.names.dotted_memo(path, made, namespaces) if made and made != "?" else None
-        if declared and declared.startswith("<"):  # `ReturnType<Driver['getPlatform']>` (ts_generics)
-            return self._type_of(tpath, declared, (), None, depth + 1)
+        if declared and declared.startswith("<"):  # `ReturnType<Driver['getPlatform']>` (ts_generics), or
+            # the call an undeclared return returns (`<this.rootStore.collections.get()>`): in the function's scope
+            namespaces_there, owner_there, _ = self._scope(tpath, qname)
+            return self._type_of(tpath, declared, namespaces_there, owner_there, depth + 1)
         # a type named inside a namespace is that namespace's (`make(): Code` in `namespace qr`)
         return self.names.dotted_memo(tpath, declared, self._scope(tpath, qname)[0]) if declared else None
 

@@ -151,7 +151,8 @@ class DeclaredTypes:
                 typed.append((index, annotation))
         constructed = constructed_return(fn) if returns is None else None
         fluent = returns is None and not constructed and owner is not None and returns_this(fn)
-        if returns is None and not callbacks and not constructed and not typed and not fluent:
+        called = self._call_return(fn) if returns is None and not constructed and not fluent else None
+        if returns is None and not callbacks and not constructed and not typed and not fluent and not called:
             return
         i = self.enclosing(named.start_byte)
         name = named.child_by_field_name("name")
@@ -161,6 +162,8 @@ class DeclaredTypes:
         generics = type_parameters(fn) | type_parameters(owner)  # a method's and its class's
         if constructed:  # no declared return type: `return new X()`, or a const the body made so
             self.out.types[f"{q}()"] = constructed
+        elif called:  # no declared return type: what the one call it returns returns (`<f()>`)
+            self.out.types[f"{q}()"] = called
         through = member_type(returns, fn, generics)  # ReturnType<Driver['getPlatform']>
         if through is None:  # `getAll(): Array<Query>` as `Query[]`: its elements are read (linking_types)
             self._put(f"{q}()", typed_or_array(returns), generics)
@@ -205,6 +208,37 @@ class DeclaredTypes:
                     bounds = constraints(fn) | constraints(owner) if bounds is None else bounds
                     name = bounds.get(name)
                 self._put(f"{q}({index})", name, generics)
+
+    def _call_return(self, fn: tree_sitter.Node) -> str | None:
+        """The type reference of the call a function without a declared return type returns, as
+        a variable bound to that call records it (``<this.rootStore.collections.get()>``, read by
+        the linker in the function's own scope): an arrow's expression body, or the one
+        ``return`` of a body with no other (nested ones included), a ternary whose other branch
+        is ``undefined`` or ``null`` too (outline's ``getCollectionForDocument(d) { return
+        d.collectionId ? this.rootStore.collections.get(d.collectionId) : undefined }``)."""
+        body = fn.child_by_field_name("body")
+        if body is None:
+            return None
+        value = body
+        if body.type == "statement_block":
+            returns = [n for n in body.named_children if n.type == "return_statement"]
+            if len(returns) != 1 or not returns[0].named_child_count \
+                    or self.source.count(b"return", body.start_byte, body.end_byte) != 1:
+                return None
+            value = returns[0].named_children[0]
+        while value.type == "parenthesized_expression" and value.named_child_count:
+            value = value.named_children[0]
+        if value.type == "ternary_expression":
+            yes, no = value.child_by_field_name("consequence"), value.child_by_field_name("alternative")
+            if yes is None or no is None:
+                return None
+            value = yes if no.text in _NOTHING else no if yes.text in _NOTHING else None
+            if value is None:
+                return None
+        if value.type not in ("call_expression", "await_expression"):
+            return None
+        made = self.returned(value, self.enclosing(value.start_byte))
+        return made if made and made.startswith("<") and made.endswith("()>") else None
 
     def _type_argument_return(self, q: str, fn: tree_sitter.Node, returned: str) -> None:
         """``$getNodeByKey<T extends LexicalNode>(key: NodeKey): T | null``: a type parameter
@@ -348,6 +382,7 @@ def _sole_function(node: tree_sitter.Node | None) -> tree_sitter.Node | None:
     return functions[0] if len(functions) == 1 else node
 
 
+_NOTHING = frozenset((b"undefined", b"null"))
 _NOT_THIS_SCOPE = frozenset(("function_declaration", "function_expression", "arrow_function", "method_definition",
                               "class_declaration", "class", "generator_function_declaration", "generator_function"))
 
