@@ -217,8 +217,8 @@ class DeclaredTypes:
         is ``undefined`` or ``null`` too (outline's ``getCollectionForDocument(d) { return
         d.collectionId ? this.rootStore.collections.get(d.collectionId) : undefined }``)."""
         body = fn.child_by_field_name("body")
-        if body is None:
-            return None
+        if body is None or fn.type.startswith("generator") or any(c.type == "*" for c in fn.children):
+            return None  # a generator returns its iterator, whatever it returns
         value = body
         if body.type == "statement_block":
             returns = [n for n in body.named_children if n.type == "return_statement"]

@@ -698,3 +698,18 @@ def test_callbacks_nested_thousands_deep_stay_linear():
     extraction = extract_file("deep.ts", source.encode())
     assert time.perf_counter() - started < 10.0
     assert "<each(0)(0)>.m" in [call.callee for call in extraction.calls]
+
+
+def test_an_undeclared_return_of_one_call_is_that_calls_and_a_generators_is_not():
+    """``make() { return build() }`` returns what ``build`` returns (``<build()>``, read by the
+    linker in ``make``'s scope); a generator returns its iterator, and a body with another
+    ``return`` may return something else: neither is typed so."""
+    source = (b"export function make() { return build() }\n"
+              b"export function* gen() { return build() }\n"
+              b"export class K { *items() { return build() } plain() { return build() } }\n"
+              b"export function either(a: boolean) { if (a) { return other() } return build() }\n"
+              b"export const pick = (a: boolean) => (a ? build() : null)\n"
+              b"declare function build(): Thing\ndeclare function other(): Other\n")
+    types = extract_file("a.ts", source).types
+    assert types["make()"] == types["K.plain()"] == types["pick()"] == "<build()>"
+    assert "gen()" not in types and "K.items()" not in types and "either()" not in types
