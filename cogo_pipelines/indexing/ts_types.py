@@ -38,8 +38,8 @@ from cogo_pipelines.indexing.ts_nodes import (
     type_parameters,
     untyped_parameters,
 )
+from cogo_pipelines.indexing.ts_returns import constructed_return
 from cogo_pipelines.indexing.ts_scopes import binding_scope, function_around, local_scope
-from cogo_pipelines.indexing.ts_signatures import constructed_return
 
 _WRAPPERS = ("non_null_expression", "parenthesized_expression", "await_expression")  # `(await f()).m()`
 MAX_DEPTH = 8  # f().g().h(): references nest at most this deep (a query builder's chains: typeorm)
