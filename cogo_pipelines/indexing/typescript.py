@@ -22,7 +22,13 @@ from cogo_pipelines.indexing.ts_callables import CallSignatures
 from cogo_pipelines.indexing.ts_declarations import Declarations, declaration_scopes
 from cogo_pipelines.indexing.ts_module_interface import ModuleInterface
 from cogo_pipelines.indexing.ts_narrowing import Narrowing, right_guards
-from cogo_pipelines.indexing.ts_nodes import SIMPLE_CHAIN, declares_field, one_line_chain, operator_of
+from cogo_pipelines.indexing.ts_nodes import (
+    SIMPLE_CHAIN,
+    declares_field,
+    object_bindings,
+    one_line_chain,
+    operator_of,
+)
 from cogo_pipelines.indexing.ts_signatures import DeclaredTypes
 from cogo_pipelines.indexing.ts_types import TypeInference
 from cogo_pipelines.indexing.ts_usage import Usage, value_heads
@@ -211,6 +217,18 @@ class _Extractor(Declarations, ModuleInterface, Usage, DeclaredTypes, TypeInfere
 
 
 
+def _called_head(declarator: tree_sitter.Node) -> bytes | None:
+    """The first name of the callee a variable is bound to the result of (``collections`` of
+    ``const c = await collections.get(id)``), or None."""
+    value = declarator.child_by_field_name("value")
+    if value is not None and value.type == "await_expression" and value.named_child_count:
+        value = value.named_children[0]
+    fn = value.child_by_field_name("function") if value is not None and value.type == "call_expression" else None
+    while fn is not None and fn.type == "member_expression":
+        fn = fn.child_by_field_name("object")
+    return fn.text if fn is not None and fn.type == "identifier" else None
+
+
 def extract_file(path: str, source: bytes) -> FileExtraction:
     """Everything the graph needs from one file. Unreadable files come back with ``error``
     set and nothing else; a file with syntax errors keeps what tree-sitter recovered."""
@@ -313,7 +331,12 @@ def _extract(path: str, source: bytes, tree: tree_sitter.Tree, tsx: bool) -> Fil
         text = name.text
         if (text in heads or b"this." + text in heads or declares_field(name)) and _named_type(name.parent):
             ex.parameter(name.parent)
-    untyped = [declarator for declarator in variables if not ex.variable(declarator)]
+    # `const { collections } = useStores(); const collection = collections.get(id)`: a call on a
+    # destructured name reads that name's alias, which is made below; such variables are typed then
+    destructured_names = {bound.text for pattern in get("var.pattern") for _, bound in object_bindings(pattern)}
+    reading = [d for d in variables if _called_head(d) in destructured_names] if destructured_names else []
+    untyped = [declarator for declarator in variables
+               if (not reading or declarator not in reading) and not ex.variable(declarator)]
     for node in get("param.destructured"):  # ({ actionManager }: { actionManager: ActionManager }) => …
         ex.destructured_parameter(node, heads)
     for node in get("field"):  # in local classes too: `this.x` is typed there as well
@@ -342,6 +365,8 @@ def _extract(path: str, source: bytes, tree: tree_sitter.Tree, tsx: bool) -> Fil
         value = pattern.parent.child_by_field_name("value")
         if value is not None:
             ex.destructured(pattern, value, called)
+    for declarator in reading:
+        ex.variable(declarator)
     static_imports = len(ex.out.imports)
     for node in get("call.import"):
         ex.module_call(node, "dynamic")

@@ -95,6 +95,8 @@ def edges():
          "stores() { return useStores() } declares no return type: what the call it returns returns"),
         ("src/owners.ts#closeThroughMaybe", "src/stores.ts#DialogsStore.closeAll", "calls",
          "storesIf = (flag) => (flag ? useStores() : undefined): the call of a ternary's other branch"),
+        ("src/owners.ts#openBook", "src/owners.ts#Book.open", "calls",
+         "const { shelf } = useShelves(); const book = shelf.find(id); book?.open()"),
         ("src/screens.ts#closeThroughAlias", "src/stores.ts#DialogsStore.closeAll", "calls",
          "app.root.dialogs.closeAll(), app typed by an object type alias"),
         ("src/screens.ts#closeThroughLookup", "src/stores.ts#DialogsStore.closeAll", "calls",
