@@ -335,8 +335,8 @@ def _extract(path: str, source: bytes, tree: tree_sitter.Tree, tsx: bool) -> Fil
     # destructured name reads that name's alias, which is made below; such variables are typed then
     destructured_names = {bound.text for pattern in get("var.pattern") for _, bound in object_bindings(pattern)}
     reading = [d for d in variables if _called_head(d) in destructured_names] if destructured_names else []
-    untyped = [declarator for declarator in variables
-               if (not reading or declarator not in reading) and not ex.variable(declarator)]
+    deferred = {d.id for d in reading}
+    untyped = [declarator for declarator in variables if declarator.id not in deferred and not ex.variable(declarator)]
     for node in get("param.destructured"):  # ({ actionManager }: { actionManager: ActionManager }) => …
         ex.destructured_parameter(node, heads)
     for node in get("field"):  # in local classes too: `this.x` is typed there as well
