@@ -224,7 +224,7 @@ class GraphBuilder:
         graph.errors = [(path, self._errors[path]) for path in added if path in self._errors]
         if resolver.config.path is not None:
             name = os.path.basename(resolver.config.path)
-            graph.errors += [(name, problem.removeprefix(f"{name}: ")) for problem in resolver.config.errors]
+            graph.errors += [(name, problem) for problem in resolver.config.errors]
         graph.errors += resolver.config_problems
         if weights is None:
             weights = entry_weights(added, graph.module_edges, graph.entries)

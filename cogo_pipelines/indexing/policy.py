@@ -329,7 +329,7 @@ def prepare(root: Path, flags: Layer = Layer(origin="flags"), env: Layer = Layer
     entries, unmatched = policy.match_entries(paths)
     if policy.origins.get("entries") == "default":
         unmatched = []  # the seed's entries are taken where they exist (DESIGN §3)
-    messages = [e if e.startswith(f"{config.name}: ") else f"{config.name}: {e}" for e in config.errors[:5]]
+    messages = [f"{config.name}: {e}" for e in config.errors[:5]]
     messages += skipped_summary(discovery)
     for path, problem in discovery.errors[:20]:
         messages.append(f"{path}: {problem}")

@@ -112,10 +112,17 @@ def _apply(path: Path, config: TsConfig, visiting: list[Path]) -> None:
         if problem not in config.errors:
             config.errors.append(problem)
         return
+    problems: list[str] = []
     try:
-        data = read_jsonc(path, config.errors)
+        data = read_jsonc(path, problems)
     except TsConfigError as exc:
-        config.errors.append(str(exc))
+        problems.append(str(exc))
+        data = None
+    # ``read_jsonc`` names the file in each problem; the loaded config's own are named by whoever
+    # reports them (as "extends … not found" is below), a base's keep its name
+    own = f"{path.name}: " if path == config.path else ""
+    config.errors.extend(problem.removeprefix(own) if own else problem for problem in problems)
+    if data is None:
         return
     config.chain.append(path)
     if not visiting and isinstance(data.get("references"), list):  # the loaded file's own

@@ -291,6 +291,26 @@ def test_file_names_that_are_not_utf8_are_per_file_problems(tmp_path: Path, data
     assert [w.split(": ")[0] for w in summary["trace_warnings"]] == ["t\ufffd.jsonl"]  # stored in the run's summary
 
 
+def test_a_config_problem_names_its_file_once_at_the_root_and_in_a_package(tmp_path: Path):
+    """A config's syntax problem came back from the reader with the file's name and was named
+    again by each report (``tsconfig.json: tsconfig.json: not JSON/JSONC``, and
+    ``apps/web/tsconfig.json: tsconfig.json: …`` for a package's own config); a base's problem
+    still says which base."""
+    root = write(tmp_path / "repo", {
+        "tsconfig.json": '{"compilerOptions": {"baseUrl": "." "strict": true}}',
+        "apps/web/tsconfig.json": '{"extends": "./base.json", "compilerOptions": {"baseUrl": "." @}}',
+        "apps/web/base.json": '{"compilerOptions": {"strict": true,, }}',
+        "apps/web/src/a.ts": "import { b } from './b';\n", "apps/web/src/b.ts": "export const b = 1;\n",
+    })
+    done = cogo("graph", str(root), "--no-store", "--include", "apps/**/*.ts")
+    assert done.returncode == 0 and "Traceback" not in done.stderr
+    problems = [line for line in done.stderr.splitlines() if "JSON/JSONC" in line]
+    assert problems and all(line.count("tsconfig.json") == 1 for line in problems), problems
+    assert any(line.startswith("cogo graph: tsconfig.json: not JSON/JSONC") for line in problems), problems
+    assert any(line.startswith("cogo graph: apps/web/tsconfig.json: not JSON/JSONC") for line in problems), problems
+    assert any("base.json: not JSON/JSONC" in line for line in problems), problems
+
+
 def test_tsconfig_with_a_syntax_error_keeps_what_parses(tmp_path: Path):
     root = write(tmp_path / "repo", {
         # a missing comma after baseUrl and a stray token: tsc still reads baseUrl and paths
