@@ -14,8 +14,9 @@ import stat
 from pathlib import Path
 
 # the largest generated sources seen are a few MB; the chunker keeps a 1 MB file's head only
-# (``chunking.MAX_FILE_BYTES``), and the graph parses a file whole
-MAX_FILE_BYTES = 32 * 1024 * 1024
+# (``chunking.MAX_FILE_BYTES``, a bound of another kind: what is chunked of a file read), and the
+# graph parses a file whole
+MAX_READ_BYTES = 32 * 1024 * 1024
 
 
 class NotARegularFile(OSError):
@@ -23,7 +24,7 @@ class NotARegularFile(OSError):
     An ``OSError``, so a reader that already tells "cannot read" handles it."""
 
 
-def read_regular(path: str | Path, limit: int = MAX_FILE_BYTES) -> bytes:
+def read_regular(path: str | Path, limit: int = MAX_READ_BYTES) -> bytes:
     """The bytes of the regular file ``path`` of at most ``limit`` bytes. The file is opened
     without blocking (opening a FIFO to read waits for a writer) and read whole only once its
     kind and size are known."""
@@ -38,7 +39,7 @@ def read_regular(path: str | Path, limit: int = MAX_FILE_BYTES) -> bytes:
 
 
 def read_regular_text(path: str | Path, encoding: str = "utf-8", errors: str = "strict",
-                      limit: int = MAX_FILE_BYTES) -> str:
+                      limit: int = MAX_READ_BYTES) -> str:
     """``read_regular`` decoded (``utf-8-sig`` drops a BOM)."""
     return read_regular(path, limit).decode(encoding, errors)
 

@@ -26,6 +26,7 @@ import re
 
 import tree_sitter
 
+from cogo_pipelines.indexing.linking_members import DEEPEST
 from cogo_pipelines.indexing.ts_nodes import (
     SIMPLE_CHAIN,
     annotated,
@@ -44,10 +45,10 @@ from cogo_pipelines.indexing.ts_scopes import binding_scope, function_around, lo
 _WRAPPERS = ("non_null_expression", "parenthesized_expression", "await_expression")  # `(await f()).m()`
 MAX_DEPTH = 8  # f().g().h(): references nest at most this deep (a query builder's chains: typeorm)
 # a variable typed by a call on the one before it nests their references (`const a2 = a1.m()`:
-# `<<<B.m()>.m()>.m()>`), one level a line: past the depth the linker resolves
-# (``linking_members.DEEPEST``) such a reference only grows, so a file of generated lines made
-# references as long as the file is (quadratic text) that nothing could resolve
-MAX_NESTING = 20
+# `<<<B.m()>.m()>.m()>`), one level a line: past the depth the linker resolves such a reference
+# only grows, so a file of generated lines made references as long as the file is (quadratic
+# text) that nothing could resolve
+MAX_NESTING = DEEPEST
 _TOO_DEEP = "<" * MAX_NESTING
 # what a destructured-alias span holds where the name is a parameter or a nested declaration:
 # the name is local there, not the module's binding of it (a callee text "?name" then)
