@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Code bases of bench/retrieval_suite.py under $COGO_BENCH_REPOS (default /tmp/cogo-bench):
-# trpc/package and zod/package from npm; umami, storage, ghostfolio and rallly are git checkouts
+# trpc/package, zod/package and rxjs/package from npm; umami, storage, ghostfolio, rallly and formbricks are git checkouts
 # of the public repositories named in their question files
-# (bench/questions/{umami,storage,ghostfolio,rallly}.tsv) at the commit named there: give the
-# clone source as UMAMI_GIT / STORAGE_GIT / GHOSTFOLIO_GIT / RALLLY_GIT (a URL such as
+# (bench/questions/{umami,storage,ghostfolio,rallly,formbricks}.tsv) at the commit named there: give the
+# clone source as UMAMI_GIT / STORAGE_GIT / GHOSTFOLIO_GIT / RALLLY_GIT / FORMBRICKS_GIT (a URL such as
 # https://github.com/ghostfolio/ghostfolio, or a local mirror), else the script says what to put
 # where. Idempotent; nothing is committed.
 set -euo pipefail
@@ -25,8 +25,10 @@ clone() {  # name source questions-file
 here="$(cd "$(dirname "$0")" && pwd)"
 pack trpc @trpc/server@11.25.2
 pack zod zod@4.6.7
+pack rxjs rxjs@7.8.2
 clone umami "${UMAMI_GIT:-}" "$here/questions/umami.tsv"
 clone storage "${STORAGE_GIT:-}" "$here/questions/storage.tsv"
 clone ghostfolio "${GHOSTFOLIO_GIT:-}" "$here/questions/ghostfolio.tsv"
 clone rallly "${RALLLY_GIT:-}" "$here/questions/rallly.tsv"
+clone formbricks "${FORMBRICKS_GIT:-}" "$here/questions/formbricks.tsv"
 echo "$dest"

@@ -84,6 +84,21 @@ SETS = {
             "packages/database/prisma/migrations/**/*.sql",
         ],
     ),
+    "formbricks": (
+        REPOS / "formbricks",
+        ROOT / "bench/questions/formbricks.tsv",
+        [
+            "apps/web/**/*.ts",
+            "apps/web/**/*.tsx",
+            "packages/*/src/**/*.ts",
+            "packages/*/src/**/*.tsx",
+            "/*.md",
+            "packages/*/*.md",
+            "packages/database/migration/**/*.sql",
+        ],
+    ),
+    # the npm package's sources and its root markdown (README, CHANGELOG), not dist/
+    "rxjs": (REPOS / "rxjs" / "package", ROOT / "bench/questions/rxjs.tsv", ["src/**/*.ts", "/*.md"]),
     "cogo-sample": (ROOT / "examples/cogo-sample", ROOT / "bench/questions/cogo-sample.tsv", None),
 }
 SHOWN = ("NDCG@10", "recall@5", "MRR")
