@@ -215,6 +215,7 @@ def chunk_stage(
         chunk_writes.adjust_terms(conn, repo, out.rechunked, 1)
     out.chunks_written = len(inserted)
     chunk_writes.write_postings(conn, repo, out.rechunked, inserted)  # keyword search is whole from here
+    chunk_writes.refresh_statistics(conn, repo, len(inserted))
     _commit(conn)
     return out
 

@@ -15,6 +15,7 @@ import psycopg
 
 from cogo_pipelines.indexing.chunk import CHUNK_FORMAT, Chunk
 from cogo_pipelines.indexing.embedding import text_hash
+from cogo_pipelines.store import statistics
 from cogo_pipelines.store.knowledge import BM25_B, BM25_K1, FIELD_WEIGHTS, keyword_fields
 
 # Namespace of the per-repo index write lock, in the two-int advisory lock space (the migration
@@ -237,6 +238,14 @@ def write_postings(
         + " ORDER BY 2, 5 DESC",
         {"repo": repo, "paths": list(paths), "ids": list(chunk_ids or ()), "k1": BM25_K1, "b": BM25_B},
     )
+
+
+def refresh_statistics(conn: psycopg.Connection, repo: str, chunks_written: int) -> list[str]:
+    """After a chunk stage that wrote ``chunks_written`` rows: the planner's statistics of the
+    chunk tables taken again when that was a bulk write (``store/statistics``: the embedding fill
+    and later stages join the repo's chunks)."""
+    return statistics.refresh_after_bulk_write(
+        conn, repo, dict.fromkeys(("code_chunks", "chunk_postings", "chunk_terms"), chunks_written))
 
 
 def refresh_rank(conn: psycopg.Connection, repo: str) -> None:

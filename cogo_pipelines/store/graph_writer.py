@@ -21,6 +21,7 @@ import psycopg
 
 from cogo_pipelines.indexing.graph import StaticGraph
 from cogo_pipelines.indexing.ids import edge_id
+from cogo_pipelines.store import statistics
 from cogo_pipelines.store.graph_store import STATIC_KINDS, file_ranges
 
 NODE_COLUMNS = ("id", "repo", "path", "kind", "name", "qualified_name", "signature", "start_line", "end_line",
@@ -190,9 +191,13 @@ class GraphWriter:
         sys.setswitchinterval(self._switch_interval)
         if exc_type is None and self._failure is not None:
             raise self._failure
-        if exc_type is None and self._merge:
-            with self.conn.cursor() as cur:
-                self._merge_rows(cur)
+        if exc_type is None:
+            written = {"ast_nodes": self.node_count, "code_relationships": self.edge_count}
+            if self._merge:
+                with self.conn.cursor() as cur:
+                    written = self._merge_rows(cur)
+            # a repo new to the store (or much changed): what the run's next statements plan by
+            statistics.refresh_after_bulk_write(self.conn, self.repo, written)
 
     # --- the writer thread ---------------------------------------------------------------
     def _next(self) -> object:
@@ -248,8 +253,10 @@ class GraphWriter:
         target = {"ast_nodes": "_cogo_nodes", "code_relationships": "_cogo_edges"}[table] if self._merge else table
         return f"COPY {target} ({', '.join(columns)}) FROM STDIN"
 
-    def _merge_rows(self, cur: psycopg.Cursor) -> None:
+    def _merge_rows(self, cur: psycopg.Cursor) -> dict[str, int]:
+        """The merge; returns the rows it inserted or changed per table."""
         repo = self.repo
+        written = {}
         if self.paths is None:
             cur.execute("DELETE FROM ast_nodes a WHERE a.repo = %s AND NOT EXISTS "
                         "(SELECT 1 FROM _cogo_nodes n WHERE n.id = a.id)", (repo,))
@@ -267,6 +274,7 @@ class GraphWriter:
             f"EXCLUDED.signature, EXCLUDED.start_line, EXCLUDED.end_line, EXCLUDED.exported, "
             f"EXCLUDED.entry_weight, EXCLUDED.name)"
         )
+        written["ast_nodes"] = max(cur.rowcount, 0)
         cur.execute(
             f"INSERT INTO code_relationships ({', '.join(EDGE_COLUMNS)}) SELECT {', '.join(EDGE_COLUMNS)} "
             f"FROM _cogo_edges ON CONFLICT (id) DO UPDATE SET confidence = EXCLUDED.confidence, "
@@ -274,7 +282,9 @@ class GraphWriter:
             f"WHERE (code_relationships.confidence, code_relationships.detail) IS DISTINCT FROM "
             f"(EXCLUDED.confidence, EXCLUDED.detail)"
         )
+        written["code_relationships"] = max(cur.rowcount, 0)
         cur.execute("DROP TABLE _cogo_nodes; DROP TABLE _cogo_edges")
+        return written
 
 
     def _delete_gone(self, cur: psycopg.Cursor, paths: list[str]) -> None:

@@ -137,3 +137,39 @@ def test_rerun_replaces_instead_of_accumulating(conn):
         == 0
     )
     assert conn.execute("SELECT max(runtime_count) AS m FROM ast_nodes").fetchone()["m"] == 0
+
+
+
+def _rows_read(conn) -> int:
+    """Rows of ``ast_nodes`` this transaction has read so far, by scans and index fetches."""
+    row = conn.execute(
+        "SELECT coalesce(seq_tup_read, 0) + coalesce(idx_tup_fetch, 0) AS n FROM pg_stat_xact_user_tables"
+        " WHERE relname = 'ast_nodes'"
+    ).fetchone()
+    return row["n"] if row else 0
+
+
+def test_ranking_a_repo_new_to_a_store_reads_its_rows_a_bounded_number_of_times(conn):
+    """A repo ranked in a store whose statistics predate it (a team store, a second repo): the
+    planner then expects one row of the repo, and the rank statement used to re-run its
+    per-repo maximum for every row of the repo (a nested loop, quadratic: formbricks' 30k
+    symbols took 13 s beside eight other repos). Rows read must stay linear in the table."""
+    old, new = 3000, 1500
+
+    def symbols(repo: str, n: int) -> list[tuple]:
+        return [(f"{repo}:f{i}.ts#s{i}", repo, f"f{i}.ts", "function", f"s{i}", f"s{i}", 1, 2, (i % 5) / 4, i % 7)
+                for i in range(n)]
+
+    insert = ("INSERT INTO ast_nodes (id, repo, path, kind, name, qualified_name, start_line, end_line,"
+              " entry_weight, runtime_count) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)")
+    with conn.cursor() as cur:
+        cur.executemany(insert, symbols("older", old))
+        cur.execute("ANALYZE ast_nodes")  # the statistics know only the older repo
+        cur.executemany(insert, symbols("newer", new))
+    before = _rows_read(conn)
+    assert runtime_store.apply_ranks(conn, "newer") == new
+    read = _rows_read(conn) - before
+    assert read < 10 * (old + new), read
+    ranks = {r["id"]: r["rank"] for r in conn.execute("SELECT id, rank FROM ast_nodes WHERE repo = 'newer'")}
+    expected = ranking.rank_all({sid: ranking.RankInput(w, c) for sid, _, _, _, _, _, _, _, w, c in symbols("newer", new)})
+    assert all(abs(ranks[sid] - expected[sid]) < 1e-6 for sid in expected)
