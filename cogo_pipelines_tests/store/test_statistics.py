@@ -68,6 +68,24 @@ def test_a_new_repos_chunks_are_planned_by_their_real_size_after_the_chunk_stage
     assert rows_read(conn, "ast_nodes", "code_chunks") - before < 20 * (OLD + NEW)
 
 
+def test_copying_ranks_onto_a_small_repo_the_statistics_never_knew_reads_rows_linearly(conn):
+    """A repo below ``ANALYZE_MIN_ROWS`` (and below autovacuum's threshold in a store of larger
+    ones) stays unknown to the statistics for good; each edit copies the ranks onto its chunks.
+    Joined to the symbols' aggregates, that ran them once per chunk: 0.25 s per edit of a
+    650-chunk repo in a store of 150k chunks, quadratic in the repo."""
+    older_repo(conn)
+    small = statistics.ANALYZE_MIN_ROWS - 1
+    graph_writer.write_graph(conn, StaticGraph("small", nodes={f"small:{i}": node("small", i) for i in range(small)}))
+    insert_chunks(conn, "small", small)
+    conn.execute("UPDATE ast_nodes SET rank = 0.5 WHERE repo = 'small' AND path LIKE 'f1%'")
+    assert estimated_rows(conn, "code_chunks", "small") < 10
+    before = rows_read(conn, "ast_nodes", "code_chunks")
+    chunk_writes.refresh_rank(conn, "small")
+    assert rows_read(conn, "ast_nodes", "code_chunks") - before < 20 * small
+    ranks = {r["path"]: r["rank"] for r in conn.execute("SELECT path, rank FROM code_chunks WHERE repo = 'small'")}
+    assert all(rank == (0.5 if path.startswith("f1") else 0.0) for path, rank in ranks.items())
+
+
 def test_small_writes_and_repos_the_statistics_know_leave_them_to_autovacuum(conn):
     older_repo(conn)
     limit = statistics.ANALYZE_MIN_ROWS
