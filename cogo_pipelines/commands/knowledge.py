@@ -136,6 +136,8 @@ def index(
     table.add_row("trace warnings", str(len(summary.trace_warnings)))
     table.add_row("errors", str(len(summary.errors)))
     table.add_row("seconds", ", ".join(f"{k} {v:.2f}" for k, v in data["seconds"].items()))
+    if summary.pruned:  # the store's daily upkeep ran after this run
+        table.add_row("pruned (daily upkeep)", ", ".join(f"{k} {v}" for k, v in summary.pruned.items()))
     console.print(table)
     for warning in summary.trace_warnings[:20]:
         console.print(f"[yellow]trace[/]: {warning}")

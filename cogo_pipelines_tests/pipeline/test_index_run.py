@@ -293,3 +293,22 @@ def test_the_idf_table_follows_edits_by_difference_and_equals_a_recount(conn, sa
     assert conn.execute(terms).fetchall() == by_difference  # the same table as a full recount
     chunks = conn.execute("SELECT count(*) AS n FROM code_chunks WHERE repo = 'cogo-sample'").fetchone()["n"]
     assert {r["term"]: r["ndoc"] for r in by_difference}[""] == chunks
+
+
+def test_an_index_run_does_the_stores_daily_upkeep_once(conn, tmp_path: Path):
+    """Finished queue history past its time goes after an index run (``store/retention.py``),
+    once a day: the next run leaves what expired since for tomorrow's."""
+    root = tmp_path / "repo"
+    (root / "src").mkdir(parents=True)
+    (root / "src/a.ts").write_text("export const a = 1;\n")
+
+    def old_finished_job() -> None:
+        conn.execute("INSERT INTO jobs (type, executor_id, status, created_at, finished_at)"
+                     " VALUES ('t', 'cogo-work', 'succeeded', now() - interval '200 days', now() - interval '200 days')")
+        conn.commit()
+
+    old_finished_job()
+    assert index_run.run_index(conn, root, embed=False).pruned == {"jobs": 1}
+    old_finished_job()
+    summary = index_run.run_index(conn, root, embed=False)
+    assert summary.pruned == {} and conn.execute("SELECT count(*) AS n FROM jobs").fetchone()["n"] == 1

@@ -258,7 +258,8 @@ def pgvector_index(
     vectors).
 
     The last stage of the chain, so it records the run in ``index_runs`` as ``cogo index`` does,
-    timed from the start of the Dagster run (or of this step, when the run's start is unknown).
+    timed from the start of the Dagster run (or of this step, when the run's start is unknown),
+    and does the store's daily upkeep when it is due (``rows_pruned``: ``store/retention.py``).
     """
     target = repo_target(context, code_repo)
     started = time.perf_counter()
@@ -273,10 +274,12 @@ def pgvector_index(
             conn, repo, run_started, seconds,
             {"repo": repo, **stats, "chunks_ranked": int(ranked), "dagster_run_id": context.run.run_id},
         )  # fmt: skip
+        pruned = index_run.upkeep_stage(conn)
     return dg.MaterializeResult(
         metadata={
             **{k: int(v) for k, v in stats.items()},
             "chunks_ranked": int(ranked),
+            "rows_pruned": dg.MetadataValue.json(pruned),
             "seconds": round(time.perf_counter() - started, 3),
         }
     )

@@ -1,0 +1,99 @@
+"""The store keeps nothing for ever that no rule keeps (``store/retention.py``): real rows in the
+real store, dated around each cut-off."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from cogo_pipelines.store import retention
+from cogo_pipelines.store.graph_store import EXTRACTOR_VERSION
+
+POLICY = retention.DEFAULT
+VECTOR = "[" + ",".join(["0.1"] * 384) + "]"
+
+
+def ago(conn, delta: timedelta):
+    return conn.execute("SELECT now() - %s AS t", (delta,)).fetchone()["t"]
+
+
+def ids(conn, table: str, column: str = "id") -> set:
+    return {r[column] for r in conn.execute(f"SELECT {column} FROM {table}")}
+
+
+def test_cache_rows_go_once_nothing_refers_to_them_and_their_grace_is_over(conn):
+    old, new = ago(conn, POLICY.cache_grace + timedelta(days=1)), ago(conn, timedelta(hours=1))
+    conn.execute("INSERT INTO files (repo, path, language, content_hash) VALUES ('r', 'a.ts', 'typescript', 'used')")
+    conn.execute("INSERT INTO code_chunks (id, repo, path, chunk_type, content, content_hash)"
+                 " VALUES ('c1', 'r', 'a.ts', 'code', 'x', 'text-used')")
+    for content_hash, version, created in (("used", EXTRACTOR_VERSION, old), ("gone", EXTRACTOR_VERSION, old),
+                                           ("fresh", EXTRACTOR_VERSION, new), ("used", "an-older-extractor", old)):
+        conn.execute("INSERT INTO graph_extractions (content_hash, grammar, extractor_version, payload, created_at)"
+                     " VALUES (%s, 'typescript', %s, '\\x00', %s)", (content_hash, version, created))
+    for content_hash, model, created in (("text-used", "m", old), ("text-used", "another-model", old),
+                                         ("text-gone", "m", old), ("text-fresh", "m", new)):
+        conn.execute("INSERT INTO chunk_embeddings (content_hash, model, embedding, created_at)"
+                     " VALUES (%s, %s, %s, %s)", (content_hash, model, VECTOR, created))
+
+    deleted = retention.prune(conn)
+
+    assert deleted["graph_extractions"] == 2 and deleted["chunk_embeddings"] == 1
+    left = {(r["content_hash"], r["extractor_version"]) for r in conn.execute(
+        "SELECT content_hash, extractor_version FROM graph_extractions")}
+    assert left == {("used", EXTRACTOR_VERSION), ("fresh", EXTRACTOR_VERSION)}
+    left = {(r["content_hash"], r["model"]) for r in conn.execute("SELECT content_hash, model FROM chunk_embeddings")}
+    assert left == {("text-used", "m"), ("text-used", "another-model"), ("text-fresh", "m")}
+
+
+def test_finished_queue_history_goes_after_its_time_open_work_never(conn):
+    old, new = ago(conn, POLICY.history + timedelta(days=1)), ago(conn, POLICY.history - timedelta(days=1))
+    jobs = {}
+    for name, status, finished in (("done-old", "succeeded", old), ("dead-old", "dead", old),
+                                   ("done-recent", "succeeded", new), ("queued-old", "queued", None),
+                                   ("running-old", "running", None)):
+        jobs[name] = conn.execute(
+            "INSERT INTO jobs (type, executor_id, status, created_at, finished_at) VALUES ('t', 'cogo-work', %s, %s, %s)"
+            " RETURNING id", (status, old, finished)).fetchone()["id"]
+        conn.execute("INSERT INTO job_events (job_id, event, at) VALUES (%s, 'claimed', %s)", (jobs[name], old))
+    conn.execute("INSERT INTO notifications (kind, status, created_at) VALUES ('gate_failure', 'sent', %s),"
+                 " ('gate_failure', 'sent', %s)", (old, new))
+    runs = [conn.execute("INSERT INTO index_runs (repo, started_at, finished_at) VALUES (%s, %s, %s) RETURNING id",
+                         (repo, at, at)).fetchone()["id"]
+            for repo, at in (("a", old), ("a", old), ("b", old), ("a", new))]
+
+    deleted = retention.prune(conn)
+
+    assert ids(conn, "jobs") == {jobs["done-recent"], jobs["queued-old"], jobs["running-old"]}
+    assert ids(conn, "job_events", "job_id") == ids(conn, "jobs")  # their events went with them
+    assert len(ids(conn, "notifications")) == 1
+    # repo b's only run stays however old: the latest run of a repo is what the sidecar reports
+    assert ids(conn, "index_runs") == {runs[2], runs[3]}
+    assert deleted["jobs"] == 2 and deleted["notifications"] == 1 and deleted["index_runs"] == 2
+
+
+def test_records_are_kept_a_year_and_the_latest_gate_fix_with_its_run_always(conn):
+    old, new = ago(conn, POLICY.records + timedelta(days=1)), ago(conn, timedelta(days=30))
+
+    def quality_run(at) -> int:
+        return conn.execute("INSERT INTO quality_runs (threshold, passed, created_at) VALUES (0.7, false, %s)"
+                            " RETURNING id", (at,)).fetchone()["id"]
+
+    runs = [quality_run(old) for _ in range(3)] + [quality_run(new)]
+    fixes = [conn.execute("INSERT INTO gate_fixes (quality_run_id, created_at) VALUES (%s, %s) RETURNING id",
+                          (run, old)).fetchone()["id"] for run in runs[:2]]
+    conn.execute("INSERT INTO snapshots (created_at) VALUES (%s), (%s)", (old, new))
+    conn.execute("INSERT INTO vault_audit (provider, action, actor, outcome, created_at)"
+                 " VALUES ('openai', 'get', 'cogo-work', 'ok', %s), ('openai', 'get', 'cogo-work', 'ok', %s)", (old, new))
+
+    retention.prune(conn)
+
+    assert ids(conn, "gate_fixes") == {fixes[1]}  # the latest, a year old or not
+    assert ids(conn, "quality_runs") == {runs[1], runs[3]}  # the latest gate_fix's run, and the recent one
+    assert len(ids(conn, "snapshots")) == len(ids(conn, "vault_audit")) == 1
+
+
+def test_upkeep_runs_at_most_once_per_period(conn):
+    conn.execute("INSERT INTO index_runs (repo, started_at, finished_at) VALUES ('a', now() - interval '400 days',"
+                 " now() - interval '400 days'), ('a', now(), now())")
+    assert retention.prune_if_due(conn) == {**dict.fromkeys(retention._STATEMENTS, 0), "index_runs": 1}
+    assert retention.prune_if_due(conn) is None  # done today
+    assert retention.prune_if_due(conn, policy=retention.RetentionPolicy(every=timedelta(0))) is not None
