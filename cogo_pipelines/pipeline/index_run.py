@@ -37,9 +37,10 @@ import psycopg
 from cogo_pipelines.indexing import chunking, embedding, runtime, sources
 from cogo_pipelines.indexing.model import SourceFile
 from cogo_pipelines.indexing.static_graph import TYPESCRIPT
+from cogo_pipelines.pipeline import upkeep
 from cogo_pipelines.pipeline.graph_index import index_static_graph
 from cogo_pipelines.settings import get_settings
-from cogo_pipelines.store import chunk_writes, knowledge, repo_roots, retention, runtime_store
+from cogo_pipelines.store import chunk_writes, knowledge, repo_roots, runtime_store
 from cogo_pipelines.store import files as files_store
 from cogo_pipelines.store.graph_store import cached_extractions
 from cogo_pipelines.store.index_runs import record_run
@@ -266,15 +267,6 @@ def upsert_stage(conn, repo: str, progress: Progress | None = None) -> dict[str,
     return stats
 
 
-def upkeep_stage(conn) -> dict[str, int]:
-    """After a run: once a day, whichever process comes first, the rows the store keeps no longer
-    (``store/retention.py``: stale cache rows, old queue history and records); the rows
-    deleted per table, empty when it was not due or nothing expired."""
-    pruned = retention.prune_if_due(conn)
-    _commit(conn)
-    return {table: n for table, n in (pruned or {}).items() if n}
-
-
 def run_index(
     conn: psycopg.Connection,
     root: Path,
@@ -327,5 +319,5 @@ def run_index(
             seen.add((path, message))
             summary.errors.append((path, message))
     record_run(conn, repo, started_at, time.perf_counter() - started, summary.as_dict())
-    summary.pruned = upkeep_stage(conn)
+    summary.pruned = upkeep.run_upkeep(conn)
     return summary

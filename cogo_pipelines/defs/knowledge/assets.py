@@ -15,7 +15,7 @@ import dagster as dg
 from cogo_pipelines.defs.knowledge.partitions import repo_partitions, repo_target
 from cogo_pipelines.defs.knowledge.resources import CodeRepoResource, EmbeddingModelResource, Neo4jResource
 from cogo_pipelines.defs.shared.resources import PostgresResource
-from cogo_pipelines.pipeline import index_run
+from cogo_pipelines.pipeline import index_run, upkeep
 from cogo_pipelines.pipeline.dagster_events import ROOT_KEY, STATE_KEY
 from cogo_pipelines.pipeline.repo_state import repo_state
 from cogo_pipelines.store import files as files_store
@@ -274,7 +274,7 @@ def pgvector_index(
             conn, repo, run_started, seconds,
             {"repo": repo, **stats, "chunks_ranked": int(ranked), "dagster_run_id": context.run.run_id},
         )  # fmt: skip
-        pruned = index_run.upkeep_stage(conn)
+        pruned = upkeep.run_upkeep(conn)
     return dg.MaterializeResult(
         metadata={
             **{k: int(v) for k, v in stats.items()},
