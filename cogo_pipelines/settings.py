@@ -82,6 +82,8 @@ class Settings(BaseSettings):
     lease_seconds: int = 60
     runner_work_dir: Path | None = Field(None, description="Default working tree of code.build.test jobs")
     runner_pass_env: CsvList = Field(default_factory=list, description="Extra variables a job's command may see")
+    runner_max_log_mb: float = Field(256, gt=0, description="A job's log on disk at most (MiB): past it the "
+                                     "command's process group is stopped and the job fails")
     log_format: str = Field("text", description="text | json")
     log_file: Path | None = None
 

@@ -208,3 +208,35 @@ def test_secrets_never_reach_a_job_log(aconn, tmp_path):
     text = Path(row["result"]["log"]).read_text()
     assert secret not in text and secret not in row["result"]["log_tail"] and secret not in out.stderr
     assert "role= db=" in text and "literal ***" in text
+
+
+def test_a_command_flooding_its_log_is_stopped_at_the_cap_and_failed(aconn, tmp_path):
+    """A test stuck printing in a loop would fill the runner's disk before its timeout: past
+    RUNNER_MAX_LOG_MB the command's process group is killed and the log cut at the cap."""
+    job_id = jobs.enqueue(aconn, "code.build.test", {"command": "yes flooding", "cwd": str(tmp_path), "timeout_s": 60})
+    started = time.monotonic()
+    out = cogo("runner", "--executor-id", "cogo-work", "--once", env={"RUNNER_MAX_LOG_MB": "2"})
+    assert out.returncode == 0, out.stderr
+    assert time.monotonic() - started < 30
+    row = jobs.get_job(aconn, job_id)
+    assert row["status"] == "failed" and "wrote more than 2 MiB of output" in row["error"]
+    log = Path(row["result"]["log"])
+    assert 2 << 20 < log.stat().st_size < (2 << 20) + 200
+    assert log.read_bytes().endswith(b"[cogo: output cut at 2 MiB; the command was stopped]\n")
+    assert row["result"]["exit_code"] is None and row["result"]["log_tail"].startswith("flooding\n")
+
+
+def test_job_logs_past_their_keep_go_once_a_day(tmp_path):
+    from cogo_pipelines.queue.handlers import work
+
+    old, new = tmp_path / "1.log", tmp_path / "2.log"
+    for f in (old, new, tmp_path / "notes.txt"):
+        f.write_text("x")
+    now = time.time()
+    os.utime(old, (now - work.LOG_KEEP_S - 60,) * 2)
+    os.utime(tmp_path / "notes.txt", (now - work.LOG_KEEP_S - 60,) * 2)
+    assert work.prune_old_logs(tmp_path, now=now) == 1
+    assert not old.exists() and new.exists() and (tmp_path / "notes.txt").exists()
+    os.utime(new, (now - work.LOG_KEEP_S - 60,) * 2)
+    assert work.prune_old_logs(tmp_path, now=now + 60) == 0  # not again the same day
+    assert work.prune_old_logs(tmp_path, now=now + work.PRUNE_EVERY_S + 1) == 1

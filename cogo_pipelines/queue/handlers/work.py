@@ -4,7 +4,10 @@
 ``code.debug`` takes the same. Both return the log's bounded tail (at most 64 KB) in the result, so
 a gate on the server can read a dev PC's failing build without its disk. The whole output goes to
 ``$COGO_HOME/artifacts/jobs/<id>.log``; a command past its timeout has its process group
-killed and the job fails with that reason (the log so far is kept).
+killed and the job fails with that reason (the log so far is kept). So does a command whose
+output passes ``RUNNER_MAX_LOG_MB`` (256 MiB): a test stuck printing in a loop would otherwise
+fill the runner's disk before its timeout; the log keeps its first 256 MiB. Logs older than
+``LOG_KEEP`` go, once a day per runner, as the store lets their jobs go (``store/retention.py``).
 """
 
 from __future__ import annotations
@@ -25,12 +28,37 @@ from cogo_pipelines.queue.jobs import LeaseLost
 DEFAULT_TIMEOUT_S = 1800.0
 KILL_GRACE_S = 3.0
 GUARD = Path(group_guard.__file__).resolve()
+LOG_KEEP_S = 90 * 86400  # a job's log file, as long as the store keeps the finished job
+PRUNE_EVERY_S = 86400
+_pruned_at: dict[Path, float] = {}
 
 
 def artifact_path(ctx: JobContext) -> Path:
     folder = ctx.settings.artifacts_dir / "jobs"
     folder.mkdir(parents=True, exist_ok=True)
+    prune_old_logs(folder)
     return (folder / f"{ctx.job.id}.log").resolve()
+
+
+def prune_old_logs(folder: Path, *, now: float | None = None) -> int:
+    """Delete the job logs in ``folder`` last written over ``LOG_KEEP_S`` ago, at most once per
+    ``PRUNE_EVERY_S`` per folder in this process (a listing of thousands of files per job would
+    cost more than it saves); returns how many went."""
+    now = time.time() if now is None else now
+    if now - _pruned_at.get(folder, float("-inf")) < PRUNE_EVERY_S:
+        return 0
+    _pruned_at[folder] = now
+    gone = 0
+    with os.scandir(folder) as entries:
+        for entry in entries:
+            try:
+                if entry.name.endswith(".log") and entry.is_file(follow_symlinks=False) \
+                        and entry.stat(follow_symlinks=False).st_mtime < now - LOG_KEEP_S:
+                    os.unlink(entry.path)
+                    gone += 1
+            except OSError:  # gone meanwhile, or not ours to delete: the next day's pass tries again
+                continue
+    return gone
 
 
 def _working_tree(ctx: JobContext) -> Path:
@@ -103,7 +131,8 @@ def run_command(ctx: JobContext) -> dict:
     log_path = artifact_path(ctx)
     guarded = _guarded(argv, cwd, env)
     started = time.monotonic()
-    timed_out = stopped = lost = False
+    timed_out = stopped = lost = overflowed = False
+    max_log = int(ctx.settings.runner_max_log_mb * (1 << 20))
     with log_path.open("wb") as out:
         try:
             proc = subprocess.Popen(guarded, cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT,
@@ -118,13 +147,21 @@ def run_command(ctx: JobContext) -> dict:
                 lost = True
             elif time.monotonic() >= deadline:
                 timed_out = True
-            if stopped or timed_out or lost:
+            elif os.fstat(out.fileno()).st_size > max_log:
+                overflowed = True
+            if stopped or timed_out or lost or overflowed:
                 _kill_group(proc)
                 break
             try:
                 proc.wait(0.2)
             except subprocess.TimeoutExpired:
                 pass
+        if os.fstat(out.fileno()).st_size > max_log:  # written since the last poll (or before the
+            # command ended on its own, which keeps its outcome): the file is cut at the cap
+            out.truncate(max_log)
+            out.seek(max_log)
+            ending = "the command was stopped" if overflowed else "the command ended on its own"
+            out.write(f"\n[cogo: output cut at {ctx.settings.runner_max_log_mb:g} MiB; {ending}]\n".encode())
     duration = round(time.monotonic() - started, 3)
     if stopped:
         raise JobReleased("runner stopping; command interrupted")
@@ -134,7 +171,7 @@ def run_command(ctx: JobContext) -> dict:
     result = {
         "command": ctx.payload.get("command"),
         "cwd": str(cwd),
-        "exit_code": None if timed_out else proc.returncode,
+        "exit_code": None if timed_out or overflowed else proc.returncode,
         "duration_s": duration,
         "timed_out": timed_out,
         "log": str(log_path),
@@ -145,6 +182,9 @@ def run_command(ctx: JobContext) -> dict:
     }
     if timed_out:
         raise JobFailed(f"command timed out after {timeout:g} s; its process group was killed (log: {log_path})", result)
+    if overflowed:
+        raise JobFailed(f"command wrote more than {ctx.settings.runner_max_log_mb:g} MiB of output; its process group "
+                        f"was killed (RUNNER_MAX_LOG_MB; log: {log_path})", result)
     if proc.returncode != 0:
         summary = result["summary"]
         counts = f" ({summary['failed']} failed, {summary['passed']} passed)" if summary else ""
