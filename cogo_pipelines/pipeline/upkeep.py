@@ -15,4 +15,10 @@ def run_upkeep(conn: psycopg.Connection, *, force: bool = False) -> dict[str, in
     pruned = retention.prune(conn) if force else retention.prune_if_due(conn)
     if not conn.autocommit:
         conn.commit()
-    return {table: n for table, n in (pruned or {}).items() if n}
+    if pruned is None:
+        return {}
+    from cogo_pipelines.quality import gate_fix  # the gate's templates: only when pruning
+
+    # the files of the gate_fixes it let go (or that an earlier upkeep let go on another machine)
+    pruned["gate_fix files"] = gate_fix.prune_files(conn)
+    return {what: n for what, n in pruned.items() if n}

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -276,6 +277,33 @@ def write_gate_fix(conn: psycopg.Connection, result: GateResult, *, k: int = 5) 
         )
     return _as_dict({"id": fix_id, "quality_run_id": content["quality_run_id"], "created_at": row["created_at"],
                      "json_path": str(json_path), "markdown_path": str(md_path), "content": content})
+
+
+def prune_files(conn: psycopg.Connection, *, older_than_s: float = 86400.0) -> int:
+    """Delete the artifact files (``<id>.json``, ``<id>.md``) of gate_fixes the store no longer
+    holds (``store/retention.py`` lets them go after a year); returns how many. Only files
+    written over ``older_than_s`` ago: a gate_fix's files are written before its row commits."""
+    folder = gate_fix_dir()
+    if not folder.is_dir():
+        return 0
+    cutoff = time.time() - older_than_s
+    files: dict[int, list[Path]] = {}
+    for path in folder.iterdir():
+        if path.suffix in (".json", ".md") and path.stem.isdigit() and path.is_file():
+            files.setdefault(int(path.stem), []).append(path)
+    if not files:
+        return 0
+    kept = {r["id"] for r in conn.execute("SELECT id FROM gate_fixes WHERE id = ANY(%s)", (list(files),))}
+    gone = 0
+    for fix_id, paths in files.items():
+        for path in paths if fix_id not in kept else ():
+            try:
+                if path.stat().st_mtime < cutoff:
+                    path.unlink()
+                    gone += 1
+            except OSError:
+                continue
+    return gone
 
 
 def _as_dict(row: dict[str, Any]) -> dict[str, Any]:

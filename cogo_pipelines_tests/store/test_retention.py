@@ -97,3 +97,27 @@ def test_upkeep_runs_at_most_once_per_period(conn):
     assert retention.prune_if_due(conn) == {**dict.fromkeys(retention._STATEMENTS, 0), "index_runs": 1}
     assert retention.prune_if_due(conn) is None  # done today
     assert retention.prune_if_due(conn, policy=retention.RetentionPolicy(every=timedelta(0))) is not None
+
+
+def test_upkeep_deletes_the_files_of_gate_fixes_the_store_let_go(conn):
+    import os
+    import time
+
+    from cogo_pipelines.pipeline import upkeep
+    from cogo_pipelines.quality import gate_fix
+
+    old = ago(conn, POLICY.records + timedelta(days=1))
+    expired, latest = (conn.execute("INSERT INTO gate_fixes (created_at) VALUES (%s) RETURNING id", (old,))
+                       .fetchone()["id"] for _ in range(2))
+    folder = gate_fix.gate_fix_dir()
+    folder.mkdir(parents=True)
+    day_ago = time.time() - 2 * 86400
+    for fix_id in (expired, latest, 999):
+        for suffix in (".json", ".md"):
+            (folder / f"{fix_id}{suffix}").write_text("{}")
+            os.utime(folder / f"{fix_id}{suffix}", (day_ago, day_ago))
+    (folder / "1000.md").write_text("written just now, its row not yet committed")
+    (folder / "notes.txt").write_text("not an artifact")
+
+    assert upkeep.run_upkeep(conn) == {"gate_fixes": 1, "gate_fix files": 4}
+    assert sorted(p.name for p in folder.iterdir()) == ["1000.md", f"{latest}.json", f"{latest}.md", "notes.txt"]
