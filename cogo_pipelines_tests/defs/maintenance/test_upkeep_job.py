@@ -34,3 +34,18 @@ def test_the_upkeep_schedule_is_defined_and_stopped_by_default():
     schedule = defs.get_schedule_def("store_upkeep_schedule")
     assert schedule.job_name == "store_upkeep_job" and schedule.cron_schedule == "30 3 * * *"
     assert schedule.default_status.value == "STOPPED"
+
+
+def test_the_upkeep_job_deletes_dagster_runs_past_their_days_and_never_itself(database_url):
+    import dagster as dg
+
+    resources = {"postgres": PostgresResource(database_url=database_url)}
+    with dg.instance_for_test() as instance:
+        first = maintenance_jobs.store_upkeep_job.execute_in_process(resources=resources, instance=instance)
+        assert first.success and instance.get_run_by_id(first.run_id) is not None
+        # runs created before now are "past 0 days": the first run goes, the running one stays
+        second = maintenance_jobs.store_upkeep_job.execute_in_process(
+            resources=resources, instance=instance,
+            run_config={"ops": {"store_upkeep": {"config": {"dagster_run_days": 0}}}})
+        assert second.output_for_node("store_upkeep") == {"dagster runs": 1}
+        assert instance.get_run_by_id(first.run_id) is None and instance.get_run_by_id(second.run_id) is not None
