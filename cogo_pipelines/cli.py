@@ -88,6 +88,7 @@ def main() -> None:
         if any("\ud800" <= ch <= "\udfff" for ch in arg):
             _error(f"argument {os.fsencode(arg)!r} is not valid UTF-8 text")
     with collector.paused():  # imported here, not at the top: the collector paused (``collector``)
+        import psycopg
         import pydantic
         import typer
 
@@ -104,6 +105,10 @@ def main() -> None:
         _error("aborted", 130)
     except StoreError as exc:
         _error(str(exc))
+    except psycopg.OperationalError as exc:  # the store went away mid-command (a crash, a restart)
+        reason = (str(exc).strip().splitlines() or ["no reason given"])[0]
+        _error(f"lost the connection to the store: {reason}; what the command had committed is kept, "
+               "run it again once the store is back")
     except pydantic.ValidationError as exc:  # a setting from the environment or .env
         first = exc.errors()[0]
         where = ".".join(str(part) for part in first["loc"]).upper() or exc.title

@@ -190,3 +190,50 @@ def test_dagster_sensor_waits_out_a_short_outage(own_pg):
     finally:
         restart.join()
     assert isinstance(result, dg.SkipReason)
+
+
+@pytest.mark.slow
+def test_cogo_index_says_in_one_line_that_the_store_went_away_and_a_rerun_completes(own_pg, tmp_path):
+    """``cogo index`` with the store killed under it (after its graph stage committed) ends with
+    one line on stderr, not a traceback; run again once the store is back, it completes the
+    index, as a run that was never interrupted would."""
+    from .conftest import COGO
+
+    repo = tmp_path / "repo"
+    (repo / "src").mkdir(parents=True)
+    for i in range(150):  # enough chunks that the run is still going when the store dies
+        body = "\n".join(f"export function f{i}_{j}(x: number): number {{\n  return x * {j} + {i};\n}}\n"
+                         for j in range(40))
+        (repo / "src" / f"m{i}.ts").write_text(body)
+    run = subprocess.Popen([*COGO, "index", str(repo), "--name", "r"], stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, text=True, env={**os.environ, "HF_HUB_OFFLINE": "1"})
+    try:
+        wait_for(lambda: (_try_rows(own_pg.url, "ast_nodes") or 0) > 0 or run.poll() is not None,
+                 timeout=120, every=0.05)
+        assert run.poll() is None, "the run ended before the store could be killed under it"
+        own_pg.kill()
+        _out, err = run.communicate(timeout=60)
+    finally:
+        if run.poll() is None:
+            run.kill()
+    lines = [line for line in err.splitlines() if line.startswith("cogo: ")]
+    assert run.returncode == 2 and "Traceback" not in err, err[-3000:]
+    assert lines == [lines[0]] and lines[0].startswith("cogo: error: lost the connection to the store: ")
+    own_pg.start()
+    again = subprocess.run([*COGO, "index", str(repo), "--name", "r", "--json"], capture_output=True, text=True,
+                           timeout=300, env={**os.environ, "HF_HUB_OFFLINE": "1"}, check=False)
+    assert again.returncode == 0, again.stderr[-3000:]
+    with psycopg.connect(own_pg.url, row_factory=dict_row) as c:
+        counts = c.execute("SELECT (SELECT count(*) FROM files WHERE repo = 'r') AS files,"
+                           " (SELECT count(*) FROM ast_nodes WHERE repo = 'r' AND kind = 'function') AS functions,"
+                           " (SELECT count(*) FROM code_chunks WHERE repo = 'r' AND embedding IS NULL) AS unembedded,"
+                           " (SELECT count(DISTINCT path) FROM code_chunks WHERE repo = 'r') AS chunked").fetchone()
+    assert counts == {"files": 150, "functions": 150 * 40, "unembedded": 0, "chunked": 150}
+
+
+def _try_rows(url: str, table: str) -> int | None:
+    try:
+        with psycopg.connect(url) as c:
+            return c.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+    except psycopg.Error:
+        return None
