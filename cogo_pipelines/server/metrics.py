@@ -25,7 +25,7 @@ from prometheus_client.registry import Collector
 
 from cogo_pipelines.queue import stats as queue_stats
 from cogo_pipelines.server.store import SidecarStore, StoreUnavailable
-from cogo_pipelines.store import queries
+from cogo_pipelines.store import queries, retention
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +46,7 @@ def read_store_snapshot(store: SidecarStore) -> dict[str, Any]:
             "gate": queries.latest_gate(conn),
             "index": queries.index_stats(conn),
             "index_duration": queries.last_index_duration(conn),
+            "upkeep": retention.last_done(conn),
         }
 
 
@@ -123,6 +124,11 @@ class StoreCollector(Collector):
         yield from _queue_metrics(data)
         yield from _gate_metrics(data["gate"])
         yield from _index_metrics(data["index"], data["index_duration"])
+        if data["upkeep"] is not None:
+            upkeep = GaugeMetricFamily("cogo_store_upkeep_last_timestamp_seconds",
+                                       "Unix time of the store's last daily upkeep (retention prune)")
+            upkeep.add_metric([], data["upkeep"].timestamp())
+            yield upkeep
 
 
 def _queue_metrics(data: dict[str, Any]) -> Iterable[Metric]:

@@ -104,3 +104,11 @@ def prune_if_due(conn: psycopg.Connection, *, policy: RetentionPolicy = DEFAULT)
     if row["recent"]:
         return None
     return prune(conn, policy=policy, now=row["t"])
+
+
+def last_done(conn: psycopg.Connection) -> datetime | None:
+    """When the last prune ran, or None when none has (the sidecar's
+    ``cogo_store_upkeep_last_timestamp_seconds``: an upkeep that stops running shows)."""
+    row = conn.execute(
+        "SELECT done_at FROM store_maintenance WHERE task = %s AND done_at > 'epoch'", (_TASK,)).fetchone()
+    return row["done_at"] if row else None

@@ -55,6 +55,18 @@ def test_metrics_reflect_the_store(sidecar, conn):
     assert m[("cogo_http_requests_total", (("method", "GET"), ("route", "/api/jobs/{id}"), ("status", "404")))] == 1
     assert "999999" not in response.text
     assert any(name == "cogo_http_request_duration_seconds_bucket" for name, _ in m)
+    assert ("cogo_store_upkeep_last_timestamp_seconds", ()) not in m  # no upkeep has run yet
+
+
+def test_metrics_say_when_the_store_last_did_its_upkeep(sidecar, conn):
+    from cogo_pipelines.pipeline import upkeep
+
+    upkeep.run_upkeep(conn)
+    done = conn.execute("SELECT extract(epoch FROM done_at) AS t FROM store_maintenance").fetchone()["t"]
+    with sidecar.client() as http:
+        m = _samples(http.get("/metrics").text)
+    assert m[("cogo_store_upkeep_last_timestamp_seconds", ())] == pytest.approx(float(done), abs=0.001)
+    assert abs(float(done) - time.time()) < 600
 
 
 def test_promtool_accepts_the_output(sidecar, conn, tmp_path):
@@ -64,9 +76,13 @@ def test_promtool_accepts_the_output(sidecar, conn, tmp_path):
             pytest.fail("promtool is required in CI (Debian package `prometheus`, installed by .ci/run)")
         pytest.skip("promtool not installed (apt-get install prometheus); CI=true makes this a failure")
     seed(conn)
+    from cogo_pipelines.pipeline import upkeep
+
+    upkeep.run_upkeep(conn)  # every family present, the upkeep's too
     with sidecar.client() as http:
         http.get("/api/summary")
         text = http.get("/metrics").text
+    assert "cogo_store_upkeep_last_timestamp_seconds" in text
     result = subprocess.run([promtool, "check", "metrics"], check=False, input=text, capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stdout + result.stderr
     # promtool prints lint findings (naming, units) even with exit 0: we want none.
