@@ -121,3 +121,17 @@ def test_upkeep_deletes_the_files_of_gate_fixes_the_store_let_go(conn):
 
     assert upkeep.run_upkeep(conn) == {"gate_fixes": 1, "gate_fix files": 4}
     assert sorted(p.name for p in folder.iterdir()) == ["1000.md", f"{latest}.json", f"{latest}.md", "notes.txt"]
+
+
+def test_a_run_with_thousands_of_file_errors_stores_a_bounded_summary(conn):
+    from datetime import UTC, datetime
+
+    from cogo_pipelines.store import index_runs
+
+    errors = [{"path": f"src/broken{i}.ts", "error": "not UTF-8: invalid start byte at byte 0"} for i in range(5000)]
+    run_id = index_runs.record_run(conn, "r", datetime.now(UTC), 1.0, {"files": 5000, "errors": errors})
+    stored = conn.execute("SELECT summary, pg_column_size(summary) AS bytes FROM index_runs WHERE id = %s",
+                          (run_id,)).fetchone()
+    assert stored["summary"]["errors"] == errors[:index_runs.MAX_LISTED]
+    assert stored["summary"]["errors_total"] == 5000 and stored["summary"]["files"] == 5000
+    assert stored["bytes"] < 20_000
