@@ -6,10 +6,10 @@ Three kinds of rows accumulate with use, and each gets its own rule:
   by text and model) gain a row for every version of every file ever indexed, and a full copy
   of the extractions with each new extractor version. A row is dropped once nothing in the
   store refers to it (no repo's current file has that content, no chunk has that text, or it
-  was made by another extractor version) and it is older than ``cache_grace``. (A vector of
-  another model for a text still indexed is kept: switching ``EMBEDDING_MODEL`` back finds it.) The grace keeps
+  was made by another extractor version) and it is older than ``cache_grace``. The grace keeps
   a branch switched away from and back within days, and a second process of another cogo
-  version sharing the store, from re-parsing everything.
+  version sharing the store, from re-parsing everything. A vector of another model for a text
+  still indexed is kept: switching ``EMBEDDING_MODEL`` back finds it.
 - **Operational history** (finished queue jobs with their events, notifications, index runs) is
   for operators and the weekly reports. It is kept for ``history``, and an index run for ever
   when it is its repo's latest (the sidecar's duration metric reads it).
