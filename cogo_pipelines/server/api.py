@@ -26,7 +26,7 @@ from cogo_pipelines.server import models as m
 from cogo_pipelines.server import redact
 from cogo_pipelines.server.endpoint import Endpoint
 from cogo_pipelines.server.responses import JSON, ApiError
-from cogo_pipelines.store import knowledge, queries
+from cogo_pipelines.store import knowledge, queries, retention
 
 log = logging.getLogger(__name__)
 
@@ -144,6 +144,7 @@ def summary_data(conn, base_url: str) -> dict[str, Any]:
         "gate": gate,
         "index": queries.index_stats(conn),
         "latest_gate_fix": fix,
+        "store_upkeep_at": retention.last_done(conn),
     }
 
 

@@ -204,6 +204,8 @@ class Summary(BaseModel):
     gate: QualityRun | None
     index: IndexStats
     latest_gate_fix: GateFixLink | None
+    store_upkeep_at: datetime | None = Field(
+        None, description="When the store last pruned what it keeps no longer (daily; null before the first)")
 
 
 class GateFix(BaseModel):

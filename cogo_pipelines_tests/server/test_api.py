@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
+from cogo_pipelines.pipeline import upkeep
 from cogo_pipelines.store import index_runs
 from cogo_pipelines_tests.server.seed import seed
 
@@ -60,6 +61,14 @@ def test_gate_snapshots_summary_index(sidecar, seeded, conn):
         assert summary["jobs"] == {"queued": 2, "running": 1, "succeeded": 3, "failed": 1, "dead": 1}
         assert summary["index"]["symbols"] == 7
         assert summary["latest_gate_fix"]["url"].endswith(f"/api/gate-fix/{seeded['gate_fix_id']}")
+        assert summary["store_upkeep_at"] is None  # no upkeep yet
+        assert "Store upkeep (daily prune of expired history and unused caches): not run yet" in http.get(
+            "/dashboard/local").text
+        upkeep.run_upkeep(conn)
+        done = datetime.fromisoformat(http.get("/api/summary").json()["store_upkeep_at"])
+        assert abs((datetime.now(UTC) - done).total_seconds()) < 600
+        assert f"Store upkeep (daily prune of expired history and unused caches): {done:%Y-%m-%d %H:%M}" in http.get(
+            "/dashboard/local").text
         stats = http.get("/api/index/stats", params={"repo": "cogo-sample"}).json()
         assert (stats["files"], stats["symbols"], stats["edges"], stats["chunks"]) == (3, 7, 5, 4)
         assert http.get("/api/index/stats", params={"repo": "other"}).json()["files"] == 0
