@@ -319,5 +319,5 @@ def run_index(
             seen.add((path, message))
             summary.errors.append((path, message))
     record_run(conn, repo, started_at, time.perf_counter() - started, summary.as_dict())
-    summary.pruned = upkeep.run_upkeep(conn)
+    summary.pruned = upkeep.after_index(conn)
     return summary

@@ -4,9 +4,13 @@ so a server whose store only queues jobs and records gates prunes too."""
 
 from __future__ import annotations
 
+import logging
+
 import psycopg
 
 from cogo_pipelines.store import retention
+
+log = logging.getLogger(__name__)
 
 
 def run_upkeep(conn: psycopg.Connection, *, force: bool = False) -> dict[str, int]:
@@ -22,3 +26,20 @@ def run_upkeep(conn: psycopg.Connection, *, force: bool = False) -> dict[str, in
     # the files of the gate_fixes it let go (or that an earlier upkeep let go on another machine)
     pruned["gate_fix files"] = gate_fix.prune_files(conn)
     return {what: n for what, n in pruned.items() if n}
+
+
+def after_index(conn: psycopg.Connection) -> dict[str, int]:
+    """``run_upkeep`` at the end of an index run, whose own work is committed by then: an upkeep
+    that fails (a statement timeout of a hosted store, a role that may not delete, the store
+    gone) is logged and left to the next run or to ``store_upkeep_job``, never the index run's
+    failure."""
+    try:
+        return run_upkeep(conn)
+    except psycopg.Error as exc:
+        log.warning("store upkeep skipped: %s", (str(exc).strip().splitlines() or [type(exc).__name__])[0])
+        if not conn.closed and not conn.autocommit:
+            try:
+                conn.rollback()
+            except psycopg.Error:
+                pass
+        return {}

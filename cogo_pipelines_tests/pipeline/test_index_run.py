@@ -337,3 +337,21 @@ def test_the_upkeep_never_takes_the_caches_a_live_index_uses(conn, sample_copy: 
     index_run.run_index(conn, sample_copy)
     deleted = retention.prune(conn, policy=no_grace)
     assert deleted["graph_extractions"] == 1 and deleted["chunk_embeddings"] >= 1  # lease.ts as it was
+
+
+def test_an_upkeep_that_fails_never_fails_the_index_run(conn, tmp_path: Path, caplog):
+    """The index is committed before the upkeep runs: a role that may not delete history (a
+    hosted store) leaves the upkeep to later and the run reports success."""
+    root = tmp_path / "repo"
+    (root / "src").mkdir(parents=True)
+    (root / "src/a.ts").write_text("export const a = 1;\n")
+    conn.execute("CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS $$"
+                 " BEGIN RAISE EXCEPTION 'permission denied for table jobs'; END $$")
+    conn.execute("CREATE TRIGGER no_deletes BEFORE DELETE ON jobs FOR EACH ROW EXECUTE FUNCTION refuse()")
+    conn.execute("INSERT INTO jobs (type, executor_id, status, created_at, finished_at)"
+                 " VALUES ('t', 'cogo-work', 'succeeded', now() - interval '200 days', now() - interval '200 days')")
+    conn.commit()
+    summary = index_run.run_index(conn, root, embed=False)
+    assert summary.pruned == {} and "store upkeep skipped: permission denied for table jobs" in caplog.text
+    assert conn.execute("SELECT count(*) AS n FROM code_chunks WHERE path = 'src/a.ts'").fetchone()["n"] > 0
+    assert conn.execute("SELECT count(*) AS n FROM jobs").fetchone()["n"] == 1

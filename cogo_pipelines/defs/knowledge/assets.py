@@ -274,7 +274,7 @@ def pgvector_index(
             conn, repo, run_started, seconds,
             {"repo": repo, **stats, "chunks_ranked": int(ranked), "dagster_run_id": context.run.run_id},
         )  # fmt: skip
-        pruned = upkeep.run_upkeep(conn)
+        pruned = upkeep.after_index(conn)
     return dg.MaterializeResult(
         metadata={
             **{k: int(v) for k, v in stats.items()},
