@@ -87,6 +87,12 @@ class Settings(BaseSettings):
     log_format: str = Field("text", description="text | json")
     log_file: Path | None = None
 
+    # --- what the store keeps (store/retention.py; the daily upkeep) -----------------------
+    retention_history_days: int = Field(90, ge=1, description="Finished queue jobs, notifications, index runs "
+                                        "and runners' job logs are kept this many days")
+    retention_records_days: int = Field(395, ge=1, description="Gate runs, gate_fix artifacts, snapshots and "
+                                        "the key vault's audit trail are kept this many days")
+
     # --- quality -----------------------------------------------------------------------
     q1_threshold: float = 0.70
     q1_window_days: int = 7

@@ -5,18 +5,28 @@ so a server whose store only queues jobs and records gates prunes too."""
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 
 import psycopg
 
+from cogo_pipelines.settings import Settings, get_settings
 from cogo_pipelines.store import retention
 
 log = logging.getLogger(__name__)
 
 
+def policy(settings: Settings | None = None) -> retention.RetentionPolicy:
+    """The retention policy of the settings (``RETENTION_HISTORY_DAYS``, ``RETENTION_RECORDS_DAYS``)."""
+    settings = settings or get_settings()
+    return retention.RetentionPolicy(history=timedelta(days=settings.retention_history_days),
+                                     records=timedelta(days=settings.retention_records_days))
+
+
 def run_upkeep(conn: psycopg.Connection, *, force: bool = False) -> dict[str, int]:
     """Prune what the store keeps no longer when the day's upkeep is due (or ``force``), and
     commit; the rows deleted per table, only those with any (empty when it was not due)."""
-    pruned = retention.prune(conn) if force else retention.prune_if_due(conn)
+    kept = policy()
+    pruned = retention.prune(conn, policy=kept) if force else retention.prune_if_due(conn, policy=kept)
     if not conn.autocommit:
         conn.commit()
     if pruned is None:

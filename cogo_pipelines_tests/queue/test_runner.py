@@ -229,14 +229,15 @@ def test_a_command_flooding_its_log_is_stopped_at_the_cap_and_failed(aconn, tmp_
 def test_job_logs_past_their_keep_go_once_a_day(tmp_path):
     from cogo_pipelines.queue.handlers import work
 
+    keep = 90 * 86400
     old, new = tmp_path / "1.log", tmp_path / "2.log"
     for f in (old, new, tmp_path / "notes.txt"):
         f.write_text("x")
     now = time.time()
-    os.utime(old, (now - work.LOG_KEEP_S - 60,) * 2)
-    os.utime(tmp_path / "notes.txt", (now - work.LOG_KEEP_S - 60,) * 2)
-    assert work.prune_old_logs(tmp_path, now=now) == 1
+    os.utime(old, (now - keep - 60,) * 2)
+    os.utime(tmp_path / "notes.txt", (now - keep - 60,) * 2)
+    assert work.prune_old_logs(tmp_path, keep_s=keep, now=now) == 1
     assert not old.exists() and new.exists() and (tmp_path / "notes.txt").exists()
-    os.utime(new, (now - work.LOG_KEEP_S - 60,) * 2)
-    assert work.prune_old_logs(tmp_path, now=now + 60) == 0  # not again the same day
-    assert work.prune_old_logs(tmp_path, now=now + work.PRUNE_EVERY_S + 1) == 1
+    os.utime(new, (now - keep - 60,) * 2)
+    assert work.prune_old_logs(tmp_path, keep_s=keep, now=now + 60) == 0  # not again the same day
+    assert work.prune_old_logs(tmp_path, keep_s=keep, now=now + work.PRUNE_EVERY_S + 1) == 1

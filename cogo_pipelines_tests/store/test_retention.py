@@ -135,3 +135,22 @@ def test_a_run_with_thousands_of_file_errors_stores_a_bounded_summary(conn):
     assert stored["summary"]["errors"] == errors[:index_runs.MAX_LISTED]
     assert stored["summary"]["errors_total"] == 5000 and stored["summary"]["files"] == 5000
     assert stored["bytes"] < 20_000
+
+
+def test_the_days_kept_come_from_the_settings(conn, monkeypatch):
+    from cogo_pipelines import settings as settings_module
+    from cogo_pipelines.pipeline import upkeep
+
+    for days in (20, 5):
+        conn.execute("INSERT INTO jobs (type, executor_id, status, created_at, finished_at)"
+                     " VALUES ('t', 'cogo-work', 'succeeded', now() - %s, now() - %s)",
+                     (timedelta(days=days),) * 2)
+    monkeypatch.setenv("RETENTION_HISTORY_DAYS", "10")
+    settings_module.reload_settings()
+    try:
+        assert upkeep.policy().history == timedelta(days=10)
+        assert upkeep.run_upkeep(conn, force=True) == {"jobs": 1}
+        assert [r["n"] for r in conn.execute("SELECT count(*) AS n FROM jobs")] == [1]
+    finally:
+        monkeypatch.delenv("RETENTION_HISTORY_DAYS")
+        settings_module.reload_settings()

@@ -7,7 +7,8 @@ a gate on the server can read a dev PC's failing build without its disk. The who
 killed and the job fails with that reason (the log so far is kept). So does a command whose
 output passes ``RUNNER_MAX_LOG_MB`` (256 MiB): a test stuck printing in a loop would otherwise
 fill the runner's disk before its timeout; the log keeps its first 256 MiB. Logs older than
-``LOG_KEEP`` go, once a day per runner, as the store lets their jobs go (``store/retention.py``).
+``RETENTION_HISTORY_DAYS`` go, once a day per runner, as the store lets their jobs go
+(``store/retention.py``).
 """
 
 from __future__ import annotations
@@ -28,7 +29,6 @@ from cogo_pipelines.queue.jobs import LeaseLost
 DEFAULT_TIMEOUT_S = 1800.0
 KILL_GRACE_S = 3.0
 GUARD = Path(group_guard.__file__).resolve()
-LOG_KEEP_S = 90 * 86400  # a job's log file, as long as the store keeps the finished job
 PRUNE_EVERY_S = 86400
 _pruned_at: dict[Path, float] = {}
 
@@ -36,14 +36,15 @@ _pruned_at: dict[Path, float] = {}
 def artifact_path(ctx: JobContext) -> Path:
     folder = ctx.settings.artifacts_dir / "jobs"
     folder.mkdir(parents=True, exist_ok=True)
-    prune_old_logs(folder)
+    # a job's log file is kept as long as the store keeps the finished job (RETENTION_HISTORY_DAYS)
+    prune_old_logs(folder, keep_s=ctx.settings.retention_history_days * 86400)
     return (folder / f"{ctx.job.id}.log").resolve()
 
 
-def prune_old_logs(folder: Path, *, now: float | None = None) -> int:
-    """Delete the job logs in ``folder`` last written over ``LOG_KEEP_S`` ago, at most once per
-    ``PRUNE_EVERY_S`` per folder in this process (a listing of thousands of files per job would
-    cost more than it saves); returns how many went."""
+def prune_old_logs(folder: Path, *, keep_s: float, now: float | None = None) -> int:
+    """Delete the job logs in ``folder`` last written over ``keep_s`` seconds ago, at most once
+    per ``PRUNE_EVERY_S`` per folder in this process (a listing of thousands of files per job
+    would cost more than it saves); returns how many went."""
     now = time.time() if now is None else now
     if now - _pruned_at.get(folder, float("-inf")) < PRUNE_EVERY_S:
         return 0
@@ -53,7 +54,7 @@ def prune_old_logs(folder: Path, *, now: float | None = None) -> int:
         for entry in entries:
             try:
                 if entry.name.endswith(".log") and entry.is_file(follow_symlinks=False) \
-                        and entry.stat(follow_symlinks=False).st_mtime < now - LOG_KEEP_S:
+                        and entry.stat(follow_symlinks=False).st_mtime < now - keep_s:
                     os.unlink(entry.path)
                     gone += 1
             except OSError:  # gone meanwhile, or not ours to delete: the next day's pass tries again
