@@ -26,7 +26,7 @@ def run_upkeep(conn: psycopg.Connection, *, force: bool = False) -> dict[str, in
     """Prune what the store keeps no longer when the day's upkeep is due (or ``force``), and
     commit; the rows deleted per table, only those with any (empty when it was not due)."""
     kept = policy()
-    pruned = retention.prune(conn, policy=kept) if force else retention.prune_if_due(conn, policy=kept)
+    pruned = retention.prune(conn, kept) if force else retention.prune_if_due(conn, kept)
     if not conn.autocommit:
         conn.commit()
     if pruned is None:

@@ -34,14 +34,16 @@ from cogo_pipelines.store.graph_store import EXTRACTOR_VERSION
 
 @dataclass(frozen=True)
 class RetentionPolicy:
+    """How long each kind is kept. ``history`` and ``records`` are the operator's
+    (``RETENTION_HISTORY_DAYS``, ``RETENTION_RECORDS_DAYS``: ``pipeline/upkeep.policy``)."""
+
+    history: timedelta
+    records: timedelta
     cache_grace: timedelta = timedelta(days=7)
-    history: timedelta = timedelta(days=90)
-    records: timedelta = timedelta(days=395)
     # how often ``prune_if_due`` prunes (each prune reads the caches against every repo's files)
     every: timedelta = timedelta(days=1)
 
 
-DEFAULT = RetentionPolicy()
 _TASK = "retention"
 
 # table -> the statement deleting its expired rows; %(cache)s, %(history)s, %(records)s are the
@@ -75,7 +77,7 @@ _STATEMENTS: dict[str, str] = {
 }
 
 
-def prune(conn: psycopg.Connection, *, policy: RetentionPolicy = DEFAULT, now: datetime | None = None) -> dict[str, int]:
+def prune(conn: psycopg.Connection, policy: RetentionPolicy, *, now: datetime | None = None) -> dict[str, int]:
     """Delete what ``policy`` no longer keeps (the module doc); table -> rows deleted."""
     now = now or conn.execute("SELECT now() AS t").fetchone()["t"]
     cutoffs = {"cache": now - policy.cache_grace, "history": now - policy.history,
@@ -91,7 +93,7 @@ def prune(conn: psycopg.Connection, *, policy: RetentionPolicy = DEFAULT, now: d
     return deleted
 
 
-def prune_if_due(conn: psycopg.Connection, *, policy: RetentionPolicy = DEFAULT) -> dict[str, int] | None:
+def prune_if_due(conn: psycopg.Connection, policy: RetentionPolicy) -> dict[str, int] | None:
     """``prune`` when the last one is older than ``policy.every`` (or there was none), else None.
     Two processes arriving together prune once: the second waits on the first's row and finds
     it done."""
@@ -103,7 +105,7 @@ def prune_if_due(conn: psycopg.Connection, *, policy: RetentionPolicy = DEFAULT)
     ).fetchone()
     if row["recent"]:
         return None
-    return prune(conn, policy=policy, now=row["t"])
+    return prune(conn, policy, now=row["t"])
 
 
 def last_done(conn: psycopg.Connection) -> datetime | None:

@@ -318,15 +318,17 @@ def test_the_upkeep_never_takes_the_caches_a_live_index_uses(conn, sample_copy: 
     """The cache rows a repo's current files and chunks use are referenced (the keys match what
     the stages write), so even with no grace at all the upkeep leaves every one of them, and the
     next run still parses and embeds nothing; an edited file's old versions do go."""
+    import dataclasses
     from datetime import timedelta
 
+    from cogo_pipelines.pipeline import upkeep
     from cogo_pipelines.store import retention
 
     index_run.run_index(conn, sample_copy)
     before = {t: conn.execute(f"SELECT count(*) AS n FROM {t}").fetchone()["n"]
               for t in ("graph_extractions", "chunk_embeddings")}
-    no_grace = retention.RetentionPolicy(cache_grace=timedelta(0))
-    assert retention.prune(conn, policy=no_grace)["graph_extractions"] == 0
+    no_grace = dataclasses.replace(upkeep.policy(), cache_grace=timedelta(0))
+    assert retention.prune(conn, no_grace)["graph_extractions"] == 0
     assert {t: conn.execute(f"SELECT count(*) AS n FROM {t}").fetchone()["n"] for t in before} == before
     conn.commit()
     again = index_run.run_index(conn, sample_copy)
@@ -335,7 +337,7 @@ def test_the_upkeep_never_takes_the_caches_a_live_index_uses(conn, sample_copy: 
     lease = sample_copy / "src/core/lease.ts"
     lease.write_text(lease.read_text().replace("return", "return /* edited */", 1))  # one body changes
     index_run.run_index(conn, sample_copy)
-    deleted = retention.prune(conn, policy=no_grace)
+    deleted = retention.prune(conn, no_grace)
     assert deleted["graph_extractions"] == 1 and deleted["chunk_embeddings"] >= 1  # lease.ts as it was
 
 

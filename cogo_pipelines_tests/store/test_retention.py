@@ -3,12 +3,14 @@ real store, dated around each cut-off."""
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import timedelta
 
+from cogo_pipelines.pipeline import upkeep
 from cogo_pipelines.store import retention
 from cogo_pipelines.store.graph_store import EXTRACTOR_VERSION
 
-POLICY = retention.DEFAULT
+POLICY = upkeep.policy()  # the settings' defaults: 90 and 395 days
 VECTOR = "[" + ",".join(["0.1"] * 384) + "]"
 
 
@@ -34,7 +36,7 @@ def test_cache_rows_go_once_nothing_refers_to_them_and_their_grace_is_over(conn)
         conn.execute("INSERT INTO chunk_embeddings (content_hash, model, embedding, created_at)"
                      " VALUES (%s, %s, %s, %s)", (content_hash, model, VECTOR, created))
 
-    deleted = retention.prune(conn)
+    deleted = retention.prune(conn, POLICY)
 
     assert deleted["graph_extractions"] == 2 and deleted["chunk_embeddings"] == 1
     left = {(r["content_hash"], r["extractor_version"]) for r in conn.execute(
@@ -60,7 +62,7 @@ def test_finished_queue_history_goes_after_its_time_open_work_never(conn):
                          (repo, at, at)).fetchone()["id"]
             for repo, at in (("a", old), ("a", old), ("b", old), ("a", new))]
 
-    deleted = retention.prune(conn)
+    deleted = retention.prune(conn, POLICY)
 
     assert ids(conn, "jobs") == {jobs["done-recent"], jobs["queued-old"], jobs["running-old"]}
     assert ids(conn, "job_events", "job_id") == ids(conn, "jobs")  # their events went with them
@@ -84,7 +86,7 @@ def test_records_are_kept_a_year_and_the_latest_gate_fix_with_its_run_always(con
     conn.execute("INSERT INTO vault_audit (provider, action, actor, outcome, created_at)"
                  " VALUES ('openai', 'get', 'cogo-work', 'ok', %s), ('openai', 'get', 'cogo-work', 'ok', %s)", (old, new))
 
-    retention.prune(conn)
+    retention.prune(conn, POLICY)
 
     assert ids(conn, "gate_fixes") == {fixes[1]}  # the latest, a year old or not
     assert ids(conn, "quality_runs") == {runs[1], runs[3]}  # the latest gate_fix's run, and the recent one
@@ -94,16 +96,15 @@ def test_records_are_kept_a_year_and_the_latest_gate_fix_with_its_run_always(con
 def test_upkeep_runs_at_most_once_per_period(conn):
     conn.execute("INSERT INTO index_runs (repo, started_at, finished_at) VALUES ('a', now() - interval '400 days',"
                  " now() - interval '400 days'), ('a', now(), now())")
-    assert retention.prune_if_due(conn) == {**dict.fromkeys(retention._STATEMENTS, 0), "index_runs": 1}
-    assert retention.prune_if_due(conn) is None  # done today
-    assert retention.prune_if_due(conn, policy=retention.RetentionPolicy(every=timedelta(0))) is not None
+    assert retention.prune_if_due(conn, POLICY) == {**dict.fromkeys(retention._STATEMENTS, 0), "index_runs": 1}
+    assert retention.prune_if_due(conn, POLICY) is None  # done today
+    assert retention.prune_if_due(conn, dataclasses.replace(POLICY, every=timedelta(0))) is not None
 
 
 def test_upkeep_deletes_the_files_of_gate_fixes_the_store_let_go(conn):
     import os
     import time
 
-    from cogo_pipelines.pipeline import upkeep
     from cogo_pipelines.quality import gate_fix
 
     old = ago(conn, POLICY.records + timedelta(days=1))
@@ -139,7 +140,6 @@ def test_a_run_with_thousands_of_file_errors_stores_a_bounded_summary(conn):
 
 def test_the_days_kept_come_from_the_settings(conn, monkeypatch):
     from cogo_pipelines import settings as settings_module
-    from cogo_pipelines.pipeline import upkeep
 
     for days in (20, 5):
         conn.execute("INSERT INTO jobs (type, executor_id, status, created_at, finished_at)"

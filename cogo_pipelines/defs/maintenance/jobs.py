@@ -4,7 +4,8 @@ Index runs do the same upkeep when it is due, but a server whose store only queu
 records gates may go weeks without one; the schedule (03:30, after the nightly snapshot; STOPPED
 unless ``COGO_SCHEDULES_RUNNING=1``, as every schedule here) covers it. A run on a day an index
 run already pruned finds nothing due in the store. It also deletes Dagster's own finished runs
-past 90 days, which Dagster keeps for ever (its tick history is bounded in ``dagster.yaml``).
+past ``RETENTION_HISTORY_DAYS``, which Dagster keeps for ever (its tick history is bounded in
+``dagster.yaml``).
 """
 
 from datetime import UTC, datetime, timedelta
@@ -15,24 +16,27 @@ from cogo_pipelines.defs.shared.resources import PostgresResource
 from cogo_pipelines.pipeline import upkeep
 from cogo_pipelines.settings import get_settings
 
-DAGSTER_RUN_DAYS = 90  # Dagster's own finished runs and their event logs, as the store keeps its history
 RUNS_PER_TICK = 1000  # a long-neglected instance is emptied over several days, not in one run
 _FINISHED = [dg.DagsterRunStatus.SUCCESS, dg.DagsterRunStatus.FAILURE, dg.DagsterRunStatus.CANCELED]
 
 
 class UpkeepConfig(dg.Config):
     force: bool = False  # prune even when today's upkeep already ran
-    dagster_run_days: int = DAGSTER_RUN_DAYS
+    # Dagster's own finished runs are kept this many days; unset: as the store keeps its history
+    # (RETENTION_HISTORY_DAYS)
+    dagster_run_days: int | None = None
 
 
-@dg.op(description="Delete the rows the store keeps no longer (stale cache rows, queue history past 90 days, "
-       "records past 395 days), once a day; and Dagster's own finished runs past 90 days.")
+@dg.op(description="Delete the rows the store keeps no longer (stale cache rows, queue history past "
+       "RETENTION_HISTORY_DAYS, records past RETENTION_RECORDS_DAYS), once a day; and Dagster's own finished "
+       "runs past RETENTION_HISTORY_DAYS.")
 def store_upkeep(context: dg.OpExecutionContext, config: UpkeepConfig, postgres: PostgresResource) -> dg.Output[dict]:
     with postgres.connect() as conn:
         pruned = upkeep.run_upkeep(conn, force=config.force)
     # Dagster keeps every run and its event log for ever (it purges only ticks: dagster.yaml's
     # retention); finished runs past their days go here, this run never
-    cutoff = datetime.now(UTC) - timedelta(days=config.dagster_run_days)
+    days = config.dagster_run_days if config.dagster_run_days is not None else upkeep.policy().history.days
+    cutoff = datetime.now(UTC) - timedelta(days=days)
     old_runs = context.instance.get_run_records(
         filters=dg.RunsFilter(statuses=_FINISHED, created_before=cutoff), limit=RUNS_PER_TICK)
     deleted = 0
