@@ -162,6 +162,14 @@ def git_remote_name(root: Path) -> str | None:
     return tail if _NAME.fullmatch(tail or "") else None
 
 
+def _checked_globs(patterns: Sequence[str], key: str, origin: str) -> None:
+    """Each pattern compiles as a gitignore-style glob (``[z-a]``, a lone ``\\`` do not): a bad
+    one is the user's one-line error naming it and where it came from, not a traceback."""
+    for pattern in patterns:
+        if not sources.valid_glob(pattern) or (_is_glob(pattern) and not sources.valid_glob("**/" + pattern)):
+            raise PolicyError(f"{key} pattern {pattern!r} (from {origin}) is not a valid glob")
+
+
 def _checked_name(name: str, origin: str) -> str:
     if not _NAME.fullmatch(name):
         raise PolicyError(f"repo name {name!r} (from {origin}) must be 1-200 characters of letters, digits "
@@ -239,6 +247,9 @@ def resolve(root: Path, flags: Layer = Layer(origin="flags"), env: Layer = Layer
     entries = pick("entries")
     if entries is None:
         entries = DEFAULT_ENTRIES
+    for key, word, patterns in (("include", "include", include), ("exclude", "exclude", exclude),
+                                ("entries", "entry", entries)):
+        _checked_globs(patterns, word, origins[key])
     return IndexPolicy(root, name, tuple(include), tuple(exclude), tuple(entries), origins, js_globs, js_at_root)
 
 

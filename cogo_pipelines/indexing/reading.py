@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import stat
+from collections.abc import Iterator
 from pathlib import Path
 
 # the largest generated sources seen are a few MB; the chunker keeps a 1 MB file's head only
@@ -57,3 +58,52 @@ def is_utf8_name(name: str) -> bool:
 def printable_name(name: str) -> str:
     """A file system name with undecodable bytes shown as U+FFFD, to report it."""
     return name if is_utf8_name(name) else os.fsencode(name).decode("utf-8", "replace")
+
+
+# folders below a root that a walk enters. Real repositories nest a few dozen deep; Python
+# 3.11's ``os.walk`` recurses and died (RecursionError) on a tree ~1,000 deep, taking the run
+MAX_FOLDER_DEPTH = 256
+
+
+def walk(root: str | Path, problems: list[tuple[str, str]] | None = None,
+         max_depth: int = MAX_FOLDER_DEPTH) -> Iterator[tuple[str, list[str], list[str]]]:
+    """``os.walk(root)`` top-down without recursion: ``(dirpath, dirnames, filenames)``,
+    ``dirnames`` pruned in place by the caller, links to folders listed but not entered (as
+    ``os.walk`` without ``followlinks``). What it cannot list, and folders deeper than
+    ``max_depth``, are added to ``problems`` as ``(folder, why)`` instead of being passed over
+    in silence."""
+    pending = [(os.fspath(root), 0)]
+    while pending:
+        top, depth = pending.pop()
+        dirs: list[str] = []
+        files: list[str] = []
+        links: set[str] = set()
+        try:
+            with os.scandir(top) as entries:
+                for entry in entries:
+                    try:
+                        is_dir = entry.is_dir()
+                        if is_dir and entry.is_symlink():
+                            links.add(entry.name)
+                    except OSError:
+                        is_dir = False
+                    (dirs if is_dir else files).append(entry.name)
+        except OSError as exc:
+            if problems is not None and depth:
+                problems.append((top, f"folder not read: {exc.strerror or exc}"))
+            continue
+        yield top, dirs, files
+        below = [d for d in dirs if d not in links]
+        if below and depth >= max_depth:
+            if problems is not None:
+                problems.append((top, f"folders nested deeper than {max_depth} levels; not entered"))
+            continue
+        pending.extend((os.path.join(top, d), depth + 1) for d in reversed(below))
+
+
+def inside(root: Path, path: Path) -> bool:
+    """Whether ``path`` (under the resolved ``root``), links followed, is still in ``root``: a
+    link in a repository may point at ``/proc/self/environ`` or ``~/.ssh``."""
+    real = os.path.realpath(path)
+    base = os.fspath(root)
+    return real == base or real.startswith(base.rstrip(os.sep) + os.sep)

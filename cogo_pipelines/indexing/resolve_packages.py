@@ -14,6 +14,7 @@ import os
 
 from cogo_pipelines.indexing import deno, packages
 from cogo_pipelines.indexing.config_files import read_manifest
+from cogo_pipelines.indexing.reading import walk
 from cogo_pipelines.indexing.resolve_files import source_first
 from cogo_pipelines.indexing.specifiers import Resolution, package_name
 
@@ -94,7 +95,7 @@ class PackageLookup:
         published build (or through ``paths``), as bundlers and dependency-cruiser see it.
         """
         found: dict[str, str] = {}
-        for dirpath, dirnames, filenames in os.walk(self.root):
+        for dirpath, dirnames, filenames in walk(self.root):
             dirnames[:] = [d for d in dirnames if d not in SKIP_DIRS and not d.startswith(".")]
             if dirpath == self.root:
                 continue

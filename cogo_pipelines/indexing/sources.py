@@ -3,13 +3,16 @@
 Policy patterns are gitignore-style globs (``pathspec``); excluded folders are pruned
 during the walk so that ``node_modules`` is never even listed. ``scan`` also honours the
 repo's ``.gitignore`` files, counts what it left out and why, and turns a file it cannot read
-(a dangling symlink, a symlink loop) into a per-file error instead of stopping the walk.
+(a dangling symlink, a symlink loop) into a per-file error instead of stopping the walk. A link
+to a file outside the repository is never read (it may point at ``/proc/self/environ``), and
+folders it cannot list or that nest too deep are reported too.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
+import re
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -21,10 +24,12 @@ from cogo_pipelines.indexing import jsscope
 from cogo_pipelines.indexing.model import SourceFile
 from cogo_pipelines.indexing.reading import (
     NotARegularFile,
+    inside,
     is_utf8_name,
     printable_name,
     read_regular,
     read_regular_text,
+    walk,
 )
 
 DEFAULT_INCLUDE = (
@@ -138,7 +143,7 @@ def content_hash(data: bytes) -> str:
 def iter_paths(root: Path, policy: Policy = Policy()) -> Iterator[str]:
     """Relative POSIX paths admitted by the policy, sorted within each folder."""
     root = root.resolve()
-    for dirpath, dirnames, filenames in os.walk(root):
+    for dirpath, dirnames, filenames in walk(root):
         rel_dir = Path(dirpath).relative_to(root).as_posix()
         rel_dir = "" if rel_dir == "." else rel_dir + "/"
         dirnames[:] = sorted(d for d in dirnames if not policy.excludes_dir(rel_dir + d))
@@ -169,6 +174,24 @@ class Discovery:
     js_scopes: dict[str, bool] = field(default_factory=dict)
 
 
+def valid_glob(pattern: str) -> bool:
+    """Whether ``pattern`` compiles as a gitignore-style glob."""
+    try:
+        pathspec.GitIgnoreSpec.from_lines([pattern])
+    except (ValueError, re.error):  # pathspec's GitIgnorePatternError is a ValueError
+        return False
+    return True
+
+
+def gitignore_spec(lines: list[str]) -> pathspec.GitIgnoreSpec:
+    """A ``.gitignore``'s patterns; a line git cannot use either (``[z-a]``, a lone ``\\``) is
+    passed over, as git does, instead of failing the whole walk."""
+    try:
+        return pathspec.GitIgnoreSpec.from_lines(lines)
+    except (ValueError, re.error):
+        return pathspec.GitIgnoreSpec.from_lines([line for line in lines if valid_glob(line)])
+
+
 class _GitIgnore:
     """The ``.gitignore`` files met on the way down, each applying below its own folder."""
 
@@ -179,7 +202,7 @@ class _GitIgnore:
         if ".gitignore" in filenames:
             try:
                 lines = read_regular_text(root / rel_dir / ".gitignore", errors="replace").splitlines()
-                self.specs.append((rel_dir, pathspec.GitIgnoreSpec.from_lines(lines)))
+                self.specs.append((rel_dir, gitignore_spec(lines)))
             except (OSError, ValueError):
                 pass
 
@@ -208,7 +231,8 @@ def scan(root: Path, policy: Policy = Policy(), gitignore: bool = True) -> Disco
     ignored = _GitIgnore()
     include, exclude = policy._specs
     js = jsscope.JsScopes(root, policy.js_globs, policy.js_at_root) if policy.js_globs else None
-    for dirpath, dirnames, filenames in os.walk(root):
+    unlisted: list[tuple[str, str]] = []
+    for dirpath, dirnames, filenames in walk(root, unlisted):
         rel_dir = Path(dirpath).relative_to(root).as_posix()
         rel_dir = "" if rel_dir == "." else rel_dir + "/"
         if gitignore:
@@ -257,8 +281,12 @@ def scan(root: Path, policy: Policy = Policy(), gitignore: bool = True) -> Disco
                 continue
             if is_resolution_config(name):
                 out.resolution_configs.append(rel)
+            path = root / rel
+            if path.is_symlink() and not inside(root, path):  # never read what a link points at outside
+                out.errors.append((rel, "a link to a file outside the repository; not indexed"))
+                continue
             try:
-                data = read_regular(root / rel)
+                data = read_regular(path)
             except NotARegularFile as exc:  # a pipe, a socket, a dump: never opened to block or fill memory
                 out.errors.append((rel, str(exc).replace("not read", "not indexed")))
                 continue
@@ -266,6 +294,7 @@ def scan(root: Path, policy: Policy = Policy(), gitignore: bool = True) -> Disco
                 out.errors.append((rel, f"cannot read: {exc.strerror or exc}"))
                 continue
             out.files.append(SourceFile(path=rel, language=language_of(rel), content_hash=content_hash(data), size=len(data)))
+    out.errors.extend((Path(folder).relative_to(root).as_posix() + "/", why) for folder, why in unlisted)
     if js is not None:
         out.js_scopes = dict(sorted(js.scopes.items()))
     return out

@@ -362,3 +362,72 @@ def test_a_fault_in_one_files_extraction_is_that_files_error(tmp_path: Path, mon
     assert {(e.src, e.dst) for e in static.module_edges} >= {("src/a.ts", "src/b.ts"), ("src/a.ts", "src/c.ts")}
     assert ("src/c.ts", "extraction failed: RecursionError: maximum recursion depth exceeded") in [
         (p, problem) for p, problem in static.errors]
+
+
+# --- hostile trees (session 20's audit) ---------------------------------------------------------
+
+def test_links_to_files_outside_the_repository_are_never_read(tmp_path: Path):
+    """A link in a repo may point at ``/proc/self/environ`` or a key file: it was followed,
+    read, chunked and served by search. It is now reported and left out; a link to a file
+    inside the repo is still read."""
+    outside = write(tmp_path / "outside", {"secret.ts": "export const SECRET = 'hunter2';\n"})
+    root = write(tmp_path / "repo", {"src/a.ts": "export const a = 1;\n"})
+    os.symlink(outside / "secret.ts", root / "src" / "env.ts")
+    os.symlink("../../outside/secret.ts", root / "src" / "relative.ts")
+    os.symlink("a.ts", root / "src" / "alias.ts")
+    found = sources.scan(root)
+    assert [f.path for f in found.files] == ["src/a.ts", "src/alias.ts"]
+    assert sorted(found.errors) == [("src/env.ts", "a link to a file outside the repository; not indexed"),
+                                    ("src/relative.ts", "a link to a file outside the repository; not indexed")]
+    done = cogo("graph", str(root), "--no-store", "--symbols", "--format", "json")
+    assert done.returncode == 0 and "SECRET" not in done.stdout and "src/env.ts: a link" in done.stderr
+
+
+def test_a_tree_nested_a_thousand_folders_deep_is_walked_without_recursion(tmp_path: Path):
+    """Python 3.11's ``os.walk`` recurses: ~1,000 nested folders raised RecursionError out of
+    ``cogo index``. The walk is a loop now; what lies deeper than ``MAX_FOLDER_DEPTH`` is not
+    entered and is reported."""
+    from cogo_pipelines.indexing.reading import MAX_FOLDER_DEPTH
+
+    root = write(tmp_path / "repo", {"src/a.ts": "export const a = 1;\n"})
+    deep = root / "src"
+    for i in range(1100):  # one level at a time: ``mkdir(parents=True)`` recurses too
+        deep = deep / "d"
+        deep.mkdir()
+        if i == 9:
+            (deep / "ten.ts").write_text("export const ten = 10;\n")
+    (deep / "x.ts").write_text("export const x = 1;\n")
+    try:
+        found = sources.scan(root)
+        assert [f.path for f in found.files] == ["src/a.ts", "src/" + "d/" * 10 + "ten.ts"]
+        [(folder, problem)] = found.errors
+        assert folder == "src/" + "d/" * (MAX_FOLDER_DEPTH - 1) and "deeper than" in problem  # its folders not entered
+    finally:  # bottom up: ``shutil.rmtree`` (pytest's clean-up) recurses as well
+        (deep / "x.ts").unlink()
+        while deep != root / "src" / "d" / "d" / "d" / "d" / "d" / "d" / "d" / "d" / "d" / "d":
+            deep.rmdir()
+            deep = deep.parent
+
+
+@pytest.mark.parametrize("where", ["flag-include", "flag-exclude", "flag-entry", "env", "cogo.toml"])
+def test_a_bad_glob_is_a_one_line_error_naming_it(tmp_path: Path, where: str):
+    root = write(tmp_path / "repo", {"src/a.ts": "export const a = 1;\n"})
+    args, env = [], {}
+    if where.startswith("flag"):
+        args = [f"--{where.split('-')[1]}", "[z-a]"]
+    elif where == "env":
+        env = {"INDEX_EXCLUDE": "src/x,[z-a]"}
+    else:
+        (root / "cogo.toml").write_text('[index]\nexclude = ["[z-a]"]\n')
+    done = cogo("graph", str(root), "--no-store", *args, env=env)
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert done.stderr.count("\n") == 1 and "'[z-a]'" in done.stderr and "not a valid glob" in done.stderr
+
+
+def test_a_gitignore_line_git_cannot_use_is_passed_over(tmp_path: Path):
+    """git ignores a pattern it cannot read; such a line in the repo's own ``.gitignore`` made
+    every index of the repo fail with a traceback."""
+    root = write(tmp_path / "repo", {"src/a.ts": "export const a = 1;\n", "src/gen/b.ts": "export const b = 1;\n",
+                                     ".gitignore": "[z-a]\n\\\ngen/\n"})
+    found = sources.scan(root)
+    assert [f.path for f in found.files] == ["src/a.ts"]
