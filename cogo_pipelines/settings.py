@@ -6,9 +6,11 @@ are ``SecretStr`` so that a repr, a log line or a Dagster metadata dump shows ``
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated
+from urllib.parse import unquote, urlsplit
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -158,12 +160,39 @@ class Settings(BaseSettings):
         return value or None
 
     def secret_values(self) -> list[str]:
-        """Configured secret strings, for tests and scrubbers that must never see them in output."""
+        """Configured secret strings, for tests and scrubbers that must never see them in output:
+        every ``SecretStr``, the passwords (or bare tokens) inside URL settings (``DATABASE_URL``'s,
+        which a connection error quotes whole), and the notification webhook, whose URL is its key."""
         found = []
         for name, value in self:
             if isinstance(value, SecretStr) and value.get_secret_value():
                 found.append(value.get_secret_value())
+            elif isinstance(value, str) and name.endswith(("_url", "_uri")):
+                found.extend(url_secrets(value))
+        if self.notify_webhook_url:
+            found.append(self.notify_webhook_url)
         return found
+
+
+_DSN_PASSWORD = re.compile(r"(?:^|\s)password\s*=\s*('(?:[^'\\]|\\.)*'|\S+)")
+
+
+def url_secrets(url: str) -> list[str]:
+    """The secret parts of a connection URL or libpq DSN: the password (``scheme://u:PASS@h``,
+    ``password=PASS``, even under a misspelt scheme), or a user part that is a bare token
+    (``https://ghp_…@host``: no password, a long user name)."""
+    found = [m.group(1).strip("'") for m in _DSN_PASSWORD.finditer(url)]
+    try:
+        parts = urlsplit(url.strip())
+        password, user = parts.password, parts.username
+    except ValueError:
+        return found
+    if password:
+        found.append(unquote(password))
+        found.append(password)
+    elif user and len(user) >= 20 and "@" in parts.netloc:
+        found.append(user)
+    return [value for value in dict.fromkeys(found) if value]
 
 
 @lru_cache(maxsize=1)

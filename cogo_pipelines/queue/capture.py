@@ -38,6 +38,21 @@ def _scrub(data: bytes, secrets: list[bytes]) -> bytes:
     return data
 
 
+def mask(value, secrets: list[str]):
+    """``value`` (text, or the lists and dicts of a job's result) with every secret replaced by
+    ``***``."""
+    if isinstance(value, str):
+        for secret in secrets:
+            if secret in value:
+                value = value.replace(secret, MASK.decode())
+        return value
+    if isinstance(value, dict):
+        return {mask(k, secrets): mask(v, secrets) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [mask(v, secrets) for v in value]
+    return value
+
+
 class _Lines:
     """Splits decoded text into lines for the scanner, a partial line capped at MAX_LINE_CHARS."""
 

@@ -58,6 +58,17 @@ def command_env(environ: Mapping[str, str], pass_names: Iterable[str] = (),
     return env
 
 
+def known_secrets(settings, environ: Mapping[str, str]) -> list[str]:
+    """What a job's log, result and error must never keep: the configured secrets
+    (``Settings.secret_values``) and the values of secret-looking variables that
+    ``RUNNER_PASS_ENV`` hands to commands on purpose (an ``NPM_TOKEN`` a build needs: the command
+    may use it, its output may not store it). Values shorter than 6 characters are left out: they
+    would shred ordinary text."""
+    passed = [value for name in settings.runner_pass_env
+              if (value := environ.get(name)) and is_secret(name, value)]
+    return [value for value in dict.fromkeys([*settings.secret_values(), *passed]) if len(value) >= 6]
+
+
 def withheld(environ: Mapping[str, str]) -> dict[str, str]:
     """The secret-looking part of ``environ`` (what the runner's own exec image must not hold)."""
     return {k: v for k, v in environ.items() if is_secret(k, v)}

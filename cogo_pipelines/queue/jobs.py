@@ -201,7 +201,7 @@ def heartbeat(conn: psycopg.Connection, job_ids: Iterable[int], owner: str, leas
 
 
 def _finish(conn: psycopg.Connection, job_id: int, owner: str, status: str, event: str,
-            result: dict | None, error: str | None, *, requeue: bool = False) -> dict:
+            result: dict | None, error: str | None, *, requeue: bool = False, counted: bool = False) -> dict:
     """The one guarded transition out of ``running``; raises LeaseLost when ``owner`` lost it."""
     query = (
         "WITH done AS (UPDATE jobs SET status = %(status)s, result = coalesce(%(result)s, result),"
@@ -214,7 +214,7 @@ def _finish(conn: psycopg.Connection, job_id: int, owner: str, status: str, even
         " SELECT * FROM done"
     )
     params = {"status": status, "result": Jsonb(for_postgres(result)) if result is not None else None, "error": _clip(error),
-              "id": job_id, "owner": owner, "event": event, "release": event == "released"}
+              "id": job_id, "owner": owner, "event": event, "release": event == "released" and not counted}
     with conn.transaction():
         row = conn.execute(query, params).fetchone()
         current = None if row else conn.execute(
@@ -285,14 +285,25 @@ def recorded_outcome(conn: psycopg.Connection, job_id: int, owner: str) -> str |
     with conn.transaction():
         row = conn.execute(
             "SELECT event, owner FROM job_events WHERE job_id = %s ORDER BY id DESC LIMIT 1", (job_id,)).fetchone()
-    if row is None or row["owner"] != owner or row["event"] not in ("succeeded", "failed", "released"):
+    if row is None or row["owner"] != owner or row["event"] not in ("succeeded", "failed", "released", "dead"):
         return None
     return row["event"]
 
 
-def release(conn: psycopg.Connection, job_id: int, owner: str, reason: str = "runner stopping") -> None:
-    """Give a claimed job back untouched (SIGTERM): queued again, the attempt not counted."""
-    _finish(conn, job_id, owner, "queued", "released", None, f"released: {reason}")
+def release(conn: psycopg.Connection, job_id: int, owner: str, reason: str = "runner stopping", *,
+            counted: bool = False) -> str:
+    """Give a claimed job back (SIGTERM): queued again, the attempt not counted. ``counted``
+    (its command had started): the attempt counts, and a job out of attempts is ``dead``, as
+    after an expired lease. Returns the job's new status."""
+    if counted:
+        with conn.transaction():
+            row = conn.execute("SELECT attempts, max_attempts FROM jobs WHERE id = %s", (job_id,)).fetchone()
+        if row is not None and row["attempts"] >= row["max_attempts"]:
+            _finish(conn, job_id, owner, "dead", "dead", None,
+                    f"dead after {row['max_attempts']} attempts; last: released: {reason}")
+            return "dead"
+    _finish(conn, job_id, owner, "queued", "released", None, f"released: {reason}", counted=counted)
+    return "queued"
 
 
 def reap(conn: psycopg.Connection, *, limit: int = 1000) -> dict[str, list[int]]:

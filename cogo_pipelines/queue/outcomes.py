@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 import psycopg
 
-from cogo_pipelines.queue import jobs
+from cogo_pipelines.queue import capture, jobs
 from cogo_pipelines.queue.handlers import Handler, JobContext, JobFailed, JobReleased
 from cogo_pipelines.queue.reconnect import LOST
 from cogo_pipelines.settings import Settings
@@ -48,6 +48,7 @@ class Outcomes:
     _held_lock: threading.Lock
     _lease_lost: dict[int, threading.Event]
     _pending: list[tuple[jobs.Job, str, dict | None, str | None, float]]
+    _secrets: list[str]  # command_env.known_secrets: masked out of every result and error stored
 
     def _process(self, job: jobs.Job) -> None:
         fields = {"job_id": job.id, "job_type": job.type, "executor": job.executor_id, "attempt": job.attempts}
@@ -74,9 +75,10 @@ class Outcomes:
                 self._end_transaction(commit=True)
                 self._outcome(job, "succeeded", result, None, started)
         except JobReleased as exc:
-            reason = str(exc)
+            reason, counted = str(exc), exc.counted
             self._end_transaction(commit=False)
-            self._settle(job, "released", lambda: jobs.release(self.conn, job.id, self.owner, reason), started)
+            self._settle(job, "released", lambda: jobs.release(self.conn, job.id, self.owner, reason, counted=counted),
+                         started)
         except JobFailed as exc:
             self._end_transaction(commit=False)
             self._outcome(job, "failed", exc.result, str(exc), started)
@@ -97,7 +99,11 @@ class Outcomes:
 
     def _outcome(self, job: jobs.Job, status: str, result: dict | None, error: str | None, started: float) -> None:
         """Record a finished job now, or (batch mode) with the rest of its batch: one commit per
-        batch. A buffered job stays held, so its lease keeps being extended until then."""
+        batch. A buffered job stays held, so its lease keeps being extended until then. Secrets
+        are masked first: a result repeats the command and working tree it was given, an error
+        quotes them, and either may quote what the command printed."""
+        secrets = self._secrets
+        result, error = capture.mask(result, secrets), capture.mask(error, secrets)
         if self.config.batch > 1:
             self._pending.append((job, status, result, error, started))
             if time.monotonic() - self._pending[0][4] > FLUSH_AFTER_S:

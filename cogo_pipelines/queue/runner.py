@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 import psycopg
 
 from cogo_pipelines.queue import jobs
+from cogo_pipelines.queue.command_env import known_secrets
 from cogo_pipelines.queue.handlers import Handler
 from cogo_pipelines.queue.leases import SLOW_JOB_S, LeaseKeeping
 from cogo_pipelines.queue.outcomes import Outcomes
@@ -77,6 +78,7 @@ class Runner(Reconnecting, Outcomes, LeaseKeeping):
             raise jobs.QueueError("batch must be at least 1")
         self.config = config
         self.settings = settings or get_settings()
+        self._secrets = known_secrets(self.settings, os.environ)
         self.handlers = handlers  # by job type: pipeline.handlers.handlers_for(executor_id)
         self.owner = runner_identity(config.executor_id)
         self.stopping = threading.Event()

@@ -22,6 +22,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import html
+import ipaddress
 import time
 from http.cookies import SimpleCookie
 from urllib.parse import parse_qs, quote, urlsplit
@@ -114,8 +115,16 @@ def _host_name(host: str) -> str:
 
 
 def _is_loopback_host(host: str) -> bool:
+    """``localhost``, ``*.localhost`` (RFC 6761: never resolved by DNS) or a loopback IP literal.
+    A name that only starts like one (``127.0.0.1.evil.example``) is a DNS name an attacker can
+    rebind to 127.0.0.1: not loopback."""
     name = _host_name(host)
-    return name in LOOPBACK_HOSTS or name.endswith(".localhost") or name.startswith("127.")
+    if name in LOOPBACK_HOSTS or name.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(name).is_loopback
+    except ValueError:
+        return False
 
 
 def _origin_of(url: str) -> str:

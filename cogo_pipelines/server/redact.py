@@ -49,6 +49,16 @@ def scrub_bytes(body: bytes) -> bytes:
     return body
 
 
+def _scrubbed_arg(value):
+    """A log argument as ``%s`` renders it, scrubbed: an exception (a database error quoting its
+    URL) or any other object is rendered as text first; numbers stay numbers (``%d``)."""
+    if isinstance(value, (int, float)) or value is None:
+        return value
+    text = value if isinstance(value, str) else str(value)
+    scrubbed = scrub(text)
+    return value if scrubbed == text and not isinstance(value, str) else scrubbed
+
+
 class SecretFilter(logging.Filter):
     """Attach to handlers: renders the record once, scrubbed, including any traceback."""
 
@@ -60,9 +70,9 @@ class SecretFilter(logging.Filter):
         if isinstance(record.msg, str):
             record.msg = scrub(record.msg)
         if isinstance(record.args, tuple):
-            record.args = tuple(scrub(a) if isinstance(a, str) else a for a in record.args)
+            record.args = tuple(_scrubbed_arg(a) for a in record.args)
         elif isinstance(record.args, dict):
-            record.args = {k: scrub(v) if isinstance(v, str) else v for k, v in record.args.items()}
+            record.args = {k: _scrubbed_arg(v) for k, v in record.args.items()}
         if record.exc_info and not record.exc_text:
             record.exc_text = logging.Formatter().formatException(record.exc_info)
         if record.exc_text:

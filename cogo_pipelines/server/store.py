@@ -47,7 +47,9 @@ class SidecarStore:
                 url = db.database_url(self._settings)
                 db.connect(url).close()  # applies pending migrations once
             except (db.StoreError, psycopg.Error) as exc:
-                raise StoreUnavailable(str(exc)) from None
+                # one line: libpq's own ends in a newline; a URL it cannot parse is quoted whole,
+                # password included, which the body scrubber removes (``Settings.secret_values``)
+                raise StoreUnavailable((str(exc).strip().splitlines() or [type(exc).__name__])[0]) from None
             self._pool = ConnectionPool(
                 url,
                 min_size=1,

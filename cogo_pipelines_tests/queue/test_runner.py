@@ -154,8 +154,25 @@ def test_sigterm_releases_the_current_job(aconn, tmp_path, payload):
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(20) == 0, proc.stderr.read()
     row = jobs.get_job(aconn, job_id)
-    assert row["status"] == "queued" and row["attempts"] == 0 and row["error"].startswith("released")
+    # a command had started (its effects may have happened): that attempt counts; a sleep does not
+    assert row["status"] == "queued" and row["attempts"] == (1 if job_type != "noop" else 0)
+    assert row["error"].startswith("released")
     assert [e["event"] for e in jobs.job_events(aconn, job_id)] == ["claimed", "released"]
+
+
+def test_a_command_that_stops_its_own_runner_runs_at_most_max_attempts_times(aconn, tmp_path):
+    """A command can find its runner (its grandparent) and SIGTERM it. Released with the attempt
+    given back, such a job ran again on every runner of its executor, stopping each, for ever."""
+    marker = tmp_path / "runs"
+    command = f"echo run >> {marker}; kill -TERM $(cut -d' ' -f4 /proc/$PPID/stat); sleep 30"
+    job_id = jobs.enqueue(aconn, "code.build.test", {"command": command, "cwd": str(tmp_path), "timeout_s": 60},
+                          max_attempts=2)
+    for _ in range(4):
+        out = cogo("runner", "--executor-id", "cogo-work", "--once")
+        assert out.returncode == 0, out.stderr
+    row = jobs.get_job(aconn, job_id)
+    assert marker.read_text().splitlines() == ["run", "run"]
+    assert row["status"] == "dead" and row["attempts"] == 2 and "released: runner stopping" in row["error"]
 
 
 def test_runner_rejects_unknown_executor(database_url):
@@ -196,6 +213,26 @@ def test_batch_runner_drains_the_queue_and_exits_when_idle(aconn):
     assert "unknown job type 'code.nothing'" in jobs.get_job(aconn, alien)["error"]
     events = aconn.execute("SELECT event, count(*) AS n FROM job_events GROUP BY event ORDER BY event").fetchall()
     assert {e["event"]: e["n"] for e in events} == {"claimed": 22, "failed": 2, "succeeded": 20}
+
+
+def test_secrets_a_command_is_given_or_quotes_are_masked_in_what_is_stored(aconn, tmp_path):
+    """``RUNNER_PASS_ENV`` hands a secret to builds on purpose (an ``NPM_TOKEN``): the command
+    may use it, but the log, the result (which repeats the command and its working tree) and
+    the error kept it in clear; nor was the notification webhook (its URL is its key) a secret."""
+    token, webhook = "npm-SECRET-4242", "https://hooks.example/T0/B0/abcdef"
+    command = f"echo npm=$NPM_TOKEN; echo arg={token}; echo hook={webhook}; exit 3"
+    failed = jobs.enqueue(aconn, "code.build.test", {"command": command, "cwd": str(tmp_path)})
+    gone = jobs.enqueue(aconn, "code.build.test", {"command": "true", "cwd": str(tmp_path / f"no-{token}")})
+    out = cogo("runner", "--executor-id", "cogo-work", "--batch", "2", "--exit-when-idle",
+               env={"NPM_TOKEN": token, "RUNNER_PASS_ENV": "NPM_TOKEN", "NOTIFY_WEBHOOK_URL": webhook})
+    assert out.returncode == 0, out.stderr
+    row, missing = jobs.get_job(aconn, failed), jobs.get_job(aconn, gone)
+    stored = json.dumps([row["result"], row["error"], missing["result"], missing["error"],
+                         [e["detail"] for e in jobs.job_events(aconn, failed) + jobs.job_events(aconn, gone)]])
+    log = Path(row["result"]["log"]).read_text()
+    for secret in (token, webhook):
+        assert secret not in stored and secret not in log and secret not in out.stderr
+    assert "npm=***" in row["result"]["log_tail"] and "hook=***" in log and "no-***" in missing["error"]
 
 
 def test_secrets_never_reach_a_job_log(aconn, tmp_path):

@@ -148,6 +148,15 @@ def test_without_a_token_only_loopback_hosts_are_served(tokenless_sidecar):
         rebinding = http.get("/api/summary", headers={"Host": "evil.example:3100"})
         assert rebinding.status_code == 403 and rebinding.json()["status"] == 403
         assert http.get("/healthz", headers={"Host": "evil.example"}).status_code == 200
+        # names that only start like a loopback address are DNS names an attacker can rebind
+        for name in ("127.0.0.1.evil.example:3100", "127.attacker.example", "127.0.0.1.nip.io"):
+            assert http.get("/api/summary", headers={"Host": name}).status_code == 403, name
+            queued = http.post("/api/jobs", headers={"Host": name, "Origin": f"http://{name}"},
+                               json={"type": "code.build.test", "executor_id": "cogo-work",
+                                     "payload": {"command": "true"}})
+            assert queued.status_code == 403, name
+        for name in ("127.0.0.2:3100", "[::1]:3100", "app.localhost"):
+            assert http.get("/api/summary", headers={"Host": name}).status_code == 200, name
 
 
 def test_bind_rule():

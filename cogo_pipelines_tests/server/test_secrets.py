@@ -115,6 +115,39 @@ def test_no_secret_in_any_output(secret_env, database_url, conn, tmp_path):
     assert leaks == [], f"secrets found in outputs: {leaks}"
 
 
+def test_a_database_url_the_server_cannot_parse_is_not_quoted_with_its_password(tmp_path):
+    """libpq quotes a URL it cannot parse whole (a misspelt scheme): the open /healthz answered
+    the password to anyone, and the log kept it, since a URL setting was no secret."""
+    password = "S3cretPW-audit-42"
+    env = {**os.environ, "DATABASE_URL": f"postgress://cogo:{password}@127.0.0.1:5432/cogo",
+           "COGO_API_TOKEN": SECRETS["COGO_API_TOKEN"], "COGO_HOME": str(tmp_path), "PYTHONUNBUFFERED": "1"}
+    sock = free_socket()
+    port = sock.getsockname()[1]
+    sock.close()
+    log_path = tmp_path / "serve.log"
+    with open(log_path, "w") as log:
+        server = subprocess.Popen([sys.executable, "-m", "cogo_pipelines.cli", "serve", "--port", str(port)],
+                                  stdout=log, stderr=subprocess.STDOUT, env=env)
+    try:
+        deadline, reply = time.monotonic() + 60, None
+        while reply is None and time.monotonic() < deadline:
+            assert server.poll() is None, log_path.read_text()
+            try:
+                reply = httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=5)
+            except httpx.HTTPError:
+                time.sleep(0.2)
+        assert reply is not None and reply.status_code == 503
+        assert "[redacted]" in reply.json()["error"] and "\n" not in reply.json()["error"]
+        api = httpx.get(f"http://127.0.0.1:{port}/api/summary", headers=auth_headers(), timeout=10)
+        assert api.status_code == 503
+        for text in (reply.text, api.text, httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=10).text):
+            assert password not in text
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(20)
+    assert password not in log_path.read_text()
+
+
 def _text(response: httpx.Response) -> str:
     return f"{response.status_code} {response.headers} {response.text}"
 

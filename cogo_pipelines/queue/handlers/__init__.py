@@ -24,7 +24,16 @@ class JobFailed(Exception):
 
 
 class JobReleased(Exception):
-    """The runner is stopping before the job could finish; it goes back to the queue."""
+    """The runner is stopping before the job could finish; it goes back to the queue.
+
+    ``counted``: the job's command had started (its side effects may have happened), so the
+    attempt counts towards ``max_attempts``. Otherwise a command that signals its own runner to
+    stop (it can find it: it is the command's grandparent) was given back and run again for ever,
+    stopping every runner of its executor in turn."""
+
+    def __init__(self, reason: str, *, counted: bool = False) -> None:
+        super().__init__(reason)
+        self.counted = counted
 
 
 @dataclass

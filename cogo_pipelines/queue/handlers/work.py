@@ -22,7 +22,7 @@ import time
 from pathlib import Path
 
 from cogo_pipelines.queue import capture, group_guard
-from cogo_pipelines.queue.command_env import command_env
+from cogo_pipelines.queue.command_env import command_env, known_secrets
 from cogo_pipelines.queue.handlers import Handler, JobContext, JobFailed, JobReleased
 from cogo_pipelines.queue.jobs import LeaseLost
 
@@ -165,10 +165,10 @@ def run_command(ctx: JobContext) -> dict:
             out.write(f"\n[cogo: output cut at {ctx.settings.runner_max_log_mb:g} MiB; {ending}]\n".encode())
     duration = round(time.monotonic() - started, 3)
     if stopped:
-        raise JobReleased("runner stopping; command interrupted")
+        raise JobReleased("runner stopping; command interrupted", counted=True)
     if lost:
         raise LeaseLost(f"job {ctx.job.id}: lease lost while its command ran; the command's process group was killed")
-    digest = capture.digest_log(log_path, ctx.settings.secret_values())
+    digest = capture.digest_log(log_path, known_secrets(ctx.settings, os.environ))
     result = {
         "command": ctx.payload.get("command"),
         "cwd": str(cwd),
