@@ -80,6 +80,24 @@ def test_command_past_its_timeout_is_killed_and_failed(aconn, tmp_path):
     assert not alive(int(pid_file.read_text()))
 
 
+@pytest.mark.parametrize("ending", ["exit 0", "sleep 30"])  # on its own, or killed at its timeout
+def test_daemons_a_command_leaves_behind_do_not_outlive_its_job(aconn, tmp_path, ending):
+    """A build that starts a server with ``setsid`` (a new session: out of the job's process
+    group) or a child that ignores SIGTERM left them running after the job ended, outside any
+    lease. The guard is now their subreaper and ends whatever is below it."""
+    daemon, stubborn = tmp_path / "daemon.pid", tmp_path / "stubborn.pid"
+    command = (f"setsid sh -c 'echo $$ > {daemon}; exec sleep 1033' & "
+               f"sh -c 'trap \"\" TERM; echo $$ > {stubborn}; exec sleep 1034' & "
+               f"while [ ! -s {daemon} ] || [ ! -s {stubborn} ]; do sleep 0.05; done; {ending}")
+    timeout = 30 if ending == "exit 0" else 3  # (the stubborn one costs the guard's grace after the exit)
+    job_id = jobs.enqueue(aconn, "code.build.test", {"command": command, "cwd": str(tmp_path), "timeout_s": timeout})
+    _once()
+    row = jobs.get_job(aconn, job_id)
+    assert row["status"] == ("succeeded" if ending == "exit 0" else "failed"), row["error"]
+    pids = [int(daemon.read_text()), int(stubborn.read_text())]
+    wait_for(lambda: not any(alive(pid) for pid in pids), timeout=10)
+
+
 def test_missing_working_tree_fails_the_job_not_the_runner(aconn, tmp_path):
     job_id = jobs.enqueue(aconn, "code.build.test", {"command": "true", "cwd": str(tmp_path / "nope")})
     _once()
