@@ -107,6 +107,8 @@ def enqueue(
     """Queue a job and return its id, or the id of the open job that already has ``dedupe_key``."""
     validation.name(type, "job type", required=True)
     payload = validation.payload({} if payload is None else payload)
+    if type in validation.COMMAND_TYPES:
+        validation.command_payload(payload)
     validation.bounded_int(priority, "priority", validation.PRIORITY_RANGE)
     validation.bounded_int(max_attempts, "max_attempts", validation.ATTEMPTS_RANGE)
     validation.name(dedupe_key, "dedupe key")

@@ -90,6 +90,44 @@ def payload(value: Any) -> dict:
     return value
 
 
+COMMAND_TYPES = frozenset({"code.build.test", "code.debug"})  # the job types whose payload is a shell command
+MAX_TIMEOUT_S = 7 * 24 * 3600  # a week: past it a number is a typo (``1e308``) or an attack, not a build
+_ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def command_payload(value: dict) -> dict:
+    """The fields a command job reads, checked where it is queued (400 / exit 2) rather than
+    where it is claimed (a failed build, or a handler crash for ``timeout_s: 1e400`` or an
+    ``env`` name holding ``=``): ``command`` a non-empty string or list of strings, ``cwd`` a
+    string, ``timeout_s`` a positive number of seconds up to ``MAX_TIMEOUT_S``, ``env`` an object
+    of strings under names a process environment can hold."""
+    command = value.get("command")
+    if not ((isinstance(command, str) and command.strip())
+            or (isinstance(command, list) and command and all(isinstance(p, str) and p for p in command))):
+        raise QueueError(f"payload.command must be a non-empty string or list of strings, got {_shown(command)}")
+    cwd = value.get("cwd")
+    if cwd is not None and not (isinstance(cwd, str) and cwd):
+        raise QueueError(f"payload.cwd must be a path string, got {_shown(cwd)}")
+    timeout = value.get("timeout_s")
+    if timeout is not None and (isinstance(timeout, bool) or not isinstance(timeout, int | float)
+                                or not 0 < timeout <= MAX_TIMEOUT_S):
+        raise QueueError(f"payload.timeout_s must be a number of seconds above 0 and at most {MAX_TIMEOUT_S}, "
+                         f"got {_shown(timeout)}")
+    env = value.get("env")
+    if env is not None:
+        if not isinstance(env, dict) or not all(isinstance(v, str) for v in env.values()):
+            raise QueueError("payload.env must be an object of strings")
+        bad = next((k for k in env if not _ENV_NAME.fullmatch(k)), None)
+        if bad is not None:
+            raise QueueError(f"payload.env name {_shown(bad)} is not a variable name (letters, digits, _)")
+    return value
+
+
+def _shown(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 80 else text[:80] + "…"
+
+
 def _text(text: str) -> None:
     bad = _NOT_TEXT.search(text)
     if bad is None:

@@ -27,8 +27,8 @@ def test_enqueue_routes_by_type_and_claim_leases(conn):
 
 
 def test_claim_orders_by_priority_and_filters_types(conn):
-    low = jobs.enqueue(conn, "code.build.test", priority=0)
-    high = jobs.enqueue(conn, "code.debug", priority=9)
+    low = jobs.enqueue(conn, "code.build.test", {"command": "true"}, priority=0)
+    high = jobs.enqueue(conn, "code.debug", {"command": "true"}, priority=9)
     other = jobs.enqueue(conn, "code.lint", priority=99)
     got = jobs.claim(conn, "cogo-work", "r", include_types=["code.build.test", "code.debug"], limit=5)
     assert [j.id for j in got] == [high, low]
@@ -100,7 +100,7 @@ def test_dedupe_key_returns_the_open_job(conn):
 
 
 def test_dependent_job_waits_for_its_dependencies(conn):
-    build = jobs.enqueue(conn, "code.build.test")
+    build = jobs.enqueue(conn, "code.build.test", {"command": "true"})
     gate = jobs.enqueue(conn, "quality.q1", depends_on=[build])
     assert jobs.claim(conn, "cogo-plan", "p") == []
     jobs.claim(conn, "cogo-work", "w")
@@ -203,4 +203,4 @@ def test_enqueue_routes_by_the_configured_rules_table(conn):
     rows = {r["id"]: r["executor_id"] for r in conn.execute("SELECT id, executor_id FROM jobs")}
     assert rows[gpu] == "cogo-gpu"
     assert rows[plain] == "cogo-work", "a type no configured rule matches goes to the default executor"
-    assert jobs.enqueue(conn, "code.debug", {}, executor_id="cogo-gpu")  # now a known executor
+    assert jobs.enqueue(conn, "code.debug", {"command": "true"}, executor_id="cogo-gpu")  # now a known executor

@@ -98,6 +98,29 @@ def test_daemons_a_command_leaves_behind_do_not_outlive_its_job(aconn, tmp_path,
     wait_for(lambda: not any(alive(pid) for pid in pids), timeout=10)
 
 
+def test_a_working_tree_outside_runner_work_dir_is_refused_and_python_settings_reach_the_command_only(
+        aconn, tmp_path):
+    """With ``RUNNER_WORK_DIR`` set, ``cwd`` is below it (``/etc``, ``../..`` or a link out of it
+    ran there before). A payload's ``PYTHONPATH``/``PYTHONHOME`` are the command's: they loaded
+    code into the runner's own guard process (or broke it: exit 1, a red build)."""
+    base = tmp_path / "work"
+    (base / "repo").mkdir(parents=True)
+    (base / "out").symlink_to(tmp_path)
+    refused = [jobs.enqueue(aconn, "code.build.test", {"command": "pwd", "cwd": cwd})
+               for cwd in ("/etc", "../..", "out")]
+    inside = jobs.enqueue(aconn, "code.build.test", {"command": "echo home=$PYTHONHOME", "cwd": "repo",
+                                                     "env": {"PYTHONHOME": "/nonexistent", "PYTHONPATH": "/x"}})
+    out = cogo("runner", "--executor-id", "cogo-work", "--batch", "4", "--exit-when-idle",
+               env={"RUNNER_WORK_DIR": str(base)})
+    assert out.returncode == 0, out.stderr
+    for job_id in refused:
+        row = jobs.get_job(aconn, job_id)
+        assert row["status"] == "failed" and "is outside RUNNER_WORK_DIR" in row["error"], row["error"]
+    row = jobs.get_job(aconn, inside)
+    assert row["status"] == "succeeded", row["error"]
+    assert row["result"]["cwd"] == str((base / "repo").resolve()) and "home=/nonexistent" in row["result"]["log_tail"]
+
+
 def test_missing_working_tree_fails_the_job_not_the_runner(aconn, tmp_path):
     job_id = jobs.enqueue(aconn, "code.build.test", {"command": "true", "cwd": str(tmp_path / "nope")})
     _once()

@@ -40,6 +40,31 @@ def test_enqueue_refuses_payloads_the_store_cannot_keep(conn, payload, message):
     assert jobs.list_jobs(conn) == []
 
 
+BAD_COMMANDS = [
+    ({}, "payload.command must be"),
+    ({"command": "  "}, "payload.command must be"),
+    ({"command": ["ls", 1]}, "payload.command must be"),
+    ({"command": "true", "cwd": 7}, "payload.cwd must be"),
+    ({"command": "true", "timeout_s": 10**400}, "payload.timeout_s must be"),  # OverflowError in the runner
+    ({"command": "true", "timeout_s": 0}, "payload.timeout_s must be"),
+    ({"command": "true", "timeout_s": "x"}, "payload.timeout_s must be"),
+    ({"command": "true", "timeout_s": True}, "payload.timeout_s must be"),
+    ({"command": "true", "env": {"A=B": "x"}}, "is not a variable name"),  # ValueError in the runner
+    ({"command": "true", "env": {"A": 1}}, "payload.env must be an object of strings"),
+    ({"command": "true", "env": []}, "payload.env must be an object of strings"),
+]
+
+
+@pytest.mark.parametrize("payload, message", BAD_COMMANDS, ids=[str(p) for p, _ in BAD_COMMANDS])
+@pytest.mark.parametrize("job_type", sorted(validation.COMMAND_TYPES))
+def test_a_command_job_is_checked_where_it_is_queued(conn, job_type, payload, message):
+    """Checked only where a runner claimed them, such payloads crashed the handler (a traceback
+    in the runner's log) or failed as a red build; now they are refused at once."""
+    with pytest.raises(jobs.QueueError, match=message):
+        jobs.enqueue(conn, job_type, payload)
+    assert jobs.list_jobs(conn) == []
+
+
 @pytest.mark.parametrize("kwargs, message", [
     ({"type": "no\x01op"}, "job type must be"),
     ({"type": "a b"}, "job type must be"),

@@ -39,7 +39,8 @@ def test_enqueue_routes_and_dedupes(sidecar, conn):
         job = created.json()["job"]
         assert job["executor_id"] == "cogo-work"  # router-select decided
         assert job["status"] == "queued" and job["payload"] == {"command": "true"}
-        again = http.post("/api/jobs", json={"type": "code.build.test", "dedupe_key": "build-main"})
+        again = http.post("/api/jobs", json={"type": "code.build.test", "payload": {"command": "true"},
+                                             "dedupe_key": "build-main"})
         assert again.status_code == 200 and again.json() == {"job": job, "deduplicated": True}
         plan = http.post("/api/jobs", json={"type": "plan.quality", "priority": 5}).json()["job"]
         assert plan["executor_id"] == "cogo-plan" and plan["priority"] == 5
@@ -142,8 +143,10 @@ def test_search_reads_vectors_beside_keywords_and_answers_as_the_store_does(side
     ("POST", "/api/jobs", {"json": {"type": "code.build.test", "payload": {"x": "a" * 1_100_000}}}, 413, "larger"),
     ("POST", "/api/jobs", {"json": {}}, 400, "type is required"),
     ("POST", "/api/jobs", {"json": {"type": "code.build.test", "payload": [1]}}, 400, "payload must be"),
-    ("POST", "/api/jobs", {"json": {"type": "code.build.test", "priority": "high"}}, 400, "priority must be"),
-    ("POST", "/api/jobs", {"json": {"type": "code.build.test", "executor_id": "nobody"}}, 400, "unknown executor"),
+    ("POST", "/api/jobs", {"json": {"type": "noop", "priority": "high"}}, 400, "priority must be"),
+    ("POST", "/api/jobs", {"json": {"type": "noop", "executor_id": "nobody"}}, 400, "unknown executor"),
+    ("POST", "/api/jobs", {"json": {"type": "code.build.test", "payload": {"command": "true", "timeout_s": 1e308}}},
+     400, "payload.timeout_s must be"),
     ("POST", "/api/jobs", {"json": {"type": "code.build.test", "payload": {"x": "a\u0000b"}}}, 400, "NUL"),
     ("POST", "/api/jobs", {"content": b'{"type": "x", "priority": NaN}',
                            "headers": {"content-type": "application/json"}}, 400, "not valid JSON"),

@@ -21,7 +21,7 @@ import sys
 import time
 from pathlib import Path
 
-from cogo_pipelines.queue import capture, group_guard
+from cogo_pipelines.queue import capture, group_guard, validation
 from cogo_pipelines.queue.command_env import command_env, known_secrets
 from cogo_pipelines.queue.handlers import Handler, JobContext, JobFailed, JobReleased
 from cogo_pipelines.queue.jobs import LeaseLost
@@ -63,40 +63,43 @@ def prune_old_logs(folder: Path, *, keep_s: float, now: float | None = None) -> 
 
 
 def _working_tree(ctx: JobContext) -> Path:
+    """``payload.cwd`` (else ``RUNNER_WORK_DIR``, else the runner's folder). With
+    ``RUNNER_WORK_DIR`` set, a relative ``cwd`` is below it and the resolved folder must stay
+    there (``../../etc``, ``/etc`` or a link out of it are refused)."""
     base = ctx.settings.runner_work_dir
     given = ctx.payload.get("cwd")
-    if given is not None and not isinstance(given, str):
-        raise JobFailed(f"cwd must be a string path, got {given!r}")
     cwd = Path(given) if given else (base or Path.cwd())
     if not cwd.is_absolute() and base:
         cwd = base / cwd
     if not cwd.is_dir():
         raise JobFailed(f"working tree {cwd} does not exist on this runner (set payload cwd or RUNNER_WORK_DIR)")
-    return cwd.resolve()
+    cwd = cwd.resolve()
+    if base is not None and not cwd.is_relative_to(base.resolve()):
+        raise JobFailed(f"working tree {given!r} is outside RUNNER_WORK_DIR ({base})")
+    return cwd
 
 
 def _command(ctx: JobContext) -> list[str]:
     command = ctx.payload.get("command")
-    if isinstance(command, str) and command.strip():
-        return ["/bin/sh", "-c", command]
-    if isinstance(command, list) and command and all(isinstance(p, str) for p in command):
-        return command
-    raise JobFailed(f"{ctx.job.type} needs payload.command (a string or a list of strings), got {command!r}")
+    return ["/bin/sh", "-c", command] if isinstance(command, str) else command
+
+
+def _checked(ctx: JobContext) -> None:
+    """The payload's rules (``validation.command_payload``) again: a job can be queued by SQL,
+    or by a version of cogo that checked less."""
+    try:
+        validation.command_payload(ctx.payload)
+    except validation.QueueError as exc:
+        raise JobFailed(f"{ctx.job.type}: {exc}") from None
 
 
 def _timeout(ctx: JobContext) -> float:
-    value = ctx.payload.get("timeout_s", DEFAULT_TIMEOUT_S)
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
-        raise JobFailed(f"timeout_s must be a positive number, got {value!r}")
-    return float(value)
+    return float(ctx.payload.get("timeout_s", DEFAULT_TIMEOUT_S))
 
 
 def _child_env(ctx: JobContext) -> dict[str, str]:
     """An allow-list of the runner's environment (command_env), never its secrets."""
-    extra = ctx.payload.get("env") or {}
-    if not isinstance(extra, dict):
-        raise JobFailed("env must be an object of strings")
-    return command_env(os.environ, ctx.settings.runner_pass_env, {str(k): str(v) for k, v in extra.items()})
+    return command_env(os.environ, ctx.settings.runner_pass_env, ctx.payload.get("env") or {})
 
 
 def _kill_group(proc: subprocess.Popen) -> None:
@@ -119,7 +122,9 @@ def _guarded(argv: list[str], cwd: Path, env: dict[str, str]) -> list[str]:
         raise JobFailed(f"could not start {program!r}: not found on PATH")
     if os.sep in program and not os.access(cwd / program, os.X_OK):
         raise JobFailed(f"could not start {program!r}: not an executable file")
-    return [sys.executable, "-S", str(GUARD), str(os.getpid()), f"{KILL_GRACE_S:g}", "--", *argv]
+    # -I: the guard's own Python ignores PYTHON* variables (a payload's PYTHONPATH could load code
+    # into it and undo its parent-death signal; PYTHONHOME broke it), which the command still gets
+    return [sys.executable, "-I", "-S", str(GUARD), str(os.getpid()), f"{KILL_GRACE_S:g}", "--", *argv]
 
 
 def run_command(ctx: JobContext) -> dict:
@@ -128,6 +133,7 @@ def run_command(ctx: JobContext) -> dict:
     Output streams to the log file; the result holds the exit status, the log's size, the test
     summary and at most ``capture.TAIL_BYTES`` of the log's end. The job's outcome is
     the exit status: what the command printed (NUL bytes, invalid UTF-8) never changes it."""
+    _checked(ctx)
     argv, cwd, timeout, env = _command(ctx), _working_tree(ctx), _timeout(ctx), _child_env(ctx)
     log_path = artifact_path(ctx)
     guarded = _guarded(argv, cwd, env)
