@@ -25,15 +25,29 @@ def ping(conn: psycopg.Connection) -> None:
     conn.execute("SELECT 1")
 
 
+LISTED_FIELD_BYTES = 8192  # a payload or result in a job list at most; the job itself has it whole
+# in a list, a payload or result past LISTED_FIELD_BYTES is a note of its size (a result without
+# its log tail first): 500 listed jobs of 1 MB payloads were a 300 MB answer, 6 GB of server memory
+# for eight readers at once
+_LISTED = ("CASE WHEN octet_length({c}::text) <= {n} THEN {c}"
+           " ELSE jsonb_build_object('truncated', true, 'bytes', octet_length({c}::text)) END AS {name}")
+LIST_COLUMNS = JOB_COLUMNS.replace(
+    "payload, result,",
+    _LISTED.format(c="payload", n=LISTED_FIELD_BYTES, name="payload") + ", "
+    + _LISTED.format(c="(result - 'log_tail')", n=LISTED_FIELD_BYTES, name="result") + ",")
+
+
 def list_jobs(conn: psycopg.Connection, *, status: str | None = None, executor_id: str | None = None,
               type: str | None = None, limit: int = 50, offset: int = 0) -> tuple[list[dict], int]:
+    """A page of jobs, newest first, each payload and result bounded (``LISTED_FIELD_BYTES``;
+    ``get_job`` has them whole), and the number of jobs the filters match."""
     where = ["(%(status)s::text IS NULL OR status = %(status)s)",
              "(%(executor)s::text IS NULL OR executor_id = %(executor)s)",
              "(%(type)s::text IS NULL OR type = %(type)s)"]
     params = {"status": status, "executor": executor_id, "type": type, "limit": limit, "offset": offset}
     clause = " AND ".join(where)
     rows = conn.execute(
-        f"SELECT {JOB_COLUMNS} FROM jobs WHERE {clause} ORDER BY id DESC LIMIT %(limit)s OFFSET %(offset)s", params
+        f"SELECT {LIST_COLUMNS} FROM jobs WHERE {clause} ORDER BY id DESC LIMIT %(limit)s OFFSET %(offset)s", params
     ).fetchall()
     total = conn.execute(f"SELECT count(*) AS n FROM jobs WHERE {clause}", params).fetchone()["n"]
     return [dict(r) for r in rows], total
@@ -65,14 +79,23 @@ def claims(conn: psycopg.Connection) -> list[dict]:
     return [dict(r) for r in rows]
 
 
+MAX_TYPE_LABELS = 20  # job types named in the duration histogram; the rest are summed as OTHER_TYPES
+OTHER_TYPES = "(other)"
+
+
 def duration_histogram(conn: psycopg.Connection, buckets: tuple[float, ...] = DURATION_BUCKETS) -> list[dict]:
-    """Cumulative bucket counts of finished jobs' run time, per type and final status."""
+    """Cumulative bucket counts of finished jobs' run time, per type and final status. A job's
+    type is whatever its enqueuer wrote, so only the ``MAX_TYPE_LABELS`` most run types are
+    labels of their own; the rest share ``OTHER_TYPES``, and the number of series stays bounded
+    (a client queuing ``plan.x-1``, ``plan.x-2``… made a series set each)."""
     filters = ", ".join(f"count(*) FILTER (WHERE d <= {float(b)!r})::int AS b{i}" for i, b in enumerate(buckets))
     rows = conn.execute(
-        f"SELECT type, status, count(*)::int AS count, COALESCE(sum(d), 0)::float8 AS sum, {filters} FROM ("
-        " SELECT type, status, GREATEST(EXTRACT(EPOCH FROM (finished_at - started_at)), 0)::float8 AS d"
-        " FROM jobs WHERE finished_at IS NOT NULL AND started_at IS NOT NULL) t"
-        " GROUP BY type, status ORDER BY type, status"
+        "WITH t AS (SELECT type, status, GREATEST(EXTRACT(EPOCH FROM (finished_at - started_at)), 0)::float8 AS d"
+        "   FROM jobs WHERE finished_at IS NOT NULL AND started_at IS NOT NULL),"
+        " top AS (SELECT type FROM t GROUP BY type ORDER BY count(*) DESC, type LIMIT %s)"
+        " SELECT CASE WHEN type IN (SELECT type FROM top) THEN type ELSE %s END AS type, status,"
+        f" count(*)::int AS count, COALESCE(sum(d), 0)::float8 AS sum, {filters} FROM t"
+        " GROUP BY 1, status ORDER BY 1, status", (MAX_TYPE_LABELS, OTHER_TYPES),
     ).fetchall()
     out = []
     for r in rows:

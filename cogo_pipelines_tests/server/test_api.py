@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 
 import pytest
@@ -29,6 +30,26 @@ def test_jobs_list_filter_and_detail(sidecar, seeded):
         assert by_type["total"] == 1 and by_type["jobs"][0]["duration_seconds"] == pytest.approx(0.4, abs=0.01)
         job = http.get(f"/api/jobs/{seeded['job_ids'][2]}").json()
         assert job["status"] == "failed" and job["error"].startswith("TypeError") and job["payload"] == {"seq": 2}
+
+
+def test_a_job_list_bounds_each_payload_and_result_the_job_has_them_whole(sidecar, conn):
+    """500 listed jobs with 1 MB payloads were a 300 MB answer (6 GB of server memory for eight
+    readers); a list now shows a big payload or result as its size, and a result without its
+    log tail (the job's own page has both)."""
+    from cogo_pipelines.store import queries
+
+    big = {"blob": "x" * (2 * queries.LISTED_FIELD_BYTES)}
+    with sidecar.client() as http:
+        created = http.post("/api/jobs", json={"type": "noop", "payload": big}).json()["job"]
+    conn.execute("UPDATE jobs SET result = %s WHERE id = %s",
+                 (json.dumps({"exit_code": 1, "log_tail": "y" * 60_000}), created["id"]))
+    conn.commit()
+    with sidecar.client() as http:
+        [listed] = http.get("/api/jobs").json()["jobs"]
+        whole = http.get(f"/api/jobs/{created['id']}").json()
+    assert listed["payload"] == {"truncated": True, "bytes": len(json.dumps(big))}
+    assert listed["result"] == {"exit_code": 1}
+    assert whole["payload"] == big and len(whole["result"]["log_tail"]) == 60_000
 
 
 def test_enqueue_routes_and_dedupes(sidecar, conn):

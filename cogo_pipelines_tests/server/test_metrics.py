@@ -69,6 +69,29 @@ def test_metrics_say_when_the_store_last_did_its_upkeep(sidecar, conn):
     assert abs(float(done) - time.time()) < 600
 
 
+def test_job_types_clients_make_up_do_not_grow_the_series_without_bound(sidecar, conn):
+    """A job's type is the enqueuer's text: 60 made-up types made 60 label sets of the duration
+    histogram. The most run types keep their names, the rest are summed under one label."""
+    from cogo_pipelines.store import queries
+
+    conn.execute(
+        "INSERT INTO jobs (type, executor_id, status, payload, started_at, finished_at)"
+        " SELECT 'plan.made-up-' || i, 'cogo-plan', 'failed', '{}', now() - interval '2 s', now()"
+        " FROM generate_series(1, 60) i")
+    conn.execute(
+        "INSERT INTO jobs (type, executor_id, status, payload, started_at, finished_at)"
+        " SELECT 'code.build.test', 'cogo-work', 'succeeded', '{}', now() - interval '1 s', now()"
+        " FROM generate_series(1, 5)")
+    conn.commit()
+    with sidecar.client() as http:
+        families = {f.name: f for f in text_string_to_metric_families(http.get("/metrics").text)}
+    types = {s.labels["type"] for s in families["cogo_job_duration_seconds"].samples}
+    assert len(types) == queries.MAX_TYPE_LABELS + 1 and "code.build.test" in types and queries.OTHER_TYPES in types
+    other = [s for s in families["cogo_job_duration_seconds"].samples
+             if s.labels["type"] == queries.OTHER_TYPES and s.name.endswith("_count")]
+    assert [s.value for s in other] == [60 - (queries.MAX_TYPE_LABELS - 1)]
+
+
 def test_promtool_accepts_the_output(sidecar, conn, tmp_path):
     promtool = shutil.which("promtool")
     if promtool is None:

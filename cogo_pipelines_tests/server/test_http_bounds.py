@@ -1,0 +1,70 @@
+"""``cogo serve`` bounds what one client can hold: header bytes and header time
+(``server/http_protocol.py``), on a real server process over real sockets."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+import httpx
+
+from cogo_pipelines.server.http_protocol import HEADER_TIMEOUT_S, MAX_HEADER_BYTES
+from cogo_pipelines_tests.processes import alive
+from cogo_pipelines_tests.server.conftest import free_socket
+
+
+def _serve(database_url: str) -> tuple[subprocess.Popen, int]:
+    sock = free_socket()
+    port = sock.getsockname()[1]
+    sock.close()
+    env = {**os.environ, "DATABASE_URL": database_url}
+    env.pop("COGO_API_TOKEN", None)
+    server = subprocess.Popen([sys.executable, "-m", "cogo_pipelines.cli", "serve", "--port", str(port)],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        assert server.poll() is None
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2).status_code == 200:
+                return server, port
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    raise AssertionError("cogo serve did not start")
+
+
+def _rss_kib(pid: int) -> int:
+    for line in open(f"/proc/{pid}/status"):
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    raise AssertionError("no VmRSS")
+
+
+def test_headers_past_the_bound_are_refused_and_a_silent_connection_is_closed(database_url):
+    server, port = _serve(database_url)
+    try:
+        before = _rss_kib(server.pid)
+        try:  # a 400, or the connection closed while the client still sends
+            huge = httpx.get(f"http://127.0.0.1:{port}/healthz", headers={"X-Big": "a" * (20 * MAX_HEADER_BYTES)},
+                             timeout=30)
+            assert huge.status_code == 400
+        except (httpx.ReadError, httpx.WriteError, httpx.RemoteProtocolError):
+            pass
+        assert _rss_kib(server.pid) - before < 16 * 1024  # KiB: the header was not kept
+        assert httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=10).status_code == 200
+
+        half_open = socket.create_connection(("127.0.0.1", port))
+        half_open.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n")  # never ends its headers
+        half_open.settimeout(HEADER_TIMEOUT_S + 10)
+        started = time.monotonic()
+        assert half_open.recv(1024) == b""  # closed by the server
+        assert time.monotonic() - started < HEADER_TIMEOUT_S + 5
+        half_open.close()
+        assert httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=10).status_code == 200
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(20)
+        assert not alive(server.pid)
