@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from cogo_pipelines.commands import search_text
@@ -24,6 +25,13 @@ if TYPE_CHECKING:
     from rich.progress import Progress
 
 console = Console(stderr=True)
+
+
+def _say(text: str) -> None:
+    """One line of the user's text on stderr as it is: no rich markup read from paths and names
+    (``src/app/[slug]/page.tsx`` lost its ``[slug]``; a folder ``[`` ended the run with a
+    MarkupError), no wrapping at 80 columns when stderr is no terminal."""
+    console.print(text, markup=False, highlight=False, soft_wrap=True)
 
 
 class _StageBars:
@@ -55,8 +63,7 @@ def _report_to_dagster(summary, repo: Path, *, embedded: bool) -> None:
     try:
         dagster_events.report_index_run(summary, repo, embedded=embedded)
     except Exception as exc:  # noqa: BLE001 — any storage failure of Dagster's: say it, keep the index
-        console.print(f"cogo index: warning: not reported to Dagster ({type(exc).__name__}: {exc})",
-                      markup=False, highlight=False)
+        _say(f"cogo index: warning: not reported to Dagster ({type(exc).__name__}: {exc})")
 
 
 def index(
@@ -100,12 +107,12 @@ def index(
         prepared = index_policy.prepare(repo, index_policy.Layer.of("flags", name, include, exclude, entry),
                                         index_policy.env_layer(get_settings()))
     except index_policy.PolicyError as exc:
-        console.print(f"cogo index: {exc}", markup=False, highlight=False, soft_wrap=True)
+        _say(f"cogo index: {exc}")
         raise typer.Exit(2) from None
     for message in prepared.messages:
-        console.print(f"cogo index: {message}", markup=False, highlight=False, soft_wrap=True)
+        _say(f"cogo index: {message}")
     if prepared.empty:
-        console.print(f"cogo index: {prepared.no_files_error()}", markup=False, highlight=False, soft_wrap=True)
+        _say(f"cogo index: {prepared.no_files_error()}")
         raise typer.Exit(2)
     progress = Progress(
         TextColumn("{task.description:<8}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
@@ -118,7 +125,7 @@ def index(
                                           policy=prepared.policy.sources_policy(), repo=prepared.policy.name,
                                           discovery=prepared.discovery)  # fmt: skip
     except RepoNameTaken as exc:
-        console.print(f"cogo index: {exc}", markup=False, highlight=False, soft_wrap=True)
+        _say(f"cogo index: {exc}")
         raise typer.Exit(2) from None
     _report_to_dagster(summary, repo, embedded=not no_embed)
     data = summary.as_dict()
@@ -140,9 +147,9 @@ def index(
         table.add_row("pruned (daily upkeep)", ", ".join(f"{k} {v}" for k, v in summary.pruned.items()))
     console.print(table)
     for warning in summary.trace_warnings[:20]:
-        console.print(f"[yellow]trace[/]: {warning}")
+        console.print(f"[yellow]trace[/]: {escape(warning)}", highlight=False, soft_wrap=True)
     for path, message in summary.errors[:20]:
-        console.print(f"[yellow]{path}[/]: {message}")
+        console.print(f"[yellow]{escape(path)}[/]: {escape(message)}", highlight=False, soft_wrap=True)
     if len(summary.errors) > 20:
         console.print(f"… and {len(summary.errors) - 20} more (files.error in the store)")
 
@@ -159,20 +166,20 @@ def search(
     try:  # the checks of the MCP tool and the REST API: blank, too long, control characters
         query = knowledge_tools.check_text(query, "query", knowledge_tools.MAX_QUERY_CHARS)
     except knowledge_tools.ToolInputError as exc:
-        console.print(f"cogo search: error: {exc}")
+        _say(f"cogo search: error: {exc}")
         raise typer.Exit(2) from None
     settings = get_settings()
     store = "DATABASE_URL" if settings.database_url else f"the store in {settings.cogo_home.resolve()}"
     if (home := db.missing_store(settings)) is not None:  # say so rather than make an empty one
-        console.print(f"cogo search: no store in {home}: nothing is indexed from here; {db.NO_STORE_HINT}")
+        _say(f"cogo search: no store in {home}: nothing is indexed from here; {db.NO_STORE_HINT}")
         raise typer.Exit(1)
     try:
         with db.connect() as conn:
             hits = knowledge.search(conn, query, k=k, repo=repo)
             several = repo is None and len(knowledge.indexed_repos(conn)) > 1
     except knowledge.EmptyIndexError as exc:
-        console.print(f"cogo search: {exc} ({store})")
-        raise typer.Exit(1) from None
+        _say(f"cogo search: {exc} ({store})")
+        raise typer.Exit(2 if repo else 1) from None  # a repo name that is not indexed: a bad argument
     if as_json:
         print(json.dumps([h.as_dict() for h in hits]))
         return

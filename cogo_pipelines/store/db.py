@@ -184,7 +184,11 @@ def database_url(settings: Settings | None = None) -> str:
     settings = settings or get_settings()
     if settings.database_url:
         return settings.database_url
-    return embedded_uri(settings.pg_dir)
+    try:
+        return embedded_uri(settings.pg_dir)
+    except OSError as exc:  # COGO_HOME is a file, or under a folder that cannot be made or written
+        raise StoreError(f"cannot use the embedded store in {settings.pg_dir}: {exc.strerror or exc}; "
+                         "set COGO_HOME to a folder this user can write, or DATABASE_URL") from None
 
 
 def connect(url: str | None = None, *, autocommit: bool = False, migrate_schema: bool = True) -> psycopg.Connection:
@@ -196,6 +200,10 @@ def connect(url: str | None = None, *, autocommit: bool = False, migrate_schema:
         source = "DATABASE_URL" if get_settings().database_url == url else "the embedded store"
         detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise StoreError(f"cannot connect to {source} ({_redact(url)}): {detail}") from exc
+    except psycopg.ProgrammingError:  # libpq cannot parse it; its message quotes it whole, password too
+        source = "DATABASE_URL" if get_settings().database_url == url else "the store URL"
+        raise StoreError(f"{source} is not a connection string libpq can read (expected "
+                         "postgresql://user:password@host:port/dbname or key=value pairs)") from None
     if migrate_schema:
         ensure_migrated(conn, url)
     return conn

@@ -90,3 +90,29 @@ def test_reading_where_no_store_was_made_says_where_it_looked_and_makes_none(tmp
     message = " ".join(done.stderr.split())
     assert f"no store in {elsewhere / '.cogo'}" in message and "COGO_HOME" in message
     assert not (elsewhere / ".cogo").exists()  # no embedded PostgreSQL started in the user's repo
+
+
+@pytest.mark.parametrize("setting", ["home is a file", "home cannot be made", "url libpq cannot read"])
+@pytest.mark.parametrize("command", [["index", "--no-embed"], ["gate", "q1"], ["graph"]])
+def test_a_store_setting_that_cannot_work_is_one_line(tmp_path: Path, sample_repo_path: Path, setting, command):
+    """A COGO_HOME that is a file or cannot be made, and a DATABASE_URL libpq cannot parse, ended
+    in FileExistsError / FileNotFoundError / ProgrammingError tracebacks (the last quoting the
+    URL, password included)."""
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "COGO_HOME")}
+    if setting == "home is a file":
+        (tmp_path / "home").write_text("not a folder")
+        env["COGO_HOME"] = str(tmp_path / "home")
+    elif setting == "home cannot be made":
+        env["COGO_HOME"] = "/proc/no-such-folder"
+    else:
+        env["DATABASE_URL"] = "postgress://cogo:S3cret-pw-777@127.0.0.1:5432/cogo"
+    args = [*command[:1], *([str(sample_repo_path)] if command[0] in ("index", "graph") else []), *command[1:]]
+    done = subprocess.run([*COGO, *args], check=False, capture_output=True, text=True, timeout=120, env=env)
+    if command[0] == "graph":  # the graph needs no store: it says so and computes it in memory
+        assert done.returncode == 0 and "store unavailable, computing in memory" in done.stderr, done.stderr
+        assert "Traceback" not in done.stderr and "S3cret" not in done.stderr
+        return
+    assert done.returncode == 2, done.stderr
+    errors = [line for line in done.stderr.splitlines() if line.startswith("cogo: error:")]
+    assert len(errors) == 1 and "Traceback" not in done.stderr and "S3cret" not in done.stderr
+    assert ("COGO_HOME" in errors[0]) if setting != "url libpq cannot read" else ("DATABASE_URL" in errors[0])

@@ -431,3 +431,19 @@ def test_a_gitignore_line_git_cannot_use_is_passed_over(tmp_path: Path):
                                      ".gitignore": "[z-a]\n\\\ngen/\n"})
     found = sources.scan(root)
     assert [f.path for f in found.files] == ["src/a.ts"]
+
+
+def test_paths_and_names_with_brackets_are_printed_as_they_are(tmp_path: Path, database_url: str):
+    """Next.js routes live in ``[slug]`` folders: their problems were printed through rich
+    markup (``src/app//page.tsx``), and a folder named ``[`` ended ``cogo index`` with a
+    MarkupError after the index was committed; ``--repo '[/]'`` too."""
+    root = write(tmp_path / "app", {"src/app/[slug]/page.tsx": "export default function Page( {\n",
+                                    "src/[/]x.ts": "export const = ;\n", "src/ok.ts": "export const ok = 1;\n"})
+    done = cogo("index", str(root), "--no-embed", env={"DATABASE_URL": database_url})
+    assert done.returncode == 0, done.stderr
+    assert "src/app/[slug]/page.tsx:" in done.stderr and "src/[/]x.ts:" in done.stderr
+    assert "Traceback" not in done.stderr
+    for repo in ("[/]", "[bold red]x"):
+        found = cogo("search", "ok", "--repo", repo, env={"DATABASE_URL": database_url})
+        assert found.returncode == 2 and "Traceback" not in found.stderr
+        assert found.stderr.count("\n") == 1 and repr(repo) in found.stderr
