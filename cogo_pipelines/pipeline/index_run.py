@@ -71,6 +71,7 @@ class EmbedResult:
     embedded: int = 0  # texts run through the model
     from_cache: int = 0  # chunks given a vector seen before
     missing: int = 0  # chunks left without a vector (--no-embed)
+    cleared: int = 0  # vectors of another model taken off the chunks (EMBEDDING_MODEL switched)
 
 
 @dataclass
@@ -231,7 +232,8 @@ def embed_stage(conn, repo: str, *, embed: bool = True, progress: Progress | Non
     run takes it from the cache) and onto the chunks in one fill at the end: keyword search
     serves the repo meanwhile, and vector search starts once every chunk has its vector."""
     model = embedding.model_key(model_name)
-    out = EmbedResult(from_cache=chunk_writes.fill_from_cache(conn, repo, model))
+    out = EmbedResult(cleared=chunk_writes.use_vectors_model(conn, repo, model))
+    out.from_cache = chunk_writes.fill_from_cache(conn, repo, model)
     _commit(conn)
     pending = chunk_writes.texts_to_embed(conn, repo)
     if not embed:

@@ -287,6 +287,25 @@ _FILL = (
 )
 
 
+def use_vectors_model(conn: psycopg.Connection, repo: str, model: str) -> int:
+    """Make ``model`` the one the repo's chunk vectors come from; returns how many vectors of
+    another model were cleared (they are embedded again, from the cache where this model has
+    them). Without this a switched ``EMBEDDING_MODEL`` embedded nothing ("every chunk has a
+    vector") and a query embedded by one model was compared with another model's vectors. A repo
+    with no record yet (indexed before it was kept) is taken to be this model's."""
+    lock_repo(conn, repo)
+    row = conn.execute("SELECT model FROM repo_vectors WHERE repo = %s", (repo,)).fetchone()
+    if row is not None and row["model"] == model:
+        return 0
+    cleared = 0
+    if row is not None:
+        cleared = conn.execute("UPDATE code_chunks SET embedding = NULL WHERE repo = %s AND embedding IS NOT NULL",
+                               (repo,)).rowcount
+    conn.execute("INSERT INTO repo_vectors (repo, model) VALUES (%s, %s)"
+                 " ON CONFLICT (repo) DO UPDATE SET model = excluded.model, updated_at = now()", (repo, model))
+    return cleared
+
+
 def fill_from_cache(conn: psycopg.Connection, repo: str, model: str) -> int:
     """Give chunks whose text was embedded before (by this model) their cached vector; returns
     the number of chunks filled. Under the repo's write lock, like every write to its chunks.

@@ -233,9 +233,15 @@ def search(
     rankings: list[tuple[list[tuple[str, float]], float]] = []
     lookup = mode == "hybrid" and _IDENTIFIER.fullmatch(query.strip()) is not None
     vectors = mode in ("hybrid", "vector") and has["e"] and not lookup
-    if vectors and query_vector is None:
-        from cogo_pipelines.indexing.embedding import encode_query
+    if vectors:
+        from cogo_pipelines.indexing.embedding import encode_query, model_key
 
+        # vectors of another model than the query's (a switched EMBEDDING_MODEL, the repo not
+        # indexed again yet) would rank noise: that repo is searched by keyword meanwhile
+        vectors = not conn.execute(
+            f"SELECT EXISTS (SELECT 1 FROM repo_vectors {where} AND model <> %(model)s) AS other",
+            {"repo": repo, "model": model_key()}).fetchone()["other"]
+    if vectors and query_vector is None:
         query_vector = encode_query(query)
     pending = None
     if vectors and mode == "hybrid" and vector_conn is not None:

@@ -357,3 +357,32 @@ def test_an_upkeep_that_fails_never_fails_the_index_run(conn, tmp_path: Path, ca
     assert summary.pruned == {} and "store upkeep skipped: permission denied for table jobs" in caplog.text
     assert conn.execute("SELECT count(*) AS n FROM code_chunks WHERE path = 'src/a.ts'").fetchone()["n"] > 0
     assert conn.execute("SELECT count(*) AS n FROM jobs").fetchone()["n"] == 1
+
+
+def test_switching_the_embedding_model_embeds_again_and_search_never_mixes_models(conn, sample_copy: Path,
+                                                                                     tmp_path: Path):
+    """A run under another model found every chunk with a vector, embedded nothing and said so:
+    the old model's vectors stayed, compared with queries embedded by the new one. The repo
+    now records its vectors' model; a switch clears and embeds them again, and search leaves the
+    vector side out while the query's model is not the repo's."""
+    import shutil
+
+    from cogo_pipelines.indexing import embedding, static_embedding
+    from cogo_pipelines.settings import get_settings
+
+    index_run.run_index(conn, sample_copy)
+    chunks = knowledge.index_stats(conn, "cogo-sample")["chunks"]
+    assert knowledge.search(conn, "lease expiry", repo="cogo-sample", mode="vector")
+    other = tmp_path / "other-static"  # the same weights under another name: another model to the store
+    shutil.copytree(static_embedding.model_dir(get_settings().cogo_home.resolve()), other)
+    switched = index_run.embed_stage(conn, "cogo-sample", model_name=str(other))
+    distinct = conn.execute("SELECT count(DISTINCT content_hash) AS n FROM code_chunks").fetchone()["n"]
+    assert switched.cleared == chunks and switched.embedded == distinct
+    assert knowledge.index_stats(conn, "cogo-sample")["embedded"] == chunks
+    recorded = conn.execute("SELECT model FROM repo_vectors WHERE repo = 'cogo-sample'").fetchone()["model"]
+    assert recorded == embedding.model_key(str(other)) != embedding.model_key()
+    assert knowledge.search(conn, "lease expiry", repo="cogo-sample", mode="vector") == []  # not the query's model
+    assert knowledge.search(conn, "lease expiry", repo="cogo-sample")  # keyword side still serves
+    again = index_run.embed_stage(conn, "cogo-sample")  # back: from the cache, nothing encoded
+    assert again.cleared == chunks and again.embedded == 0 and again.from_cache == chunks
+    assert knowledge.search(conn, "lease expiry", repo="cogo-sample", mode="vector")
