@@ -22,6 +22,7 @@ from cogo_pipelines.pipeline.repo_state import repo_state
 REPO_PARTITIONS = "repos"  # the DynamicPartitionsDefinition of the knowledge assets
 ROOT_KEY = "root"  # source_files metadata: where the partition's repo lives on this machine
 STATE_KEY = "repo_state"  # source_files metadata: the repo's state when indexed (pipeline/repo_state)
+TRACES_KEY = "trace_dir"  # source_files metadata: the trace folder the partition was indexed with, if its own
 
 
 def instance_home() -> Path | None:
@@ -42,6 +43,7 @@ def asset_metadata(summary: Any, root: Path, *, embedded: bool) -> dict[str, dic
     common = {"source": "cogo index"}
     out = {
         "source_files": {ROOT_KEY: str(Path(root).resolve()), STATE_KEY: repo_state(root) or "",
+                         TRACES_KEY: summary.trace_dir or "",
                          "repo": summary.repo, "files": summary.files, "removed": summary.removed_files},
         "static_graph": {"files": summary.files, "parsed": summary.parsed, "symbols": summary.symbols,
                          "edges": summary.edges, "errors": len(summary.errors),

@@ -87,6 +87,7 @@ class IndexSummary:
     removed_files: int = 0
     embedded: int = 0
     embeddings_from_cache: int = 0
+    trace_dir: str | None = None  # the trace folder the run was given (None: the settings' default)
     trace_files: int = 0
     runtime_edges: int = 0
     runtime_symbols: int = 0
@@ -285,7 +286,7 @@ def run_index(
     ``repo`` and ``discovery`` come from the index policy (default: folder name, fresh walk)."""
     root = Path(root)
     repo = repo or sources.repo_id(root)
-    summary = IndexSummary(repo=repo)
+    summary = IndexSummary(repo=repo, trace_dir=str(Path(trace_dir).resolve()) if trace_dir is not None else None)
     started_at, started = datetime.now(UTC), time.perf_counter()
     t = started
     graph = graph_stage(conn, root, entries, policy, progress, repo=repo, discovery=discovery)

@@ -87,3 +87,23 @@ def test_repo_change_sensor_requests_a_run_only_after_a_change(sample_copy: Path
     assert [r.partition_key for r in requests] == [name] and requests[0].run_key.startswith(f"repo-change-{name}-")
     assert isinstance(tick(), list)  # still changed: asked again, under the same run key (Dagster dedupes)
     assert repo_change_sensor.default_status == dg.DefaultSensorStatus.STOPPED
+
+
+def test_the_change_sensor_sees_edits_in_a_repo_without_git_or_src(tmp_path: Path):
+    """Outside git the state was the digest of the default policy's files: ``src/**``, which a
+    repo without ``src/`` (a monorepo's ``packages/``) does not have, so its state was the empty
+    digest for ever and the sensor never asked for a run."""
+    from cogo_pipelines.pipeline.repo_state import repo_state
+
+    root = tmp_path / "mono"
+    (root / "packages" / "app").mkdir(parents=True)
+    (root / "node_modules" / "dep").mkdir(parents=True)
+    source = root / "packages" / "app" / "index.ts"
+    source.write_text("export const a = 1;\n")
+    before = repo_state(root)
+    assert before == repo_state(root)  # stable while nothing changes
+    (root / "node_modules" / "dep" / "index.js").write_text("module.exports = 1;\n")
+    assert repo_state(root) == before  # dependencies are excluded
+    source.write_text("export const a = 2;\n")
+    os.utime(source, ns=(source.stat().st_atime_ns, source.stat().st_mtime_ns + 1_000_000_000))
+    assert repo_state(root) != before

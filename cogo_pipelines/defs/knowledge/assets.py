@@ -12,11 +12,11 @@ from datetime import UTC, datetime, timedelta
 
 import dagster as dg
 
-from cogo_pipelines.defs.knowledge.partitions import repo_partitions, repo_target
+from cogo_pipelines.defs.knowledge.partitions import repo_partitions, repo_target, trace_dir_of
 from cogo_pipelines.defs.knowledge.resources import CodeRepoResource, EmbeddingModelResource, Neo4jResource
 from cogo_pipelines.defs.shared.resources import PostgresResource
 from cogo_pipelines.pipeline import index_run, upkeep
-from cogo_pipelines.pipeline.dagster_events import ROOT_KEY, STATE_KEY
+from cogo_pipelines.pipeline.dagster_events import ROOT_KEY, STATE_KEY, TRACES_KEY
 from cogo_pipelines.pipeline.repo_state import repo_state
 from cogo_pipelines.store import files as files_store
 from cogo_pipelines.store import index_health, index_runs, knowledge, neo4j_mirror, runtime_store
@@ -51,6 +51,7 @@ def source_files(context: dg.AssetExecutionContext, code_repo: CodeRepoResource,
     if prepared.empty:
         raise dg.Failure(prepared.no_files_error())
     found, repo = prepared.discovery.files, prepared.policy.name
+    traces = trace_dir_of(context, target.name, code_repo)
     with postgres.connect() as conn:
         delta = files_store.diff(files_store.known_hashes(conn, repo), found)
     languages = Counter(f.language for f in found)
@@ -59,6 +60,8 @@ def source_files(context: dg.AssetExecutionContext, code_repo: CodeRepoResource,
             "repo": repo,
             ROOT_KEY: str(root),
             STATE_KEY: repo_state(root) or "",
+            # the partition's own trace folder, carried to the next run (runtime_edges reads it)
+            TRACES_KEY: "" if traces == code_repo.traces() and not code_repo.trace_dir else str(traces),
             "files": len(found),
             "skipped": dg.MetadataValue.json(dict(prepared.discovery.skipped)),
             "policy": dg.MetadataValue.json({"include": list(prepared.policy.include),
@@ -122,7 +125,7 @@ def runtime_edges(context: dg.AssetExecutionContext, code_repo: CodeRepoResource
     """Runtime traces (V8 .cpuprofile, JSONL) from the trace dir merged in as ``runtime`` edges/counts."""
     target = repo_target(context, code_repo)
     started = time.perf_counter()
-    trace_dir = code_repo.traces()
+    trace_dir = trace_dir_of(context, target.name, code_repo)
     repo = target.name
     with postgres.connect() as conn:
         merged = index_run.runtime_stage(conn, repo, trace_dir, code_repo.path_prefix_map)

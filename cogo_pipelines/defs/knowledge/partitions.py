@@ -14,7 +14,7 @@ from pathlib import Path
 import dagster as dg
 
 from cogo_pipelines.defs.knowledge.resources import CodeRepoResource
-from cogo_pipelines.pipeline.dagster_events import REPO_PARTITIONS, ROOT_KEY
+from cogo_pipelines.pipeline.dagster_events import REPO_PARTITIONS, ROOT_KEY, TRACES_KEY
 
 repo_partitions = dg.DynamicPartitionsDefinition(name=REPO_PARTITIONS)
 
@@ -40,6 +40,18 @@ def latest_metadata(instance: dg.DagsterInstance, asset: str | dg.AssetKey, part
 def recorded_root(instance: dg.DagsterInstance, name: str) -> Path | None:
     root = latest_metadata(instance, "source_files", name).get(ROOT_KEY)
     return Path(root) if root else None
+
+
+def trace_dir_of(context: dg.AssetExecutionContext, name: str, code_repo: CodeRepoResource) -> Path:
+    """The trace folder of repo partition ``name``: ``code_repo.trace_dir`` when set, else the one
+    its last ``source_files`` recorded (``cogo index --traces DIR``), else the settings' default.
+    A re-run of a partition read the default folder and so cleared the runtime counts its
+    ``cogo index --traces`` had merged."""
+    if code_repo.trace_dir:
+        return Path(code_repo.trace_dir)
+    recorded = latest_metadata(context.instance, "source_files", name).get(TRACES_KEY) \
+        if context.has_partition_key else None
+    return Path(recorded) if recorded else code_repo.traces()
 
 
 def root_of(instance: dg.DagsterInstance, name: str, code_repo: CodeRepoResource) -> Path | None:

@@ -19,7 +19,7 @@ from cogo_pipelines.indexing import embedding
 from cogo_pipelines.indexing import policy as index_policy
 from cogo_pipelines.settings import get_settings
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
+PROJECT_ROOT = Path(__file__).resolve().parents[3]  # cogo_pipelines/defs/knowledge/resources.py
 
 
 class CodeRepoResource(dg.ConfigurableResource):

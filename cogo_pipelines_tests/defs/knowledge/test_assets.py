@@ -320,3 +320,29 @@ def test_resources_fall_back_to_settings_and_switch_the_model(monkeypatch, tmp_p
         assert Neo4jResource().connection()["uri"] is None
     finally:
         settings_module.reload_settings()
+
+
+def test_a_partition_keeps_the_trace_folder_and_a_relative_repo_path_works_from_anywhere(monkeypatch, tmp_path):
+    """A partition re-run read the settings' trace folder and cleared the runtime counts that its
+    ``cogo index --traces DIR`` had merged; and a relative ``repo_path`` was tried from
+    ``cogo_pipelines/`` instead of the project root, so a run from another folder failed."""
+    from cogo_pipelines.defs.knowledge.partitions import trace_dir_of
+    from cogo_pipelines.pipeline import dagster_events
+    from cogo_pipelines.pipeline.index_run import IndexSummary
+
+    monkeypatch.setenv("RUNTIME_TRACE_DIR", str(tmp_path / "default-traces"))
+    settings_module.reload_settings()
+    try:
+        instance = dg.DagsterInstance.ephemeral()
+        own = tmp_path / "sample-traces"
+        dagster_events.report_index_run(IndexSummary(repo="sample-tr", trace_dir=str(own)), SAMPLE_REPO,
+                                        instance=instance)
+        context = dg.build_asset_context(partition_key="sample-tr", instance=instance)
+        assert trace_dir_of(context, "sample-tr", CodeRepoResource()) == own
+        assert trace_dir_of(context, "sample-tr", CodeRepoResource(trace_dir=str(tmp_path))) == tmp_path
+        other = dg.build_asset_context(partition_key=REPO, instance=instance)  # nothing recorded: the default
+        assert trace_dir_of(other, REPO, CodeRepoResource()) == tmp_path / "default-traces"
+        monkeypatch.chdir(tmp_path)
+        assert CodeRepoResource(repo_path="examples/cogo-sample").root() == SAMPLE_REPO.resolve()
+    finally:
+        settings_module.reload_settings()
