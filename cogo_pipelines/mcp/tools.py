@@ -21,7 +21,7 @@ import psycopg
 from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp.types import CallToolResult, TextContent, ToolAnnotations
-from pydantic import Field
+from pydantic import Field, ValidationError
 
 from cogo_pipelines.pipeline import graph_tools, knowledge_tools
 from cogo_pipelines.pipeline.knowledge_tools import ToolInputError
@@ -43,7 +43,25 @@ Repo = Annotated[str | None, Field(description="Only this indexed repo (see the 
                                                "default: every repo", max_length=300)]
 Symbol = Annotated[str, Field(description="A symbol name (computeLeaseExpiry, JobQueue.claim), "
                                           "path:Name, or an id from an earlier answer", max_length=300)]
-Limit = Annotated[int, Field(ge=1, le=graph_tools.MAX_LIMIT, description="Most entries listed")]
+Limit = Annotated[int, Field(ge=1, le=graph_tools.MAX_LIMIT, strict=True, description="Most entries listed")]
+
+
+class _Server(MCPServer):
+    """The SDK's server, with a tool's argument errors as one line (``k: at most 50``), not
+    pydantic's report of several lines ending in a documentation URL."""
+
+    async def call_tool(self, name: str, arguments: dict[str, Any], context: Any = None) -> Any:
+        try:
+            return await super().call_tool(name, arguments, context)
+        except ToolError as exc:
+            if isinstance(exc.__cause__, ValidationError):
+                raise ToolError(f"{name}: " + "; ".join(_problem(e) for e in exc.__cause__.errors()[:5])) from None
+            raise
+
+
+def _problem(error: dict) -> str:
+    where = ".".join(str(part) for part in error.get("loc", ())) or "arguments"
+    return f"{where}: {error.get('msg', 'invalid').replace(chr(10), ' ')}"
 
 
 def _text(data: Any) -> CallToolResult:
@@ -58,7 +76,7 @@ def build_server(connections: Connections, *, name: str = "cogo",
     # the process's logging stays what its own entry point set up
     root = logging.getLogger()
     handlers, level = root.handlers[:], root.level
-    server = MCPServer(name, instructions=INSTRUCTIONS, version=_version(), log_level="WARNING", lifespan=lifespan)
+    server = _Server(name, instructions=INSTRUCTIONS, version=_version(), log_level="WARNING", lifespan=lifespan)
     root.handlers[:], root.level = handlers, level
 
     def answer(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> CallToolResult:
@@ -76,10 +94,11 @@ def build_server(connections: Connections, *, name: str = "cogo",
     def search(
         query: Annotated[str, Field(description="Words, identifiers or a path: what the code you look for does "
                                                 "or is called", max_length=knowledge_tools.MAX_QUERY_CHARS)],
-        k: Annotated[int, Field(ge=1, le=knowledge_tools.MAX_K, description="Number of results")] = 8,
+        k: Annotated[int, Field(ge=1, le=knowledge_tools.MAX_K, strict=True, description="Number of results")] = 8,
         repo: Repo = None,
         kind: Annotated[str | None, Field(description="Keep one chunk type (code, markdown, sql) or symbol kind "
-                                                      "(function, class, method, interface, type, enum, const)")] = None,
+                                                      "(function, class, method, interface, type, enum, const)",
+                                          max_length=40)] = None,
     ) -> CallToolResult:
         """Hybrid code search (keyword BM25F + vectors, boosted by graph rank): the same ranking as
         `cogo search`. Each result: path, lines, symbol, kind, score and the lines that matter."""
@@ -108,7 +127,8 @@ def build_server(connections: Connections, *, name: str = "cogo",
         source: Annotated[str, Field(description="The symbol where the chain starts", max_length=300)],
         target: Annotated[str, Field(description="The symbol it should arrive at", max_length=300)],
         repo: Repo = None,
-        max_depth: Annotated[int, Field(ge=1, le=graph_tools.MAX_DEPTH, description="Most calls in the chain")] = 6,
+        max_depth: Annotated[int, Field(ge=1, le=graph_tools.MAX_DEPTH, strict=True,
+                                        description="Most calls in the chain")] = 6,
     ) -> CallToolResult:
         """The shortest chain of calls from one symbol to another (path: null when there is none
         within max_depth)."""
@@ -119,7 +139,7 @@ def build_server(connections: Connections, *, name: str = "cogo",
         paths_or_symbols: Annotated[list[str], Field(min_length=1, max_length=graph_tools.MAX_TARGETS,
                                                      description="Changed files (repo-relative) or symbols")],
         repo: Repo = None,
-        max_depth: Annotated[int, Field(ge=1, le=graph_tools.MAX_DEPTH, description="Steps walked back")] = 4,
+        max_depth: Annotated[int, Field(ge=1, le=graph_tools.MAX_DEPTH, strict=True, description="Steps walked back")] = 4,
         limit: Limit = graph_tools.DEFAULT_LIMIT,
     ) -> CallToolResult:
         """What a change can break: files whose code calls, references, imports, extends or
@@ -132,10 +152,12 @@ def build_server(connections: Connections, *, name: str = "cogo",
         path: Annotated[str, Field(description="A file, relative to the repo root (src/core/lease.ts)",
                                    max_length=300)],
         repo: Repo = None,
+        limit: Limit = graph_tools.DEFAULT_LIMIT,
     ) -> CallToolResult:
         """The files a file imports (import, type, reexport, dynamic, require, reference, maybe)
-        and the files that import it."""
-        return answer(graph_tools.module_graph, path, repo)
+        and the files that import it, at most `limit` of each (`imports_total`/`importers_total`
+        when there are more)."""
+        return answer(graph_tools.module_graph, path, repo, limit)
 
     @server.tool(annotations=READ_ONLY)
     def gate_status() -> CallToolResult:

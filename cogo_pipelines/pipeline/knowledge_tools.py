@@ -221,6 +221,7 @@ def symbol(conn: psycopg.Connection, name_or_id: str, repo: str | None = None,
            *, source_lines: int = SOURCE_LINES) -> dict[str, Any]:
     """Definition, signature, doc comment and source lines of one symbol (members of a class)."""
     repo = check_repo(conn, repo)
+    name_or_id = check_text(name_or_id, "name_or_id", MAX_NAME_CHARS)  # (a NUL was a store error)
     show_repo = repo is None and several_repos(conn)
     try:
         resolved = resolve(conn, name_or_id, repo)

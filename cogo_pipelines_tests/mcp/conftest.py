@@ -147,4 +147,17 @@ async def check_every_tool(session) -> None:
     assert "unknown kind" in error_text(await session.call_tool("search", {"query": "lease", "kind": "banana"}))
     error_text(await session.call_tool("impact", {"paths_or_symbols": []}))
     error_text(await session.call_tool("search", {"query": "x" * 5000}))
+    # argument errors are one line naming the argument (they were pydantic's report: several
+    # lines and a documentation URL); a boolean is no number; a NUL is bad input, not a store error
+    for tool, arguments, named in [("search", {"query": "lease", "k": 51}, "k:"),
+                                   ("search", {"query": "lease", "k": True}, "k:"),
+                                   ("callers", {"symbol": "main", "limit": 100000}, "limit:"),
+                                   ("call_path", {"source": "main"}, "target:"),
+                                   ("search", {"query": "lease", "kind": "k" * 5000}, "kind:")]:
+        text = error_text(await session.call_tool(tool, arguments))
+        assert "\n" not in text and named in text and "pydantic" not in text and len(text) < 400, text
+    assert "control characters" in error_text(await session.call_tool("symbol", {"name_or_id": "a\u0000b"}))
+    # a hub's importers are listed up to `limit`, with their count
+    hub = answer(await session.call_tool("module_graph", {"path": "src/core/lease.ts", "limit": 1}))
+    assert len(hub["importers"]) == 1 and hub["importers_total"] > 1
     assert answer(await session.call_tool("search", {"query": "lease", "k": 1}))["results"]
