@@ -54,10 +54,15 @@ def q1_gate(context: dg.OpExecutionContext, config: Q1GateConfig, postgres: Post
         return dg.Output(result.as_dict(), metadata=metadata)
     if outcome.fix_error:
         context.log.warning(f"gate_fix artifact not written: {outcome.fix_error}")
+    description = result.message
     if fix:
         metadata.update(gate_fix_id=fix["id"], gate_fix=dg.MetadataValue.path(fix["markdown_path"]),
                         gate_fix_url=dg.MetadataValue.url(fix["url"]))
-    raise dg.Failure(description=result.message, metadata=metadata)
+        # in the console too: a CI log shows the failure's description, not the step's metadata
+        description += f"; what to fix: gate_fix {fix['id']} at {fix['markdown_path']} ({fix['url']})"
+        context.log.error(f"gate_fix {fix['id']}: {fix['markdown_path']} ({fix['url']}): the failing jobs, "
+                          "their first error lines and the code they point at")
+    raise dg.Failure(description=description, metadata=metadata)
 
 
 def _gate_metadata(result: gate.GateResult) -> dict:

@@ -106,6 +106,8 @@ def test_q1_gate_job_in_process(conn, database_url):
     failure = next(e for e in failed.all_events if e.event_type_value == "STEP_FAILURE")
     info = failure.step_failure_data.user_failure_data
     assert "FAIL: Q1 0.900 < threshold 0.95" in info.description
+    # the CI log shows the description: it says where the gate_fix is (only the metadata did)
+    assert f"gate_fix 1 at {info.metadata['gate_fix'].value}" in info.description
     assert info.metadata["gate_fix_id"].value == 1 and info.metadata["passed"].value is False
     assert conn.execute("SELECT count(*) AS n FROM gate_fixes").fetchone()["n"] == 1
 
