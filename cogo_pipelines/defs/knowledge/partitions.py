@@ -68,6 +68,9 @@ def repo_target(context: dg.AssetExecutionContext | dg.AssetCheckExecutionContex
     if not context.has_partition_key:
         return RepoTarget(code_repo.repo(), code_repo.root())
     name = context.partition_key
+    if code_repo.repo_path and code_repo.repo() != name:  # named for this run, but another repo's folder
+        raise dg.Failure(f"code_repo.repo_path {code_repo.repo_path!r} is repo {code_repo.repo()!r}, but this run "
+                         f"is for partition {name!r}: run partition {code_repo.repo()!r}, or leave repo_path unset")
     root = root_of(context.instance, name, code_repo)
     if root is None:
         raise dg.Failure(f"repo partition {name!r} has no known folder: index it once with `cogo index PATH` "

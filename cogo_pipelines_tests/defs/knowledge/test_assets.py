@@ -346,3 +346,17 @@ def test_a_partition_keeps_the_trace_folder_and_a_relative_repo_path_works_from_
         assert CodeRepoResource(repo_path="examples/cogo-sample").root() == SAMPLE_REPO.resolve()
     finally:
         settings_module.reload_settings()
+
+
+def test_a_repo_path_of_another_repo_than_the_partition_fails_the_run_clearly(tmp_path):
+    """``repo_path`` naming another repo than the run's partition was ignored without a word: the
+    partition's recorded folder was indexed instead."""
+    from cogo_pipelines.defs.knowledge.partitions import repo_target
+
+    instance = partitioned_instance()
+    context = dg.build_asset_context(partition_key=REPO, instance=instance)
+    other = tmp_path / "other-app"
+    (other / "src").mkdir(parents=True)
+    with pytest.raises(dg.Failure, match="is repo 'other-app', but this run is for partition 'cogo-sample'"):
+        repo_target(context, CodeRepoResource(repo_path=str(other)))
+    assert repo_target(context, CodeRepoResource(repo_path=str(SAMPLE_REPO))).root == SAMPLE_REPO.resolve()
