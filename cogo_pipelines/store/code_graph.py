@@ -65,13 +65,15 @@ def nodes(conn: psycopg.Connection, ids: Iterable[str]) -> dict[str, dict[str, A
 def find_symbols(conn: psycopg.Connection, name: str, repo: str | None, *, path: str | None = None,
                  limit: int = 20) -> list[dict[str, Any]]:
     """Symbols whose qualified name or short name is ``name`` (case-sensitive first), best first:
-    an exact qualified name, then exported, higher-ranked symbols."""
+    an exact qualified name, then exported, higher-ranked symbols. ``path`` is the file's path or
+    its end after a ``/`` (``lease.ts:renewLease``, as an agent writes it, for ``src/core/lease.ts``)."""
     rows = conn.execute(
         f"SELECT {NODE_COLUMNS} FROM ast_nodes WHERE (qualified_name = %(n)s OR name = %(n)s"
         "  OR lower(qualified_name) = lower(%(n)s))"
-        " AND (%(repo)s::text IS NULL OR repo = %(repo)s) AND (%(path)s::text IS NULL OR path = %(path)s)"
-        " ORDER BY (qualified_name = %(n)s) DESC, (name = %(n)s) DESC, (kind = 'file'), exported DESC, rank DESC,"
-        " path, start_line LIMIT %(limit)s",
+        " AND (%(repo)s::text IS NULL OR repo = %(repo)s)"
+        " AND (%(path)s::text IS NULL OR path = %(path)s OR right(path, length(%(path)s) + 1) = '/' || %(path)s)"
+        " ORDER BY (qualified_name = %(n)s) DESC, (name = %(n)s) DESC, (kind = 'file'), (path = %(path)s) DESC,"
+        " exported DESC, rank DESC, path, start_line LIMIT %(limit)s",
         {"n": name, "repo": repo, "path": path, "limit": limit},
     ).fetchall()
     return [dict(r) for r in rows]

@@ -157,6 +157,9 @@ async def check_every_tool(session) -> None:
         text = error_text(await session.call_tool(tool, arguments))
         assert "\n" not in text and named in text and "pydantic" not in text and len(text) < 400, text
     assert "control characters" in error_text(await session.call_tool("symbol", {"name_or_id": "a\u0000b"}))
+    # `file.ts:Name` with the file's name only, as agents write it
+    short = answer(await session.call_tool("symbol", {"name_or_id": "lease.ts:computeLeaseExpiry"}))
+    assert short["path"] == "src/core/lease.ts" and short["name"] == "computeLeaseExpiry"
     # a hub's importers are listed up to `limit`, with their count
     hub = answer(await session.call_tool("module_graph", {"path": "src/core/lease.ts", "limit": 1}))
     assert len(hub["importers"]) == 1 and hub["importers_total"] > 1
