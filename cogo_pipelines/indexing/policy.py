@@ -126,8 +126,8 @@ def read_config_file(root: Path) -> Layer:
         raise PolicyError(f"{path}: [index] {key} must be a string or a list of strings")
 
     name = table.get("name")
-    if name is not None and not isinstance(name, str):
-        raise PolicyError(f"{path}: [index] name must be a string")
+    if name is not None and (not isinstance(name, str) or not name.strip()):
+        raise PolicyError(f"{path}: [index] name must be a non-empty string")
     return Layer.of(CONFIG_FILE, name, strings("include"), strings("exclude"), strings("entries"))
 
 

@@ -20,6 +20,7 @@ from starlette.routing import Route
 
 from cogo_pipelines.mcp import http as mcp_http
 from cogo_pipelines.server import api, auth, dashboard, functions, openapi, redact, search_page
+from cogo_pipelines.server.headers import SecurityHeadersMiddleware
 from cogo_pipelines.server.limits import BodyLimitMiddleware
 from cogo_pipelines.server.metrics import HttpMetricsMiddleware, SidecarMetrics
 from cogo_pipelines.server.responses import EXCEPTION_HANDLERS, JsonErrorMiddleware
@@ -65,7 +66,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
     app = Starlette(
         routes=routes,
         exception_handlers=EXCEPTION_HANDLERS,
-        middleware=[Middleware(HttpMetricsMiddleware, metrics=sidecar_metrics.http), Middleware(JsonErrorMiddleware),
+        middleware=[Middleware(SecurityHeadersMiddleware), Middleware(HttpMetricsMiddleware, metrics=sidecar_metrics.http),
+                    Middleware(JsonErrorMiddleware),
                     Middleware(auth.AuthMiddleware, settings=settings), Middleware(BodyLimitMiddleware)],
         lifespan=lifespan,
     )

@@ -54,10 +54,11 @@ def QueryInt(bounds: tuple[int, int]) -> Any:  # a type factory, used in annotat
     lo, hi = bounds
 
     def check(raw: Any, field: str) -> int:
-        try:
-            value = int(str(raw).strip(), 10)
-        except ValueError:
-            raise refuse(f"{field} must be an integer") from None
+        text = str(raw)
+        # ASCII digits as written: int() also takes ' 5', '٥' (Arabic-Indic) and '1_000'
+        if not (text.isascii() and (text[1:] if text[:1] == "-" else text).isdigit()) or len(text) > 12:
+            raise refuse(f"{field} must be an integer")
+        value = int(text, 10)
         if not lo <= value <= hi:
             raise refuse(f"{field} must be between {lo} and {hi}")
         return value

@@ -112,6 +112,9 @@ def test_bad_cogo_toml_is_one_clear_error(tmp_path: Path):
     root = write(tmp_path / "repo", {"src/a.ts": "export const a = 1;\n", "cogo.toml": "[index]\ninclude = 3\n"})
     with pytest.raises(policy.PolicyError, match="include must be a string or a list"):
         policy.resolve(root)
+    (root / "cogo.toml").write_text('[index]\nname = ""\n')  # was taken as no name: the folder's
+    with pytest.raises(policy.PolicyError, match="name must be a non-empty string"):
+        policy.resolve(root)
     (root / "cogo.toml").write_text("[index\n")
     with pytest.raises(policy.PolicyError, match="cogo.toml"):
         policy.resolve(root)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 
+import httpx
 import pytest
 
 from cogo_pipelines.pipeline import upkeep
@@ -145,6 +146,8 @@ def test_search_reads_vectors_beside_keywords_and_answers_as_the_store_does(side
 @pytest.mark.parametrize(("method", "path", "kwargs", "status", "needle"), [
     ("GET", "/api/jobs", {"params": {"status": "sleeping"}}, 400, "status must be one of"),
     ("GET", "/api/jobs", {"params": {"limit": "ten"}}, 400, "limit must be an integer"),
+    ("GET", "/api/jobs", {"params": {"limit": "\u0665"}}, 400, "limit must be an integer"),  # an Arabic-Indic 5
+    ("GET", "/api/jobs", {"params": {"limit": " 5"}}, 400, "limit must be an integer"),
     ("GET", "/api/jobs", {"params": {"limit": 0}}, 400, "between"),
     ("GET", "/api/jobs", {"params": {"executor_id": "bad id!"}}, 400, "executor_id must be"),
     ("GET", "/api/jobs/abc", {}, 400, "positive integer"),
@@ -179,3 +182,18 @@ def test_errors_are_json_4xx(shared_sidecar, method, path, kwargs, status, needl
     assert response.headers["content-type"].startswith("application/json")
     body = response.json()
     assert body["status"] == status and needle in body["error"]
+
+
+def test_every_response_tells_browsers_not_to_sniff_or_frame_it(sidecar):
+    """A stored <script> served as text/markdown could be sniffed into HTML, and any site could
+    frame the dashboard: every answer, error or not, now says no to both."""
+    from cogo_pipelines.server.headers import SECURITY_HEADERS
+
+    with sidecar.client() as http:
+        replies = [http.get(path) for path in ("/healthz", "/metrics", "/api/summary", "/dashboard/local",
+                                               "/api/nothing-here", "/api/gate-fix/latest?format=markdown")]
+    with httpx.Client(base_url=sidecar.url, timeout=30) as anonymous:
+        replies.append(anonymous.get("/api/summary"))  # 401
+    for reply in replies:
+        for name, value in SECURITY_HEADERS:
+            assert reply.headers.get(name.decode()) == value.decode(), (reply.url, reply.status_code, name)

@@ -1,0 +1,42 @@
+"""Headers every sidecar response carries, so a browser never reads one for more than it is.
+
+- ``X-Content-Type-Options: nosniff``: a stored ``<script>`` in a job's log served as
+  ``text/markdown`` or ``text/plain`` (``/api/gate-fix/N?format=markdown``, a job's log) is never
+  sniffed into HTML;
+- ``Content-Security-Policy: frame-ancestors 'none'`` and ``X-Frame-Options: DENY``: no other site
+  frames the dashboard to click through it;
+- ``Referrer-Policy: no-referrer``: a link out of the dashboard does not carry its URL.
+
+A response that already sets one of them keeps its own.
+"""
+
+from __future__ import annotations
+
+SECURITY_HEADERS = (
+    (b"x-content-type-options", b"nosniff"),
+    (b"content-security-policy", b"frame-ancestors 'none'"),
+    (b"x-frame-options", b"DENY"),
+    (b"referrer-policy", b"no-referrer"),
+)
+
+
+class SecurityHeadersMiddleware:
+    """Pure ASGI: adds ``SECURITY_HEADERS`` to the start of every HTTP response."""
+
+    def __init__(self, app) -> None:
+        self.app = app
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def with_headers(message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                present = {name.lower() for name, _ in headers}
+                headers.extend((name, value) for name, value in SECURITY_HEADERS if name not in present)
+                message = {**message, "headers": headers}
+            await send(message)
+
+        await self.app(scope, receive, with_headers)
