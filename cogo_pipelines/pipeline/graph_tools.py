@@ -136,14 +136,34 @@ def callees(conn: psycopg.Connection, symbol: str, repo: str | None = None,
     return out
 
 
+def _same_repo(source, target) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The best source and target symbols of one repo: calls never cross repos, and by name alone
+    (no repo given) the best ``main`` could be one repo's and the target another's ("no call
+    path" for a chain that exists)."""
+    targets = [target.node, *target.others]
+    for start in (source.node, *source.others):
+        goal = next((t for t in targets if t["repo"] == start["repo"]), None)
+        if goal is not None:
+            return start, goal
+    raise ToolInputError(f"{source.node['qualified_name']!r} is in repo {source.node['repo']!r} and "
+                         f"{target.node['qualified_name']!r} in {target.node['repo']!r}: calls never cross repos")
+
+
+def _reaches(conn: psycopg.Connection, source_id: str, target_id: str, max_depth: int) -> bool:
+    """Whether calls lead from ``source_id`` to ``target_id`` within ``max_depth`` (the walk back
+    from the target, at most ``MAX_VISITED`` symbols): to tell "none this way, but the other
+    way" apart."""
+    return source_id in code_graph.reaching(conn, [target_id], CALL_KINDS, max_depth=max_depth,
+                                            max_visited=MAX_VISITED)
+
+
 def call_path(conn: psycopg.Connection, source: str, target: str, repo: str | None = None,
               max_depth: int = 6) -> dict[str, Any]:
     """The shortest chain of calls from ``source`` to ``target`` (at most ``max_depth`` calls),
     walked backwards from the target along the index on edge destinations."""
     repo = check_repo(conn, repo)
     max_depth = check_k(max_depth, maximum=MAX_DEPTH, what="max_depth")
-    start = resolve(conn, source, repo).node
-    goal = resolve(conn, target, repo).node
+    start, goal = _same_repo(resolve(conn, source, repo), resolve(conn, target, repo))
     show_repo = repo is None and several_repos(conn)
     ends = {"from": node_ref(start, repo=show_repo), "to": node_ref(goal, repo=show_repo)}
     if start["id"] == goal["id"]:
@@ -162,7 +182,10 @@ def call_path(conn: psycopg.Connection, source: str, target: str, repo: str | No
                 next_hop[src] = (edge["dst_id"], "certain")
         frontier = reached
     if start["id"] not in next_hop:
-        return {**ends, "path": None, "note": f"no call path of at most {max_depth} calls"}
+        note = f"no call path of at most {max_depth} calls"
+        if _reaches(conn, goal["id"], start["id"], max_depth):
+            note += f"; there is one the other way, from {goal['qualified_name'] or goal['path']}"
+        return {**ends, "path": None, "note": note}
     chain, steps, current = [start["id"]], [], start["id"]
     while current != goal["id"]:
         current, conf = next_hop[current]

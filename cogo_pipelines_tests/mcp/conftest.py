@@ -111,6 +111,8 @@ async def check_every_tool(session) -> None:
     nowhere = answer(await session.call_tool("call_path", {"source": "computeLeaseExpiry", "target": "main",
                                                            "max_depth": 3}))
     assert nowhere["path"] is None and "3 calls" in nowhere["note"]
+    backwards = answer(await session.call_tool("call_path", {"source": "computeLeaseExpiry", "target": "main"}))
+    assert backwards["path"] is None and "there is one the other way, from main" in backwards["note"]
 
     impact = answer(await session.call_tool("impact", {"paths_or_symbols": ["src/core/lease.ts"]}))
     affected = {f["path"]: f for f in impact["affected_files"]}
