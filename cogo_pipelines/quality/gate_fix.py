@@ -25,6 +25,7 @@ from cogo_pipelines.quality.build_log import parse_build_log
 from cogo_pipelines.quality.gate import LOG_TAIL_CHARS, GateResult, jsonable
 from cogo_pipelines.quality.locate import GraphLocator
 from cogo_pipelines.quality.outcomes import infra_reason
+from cogo_pipelines.quality.terminal import strip_terminal
 from cogo_pipelines.settings import get_settings
 
 EXCERPT_LINES = 30
@@ -33,11 +34,36 @@ QUERY_CHARS = 800
 _SIGNAL = re.compile(r"error|fail|exception|assert|expected|cannot|undefined|\.tsx?:\d+|\bat\s", re.IGNORECASE)
 _URL_CREDENTIALS = re.compile(r"(\b[a-z][a-z0-9+.-]*://[^:/\s@]+:)[^@\s]+@", re.IGNORECASE)
 _BLANKS = re.compile(r"(\s+)")  # splits text into words and the blanks between them, both kept
+_DIGITS = re.compile(r"\d+")
 
 # ChainableUndefined: a stored artifact missing a field (an older or hand-made row) renders
 # that field empty instead of failing, so the sidecar can always serve what is stored.
 MARKDOWN = jinja2.Environment(autoescape=False, trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
                               undefined=jinja2.ChainableUndefined)
+_MARKDOWN_SPECIALS = re.compile(r"([\\`*_{}\[\]()#+!|<>~])")
+_BACKTICKS = re.compile(r"`+")
+
+
+def _md_text(value: Any) -> str:
+    """Text from a build (a test's name, an error line) as literal Markdown: its ``**``, links,
+    HTML and headings shown, not rendered (a test name held ``<script>`` and ``**``)."""
+    return _MARKDOWN_SPECIALS.sub(r"\\\1", " ".join(str(value).split()))
+
+
+def _fence(value: Any) -> str:
+    """A code fence longer than any run of backticks in ``value``: a log line of three backticks
+    closed the excerpt's fence, and what followed rendered as the artifact's own Markdown."""
+    return "`" * max(3, 1 + max((len(m) for m in _BACKTICKS.findall(str(value or ""))), default=0))
+
+
+def _code(value: Any) -> str:
+    """``value`` as an inline code span that its own backticks cannot end."""
+    text = " ".join(str(value).split())
+    ticks = "`" * (1 + max((len(m) for m in _BACKTICKS.findall(text)), default=0))
+    return f"{ticks} {text} {ticks}" if "`" in text else f"`{text}`"
+
+
+MARKDOWN.filters.update(md=_md_text, fence=_fence, code=_code)
 MARKDOWN_TEMPLATE = MARKDOWN.from_string("""\
 # gate_fix {{ fix.id }}: Q1 {{ "%.3f"|format(fix.score) if fix.score is number else "n/a" }} (threshold {{ "%.2f"|format(fix.threshold) if fix.threshold is number else "n/a" }})
 
@@ -59,13 +85,13 @@ MARKDOWN_TEMPLATE = MARKDOWN.from_string("""\
 {% for job in fix.failing_jobs %}
 ## Job {{ job.id }} ({{ job.type }} on {{ job.executor_id }}, finished {{ job.finished_at }})
 
-{% if job.target %}- target: `{{ job.target }}`
+{% if job.target %}- target: {{ job.target|code }}
 {% endif %}
-{% if job.commit %}- commit: `{{ job.commit }}`
+{% if job.commit %}- commit: {{ job.commit|code }}
 {% endif %}
 {% if job.log_url %}- log: {{ job.log_url }}
 {% endif %}
-{% if job.command %}- command: `{{ job.command }}`
+{% if job.command %}- command: {{ job.command|code }}
 {% endif %}
 
 {% if job.same_error_as %}
@@ -73,17 +99,17 @@ Same error as job {{ job.same_error_as }} (failures and locations above).
 
 {% else %}
 {% if job.failures %}
-Failing ({{ job.failures|length }}{% if job.parsers %}, read by {{ job.parsers|join(", ") }}{% endif %}):
+Failing ({{ job.failures|length }}{% if job.failures_total and job.failures_total > job.failures|length %} listed of {{ job.failures_total }} the build reported{% endif %}{% if job.parsers %}, read by {{ job.parsers|join(", ") }}{% endif %}{% if job.log_cut %}; read from the log's last {{ job.log_cut }} characters{% endif %}):
 
 {% for f in job.failures %}
-- **{{ f.name }}**{% if f.file %} (`{{ f.file }}{% if f.line %}:{{ f.line }}{% endif %}`){% endif %}{% if f.message %}: {{ f.message.splitlines()[0] }}{% endif %}
+- **{{ f.name|md }}**{% if f.file %} ({{ (f.file ~ (":" ~ f.line if f.line else ""))|code }}){% endif %}{% if f.message %}: {{ f.message.splitlines()[0]|md }}{% endif %}
 
 {% endfor %}
 
 {% endif %}
-```text
+{{ job.error_excerpt|fence }}text
 {{ job.error_excerpt or "(no error text recorded)" }}
-```
+{{ job.error_excerpt|fence }}
 
 {% if job.locations %}
 | # | path | symbol | lines | why |
@@ -122,7 +148,7 @@ def scrub(text: str) -> str:
 
 
 def error_excerpt(error: str | None) -> str:
-    lines = [line.rstrip() for line in scrub(error or "").splitlines() if line.strip()]
+    lines = [line.rstrip() for line in strip_terminal(scrub(error or "")).splitlines() if line.strip()]
     excerpt = "\n".join(lines[-EXCERPT_LINES:])
     return excerpt[-EXCERPT_CHARS:]
 
@@ -161,10 +187,18 @@ def job_log_url(job_id: Any) -> str:
 
 def _failure_entry(failure: Any) -> dict[str, Any]:
     first = next((f for f in failure.frames if not f.internal), None)
-    return {"kind": failure.kind, "name": scrub(failure.name), "message": scrub(failure.message)[:600],
+    return {"kind": failure.kind, "name": strip_terminal(scrub(failure.name)),
+            "message": strip_terminal(scrub(failure.message))[:600],
             "file": failure.file, "line": first.line if first and first.path == failure.file else None,
             "frames": [f"{f.function + ' ' if f.function else ''}{f.path}:{f.line}" + (f":{f.column}" if f.column else "")
                        for f in failure.frames if not f.internal][:5]}
+
+
+def _count(value: Any) -> int | None:
+    try:
+        return int(value) if value is not None else None
+    except (TypeError, ValueError):
+        return None
 
 
 def failure_signature(jobs: list[dict[str, Any]], target: str | None, *, empty: bool = False) -> str:
@@ -177,8 +211,9 @@ def failure_signature(jobs: list[dict[str, Any]], target: str | None, *, empty: 
         where = job.get("target") or job.get("cwd") or target or ""
         names = [f"{f['kind']}:{f.get('file') or ''}:{f['name']}" for f in job.get("failures") or []]
         keys.update(f"{where}|{name}" for name in names)
-        if not names:
-            keys.add(f"{where}|error:{(job.get('error_excerpt') or '').splitlines()[-1:]}")
+        if not names:  # the excerpt's last line, numbers aside (a job's id or log path is in it)
+            last = (job.get("error_excerpt") or "").splitlines()[-1:]
+            keys.add(f"{where}|error:{_DIGITS.sub('#', last[0]) if last else ''}")
     return hashlib.sha256("\n".join([target or "", *sorted(keys)]).encode("utf-8")).hexdigest()[:16]
 
 
@@ -189,7 +224,9 @@ def build_content(result: GateResult, conn: psycopg.Connection, *, k: int = 5) -
     for job in result.failing_jobs:
         text = scrub(job_log_text(job))
         build = parse_build_log(text)
-        excerpt = error_excerpt(text if build.failures or not job.get("error") else job.get("error"))
+        # the log's end says what went wrong even when no parser reads it (`sh: nosuchcmd: not
+        # found`); the job's error ("exited with code 127 (log: …)") only when there is no log
+        excerpt = error_excerpt(text if text.strip() else job.get("error"))
         failures = [_failure_entry(f) for f in build.failures]
         key = "|".join(f["name"] for f in failures) or excerpt
         same = first_with.setdefault(key, job.get("id")) if key else None
@@ -199,6 +236,10 @@ def build_content(result: GateResult, conn: psycopg.Connection, *, k: int = 5) -
         entry["command"] = scrub(job["command"]) if job.get("command") else None
         entry.update(log_url=job_log_url(job.get("id")), log_path=job.get("log_path"), parsers=build.parsers,
                      failures=failures, failing_tests=[f["name"] for f in failures if f["kind"] == "test"],
+                     # the test summary's count when the log tail held only the last of them (10,000
+                     # failing tests read as the 40 the tail still had)
+                     failures_total=_count(job.get("summary_failed")),
+                     log_cut=len(text) if job.get("log_tail_truncated") else None,
                      error_excerpt=excerpt, locations=[], locations_note=None,
                      same_error_as=same if same != job.get("id") else None)
         if entry["same_error_as"] is None:
@@ -208,7 +249,8 @@ def build_content(result: GateResult, conn: psycopg.Connection, *, k: int = 5) -
             except psycopg.Error as exc:
                 entry["locations_note"] = f"code lookup failed: {type(exc).__name__}: {exc}"
             if not entry["locations"] and not entry["locations_note"]:
-                entry["locations_note"] = locator.search_note
+                entry["locations_note"] = locator.search_note if failures else (
+                    "the log names no failing test, compiler error or source position: read the excerpt")
         jobs.append(jsonable(entry))
     infra = [jsonable({"id": j.get("id"), "type": j.get("type"), "executor_id": j.get("executor_id"),
                        "finished_at": j.get("finished_at"), "target": j.get("target") or j.get("cwd"),

@@ -165,7 +165,10 @@ class GraphLocator:
                     add(row, f"{verb} {location.symbol} ({location.source}) in code_relationships", "graph",
                         location.score * 0.6)
         ranked = sorted(found.values(), key=lambda loc: -loc.score)
-        if len(ranked) < self.k:
+        # search fills a list the failures started; a log that names no failure at all (a command
+        # not found, a missing npm script) has nothing to search with but its own words, which
+        # matched unrelated code ("not found" → a handler's lookup) and read as the place to fix
+        if len(ranked) < self.k and build.failures:
             ranked += self._search(repo, build, fallback_text, {loc.node_id for loc in ranked},
                                    {(loc.path, loc.symbol) for loc in ranked})
         return [loc.as_dict() for loc in ranked[:self.k]]

@@ -19,6 +19,7 @@ import psycopg
 from cogo_pipelines.quality.gate import measure_q1
 from cogo_pipelines.quality.gate_fix import gate_fix_for_run
 from cogo_pipelines.quality.snapshot import index_stats
+from cogo_pipelines.quality.terminal import strip_terminal
 from cogo_pipelines.settings import get_settings
 
 TREND_WEEKS = 4
@@ -123,7 +124,7 @@ def weekly_summary(conn: psycopg.Connection, *, now: datetime | None = None) -> 
 
 def gate_failure_payload(run: dict[str, Any], fix: dict[str, Any] | None) -> dict[str, Any]:
     details = run.get("details") or {}
-    message = details.get("message") or f"Q1 gate failed (score {_score(run.get('score'))})"
+    message = slack_text(details.get("message") or f"Q1 gate failed (score {_score(run.get('score'))})")[:1000]
     link = f"<{fix['url']}?format=html|gate_fix {fix['id']}>" if fix else "no gate_fix artifact"
     text = f"cogo Q1 gate failed (run {run['id']}): {message}"
     blocks = [
@@ -136,21 +137,36 @@ def gate_failure_payload(run: dict[str, Any], fix: dict[str, Any] | None) -> dic
     return {"text": text, "blocks": blocks}
 
 
+# Slack reads `<…>` as links and mentions (`<!channel>`, `<http://x|Click me>`) and `&` as an
+# entity: text from a build log is escaped as its docs say (https://api.slack.com/reference/surfaces/formatting)
+_SLACK_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;"})
+SECTION_CHARS = 3000  # Slack refuses a section's text past this (invalid_blocks: the alert would be lost)
+
+
+def slack_text(text: str) -> str:
+    """Text from a build log or a test name, safe in Slack mrkdwn: no terminal escapes, no
+    markup that pings a channel or disguises a link."""
+    return strip_terminal(text).translate(_SLACK_ESCAPES)
+
+
 def _what_failed(content: dict[str, Any], limit: int = 5) -> str:
-    """The first failing tests/errors and where they point, for the alert itself."""
+    """The first failing tests/errors and where they point, for the alert itself (escaped, and
+    within a section's size)."""
     lines = []
     for job in content.get("failing_jobs") or []:
         if job.get("same_error_as"):
             continue
-        names = [f["name"] for f in job.get("failures") or []][:3]
+        names = [slack_text(f["name"])[:200] for f in job.get("failures") or []][:3]
         top = (job.get("locations") or [None])[0]
-        where = f" → `{top['path']}` {top.get('symbol') or ''}".rstrip() if top else ""
+        where = f" → `{slack_text(top['path'])}` {slack_text(top.get('symbol') or '')}".rstrip() if top else ""
         excerpt = (job.get("error_excerpt") or "").splitlines()
-        label = ", ".join(names) or (excerpt[-1][:120] if excerpt else "failed")
-        lines.append(f"• job {job.get('id')}{' (' + job['target'] + ')' if job.get('target') else ''}: {label}{where}")
+        label = ", ".join(names) or (slack_text(excerpt[-1])[:120] if excerpt else "failed")
+        target = f" ({slack_text(job['target'])[:100]})" if job.get("target") else ""
+        lines.append(f"• job {job.get('id')}{target}: {label}{where}")
         if len(lines) >= limit:
             break
-    return "*What failed:*\n" + "\n".join(lines) if lines else ""
+    text = "*What failed:*\n" + "\n".join(lines) if lines else ""
+    return text if len(text) <= SECTION_CHARS else text[:SECTION_CHARS - 2] + " …"
 
 
 def _retryable(status: int) -> bool:
@@ -186,6 +202,10 @@ def deliver(
                     response = client.post(url, json=payload)
                 except httpx.HTTPError as exc:
                     error = f"{type(exc).__name__}: {str(exc).replace(url, '<webhook>') or 'no detail'}"
+                    if isinstance(exc, httpx.ReadTimeout | httpx.WriteTimeout | httpx.RemoteProtocolError):
+                        # the message may have been delivered: a retry would post it again (a slow
+                        # webhook got three copies); only a connection that never carried it is retried
+                        break
                 else:
                     if response.is_success:
                         status, error = "sent", None

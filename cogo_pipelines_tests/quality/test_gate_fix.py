@@ -127,3 +127,58 @@ def test_url_passwords_are_hidden_in_linear_time():
     assert time.perf_counter() - started < 1.0
     assert scrub("git clone https://bot:s3cret@github.com/x.git\tand postgres://u:p@db:5432/q") == \
         "git clone https://bot:***@github.com/x.git\tand postgres://u:***@db:5432/q"
+
+
+def test_a_failure_no_parser_reads_shows_the_logs_end_and_alerts_once(conn, database_url, sample_repo):
+    """A command not found or a missing npm script: the excerpt was the job's own error line
+    ("exited with code 127 (log: …/8.log)"), the log's one useful line lost; search of those words
+    listed unrelated code as the place to fix; and the signature held the job's log path, so the
+    same breakage alerted at every gate run."""
+    from cogo_pipelines.quality.gate_fix import build_content
+
+    _index_sample(conn, sample_repo)
+
+    def failed_runs(numbers):
+        conn.execute("DELETE FROM jobs")
+        for n in numbers:
+            conn.execute(
+                "INSERT INTO jobs (type, executor_id, status, payload, result, created_at, started_at, finished_at,"
+                " error) VALUES ('code.build.test', 'cogo-work', 'failed', '{\"command\": \"nosuchcmd --flag\"}', %s,"
+                " now() - interval '1 hour', now() - interval '1 hour', now() - interval '50 minutes', %s)",
+                (json.dumps({"exit_code": 127, "log_tail": "building…\n/bin/sh: 1: nosuchcmd: not found\n"}),
+                 f"command exited with code 127 (log: /home/dev/.cogo/artifacts/jobs/{n}.log)"))
+        conn.commit()
+        return build_content(evaluate_q1(conn), conn)
+
+    content = failed_runs((8, 9))
+    job = content["failing_jobs"][0]
+    assert "nosuchcmd: not found" in job["error_excerpt"]
+    assert job["locations"] == [] and "names no failing test" in job["locations_note"]
+    assert failed_runs((10, 11))["signature"] == content["signature"]  # the same breakage, run again
+    conn.execute("UPDATE jobs SET result = jsonb_set(result, '{log_tail}', '\"/bin/sh: 1: other: not found\"')")
+    conn.commit()
+    assert build_content(evaluate_q1(conn), conn)["signature"] != content["signature"]
+
+
+def test_build_text_cannot_break_out_of_the_artifacts_markdown():
+    """A log line of three backticks closed the excerpt's fence (a heading and links after it
+    rendered as the artifact's own); test names went in raw (`**`, `<script>`); colour codes stayed
+    in the excerpt (cut mid-sequence: `93m49[0m`); and 10,000 failing tests read as the 40 the
+    log tail held."""
+    from cogo_pipelines.quality.gate_fix import render_markdown
+
+    excerpt = error_excerpt("\x1b[93m49\x1b[0m error TS2322\n```\n# Injected heading: all tests passed\n"
+                            "\x1b]8;;http://evil.example\x1b\\link\x1b]8;;\x1b\\")
+    assert "\x1b" not in excerpt and excerpt.startswith("49 error TS2322")
+    job = {"id": 5, "type": "code.build.test", "executor_id": "cogo-work", "error_excerpt": excerpt,
+           "failures": [{"kind": "test", "name": "**approve** <script>x()</script>", "file": "src/a`b.ts", "line": 3,
+                         "message": "[Approve deploy](https://evil.example)"}] * 40,
+           "failures_total": 10000, "log_cut": 65536, "parsers": ["tap"], "locations": [], "command": "npm `x` test"}
+    markdown = render_markdown({"id": 1, "score": 0.1, "threshold": 0.7, "message": "FAIL", "failing_jobs": [job],
+                                "knowledge": {"note": "ok"}})
+    fence = "````"  # longer than the excerpt's own ``` line
+    assert f"{fence}text\n49 error TS2322\n```\n# Injected heading" in markdown and markdown.count(fence) == 2
+    assert "\\*\\*approve\\*\\* \\<script\\>x\\(\\)\\</script\\>" in markdown and "<script>" not in markdown
+    assert "\\[Approve deploy\\]\\(https://evil.example\\)" in markdown
+    assert "40 listed of 10000 the build reported" in markdown and "log's last 65536 characters" in markdown
+    assert "`` npm `x` test ``" in markdown and "`` src/a`b.ts:3 ``" in markdown

@@ -104,18 +104,20 @@ def test_delivery_does_not_retry_client_errors(conn, receiver):
     assert (row["status"], row["attempts"]) == ("failed", 1) and len(receiver.requests) == 1
 
 
-def test_delivery_timeout_then_success(conn, receiver):
-    receiver.behaviours = [(200, 1.5)]  # slower than the timeout: counts as a failed attempt
+def test_a_webhook_that_answers_too_late_is_not_posted_again(conn, receiver):
+    """A slow webhook got the same message three times: the request had arrived, only its answer
+    was late. A read timeout is now recorded as failed (the message may be there), never sent again."""
+    receiver.behaviours = [(200, 1.5), (200, 0.0), (200, 0.0)]  # slower than the timeout, then quick
     started = time.monotonic()
-    row = deliver(conn, {"text": "x"}, kind="weekly_summary", url=receiver.url, attempts=2, timeout=0.3, backoff=0.01)
-    assert (row["status"], row["attempts"]) == ("sent", 2)
-    assert time.monotonic() - started < 1.4
+    row = deliver(conn, {"text": "x"}, kind="weekly_summary", url=receiver.url, attempts=3, timeout=0.3, backoff=0.01)
+    assert (row["status"], row["attempts"]) == ("failed", 1) and "ReadTimeout" in row["error"]
+    assert len(receiver.requests) == 1 and time.monotonic() - started < 1.4
 
 
 def test_delivery_timeout_exhausted(conn, receiver):
     receiver.behaviours = [(200, 1.0), (200, 1.0)]
     row = deliver(conn, {"text": "x"}, kind="weekly_summary", url=receiver.url, attempts=2, timeout=0.2, backoff=0.01)
-    assert row["status"] == "failed" and "Timeout" in row["error"]
+    assert row["status"] == "failed" and "Timeout" in row["error"] and row["attempts"] == 1
     assert receiver.url not in row["error"] and "secret-token" not in row["error"]
 
 
@@ -145,3 +147,21 @@ def test_trend_is_anchored_on_now(conn, database_url):
     seed_jobs(database_url, succeeded=1, days_ago=30)
     past = datetime.now(UTC) - timedelta(days=27)
     assert q1_trend(conn, weeks=1, now=past)[0]["score"] == 1.0
+
+
+def test_log_text_in_an_alert_cannot_ping_a_channel_or_disguise_a_link():
+    """Test names went into the Slack alert as they were: `<!channel>` would ping everyone and
+    `<http://evil.example|Click me>` show a disguised link; terminal escapes came along too; and
+    five long names made a section past Slack's 3,000 characters (the alert refused)."""
+    from cogo_pipelines.quality.notify import SECTION_CHARS, gate_failure_payload
+
+    hostile = "<!channel> fix <http://evil.example|Click me> & \x1b]0;pwned\x07\x1b[31mred\x1b[0m"
+    content = {"failing_jobs": [{"id": n, "target": "<!here>", "failures": [{"name": hostile + " " + "x" * 900}],
+                                 "locations": [{"path": "src/<a>.ts", "symbol": "f"}]} for n in range(5)]}
+    payload = gate_failure_payload({"id": 7, "details": {"message": "FAIL <!everyone>"}},
+                                   {"id": 3, "url": "http://127.0.0.1:3100/api/gate-fix/3", "content": content})
+    texts = [block["text"]["text"] for block in payload["blocks"] if block["type"] == "section"]
+    for text in texts:
+        assert "<!" not in text and "<http" not in text and "\x1b" not in text and "\x07" not in text
+        assert len(text) <= SECTION_CHARS
+    assert "&lt;!channel&gt;" in texts[1] and "&amp;" in texts[1] and "&lt;!everyone&gt;" in texts[0]
