@@ -10,6 +10,7 @@ reported with its line.
 
 from __future__ import annotations
 
+import copy
 import json
 import re
 from pathlib import Path
@@ -23,27 +24,59 @@ class TsConfigError(ValueError):
     pass
 
 
+_read: dict[tuple[str, int, int], tuple[object, list[str]]] = {}  # (path, mtime, size) -> what was read
+_READ_CACHE_MAX = 4096
+
+
 def read_jsonc(path: Path, errors: list[str] | None = None) -> dict:
     """A JSON-with-comments file (comments, trailing commas allowed). With a syntax error, what
-    parses is kept and the errors go to ``errors`` (raised when no list is given)."""
+    parses is kept and the errors go to ``errors`` (raised when no list is given).
+
+    Plain JSON goes to ``json``; JSONC to the lenient reader below (one linear pass), and only
+    what that cannot read to ``json5`` (which takes more: unquoted keys, hex numbers). ``json5``
+    is pure Python: first in line, it took 62 ms per 5 kB tsconfig, and 20 of payload's 29 s of
+    ``cogo graph`` went to it. A file read once is not read again while unchanged (a shared base
+    config is extended by hundreds of package configs)."""
+    try:
+        info = path.stat()
+        key = (str(path), info.st_mtime_ns, info.st_size)
+    except OSError:
+        key = None
+    cached = _read.get(key) if key is not None else None
+    if cached is None:
+        cached = _parse(path)
+        if key is not None:
+            if len(_read) >= _READ_CACHE_MAX:
+                _read.clear()
+            _read[key] = cached
+    data, problems = cached
+    if problems:
+        if errors is None or not isinstance(data, dict):
+            raise TsConfigError(f"{path.name}: not JSON/JSONC: {problems[0]}")
+        errors.extend(f"{path.name}: not JSON/JSONC: {problem} (what parses is kept)" for problem in problems)
+    if not isinstance(data, dict):
+        raise TsConfigError(f"{path.name}: top level is {type(data).__name__}, expected an object")
+    return copy.deepcopy(data)
+
+
+def _parse(path: Path) -> tuple[object, list[str]]:
+    """What ``path`` holds, and the syntax problems of it that no reader got past."""
     try:
         text = read_regular_text(path, "utf-8-sig")
     except (OSError, UnicodeDecodeError) as exc:
         raise TsConfigError(f"{path.name}: cannot read: {exc}") from exc
     try:
-        data = json.loads(text)
+        return json.loads(text), []
     except (ValueError, RecursionError):  # nested past the decoder's stack: the lenient reader bounds it
-        try:
-            data = json5.loads(text)
-        except (ValueError, RecursionError) as exc:
-            found: list[str] = []
-            data = _Lenient(text, found).document()
-            if errors is None or not isinstance(data, dict):
-                raise TsConfigError(f"{path.name}: not JSON/JSONC: {found[0] if found else exc}") from exc
-            errors.extend(f"{path.name}: not JSON/JSONC: {problem} (what parses is kept)" for problem in found)
-    if not isinstance(data, dict):
-        raise TsConfigError(f"{path.name}: top level is {type(data).__name__}, expected an object")
-    return data
+        pass
+    found: list[str] = []
+    data = _Lenient(text, found).document()
+    if not found:
+        return data, []
+    try:
+        return json5.loads(text), []
+    except (ValueError, RecursionError):
+        return data, found
 
 
 _TOKEN = re.compile(

@@ -247,3 +247,29 @@ def test_a_template_import_matching_thousands_of_files_is_one_unresolved_edge(tm
     static, _ = analyze(tmp_path)
     maybe = sorted(e.dst for e in static.module_edges if e.src == "src/load.ts" and e.kind == "maybe")
     assert maybe == [UNRESOLVED, "src/locales/de.ts", "src/locales/en.ts", "src/locales/fr.ts"]
+
+
+def test_jsonc_configs_are_read_without_json5_and_once_while_unchanged(tmp_path, monkeypatch):
+    """json5 (pure Python) read every tsconfig with a comment: 62 ms per 5 kB base config, read
+    again for each of the hundreds of package configs extending it (20 of payload's 29 s). The
+    lenient reader takes JSONC in one pass; json5 is left for what only it reads (unquoted keys)."""
+    import os
+
+    from cogo_pipelines.indexing import config_files
+
+    calls = []
+    real = config_files.json5.loads
+    monkeypatch.setattr(config_files.json5, "loads", lambda text: calls.append(text) or real(text))
+    base = tmp_path / "tsconfig.base.json"
+    base.write_text('{\n  // shared\n  "compilerOptions": {"strict": true, "paths": {"@/*": ["src/*"],},},\n}\n')
+    assert config_files.read_jsonc(base) == {"compilerOptions": {"strict": True, "paths": {"@/*": ["src/*"]}}}
+    assert calls == []
+    read = config_files._parse
+    monkeypatch.setattr(config_files, "_parse", lambda path: (_ for _ in ()).throw(AssertionError("read again")))
+    first = config_files.read_jsonc(base)
+    first["compilerOptions"]["strict"] = False  # a caller's change never reaches the next reader
+    assert config_files.read_jsonc(base)["compilerOptions"]["strict"] is True
+    monkeypatch.setattr(config_files, "_parse", read)
+    base.write_text('{"compilerOptions": {"strict": false, "target": 0x10}}')  # a hex number: json5's to read
+    os.utime(base, ns=(base.stat().st_atime_ns, base.stat().st_mtime_ns + 1_000_000_000))
+    assert config_files.read_jsonc(base) == {"compilerOptions": {"strict": False, "target": 16}} and len(calls) == 1
