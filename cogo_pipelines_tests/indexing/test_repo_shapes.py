@@ -579,3 +579,19 @@ def test_a_monorepo_package_with_a_jsconfig_takes_its_javascript(tmp_path: Path)
     assert "apps/admin/scripts/seed.js" not in paths and "packages/ui/js/theme.js" not in paths
     assert prepared.policy.origins["include"] == "default + allowJs in apps/site/"
     assert "apps/site/jsconfig.json" in prepared.discovery.resolution_configs
+
+
+def test_a_generic_components_script_tag_with_an_arrow_keeps_its_imports(tmp_path: Path):
+    """Svelte 5's `generics="T extends (v: string) => boolean"` and Vue 3.3's `generic="… Map<K, V>"`
+    put a ``>`` inside the tag's quoted attribute: the tag ended there, its imports were lost and
+    the rest of the tag read as script (a false syntax error)."""
+    _write(tmp_path, {
+        "src/Arrow.svelte": ('<script lang="ts" generics="T extends (val: string) => boolean">\n'
+                             "  import { c } from './c';\n  export let value: T;\n</script>\n<p>{c(value)}</p>\n"),
+        "src/Map.vue": ("<script setup lang='ts' generic='K, V extends Map<K, string>'>\n"
+                        "import { c } from './c'\ndefineProps<{ m: V }>()\nc('x')\n</script>\n<template><p/></template>\n"),
+        "src/c.ts": "export function c(s: string) { return s; }\n",
+    })
+    static, pairs = _graph(tmp_path)
+    assert {("src/Arrow.svelte", "src/c.ts"), ("src/Map.vue", "src/c.ts")} <= pairs
+    assert not [e for e in static.errors if "syntax" in e[1]]
