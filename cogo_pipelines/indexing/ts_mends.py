@@ -36,6 +36,7 @@ import re
 
 import tree_sitter
 
+from cogo_pipelines.indexing import ts_type_mends
 from cogo_pipelines.indexing.ts_gaps import ends_name
 
 _SCAN_LIMIT = 4000  # bytes: how far a type argument list may reach before its `>`
@@ -312,6 +313,7 @@ def mend(source: bytes, root) -> bytes | None:
         mended = _bridge_abstract_member(mended)
     if b") =>" in mended or b")=>" in mended:
         mended = _bridge_keyword_parameter(mended)
+    mended = ts_type_mends.mend(mended)
     if mended is not source:
         return mended  # parse again first: the error paths below may move
     if b"&" in source:

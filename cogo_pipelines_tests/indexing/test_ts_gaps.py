@@ -418,3 +418,23 @@ def test_less_than_unique_and_a_prisma_raw_query_in_a_conditional():
     assert {"f", "after"} <= {s.name for s in e.symbols}
     kept = b"declare const u: unique symbol;\nlet ok = a < b;\n"
     assert ts_mends._bridge_less_unique(kept) == kept
+
+
+def test_rarer_type_syntax_that_tsc_accepts_is_no_syntax_error():
+    """From astro and payload, each checked with the TypeScript 5 compiler: an import type read
+    with an index or as an array, an optional call of an instantiation expression, a tuple element
+    labelled ``this``, an optional destructured parameter in a function type."""
+    source = (b'import type { Props } from "./props";\n'
+              b'type Heading = import("./content").Entry["headings"][number];\n'
+              b'let headings: import("astro").MarkdownHeading[];\n'
+              b'export function configure(context: any) {\n'
+              b'  return context.env.getConfiguration<object>?.("x");\n}\n'
+              b"type Reducer<R> = R extends [this: unknown, state: unknown, ...unknown[]] ? R : never;\n"
+              b"type Upload = ({ overrides }?: { overrides: Props }) => Promise<void>;\n"
+              b"export const after = 1;\n")
+    assert _raw_has_error(source)
+    e = extract_file("src/gaps.ts", source)
+    assert e.error is None
+    assert {i.specifier for i in e.imports} == {"./props", "./content", "astro"}
+    assert {"configure", "after", "Reducer", "Upload"} <= {s.name for s in e.symbols}
+    assert [c.callee for c in e.calls if c.caller == "configure"] == ["context.env.getConfiguration"]
