@@ -76,7 +76,8 @@ MAX_CONDITION_DEPTH = 32
 
 def pick_conditions(value: object, star: str | None = None, custom: tuple[str, ...] = (), depth: int = 0) -> list[str]:
     """Every target of a conditional export, in condition order (``types`` before ``default``);
-    ``custom``: the importer's tsconfig ``customConditions``, matched as the built-in ones are."""
+    ``custom``: the importer's tsconfig ``customConditions``, matched as the built-in ones are.
+    A level with none of them gives the targets of the conditions it has."""
     if isinstance(value, str):
         return [value.replace("*", star) if star is not None else value]
     picked: list[str] = []
@@ -86,8 +87,15 @@ def pick_conditions(value: object, star: str | None = None, custom: tuple[str, .
         for item in value:
             picked.extend(pick_conditions(item, star, custom, depth + 1))
     elif isinstance(value, dict):
+        others = []
         for condition, inner in value.items():
             if condition in CONDITIONS or condition in custom:
+                picked.extend(pick_conditions(inner, star, custom, depth + 1))
+            else:
+                others.append(inner)
+        if not picked:  # only a framework's own conditions (astro's "astro", "svelte", "worker"): the
+            # file is still the package's, and a module edge to it beats none
+            for inner in others:
                 picked.extend(pick_conditions(inner, star, custom, depth + 1))
     return list(dict.fromkeys(picked))
 

@@ -40,6 +40,7 @@ class Resolver(RepoFiles, PackageLookup, Aliases):
         self._cache: dict[tuple[str, str], Resolution] = {}
         self._patterns = self.config.path_patterns
         self._workspace: dict[str, str] | None = None
+        self._outside_workspace: set[str] = set()  # package names declared only outside the workspace globs
         # a monorepo's packages each have a tsconfig of their own (``~/*`` in apps/web means
         # apps/web/src/*): a file resolves under the nearest one, as the editor's tsserver does
         self._scopes: dict[str, Resolver] = {}  # folder -> the resolver of its nearest tsconfig

@@ -11,8 +11,9 @@ the workspace's package names (one walk of the repository) and the packages' bui
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
-from cogo_pipelines.indexing import deno, packages
+from cogo_pipelines.indexing import deno, packages, tsconfig_extends
 from cogo_pipelines.indexing.config_files import read_manifest
 from cogo_pipelines.indexing.reading import walk
 from cogo_pipelines.indexing.resolve_files import source_first
@@ -70,11 +71,15 @@ class PackageLookup:
         subpath = "." + spec[len(name):]
         manifest = read_manifest(os.path.join(folder, "package.json")) or deno.read_config(folder) or {}
         candidates = packages.export_targets(manifest.get("exports"), subpath, self.config.custom_conditions) if manifest else []
-        if not candidates and subpath == ".":
-            candidates = packages.manifest_entries(manifest)
+        if not candidates and subpath == ".":  # no entry declared: Node's and tsc's index.* of the folder
+            candidates = packages.manifest_entries(manifest) or ["./index"]
         if subpath != ".":
             candidates.append(subpath)
         found = self._first_source(folder, candidates)
+        if found is None and name in self._outside_workspace:
+            # a package.json outside the declared workspace that holds no such file (SvelteKit's
+            # test fixture named "typescript"): not the package the import means, an external one
+            return None
         return found or Resolution("unresolved", reason=f"workspace package {name} has no file for {spec!r}")
 
     def _first_source(self, folder: str, targets: list[str]) -> Resolution | None:
@@ -92,19 +97,32 @@ class PackageLookup:
         """Package names declared by package.json (or Deno member deno.json) files inside the repo (not node_modules).
 
         The repo's own root package is left out: a self-import by package name goes to its
-        published build (or through ``paths``), as bundlers and dependency-cruiser see it.
+        published build (or through ``paths``), as bundlers and dependency-cruiser see it. When the
+        root declares its workspace (``pnpm-workspace.yaml``, ``package.json`` ``workspaces``), a
+        name its members declare wins over the same name elsewhere, and the others are noted in
+        ``_outside_workspace`` (``_via_workspace`` takes one for an external package when it has no
+        file for the specifier).
         """
         found: dict[str, str] = {}
+        outside: set[str] = set()
+        globs = tsconfig_extends.workspace_globs(Path(self.root))
+        members = tsconfig_extends.workspace_member_pattern(globs) if globs else None
         for dirpath, dirnames, filenames in walk(self.root):
             dirnames[:] = [d for d in dirnames if d not in SKIP_DIRS and not d.startswith(".")]
             if dirpath == self.root:
                 continue
+            member = members is None or members.fullmatch(os.path.relpath(dirpath, self.root).replace(os.sep, "/"))
             names = []
             if "package.json" in filenames:
                 names.append(read_manifest(os.path.join(dirpath, "package.json")).get("name"))
             if not set(filenames).isdisjoint(deno.CONFIG_NAMES):  # a Deno workspace member
                 names.append((deno.read_config(dirpath) or {}).get("name"))
             for name in names:
-                if isinstance(name, str) and name not in found:
+                if isinstance(name, str) and (name not in found or (member and name in outside)):
                     found[name] = dirpath
+                    if member:
+                        outside.discard(name)
+                    else:
+                        outside.add(name)
+        self._outside_workspace = outside
         return found

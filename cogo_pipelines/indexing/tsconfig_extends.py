@@ -12,6 +12,7 @@ and the package folders they name, both cached across the many tsconfigs of a mo
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 from cogo_pipelines.indexing.config_files import read_manifest
@@ -91,7 +92,7 @@ def _pnpm_globs(pnpm: Path) -> list[str]:
     return list(found)
 
 
-def _workspace_globs(folder: Path) -> list[str] | None:
+def workspace_globs(folder: Path) -> list[str] | None:
     """The package folders a workspace root declares (``pnpm-workspace.yaml`` ``packages``, or
     ``package.json`` ``workspaces``), or None when ``folder`` is no workspace root."""
     pnpm = folder / "pnpm-workspace.yaml"
@@ -103,6 +104,23 @@ def _workspace_globs(folder: Path) -> list[str] | None:
     return [g for g in globs if isinstance(g, str)] if isinstance(globs, list) else None
 
 
+def workspace_member_pattern(globs: list[str]) -> re.Pattern | None:
+    """One pattern for the folders (relative to the workspace root, POSIX) that ``globs`` declare
+    packages, their ``!`` exclusions applied: ``*`` within a folder name, ``**`` across folders.
+    None when no glob declares any."""
+    def regex(glob: str) -> str:
+        parts = re.split(r"(\*\*/?|\*|\?)", glob.strip().strip("/").removeprefix("./"))
+        return "".join(".*" if p.startswith("**") else "[^/]*" if p == "*" else "[^/]" if p == "?" else re.escape(p)
+                       for p in parts)
+
+    included = [regex(g) for g in globs if g.strip() and not g.startswith("!")]
+    excluded = [regex(g[1:]) for g in globs if g.startswith("!") and g[1:].strip()]
+    if not included:
+        return None
+    negative = f"(?!(?:{'|'.join(excluded)})$)" if excluded else ""
+    return re.compile(f"{negative}(?:{'|'.join(included)})")
+
+
 _WORKSPACE_NAMES: dict[tuple[Path, tuple[str, ...]], dict[str, Path]] = {}  # (root, globs) -> name -> folder
 
 
@@ -111,7 +129,7 @@ def _workspace_package(name: str, start: Path) -> Path | None:
     ``start``: its packages' tsconfigs extend a shared config package (``@acme/tsconfig/
     base.json``) that, without ``node_modules``, only the workspace's globs lead to."""
     for folder in (start, *start.parents):
-        globs = _workspace_globs(folder)
+        globs = workspace_globs(folder)
         if globs is None:
             continue
         key = (folder, tuple(globs))

@@ -76,3 +76,41 @@ def test_export_targets_match_custom_conditions_in_key_order():
     assert packages.export_targets(exports, ".")[0] == "./dist/esm/index.d.ts"
     assert packages.export_targets(exports, ".", ("@acme/source",))[0] == "./src/index.ts"
     assert packages.export_targets(exports, ".", ("@other/source",))[0] == "./dist/esm/index.d.ts"
+
+
+def test_framework_conditions_and_packages_without_an_entry_still_resolve(tmp_path: Path):
+    """astro's fixtures: an export only under the framework's own condition (``"astro"``) and a
+    workspace package with no main, exports or types (Node and tsc take its index.*) were both
+    "workspace package … has no file"."""
+    assert packages.pick_conditions({"astro": "./Component.astro"}) == ["./Component.astro"]
+    assert packages.pick_conditions({"astro": "./a.astro", "default": "./a.js"}) == ["./a.js"]  # known first
+    _write(tmp_path, {
+        "tsconfig.json": "{}",
+        "src/main.ts": "import { a } from '@t/plain';\nimport C from '@t/ui';\nexport const x = [a, C];\n",
+        "packages/plain/package.json": json.dumps({"name": "@t/plain", "version": "0.0.0"}),
+        "packages/plain/index.ts": "export const a = 1;\n",
+        "packages/ui/package.json": json.dumps({"name": "@t/ui", "exports": {".": {"astro": "./ui.ts"}}}),
+        "packages/ui/ui.ts": "export default 1;\n",
+    })
+    assert {("src/main.ts", "packages/plain/index.ts"), ("src/main.ts", "packages/ui/ui.ts")} <= _pairs(tmp_path)
+
+
+def test_only_folders_the_workspace_declares_are_its_packages(tmp_path: Path):
+    """SvelteKit keeps a test fixture whose package.json is named ``typescript``: outside the
+    workspace's globs, it made every ``import ts from 'typescript'`` an unresolved "workspace
+    package typescript has no file" instead of the external package it is."""
+    _write(tmp_path, {
+        "pnpm-workspace.yaml": "packages:\n  - 'packages/*'\n  - '!packages/legacy'\n",
+        "packages/kit/package.json": json.dumps({"name": "@acme/kit", "exports": {".": "./src/index.ts"}}),
+        "packages/kit/tsconfig.json": "{}",
+        "packages/kit/src/index.ts": "import ts from 'typescript';\nimport { u } from '@acme/util';\nexport const k = [ts, u];\n",
+        "packages/kit/test/fixtures/esnext/package.json": json.dumps({"name": "typescript"}),
+        "packages/util/package.json": json.dumps({"name": "@acme/util", "exports": {".": "./index.ts"}}),
+        "packages/util/index.ts": "export const u = 1;\n",
+        "packages/legacy/package.json": json.dumps({"name": "@acme/legacy"}),
+    })
+    static, _ = analyze(tmp_path, policy=policy_for(tmp_path, None))
+    pairs = {(e.src, e.dst) for e in static.module_edges}
+    assert ("packages/kit/src/index.ts", "packages/util/index.ts") in pairs
+    assert static.external["typescript"] == 1
+    assert not [u for u in static.unresolved if "typescript" in str(u)]
