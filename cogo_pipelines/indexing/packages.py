@@ -47,15 +47,19 @@ def build_stem(path: str) -> str:
     return _BUILD_EXTENSION.sub("", DECLARATION.sub("", path))
 
 
-def build_config(folder: str) -> TsConfig | None:
-    """The first of a package's usual tsconfigs that sets an ``outDir`` (with its ``extends``)."""
+def build_configs(folder: str) -> list[TsConfig]:
+    """A package's usual tsconfigs that set an ``outDir`` (with their ``extends``), in
+    ``BUILD_CONFIGS`` order. All of them, not the first: astro's ``tsconfig.json`` inherits an
+    editor cache ``outDir`` from its base while ``tsconfig.build.json`` builds ``dist/``, and its
+    939 test imports of ``../dist/…js`` went unresolved."""
+    found = []
     for name in BUILD_CONFIGS:
         path = os.path.join(folder, name)
         if os.path.isfile(path):
             config = load_config(Path(path))
             if config.out_dir is not None:
-                return config
-    return None
+                found.append(config)
+    return found
 
 
 DECLARATION = re.compile(r"\.d\.[cm]?ts$")

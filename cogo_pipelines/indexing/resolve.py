@@ -48,7 +48,7 @@ class Resolver(RepoFiles, PackageLookup, Aliases):
         self._svelte_apps: dict[str, str | None] = {}  # folder -> the SvelteKit app it is in (svelte.config's folder)
         self._kit_aliases: dict[str, list[tuple[str, str | None, list[str], str]]] = {}  # app -> its kit.alias patterns
         self._contexts: dict[str, object] = {}  # folder -> what a bare specifier's meaning there depends on
-        self._build_configs: dict[str, TsConfig | None] = {}  # package folder -> its config with an outDir
+        self._build_configs: dict[str, list[TsConfig]] = {}  # package folder -> its configs with an outDir
         self._by_config: dict[str, Resolver | None] = {}
         self._by_conditions: dict[str, tuple[str, ...]] = {}  # config -> its customConditions, where it maps no names
         self._conditioned: dict[tuple[int, tuple[str, ...]], Resolver] = {}  # (scope, conditions) -> that scope so

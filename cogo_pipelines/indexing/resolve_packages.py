@@ -43,13 +43,14 @@ class PackageLookup:
         """The source a package's build target comes from: ``dist/utils/index.d.ts`` with
         ``outDir: dist`` and ``rootDir: src`` is ``src/utils/index`` (probed as ``.ts``), as tsc's
         project references redirect to the referenced project's sources."""
-        config = self._build_configs.get(folder, False)
-        if config is False:
-            config = self._build_configs[folder] = packages.build_config(folder)
-        if config is None or not target.startswith(str(config.out_dir) + os.sep):
-            return None
-        root_dir = config.root_dir or os.path.join(folder, "src")
-        return os.path.join(str(root_dir), packages.build_stem(target[len(str(config.out_dir)) + 1:]))
+        configs = self._build_configs.get(folder)
+        if configs is None:
+            configs = self._build_configs[folder] = packages.build_configs(folder)
+        for config in configs:  # the first whose outDir holds the target
+            if target.startswith(str(config.out_dir) + os.sep):
+                root_dir = config.root_dir or os.path.join(folder, "src")
+                return os.path.join(str(root_dir), packages.build_stem(target[len(str(config.out_dir)) + 1:]))
+        return None
 
     def _build_source_above(self, target: str) -> str | None:
         """``_build_source`` for the nearest package above ``target`` whose outDir holds it."""

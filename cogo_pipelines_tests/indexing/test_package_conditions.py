@@ -114,3 +114,18 @@ def test_only_folders_the_workspace_declares_are_its_packages(tmp_path: Path):
     assert ("packages/kit/src/index.ts", "packages/util/index.ts") in pairs
     assert static.external["typescript"] == 1
     assert not [u for u in static.unresolved if "typescript" in str(u)]
+
+
+def test_a_build_target_maps_to_its_source_through_any_of_the_packages_build_configs(tmp_path: Path):
+    """astro's tsconfig.json inherits an editor cache outDir from its base; tsconfig.build.json
+    builds dist/. Only the first config with an outDir was read: 939 test imports of
+    ``../dist/…js`` were unresolved."""
+    _write(tmp_path, {
+        "tsconfig.base.json": json.dumps({"compilerOptions": {"outDir": "${configDir}/node_modules/.cache/out"}}),
+        "packages/astro/tsconfig.json": json.dumps({"extends": "../../tsconfig.base.json"}),
+        "packages/astro/tsconfig.build.json": json.dumps({"extends": "../../tsconfig.base.json",
+                                                          "compilerOptions": {"outDir": "./dist", "rootDir": "./src"}}),
+        "packages/astro/src/core/route.ts": "export const route = 1;\n",
+        "packages/astro/test/route.test.ts": "import { route } from '../dist/core/route.js';\nexport const t = route;\n",
+    })
+    assert ("packages/astro/test/route.test.ts", "packages/astro/src/core/route.ts") in _pairs(tmp_path)
