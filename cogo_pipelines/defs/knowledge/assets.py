@@ -37,7 +37,7 @@ def _errors_md(errors: list[tuple[str, str]]) -> dg.MarkdownMetadataValue:
     return dg.MetadataValue.md(_table(["path", "error"], rows) + more if rows else "no errors")
 
 
-@dg.asset(group_name=GROUP, partitions_def=repo_partitions, kinds={"python"})
+@dg.asset(group_name=GROUP, partitions_def=repo_partitions, kinds={"typescript"})
 def source_files(context: dg.AssetExecutionContext, code_repo: CodeRepoResource, postgres: PostgresResource):
     """Files admitted by the include/exclude policy, with what changed since the store last saw them."""
     target = repo_target(context, code_repo)
@@ -224,7 +224,7 @@ def code_chunks(context: dg.AssetExecutionContext, code_repo: CodeRepoResource, 
     )
 
 
-@dg.asset(group_name=GROUP, partitions_def=repo_partitions, deps=[code_chunks], kinds={"pytorch"})
+@dg.asset(group_name=GROUP, partitions_def=repo_partitions, deps=[code_chunks], kinds={"numpy", "postgres"})
 def chunk_embeddings(
     context: dg.AssetExecutionContext,
     code_repo: CodeRepoResource,
