@@ -5,7 +5,9 @@
   sniffed into HTML;
 - ``Content-Security-Policy: frame-ancestors 'none'`` and ``X-Frame-Options: DENY``: no other site
   frames the dashboard to click through it;
-- ``Referrer-Policy: no-referrer``: a link out of the dashboard does not carry its URL.
+- ``Referrer-Policy: same-origin``: a link out of the dashboard does not carry its URL (not
+  ``no-referrer``: with it a browser sends ``Origin: null`` on the login form's own POST, which
+  the CSRF check refuses as foreign).
 
 A response that already sets one of them keeps its own.
 """
@@ -16,7 +18,7 @@ SECURITY_HEADERS = (
     (b"x-content-type-options", b"nosniff"),
     (b"content-security-policy", b"frame-ancestors 'none'"),
     (b"x-frame-options", b"DENY"),
-    (b"referrer-policy", b"no-referrer"),
+    (b"referrer-policy", b"same-origin"),
 )
 
 
