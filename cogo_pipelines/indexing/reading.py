@@ -66,25 +66,30 @@ MAX_FOLDER_DEPTH = 256
 
 
 def walk(root: str | Path, problems: list[tuple[str, str]] | None = None,
-         max_depth: int = MAX_FOLDER_DEPTH) -> Iterator[tuple[str, list[str], list[str]]]:
+         max_depth: int = MAX_FOLDER_DEPTH, links: set[str] | None = None,
+         ) -> Iterator[tuple[str, list[str], list[str]]]:
     """``os.walk(root)`` top-down without recursion: ``(dirpath, dirnames, filenames)``,
     ``dirnames`` pruned in place by the caller, links to folders listed but not entered (as
     ``os.walk`` without ``followlinks``). What it cannot list, and folders deeper than
     ``max_depth``, are added to ``problems`` as ``(folder, why)`` instead of being passed over
-    in silence."""
+    in silence; the paths of the files that are symbolic links to ``links`` (from the listing:
+    no system call per file)."""
     pending = [(os.fspath(root), 0)]
     while pending:
         top, depth = pending.pop()
         dirs: list[str] = []
         files: list[str] = []
-        links: set[str] = set()
+        linked_dirs: set[str] = set()
         try:
             with os.scandir(top) as entries:
                 for entry in entries:
                     try:
                         is_dir = entry.is_dir()
-                        if is_dir and entry.is_symlink():
-                            links.add(entry.name)
+                        if entry.is_symlink():
+                            if is_dir:
+                                linked_dirs.add(entry.name)
+                            elif links is not None:
+                                links.add(entry.path)
                     except OSError:
                         is_dir = False
                     (dirs if is_dir else files).append(entry.name)
@@ -93,7 +98,7 @@ def walk(root: str | Path, problems: list[tuple[str, str]] | None = None,
                 problems.append((top, f"folder not read: {exc.strerror or exc}"))
             continue
         yield top, dirs, files
-        below = [d for d in dirs if d not in links]
+        below = [d for d in dirs if d not in linked_dirs]
         if below and depth >= max_depth:
             if problems is not None:
                 problems.append((top, f"folders nested deeper than {max_depth} levels; not entered"))

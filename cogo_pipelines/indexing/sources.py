@@ -232,7 +232,8 @@ def scan(root: Path, policy: Policy = Policy(), gitignore: bool = True) -> Disco
     include, exclude = policy._specs
     js = jsscope.JsScopes(root, policy.js_globs, policy.js_at_root) if policy.js_globs else None
     unlisted: list[tuple[str, str]] = []
-    for dirpath, dirnames, filenames in walk(root, unlisted):
+    links: set[str] = set()
+    for dirpath, dirnames, filenames in walk(root, unlisted, links=links):
         rel_dir = Path(dirpath).relative_to(root).as_posix()
         rel_dir = "" if rel_dir == "." else rel_dir + "/"
         if gitignore:
@@ -282,7 +283,7 @@ def scan(root: Path, policy: Policy = Policy(), gitignore: bool = True) -> Disco
             if is_resolution_config(name):
                 out.resolution_configs.append(rel)
             path = root / rel
-            if path.is_symlink() and not inside(root, path):  # never read what a link points at outside
+            if links and str(path) in links and not inside(root, path):  # never read what a link points at outside
                 out.errors.append((rel, "a link to a file outside the repository; not indexed"))
                 continue
             try:
