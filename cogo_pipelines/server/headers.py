@@ -14,6 +14,8 @@ A response that already sets one of them keeps its own.
 
 from __future__ import annotations
 
+from cogo_pipelines.server.asgi import HttpMiddleware
+
 SECURITY_HEADERS = (
     (b"x-content-type-options", b"nosniff"),
     (b"content-security-policy", b"frame-ancestors 'none'"),
@@ -22,17 +24,10 @@ SECURITY_HEADERS = (
 )
 
 
-class SecurityHeadersMiddleware:
+class SecurityHeadersMiddleware(HttpMiddleware):
     """Pure ASGI: adds ``SECURITY_HEADERS`` to the start of every HTTP response."""
 
-    def __init__(self, app) -> None:
-        self.app = app
-
-    async def __call__(self, scope, receive, send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-
+    async def handle(self, scope, receive, send) -> None:
         async def with_headers(message) -> None:
             if message["type"] == "http.response.start":
                 headers = list(message.get("headers", []))

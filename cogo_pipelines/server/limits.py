@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from starlette.datastructures import Headers
 
+from cogo_pipelines.server.asgi import HttpMiddleware
 from cogo_pipelines.server.params import MAX_BODY_BYTES
 from cogo_pipelines.server.responses import ApiError, error
 
@@ -26,14 +27,8 @@ class BodyTooLarge(ApiError):
         super().__init__(413, f"body larger than {limit} bytes")
 
 
-class BodyLimitMiddleware:
-    def __init__(self, app) -> None:
-        self.app = app
-
-    async def __call__(self, scope, receive, send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+class BodyLimitMiddleware(HttpMiddleware):
+    async def handle(self, scope, receive, send) -> None:
         limit = body_limit(scope.get("path", ""))
         declared = Headers(scope=scope).get("content-length", "").strip()
         if declared.isascii() and declared.isdigit() and int(declared) > limit:

@@ -18,6 +18,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from cogo_pipelines.server import redact
+from cogo_pipelines.server.asgi import HttpMiddleware
 from cogo_pipelines.server.store import StoreUnavailable
 
 log = logging.getLogger(__name__)
@@ -85,17 +86,11 @@ EXCEPTION_HANDLERS = {
 }
 
 
-class JsonErrorMiddleware:
+class JsonErrorMiddleware(HttpMiddleware):
     """A bug still answers JSON 500 and keeps the connection usable (Starlette's own last-resort
     handler re-raises, so the server drops the keep-alive connection)."""
 
-    def __init__(self, app) -> None:
-        self.app = app
-
-    async def __call__(self, scope, receive, send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    async def handle(self, scope, receive, send) -> None:
         started = False
 
         async def tracking_send(message) -> None:

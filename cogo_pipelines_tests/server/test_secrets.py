@@ -41,13 +41,8 @@ def test_no_secret_in_any_output(secret_env, database_url, conn, tmp_path):
     assert gate.returncode == 1, gate.stdout + gate.stderr  # 2/3 < 0.70: fails and writes a gate_fix
     outputs["gate q1"] = gate.stdout + gate.stderr
 
-    sock = free_socket()
-    port = sock.getsockname()[1]
-    sock.close()
     log_path = tmp_path / "serve.log"
-    with open(log_path, "w") as log:
-        server = subprocess.Popen([sys.executable, "-m", "cogo_pipelines.cli", "serve", "--port", str(port)],
-                                  stdout=log, stderr=subprocess.STDOUT, env=env)
+    server, port = _serve(env, log_path)
     base = f"http://127.0.0.1:{port}"
     try:
         _wait(base, server)
@@ -121,13 +116,8 @@ def test_a_database_url_the_server_cannot_parse_is_not_quoted_with_its_password(
     password = "S3cretPW-audit-42"
     env = {**os.environ, "DATABASE_URL": f"postgress://cogo:{password}@127.0.0.1:5432/cogo",
            "COGO_API_TOKEN": SECRETS["COGO_API_TOKEN"], "COGO_HOME": str(tmp_path), "PYTHONUNBUFFERED": "1"}
-    sock = free_socket()
-    port = sock.getsockname()[1]
-    sock.close()
     log_path = tmp_path / "serve.log"
-    with open(log_path, "w") as log:
-        server = subprocess.Popen([sys.executable, "-m", "cogo_pipelines.cli", "serve", "--port", str(port)],
-                                  stdout=log, stderr=subprocess.STDOUT, env=env)
+    server, port = _serve(env, log_path)
     try:
         deadline, reply = time.monotonic() + 60, None
         while reply is None and time.monotonic() < deadline:
@@ -146,6 +136,17 @@ def test_a_database_url_the_server_cannot_parse_is_not_quoted_with_its_password(
         server.send_signal(signal.SIGTERM)
         server.wait(20)
     assert password not in log_path.read_text()
+
+
+def _serve(env: dict, log_path: Path) -> tuple[subprocess.Popen, int]:
+    """``cogo serve`` on a free port, its output in ``log_path``."""
+    sock = free_socket()
+    port = sock.getsockname()[1]
+    sock.close()
+    with open(log_path, "w") as log:
+        server = subprocess.Popen([sys.executable, "-m", "cogo_pipelines.cli", "serve", "--port", str(port)],
+                                  stdout=log, stderr=subprocess.STDOUT, env=env)
+    return server, port
 
 
 def _text(response: httpx.Response) -> str:
