@@ -21,6 +21,7 @@ from cogo_pipelines.quality.gate_fix import gate_fix_for_run
 from cogo_pipelines.quality.snapshot import index_stats
 from cogo_pipelines.quality.terminal import strip_terminal
 from cogo_pipelines.settings import get_settings
+from cogo_pipelines.store.queries import latest_gate
 
 TREND_WEEKS = 4
 _BAR = "▁▂▃▄▅▆▇█"
@@ -59,10 +60,9 @@ def weekly_report(conn: psycopg.Connection, *, now: datetime | None = None) -> d
     """The numbers behind the weekly summary (JSON-ready)."""
     now = now or datetime.now(UTC)
     with conn.transaction():
-        last_run = conn.execute(
-            "SELECT id, score, threshold, passed, created_at FROM quality_runs WHERE gate = 'q1'"
-            " ORDER BY id DESC LIMIT 1"
-        ).fetchone()
+        last_run = latest_gate(conn)  # the repo-wide verdict, not the last run of one target
+        if last_run is not None:
+            last_run = {k: last_run[k] for k in ("id", "score", "threshold", "passed", "created_at")}
         fix = gate_fix_for_run(conn, last_run["id"]) if last_run and not last_run["passed"] else None
         trend, jobs, index = q1_trend(conn, now=now), job_counts(conn, now=now), index_stats(conn)
     return {

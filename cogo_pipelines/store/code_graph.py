@@ -193,12 +193,12 @@ def imports_of(conn: psycopg.Connection, repo: str, path: str) -> list[dict[str,
 
 
 def latest_gate_run(conn: psycopg.Connection, gate: str = "q1") -> dict[str, Any] | None:
-    row = conn.execute(
-        "SELECT id, score, threshold, passed, succeeded, failed, window_start, window_end, created_at"
-        " FROM quality_runs WHERE gate = %s ORDER BY id DESC LIMIT 1",
-        (gate,),
-    ).fetchone()
-    return dict(row) if row else None
+    """The gate's verdict as ``queries.latest_gate`` takes it (repo-wide runs first)."""
+    from cogo_pipelines.store.queries import latest_gate
+
+    run = latest_gate(conn, gate)
+    keys = ("id", "score", "threshold", "passed", "succeeded", "failed", "window_start", "window_end", "created_at")
+    return {k: run[k] for k in keys} if run else None
 
 
 def symbol_chunks(conn: psycopg.Connection, repo: str, path: str, qualified_name: str) -> list[dict[str, Any]]:

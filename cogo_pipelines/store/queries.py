@@ -109,8 +109,11 @@ RUN_COLUMNS = ("id, gate, source, score, threshold, passed, succeeded, failed, w
 
 
 def latest_gate(conn: psycopg.Connection, gate: str = "q1") -> dict | None:
-    row = conn.execute(f"SELECT {RUN_COLUMNS} FROM quality_runs WHERE gate = %s ORDER BY id DESC LIMIT 1",
-                       (gate,)).fetchone()
+    """The gate's verdict: its latest repo-wide run, or, when every run names a target, the
+    latest of those. A ``cogo gate q1 --target pass`` run used to become "the gate" on the
+    dashboard, in /metrics and in the weekly summary, hiding a failed repo-wide run."""
+    row = conn.execute(f"SELECT {RUN_COLUMNS} FROM quality_runs WHERE gate = %s"
+                       " ORDER BY (details->>'target' IS NULL) DESC, id DESC LIMIT 1", (gate,)).fetchone()
     return dict(row) if row else None
 
 

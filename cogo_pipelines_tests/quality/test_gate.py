@@ -110,3 +110,19 @@ def test_query_window_is_anchored_on_now():
     assert query.job_types == (BUILD,) and query.window_start == now - timedelta(days=2)
     with pytest.raises(GateError, match="no job types"):
         GateQuery.build(window_days=2, job_types=[])
+
+
+def test_a_run_for_one_target_does_not_replace_the_repo_wide_verdict(conn, database_url):
+    """A passing ``cogo gate q1 --target web`` after a failed repo-wide run showed "passed" on
+    the dashboard, in /metrics, to MCP's gate_status and in the weekly summary."""
+    from cogo_pipelines.quality import notify
+    from cogo_pipelines.store import code_graph, queries
+
+    seed_jobs(database_url, succeeded=1, failed=9)
+    wide = evaluate_q1(conn)
+    seed_jobs(database_url, succeeded=9, target="web")
+    targeted = evaluate_q1(conn, target="web")
+    assert not wide.passed and targeted.passed and targeted.run_id > wide.run_id
+    assert queries.latest_gate(conn)["id"] == wide.run_id
+    assert code_graph.latest_gate_run(conn)["id"] == wide.run_id
+    assert notify.weekly_report(conn)["last_gate"]["id"] == wide.run_id
