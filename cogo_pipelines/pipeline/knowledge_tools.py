@@ -17,6 +17,7 @@ from typing import Any
 import psycopg
 
 from cogo_pipelines.store import code_graph, knowledge
+from cogo_pipelines.store.fusion import query_words
 
 DEFAULT_K = 8
 MAX_K = 50
@@ -159,15 +160,22 @@ def search(conn: psycopg.Connection, query: str, k: int = DEFAULT_K, repo: str |
     if kind:
         hits = [h for h in hits if kind in (h.chunk_type, h.kind or ("module" if h.chunk_type == "code" else ""))]
     show_repo = repo is None and several_repos(conn)
+    words = sorted(query_words(query))
     results = []
     for h in hits[:k]:
         item: dict[str, Any] = {"path": h.path, "lines": lines_text(h.start_line, h.end_line)}
         if show_repo:
             item["repo"] = h.repo
+        text = f"{h.path}\n{h.symbol or ''}\n{h.content}".lower()
         item.update(symbol=h.symbol, kind=h.kind or h.chunk_type, score=round(h.score, 3),
-                    snippet=snippet(h.content, query, snippet_lines))
+                    matched=[w for w in words if w in text], snippet=snippet(h.content, query, snippet_lines))
         results.append(item)
-    return {"query": query, "results": results}
+    out: dict[str, Any] = {"query": query, "results": results}
+    # scores are relative (the best hit is ~1 whatever it is): say when no hit holds a word of the
+    # query, so an agent can tell "found by meaning alone" from "found"
+    if words and results and not any(r["matched"] for r in results):
+        out["note"] = "no result contains a word of the query: they are ranked by meaning alone"
+    return out
 
 
 # ---- symbols ---------------------------------------------------------------------------

@@ -72,6 +72,7 @@ async def check_every_tool(session) -> None:
     found = answer(await session.call_tool("search", {"query": "computeLeaseExpiry", "k": 3}))
     assert len(found["results"]) == 3
     top = found["results"][0]
+    assert "lease" in top["matched"] and "note" not in found  # the query's words each hit holds
     assert (top["path"], top["symbol"], top["lines"]) == ("src/core/lease.ts", "computeLeaseExpiry", "13-17")
     assert "computeLeaseExpiry(nowMs" in top["snippet"] and "repo" not in top  # one repo: not repeated
     markdown = answer(await session.call_tool("search", {"query": "lease heartbeat", "k": 3, "kind": "markdown"}))
