@@ -223,24 +223,27 @@ def search(
     it has one idle); a hybrid search then reads the vector index on it while the keyword
     postings are read on ``conn`` (the two reads take about as long as the slower one)."""
     where = "WHERE repo = %(repo)s" if repo else "WHERE true"
+    lookup = mode == "hybrid" and _IDENTIFIER.fullmatch(query.strip()) is not None
+    wants_vectors = mode in ("hybrid", "vector") and not lookup
+    model = None
+    if wants_vectors:
+        from cogo_pipelines.indexing.embedding import encode_query, model_key
+
+        model = model_key()
+    # one statement: anything indexed, any vector, and (when vectors are wanted) vectors of another
+    # model than the query's (a switched EMBEDDING_MODEL, the repo not indexed again yet: they
+    # would rank noise, so that repo is searched by keyword meanwhile)
     has = conn.execute(
         f"SELECT EXISTS (SELECT 1 FROM code_chunks {where}) AS n,"
-        f" EXISTS (SELECT 1 FROM code_chunks {where} AND embedding IS NOT NULL) AS e",
-        {"repo": repo},
+        f" EXISTS (SELECT 1 FROM code_chunks {where} AND embedding IS NOT NULL) AS e,"
+        f" %(model)s::text IS NOT NULL AND EXISTS (SELECT 1 FROM repo_vectors {where} AND model <> %(model)s)"
+        " AS other",
+        {"repo": repo, "model": model},
     ).fetchone()
     if not has["n"]:
         raise EmptyIndexError(repo)
     rankings: list[tuple[list[tuple[str, float]], float]] = []
-    lookup = mode == "hybrid" and _IDENTIFIER.fullmatch(query.strip()) is not None
-    vectors = mode in ("hybrid", "vector") and has["e"] and not lookup
-    if vectors:
-        from cogo_pipelines.indexing.embedding import encode_query, model_key
-
-        # vectors of another model than the query's (a switched EMBEDDING_MODEL, the repo not
-        # indexed again yet) would rank noise: that repo is searched by keyword meanwhile
-        vectors = not conn.execute(
-            f"SELECT EXISTS (SELECT 1 FROM repo_vectors {where} AND model <> %(model)s) AS other",
-            {"repo": repo, "model": model_key()}).fetchone()["other"]
+    vectors = wants_vectors and has["e"] and not has["other"]
     if vectors and query_vector is None:
         query_vector = encode_query(query)
     pending = None
