@@ -2,7 +2,7 @@
 every tool's output shares.
 
 Each tool-specific parser (``build_log_reporters``, ``build_log_checks``) works on the lines
-``clean_lines`` gives: ANSI-free, each cut to ``LINE_CHARS``, only the last ``MAX_INPUT_CHARS``
+``clean_lines`` gives: free of terminal escapes, each cut to ``LINE_CHARS``, only the last ``MAX_INPUT_CHARS``
 of the input. The shared readers here use string operations and anchored patterns without nested
 quantifiers, so hostile or huge logs cost linear time and bounded memory.
 """
@@ -12,23 +12,24 @@ from __future__ import annotations
 import re
 
 from cogo_pipelines.quality.build_failures import Failure, Frame
+from cogo_pipelines.quality.terminal import strip_terminal
 
 LINE_CHARS = 2000
 MAX_INPUT_CHARS = 512 * 1024
 MAX_CODE_LINES = 12
 
-_ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]")
 CODE_EXTENSIONS = (".ts", ".tsx", ".mts", ".cts", ".js", ".jsx", ".mjs", ".cjs", ".vue", ".svelte")
 _CODE_FRAME = re.compile(r"^\s*(>?)\s*(\d+)\s?\|(.*)$")
 ERROR_LINE = re.compile(r"^\s*(?:#\s*)?([A-Z]\w*(?:Error|Exception)(?: \[\w+\])?|Error|error|ERROR|FAIL|ERR!)\b[:\s]")
 
 
 def clean_lines(text: str) -> tuple[list[str], bool]:
-    """ANSI-free lines, each cut to LINE_CHARS; the input's last MAX_INPUT_CHARS only."""
+    """Lines without terminal escapes (``terminal.strip_terminal``: colours, OSC titles and
+    links, control characters), each cut to LINE_CHARS; the input's last MAX_INPUT_CHARS only."""
     truncated = len(text) > MAX_INPUT_CHARS
     if truncated:
         text = text[-MAX_INPUT_CHARS:]
-    text = _ANSI.sub("", text.replace("\r\n", "\n").replace("\r", "\n"))
+    text = strip_terminal(text.replace("\r\n", "\n").replace("\r", "\n"))
     return [line[:LINE_CHARS] for line in text.split("\n")], truncated
 
 

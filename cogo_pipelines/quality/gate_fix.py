@@ -187,8 +187,7 @@ def job_log_url(job_id: Any) -> str:
 
 def _failure_entry(failure: Any) -> dict[str, Any]:
     first = next((f for f in failure.frames if not f.internal), None)
-    return {"kind": failure.kind, "name": strip_terminal(scrub(failure.name)),
-            "message": strip_terminal(scrub(failure.message))[:600],
+    return {"kind": failure.kind, "name": scrub(failure.name), "message": scrub(failure.message)[:600],
             "file": failure.file, "line": first.line if first and first.path == failure.file else None,
             "frames": [f"{f.function + ' ' if f.function else ''}{f.path}:{f.line}" + (f":{f.column}" if f.column else "")
                        for f in failure.frames if not f.internal][:5]}
