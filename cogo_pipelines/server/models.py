@@ -114,7 +114,8 @@ class Job(BaseModel):
 
 
 class JobList(BaseModel):
-    jobs: list[Job]
+    jobs: list[Job] = Field(description="Newest first. In a list, a payload or result past 8 KB is "
+                            "{truncated: true, bytes} and a result has no log_tail: GET /api/jobs/{id} has them whole")
     total: int
     limit: int
     offset: int

@@ -17,6 +17,7 @@ from typing import Any
 import psycopg
 
 from cogo_pipelines.indexing.ids import FILE_PREFIX
+from cogo_pipelines.store.queries import latest_gate
 
 NODE_COLUMNS = ("id, repo, path, kind, name, qualified_name, signature, start_line, end_line, exported,"
                 " entry_weight, runtime_count, rank")
@@ -194,8 +195,6 @@ def imports_of(conn: psycopg.Connection, repo: str, path: str) -> list[dict[str,
 
 def latest_gate_run(conn: psycopg.Connection, gate: str = "q1") -> dict[str, Any] | None:
     """The gate's verdict as ``queries.latest_gate`` takes it (repo-wide runs first)."""
-    from cogo_pipelines.store.queries import latest_gate
-
     run = latest_gate(conn, gate)
     keys = ("id", "score", "threshold", "passed", "succeeded", "failed", "window_start", "window_end", "created_at")
     return {k: run[k] for k in keys} if run else None
