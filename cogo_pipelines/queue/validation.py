@@ -45,9 +45,8 @@ def name(value: Any, field: str, *, required: bool = False) -> str | None:
             raise QueueError(f"{field} is required")
         return None
     if not isinstance(value, str) or not value or len(value) > NAME_MAX or not _NAME_RE.fullmatch(value):
-        shown = repr(value) if not isinstance(value, str) or len(value) <= 80 else repr(value[:80]) + "…"
         raise QueueError(f"{field} must be 1-{NAME_MAX} characters of letters, digits and . _ : * / -, "
-                         f"starting with a letter or digit, got {shown}")
+                         f"starting with a letter or digit, got {_shown(value)}")
     return value
 
 
@@ -124,8 +123,8 @@ def command_payload(value: dict) -> dict:
 
 
 def _shown(value: Any) -> str:
-    text = repr(value)
-    return text if len(text) <= 80 else text[:80] + "…"
+    """``value`` quoted for a message, a long string cut to its first 80 characters."""
+    return repr(value) if not isinstance(value, str) or len(value) <= 80 else repr(value[:80]) + "…"
 
 
 def _text(text: str) -> None:
