@@ -19,6 +19,7 @@ class SourceFile:
     language: str  # "typescript" | "tsx" | "markdown" | "sql" | "other"
     content_hash: str  # sha256 hex of the bytes
     size: int
+    generated: bool = False  # its header says a tool wrote it (``indexing.generated``): search ranks it lower
 
 
 @dataclass(slots=True)

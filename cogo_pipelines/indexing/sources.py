@@ -21,6 +21,7 @@ from pathlib import Path
 import pathspec
 
 from cogo_pipelines.indexing import jsscope
+from cogo_pipelines.indexing.generated import is_generated
 from cogo_pipelines.indexing.model import SourceFile
 from cogo_pipelines.indexing.reading import (
     NotARegularFile,
@@ -294,7 +295,8 @@ def scan(root: Path, policy: Policy = Policy(), gitignore: bool = True) -> Disco
             except OSError as exc:  # a dangling symlink, a symlink loop, a file gone mid-walk
                 out.errors.append((rel, f"cannot read: {exc.strerror or exc}"))
                 continue
-            out.files.append(SourceFile(path=rel, language=language_of(rel), content_hash=content_hash(data), size=len(data)))
+            out.files.append(SourceFile(path=rel, language=language_of(rel), content_hash=content_hash(data), size=len(data),
+                                        generated=is_generated(rel, data)))
     out.errors.extend((Path(folder).relative_to(root).as_posix() + "/", why) for folder, why in unlisted)
     if js is not None:
         out.js_scopes = dict(sorted(js.scopes.items()))

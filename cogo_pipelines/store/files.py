@@ -43,15 +43,22 @@ def diff(previous: dict[str, str], current: list[SourceFile]) -> FileDelta:
 
 
 def sync_files(conn: psycopg.Connection, repo: str, current: list[SourceFile]) -> FileDelta:
-    """Record the discovered files and return what changed since the last run."""
-    delta = diff(known_hashes(conn, repo), current)
+    """Record the discovered files and return what changed since the last run. An unchanged file
+    whose ``generated`` flag differs from its row is written too (a store made before the flag
+    existed, or a generator's header rule that changed): the flag is not part of the delta."""
+    rows = conn.execute("SELECT path, content_hash, generated FROM files WHERE repo = %s", (repo,)).fetchall()
+    delta = diff({r["path"]: r["content_hash"] for r in rows}, current)
+    flagged = {r["path"] for r in rows if r["generated"]}
     unchanged = set(delta.unchanged)
     with conn.cursor() as cur:
         cur.executemany(
-            "INSERT INTO files (repo, path, language, content_hash, size) VALUES (%s, %s, %s, %s, %s) "
+            "INSERT INTO files (repo, path, language, content_hash, size, generated) VALUES (%s, %s, %s, %s, %s, %s) "
             "ON CONFLICT (repo, path) DO UPDATE SET language = EXCLUDED.language, "
-            "content_hash = EXCLUDED.content_hash, size = EXCLUDED.size, error = NULL, indexed_at = now()",
-            [(repo, f.path, f.language, f.content_hash, f.size) for f in current if f.path not in unchanged],
+            "content_hash = EXCLUDED.content_hash, size = EXCLUDED.size, generated = EXCLUDED.generated, "
+            "error = CASE WHEN files.content_hash = EXCLUDED.content_hash THEN files.error END, "
+            "indexed_at = CASE WHEN files.content_hash = EXCLUDED.content_hash THEN files.indexed_at ELSE now() END",
+            [(repo, f.path, f.language, f.content_hash, f.size, f.generated) for f in current
+             if f.path not in unchanged or f.generated != (f.path in flagged)],
         )
         if delta.removed:
             cur.execute("DELETE FROM files WHERE repo = %s AND path = ANY(%s)", (repo, delta.removed))

@@ -9,7 +9,10 @@ one lucky chunk elsewhere, and the two sides agree far more often on the file th
    (they repeat the names of the code they exercise, and a question about how something works
    wants the implementation), by ``HISTORY_FACTOR`` in a project's history (``CHANGELOG.md``,
    ``HISTORY``, release notes: a line per change names every feature, so it matches every
-   question and answers none of "where" or "how"), and by ``1 + RANK_BOOST · rank`` (the graph
+   question and answers none of "where" or "how"), by ``GENERATED_FACTOR`` in a file a tool
+   wrote (its header says so, ``indexing.generated``: payload's 12,000-line
+   ``cloudflare-env.d.ts`` names every binding and matched questions about all of them; the
+   answer is the code the generator read or the code that uses it), and by ``1 + RANK_BOOST · rank`` (the graph
    rank: entry proximity and runtime frequency, DESIGN §3; it re-orders near-ties only);
 2. per list, a file scores its best chunk plus ``FILE_SHARE`` of its other chunks, each worth
    ``FILE_DECAY`` times less than the one before (a long file does not win by length alone),
@@ -45,7 +48,7 @@ import functools
 import math
 import re
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 
 from cogo_pipelines.indexing.chunk import IDENTIFIER_PARTS
 
@@ -56,6 +59,7 @@ FILE_DECAY = 0.8
 NAME_BOOST = 0.2
 RANK_BOOST = 0.1
 TEST_FACTOR = 0.5
+GENERATED_FACTOR = 0.5
 PER_FILE = 3
 # a project's history: one line per change names every feature, so it matches every question, yet
 # it answers "what changed when", not "how does it work" or "where is it"
@@ -104,8 +108,9 @@ def query_words(query: str) -> frozenset[str]:
     return frozenset(w for w in words if len(w) > 2 and w not in STOPWORDS and not w.isdigit())
 
 
-def _chunk_factor(path: str, rank: float) -> float:
-    factor = TEST_FACTOR if TEST_PATH.search(path) else HISTORY_FACTOR if HISTORY_PATH.search(path) else 1.0
+def _chunk_factor(path: str, rank: float, generated: bool = False) -> float:
+    factor = (TEST_FACTOR if TEST_PATH.search(path) else HISTORY_FACTOR if HISTORY_PATH.search(path)
+              else GENERATED_FACTOR if generated else 1.0)
     return factor * (1 + RANK_BOOST * min(1.0, max(0.0, rank)))
 
 
@@ -130,15 +135,18 @@ def fuse(
     paths: Mapping[str, str],
     ranks: Mapping[str, float] | None = None,
     query: str = "",
+    generated: Collection[str] = (),
 ) -> dict[str, float]:
     """chunk id -> score (higher is better) over the chunks of ``rankings`` (each a list and its
-    weight); ``paths`` maps every chunk id to its file, ``ranks`` to its graph rank."""
+    weight); ``paths`` maps every chunk id to its file, ``ranks`` to its graph rank; ``generated``
+    holds the chunks of files a tool wrote."""
     ranks = ranks or {}
     file_scores: dict[str, float] = defaultdict(float)
     chunk_scores: dict[str, float] = defaultdict(float)
     listed: list[tuple[float, dict[str, float]]] = []  # (weight, normalised file scores) per list
     for ranked, weight in rankings:
-        scaled = [(cid, max(0.0, s) * _chunk_factor(paths[cid], ranks.get(cid, 0.0))) for cid, s in ranked]
+        scaled = [(cid, max(0.0, s) * _chunk_factor(paths[cid], ranks.get(cid, 0.0), cid in generated))
+                  for cid, s in ranked]
         best_chunk = max((s for _, s in scaled), default=0.0)
         if weight <= 0 or best_chunk <= 0:
             continue

@@ -264,10 +264,15 @@ def search(
     ids = list({cid for ranked, _ in rankings for cid, _ in ranked})
     if not ids:
         return []
-    light = conn.execute("SELECT id, path, rank FROM code_chunks WHERE id = ANY(%s)", (ids,)).fetchall()
+    light = conn.execute(
+        "SELECT c.id, c.path, c.rank, f.generated FROM code_chunks c"
+        " LEFT JOIN files f ON f.repo = c.repo AND f.path = c.path WHERE c.id = ANY(%s)",
+        (ids,),
+    ).fetchall()
     paths = {r["id"]: r["path"] for r in light}  # a chunk deleted meanwhile drops out here
     rankings = [([(cid, s) for cid, s in ranked if cid in paths], w) for ranked, w in rankings]
-    scores = fusion.fuse(rankings, paths, {r["id"]: r["rank"] or 0.0 for r in light}, query)
+    generated = {r["id"] for r in light if r["generated"]}
+    scores = fusion.fuse(rankings, paths, {r["id"]: r["rank"] or 0.0 for r in light}, query, generated)
     if not scores:
         return []
     top = fusion.top_chunks(scores, paths, k)
