@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Code bases of bench/retrieval_suite.py under $COGO_BENCH_REPOS (default /tmp/cogo-bench):
-# trpc/package, zod/package and rxjs/package from npm; umami, storage, ghostfolio, rallly and formbricks are git checkouts
+# trpc/package, zod/package and rxjs/package from npm; umami, storage, ghostfolio, rallly, formbricks and payload are git checkouts
 # of the public repositories named in their question files
-# (bench/questions/{umami,storage,ghostfolio,rallly,formbricks}.tsv) at the commit named there: give the
-# clone source as UMAMI_GIT / STORAGE_GIT / GHOSTFOLIO_GIT / RALLLY_GIT / FORMBRICKS_GIT (a URL such as
+# (bench/questions/{umami,storage,ghostfolio,rallly,formbricks,payload}.tsv) at the commit named there: give the
+# clone source as UMAMI_GIT / STORAGE_GIT / GHOSTFOLIO_GIT / RALLLY_GIT / FORMBRICKS_GIT / PAYLOAD_GIT (a URL such as
 # https://github.com/ghostfolio/ghostfolio, or a local mirror), else the script says what to put
 # where. Idempotent; nothing is committed.
 set -euo pipefail
@@ -20,7 +20,9 @@ clone() {  # name source questions-file
     echo "missing $dest/$1: check out $(grep -o 'root of [^ ]*' "$3" | head -1 | cut -d' ' -f3) at $commit there" >&2
     return
   fi
-  git clone --quiet "$2" "$dest/$1" && git -C "$dest/$1" checkout --quiet "$commit"
+  git clone --quiet --no-checkout "$2" "$dest/$1"
+  # a mirror may lack a few large blobs (payload's test videos): the checkout then says which, and the rest is there
+  git -C "$dest/$1" checkout --quiet "$commit" || echo "warning: $1 checked out without the files named above" >&2
 }
 here="$(cd "$(dirname "$0")" && pwd)"
 pack trpc @trpc/server@11.25.2
@@ -31,4 +33,5 @@ clone storage "${STORAGE_GIT:-}" "$here/questions/storage.tsv"
 clone ghostfolio "${GHOSTFOLIO_GIT:-}" "$here/questions/ghostfolio.tsv"
 clone rallly "${RALLLY_GIT:-}" "$here/questions/rallly.tsv"
 clone formbricks "${FORMBRICKS_GIT:-}" "$here/questions/formbricks.tsv"
+clone payload "${PAYLOAD_GIT:-}" "$here/questions/payload.tsv"
 echo "$dest"

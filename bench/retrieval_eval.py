@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import math
 import os
+import re
 import sys
 import time
 from pathlib import Path
@@ -35,8 +36,10 @@ def load_questions(path: Path) -> list[tuple[str, set[str]]]:
     for line in path.read_text(encoding="utf-8").splitlines():
         if not line.strip() or line.startswith("#"):
             continue
+        # answers are comma-separated; a tab between them (one formbricks line had one) is a
+        # separator too, not part of a path that then matches no file
         question, _, answers = line.partition("\t")
-        out.append((question.strip(), {a.strip() for a in answers.split(",") if a.strip()}))
+        out.append((question.strip(), {a.strip() for a in re.split(r"[,\t]", answers) if a.strip()}))
     return out
 
 

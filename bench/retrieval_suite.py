@@ -97,6 +97,25 @@ SETS = {
             "packages/database/migration/**/*.sql",
         ],
     ),
+    # held out (session 21): the framework's packages without their tests, its docs, the starter templates
+    "payload": (
+        REPOS / "payload",
+        ROOT / "bench/questions/payload.tsv",
+        [
+            "packages/*/src/**/*.ts",
+            "packages/*/src/**/*.tsx",
+            "!packages/*/src/**/__tests__/**",
+            "!packages/*/src/**/*.spec.ts",
+            "!packages/*/src/**/*.spec.tsx",
+            "!packages/*/src/**/*.test.ts",
+            "/*.md",
+            "docs/**/*.mdx",
+            "packages/*/*.md",
+            "templates/*/src/**/*.ts",
+            "templates/*/src/**/*.tsx",
+            "templates/*/README.md",
+        ],
+    ),
     # the npm package's sources and its root markdown (README, CHANGELOG), not dist/
     "rxjs": (REPOS / "rxjs" / "package", ROOT / "bench/questions/rxjs.tsv", ["src/**/*.ts", "/*.md"]),
     "cogo-sample": (ROOT / "examples/cogo-sample", ROOT / "bench/questions/cogo-sample.tsv", None),
