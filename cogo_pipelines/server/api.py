@@ -128,15 +128,16 @@ def snapshots(request: Request, query: m.HistoryQuery) -> Response:
     return JSON({"snapshots": rows})
 
 
-def summary_data(conn, base_url: str) -> dict[str, Any]:
-    """One read of everything a glance needs; shared with the dashboard."""
+def summary_data(conn, link_base: str) -> dict[str, Any]:
+    """One read of everything a glance needs; shared with the dashboard. ``link_base`` as
+    ``link_base()`` gives it: the gate_fix ``url`` is absolute only with ``PUBLIC_BASE_URL`` set."""
     gate = queries.latest_gate(conn)
     # the gate_fix of the run shown beside it (none when that run passed), never an older run's
     fix = gate_fix.gate_fix_for_run(conn, gate["id"]) if gate and not gate.get("passed") else None
     if fix is not None:
         fix = {"id": fix["id"], "quality_run_id": fix["quality_run_id"],
                "created_at": datetime.fromisoformat(fix["created_at"]),
-               "url": f"{base_url}/api/gate-fix/{fix['id']}"}
+               "url": f"{link_base}/api/gate-fix/{fix['id']}"}
     return {
         "generated_at": datetime.now(UTC),
         "jobs": queries.job_counts(conn),
@@ -148,14 +149,17 @@ def summary_data(conn, base_url: str) -> dict[str, Any]:
     }
 
 
-def base_url(request: Request) -> str:
-    configured = request.app.state.settings.public_base_url
-    return (configured or str(request.base_url)).rstrip("/")
+def link_base(request: Request) -> str:
+    """What the sidecar's own links start with: ``PUBLIC_BASE_URL`` when it is configured, else
+    nothing, so that ``/api/gate-fix/7`` resolves against the address the client already used.
+    Never the request's ``Host`` header: any client chooses it, and ``Host: evil.example`` made the
+    dashboard, the summary and the OpenAPI document point their readers at that host."""
+    return (request.app.state.settings.public_base_url or "").rstrip("/")
 
 
 def summary(request: Request) -> Response:
     with _store(request).connection() as conn:
-        return JSON(summary_data(conn, base_url(request)))
+        return JSON(summary_data(conn, link_base(request)))
 
 
 def notify_weekly(request: Request) -> Response:
@@ -196,7 +200,7 @@ def gate_fix_detail(request: Request, path: m.GateFixPath, query: m.GateFixQuery
     if fmt == "html":
         from cogo_pipelines.quality.gate_fix_html import render_html
 
-        page = render_html({**(fix.get("content") or {}), "id": fix["id"]}, self_url=f"{base_url(request)}/api/gate-fix/{fix['id']}")
+        page = render_html({**(fix.get("content") or {}), "id": fix["id"]}, self_url=f"{link_base(request)}/api/gate-fix/{fix['id']}")
         return HTMLResponse(redact.scrub(page))
     return JSON(fix)
 

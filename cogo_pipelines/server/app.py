@@ -71,6 +71,10 @@ def create_app(settings: Settings | None = None) -> Starlette:
                     Middleware(auth.AuthMiddleware, settings=settings), Middleware(BodyLimitMiddleware)],
         lifespan=lifespan,
     )
+    # Starlette answers /api/jobs/ with a redirect to an absolute URL built from the Host header
+    # (``Host: evil.example`` got ``Location: http://evil.example/api/jobs``, on the open /healthz/
+    # too); without it such a path is the JSON 404 of any unknown path.
+    app.router.redirect_slashes = False
     app.state.settings = settings
     app.state.store = store
     app.state.metrics = sidecar_metrics

@@ -11,7 +11,7 @@ from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 
 from cogo_pipelines.server import charts, redact
-from cogo_pipelines.server.api import base_url, summary_data
+from cogo_pipelines.server.api import link_base, summary_data
 from cogo_pipelines.store import queries
 
 REFRESH_SECONDS = 15
@@ -28,7 +28,7 @@ _env.filters["duration"] = charts.duration_text
 
 
 def page(request: Request) -> Response:
-    base = base_url(request)
+    base = link_base(request)
     with request.app.state.store.connection() as conn:
         summary = summary_data(conn, base)
         runs = list(reversed(queries.gate_history(conn, limit=TREND_RUNS)))

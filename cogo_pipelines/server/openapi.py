@@ -98,7 +98,9 @@ def _operation(ep: Endpoint, refs: dict[type, dict[str, str]]) -> dict[str, Any]
 
 
 @lru_cache(maxsize=8)
-def openapi_document(server_url: str) -> dict[str, Any]:
+def openapi_document(server_url: str | None) -> dict[str, Any]:
+    """``server_url``: ``PUBLIC_BASE_URL``, or None for no ``servers`` entry, which OpenAPI reads as
+    ``/`` on the host the document came from (never a URL built from the request's Host header)."""
     endpoints = (*api.ENDPOINTS, ENDPOINT)
     refs, schemas = _components(_models(endpoints))
     paths: dict[str, dict[str, Any]] = {}
@@ -110,7 +112,7 @@ def openapi_document(server_url: str) -> dict[str, Any]:
                  "description": "Jobs, the Q1 gate, snapshots, search and gate_fix artifacts of cogo_pipelines. "
                                 "Errors are JSON {error, status}. With COGO_API_TOKEN set on the server, every "
                                 "/api route needs Authorization: Bearer <token>."},
-        "servers": [{"url": server_url}],
+        **({"servers": [{"url": server_url}]} if server_url else {}),
         "paths": paths,
         "security": [{"apiToken": []}],
         "components": {"schemas": schemas,
@@ -120,7 +122,7 @@ def openapi_document(server_url: str) -> dict[str, Any]:
 
 
 def serve(request: Request) -> Response:
-    return JSON(openapi_document(api.base_url(request)))
+    return JSON(openapi_document(api.link_base(request) or None))
 
 
 ENDPOINT = Endpoint("/api/openapi.json", serve, "openapi", "This document",

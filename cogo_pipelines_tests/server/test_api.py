@@ -110,6 +110,40 @@ def test_gate_fix_artifact(sidecar, seeded):
         assert md.headers["content-type"].startswith("text/markdown") and "Q1 0.660" in md.text and "npm test" in md.text
 
 
+def test_links_never_come_from_the_host_header(sidecar, seeded):
+    """Any client chooses its Host header: ``Host: evil.example`` made the dashboard, the summary,
+    the gate_fix page, the OpenAPI servers and a trailing-slash redirect point at that host.
+    Links are relative, or start with PUBLIC_BASE_URL when it is configured."""
+    fix_id = seeded["gate_fix_id"]
+    evil = {"Host": "evil.example"}
+    with sidecar.client(headers=evil) as http:
+        pages = {path: http.get(path, headers=headers) for path, headers in [
+            ("/dashboard/local", {}), ("/api/summary", {}), ("/api/openapi.json", {}),
+            (f"/api/gate-fix/{fix_id}", {"Accept": "text/html"}), ("/api/jobs/", {}), ("/healthz/", {})]}
+        assert http.get("/api/summary").json()["latest_gate_fix"]["url"] == f"/api/gate-fix/{fix_id}"
+        assert "servers" not in http.get("/api/openapi.json").json()  # OpenAPI: "/" of the document's host
+    for path, reply in pages.items():
+        assert reply.status_code < 500 and "evil.example" not in reply.text + str(reply.headers), path
+    assert pages["/api/jobs/"].status_code == 404 and pages["/api/jobs/"].json()["status"] == 404
+    assert f'href="/api/gate-fix/{fix_id}"' in pages["/dashboard/local"].text
+
+    from cogo_pipelines.server import create_app
+    from cogo_pipelines_tests.server.conftest import auth_headers, start_server, stop_server
+
+    public = "https://cogo.example.com/"
+    server, thread, url = start_server(create_app(sidecar.settings.model_copy(update={"public_base_url": public})))
+    try:
+        with httpx.Client(base_url=url, timeout=30, headers={**evil, **auth_headers()}) as http:
+            assert http.get("/api/summary").json()["latest_gate_fix"]["url"] == (
+                f"https://cogo.example.com/api/gate-fix/{fix_id}")
+            assert http.get("/api/openapi.json").json()["servers"] == [{"url": "https://cogo.example.com"}]
+            page = http.get(f"/api/gate-fix/{fix_id}", headers={"Accept": "text/html"}).text
+            assert f'href="https://cogo.example.com/api/gate-fix/{fix_id}?format=json"' in page
+            assert "evil.example" not in page
+    finally:
+        stop_server(server, thread)
+
+
 def test_weekly_payload(sidecar, seeded):
     with sidecar.client() as http:
         response = http.get("/api/notify/weekly")

@@ -46,7 +46,7 @@ def test_live_document_is_the_fuzzed_one(live):
     with live.client() as http:
         served = http.get("/api/openapi.json").json()
     assert served["openapi"] == "3.1.0"
-    assert served["servers"] == [{"url": live.url}]
+    assert "servers" not in served  # no PUBLIC_BASE_URL: "/" of the host the document came from
     assert {**served, "servers": None} == {**openapi_document(PLACEHOLDER), "servers": None}
 
 
