@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -69,3 +70,35 @@ def test_headers_past_the_bound_are_refused_and_a_silent_connection_is_closed(da
         server.send_signal(signal.SIGTERM)
         server.wait(20)
         assert not alive(server.pid)
+
+
+def _raw_exchange(port: int, request: bytes) -> bytes:
+    """``request`` as sent on a fresh connection; everything the server answered before closing it."""
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+        sock.sendall(request)
+        answer = b""
+        while chunk := sock.recv(65536):
+            answer += chunk
+    return answer
+
+
+def test_a_malformed_request_gets_a_json_400(database_url):
+    """h11 refuses these before the app sees them, and uvicorn answered in plain text
+    ("Invalid HTTP request received."): the API's clients parse every 4xx as {error, status}."""
+    server, port = _serve(database_url)
+    try:
+        for request in (b"GARBAGE\r\n\r\n", b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nno colon here\r\n\r\n",
+                        # unfinished headers past the bound (all of them read before the answer: more, and
+                        # the close with unread bytes would reset the connection before the answer is read)
+                        b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Big: " + b"a" * (MAX_HEADER_BYTES + 4096)):
+            head, _, body = _raw_exchange(port, request).partition(b"\r\n\r\n")
+            lines = head.decode().split("\r\n")
+            headers = dict(line.lower().split(": ", 1) for line in lines[1:])
+            assert lines[0] == "HTTP/1.1 400 Bad Request", (request[:40], head)
+            assert headers["content-type"] == "application/json" and headers["x-content-type-options"] == "nosniff"
+            error = json.loads(body)
+            assert error["status"] == 400 and error["error"].startswith("malformed HTTP request")
+        assert httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=10).status_code == 200
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(20)
