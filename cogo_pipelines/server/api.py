@@ -35,10 +35,14 @@ def _store(request: Request):
     return request.app.state.store
 
 
-def healthz(request: Request) -> Response:
-    with _store(request).connection() as conn:  # StoreUnavailable: the handler answers 503 JSON
-        queries.ping(conn)
-    return JSON({"status": "ok", "store": True})
+async def healthz(request: Request) -> Response:
+    """Liveness on the event loop with a bounded store check (``SidecarStore.ping``): it was a
+    sync handler on a pooled connection, so a thread pool busy with slow handlers, or a silent
+    database, held it for 5-10 s while a probe waited."""
+    problem = await _store(request).ping()
+    if problem is not None:
+        return JSON({"error": f"the store is unavailable: {problem}", "status": 503, "db": "down"}, status_code=503)
+    return JSON({"status": "ok", "store": True, "db": "up"})
 
 
 def jobs_list(request: Request, query: m.JobsQuery) -> Response:
@@ -227,8 +231,9 @@ def _json(description: str, model: type) -> dict[int, tuple[str, type]]:
 
 
 ENDPOINTS = (
-    Endpoint("/healthz", healthz, "health", "Liveness and store reachability", _json("Store reachable", m.Health),
-             errors=(503,), public=True),
+    Endpoint("/healthz", healthz, "health", "Liveness and store reachability",
+             {200: ("Store reachable", m.Health),
+              503: ("Store unreachable, or no answer within 1 s", m.HealthDown)}, errors=(), public=True),
     Endpoint("/api/jobs", jobs_list, "listJobs", "Jobs, newest first, optionally filtered",
              _json("A page of jobs", m.JobList), query=m.JobsQuery),
     Endpoint("/api/jobs", jobs_enqueue, "enqueueJob", "Enqueue a job (router-select picks the executor if omitted)",

@@ -94,6 +94,13 @@ class Error(BaseModel):
 class Health(BaseModel):
     status: Literal["ok", "degraded"]
     store: bool
+    db: Literal["up"]
+
+
+class HealthDown(Error):
+    """/healthz's 503: the error, and ``db`` for probes that read one field whatever the status."""
+
+    db: Literal["down"]
 
 
 class Job(BaseModel):

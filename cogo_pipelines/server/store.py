@@ -9,10 +9,14 @@ for up to minutes (each request meanwhile waiting 5 s for a 503). So a checkout 
 connection (``check``), and a request that meets a dead server drops the whole pool: the next
 request probes the database at once (a refused connection fails in microseconds) and builds a
 fresh pool as soon as it answers.
+
+The liveness probe (``ping``) uses none of this: it runs on the event loop, on a fresh
+connection, within ``PING_TIMEOUT_S``.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import threading
 from collections.abc import Iterator
@@ -26,6 +30,7 @@ from cogo_pipelines.settings import Settings
 from cogo_pipelines.store import db
 
 log = logging.getLogger(__name__)
+PING_TIMEOUT_S = 1.0
 
 
 class StoreUnavailable(RuntimeError):
@@ -38,13 +43,15 @@ class SidecarStore:
         self._max_size = max_size
         self._pool: ConnectionPool | None = None
         self._lock = threading.Lock()
+        self._url: str | None = settings.database_url  # the embedded store's once it is started
+        self._starting: asyncio.Future | None = None
 
     def _open(self) -> ConnectionPool:
         with self._lock:
             if self._pool is not None:
                 return self._pool
             try:
-                url = db.database_url(self._settings)
+                url = self._url = db.database_url(self._settings)
                 db.connect(url).close()  # applies pending migrations once
             except (db.StoreError, psycopg.Error) as exc:
                 # one line: libpq's own ends in a newline; a URL it cannot parse is quoted whole,
@@ -102,6 +109,33 @@ class SidecarStore:
             yield conn
         finally:
             pool.putconn(conn)
+
+    async def ping(self, timeout_s: float = PING_TIMEOUT_S) -> str | None:
+        """None when the database answers within ``timeout_s``, else why not (one line). Called on
+        the event loop and never in the thread pool, so slow handlers holding every worker thread
+        and pooled connection cannot hold it up, and a silent database costs ``timeout_s``, not
+        libpq's connect timeout."""
+        try:
+            async with asyncio.timeout(timeout_s):
+                await db.ping(self._url or await self._started_url())
+        except TimeoutError:
+            starting = " (the embedded store is still starting)" if self._url is None else ""
+            return f"no answer within {timeout_s:g} s{starting}"
+        except (db.StoreError, StoreUnavailable) as exc:
+            return str(exc)
+        return None
+
+    async def _started_url(self) -> str:
+        """The embedded store has a URL once it runs. The first probe starts it as the first
+        request always did (``_open``: start, migrate, pool), in a thread of the loop's own
+        executor, not the request thread pool; a probe that times out leaves it going, and the
+        next one waits for the same start."""
+        if self._starting is None or self._starting.done():
+            self._starting = asyncio.ensure_future(asyncio.to_thread(self._open))
+            self._starting.add_done_callback(lambda done: done.cancelled() or done.exception())
+        await asyncio.shield(self._starting)
+        assert self._url is not None
+        return self._url
 
     def close(self) -> None:
         with self._lock:

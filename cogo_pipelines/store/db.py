@@ -197,16 +197,35 @@ def connect(url: str | None = None, *, autocommit: bool = False, migrate_schema:
     try:
         conn = psycopg.connect(url, autocommit=autocommit, row_factory=dict_row, connect_timeout=10)
     except psycopg.OperationalError as exc:
-        source = "DATABASE_URL" if get_settings().database_url == url else "the embedded store"
-        detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise StoreError(f"cannot connect to {source} ({_redact(url)}): {detail}") from exc
-    except psycopg.ProgrammingError:  # libpq cannot parse it; its message quotes it whole, password too
-        source = "DATABASE_URL" if get_settings().database_url == url else "the store URL"
-        raise StoreError(f"{source} is not a connection string libpq can read (expected "
-                         "postgresql://user:password@host:port/dbname or key=value pairs)") from None
+        raise _connect_failure(exc, url) from exc
+    except psycopg.ProgrammingError as exc:
+        raise _connect_failure(exc, url) from None
     if migrate_schema:
         ensure_migrated(conn, url)
     return conn
+
+
+def _connect_failure(exc: psycopg.Error, url: str) -> StoreError:
+    """One line a user can act on, for a connection that could not be opened."""
+    if isinstance(exc, psycopg.ProgrammingError):  # libpq cannot parse it; its message quotes it whole, password too
+        source = "DATABASE_URL" if get_settings().database_url == url else "the store URL"
+        return StoreError(f"{source} is not a connection string libpq can read (expected "
+                          "postgresql://user:password@host:port/dbname or key=value pairs)")
+    source = "DATABASE_URL" if get_settings().database_url == url else "the embedded store"
+    detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return StoreError(f"cannot connect to {source} ({_redact(url)}): {detail}")
+
+
+async def ping(url: str) -> None:
+    """One round trip on a fresh connection (connect, ``SELECT 1``), on the event loop: for a
+    liveness probe, which must neither wait for a pooled connection nor hold a thread. The caller
+    bounds it (``asyncio.timeout``; libpq's own connect timeout is 2 s at the least). Raises
+    StoreError (one line) when the database refuses or fails it."""
+    try:
+        async with await psycopg.AsyncConnection.connect(url, autocommit=True, connect_timeout=2) as conn:
+            await conn.execute("SELECT 1")
+    except psycopg.Error as exc:
+        raise _connect_failure(exc, url) from None
 
 
 def connect_retrying(url: str | None = None, *, within_s: float = 30.0, autocommit: bool = False,

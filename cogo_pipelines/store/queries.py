@@ -20,11 +20,6 @@ JOB_COLUMNS = (
 DURATION_BUCKETS = (0.1, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0, 600.0, 1800.0, 3600.0)
 
 
-def ping(conn: psycopg.Connection) -> None:
-    """Raises when the database does not answer (the sidecar's /healthz)."""
-    conn.execute("SELECT 1")
-
-
 LISTED_FIELD_BYTES = 8192  # a payload or result in a job list at most; the job itself has it whole
 # in a list, a payload or result past LISTED_FIELD_BYTES is a note of its size (a result without
 # its log tail first): 500 listed jobs of 1 MB payloads were a 300 MB answer, 6 GB of server memory
