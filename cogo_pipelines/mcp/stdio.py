@@ -11,6 +11,10 @@ A client may write its requests and close stdin at once (``printf … | cogo mcp
 the SDK ends the session at the end of stdin and cancels the calls still running, so their
 answers were lost. Here the end of stdin reaches the session only once every request read
 has been answered (or ``DRAIN_SECONDS`` have passed).
+
+A line that is not a JSON-RPC message is answered with the JSON-RPC error it calls for (-32700
+parse error, -32600 invalid request; id null): the SDK passed it to the session, which dropped it
+without a word, so a client waited for ever for the answer to what it had sent.
 """
 
 from __future__ import annotations
@@ -25,7 +29,8 @@ import anyio
 import psycopg
 from mcp.server.stdio import stdio_server
 from mcp.shared.message import SessionMessage
-from mcp.types import JSONRPCError, JSONRPCRequest, JSONRPCResponse
+from mcp.types import INVALID_REQUEST, PARSE_ERROR, ErrorData, JSONRPCError, JSONRPCRequest, JSONRPCResponse
+from pydantic import ValidationError
 
 from cogo_pipelines.mcp.tools import build_server
 from cogo_pipelines.pipeline import knowledge_tools
@@ -107,7 +112,10 @@ async def _serve(server) -> None:
         async def inbound() -> None:
             async with to_session:
                 async for message in transport_in:
-                    if isinstance(message, SessionMessage) and isinstance(message.message, JSONRPCRequest):
+                    if isinstance(message, Exception):  # the transport could not read the line as a message
+                        await transport_out.send(SessionMessage(rejection(message)))
+                        continue
+                    if isinstance(message.message, JSONRPCRequest):
                         due.add(message.message.id)
                     await to_session.send(message)
                 deadline = time.monotonic() + DRAIN_SECONDS
@@ -126,3 +134,14 @@ async def _serve(server) -> None:
             tasks.start_soon(outbound)
             await session_server.run(session_in, session_out, session_server.create_initialization_options())
             tasks.cancel_scope.cancel()
+
+
+def rejection(problem: Exception) -> JSONRPCError:
+    """The JSON-RPC 2.0 answer to a line the transport could not read as a message: -32700 when
+    it is not JSON, -32600 when it is JSON but no request, notification or response. The id is
+    null, as the specification asks when the request's id cannot be known."""
+    not_json = not isinstance(problem, ValidationError) or any(e["type"] == "json_invalid" for e in problem.errors())
+    code, what = (PARSE_ERROR, "Parse error: the line is not JSON") if not_json else (
+        INVALID_REQUEST, "Invalid Request: the line is JSON but not a JSON-RPC 2.0 message")
+    log.warning("stdin: %s", what)
+    return JSONRPCError(jsonrpc="2.0", id=None, error=ErrorData(code=code, message=what))

@@ -90,3 +90,31 @@ def test_requests_written_before_stdin_closes_are_all_answered(indexed_store):
     assert "lease" in answers[2]["result"]["content"][0]["text"].lower()
     assert not answers[2]["result"]["isError"] and not answers[3]["result"]["isError"]
     assert len(answers[4]["result"]["tools"]) == 8
+
+
+def test_a_line_that_is_not_a_message_gets_a_json_rpc_error_and_the_server_goes_on(indexed_store):
+    """The SDK dropped such a line without a word (a client waited for ever for its answer):
+    JSON-RPC says -32700 for a line that is not JSON, -32600 for JSON that is no message, with
+    id null; the calls after it are answered as before."""
+    import json
+    import subprocess
+
+    lines = [
+        json.dumps({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
+            "protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "script", "version": "0"}}}),
+        json.dumps({"jsonrpc": "2.0", "method": "notifications/initialized"}),
+        "{not json",
+        json.dumps({"jsonrpc": "2.0", "id": 7, "method": 12}),
+        json.dumps(["a", "batch"]),
+        json.dumps({"jsonrpc": "2.0", "id": 2, "method": "tools/call",
+                    "params": {"name": "search", "arguments": {"query": "lease expiry"}}}),
+    ]
+    done = subprocess.run([*COGO, "mcp"], input="".join(line + "\n" for line in lines), capture_output=True,
+                          text=True, timeout=120, env=indexed_store.env(), check=True)
+    answers = [json.loads(line) for line in done.stdout.splitlines()]
+    errors = [a for a in answers if a["id"] is None]
+    assert [e["error"]["code"] for e in errors] == [-32700, -32600, -32600], answers
+    assert errors[0]["error"]["message"].startswith("Parse error") and errors[0]["jsonrpc"] == "2.0"
+    [search] = [a for a in answers if a["id"] == 2]
+    assert not search["result"]["isError"] and "lease" in search["result"]["content"][0]["text"].lower()
+    assert "Traceback" not in done.stderr
