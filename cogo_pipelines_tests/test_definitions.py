@@ -35,14 +35,20 @@ def test_dg_launch_runs_the_gate_like_dagster_job_execute(tmp_path, database_url
     assert allowed.returncode == 0, allowed.stderr[-2000:]
 
 
-# Loads the code location as Dagster does (import, then the repository with resources bound to
-# jobs, schedules and sensors) in a fresh interpreter, so no earlier import hides a warning.
+# Imports every defs module as tests and tools do (Dagster's folder loader mutes Dagster's warnings
+# while it imports, so a module imported directly is the place they show), then loads the code
+# location as Dagster does (the repository with resources bound to jobs, schedules and sensors):
+# in a fresh interpreter, so no earlier import hides a warning.
 _LOAD_AND_LIST_WARNINGS = """
+import importlib
+import pkgutil
 import warnings
-warnings.simplefilter("always")
 with warnings.catch_warnings(record=True) as caught:
     warnings.simplefilter("always")
     import dagster as dg
+    import cogo_pipelines.defs as package
+    for module in pkgutil.walk_packages(package.__path__, package.__name__ + "."):
+        importlib.import_module(module.name)
     from cogo_pipelines.definitions import defs
     dg.Definitions.validate_loadable(defs)
     defs.get_repository_def()
