@@ -110,8 +110,8 @@ serve: setup
 dagster: setup $(DAGSTER_HOME)/dagster.yaml
 	DAGSTER_HOME=$(DAGSTER_HOME) $(BIN)/dagster dev -w workspace.yaml -p $(DAGSTER_PORT)
 
-validate: setup
-	$(BIN)/dagster definitions validate -w workspace.yaml
+validate: setup  ## load the definitions as Dagster does (`dg check defs`: 1.13's successor of `dagster definitions validate`)
+	VIRTUAL_ENV=$(abspath $(VENV)) $(BIN)/dg check defs
 
 lint: setup
 	$(BIN)/ruff check cogo_pipelines cogo_pipelines_tests bench

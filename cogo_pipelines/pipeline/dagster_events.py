@@ -23,6 +23,10 @@ REPO_PARTITIONS = "repos"  # the DynamicPartitionsDefinition of the knowledge as
 ROOT_KEY = "root"  # source_files metadata: where the partition's repo lives on this machine
 STATE_KEY = "repo_state"  # source_files metadata: the repo's state when indexed (pipeline/repo_state)
 TRACES_KEY = "trace_dir"  # source_files metadata: the trace folder the partition was indexed with, if its own
+# Dagster's standard key for the rows of an asset's table (``TableMetadataSet.row_count``, not
+# exported by ``dagster`` 1.13): the UI shows it and charts it over materialisations, so runs of
+# either face report it
+ROW_COUNT = "dagster/row_count"
 
 
 def instance_home() -> Path | None:
@@ -38,21 +42,23 @@ def instance_home() -> Path | None:
 
 def asset_metadata(summary: Any, root: Path, *, embedded: bool) -> dict[str, dict[str, Any]]:
     """Per knowledge asset, the metadata ``cogo index``'s run gives it (``IndexSummary``); the
-    Neo4j mirror is not part of ``cogo index``, and without embeddings neither are vectors."""
+    Neo4j mirror is not part of ``cogo index``, and without embeddings neither are vectors. A
+    table's row count (``ROW_COUNT``) is given where the summary holds the whole table's: the
+    run's own figures for vectors and ranks are what changed, not what the table holds."""
     seconds = {k: round(v, 3) for k, v in summary.seconds.items()}
     common = {"source": "cogo index"}
     out = {
         "source_files": {ROOT_KEY: str(Path(root).resolve()), STATE_KEY: repo_state(root) or "",
                          TRACES_KEY: summary.trace_dir or "",
-                         "repo": summary.repo, "files": summary.files, "removed": summary.removed_files},
-        "static_graph": {"files": summary.files, "parsed": summary.parsed, "symbols": summary.symbols,
+                         ROW_COUNT: summary.files, "repo": summary.repo, "files": summary.files, "removed": summary.removed_files},
+        "static_graph": {ROW_COUNT: summary.symbols, "files": summary.files, "parsed": summary.parsed, "symbols": summary.symbols,
                          "edges": summary.edges, "errors": len(summary.errors),
                          "unresolved": summary.unresolved, "resolved_ratio": float(summary.resolved_ratio),
                          "seconds": seconds.get("graph", 0.0)},
-        "runtime_edges": {"trace_files": summary.trace_files, "runtime_edges": summary.runtime_edges,
+        "runtime_edges": {ROW_COUNT: summary.runtime_edges, "trace_files": summary.trace_files, "runtime_edges": summary.runtime_edges,
                           "symbols_observed": summary.runtime_symbols, "unknown_frames": summary.unknown_frames},
         "ranked_graph": {"seconds": seconds.get("runtime", 0.0)},
-        "code_chunks": {"chunks": summary.chunks, "rechunked_files": summary.rechunked_files,
+        "code_chunks": {ROW_COUNT: summary.chunks, "chunks": summary.chunks, "rechunked_files": summary.rechunked_files,
                         "unchanged_files": summary.skipped_unchanged, "removed_files": summary.removed_files},
         "chunk_embeddings": {"embedded": summary.embedded, "from_cache": summary.embeddings_from_cache},
         "pgvector_index": {"files": summary.files, "symbols": summary.symbols, "edges": summary.edges,

@@ -188,6 +188,10 @@ def test_dagster_yaml_gives_a_postgres_instance_with_daemon_schedules(pg_server,
         assert type(instance.scheduler).__name__ == "DagsterDaemonScheduler"
         assert type(instance.run_coordinator).__name__ == "QueuedRunCoordinator"
         assert instance.get_runs_count() == 0
+        # a run lost with dagster-code fails (and frees its run slot) instead of staying STARTED
+        assert instance.run_monitoring_enabled and "MONITORING" in instance.get_required_daemon_types()
+        assert instance.run_monitoring_max_resume_run_attempts == 0  # the default launcher cannot resume
+        assert 3600 <= instance.run_monitoring_max_runtime_seconds <= 24 * 3600
     finally:
         instance.dispose()
     with psycopg.connect(pg_server.get_uri("dagster_deploy_test")) as conn:

@@ -55,6 +55,8 @@ def test_cogo_index_registers_its_partition_and_materialisations(database_url, s
             limit=1).records[0].asset_materialization
         assert graph.partition == summary["repo"]
         assert graph.metadata["symbols"].value == summary["symbols"] > 0
+        # the UI's row count, as a Dagster run of the asset reports it
+        assert graph.metadata["dagster/row_count"] == dg.MetadataValue.int(summary["symbols"])
         assert graph.metadata["source"].value == "cogo index"
         files = instance.get_latest_materialization_event(dg.AssetKey("source_files")).asset_materialization
         assert files.metadata["root"].value == str(sample_copy.resolve())

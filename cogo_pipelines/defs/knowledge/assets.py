@@ -2,7 +2,8 @@
 
 The state lives in Postgres (and optionally Neo4j), not in Dagster's IO managers: each asset
 runs one stage of the pipeline (``pipeline/index_run``, ``store/runtime_store``,
-``store/neo4j_mirror``) against the store and reports what it did as metadata. So materialising
+``store/neo4j_mirror``) against the store and reports what it did as metadata, with the rows of
+its table under Dagster's ``dagster/row_count`` so the UI shows each table's size over time. So materialising
 any subset works, and a second run over an unchanged repo shows ``parsed: 0``, ``embedded: 0``.
 """
 
@@ -16,13 +17,18 @@ from cogo_pipelines.defs.knowledge.partitions import repo_partitions, repo_targe
 from cogo_pipelines.defs.knowledge.resources import CodeRepoResource, EmbeddingModelResource, Neo4jResource
 from cogo_pipelines.defs.shared.resources import PostgresResource
 from cogo_pipelines.pipeline import index_run, upkeep
-from cogo_pipelines.pipeline.dagster_events import ROOT_KEY, STATE_KEY, TRACES_KEY
+from cogo_pipelines.pipeline.dagster_events import ROOT_KEY, ROW_COUNT, STATE_KEY, TRACES_KEY
 from cogo_pipelines.pipeline.repo_state import repo_state
 from cogo_pipelines.store import files as files_store
 from cogo_pipelines.store import index_health, index_runs, knowledge, neo4j_mirror, runtime_store
 
 GROUP = "knowledge"
 PREVIEW_ROWS = 20
+
+
+def _row_count(rows: int) -> dict[str, dg.IntMetadataValue]:
+    """The rows of the partition's table as this step left it (the whole table, not what changed)."""
+    return {ROW_COUNT: dg.MetadataValue.int(int(rows))}
 
 
 def _table(headers: list[str], rows: list[list]) -> str:
@@ -57,6 +63,7 @@ def source_files(context: dg.AssetExecutionContext, code_repo: CodeRepoResource,
     languages = Counter(f.language for f in found)
     return dg.MaterializeResult(
         metadata={
+            **_row_count(len(found)),
             "repo": repo,
             ROOT_KEY: str(root),
             STATE_KEY: repo_state(root) or "",
@@ -101,6 +108,7 @@ def static_graph(context: dg.AssetExecutionContext, code_repo: CodeRepoResource,
     delta = getattr(result, "delta", None)
     return dg.MaterializeResult(
         metadata={
+            **_row_count(stats["symbols"]),  # ast_nodes; code_relationships are "edges"
             "files": len(result.files),
             "parsed": int(getattr(result, "parsed", 0)),
             "removed": len(getattr(delta, "removed", []) or []),
@@ -140,6 +148,7 @@ def runtime_edges(context: dg.AssetExecutionContext, code_repo: CodeRepoResource
     unknown = trace.unknown.most_common(PREVIEW_ROWS)
     return dg.MaterializeResult(
         metadata={
+            **_row_count(written.edges),
             "trace_dir": str(trace_dir),
             "trace_files": len(files),
             "traces_used": dg.MetadataValue.json(trace.sources),
@@ -184,6 +193,7 @@ def ranked_graph(context: dg.AssetExecutionContext, code_repo: CodeRepoResource,
     ]
     return dg.MaterializeResult(
         metadata={
+            **_row_count(ranked),
             "symbols_ranked": ranked,
             "top_with_runtime": sum(1 for t in top if t["runtime_count"]),
             "top_symbols": dg.MetadataValue.md(
@@ -209,6 +219,7 @@ def code_chunks(context: dg.AssetExecutionContext, code_repo: CodeRepoResource, 
         context.log.warning(f"{path}: {message}")
     return dg.MaterializeResult(
         metadata={
+            **_row_count(stats["chunks"]),
             "chunks": stats["chunks"],
             "rechunked_files": len(result.rechunked),
             "unchanged_files": result.unchanged,
@@ -241,6 +252,7 @@ def chunk_embeddings(
         stats = knowledge.index_stats(conn, repo)
     return dg.MaterializeResult(
         metadata={
+            **_row_count(stats["embedded"]),
             "model": model_key,
             "embedded": result.embedded,
             "from_cache": result.from_cache,
@@ -280,6 +292,7 @@ def pgvector_index(
         pruned = upkeep.after_index(conn)
     return dg.MaterializeResult(
         metadata={
+            **_row_count(stats["embedded"]),  # the vectors the HNSW index holds
             **{k: int(v) for k, v in stats.items()},
             "chunks_ranked": int(ranked),
             "rows_pruned": dg.MetadataValue.json(pruned),

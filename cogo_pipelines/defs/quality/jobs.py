@@ -2,15 +2,21 @@
 
 Thin wiring over ``cogo_pipelines.pipeline.gate`` and ``cogo_pipelines.quality``. ``q1_gate_job``
 raises ``dg.Failure`` on a failed gate so ``dagster job execute -m cogo_pipelines.definitions -j
-q1_gate_job`` exits non-zero in CI. Their schedules and sensor are in ``schedules.py`` and
-``sensors.py`` next to this module; they start STOPPED (Dagster's default) unless
-``COGO_SCHEDULES_RUNNING=1``: loading the definitions on a laptop must not start posting alerts
-or queueing builds.
+q1_gate_job`` exits non-zero in CI. That exit is 1 whatever failed the run, so the failure's
+description starts with which it was, as ``cogo gate q1`` tells them apart by exit code (1 or 2):
+``Q1 gate failed:`` for the gate's verdict (Q1 below the threshold, or no data: DESIGN §5),
+``Q1 gate not evaluated:`` for a gate that could not be computed (bad config, store unreachable,
+a broken job history); ``.ci/gate-verdict`` turns them back into exit codes 1 and 2.
+
+Their schedules and sensor are in ``schedules.py`` and ``sensors.py`` next to this module; they
+start STOPPED (Dagster's default) unless ``COGO_SCHEDULES_RUNNING=1``: loading the definitions
+on a laptop must not start posting alerts or queueing builds.
 """
 
 from contextlib import nullcontext
 
 import dagster as dg
+import psycopg
 
 from cogo_pipelines.defs.shared.resources import PostgresResource
 from cogo_pipelines.pipeline.gate import run_q1_gate
@@ -30,20 +36,32 @@ class Q1GateConfig(dg.Config):
     run_key: str | None = None
 
 
+FAILED = "Q1 gate failed"  # the gate's verdict: `cogo gate q1` exits 1
+NOT_EVALUATED = "Q1 gate not evaluated"  # no verdict, an error: `cogo gate q1` exits 2
+
+
+def _not_evaluated(reason: str) -> dg.Failure:
+    """One line that says what is missing; no quality run was recorded, no gate_fix written."""
+    return dg.Failure(description=f"{NOT_EVALUATED}: {reason}", metadata={"outcome": "error"})
+
+
 @dg.op(description="Evaluate Q1 (or report the gate run recorded under run_key); on failure write a gate_fix "
        "artifact (or link the recorded one) and fail the run.")
 def q1_gate(context: dg.OpExecutionContext, config: Q1GateConfig, postgres: PostgresResource) -> dg.Output[dict]:
     try:
         conn = postgres.connect() if config.source == "db" or get_settings().database_url else None
     except StoreError as exc:
-        raise dg.Failure(description=f"Q1 gate could not be evaluated: {exc}") from None
+        raise _not_evaluated(str(exc)) from None
     with conn if conn is not None else nullcontext():
         try:
             outcome = run_q1_gate(conn, threshold=config.threshold, window_days=config.window_days,
                                   allow_empty=config.allow_empty, source=config.source, target=config.target,
                                   run_key=config.run_key)
         except gate.GateError as exc:
-            raise dg.Failure(description=f"Q1 gate could not be evaluated: {exc}") from None
+            raise _not_evaluated(str(exc)) from None
+        except psycopg.Error as exc:  # the store answered, but not with a job history (a table gone, no rights)
+            detail = (str(exc).strip().splitlines() or [""])[0]
+            raise _not_evaluated(f"database error while evaluating the gate: {type(exc).__name__}: {detail}") from None
     result, fix = outcome.result, outcome.fix
     context.log.info(result.message)
     if result.reported:
@@ -52,9 +70,11 @@ def q1_gate(context: dg.OpExecutionContext, config: Q1GateConfig, postgres: Post
     metadata = _gate_metadata(result)
     if result.passed:
         return dg.Output(result.as_dict(), metadata=metadata)
+    metadata["outcome"] = "failed"
+    description = f"{FAILED}: {result.message}"
     if outcome.fix_error:
         context.log.warning(f"gate_fix artifact not written: {outcome.fix_error}")
-    description = result.message
+        description += f"; no gate_fix artifact: {outcome.fix_error}"
     if fix:
         metadata.update(gate_fix_id=fix["id"], gate_fix=dg.MetadataValue.path(fix["markdown_path"]),
                         gate_fix_url=dg.MetadataValue.url(fix["url"]))

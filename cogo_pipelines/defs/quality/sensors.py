@@ -11,7 +11,10 @@ SENSOR_STATUS = (dg.DefaultSensorStatus.RUNNING if get_settings().schedules_runn
                  else dg.DefaultSensorStatus.STOPPED)
 
 
-@dg.sensor(job=gate_failure_notify_job, minimum_interval_seconds=60, default_status=SENSOR_STATUS)
+# The job by name, not by object: Definitions binds the shared ``postgres`` resource to an op job
+# and, for a sensor holding that job object, rebuilds the sensor, which Dagster 1.13 does through
+# the beta ``owners`` parameter (a BetaWarning in every load). A name resolves to the same bound job.
+@dg.sensor(job_name=gate_failure_notify_job.name, minimum_interval_seconds=60, default_status=SENSOR_STATUS)
 def q1_gate_failure_sensor(context: dg.SensorEvaluationContext, postgres: PostgresResource):
     """Alerts for failed quality_runs rows newer than the cursor (CLI with --notify, CI, queue, Dagster).
 

@@ -141,6 +141,10 @@ def test_chain_materialises_with_counts_in_metadata(indexed):
     index = meta(indexed.first, "pgvector_index")
     assert index["chunks"] == index["embedded"] == counts["chunks"] and index["edges"] == counts["edges"]
     assert "rank" in meta(indexed.first, "ranked_graph")["top_symbols"]
+    rows = {asset: meta(indexed.first, asset)["dagster/row_count"] for asset in
+            ("code_chunks", "chunk_embeddings", "pgvector_index")}
+    assert rows == {"code_chunks": counts["chunks"], "chunk_embeddings": counts["embedded"],
+                    "pgvector_index": counts["embedded"]}
     neo4j = meta(indexed.first, "neo4j_links")
     assert neo4j == {"skipped": True, "reason": "NEO4J_URI is not set"}
     assert all(c.passed for c in checks(indexed.first).values()), {
@@ -238,6 +242,30 @@ def test_bad_input_warns_and_the_run_succeeds(database_url, tmp_path):
     entry_check = checks(result)["entries_present"]
     assert not entry_check.passed and entry_check.severity == dg.AssetCheckSeverity.WARN
     assert entry_check.metadata["missing"].value == ["src/does/not/exist.ts"]
+
+
+def test_table_assets_report_dagster_row_count(database_url, tmp_path):
+    """The UI shows an asset's row count from the standard ``dagster/row_count`` metadata: each
+    asset that writes a table reports the rows the partition's table holds after the step."""
+    result = dg.materialize(GRAPH_ONLY + [knowledge_assets.code_chunks],
+                            resources=repo_resources(database_url, tmp_path), partition_key=REPO,
+                            instance=partitioned_instance())
+    assert result.success
+    with psycopg.connect(database_url, row_factory=dict_row) as conn:
+        counts = conn.execute(
+            "SELECT (SELECT count(*) FROM ast_nodes WHERE repo = %(r)s) AS symbols,"
+            " (SELECT count(*) FROM ast_nodes WHERE repo = %(r)s AND rank IS NOT NULL) AS ranked,"
+            " (SELECT count(*) FROM code_relationships WHERE repo = %(r)s AND kind = 'runtime') AS runtime,"
+            " (SELECT count(*) FROM code_chunks WHERE repo = %(r)s) AS chunks", {"r": REPO}).fetchone()
+    row_counts = {}
+    for event in result.get_asset_materialization_events():
+        mat = event.event_specific_data.materialization
+        value = mat.metadata["dagster/row_count"]
+        assert isinstance(value, dg.IntMetadataValue), (mat.asset_key, value)
+        row_counts[mat.asset_key.to_user_string()] = value.value
+    assert row_counts == {"source_files": 35, "static_graph": counts["symbols"], "runtime_edges": counts["runtime"],
+                          "ranked_graph": counts["ranked"], "code_chunks": counts["chunks"]}
+    assert min(row_counts.values()) >= 0 and counts["symbols"] > 100 and counts["chunks"] > 100
 
 
 def test_failing_check_fails_visibly(database_url, tmp_path):

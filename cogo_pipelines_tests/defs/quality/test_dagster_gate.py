@@ -60,3 +60,44 @@ def test_dagster_gate_empty_history(database_url, tmp_path):
     assert empty.returncode != 0 and "no quality jobs finished" in empty.stderr + empty.stdout
     allowed = _execute(database_url, tmp_path, config={"ops": {"q1_gate": {"config": {"allow_empty": True}}}})
     assert allowed.returncode == 0, allowed.stderr[-3000:]
+
+
+def _ci_gate(database_url, tmp_path, config=None):
+    """CI's gate step (.github/workflows): `.ci/gate-verdict` around `dagster job execute`."""
+    env = {**os.environ, "DATABASE_URL": database_url, "DAGSTER_HOME": str(tmp_path / "dagster"),
+           "COGO_HOME": str(tmp_path / "home"), "HF_HUB_OFFLINE": "1"}
+    (tmp_path / "dagster").mkdir(exist_ok=True)
+    args = ["bash", str(REPO_ROOT / ".ci" / "gate-verdict"), DAGSTER, "job", "execute", "-m",
+            "cogo_pipelines.definitions", "-j", "q1_gate_job"]
+    if config:
+        path = tmp_path / "run_config.json"
+        path.write_text(json.dumps(config))
+        args += ["-c", str(path)]
+    return subprocess.run(args, check=False, cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=300)
+
+
+def _annotation(done) -> str:
+    return next((line for line in done.stdout.splitlines() if line.startswith("::error")), "")
+
+
+@pytest.mark.slow
+def test_ci_exit_code_tells_a_failed_gate_from_one_not_evaluated(database_url, tmp_path):
+    """`dagster job execute` exits 1 for any failed run; CI exits as `cogo gate q1` does: 1 for the
+    gate's verdict (naming score, threshold and gate_fix), 2 for a gate that was not evaluated."""
+    seed_jobs(database_url, succeeded=1, failed=9)
+    failed = _ci_gate(database_url, tmp_path)
+    assert failed.returncode == 1, failed.stdout[-3000:]
+    verdict = _annotation(failed)
+    assert verdict.startswith("::error title=Q1 gate failed::Q1 gate failed: FAIL: Q1 0.100 < threshold 0.70")
+    assert "what to fix: gate_fix 1 at " in verdict and "gate_fix/1.md" in verdict
+
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        conn.execute("ALTER TABLE jobs RENAME TO jobs_moved")  # a broken input: the job history is gone
+    broken = _ci_gate(database_url, tmp_path)
+    assert broken.returncode == 2, broken.stdout[-3000:]
+    assert _annotation(broken) == ("::error title=Q1 gate not evaluated::Q1 gate not evaluated: database error while "
+                                   'evaluating the gate: UndefinedTable: relation "jobs" does not exist')
+
+    bad_config = _ci_gate(database_url, tmp_path, config={"ops": {"q1_gate": {"config": {"threshold": "high"}}}})
+    assert bad_config.returncode == 2 and "before the gate gave a verdict" in _annotation(bad_config)
+    assert _runs(database_url) == [(False, 1, 9)]  # only the verdict is a point of the Q1 trend

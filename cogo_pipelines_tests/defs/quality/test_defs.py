@@ -201,3 +201,41 @@ def test_weekly_summary_job(conn, database_url, receiver, monkeypatch):
     assert not failed.success
     statuses = [r["status"] for r in conn.execute("SELECT status FROM notifications ORDER BY id")]
     assert statuses == ["sent", "failed"]
+
+
+def _gate_failure(database_url, config=None):
+    result = quality_jobs.q1_gate_job.execute_in_process(
+        run_config={"ops": {"q1_gate": {"config": config or {}}}}, resources=_resources(database_url),
+        raise_on_error=False)
+    assert not result.success
+    return next(e for e in result.all_events if e.event_type_value == "STEP_FAILURE").step_failure_data
+
+
+def test_q1_gate_job_tells_a_failed_gate_from_one_not_evaluated(conn, database_url):
+    """A score below the threshold is the gate's verdict; a gate that could not be computed is an
+    error that says what is missing. Both fail the run, so the description says which (CI reads it,
+    `.ci/gate-verdict`), and the metadata too (`outcome`)."""
+    seed_jobs(database_url, succeeded=6, failed=4)
+    failed = _gate_failure(database_url).user_failure_data
+    assert failed.description.startswith("Q1 gate failed: FAIL: Q1 0.600 < threshold 0.70 (6 succeeded, 4 failed)")
+    assert f"what to fix: gate_fix 1 at {failed.metadata['gate_fix'].value}" in failed.description
+    assert failed.metadata["outcome"].value == "failed"
+
+    empty = _gate_failure(database_url, {"target": "no-such-target"}).user_failure_data  # no data: DESIGN §5
+    assert empty.description.startswith("Q1 gate failed: [no-such-target] no quality jobs finished in the window")
+    assert empty.metadata["outcome"].value == "failed"
+
+    bad = _gate_failure(database_url, {"threshold": 1.7}).user_failure_data
+    assert bad.description == "Q1 gate not evaluated: threshold must be between 0 and 1, got 1.7"
+    assert bad.metadata["outcome"].value == "error"
+
+    runs_before = conn.execute("SELECT count(*) AS n FROM quality_runs").fetchone()["n"]
+    conn.execute("ALTER TABLE jobs RENAME TO jobs_moved")  # a broken input: the job history is gone
+    conn.commit()
+    broken = _gate_failure(database_url)
+    assert broken.user_failure_data is not None, broken.error.message  # a Failure that says so, not a crash
+    description = broken.user_failure_data.description
+    assert description.startswith("Q1 gate not evaluated: database error while evaluating the gate: UndefinedTable")
+    assert 'relation "jobs" does not exist' in description and "\n" not in description
+    assert broken.user_failure_data.metadata["outcome"].value == "error"
+    assert conn.execute("SELECT count(*) AS n FROM quality_runs").fetchone()["n"] == runs_before
