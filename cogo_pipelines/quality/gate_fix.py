@@ -4,7 +4,7 @@ For each failing job: the failing tests / compiler errors read from its build lo
 (``build_log``), an excerpt, and code locations ranked by ``locate.GraphLocator`` (stack frames in
 the repo's code, then the graph, then knowledge search), each with the reason it was chosen;
 the job's target, commit, and a link to its log. A ``signature`` over what failed (and the
-target) lets alerts fire once per new failure rather than once per gate run. Written as JSON (for tools and the sidecar) and Markdown (for people)
+target) lets alerts fire once per new failure rather than once per gate run. Written as JSON (for tools and the sidecar) and Markdown (for people, ``gate_fix_markdown``)
 under ``$COGO_HOME/artifacts/gate_fix/<id>.{json,md}``, indexed by a ``gate_fixes`` row. A
 missing or empty knowledge store degrades the artifact (it says so) instead of failing it.
 """
@@ -18,11 +18,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import jinja2
 import psycopg
 
 from cogo_pipelines.quality.build_log import parse_build_log
 from cogo_pipelines.quality.gate import LOG_TAIL_CHARS, GateResult, jsonable
+from cogo_pipelines.quality.gate_fix_markdown import render_markdown
 from cogo_pipelines.quality.locate import GraphLocator
 from cogo_pipelines.quality.outcomes import infra_reason
 from cogo_pipelines.quality.terminal import strip_terminal
@@ -35,104 +35,6 @@ _SIGNAL = re.compile(r"error|fail|exception|assert|expected|cannot|undefined|\.t
 _URL_CREDENTIALS = re.compile(r"(\b[a-z][a-z0-9+.-]*://[^:/\s@]+:)[^@\s]+@", re.IGNORECASE)
 _BLANKS = re.compile(r"(\s+)")  # splits text into words and the blanks between them, both kept
 _DIGITS = re.compile(r"\d+")
-
-# ChainableUndefined: a stored artifact missing a field (an older or hand-made row) renders
-# that field empty instead of failing, so the sidecar can always serve what is stored.
-MARKDOWN = jinja2.Environment(autoescape=False, trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
-                              undefined=jinja2.ChainableUndefined)
-_MARKDOWN_SPECIALS = re.compile(r"([\\`*_{}\[\]()#+!|<>~])")
-_BACKTICKS = re.compile(r"`+")
-
-
-def _md_text(value: Any) -> str:
-    """Text from a build (a test's name, an error line) as literal Markdown: its ``**``, links,
-    HTML and headings shown, not rendered (a test name held ``<script>`` and ``**``)."""
-    return _MARKDOWN_SPECIALS.sub(r"\\\1", " ".join(str(value).split()))
-
-
-def _fence(value: Any) -> str:
-    """A code fence longer than any run of backticks in ``value``: a log line of three backticks
-    closed the excerpt's fence, and what followed rendered as the artifact's own Markdown."""
-    return "`" * max(3, 1 + max((len(m) for m in _BACKTICKS.findall(str(value or ""))), default=0))
-
-
-def _code(value: Any) -> str:
-    """``value`` as an inline code span that its own backticks cannot end."""
-    text = " ".join(str(value).split())
-    ticks = "`" * (1 + max((len(m) for m in _BACKTICKS.findall(text)), default=0))
-    return f"{ticks} {text} {ticks}" if "`" in text else f"`{text}`"
-
-
-MARKDOWN.filters.update(md=_md_text, fence=_fence, code=_code)
-MARKDOWN_TEMPLATE = MARKDOWN.from_string("""\
-# gate_fix {{ fix.id }}: Q1 {{ "%.3f"|format(fix.score) if fix.score is number else "n/a" }} (threshold {{ "%.2f"|format(fix.threshold) if fix.threshold is number else "n/a" }})
-
-{{ fix.message }}
-
-- source: {{ fix.source }}, quality run: {{ fix.quality_run_id if fix.quality_run_id is not none else fix.source_run_id }}
-- window: {{ fix.window.start }} .. {{ fix.window.end }}
-- job types: {{ fix.job_types|join(", ") }}{% if fix.target %}, target: {{ fix.target }}{% endif %}
-
-- failing jobs: {{ fix.failing_total }} ({{ fix.failing_jobs|length }} listed)
-{% if fix.infra_failed %}
-- infrastructure failures (not in Q1): {{ fix.infra_failed }}
-{% endif %}
-- knowledge: {{ fix.knowledge.note }}
-{% if fix.signature %}
-- failure signature: `{{ fix.signature }}`
-{% endif %}
-
-{% for job in fix.failing_jobs %}
-## Job {{ job.id }} ({{ job.type }} on {{ job.executor_id }}, finished {{ job.finished_at }})
-
-{% if job.target %}- target: {{ job.target|code }}
-{% endif %}
-{% if job.commit %}- commit: {{ job.commit|code }}
-{% endif %}
-{% if job.log_url %}- log: {{ job.log_url }}
-{% endif %}
-{% if job.command %}- command: {{ job.command|code }}
-{% endif %}
-
-{% if job.same_error_as %}
-Same error as job {{ job.same_error_as }} (failures and locations above).
-
-{% else %}
-{% if job.failures %}
-Failing ({{ job.failures|length }}{% if job.failures_total and job.failures_total > job.failures|length %} listed of {{ job.failures_total }} the build reported{% endif %}{% if job.parsers %}, read by {{ job.parsers|join(", ") }}{% endif %}{% if job.log_cut %}; read from the log's last {{ job.log_cut }} characters{% endif %}):
-
-{% for f in job.failures %}
-- **{{ f.name|md }}**{% if f.file %} ({{ (f.file ~ (":" ~ f.line if f.line else ""))|code }}){% endif %}{% if f.message %}: {{ f.message.splitlines()[0]|md }}{% endif %}
-
-{% endfor %}
-
-{% endif %}
-{{ job.error_excerpt|fence }}text
-{{ job.error_excerpt or "(no error text recorded)" }}
-{{ job.error_excerpt|fence }}
-
-{% if job.locations %}
-| # | path | symbol | lines | why |
-|---|------|--------|-------|-----|
-{% for loc in job.locations %}
-| {{ loop.index }} | `{{ loc.path }}` | {{ loc.symbol or "-" }} | {{ loc.start_line }}-{{ loc.end_line }} | {{ loc.why }} |
-{% endfor %}
-{% else %}
-No code locations: {{ job.locations_note or fix.knowledge.note }}
-{% endif %}
-{% endif %}
-
-{% else %}
-No failing jobs to list: {{ fix.message }}
-{% endfor %}
-{% if fix.infra_jobs %}
-## Infrastructure failures (not counted in Q1)
-
-{% for job in fix.infra_jobs %}
-- job {{ job.id }} ({{ job.type }} on {{ job.executor_id }}): {{ job.reason }}: {{ job.error }}
-{% endfor %}
-{% endif %}
-""")
 
 
 def scrub(text: str) -> str:
@@ -281,10 +183,6 @@ def build_content(result: GateResult, conn: psycopg.Connection, *, k: int = 5) -
         "infra_failed": result.infra_failed,
         "infra_jobs": infra,
     }
-
-
-def render_markdown(content: dict[str, Any]) -> str:
-    return MARKDOWN_TEMPLATE.render(fix=content)
 
 
 def gate_fix_dir() -> Path:
