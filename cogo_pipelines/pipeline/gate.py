@@ -3,6 +3,9 @@
 One rule for ``cogo gate q1``, the queue's ``quality.q1`` job and Dagster's ``q1_gate_job``. The
 verdict stands even when its artifact cannot be written (a full disk, a store gone mid-run): the
 outcome then carries the reason instead of the artifact, and each face says so in its own way.
+A gate whose source could not be read (``SourceUnavailable``: Supabase timed out or refused) has
+no verdict and still raises (exit 2), carrying the gate_fix that names the source, the error and
+what to check.
 """
 
 from __future__ import annotations
@@ -12,8 +15,8 @@ from typing import Any
 
 import psycopg
 
-from cogo_pipelines.quality.gate import GateResult, evaluate_q1
-from cogo_pipelines.quality.gate_fix import gate_fix_for_run, write_gate_fix
+from cogo_pipelines.quality.gate import GateResult, SourceUnavailable, evaluate_q1
+from cogo_pipelines.quality.gate_fix import gate_fix_for_run, write_gate_fix, write_source_failure
 
 
 @dataclass
@@ -28,7 +31,15 @@ def run_q1_gate(conn: psycopg.Connection | None, **options: Any) -> GateOutcome:
 
     A run reported under its run key (recorded by another face) keeps the gate_fix its recorder
     wrote: one run, one artifact."""
-    result = evaluate_q1(conn, **options)
+    try:
+        result = evaluate_q1(conn, **options)
+    except SourceUnavailable as exc:
+        if conn is not None and options.get("record", True):
+            try:
+                exc.fix = write_source_failure(conn, exc)
+            except (OSError, psycopg.Error) as err:
+                exc.fix_error = f"{type(err).__name__}: {err}"
+        raise
     if result.passed or conn is None or not options.get("record", True):  # a dry run writes nothing
         return GateOutcome(result)
     if result.reported:

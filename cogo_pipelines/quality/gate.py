@@ -35,6 +35,26 @@ class GateError(ValueError):
     """The gate could not be evaluated (bad input or unreachable source): exit code 2, not 1."""
 
 
+class SourceUnavailable(GateError):
+    """The job history could not be read: a source timed out, refused, or answered an error.
+
+    The gate then has no verdict (exit 2: not a failing build, and never a pass), and says which
+    source, what went wrong and what to check, in one line; where a store is at hand the same
+    reason becomes the run's gate_fix (``pipeline/gate``), so the CI log and the artifact name it
+    instead of a traceback. ``fix`` / ``fix_error``: that artifact, or why it was not written."""
+
+    def __init__(self, source: str, error: str, check: str) -> None:
+        self.source, self.error, self.check = source, error, check
+        self.query: GateQuery | None = None  # what was being read, set by evaluate_q1
+        self.threshold: float | None = None
+        self.fix: dict[str, Any] | None = None
+        self.fix_error: str | None = None
+        super().__init__(f"{source} source failed: {error} (check: {check})")
+
+    def as_dict(self) -> dict[str, str]:
+        return {"source": self.source, "error": self.error, "check": self.check}
+
+
 @dataclass(frozen=True)
 class GateQuery:
     """Which jobs count: types, the [window_start, window_end] range of finished_at, a target."""
@@ -258,18 +278,22 @@ def evaluate_q1(
         now=now,
     )
     job_source = open_source(source, conn)
-    with conn.transaction() if conn is not None else nullcontext():
-        if run_key is not None and (recorded := job_source.recorded_run(run_key)) is not None:
-            return recorded_result(recorded)
-        result = _decide(job_source, query, threshold, allow_empty, target)
-        result.notify, result.run_key = notify, run_key
-        if not record:
-            return result
-        result.run_id = job_source.record_run(run_row(result))
-        if result.run_id is None and run_key is not None:  # another face recorded the key meanwhile
-            recorded = job_source.recorded_run(run_key)
-            if recorded is not None:
+    try:
+        with conn.transaction() if conn is not None else nullcontext():
+            if run_key is not None and (recorded := job_source.recorded_run(run_key)) is not None:
                 return recorded_result(recorded)
+            result = _decide(job_source, query, threshold, allow_empty, target)
+            result.notify, result.run_key = notify, run_key
+            if not record:
+                return result
+            result.run_id = job_source.record_run(run_row(result))
+            if result.run_id is None and run_key is not None:  # another face recorded the key meanwhile
+                recorded = job_source.recorded_run(run_key)
+                if recorded is not None:
+                    return recorded_result(recorded)
+    except SourceUnavailable as exc:  # what was asked, for the artifact that reports it
+        exc.query, exc.threshold = query, threshold
+        raise
     return result
 
 

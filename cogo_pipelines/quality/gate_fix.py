@@ -7,6 +7,8 @@ the job's target, commit, and a link to its log. A ``signature`` over what faile
 target) lets alerts fire once per new failure rather than once per gate run. Written as JSON (for tools and the sidecar) and Markdown (for people, ``gate_fix_markdown``)
 under ``$COGO_HOME/artifacts/gate_fix/<id>.{json,md}``, indexed by a ``gate_fixes`` row. A
 missing or empty knowledge store degrades the artifact (it says so) instead of failing it.
+A gate that could not read its job history (``SourceUnavailable``) gets an artifact too, naming
+the source, its error and what to check, so the run's artifact is never missing or a traceback.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from typing import Any
 import psycopg
 
 from cogo_pipelines.quality.build_log import parse_build_log
-from cogo_pipelines.quality.gate import LOG_TAIL_CHARS, GateResult, jsonable
+from cogo_pipelines.quality.gate import LOG_TAIL_CHARS, GateResult, SourceUnavailable, jsonable
 from cogo_pipelines.quality.gate_fix_markdown import render_markdown
 from cogo_pipelines.quality.locate import GraphLocator
 from cogo_pipelines.quality.outcomes import infra_reason
@@ -197,10 +199,38 @@ def gate_fix_url(fix_id: int) -> str:
 
 def write_gate_fix(conn: psycopg.Connection, result: GateResult, *, k: int = 5) -> dict[str, Any]:
     """Write the artifact files and their gate_fixes row; returns the row as ``get_gate_fix`` does."""
+    return _store(conn, lambda: build_content(result, conn, k=k))
+
+
+def source_failure_content(failure: SourceUnavailable) -> dict[str, Any]:
+    """The artifact of a gate that could not read its job history: no verdict and no failing
+    jobs, but the source, its error and what to check, with the window and types it asked for."""
+    query = failure.query
+    return {
+        "gate": "q1", "source": failure.source, "quality_run_id": None, "source_run_id": None,
+        "score": None, "threshold": failure.threshold, "passed": None, "succeeded": None, "failed": None,
+        "message": scrub(str(failure)),
+        "source_failure": {key: scrub(value) for key, value in failure.as_dict().items()},
+        "window": {"start": query.window_start.isoformat() if query else None,
+                   "end": query.window_end.isoformat() if query else None},
+        "job_types": list(query.job_types) if query else [],
+        "target": query.target if query else None,
+        "signature": None,
+        "knowledge": {"status": "skipped", "note": "the job history could not be read"},
+        "failing_total": None, "failing_jobs": [], "infra_failed": 0, "infra_jobs": [],
+    }
+
+
+def write_source_failure(conn: psycopg.Connection, failure: SourceUnavailable) -> dict[str, Any]:
+    """The gate_fix of a gate run whose source failed (no quality run: nothing was measured)."""
+    return _store(conn, lambda: source_failure_content(failure))
+
+
+def _store(conn: psycopg.Connection, build: Any) -> dict[str, Any]:
     folder = gate_fix_dir()
     folder.mkdir(parents=True, exist_ok=True)
     with conn.transaction():
-        content = build_content(result, conn, k=k)
+        content = build()
         row = conn.execute(
             "INSERT INTO gate_fixes (quality_run_id, content) VALUES (%s, '{}'::jsonb) RETURNING id, created_at",
             (content["quality_run_id"],),

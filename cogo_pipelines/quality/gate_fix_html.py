@@ -27,6 +27,15 @@ code, pre { font: 12px/1.4 ui-monospace, monospace; } pre { background: #f3f4f6;
 </style>
 </head>
 <body>
+{% if fix.source_failure %}
+<h1 id="gate-fix-title">gate_fix {{ fix.id }}: <span class="fail">Q1 not evaluated</span>: the {{ fix.source_failure.source }} source failed</h1>
+<ul id="source-failure">
+  <li>error: <strong class="fail">{{ fix.source_failure.error }}</strong></li>
+  <li>check: {{ fix.source_failure.check }}</li>
+  <li>window {{ fix.window.start }} .. {{ fix.window.end }}; job types: {{ fix.job_types|join(", ") }}</li>
+  <li class="muted">No verdict: nothing was scored or recorded. · <a href="{{ self_url }}?format=json">JSON</a> · <a href="{{ self_url }}?format=markdown">Markdown</a></li>
+</ul>
+{% else %}
 <h1 id="gate-fix-title">gate_fix {{ fix.id }}: <span class="fail">Q1 {{ "%.3f"|format(fix.score) if fix.score is number else "n/a" }}</span>
   (threshold {{ "%.2f"|format(fix.threshold) if fix.threshold is number else "n/a" }})</h1>
 <p>{{ fix.message }}</p>
@@ -84,6 +93,7 @@ code, pre { font: 12px/1.4 ui-monospace, monospace; } pre { background: #f3f4f6;
   <li>job {{ job.id }} ({{ job.type }} on {{ job.executor_id }}): <strong>{{ job.reason }}</strong> — {{ job.error }}</li>
 {% endfor %}
 </ul>
+{% endif %}
 {% endif %}
 </body>
 </html>

@@ -111,5 +111,20 @@ No failing jobs to list: {{ fix.message }}
 
 
 
+SOURCE_FAILURE_TEMPLATE = MARKDOWN.from_string("""\
+# gate_fix {{ fix.id }}: Q1 not evaluated: the {{ fix.source_failure.source }} source failed
+
+- source: {{ fix.source_failure.source }}
+- error: {{ fix.source_failure.error|md }}
+- check: {{ fix.source_failure.check|md }}
+- window: {{ fix.window.start }} .. {{ fix.window.end }}
+- job types: {{ fix.job_types|join(", ") }}{% if fix.target %}, target: {{ fix.target }}{% endif %}
+
+No verdict: the job history was not read, so nothing was scored or recorded as a point of the Q1
+trend (the gate's exit code is 2). Fix what the check names and run the gate again.
+""")
+
+
 def render_markdown(content: dict[str, Any]) -> str:
-    return MARKDOWN_TEMPLATE.render(fix=content)
+    template = SOURCE_FAILURE_TEMPLATE if content.get("source_failure") else MARKDOWN_TEMPLATE
+    return template.render(fix=content)

@@ -43,7 +43,11 @@ def q1_gate(context: dg.OpExecutionContext, config: Q1GateConfig, postgres: Post
                                   allow_empty=config.allow_empty, source=config.source, target=config.target,
                                   run_key=config.run_key)
         except gate.GateError as exc:
-            raise dg.Failure(description=f"Q1 gate could not be evaluated: {exc}") from None
+            fix = getattr(exc, "fix", None)  # a failed source's gate_fix: the reason, for people
+            raise dg.Failure(description=f"Q1 gate could not be evaluated: {exc}" + (
+                f"; gate_fix {fix['id']} at {fix['markdown_path']} ({fix['url']})" if fix else ""),
+                metadata={"gate_fix_id": fix["id"], "gate_fix_url": dg.MetadataValue.url(fix["url"])}
+                if fix else None) from None
     result, fix = outcome.result, outcome.fix
     context.log.info(result.message)
     if result.reported:
