@@ -57,7 +57,8 @@ def gate_table(result: GateResult) -> Table:
     rows = [
         ("result", verdict),
         ("Q1", f"{_score(result.score)}  (threshold {result.threshold:.2f})"),
-        ("jobs", f"{result.succeeded} succeeded, {result.failed} failed"),
+        ("jobs", f"{result.succeeded} succeeded, {result.failed} failed"
+                 + (f" ({result.flaky} flaky: passed on a rerun)" if result.flaky else "")),
         ("window", f"{result.window_start:%Y-%m-%d %H:%M} .. {result.window_end:%Y-%m-%d %H:%M} UTC"),
         ("job types", ", ".join(result.job_types) + (f" (target {result.target})" if result.target else "")),
         ("source", f"{result.source}, quality run {result.run_id}"),

@@ -1,4 +1,5 @@
-"""The Q1 gate as every face runs it: evaluate, and when it fails, write the gate_fix artifact.
+"""The Q1 gate as every face runs it: evaluate, and when it fails (or passes with flaky jobs,
+which it names), write the gate_fix artifact.
 
 One rule for ``cogo gate q1``, the queue's ``quality.q1`` job and Dagster's ``q1_gate_job``. The
 verdict stands even when its artifact cannot be written (a full disk, a store gone mid-run): the
@@ -27,7 +28,8 @@ class GateOutcome:
 
 
 def run_q1_gate(conn: psycopg.Connection | None, **options: Any) -> GateOutcome:
-    """``evaluate_q1(conn, **options)``, then the artifact of a failure (only with a store).
+    """``evaluate_q1(conn, **options)``, then the artifact of a failure or of flaky jobs (only with
+    a store).
 
     A run reported under its run key (recorded by another face) keeps the gate_fix its recorder
     wrote: one run, one artifact."""
@@ -40,7 +42,8 @@ def run_q1_gate(conn: psycopg.Connection | None, **options: Any) -> GateOutcome:
             except (OSError, psycopg.Error) as err:
                 exc.fix_error = f"{type(err).__name__}: {err}"
         raise
-    if result.passed or conn is None or not options.get("record", True):  # a dry run writes nothing
+    # a dry run writes nothing; a pass writes nothing unless it had flaky jobs, which its artifact names
+    if (result.passed and not result.flaky) or conn is None or not options.get("record", True):
         return GateOutcome(result)
     if result.reported:
         fix = gate_fix_for_run(conn, result.run_id)

@@ -6,6 +6,9 @@ counts jobs and records the run. Only terminal ``succeeded`` / ``failed`` jobs c
 jobs are runners that vanished (lease expiry), which says nothing about the code under test;
 for the same reason failed jobs that are infrastructure outcomes (``quality/outcomes.py``:
 timeout, missing working tree, runner lost) are counted apart, listed, and kept out of Q1.
+A *flaky* job (its build failed, then passed when run again: ``payload.reruns``) succeeded and
+counts so, but is listed by name with both outcomes, in the message and in a gate_fix even when
+the gate passes: a pass that hides a test failing half the time is not a clean pass.
 
 One gate run is one ``quality_runs`` row, one point of the Q1 trend. Faces that judge the same run
 (the queue's ``quality.q1`` job of a plan, then Dagster's ``q1_gate_job`` showing it) share a *run
@@ -84,6 +87,8 @@ class JobCounts:
     failing_jobs: list[dict[str, Any]] = field(default_factory=list)
     infra_failed: int = 0  # failed for the machine, not the code: kept out of Q1 (quality/outcomes.py)
     infra_jobs: list[dict[str, Any]] = field(default_factory=list)
+    flaky: int = 0  # succeeded only on a rerun: counted as succeeded, reported apart
+    flaky_jobs: list[dict[str, Any]] = field(default_factory=list)
 
 
 class JobSource(Protocol):
@@ -115,6 +120,8 @@ class GateResult:
     failing_jobs: list[dict[str, Any]] = field(default_factory=list)
     infra_failed: int = 0
     infra_jobs: list[dict[str, Any]] = field(default_factory=list)
+    flaky: int = 0
+    flaky_jobs: list[dict[str, Any]] = field(default_factory=list)
     notify: bool = True  # False: a reproduction (``cogo gate q1`` without --notify); alerts skip the run
     run_key: str | None = None  # names the gate run: one row per key, whoever evaluates it
     reported: bool = False  # True: the run was recorded earlier under run_key; nothing was evaluated now
@@ -133,6 +140,7 @@ class GateResult:
             data[key] = data[key].isoformat() if data[key] else None
         data["failing_jobs"] = [jsonable(job) for job in self.failing_jobs]
         data["infra_jobs"] = [jsonable(job) for job in self.infra_jobs]
+        data["flaky_jobs"] = [jsonable(job) for job in self.flaky_jobs]
         data["total"] = self.total
         return data
 
@@ -192,6 +200,8 @@ def run_row(result: GateResult) -> dict[str, Any]:
             "failing_job_ids": [job.get("id") for job in result.failing_jobs],
             "infra_failed": result.infra_failed,
             "infra_job_ids": [job.get("id") for job in result.infra_jobs],
+            "flaky": result.flaky,
+            "flaky_job_ids": [job.get("id") for job in result.flaky_jobs],
             "notify": result.notify,
             **({"run_key": result.run_key} if result.run_key is not None else {}),
         },
@@ -214,6 +224,7 @@ def recorded_result(row: dict[str, Any]) -> GateResult:
         allow_empty=bool(details.get("allow_empty")),
         failing_jobs=[{"id": i} for i in details.get("failing_job_ids") or []],
         infra_failed=details.get("infra_failed") or 0, infra_jobs=[{"id": i} for i in details.get("infra_job_ids") or []],
+        flaky=details.get("flaky") or 0, flaky_jobs=[{"id": i} for i in details.get("flaky_job_ids") or []],
         notify=details.get("notify", True) is not False, run_key=details.get("run_key"), reported=True,
     )
 
@@ -304,6 +315,8 @@ def _decide(job_source: JobSource, query: GateQuery, threshold: float, allow_emp
     if counts.infra_failed:
         message = (f"{message}; {counts.infra_failed} infrastructure failure(s) (timeout, missing working tree, "
                    "runner lost) not counted")
+    if counts.flaky:
+        message = f"{message}; {counts.flaky} flaky (failed, then passed on a rerun; counted as succeeded)"
     if target:
         message = f"[{target}] {message}"
     result = GateResult(
@@ -311,6 +324,7 @@ def _decide(job_source: JobSource, query: GateQuery, threshold: float, allow_emp
         message=message, run_id=None, source=job_source.name, window_start=query.window_start,
         window_end=query.window_end, job_types=list(query.job_types), target=target, allow_empty=allow_empty,
         failing_jobs=counts.failing_jobs, infra_failed=counts.infra_failed, infra_jobs=counts.infra_jobs,
+        flaky=counts.flaky, flaky_jobs=counts.flaky_jobs,
     )
     return result
 

@@ -7,6 +7,7 @@ the job's target, commit, and a link to its log. A ``signature`` over what faile
 target) lets alerts fire once per new failure rather than once per gate run. Written as JSON (for tools and the sidecar) and Markdown (for people, ``gate_fix_markdown``)
 under ``$COGO_HOME/artifacts/gate_fix/<id>.{json,md}``, indexed by a ``gate_fixes`` row. A
 missing or empty knowledge store degrades the artifact (it says so) instead of failing it.
+A passing gate with flaky jobs (failed, then passed on a rerun) gets one listing them by name.
 A gate that could not read its job history (``SourceUnavailable``) gets an artifact too, naming
 the source, its error and what to check, so the run's artifact is never missing or a traceback.
 """
@@ -104,6 +105,24 @@ def _count(value: Any) -> int | None:
         return None
 
 
+def flaky_entry(job: dict[str, Any]) -> dict[str, Any]:
+    """A job that failed, then passed on a rerun: the tests its failed runs named (read from each
+    run's log tail) and every run's outcome, the passing one last."""
+    runs, tests = [], []
+    for run in job.get("runs") or []:
+        build = parse_build_log(scrub(run.get("log_tail") or ""))
+        names = [scrub(f.name) for f in build.failures if f.kind == "test"] or [scrub(f.name) for f in build.failures]
+        tests += [name for name in names if name not in tests]
+        runs.append({"attempt": run.get("attempt"), "outcome": "failed", "exit_code": run.get("exit_code"),
+                     "summary": run.get("summary"), "failed_tests": names, "log": run.get("log")})
+    runs.append({"attempt": len(runs) + 1, "outcome": "passed", "exit_code": 0, "summary": job.get("summary"),
+                 "failed_tests": [], "log": job.get("log_path")})
+    return jsonable({"id": job.get("id"), "type": job.get("type"), "executor_id": job.get("executor_id"),
+                     "finished_at": job.get("finished_at"), "target": job.get("target") or job.get("cwd"),
+                     "command": scrub(job["command"]) if job.get("command") else None, "tests": tests,
+                     "runs": runs, "log_url": job_log_url(job.get("id"))})
+
+
 def failure_signature(jobs: list[dict[str, Any]], target: str | None, *, empty: bool = False) -> str:
     """What failed, not when: failing tests/errors per target, so a rerun over the same breakage
     has the same signature and a new breakage a new one."""
@@ -184,6 +203,8 @@ def build_content(result: GateResult, conn: psycopg.Connection, *, k: int = 5) -
         "failing_jobs": jobs,
         "infra_failed": result.infra_failed,
         "infra_jobs": infra,
+        "flaky": result.flaky,
+        "flaky_jobs": [flaky_entry(job) for job in result.flaky_jobs],
     }
 
 

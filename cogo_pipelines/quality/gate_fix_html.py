@@ -86,6 +86,16 @@ code, pre { font: 12px/1.4 ui-monospace, monospace; } pre { background: #f3f4f6;
 {% else %}
 <p>No failing jobs to list: {{ fix.message }}</p>
 {% endfor %}
+{% if fix.flaky_jobs %}
+<h2 id="flaky">Flaky: failed, then passed on a rerun (counted as succeeded)</h2>
+<ul>
+{% for job in fix.flaky_jobs %}
+  <li>job {{ job.id }} ({{ job.type }} on {{ job.executor_id }}){% if job.target %}, target <code>{{ job.target }}</code>{% endif %}:
+    {% for t in job.tests %}<strong class="fail">{{ t }}</strong>{{ ", " if not loop.last }}{% else %}<span class="muted">no test named in the failed run's log</span>{% endfor %}
+    <ul>{% for run in job.runs %}<li>run {{ run.attempt }}: {{ run.outcome }} (exit {{ run.exit_code }}){% if run.summary %}: {{ run.summary.failed }} failed, {{ run.summary.passed }} passed{% endif %}</li>{% endfor %}</ul></li>
+{% endfor %}
+</ul>
+{% endif %}
 {% if fix.infra_jobs %}
 <h2>Infrastructure failures (not counted in Q1)</h2>
 <ul>

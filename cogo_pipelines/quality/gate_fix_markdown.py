@@ -100,6 +100,19 @@ No code locations: {{ job.locations_note or fix.knowledge.note }}
 {% else %}
 No failing jobs to list: {{ fix.message }}
 {% endfor %}
+{% if fix.flaky_jobs %}
+## Flaky: failed, then passed on a rerun (counted as succeeded)
+
+{% for job in fix.flaky_jobs %}
+- job {{ job.id }} ({{ job.type }} on {{ job.executor_id }}){% if job.target %}, target {{ job.target|code }}{% endif %}: {% for t in job.tests %}**{{ t|md }}**{{ ", " if not loop.last }}{% else %}(no test named in the failed run's log){% endfor %}
+
+{% for run in job.runs %}
+  - run {{ run.attempt }}: {{ run.outcome }} (exit {{ run.exit_code }}){% if run.summary %}: {{ run.summary.failed }} failed, {{ run.summary.passed }} passed{% endif %}{% if run.failed_tests %}: {% for t in run.failed_tests %}{{ t|md }}{{ ", " if not loop.last }}{% endfor %}{% endif %}
+
+{% endfor %}
+{% endfor %}
+
+{% endif %}
 {% if fix.infra_jobs %}
 ## Infrastructure failures (not counted in Q1)
 

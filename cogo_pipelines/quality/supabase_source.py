@@ -21,18 +21,21 @@ from cogo_pipelines.quality.gate import ERROR_TAIL_CHARS, GateError, GateQuery, 
 from cogo_pipelines.settings import Settings, get_settings
 
 FAILING_COLUMNS = "id,type,executor_id,finished_at,attempts,payload,error"
+FLAKY_COLUMNS = "id,type,executor_id,finished_at,attempts,payload,runs:result->attempts,summary:result->summary,"\
+    "log_path:result->>log"
 # PostgREST codes (and HTTP statuses, all a HEAD answer carries) that say the key is refused, or
 # that the table is not there
 _AUTH_CODES = frozenset({"401", "403", "PGRST301", "PGRST302", "42501"})
 _MISSING_CODES = frozenset({"404", "42P01", "PGRST205", "PGRST204", "PGRST200"})
 
 
-def jobs_query(client: Any, query: GateQuery, status: str, *, head: bool):
-    """The PostgREST request for jobs of ``status`` in the gate's window (not executed)."""
+def jobs_query(client: Any, query: GateQuery, status: str, *, head: bool, flaky: bool = False):
+    """The PostgREST request for jobs of ``status`` in the gate's window (not executed); ``flaky``:
+    only those the runner marked flaky (failed, then passed on a rerun)."""
     if head:
         builder = client.table("jobs").select("id", count="exact", head=True)
     else:
-        builder = client.table("jobs").select(FAILING_COLUMNS)
+        builder = client.table("jobs").select(FLAKY_COLUMNS if flaky else FAILING_COLUMNS)
     builder = (
         builder.in_("type", list(query.job_types))
         .eq("status", status)
@@ -41,6 +44,8 @@ def jobs_query(client: Any, query: GateQuery, status: str, *, head: bool):
     )
     if query.target:
         builder = builder.eq("payload->>target", query.target)
+    if flaky:
+        builder = builder.eq("result->>flaky", "true")
     if not head:
         builder = builder.order("finished_at", desc=True).order("id", desc=True).limit(query.failing_limit)
     return builder
@@ -131,7 +136,15 @@ class SupabaseJobSource:
         if failed:
             rows = self._execute(jobs_query(self.client, query, "failed", head=False), "reading failed jobs").data or []
             failing = [_failing_job(row) for row in rows]
-        return JobCounts(succeeded=succeeded, failed=failed, failing_jobs=failing)
+        flaky = self._execute(jobs_query(self.client, query, "succeeded", head=True, flaky=True),
+                              "counting flaky jobs").count or 0
+        flaky_jobs = []
+        if flaky:
+            rows = self._execute(jobs_query(self.client, query, "succeeded", head=False, flaky=True),
+                                 "reading flaky jobs").data or []
+            flaky_jobs = [{**_failing_job(row), "runs": row.get("runs"), "summary": row.get("summary"),
+                           "log_path": row.get("log_path")} for row in rows]
+        return JobCounts(succeeded=succeeded, failed=failed, failing_jobs=failing, flaky=flaky, flaky_jobs=flaky_jobs)
 
     def record_run(self, row: dict[str, Any]) -> int | None:
         response = self._execute(self.client.table("quality_runs").insert(row), "recording the gate run")

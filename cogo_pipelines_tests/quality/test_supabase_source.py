@@ -21,7 +21,7 @@ from supabase import create_client
 from cogo_pipelines import settings
 from cogo_pipelines.quality.gate import GateError, GateQuery, SourceUnavailable, evaluate_q1
 from cogo_pipelines.quality.gate_fix_html import render_html
-from cogo_pipelines.quality.supabase_source import SupabaseJobSource, jobs_query
+from cogo_pipelines.quality.supabase_source import FLAKY_COLUMNS, SupabaseJobSource, jobs_query
 
 FAKE_KEY = "eyJhbGciOiJIUzI1NiJ9.eyJyb2xlIjoic2VydmljZV9yb2xlIn0.c2lnbmF0dXJl"
 NOW = datetime(2025, 3, 10, 12, tzinfo=UTC)
@@ -69,7 +69,7 @@ def test_missing_configuration_is_an_error(monkeypatch):
 class PostgrestStandIn:
     """Answers the three requests the source makes, like PostgREST would, and records them."""
 
-    def __init__(self, counts, failing_rows):
+    def __init__(self, counts, failing_rows, flaky_rows=()):
         self.requests = []
         owner = self
 
@@ -86,12 +86,13 @@ class PostgrestStandIn:
             def do_HEAD(self):
                 query = parse_qs(urlsplit(self.path).query)
                 owner.requests.append(("HEAD", self.path, dict(self.headers)))
-                status = query["status"][0].removeprefix("eq.")
-                self._reply(200, headers=[("Content-Range", f"*/{counts[status]}")])
+                status = "flaky" if "result->>flaky" in query else query["status"][0].removeprefix("eq.")
+                self._reply(200, headers=[("Content-Range", f"*/{counts.get(status, 0)}")])
 
             def do_GET(self):
                 owner.requests.append(("GET", self.path, dict(self.headers)))
-                self._reply(200, json.dumps(failing_rows).encode(), [("Content-Type", "application/json")])
+                rows = flaky_rows if "result->>flaky" in parse_qs(urlsplit(self.path).query) else failing_rows
+                self._reply(200, json.dumps(list(rows)).encode(), [("Content-Type", "application/json")])
 
             def do_POST(self):
                 body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
@@ -109,7 +110,10 @@ class PostgrestStandIn:
 def test_source_counts_and_records_through_rest(monkeypatch):
     rows = [{"id": 9, "type": "code.build.test", "executor_id": "cogo-work", "finished_at": NOW.isoformat(),
              "attempts": 1, "payload": {"target": "t", "command": "npm test"}, "error": "TypeError: x is undefined"}]
-    stand_in = PostgrestStandIn({"succeeded": 3, "failed": 7}, rows)
+    flaky_rows = [{"id": 5, "type": "code.build.test", "executor_id": "cogo-work", "finished_at": NOW.isoformat(),
+                   "attempts": 1, "payload": {"target": "t", "command": "npm test"}, "error": None,
+                   "runs": [{"attempt": 1, "exit_code": 1, "log_tail": "x"}], "summary": {"passed": 3, "failed": 0}}]
+    stand_in = PostgrestStandIn({"succeeded": 3, "failed": 7, "flaky": 1}, rows, flaky_rows)
     monkeypatch.setenv("SUPABASE_URL", stand_in.url)
     monkeypatch.setenv("SUPABASE_SERVICE_ROLE_KEY", FAKE_KEY)
     settings.reload_settings()
@@ -122,8 +126,13 @@ def test_source_counts_and_records_through_rest(monkeypatch):
     assert result.score == pytest.approx(0.3) and result.source == "supabase"
     assert result.failing_jobs[0]["error"] == "TypeError: x is undefined"
     assert result.failing_jobs[0]["target"] == "t"
+    assert result.flaky == 1 and result.flaky_jobs[0]["id"] == 5 and result.flaky_jobs[0]["runs"][0]["exit_code"] == 1
+    assert "1 flaky" in result.message
     methods = [r[0] for r in stand_in.requests]
-    assert methods == ["HEAD", "HEAD", "GET", "POST"]
+    assert methods == ["HEAD", "HEAD", "GET", "HEAD", "GET", "POST"]
+    flaky_query = parse_qs(urlsplit(stand_in.requests[4][1]).query)
+    assert flaky_query["result->>flaky"] == ["eq.true"] and flaky_query["status"] == ["eq.succeeded"]
+    assert flaky_query["select"] == [FLAKY_COLUMNS] and "runs:result->attempts" in FLAKY_COLUMNS
     head_headers = {k.lower(): v for k, v in stand_in.requests[0][2].items()}
     assert head_headers["authorization"] == f"Bearer {FAKE_KEY}" and head_headers["apikey"] == FAKE_KEY
     recorded = stand_in.requests[-1][2]

@@ -54,14 +54,17 @@ def q1_gate(context: dg.OpExecutionContext, config: Q1GateConfig, postgres: Post
         context.log.info(f"reported gate run {result.run_id}, recorded under run key {result.run_key!r}: "
                          "not evaluated again")
     metadata = _gate_metadata(result)
-    if result.passed:
-        return dg.Output(result.as_dict(), metadata=metadata)
-    if outcome.fix_error:
-        context.log.warning(f"gate_fix artifact not written: {outcome.fix_error}")
-    description = result.message
     if fix:
         metadata.update(gate_fix_id=fix["id"], gate_fix=dg.MetadataValue.path(fix["markdown_path"]),
                         gate_fix_url=dg.MetadataValue.url(fix["url"]))
+    if outcome.fix_error:
+        context.log.warning(f"gate_fix artifact not written: {outcome.fix_error}")
+    if result.passed:
+        if fix:  # passed with flaky jobs: named in the artifact
+            context.log.warning(f"{result.flaky} flaky job(s): gate_fix {fix['id']} at {fix['markdown_path']}")
+        return dg.Output(result.as_dict(), metadata=metadata)
+    description = result.message
+    if fix:
         # in the console too: a CI log shows the failure's description, not the step's metadata
         description += f"; what to fix: gate_fix {fix['id']} at {fix['markdown_path']} ({fix['url']})"
         context.log.error(f"gate_fix {fix['id']}: {fix['markdown_path']} ({fix['url']}): the failing jobs, "
@@ -75,6 +78,7 @@ def _gate_metadata(result: gate.GateResult) -> dict:
         "threshold": result.threshold,
         "succeeded": result.succeeded,
         "failed": result.failed,
+        "flaky": result.flaky,
         "passed": result.passed,
         "quality_run_id": result.run_id if result.run_id is not None else dg.MetadataValue.null(),
         "run_key": result.run_key if result.run_key is not None else dg.MetadataValue.null(),
