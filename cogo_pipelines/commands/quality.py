@@ -57,7 +57,8 @@ def gate_table(result: GateResult) -> Table:
     rows = [
         ("result", verdict),
         ("Q1", f"{_score(result.score)}  (threshold {result.threshold:.2f})"),
-        ("jobs", f"{result.succeeded} succeeded, {result.failed} failed"),
+        ("jobs", f"{result.succeeded} succeeded, {result.failed} failed"
+                 + (f" ({result.flaky} flaky: passed on a rerun)" if result.flaky else "")),
         ("window", f"{result.window_start:%Y-%m-%d %H:%M} .. {result.window_end:%Y-%m-%d %H:%M} UTC"),
         ("job types", ", ".join(result.job_types) + (f" (target {result.target})" if result.target else "")),
         ("source", f"{result.source}, quality run {result.run_id}"),
@@ -97,7 +98,10 @@ def gate_q1(
                               allow_empty=allow_empty, source=source, target=target, notify=notify and not dry_run,
                               run_key=run_key, record=not dry_run)
     except (GateError, StoreError) as exc:
-        _fail(str(exc))
+        # a source that failed is named in its gate_fix too (or why that could not be written)
+        fix, fix_error = getattr(exc, "fix", None), getattr(exc, "fix_error", None)
+        _fail(str(exc) + (f"; gate_fix {fix['id']}: {fix['markdown_path']}" if fix else "")
+              + (f"; gate_fix not written: {fix_error}" if fix_error else ""))
     except psycopg.Error as exc:
         _fail(f"database error while evaluating the gate: {type(exc).__name__}: {exc}")
     result, fix = outcome.result, outcome.fix

@@ -1,8 +1,12 @@
-"""The Q1 gate as every face runs it: evaluate, and when it fails, write the gate_fix artifact.
+"""The Q1 gate as every face runs it: evaluate, and when it fails (or passes with flaky jobs,
+which it names), write the gate_fix artifact.
 
 One rule for ``cogo gate q1``, the queue's ``quality.q1`` job and Dagster's ``q1_gate_job``. The
 verdict stands even when its artifact cannot be written (a full disk, a store gone mid-run): the
 outcome then carries the reason instead of the artifact, and each face says so in its own way.
+A gate whose source could not be read (``SourceUnavailable``: Supabase timed out or refused) has
+no verdict and still raises (exit 2), carrying the gate_fix that names the source, the error and
+what to check.
 """
 
 from __future__ import annotations
@@ -12,8 +16,8 @@ from typing import Any
 
 import psycopg
 
-from cogo_pipelines.quality.gate import GateResult, evaluate_q1
-from cogo_pipelines.quality.gate_fix import gate_fix_for_run, write_gate_fix
+from cogo_pipelines.quality.gate import GateResult, SourceUnavailable, evaluate_q1
+from cogo_pipelines.quality.gate_fix import gate_fix_for_run, write_gate_fix, write_source_failure
 
 
 @dataclass
@@ -24,12 +28,22 @@ class GateOutcome:
 
 
 def run_q1_gate(conn: psycopg.Connection | None, **options: Any) -> GateOutcome:
-    """``evaluate_q1(conn, **options)``, then the artifact of a failure (only with a store).
+    """``evaluate_q1(conn, **options)``, then the artifact of a failure or of flaky jobs (only with
+    a store).
 
     A run reported under its run key (recorded by another face) keeps the gate_fix its recorder
     wrote: one run, one artifact."""
-    result = evaluate_q1(conn, **options)
-    if result.passed or conn is None or not options.get("record", True):  # a dry run writes nothing
+    try:
+        result = evaluate_q1(conn, **options)
+    except SourceUnavailable as exc:
+        if conn is not None and options.get("record", True):
+            try:
+                exc.fix = write_source_failure(conn, exc)
+            except (OSError, psycopg.Error) as err:
+                exc.fix_error = f"{type(err).__name__}: {err}"
+        raise
+    # a dry run writes nothing; a pass writes nothing unless it had flaky jobs, which its artifact names
+    if (result.passed and not result.flaky) or conn is None or not options.get("record", True):
         return GateOutcome(result)
     if result.reported:
         fix = gate_fix_for_run(conn, result.run_id)

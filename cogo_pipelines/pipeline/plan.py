@@ -1,7 +1,8 @@
 """cogo-plan handlers: decide and enqueue work, never build.
 
-``plan.quality`` payload ``{"targets": [...], "command": "npm test", "timeout_s": N,
-"threshold": 0.7}``; a target is a path or ``{"cwd", "command"?, "timeout_s"?}``. It enqueues
+``plan.quality`` payload ``{"targets": [...], "command": "npm test", "timeout_s": N, "reruns": N,
+"threshold": 0.7}``; a target is a path or ``{"cwd", "command"?, "timeout_s"?, "reruns"?}`` (``reruns``:
+a failing build is run again that many times, and one that then passes is reported as flaky). It enqueues
 one ``code.build.test`` per target and a ``quality.q1`` job that depends on all of them, so
 the gate is evaluated only once the builds have finished. The gate run is keyed ``plan:<id>``
 (or the payload's ``run_key``), so Dagster's ``q1_gate_job`` can show that run, not a second one.
@@ -48,9 +49,10 @@ def plan_quality(ctx: JobContext) -> dict:
         commit = target.get("commit", payload.get("commit"))
         if commit is not None:
             build_payload["commit"] = commit
-        timeout = target.get("timeout_s", payload.get("timeout_s"))
-        if timeout is not None:
-            build_payload["timeout_s"] = timeout
+        for name in ("timeout_s", "reruns"):
+            value = target.get(name, payload.get(name))
+            if value is not None:
+                build_payload[name] = value
         builds.append(jobs.enqueue(ctx.conn, "code.build.test", build_payload, priority=ctx.job.priority,
                                    dedupe_key=f"plan:{ctx.job.id}:build:{i}"))
     gate_payload = {k: payload[k] for k in ("threshold", "window_days", "job_types", "allow_empty") if k in payload}
@@ -104,10 +106,12 @@ def quality_q1(ctx: JobContext) -> dict:
     outcome = run_q1_gate(ctx.conn, **options, notify=ctx.payload.get("notify", True) is not False)
     verdict, fix = outcome.result, outcome.fix
     result = {name: getattr(verdict, name, None)
-              for name in ("score", "threshold", "passed", "succeeded", "failed", "infra_failed", "message", "run_id",
-                           "run_key")}
+              for name in ("score", "threshold", "passed", "succeeded", "failed", "infra_failed", "flaky", "message",
+                           "run_id", "run_key")}
     result["build_job_ids"] = ctx.payload.get("build_job_ids", [])
     if verdict.passed:
+        if fix is not None:  # passed with flaky builds, named in the artifact
+            result.update(gate_fix_id=fix["id"], gate_fix_url=fix["url"])
         return result
     if ctx.conn.info.transaction_status == psycopg.pq.TransactionStatus.INTRANS:
         ctx.conn.commit()  # the run and its gate_fix stand; only the job's status says "failed"

@@ -10,6 +10,8 @@ import psycopg
 from cogo_pipelines.quality.gate import ERROR_TAIL_CHARS, LOG_TAIL_CHARS, GateQuery, JobCounts
 from cogo_pipelines.quality.outcomes import infra_sql
 
+FLAKY = "(result->>'flaky') = 'true'"  # the runner's mark: failed, then passed on a rerun
+
 
 def _where(query: GateQuery) -> tuple[str, list[Any]]:
     clauses = ["type = ANY(%s)", "finished_at >= %s", "finished_at <= %s"]
@@ -32,7 +34,8 @@ class DbJobSource:
         row = self.conn.execute(
             "SELECT count(*) FILTER (WHERE status = 'succeeded') AS succeeded,"
             f"      count(*) FILTER (WHERE status = 'failed' AND NOT {infra}) AS failed,"
-            f"      count(*) FILTER (WHERE status = 'failed' AND {infra}) AS infra_failed"
+            f"      count(*) FILTER (WHERE status = 'failed' AND {infra}) AS infra_failed,"
+            f"      count(*) FILTER (WHERE status = 'succeeded' AND {FLAKY}) AS flaky"
             f" FROM jobs WHERE status IN ('succeeded', 'failed') AND {where}",
             params,
         ).fetchone()
@@ -53,8 +56,19 @@ class DbJobSource:
             ):
                 job = dict(r)
                 (infra_jobs if job.pop("infra") else failing).append(job)
+        flaky: list[dict[str, Any]] = []
+        if with_failing and row["flaky"]:
+            flaky = [dict(r) for r in self.conn.execute(
+                "SELECT id, type, executor_id, finished_at, attempts, payload->>'target' AS target,"
+                "       payload->>'command' AS command, coalesce(result->>'cwd', payload->>'cwd') AS cwd,"
+                "       result->'attempts' AS runs, result->>'log' AS log_path, result->'summary' AS summary"
+                f" FROM jobs WHERE status = 'succeeded' AND {FLAKY} AND {where}"
+                " ORDER BY finished_at DESC, id DESC LIMIT %s",
+                [*params, query.failing_limit],
+            )]
         return JobCounts(succeeded=row["succeeded"], failed=row["failed"], failing_jobs=failing[:query.failing_limit],
-                         infra_failed=row["infra_failed"], infra_jobs=infra_jobs[:query.failing_limit])
+                         infra_failed=row["infra_failed"], infra_jobs=infra_jobs[:query.failing_limit],
+                         flaky=row["flaky"], flaky_jobs=flaky)
 
     def record_run(self, row: dict[str, Any]) -> int | None:
         """The new row's id; None when a run with the same run key is already recorded (the unique

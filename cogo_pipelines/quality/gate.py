@@ -6,6 +6,9 @@ counts jobs and records the run. Only terminal ``succeeded`` / ``failed`` jobs c
 jobs are runners that vanished (lease expiry), which says nothing about the code under test;
 for the same reason failed jobs that are infrastructure outcomes (``quality/outcomes.py``:
 timeout, missing working tree, runner lost) are counted apart, listed, and kept out of Q1.
+A *flaky* job (its build failed, then passed when run again: ``payload.reruns``) succeeded and
+counts so, but is listed by name with both outcomes, in the message and in a gate_fix even when
+the gate passes: a pass that hides a test failing half the time is not a clean pass.
 
 One gate run is one ``quality_runs`` row, one point of the Q1 trend. Faces that judge the same run
 (the queue's ``quality.q1`` job of a plan, then Dagster's ``q1_gate_job`` showing it) share a *run
@@ -33,6 +36,26 @@ LOG_TAIL_CHARS = 64 * 1024
 
 class GateError(ValueError):
     """The gate could not be evaluated (bad input or unreachable source): exit code 2, not 1."""
+
+
+class SourceUnavailable(GateError):
+    """The job history could not be read: a source timed out, refused, or answered an error.
+
+    The gate then has no verdict (exit 2: not a failing build, and never a pass), and says which
+    source, what went wrong and what to check, in one line; where a store is at hand the same
+    reason becomes the run's gate_fix (``pipeline/gate``), so the CI log and the artifact name it
+    instead of a traceback. ``fix`` / ``fix_error``: that artifact, or why it was not written."""
+
+    def __init__(self, source: str, error: str, check: str) -> None:
+        self.source, self.error, self.check = source, error, check
+        self.query: GateQuery | None = None  # what was being read, set by evaluate_q1
+        self.threshold: float | None = None
+        self.fix: dict[str, Any] | None = None
+        self.fix_error: str | None = None
+        super().__init__(f"{source} source failed: {error} (check: {check})")
+
+    def as_dict(self) -> dict[str, str]:
+        return {"source": self.source, "error": self.error, "check": self.check}
 
 
 @dataclass(frozen=True)
@@ -64,6 +87,8 @@ class JobCounts:
     failing_jobs: list[dict[str, Any]] = field(default_factory=list)
     infra_failed: int = 0  # failed for the machine, not the code: kept out of Q1 (quality/outcomes.py)
     infra_jobs: list[dict[str, Any]] = field(default_factory=list)
+    flaky: int = 0  # succeeded only on a rerun: counted as succeeded, reported apart
+    flaky_jobs: list[dict[str, Any]] = field(default_factory=list)
 
 
 class JobSource(Protocol):
@@ -95,6 +120,8 @@ class GateResult:
     failing_jobs: list[dict[str, Any]] = field(default_factory=list)
     infra_failed: int = 0
     infra_jobs: list[dict[str, Any]] = field(default_factory=list)
+    flaky: int = 0
+    flaky_jobs: list[dict[str, Any]] = field(default_factory=list)
     notify: bool = True  # False: a reproduction (``cogo gate q1`` without --notify); alerts skip the run
     run_key: str | None = None  # names the gate run: one row per key, whoever evaluates it
     reported: bool = False  # True: the run was recorded earlier under run_key; nothing was evaluated now
@@ -113,6 +140,7 @@ class GateResult:
             data[key] = data[key].isoformat() if data[key] else None
         data["failing_jobs"] = [jsonable(job) for job in self.failing_jobs]
         data["infra_jobs"] = [jsonable(job) for job in self.infra_jobs]
+        data["flaky_jobs"] = [jsonable(job) for job in self.flaky_jobs]
         data["total"] = self.total
         return data
 
@@ -172,6 +200,8 @@ def run_row(result: GateResult) -> dict[str, Any]:
             "failing_job_ids": [job.get("id") for job in result.failing_jobs],
             "infra_failed": result.infra_failed,
             "infra_job_ids": [job.get("id") for job in result.infra_jobs],
+            "flaky": result.flaky,
+            "flaky_job_ids": [job.get("id") for job in result.flaky_jobs],
             "notify": result.notify,
             **({"run_key": result.run_key} if result.run_key is not None else {}),
         },
@@ -194,6 +224,7 @@ def recorded_result(row: dict[str, Any]) -> GateResult:
         allow_empty=bool(details.get("allow_empty")),
         failing_jobs=[{"id": i} for i in details.get("failing_job_ids") or []],
         infra_failed=details.get("infra_failed") or 0, infra_jobs=[{"id": i} for i in details.get("infra_job_ids") or []],
+        flaky=details.get("flaky") or 0, flaky_jobs=[{"id": i} for i in details.get("flaky_job_ids") or []],
         notify=details.get("notify", True) is not False, run_key=details.get("run_key"), reported=True,
     )
 
@@ -258,18 +289,22 @@ def evaluate_q1(
         now=now,
     )
     job_source = open_source(source, conn)
-    with conn.transaction() if conn is not None else nullcontext():
-        if run_key is not None and (recorded := job_source.recorded_run(run_key)) is not None:
-            return recorded_result(recorded)
-        result = _decide(job_source, query, threshold, allow_empty, target)
-        result.notify, result.run_key = notify, run_key
-        if not record:
-            return result
-        result.run_id = job_source.record_run(run_row(result))
-        if result.run_id is None and run_key is not None:  # another face recorded the key meanwhile
-            recorded = job_source.recorded_run(run_key)
-            if recorded is not None:
+    try:
+        with conn.transaction() if conn is not None else nullcontext():
+            if run_key is not None and (recorded := job_source.recorded_run(run_key)) is not None:
                 return recorded_result(recorded)
+            result = _decide(job_source, query, threshold, allow_empty, target)
+            result.notify, result.run_key = notify, run_key
+            if not record:
+                return result
+            result.run_id = job_source.record_run(run_row(result))
+            if result.run_id is None and run_key is not None:  # another face recorded the key meanwhile
+                recorded = job_source.recorded_run(run_key)
+                if recorded is not None:
+                    return recorded_result(recorded)
+    except SourceUnavailable as exc:  # what was asked, for the artifact that reports it
+        exc.query, exc.threshold = query, threshold
+        raise
     return result
 
 
@@ -280,6 +315,8 @@ def _decide(job_source: JobSource, query: GateQuery, threshold: float, allow_emp
     if counts.infra_failed:
         message = (f"{message}; {counts.infra_failed} infrastructure failure(s) (timeout, missing working tree, "
                    "runner lost) not counted")
+    if counts.flaky:
+        message = f"{message}; {counts.flaky} flaky (failed, then passed on a rerun; counted as succeeded)"
     if target:
         message = f"[{target}] {message}"
     result = GateResult(
@@ -287,6 +324,7 @@ def _decide(job_source: JobSource, query: GateQuery, threshold: float, allow_emp
         message=message, run_id=None, source=job_source.name, window_start=query.window_start,
         window_end=query.window_end, job_types=list(query.job_types), target=target, allow_empty=allow_empty,
         failing_jobs=counts.failing_jobs, infra_failed=counts.infra_failed, infra_jobs=counts.infra_jobs,
+        flaky=counts.flaky, flaky_jobs=counts.flaky_jobs,
     )
     return result
 

@@ -4,9 +4,12 @@ For each failing job: the failing tests / compiler errors read from its build lo
 (``build_log``), an excerpt, and code locations ranked by ``locate.GraphLocator`` (stack frames in
 the repo's code, then the graph, then knowledge search), each with the reason it was chosen;
 the job's target, commit, and a link to its log. A ``signature`` over what failed (and the
-target) lets alerts fire once per new failure rather than once per gate run. Written as JSON (for tools and the sidecar) and Markdown (for people)
+target) lets alerts fire once per new failure rather than once per gate run. Written as JSON (for tools and the sidecar) and Markdown (for people, ``gate_fix_markdown``)
 under ``$COGO_HOME/artifacts/gate_fix/<id>.{json,md}``, indexed by a ``gate_fixes`` row. A
 missing or empty knowledge store degrades the artifact (it says so) instead of failing it.
+A passing gate with flaky jobs (failed, then passed on a rerun) gets one listing them by name.
+A gate that could not read its job history (``SourceUnavailable``) gets an artifact too, naming
+the source, its error and what to check, so the run's artifact is never missing or a traceback.
 """
 
 from __future__ import annotations
@@ -18,11 +21,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import jinja2
 import psycopg
 
 from cogo_pipelines.quality.build_log import parse_build_log
-from cogo_pipelines.quality.gate import LOG_TAIL_CHARS, GateResult, jsonable
+from cogo_pipelines.quality.gate import LOG_TAIL_CHARS, GateResult, SourceUnavailable, jsonable
+from cogo_pipelines.quality.gate_fix_markdown import render_markdown
 from cogo_pipelines.quality.locate import GraphLocator
 from cogo_pipelines.quality.outcomes import infra_reason
 from cogo_pipelines.quality.terminal import strip_terminal
@@ -35,104 +38,6 @@ _SIGNAL = re.compile(r"error|fail|exception|assert|expected|cannot|undefined|\.t
 _URL_CREDENTIALS = re.compile(r"(\b[a-z][a-z0-9+.-]*://[^:/\s@]+:)[^@\s]+@", re.IGNORECASE)
 _BLANKS = re.compile(r"(\s+)")  # splits text into words and the blanks between them, both kept
 _DIGITS = re.compile(r"\d+")
-
-# ChainableUndefined: a stored artifact missing a field (an older or hand-made row) renders
-# that field empty instead of failing, so the sidecar can always serve what is stored.
-MARKDOWN = jinja2.Environment(autoescape=False, trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
-                              undefined=jinja2.ChainableUndefined)
-_MARKDOWN_SPECIALS = re.compile(r"([\\`*_{}\[\]()#+!|<>~])")
-_BACKTICKS = re.compile(r"`+")
-
-
-def _md_text(value: Any) -> str:
-    """Text from a build (a test's name, an error line) as literal Markdown: its ``**``, links,
-    HTML and headings shown, not rendered (a test name held ``<script>`` and ``**``)."""
-    return _MARKDOWN_SPECIALS.sub(r"\\\1", " ".join(str(value).split()))
-
-
-def _fence(value: Any) -> str:
-    """A code fence longer than any run of backticks in ``value``: a log line of three backticks
-    closed the excerpt's fence, and what followed rendered as the artifact's own Markdown."""
-    return "`" * max(3, 1 + max((len(m) for m in _BACKTICKS.findall(str(value or ""))), default=0))
-
-
-def _code(value: Any) -> str:
-    """``value`` as an inline code span that its own backticks cannot end."""
-    text = " ".join(str(value).split())
-    ticks = "`" * (1 + max((len(m) for m in _BACKTICKS.findall(text)), default=0))
-    return f"{ticks} {text} {ticks}" if "`" in text else f"`{text}`"
-
-
-MARKDOWN.filters.update(md=_md_text, fence=_fence, code=_code)
-MARKDOWN_TEMPLATE = MARKDOWN.from_string("""\
-# gate_fix {{ fix.id }}: Q1 {{ "%.3f"|format(fix.score) if fix.score is number else "n/a" }} (threshold {{ "%.2f"|format(fix.threshold) if fix.threshold is number else "n/a" }})
-
-{{ fix.message }}
-
-- source: {{ fix.source }}, quality run: {{ fix.quality_run_id if fix.quality_run_id is not none else fix.source_run_id }}
-- window: {{ fix.window.start }} .. {{ fix.window.end }}
-- job types: {{ fix.job_types|join(", ") }}{% if fix.target %}, target: {{ fix.target }}{% endif %}
-
-- failing jobs: {{ fix.failing_total }} ({{ fix.failing_jobs|length }} listed)
-{% if fix.infra_failed %}
-- infrastructure failures (not in Q1): {{ fix.infra_failed }}
-{% endif %}
-- knowledge: {{ fix.knowledge.note }}
-{% if fix.signature %}
-- failure signature: `{{ fix.signature }}`
-{% endif %}
-
-{% for job in fix.failing_jobs %}
-## Job {{ job.id }} ({{ job.type }} on {{ job.executor_id }}, finished {{ job.finished_at }})
-
-{% if job.target %}- target: {{ job.target|code }}
-{% endif %}
-{% if job.commit %}- commit: {{ job.commit|code }}
-{% endif %}
-{% if job.log_url %}- log: {{ job.log_url }}
-{% endif %}
-{% if job.command %}- command: {{ job.command|code }}
-{% endif %}
-
-{% if job.same_error_as %}
-Same error as job {{ job.same_error_as }} (failures and locations above).
-
-{% else %}
-{% if job.failures %}
-Failing ({{ job.failures|length }}{% if job.failures_total and job.failures_total > job.failures|length %} listed of {{ job.failures_total }} the build reported{% endif %}{% if job.parsers %}, read by {{ job.parsers|join(", ") }}{% endif %}{% if job.log_cut %}; read from the log's last {{ job.log_cut }} characters{% endif %}):
-
-{% for f in job.failures %}
-- **{{ f.name|md }}**{% if f.file %} ({{ (f.file ~ (":" ~ f.line if f.line else ""))|code }}){% endif %}{% if f.message %}: {{ f.message.splitlines()[0]|md }}{% endif %}
-
-{% endfor %}
-
-{% endif %}
-{{ job.error_excerpt|fence }}text
-{{ job.error_excerpt or "(no error text recorded)" }}
-{{ job.error_excerpt|fence }}
-
-{% if job.locations %}
-| # | path | symbol | lines | why |
-|---|------|--------|-------|-----|
-{% for loc in job.locations %}
-| {{ loop.index }} | `{{ loc.path }}` | {{ loc.symbol or "-" }} | {{ loc.start_line }}-{{ loc.end_line }} | {{ loc.why }} |
-{% endfor %}
-{% else %}
-No code locations: {{ job.locations_note or fix.knowledge.note }}
-{% endif %}
-{% endif %}
-
-{% else %}
-No failing jobs to list: {{ fix.message }}
-{% endfor %}
-{% if fix.infra_jobs %}
-## Infrastructure failures (not counted in Q1)
-
-{% for job in fix.infra_jobs %}
-- job {{ job.id }} ({{ job.type }} on {{ job.executor_id }}): {{ job.reason }}: {{ job.error }}
-{% endfor %}
-{% endif %}
-""")
 
 
 def scrub(text: str) -> str:
@@ -198,6 +103,24 @@ def _count(value: Any) -> int | None:
         return int(value) if value is not None else None
     except (TypeError, ValueError):
         return None
+
+
+def flaky_entry(job: dict[str, Any]) -> dict[str, Any]:
+    """A job that failed, then passed on a rerun: the tests its failed runs named (read from each
+    run's log tail) and every run's outcome, the passing one last."""
+    runs, tests = [], []
+    for run in job.get("runs") or []:
+        build = parse_build_log(scrub(run.get("log_tail") or ""))
+        names = [scrub(f.name) for f in build.failures if f.kind == "test"] or [scrub(f.name) for f in build.failures]
+        tests += [name for name in names if name not in tests]
+        runs.append({"attempt": run.get("attempt"), "outcome": "failed", "exit_code": run.get("exit_code"),
+                     "summary": run.get("summary"), "failed_tests": names, "log": run.get("log")})
+    runs.append({"attempt": len(runs) + 1, "outcome": "passed", "exit_code": 0, "summary": job.get("summary"),
+                 "failed_tests": [], "log": job.get("log_path")})
+    return jsonable({"id": job.get("id"), "type": job.get("type"), "executor_id": job.get("executor_id"),
+                     "finished_at": job.get("finished_at"), "target": job.get("target") or job.get("cwd"),
+                     "command": scrub(job["command"]) if job.get("command") else None, "tests": tests,
+                     "runs": runs, "log_url": job_log_url(job.get("id"))})
 
 
 def failure_signature(jobs: list[dict[str, Any]], target: str | None, *, empty: bool = False) -> str:
@@ -280,11 +203,9 @@ def build_content(result: GateResult, conn: psycopg.Connection, *, k: int = 5) -
         "failing_jobs": jobs,
         "infra_failed": result.infra_failed,
         "infra_jobs": infra,
+        "flaky": result.flaky,
+        "flaky_jobs": [flaky_entry(job) for job in result.flaky_jobs],
     }
-
-
-def render_markdown(content: dict[str, Any]) -> str:
-    return MARKDOWN_TEMPLATE.render(fix=content)
 
 
 def gate_fix_dir() -> Path:
@@ -299,10 +220,38 @@ def gate_fix_url(fix_id: int) -> str:
 
 def write_gate_fix(conn: psycopg.Connection, result: GateResult, *, k: int = 5) -> dict[str, Any]:
     """Write the artifact files and their gate_fixes row; returns the row as ``get_gate_fix`` does."""
+    return _store(conn, lambda: build_content(result, conn, k=k))
+
+
+def source_failure_content(failure: SourceUnavailable) -> dict[str, Any]:
+    """The artifact of a gate that could not read its job history: no verdict and no failing
+    jobs, but the source, its error and what to check, with the window and types it asked for."""
+    query = failure.query
+    return {
+        "gate": "q1", "source": failure.source, "quality_run_id": None, "source_run_id": None,
+        "score": None, "threshold": failure.threshold, "passed": None, "succeeded": None, "failed": None,
+        "message": scrub(str(failure)),
+        "source_failure": {key: scrub(value) for key, value in failure.as_dict().items()},
+        "window": {"start": query.window_start.isoformat() if query else None,
+                   "end": query.window_end.isoformat() if query else None},
+        "job_types": list(query.job_types) if query else [],
+        "target": query.target if query else None,
+        "signature": None,
+        "knowledge": {"status": "skipped", "note": "the job history could not be read"},
+        "failing_total": None, "failing_jobs": [], "infra_failed": 0, "infra_jobs": [],
+    }
+
+
+def write_source_failure(conn: psycopg.Connection, failure: SourceUnavailable) -> dict[str, Any]:
+    """The gate_fix of a gate run whose source failed (no quality run: nothing was measured)."""
+    return _store(conn, lambda: source_failure_content(failure))
+
+
+def _store(conn: psycopg.Connection, build: Any) -> dict[str, Any]:
     folder = gate_fix_dir()
     folder.mkdir(parents=True, exist_ok=True)
     with conn.transaction():
-        content = build_content(result, conn, k=k)
+        content = build()
         row = conn.execute(
             "INSERT INTO gate_fixes (quality_run_id, content) VALUES (%s, '{}'::jsonb) RETURNING id, created_at",
             (content["quality_run_id"],),

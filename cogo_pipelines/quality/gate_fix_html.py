@@ -27,6 +27,15 @@ code, pre { font: 12px/1.4 ui-monospace, monospace; } pre { background: #f3f4f6;
 </style>
 </head>
 <body>
+{% if fix.source_failure %}
+<h1 id="gate-fix-title">gate_fix {{ fix.id }}: <span class="fail">Q1 not evaluated</span>: the {{ fix.source_failure.source }} source failed</h1>
+<ul id="source-failure">
+  <li>error: <strong class="fail">{{ fix.source_failure.error }}</strong></li>
+  <li>check: {{ fix.source_failure.check }}</li>
+  <li>window {{ fix.window.start }} .. {{ fix.window.end }}; job types: {{ fix.job_types|join(", ") }}</li>
+  <li class="muted">No verdict: nothing was scored or recorded. · <a href="{{ self_url }}?format=json">JSON</a> · <a href="{{ self_url }}?format=markdown">Markdown</a></li>
+</ul>
+{% else %}
 <h1 id="gate-fix-title">gate_fix {{ fix.id }}: <span class="fail">Q1 {{ "%.3f"|format(fix.score) if fix.score is number else "n/a" }}</span>
   (threshold {{ "%.2f"|format(fix.threshold) if fix.threshold is number else "n/a" }})</h1>
 <p>{{ fix.message }}</p>
@@ -77,6 +86,16 @@ code, pre { font: 12px/1.4 ui-monospace, monospace; } pre { background: #f3f4f6;
 {% else %}
 <p>No failing jobs to list: {{ fix.message }}</p>
 {% endfor %}
+{% if fix.flaky_jobs %}
+<h2 id="flaky">Flaky: failed, then passed on a rerun (counted as succeeded)</h2>
+<ul>
+{% for job in fix.flaky_jobs %}
+  <li>job {{ job.id }} ({{ job.type }} on {{ job.executor_id }}){% if job.target %}, target <code>{{ job.target }}</code>{% endif %}:
+    {% for t in job.tests %}<strong class="fail">{{ t }}</strong>{{ ", " if not loop.last }}{% else %}<span class="muted">no test named in the failed run's log</span>{% endfor %}
+    <ul>{% for run in job.runs %}<li>run {{ run.attempt }}: {{ run.outcome }} (exit {{ run.exit_code }}){% if run.summary %}: {{ run.summary.failed }} failed, {{ run.summary.passed }} passed{% endif %}</li>{% endfor %}</ul></li>
+{% endfor %}
+</ul>
+{% endif %}
 {% if fix.infra_jobs %}
 <h2>Infrastructure failures (not counted in Q1)</h2>
 <ul>
@@ -84,6 +103,7 @@ code, pre { font: 12px/1.4 ui-monospace, monospace; } pre { background: #f3f4f6;
   <li>job {{ job.id }} ({{ job.type }} on {{ job.executor_id }}): <strong>{{ job.reason }}</strong> — {{ job.error }}</li>
 {% endfor %}
 </ul>
+{% endif %}
 {% endif %}
 </body>
 </html>

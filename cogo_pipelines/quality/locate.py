@@ -2,10 +2,13 @@
 
 Text search alone answers "which code looks like this error"; a frame answers "which code ran".
 So locations come, in this order, from: (1) frames and compiler/lint positions inside the repo's
-own indexed code, mapped to the enclosing symbol in ``ast_nodes``; (2) the repo symbols called on
-the failing test line (quoted by the runner's code frame, or read from the job's working tree);
-(3) the callees and callers of those symbols in ``code_relationships``; (4) knowledge search on
-the assertion and the test name. Each location says why it was chosen.
+own indexed code, mapped to the enclosing symbol in ``ast_nodes``; (2) the code that holds the
+failure's text verbatim: an error's message or a quoted string of the assertion is a literal in
+the code that throws it, found by substring (knowledge search splits it into words, and a name
+that holds the same words outranked the thrower); (3) the repo symbols called on the failing test
+line (quoted by the runner's code frame, or read from the job's working tree); (4) the callees and
+callers of those symbols in ``code_relationships``; (5) knowledge search on the assertion and the
+test name. Each location says why it was chosen.
 """
 
 from __future__ import annotations
@@ -19,13 +22,23 @@ import psycopg
 
 from cogo_pipelines.quality.build_failures import BuildLog, Failure, Frame
 from cogo_pipelines.store import code_graph, knowledge
+from cogo_pipelines.store.fusion import TEST_PATH
 
 MAX_FAILURES_LOOKED_AT = 6
+MAX_LITERALS = 8  # each is a scan of the repo's chunks
+LITERAL_CHARS = (8, 200)
+LITERAL_SCORE = 0.9  # below a frame in the repo's own code, above names on the failing test line
 MAX_NEIGHBOURS = 4
 TEST_FILE_BYTES = 1_000_000
 SOURCE_CONTEXT_LINES = 6
 _IDENTIFIER = re.compile(r"[A-Za-z_$][\w$]*")
 _SYMBOL_KINDS = ("function", "method", "class", "const", "variable", "arrow", "enum", "interface", "type")
+# a quoted run in a message: "…", '…', `…`, “…”
+_QUOTED = re.compile(r'"([^"\n]+)"|\'([^\'\n]+)\'|`([^`\n]+)`|“([^”\n]+)”')
+# an error line's text: `Error: …`, `TypeError [ERR_X]: …`, `Uncaught AuthError: …`
+_ERROR_TEXT = re.compile(r"^\s*(?:Uncaught\s+)?(?:[A-Za-z_$][\w$.]*)?(?:Error|Exception)(?:\s*\[[^\]]*\])?:\s+(.+?)\s*$")
+# where a message built from a template breaks: quotes, `key: value`, dashes, numbers
+_PIECES = re.compile(r"[\"'`“”]|:\s|\s[-–—]\s|\d[\d.,:]*")
 
 
 @dataclass
@@ -151,6 +164,7 @@ class GraphLocator:
                     row = self.enclosing(repo, path, frame.line) if path else None
                     if row:
                         add(row, _frame_reason(failure, frame, path), "frame", 1.0 - 0.02 * rank - 0.05 * depth)
+            self._literal_holders(repo, failures, add)
             for rank, failure in enumerate(failures):
                 lines = failure.code_lines or self._test_lines(repo, failure, cwd)
                 names = _called_names(lines, failure.name)
@@ -172,6 +186,26 @@ class GraphLocator:
             ranked += self._search(repo, build, fallback_text, {loc.node_id for loc in ranked},
                                    {(loc.path, loc.symbol) for loc in ranked})
         return [loc.as_dict() for loc in ranked[:self.k]]
+
+    def _literal_holders(self, repo: str, failures: list[Failure], add: Any) -> None:
+        """The symbols whose code holds a failure's message verbatim (``message_literals``),
+        the innermost symbol around the line that holds it; a test file's copy (an expected
+        message) counts half of the code's."""
+        literals: dict[str, tuple[int, Failure]] = {}
+        for rank, failure in enumerate(failures):
+            for literal in message_literals(failure):
+                literals.setdefault(literal, (rank, failure))
+        wanted = list(literals)[:MAX_LITERALS]
+        for hit in knowledge.chunks_holding(self.conn, wanted, repo, limit=4 * self.k):
+            rank, failure = literals[hit["literal"]]
+            offset = next((i for i, line in enumerate(hit["content"].splitlines()) if hit["literal"] in line), 0)
+            line = (hit["start_line"] or 1) + offset
+            row = self.enclosing(repo, hit["path"], line) or {
+                "id": f"chunk:{hit['id']}", "path": hit["path"], "name": hit["symbol"], "kind": hit["chunk_type"],
+                "start_line": hit["start_line"], "end_line": hit["end_line"]}
+            score = LITERAL_SCORE - 0.02 * rank - 0.01 * wanted.index(hit["literal"])
+            add(row, f"holds the text “{hit['literal']}” of “{failure.name}” at {hit['path']}:{line}", "literal",
+                score * (0.5 if TEST_PATH.search(hit["path"]) else 1.0))
 
     def _test_lines(self, repo: str, failure: Failure, cwd: str | None) -> list[str]:
         """The failing line of the test (and the lines above it), read from the job's working tree
@@ -261,3 +295,22 @@ def _called_names(lines: list[str], test_name: str) -> list[tuple[str, str]]:
             seen.add(name)
             out.append((name, "named in the title"))
     return out[:60]
+
+
+def message_literals(failure: Failure) -> list[str]:
+    """Runs of a failure's text that code may hold as a string literal: quoted strings, the text
+    of ``…Error: text`` lines, and the pieces of those between quotes, ``: ``, dashes and numbers
+    (what a template like ``invalid expiry ${exp}: ${reason}`` keeps literal). Only runs of two
+    words or more and 8-200 characters: shorter ones are held by unrelated code."""
+    found: list[str] = []
+    for text in [*failure.message.splitlines(), failure.name]:
+        candidates = [next(g for g in m.groups() if g is not None) for m in _QUOTED.finditer(text)]
+        if match := _ERROR_TEXT.match(text):
+            candidates.insert(0, match.group(1))
+        for candidate in candidates:
+            for piece in [candidate, *_PIECES.split(candidate)]:
+                piece = piece.strip(" \t.,;:!?()[]{}")
+                if (LITERAL_CHARS[0] <= len(piece) <= LITERAL_CHARS[1] and len(piece.split()) >= 2
+                        and piece not in found):
+                    found.append(piece)
+    return found

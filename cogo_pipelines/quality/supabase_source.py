@@ -3,24 +3,39 @@
 For CI jobs that hold ``SUPABASE_URL`` and the service-role key but no Postgres connection:
 the same ``jobs`` table, counted by PostgREST (``Prefer: count=exact`` on HEAD requests, so no
 rows travel and no page limit applies), and the run recorded in ``quality_runs`` the same way.
+
+Every request is bounded by ``SUPABASE_TIMEOUT_S`` (connect, send, each wait for the answer;
+the client's own default was 120 s per request, and a server that accepted the connection and
+never answered held a CI job that long for each of the four requests). A request that fails is
+a ``SourceUnavailable``: which request, what happened, and what to check for that kind of failure.
 """
 
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlsplit
 
-from cogo_pipelines.quality.gate import ERROR_TAIL_CHARS, GateError, GateQuery, JobCounts
+import httpx
+
+from cogo_pipelines.quality.gate import ERROR_TAIL_CHARS, GateError, GateQuery, JobCounts, SourceUnavailable
 from cogo_pipelines.settings import Settings, get_settings
 
 FAILING_COLUMNS = "id,type,executor_id,finished_at,attempts,payload,error"
+FLAKY_COLUMNS = "id,type,executor_id,finished_at,attempts,payload,runs:result->attempts,summary:result->summary,"\
+    "log_path:result->>log"
+# PostgREST codes (and HTTP statuses, all a HEAD answer carries) that say the key is refused, or
+# that the table is not there
+_AUTH_CODES = frozenset({"401", "403", "PGRST301", "PGRST302", "42501"})
+_MISSING_CODES = frozenset({"404", "42P01", "PGRST205", "PGRST204", "PGRST200"})
 
 
-def jobs_query(client: Any, query: GateQuery, status: str, *, head: bool):
-    """The PostgREST request for jobs of ``status`` in the gate's window (not executed)."""
+def jobs_query(client: Any, query: GateQuery, status: str, *, head: bool, flaky: bool = False):
+    """The PostgREST request for jobs of ``status`` in the gate's window (not executed); ``flaky``:
+    only those the runner marked flaky (failed, then passed on a rerun)."""
     if head:
         builder = client.table("jobs").select("id", count="exact", head=True)
     else:
-        builder = client.table("jobs").select(FAILING_COLUMNS)
+        builder = client.table("jobs").select(FLAKY_COLUMNS if flaky else FAILING_COLUMNS)
     builder = (
         builder.in_("type", list(query.job_types))
         .eq("status", status)
@@ -29,6 +44,8 @@ def jobs_query(client: Any, query: GateQuery, status: str, *, head: bool):
     )
     if query.target:
         builder = builder.eq("payload->>target", query.target)
+    if flaky:
+        builder = builder.eq("result->>flaky", "true")
     if not head:
         builder = builder.order("finished_at", desc=True).order("id", desc=True).limit(query.failing_limit)
     return builder
@@ -48,11 +65,45 @@ def _failing_job(row: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def _origin(url: str) -> str:
+    """``scheme://host[:port]`` of a URL: what a message may show of SUPABASE_URL."""
+    try:
+        parts = urlsplit(url)
+        return f"{parts.scheme}://{parts.hostname}" + (f":{parts.port}" if parts.port else "")
+    except ValueError:
+        return "SUPABASE_URL"
+
+
+def unavailable(exc: BaseException, what: str, url: str, timeout_s: float) -> SourceUnavailable:
+    """The named reason for a failed request: the error in one line and what to check for its kind."""
+    where = _origin(url)
+    if isinstance(exc, httpx.TimeoutException):
+        return SourceUnavailable(
+            "supabase", f"no answer within {timeout_s:g} s while {what} ({type(exc).__name__})",
+            f"that {where} is up and answering (a paused project, a proxy or firewall holding the connection); "
+            "SUPABASE_TIMEOUT_S for a slow network")
+    if isinstance(exc, httpx.TransportError):
+        return SourceUnavailable(
+            "supabase", f"cannot reach {where} while {what} ({type(exc).__name__}: {exc})",
+            "that SUPABASE_URL is right and reachable from this machine (DNS, network, firewall)")
+    code = str(getattr(exc, "code", None) or "")
+    detail = " ".join(str(getattr(exc, "message", None) or exc or type(exc).__name__).split())[:300]
+    error = f"{what} answered {code + ' ' if code else ''}{detail}"
+    if code in _AUTH_CODES:
+        check = "that SUPABASE_SERVICE_ROLE_KEY is this project's service-role key"
+    elif code in _MISSING_CODES:
+        check = f"that {where} is the project whose schema has the jobs and quality_runs tables (migrations applied)"
+    else:
+        check = (f"that {where} is the project's REST endpoint (https://<ref>.supabase.co), the service-role key "
+                 "is its own, and its jobs and quality_runs tables are migrated")
+    return SourceUnavailable("supabase", error, check)
+
+
 class SupabaseJobSource:
     name = "supabase"
 
-    def __init__(self, client: Any):
-        self.client = client
+    def __init__(self, client: Any, *, url: str = "", timeout_s: float = 10.0):
+        self.client, self.url, self.timeout_s = client, url, timeout_s
 
     @classmethod
     def from_settings(cls, settings: Settings | None = None) -> SupabaseJobSource:
@@ -60,31 +111,42 @@ class SupabaseJobSource:
         key = settings.supabase_service_role_key
         if not settings.supabase_url or key is None or not key.get_secret_value():
             raise GateError("the supabase source needs SUPABASE_URL and SUPABASE_SERVICE_ROLE_KEY")
-        from supabase import create_client
+        from supabase import ClientOptions, create_client
 
+        # each phase of a request (connect, send, every wait for bytes) gets the timeout; the
+        # client retries a refused or reset connection of a read 3 times (1+2+4 s), never a timeout
+        options = ClientOptions(postgrest_client_timeout=httpx.Timeout(settings.supabase_timeout_s))
         try:
-            client = create_client(settings.supabase_url, key.get_secret_value())
+            client = create_client(settings.supabase_url, key.get_secret_value(), options=options)
         except Exception as exc:  # noqa: BLE001 - supabase raises its own SupabaseException for malformed URL/key
             raise GateError(f"cannot create the Supabase client: {type(exc).__name__}: {exc}") from None
-        return cls(client)
+        return cls(client, url=settings.supabase_url, timeout_s=settings.supabase_timeout_s)
 
-    def _execute(self, builder: Any) -> Any:
+    def _execute(self, builder: Any, what: str) -> Any:
         try:
             return builder.execute()
         except Exception as exc:  # noqa: BLE001 - APIError, httpx transport errors: the gate could not be evaluated
-            detail = getattr(exc, "message", None) or str(exc) or type(exc).__name__
-            raise GateError(f"Supabase query failed: {detail}") from None
+            raise unavailable(exc, what, self.url, self.timeout_s) from None
 
     def count_jobs(self, query: GateQuery) -> JobCounts:
-        succeeded = self._execute(jobs_query(self.client, query, "succeeded", head=True)).count or 0
-        failed = self._execute(jobs_query(self.client, query, "failed", head=True)).count or 0
+        succeeded = self._execute(jobs_query(self.client, query, "succeeded", head=True),
+                                  "counting succeeded jobs").count or 0
+        failed = self._execute(jobs_query(self.client, query, "failed", head=True), "counting failed jobs").count or 0
         failing = []
         if failed:
-            rows = self._execute(jobs_query(self.client, query, "failed", head=False)).data or []
+            rows = self._execute(jobs_query(self.client, query, "failed", head=False), "reading failed jobs").data or []
             failing = [_failing_job(row) for row in rows]
-        return JobCounts(succeeded=succeeded, failed=failed, failing_jobs=failing)
+        flaky = self._execute(jobs_query(self.client, query, "succeeded", head=True, flaky=True),
+                              "counting flaky jobs").count or 0
+        flaky_jobs = []
+        if flaky:
+            rows = self._execute(jobs_query(self.client, query, "succeeded", head=False, flaky=True),
+                                 "reading flaky jobs").data or []
+            flaky_jobs = [{**_failing_job(row), "runs": row.get("runs"), "summary": row.get("summary"),
+                           "log_path": row.get("log_path")} for row in rows]
+        return JobCounts(succeeded=succeeded, failed=failed, failing_jobs=failing, flaky=flaky, flaky_jobs=flaky_jobs)
 
     def record_run(self, row: dict[str, Any]) -> int | None:
-        response = self._execute(self.client.table("quality_runs").insert(row))
+        response = self._execute(self.client.table("quality_runs").insert(row), "recording the gate run")
         data = response.data or []
         return data[0].get("id") if data else None

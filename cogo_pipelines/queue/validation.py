@@ -91,6 +91,7 @@ def payload(value: Any) -> dict:
 
 COMMAND_TYPES = frozenset({"code.build.test", "code.debug"})  # the job types whose payload is a shell command
 MAX_TIMEOUT_S = 7 * 24 * 3600  # a week: past it a number is a typo (``1e308``) or an attack, not a build
+MAX_RERUNS = 3  # a test that needs more runs to pass is broken, not flaky
 _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
@@ -98,8 +99,8 @@ def command_payload(value: dict) -> dict:
     """The fields a command job reads, checked where it is queued (400 / exit 2) rather than
     where it is claimed (a failed build, or a handler crash for ``timeout_s: 1e400`` or an
     ``env`` name holding ``=``): ``command`` a non-empty string or list of strings, ``cwd`` a
-    string, ``timeout_s`` a positive number of seconds up to ``MAX_TIMEOUT_S``, ``env`` an object
-    of strings under names a process environment can hold."""
+    string, ``timeout_s`` a positive number of seconds up to ``MAX_TIMEOUT_S``, ``reruns`` a whole
+    number 0-``MAX_RERUNS``, ``env`` an object of strings under names a process environment can hold."""
     command = value.get("command")
     if not ((isinstance(command, str) and command.strip())
             or (isinstance(command, list) and command and all(isinstance(p, str) and p for p in command))):
@@ -112,6 +113,9 @@ def command_payload(value: dict) -> dict:
                                 or not 0 < timeout <= MAX_TIMEOUT_S):
         raise QueueError(f"payload.timeout_s must be a number of seconds above 0 and at most {MAX_TIMEOUT_S}, "
                          f"got {_shown(timeout)}")
+    reruns = value.get("reruns")
+    if reruns is not None and (isinstance(reruns, bool) or not isinstance(reruns, int) or not 0 <= reruns <= MAX_RERUNS):
+        raise QueueError(f"payload.reruns must be a whole number from 0 to {MAX_RERUNS}, got {_shown(reruns)}")
     env = value.get("env")
     if env is not None:
         if not isinstance(env, dict) or not all(isinstance(v, str) for v in env.values()):

@@ -195,6 +195,35 @@ def vector_ranking(
     return [(r["id"], float(r["s"])) for r in rows]
 
 
+def chunks_holding(conn: psycopg.Connection, literals: list[str], repo: str, limit: int = 20) -> list[dict]:
+    """Chunks of code (and SQL) of ``repo`` whose text holds one of ``literals`` verbatim, in the
+    order of ``literals``, each with the ``literal`` it holds. For text a build printed that code
+    wrote (an error's message is a string in the code that throws it): word search splits it into
+    words that other names hold too. Markdown and text chunks (docs quoting a message) are left out.
+
+    No index serves a substring; the keyword postings narrow it: only the chunks that hold the
+    literal's rarest word (``chunk_terms``) are read, and none when a word is in no chunk. At worst
+    that is every chunk: a literal of common words costs a scan (60k chunks of 2.4 kB: 0.16 s),
+    one with a rare word a few milliseconds. A literal of stop words alone has no word to narrow
+    with and finds nothing."""
+    if not literals:
+        return []
+    rows = conn.execute(
+        "WITH l AS (SELECT lit, ord, array(SELECT lexeme FROM unnest(to_tsvector('english', words))) AS terms"
+        "  FROM unnest(%(lits)s::text[], %(words)s::text[]) WITH ORDINALITY AS l(lit, words, ord)),"
+        # a word of the literal that no chunk holds: no chunk holds the literal
+        " r AS (SELECT l.lit, l.ord, (SELECT CASE WHEN count(*) = cardinality(l.terms)"
+        "  THEN (array_agg(t.term ORDER BY t.ndoc, t.term))[1] END"
+        "  FROM chunk_terms t WHERE t.repo = %(repo)s AND t.term = ANY(l.terms)) AS rare FROM l)"
+        " SELECT c.id, c.path, c.symbol, c.chunk_type, c.start_line, c.end_line, c.content, r.lit AS literal"
+        " FROM r JOIN chunk_postings p ON p.repo = %(repo)s AND p.term = r.rare JOIN code_chunks c ON c.id = p.chunk_id"
+        " WHERE strpos(c.content, r.lit) > 0 AND c.chunk_type NOT IN ('markdown', 'text')"
+        " ORDER BY r.ord, c.path, c.start_line LIMIT %(limit)s",
+        {"lits": literals, "words": [split_identifiers(lit) for lit in literals], "repo": repo, "limit": limit},
+    ).fetchall()
+    return [dict(r) for r in rows]
+
+
 # Shared by the searches of a process; threads start only when a search passes ``vector_conn``.
 # Past 4 concurrent searches their vector reads queue here, where the store's cores are busy anyway.
 _BESIDE = ThreadPoolExecutor(max_workers=4, thread_name_prefix="cogo-vector-read")

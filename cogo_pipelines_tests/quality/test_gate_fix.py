@@ -182,3 +182,84 @@ def test_build_text_cannot_break_out_of_the_artifacts_markdown():
     assert "\\[Approve deploy\\]\\(https://evil.example\\)" in markdown
     assert "40 listed of 10000 the build reported" in markdown and "log's last 65536 characters" in markdown
     assert "`` npm `x` test ``" in markdown and "`` src/a`b.ts:3 ``" in markdown
+
+
+# A repo where the failure's only clue is its message: the test ran against a bundle (no frame in
+# the indexed code), its title names nothing, and the words of the message are names elsewhere.
+LITERAL_REPO = {
+    "src/index.ts": 'export { renewCredentials } from "./auth/refresh";\n',
+    "src/auth/refresh.ts": '''import { tokenExpiry } from "./tokenExpiry";
+
+export interface Credentials { token: string; exp: number }
+
+export function renewCredentials(current: Credentials, now: number): Credentials {
+  const left = tokenExpiry(current, now);
+  if (!Number.isFinite(left) || left > 86400) {
+    throw new Error("invalid token expiry");
+  }
+  return { ...current, exp: now + 3600 };
+}
+''',
+    "src/auth/refresh.test.ts": '''import { renewCredentials } from "./refresh";
+
+it("refuses a token that never expires", () => {
+  expect(() => renewCredentials({ token: "t", exp: Infinity }, 0)).toThrow("invalid token expiry");
+});
+''',
+    "src/auth/tokenExpiry.ts": '''/** Seconds until a token expires; negative once it is invalid. */
+export function tokenExpiry(token: { exp: number }, now: number): number {
+  return token.exp - now;
+}
+
+export function isTokenExpiryValid(token: { exp: number }, now: number): boolean {
+  return tokenExpiry(token, now) > 0;
+}
+''',
+    "src/errors/invalid.ts": '''export class InvalidTokenError extends Error {}
+export function invalidToken(reason: string): InvalidTokenError {
+  return new InvalidTokenError(`token rejected: ${reason}`);
+}
+''',
+}
+BUNDLE_LOG = """> vitest run
+ FAIL  tests/account.test.ts > account page > shows the plan
+Error: invalid token expiry
+ ❯ Object.<anonymous> dist/bundle.js:812:13
+ Test Files  1 failed (1)
+      Tests  1 failed (1)
+"""
+
+
+def test_a_failure_whose_only_clue_is_its_message_points_to_the_code_that_throws_it(conn, database_url, tmp_path):
+    """Knowledge search split "invalid token expiry" into words and ranked the names that hold them
+    (InvalidTokenError, invalidToken, tokenExpiry) above renewCredentials, 4th; the code holding the
+    message verbatim is now first, its test's copy of the message below it."""
+    from cogo_pipelines.pipeline.index_run import run_index
+
+    repo = tmp_path / "authapp"
+    for path, text in LITERAL_REPO.items():
+        (repo / path).parent.mkdir(parents=True, exist_ok=True)
+        (repo / path).write_text(text)
+    run_index(conn, repo, embed=False)
+    conn.commit()
+    seed_jobs(database_url, failed=1, error=BUNDLE_LOG, target="authapp")
+    job = write_gate_fix(conn, evaluate_q1(conn))["content"]["failing_jobs"][0]
+    first = job["locations"][0]
+    assert (first["path"], first["symbol"], first["source"]) == ("src/auth/refresh.ts", "renewCredentials", "literal")
+    assert first["why"] == ("holds the text “invalid token expiry” of “account page › shows the plan” "
+                            "at src/auth/refresh.ts:8")
+    copy = next(loc for loc in job["locations"] if loc["path"] == "src/auth/refresh.test.ts")
+    assert copy["source"] == "literal" and copy["score"] == first["score"] / 2
+
+
+def test_message_literals_are_quoted_strings_and_error_texts_with_their_template_pieces():
+    from cogo_pipelines.quality.build_failures import Failure
+    from cogo_pipelines.quality.locate import message_literals
+
+    thrown = Failure("test", "auth › renew", message="TypeError [ERR_AUTH]: session expired at 1712: token 'abc' unknown")
+    assert message_literals(thrown) == ["session expired at 1712: token 'abc' unknown", "session expired at"]
+    jest = Failure("test", "x", message='expect(received).toThrow(expected)\nExpected substring: "invalid token '
+                   'expiry"\nReceived message:   "token expiry out of range"')
+    assert message_literals(jest) == ["invalid token expiry", "token expiry out of range"]
+    # one word, or fewer than 8 characters: held by unrelated code
+    assert message_literals(Failure("test", "y", message="Error: boom\nexpected 'ok' to be 'no'")) == []

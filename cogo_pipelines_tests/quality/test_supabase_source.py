@@ -3,18 +3,25 @@ stand-in (a real HTTP server), and a real Supabase when SUPABASE_URL is set."""
 
 import json
 import os
+import socket
+import subprocess
+import sys
 import threading
+import time
 import uuid
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
+import psycopg
 import pytest
 from supabase import create_client
 
 from cogo_pipelines import settings
-from cogo_pipelines.quality.gate import GateError, GateQuery, evaluate_q1
-from cogo_pipelines.quality.supabase_source import SupabaseJobSource, jobs_query
+from cogo_pipelines.quality.gate import GateError, GateQuery, SourceUnavailable, evaluate_q1
+from cogo_pipelines.quality.gate_fix_html import render_html
+from cogo_pipelines.quality.supabase_source import FLAKY_COLUMNS, SupabaseJobSource, jobs_query
 
 FAKE_KEY = "eyJhbGciOiJIUzI1NiJ9.eyJyb2xlIjoic2VydmljZV9yb2xlIn0.c2lnbmF0dXJl"
 NOW = datetime(2025, 3, 10, 12, tzinfo=UTC)
@@ -62,7 +69,7 @@ def test_missing_configuration_is_an_error(monkeypatch):
 class PostgrestStandIn:
     """Answers the three requests the source makes, like PostgREST would, and records them."""
 
-    def __init__(self, counts, failing_rows):
+    def __init__(self, counts, failing_rows, flaky_rows=()):
         self.requests = []
         owner = self
 
@@ -79,12 +86,13 @@ class PostgrestStandIn:
             def do_HEAD(self):
                 query = parse_qs(urlsplit(self.path).query)
                 owner.requests.append(("HEAD", self.path, dict(self.headers)))
-                status = query["status"][0].removeprefix("eq.")
-                self._reply(200, headers=[("Content-Range", f"*/{counts[status]}")])
+                status = "flaky" if "result->>flaky" in query else query["status"][0].removeprefix("eq.")
+                self._reply(200, headers=[("Content-Range", f"*/{counts.get(status, 0)}")])
 
             def do_GET(self):
                 owner.requests.append(("GET", self.path, dict(self.headers)))
-                self._reply(200, json.dumps(failing_rows).encode(), [("Content-Type", "application/json")])
+                rows = flaky_rows if "result->>flaky" in parse_qs(urlsplit(self.path).query) else failing_rows
+                self._reply(200, json.dumps(list(rows)).encode(), [("Content-Type", "application/json")])
 
             def do_POST(self):
                 body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
@@ -102,7 +110,10 @@ class PostgrestStandIn:
 def test_source_counts_and_records_through_rest(monkeypatch):
     rows = [{"id": 9, "type": "code.build.test", "executor_id": "cogo-work", "finished_at": NOW.isoformat(),
              "attempts": 1, "payload": {"target": "t", "command": "npm test"}, "error": "TypeError: x is undefined"}]
-    stand_in = PostgrestStandIn({"succeeded": 3, "failed": 7}, rows)
+    flaky_rows = [{"id": 5, "type": "code.build.test", "executor_id": "cogo-work", "finished_at": NOW.isoformat(),
+                   "attempts": 1, "payload": {"target": "t", "command": "npm test"}, "error": None,
+                   "runs": [{"attempt": 1, "exit_code": 1, "log_tail": "x"}], "summary": {"passed": 3, "failed": 0}}]
+    stand_in = PostgrestStandIn({"succeeded": 3, "failed": 7, "flaky": 1}, rows, flaky_rows)
     monkeypatch.setenv("SUPABASE_URL", stand_in.url)
     monkeypatch.setenv("SUPABASE_SERVICE_ROLE_KEY", FAKE_KEY)
     settings.reload_settings()
@@ -115,8 +126,13 @@ def test_source_counts_and_records_through_rest(monkeypatch):
     assert result.score == pytest.approx(0.3) and result.source == "supabase"
     assert result.failing_jobs[0]["error"] == "TypeError: x is undefined"
     assert result.failing_jobs[0]["target"] == "t"
+    assert result.flaky == 1 and result.flaky_jobs[0]["id"] == 5 and result.flaky_jobs[0]["runs"][0]["exit_code"] == 1
+    assert "1 flaky" in result.message
     methods = [r[0] for r in stand_in.requests]
-    assert methods == ["HEAD", "HEAD", "GET", "POST"]
+    assert methods == ["HEAD", "HEAD", "GET", "HEAD", "GET", "POST"]
+    flaky_query = parse_qs(urlsplit(stand_in.requests[4][1]).query)
+    assert flaky_query["result->>flaky"] == ["eq.true"] and flaky_query["status"] == ["eq.succeeded"]
+    assert flaky_query["select"] == [FLAKY_COLUMNS] and "runs:result->attempts" in FLAKY_COLUMNS
     head_headers = {k.lower(): v for k, v in stand_in.requests[0][2].items()}
     assert head_headers["authorization"] == f"Bearer {FAKE_KEY}" and head_headers["apikey"] == FAKE_KEY
     recorded = stand_in.requests[-1][2]
@@ -128,10 +144,95 @@ def test_unreachable_supabase_is_an_error(monkeypatch):
     monkeypatch.setenv("SUPABASE_SERVICE_ROLE_KEY", FAKE_KEY)
     settings.reload_settings()
     try:
-        with pytest.raises(GateError, match="Supabase query failed"):
+        with pytest.raises(SourceUnavailable, match="supabase source failed: cannot reach http://127.0.0.1:9 while "
+                           "counting succeeded jobs .*check: that SUPABASE_URL is right and reachable"):
             evaluate_q1(None, source="supabase")
     finally:
         settings.reload_settings()
+
+
+class StalledServer:
+    """A server that accepts connections and never answers (a paused project, a proxy holding on)."""
+
+    def __init__(self) -> None:
+        self.sock = socket.create_server(("127.0.0.1", 0))
+        self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}"
+        self.held: list[socket.socket] = []
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                self.held.append(self.sock.accept()[0])
+            except OSError:
+                return
+
+    def close(self) -> None:
+        self.sock.close()
+        for conn in self.held:
+            conn.close()
+
+
+def test_stalled_supabase_fails_the_gate_in_its_timeout_and_its_gate_fix_names_it(database_url, tmp_path):
+    """A real `cogo gate q1 --source supabase` against a server that never answers: exit 2 within
+    SUPABASE_TIMEOUT_S (the client's default held each request 120 s), one line naming the source,
+    the error and what to check, and a gate_fix saying the same; no quality run recorded."""
+    stalled = StalledServer()
+    env = {**os.environ, "DATABASE_URL": database_url, "COGO_HOME": str(tmp_path / "home"),
+           "SUPABASE_URL": stalled.url, "SUPABASE_SERVICE_ROLE_KEY": FAKE_KEY, "SUPABASE_TIMEOUT_S": "1"}
+    started = time.monotonic()
+    try:
+        out = subprocess.run([str(Path(sys.executable).with_name("cogo")), "gate", "q1", "--source", "supabase"],
+                             env=env, capture_output=True, text=True, timeout=60, check=False)
+    finally:
+        stalled.close()
+    assert time.monotonic() - started < 30
+    assert out.returncode == 2, out.stderr
+    assert "Traceback" not in out.stderr and len(out.stderr.strip().splitlines()) == 1, out.stderr
+    assert out.stderr.startswith("cogo: error: supabase source failed: no answer within 1 s while counting "
+                                 "succeeded jobs (ReadTimeout) (check: that " + stalled.url + " is up and answering")
+    assert "gate_fix 1: " in out.stderr and FAKE_KEY not in out.stderr
+    with psycopg.connect(database_url) as conn:
+        assert conn.execute("SELECT count(*) FROM quality_runs").fetchone()[0] == 0
+        fix = conn.execute("SELECT quality_run_id, content, markdown_path FROM gate_fixes").fetchone()
+    run_id, content, markdown_path = fix
+    assert run_id is None and content["passed"] is None and content["failing_jobs"] == []
+    assert content["source_failure"]["source"] == "supabase"
+    assert content["source_failure"]["error"].startswith("no answer within 1 s while counting succeeded jobs")
+    assert "SUPABASE_TIMEOUT_S" in content["source_failure"]["check"]
+    assert content["job_types"] == ["code.build.test"] and content["window"]["start"]
+    markdown = Path(markdown_path).read_text()
+    assert markdown.startswith("# gate_fix 1: Q1 not evaluated: the supabase source failed")
+    assert "- error: no answer within 1 s" in markdown
+    page = render_html(content, self_url="/api/gate-fix/1")
+    assert "Q1 not evaluated</span>: the supabase source failed" in page and "SUPABASE_TIMEOUT_S" in page
+
+
+def test_refused_key_names_the_service_role_key(monkeypatch):
+    """PostgREST's 401 on a HEAD count (no body: the status is all there is) points at the key."""
+
+    class Refusing(BaseHTTPRequestHandler):
+        def do_HEAD(self):
+            self.send_response(401)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Refusing)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    monkeypatch.setenv("SUPABASE_URL", f"http://127.0.0.1:{server.server_address[1]}")
+    monkeypatch.setenv("SUPABASE_SERVICE_ROLE_KEY", FAKE_KEY)
+    settings.reload_settings()
+    try:
+        with pytest.raises(SourceUnavailable) as caught:
+            evaluate_q1(None, source="supabase")
+    finally:
+        server.shutdown()
+        settings.reload_settings()
+    assert caught.value.error.startswith("counting succeeded jobs answered 401 ")
+    assert caught.value.check == "that SUPABASE_SERVICE_ROLE_KEY is this project's service-role key"
 
 
 @pytest.mark.supabase

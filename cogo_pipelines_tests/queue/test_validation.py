@@ -49,6 +49,11 @@ BAD_COMMANDS = [
     ({"command": "true", "timeout_s": 0}, "payload.timeout_s must be"),
     ({"command": "true", "timeout_s": "x"}, "payload.timeout_s must be"),
     ({"command": "true", "timeout_s": True}, "payload.timeout_s must be"),
+    ({"command": "true", "reruns": 4}, "payload.reruns must be a whole number from 0 to 3"),
+    ({"command": "true", "reruns": -1}, "payload.reruns must be"),
+    ({"command": "true", "reruns": 1.5}, "payload.reruns must be"),
+    ({"command": "true", "reruns": True}, "payload.reruns must be"),
+    ({"command": "true", "reruns": 10**400}, "payload.reruns must be"),
     ({"command": "true", "env": {"A=B": "x"}}, "is not a variable name"),  # ValueError in the runner
     ({"command": "true", "env": {"A": 1}}, "payload.env must be an object of strings"),
     ({"command": "true", "env": []}, "payload.env must be an object of strings"),

@@ -58,7 +58,13 @@ def q1_gate(context: dg.OpExecutionContext, config: Q1GateConfig, postgres: Post
                                   allow_empty=config.allow_empty, source=config.source, target=config.target,
                                   run_key=config.run_key)
         except gate.GateError as exc:
-            raise _not_evaluated(str(exc)) from None
+            fix = getattr(exc, "fix", None)  # a failed source's gate_fix: the reason, for people
+            failure = _not_evaluated(str(exc) + (
+                f"; gate_fix {fix['id']} at {fix['markdown_path']} ({fix['url']})" if fix else ""))
+            if fix:
+                failure.metadata.update(gate_fix_id=dg.MetadataValue.text(fix["id"]),
+                                        gate_fix_url=dg.MetadataValue.url(fix["url"]))
+            raise failure from None
         except psycopg.Error as exc:  # the store answered, but not with a job history (a table gone, no rights)
             detail = (str(exc).strip().splitlines() or [""])[0]
             raise _not_evaluated(f"database error while evaluating the gate: {type(exc).__name__}: {detail}") from None
@@ -68,16 +74,20 @@ def q1_gate(context: dg.OpExecutionContext, config: Q1GateConfig, postgres: Post
         context.log.info(f"reported gate run {result.run_id}, recorded under run key {result.run_key!r}: "
                          "not evaluated again")
     metadata = _gate_metadata(result)
+    if fix:
+        metadata.update(gate_fix_id=fix["id"], gate_fix=dg.MetadataValue.path(fix["markdown_path"]),
+                        gate_fix_url=dg.MetadataValue.url(fix["url"]))
+    if outcome.fix_error:
+        context.log.warning(f"gate_fix artifact not written: {outcome.fix_error}")
     if result.passed:
+        if fix:  # passed with flaky jobs: named in the artifact
+            context.log.warning(f"{result.flaky} flaky job(s): gate_fix {fix['id']} at {fix['markdown_path']}")
         return dg.Output(result.as_dict(), metadata=metadata)
     metadata["outcome"] = "failed"
     description = f"{FAILED}: {result.message}"
     if outcome.fix_error:
-        context.log.warning(f"gate_fix artifact not written: {outcome.fix_error}")
         description += f"; no gate_fix artifact: {outcome.fix_error}"
     if fix:
-        metadata.update(gate_fix_id=fix["id"], gate_fix=dg.MetadataValue.path(fix["markdown_path"]),
-                        gate_fix_url=dg.MetadataValue.url(fix["url"]))
         # in the console too: a CI log shows the failure's description, not the step's metadata
         description += f"; what to fix: gate_fix {fix['id']} at {fix['markdown_path']} ({fix['url']})"
         context.log.error(f"gate_fix {fix['id']}: {fix['markdown_path']} ({fix['url']}): the failing jobs, "
@@ -91,6 +101,7 @@ def _gate_metadata(result: gate.GateResult) -> dict:
         "threshold": result.threshold,
         "succeeded": result.succeeded,
         "failed": result.failed,
+        "flaky": result.flaky,
         "passed": result.passed,
         "quality_run_id": result.run_id if result.run_id is not None else dg.MetadataValue.null(),
         "run_key": result.run_key if result.run_key is not None else dg.MetadataValue.null(),

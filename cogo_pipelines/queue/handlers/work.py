@@ -1,7 +1,8 @@
 """cogo-work handlers: run a configured command in a configured working tree.
 
-``code.build.test`` payload ``{"command": "npm test", "cwd": "...", "timeout_s": N, "env": {...}}``;
-``code.debug`` takes the same. Both return the log's bounded tail (at most 64 KB) in the result, so
+``code.build.test`` payload ``{"command": "npm test", "cwd": "...", "timeout_s": N, "env": {...},
+"reruns": N}`` (``reruns``: a failing command is run again, and one that then passes is *flaky*:
+``run_command``); ``code.debug`` takes the same. Both return the log's bounded tail (at most 64 KB) in the result, so
 a gate on the server can read a dev PC's failing build without its disk. The whole output goes to
 ``$COGO_HOME/artifacts/jobs/<id>.log``; a command past its timeout has its process group
 killed and the job fails with that reason (the log so far is kept). So does a command whose
@@ -19,6 +20,7 @@ import signal
 import subprocess
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 from cogo_pipelines.queue import capture, group_guard, validation
@@ -30,6 +32,7 @@ DEFAULT_TIMEOUT_S = 1800.0
 KILL_GRACE_S = 3.0
 GUARD = Path(group_guard.__file__).resolve()
 PRUNE_EVERY_S = 86400
+EARLIER_TAIL_CHARS = 16 * 1024  # of each run that was run again (at most MAX_RERUNS of them)
 _pruned_at: dict[Path, float] = {}
 
 
@@ -127,15 +130,22 @@ def _guarded(argv: list[str], cwd: Path, env: dict[str, str]) -> list[str]:
     return [sys.executable, "-I", "-S", str(GUARD), str(os.getpid()), f"{KILL_GRACE_S:g}", "--", *argv]
 
 
-def run_command(ctx: JobContext) -> dict:
-    """Run the payload's command; returns its result. Raises JobFailed / JobReleased / LeaseLost.
+@dataclass
+class _Run:
+    """One run of the command: how it ended and its log, digested."""
 
-    Output streams to the log file; the result holds the exit status, the log's size, the test
-    summary and at most ``capture.TAIL_BYTES`` of the log's end. The job's outcome is
-    the exit status: what the command printed (NUL bytes, invalid UTF-8) never changes it."""
-    _checked(ctx)
-    argv, cwd, timeout, env = _command(ctx), _working_tree(ctx), _timeout(ctx), _child_env(ctx)
-    log_path = artifact_path(ctx)
+    exit_code: int | None
+    duration_s: float
+    timed_out: bool
+    overflowed: bool
+    log_path: Path
+    digest: capture.LogDigest
+
+
+def _run_once(ctx: JobContext, argv: list[str], cwd: Path, env: dict[str, str], timeout: float,
+              log_path: Path) -> _Run:
+    """Run the guarded command once, its output streamed to ``log_path``. Raises JobFailed /
+    JobReleased / LeaseLost."""
     guarded = _guarded(argv, cwd, env)
     started = time.monotonic()
     timed_out = stopped = lost = overflowed = False
@@ -175,27 +185,70 @@ def run_command(ctx: JobContext) -> dict:
     if lost:
         raise LeaseLost(f"job {ctx.job.id}: lease lost while its command ran; the command's process group was killed")
     digest = capture.digest_log(log_path, known_secrets(ctx.settings, os.environ))
+    return _Run(None if timed_out or overflowed else proc.returncode, duration, timed_out, overflowed, log_path,
+                digest)
+
+
+def _earlier(run: _Run, attempt: int) -> dict:
+    """What a failed run that was run again leaves in the result: its outcome, summary, log and
+    the end of that log (``EARLIER_TAIL_CHARS``: the failing tests' report, for the gate)."""
+    return {"attempt": attempt, "exit_code": run.exit_code, "duration_s": run.duration_s,
+            "summary": run.digest.summary, "log": str(run.log_path),
+            "log_tail": run.digest.tail[-EARLIER_TAIL_CHARS:],
+            "log_tail_truncated": run.digest.tail_truncated or len(run.digest.tail) > EARLIER_TAIL_CHARS}
+
+
+def run_command(ctx: JobContext) -> dict:
+    """Run the payload's command; returns its result. Raises JobFailed / JobReleased / LeaseLost.
+
+    Output streams to the log file; the result holds the exit status, the log's size, the test
+    summary and at most ``capture.TAIL_BYTES`` of the log's end. The job's outcome is
+    the exit status: what the command printed (NUL bytes, invalid UTF-8) never changes it.
+
+    ``payload.reruns`` (0-``validation.MAX_RERUNS``, default 0): a command that exits non-zero is
+    run again, up to that many times, each run with the whole ``timeout_s``; a timeout or a
+    stop is never run again (it says nothing of the tests). The last run decides the outcome
+    and owns ``<id>.log``; each earlier run keeps its log as ``<id>.run<N>.log`` and is listed in
+    ``result.attempts``. A job that passed only on a rerun is ``flaky``: it succeeded, and says
+    so (the gate reports it by name instead of counting a plain pass)."""
+    _checked(ctx)
+    argv, cwd, timeout, env = _command(ctx), _working_tree(ctx), _timeout(ctx), _child_env(ctx)
+    log_path = artifact_path(ctx)
+    runs = 1 + int(ctx.payload.get("reruns") or 0)
+    earlier: list[dict] = []
+    for attempt in range(1, runs + 1):
+        run = _run_once(ctx, argv, cwd, env, timeout, log_path)
+        if run.exit_code in (0, None) or attempt == runs:
+            break
+        kept = log_path.with_name(f"{ctx.job.id}.run{attempt}.log")
+        os.replace(log_path, kept)
+        run.log_path = kept
+        earlier.append(_earlier(run, attempt))
+    digest = run.digest
     result = {
         "command": ctx.payload.get("command"),
         "cwd": str(cwd),
-        "exit_code": None if timed_out or overflowed else proc.returncode,
-        "duration_s": duration,
-        "timed_out": timed_out,
+        "exit_code": run.exit_code,
+        "duration_s": run.duration_s,
+        "timed_out": run.timed_out,
         "log": str(log_path),
         "log_bytes": digest.log_bytes,
         "summary": digest.summary,
         "log_tail": digest.tail,
         "log_tail_truncated": digest.tail_truncated,
     }
-    if timed_out:
+    if earlier:
+        result.update(attempts=earlier, flaky=run.exit_code == 0)
+    if run.timed_out:
         raise JobFailed(f"command timed out after {timeout:g} s; its process group was killed (log: {log_path})", result)
-    if overflowed:
+    if run.overflowed:
         raise JobFailed(f"command wrote more than {ctx.settings.runner_max_log_mb:g} MiB of output; its process group "
                         f"was killed (RUNNER_MAX_LOG_MB; log: {log_path})", result)
-    if proc.returncode != 0:
+    if run.exit_code != 0:
         summary = result["summary"]
         counts = f" ({summary['failed']} failed, {summary['passed']} passed)" if summary else ""
-        raise JobFailed(f"command exited with code {proc.returncode}{counts} (log: {log_path})", result)
+        again = f" on each of {runs} runs" if runs > 1 else ""
+        raise JobFailed(f"command exited with code {run.exit_code}{counts}{again} (log: {log_path})", result)
     return result
 
 
