@@ -125,9 +125,12 @@ async def _serve(server) -> None:
         async def outbound() -> None:
             async with transport_out:
                 async for message in from_session:
+                    await transport_out.send(message)
+                    # only once the writer holds it: the drain ends when nothing is due, and the
+                    # session's end then cancels this task, so an answer counted as gone before
+                    # its hand-over was lost (the last of a piped batch, under load)
                     if isinstance(message.message, JSONRPCResponse | JSONRPCError):
                         due.discard(message.message.id)
-                    await transport_out.send(message)
 
         async with anyio.create_task_group() as tasks:
             tasks.start_soon(inbound)
