@@ -13,6 +13,7 @@ import re
 import tree_sitter
 
 from cogo_pipelines.indexing.model import ImportRecord
+from cogo_pipelines.indexing.specifiers import is_relative
 from cogo_pipelines.indexing.ts_nodes import const_class, node_text, string_value, type_name
 from cogo_pipelines.indexing.ts_scopes import in_block
 
@@ -211,6 +212,56 @@ class ModuleInterface:
             typed = self._name_type(index, name, prop.start_byte) if value is prop else self.chain_type(value, index)
             if typed and not typed.startswith("this"):
                 self.out.types[f"{symbol.qualified_name}().{name}"] = typed
+
+    def ambient_modules(self, declarations: list[tree_sitter.Node], is_module: bool) -> None:
+        """The module edges of top-level ``declare module "x" { … }`` blocks, as tsc collects
+        them (``collectModuleReferences`` in program.ts). In a module (a file with an import or
+        export) such a block is an augmentation of ``x``, which tsc resolves like an import: an
+        edge to ``x`` (``declare module "./foo"`` depends on foo.ts), its body never read (an
+        import there is error TS2667). In a script (a ``.d.ts`` of ambient modules) the block
+        declares ``x`` itself; its body's imports and re-exports of non-relative specifiers are
+        the file's edges (a relative one is error TS2439, and so is a relative ``x``: TS2436), and
+        a ``declare module "y"`` nested there augments ``y``. Every such edge is a ``type`` edge:
+        an ambient block emits nothing. What an import in the block binds is bound for the
+        linking of the block's type references; what it re-exports is the ambient module's, not
+        this file's, so those edges bind nothing."""
+        for declaration in declarations:
+            for block in declaration.named_children:
+                if block.type == "module":
+                    self._ambient_module(block, is_module, inside=False)
+
+    def _ambient_module(self, block: tree_sitter.Node, is_module: bool, inside: bool) -> None:
+        name = block.child_by_field_name("name")
+        spec = string_value(name) if name is not None and name.type == "string" else None
+        if not spec:
+            return  # `declare module Foo {}`: a namespace
+        if is_module or inside:
+            # an augmentation; a wildcard (`"*.svg"`) is no module to resolve, and an import
+            # of the same module already makes the edge
+            if not (inside and is_relative(spec)) and "*" not in spec \
+                    and not any(record.specifier == spec for record in self.out.imports):
+                self.out.imports.append(ImportRecord(specifier=spec, kind="type", line=block.start_point[0] + 1))
+            return
+        body = block.child_by_field_name("body")
+        if is_relative(spec) or body is None:
+            return
+        for statement in body.named_children:
+            first = len(self.out.imports)
+            if statement.type == "import_statement":
+                self.import_statement(statement)
+            elif statement.type == "export_statement" and statement.child_by_field_name("source") is not None:
+                self.export_statement(statement)
+                for record in self.out.imports[first:]:
+                    record.bindings = {}
+            elif statement.type in ("ambient_declaration", "module"):  # `declare` is optional in there
+                for nested in statement.named_children if statement.type == "ambient_declaration" else [statement]:
+                    if nested.type == "module":
+                        self._ambient_module(nested, is_module, inside=True)
+                continue
+            kept = [record for record in self.out.imports[first:] if record.specifier and not is_relative(record.specifier)]
+            for record in kept:
+                record.kind = "type"
+            self.out.imports[first:] = kept
 
     def directive(self, node: tree_sitter.Node) -> None:
         match = _REFERENCE_RE.match(node.text)

@@ -280,16 +280,22 @@ def _extract(path: str, source: bytes, tree: tree_sitter.Tree, tsx: bool) -> Fil
         return found
 
     ex.collect_symbols(ex.declarations, get("default_decl"))
-    # only the module's own statements: not those inside `declare module` or namespaces (as tsc
-    # and dependency-cruiser). Read from the root's children: a `(program (x))` query pattern
-    # misses top-level nodes of a file that has a syntax error anywhere (the root is ERROR then).
+    # the module's own statements; those inside `declare module "x"` are read apart
+    # (``ambient_modules``), as tsc does. Read from the root's children: a `(program (x))` query
+    # pattern misses top-level nodes of a file that has a syntax error anywhere (the root is
+    # ERROR then).
     top_level = tree.root_node.named_children
+    ambient = []
     for node in top_level:
         kind = node.type
         if kind == "import_statement":
             ex.import_statement(node)
         elif kind == "export_statement":
             ex.export_statement(node)
+        elif kind == "ambient_declaration":
+            ambient.append(node)
+    if ambient:
+        ex.ambient_modules(ambient, any(node.type in ("import_statement", "export_statement") for node in top_level))
     for sym in ex.out.symbols:
         if sym.name in ex.local_exports and sym.parent is None:
             sym.exported = True

@@ -34,7 +34,7 @@ def _code_version(*modules: str) -> str:
 # import in these lists): any change to them rebuilds what is stored
 EXTRACTOR_MODULES = ("typescript", "ts_gaps", "ts_mends", "ts_long_strings", "ts_declarations", "ts_module_interface",
                      "ts_scopes", "ts_usage", "ts_nodes", "model", "static_graph", "ts_types", "ts_signatures", "ts_arrays",
-                     "ts_narrowing", "ts_generics", "ts_callables", "ts_returns", "sfc", "ts_type_mends",
+                     "specifiers", "ts_narrowing", "ts_generics", "ts_callables", "ts_returns", "sfc", "ts_type_mends",
                      "linking_types", "linking_members")  # their THIS, BOUND, ASSERTED, ELEMENT_CALLBACKS, CALL_RETURN
                                                           # are read by the extractor too
 GRAPH_MODULES = ("graph", "import_distance", "linking", "linking_types", "linking_members", "ids", "resolve",

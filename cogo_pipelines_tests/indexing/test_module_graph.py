@@ -273,3 +273,35 @@ def test_jsonc_configs_are_read_without_json5_and_once_while_unchanged(tmp_path,
     base.write_text('{"compilerOptions": {"strict": false, "target": 0x10}}')  # a hex number: json5's to read
     os.utime(base, ns=(base.stat().st_atime_ns, base.stat().st_mtime_ns + 1_000_000_000))
     assert config_files.read_jsonc(base) == {"compilerOptions": {"strict": False, "target": 16}} and len(calls) == 1
+
+
+def test_ambient_module_blocks_give_the_edges_tsc_resolves(tmp_path: Path):
+    """tsc resolves a module augmentation (``declare module "./foo"`` in a file with an import
+    or export) like an import, and the non-relative imports inside a script's ``declare module
+    "x" { … }``; a relative import there (TS2439), a relative ambient name (TS2436) and a
+    wildcard augmentation name no module has are not resolved. Each edge it resolves is a
+    ``type`` edge (an ambient block emits nothing); ``tsc --traceResolution`` on this fixture
+    resolves exactly lib/b, ./foo and ./b (dependency-cruiser reads none of them)."""
+    (tmp_path / "tsconfig.json").write_text('{"compilerOptions": {"baseUrl": "src"}, "include": ["src"]}')
+    src = tmp_path / "src"
+    (src / "lib").mkdir(parents=True)
+    for name in ("a", "b", "foo", "lib/b", "lib/c", "lib/d"):
+        (src / f"{name}.ts").write_text("export interface T { t: number }\n")
+    (src / "shims.d.ts").write_text(
+        'declare module "virtual:stuff" {\n  import { A } from "./a";\n  import type { T as B } from "lib/b";\n'
+        '  export * from "lib/c";\n  module "lib/d" { interface T { more: 1 } }\n'
+        '  export const x: A;\n  export type Y = B;\n}\n'
+        'declare module "./foo" { const z: 1 }\n'
+        'declare module "*.svg" { const url: string; export default url }\n')
+    (src / "aug.ts").write_text('export const q = 1;\ndeclare module "./b" {\n  interface T { more: string }\n}\n'
+                                'declare module "*.svg" {}\n')
+    (src / "both.ts").write_text('import { T } from "./foo";\ndeclare module "./foo" { interface T { n: 2 } }\n')
+    static, _ = analyze(tmp_path)
+    assert sorted((e.src, e.dst, e.kind) for e in static.module_edges) == [
+        ("src/aug.ts", "src/b.ts", "type"),
+        ("src/both.ts", "src/foo.ts", "import"),  # the import's own edge, not a second one
+        ("src/shims.d.ts", "src/lib/b.ts", "type"),
+        ("src/shims.d.ts", "src/lib/c.ts", "type"),
+        ("src/shims.d.ts", "src/lib/d.ts", "type"),
+    ]
+    assert static.unresolved == []
