@@ -3,8 +3,9 @@ module resolution: relative paths, ``paths``/``baseUrl``, ``rootDirs``, extensio
 (.ts, .tsx, .d.ts, then .js), ``.js``/``.mjs`` specifiers mapped to their TypeScript
 sources, folder ``index`` files and workspace packages (``exports``/``types``).
 
-The resolver's own part is the order of those rules and the scopes (the nearest tsconfig of a
-file, its SvelteKit app and Deno import maps); probing files is ``resolve_files``, packages of
+The resolver's own part is the order of those rules and the scopes (the tsconfig that governs a
+file, its SvelteKit app and Deno import maps); probing files is ``resolve_files``, which files a
+config's project holds ``tsconfig_files``, packages of
 the workspace ``resolve_packages``, Deno and SvelteKit maps ``resolve_aliases`` (mixins of
 ``Resolver``, so that each lookup stays one method call), specifier strings ``specifiers``.
 """
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 from cogo_pipelines.indexing.resolve_aliases import Aliases
@@ -28,6 +30,11 @@ from cogo_pipelines.indexing.specifiers import (
 )
 from cogo_pipelines.indexing.tsconfig import TsConfig, config_name
 from cogo_pipelines.indexing.tsconfig import load as load_config
+from cogo_pipelines.indexing.tsconfig_files import includes
+
+# the configs one folder's search reads through ``references`` at most (a solution file refers to
+# a few; a cycle or a generated web of references ends here)
+MAX_REFERENCED_CONFIGS = 64
 
 
 class Resolver(RepoFiles, PackageLookup, Aliases):
@@ -50,6 +57,11 @@ class Resolver(RepoFiles, PackageLookup, Aliases):
         self._contexts: dict[str, object] = {}  # folder -> what a bare specifier's meaning there depends on
         self._build_configs: dict[str, list[TsConfig]] = {}  # package folder -> its configs with an outDir
         self._by_config: dict[str, Resolver | None] = {}
+        self._by_options: dict[tuple, Resolver] = {}  # what a config maps names with (``_options``) -> its scope
+        self._configs: dict[str, TsConfig] = {}  # config path -> what it reads (for scopes and for projects)
+        self._candidates: dict[str, tuple] = {}  # folder -> the configs that may govern its files (``_governing``)
+        self._above: dict[str, tuple] = {}  # folder -> the configs at and above it, with their references
+        self._matchers: dict[str, Callable[[str], bool]] = {}  # config path -> whether its project holds a file
         self._by_conditions: dict[str, tuple[str, ...]] = {}  # config -> its customConditions, where it maps no names
         self._conditioned: dict[tuple[int, tuple[str, ...]], Resolver] = {}  # (scope, conditions) -> that scope so
         # (config, problem) of the package tsconfigs read on the way: shared with every scope,
@@ -62,7 +74,7 @@ class Resolver(RepoFiles, PackageLookup, Aliases):
         place = self._places.get(from_path)  # a file's folder, scope and context, once per file, not per import
         if place is None:
             from_dir = os.path.dirname(from_path)
-            place = self._places[from_path] = (from_dir, self._scope(from_dir), self._context(from_dir))
+            place = self._places[from_path] = (from_dir, self._governing(from_path, from_dir), self._context(from_dir))
         from_dir, scope, context = place
         key = (from_dir if is_relative(spec) or spec.startswith("#") else context, spec)
         hit = scope._cache.get(key)
@@ -90,6 +102,81 @@ class Resolver(RepoFiles, PackageLookup, Aliases):
             self._scopes[from_dir] = scope
         return scope
 
+    def _governing(self, from_path: str, from_dir: str) -> Resolver:
+        """The scope of the config that governs the file ``from_path``, as the TypeScript server
+        finds it (``findDefaultConfiguredProject``, TS 5.7's search of ancestor configs): on the
+        way up from the file, the first config whose project includes it (``tsconfig_files``),
+        else a project that config refers to which does (a solution-style root's
+        ``tsconfig.app.json``, the one that holds ``paths`` in Vite's template). A file no project
+        includes keeps the nearest config's scope (tsc would give it none). Where every
+        candidate comes to that same scope, as in a repo with one config, nothing is matched."""
+        candidates = self._candidates.get(from_dir)
+        if candidates is None:
+            candidates = self._candidates[from_dir] = self._governing_candidates(from_dir)
+        if candidates:
+            path = self._root_prefix + from_path
+            for holds, scope in candidates:
+                if holds(path):
+                    return scope
+        return self._scope(from_dir)
+
+    def _governing_candidates(self, from_dir: str) -> tuple[tuple[Callable[[str], bool], Resolver], ...]:
+        """The configs that may govern the files of ``from_dir``, nearest first, each with its
+        scope; those after the last whose scope differs from the nearest config's are left out
+        (they would decide nothing)."""
+        found = [(holds, scope) for _, holds, scope in self._configs_above(from_dir)]
+        nearest = self._scope(from_dir)
+        while found and found[-1][1] is nearest:
+            found.pop()
+        return tuple(found)
+
+    def _configs_above(self, folder: str) -> tuple[tuple[str, Callable[[str], bool], Resolver], ...]:
+        """``(config path, holds, scope)`` of the configs at and above ``folder``, nearest first,
+        a config's references after it (a config once, where it comes first)."""
+        known = self._above.get(folder)
+        if known is not None:
+            return known
+        own: list[tuple[str, Callable[[str], bool], Resolver]] = []
+        config, config_path = self._config_at(folder)
+        if config is not None:
+            outer = self._scope(folder)
+            own.append((config_path, self._holds(config_path, config), outer))
+            seen, todo = {config_path}, list(config.references)
+            while todo and len(seen) < MAX_REFERENCED_CONFIGS:
+                reference = str(todo.pop(0))
+                if reference in seen or not os.path.isfile(reference):
+                    continue
+                seen.add(reference)
+                referenced = self._loaded(reference)
+                own.append((reference, self._holds(reference, referenced), self._nested(reference) or outer))
+                todo.extend(referenced.references)
+        above = self._configs_above(os.path.dirname(folder)) if folder else ()
+        mine = {path for path, _, _ in own}
+        known = self._above[folder] = (*own, *(entry for entry in above if entry[0] not in mine))
+        return known
+
+    def _config_at(self, folder: str) -> tuple[TsConfig | None, str]:
+        """The project config of ``folder`` (the root's is this resolver's), with its path."""
+        if not folder:
+            return (self.config, str(self.config.path)) if self.config.path is not None else (None, "")
+        name = config_name(self._listing(os.path.join(self.root, folder))[0])
+        if name is None:
+            return None, ""
+        config_path = os.path.join(self.root, folder, name)
+        return self._loaded(config_path), config_path
+
+    def _loaded(self, config_path: str) -> TsConfig:
+        config = self._configs.get(config_path)
+        if config is None:
+            config = self._configs[config_path] = load_config(Path(config_path))
+        return config
+
+    def _holds(self, config_path: str, config: TsConfig) -> Callable[[str], bool]:
+        holds = self._matchers.get(config_path)
+        if holds is None:
+            holds = self._matchers[config_path] = includes(config)
+        return holds
+
     def _context(self, from_dir: str) -> object:
         """What a bare specifier's meaning depends on besides the scope: the SvelteKit app (its
         ``kit.alias``) and the Deno import maps around ``from_dir``; "" when neither (the
@@ -108,7 +195,7 @@ class Resolver(RepoFiles, PackageLookup, Aliases):
         a config for the build only keeps the outer scope's ``paths``, as before scopes."""
         if config_path in self._by_config:
             return self._by_config[config_path]
-        config = load_config(Path(config_path))
+        config = self._loaded(config_path)
         seen = {problem for _, problem in self.config_problems}  # a shared base's problem once, not per app
         self.config_problems.extend((self._relative(config_path) or config_path, problem)
                                     for problem in dict.fromkeys(config.errors) if problem not in seen)
@@ -118,7 +205,13 @@ class Resolver(RepoFiles, PackageLookup, Aliases):
             return None
         if self._workspace is None:
             self._workspace = self._scan_workspace()
-        nested = self._with_config(config)
+        # configs of one folder that map names alike (an Nx project's tsconfig.json, .app.json and
+        # .spec.json, all from one base) are one scope: one cache, and nothing for ``_governing``
+        # to tell apart file by file
+        key = _options(config)
+        nested = self._by_options.get(key)
+        if nested is None:
+            nested = self._by_options[key] = self if key == _options(self.config) else self._with_config(config)
         self._by_config[config_path] = nested
         return nested
 
@@ -218,6 +311,13 @@ class Resolver(RepoFiles, PackageLookup, Aliases):
                                   f"{suffix or ''} names no file for {spec!r}")
             return None
         return None
+
+
+def _options(config: TsConfig) -> tuple:
+    """What a scope reads of its config: the options that map names, and the config's folder
+    (``_via_kit_alias`` asks whether the config is the SvelteKit app's own)."""
+    return (config.path.parent if config.path is not None else None, tuple((k, tuple(v)) for k, v in config.paths.items()),
+            config.paths_base, config.base_url, tuple(config.root_dirs), config.custom_conditions)
 
 
 def _conditions(config: TsConfig) -> tuple[str, ...]:

@@ -24,6 +24,7 @@ options read so far still apply. Reading the files (JSONC, tolerant of syntax er
 
 from __future__ import annotations
 
+import os
 from collections.abc import Container
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -52,6 +53,12 @@ class TsConfig:
     # the configs a solution-style file refers to (``references``: not inherited, as in tsc)
     references: list[Path] = field(default_factory=list)
     allow_js_set: bool = False  # allowJs is written in the chain (a package's own say, true or false)
+    # the project's files (``tsconfig_files``): ``include``/``files``/``exclude`` as absolute
+    # patterns, each relative to the config that wrote it (the most derived one that does), None
+    # where the chain does not say
+    include: list[str] | None = None
+    files: list[str] | None = None
+    exclude: list[str] | None = None
     chain: list[Path] = field(default_factory=list)  # the files read, most derived first
     errors: list[str] = field(default_factory=list)
 
@@ -145,6 +152,11 @@ def _apply(path: Path, config: TsConfig, visiting: list[Path]) -> None:
                 config.allow_js = config.check_js = config.allow_js_set = True
             continue
         _apply(target.resolve(), config, visiting)
+    here = str(config.path.parent) if config.path else "."
+    for key in ("include", "files", "exclude"):
+        if isinstance(data.get(key), list):
+            setattr(config, key, [os.path.normpath(os.path.join(path.parent, p.replace("${configDir}", here)))
+                                  for p in data[key] if isinstance(p, str)])
     options = data.get("compilerOptions")
     if path.name == JSCONFIG and not (isinstance(options, dict) and isinstance(options.get("allowJs"), bool)):
         # the file's own default (getDefaultCompilerOptions), over what its bases say
@@ -153,7 +165,6 @@ def _apply(path: Path, config: TsConfig, visiting: list[Path]) -> None:
         return
     # later (more derived) files are applied after their bases, so they override; ${configDir}
     # (TS 5.5) is the folder of the config loaded, so a shared base can say "~/*": the app's src
-    here = str(config.path.parent) if config.path else "."
     if isinstance(options.get("baseUrl"), str):
         config.base_url = (path.parent / options["baseUrl"].replace("${configDir}", here)).resolve()
     if isinstance(options.get("paths"), dict):

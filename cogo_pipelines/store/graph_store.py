@@ -39,7 +39,7 @@ EXTRACTOR_MODULES = ("typescript", "ts_gaps", "ts_mends", "ts_long_strings", "ts
                                                           # are read by the extractor too
 GRAPH_MODULES = ("graph", "import_distance", "linking", "linking_types", "linking_members", "ids", "resolve",
                  "specifiers", "resolve_files", "resolve_packages", "resolve_aliases", "tsconfig", "config_files",
-                 "tsconfig_extends", "deno", "packages", "sveltekit", "reading")
+                 "tsconfig_extends", "tsconfig_files", "deno", "packages", "sveltekit", "reading")
 EXTRACTOR_VERSION = _code_version(*EXTRACTOR_MODULES)
 GRAPH_VERSION = _code_version(*GRAPH_MODULES)
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from cogo_pipelines.indexing import tsconfig
+from cogo_pipelines.indexing import sources, tsconfig
 from cogo_pipelines.indexing.graph import UNRESOLVED, entry_weights
 from cogo_pipelines.indexing.resolve import Resolver
 from cogo_pipelines.indexing.static_graph import analyze
@@ -305,3 +305,64 @@ def test_ambient_module_blocks_give_the_edges_tsc_resolves(tmp_path: Path):
         ("src/shims.d.ts", "src/lib/d.ts", "type"),
     ]
     assert static.unresolved == []
+
+
+def test_a_file_resolves_under_the_config_whose_project_includes_it(tmp_path: Path):
+    """The TypeScript server opens a file in the nearest config whose project includes it, else
+    in a project that config refers to, else in one further up (TS 5.7); the resolver took the
+    nearest config by folder only. Vite's template keeps ``paths`` in the ``tsconfig.app.json``
+    its solution-style root refers to (``@/…`` came out a package), and a package config that
+    includes ``src`` only left ``scripts/`` without the root's ``paths``. What tsserver resolves
+    on this fixture (its ``getDefaultProjectForFile``) is what is asserted."""
+    (tmp_path / "tsconfig.json").write_text(
+        '{"files": [], "references": [{"path": "./tsconfig.app.json"}, {"path": "./tsconfig.node.json"}]}')
+    (tmp_path / "tsconfig.app.json").write_text(
+        '{"compilerOptions": {"baseUrl": ".", "paths": {"@/*": ["./src/*"]}}, "include": ["src", "app"]}')
+    (tmp_path / "tsconfig.node.json").write_text('{"include": ["vite.config.ts"]}')
+    app = tmp_path / "app"
+    for folder in ("src/components", "app/src", "app/scripts"):
+        (tmp_path / folder).mkdir(parents=True)
+    (tmp_path / "src" / "components" / "button.ts").write_text("export const b = 1;\n")
+    (tmp_path / "src" / "main.ts").write_text('import { b } from "@/components/button";\n')
+    (app / "tsconfig.json").write_text(
+        '{"compilerOptions": {"paths": {"~/*": ["./src/*"]}}, "include": ["src"], "exclude": ["**/*.skip.ts"]}')
+    (app / "src" / "y.ts").write_text("export const y = 1;\n")
+    (app / "src" / "main.ts").write_text('import { y } from "~/y";\n')
+    (app / "src" / "main.skip.ts").write_text('import { b } from "@/components/button";\n')
+    (app / "scripts" / "seed.ts").write_text('import { b } from "@/components/button";\n')
+    static, _ = analyze(tmp_path, policy=sources.Policy.from_patterns(["**/*.ts"]))
+    assert sorted((e.src, e.dst) for e in static.module_edges) == [
+        ("app/scripts/seed.ts", "src/components/button.ts"),  # outside app/'s include: the app project's
+        ("app/src/main.skip.ts", "src/components/button.ts"),  # app/ excludes it
+        ("app/src/main.ts", "app/src/y.ts"),
+        ("src/main.ts", "src/components/button.ts"),  # the referenced tsconfig.app.json's paths
+    ]
+    assert static.external == {}
+
+
+@pytest.mark.parametrize(
+    ("config", "path", "held"),
+    [
+        ({}, "src/a.ts", True),  # neither include nor files: everything below
+        ({}, "dist/a.ts", False),  # ... but outDir
+        ({"include": ["src"]}, "src/deep/a.tsx", True),  # a folder: everything below it
+        ({"include": ["src"]}, "srcx/a.ts", False),
+        ({"include": ["src"]}, "src/.hidden/a.ts", False),  # `**` skips dot folders
+        ({"include": ["src/*.ts"]}, "src/deep/a.ts", False),  # `*` stays within a name
+        ({"include": ["src/**/*.ts"]}, "src/a.ts", True),
+        ({"include": ["src/**/*.ts"]}, "src/.a.ts", False),  # a leading `*` skips dot files
+        ({"include": ["src/**/*"], "exclude": ["src/gen"]}, "src/gen/x/a.ts", False),  # what lies below
+        ({"include": ["src/**/*"], "exclude": ["**/*.spec.ts"]}, "src/a.spec.ts", False),
+        ({"files": ["src/a.ts"]}, "src/b.ts", False),  # files alone: only those
+        ({"files": ["src/a.ts"], "exclude": ["src"]}, "src/a.ts", True),  # files are in whatever exclude says
+        ({"include": ["${configDir}/lib"]}, "lib/a.ts", True),
+    ],
+)
+def test_which_files_a_config_project_holds(tmp_path: Path, config, path, held):
+    import json
+
+    from cogo_pipelines.indexing.tsconfig_files import includes
+
+    (tmp_path / "tsconfig.json").write_text(json.dumps({**config, "compilerOptions": {"outDir": "dist"}}))
+    holds = includes(tsconfig.load(tmp_path / "tsconfig.json"))
+    assert holds(str(tmp_path.resolve() / path)) is held
