@@ -196,9 +196,11 @@ class Resolver(RepoFiles, PackageLookup, Aliases):
         if config_path in self._by_config:
             return self._by_config[config_path]
         config = self._loaded(config_path)
-        seen = {problem for _, problem in self.config_problems}  # a shared base's problem once, not per app
+        # a shared base's problem once, not per app; each config's own (its missing base) with its name
+        seen = {problem for _, problem in self.config_problems}
         self.config_problems.extend((self._relative(config_path) or config_path, problem)
-                                    for problem in dict.fromkeys(config.errors) if problem not in seen)
+                                    for problem in dict.fromkeys(config.errors)
+                                    if problem not in seen or problem not in config.base_errors)
         if not (config.paths or config.base_url or config.root_dirs):
             self._by_config[config_path] = None
             self._by_conditions[config_path] = _conditions(config)

@@ -61,6 +61,9 @@ class TsConfig:
     exclude: list[str] | None = None
     chain: list[Path] = field(default_factory=list)  # the files read, most derived first
     errors: list[str] = field(default_factory=list)
+    # those of ``errors`` that are a base's (named by it): a base shared by many configs has them
+    # once, where the loaded config's own are its own, whatever another config says alike
+    base_errors: set[str] = field(default_factory=set)
 
     @property
     def name(self) -> str:
@@ -111,6 +114,8 @@ def _apply(path: Path, config: TsConfig, visiting: list[Path]) -> None:
     if path in visiting:
         cycle = " -> ".join(p.name for p in [*visiting, path])
         config.errors.append(f"circular extends: {cycle}")
+        if path != config.path:
+            config.base_errors.add(config.errors[-1])
         return
     if len(visiting) >= MAX_EXTENDS_DEPTH or len(config.chain) >= MAX_EXTENDS_READS:
         bound = f"deeper than {MAX_EXTENDS_DEPTH}" if len(visiting) >= MAX_EXTENDS_DEPTH else \
@@ -118,6 +123,7 @@ def _apply(path: Path, config: TsConfig, visiting: list[Path]) -> None:
         problem = f"extends {bound}: {path.name} and its bases not read"
         if problem not in config.errors:
             config.errors.append(problem)
+            config.base_errors.add(problem)
         return
     problems: list[str] = []
     try:
@@ -129,6 +135,8 @@ def _apply(path: Path, config: TsConfig, visiting: list[Path]) -> None:
     # reports them (as "extends … not found" is below), a base's keep its name
     own = f"{path.name}: " if path == config.path else ""
     config.errors.extend(problem.removeprefix(own) if own else problem for problem in problems)
+    if not own:
+        config.base_errors.update(problems)
     if data is None:
         return
     config.chain.append(path)
@@ -146,6 +154,8 @@ def _apply(path: Path, config: TsConfig, visiting: list[Path]) -> None:
         if target is None:
             named = "" if path == config.path else f"{path.name}: "  # a base's own problem says whose
             config.errors.append(f"{named}extends {spec!r} not found")
+            if named:
+                config.base_errors.add(config.errors[-1])
             if spec.rstrip("/").endswith(".svelte-kit/tsconfig.json"):
                 # not generated yet (a fresh clone): `svelte-kit sync` writes allowJs and checkJs
                 # on there (its paths come from svelte.config: sveltekit.py)

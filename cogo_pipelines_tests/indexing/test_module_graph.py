@@ -366,3 +366,36 @@ def test_which_files_a_config_project_holds(tmp_path: Path, config, path, held):
     (tmp_path / "tsconfig.json").write_text(json.dumps({**config, "compilerOptions": {"outDir": "dist"}}))
     holds = includes(tsconfig.load(tmp_path / "tsconfig.json"))
     assert holds(str(tmp_path.resolve() / path)) is held
+
+
+def test_a_base_that_cannot_be_found_is_named_once_per_config_and_its_own_paths_apply(tmp_path: Path):
+    """SvelteKit's ``"extends": "./.svelte-kit/tsconfig.json"`` before ``svelte-kit sync``, an
+    alias-like ``$app/tsconfig``: the config's own ``paths`` still resolve, and each config
+    names its missing base once; a second package missing the same base was not named at all
+    (its problem read as the first one's). A base shared by two packages has its own problem once."""
+    (tmp_path / "tsconfig.json").write_text(
+        '{\n  // before svelte-kit sync\n  "extends": "./.svelte-kit/tsconfig.json",\n'
+        '  "compilerOptions": {"paths": {"@/*": ["./src/*"]}}\n}\n')
+    (tmp_path / "tsconfig.base.json").write_text('{"extends": "@missing/config"}')
+    for name in ("a", "b", "c", "d"):
+        package = tmp_path / "packages" / name
+        (package / "src").mkdir(parents=True)
+        base = '"$app/tsconfig"' if name in "ab" else '"../../tsconfig.base.json"'
+        (package / "tsconfig.json").write_text(
+            f'{{"extends": {base}, "compilerOptions": {{"paths": {{"~{name}/*": ["./src/*"]}}}}}}')
+        (package / "src" / "y.ts").write_text("export const y = 1;\n")
+        (package / "src" / "main.ts").write_text(f'import {{ y }} from "~{name}/y";\n')
+    (tmp_path / "src" / "lib").mkdir(parents=True)
+    (tmp_path / "src" / "lib" / "x.ts").write_text("export const x = 1;\n")
+    (tmp_path / "src" / "main.ts").write_text('import { x } from "@/lib/x";\n')
+    static, _ = analyze(tmp_path, policy=sources.Policy.from_patterns(["**/*.ts"]))
+    assert sorted((e.src, e.dst) for e in static.module_edges) == [
+        *((f"packages/{name}/src/main.ts", f"packages/{name}/src/y.ts") for name in "abcd"),
+        ("src/main.ts", "src/lib/x.ts"),
+    ]
+    assert sorted(static.errors) == [
+        ("packages/a/tsconfig.json", "extends '$app/tsconfig' not found"),
+        ("packages/b/tsconfig.json", "extends '$app/tsconfig' not found"),
+        ("packages/c/tsconfig.json", "tsconfig.base.json: extends '@missing/config' not found"),
+        ("tsconfig.json", "extends './.svelte-kit/tsconfig.json' not found"),
+    ]
