@@ -143,17 +143,21 @@ def _apply(path: Path, config: TsConfig, visiting: list[Path]) -> None:
     if not visiting and isinstance(data.get("references"), list):  # the loaded file's own
         for reference in data["references"]:
             if isinstance(reference, dict) and isinstance(reference.get("path"), str):
-                target = (path.parent / reference["path"]).resolve()
-                config.references.append(target / "tsconfig.json" if target.is_dir() else target)
+                target = _place(path, reference["path"], config, "references")
+                if target is not None:
+                    config.references.append(target / "tsconfig.json" if target.is_dir() else target)
     visiting = [*visiting, path]
     parents = data.get("extends")
     for spec in [parents] if isinstance(parents, str) else parents if isinstance(parents, list) else []:
         if not isinstance(spec, str):
             continue
-        target = extends_target(spec, path.parent)
+        try:
+            target = extends_target(spec, path.parent)
+        except (OSError, ValueError):  # a NUL byte, a name too long: no file has that name
+            target = None
         if target is None:
             named = "" if path == config.path else f"{path.name}: "  # a base's own problem says whose
-            config.errors.append(f"{named}extends {spec!r} not found")
+            config.errors.append(f"{named}extends {_shown(spec)} not found")
             if named:
                 config.base_errors.add(config.errors[-1])
             if spec.rstrip("/").endswith(".svelte-kit/tsconfig.json"):
@@ -176,7 +180,7 @@ def _apply(path: Path, config: TsConfig, visiting: list[Path]) -> None:
     # later (more derived) files are applied after their bases, so they override; ${configDir}
     # (TS 5.5) is the folder of the config loaded, so a shared base can say "~/*": the app's src
     if isinstance(options.get("baseUrl"), str):
-        config.base_url = (path.parent / options["baseUrl"].replace("${configDir}", here)).resolve()
+        config.base_url = _place(path, options["baseUrl"].replace("${configDir}", here), config, "baseUrl")
     if isinstance(options.get("paths"), dict):
         config.paths = {k: [t.replace("${configDir}", here) for t in v if isinstance(t, str)]
                         for k, v in options["paths"].items() if isinstance(v, list)}
@@ -187,11 +191,30 @@ def _apply(path: Path, config: TsConfig, visiting: list[Path]) -> None:
             config.allow_js_set = config.allow_js_set or key == "allowJs"
     for key, attr in (("outDir", "out_dir"), ("rootDir", "root_dir")):
         if isinstance(options.get(key), str):
-            setattr(config, attr, (path.parent / options[key].replace("${configDir}", here)).resolve())
+            setattr(config, attr, _place(path, options[key].replace("${configDir}", here), config, key))
     if isinstance(options.get("rootDirs"), list):
-        config.root_dirs = [(path.parent / d).resolve() for d in options["rootDirs"] if isinstance(d, str)]
+        placed = (_place(path, d, config, "rootDirs") for d in options["rootDirs"] if isinstance(d, str))
+        config.root_dirs = [d for d in placed if d is not None]
     if isinstance(options.get("customConditions"), list):
         config.custom_conditions = tuple(c for c in options["customConditions"] if isinstance(c, str))
+
+
+def _place(path: Path, value: str, config: TsConfig, key: str) -> Path | None:
+    """``value`` of ``key`` in the config ``path``, made absolute from its folder; None, the
+    problem noted, for what no file system takes (a NUL byte), which aborted the whole run."""
+    try:
+        return (path.parent / value).resolve()
+    except (OSError, ValueError) as exc:
+        named = "" if path == config.path else f"{path.name}: "
+        config.errors.append(f"{named}{key} {_shown(value)} is no path: {exc}")
+        if named:
+            config.base_errors.add(config.errors[-1])
+        return None
+
+
+def _shown(value: str) -> str:
+    """A value from a config, quoted for a one-line message, at most ~100 characters of it."""
+    return repr(value if len(value) <= 100 else value[:100] + "…")
 
 
 def js_setting(config: TsConfig) -> bool | None:

@@ -399,3 +399,25 @@ def test_a_base_that_cannot_be_found_is_named_once_per_config_and_its_own_paths_
         ("packages/c/tsconfig.json", "tsconfig.base.json: extends '@missing/config' not found"),
         ("tsconfig.json", "extends './.svelte-kit/tsconfig.json' not found"),
     ]
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        ('{"extends": "./a\\u0000b"}', "extends './a\\x00b' not found"),
+        ('{"extends": "./' + "x" * 5000 + '"}', "extends './" + "x" * 98 + "…' not found"),
+        ('{"compilerOptions": {"baseUrl": "a\\u0000"}}', "baseUrl 'a\\x00' is no path: embedded null byte"),
+        ('{"compilerOptions": {"rootDirs": ["b\\u0000"]}}', "rootDirs 'b\\x00' is no path: embedded null byte"),
+        ('{"references": [{"path": "r\\u0000"}]}', "references 'r\\x00' is no path: embedded null byte"),
+    ],
+)
+def test_a_config_value_no_file_system_takes_is_a_problem_not_the_end_of_the_run(tmp_path: Path, text, problem):
+    """A NUL byte or a name too long in ``extends``, ``baseUrl``, ``rootDirs``, ``references``
+    raised out of ``tsconfig.load`` (a traceback for ``cogo graph`` and ``cogo index``)."""
+    (tmp_path / "tsconfig.json").write_text(text)
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "a.ts").write_text("export const a = 1;\n")
+    (tmp_path / "src" / "b.ts").write_text("import { a } from './a';\n")
+    assert tsconfig.load(tmp_path / "tsconfig.json").errors == [problem]
+    static, _ = analyze(tmp_path)
+    assert [(e.src, e.dst) for e in static.module_edges] == [("src/b.ts", "src/a.ts")]
