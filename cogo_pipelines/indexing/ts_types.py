@@ -417,42 +417,80 @@ def _spans(table: dict, name: bytes) -> _Spans:
 
 class _Spans:
     """Functions binding one name: nested or disjoint byte ranges, the innermost one around an
-    offset found by bisection and a walk up the nesting (as ``Declarations.enclosing``)."""
+    offset found by bisection and a walk up the nesting (as ``Declarations.enclosing``).
+
+    Each pass over the file (callbacks, guards, loops) adds its ranges in document order and
+    looks names up between them, and it starts again at the top of the file: the ranges added
+    in order since the last lookup that found the order broken are kept apart (``_run``), in an
+    order of their own, and a lookup takes the innermost of the two orders' answers. Rebuilding
+    the whole order at every lookup after an addition made a minified bundle, where thousands of
+    callbacks and guards bind ``e``, quadratic (3.5 of 5 s for a 1.4 MB line); now it is rebuilt
+    when an addition comes out of order, at the next lookup."""
 
     def __init__(self) -> None:
         self.typed: dict[tuple[int, int], str] = {}
-        self.starts: list[int] | None = None  # None: to be (re)built from ``typed``
-        self.spans: list[tuple[int, int]] = []
-        self.parents: list[int] = []
+        self._built = _Order()  # the ranges at the last rebuild
+        self._run = _Order()  # those added since, in document order
+        self._stale = False  # a range came out of order: rebuild both at the next lookup
 
     def add(self, start: int, end: int, typed: str) -> None:
         known = self.typed.get((start, end))
         if known is None:
             self.typed[(start, end)] = typed
-            self.starts = None
+            self._place(start, end)
         elif known != typed and known and typed:  # one block binding the name to two types: unknown
             self.typed[(start, end)] = ""  # ("" from ``shadowed`` does not undo a binding of the same function)
 
     def add_absent(self, start: int, end: int, typed: str) -> None:
         if (start, end) not in self.typed:
             self.typed[(start, end)] = typed
-            self.starts = None
+            self._place(start, end)
+
+    def _place(self, start: int, end: int) -> None:
+        if not self._stale and not self._run.append(start, end):
+            self._stale = True
 
     def innermost(self, at: int) -> str | None:
-        if self.starts is None:
-            self.spans = sorted(self.typed, key=lambda s: (s[0], -s[1]))
-            self.starts = [start for start, _ in self.spans]
-            self.parents, stack = [], []
-            for i, (start, end) in enumerate(self.spans):
-                while stack and self.spans[stack[-1]][1] <= start:
-                    stack.pop()
-                self.parents.append(stack[-1] if stack else -1)
-                stack.append(i)
+        if self._stale:
+            self._built, self._run, self._stale = _Order(), _Order(), False
+            for start, end in sorted(self.typed, key=lambda s: (s[0], -s[1])):
+                self._built.append(start, end)
+        found = self._built.innermost(at)
+        other = self._run.innermost(at) if self._run.spans else None
+        if other is not None and (found is None or (other[0], -other[1]) > (found[0], -found[1])):
+            found = other
+        return self.typed[found] if found is not None else None
+
+
+class _Order:
+    """Ranges in document order (by start, the outer first), each with the range it nests in."""
+
+    def __init__(self) -> None:
+        self.spans: list[tuple[int, int]] = []
+        self.starts: list[int] = []
+        self.parents: list[int] = []
+        self._open: list[int] = []  # the last range and those it nests in
+
+    def append(self, start: int, end: int) -> bool:
+        """Add a range after the others; False (nothing added) when it does not come after them."""
+        spans = self.spans
+        if spans and (start, -end) <= (spans[-1][0], -spans[-1][1]):
+            return False
+        stack = self._open
+        while stack and spans[stack[-1]][1] <= start:
+            stack.pop()
+        self.parents.append(stack[-1] if stack else -1)
+        stack.append(len(spans))
+        spans.append((start, end))
+        self.starts.append(start)
+        return True
+
+    def innermost(self, at: int) -> tuple[int, int] | None:
         i = bisect.bisect_right(self.starts, at) - 1
         while i >= 0:
             start, end = self.spans[i]
             if start <= at < end:
-                return self.typed[(start, end)]
+                return start, end
             i = self.parents[i]
         return None
 

@@ -715,3 +715,22 @@ def test_an_undeclared_return_of_one_call_is_that_calls_and_a_generators_is_not(
     types = extract_file("a.ts", source).types
     assert types["make()"] == types["K.plain()"] == types["pick()"] == "<build()>"
     assert "gen()" not in types and "K.items()" not in types and "either()" not in types
+
+
+@pytest.mark.timeout(120)
+def test_thousands_of_callbacks_and_guards_binding_one_name_stay_linear():
+    """A minified bundle binds ``e`` in thousands of callbacks and guards. Each pass over the
+    file (callbacks, guards) adds the ranges that bind it and looks it up in between, from the
+    top of the file again: the whole order of ranges was rebuilt at every lookup after an
+    addition (3,000 such functions, 400 kB: 32 s; 2.3 s now, the same extraction). Callbacks
+    and guards are still typed."""
+    import time
+
+    source = "".join(f"export function f{i}(t: Item[], u: unknown) {{ t.forEach(e=>e.a()); if(isA(u))u.b(); "
+                     "return t.map(e=>e.c()).filter(e=>isB(e)&&e.d()) }" for i in range(2_000))
+    source += "declare function isA(x: unknown): x is A; declare function isB(x: unknown): x is B;"
+    started = time.process_time()
+    extraction = extract_file("bundle.ts", source.encode())
+    assert time.process_time() - started < 6.0
+    last = {call.callee for call in extraction.calls if call.caller == "f1999"}
+    assert {"Item.a", "<isA(is0)>.b", "Item.c", "<isB(is0)?<<t.map()>.filter(0)(0)>>.d"} <= last
