@@ -296,6 +296,30 @@ def jsx_text_ampersands(source: bytes, root) -> bytes | None:
     return bytes(out) if out is not None else None
 
 
+def compared_type_arguments(source: bytes, root) -> bytes | None:
+    """``source`` with the ``<`` of type arguments that an expression follows turned into ``>``,
+    or None when the tree ``root`` has none. Minified code compares without blanks, and the
+    grammar reads ``a<-1|b>c(d)`` as ``a<-1|b>`` (type arguments: a literal type, a union) then
+    an ERROR, which loses the call ``c(d)`` and makes one of ``a``. tsc takes type arguments in
+    an expression only where ``(``, a template or no expression follows
+    (``canFollowTypeArgumentsInExpression``): otherwise they are comparisons, ``(a < -1) | (b >
+    c(d))``; ``>`` has the precedence of ``<``, so the mended bytes parse to that tree."""
+    out = None
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if node.is_error:
+            before = node.prev_sibling
+            if before is not None and before.type == "instantiation_expression" and before.named_child_count:
+                before = before.named_children[-1]
+            if before is not None and before.type == "type_arguments" and source[before.start_byte] == 60:  # <
+                if out is None:
+                    out = bytearray(source)
+                out[before.start_byte] = 62  # >
+        stack.extend(c for c in node.children if c.has_error)
+    return bytes(out) if out is not None else None
+
+
 def mend(source: bytes, root) -> bytes | None:
     """``source`` with the gaps above mended where the tree ``root`` (of ``source``, with an
     error) shows or the bytes hold them, or None when there is nothing to mend. One call mends
@@ -320,6 +344,9 @@ def mend(source: bytes, root) -> bytes | None:
         mended = jsx_text_ampersands(source, root)
         if mended is not None:
             return mended
+    mended = compared_type_arguments(source, root)
+    if mended is not None:
+        return mended
     mended = template_type_escapes(source, root)
     if mended is None and b"`" in source:
         mended = template_string_escapes(source, root)

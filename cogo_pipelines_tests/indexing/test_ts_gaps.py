@@ -455,3 +455,17 @@ def test_a_minified_line_keeps_its_ampersands_and_is_bridged_in_linear_time():
     assert time.process_time() - started < 1.0
     e = extract_file("vendor/bundle.min.js", line)
     assert e.error is None and [c.callee for c in e.calls] == ["h"]
+
+
+@pytest.mark.parametrize("path", ["vendor/bundle.min.js", "src/minified.ts"])
+def test_comparisons_without_blanks_are_not_type_arguments(path):
+    """Minified code writes ``a<-1|b>c(d)``; the grammar took ``<-1|b>`` for type arguments (a
+    literal type in a union) and made an ERROR of the rest: the file was a syntax error, the
+    call of ``c`` was lost and one of ``a`` made up. tsc reads type arguments in an expression
+    only where ``(``, a template or no expression follows them; a generic call stays one."""
+    source = (b"var x=function(a,b,c,d){return a<-1|b>c(d)},y=function(){return a<-1|b>c&&e<-2|f>g(h)},"
+              b"z=function(){return q<T>(r)};")
+    assert _raw_has_error(source, tsx=path.endswith(".js"))
+    e = extract_file(path, source)
+    assert e.error is None
+    assert [(c.caller, c.callee) for c in e.calls] == [("x", "c"), ("y", "g"), ("z", "q")]
