@@ -129,12 +129,37 @@ def language_of(rel_path: str) -> str:
 _CONTROL_BYTES = bytes(c for c in range(32) if c not in (9, 10, 12, 13, 27))
 
 
+_HEAD = 8192  # bytes read to tell text from binary
+
+
 def looks_binary(data: bytes) -> bool:
     """Whether ``data`` is binary rather than text. A NUL written into a string (pnpm keys a
     cache with `${a}\0${b}`) does not make a source binary: only a head where control bytes are
     more than a tenth, NUL among them, does."""
-    head = data[:8192]
+    head = data[:_HEAD]
     return b"\x00" in head and (len(head) - len(head.translate(None, _CONTROL_BYTES))) * 10 > len(head)
+
+
+def binary_reason(data: bytes) -> str | None:
+    """Why ``data`` is no text to index (random bytes, an image named ``.ts``, UTF-16), or None.
+    The walk leaves such a file out with this reason: the parser gave it a line of problems,
+    and the chunker, its bytes replaced, chunks of noise to embed. Only the head is read, and
+    only where it holds a NUL or a byte past ASCII (a source file's head seldom does): control
+    bytes more than a tenth of it (``looks_binary``, NUL or not), or more than a tenth of it
+    not UTF-8 (a Latin-1 source's few accents are far fewer)."""
+    head = data[:_HEAD]
+    if b"\x00" not in head and head.isascii():
+        return None
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return "UTF-16 text (a byte-order mark); not indexed"
+    if (len(head) - len(head.translate(None, _CONTROL_BYTES))) * 10 > len(head):
+        return "binary file (NUL and control bytes); not indexed" if b"\x00" in head else \
+            "binary file (control bytes); not indexed"
+    if not head.isascii():
+        text = head.decode("utf-8", errors="replace")
+        if text.count("\ufffd") * 10 > len(text):
+            return "binary file (not UTF-8 text); not indexed"
+    return None
 
 
 def content_hash(data: bytes) -> str:
@@ -294,6 +319,11 @@ def scan(root: Path, policy: Policy = Policy(), gitignore: bool = True) -> Disco
                 continue
             except OSError as exc:  # a dangling symlink, a symlink loop, a file gone mid-walk
                 out.errors.append((rel, f"cannot read: {exc.strerror or exc}"))
+                continue
+            why = binary_reason(data)
+            if why is not None:
+                out.skipped["binary"] += 1
+                out.errors.append((rel, why))
                 continue
             out.files.append(SourceFile(path=rel, language=language_of(rel), content_hash=content_hash(data), size=len(data),
                                         generated=is_generated(rel, data)))

@@ -116,3 +116,35 @@ def test_a_store_setting_that_cannot_work_is_one_line(tmp_path: Path, sample_rep
     errors = [line for line in done.stderr.splitlines() if line.startswith("cogo: error:")]
     assert len(errors) == 1 and "Traceback" not in done.stderr and "S3cret" not in done.stderr
     assert ("COGO_HOME" in errors[0]) if setting != "url libpq cannot read" else ("DATABASE_URL" in errors[0])
+
+
+def test_binary_files_named_like_sources_are_skipped_with_one_line_each(database_url, tmp_path: Path):
+    """Random bytes in a ``.ts`` file (with NULs, or without and not UTF-8), a ``.md`` in UTF-16:
+    the walk leaves each out with its reason (``sources.binary_reason``, the file's head only)
+    and counts them in the skipped summary; the rest is indexed. They were parsed into a line of
+    problems and chunked, their bytes replaced, into noise for the search."""
+    import random
+
+    noise = random.Random(0).randbytes(2_000_000)
+    root = tmp_path / "repo"
+    (root / "src").mkdir(parents=True)
+    (root / "docs" / "specs").mkdir(parents=True)
+    (root / "src" / "random.ts").write_bytes(noise)
+    (root / "src" / "random-no-nul.ts").write_bytes(noise.replace(b"\x00", b"a"))
+    (root / "src" / "random-high.ts").write_bytes(noise.translate(bytes(c if c >= 32 else 97 for c in range(256))))
+    (root / "docs" / "specs" / "notes.md").write_bytes("## Leases\nA lease expires.\n".encode("utf-16"))
+    (root / "src" / "nul-in-string.ts").write_bytes(b'export const key = (a: string) => `${a}\x00`;\n')
+    (root / "src" / "index.ts").write_text('import { key } from "./nul-in-string";\nexport const k = key("x");\n')
+    done = cogo("index", str(root), "--no-embed", "--json")
+    assert done.returncode == 0 and "Traceback" not in done.stderr, done.stderr
+    summary = json.loads(done.stdout)
+    assert summary["files"] == 2 and summary["skipped"] == {"binary": 4}
+    reasons = {
+        "docs/specs/notes.md": "UTF-16 text (a byte-order mark); not indexed",
+        "src/random-high.ts": "binary file (not UTF-8 text); not indexed",
+        "src/random-no-nul.ts": "binary file (control bytes); not indexed",
+        "src/random.ts": "binary file (NUL and control bytes); not indexed",
+    }
+    assert {e["path"]: e["error"] for e in summary["errors"]} == reasons
+    said = [line for line in done.stderr.splitlines() if "random" in line or "notes.md" in line or "skipped" in line]
+    assert sorted(said) == sorted(["cogo index: skipped: 4 binary", *(f"cogo index: {p}: {r}" for p, r in reasons.items())])
