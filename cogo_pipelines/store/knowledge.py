@@ -31,10 +31,10 @@ from __future__ import annotations
 import functools
 import math
 import re
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass
 
-import numpy as np
 import psycopg
 
 from cogo_pipelines.indexing.chunk import IDENTIFIER_PARTS, Chunk
@@ -118,8 +118,9 @@ def keyword_fields(chunk: Chunk) -> tuple[str, str, str, str]:
 # ---- reads -----------------------------------------------------------------------------
 
 
-def _vec(v: np.ndarray) -> str:
-    return "[" + ",".join(f"{x:.7g}" for x in v.tolist()) + "]"
+def _vec(v: Sequence[float]) -> str:
+    """pgvector's text form of a vector (a numpy row or, for a query, a list of floats)."""
+    return "[" + ",".join(f"{x:.7g}" for x in (v.tolist() if hasattr(v, "tolist") else v)) + "]"
 
 
 
@@ -183,7 +184,7 @@ def keyword_ranking(
 
 
 def vector_ranking(
-    conn: psycopg.Connection, query_vector: np.ndarray, repo: str | None, limit: int = CANDIDATES
+    conn: psycopg.Connection, query_vector: Sequence[float], repo: str | None, limit: int = CANDIDATES
 ) -> list[tuple[str, float]]:
     conn.execute("SET LOCAL hnsw.ef_search = 100; SET LOCAL hnsw.iterative_scan = relaxed_order")
     repo_sql = "AND repo = %(repo)s" if repo else ""
@@ -230,7 +231,7 @@ _BESIDE = ThreadPoolExecutor(max_workers=4, thread_name_prefix="cogo-vector-read
 
 
 def _vector_ranking_in_transaction(
-    conn: psycopg.Connection, query_vector: np.ndarray, repo: str | None
+    conn: psycopg.Connection, query_vector: Sequence[float], repo: str | None
 ) -> list[tuple[str, float]]:
     with conn.transaction():  # SET LOCAL needs one
         return vector_ranking(conn, query_vector, repo, VECTOR_CANDIDATES)
@@ -243,7 +244,7 @@ def search(
     repo: str | None = None,
     *,
     mode: str = "hybrid",
-    query_vector: np.ndarray | None = None,
+    query_vector: Sequence[float] | None = None,
     vector_conn: psycopg.Connection | None = None,
 ) -> list[SearchHit]:
     """Top-``k`` chunks for ``query`` (``mode``: hybrid | vector | keyword); see the module doc.

@@ -88,3 +88,62 @@ def test_index_and_search_with_the_static_model(static_dir, conn, monkeypatch, t
     finally:
         monkeypatch.delenv("EMBEDDING_MODEL")
         settings.reload_settings()
+
+
+@pytest.mark.slow
+def test_a_query_vector_read_in_plain_python_is_the_numpy_one(static_dir, tmp_path):
+    """``static_model.encode_one`` (a search process's path, no numpy) gives the index's vectors:
+    truncation, unknown tokens and empty texts included; a table ``struct`` cannot read leaves the
+    query to numpy, and a malformed file is a clear error."""
+    from cogo_pipelines.indexing import static_model
+
+    texts = ["how are uploads limited", "computeLeaseExpiry(job) ⟶ 日本語 ☃", "x " * 5000, "lease " * 3, "", "\x00"]
+    ours = np.array([static_model.encode_one(str(static_dir), t) for t in texts])
+    assert np.abs(ours - static_embedding.encode(str(static_dir), texts)).max() < 1e-6
+
+    odd = tmp_path / "bf16"
+    odd.mkdir()
+    for name in ("tokenizer.json", "config.json"):
+        (odd / name).write_bytes((static_dir / name).read_bytes())
+    header = b'{"embeddings":{"dtype":"BF16","shape":[2,384],"data_offsets":[0,1536]}}'
+    (odd / "model.safetensors").write_bytes(len(header).to_bytes(8, "little") + header + bytes(1536))
+    assert static_model.encode_one(str(odd), "lease") is None
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    (broken / "model.safetensors").write_bytes((2**40).to_bytes(8, "little") + b"{}")
+    with pytest.raises(ValueError, match="malformed header"):
+        static_model.encode_one(str(broken), "lease")
+
+
+@pytest.mark.slow
+def test_cogo_search_encodes_its_query_without_numpy(static_dir, database_url, tmp_path):
+    """A real index with static vectors, then a real `cogo search`: its query was encoded (the
+    tokenizer loaded), it finds the file, and in the same process numpy was never imported."""
+    import json
+    import os
+
+    repo = tmp_path / "mini"
+    (repo / "src").mkdir(parents=True)
+    (repo / "src" / "lease.ts").write_text(
+        "/** Extends the lease of a claimed job so no other runner takes it. */\n"
+        "export function renewLease(jobId: string, seconds: number) { return { jobId, seconds }; }\n"
+    )
+    (repo / "src" / "chart.ts").write_text(
+        "/** Draws the colour legend under a chart. */\nexport function drawLegend(colors: string[]) { return colors; }\n"
+    )
+    env = dict(os.environ, EMBEDDING_MODEL=str(static_dir))
+    cli = "from cogo_pipelines.cli import main; main()"
+    indexed = subprocess.run([sys.executable, "-c", cli, "index", str(repo), "--json"], env=env,
+                             capture_output=True, text=True, timeout=300, check=False)  # fmt: skip
+    assert indexed.returncode == 0 and json.loads(indexed.stdout)["embedded"] >= 2, indexed.stderr
+    code = (
+        "import sys; sys.argv = ['cogo', 'search', 'keep a job reserved for longer', '--json', '--k', '1']\n"
+        "from cogo_pipelines import cli\n"
+        "try:\n    cli.main()\nexcept SystemExit:\n    pass\n"
+        "print('tokenizers' in sys.modules, 'numpy' in sys.modules, 'torch' in sys.modules)"
+    )
+    searched = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120,
+                              check=False)  # fmt: skip
+    *answer, imported = searched.stdout.strip().splitlines()
+    assert json.loads("\n".join(answer))[0]["path"] == "src/lease.ts", searched.stdout + searched.stderr
+    assert imported == "True False False"
