@@ -469,3 +469,25 @@ def test_comparisons_without_blanks_are_not_type_arguments(path):
     e = extract_file(path, source)
     assert e.error is None
     assert [(c.caller, c.callee) for c in e.calls] == [("x", "c"), ("y", "g"), ("z", "q")]
+
+
+def test_text_broken_everywhere_is_not_mended_over_and_over(monkeypatch):
+    """Random characters in a ``.ts`` offer a "mend" near their start at every pass, and each
+    pass parsed the whole file again in the parser's error recovery (200 kB: 4 s, five parses).
+    The passes may reparse the file's length (and 64 KiB) in all; real gaps, whose reparse
+    starts part-way, are all still mended (escaped backticks in two template types)."""
+    import random
+
+    passes = []
+    mend = ts_mends.mend
+    monkeypatch.setattr(ts_mends, "mend", lambda source, root: passes.append(1) or mend(source, root))
+    generator = random.Random(7)
+    noise = bytes(10 if generator.random() < 0.03 else generator.randint(32, 126) for _ in range(100_000))
+    assert extract_file("src/noise.ts", noise).error.startswith("syntax error")
+    assert len(passes) <= 2
+
+    passes.clear()
+    gap = b"type Missing%d = `a \\` b ${string}`\n"
+    source = b"export const x = 1\n" * 40 + gap % 1 + b"export const y = 2\n" * 40 + gap % 2 + b"export const z = 3\n"
+    e = _mended("src/Schema.ts", source)
+    assert passes and {"x", "y", "z", "Missing1", "Missing2"} <= {s.name for s in e.symbols}
