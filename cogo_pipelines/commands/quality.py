@@ -58,7 +58,7 @@ def gate_table(result: GateResult) -> Table:
         ("result", verdict),
         ("Q1", f"{_score(result.score)}  (threshold {result.threshold:.2f})"),
         ("jobs", f"{result.succeeded} succeeded, {result.failed} failed"
-                 + (f" ({result.flaky} flaky: passed on a rerun)" if result.flaky else "")),
+                 + "".join(f" ({category.warns.format(n=n)})" for category, n in result.warnings())),
         ("window", f"{result.window_start:%Y-%m-%d %H:%M} .. {result.window_end:%Y-%m-%d %H:%M} UTC"),
         ("job types", ", ".join(result.job_types) + (f" (target {result.target})" if result.target else "")),
         ("source", f"{result.source}, quality run {result.run_id}"),

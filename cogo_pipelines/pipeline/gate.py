@@ -42,8 +42,9 @@ def run_q1_gate(conn: psycopg.Connection | None, **options: Any) -> GateOutcome:
             except (OSError, psycopg.Error) as err:
                 exc.fix_error = f"{type(err).__name__}: {err}"
         raise
-    # a dry run writes nothing; a pass writes nothing unless it had flaky jobs, which its artifact names
-    if (result.passed and not result.flaky) or conn is None or not options.get("record", True):
+    # a dry run writes nothing; a pass writes nothing unless it had flaky jobs (or another category
+    # that warns, quality/categories.py), which its artifact names
+    if (result.passed and not result.warnings()) or conn is None or not options.get("record", True):
         return GateOutcome(result)
     if result.reported:
         fix = gate_fix_for_run(conn, result.run_id)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import psycopg
 
 from cogo_pipelines.pipeline.gate import run_q1_gate
+from cogo_pipelines.quality import categories
 from cogo_pipelines.quality.gate import GateError, validate_run_key
 from cogo_pipelines.queue import jobs
 from cogo_pipelines.queue.handlers import Handler, JobContext, JobFailed
@@ -105,9 +106,9 @@ def quality_q1(ctx: JobContext) -> dict:
                                            "run_key") if k in ctx.payload}
     outcome = run_q1_gate(ctx.conn, **options, notify=ctx.payload.get("notify", True) is not False)
     verdict, fix = outcome.result, outcome.fix
-    result = {name: getattr(verdict, name, None)
-              for name in ("score", "threshold", "passed", "succeeded", "failed", "infra_failed", "flaky", "message",
-                           "run_id", "run_key")}
+    result = {"score": verdict.score, "threshold": verdict.threshold, "passed": verdict.passed,
+              **{c.name: verdict.counts.get(c.name, 0) for c in categories.table()},
+              "message": verdict.message, "run_id": verdict.run_id, "run_key": verdict.run_key}
     result["build_job_ids"] = ctx.payload.get("build_job_ids", [])
     if verdict.passed:
         if fix is not None:  # passed with flaky builds, named in the artifact

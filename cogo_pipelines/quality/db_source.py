@@ -7,10 +7,28 @@ from typing import Any
 
 import psycopg
 
+from cogo_pipelines.quality import categories
+from cogo_pipelines.quality.categories import Category
 from cogo_pipelines.quality.gate import ERROR_TAIL_CHARS, LOG_TAIL_CHARS, GateQuery, JobCounts
-from cogo_pipelines.quality.outcomes import infra_sql
 
-FLAKY = "(result->>'flaky') = 'true'"  # the runner's mark: failed, then passed on a rerun
+# what a listed job is read with (``Category.columns``): a failure with its log's tail and error,
+# a rerun with every run's outcome
+COLUMNS = {
+    "failure": (
+        "id, type, executor_id, finished_at, attempts,"
+        "       payload->>'target' AS target, payload->>'command' AS command,"
+        "       payload->>'commit' AS commit, coalesce(result->>'cwd', payload->>'cwd') AS cwd,"
+        "       result->>'log' AS log_path, (result->'summary'->>'failed') AS summary_failed,"
+        "       (result->>'log_tail_truncated') = 'true' AS log_tail_truncated,"
+        f"      right(result->>'log_tail', {LOG_TAIL_CHARS}) AS log_tail,"
+        f"      right(coalesce(error, ''), {ERROR_TAIL_CHARS}) AS error"
+    ),
+    "rerun": (
+        "id, type, executor_id, finished_at, attempts, payload->>'target' AS target,"
+        "       payload->>'command' AS command, coalesce(result->>'cwd', payload->>'cwd') AS cwd,"
+        "       result->'attempts' AS runs, result->>'log' AS log_path, result->'summary' AS summary"
+    ),
+}
 
 
 def _where(query: GateQuery) -> tuple[str, list[Any]]:
@@ -22,6 +40,20 @@ def _where(query: GateQuery) -> tuple[str, list[Any]]:
     return " AND ".join(clauses), params
 
 
+def _reads(listed: list[Category]) -> list[list[Category]]:
+    """The listed categories grouped into reads: a status' base and the categories apart from it
+    split its jobs, so one read (the newest ``len(group)`` × limit jobs, each tagged) lists them
+    all; a category that marks jobs its base also counts is a read of its own."""
+    shared: dict[str, list[Category]] = {}
+    own: list[list[Category]] = []
+    for c in listed:
+        if c.base or c.apart:
+            shared.setdefault(c.status, []).append(c)
+        else:
+            own.append([c])
+    return [*shared.values(), *own]
+
+
 class DbJobSource:
     name = "db"
 
@@ -30,45 +62,31 @@ class DbJobSource:
 
     def count_jobs(self, query: GateQuery, *, with_failing: bool = True) -> JobCounts:
         where, params = _where(query)
-        infra = infra_sql()
-        row = self.conn.execute(
-            "SELECT count(*) FILTER (WHERE status = 'succeeded') AS succeeded,"
-            f"      count(*) FILTER (WHERE status = 'failed' AND NOT {infra}) AS failed,"
-            f"      count(*) FILTER (WHERE status = 'failed' AND {infra}) AS infra_failed,"
-            f"      count(*) FILTER (WHERE status = 'succeeded' AND {FLAKY}) AS flaky"
-            f" FROM jobs WHERE status IN ('succeeded', 'failed') AND {where}",
-            params,
-        ).fetchone()
-        failing: list[dict[str, Any]] = []
-        infra_jobs: list[dict[str, Any]] = []
-        if with_failing and (row["failed"] or row["infra_failed"]):
-            for r in self.conn.execute(
-                "SELECT id, type, executor_id, finished_at, attempts,"
-                "       payload->>'target' AS target, payload->>'command' AS command,"
-                "       payload->>'commit' AS commit, coalesce(result->>'cwd', payload->>'cwd') AS cwd,"
-                "       result->>'log' AS log_path, (result->'summary'->>'failed') AS summary_failed,"
-                "       (result->>'log_tail_truncated') = 'true' AS log_tail_truncated,"
-                f"      right(result->>'log_tail', {LOG_TAIL_CHARS}) AS log_tail,"
-                f"      right(coalesce(error, ''), {ERROR_TAIL_CHARS}) AS error, {infra} AS infra"
-                f" FROM jobs WHERE status = 'failed' AND {where}"
+        table = categories.table()
+        filters = ",".join(f" count(*) FILTER (WHERE {categories.sql_condition(c)}) AS {c.name}" for c in table)
+        statuses = ", ".join(f"'{status}'" for status in categories.statuses())
+        counts = dict(self.conn.execute(
+            f"SELECT{filters} FROM jobs WHERE status IN ({statuses}) AND {where}", params).fetchone())
+        jobs: dict[str, list[dict[str, Any]]] = {}
+        for group in _reads([c for c in table if c.jobs]) if with_failing else ():
+            jobs.update({c.name: [] for c in group})
+            if not any(counts[c.name] for c in group):
+                continue
+            tags = " ".join(f"WHEN {c.rule} THEN '{c.name}'" for c in group if not c.base)
+            base = next((f"'{c.name}'" for c in group if c.base), "NULL")
+            which = " OR ".join(f"({categories.sql_condition(c)})" for c in group)
+            rows = self.conn.execute(
+                f"SELECT {COLUMNS[group[0].columns]}, {f'CASE {tags} ELSE {base} END' if tags else base} AS category"
+                f" FROM jobs WHERE ({which}) AND {where}"
                 " ORDER BY finished_at DESC, id DESC LIMIT %s",
-                [*params, 2 * query.failing_limit],
-            ):
+                [*params, len(group) * query.failing_limit],
+            )
+            for r in rows:
                 job = dict(r)
-                (infra_jobs if job.pop("infra") else failing).append(job)
-        flaky: list[dict[str, Any]] = []
-        if with_failing and row["flaky"]:
-            flaky = [dict(r) for r in self.conn.execute(
-                "SELECT id, type, executor_id, finished_at, attempts, payload->>'target' AS target,"
-                "       payload->>'command' AS command, coalesce(result->>'cwd', payload->>'cwd') AS cwd,"
-                "       result->'attempts' AS runs, result->>'log' AS log_path, result->'summary' AS summary"
-                f" FROM jobs WHERE status = 'succeeded' AND {FLAKY} AND {where}"
-                " ORDER BY finished_at DESC, id DESC LIMIT %s",
-                [*params, query.failing_limit],
-            )]
-        return JobCounts(succeeded=row["succeeded"], failed=row["failed"], failing_jobs=failing[:query.failing_limit],
-                         infra_failed=row["infra_failed"], infra_jobs=infra_jobs[:query.failing_limit],
-                         flaky=row["flaky"], flaky_jobs=flaky)
+                jobs[job.pop("category")].append(job)
+            for c in group:
+                del jobs[c.name][query.failing_limit:]
+        return JobCounts(counts=counts, jobs=jobs)
 
     def record_run(self, row: dict[str, Any]) -> int | None:
         """The new row's id; None when a run with the same run key is already recorded (the unique

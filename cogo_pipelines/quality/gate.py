@@ -8,7 +8,8 @@ for the same reason failed jobs that are infrastructure outcomes (``quality/outc
 timeout, missing working tree, runner lost) are counted apart, listed, and kept out of Q1.
 A *flaky* job (its build failed, then passed when run again: ``payload.reruns``) succeeded and
 counts so, but is listed by name with both outcomes, in the message and in a gate_fix even when
-the gate passes: a pass that hides a test failing half the time is not a clean pass.
+the gate passes: a pass that hides a test failing half the time is not a clean pass. These
+categories (their counts, rules and labels) are named once, in ``quality/categories.py``.
 
 One gate run is one ``quality_runs`` row, one point of the Q1 trend. Faces that judge the same run
 (the queue's ``quality.q1`` job of a plan, then Dagster's ``q1_gate_job`` showing it) share a *run
@@ -19,12 +20,14 @@ from __future__ import annotations
 
 import math
 from contextlib import nullcontext
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
 import psycopg
 
+from cogo_pipelines.quality import categories
+from cogo_pipelines.quality.categories import ByCategory
 from cogo_pipelines.settings import get_settings
 
 SOURCES = ("db", "supabase")
@@ -81,14 +84,12 @@ class GateQuery:
 
 
 @dataclass
-class JobCounts:
-    succeeded: int
-    failed: int
-    failing_jobs: list[dict[str, Any]] = field(default_factory=list)
-    infra_failed: int = 0  # failed for the machine, not the code: kept out of Q1 (quality/outcomes.py)
-    infra_jobs: list[dict[str, Any]] = field(default_factory=list)
-    flaky: int = 0  # succeeded only on a rerun: counted as succeeded, reported apart
-    flaky_jobs: list[dict[str, Any]] = field(default_factory=list)
+class JobCounts(ByCategory):
+    """What a source read: a count per category of ``quality/categories.py`` (``counts.flaky``),
+    and the jobs of the listed ones by category name (``counts.flaky_jobs``)."""
+
+    counts: dict[str, int]
+    jobs: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
 
 
 class JobSource(Protocol):
@@ -103,12 +104,13 @@ class JobSource(Protocol):
 
 
 @dataclass
-class GateResult:
+class GateResult(ByCategory):
+    """A verdict; its counts and listed jobs by category (``result.failed``, ``result.failing_jobs``)."""
+
     score: float | None
     threshold: float
     passed: bool
-    succeeded: int
-    failed: int
+    counts: dict[str, int]
     message: str
     run_id: int | None
     source: str = "db"
@@ -117,11 +119,7 @@ class GateResult:
     job_types: list[str] = field(default_factory=list)
     target: str | None = None
     allow_empty: bool = False
-    failing_jobs: list[dict[str, Any]] = field(default_factory=list)
-    infra_failed: int = 0
-    infra_jobs: list[dict[str, Any]] = field(default_factory=list)
-    flaky: int = 0
-    flaky_jobs: list[dict[str, Any]] = field(default_factory=list)
+    jobs: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     notify: bool = True  # False: a reproduction (``cogo gate q1`` without --notify); alerts skip the run
     run_key: str | None = None  # names the gate run: one row per key, whoever evaluates it
     reported: bool = False  # True: the run was recorded earlier under run_key; nothing was evaluated now
@@ -135,14 +133,18 @@ class GateResult:
         return self.total == 0
 
     def as_dict(self) -> dict[str, Any]:
-        data = asdict(self)
-        for key in ("window_start", "window_end"):
-            data[key] = data[key].isoformat() if data[key] else None
-        data["failing_jobs"] = [jsonable(job) for job in self.failing_jobs]
-        data["infra_jobs"] = [jsonable(job) for job in self.infra_jobs]
-        data["flaky_jobs"] = [jsonable(job) for job in self.flaky_jobs]
-        data["total"] = self.total
-        return data
+        """The result as JSON: Q1's terms after the verdict, each other category's count and
+        every listed category's jobs after the query, in table order."""
+        return {
+            "score": self.score, "threshold": self.threshold, "passed": self.passed,
+            **{c.name: self.counts.get(c.name, 0) for c in categories.table() if c.base},
+            "message": self.message, "run_id": self.run_id, "source": self.source,
+            "window_start": self.window_start.isoformat() if self.window_start else None,
+            "window_end": self.window_end.isoformat() if self.window_end else None,
+            "job_types": list(self.job_types), "target": self.target, "allow_empty": self.allow_empty,
+            **categories.keyed(self.counts, self.jobs, lambda _, jobs: [jsonable(job) for job in jobs]),
+            "notify": self.notify, "run_key": self.run_key, "reported": self.reported, "total": self.total,
+        }
 
 
 def jsonable(row: dict[str, Any]) -> dict[str, Any]:
@@ -197,11 +199,7 @@ def run_row(result: GateResult) -> dict[str, Any]:
             "allow_empty": result.allow_empty,
             "empty": result.empty,
             "message": result.message,
-            "failing_job_ids": [job.get("id") for job in result.failing_jobs],
-            "infra_failed": result.infra_failed,
-            "infra_job_ids": [job.get("id") for job in result.infra_jobs],
-            "flaky": result.flaky,
-            "flaky_job_ids": [job.get("id") for job in result.flaky_jobs],
+            **categories.keyed(result.counts, result.jobs, lambda _, jobs: [job.get("id") for job in jobs], ids=True),
             "notify": result.notify,
             **({"run_key": result.run_key} if result.run_key is not None else {}),
         },
@@ -218,13 +216,13 @@ def recorded_result(row: dict[str, Any]) -> GateResult:
     return GateResult(  # score and threshold are stored as real: 6 digits are what they hold
         score=round(float(score), 6) if score is not None else None, threshold=round(float(row["threshold"]), 6),
         passed=row["passed"],
-        succeeded=row["succeeded"], failed=row["failed"], message=message, run_id=row["id"],
+        # Q1's terms are columns; every other count is a details key, listed jobs their ids there
+        counts={c.name: row[c.name] if c.base else details.get(c.name) or 0 for c in categories.table()},
+        message=message, run_id=row["id"],
         source=row.get("source") or "db", window_start=row.get("window_start"), window_end=row.get("window_end"),
         job_types=list(details.get("job_types") or []), target=details.get("target"),
         allow_empty=bool(details.get("allow_empty")),
-        failing_jobs=[{"id": i} for i in details.get("failing_job_ids") or []],
-        infra_failed=details.get("infra_failed") or 0, infra_jobs=[{"id": i} for i in details.get("infra_job_ids") or []],
-        flaky=details.get("flaky") or 0, flaky_jobs=[{"id": i} for i in details.get("flaky_job_ids") or []],
+        jobs={c.name: [{"id": i} for i in details.get(c.ids) or []] for c in categories.table() if c.ids},
         notify=details.get("notify", True) is not False, run_key=details.get("run_key"), reported=True,
     )
 
@@ -312,21 +310,16 @@ def _decide(job_source: JobSource, query: GateQuery, threshold: float, allow_emp
             target: str | None) -> GateResult:
     counts = job_source.count_jobs(query)
     score, passed, message = judge(counts.succeeded, counts.failed, threshold, allow_empty)
-    if counts.infra_failed:
-        message = (f"{message}; {counts.infra_failed} infrastructure failure(s) (timeout, missing working tree, "
-                   "runner lost) not counted")
-    if counts.flaky:
-        message = f"{message}; {counts.flaky} flaky (failed, then passed on a rerun; counted as succeeded)"
+    for category in categories.table():
+        if category.note and counts.counts.get(category.name):
+            message = f"{message}; {category.note.format(n=counts.counts[category.name])}"
     if target:
         message = f"[{target}] {message}"
-    result = GateResult(
-        score=score, threshold=threshold, passed=passed, succeeded=counts.succeeded, failed=counts.failed,
-        message=message, run_id=None, source=job_source.name, window_start=query.window_start,
-        window_end=query.window_end, job_types=list(query.job_types), target=target, allow_empty=allow_empty,
-        failing_jobs=counts.failing_jobs, infra_failed=counts.infra_failed, infra_jobs=counts.infra_jobs,
-        flaky=counts.flaky, flaky_jobs=counts.flaky_jobs,
+    return GateResult(
+        score=score, threshold=threshold, passed=passed, counts=dict(counts.counts), message=message, run_id=None,
+        source=job_source.name, window_start=query.window_start, window_end=query.window_end,
+        job_types=list(query.job_types), target=target, allow_empty=allow_empty, jobs=dict(counts.jobs),
     )
-    return result
 
 
 def measure_q1(conn: psycopg.Connection, *, window_days: float | None = None, job_types: list[str] | None = None,

@@ -23,6 +23,7 @@ from typing import Any
 
 import psycopg
 
+from cogo_pipelines.quality import categories
 from cogo_pipelines.quality.build_log import parse_build_log
 from cogo_pipelines.quality.gate import LOG_TAIL_CHARS, GateResult, SourceUnavailable, jsonable
 from cogo_pipelines.quality.gate_fix_markdown import render_markdown
@@ -123,6 +124,25 @@ def flaky_entry(job: dict[str, Any]) -> dict[str, Any]:
                      "runs": runs, "log_url": job_log_url(job.get("id"))})
 
 
+def infra_entry(job: dict[str, Any]) -> dict[str, Any]:
+    """A job that failed for the machine: its reason and its error's first line."""
+    return jsonable({"id": job.get("id"), "type": job.get("type"), "executor_id": job.get("executor_id"),
+                     "finished_at": job.get("finished_at"), "target": job.get("target") or job.get("cwd"),
+                     "reason": infra_reason(job.get("error")) or "infrastructure",
+                     "error": scrub((job.get("error") or "").splitlines()[0] if job.get("error") else "")[:300]})
+
+
+def brief_entry(job: dict[str, Any]) -> dict[str, Any]:
+    """A listed job of a category with no entry of its own: who ran it, and its error's first line."""
+    return jsonable({"id": job.get("id"), "type": job.get("type"), "executor_id": job.get("executor_id"),
+                     "finished_at": job.get("finished_at"), "target": job.get("target") or job.get("cwd"),
+                     "error": scrub((job.get("error") or "").splitlines()[0] if job.get("error") else "")[:300]})
+
+
+# how the jobs of a category (other than ``failed``, whose entries the locator builds) are listed
+ENTRIES = {"infra_failed": infra_entry, "flaky": flaky_entry}
+
+
 def failure_signature(jobs: list[dict[str, Any]], target: str | None, *, empty: bool = False) -> str:
     """What failed, not when: failing tests/errors per target, so a rerun over the same breakage
     has the same signature and a new breakage a new one."""
@@ -174,11 +194,6 @@ def build_content(result: GateResult, conn: psycopg.Connection, *, k: int = 5) -
                 entry["locations_note"] = locator.search_note if failures else (
                     "the log names no failing test, compiler error or source position: read the excerpt")
         jobs.append(jsonable(entry))
-    infra = [jsonable({"id": j.get("id"), "type": j.get("type"), "executor_id": j.get("executor_id"),
-                       "finished_at": j.get("finished_at"), "target": j.get("target") or j.get("cwd"),
-                       "reason": infra_reason(j.get("error")) or "infrastructure",
-                       "error": scrub((j.get("error") or "").splitlines()[0] if j.get("error") else "")[:300]})
-             for j in result.infra_jobs]
     return {
         "gate": "q1",
         "source": result.source,
@@ -200,11 +215,9 @@ def build_content(result: GateResult, conn: psycopg.Connection, *, k: int = 5) -
         "knowledge": {"status": locator.search_status, "note": locator.search_note} if jobs
         else {"status": "skipped", "note": "no failing jobs to search for"},
         "failing_total": result.failed,
-        "failing_jobs": jobs,
-        "infra_failed": result.infra_failed,
-        "infra_jobs": infra,
-        "flaky": result.flaky,
-        "flaky_jobs": [flaky_entry(job) for job in result.flaky_jobs],
+        # every category's count and listed jobs, in table order; the failing ones, built above
+        **categories.keyed(result.counts, result.jobs, lambda c, listed: jobs if c.name == "failed" else
+                           [ENTRIES.get(c.name, brief_entry)(job) for job in listed]),
     }
 
 

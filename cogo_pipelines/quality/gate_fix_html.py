@@ -11,6 +11,8 @@ from typing import Any
 
 import jinja2
 
+from cogo_pipelines.quality import categories
+
 _ENV = jinja2.Environment(autoescape=True, trim_blocks=True, lstrip_blocks=True, undefined=jinja2.ChainableUndefined)
 _PAGE = _ENV.from_string("""\
 <!doctype html>
@@ -86,24 +88,25 @@ code, pre { font: 12px/1.4 ui-monospace, monospace; } pre { background: #f3f4f6;
 {% else %}
 <p>No failing jobs to list: {{ fix.message }}</p>
 {% endfor %}
-{% if fix.flaky_jobs %}
-<h2 id="flaky">Flaky: failed, then passed on a rerun (counted as succeeded)</h2>
+{% for cat in sections if fix[cat.jobs] %}
+{% if cat.columns == "rerun" %}
+<h2 id="{{ cat.name }}">{{ cat.heading }}</h2>
 <ul>
-{% for job in fix.flaky_jobs %}
+{% for job in fix[cat.jobs] %}
   <li>job {{ job.id }} ({{ job.type }} on {{ job.executor_id }}){% if job.target %}, target <code>{{ job.target }}</code>{% endif %}:
     {% for t in job.tests %}<strong class="fail">{{ t }}</strong>{{ ", " if not loop.last }}{% else %}<span class="muted">no test named in the failed run's log</span>{% endfor %}
     <ul>{% for run in job.runs %}<li>run {{ run.attempt }}: {{ run.outcome }} (exit {{ run.exit_code }}){% if run.summary %}: {{ run.summary.failed }} failed, {{ run.summary.passed }} passed{% endif %}</li>{% endfor %}</ul></li>
 {% endfor %}
 </ul>
-{% endif %}
-{% if fix.infra_jobs %}
-<h2>Infrastructure failures (not counted in Q1)</h2>
+{% else %}
+<h2>{{ cat.heading }}</h2>
 <ul>
-{% for job in fix.infra_jobs %}
-  <li>job {{ job.id }} ({{ job.type }} on {{ job.executor_id }}): <strong>{{ job.reason }}</strong> — {{ job.error }}</li>
+{% for job in fix[cat.jobs] %}
+  <li>job {{ job.id }} ({{ job.type }} on {{ job.executor_id }}): {% if job.reason %}<strong>{{ job.reason }}</strong> — {% endif %}{{ job.error }}</li>
 {% endfor %}
 </ul>
 {% endif %}
+{% endfor %}
 {% endif %}
 </body>
 </html>
@@ -111,4 +114,4 @@ code, pre { font: 12px/1.4 ui-monospace, monospace; } pre { background: #f3f4f6;
 
 
 def render_html(content: dict[str, Any], *, self_url: str) -> str:
-    return _PAGE.render(fix=content, self_url=self_url)
+    return _PAGE.render(fix=content, self_url=self_url, sections=categories.report_order())

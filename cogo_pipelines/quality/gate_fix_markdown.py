@@ -11,6 +11,8 @@ from typing import Any
 
 import jinja2
 
+from cogo_pipelines.quality import categories
+
 # ChainableUndefined: a stored artifact missing a field (an older or hand-made row) renders
 # that field empty instead of failing, so the sidecar can always serve what is stored.
 MARKDOWN = jinja2.Environment(autoescape=False, trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
@@ -49,9 +51,9 @@ MARKDOWN_TEMPLATE = MARKDOWN.from_string("""\
 - job types: {{ fix.job_types|join(", ") }}{% if fix.target %}, target: {{ fix.target }}{% endif %}
 
 - failing jobs: {{ fix.failing_total }} ({{ fix.failing_jobs|length }} listed)
-{% if fix.infra_failed %}
-- infrastructure failures (not in Q1): {{ fix.infra_failed }}
-{% endif %}
+{% for cat in categories if cat.summary and fix[cat.name] %}
+- {{ cat.summary.format(n=fix[cat.name]) }}
+{% endfor %}
 - knowledge: {{ fix.knowledge.note }}
 {% if fix.signature %}
 - failure signature: `{{ fix.signature }}`
@@ -100,10 +102,11 @@ No code locations: {{ job.locations_note or fix.knowledge.note }}
 {% else %}
 No failing jobs to list: {{ fix.message }}
 {% endfor %}
-{% if fix.flaky_jobs %}
-## Flaky: failed, then passed on a rerun (counted as succeeded)
+{% for cat in sections if fix[cat.jobs] %}
+## {{ cat.heading }}
 
-{% for job in fix.flaky_jobs %}
+{% if cat.columns == "rerun" %}
+{% for job in fix[cat.jobs] %}
 - job {{ job.id }} ({{ job.type }} on {{ job.executor_id }}){% if job.target %}, target {{ job.target|code }}{% endif %}: {% for t in job.tests %}**{{ t|md }}**{{ ", " if not loop.last }}{% else %}(no test named in the failed run's log){% endfor %}
 
 {% for run in job.runs %}
@@ -112,14 +115,15 @@ No failing jobs to list: {{ fix.message }}
 {% endfor %}
 {% endfor %}
 
-{% endif %}
-{% if fix.infra_jobs %}
-## Infrastructure failures (not counted in Q1)
-
-{% for job in fix.infra_jobs %}
-- job {{ job.id }} ({{ job.type }} on {{ job.executor_id }}): {{ job.reason }}: {{ job.error }}
+{% else %}
+{% for job in fix[cat.jobs] %}
+- job {{ job.id }} ({{ job.type }} on {{ job.executor_id }}): {% if job.reason %}{{ job.reason }}: {% endif %}{{ job.error }}
 {% endfor %}
+{% if not loop.last %}
+
 {% endif %}
+{% endif %}
+{% endfor %}
 """)
 
 
@@ -140,4 +144,4 @@ trend (the gate's exit code is 2). Fix what the check names and run the gate aga
 
 def render_markdown(content: dict[str, Any]) -> str:
     template = SOURCE_FAILURE_TEMPLATE if content.get("source_failure") else MARKDOWN_TEMPLATE
-    return template.render(fix=content)
+    return template.render(fix=content, categories=categories.table(), sections=categories.report_order())

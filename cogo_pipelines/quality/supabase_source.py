@@ -17,6 +17,8 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from cogo_pipelines.quality import categories
+from cogo_pipelines.quality.categories import Category
 from cogo_pipelines.quality.gate import ERROR_TAIL_CHARS, GateError, GateQuery, JobCounts, SourceUnavailable
 from cogo_pipelines.settings import Settings, get_settings
 
@@ -29,13 +31,13 @@ _AUTH_CODES = frozenset({"401", "403", "PGRST301", "PGRST302", "42501"})
 _MISSING_CODES = frozenset({"404", "42P01", "PGRST205", "PGRST204", "PGRST200"})
 
 
-def jobs_query(client: Any, query: GateQuery, status: str, *, head: bool, flaky: bool = False):
-    """The PostgREST request for jobs of ``status`` in the gate's window (not executed); ``flaky``:
-    only those the runner marked flaky (failed, then passed on a rerun)."""
+def jobs_query(client: Any, query: GateQuery, status: str, *, head: bool, category: Category | None = None):
+    """The PostgREST request for jobs of ``status`` in the gate's window (not executed); with a
+    ``category`` that is not a base one, only the jobs its PostgREST filter (``Category.rest``) picks."""
     if head:
         builder = client.table("jobs").select("id", count="exact", head=True)
     else:
-        builder = client.table("jobs").select(FLAKY_COLUMNS if flaky else FAILING_COLUMNS)
+        builder = client.table("jobs").select(COLUMNS[category.columns if category else "failure"][0])
     builder = (
         builder.in_("type", list(query.job_types))
         .eq("status", status)
@@ -44,8 +46,8 @@ def jobs_query(client: Any, query: GateQuery, status: str, *, head: bool, flaky:
     )
     if query.target:
         builder = builder.eq("payload->>target", query.target)
-    if flaky:
-        builder = builder.eq("result->>flaky", "true")
+    if category is not None and category.rest is not None:
+        builder = builder.eq(*category.rest)
     if not head:
         builder = builder.order("finished_at", desc=True).order("id", desc=True).limit(query.failing_limit)
     return builder
@@ -63,6 +65,14 @@ def _failing_job(row: dict[str, Any]) -> dict[str, Any]:
         "command": payload.get("command") if isinstance(payload, dict) else None,
         "error": (row.get("error") or "")[-ERROR_TAIL_CHARS:],
     }
+
+
+def _rerun_job(row: dict[str, Any]) -> dict[str, Any]:
+    return {**_failing_job(row), "runs": row.get("runs"), "summary": row.get("summary"), "log_path": row.get("log_path")}
+
+
+# what a listed job is read with (``Category.columns``), and how its row becomes the job the gate lists
+COLUMNS = {"failure": (FAILING_COLUMNS, _failing_job), "rerun": (FLAKY_COLUMNS, _rerun_job)}
 
 
 def _origin(url: str) -> str:
@@ -129,22 +139,24 @@ class SupabaseJobSource:
             raise unavailable(exc, what, self.url, self.timeout_s) from None
 
     def count_jobs(self, query: GateQuery) -> JobCounts:
-        succeeded = self._execute(jobs_query(self.client, query, "succeeded", head=True),
-                                  "counting succeeded jobs").count or 0
-        failed = self._execute(jobs_query(self.client, query, "failed", head=True), "counting failed jobs").count or 0
-        failing = []
-        if failed:
-            rows = self._execute(jobs_query(self.client, query, "failed", head=False), "reading failed jobs").data or []
-            failing = [_failing_job(row) for row in rows]
-        flaky = self._execute(jobs_query(self.client, query, "succeeded", head=True, flaky=True),
-                              "counting flaky jobs").count or 0
-        flaky_jobs = []
-        if flaky:
-            rows = self._execute(jobs_query(self.client, query, "succeeded", head=False, flaky=True),
-                                 "reading flaky jobs").data or []
-            flaky_jobs = [{**_failing_job(row), "runs": row.get("runs"), "summary": row.get("summary"),
-                           "log_path": row.get("log_path")} for row in rows]
-        return JobCounts(succeeded=succeeded, failed=failed, failing_jobs=failing, flaky=flaky, flaky_jobs=flaky_jobs)
+        """Per category, a count (HEAD) and, for a listed one with jobs, its newest rows. A category
+        with no PostgREST filter is not told apart here: counted 0, and a failure of that kind
+        (``infra_failed``: its rule reads error text) stays in ``failed``, as it always has."""
+        counts: dict[str, int] = {}
+        jobs: dict[str, list[dict[str, Any]]] = {}
+        for c in categories.table():
+            counts[c.name] = 0
+            if c.jobs:
+                jobs[c.name] = []
+            if not c.base and c.rest is None:
+                continue
+            counts[c.name] = self._execute(jobs_query(self.client, query, c.status, head=True, category=c),
+                                           f"counting {c.name} jobs").count or 0
+            if c.jobs and counts[c.name]:
+                rows = self._execute(jobs_query(self.client, query, c.status, head=False, category=c),
+                                     f"reading {c.name} jobs").data or []
+                jobs[c.name] = [COLUMNS[c.columns][1](row) for row in rows]
+        return JobCounts(counts=counts, jobs=jobs)
 
     def record_run(self, row: dict[str, Any]) -> int | None:
         response = self._execute(self.client.table("quality_runs").insert(row), "recording the gate run")

@@ -20,7 +20,7 @@ import psycopg
 
 from cogo_pipelines.defs.shared.resources import PostgresResource
 from cogo_pipelines.pipeline.gate import run_q1_gate
-from cogo_pipelines.quality import gate, notify, snapshot, weekly
+from cogo_pipelines.quality import categories, gate, notify, snapshot, weekly
 from cogo_pipelines.settings import get_settings
 from cogo_pipelines.store.db import StoreError
 
@@ -80,8 +80,9 @@ def q1_gate(context: dg.OpExecutionContext, config: Q1GateConfig, postgres: Post
     if outcome.fix_error:
         context.log.warning(f"gate_fix artifact not written: {outcome.fix_error}")
     if result.passed:
-        if fix:  # passed with flaky jobs: named in the artifact
-            context.log.warning(f"{result.flaky} flaky job(s): gate_fix {fix['id']} at {fix['markdown_path']}")
+        if fix:  # passed with flaky jobs (or another category that warns): named in the artifact
+            jobs = ", ".join(f"{n} {category.name} job(s)" for category, n in result.warnings())
+            context.log.warning(f"{jobs}: gate_fix {fix['id']} at {fix['markdown_path']}")
         return dg.Output(result.as_dict(), metadata=metadata)
     metadata["outcome"] = "failed"
     description = f"{FAILED}: {result.message}"
@@ -101,7 +102,7 @@ def _gate_metadata(result: gate.GateResult) -> dict:
         "threshold": result.threshold,
         "succeeded": result.succeeded,
         "failed": result.failed,
-        "flaky": result.flaky,
+        **{c.name: result.counts.get(c.name, 0) for c in categories.table() if c.warns},
         "passed": result.passed,
         "quality_run_id": result.run_id if result.run_id is not None else dg.MetadataValue.null(),
         "run_key": result.run_key if result.run_key is not None else dg.MetadataValue.null(),
