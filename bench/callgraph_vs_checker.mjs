@@ -18,10 +18,24 @@ const ts = require("typescript");
 const [root, filesJson] = process.argv.slice(2);
 const files = JSON.parse(fs.readFileSync(filesJson, "utf8")).map((f) => path.resolve(root, f));
 
-function options() {
-  const configPath = ts.findConfigFile(root, ts.sys.fileExists, "tsconfig.json");
+// A monorepo's files are each checked under the tsconfig that governs them (the nearest one
+// above the file, as tsserver picks it), one program per config: a root config alone has no
+// `paths` of the apps (`@/i18n/server` in apps/web) and the checker left those calls unresolved,
+// counting every edge cogo found through them as wrong.
+function nearestConfig(file) {
+  let dir = path.dirname(file);
+  const top = path.resolve(root);
+  for (;;) {
+    const candidate = path.join(dir, "tsconfig.json");
+    if (fs.existsSync(candidate)) return candidate;
+    if (dir === top || dir === path.dirname(dir)) return null;
+    dir = path.dirname(dir);
+  }
+}
+
+function options(configPath) {
   let opts = {};
-  if (configPath && path.dirname(configPath) === path.resolve(root)) {
+  if (configPath) {
     const read = ts.readConfigFile(configPath, ts.sys.readFile);
     if (!read.error) {
       opts = ts.parseJsonConfigFileContent(read.config, ts.sys, path.dirname(configPath)).options;
@@ -35,8 +49,48 @@ function options() {
   };
 }
 
-const program = ts.createProgram(files, options());
-const checker = program.getTypeChecker();
+// The workspace's own packages (package.json `workspaces`, pnpm-workspace.yaml `packages`),
+// linked under node_modules as `npm install` / `pnpm install` would link them, for the run only:
+// the bench repos are unpacked sources with no install, and `@rallly/ui` (or a config's
+// `extends: "@rallly/tsconfig/next.json"`) was unresolved for the checker, not for cogo.
+function workspaceGlobs() {
+  const globs = [];
+  try {
+    const pkg = JSON.parse(fs.readFileSync(path.join(root, "package.json"), "utf8"));
+    const ws = Array.isArray(pkg.workspaces) ? pkg.workspaces : pkg.workspaces?.packages ?? [];
+    globs.push(...ws);
+  } catch {}
+  try {
+    let inPackages = false;
+    for (const line of fs.readFileSync(path.join(root, "pnpm-workspace.yaml"), "utf8").split("\n")) {
+      if (/^packages:\s*$/.test(line)) { inPackages = true; continue; }
+      if (inPackages && /^\s+-\s+/.test(line)) globs.push(line.replace(/^\s+-\s+/, "").replace(/["']/g, "").trim());
+      else if (inPackages && /^\S/.test(line)) inPackages = false;
+    }
+  } catch {}
+  return globs.filter((g) => !g.startsWith("!"));
+}
+
+function linkWorkspace() {
+  const made = [];
+  for (const glob of workspaceGlobs()) {
+    const base = glob.replace(/\/\*\*?$/, "");
+    const dirs = glob.endsWith("*") ? (fs.existsSync(path.join(root, base)) ? fs.readdirSync(path.join(root, base)).map((d) => path.join(base, d)) : []) : [glob];
+    for (const dir of dirs) {
+      let name;
+      try { name = JSON.parse(fs.readFileSync(path.join(root, dir, "package.json"), "utf8")).name; } catch { continue; }
+      if (!name) continue;
+      const link = path.join(root, "node_modules", name);
+      if (fs.existsSync(link)) continue;
+      fs.mkdirSync(path.dirname(link), { recursive: true });
+      fs.symlinkSync(path.resolve(root, dir), link, "dir");
+      made.push(link);
+    }
+  }
+  return made;
+}
+
+let checker; // the program's being read (``readProgram``)
 const rootAbs = path.resolve(root) + path.sep;
 
 function rel(fileName) {
@@ -115,10 +169,11 @@ function calleeNode(node, kind) {
 }
 
 const out = [];
+function readProgram(program, wanted) {
+checker = program.getTypeChecker();
 for (const sf of program.getSourceFiles()) {
   const file = rel(sf.fileName);
-  if (!file || sf.isDeclarationFile && !files.includes(path.resolve(sf.fileName))) continue;
-  if (!files.includes(path.resolve(sf.fileName))) continue;
+  if (!file || !wanted.has(path.resolve(sf.fileName))) continue;
   const visit = (node) => {
     if (ts.isCallExpression(node) || ts.isNewExpression(node) || ts.isTaggedTemplateExpression(node) ||
         ts.isJsxSelfClosingElement(node) || ts.isJsxOpeningElement(node)) {
@@ -144,5 +199,25 @@ for (const sf of program.getSourceFiles()) {
     ts.forEachChild(node, visit);
   };
   visit(sf);
+}
+}
+
+const links = linkWorkspace();
+try {
+  const groups = new Map();
+  for (const file of files) {
+    const config = nearestConfig(file);
+    if (!groups.has(config)) groups.set(config, []);
+    groups.get(config).push(file);
+  }
+  for (const [config, group] of groups) readProgram(ts.createProgram(group, options(config)), new Set(group));
+} finally {
+  for (const link of links) {
+    fs.unlinkSync(link);
+    // and the folders made for it (`node_modules/@scope`, `node_modules`), once empty
+    for (let dir = path.dirname(link); dir.startsWith(path.join(root, "node_modules")); dir = path.dirname(dir)) {
+      try { fs.rmdirSync(dir); } catch { break; }
+    }
+  }
 }
 process.stdout.write(out.join("\n") + "\n");
