@@ -61,9 +61,10 @@ class Settings(BaseSettings):
     supabase_service_role_key: SecretStr | None = Field(None, description="Server/CI only, never on a dev PC")
     supabase_anon_key: SecretStr | None = None
     supabase_publishable_key: SecretStr | None = None
-    supabase_timeout_s: float = Field(10.0, gt=0, le=600, description="Seconds one Supabase REST request of the "
-                                      "gate may wait to connect, send or receive (a stalled server fails the "
-                                      "gate with that reason instead of hanging it)")
+    supabase_timeout_s: float = Field(10.0, gt=0, le=600, description="Total seconds the gate may spend reading "
+                                      "its job history from Supabase REST, and again recording the run (a "
+                                      "stalled or trickling server fails the gate with that reason instead of "
+                                      "hanging it)")
     router_select_url: str | None = Field(None, description="Edge function URL; unset = local logic")
     key_vault_url: str | None = None
     vault_master_key: SecretStr | None = Field(None, description="Fernet key for key-vault; server only")

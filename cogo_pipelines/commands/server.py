@@ -27,7 +27,7 @@ def serve(
     import uvicorn
 
     from cogo_pipelines.server import create_app, redact
-    from cogo_pipelines.server.http_protocol import MAX_HEADER_BYTES, BoundedH11Protocol
+    from cogo_pipelines.server.http_protocol import UVICORN_OPTIONS
 
     settings = get_settings()
     port = port if port is not None else settings.metrics_port
@@ -42,8 +42,7 @@ def serve(
     app = create_app(settings)
     redact.install_log_filter()
     uvicorn.run(app, host=host, port=port, access_log=access_log, log_level="info", log_config=_log_config(),
-                server_header=False, proxy_headers=False, http=BoundedH11Protocol,
-                h11_max_incomplete_event_size=MAX_HEADER_BYTES)
+                **UVICORN_OPTIONS)
 
 
 def _check_address(host: str, port: int) -> None:

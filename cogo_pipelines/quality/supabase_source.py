@@ -4,14 +4,17 @@ For CI jobs that hold ``SUPABASE_URL`` and the service-role key but no Postgres 
 the same ``jobs`` table, counted by PostgREST (``Prefer: count=exact`` on HEAD requests, so no
 rows travel and no page limit applies), and the run recorded in ``quality_runs`` the same way.
 
-Every request is bounded by ``SUPABASE_TIMEOUT_S`` (connect, send, each wait for the answer;
-the client's own default was 120 s per request, and a server that accepted the connection and
-never answered held a CI job that long for each of the four requests). A request that fails is
-a ``SourceUnavailable``: which request, what happened, and what to check for that kind of failure.
+``SUPABASE_TIMEOUT_S`` is a total deadline: for reading the job history (all its requests
+together), and again for recording the run. The client's own default was 120 s per request, a
+server that accepted the connection and never answered held a CI job that long for each request,
+and a per-read timeout alone let one that trickled its answer hold it forever (``http_deadline``).
+A request that fails is a ``SourceUnavailable``: which request, what happened, and what to check
+for that kind of failure.
 """
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -20,6 +23,7 @@ import httpx
 from cogo_pipelines.quality import categories
 from cogo_pipelines.quality.categories import Category
 from cogo_pipelines.quality.gate import ERROR_TAIL_CHARS, GateError, GateQuery, JobCounts, SourceUnavailable
+from cogo_pipelines.quality.http_deadline import Deadline, deadline_client
 from cogo_pipelines.settings import Settings, get_settings
 
 FAILING_COLUMNS = "id,type,executor_id,finished_at,attempts,payload,error"
@@ -112,8 +116,12 @@ def unavailable(exc: BaseException, what: str, url: str, timeout_s: float) -> So
 class SupabaseJobSource:
     name = "supabase"
 
-    def __init__(self, client: Any, *, url: str = "", timeout_s: float = 10.0):
-        self.client, self.url, self.timeout_s = client, url, timeout_s
+    def __init__(self, client: Any, *, url: str = "", timeout_s: float = 10.0, deadline: Deadline | None = None):
+        self.client, self.url, self.timeout_s, self.deadline = client, url, timeout_s, deadline
+
+    def _bounded(self):
+        """The total deadline around one unit of work (the read of the history, the record)."""
+        return self.deadline.running() if self.deadline is not None else nullcontext()
 
     @classmethod
     def from_settings(cls, settings: Settings | None = None) -> SupabaseJobSource:
@@ -123,14 +131,16 @@ class SupabaseJobSource:
             raise GateError("the supabase source needs SUPABASE_URL and SUPABASE_SERVICE_ROLE_KEY")
         from supabase import ClientOptions, create_client
 
-        # each phase of a request (connect, send, every wait for bytes) gets the timeout; the
+        # every socket wait is bounded by the timeout and by what is left of the deadline; the
         # client retries a refused or reset connection of a read 3 times (1+2+4 s), never a timeout
-        options = ClientOptions(postgrest_client_timeout=httpx.Timeout(settings.supabase_timeout_s))
+        http, deadline = deadline_client(settings.supabase_timeout_s)
         try:
-            client = create_client(settings.supabase_url, key.get_secret_value(), options=options)
+            client = create_client(settings.supabase_url, key.get_secret_value(),
+                                   options=ClientOptions(httpx_client=http))
         except Exception as exc:  # noqa: BLE001 - supabase raises its own SupabaseException for malformed URL/key
+            http.close()
             raise GateError(f"cannot create the Supabase client: {type(exc).__name__}: {exc}") from None
-        return cls(client, url=settings.supabase_url, timeout_s=settings.supabase_timeout_s)
+        return cls(client, url=settings.supabase_url, timeout_s=settings.supabase_timeout_s, deadline=deadline)
 
     def _execute(self, builder: Any, what: str) -> Any:
         try:
@@ -142,6 +152,10 @@ class SupabaseJobSource:
         """Per category, a count (HEAD) and, for a listed one with jobs, its newest rows. A category
         with no PostgREST filter is not told apart here: counted 0, and a failure of that kind
         (``infra_failed``: its rule reads error text) stays in ``failed``, as it always has."""
+        with self._bounded():
+            return self._count_jobs(query)
+
+    def _count_jobs(self, query: GateQuery) -> JobCounts:
         counts: dict[str, int] = {}
         jobs: dict[str, list[dict[str, Any]]] = {}
         for c in categories.table():
@@ -159,6 +173,7 @@ class SupabaseJobSource:
         return JobCounts(counts=counts, jobs=jobs)
 
     def record_run(self, row: dict[str, Any]) -> int | None:
-        response = self._execute(self.client.table("quality_runs").insert(row), "recording the gate run")
+        with self._bounded():
+            response = self._execute(self.client.table("quality_runs").insert(row), "recording the gate run")
         data = response.data or []
         return data[0].get("id") if data else None

@@ -23,7 +23,7 @@ from cogo_pipelines.server import api, auth, dashboard, functions, openapi, reda
 from cogo_pipelines.server.headers import SecurityHeadersMiddleware
 from cogo_pipelines.server.limits import BodyLimitMiddleware
 from cogo_pipelines.server.metrics import HttpMetricsMiddleware, SidecarMetrics
-from cogo_pipelines.server.responses import EXCEPTION_HANDLERS, JsonErrorMiddleware
+from cogo_pipelines.server.responses import EXCEPTION_HANDLERS, JsonErrorMiddleware, LastResortMiddleware
 from cogo_pipelines.server.store import SidecarStore
 from cogo_pipelines.settings import Settings, get_settings
 
@@ -35,6 +35,14 @@ async def metrics(request: Request) -> Response:
 
 def root(request: Request) -> Response:
     return RedirectResponse("/dashboard/local")
+
+
+class SidecarApp(Starlette):
+    """Starlette with ``LastResortMiddleware`` outside its whole stack (its own
+    ``ServerErrorMiddleware`` included): no failure reaches the server's plain-text 500."""
+
+    def build_middleware_stack(self):
+        return LastResortMiddleware(super().build_middleware_stack())
 
 
 def create_app(settings: Settings | None = None) -> Starlette:
@@ -63,7 +71,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         *auth.routes,
         Route(mcp_http.PATH, mcp_endpoint.app, methods=["POST"]),
     ]
-    app = Starlette(
+    app = SidecarApp(
         routes=routes,
         exception_handlers=EXCEPTION_HANDLERS,
         middleware=[Middleware(SecurityHeadersMiddleware), Middleware(HttpMetricsMiddleware, metrics=sidecar_metrics.http),

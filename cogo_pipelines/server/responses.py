@@ -19,6 +19,7 @@ from starlette.responses import JSONResponse, Response
 
 from cogo_pipelines.server import redact
 from cogo_pipelines.server.asgi import HttpMiddleware
+from cogo_pipelines.server.headers import SECURITY_HEADERS
 from cogo_pipelines.server.store import StoreUnavailable
 
 log = logging.getLogger(__name__)
@@ -79,10 +80,28 @@ async def store_unavailable_handler(request: Request, exc: Exception) -> Respons
     return error(503, f"the store is unavailable: {exc}")
 
 
+def internal_error(exc: BaseException | None, *, closing: bool = False) -> JSON:
+    """The JSON 500 of a failure no inner layer answered, with the headers every answer carries
+    (it is sent from outside ``SecurityHeadersMiddleware``); the type only, never the text.
+    ``closing``: the server closes the connection after it (so the client does not reuse it)."""
+    cause = type(exc).__name__ if exc is not None else "no response"
+    headers = {name.decode(): value.decode() for name, value in SECURITY_HEADERS}
+    if closing:
+        headers["connection"] = "close"
+    return error(500, f"internal error ({cause}); see the sidecar log", headers=headers)
+
+
+async def server_error_handler(request: Request, exc: Exception) -> Response:
+    """Starlette's ``ServerErrorMiddleware`` (outside every middleware of the app) answers an
+    exception that escaped them with this, instead of its plain-text "Internal Server Error"."""
+    return internal_error(exc)
+
+
 EXCEPTION_HANDLERS = {
     ApiError: api_error_handler,
     HTTPException: http_error_handler,
     StoreUnavailable: store_unavailable_handler,
+    Exception: server_error_handler,  # Starlette gives this one to its ServerErrorMiddleware only
 }
 
 
@@ -109,3 +128,40 @@ class JsonErrorMiddleware(HttpMiddleware):
                 raise
             response = error(500, f"internal error ({type(exc).__name__}); see the sidecar log")
             await response(scope, receive, send)
+
+
+class LastResortMiddleware(HttpMiddleware):
+    """The app's outermost layer (``app.SidecarApp``), so the server never answers for it:
+    uvicorn sends a plain-text 500 when the app raises before answering, or returns without an
+    answer (a raw ASGI route such as /mcp can), and nothing inside catches what is not an
+    ``Exception`` (a cancellation). Each is the JSON 500 here. An exception after a complete
+    answer (Starlette's ``ServerErrorMiddleware`` answers, then re-raises for the server to log)
+    is logged and ends here, so the connection stays usable; one after a partial answer, or one
+    that is not an ``Exception``, still goes on to the server, which closes the connection."""
+
+    async def handle(self, scope, receive, send) -> None:
+        state = {"started": False, "complete": False}
+
+        async def tracking_send(message) -> None:
+            if message["type"] == "http.response.start":
+                state["started"] = True
+            elif message["type"] == "http.response.body" and not message.get("more_body", False):
+                state["complete"] = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracking_send)
+        except BaseException as exc:
+            log.error("unhandled error on %s %s: %s", scope.get("method"), scope.get("path"), type(exc).__name__,
+                      exc_info=exc)
+            fatal = not isinstance(exc, Exception)  # re-raised: the server then closes the connection
+            if not state["started"]:
+                await internal_error(exc, closing=fatal)(scope, receive, send)
+            elif not state["complete"]:
+                raise
+            if fatal:
+                raise
+            return
+        if not state["started"]:
+            log.error("no response on %s %s", scope.get("method"), scope.get("path"))
+            await internal_error(None)(scope, receive, send)

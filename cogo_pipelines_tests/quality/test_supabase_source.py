@@ -67,14 +67,16 @@ def test_missing_configuration_is_an_error(monkeypatch):
 
 
 class PostgrestStandIn:
-    """Answers the three requests the source makes, like PostgREST would, and records them."""
+    """Answers the three requests the source makes, like PostgREST would, and records them;
+    ``delay``: seconds each answer waits before it starts (a slow but live project)."""
 
-    def __init__(self, counts, failing_rows, flaky_rows=()):
+    def __init__(self, counts, failing_rows, flaky_rows=(), delay=0.0):
         self.requests = []
         owner = self
 
         class Handler(BaseHTTPRequestHandler):
             def _reply(self, status, body=b"", headers=()):
+                time.sleep(delay)
                 self.send_response(status)
                 for key, value in headers:
                     self.send_header(key, value)
@@ -173,11 +175,112 @@ class StalledServer:
             conn.close()
 
 
-def test_stalled_supabase_fails_the_gate_in_its_timeout_and_its_gate_fix_names_it(database_url, tmp_path):
-    """A real `cogo gate q1 --source supabase` against a server that never answers: exit 2 within
-    SUPABASE_TIMEOUT_S (the client's default held each request 120 s), one line naming the source,
-    the error and what to check, and a gate_fix saying the same; no quality run recorded."""
-    stalled = StalledServer()
+class TricklingServer(StalledServer):
+    """A server that starts an answer and never finishes it: one byte of a header every 0.25 s,
+    each well inside any per-read timeout (a proxy keeping a dead upstream "alive")."""
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                conn = self.sock.accept()[0]
+            except OSError:
+                return
+            self.held.append(conn)
+            threading.Thread(target=self._trickle, args=(conn,), daemon=True).start()
+
+    @staticmethod
+    def _trickle(conn: socket.socket) -> None:
+        try:
+            request = b""
+            while b"\r\n\r\n" not in request:
+                request += conn.recv(65536) or b"\r\n\r\n"
+            conn.sendall(b"HTTP/1.1 200 OK\r\nX-Trickle: ")
+            while True:
+                conn.sendall(b"a")
+                time.sleep(0.25)
+        except OSError:
+            return
+
+
+def _evaluate_in_thread(limit_s):
+    """``evaluate_q1`` on the supabase source, in a thread given ``limit_s`` (the code before the
+    total deadline never returned here): what it raised and how long it took."""
+    outcome = {}
+
+    def run():
+        started = time.monotonic()
+        try:
+            outcome["result"] = evaluate_q1(None, source="supabase")
+        except Exception as exc:  # noqa: BLE001 - the test asserts on what it was
+            outcome["error"] = exc
+        outcome["elapsed"] = time.monotonic() - started
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    thread.join(limit_s)
+    assert not thread.is_alive(), f"the gate's source read was still running after {limit_s} s"
+    return outcome
+
+
+def test_trickling_supabase_fails_within_its_total_deadline(monkeypatch):
+    """httpx's timeouts are per socket wait: a byte every 0.25 s kept one request alive forever.
+    SUPABASE_TIMEOUT_S is a total deadline, and the failure is the ordinary 'no answer' one."""
+    trickling = TricklingServer()
+    monkeypatch.setenv("SUPABASE_URL", trickling.url)
+    monkeypatch.setenv("SUPABASE_SERVICE_ROLE_KEY", FAKE_KEY)
+    monkeypatch.setenv("SUPABASE_TIMEOUT_S", "1")
+    settings.reload_settings()
+    try:
+        outcome = _evaluate_in_thread(10)
+    finally:
+        trickling.close()
+        settings.reload_settings()
+    assert outcome["elapsed"] < 1.75, outcome
+    error = outcome.get("error")
+    assert isinstance(error, SourceUnavailable), outcome
+    assert error.error == "no answer within 1 s while counting succeeded jobs (ReadTimeout)"
+    assert "SUPABASE_TIMEOUT_S" in error.check
+
+
+def test_slow_answers_share_one_deadline_for_the_read_and_one_for_the_record(monkeypatch):
+    """Every answer (0.5 s) fits the 2 s timeout, but one gate's read of the source is bounded as a
+    whole: three requests fit, five do not; recording the run has a deadline of its own."""
+    monkeypatch.setenv("SUPABASE_SERVICE_ROLE_KEY", FAKE_KEY)
+    monkeypatch.setenv("SUPABASE_TIMEOUT_S", "2")
+    quiet = PostgrestStandIn({"succeeded": 3}, [], delay=0.5)
+    monkeypatch.setenv("SUPABASE_URL", quiet.url)
+    settings.reload_settings()
+    try:
+        passed = _evaluate_in_thread(30)
+    finally:
+        quiet.server.shutdown()
+    assert "error" not in passed, passed
+    assert passed["result"].run_id == 4242 and [r[0] for r in quiet.requests] == ["HEAD", "HEAD", "HEAD", "POST"]
+
+    rows = [{"id": 9, "type": "code.build.test", "finished_at": NOW.isoformat(), "payload": {}, "error": "x"}]
+    busy = PostgrestStandIn({"succeeded": 3, "failed": 1, "flaky": 1}, rows, rows, delay=0.5)
+    monkeypatch.setenv("SUPABASE_URL", busy.url)
+    settings.reload_settings()
+    try:
+        failed = _evaluate_in_thread(30)
+    finally:
+        busy.server.shutdown()
+        settings.reload_settings()
+    assert failed["elapsed"] < 2.75, failed
+    error = failed.get("error")
+    assert isinstance(error, SourceUnavailable), failed
+    assert error.error.startswith("no answer within 2 s while "), error.error
+    assert not any(r[0] == "POST" for r in busy.requests)
+
+
+@pytest.mark.parametrize("server_kind", [StalledServer, TricklingServer])
+def test_stalled_supabase_fails_the_gate_in_its_timeout_and_its_gate_fix_names_it(database_url, tmp_path,
+                                                                                  server_kind):
+    """A real `cogo gate q1 --source supabase` against a server that never answers, or never
+    finishes answering: exit 2 within SUPABASE_TIMEOUT_S (the client's default held each request
+    120 s; a trickle held it forever), one line naming the source, the error and what to check,
+    and a gate_fix saying the same; no quality run recorded."""
+    stalled = server_kind()
     env = {**os.environ, "DATABASE_URL": database_url, "COGO_HOME": str(tmp_path / "home"),
            "SUPABASE_URL": stalled.url, "SUPABASE_SERVICE_ROLE_KEY": FAKE_KEY, "SUPABASE_TIMEOUT_S": "1"}
     started = time.monotonic()
@@ -186,7 +289,7 @@ def test_stalled_supabase_fails_the_gate_in_its_timeout_and_its_gate_fix_names_i
                              env=env, capture_output=True, text=True, timeout=60, check=False)
     finally:
         stalled.close()
-    assert time.monotonic() - started < 30
+    assert time.monotonic() - started < 15  # 1 s of deadline; the rest is the CLI starting and writing the fix
     assert out.returncode == 2, out.stderr
     assert "Traceback" not in out.stderr and len(out.stderr.strip().splitlines()) == 1, out.stderr
     assert out.stderr.startswith("cogo: error: supabase source failed: no answer within 1 s while counting "

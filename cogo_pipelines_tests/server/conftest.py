@@ -17,6 +17,7 @@ from cryptography.fernet import Fernet
 
 from cogo_pipelines import settings as settings_module
 from cogo_pipelines.server import create_app
+from cogo_pipelines.server.http_protocol import UVICORN_OPTIONS
 from cogo_pipelines_tests.conftest import TEMPLATE_DB
 
 # Distinctive values: the secrets test greps every output for them.
@@ -60,7 +61,8 @@ def free_socket() -> socket.socket:
 def start_server(app, *, log_level: str = "warning") -> tuple[uvicorn.Server, threading.Thread, str]:
     sock = free_socket()
     port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, log_level=log_level, access_log=False, lifespan="on"))
+    server = uvicorn.Server(uvicorn.Config(app, log_level=log_level, access_log=False, lifespan="on",
+                                          **UVICORN_OPTIONS))  # the HTTP of `cogo serve`, not httptools
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
     deadline = time.monotonic() + 20
