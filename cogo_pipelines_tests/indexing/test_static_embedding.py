@@ -57,6 +57,20 @@ def test_numpy_encoding_matches_model2vec(static_dir):
     assert np.allclose(batch[: len(texts)], theirs, atol=2e-3)
 
 
+def _mini_repo(tmp_path):
+    """Two files whose questions share no word with them: only vectors find them."""
+    repo = tmp_path / "mini"
+    (repo / "src").mkdir(parents=True)
+    (repo / "src" / "lease.ts").write_text(
+        "/** Extends the lease of a claimed job so no other runner takes it. */\n"
+        "export function renewLease(jobId: string, seconds: number) { return { jobId, seconds }; }\n"
+    )
+    (repo / "src" / "chart.ts").write_text(
+        "/** Draws the colour legend under a chart. */\nexport function drawLegend(colors: string[]) { return colors; }\n"
+    )
+    return repo
+
+
 @pytest.mark.slow
 def test_index_and_search_with_the_static_model(static_dir, conn, monkeypatch, tmp_path):
     """The default model end to end: chunks get static vectors in the store, vector search finds them."""
@@ -71,15 +85,7 @@ def test_index_and_search_with_the_static_model(static_dir, conn, monkeypatch, t
     settings.reload_settings()
     try:
         assert embedding.is_static()
-        repo = tmp_path / "mini"
-        (repo / "src").mkdir(parents=True)
-        (repo / "src" / "lease.ts").write_text(
-            "/** Extends the lease of a claimed job so no other runner takes it. */\n"
-            "export function renewLease(jobId: string, seconds: number) { return { jobId, seconds }; }\n"
-        )
-        (repo / "src" / "chart.ts").write_text(
-            "/** Draws the colour legend under a chart. */\nexport function drawLegend(colors: string[]) { return colors; }\n"
-        )
+        repo = _mini_repo(tmp_path)
         summary = index_run.run_index(conn, Path(repo), trace_dir=tmp_path / "no-traces")
         assert summary.embedded >= 2
         assert knowledge.index_stats(conn, "mini")["embedded"] == summary.chunks
@@ -122,15 +128,7 @@ def test_cogo_search_encodes_its_query_without_numpy(static_dir, database_url, t
     import json
     import os
 
-    repo = tmp_path / "mini"
-    (repo / "src").mkdir(parents=True)
-    (repo / "src" / "lease.ts").write_text(
-        "/** Extends the lease of a claimed job so no other runner takes it. */\n"
-        "export function renewLease(jobId: string, seconds: number) { return { jobId, seconds }; }\n"
-    )
-    (repo / "src" / "chart.ts").write_text(
-        "/** Draws the colour legend under a chart. */\nexport function drawLegend(colors: string[]) { return colors; }\n"
-    )
+    repo = _mini_repo(tmp_path)
     env = dict(os.environ, EMBEDDING_MODEL=str(static_dir))
     cli = "from cogo_pipelines.cli import main; main()"
     indexed = subprocess.run([sys.executable, "-c", cli, "index", str(repo), "--json"], env=env,
