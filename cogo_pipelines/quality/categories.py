@@ -3,8 +3,9 @@ and how reports call it.
 
 Counts, the recorded row, the JSON, the gate_fix and every face's summary are built by walking
 ``CATEGORIES``, so a new category is one ``Category(...)`` line here (plus, for the Supabase
-source, a PostgREST filter when its rule can be written as one). Before this table, "flaky"
-had to be added by hand to two dataclasses, the recorded row, its reader and both sources.
+source, its rule as a PostgREST filter, and for a category apart the same rule in Python, which
+lists its base without its jobs). Before this table, "flaky" had to be added by hand to two
+dataclasses, the recorded row, its reader and both sources.
 
 Three kinds, by ``rule`` and ``apart``:
 
@@ -24,7 +25,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from cogo_pipelines.quality.outcomes import infra_sql
+from cogo_pipelines.quality.outcomes import INFRA_RESULT_KEYS, infra_rest, infra_sql, is_infra
 
 
 @dataclass(frozen=True)
@@ -32,7 +33,12 @@ class Category:
     name: str  # its count: the result's attribute, its JSON key, its quality_runs column or details key
     status: str  # the terminal job status its jobs have
     rule: str | None = None  # db: SQL over a jobs row of that status (``%`` doubled); None: a base category
-    rest: tuple[str, str] | None = None  # supabase: a PostgREST ``eq`` filter (column, value); None: not read there
+    rest: tuple[str, str] | None = None  # supabase: a PostgREST ``eq`` filter (column, value)
+    rest_any: str | None = None  # supabase: PostgREST ``or`` conditions, any true (neither filter: not read there)
+    # supabase, a category apart: its rule in Python over a row's error and result (``reads``: the
+    # result keys it needs), so its base's jobs are listed without its own (see supabase_source)
+    claims: Callable[[str | None, dict[str, Any]], bool] | None = None
+    reads: tuple[str, ...] = ()
     apart: bool = False  # counted instead of its status' base (kept out of Q1), not as well
     jobs: str | None = None  # the key its listed jobs go under; None: counted, not listed
     columns: str = "failure"  # what a listed job is read with: "failure" (its log and error), "rerun" (its runs)
@@ -46,6 +52,11 @@ class Category:
         return self.rule is None
 
     @property
+    def rested(self) -> bool:
+        """Whether the Supabase source reads it: a base category, or one with a PostgREST filter."""
+        return self.base or self.rest is not None or self.rest_any is not None
+
+    @property
     def ids(self) -> str | None:
         """The details key of its job ids in a recorded run (``failing_jobs`` -> ``failing_job_ids``)."""
         return f"{self.jobs.removesuffix('_jobs')}_job_ids" if self.jobs else None
@@ -54,7 +65,8 @@ class Category:
 CATEGORIES: tuple[Category, ...] = (
     Category("succeeded", "succeeded"),
     Category("failed", "failed", jobs="failing_jobs"),
-    Category("infra_failed", "failed", infra_sql(), apart=True, jobs="infra_jobs",
+    Category("infra_failed", "failed", infra_sql(), rest_any=infra_rest(), claims=is_infra, reads=INFRA_RESULT_KEYS,
+             apart=True, jobs="infra_jobs",
              note="{n} infrastructure failure(s) (timeout, missing working tree, runner lost) not counted",
              summary="infrastructure failures (not in Q1): {n}", heading="Infrastructure failures (not counted in Q1)"),
     Category("flaky", "succeeded", "(result->>'flaky') = 'true'", rest=("result->>flaky", "true"), jobs="flaky_jobs",
@@ -75,6 +87,11 @@ def named(name: str) -> Category:
 def statuses() -> tuple[str, ...]:
     """The terminal statuses the gate reads, in table order."""
     return tuple(dict.fromkeys(c.status for c in table()))
+
+
+def base_of(category: Category) -> Category:
+    """The base category of its status (itself for a base one)."""
+    return next(c for c in table() if c.base and c.status == category.status)
 
 
 def sql_condition(category: Category) -> str:

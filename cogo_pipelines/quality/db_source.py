@@ -8,7 +8,6 @@ from typing import Any
 import psycopg
 
 from cogo_pipelines.quality import categories
-from cogo_pipelines.quality.categories import Category
 from cogo_pipelines.quality.gate import ERROR_TAIL_CHARS, LOG_TAIL_CHARS, GateQuery, JobCounts
 
 # what a listed job is read with (``Category.columns``): a failure with its log's tail and error,
@@ -40,20 +39,6 @@ def _where(query: GateQuery) -> tuple[str, list[Any]]:
     return " AND ".join(clauses), params
 
 
-def _reads(listed: list[Category]) -> list[list[Category]]:
-    """The listed categories grouped into reads: a status' base and the categories apart from it
-    split its jobs, so one read (the newest ``len(group)`` × limit jobs, each tagged) lists them
-    all; a category that marks jobs its base also counts is a read of its own."""
-    shared: dict[str, list[Category]] = {}
-    own: list[list[Category]] = []
-    for c in listed:
-        if c.base or c.apart:
-            shared.setdefault(c.status, []).append(c)
-        else:
-            own.append([c])
-    return [*shared.values(), *own]
-
-
 class DbJobSource:
     name = "db"
 
@@ -67,25 +52,16 @@ class DbJobSource:
         statuses = ", ".join(f"'{status}'" for status in categories.statuses())
         counts = dict(self.conn.execute(
             f"SELECT{filters} FROM jobs WHERE status IN ({statuses}) AND {where}", params).fetchone())
+        # each listed category is its own read of its newest jobs: a read shared by a status' base
+        # and the categories apart from it (its newest 2 × limit jobs, tagged) held only the newest
+        # kind when one outnumbered the other, and listed no code failure behind 41 timeouts
         jobs: dict[str, list[dict[str, Any]]] = {}
-        for group in _reads([c for c in table if c.jobs]) if with_failing else ():
-            jobs.update({c.name: [] for c in group})
-            if not any(counts[c.name] for c in group):
-                continue
-            tags = " ".join(f"WHEN {c.rule} THEN '{c.name}'" for c in group if not c.base)
-            base = next((f"'{c.name}'" for c in group if c.base), "NULL")
-            which = " OR ".join(f"({categories.sql_condition(c)})" for c in group)
-            rows = self.conn.execute(
-                f"SELECT {COLUMNS[group[0].columns]}, {f'CASE {tags} ELSE {base} END' if tags else base} AS category"
-                f" FROM jobs WHERE ({which}) AND {where}"
+        for c in (c for c in table if c.jobs) if with_failing else ():
+            jobs[c.name] = [dict(r) for r in self.conn.execute(
+                f"SELECT {COLUMNS[c.columns]} FROM jobs WHERE {categories.sql_condition(c)} AND {where}"
                 " ORDER BY finished_at DESC, id DESC LIMIT %s",
-                [*params, len(group) * query.failing_limit],
-            )
-            for r in rows:
-                job = dict(r)
-                jobs[job.pop("category")].append(job)
-            for c in group:
-                del jobs[c.name][query.failing_limit:]
+                [*params, query.failing_limit],
+            )] if counts[c.name] else []
         return JobCounts(counts=counts, jobs=jobs)
 
     def record_run(self, row: dict[str, Any]) -> int | None:

@@ -3,6 +3,9 @@
 For CI jobs that hold ``SUPABASE_URL`` and the service-role key but no Postgres connection:
 the same ``jobs`` table, counted by PostgREST (``Prefer: count=exact`` on HEAD requests, so no
 rows travel and no page limit applies), and the run recorded in ``quality_runs`` the same way.
+Its categories are the store's (``quality/categories.py``): an infrastructure failure (timeout,
+missing working tree, runner lost) is counted by a positive ``or=(...)`` filter and kept out of
+``failed`` here too, so both sources give one verdict on the same rows.
 
 ``SUPABASE_TIMEOUT_S`` is a total deadline: for reading the job history (all its requests
 together), and again for recording the run. The client's own default was 120 s per request, a
@@ -29,19 +32,26 @@ from cogo_pipelines.settings import Settings, get_settings
 FAILING_COLUMNS = "id,type,executor_id,finished_at,attempts,payload,error"
 FLAKY_COLUMNS = "id,type,executor_id,finished_at,attempts,payload,runs:result->attempts,summary:result->summary,"\
     "log_path:result->>log"
+# a base category's jobs are its newest rows that no category apart claims: read in pages of at
+# most PAGE_ROWS (sized to hold the limit plus the jobs apart), PAGES at most; past that fewer are listed
+PAGE_ROWS = 100
+PAGES = 5
 # PostgREST codes (and HTTP statuses, all a HEAD answer carries) that say the key is refused, or
 # that the table is not there
 _AUTH_CODES = frozenset({"401", "403", "PGRST301", "PGRST302", "42501"})
 _MISSING_CODES = frozenset({"404", "42P01", "PGRST205", "PGRST204", "PGRST200"})
 
 
-def jobs_query(client: Any, query: GateQuery, status: str, *, head: bool, category: Category | None = None):
+def jobs_query(client: Any, query: GateQuery, status: str, *, head: bool, category: Category | None = None,
+               columns: str | None = None, limit: int | None = None, offset: int = 0):
     """The PostgREST request for jobs of ``status`` in the gate's window (not executed); with a
-    ``category`` that is not a base one, only the jobs its PostgREST filter (``Category.rest``) picks."""
+    ``category`` that is not a base one, only the jobs its PostgREST filter picks (``Category.rest``,
+    ``Category.rest_any``). Rows (not ``head``) come newest first, ``limit`` (the gate's failing
+    limit) from ``offset``, with ``columns`` or the category's."""
     if head:
         builder = client.table("jobs").select("id", count="exact", head=True)
     else:
-        builder = client.table("jobs").select(COLUMNS[category.columns if category else "failure"][0])
+        builder = client.table("jobs").select(columns or COLUMNS[category.columns if category else "failure"][0])
     builder = (
         builder.in_("type", list(query.job_types))
         .eq("status", status)
@@ -50,10 +60,14 @@ def jobs_query(client: Any, query: GateQuery, status: str, *, head: bool, catego
     )
     if query.target:
         builder = builder.eq("payload->>target", query.target)
-    if category is not None and category.rest is not None:
+    if category is not None and not category.base and category.rest is not None:
         builder = builder.eq(*category.rest)
+    if category is not None and not category.base and category.rest_any is not None:
+        builder = builder.or_(category.rest_any)
     if not head:
-        builder = builder.order("finished_at", desc=True).order("id", desc=True).limit(query.failing_limit)
+        builder = builder.order("finished_at", desc=True).order("id", desc=True).limit(limit or query.failing_limit)
+        if offset:
+            builder = builder.offset(offset)
     return builder
 
 
@@ -149,28 +163,51 @@ class SupabaseJobSource:
             raise unavailable(exc, what, self.url, self.timeout_s) from None
 
     def count_jobs(self, query: GateQuery) -> JobCounts:
-        """Per category, a count (HEAD) and, for a listed one with jobs, its newest rows. A category
-        with no PostgREST filter is not told apart here: counted 0, and a failure of that kind
-        (``infra_failed``: its rule reads error text) stays in ``failed``, as it always has."""
+        """Per category a count (HEAD), then the newest rows of each listed one with jobs. A base
+        category counts its status' jobs less those of the categories apart from it; a category
+        apart is counted only where its status has jobs; one with no PostgREST filter is not told
+        apart here (counted 0, its jobs stay in its base)."""
         with self._bounded():
             return self._count_jobs(query)
 
     def _count_jobs(self, query: GateQuery) -> JobCounts:
-        counts: dict[str, int] = {}
-        jobs: dict[str, list[dict[str, Any]]] = {}
-        for c in categories.table():
-            counts[c.name] = 0
-            if c.jobs:
-                jobs[c.name] = []
-            if not c.base and c.rest is None:
-                continue
-            counts[c.name] = self._execute(jobs_query(self.client, query, c.status, head=True, category=c),
-                                           f"counting {c.name} jobs").count or 0
+        table = [c for c in categories.table() if c.rested]
+        counts = {c.name: 0 for c in categories.table()}
+        jobs: dict[str, list[dict[str, Any]]] = {c.name: [] for c in categories.table() if c.jobs}
+        for c in sorted(table, key=lambda c: not c.base):  # bases first: an apart one needs its base's count
+            if c.base or counts[categories.base_of(c).name]:
+                counts[c.name] = self._execute(jobs_query(self.client, query, c.status, head=True, category=c),
+                                               f"counting {c.name} jobs").count or 0
+        apart = [c for c in table if c.apart]
+        for c in apart:  # (two counts are two reads: a job finishing between them must not make it negative)
+            counts[categories.base_of(c).name] = max(0, counts[categories.base_of(c).name] - counts[c.name])
+        for c in table:
             if c.jobs and counts[c.name]:
-                rows = self._execute(jobs_query(self.client, query, c.status, head=False, category=c),
-                                     f"reading {c.name} jobs").data or []
-                jobs[c.name] = [COLUMNS[c.columns][1](row) for row in rows]
+                mixed = [a for a in apart if a.status == c.status and counts[a.name]] if c.base else []
+                rows = self._base_rows(query, c, mixed, counts) if mixed else self._execute(
+                    jobs_query(self.client, query, c.status, head=False, category=c), f"reading {c.name} jobs").data
+                jobs[c.name] = [COLUMNS[c.columns][1](row) for row in rows or []]
         return JobCounts(counts=counts, jobs=jobs)
+
+    def _base_rows(self, query: GateQuery, base: Category, apart: list[Category],
+                   counts: dict[str, int]) -> list[dict[str, Any]]:
+        """The newest rows of ``base`` that none of ``apart`` claims (their rules in Python over
+        each row: PostgREST's ``not.or`` drops a row whose error or result is NULL), read page by
+        page: one page holds them all unless the jobs apart outnumber ``PAGE_ROWS``."""
+        reads = dict.fromkeys(key for a in apart for key in a.reads)
+        columns = ",".join([COLUMNS[base.columns][0], *(f"r_{key}:result->>{key}" for key in reads)])
+        size = min(query.failing_limit + sum(counts[a.name] for a in apart), max(PAGE_ROWS, query.failing_limit))
+        found: list[dict[str, Any]] = []
+        for page in range(PAGES):
+            rows = self._execute(jobs_query(self.client, query, base.status, head=False, columns=columns, limit=size,
+                                            offset=page * size), f"reading {base.name} jobs").data or []
+            for row in rows:
+                result = {key: row.get(f"r_{key}") for key in reads}
+                if not any(a.claims and a.claims(row.get("error"), result) for a in apart):
+                    found.append(row)
+            if len(found) >= min(query.failing_limit, counts[base.name]) or len(rows) < size:
+                break
+        return found[:query.failing_limit]
 
     def record_run(self, row: dict[str, Any]) -> int | None:
         with self._bounded():

@@ -123,3 +123,23 @@ def test_a_category_added_to_the_table_shows_up_with_no_other_edit(conn, monkeyp
     Console(file=table, width=200).print(gate_table(passed.result))
     assert "(1 flaky: passed on a rerun) (1 skipped: ran no tests)" in table.getvalue()
 
+
+
+def test_every_category_with_jobs_lists_its_own_newest_jobs(conn):
+    """41 recent infrastructure failures and one older code failure: each listed category is its
+    own read, so the code failure is listed (one shared read of the newest 2 × 20 failed jobs
+    held only infrastructure failures: ``failed: 1`` with ``failing_jobs: []``, a gate_fix naming
+    no failing job), and the infrastructure failures list their newest 20."""
+    code = _insert(conn, "failed", "exited with code 1", {"log_tail": "AssertionError: expected 1 to be 2\n"}, 50)
+    infra = [_insert(conn, "failed", f"command timed out after {n} s", {"timed_out": True}, 1 + n / 10)
+             for n in range(41)]
+    flaky = _insert(conn, "succeeded", None, {"flaky": True, "exit_code": 0}, 60)
+    conn.commit()
+    result = gate.evaluate_q1(conn, threshold=0.9, now=NOW, record=False)
+    assert (result.succeeded, result.failed, result.infra_failed, result.flaky) == (1, 1, 41, 1)
+    assert [job["id"] for job in result.failing_jobs] == [code]
+    assert "AssertionError" in result.failing_jobs[0]["log_tail"]
+    assert [job["id"] for job in result.infra_jobs] == infra[:20]  # newest first
+    assert [job["id"] for job in result.flaky_jobs] == [flaky]
+    fix = run_q1_gate(conn, threshold=0.9, now=NOW).fix
+    assert [job["id"] for job in fix["content"]["failing_jobs"]] == [code]

@@ -67,8 +67,10 @@ def test_missing_configuration_is_an_error(monkeypatch):
 
 
 class PostgrestStandIn:
-    """Answers the three requests the source makes, like PostgREST would, and records them;
-    ``delay``: seconds each answer waits before it starts (a slow but live project)."""
+    """Answers the source's requests with canned counts and rows, like PostgREST would, and records
+    them (an ``or`` filter is the infrastructure failures'); ``delay``: seconds each answer waits
+    before it starts (a slow but live project). ``postgrest.PostgrestOverPostgres`` answers from
+    real rows instead (test_source_parity.py)."""
 
     def __init__(self, counts, failing_rows, flaky_rows=(), delay=0.0):
         self.requests = []
@@ -88,7 +90,8 @@ class PostgrestStandIn:
             def do_HEAD(self):
                 query = parse_qs(urlsplit(self.path).query)
                 owner.requests.append(("HEAD", self.path, dict(self.headers)))
-                status = "flaky" if "result->>flaky" in query else query["status"][0].removeprefix("eq.")
+                status = "flaky" if "result->>flaky" in query else "infra_failed" if "or" in query \
+                    else query["status"][0].removeprefix("eq.")
                 self._reply(200, headers=[("Content-Range", f"*/{counts.get(status, 0)}")])
 
             def do_GET(self):
@@ -131,8 +134,9 @@ def test_source_counts_and_records_through_rest(monkeypatch):
     assert result.flaky == 1 and result.flaky_jobs[0]["id"] == 5 and result.flaky_jobs[0]["runs"][0]["exit_code"] == 1
     assert "1 flaky" in result.message
     methods = [r[0] for r in stand_in.requests]
-    assert methods == ["HEAD", "HEAD", "GET", "HEAD", "GET", "POST"]
-    flaky_query = parse_qs(urlsplit(stand_in.requests[4][1]).query)
+    assert methods == ["HEAD", "HEAD", "HEAD", "HEAD", "GET", "GET", "POST"]
+    assert "or" in parse_qs(urlsplit(stand_in.requests[2][1]).query) and result.infra_failed == 0
+    flaky_query = parse_qs(urlsplit(stand_in.requests[5][1]).query)
     assert flaky_query["result->>flaky"] == ["eq.true"] and flaky_query["status"] == ["eq.succeeded"]
     assert flaky_query["select"] == [FLAKY_COLUMNS] and "runs:result->attempts" in FLAKY_COLUMNS
     head_headers = {k.lower(): v for k, v in stand_in.requests[0][2].items()}
@@ -348,12 +352,17 @@ def test_real_supabase_round_trip():
     finished = datetime.now(UTC) - timedelta(hours=1)
     rows = [{"type": job_type, "executor_id": "cogo-work", "status": status, "finished_at": finished.isoformat(),
              "error": "boom" if status == "failed" else None} for status in ["succeeded"] * 3 + ["failed"]]
+    rows.append({"type": job_type, "executor_id": "cogo-work", "status": "failed",  # infrastructure: not in Q1
+                 "finished_at": (finished + timedelta(minutes=1)).isoformat(), "error": "command timed out after 600 s",
+                 "result": {"timed_out": True}})
     source.client.table("jobs").insert(rows).execute()
     run_id = None
     try:
         result = evaluate_q1(None, source="supabase", job_types=[job_type], threshold=0.7)
         run_id = result.run_id
-        assert (result.succeeded, result.failed, result.passed) == (3, 1, True)
+        assert (result.succeeded, result.failed, result.infra_failed, result.passed) == (3, 1, 1, True)
+        assert [job["error"] for job in result.failing_jobs] == ["boom"]
+        assert [job["error"] for job in result.infra_jobs] == ["command timed out after 600 s"]
         assert run_id is not None
     finally:
         source.client.table("jobs").delete().eq("type", job_type).execute()
