@@ -49,7 +49,25 @@ def seed_jobs(url_or_conn: str | psycopg.Connection, *, succeeded: int = 0, fail
             conn.close()
 
 
-class Receiver:
+class LocalServer:
+    """A real HTTP server on 127.0.0.1 in a thread, for ``with`` (what the outside services' stand-ins share)."""
+
+    def serve(self, handler: type[BaseHTTPRequestHandler], path: str = "") -> None:
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self.server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}{path}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def __enter__(self) -> Self:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+class Receiver(LocalServer):
     """A real HTTP server standing in for Slack: answers with the queued behaviours in order."""
 
     def __init__(self) -> None:
@@ -76,15 +94,4 @@ class Receiver:
             def log_message(self, *args: object) -> None:
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hooks/T000/B000/secret-token"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    def __enter__(self) -> Self:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        self.serve(Handler, "/hooks/T000/B000/secret-token")

@@ -13,15 +13,16 @@ from __future__ import annotations
 
 import json
 import re
-import threading
 from datetime import datetime
 from decimal import Decimal
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Self
+from http.server import BaseHTTPRequestHandler
+from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 import psycopg
 from psycopg.rows import dict_row
+
+from cogo_pipelines_tests.quality.helpers import LocalServer
 
 TABLES = frozenset({"jobs", "quality_runs"})
 _FIELD = re.compile(r"^([a-z_][a-z0-9_]*)((?:->>?[a-z_][a-z0-9_]*)*)$")
@@ -108,7 +109,7 @@ def _plain(value: Any) -> Any:
     return value
 
 
-class PostgrestOverPostgres:
+class PostgrestOverPostgres(LocalServer):
     """A real HTTP server on 127.0.0.1 answering PostgREST requests from ``database_url``; each
     request is recorded as (method, path with query)."""
 
@@ -188,15 +189,4 @@ class PostgrestOverPostgres:
             def log_message(self, *args: object) -> None:
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    def __enter__(self) -> Self:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        self.serve(Handler)
