@@ -130,10 +130,7 @@ def encode(texts: Sequence[str], *, batch_size: int = BATCH_SIZE, model: str | N
     name = model_name(model)
     static = _static_path(name)
     if static is not None:
-        if name == static_model.STATIC_NAME and not static_model.is_distilled(Path(static)):
-            with _load_guard:  # distilled once, at the first encode that needs it
-                if not static_model.is_distilled(Path(static)):
-                    static_embedding.distill(Path(static))
+        _distilled(name, static)
         return static_embedding.encode(static, texts)
     vectors = get_model(name).encode(
         list(texts),
@@ -146,15 +143,28 @@ def encode(texts: Sequence[str], *, batch_size: int = BATCH_SIZE, model: str | N
 
 
 def encode_query(query: str) -> Sequence[float]:
-    """One query's vector. With a static model already distilled, read in plain Python
-    (``static_model.encode_one``): a search process imports no numpy for its one text."""
+    """One query's vector. With a static model, read in plain Python (``static_model.encode_one``):
+    a search process imports no numpy for its one text. Every query takes that path (the first
+    one after distilling too): the numpy arithmetic differs in the last float32 bits, and the
+    same question must rank the same."""
     name = model_name()
     static = _static_path(name)
-    if static is not None and (name != static_model.STATIC_NAME or static_model.is_distilled(Path(static))):
+    if static is not None:
+        _distilled(name, static)  # so the first query takes this path too: one arithmetic, one answer
         vector = static_model.encode_one(static, query)
         if vector is not None:
             return vector
     return encode([query])[0]
+
+
+def _distilled(name: str, static: str) -> None:
+    """The default static model distilled, once, at the first encode that needs it."""
+    if name == static_model.STATIC_NAME and not static_model.is_distilled(Path(static)):
+        from cogo_pipelines.indexing import static_embedding
+
+        with _load_guard:
+            if not static_model.is_distilled(Path(static)):
+                static_embedding.distill(Path(static))
 
 
 def text_hash(text: str) -> str:
