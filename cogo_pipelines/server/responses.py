@@ -105,29 +105,36 @@ EXCEPTION_HANDLERS = {
 }
 
 
+class _Answer:
+    """How much of its answer an app has sent (``send`` passes each message on): a last-resort
+    layer may answer only while nothing has started."""
+
+    def __init__(self, send) -> None:
+        self._send, self.started, self.complete = send, False, False
+
+    async def send(self, message) -> None:
+        if message["type"] == "http.response.start":
+            self.started = True
+        elif message["type"] == "http.response.body" and not message.get("more_body", False):
+            self.complete = True
+        await self._send(message)
+
+
 class JsonErrorMiddleware(HttpMiddleware):
     """A bug still answers JSON 500 and keeps the connection usable (Starlette's own last-resort
     handler re-raises, so the server drops the keep-alive connection)."""
 
     async def handle(self, scope, receive, send) -> None:
-        started = False
-
-        async def tracking_send(message) -> None:
-            nonlocal started
-            if message["type"] == "http.response.start":
-                started = True
-            await send(message)
-
+        answer = _Answer(send)
         try:
-            await self.app(scope, receive, tracking_send)
+            await self.app(scope, receive, answer.send)
         except Exception as exc:
             # Type only in the line: exception text can carry connection strings or payload fragments.
             log.error("unhandled error on %s %s: %s", scope.get("method"), scope.get("path"), type(exc).__name__,
                       exc_info=exc)
-            if started:
+            if answer.started:
                 raise
-            response = error(500, f"internal error ({type(exc).__name__}); see the sidecar log")
-            await response(scope, receive, send)
+            await internal_error(exc)(scope, receive, send)
 
 
 class LastResortMiddleware(HttpMiddleware):
@@ -140,28 +147,20 @@ class LastResortMiddleware(HttpMiddleware):
     that is not an ``Exception``, still goes on to the server, which closes the connection."""
 
     async def handle(self, scope, receive, send) -> None:
-        state = {"started": False, "complete": False}
-
-        async def tracking_send(message) -> None:
-            if message["type"] == "http.response.start":
-                state["started"] = True
-            elif message["type"] == "http.response.body" and not message.get("more_body", False):
-                state["complete"] = True
-            await send(message)
-
+        answer = _Answer(send)
         try:
-            await self.app(scope, receive, tracking_send)
+            await self.app(scope, receive, answer.send)
         except BaseException as exc:
             log.error("unhandled error on %s %s: %s", scope.get("method"), scope.get("path"), type(exc).__name__,
                       exc_info=exc)
             fatal = not isinstance(exc, Exception)  # re-raised: the server then closes the connection
-            if not state["started"]:
+            if not answer.started:
                 await internal_error(exc, closing=fatal)(scope, receive, send)
-            elif not state["complete"]:
+            elif not answer.complete:
                 raise
             if fatal:
                 raise
             return
-        if not state["started"]:
+        if not answer.started:
             log.error("no response on %s %s", scope.get("method"), scope.get("path"))
             await internal_error(None)(scope, receive, send)
