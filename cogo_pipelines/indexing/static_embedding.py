@@ -31,6 +31,7 @@ from pathlib import Path
 
 import numpy as np
 
+from cogo_pipelines.indexing import static_model
 from cogo_pipelines.indexing.static_model import (  # the light half, which a query needs alone
     DIMENSIONS,
     MAX_TOKENS,
@@ -162,7 +163,7 @@ def load(path: str):
     return model
 
 
-FEW_TEXTS = 16  # up to this many texts (a query), only their tokens' rows are read from disk
+FEW_TEXTS = 16  # up to this many texts, only their tokens' rows are read from disk (``static_model``)
 
 
 @lru_cache(maxsize=2)
@@ -198,35 +199,20 @@ def _mean_rows(table: np.ndarray, id_lists: list[list[int]], unk: int | None) ->
     return np.asarray(matrix @ table, dtype=np.float32) / np.maximum(counts, 1)[:, None]
 
 
-def _rows(path: str, ids: set[int]) -> dict[int, np.ndarray]:
-    """Just these token vectors, read from the file (a query needs a dozen of 30k rows)."""
-    from safetensors import safe_open
-
-    with safe_open(str(Path(path) / "model.safetensors"), framework="numpy") as f:
-        table = f.get_slice("embeddings")
-        check_dims(path, table.get_shape()[1])
-        return {i: table[i : i + 1][0] for i in ids}
-
-
 def encode(path: str, texts: Sequence[str]) -> np.ndarray:
     """Normalised float32 vectors, one per text: the mean of the text's token vectors
     (``model2vec.StaticModel.encode``'s arithmetic, in numpy; the tests hold the two equal)."""
     if not texts:
         return np.zeros((0, DIMENSIONS), dtype=np.float32)
+    if len(texts) <= FEW_TEXTS:  # a few: only their tokens' rows, read as a query's are
+        few = [static_model.encode_one(path, text) for text in texts]
+        if all(vector is not None for vector in few):
+            return np.array(few, dtype=np.float32)
     tok, unk, max_tokens = tokenizer(path)
     if any(len(t) > max_tokens for t in texts):  # at least one character per token: else no cut
         texts = [t[: max_chars(path)] for t in texts]
     encodings = tok.encode_batch_fast(list(texts), add_special_tokens=False)
-    if len(texts) <= FEW_TEXTS:
-        id_lists = [[t for t in enc.ids if t != unk] if unk is not None else enc.ids for enc in encodings]
-        rows = _rows(path, {t for ids in id_lists for t in ids})
-        vectors = np.zeros((len(texts), DIMENSIONS), dtype=np.float32)
-        for i, ids in enumerate(id_lists):
-            if ids:
-                vectors[i] = np.stack([rows[t] for t in ids]).astype(np.float32).mean(axis=0)
-    else:
-        vectors = _mean_rows(_table32(path), [enc.ids for enc in encodings], unk)
-    vectors = np.nan_to_num(vectors)
+    vectors = np.nan_to_num(_mean_rows(_table32(path), [enc.ids for enc in encodings], unk))
     # an empty text has no tokens, hence a zero vector, whose cosine distance is NaN in
     # pgvector: it gets the same fixed unit vector instead (similar to nothing in particular)
     empty = np.linalg.norm(vectors, axis=1) < 1e-6

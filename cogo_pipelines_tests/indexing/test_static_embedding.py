@@ -98,14 +98,16 @@ def test_index_and_search_with_the_static_model(static_dir, conn, monkeypatch, t
 
 @pytest.mark.slow
 def test_a_query_vector_read_in_plain_python_is_the_numpy_one(static_dir, tmp_path):
-    """``static_model.encode_one`` (a search process's path, no numpy) gives the index's vectors:
+    """``static_model.encode_one`` (a search process's path, no numpy) gives the index's numpy vectors:
     truncation, unknown tokens and empty texts included; a table ``struct`` cannot read leaves the
     query to numpy, and a malformed file is a clear error."""
     from cogo_pipelines.indexing import static_model
 
     texts = ["how are uploads limited", "computeLeaseExpiry(job) ⟶ 日本語 ☃", "x " * 5000, "lease " * 3, "", "\x00"]
     ours = np.array([static_model.encode_one(str(static_dir), t) for t in texts])
-    assert np.abs(ours - static_embedding.encode(str(static_dir), texts)).max() < 1e-6
+    batch = static_embedding.encode(str(static_dir), texts * 3)  # past FEW_TEXTS: the whole table, in numpy
+    assert len(texts) * 3 > static_embedding.FEW_TEXTS
+    assert np.abs(ours - batch[: len(texts)]).max() < 1e-6
 
     odd = tmp_path / "bf16"
     odd.mkdir()
