@@ -24,10 +24,26 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 from cogo_pipelines.indexing import embedding, sources
 from cogo_pipelines.indexing import policy as index_policy
-from cogo_pipelines.pipeline import index_run
+from cogo_pipelines.pipeline import index_run, summaries
 from cogo_pipelines.store import db, knowledge
 
 MODES = ("hybrid", "vector", "keyword")
+# hybrid plus the file summary list, as the MCP server and the sidecar rank once their summary
+# model is loaded (``pipeline/summaries.py``); "hybrid" is what a `cogo search` process ranks
+WARM = "warm"
+
+
+class QuestionVectors:
+    """The summary model of a warm process, standing in as ``knowledge.SummaryModel``: the
+    questions embedded in one batch beforehand (the same model and vectors, timed apart)."""
+
+    def __init__(self, questions: list[str]) -> None:
+        self.key = summaries.model_key() or ""
+        vectors = embedding.encode(questions, model=summaries.model_name()) if self.key else []
+        self.vectors = {q: v.tolist() for q, v in zip(questions, vectors, strict=False)}
+
+    def vector(self, text: str):
+        return self.vectors.get(text)
 CHUNK_DEPTH = 200  # chunks fetched per query before ranking files
 
 
@@ -64,29 +80,33 @@ def metrics(files: list[str], relevant: set[str], k: int) -> dict[str, float]:
     }
 
 
-def index_repo(conn, root: Path, name: str, include: list[str] | None = None) -> float:
+def index_repo(conn, root: Path, name: str, include: list[str] | None = None, *,
+               summaries: bool = False) -> tuple[float, float]:
     """Index ``root`` as repo ``name`` under the index policy (``include`` globs as the flags
-    layer, else ``cogo.toml`` / the defaults), like ``cogo index``; returns the seconds taken."""
+    layer, else ``cogo.toml`` / the defaults), like ``cogo index`` (``--summaries``); returns the
+    seconds taken, in all and by the summary stage."""
     prepared = index_policy.prepare(root, index_policy.Layer.of("flags", name, include))
     t = time.perf_counter()
     summary = index_run.run_index(conn, root, prepared.entries, policy=prepared.policy.sources_policy(),
-                                  repo=name, discovery=prepared.discovery)  # fmt: skip
+                                  repo=name, discovery=prepared.discovery, summaries=summaries)  # fmt: skip
     seconds = time.perf_counter() - t
-    print(f"indexed {name}: {summary.files} files, {summary.chunks} chunks, {summary.embedded} embedded "
-          f"({seconds:.1f} s)", file=sys.stderr)  # fmt: skip
-    return seconds
+    print(f"indexed {name}: {summary.files} files, {summary.chunks} chunks, {summary.embedded} embedded, "
+          f"{summary.summaries_embedded} summaries embedded ({seconds:.1f} s)", file=sys.stderr)  # fmt: skip
+    return seconds, summary.seconds.get("summary", 0.0)
 
 
 def evaluate(conn, repo: str, questions, k: int = 10, modes=MODES):
     """``({mode: {metric: mean}}, {mode: ms/query}, misses)`` over ``questions``."""
     vectors = embedding.encode([q for q, _ in questions])
+    warm = QuestionVectors([q for q, _ in questions]) if WARM in modes else None
     totals = {m: {} for m in modes}
     latency = {m: 0.0 for m in modes}
     misses = []
     for (question, relevant), vector in zip(questions, vectors, strict=True):
         for mode in modes:
             t = time.perf_counter()
-            hits = knowledge.search(conn, question, k=CHUNK_DEPTH, repo=repo, mode=mode, query_vector=vector)
+            hits = knowledge.search(conn, question, k=CHUNK_DEPTH, repo=repo, mode="hybrid" if mode == WARM else mode,
+                                    query_vector=vector, summary=warm if mode == WARM else None)
             latency[mode] += time.perf_counter() - t
             files = ranked_files(hits)
             for name, value in metrics(files, relevant, k).items():

@@ -157,6 +157,9 @@ def main() -> int:
     p.add_argument("--semble-python", help="python of a venv with semble==0.7.0")
     p.add_argument("--no-index", action="store_true")
     p.add_argument("--show-misses", action="store_true")
+    p.add_argument("--no-summaries", action="store_true",
+                   help="no cogo-warm column (hybrid + the file summary list of the MCP server / sidecar), "
+                        "and index without embedding the summaries")
     a = p.parse_args()
     rows: dict[str, dict[str, dict]] = {}
     with db.connect() as conn:
@@ -166,11 +169,14 @@ def main() -> int:
                 print(f"{name}: {repo} is missing (see this script's doc)", file=sys.stderr)
                 continue
             questions = retrieval_eval.load_questions(questions_file)
-            seconds = None if a.no_index else retrieval_eval.index_repo(conn, repo, name, include)
-            means, _latency, misses = retrieval_eval.evaluate(conn, name, questions)
+            seconds, summary_s = (None, None) if a.no_index else retrieval_eval.index_repo(
+                conn, repo, name, include, summaries=not a.no_summaries)
+            modes = retrieval_eval.MODES + (() if a.no_summaries else (retrieval_eval.WARM,))
+            means, _latency, misses = retrieval_eval.evaluate(conn, name, questions, modes=modes)
             rows[name] = {f"cogo-{m}": means[m] for m in means}
             rows[name]["_n"] = len(questions)
             rows[name]["_index_s"] = seconds
+            rows[name]["_summary_s"] = summary_s
             if a.semble_python:
                 rows[name]["semble-bm25"] = semble(
                     a.semble_python, same_files(repo, name, include), questions_file
@@ -180,7 +186,7 @@ def main() -> int:
                     print(f"MISS [{name}] {question}\n  want {relevant}\n  got  {got}", file=sys.stderr)
     methods = [
         m
-        for m in ("cogo-hybrid", "cogo-keyword", "cogo-vector", "semble-bm25")
+        for m in ("cogo-hybrid", "cogo-warm", "cogo-keyword", "cogo-vector", "semble-bm25")
         if any(m in r for r in rows.values())
     ]
     print("NDCG@10 / recall@5 / MRR, file relevance")
@@ -197,12 +203,14 @@ def main() -> int:
         print(f"| mean | {' | '.join(cells)} |")
         print(
             "\nindex seconds (cogo: this run's `cogo index` stages in-process, incremental unless the store was"
-            " fresh; semble: SembleIndex.from_path, always from scratch)"
+            " fresh, and of it the summary stage: the transformer's load and the file summaries' vectors;"
+            " semble: SembleIndex.from_path, always from scratch)"
         )
         for name, r in rows.items():
             cogo_s = "–" if r["_index_s"] is None else f"{r['_index_s']:.1f}"
+            summary_s = "–" if r["_summary_s"] is None else f"{r['_summary_s']:.1f}"
             semble_s = f"{r['semble-bm25']['index_s']:.1f}" if "semble-bm25" in r else "–"
-            print(f"  {name:<12} cogo {cogo_s:>6}   semble {semble_s:>6}")
+            print(f"  {name:<12} cogo {cogo_s:>6} (summaries {summary_s:>6})   semble {semble_s:>6}")
     return 0
 
 

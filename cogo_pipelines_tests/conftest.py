@@ -28,6 +28,9 @@ pytest_plugins = ("cogo_pipelines_tests.plugins.knowledge", "cogo_pipelines_test
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+# The summary model is a transformer (~10 s and ~500 MB to load): every sidecar and MCP server a
+# test starts would load it in the background. Off here; the tests of summaries turn it on.
+os.environ.setdefault("SUMMARY_MODEL", "off")
 warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
 
 
@@ -45,15 +48,34 @@ def pg_server(tmp_path_factory: pytest.TempPathFactory):
     server.cleanup()
 
 
+@pytest.fixture(scope="session")
+def static_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The default static model, distilled once for the session: the one `make setup` made under
+    the checkout's ``.cogo``, else a fresh distillation (~2 min). Each test's COGO_HOME links it,
+    so a test that embeds does not distil it again in its own empty home."""
+    from cogo_pipelines.indexing import static_model
+
+    made = static_model.model_dir(REPO_ROOT / ".cogo")
+    if static_model.is_distilled(made):
+        return made.resolve()
+    from cogo_pipelines.indexing import static_embedding
+
+    return static_embedding.distill(static_model.model_dir(tmp_path_factory.mktemp("home")))
+
+
 @pytest.fixture
-def database_url(pg_server, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[str]:
-    """A fresh, migrated database; DATABASE_URL and COGO_HOME point at it for the test."""
+def database_url(pg_server, static_model_dir: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[str]:
+    """A fresh, migrated database; DATABASE_URL and COGO_HOME point at it for the test (the
+    home holds a link to the session's static model, nothing else)."""
     name = "t_" + uuid.uuid4().hex[:12]
     with psycopg.connect(pg_server.get_uri(), autocommit=True) as conn:
         conn.execute(f"CREATE DATABASE {name} TEMPLATE {TEMPLATE_DB}")
     url = pg_server.get_uri(name)
+    home = tmp_path / "cogo_home"
+    (home / "models").mkdir(parents=True)
+    (home / "models" / static_model_dir.name).symlink_to(static_model_dir, target_is_directory=True)
     monkeypatch.setenv("DATABASE_URL", url)
-    monkeypatch.setenv("COGO_HOME", str(tmp_path / "cogo_home"))
+    monkeypatch.setenv("COGO_HOME", str(home))
     settings_module.reload_settings()
     yield url
     settings_module.reload_settings()

@@ -90,6 +90,10 @@ def index(
     name: Annotated[
         str | None, typer.Option("--name", help="The repo's name in the store (default: git remote, else folder)")
     ] = None,
+    summaries: Annotated[
+        bool, typer.Option("--summaries", help="Embed the file summaries now with the summary model (a transformer, "
+                                               "~10 s to load); else the MCP server or sidecar embeds them")
+    ] = False,
 ) -> None:
     """Index REPO into the store: graph, runtime traces + ranks, chunks, embeddings (only what changed).
 
@@ -123,7 +127,7 @@ def index(
             summary = index_run.run_index(conn, repo, entries=prepared.entries, embed=not no_embed,
                                           progress=_StageBars(progress), trace_dir=traces,
                                           policy=prepared.policy.sources_policy(), repo=prepared.policy.name,
-                                          discovery=prepared.discovery)  # fmt: skip
+                                          discovery=prepared.discovery, summaries=summaries)  # fmt: skip
     except RepoNameTaken as exc:
         _say(f"cogo index: {exc}")
         raise typer.Exit(2) from None
@@ -137,7 +141,8 @@ def index(
         return
     table = Table(title=f"cogo index {summary.repo}", show_header=False)
     for key in ("files", "parsed", "symbols", "edges", "chunks", "rechunked_files", "skipped_unchanged",
-                "removed_files", "embedded", "embeddings_from_cache", "trace_files", "runtime_edges",
+                "removed_files", "embedded", "embeddings_from_cache", "summaries_written", "summaries_embedded",
+                "summaries_pending", "trace_files", "runtime_edges",
                 "runtime_symbols", "unknown_frames"):  # fmt: skip
         table.add_row(key.replace("_", " "), str(data[key]))
     table.add_row("trace warnings", str(len(summary.trace_warnings)))

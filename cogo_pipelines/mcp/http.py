@@ -21,6 +21,7 @@ from mcp.server.transport_security import TransportSecuritySettings
 from starlette.responses import JSONResponse
 
 from cogo_pipelines.mcp.tools import Connections, build_server
+from cogo_pipelines.store.knowledge import SummaryModel
 
 PATH = "/mcp"
 
@@ -37,8 +38,8 @@ class McpEndpoint:
             yield
 
 
-def endpoint(connections: Connections) -> McpEndpoint:
-    server = build_server(connections)
+def endpoint(connections: Connections, summary: SummaryModel | None = None) -> McpEndpoint:
+    server = build_server(connections, summary=summary)
     server.streamable_http_app(
         streamable_http_path=PATH, stateless_http=True, json_response=True,
         transport_security=TransportSecuritySettings(enable_dns_rebinding_protection=False),

@@ -34,6 +34,7 @@ from pydantic import ValidationError
 
 from cogo_pipelines.mcp.tools import build_server
 from cogo_pipelines.pipeline import knowledge_tools
+from cogo_pipelines.pipeline.summaries import SummaryEncoder
 from cogo_pipelines.store import db
 
 log = logging.getLogger(__name__)
@@ -85,16 +86,19 @@ def _warm_up(connections: WarmConnection) -> None:
 
 def serve_stdio() -> None:
     connections = WarmConnection()
+    summary = SummaryEncoder()
 
     @asynccontextmanager
     async def lifespan(_server) -> AsyncIterator[None]:
         threading.Thread(target=_warm_up, args=(connections,), name="cogo-mcp-warm-up", daemon=True).start()
+        summary.start()  # the summary model loads beside the first questions, which rank without it
         try:
             yield
         finally:
+            summary.stop()
             connections.close()
 
-    server = build_server(connections, lifespan=lifespan)
+    server = build_server(connections, lifespan=lifespan, summary=summary)
     anyio.run(_serve, server)
 
 

@@ -26,6 +26,7 @@ from pydantic import Field, ValidationError
 from cogo_pipelines.pipeline import graph_tools, knowledge_tools
 from cogo_pipelines.pipeline.knowledge_tools import ToolInputError
 from cogo_pipelines.store.db import StoreError
+from cogo_pipelines.store.knowledge import SummaryModel
 
 log = logging.getLogger(__name__)
 
@@ -70,8 +71,10 @@ def _text(data: Any) -> CallToolResult:
 
 
 def build_server(connections: Connections, *, name: str = "cogo",
-                 lifespan: Callable[[MCPServer], AbstractAsyncContextManager[Any]] | None = None) -> MCPServer:
-    """The MCP server answering from the store that ``connections`` opens."""
+                 lifespan: Callable[[MCPServer], AbstractAsyncContextManager[Any]] | None = None,
+                 summary: SummaryModel | None = None) -> MCPServer:
+    """The MCP server answering from the store that ``connections`` opens; ``summary``: the
+    process's summary model (search adds the file summary list once it is loaded)."""
     # the SDK configures the root logger when a server is made (basicConfig with a rich handler);
     # the process's logging stays what its own entry point set up
     root = logging.getLogger()
@@ -102,7 +105,7 @@ def build_server(connections: Connections, *, name: str = "cogo",
     ) -> CallToolResult:
         """Hybrid code search (keyword BM25F + vectors, boosted by graph rank): the same ranking as
         `cogo search`. Each result: path, lines, symbol, kind, score and the lines that matter."""
-        return answer(knowledge_tools.search, query, k, repo, kind)
+        return answer(knowledge_tools.search, query, k, repo, kind, summary=summary)
 
     @server.tool(annotations=READ_ONLY)
     def symbol(name_or_id: Symbol, repo: Repo = None) -> CallToolResult:

@@ -42,7 +42,8 @@ def instance_home() -> Path | None:
 
 def asset_metadata(summary: Any, root: Path, *, embedded: bool) -> dict[str, dict[str, Any]]:
     """Per knowledge asset, the metadata ``cogo index``'s run gives it (``IndexSummary``); the
-    Neo4j mirror is not part of ``cogo index``, and without embeddings neither are vectors. A
+    Neo4j mirror is not part of ``cogo index``, and without embeddings neither are vectors (nor
+    the file summaries while any lacks its vector: ``cogo index --summaries`` makes them). A
     table's row count (``ROW_COUNT``) is given where the summary holds the whole table's: the
     run's own figures for vectors and ranks are what changed, not what the table holds."""
     seconds = {k: round(v, 3) for k, v in summary.seconds.items()}
@@ -61,11 +62,15 @@ def asset_metadata(summary: Any, root: Path, *, embedded: bool) -> dict[str, dic
         "code_chunks": {ROW_COUNT: summary.chunks, "chunks": summary.chunks, "rechunked_files": summary.rechunked_files,
                         "unchanged_files": summary.skipped_unchanged, "removed_files": summary.removed_files},
         "chunk_embeddings": {"embedded": summary.embedded, "from_cache": summary.embeddings_from_cache},
+        "file_summaries": {"written": summary.summaries_written, "embedded": summary.summaries_embedded,
+                           "pending": summary.summaries_pending, "seconds": seconds.get("summary", 0.0)},
         "pgvector_index": {"files": summary.files, "symbols": summary.symbols, "edges": summary.edges,
                            "chunks": summary.chunks, "seconds": seconds.get("upsert", 0.0)},
     }
     if not embedded:
         del out["chunk_embeddings"]
+    if not embedded or summary.summaries_pending:  # vectors left to a warm process: not up to date yet
+        del out["file_summaries"]
     return {asset: {**meta, **common} for asset, meta in out.items()}
 
 

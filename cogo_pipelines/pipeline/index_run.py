@@ -16,7 +16,10 @@ Ctrl-C keeps what is done, and the next run resumes from there):
 4. ``embed``: vectors for chunks without one — first from the content-hash cache, then the model
    for the texts never seen (batched, cached per batch, onto the chunks in one fill at the end;
    the model is loaded only when there is such a text);
-5. ``upsert``: the index as search now sees it (files, symbols, edges, chunks, vectors), the
+5. ``summary``: ``summaries.summarize_stage`` — one short text per changed file (its path,
+   names, headers, opening lines); with ``summaries=True`` also their vectors from the summary
+   model (a transformer: a warm process embeds them otherwise, ``pipeline/summaries.py``);
+6. ``upsert``: the index as search now sees it (files, symbols, edges, chunks, vectors), the
    counts of the summary and of the run's record. It writes nothing: the ranks are on the chunks
    already (the rank stage's for chunks that stayed, the chunk stage's insert for new ones).
 
@@ -37,6 +40,7 @@ import psycopg
 from cogo_pipelines.indexing import chunking, embedding, runtime, sources
 from cogo_pipelines.indexing.model import SourceFile
 from cogo_pipelines.indexing.static_graph import TYPESCRIPT
+from cogo_pipelines.pipeline import summaries as file_summaries
 from cogo_pipelines.pipeline import upkeep
 from cogo_pipelines.pipeline.graph_index import index_static_graph
 from cogo_pipelines.settings import get_settings
@@ -87,6 +91,9 @@ class IndexSummary:
     removed_files: int = 0
     embedded: int = 0
     embeddings_from_cache: int = 0
+    summaries_written: int = 0  # file summaries new or changed
+    summaries_embedded: int = 0  # their vectors made by this run (--summaries)
+    summaries_pending: int = 0  # left for a warm process (MCP server, sidecar) or the Dagster asset
     trace_dir: str | None = None  # the trace folder the run was given (None: the settings' default)
     trace_files: int = 0
     runtime_edges: int = 0
@@ -281,9 +288,11 @@ def run_index(
     prefix_map: Mapping[str, str] | None = None,
     repo: str | None = None,
     discovery: sources.Discovery | None = None,
+    summaries: bool = False,
 ) -> IndexSummary:
     """Every stage in order (the Dagster chain's order); ``trace_dir`` defaults to settings;
-    ``repo`` and ``discovery`` come from the index policy (default: folder name, fresh walk)."""
+    ``repo`` and ``discovery`` come from the index policy (default: folder name, fresh walk);
+    ``summaries``: embed the file summaries too (with ``embed`` only)."""
     root = Path(root)
     repo = repo or sources.repo_id(root)
     summary = IndexSummary(repo=repo, trace_dir=str(Path(trace_dir).resolve()) if trace_dir is not None else None)
@@ -302,6 +311,10 @@ def run_index(
     vectors = embed_stage(conn, repo, embed=embed, progress=progress)
     summary.seconds["embed"] = time.perf_counter() - t
     t = time.perf_counter()
+    summarized = file_summaries.summarize_stage(conn, repo, chunks.rechunked, embed=embed and summaries,
+                                                progress=progress)
+    summary.seconds["summary"] = time.perf_counter() - t
+    t = time.perf_counter()
     stats = upsert_stage(conn, repo, progress=progress)
     summary.seconds["upsert"] = time.perf_counter() - t
 
@@ -313,6 +326,8 @@ def run_index(
     summary.skipped_unchanged = chunks.unchanged
     summary.removed_files = len(chunks.removed)
     summary.embedded, summary.embeddings_from_cache = vectors.embedded, vectors.from_cache
+    summary.summaries_written, summary.summaries_embedded = summarized.written, summarized.embedded
+    summary.summaries_pending = summarized.pending
     summary.trace_files, summary.runtime_edges = len(traces.files), traces.written.edges
     summary.runtime_symbols, summary.unknown_frames = traces.written.symbols, traces.trace.unknown_total
     summary.trace_warnings = list(traces.trace.warnings)

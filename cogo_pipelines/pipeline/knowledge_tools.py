@@ -139,11 +139,13 @@ def lines_text(start: int | None, end: int | None) -> str:
 
 
 def search(conn: psycopg.Connection, query: str, k: int = DEFAULT_K, repo: str | None = None,
-           kind: str | None = None, *, snippet_lines: int = SNIPPET_LINES) -> dict[str, Any]:
+           kind: str | None = None, *, snippet_lines: int = SNIPPET_LINES,
+           summary: knowledge.SummaryModel | None = None) -> dict[str, Any]:
     """The ranking of ``cogo search`` (``store.knowledge.search``), each hit trimmed for reading.
 
     ``kind`` keeps one chunk type (code, markdown, sql) or one symbol kind (function, class, …);
-    the filter runs over a deeper list, so it never changes the order of what it keeps."""
+    the filter runs over a deeper list, so it never changes the order of what it keeps.
+    ``summary``: the summary model of a warm process (``pipeline/summaries.SummaryEncoder``)."""
     query = check_text(query, "query", MAX_QUERY_CHARS)
     k = check_k(k)
     repo = check_repo(conn, repo)
@@ -154,7 +156,7 @@ def search(conn: psycopg.Connection, query: str, k: int = DEFAULT_K, repo: str |
     else:
         kind = None
     try:
-        hits = knowledge.search(conn, query, k=min(200, k * 8) if kind else k, repo=repo)
+        hits = knowledge.search(conn, query, k=min(200, k * 8) if kind else k, repo=repo, summary=summary)
     except knowledge.EmptyIndexError as exc:
         raise ToolInputError(str(exc)) from None
     if kind:

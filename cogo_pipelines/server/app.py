@@ -19,6 +19,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from cogo_pipelines.mcp import http as mcp_http
+from cogo_pipelines.pipeline.summaries import SummaryEncoder
 from cogo_pipelines.server import api, auth, dashboard, functions, openapi, redact, search_page
 from cogo_pipelines.server.headers import SecurityHeadersMiddleware
 from cogo_pipelines.server.limits import BodyLimitMiddleware
@@ -50,14 +51,17 @@ def create_app(settings: Settings | None = None) -> Starlette:
     redact.register(settings.secret_values())
     store = SidecarStore(settings)
     sidecar_metrics = SidecarMetrics(store)
-    mcp_endpoint = mcp_http.endpoint(store.connection)
+    summary = SummaryEncoder(store.connection)
+    mcp_endpoint = mcp_http.endpoint(store.connection, summary)
 
     @asynccontextmanager
     async def lifespan(app: Starlette):
+        summary.start()  # loads in the background: searches rank without the summary list meanwhile
         try:
             async with mcp_endpoint.running():
                 yield
         finally:
+            summary.stop()
             await run_in_threadpool(store.close)
 
     routes = [
@@ -86,4 +90,5 @@ def create_app(settings: Settings | None = None) -> Starlette:
     app.state.settings = settings
     app.state.store = store
     app.state.metrics = sidecar_metrics
+    app.state.summary = summary
     return app

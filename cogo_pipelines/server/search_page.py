@@ -40,7 +40,8 @@ def _ask(request: Request) -> tuple[dict, int]:
         if query.strip():
             try:
                 k = int(view["k"]) if view["k"].strip().isdigit() else view["k"]
-                view["answer"] = knowledge_tools.search(conn, query, knowledge_tools.check_k(k), repo, kind)
+                view["answer"] = knowledge_tools.search(conn, query, knowledge_tools.check_k(k), repo, kind,
+                                                        summary=request.app.state.summary)
             except knowledge_tools.ToolInputError as exc:
                 view["error"], status = str(exc), 400
     view["several"] = not repo and len(view["repos"]) > 1

@@ -32,7 +32,13 @@ one lucky chunk elsewhere, and the two sides agree far more often on the file th
    the number of question words): ``webhook.ts`` for a question on webhooks;
 5. each chunk then takes its file's score times ``0.5 + 0.5 · its share of the file's best
    chunk``, so the best chunk of each file carries the file's rank and the others follow;
-6. a result list shows at most ``PER_FILE`` chunks of one file while other files have chunks to
+6. where a warm process gave a summary list (``store/file_summaries.py``: the files nearest the
+   question by a sentence transformer, min-max scaled over its top 100), the file scores are
+   divided by the best one and ``SUMMARY_WEIGHT`` × the file's place in that list is added; a
+   file only that list names enters with its ``leads`` chunk (the caller picks it). The
+   transformer bridges paraphrases that neither the keyword side nor the static vectors do
+   (formbricks .520 → .685, docs/RAG.md);
+7. a result list shows at most ``PER_FILE`` chunks of one file while other files have chunks to
    show (``top_chunks``): a file that matches everywhere (payload's ``createImageSizes.ts``, cut
    into six chunks) took 7 of a top 8 and hid every other candidate file from the agent reading
    the list. Only a file's later chunks give way, never its best one, so the order of the files
@@ -61,6 +67,7 @@ RANK_BOOST = 0.1
 TEST_FACTOR = 0.5
 GENERATED_FACTOR = 0.5
 PER_FILE = 3
+SUMMARY_WEIGHT = 0.5  # the same weight as the chunk vector list: a second semantic opinion
 # a project's history: one line per change names every feature, so it matches every question, yet
 # it answers "what changed when", not "how does it work" or "where is it"
 HISTORY_FACTOR = 0.5
@@ -136,10 +143,13 @@ def fuse(
     ranks: Mapping[str, float] | None = None,
     query: str = "",
     generated: Collection[str] = (),
+    summaries: Mapping[str, float] | None = None,
+    leads: Mapping[str, str] | None = None,
 ) -> dict[str, float]:
     """chunk id -> score (higher is better) over the chunks of ``rankings`` (each a list and its
     weight); ``paths`` maps every chunk id to its file, ``ranks`` to its graph rank; ``generated``
-    holds the chunks of files a tool wrote."""
+    holds the chunks of files a tool wrote; ``summaries`` is the summary list (path -> 0..1) and
+    ``leads`` the chunk that stands for each file only it names (path -> chunk id)."""
     ranks = ranks or {}
     file_scores: dict[str, float] = defaultdict(float)
     chunk_scores: dict[str, float] = defaultdict(float)
@@ -166,15 +176,26 @@ def fuse(
     if len(listed) > 1:
         for path, bound in absent_bound(listed, file_scores).items():
             file_scores[path] += bound
-    if not file_scores:
+    summaries = summaries or {}
+    leads = {path: cid for path, cid in (leads or {}).items() if path in summaries and path not in file_scores}
+    if not file_scores and not leads:
         return {}
     wanted = query_words(query)
-    if wanted and NAME_BOOST:
+    if wanted and NAME_BOOST and file_scores:
         unit = NAME_BOOST * max(file_scores.values()) / math.sqrt(len(wanted))
         for path in file_scores:
             names = name_words(path)
             matched = sum(1 for w in wanted if w in names or _singular(w) in names)
             file_scores[path] += unit * matched
+    if summaries:
+        best = max(file_scores.values(), default=0.0) or 1.0
+        for path in list(file_scores):
+            file_scores[path] /= best
+        for path, place in summaries.items():
+            if path in file_scores or path in leads:
+                file_scores[path] += SUMMARY_WEIGHT * place
+        for path, cid in leads.items():
+            chunk_scores[cid] = 1.0  # the file's one chunk here: it carries the file's score
     best_in_file: dict[str, float] = defaultdict(float)
     for cid, s in chunk_scores.items():
         best_in_file[paths[cid]] = max(best_in_file[paths[cid]], s)

@@ -34,6 +34,7 @@ import re
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass
+from typing import Protocol
 
 import psycopg
 
@@ -118,7 +119,7 @@ def keyword_fields(chunk: Chunk) -> tuple[str, str, str, str]:
 # ---- reads -----------------------------------------------------------------------------
 
 
-def _vec(v: Sequence[float]) -> str:
+def vector_literal(v: Sequence[float]) -> str:
     """pgvector's text form of a vector (a numpy row or, for a query, a list of floats)."""
     return "[" + ",".join(f"{x:.7g}" for x in (v.tolist() if hasattr(v, "tolist") else v)) + "]"
 
@@ -191,7 +192,7 @@ def vector_ranking(
     rows = conn.execute(
         f"SELECT id, 1 - (embedding <=> %(v)s::vector) AS s FROM code_chunks WHERE embedding IS NOT NULL {repo_sql}"
         " ORDER BY embedding <=> %(v)s::vector LIMIT %(limit)s",
-        {"v": _vec(query_vector), "repo": repo, "limit": limit},
+        {"v": vector_literal(query_vector), "repo": repo, "limit": limit},
     ).fetchall()
     return [(r["id"], float(r["s"])) for r in rows]
 
@@ -225,6 +226,31 @@ def chunks_holding(conn: psycopg.Connection, literals: list[str], repo: str, lim
     return [dict(r) for r in rows]
 
 
+class SummaryModel(Protocol):
+    """What search needs of the summary model a warm process holds (``pipeline/summaries.py``):
+    its key, as the summaries record it, and a question's vector (None while not loaded)."""
+
+    key: str
+
+    def vector(self, text: str) -> Sequence[float] | None: ...
+
+
+def _lead_chunks(conn: psycopg.Connection, files: set[str], repo: str | None,
+                 query_vector: Sequence[float] | None) -> dict[str, str]:
+    """path -> the chunk that stands for a file only the summary list names: the one nearest
+    the query by the chunk vectors, else its first."""
+    if not files:
+        return {}
+    order = "embedding <=> %(v)s::vector NULLS LAST, start_line" if query_vector is not None else "start_line"
+    rows = conn.execute(
+        f"SELECT DISTINCT ON (path) path, id FROM code_chunks WHERE path = ANY(%(paths)s)"
+        f" {'AND repo = %(repo)s' if repo else ''} ORDER BY path, {order}, id",
+        {"paths": sorted(files), "repo": repo,
+         "v": vector_literal(query_vector) if query_vector is not None else None},
+    ).fetchall()
+    return {r["path"]: r["id"] for r in rows}
+
+
 # Shared by the searches of a process; threads start only when a search passes ``vector_conn``.
 # Past 4 concurrent searches their vector reads queue here, where the store's cores are busy anyway.
 _BESIDE = ThreadPoolExecutor(max_workers=4, thread_name_prefix="cogo-vector-read")
@@ -246,12 +272,16 @@ def search(
     mode: str = "hybrid",
     query_vector: Sequence[float] | None = None,
     vector_conn: psycopg.Connection | None = None,
+    summary: SummaryModel | None = None,
 ) -> list[SearchHit]:
     """Top-``k`` chunks for ``query`` (``mode``: hybrid | vector | keyword); see the module doc.
 
     ``vector_conn``: a second connection to the same store (the sidecar's pool lends one when
     it has one idle); a hybrid search then reads the vector index on it while the keyword
-    postings are read on ``conn`` (the two reads take about as long as the slower one)."""
+    postings are read on ``conn`` (the two reads take about as long as the slower one).
+    ``summary``: the summary model a warm process holds; a hybrid search adds the file summary
+    list (``store/file_summaries.py``) where the searched repos' summaries all have its vectors
+    (the question is embedded by it only then)."""
     where = "WHERE repo = %(repo)s" if repo else "WHERE true"
     lookup = mode == "hybrid" and _IDENTIFIER.fullmatch(query.strip()) is not None
     wants_vectors = mode in ("hybrid", "vector") and not lookup
@@ -292,7 +322,13 @@ def search(
     if pending is not None:
         rankings.append((pending.result(), VECTOR_WEIGHT))
     ids = list({cid for ranked, _ in rankings for cid, _ in ranked})
-    if not ids:
+    summaries: dict[str, float] = {}
+    if summary is not None and mode == "hybrid" and not lookup:
+        from cogo_pipelines.store import file_summaries  # it reads this module's text helpers
+
+        if file_summaries.complete(conn, summary.key, repo) and (vector := summary.vector(query)) is not None:
+            summaries = file_summaries.ranking(conn, vector, repo)
+    if not ids and not summaries:
         return []
     light = conn.execute(
         "SELECT c.id, c.path, c.rank, f.generated FROM code_chunks c"
@@ -300,9 +336,12 @@ def search(
         (ids,),
     ).fetchall()
     paths = {r["id"]: r["path"] for r in light}  # a chunk deleted meanwhile drops out here
+    leads = _lead_chunks(conn, set(summaries) - set(paths.values()), repo, query_vector if vectors else None)
+    paths.update({cid: path for path, cid in leads.items()})
     rankings = [([(cid, s) for cid, s in ranked if cid in paths], w) for ranked, w in rankings]
     generated = {r["id"] for r in light if r["generated"]}
-    scores = fusion.fuse(rankings, paths, {r["id"]: r["rank"] or 0.0 for r in light}, query, generated)
+    scores = fusion.fuse(rankings, paths, {r["id"]: r["rank"] or 0.0 for r in light}, query, generated,
+                         summaries, leads)
     if not scores:
         return []
     top = fusion.top_chunks(scores, paths, k)

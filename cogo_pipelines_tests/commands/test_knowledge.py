@@ -38,7 +38,7 @@ def test_search_before_index_then_index_and_search_json(database_url, sample_rep
     assert (
         summary["embedded"] == 0
         and summary["errors"] == []
-        and set(summary["seconds"]) == {"graph", "runtime", "chunk", "embed", "upsert"}
+        and set(summary["seconds"]) == {"graph", "runtime", "chunk", "embed", "summary", "upsert"}
     )
     # no trace folder under COGO_HOME: no runtime data, and nothing to warn about
     assert (summary["trace_files"], summary["runtime_edges"], summary["trace_warnings"]) == (0, 0, [])

@@ -91,7 +91,7 @@ def test_run_index_merges_traces_and_ranks_as_the_dagster_chain_does(
     summary = index_run.run_index(conn, sample_copy, embed=False, trace_dir=traces)
     assert summary.trace_files == 1 and summary.runtime_edges > 0 and summary.runtime_symbols > 0
     assert summary.trace_warnings == [] and "runtime" in summary.seconds
-    assert list(summary.seconds) == ["graph", "runtime", "chunk", "embed", "upsert"]
+    assert list(summary.seconds) == ["graph", "runtime", "chunk", "embed", "summary", "upsert"]
 
     lease = lease_symbols(conn)
     hit, cold = lease["computeLeaseExpiry"], lease["renewLease"]  # same file, same entry weight

@@ -44,7 +44,7 @@ def seed_embeddings(conn, vectors: dict[str, np.ndarray]) -> None:
     with conn.cursor() as cur:
         cur.executemany(
             "INSERT INTO chunk_embeddings (content_hash, model, embedding) VALUES (%s, %s, %s::vector) ON CONFLICT DO NOTHING",
-            [(h, embedding.model_key(), knowledge._vec(v)) for h, v in vectors.items()],
+            [(h, embedding.model_key(), knowledge.vector_literal(v)) for h, v in vectors.items()],
         )
     conn.commit()
 

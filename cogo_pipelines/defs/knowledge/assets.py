@@ -16,7 +16,7 @@ import dagster as dg
 from cogo_pipelines.defs.knowledge.partitions import repo_partitions, repo_target, trace_dir_of
 from cogo_pipelines.defs.knowledge.resources import CodeRepoResource, EmbeddingModelResource, Neo4jResource
 from cogo_pipelines.defs.shared.resources import PostgresResource
-from cogo_pipelines.pipeline import index_run, upkeep
+from cogo_pipelines.pipeline import index_run, summaries, upkeep
 from cogo_pipelines.pipeline.dagster_events import ROOT_KEY, ROW_COUNT, STATE_KEY, TRACES_KEY
 from cogo_pipelines.pipeline.repo_state import repo_state
 from cogo_pipelines.store import files as files_store
@@ -263,7 +263,37 @@ def chunk_embeddings(
     )
 
 
-@dg.asset(group_name=GROUP, partitions_def=repo_partitions, deps=[chunk_embeddings], kinds={"postgres"})
+@dg.asset(group_name=GROUP, partitions_def=repo_partitions, deps=[code_chunks], kinds={"postgres"})
+def file_summaries(context: dg.AssetExecutionContext, code_repo: CodeRepoResource, postgres: PostgresResource):
+    """One short text per file and its vector from the summary model (``SUMMARY_MODEL``, a
+    transformer): the file list that MCP and sidecar searches add to the hybrid ranking. Only
+    changed texts are embedded again; ``SUMMARY_MODEL=off`` writes nothing."""
+    target = repo_target(context, code_repo)
+    started = time.perf_counter()
+    repo = target.name
+    last = [0.0]
+
+    def progress(_stage: str, done: int, total: int) -> None:
+        if total and time.monotonic() - last[0] > 10:
+            last[0] = time.monotonic()
+            context.log.info(f"file summaries: {done}/{total} embedded")
+
+    with postgres.connect() as conn:
+        result = summaries.summarize_stage(conn, repo, None, embed=True, progress=progress)
+    return dg.MaterializeResult(
+        metadata={
+            **_row_count(result.files),
+            "model": summaries.model_key() or "off",
+            "written": result.written,
+            "embedded": result.embedded,
+            "pending": result.pending,
+            "seconds": round(time.perf_counter() - started, 3),
+        }
+    )
+
+
+@dg.asset(group_name=GROUP, partitions_def=repo_partitions, deps=[chunk_embeddings, file_summaries],
+          kinds={"postgres"})
 def pgvector_index(
     context: dg.AssetExecutionContext, code_repo: CodeRepoResource, postgres: PostgresResource
 ):
@@ -340,6 +370,7 @@ KNOWLEDGE_ASSETS = [
     ranked_graph,
     code_chunks,
     chunk_embeddings,
+    file_summaries,
     pgvector_index,
     neo4j_links,
 ]

@@ -1,0 +1,103 @@
+"""The summary model for real (the shipped MiniLM transformer): `cogo index --summaries` embeds
+each file's summary once, an edit re-embeds only its file, and a warm process's encoder embeds
+what a plain index left and then ranks with the list."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from cogo_pipelines import settings
+from cogo_pipelines.indexing import embedding
+from cogo_pipelines.pipeline import dagster_events, index_run, knowledge_tools, summaries
+from cogo_pipelines.store import db, file_summaries, knowledge
+
+COGO = [sys.executable, "-c", "from cogo_pipelines.cli import main; main()"]
+
+
+@pytest.fixture(autouse=True)
+def summaries_on(database_url, monkeypatch):
+    monkeypatch.setenv("SUMMARY_MODEL", "minilm")
+    settings.reload_settings()
+
+
+class Fixed:
+    """The summary model's interface over vectors made beforehand by the real model."""
+
+    def __init__(self, key: str, vectors: dict[str, list[float]]) -> None:
+        self.key, self.vectors = key, vectors
+
+    def vector(self, text: str) -> list[float]:
+        return self.vectors[text]
+
+
+def test_cogo_index_summaries_embeds_each_file_once_and_an_edit_only_its_file(database_url, sample_copy: Path):
+    env = {**__import__("os").environ, "DATABASE_URL": database_url}
+
+    def index(*flags: str) -> dict:
+        done = subprocess.run([*COGO, "index", str(sample_copy), "--json", *flags], env=env, capture_output=True,
+                              text=True, timeout=300, check=False)
+        assert done.returncode == 0, done.stderr
+        return json.loads(done.stdout)
+
+    first = index("--summaries")
+    assert first["summaries_written"] == first["summaries_embedded"] == first["files"] > 20
+    assert first["summaries_pending"] == 0
+    (sample_copy / "src/core/lease.ts").write_text("export const leaseSeconds = 30;\n")
+    plain = index()  # an edit without --summaries: the text is rewritten, its vector left to a warm process
+    assert plain["summaries_written"] == 1 and plain["summaries_embedded"] == 0 and plain["summaries_pending"] == 1
+    again = index("--summaries")
+    assert again["summaries_written"] == 0 and again["summaries_embedded"] == 1 and again["summaries_pending"] == 0
+    with db.connect(database_url) as conn:
+        assert file_summaries.complete(conn, summaries.model_key(), "cogo-sample")
+
+
+def test_dagster_sees_the_summaries_only_once_every_file_has_its_vector(conn, sample_copy: Path):
+    plain = index_run.run_index(conn, sample_copy, embed=True)
+    assert "file_summaries" not in dagster_events.asset_metadata(plain, sample_copy, embedded=True)
+    done = index_run.run_index(conn, sample_copy, embed=True, summaries=True)
+    meta = dagster_events.asset_metadata(done, sample_copy, embedded=True)["file_summaries"]
+    assert meta["embedded"] == plain.summaries_pending == plain.files and meta["pending"] == 0
+
+
+def test_a_warm_encoder_embeds_what_a_plain_index_left_and_search_then_reads_the_list(database_url, conn,
+                                                                                     sample_copy: Path):
+    index_run.run_index(conn, sample_copy, embed=False)
+    conn.commit()
+    key = summaries.model_key()
+    assert file_summaries.counts(conn, key, "cogo-sample")[1] == 0
+    question = "what stops a build when too many jobs fail"
+    plain = knowledge_tools.search(conn, question, 8)
+    encoder = summaries.SummaryEncoder(lambda: db.connect(database_url, autocommit=True))
+    assert encoder.vector(question) is None  # not loaded yet: search ranks without the list
+    encoder.start()
+    try:
+        assert encoder.wait_ready(120)
+        deadline = time.monotonic() + 120
+        while not file_summaries.complete(conn, key, "cogo-sample"):
+            assert time.monotonic() < deadline, "the background fill did not embed the summaries"
+            time.sleep(0.2)
+        warm = knowledge_tools.search(conn, question, 8, summary=encoder)
+    finally:
+        encoder.stop()
+    vector = embedding.encode([question], model="minilm")[0].tolist()
+    assert warm == knowledge_tools.search(conn, question, 8, summary=Fixed(key, {question: vector}))
+    assert [r["score"] for r in warm["results"]] != [r["score"] for r in plain["results"]]
+    assert warm["results"][0]["path"] in {r["path"] for r in plain["results"][:3]}
+    # the vectors are the transformer's: the nearest summary to a file's own text is that file
+    row = conn.execute("SELECT path, text FROM file_summaries WHERE path = 'src/core/lease.ts'").fetchone()
+    own = embedding.encode([row["text"]], model="minilm")[0].tolist()
+    assert next(iter(file_summaries.ranking(conn, own, "cogo-sample"))) == row["path"]
+
+
+def test_summaries_off_no_encoder_runs(monkeypatch):
+    monkeypatch.setenv("SUMMARY_MODEL", "off")
+    settings.reload_settings()
+    encoder = summaries.SummaryEncoder(lambda: pytest.fail("no store is opened when summaries are off")).start()
+    assert not encoder.enabled and encoder.vector("anything") is None and not encoder.wait_ready(0.05)
+    assert knowledge.SummaryModel  # the protocol search takes

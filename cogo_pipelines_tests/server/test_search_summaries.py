@@ -1,0 +1,49 @@
+"""The sidecar with the summary model on: its background fill embeds the file summaries a plain
+index left, and `GET /api/search` then ranks with the summary list, over real HTTP."""
+
+from __future__ import annotations
+
+import time
+
+from cogo_pipelines import settings as settings_module
+from cogo_pipelines.indexing import embedding
+from cogo_pipelines.pipeline import index_run, summaries
+from cogo_pipelines.server import create_app
+from cogo_pipelines.store import file_summaries, knowledge
+from cogo_pipelines_tests.server.conftest import Sidecar, start_server, stop_server
+
+QUESTION = "what stops a build when too many jobs fail"
+
+
+class Fixed:
+    def __init__(self, key: str, vector: list[float]) -> None:
+        self.key, self._vector = key, vector
+
+    def vector(self, text: str) -> list[float]:
+        return self._vector
+
+
+def test_sidecar_search_ranks_with_the_summaries_once_they_are_embedded(secret_env, monkeypatch, conn,
+                                                                         sample_repo_path):
+    monkeypatch.setenv("SUMMARY_MODEL", "minilm")
+    settings = settings_module.reload_settings()
+    index_run.run_index(conn, sample_repo_path, embed=False)
+    conn.commit()
+    key = summaries.model_key()
+    plain = [h.as_dict() for h in knowledge.search(conn, QUESTION, k=5)]
+    server, thread, url = start_server(create_app(settings))
+    try:
+        with Sidecar(url, settings, server).client() as client:
+            first = client.get("/api/search", params={"q": QUESTION, "k": 5})
+            assert first.status_code == 200 and first.json()["hits"]  # served while the model loads
+            deadline = time.monotonic() + 180
+            while not file_summaries.complete(conn, key, "cogo-sample"):
+                assert time.monotonic() < deadline, "the sidecar did not embed the summaries"
+                time.sleep(0.2)
+            warm = client.get("/api/search", params={"q": QUESTION, "k": 5}).json()["hits"]
+    finally:
+        stop_server(server, thread)
+    vector = embedding.encode([QUESTION], model="minilm")[0].tolist()
+    expected = [h.as_dict() for h in knowledge.search(conn, QUESTION, k=5, summary=Fixed(key, vector))]
+    assert expected != plain
+    assert [{k: h[k] for k in expected[0]} for h in warm] == expected
