@@ -115,6 +115,9 @@ class SummaryEncoder:
     ``knowledge.SummaryModel`` that search takes."""
 
     def __init__(self, connect: Callable[[], AbstractContextManager[psycopg.Connection]] | None = None) -> None:
+        """``connect`` opens the fill's connection, autocommit (the default): each vector is its
+        own write, so the fill never holds a row an index run is rewriting while it waits for
+        another (no deadlock with ``file_summaries.sync``), nor a pool's connection for minutes."""
         from cogo_pipelines.store import db
 
         self._connect = connect or (lambda: db.connect(autocommit=True))

@@ -51,7 +51,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     redact.register(settings.secret_values())
     store = SidecarStore(settings)
     sidecar_metrics = SidecarMetrics(store)
-    summary = SummaryEncoder(store.connection)
+    summary = SummaryEncoder()  # its own autocommit connection, not one of the pool's for minutes
     mcp_endpoint = mcp_http.endpoint(store.connection, summary)
 
     @asynccontextmanager
