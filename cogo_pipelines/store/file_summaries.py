@@ -146,20 +146,31 @@ def counts(conn: psycopg.Connection, model: str, repo: str | None = None) -> tup
 
 def complete(conn: psycopg.Connection, model: str, repo: str | None = None) -> bool:
     """Whether the summaries of ``repo`` (else of every repo) all have a vector of ``model``:
-    only then is their list read (one with holes would favour the files embedded first)."""
-    total, embedded = counts(conn, model, repo)
-    return 0 < total == embedded
+    only then is their list read (one with holes would favour the files embedded first). Three
+    index probes (``161_file_summaries_reads.sql``), not a count: this runs on every question."""
+    where = "repo = %(repo)s AND " if repo else ""
+    row = conn.execute(
+        f"SELECT EXISTS (SELECT 1 FROM file_summaries WHERE {where}true) AS some,"
+        f" EXISTS (SELECT 1 FROM file_summaries WHERE {where}embedding IS NULL) AS holes,"
+        f" EXISTS (SELECT 1 FROM file_summaries WHERE {where}(model < %(model)s OR model > %(model)s)) AS other",
+        {"repo": repo, "model": model},
+    ).fetchone()
+    return bool(row["some"] and not row["holes"] and not row["other"])
 
 
 def ranking(conn: psycopg.Connection, vector: Sequence[float], repo: str | None = None,
             limit: int = LIST_SIZE) -> dict[str, float]:
     """path -> the file's place in the summary list, min-max scaled over its ``limit`` nearest
-    (1 for the nearest, 0 for the last). Read it when ``complete``."""
-    rows = conn.execute(
-        "SELECT path, 1 - (embedding <=> %s::vector) AS s FROM file_summaries"
-        + (" WHERE repo = %s" if repo else "") + " ORDER BY embedding <=> %s::vector, path LIMIT %s",
-        (vector_literal(vector),) + ((repo,) if repo else ()) + (vector_literal(vector), limit),
-    ).fetchall()
+    (1 for the nearest, 0 for the last). Read it when ``complete``; through the HNSW index, as the
+    chunk vectors are (``knowledge.vector_ranking``)."""
+    with conn.transaction():  # SET LOCAL needs one
+        conn.execute("SET LOCAL hnsw.ef_search = 100; SET LOCAL hnsw.iterative_scan = relaxed_order")
+        rows = conn.execute(
+            "SELECT path, s FROM (SELECT path, 1 - (embedding <=> %(v)s::vector) AS s FROM file_summaries"
+            " WHERE embedding IS NOT NULL" + (" AND repo = %(repo)s" if repo else "") + " ORDER BY embedding <=> %(v)s::vector LIMIT %(limit)s) n"
+            " ORDER BY s DESC, path",
+            {"v": vector_literal(vector), "repo": repo, "limit": limit},
+        ).fetchall()
     if not rows:
         return {}
     top, low = float(rows[0]["s"]), float(rows[-1]["s"])

@@ -306,28 +306,32 @@ def search(
     vectors = wants_vectors and has["e"] and not has["other"]
     if vectors and query_vector is None:
         query_vector = encode_query(query)
+    summary_vector = None
+    if summary is not None and mode == "hybrid" and not lookup:
+        from cogo_pipelines.store import file_summaries  # it reads this module's text helpers
+
+        if file_summaries.complete(conn, summary.key, repo):
+            # the transformer encodes the question (~10 ms of CPU) while the store reads the lists
+            summary_vector = _BESIDE.submit(summary.vector, query)
     pending = None
     if vectors and mode == "hybrid" and vector_conn is not None:
         # the HNSW read is most of a hybrid search: run it beside the keyword read
         pending = _BESIDE.submit(_vector_ranking_in_transaction, vector_conn, query_vector, repo)
+    summaries: dict[str, float] = {}
     try:
         with conn.transaction():
             if mode in ("hybrid", "keyword"):
                 rankings.append((keyword_ranking(conn, query, repo), KEYWORD_WEIGHT))
             if vectors and pending is None:
                 rankings.append((vector_ranking(conn, query_vector, repo, VECTOR_CANDIDATES), VECTOR_WEIGHT))
+            if summary_vector is not None and (vector := summary_vector.result()) is not None:
+                summaries = file_summaries.ranking(conn, vector, repo)
     finally:  # never hand ``vector_conn`` back to its pool while the read still runs on it
         if pending is not None:
             wait([pending])
     if pending is not None:
         rankings.append((pending.result(), VECTOR_WEIGHT))
     ids = list({cid for ranked, _ in rankings for cid, _ in ranked})
-    summaries: dict[str, float] = {}
-    if summary is not None and mode == "hybrid" and not lookup:
-        from cogo_pipelines.store import file_summaries  # it reads this module's text helpers
-
-        if file_summaries.complete(conn, summary.key, repo) and (vector := summary.vector(query)) is not None:
-            summaries = file_summaries.ranking(conn, vector, repo)
     if not ids and not summaries:
         return []
     light = conn.execute(
