@@ -188,7 +188,9 @@ def _gate_metrics(gate: dict | None) -> Iterable[Metric]:
 def _index_metrics(index: dict[str, Any], duration: dict | None) -> Iterable[Metric]:
     for key, doc in (("files", "Indexed source files"), ("symbols", "Symbols (ast_nodes) in the index"),
                      ("edges", "Relationships (code_relationships) in the index"),
-                     ("chunks", "Search chunks (code_chunks) in the index")):
+                     ("chunks", "Search chunks (code_chunks) in the index"),
+                     ("summaries", "File summaries (file_summaries) in the index"),
+                     ("summaries_embedded", "File summaries with a vector (search adds their list once all have one)")):
         family = GaugeMetricFamily(f"cogo_index_{key}", doc, labels=["repo"])
         for repo in index["repos"]:
             family.add_metric([repo["repo"]], repo[key])

@@ -178,6 +178,8 @@ class RepoIndexStats(BaseModel):
     symbols: int
     edges: int
     chunks: int
+    summaries: int = 0  # file summaries; search adds their list once all are embedded
+    summaries_embedded: int = 0
     last_indexed_at: datetime | None = None
 
 
@@ -191,6 +193,8 @@ class IndexStats(BaseModel):
     symbols: int
     edges: int
     chunks: int
+    summaries: int = 0
+    summaries_embedded: int = 0
     repos: list[RepoIndexStats]
     last_index: LastIndex | None = None
 

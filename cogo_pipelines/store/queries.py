@@ -127,20 +127,22 @@ def snapshots(conn: psycopg.Connection, limit: int = 30) -> list[dict]:
 def index_stats(conn: psycopg.Connection, repo: str | None = None) -> dict[str, Any]:
     """Sizes of the index, overall and per repository."""
     per: dict[str, dict[str, Any]] = {}
-    for table, key in (("files", "files"), ("ast_nodes", "symbols"), ("code_relationships", "edges"),
-                       ("code_chunks", "chunks")):
+    keys = ("files", "symbols", "edges", "chunks", "summaries", "summaries_embedded")
+    for table, key, where in (("files", "files", ""), ("ast_nodes", "symbols", ""), ("code_relationships", "edges", ""),
+                              ("code_chunks", "chunks", ""), ("file_summaries", "summaries", ""),
+                              ("file_summaries", "summaries_embedded", " AND embedding IS NOT NULL")):
         for r in conn.execute(
-            f"SELECT repo, count(*)::int AS n FROM {table} WHERE %(r)s::text IS NULL OR repo = %(r)s GROUP BY repo",
+            f"SELECT repo, count(*)::int AS n FROM {table} WHERE (%(r)s::text IS NULL OR repo = %(r)s){where} GROUP BY repo",
             {"r": repo},
         ):
-            per.setdefault(r["repo"], {"repo": r["repo"], "files": 0, "symbols": 0, "edges": 0, "chunks": 0})[key] = r["n"]
+            per.setdefault(r["repo"], {"repo": r["repo"], **dict.fromkeys(keys, 0)})[key] = r["n"]
     for r in conn.execute(
         "SELECT repo, max(indexed_at) AS at FROM files WHERE %(r)s::text IS NULL OR repo = %(r)s GROUP BY repo",
         {"r": repo},
     ):
         per[r["repo"]]["last_indexed_at"] = r["at"]
     repos = sorted(per.values(), key=lambda d: d["repo"])
-    total = {k: sum(d[k] for d in repos) for k in ("files", "symbols", "edges", "chunks")}
+    total = {k: sum(d[k] for d in repos) for k in keys}
     return {**total, "repos": repos}
 
 

@@ -95,6 +95,19 @@ def test_a_warm_encoder_embeds_what_a_plain_index_left_and_search_then_reads_the
     assert next(iter(file_summaries.ranking(conn, own, "cogo-sample"))) == row["path"]
 
 
+def test_a_summary_model_that_cannot_load_leaves_search_as_it_was(conn, sample_copy: Path, monkeypatch, caplog):
+    monkeypatch.setenv("SUMMARY_MODEL", str(sample_copy / "no-such-model"))
+    settings.reload_settings()
+    index_run.run_index(conn, sample_copy, embed=False)
+    conn.commit()
+    encoder = summaries.SummaryEncoder().start()
+    encoder._thread.join(60)
+    assert not encoder.ready and encoder.vector("lease") is None
+    assert "summary model" in caplog.text and "not loaded" in caplog.text
+    plain = knowledge_tools.search(conn, "lease expiry", 5)
+    assert knowledge_tools.search(conn, "lease expiry", 5, summary=encoder) == plain
+
+
 def test_summaries_off_no_encoder_runs(monkeypatch):
     monkeypatch.setenv("SUMMARY_MODEL", "off")
     settings.reload_settings()

@@ -41,6 +41,12 @@ def test_sidecar_search_ranks_with_the_summaries_once_they_are_embedded(secret_e
                 assert time.monotonic() < deadline, "the sidecar did not embed the summaries"
                 time.sleep(0.2)
             warm = client.get("/api/search", params={"q": QUESTION, "k": 5}).json()["hits"]
+            total = file_summaries.counts(conn, key, "cogo-sample")[0]
+            metrics = client.get("/metrics").text
+            assert f'cogo_index_summaries{{repo="cogo-sample"}} {float(total)}' in metrics
+            assert f'cogo_index_summaries_embedded{{repo="cogo-sample"}} {float(total)}' in metrics
+            stats = client.get("/api/index/stats").json()
+            assert stats["summaries"] == stats["summaries_embedded"] == total
     finally:
         stop_server(server, thread)
     vector = embedding.encode([QUESTION], model="minilm")[0].tolist()
