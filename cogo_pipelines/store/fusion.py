@@ -35,7 +35,8 @@ one lucky chunk elsewhere, and the two sides agree far more often on the file th
 6. where a warm process gave a summary list (``store/file_summaries.py``: the files nearest the
    question by a sentence transformer, min-max scaled over its top 100), the file scores are
    divided by the best one and ``SUMMARY_WEIGHT`` × the file's place in that list is added; a
-   file only that list names enters with its ``leads`` chunk (the caller picks it). The
+   file only that list names enters with its ``leads`` chunk (the caller picks it), from the
+   lowest fused file score (the bound of step 3: the other lists are top-k cuts). The
    transformer bridges paraphrases that neither the keyword side nor the static vectors do
    (formbricks .520 → .685, docs/RAG.md);
 7. a result list shows at most ``PER_FILE`` chunks of one file while other files have chunks to
@@ -191,8 +192,15 @@ def fuse(
         best = max(file_scores.values(), default=0.0) or 1.0
         for path in list(file_scores):
             file_scores[path] /= best
+        # a file only the summary list names was cut from the other lists: it scores what their
+        # lowest file does at most, and takes that bound, as in step 3 (with 0 it entered at 0.5
+        # at best, below every candidate that scored half the best: payload's answer, first in
+        # the summary list, came 128th)
+        floor = min(file_scores.values(), default=0.0)
+        for path in leads:
+            file_scores[path] = floor
         for path, place in summaries.items():
-            if path in file_scores or path in leads:
+            if path in file_scores:
                 file_scores[path] += SUMMARY_WEIGHT * place
         for path, cid in leads.items():
             chunk_scores[cid] = 1.0  # the file's one chunk here: it carries the file's score

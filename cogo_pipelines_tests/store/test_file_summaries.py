@@ -104,7 +104,8 @@ def test_the_summary_list_reorders_files_and_brings_in_a_file_no_other_list_name
     scores = fusion.fuse([(keyword, 1.0)], paths, summaries=listed, leads={"src/only_summary.ts": "lead"})
     assert scores["b"] == pytest.approx(0.9 + fusion.SUMMARY_WEIGHT)
     assert scores["a"] == pytest.approx(1.0)
-    assert scores["lead"] == pytest.approx(fusion.SUMMARY_WEIGHT * 0.8)  # its only chunk carries the file
+    # its only chunk carries the file, from the other lists' lowest file (b, 0.9 of the best: their bound)
+    assert scores["lead"] == pytest.approx(0.9 + fusion.SUMMARY_WEIGHT * 0.8)
     # a lead for a file the other lists named already is not used
     again = fusion.fuse([(keyword, 1.0)], {**paths, "x": "src/a.ts"}, summaries=listed, leads={"src/a.ts": "x"})
     assert "x" not in again
