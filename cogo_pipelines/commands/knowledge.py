@@ -151,6 +151,10 @@ def index(
     if summary.pruned:  # the store's daily upkeep ran after this run
         table.add_row("pruned (daily upkeep)", ", ".join(f"{k} {v}" for k, v in summary.pruned.items()))
     console.print(table)
+    if summary.summaries_pending:
+        _say(f"cogo index: {summary.summaries_pending} file summaries wait for their vectors: the MCP server and the "
+             "sidecar embed them in the background (their searches add the summary list once all have one), "
+             "or run `cogo index --summaries`")
     for warning in summary.trace_warnings[:20]:
         console.print(f"[yellow]trace[/]: {escape(warning)}", highlight=False, soft_wrap=True)
     for path, message in summary.errors[:20]:

@@ -51,6 +51,10 @@ def test_cogo_index_summaries_embeds_each_file_once_and_an_edit_only_its_file(da
     (sample_copy / "src/core/lease.ts").write_text("export const leaseSeconds = 30;\n")
     plain = index()  # an edit without --summaries: the text is rewritten, its vector left to a warm process
     assert plain["summaries_written"] == 1 and plain["summaries_embedded"] == 0 and plain["summaries_pending"] == 1
+    (sample_copy / "src/core/lease.ts").write_text("export const leaseSeconds = 60;\n")
+    told = subprocess.run([*COGO, "index", str(sample_copy)], env=env, capture_output=True, text=True, timeout=300,
+                          check=False)
+    assert told.returncode == 0 and "1 file summaries wait for their vectors" in told.stderr, told.stderr
     again = index("--summaries")
     assert again["summaries_written"] == 0 and again["summaries_embedded"] == 1 and again["summaries_pending"] == 0
     with db.connect(database_url) as conn:
