@@ -19,16 +19,9 @@ from cogo_pipelines.pipeline import knowledge_tools, summaries
 from cogo_pipelines.store import db, file_summaries
 from cogo_pipelines_tests.conftest import SAMPLE_REPO
 from cogo_pipelines_tests.mcp.conftest import COGO, answer
+from cogo_pipelines_tests.plugins.knowledge import BUILD_QUESTION, GivenSummaryModel
 
-QUESTION = "what stops a build when too many jobs fail"
-
-
-class Fixed:
-    def __init__(self, key: str, vector: list[float]) -> None:
-        self.key, self._vector = key, vector
-
-    def vector(self, text: str) -> list[float]:
-        return self._vector
+QUESTION = BUILD_QUESTION
 
 
 def test_cogo_mcp_embeds_the_summaries_and_ranks_with_them(database_url, monkeypatch):
@@ -57,6 +50,6 @@ def test_cogo_mcp_embeds_the_summaries_and_ranks_with_them(database_url, monkeyp
         started = time.monotonic()
         warm = anyio.run(session)
         vector = embedding.encode([QUESTION], model="minilm")[0].tolist()
-        expected = knowledge_tools.search(conn, QUESTION, 5, summary=Fixed(key, vector))
+        expected = knowledge_tools.search(conn, QUESTION, 5, summary=GivenSummaryModel(key, vector))
     assert expected != plain
     assert warm == expected, f"after {time.monotonic() - started:.1f} s"

@@ -16,6 +16,7 @@ from cogo_pipelines import settings
 from cogo_pipelines.indexing import embedding
 from cogo_pipelines.pipeline import dagster_events, index_run, knowledge_tools, summaries
 from cogo_pipelines.store import db, file_summaries, knowledge
+from cogo_pipelines_tests.plugins.knowledge import BUILD_QUESTION, GivenSummaryModel
 
 COGO = [sys.executable, "-c", "from cogo_pipelines.cli import main; main()"]
 
@@ -24,16 +25,6 @@ COGO = [sys.executable, "-c", "from cogo_pipelines.cli import main; main()"]
 def summaries_on(database_url, monkeypatch):
     monkeypatch.setenv("SUMMARY_MODEL", "minilm")
     settings.reload_settings()
-
-
-class Fixed:
-    """The summary model's interface over vectors made beforehand by the real model."""
-
-    def __init__(self, key: str, vectors: dict[str, list[float]]) -> None:
-        self.key, self.vectors = key, vectors
-
-    def vector(self, text: str) -> list[float]:
-        return self.vectors[text]
 
 
 def test_cogo_index_summaries_embeds_each_file_once_and_an_edit_only_its_file(database_url, sample_copy: Path):
@@ -75,7 +66,7 @@ def test_a_warm_encoder_embeds_what_a_plain_index_left_and_search_then_reads_the
     conn.commit()
     key = summaries.model_key()
     assert file_summaries.counts(conn, key, "cogo-sample")[1] == 0
-    question = "what stops a build when too many jobs fail"
+    question = BUILD_QUESTION
     plain = knowledge_tools.search(conn, question, 8)
     encoder = summaries.SummaryEncoder(lambda: db.connect(database_url, autocommit=True))
     assert encoder.vector(question) is None  # not loaded yet: search ranks without the list
@@ -90,7 +81,7 @@ def test_a_warm_encoder_embeds_what_a_plain_index_left_and_search_then_reads_the
     finally:
         encoder.stop()
     vector = embedding.encode([question], model="minilm")[0].tolist()
-    assert warm == knowledge_tools.search(conn, question, 8, summary=Fixed(key, {question: vector}))
+    assert warm == knowledge_tools.search(conn, question, 8, summary=GivenSummaryModel(key, vector))
     assert [r["score"] for r in warm["results"]] != [r["score"] for r in plain["results"]]
     assert warm["results"][0]["path"] in {r["path"] for r in plain["results"][:3]}
     # the vectors are the transformer's: the nearest summary to a file's own text is that file

@@ -61,3 +61,19 @@ def sample_copy(tmp_path: Path, sample_repo_path: Path) -> Path:
     dest = tmp_path / "cogo-sample"
     shutil.copytree(sample_repo_path, dest, ignore=shutil.ignore_patterns("node_modules"))
     return dest
+
+
+# a question about the sample whose summary list differs from its hybrid ranking
+BUILD_QUESTION = "what stops a build when too many jobs fail"
+
+
+class GivenSummaryModel:
+    """The summary model's interface (``knowledge.SummaryModel``) over a vector made beforehand
+    (by the real model, or a stored one); it records the questions it was asked."""
+
+    def __init__(self, key: str, vector: list[float]) -> None:
+        self.key, self._vector, self.asked = key, vector, []
+
+    def vector(self, text: str) -> list[float]:
+        self.asked.append(text)
+        return self._vector

@@ -10,17 +10,10 @@ from cogo_pipelines.indexing import embedding
 from cogo_pipelines.pipeline import index_run, summaries
 from cogo_pipelines.server import create_app
 from cogo_pipelines.store import file_summaries, knowledge
+from cogo_pipelines_tests.plugins.knowledge import BUILD_QUESTION, GivenSummaryModel
 from cogo_pipelines_tests.server.conftest import Sidecar, start_server, stop_server
 
-QUESTION = "what stops a build when too many jobs fail"
-
-
-class Fixed:
-    def __init__(self, key: str, vector: list[float]) -> None:
-        self.key, self._vector = key, vector
-
-    def vector(self, text: str) -> list[float]:
-        return self._vector
+QUESTION = BUILD_QUESTION
 
 
 def test_sidecar_search_ranks_with_the_summaries_once_they_are_embedded(secret_env, monkeypatch, conn,
@@ -50,6 +43,6 @@ def test_sidecar_search_ranks_with_the_summaries_once_they_are_embedded(secret_e
     finally:
         stop_server(server, thread)
     vector = embedding.encode([QUESTION], model="minilm")[0].tolist()
-    expected = [h.as_dict() for h in knowledge.search(conn, QUESTION, k=5, summary=Fixed(key, vector))]
+    expected = [h.as_dict() for h in knowledge.search(conn, QUESTION, k=5, summary=GivenSummaryModel(key, vector))]
     assert expected != plain
     assert [{k: h[k] for k in expected[0]} for h in warm] == expected

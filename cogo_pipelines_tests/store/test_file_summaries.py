@@ -12,6 +12,7 @@ import pytest
 from cogo_pipelines.indexing import embedding
 from cogo_pipelines.pipeline import index_run
 from cogo_pipelines.store import file_summaries, fusion, knowledge
+from cogo_pipelines_tests.plugins.knowledge import GivenSummaryModel
 
 MODEL = embedding.model_key("minilm")  # the key SUMMARY_MODEL=minilm records (no model is loaded here)
 
@@ -111,17 +112,6 @@ def test_the_summary_list_reorders_files_and_brings_in_a_file_no_other_list_name
     assert "x" not in again
 
 
-class _FixedModel:
-    """The summary model's interface over a stored vector (the model itself: test_summaries.py)."""
-
-    def __init__(self, key: str, vector: list[float]) -> None:
-        self.key, self._vector, self.asked = key, vector, []
-
-    def vector(self, text: str) -> list[float]:
-        self.asked.append(text)
-        return self._vector
-
-
 def test_search_adds_the_list_only_when_every_summary_has_the_models_vector(conn, sample_copy: Path):
     index_run.run_index(conn, sample_copy, embed=False)
     _embed_all(conn)
@@ -133,13 +123,13 @@ def test_search_adds_the_list_only_when_every_summary_has_the_models_vector(conn
         return list(dict.fromkeys(h.path for h in hits))
 
     plain = files(knowledge.search(conn, question, k=60, mode="hybrid"))
-    model = _FixedModel(MODEL, vector)
+    model = GivenSummaryModel(MODEL, vector)
     with_list = files(knowledge.search(conn, question, k=60, mode="hybrid", summary=model))
     assert model.asked == [question]
     assert with_list[0] == plain[0]  # the keyword side's clear winner stays first
     assert with_list.index(far["path"]) < (plain.index(far["path"]) if far["path"] in plain else len(plain))
     # another model's key: the list is incomplete for it, so it is not read and nothing is embedded
-    other = _FixedModel("another-model", vector)
+    other = GivenSummaryModel("another-model", vector)
     assert files(knowledge.search(conn, question, k=60, summary=other)) == plain and not other.asked
     # a bare identifier is a lookup: keyword side alone, no summary list
     assert [h.path for h in knowledge.search(conn, "computeLeaseExpiry", k=5, summary=model)] == \
@@ -161,7 +151,7 @@ def test_a_file_only_the_summary_list_names_is_shown_by_its_chunk_nearest_the_qu
     assert leads == {target: nearest}
     first = conn.execute("SELECT id FROM code_chunks WHERE path = %s ORDER BY start_line LIMIT 1", (target,)).fetchone()
     assert knowledge._lead_chunks(conn, {target}, None, None) == {target: first["id"]}
-    hits = knowledge.search(conn, question, k=3, mode="keyword", summary=_FixedModel(MODEL, vector))
+    hits = knowledge.search(conn, question, k=3, mode="keyword", summary=GivenSummaryModel(MODEL, vector))
     assert hits == []  # the list belongs to hybrid search only
 
 
