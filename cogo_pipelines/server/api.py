@@ -175,7 +175,7 @@ def search(request: Request, query: m.SearchQuery) -> Response:
     with _store(request).connection() as conn, _store(request).spare_connection() as vector_conn:
         try:
             hits = knowledge.search(conn, query.q, k=query.k, repo=query.repo, vector_conn=vector_conn,
-                                    summary=request.app.state.summary)
+                                    summary=None if query.summaries == "false" else request.app.state.summary)
         except knowledge.EmptyIndexError as exc:
             raise ApiError(409, str(exc)) from None
     return JSON({"query": query.q, "k": query.k, "hits": [_hit(h) for h in hits]})

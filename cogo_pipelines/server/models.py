@@ -54,6 +54,9 @@ class SearchQuery(BaseModel):
     q: Text(QUERY_MAX) = Field(description="Query text")
     k: QueryInt(K_RANGE) = Field(10, description="Number of hits")
     repo: OptionalName = Field(None, description="Only this repository")
+    summaries: OneOf(("true", "false"), empty_is_unset=True) = Field(
+        None, description="false: leave out the file summary list (its question encode and reads cost ~30-70 ms); "
+                          "unset = use it once the summary model is loaded and the repo's summaries are embedded")
 
 
 class RepoQuery(BaseModel):

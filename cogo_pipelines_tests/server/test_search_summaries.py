@@ -34,6 +34,10 @@ def test_sidecar_search_ranks_with_the_summaries_once_they_are_embedded(secret_e
                 assert time.monotonic() < deadline, "the sidecar did not embed the summaries"
                 time.sleep(0.2)
             warm = client.get("/api/search", params={"q": QUESTION, "k": 5}).json()["hits"]
+            fast = client.get("/api/search", params={"q": QUESTION, "k": 5, "summaries": "false"}).json()["hits"]
+            assert [{k: h[k] for k in plain[0]} for h in fast] == plain
+            refused = client.get("/api/search", params={"q": QUESTION, "summaries": "yes"})
+            assert refused.status_code == 400 and "summaries must be one of true, false" in refused.json()["error"]
             total = file_summaries.counts(conn, key, "cogo-sample")[0]
             metrics = client.get("/metrics").text
             assert f'cogo_index_summaries{{repo="cogo-sample"}} {float(total)}' in metrics
