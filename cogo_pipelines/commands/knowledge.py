@@ -107,6 +107,9 @@ def index(
     from cogo_pipelines.pipeline import index_run
     from cogo_pipelines.store.repo_roots import RepoNameTaken
 
+    if summaries and no_embed:
+        _say("cogo index: --summaries embeds the file summaries, --no-embed embeds nothing: pass one of them")
+        raise typer.Exit(2)
     try:
         prepared = index_policy.prepare(repo, index_policy.Layer.of("flags", name, include, exclude, entry),
                                         index_policy.env_layer(get_settings()))

@@ -36,6 +36,10 @@ def test_cogo_index_summaries_embeds_each_file_once_and_an_edit_only_its_file(da
         assert done.returncode == 0, done.stderr
         return json.loads(done.stdout)
 
+    refused = subprocess.run([*COGO, "index", str(sample_copy), "--summaries", "--no-embed"], env=env,
+                             capture_output=True, text=True, timeout=120, check=False)
+    assert refused.returncode == 2 and refused.stderr.strip().splitlines() == [
+        "cogo index: --summaries embeds the file summaries, --no-embed embeds nothing: pass one of them"]
     first = index("--summaries")
     assert first["summaries_written"] == first["summaries_embedded"] == first["files"] > 20
     assert first["summaries_pending"] == 0
