@@ -35,7 +35,15 @@ $(STATIC_MODEL): $(STAMP)
 	@echo "setup: distilling the static embedding model once, offline, into $(COGO_HOME)/models (1-2 min)"
 	$(BIN)/python -m cogo_pipelines.indexing.static_embedding
 
-setup: $(STAMP) $(STATIC_MODEL)  ## create .venv, install everything, distil the static embedding model
+# The transformer (summaries, EMBEDDING_MODEL=minilm) exported once to ONNX, so warm processes
+# run it without torch (indexing/transformer_onnx.py; ~15 s).
+ONNX_MODEL := $(COGO_HOME)/models/onnx/exported.txt
+
+$(ONNX_MODEL): $(STAMP)
+	@echo "setup: exporting the MiniLM transformer once to ONNX into $(COGO_HOME)/models/onnx"
+	HF_HUB_OFFLINE=1 $(BIN)/python -m cogo_pipelines.indexing.transformer_onnx
+
+setup: $(STAMP) $(STATIC_MODEL) $(ONNX_MODEL)  ## create .venv, install everything, distil the static model, export the transformer
 
 # the project's Dagster instance settings (no first-run modal, no telemetry)
 $(DAGSTER_HOME)/dagster.yaml: dagster.yaml

@@ -1,6 +1,7 @@
 """Top-10 latency of `cogo search` over a large index.
 
-    python bench/search_latency.py [--chunks 100000] [--queries 200] [--keep]
+    python bench/search_latency.py [--chunks 100000] [--queries 200] [--files N]
+        [--keep | --database NAME]
 
 Loads N synthetic chunks (identifier-rich text; random unit vectors, or with ``--vectors static``
 the static model's vectors of each chunk's text, clustered like real code) into a scratch database
@@ -10,9 +11,12 @@ vector-only queries and prints p50/p95/max in ms. The query vector is given (as 
 have it after encoding); the model's encode time for one query is printed beside it.
 
 ``hybrid+sum ∥`` is the sidecar's search once its summary model is loaded: the vector read
-beside, the question encoded by the MiniLM transformer, and the file summaries' reads (one
-summary per synthetic file, random unit vectors); the transformer's encode time alone for one
-question is printed apart.
+beside, the question encoded by the MiniLM transformer (run by ONNX Runtime, as the sidecar runs
+it; ``… torch``: through sentence-transformers, as before the export), and the file summaries'
+reads (one summary per synthetic file, random unit vectors); the transformer's encode time alone
+for one question is printed apart, for both runtimes.
+
+``--database NAME`` times an existing scratch database (one ``--keep`` left) instead of loading one.
 """
 
 from __future__ import annotations
@@ -40,18 +44,28 @@ SUMMARY_KEY = "bench-summaries"
 class GivenVector:
     """A summary model (``knowledge.SummaryModel``) that encodes the question with the MiniLM
     transformer, as the sidecar's does (the real cost), and answers with the vector given (the
-    synthetic summaries' vectors are random: so is the question's)."""
+    synthetic summaries' vectors are random: so is the question's). ``torch``: through
+    sentence-transformers, as before the ONNX export (``indexing/transformer_onnx.py``)."""
 
     key = SUMMARY_KEY
 
-    def __init__(self, vector) -> None:
+    def __init__(self, vector, torch: bool = False) -> None:
         self._vector = vector
+        self._torch = torch
 
     def vector(self, text: str):
         from cogo_pipelines.indexing import embedding
 
-        embedding.encode([text], model="minilm")
+        if self._torch:
+            torch_model(embedding).encode([text], normalize_embeddings=True, convert_to_numpy=True)
+        else:
+            embedding.encode([text], model="minilm")
         return self._vector
+
+
+def torch_model(embedding):
+    """The shipped MiniLM through sentence-transformers (torch), whatever ``encode`` runs."""
+    return embedding._load(embedding.model_name(embedding.TRANSFORMER_NAME))
 
 PARTS = [
     "job",
@@ -131,19 +145,31 @@ PARTS = [
 ]
 
 
-def synthetic_chunk(rng: random.Random, i: int) -> Chunk:
+def synthetic_chunk(rng: random.Random, i: int, files: int | None = None) -> Chunk:
+    """Chunk ``i``; its file one of ``files`` (None: nearly one file per chunk, the worst case for
+    the summary list, one summary per file; real repos hold 10-30 chunks per file)."""
     words = [rng.choice(PARTS) for _ in range(3)]
     name = words[0] + "".join(w.title() for w in words[1:]) + str(i % 997)
     folder = "/".join(rng.choice(PARTS) for _ in range(2))
-    body = " ".join(
-        rng.choice(PARTS) + (rng.choice(PARTS).title() if rng.random() < 0.4 else "")
-        for _ in range(rng.randint(40, 160))
-    )
+    if files:
+        file = i % files
+        return Chunk(f"src/{PARTS[file % len(PARTS)]}/{PARTS[file // len(PARTS) % len(PARTS)]}{file}.ts", "code",
+                     f"export function {name}() {{ {synthetic_body(rng)} }}", 1 + 20 * (i // files), 20 + 20 * (i // files),
+                     symbol=name, kind="function", signature=f"function {name}()")  # fmt: skip
+    body = synthetic_body(rng)
     return Chunk(f"src/{folder}/{words[1]}{i % 500}.ts", "code", f"export function {name}() {{ {body} }}", 1, 20,
                  symbol=name, kind="function", signature=f"function {name}()")  # fmt: skip
 
 
-def load(conn: psycopg.Connection, n: int, rng: random.Random, vectors: str = "random") -> np.ndarray:
+def synthetic_body(rng: random.Random) -> str:
+    return " ".join(
+        rng.choice(PARTS) + (rng.choice(PARTS).title() if rng.random() < 0.4 else "")
+        for _ in range(rng.randint(40, 160))
+    )
+
+
+def load(conn: psycopg.Connection, n: int, rng: random.Random, vectors: str = "random",
+         files: int | None = None) -> np.ndarray:
     """Load ``n`` chunks; ``vectors``: ``random`` unit vectors (no structure: the worst case for
     an HNSW graph) or ``static`` (each chunk's text through the static model, clustered like real
     code). Returns the vectors in chunk id order."""
@@ -151,7 +177,7 @@ def load(conn: psycopg.Connection, n: int, rng: random.Random, vectors: str = "r
     conn.execute("DROP INDEX IF EXISTS code_chunks_embedding_hnsw")
     by_path: dict[str, list[Chunk]] = {}
     for i in range(n):
-        c = synthetic_chunk(rng, i)
+        c = synthetic_chunk(rng, i, files)
         by_path.setdefault(c.path, []).append(c)
     for path, chunks in by_path.items():
         chunk_writes.replace_file_chunks(conn, "synthetic", path, "h", chunks)
@@ -200,6 +226,12 @@ def load(conn: psycopg.Connection, n: int, rng: random.Random, vectors: str = "r
     return vectors
 
 
+# name -> (mode, vector read on a second connection, summary list: None | "onnx" | "torch")
+VARIANTS = {"hybrid": ("hybrid", False, None), "hybrid ∥": ("hybrid", True, None),
+            "hybrid+sum ∥": ("hybrid", True, "onnx"), "hybrid+sum ∥ torch": ("hybrid", True, "torch"),
+            "keyword": ("keyword", False, None), "vector": ("vector", False, None)}  # fmt: skip
+
+
 def percentile(values: list[float], p: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
@@ -210,6 +242,8 @@ def main() -> int:
     parser.add_argument("--chunks", type=int, default=100_000)
     parser.add_argument("--queries", type=int, default=200)
     parser.add_argument("--keep", action="store_true", help="keep the scratch database")
+    parser.add_argument("--files", type=int, help="spread the chunks over this many files (default: ~one each)")
+    parser.add_argument("--database", help="time this scratch database (one --keep left) instead of loading one")
     parser.add_argument(
         "--vectors",
         choices=("random", "static"),
@@ -218,19 +252,23 @@ def main() -> int:
     )
     args = parser.parse_args()
     base = db.database_url()
-    name = "bench_latency_" + uuid.uuid4().hex[:8]
-    with psycopg.connect(base, autocommit=True) as admin:
-        admin.execute(f"CREATE DATABASE {name}")
+    name = args.database or "bench_latency_" + uuid.uuid4().hex[:8]
+    if args.database:
+        args.keep = True
+    else:
+        with psycopg.connect(base, autocommit=True) as admin:
+            admin.execute(f"CREATE DATABASE {name}")
     url = psycopg.conninfo.make_conninfo(base, dbname=name)
     try:
         with psycopg.connect(url, row_factory=dict_row) as conn:
             db.migrate(conn)
-            load(conn, args.chunks, random.Random(1), args.vectors)
-            conn.commit()
+            if not args.database:
+                load(conn, args.chunks, random.Random(1), args.vectors, args.files)
+                conn.commit()
             rng = random.Random(2)
             qrng = np.random.default_rng(3)
             queries = []
-            for _ in range(args.queries):
+            for _ in range(args.queries * len(VARIANTS)):  # each variant its own questions
                 words = [rng.choice(PARTS) for _ in range(rng.randint(2, 7))]
                 text = (
                     " ".join(words)
@@ -244,18 +282,23 @@ def main() -> int:
 
                 vectors = embedding.encode([text for text, _ in queries])
                 queries = [(text, vec) for (text, _), vec in zip(queries, vectors, strict=True)]
-            for text, vec in queries[:10]:  # warm caches (and load the transformer)
+            for text, vec in queries[:10]:  # warm caches (and load the transformer, both runtimes)
                 knowledge.search(conn, text, k=10, repo="synthetic", query_vector=vec, summary=GivenVector(vec))
-            print(f"{args.chunks} chunks, {args.queries} queries, top-10, ms")
-            print(f"{'mode':<9}{'p50':>8}{'p95':>8}{'max':>8}")
+                GivenVector(vec, torch=True).vector(text)
+            print(f"{args.chunks} chunks, {args.queries} queries per variant, top-10, ms")
+            print(f"{'mode':<19}{'p50':>8}{'p95':>8}{'max':>8}")
             other = psycopg.connect(url, row_factory=dict_row, autocommit=True)
-            runs = {"hybrid": ("hybrid", None, False), "hybrid ∥": ("hybrid", other, False),
-                    "hybrid+sum ∥": ("hybrid", other, True), "keyword": ("keyword", None, False),
-                    "vector": ("vector", None, False)}  # fmt: skip
-            times = {name: [] for name in runs}
-            for text, vec in queries:  # interleaved: load changes hit every variant alike
-                for name, (mode, vector_conn, with_summaries) in runs.items():
-                    summary = GivenVector(vec[::-1].copy()) if with_summaries else None
+            times = {name: [] for name in VARIANTS}
+            order = random.Random(4)
+            for round_start in range(0, len(queries), len(VARIANTS)):
+                # interleaved, so load changes hit every variant alike; in a shuffled order, each
+                # variant with a question of its own: one that ran after another on the same vector
+                # would find the index pages that one read already in the buffers
+                names = order.sample(list(VARIANTS), len(VARIANTS))
+                for name, (text, vec) in zip(names, queries[round_start:round_start + len(VARIANTS)], strict=True):
+                    mode, beside, with_summaries = VARIANTS[name]
+                    vector_conn = other if beside else None
+                    summary = GivenVector(vec[::-1].copy(), torch=with_summaries == "torch") if with_summaries else None
                     t = time.perf_counter()
                     knowledge.search(conn, text, k=10, repo="synthetic", mode=mode, query_vector=vec,
                                      vector_conn=vector_conn, summary=summary)  # fmt: skip
@@ -263,7 +306,7 @@ def main() -> int:
             other.close()
             for mode, measured in times.items():
                 print(
-                    f"{mode:<9}{statistics.median(measured):>8.1f}{percentile(measured, 95):>8.1f}{max(measured):>8.1f}"
+                    f"{mode:<19}{statistics.median(measured):>8.1f}{percentile(measured, 95):>8.1f}{max(measured):>8.1f}"
                 )
         from cogo_pipelines.indexing import embedding
 
@@ -276,7 +319,12 @@ def main() -> int:
         t = time.perf_counter()
         for text, _ in queries[:50]:
             embedding.encode([text], model="minilm")
-        print(f"question encode (summary model, MiniLM transformer, CPU): {1000 * (time.perf_counter() - t) / 50:.1f}"
+        print(f"question encode (summary model, MiniLM transformer, ONNX Runtime): {1000 * (time.perf_counter() - t) / 50:.1f}"
+              " ms per query")
+        t = time.perf_counter()
+        for text, _ in queries[:50]:
+            torch_model(embedding).encode([text], normalize_embeddings=True, convert_to_numpy=True)
+        print(f"question encode (the same through sentence-transformers, torch): {1000 * (time.perf_counter() - t) / 50:.1f}"
               " ms per query")
     finally:
         if not args.keep:

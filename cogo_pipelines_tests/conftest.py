@@ -63,10 +63,20 @@ def static_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return static_embedding.distill(static_model.model_dir(tmp_path_factory.mktemp("home")))
 
 
+@pytest.fixture(scope="session")
+def onnx_models_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Where the session's ONNX exports of the transformer live (``transformer_onnx``): the
+    folder `make setup` exported into under the checkout's ``.cogo``, else an empty one the first
+    test that encodes with the transformer exports into (~10 s, once). Each test's COGO_HOME links it."""
+    made = REPO_ROOT / ".cogo" / "models" / "onnx"
+    return made.resolve() if made.is_dir() else tmp_path_factory.mktemp("onnx")
+
+
 @pytest.fixture
-def database_url(pg_server, static_model_dir: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[str]:
+def database_url(pg_server, static_model_dir: Path, onnx_models_dir: Path, monkeypatch: pytest.MonkeyPatch,
+                 tmp_path: Path) -> Iterator[str]:
     """A fresh, migrated database; DATABASE_URL and COGO_HOME point at it for the test (the
-    home holds a link to the session's static model, nothing else)."""
+    home holds links to the session's static model and ONNX exports, nothing else)."""
     name = "t_" + uuid.uuid4().hex[:12]
     with psycopg.connect(pg_server.get_uri(), autocommit=True) as conn:
         conn.execute(f"CREATE DATABASE {name} TEMPLATE {TEMPLATE_DB}")
@@ -74,6 +84,7 @@ def database_url(pg_server, static_model_dir: Path, monkeypatch: pytest.MonkeyPa
     home = tmp_path / "cogo_home"
     (home / "models").mkdir(parents=True)
     (home / "models" / static_model_dir.name).symlink_to(static_model_dir, target_is_directory=True)
+    (home / "models" / "onnx").symlink_to(onnx_models_dir, target_is_directory=True)
     monkeypatch.setenv("DATABASE_URL", url)
     monkeypatch.setenv("COGO_HOME", str(home))
     settings_module.reload_settings()

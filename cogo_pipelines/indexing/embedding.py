@@ -103,15 +103,25 @@ def _load(name: str):
     return model
 
 
+def _onnx(name: str):
+    """The transformer in a local folder run by ONNX Runtime (``transformer_onnx``: the same
+    vectors, no torch once exported), else None: a hub name, or a model it cannot export."""
+    if not os.path.isdir(name):
+        return None
+    from cogo_pipelines.indexing import transformer_onnx
+
+    return transformer_onnx.encoder(name, model_key(name))
+
+
 def get_model(name: str | None = None):
-    """The loaded model ``name`` (default ``model_name()``: a ``StaticModel`` or a
-    ``SentenceTransformer``), loaded once per process; a static default model is distilled here
+    """The loaded model ``name`` (default ``model_name()``: a ``StaticModel``, a transformer run
+    by ONNX Runtime, or a ``SentenceTransformer``), loaded once per process; a static default model is distilled here
     on first use when ``make setup`` has not made it yet."""
     name = model_name(name)
     static = _static_path(name)
     with _load_guard:
         if static is None:
-            return _load(name)
+            return _onnx(name) or _load(name)
         from cogo_pipelines.indexing import static_embedding
 
         if name == static_model.STATIC_NAME and not static_model.is_distilled(Path(static)):
@@ -123,7 +133,7 @@ def encode(texts: Sequence[str], *, batch_size: int = BATCH_SIZE, model: str | N
     """Normalised float32 vectors, one row per text (cosine similarity = dot product)."""
     import numpy as np
 
-    from cogo_pipelines.indexing import static_embedding
+    from cogo_pipelines.indexing import static_embedding, transformer_onnx
 
     if not texts:
         return np.zeros((0, DIMENSIONS), dtype=np.float32)
@@ -132,7 +142,10 @@ def encode(texts: Sequence[str], *, batch_size: int = BATCH_SIZE, model: str | N
     if static is not None:
         _distilled(name, static)
         return static_embedding.encode(static, texts)
-    vectors = get_model(name).encode(
+    model = get_model(name)
+    if isinstance(model, transformer_onnx.Encoder):
+        return model.encode(texts, batch_size=batch_size)
+    vectors = model.encode(
         list(texts),
         batch_size=batch_size,
         normalize_embeddings=True,

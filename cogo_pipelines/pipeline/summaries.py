@@ -1,8 +1,9 @@
 """File summaries: written by every index run, embedded by whoever holds the summary model.
 
 The summary model is a sentence transformer (``SUMMARY_MODEL``, default ``minilm``, the shipped
-all-MiniLM-L6-v2; ``off`` turns summaries off). Loading it costs ~10 s and ~500 MB, so the
-processes that pay for it are the ones that stay up or run long:
+all-MiniLM-L6-v2; ``off`` turns summaries off), run by ONNX Runtime once exported
+(``indexing/transformer_onnx.py``: ~2 s and ~200 MB to load; on torch ~10 s and ~500 MB), so
+the processes that pay for it are the ones that stay up or run long:
 
 - ``cogo index --summaries`` and Dagster's ``file_summaries`` asset embed a repo's summaries at
   the end of the run (``embed_summaries``);
@@ -25,7 +26,7 @@ from dataclasses import dataclass
 
 import psycopg
 
-from cogo_pipelines.indexing import embedding
+from cogo_pipelines.indexing import embedding, transformer_onnx
 from cogo_pipelines.settings import get_settings
 from cogo_pipelines.store import file_summaries
 
@@ -123,6 +124,7 @@ class SummaryEncoder:
         self._connect = connect or (lambda: db.connect(autocommit=True))
         self._name, self._key = model_name(), model_key()
         self._model_lock = threading.Lock()
+        self._concurrent = False  # the loaded model encodes in several threads at once
         self._ready = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -155,7 +157,8 @@ class SummaryEncoder:
         """``text`` embedded by the summary model; None until it is loaded (or when off)."""
         if not self.ready or self._key is None:
             return None
-        with self._model_lock:
+        # ONNX Runtime runs a question beside the fill's batch; torch's model takes one at a time
+        with nullcontext() if self._concurrent else self._model_lock:
             return embedding.encode([text], model=self._name)[0].tolist()
 
     def fill(self) -> int:
@@ -166,7 +169,8 @@ class SummaryEncoder:
     def _run(self) -> None:
         try:
             with self._model_lock:
-                embedding.get_model(self._name)
+                model = embedding.get_model(self._name)
+            self._concurrent = isinstance(model, transformer_onnx.Encoder)
             self._ready.set()
         except Exception as exc:  # noqa: BLE001 — search goes on without the list; say why once
             log.warning("summary model %s not loaded, search ranks without file summaries: %s", self._name, exc)

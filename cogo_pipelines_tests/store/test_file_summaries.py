@@ -163,3 +163,34 @@ def test_summaries_off_writes_none(conn, sample_copy: Path, monkeypatch):
     summary = index_run.run_index(conn, sample_copy, embed=False)
     assert summary.summaries_written == 0 and file_summaries.counts(conn, MODEL) == (0, 0)
     shutil.rmtree(sample_copy)
+
+
+def test_only_the_best_placed_files_only_the_list_names_are_read_and_the_answer_is_the_same(
+        conn, sample_copy: Path, monkeypatch):
+    """Files only the summary list names enter at one floor, ordered by their place: reading lead
+    chunks for the 2k best placed gives the hits that reading them all gives."""
+    index_run.run_index(conn, sample_copy, embed=False)
+    _embed_all(conn)
+    asked: list[int] = []
+    lead_chunks = knowledge._lead_chunks
+
+    def spy(conn, files, repo, vector):
+        asked.append(len(files))
+        return lead_chunks(conn, files, repo, vector)
+
+    monkeypatch.setattr(knowledge, "_lead_chunks", spy)
+    vectors = [r["embedding"] for r in conn.execute("SELECT embedding FROM file_summaries ORDER BY path LIMIT 12")]
+    listed_only = 0
+    for i, text in enumerate(vectors):
+        model = GivenSummaryModel(MODEL, [float(x) for x in text.strip("[]").split(",")])
+        question = "lease expiry of a claimed job" if i % 2 else "zzqx qqzz"  # a keyword list, or none
+        capped = knowledge.search(conn, question, k=3, summary=model)
+        assert asked[-1] <= 2 * 3
+        with monkeypatch.context() as m:
+            m.setattr(knowledge, "LEADS_PER_HIT", 10_000)
+            every = knowledge.search(conn, question, k=3, summary=model)
+        assert asked[-1] > 2 * 3  # the sample's list names more files than that
+        assert [(h.path, h.start_line, h.score) for h in capped] == [(h.path, h.start_line, h.score) for h in every]
+        keyword = {h.path for h in knowledge.search(conn, question, k=60, mode="keyword")}
+        listed_only += sum(1 for h in capped if h.path not in keyword)
+    assert listed_only >= 3  # the comparison covered hits that only the list brought
