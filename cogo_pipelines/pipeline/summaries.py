@@ -34,6 +34,7 @@ log = logging.getLogger(__name__)
 
 Progress = Callable[[str, int, int], None]
 BATCH = 16  # small: a question waits for the batch in progress (one model, one tokenizer at a time)
+PAGE = 1024  # summaries read per query while embedding (their texts held in memory at once)
 RECHECK_SECONDS = 30.0  # how often a warm process looks for summaries an index run left unembedded
 OFF = frozenset({"off", "none", "0", "false"})
 DEFAULT_MODEL = embedding.TRANSFORMER_NAME  # the shipped all-MiniLM-L6-v2
@@ -90,20 +91,27 @@ def embed_summaries(conn: psycopg.Connection, repo: str | None = None, progress:
     name, key = model_name(), model_key()
     if name is None or key is None:
         return 0
-    todo = file_summaries.pending(conn, key, repo)
-    stored = 0
-    for start in range(0, len(todo), BATCH):
-        if stop is not None and stop.is_set():
-            break
-        batch = todo[start : start + BATCH]
-        with lock or nullcontext():
-            vectors = embedding.encode([row.text for row in batch], model=name)
-        stored += file_summaries.save(conn, key, batch, vectors)
-        if not conn.autocommit:
-            conn.commit()
-        if progress:
-            progress("summary", start + len(batch), len(todo))
-    if not todo and progress:
+    summaries, embedded = file_summaries.counts(conn, key, repo)
+    total, done, stored = summaries - embedded, 0, 0
+    while stop is None or not stop.is_set():
+        # a page at a time, in memory: what this loop stored drops out of the next page's reading
+        page = file_summaries.pending(conn, key, repo, limit=PAGE)
+        stored_before = stored
+        for start in range(0, len(page), BATCH):
+            if stop is not None and stop.is_set():
+                break
+            batch = page[start : start + BATCH]
+            with lock or nullcontext():
+                vectors = embedding.encode([row.text for row in batch], model=name)
+            stored += file_summaries.save(conn, key, batch, vectors)
+            if not conn.autocommit:
+                conn.commit()
+            done += len(batch)
+            if progress:
+                progress("summary", done, max(total, done))
+        if len(page) < PAGE or stored == stored_before:  # the last page; or every text changed meanwhile:
+            break  # the next run (or the warm fill's next look) takes those
+    if not done and progress:
         progress("summary", 0, 0)
     return stored
 

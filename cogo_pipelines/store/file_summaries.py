@@ -103,13 +103,15 @@ def sync(conn: psycopg.Connection, repo: str, paths: Sequence[str] | None = None
     return cur.rowcount
 
 
-def pending(conn: psycopg.Connection, model: str, repo: str | None = None) -> list[Pending]:
+def pending(conn: psycopg.Connection, model: str, repo: str | None = None, limit: int | None = None) -> list[Pending]:
     """Summaries without a vector of ``model`` (of ``repo``, else of every repo), shortest first
-    (batches of similar length pad less)."""
+    (batches of similar length pad less); the first ``limit`` of them when given (a caller that
+    embeds them reads a page at a time: 100k texts at once would hold ~100 MB)."""
     rows = conn.execute(
         "SELECT repo, path, text_hash, text FROM file_summaries WHERE (model IS DISTINCT FROM %s OR embedding IS NULL)"
-        + (" AND repo = %s" if repo else "") + " ORDER BY length(text), repo, path",
-        (model,) + ((repo,) if repo else ()),
+        + (" AND repo = %s" if repo else "") + " ORDER BY length(text), repo, path"
+        + (" LIMIT %s" if limit is not None else ""),
+        (model,) + ((repo,) if repo else ()) + ((limit,) if limit is not None else ()),
     ).fetchall()
     return [Pending(r["repo"], r["path"], r["text_hash"], r["text"]) for r in rows]
 

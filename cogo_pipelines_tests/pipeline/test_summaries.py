@@ -64,6 +64,27 @@ def test_dagster_sees_the_summaries_only_once_every_file_has_its_vector(conn, sa
     assert meta["embedded"] == plain.summaries_pending == plain.files and meta["pending"] == 0
 
 
+def test_summaries_are_embedded_a_page_at_a_time_and_all_of_them(conn, sample_copy: Path, monkeypatch):
+    """No more than a page of texts is read at once, and every page is embedded, its progress
+    counted against the whole (not the page)."""
+    plain = index_run.run_index(conn, sample_copy, embed=False)
+    monkeypatch.setattr(summaries, "PAGE", 7)
+    read: list[int] = []
+    reading = file_summaries.pending
+
+    def spy(conn, model, repo=None, limit=None):
+        rows = reading(conn, model, repo, limit)
+        read.append(len(rows))
+        return rows
+
+    monkeypatch.setattr(file_summaries, "pending", spy)
+    seen: list[tuple[int, int]] = []
+    stored = summaries.embed_summaries(conn, progress=lambda _stage, done, total: seen.append((done, total)))
+    assert stored == plain.files > 7 and max(read) == 7 and len(read) == -(-plain.files // 7) + (plain.files % 7 == 0)
+    assert seen[-1] == (plain.files, plain.files) and {total for _, total in seen} == {plain.files}
+    assert file_summaries.counts(conn, summaries.model_key()) == (plain.files, plain.files)
+
+
 def test_a_warm_encoder_embeds_what_a_plain_index_left_and_search_then_reads_the_list(database_url, conn,
                                                                                      sample_copy: Path):
     index_run.run_index(conn, sample_copy, embed=False)
