@@ -253,6 +253,17 @@ def _lead_chunks(conn: psycopg.Connection, files: set[str], repo: str | None,
 
 LEADS_PER_HIT = 2  # list-only files given a lead chunk per hit asked for (2: room for ties and files gone)
 
+def _best_placed(summaries: dict[str, float], named: set[str], n: int) -> list[str]:
+    """The ``n`` files of the summary list best placed in it that ``named`` does not hold."""
+    return sorted(set(summaries) - named, key=lambda p: (-summaries[p], p))[:n]
+
+
+def _paths_of(conn: psycopg.Connection, ids: list[str]) -> set[str]:
+    if not ids:
+        return set()
+    return {r["path"] for r in conn.execute("SELECT DISTINCT path FROM code_chunks WHERE id = ANY(%s)", (ids,))}
+
+
 # Shared by the searches of a process; threads start only when a search passes ``vector_conn``.
 # Past 4 concurrent searches their vector reads queue here, where the store's cores are busy anyway.
 _BESIDE = ThreadPoolExecutor(max_workers=4, thread_name_prefix="cogo-vector-read")
@@ -320,6 +331,8 @@ def search(
         # the HNSW read is most of a hybrid search: run it beside the keyword read
         pending = _BESIDE.submit(_vector_ranking_in_transaction, vector_conn, query_vector, repo)
     summaries: dict[str, float] = {}
+    early: dict[str, str] = {}  # lead chunks read while the vector read runs beside
+    asked: set[str] = set()
     try:
         with conn.transaction():
             if mode in ("hybrid", "keyword"):
@@ -328,6 +341,13 @@ def search(
                 rankings.append((vector_ranking(conn, query_vector, repo, VECTOR_CANDIDATES), VECTOR_WEIGHT))
             if summary_vector is not None and (vector := summary_vector.result()) is not None:
                 summaries = file_summaries.ranking(conn, vector, repo)
+                if pending is not None and summaries:
+                    # the vector read is the longer one: meanwhile read the lead chunks of the
+                    # best placed files the keyword list does not name (the vector list may name
+                    # some of them: the rest are read after it, below)
+                    named = _paths_of(conn, [cid for ranked, _ in rankings for cid, _ in ranked])
+                    asked = set(_best_placed(summaries, named, LEADS_PER_HIT * k))
+                    early = _lead_chunks(conn, asked, repo, query_vector if vectors else None)
     finally:  # never hand ``vector_conn`` back to its pool while the read still runs on it
         if pending is not None:
             wait([pending])
@@ -345,8 +365,9 @@ def search(
     # files only the summary list names all enter at one floor, ordered by their place in it (see
     # fusion.fuse): no more than k of them can reach the top k, so only the best placed need a lead
     # chunk (reading every chunk of a hundred files cost 40 ms a search with 20 chunks a file)
-    only_listed = sorted(set(summaries) - set(paths.values()), key=lambda p: (-summaries[p], p))
-    leads = _lead_chunks(conn, set(only_listed[: LEADS_PER_HIT * k]), repo, query_vector if vectors else None)
+    only_listed = _best_placed(summaries, set(paths.values()), LEADS_PER_HIT * k)
+    leads = {path: early[path] for path in only_listed if path in early}
+    leads.update(_lead_chunks(conn, set(only_listed) - asked, repo, query_vector if vectors else None))
     paths.update({cid: path for path, cid in leads.items()})
     rankings = [([(cid, s) for cid, s in ranked if cid in paths], w) for ranked, w in rankings]
     generated = {r["id"] for r in light if r["generated"]}

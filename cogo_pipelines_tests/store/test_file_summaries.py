@@ -194,3 +194,35 @@ def test_only_the_best_placed_files_only_the_list_names_are_read_and_the_answer_
         keyword = {h.path for h in knowledge.search(conn, question, k=60, mode="keyword")}
         listed_only += sum(1 for h in capped if h.path not in keyword)
     assert listed_only >= 3  # the comparison covered hits that only the list brought
+
+
+def test_lead_chunks_read_beside_the_vector_read_give_the_same_hits(database_url, conn, sample_copy: Path,
+                                                                     monkeypatch):
+    """With a second connection the lead chunks of the best placed files are read while the
+    vector list is read on it; what the vector list then names is left out, the gap read after:
+    the hits equal those of the one-connection search."""
+    from cogo_pipelines.store import db
+
+    index_run.run_index(conn, sample_copy, embed=True)
+    _embed_all(conn)
+    calls: list[int] = []
+    lead_chunks = knowledge._lead_chunks
+
+    def spy(conn, files, repo, vector):
+        calls.append(len(files))
+        return lead_chunks(conn, files, repo, vector)
+
+    monkeypatch.setattr(knowledge, "_lead_chunks", spy)
+    vectors = [r["embedding"] for r in conn.execute("SELECT embedding FROM file_summaries ORDER BY path LIMIT 10")]
+    late: list[int] = []
+    with db.connect(database_url, autocommit=True) as other:
+        for i, text in enumerate(vectors):
+            model = GivenSummaryModel(MODEL, [float(x) for x in text.strip("[]").split(",")])
+            question = ("lease expiry of a claimed job", "zzqx qqzz", "how is the quality gate threshold set")[i % 3]
+            calls.clear()
+            beside = knowledge.search(conn, question, k=3, summary=model, vector_conn=other)
+            assert len(calls) == 2 and calls[0] == 2 * 3  # early: the 2k best placed outside the keyword list
+            alone = knowledge.search(conn, question, k=3, summary=model)
+            assert [(h.path, h.start_line, h.score) for h in beside] == [(h.path, h.start_line, h.score) for h in alone]
+            late.append(calls[1])
+    assert any(late)  # the vector list named some of the early files: the gap was read after it
