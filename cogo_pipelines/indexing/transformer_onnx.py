@@ -127,9 +127,11 @@ def export(source: str, target: Path) -> Path:
             (reference * reference).sum(axis=1) ** 0.5 * (got * got).sum(axis=1) ** 0.5)))
         if cosine < MIN_COSINE:
             raise Unsupported(f"{source}: the ONNX export gives other vectors (cosine {cosine:.6f})")
-        if target.exists():  # another process exported it meanwhile: keep theirs
-            return target
-        scratch.rename(target)
+        try:
+            scratch.rename(target)
+        except OSError:
+            if not is_exported(target):  # not another process's export, made meanwhile: say why
+                raise
         return target
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
@@ -198,29 +200,25 @@ class Encoder:
         return np.asarray(vectors, dtype=np.float32)
 
 
-@lru_cache(maxsize=4)
-def _loaded(path: str) -> Encoder:
-    return Encoder(path)
+def encoder(source: str, key: str) -> Encoder | None:
+    """The ONNX Runtime encoder of the sentence transformer at ``source`` (``key``: its cache
+    key), exported on first use; None where it cannot be (the caller uses torch). Either answer
+    is kept for the process: a model that cannot be exported is tried once, not at every batch."""
+    return _encoder_at(source, str(folder(get_settings().cogo_home.resolve(), key)))
 
 
 @lru_cache(maxsize=8)
-def _refused(source: str, reason: str) -> None:
-    log.warning("embedding model %s runs on torch, not ONNX Runtime: %s", source, reason)
-
-
-def encoder(source: str, key: str) -> Encoder | None:
-    """The ONNX Runtime encoder of the sentence transformer at ``source`` (``key``: its cache
-    key), exported on first use; None where it cannot be (the caller uses torch)."""
-    target = folder(get_settings().cogo_home.resolve(), key)
+def _encoder_at(source: str, target: str) -> Encoder | None:
     try:
-        if not is_exported(target):
+        if not is_exported(Path(target)):
             with _guard:
-                export(source, target)
-        return _loaded(str(target))
+                export(source, Path(target))
+        return Encoder(target)
     except Unsupported as exc:
-        _refused(source, str(exc))
+        reason = str(exc)
     except Exception as exc:  # noqa: BLE001 — onnx missing, an exporter that fails: torch still serves
-        _refused(source, f"{type(exc).__name__}: {exc}")
+        reason = f"{type(exc).__name__}: {exc}"
+    log.warning("embedding model %s runs on torch, not ONNX Runtime: %s", source, reason)
     return None
 
 

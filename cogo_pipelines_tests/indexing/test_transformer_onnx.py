@@ -58,7 +58,8 @@ def test_a_process_with_the_export_never_imports_torch(transformer: str) -> None
     assert out.stdout.split() == ["(1,", "384)", "False"], out.stdout + out.stderr
 
 
-def test_a_model_it_cannot_export_runs_on_torch(transformer: str, tmp_path: Path) -> None:
+def test_a_model_it_cannot_export_runs_on_torch(transformer: str, tmp_path: Path,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
     """Max pooling is not what the exporter knows: the folder is refused and torch serves it."""
     source = Path(transformer)
     copy = tmp_path / "max-pooled"
@@ -69,8 +70,13 @@ def test_a_model_it_cannot_export_runs_on_torch(transformer: str, tmp_path: Path
     pooling = json.loads((source / "1_Pooling" / "config.json").read_text())
     pooling.update(pooling_mode_mean_tokens=False, pooling_mode_max_tokens=True)
     (copy / "1_Pooling" / "config.json").write_text(json.dumps(pooling))
+    exports: list[str] = []
+    export = transformer_onnx.export
+    monkeypatch.setattr(transformer_onnx, "export", lambda source, target: exports.append(source) or export(source, target))
     assert transformer_onnx.encoder(str(copy), embedding.model_key(str(copy))) is None
     vectors = embedding.encode(["a question"], model=str(copy))
+    embedding.encode(["another question"], model=str(copy))
+    assert exports == [str(copy)]  # refused once for the process, not at every encode
     assert vectors.shape == (1, embedding.DIMENSIONS)
     assert not isinstance(embedding.get_model(str(copy)), transformer_onnx.Encoder)
     assert not transformer_onnx.folder(Path(os.environ["COGO_HOME"]), embedding.model_key(str(copy))).exists()
