@@ -33,7 +33,7 @@ from cogo_pipelines.store import file_summaries
 log = logging.getLogger(__name__)
 
 Progress = Callable[[str, int, int], None]
-BATCH = 16  # small: a question waits for the batch in progress (one model, one tokenizer at a time)
+BATCH = 16  # small: on torch a question waits for the batch in progress (ONNX Runtime runs both at once)
 PAGE = 1024  # summaries read per query while embedding (their texts held in memory at once)
 RECHECK_SECONDS = 30.0  # how often a warm process looks for summaries an index run left unembedded
 OFF = frozenset({"off", "none", "0", "false"})

@@ -253,6 +253,7 @@ def _lead_chunks(conn: psycopg.Connection, files: set[str], repo: str | None,
 
 LEADS_PER_HIT = 2  # list-only files given a lead chunk per hit asked for (2: room for ties and files gone)
 
+
 def _best_placed(summaries: dict[str, float], named: set[str], n: int) -> list[str]:
     """The ``n`` files of the summary list best placed in it that ``named`` does not hold."""
     return sorted(set(summaries) - named, key=lambda p: (-summaries[p], p))[:n]
