@@ -63,6 +63,10 @@ class GivenVector:
         return self._vector
 
 
+    def notice_incomplete(self) -> None:
+        pass  # the synthetic summaries are complete
+
+
 def torch_model(embedding):
     """The shipped MiniLM through sentence-transformers (torch), whatever ``encode`` runs."""
     return embedding._load(embedding.model_name(embedding.TRANSFORMER_NAME))

@@ -135,6 +135,7 @@ class SummaryEncoder:
         self._concurrent = False  # the loaded model encodes in several threads at once
         self._ready = threading.Event()
         self._stop = threading.Event()
+        self._wake = threading.Event()  # set by a search that found summaries without vectors
         self._thread: threading.Thread | None = None
 
     @property
@@ -153,6 +154,12 @@ class SummaryEncoder:
 
     def stop(self) -> None:
         self._stop.set()
+        self._wake.set()
+
+    def notice_incomplete(self) -> None:
+        """A search found summaries without vectors (an index run since the last fill): fill
+        now rather than at the next look, so the list is back within about a second of an edit."""
+        self._wake.set()
 
     def wait_ready(self, timeout: float) -> bool:
         return self._ready.wait(timeout)
@@ -190,4 +197,5 @@ class SummaryEncoder:
                     log.info("embedded %d file summaries", stored)
             except Exception as exc:  # noqa: BLE001 — a store that restarts: try again later
                 log.warning("file summaries not embedded: %s", exc)
-            self._stop.wait(RECHECK_SECONDS)
+            self._wake.wait(RECHECK_SECONDS)
+            self._wake.clear()

@@ -234,6 +234,9 @@ class SummaryModel(Protocol):
 
     def vector(self, text: str) -> Sequence[float] | None: ...
 
+    def notice_incomplete(self) -> None:
+        """A search found summaries without its vectors (an index run since): embed them soon."""
+
 
 def _lead_chunks(conn: psycopg.Connection, files: set[str], repo: str | None,
                  query_vector: Sequence[float] | None) -> dict[str, str]:
@@ -327,6 +330,8 @@ def search(
         if file_summaries.complete(conn, summary.key, repo):
             # the transformer encodes the question (~10 ms of CPU) while the store reads the lists
             summary_vector = _BESIDE.submit(summary.vector, query)
+        else:  # ranked without the list until the model's holder has embedded what is new
+            summary.notice_incomplete()
     pending = None
     if vectors and mode == "hybrid" and vector_conn is not None:
         # the HNSW read is most of a hybrid search: run it beside the keyword read

@@ -86,7 +86,8 @@ def test_summaries_are_embedded_a_page_at_a_time_and_all_of_them(conn, sample_co
 
 
 def test_a_warm_encoder_embeds_what_a_plain_index_left_and_search_then_reads_the_list(database_url, conn,
-                                                                                     sample_copy: Path):
+                                                                                     sample_copy: Path, monkeypatch):
+    monkeypatch.setattr(summaries, "RECHECK_SECONDS", 3600.0)  # only a search's notice brings the fill back
     index_run.run_index(conn, sample_copy, embed=False)
     conn.commit()
     key = summaries.model_key()
@@ -103,10 +104,22 @@ def test_a_warm_encoder_embeds_what_a_plain_index_left_and_search_then_reads_the
             assert time.monotonic() < deadline, "the background fill did not embed the summaries"
             time.sleep(0.2)
         warm = knowledge_tools.search(conn, question, 8, summary=encoder)
+        vector = embedding.encode([question], model="minilm")[0].tolist()
+        assert warm == knowledge_tools.search(conn, question, 8, summary=GivenSummaryModel(key, vector))
+        # an edit indexed without --summaries: the next search ranks without the list and wakes
+        # the fill, which embeds the edited file's summary at once, not at its next look
+        edited = sample_copy / "src" / "core" / "lease.ts"
+        edited.write_text(edited.read_text() + "\nexport const leaseGraceSeconds = 5;\n")
+        index_run.run_index(conn, sample_copy, embed=False)
+        conn.commit()
+        assert not file_summaries.complete(conn, key, "cogo-sample")
+        assert knowledge_tools.search(conn, question, 8, summary=encoder)["results"]
+        deadline = time.monotonic() + 30
+        while not file_summaries.complete(conn, key, "cogo-sample"):
+            assert time.monotonic() < deadline, "a search that found a summary without its vector did not wake the fill"
+            time.sleep(0.1)
     finally:
         encoder.stop()
-    vector = embedding.encode([question], model="minilm")[0].tolist()
-    assert warm == knowledge_tools.search(conn, question, 8, summary=GivenSummaryModel(key, vector))
     assert [r["score"] for r in warm["results"]] != [r["score"] for r in plain["results"]]
     assert warm["results"][0]["path"] in {r["path"] for r in plain["results"][:3]}
     # the vectors are the transformer's: the nearest summary to a file's own text is that file

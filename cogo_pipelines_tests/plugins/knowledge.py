@@ -72,8 +72,11 @@ class GivenSummaryModel:
     (by the real model, or a stored one); it records the questions it was asked."""
 
     def __init__(self, key: str, vector: list[float]) -> None:
-        self.key, self._vector, self.asked = key, vector, []
+        self.key, self._vector, self.asked, self.noticed = key, vector, [], 0
 
     def vector(self, text: str) -> list[float]:
         self.asked.append(text)
         return self._vector
+
+    def notice_incomplete(self) -> None:
+        self.noticed += 1
