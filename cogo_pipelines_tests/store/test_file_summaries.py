@@ -165,12 +165,8 @@ def test_summaries_off_writes_none(conn, sample_copy: Path, monkeypatch):
     shutil.rmtree(sample_copy)
 
 
-def test_only_the_best_placed_files_only_the_list_names_are_read_and_the_answer_is_the_same(
-        conn, sample_copy: Path, monkeypatch):
-    """Files only the summary list names enter at one floor, ordered by their place: reading lead
-    chunks for the 2k best placed gives the hits that reading them all gives."""
-    index_run.run_index(conn, sample_copy, embed=False)
-    _embed_all(conn)
+def lead_reads(monkeypatch) -> list[int]:
+    """How many files each reading of lead chunks (``knowledge._lead_chunks``) is asked for."""
     asked: list[int] = []
     lead_chunks = knowledge._lead_chunks
 
@@ -179,10 +175,24 @@ def test_only_the_best_placed_files_only_the_list_names_are_read_and_the_answer_
         return lead_chunks(conn, files, repo, vector)
 
     monkeypatch.setattr(knowledge, "_lead_chunks", spy)
-    vectors = [r["embedding"] for r in conn.execute("SELECT embedding FROM file_summaries ORDER BY path LIMIT 12")]
+    return asked
+
+
+def _models_of_summaries(conn, n: int) -> list[GivenSummaryModel]:
+    """Summary models whose question vector is one stored summary's (the first ``n`` by path)."""
+    rows = conn.execute("SELECT embedding FROM file_summaries ORDER BY path LIMIT %s", (n,))
+    return [GivenSummaryModel(MODEL, [float(x) for x in r["embedding"].strip("[]").split(",")]) for r in rows]
+
+
+def test_only_the_best_placed_files_only_the_list_names_are_read_and_the_answer_is_the_same(
+        conn, sample_copy: Path, monkeypatch):
+    """Files only the summary list names enter at one floor, ordered by their place: reading lead
+    chunks for the 2k best placed gives the hits that reading them all gives."""
+    index_run.run_index(conn, sample_copy, embed=False)
+    _embed_all(conn)
+    asked = lead_reads(monkeypatch)
     listed_only = 0
-    for i, text in enumerate(vectors):
-        model = GivenSummaryModel(MODEL, [float(x) for x in text.strip("[]").split(",")])
+    for i, model in enumerate(_models_of_summaries(conn, 12)):
         question = "lease expiry of a claimed job" if i % 2 else "zzqx qqzz"  # a keyword list, or none
         capped = knowledge.search(conn, question, k=3, summary=model)
         assert asked[-1] <= 2 * 3
@@ -205,19 +215,10 @@ def test_lead_chunks_read_beside_the_vector_read_give_the_same_hits(database_url
 
     index_run.run_index(conn, sample_copy, embed=True)
     _embed_all(conn)
-    calls: list[int] = []
-    lead_chunks = knowledge._lead_chunks
-
-    def spy(conn, files, repo, vector):
-        calls.append(len(files))
-        return lead_chunks(conn, files, repo, vector)
-
-    monkeypatch.setattr(knowledge, "_lead_chunks", spy)
-    vectors = [r["embedding"] for r in conn.execute("SELECT embedding FROM file_summaries ORDER BY path LIMIT 10")]
+    calls = lead_reads(monkeypatch)
     late: list[int] = []
     with db.connect(database_url, autocommit=True) as other:
-        for i, text in enumerate(vectors):
-            model = GivenSummaryModel(MODEL, [float(x) for x in text.strip("[]").split(",")])
+        for i, model in enumerate(_models_of_summaries(conn, 10)):
             question = ("lease expiry of a claimed job", "zzqx qqzz", "how is the quality gate threshold set")[i % 3]
             calls.clear()
             beside = knowledge.search(conn, question, k=3, summary=model, vector_conn=other)
