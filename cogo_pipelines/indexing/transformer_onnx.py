@@ -171,14 +171,13 @@ class Encoder:
         (as sentence-transformers does: a batch pads to its longest)."""
         import numpy as np
 
+        if not texts:
+            return np.zeros((0, 0), dtype=np.float32)
         order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
-        out = np.zeros((len(texts), 0), dtype=np.float32)
-        for start in range(0, len(order), batch_size):
-            picked = order[start:start + batch_size]
-            vectors = self._batch_vectors([texts[i] for i in picked])
-            if out.shape[1] == 0:
-                out = np.zeros((len(texts), vectors.shape[1]), dtype=np.float32)
-            out[picked] = vectors
+        vectors = np.concatenate([self._batch_vectors([texts[i] for i in order[start:start + batch_size]])
+                                  for start in range(0, len(order), batch_size)])  # fmt: skip
+        out = np.empty_like(vectors)
+        out[order] = vectors  # back in the texts' order
         return out
 
     def _batch_vectors(self, texts: list[str]) -> np.ndarray:

@@ -262,10 +262,15 @@ def _best_placed(summaries: dict[str, float], named: set[str], n: int) -> list[s
     return sorted(set(summaries) - named, key=lambda p: (-summaries[p], p))[:n]
 
 
-def _paths_of(conn: psycopg.Connection, ids: list[str]) -> set[str]:
+def _chunk_rows(conn: psycopg.Connection, ids: list[str]) -> list[dict]:
+    """id, path, graph rank and whether a tool wrote the file, of each chunk of ``ids`` still stored."""
     if not ids:
-        return set()
-    return {r["path"] for r in conn.execute("SELECT DISTINCT path FROM code_chunks WHERE id = ANY(%s)", (ids,))}
+        return []
+    return conn.execute(
+        "SELECT c.id, c.path, c.rank, f.generated FROM code_chunks c"
+        " LEFT JOIN files f ON f.repo = c.repo AND f.path = c.path WHERE c.id = ANY(%s)",
+        (ids,),
+    ).fetchall()
 
 
 # Shared by the searches of a process; threads start only when a search passes ``vector_conn``.
@@ -339,6 +344,7 @@ def search(
     summaries: dict[str, float] = {}
     early: dict[str, str] = {}  # lead chunks read while the vector read runs beside
     asked: set[str] = set()
+    light: list[dict] = []  # the rows of the chunks the lists name, as far as read
     try:
         with conn.transaction():
             if mode in ("hybrid", "keyword"):
@@ -351,8 +357,8 @@ def search(
                     # the vector read is the longer one: meanwhile read the lead chunks of the
                     # best placed files the keyword list does not name (the vector list may name
                     # some of them: the rest are read after it, below)
-                    named = _paths_of(conn, [cid for ranked, _ in rankings for cid, _ in ranked])
-                    asked = set(_best_placed(summaries, named, LEADS_PER_HIT * k))
+                    light = _chunk_rows(conn, list({cid for ranked, _ in rankings for cid, _ in ranked}))
+                    asked = set(_best_placed(summaries, {r["path"] for r in light}, LEADS_PER_HIT * k))
                     early = _lead_chunks(conn, asked, repo, query_vector if vectors else None)
     finally:  # never hand ``vector_conn`` back to its pool while the read still runs on it
         if pending is not None:
@@ -362,11 +368,8 @@ def search(
     ids = list({cid for ranked, _ in rankings for cid, _ in ranked})
     if not ids and not summaries:
         return []
-    light = conn.execute(
-        "SELECT c.id, c.path, c.rank, f.generated FROM code_chunks c"
-        " LEFT JOIN files f ON f.repo = c.repo AND f.path = c.path WHERE c.id = ANY(%s)",
-        (ids,),
-    ).fetchall()
+    read = {r["id"] for r in light}
+    light += _chunk_rows(conn, [cid for cid in ids if cid not in read])
     paths = {r["id"]: r["path"] for r in light}  # a chunk deleted meanwhile drops out here
     # files only the summary list names all enter at one floor, ordered by their place in it (see
     # fusion.fuse): no more than k of them can reach the top k, so only the best placed need a lead
