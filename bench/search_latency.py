@@ -62,7 +62,6 @@ class GivenVector:
             embedding.encode([text], model="minilm")
         return self._vector
 
-
     def notice_incomplete(self) -> None:
         pass  # the synthetic summaries are complete
 
@@ -70,6 +69,7 @@ class GivenVector:
 def torch_model(embedding):
     """The shipped MiniLM through sentence-transformers (torch), whatever ``encode`` runs."""
     return embedding._load(embedding.model_name(embedding.TRANSFORMER_NAME))
+
 
 PARTS = [
     "job",
@@ -155,21 +155,17 @@ def synthetic_chunk(rng: random.Random, i: int, files: int | None = None) -> Chu
     words = [rng.choice(PARTS) for _ in range(3)]
     name = words[0] + "".join(w.title() for w in words[1:]) + str(i % 997)
     folder = "/".join(rng.choice(PARTS) for _ in range(2))
-    if files:
-        file = i % files
-        return Chunk(f"src/{PARTS[file % len(PARTS)]}/{PARTS[file // len(PARTS) % len(PARTS)]}{file}.ts", "code",
-                     f"export function {name}() {{ {synthetic_body(rng)} }}", 1 + 20 * (i // files), 20 + 20 * (i // files),
-                     symbol=name, kind="function", signature=f"function {name}()")  # fmt: skip
-    body = synthetic_body(rng)
-    return Chunk(f"src/{folder}/{words[1]}{i % 500}.ts", "code", f"export function {name}() {{ {body} }}", 1, 20,
-                 symbol=name, kind="function", signature=f"function {name}()")  # fmt: skip
-
-
-def synthetic_body(rng: random.Random) -> str:
-    return " ".join(
+    body = " ".join(
         rng.choice(PARTS) + (rng.choice(PARTS).title() if rng.random() < 0.4 else "")
         for _ in range(rng.randint(40, 160))
     )
+    if files:
+        file = i % files
+        path, start = f"src/{PARTS[file % len(PARTS)]}/{PARTS[file // len(PARTS) % len(PARTS)]}{file}.ts", 1 + 20 * (i // files)
+    else:
+        path, start = f"src/{folder}/{words[1]}{i % 500}.ts", 1
+    return Chunk(path, "code", f"export function {name}() {{ {body} }}", start, start + 19,
+                 symbol=name, kind="function", signature=f"function {name}()")  # fmt: skip
 
 
 def load(conn: psycopg.Connection, n: int, rng: random.Random, vectors: str = "random",
@@ -292,21 +288,21 @@ def main() -> int:
             print(f"{args.chunks} chunks, {args.queries} queries per variant, top-10, ms")
             print(f"{'mode':<19}{'p50':>8}{'p95':>8}{'max':>8}")
             other = psycopg.connect(url, row_factory=dict_row, autocommit=True)
-            times = {name: [] for name in VARIANTS}
+            times: dict[str, list[float]] = {variant: [] for variant in VARIANTS}
             order = random.Random(4)
             for round_start in range(0, len(queries), len(VARIANTS)):
                 # interleaved, so load changes hit every variant alike; in a shuffled order, each
                 # variant with a question of its own: one that ran after another on the same vector
                 # would find the index pages that one read already in the buffers
-                names = order.sample(list(VARIANTS), len(VARIANTS))
-                for name, (text, vec) in zip(names, queries[round_start:round_start + len(VARIANTS)], strict=True):
-                    mode, beside, with_summaries = VARIANTS[name]
+                shuffled = order.sample(list(VARIANTS), len(VARIANTS))
+                for variant, (text, vec) in zip(shuffled, queries[round_start:round_start + len(VARIANTS)], strict=True):
+                    mode, beside, with_summaries = VARIANTS[variant]
                     vector_conn = other if beside else None
                     summary = GivenVector(vec[::-1].copy(), torch=with_summaries == "torch") if with_summaries else None
                     t = time.perf_counter()
                     knowledge.search(conn, text, k=10, repo="synthetic", mode=mode, query_vector=vec,
                                      vector_conn=vector_conn, summary=summary)  # fmt: skip
-                    times[name].append(1000 * (time.perf_counter() - t))
+                    times[variant].append(1000 * (time.perf_counter() - t))
             other.close()
             for mode, measured in times.items():
                 print(
