@@ -4,7 +4,9 @@
                                    [--semble-python /tmp/semble/bin/python]
 
 What an agent pays per call: start Python, import, connect to the store, embed the query,
-search, print. REPO_DIR must be indexed already as NAME (``cogo index REPO_DIR --name NAME`` or
+search, print. ``cogo`` is the command as users run it (from the second call on, answered by the
+warm server it leaves behind: ``cogo_pipelines/warm_search.py``); ``in-proc`` is the same call
+with ``COGO_WARM_SEARCH=0``, searching in its own process. REPO_DIR must be indexed already as NAME (``cogo index REPO_DIR --name NAME`` or
 ``bench/retrieval_suite.py``). Each run takes the next question of QUESTIONS.tsv and times
 ``python -m cogo_pipelines.cli search Q --repo NAME --json``; with ``--semble-python`` the same
 question is then answered by a fresh semble 0.7.0 process (its BM25 mode over the cogo-distilled
@@ -46,6 +48,19 @@ def timed(cmd: list[str], env: dict) -> tuple[float, float]:
     return wall, usage.ru_maxrss / 1024
 
 
+def _await_warm_server(env: dict, call: list[str], within_s: float = 60.0) -> None:
+    """The first call leaves a warm server behind (``warm_search``): wait until it listens, then
+    make one more untimed call (answered once the server has imported), so the timed calls
+    measure it, not its start-up."""
+    if env.get("COGO_WARM_SEARCH", "1") in ("0", "off", "false", "no"):
+        return
+    probe = ("import sys, time; from cogo_pipelines import warm_search as w\n"
+             "f = w.runtime_dir(); deadline = time.time() + float(sys.argv[1])\n"
+             "while f and not w.socket_path(f).exists() and time.time() < deadline: time.sleep(0.1)")  # fmt: skip
+    subprocess.run([sys.executable, "-c", probe, str(within_s)], env=env, cwd=env["PYTHONPATH"], check=True)
+    timed(call, env)
+
+
 def summary(label: str, times: list[float], rss: float) -> str:
     ordered = sorted(times)
     p95 = ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
@@ -77,14 +92,19 @@ def main() -> int:
         model = static_embedding.ensure(get_settings().cogo_home.resolve())
     cogo_cmd = [sys.executable, "-m", "cogo_pipelines.cli", "search"]
     timed(cogo_cmd + [questions[0], "--repo", a.name, "--json"], env)  # warm the page cache
-    cogo, semble, base = [], [], []
-    cogo_rss = semble_rss = base_rss = 0.0
+    _await_warm_server(env, cogo_cmd + [questions[0], "--repo", a.name, "--json"])
+    cogo, semble, base, cold = [], [], [], []
+    cogo_rss = semble_rss = base_rss = cold_rss = 0.0
+    cold_env = {**env, "COGO_WARM_SEARCH": "0"}
     base_env = {**env, "PYTHONPATH": str(a.baseline_root)} if a.baseline_root else None
     for i in range(a.runs):
         q = questions[i % len(questions)]
         wall, rss = timed(cogo_cmd + [q, "--repo", a.name, "--json"], env)
         cogo.append(wall)
         cogo_rss = max(cogo_rss, rss)
+        wall, rss = timed(cogo_cmd + [q, "--repo", a.name, "--json"], cold_env)
+        cold.append(wall)
+        cold_rss = max(cold_rss, rss)
         if base_env:
             wall, rss = timed(cogo_cmd + [q, "--repo", a.name, "--json"], base_env)
             base.append(wall)
@@ -95,6 +115,7 @@ def main() -> int:
             semble_rss = max(semble_rss, rss)
     print(f"{a.name}: whole process, {a.runs} questions")
     print(summary("cogo", cogo, cogo_rss))
+    print(summary("in-proc", cold, cold_rss))
     if base:
         print(summary("baseline", base, base_rss))
     if semble:

@@ -12,7 +12,7 @@ import re
 import sys
 from typing import TYPE_CHECKING
 
-from cogo_pipelines import collector
+from cogo_pipelines import collector, warm_search
 
 if TYPE_CHECKING:
     import typer
@@ -87,6 +87,10 @@ def main() -> None:
     for arg in sys.argv[1:]:  # bytes that are not UTF-8 reach Python as lone surrogates
         if any("\ud800" <= ch <= "\udfff" for ch in arg):
             _error(f"argument {os.fsencode(arg)!r} is not valid UTF-8 text")
+    if sys.argv[1:2] == ["search"] and not warm_search.serving:
+        if (code := warm_search.forward(sys.argv[1:])) is not None:
+            sys.exit(code)
+        warm_search.start_later()  # searched here this time; a warm process for the next ones
     with collector.paused():  # imported here, not at the top: the collector paused (``collector``)
         import psycopg
         import pydantic

@@ -31,6 +31,9 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 # The summary model is a transformer (~10 s and ~500 MB to load): every sidecar and MCP server a
 # test starts would load it in the background. Off here; the tests of summaries turn it on.
 os.environ.setdefault("SUMMARY_MODEL", "off")
+# `cogo search` leaves a warm server behind (warm_search.py), one per interpreter: the suite's
+# hundreds of searches in fresh stores would all share it. Off here; its own tests turn it on.
+os.environ.setdefault("COGO_WARM_SEARCH", "0")
 warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
 
 

@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-FACES = ("commands", "server", "defs", "mcp", "cli.py", "definitions.py")
+FACES = ("commands", "server", "defs", "mcp", "cli.py", "warm_search.py", "definitions.py")
 # SQL as it is written in this code base: upper-case keywords, or a cursor's execute()
 SQL = re.compile(r"\b(SELECT\b[^\n]*\bFROM|INSERT\s+INTO|DELETE\s+FROM|UPDATE\s+\w+\s+SET)\b|\.execute\(")
 
@@ -24,7 +24,7 @@ def test_the_import_layers_hold():
         [str(lint), "--no-cache"], check=False, cwd=ROOT, capture_output=True, text=True, timeout=300
     )
     assert out.returncode == 0, out.stdout[-4000:] + out.stderr[-2000:]
-    assert "1 kept, 0 broken" in out.stdout
+    assert "2 kept, 0 broken" in out.stdout
 
 
 def test_no_face_holds_sql():

@@ -269,6 +269,14 @@ def migration_files() -> list[tuple[str, str]]:
     return found
 
 
+def forget_process_state() -> None:
+    """Forget the embedded servers' addresses and the schemas checked by this process: a process
+    that serves callers of changing settings (``warm_search``) reads them afresh for each."""
+    with _migrate_guard:
+        _migrated.clear()
+        _embedded_uris.clear()
+
+
 def ensure_migrated(conn: psycopg.Connection, url: str) -> None:
     with _migrate_guard:
         if url in _migrated:
