@@ -32,7 +32,25 @@ MIGRATION_LOCK_KEY = 0x636F676F  # "cogo"
 # Server settings of the embedded store. A graph write streams tens of MB of WAL through one
 # backend: with the default 4 MB of WAL buffers that backend keeps stopping to write them out
 # (a cold 99k-edge COPY: ~0.42 s -> ~0.37 s with 32 MB). Read at server start only.
-EMBEDDED_SETTINGS = {"wal_buffers": "32MB"}
+#
+# The buffer cache: PostgreSQL's default 128 MB holds neither the HNSW index of 100k chunk vectors
+# (195 MB) nor their rows, so every vector read fetched ~2-3k pages back from the OS (a search's
+# vector read 26.5 ms p50 -> 16-18 ms with 1 GB, 100k chunks; bench/search_latency.py). An eighth
+# of the machine's memory, a power of two between 128 MB and 1 GB; the pages are taken as used.
+
+
+def _shared_buffers() -> str:
+    try:
+        memory_mb = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE") // (1 << 20)
+    except (AttributeError, OSError, ValueError):
+        return "128MB"
+    size = 128
+    while size * 2 <= min(1024, memory_mb // 8):
+        size *= 2
+    return "1GB" if size == 1024 else f"{size}MB"  # as SHOW prints it: the settings are compared so
+
+
+EMBEDDED_SETTINGS = {"wal_buffers": "32MB", "shared_buffers": _shared_buffers()}
 # How long a cogo process waits for another one to create or start the embedded store.
 STARTUP_LOCK_SECONDS = 180.0
 
