@@ -88,7 +88,11 @@ def main() -> None:
         if any("\ud800" <= ch <= "\udfff" for ch in arg):
             _error(f"argument {os.fsencode(arg)!r} is not valid UTF-8 text")
     if sys.argv[1:2] == ["search"] and not warm_search.serving:
-        if (code := warm_search.forward(sys.argv[1:])) is not None:
+        try:
+            code = warm_search.forward(sys.argv[1:])
+        except KeyboardInterrupt:  # as click reports it in-process
+            _error("aborted", 130)
+        if code is not None:
             sys.exit(code)
         warm_search.start_later()  # searched here this time; a warm process for the next ones
     with collector.paused():  # imported here, not at the top: the collector paused (``collector``)

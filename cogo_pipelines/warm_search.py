@@ -189,13 +189,16 @@ def _peer_uid(conn: socket.socket) -> int | None:
 
 
 def _code_stamp() -> dict[str, float]:
-    """The modification time of every module of this package the server has loaded."""
+    """The modification time of every module of this package the server has loaded, and of the
+    folders packages are installed in (`pip install` adds or removes a `*.dist-info` there: the
+    libraries under the server may have changed)."""
+    files = [getattr(module, "__file__", None) or "" for module in list(sys.modules.values())]
+    files = [file for file in files if file.startswith(str(PACKAGE_DIR))]
+    files += [entry for entry in sys.path if entry.endswith(("site-packages", "dist-packages"))]
     stamp = {}
-    for module in list(sys.modules.values()):
-        file = getattr(module, "__file__", None)
-        if file and file.startswith(str(PACKAGE_DIR)):
-            with contextlib.suppress(OSError):
-                stamp[file] = os.stat(file).st_mtime
+    for file in files:
+        with contextlib.suppress(OSError):
+            stamp[file] = os.stat(file).st_mtime
     return stamp
 
 

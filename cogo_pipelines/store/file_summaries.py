@@ -26,7 +26,7 @@ import numpy as np
 import psycopg
 
 from cogo_pipelines.indexing.embedding import text_hash
-from cogo_pipelines.store.knowledge import split_identifiers, vector_literal
+from cogo_pipelines.store.knowledge import HNSW_SETTINGS, split_identifiers, vector_literal
 
 MAX_NAMES = 30
 MAX_HEADERS = 10
@@ -170,7 +170,7 @@ def ranking(conn: psycopg.Connection, vector: Sequence[float], repo: str | None 
     (1 for the nearest, 0 for the last). Read it when ``complete``; through the HNSW index, as the
     chunk vectors are (``knowledge.vector_ranking``)."""
     with conn.transaction():  # SET LOCAL needs one
-        conn.execute("SET LOCAL hnsw.ef_search = 100; SET LOCAL hnsw.iterative_scan = relaxed_order")
+        conn.execute(HNSW_SETTINGS[repo is not None])
         rows = conn.execute(
             "SELECT path, s FROM (SELECT path, 1 - (embedding <=> %(v)s::vector) AS s FROM file_summaries"
             " WHERE embedding IS NOT NULL" + (" AND repo = %(repo)s" if repo else "") + " ORDER BY embedding <=> %(v)s::vector LIMIT %(limit)s) n"

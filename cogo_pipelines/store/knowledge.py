@@ -184,10 +184,20 @@ def keyword_ranking(
     return [(r["chunk_id"], float(r["s"])) for r in rows]
 
 
+# An HNSW read visits ef_search candidates. Only a filter (a repo among others) can drop them below
+# the LIMIT, so only then does it go on scanning (iterative scan, relaxed order): set without a
+# filter it still cost ~1 ms a read (100k chunks). `search` drops the filter where the repo is the
+# store's only one.
+HNSW_SETTINGS = {
+    False: "SET LOCAL hnsw.ef_search = 100",
+    True: "SET LOCAL hnsw.ef_search = 100; SET LOCAL hnsw.iterative_scan = relaxed_order",
+}
+
+
 def vector_ranking(
     conn: psycopg.Connection, query_vector: Sequence[float], repo: str | None, limit: int = CANDIDATES
 ) -> list[tuple[str, float]]:
-    conn.execute("SET LOCAL hnsw.ef_search = 100; SET LOCAL hnsw.iterative_scan = relaxed_order")
+    conn.execute(HNSW_SETTINGS[repo is not None])
     repo_sql = "AND repo = %(repo)s" if repo else ""
     rows = conn.execute(
         f"SELECT id, 1 - (embedding <=> %(v)s::vector) AS s FROM code_chunks WHERE embedding IS NOT NULL {repo_sql}"
@@ -315,13 +325,21 @@ def search(
     # one statement: anything indexed, any vector, and (when vectors are wanted) vectors of another
     # model than the query's (a switched EMBEDDING_MODEL, the repo not indexed again yet: they
     # would rank noise, so that repo is searched by keyword meanwhile)
+    # sole_*: the repo asked for is the only one in that table (min = max: two reads of its repo
+    # index), so its HNSW reads need no filter
     has = conn.execute(
         f"SELECT EXISTS (SELECT 1 FROM code_chunks {where}) AS n,"
         f" EXISTS (SELECT 1 FROM code_chunks {where} AND embedding IS NOT NULL) AS e,"
         f" %(model)s::text IS NOT NULL AND EXISTS (SELECT 1 FROM repo_vectors {where} AND model <> %(model)s)"
-        " AS other",
+        " AS other,"
+        " (SELECT min(repo) FROM code_chunks) = %(repo)s AND (SELECT max(repo) FROM code_chunks) = %(repo)s"
+        " AS sole_chunks,"
+        " (SELECT min(repo) FROM file_summaries) = %(repo)s AND (SELECT max(repo) FROM file_summaries) = %(repo)s"
+        " AS sole_summaries",
         {"repo": repo, "model": model},
     ).fetchone()
+    vector_repo = None if has["sole_chunks"] else repo
+    summary_repo = None if has["sole_summaries"] else repo
     if not has["n"]:
         raise EmptyIndexError(repo)
     rankings: list[tuple[list[tuple[str, float]], float]] = []
@@ -340,7 +358,7 @@ def search(
     pending = None
     if vectors and mode == "hybrid" and vector_conn is not None:
         # the HNSW read is most of a hybrid search: run it beside the keyword read
-        pending = _BESIDE.submit(_vector_ranking_in_transaction, vector_conn, query_vector, repo)
+        pending = _BESIDE.submit(_vector_ranking_in_transaction, vector_conn, query_vector, vector_repo)
     summaries: dict[str, float] = {}
     early: dict[str, str] = {}  # lead chunks read while the vector read runs beside
     asked: set[str] = set()
@@ -350,9 +368,9 @@ def search(
             if mode in ("hybrid", "keyword"):
                 rankings.append((keyword_ranking(conn, query, repo), KEYWORD_WEIGHT))
             if vectors and pending is None:
-                rankings.append((vector_ranking(conn, query_vector, repo, VECTOR_CANDIDATES), VECTOR_WEIGHT))
+                rankings.append((vector_ranking(conn, query_vector, vector_repo, VECTOR_CANDIDATES), VECTOR_WEIGHT))
             if summary_vector is not None and (vector := summary_vector.result()) is not None:
-                summaries = file_summaries.ranking(conn, vector, repo)
+                summaries = file_summaries.ranking(conn, vector, summary_repo)
                 if pending is not None and summaries:
                     # the vector read is the longer one: meanwhile read the lead chunks of the
                     # best placed files the keyword list does not name (the vector list may name

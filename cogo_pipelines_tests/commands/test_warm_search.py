@@ -174,6 +174,26 @@ def test_a_broken_or_idle_server_never_costs_an_answer(indexed: str, runtime: Pa
     assert not alive(pid) and not path.exists()
 
 
+def test_ctrl_c_while_the_server_works_ends_the_call_as_in_process(indexed: str, runtime: Path):
+    folder = runtime / "cogo"
+    folder.mkdir(mode=0o700)
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    listener.bind(str(warm_search.socket_path(folder)))
+    listener.listen(1)
+    environ = {**os.environ, "XDG_RUNTIME_DIR": str(runtime), "COGO_WARM_SEARCH": "1"}
+    with subprocess.Popen([*COGO, "search", "lease"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                          env=environ, stdin=subprocess.DEVNULL) as client:  # fmt: skip
+        listener.settimeout(60)
+        held, _ = listener.accept()  # a server that never answers
+        time.sleep(0.3)  # the request is sent; the client waits for the answer
+        client.send_signal(signal.SIGINT)
+        out, err = client.communicate(timeout=60)
+    held.close()
+    listener.close()
+    assert client.returncode == 130 and out == ""
+    assert err.splitlines()[0] == "cogo: error: aborted" and "Traceback" not in err
+
+
 def test_a_runtime_folder_others_can_enter_is_never_used(indexed: str, runtime: Path,
                                                          monkeypatch: pytest.MonkeyPatch):
     (runtime / "cogo").mkdir(mode=0o755)

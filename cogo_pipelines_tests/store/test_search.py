@@ -67,3 +67,26 @@ def test_vector_read_on_a_second_connection_gives_the_same_hits(indexed, databas
             alone = knowledge.search(indexed, query, k=5, repo="cogo-sample")
             beside = knowledge.search(indexed, query, k=5, repo="cogo-sample", vector_conn=other)
             assert beside == alone and beside
+
+
+def test_a_repo_alone_in_the_store_is_read_without_a_filter(indexed, sample_copy, monkeypatch):
+    """The HNSW read filters by repo, and keeps scanning past ef_search for the rows the filter
+    drops (iterative scan), only where another repo is in the store: alone, the same hits come
+    from a plain read."""
+    seen: list[str] = []
+    real = indexed.execute
+    monkeypatch.setattr(indexed, "execute", lambda query, *a, **k: (seen.append(str(query)), real(query, *a, **k))[1])
+    question = "exponential backoff with jitter for retries"
+
+    def reads() -> list[str]:
+        return [q for q in seen if "ORDER BY embedding <=>" in q or "hnsw." in q]
+
+    alone = knowledge.search(indexed, question, k=5, repo="cogo-sample")
+    assert alone and reads() and not [q for q in reads() if "repo =" in q or "iterative_scan" in q]
+    assert knowledge.search(indexed, question, k=5) == alone
+
+    index_run.run_index(indexed, sample_copy, repo="second-copy")
+    seen.clear()
+    among = knowledge.search(indexed, question, k=5, repo="cogo-sample")
+    assert [q for q in reads() if "repo =" in q] and [q for q in reads() if "iterative_scan" in q]
+    assert among and {h.repo for h in among} == {"cogo-sample"}
