@@ -60,6 +60,8 @@ def enabled() -> bool:
 def runtime_dir() -> Path | None:
     """The user's private folder for the socket, made if missing; None when it is not private
     (another owner, or a mode open to others): then nothing is warm, everything in-process."""
+    if not hasattr(socket, "AF_UNIX") or not hasattr(os, "getuid"):
+        return None  # no Unix sockets or uids (Windows): every search in-process
     base = os.environ.get("XDG_RUNTIME_DIR", "").strip()
     folder = Path(base) / "cogo" if base else Path("/tmp") / f"cogo-{os.getuid()}"
     try:
