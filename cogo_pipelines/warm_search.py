@@ -32,16 +32,15 @@ from __future__ import annotations
 
 import contextlib
 import errno
-import hashlib
 import io
 import json
 import os
 import socket
 import stat
 import struct
-import subprocess
 import sys
 import time
+import zlib
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -76,7 +75,8 @@ def runtime_dir() -> Path | None:
 
 def _key() -> str:
     """One server per interpreter and installed package: another venv or checkout gets its own."""
-    return hashlib.sha256(f"{sys.executable}\0{PACKAGE_DIR}".encode()).hexdigest()[:16]
+    where = f"{sys.executable}\0{PACKAGE_DIR}".encode()
+    return f"{zlib.crc32(where):08x}"  # zlib: hashlib's import costs ~6 ms of every call
 
 
 def socket_path(folder: Path) -> Path:
@@ -123,9 +123,9 @@ def forward(argv: list[str]) -> int | None:
     if not enabled() or (folder := runtime_dir()) is None:
         return None
     path = socket_path(folder)
-    request = json.dumps({"prog": sys.argv[0], "argv": argv, "cwd": os.getcwd(), "env": _terminal_env(),
-                          "stdout_tty": _isatty(sys.stdout), "stderr_tty": _isatty(sys.stderr)})  # fmt: skip
-    try:
+    try:  # (a working folder deleted under the caller: getcwd fails; in-process says what that means)
+        request = json.dumps({"prog": sys.argv[0], "argv": argv, "cwd": os.getcwd(), "env": _terminal_env(),
+                              "stdout_tty": _isatty(sys.stdout), "stderr_tty": _isatty(sys.stderr)})  # fmt: skip
         with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as conn:
             conn.settimeout(CONNECT_TIMEOUT_S)
             conn.connect(str(path))
@@ -161,6 +161,8 @@ def start_later() -> None:
 
 
 def _spawn() -> None:
+    import subprocess  # here: a forwarded call never needs it
+
     with contextlib.suppress(OSError):
         subprocess.Popen(
             [sys.executable, "-c", _SERVE],
