@@ -92,7 +92,8 @@ sample-loop: setup $(DAGSTER_HOME)/dagster.yaml  ## the main loop on the sample:
 		if [ -n "$$verdict" ]; then echo "$$verdict"; else tail -n 5 $(COGO_HOME)/logs/q1_gate_job.log; exit $$rc; fi; \
 		if [ $$rc -ne 0 ]; then echo "  (the Dagster run failed because the gate did, as intended: one of the sample's tests fails on purpose)"; fi
 
-stop: stop-services  ## stop what make run started: its services, then the embedded store
+stop: stop-services  ## stop what make run started: its services, the warm `cogo search`, then the embedded store
+	@$(BIN)/python -c "from cogo_pipelines import warm_search; warm_search.stop() and print('stopped the warm cogo search')" 2>/dev/null; true
 	@# the embedded PostgreSQL (started by the first cogo command, in a session of its own): fast shutdown
 	@pid=$$(head -n 1 $(COGO_HOME)/pg/postmaster.pid 2>/dev/null); \
 		if [ -n "$$pid" ] && ps -o command= -p $$pid 2>/dev/null | grep -q postgres; then kill -INT $$pid; \

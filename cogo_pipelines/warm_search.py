@@ -74,8 +74,9 @@ def runtime_dir() -> Path | None:
 
 
 def _key() -> str:
-    """One server per interpreter and installed package: another venv or checkout gets its own."""
-    where = f"{sys.executable}\0{PACKAGE_DIR}".encode()
+    """One server per environment and installed package: another venv or checkout gets its own
+    (the `cogo` script's `bin/python3` and `python -m`'s `bin/python` share one)."""
+    where = f"{sys.prefix}\0{os.path.realpath(sys.executable)}\0{PACKAGE_DIR}".encode()
     return f"{zlib.crc32(where):08x}"  # zlib: hashlib's import costs ~6 ms of every call
 
 
@@ -169,6 +170,22 @@ def _spawn() -> None:
             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
             start_new_session=True, close_fds=True, cwd="/",
         )  # fmt: skip
+
+
+def stop() -> bool:
+    """Stop this environment's warm server (`make stop`); True when one was running."""
+    import signal
+
+    if (folder := runtime_dir()) is None:
+        return False
+    try:
+        pid = int(socket_path(folder).with_suffix(".pid").read_text())
+        if Path("/proc").is_dir() and b"warm_search" not in Path(f"/proc/{pid}/cmdline").read_bytes():
+            return False  # a pid file left by a killed server, its number since reused
+        os.kill(pid, signal.SIGTERM)
+    except (OSError, ValueError):
+        return False
+    return True
 
 
 # --- server -------------------------------------------------------------------------------

@@ -98,6 +98,18 @@ def test_the_second_search_is_answered_warm_exactly_as_in_process(indexed: str, 
     # and the first caller's store again, from the same server
     assert split(cogo(runtime, "search", "computeLeaseExpiry", "--k", "3", "--json"))[:3] == cold_json[:3]
     assert server_pid(runtime) == pid and alive(pid)
+    # `make stop` stops it (the cogo script's python3 and `python -m`'s python share one server)
+    stopper = "from cogo_pipelines import warm_search; print(warm_search.stop())"
+    environ = {**os.environ, "XDG_RUNTIME_DIR": str(runtime)}
+    python3 = Path(sys.executable).with_name("python3")
+    for python, expected in ((python3 if python3.exists() else Path(sys.executable), "True"), (sys.executable, "False")):
+        done = subprocess.run([str(python), "-c", stopper], check=False, env=environ, capture_output=True, text=True,
+                              timeout=60)
+        assert done.stdout.strip() == expected, done.stderr
+        deadline = time.monotonic() + 30
+        while alive(pid) and time.monotonic() < deadline:
+            time.sleep(0.1)
+    assert not alive(pid) and not list((runtime / "cogo").glob("*.sock")), "stopped, its socket removed"
 
 
 def in_terminal(runtime: Path, *args: str, **env: str) -> bytes:
