@@ -233,6 +233,38 @@ def _stale(stamp: dict[str, float]) -> bool:
     return False
 
 
+class _HeldSummary:
+    """The caller's summary model (``SUMMARY_MODEL``) as a warm search uses it
+    (``knowledge.SummaryModel``): loaded in this process by the first search that adds the list
+    (~1.5 s, once), then held. It never embeds the store's summaries (``cogo index --summaries``,
+    the MCP server or the sidecar do): search adds the list where they all have a vector."""
+
+    def __init__(self, name: str, key: str) -> None:
+        self._name, self.key = name, key
+
+    def vector(self, text: str) -> list[float]:
+        from cogo_pipelines.indexing import embedding
+
+        return embedding.encode([text], model=self._name)[0].tolist()
+
+    def notice_incomplete(self) -> None:
+        """Nothing: this process does not fill; the summaries' holders do."""
+
+
+def _summary_model() -> _HeldSummary | None:
+    """The caller's summary model when it runs on ONNX Runtime, exported already (``make setup``):
+    never a 30 s export or a torch load inside a search."""
+    from cogo_pipelines.indexing import embedding, transformer_onnx
+    from cogo_pipelines.pipeline import summaries
+    from cogo_pipelines.settings import get_settings
+
+    if (name := summaries.model_name()) is None:
+        return None
+    key = embedding.model_key(name)
+    exported = transformer_onnx.folder(get_settings().cogo_home.resolve(), key)
+    return _HeldSummary(name, key) if transformer_onnx.is_exported(exported) else None
+
+
 @contextlib.contextmanager
 def _as_caller(request: dict) -> Iterator[tuple[_Stream, _Stream]]:
     """The process made to look like the caller's for one command: environment, working folder,
@@ -256,6 +288,7 @@ def _as_caller(request: dict) -> Iterator[tuple[_Stream, _Stream]]:
             from rich.console import Console
 
             knowledge_cmd.console = Console(stderr=True)  # made at import, on the server's stderr
+            knowledge_cmd.summary_model = _summary_model
             yield out, err
     finally:
         os.environ.clear()

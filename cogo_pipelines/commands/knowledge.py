@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -25,6 +26,10 @@ if TYPE_CHECKING:
     from rich.progress import Progress
 
 console = Console(stderr=True)
+# The summary model of a process that stays up (set by ``warm_search``): its searches add the
+# file summary list, as the MCP server's and the sidecar's do. A search in its own process has
+# none: loading the transformer (~1.5 s) would cost more than the search.
+summary_model: Callable[[], knowledge.SummaryModel | None] = lambda: None
 
 
 def _say(text: str) -> None:
@@ -187,7 +192,7 @@ def search(
         raise typer.Exit(1)
     try:
         with db.connect() as conn:
-            hits = knowledge.search(conn, query, k=k, repo=repo)
+            hits = knowledge.search(conn, query, k=k, repo=repo, summary=summary_model())
             several = repo is None and len(knowledge.indexed_repos(conn)) > 1
     except knowledge.EmptyIndexError as exc:
         _say(f"cogo search: {exc} ({store})")

@@ -112,6 +112,42 @@ def test_the_second_search_is_answered_warm_exactly_as_in_process(indexed: str, 
     assert not alive(pid) and not list((runtime / "cogo").glob("*.sock")), "stopped, its socket removed"
 
 
+def test_a_warm_search_adds_the_summary_list_once_every_summary_has_its_vector(
+    database_url: str, sample_repo_path: Path, runtime: Path, monkeypatch: pytest.MonkeyPatch
+):
+    """As the MCP server and the sidecar do: the warm process holds the summary model and ranks
+    with the file summary list; a search in its own process ranks without it (the model's load
+    would cost more than the search), and so does the warm one while summaries lack vectors."""
+    from cogo_pipelines import settings
+    from cogo_pipelines.indexing import embedding
+    from cogo_pipelines.pipeline import summaries
+    from cogo_pipelines.store import db, knowledge
+    from cogo_pipelines_tests.plugins.knowledge import BUILD_QUESTION, GivenSummaryModel
+
+    on = {"SUMMARY_MODEL": "minilm"}
+    assert cogo(runtime, "index", str(sample_repo_path), **on).returncode == 0  # summaries left pending
+    ask = ("search", BUILD_QUESTION, "--k", "8", "--json")
+    split(cogo(runtime, *ask, **on))
+    server_pid(runtime)
+    pending = split(cogo(runtime, *ask, **on))  # no summary has its vector yet
+    done = cogo(runtime, "index", str(sample_repo_path), "--summaries", "--json", **on)
+    assert done.returncode == 0 and json.loads(done.stdout)["summaries_pending"] == 0, done.stderr
+    warm = split(cogo(runtime, *ask, **on))
+    cold = split(cogo(runtime, *ask, COGO_WARM_SEARCH="0", **on))
+    assert not pending[3] and not warm[3] and cold[3] and pending[1] == cold[1]
+
+    monkeypatch.setenv("SUMMARY_MODEL", "minilm")
+    settings.reload_settings()
+    key = summaries.model_key()
+    vector = embedding.encode([BUILD_QUESTION], model="minilm")[0].tolist()
+    with db.connect() as conn:  # the MCP server's ranking, with the question's vector given
+        listed = knowledge.search(conn, BUILD_QUESTION, k=8, summary=GivenSummaryModel(key, vector))
+        plain = knowledge.search(conn, BUILD_QUESTION, k=8)
+    assert [(h["path"], h["score"]) for h in json.loads(warm[1])] == [(h.path, round(h.score, 6)) for h in listed]
+    assert [(h["path"], h["score"]) for h in json.loads(cold[1])] == [(h.path, round(h.score, 6)) for h in plain]
+    assert warm[1] != cold[1]
+
+
 def in_terminal(runtime: Path, *args: str, **env: str) -> bytes:
     """What `cogo` writes to a terminal 100 columns wide (a pseudo-terminal as its stdout)."""
     leader, follower = pty.openpty()
