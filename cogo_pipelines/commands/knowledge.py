@@ -161,7 +161,7 @@ def index(
     console.print(table)
     if summary.summaries_pending:
         _say(f"cogo index: {summary.summaries_pending} file summaries wait for their vectors: the MCP server and the "
-             "sidecar embed them in the background (their searches add the summary list once all have one), "
+             "sidecar embed them in the background (their searches and a warm `cogo search` add the summary list once all have one), "
              "or run `cogo index --summaries`")
     for warning in summary.trace_warnings[:20]:
         console.print(f"[yellow]trace[/]: {escape(warning)}", highlight=False, soft_wrap=True)
