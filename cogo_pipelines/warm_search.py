@@ -370,6 +370,8 @@ def serve(idle_s: float | None = None) -> None:
                         conn.sendall(b'{"stale": true}')
                     return
                 _answer(conn)
+            # modules first imported by this call (the summary model's, say) are watched from now on
+            stamp.update({f: m for f, m in _code_stamp().items() if f not in stamp})
             last = time.monotonic()
     finally:
         listener.close()
