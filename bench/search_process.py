@@ -52,7 +52,9 @@ def _await_warm_server(env: dict, call: list[str], within_s: float = 60.0) -> No
     """The first call leaves a warm server behind (``warm_search``): wait until it listens, then
     make one more untimed call (answered once the server has imported), so the timed calls
     measure it, not its start-up."""
-    if env.get("COGO_WARM_SEARCH", "1") in ("0", "off", "false", "no"):
+    from cogo_pipelines import warm_search
+
+    if not warm_search.enabled():  # `env` carries this process's COGO_WARM_SEARCH
         return
     probe = ("import sys, time; from cogo_pipelines import warm_search as w\n"
              "f = w.runtime_dir(); deadline = time.time() + float(sys.argv[1])\n"

@@ -209,18 +209,17 @@ def _peer_uid(conn: socket.socket) -> int | None:
     return struct.unpack("3i", creds)[1]
 
 
-def _code_stamp() -> dict[str, float]:
-    """The modification time of every module of this package the server has loaded, and of the
-    folders packages are installed in (`pip install` adds or removes a `*.dist-info` there: the
-    libraries under the server may have changed)."""
+def _watch(stamp: dict[str, float]) -> None:
+    """Add to ``stamp`` the modification time of each module of this package the server has
+    loaded since, and of the folders packages are installed in (`pip install` adds or removes a
+    `*.dist-info` there: the libraries under the server may have changed)."""
     files = [getattr(module, "__file__", None) or "" for module in list(sys.modules.values())]
     files = [file for file in files if file.startswith(str(PACKAGE_DIR))]
     files += [entry for entry in sys.path if entry.endswith(("site-packages", "dist-packages"))]
-    stamp = {}
     for file in files:
-        with contextlib.suppress(OSError):
-            stamp[file] = os.stat(file).st_mtime
-    return stamp
+        if file not in stamp:
+            with contextlib.suppress(OSError):
+                stamp[file] = os.stat(file).st_mtime
 
 
 def _stale(stamp: dict[str, float]) -> bool:
@@ -254,13 +253,13 @@ class _HeldSummary:
 def _summary_model() -> _HeldSummary | None:
     """The caller's summary model when it runs on ONNX Runtime, exported already (``make setup``):
     never a 30 s export or a torch load inside a search."""
-    from cogo_pipelines.indexing import embedding, transformer_onnx
+    from cogo_pipelines.indexing import transformer_onnx
     from cogo_pipelines.pipeline import summaries
     from cogo_pipelines.settings import get_settings
 
     if (name := summaries.model_name()) is None:
         return None
-    key = embedding.model_key(name)
+    key = summaries.model_key(name)
     exported = transformer_onnx.folder(get_settings().cogo_home.resolve(), key)
     return _HeldSummary(name, key) if transformer_onnx.is_exported(exported) else None
 
@@ -354,7 +353,8 @@ def serve(idle_s: float | None = None) -> None:
     from cogo_pipelines.commands import knowledge  # noqa: F401
 
     cli.build_app(("knowledge",))
-    stamp = _code_stamp()
+    stamp: dict[str, float] = {}
+    _watch(stamp)
     path.with_suffix(".pid").write_text(f"{os.getpid()}\n")
     last = time.monotonic()
     try:
@@ -370,8 +370,7 @@ def serve(idle_s: float | None = None) -> None:
                         conn.sendall(b'{"stale": true}')
                     return
                 _answer(conn)
-            # modules first imported by this call (the summary model's, say) are watched from now on
-            stamp.update({f: m for f, m in _code_stamp().items() if f not in stamp})
+            _watch(stamp)  # modules first imported by this call (the summary model's, say) too
             last = time.monotonic()
     finally:
         listener.close()

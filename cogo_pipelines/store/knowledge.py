@@ -326,16 +326,14 @@ def search(
     # model than the query's (a switched EMBEDDING_MODEL, the repo not indexed again yet: they
     # would rank noise, so that repo is searched by keyword meanwhile)
     # sole_*: the repo asked for is the only one in that table (min = max: two reads of its repo
-    # index), so its HNSW reads need no filter
+    # index), so its HNSW reads need no filter (the summaries' asked only when the list may be read)
+    sole = " (SELECT min(repo) FROM {0}) = %(repo)s AND (SELECT max(repo) FROM {0}) = %(repo)s".format
     has = conn.execute(
         f"SELECT EXISTS (SELECT 1 FROM code_chunks {where}) AS n,"
         f" EXISTS (SELECT 1 FROM code_chunks {where} AND embedding IS NOT NULL) AS e,"
         f" %(model)s::text IS NOT NULL AND EXISTS (SELECT 1 FROM repo_vectors {where} AND model <> %(model)s)"
-        " AS other,"
-        " (SELECT min(repo) FROM code_chunks) = %(repo)s AND (SELECT max(repo) FROM code_chunks) = %(repo)s"
-        " AS sole_chunks,"
-        " (SELECT min(repo) FROM file_summaries) = %(repo)s AND (SELECT max(repo) FROM file_summaries) = %(repo)s"
-        " AS sole_summaries",
+        f" AS other, {sole('code_chunks')} AS sole_chunks,"
+        f" {sole('file_summaries') if summary is not None else 'false'} AS sole_summaries",
         {"repo": repo, "model": model},
     ).fetchone()
     vector_repo = None if has["sole_chunks"] else repo

@@ -56,6 +56,14 @@ def split(done: subprocess.CompletedProcess) -> tuple[int, str, str, bool]:
     return done.returncode, done.stdout, "".join(lines), last.strip().endswith("True")
 
 
+def gone(pid: int, within_s: float = 30.0) -> bool:
+    """Whether process ``pid`` has ended within ``within_s`` seconds."""
+    deadline = time.monotonic() + within_s
+    while alive(pid) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return not alive(pid)
+
+
 def server_pid(runtime: Path, within_s: float = 60.0) -> int:
     deadline = time.monotonic() + within_s
     while time.monotonic() < deadline:
@@ -106,9 +114,7 @@ def test_the_second_search_is_answered_warm_exactly_as_in_process(indexed: str, 
         done = subprocess.run([str(python), "-c", stopper], check=False, env=environ, capture_output=True, text=True,
                               timeout=60)
         assert done.stdout.strip() == expected, done.stderr
-        deadline = time.monotonic() + 30
-        while alive(pid) and time.monotonic() < deadline:
-            time.sleep(0.1)
+        gone(pid)
     assert not alive(pid) and not list((runtime / "cogo").glob("*.sock")), "stopped, its socket removed"
 
 
@@ -185,10 +191,7 @@ def test_a_server_whose_code_changed_steps_down_and_the_call_runs_in_process(ind
     finally:
         os.utime(module, ns=(before.st_atime_ns, before.st_mtime_ns))
     assert code == 0 and json.loads(out)[0]["path"] == "src/core/lease.ts" and imported
-    deadline = time.monotonic() + 30
-    while alive(pid) and time.monotonic() < deadline:
-        time.sleep(0.1)
-    assert not alive(pid), "the stale server exits"
+    assert gone(pid), "the stale server exits"
     assert server_pid(runtime) != pid, "a fresh one takes its place"
 
 
@@ -216,10 +219,7 @@ def test_a_broken_or_idle_server_never_costs_an_answer(indexed: str, runtime: Pa
     # an idle server goes away by itself, with its socket
     split(cogo(runtime, "search", "lease", COGO_WARM_IDLE_S="1"))
     pid = server_pid(runtime)
-    deadline = time.monotonic() + 30
-    while alive(pid) and time.monotonic() < deadline:
-        time.sleep(0.1)
-    assert not alive(pid) and not path.exists()
+    assert gone(pid) and not path.exists()
 
 
 def test_ctrl_c_while_the_server_works_ends_the_call_as_in_process(indexed: str, runtime: Path):
