@@ -326,14 +326,18 @@ def search(
     # model than the query's (a switched EMBEDDING_MODEL, the repo not indexed again yet: they
     # would rank noise, so that repo is searched by keyword meanwhile)
     # sole_*: the repo asked for is the only one in that table (min = max: two reads of its repo
-    # index), so its HNSW reads need no filter (the summaries' asked only when the list may be read)
-    sole = " (SELECT min(repo) FROM {0}) = %(repo)s AND (SELECT max(repo) FROM {0}) = %(repo)s".format
+    # index), so its HNSW reads need no filter; asked only where there is a filter to drop (and,
+    # for the summaries, a summary model that may read their list)
+    def sole(table: str, asked: bool = True) -> str:
+        return f"(SELECT min(repo) FROM {table}) = %(repo)s AND (SELECT max(repo) FROM {table}) = %(repo)s" \
+            if repo and asked else "false"
+
     has = conn.execute(
         f"SELECT EXISTS (SELECT 1 FROM code_chunks {where}) AS n,"
         f" EXISTS (SELECT 1 FROM code_chunks {where} AND embedding IS NOT NULL) AS e,"
         f" %(model)s::text IS NOT NULL AND EXISTS (SELECT 1 FROM repo_vectors {where} AND model <> %(model)s)"
         f" AS other, {sole('code_chunks')} AS sole_chunks,"
-        f" {sole('file_summaries') if summary is not None else 'false'} AS sole_summaries",
+        f" {sole('file_summaries', summary is not None)} AS sole_summaries",
         {"repo": repo, "model": model},
     ).fetchone()
     vector_repo = None if has["sole_chunks"] else repo
